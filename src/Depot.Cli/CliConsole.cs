@@ -1,0 +1,53 @@
+using System.CommandLine;
+
+namespace Depot.Cli;
+
+/// <summary>Named exit codes: scripts can tell a failure from a run that completed but skipped bad entries.</summary>
+public static class ExitCodes
+{
+    public const int Success = 0;
+    public const int Error = 1;
+    public const int Usage = 2;
+    public const int CompletedWithProblems = 3;
+    public const int Cancelled = 130;
+}
+
+/// <summary>Where commands write, and the one place that turns exceptions into one-line errors and exit codes.</summary>
+public sealed class CliConsole(TextWriter stdout, TextWriter stderr)
+{
+    public TextWriter Out { get; } = stdout;
+
+    public TextWriter Error { get; } = stderr;
+
+    public void Warn(string message) => Error.WriteLine("depot: warning: " + message);
+
+    /// <summary>Wraps a command body: user errors become <c>depot: error: ...</c> and exit 1, no stack trace.</summary>
+    public Func<ParseResult, CancellationToken, Task<int>> Guard(Func<ParseResult, CancellationToken, Task<int>> action) =>
+        async (parse, token) =>
+        {
+            try
+            {
+                return await action(parse, token).ConfigureAwait(false);
+            }
+            catch (DepotException e)
+            {
+                await Error.WriteLineAsync("depot: error: " + e.Message).ConfigureAwait(false);
+                return ExitCodes.Error;
+            }
+            catch (OperationCanceledException)
+            {
+                await Error.WriteLineAsync("depot: cancelled").ConfigureAwait(false);
+                return ExitCodes.Cancelled;
+            }
+            catch (IOException e)
+            {
+                await Error.WriteLineAsync("depot: error: " + e.Message).ConfigureAwait(false);
+                return ExitCodes.Error;
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                await Error.WriteLineAsync("depot: error: " + e.Message).ConfigureAwait(false);
+                return ExitCodes.Error;
+            }
+        };
+}

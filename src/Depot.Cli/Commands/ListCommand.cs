@@ -1,0 +1,141 @@
+using System.CommandLine;
+using System.Text.Json;
+using Depot.Operations;
+using Depot.Specs;
+using Depot.Storage;
+
+namespace Depot.Cli.Commands;
+
+/// <summary><c>depot list MIRROR [QUERY...]</c>: what a build cache holds, like <c>spack buildcache list -a</c>.</summary>
+public static class ListCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var mirror = new Argument<string>("mirror") { Description = "Mirror: a directory path or file:// URL" };
+        var queries = new Argument<string[]>("query")
+        {
+            Description = "Specs to show: name, name@version, /hashprefix (default: all)",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var shortHash = new Option<bool>("--long", "-l") { Description = "Show 7-character hashes" };
+        var fullHash = new Option<bool>("--very-long", "-L") { Description = "Show full 32-character hashes" };
+        var variants = new Option<bool>("--variants", "-v") { Description = "Show variants and compiler flags" };
+        var json = new Option<bool>("--json") { Description = "Print JSON for machines" };
+        var rescan = new Option<bool>("--rescan") { Description = "Read every entry instead of the index" };
+        var command = new Command("list", "List the specs in a build cache (every architecture)")
+        {
+            mirror, queries, shortHash, fullHash, variants, json, rescan,
+        };
+        command.SetAction(console.Guard(async (parse, token) =>
+        {
+            var store = StoreFactory.Open(parse.GetValue(mirror)!);
+            var parsed = (parse.GetValue(queries) ?? []).Select(SpecQuery.Parse).ToList();
+            var result = await ListOperation.RunAsync(store, new ListOptions(parsed, parse.GetValue(rescan)), null, token)
+                .ConfigureAwait(false);
+            foreach (var problem in result.Problems)
+            {
+                console.Warn($"skipped {problem.Message}");
+            }
+
+            if (parse.GetValue(json))
+            {
+                WriteJson(console.Out, result);
+            }
+            else
+            {
+                var hashLength = parse.GetValue(fullHash) ? DagHash.Length : parse.GetValue(shortHash) ? 7 : 0;
+                WriteText(console.Out, result, hashLength, parse.GetValue(variants));
+            }
+
+            if (parsed.Count > 0 && result.Specs.Count == 0)
+            {
+                console.Error.WriteLine($"depot: no cached spec matches {string.Join(' ', parsed.Select(q => q.Text))}");
+                return ExitCodes.Error;
+            }
+
+            return result.Problems.Count > 0 ? ExitCodes.CompletedWithProblems : ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static void WriteText(TextWriter output, ListResult result, int hashLength, bool variants)
+    {
+        var groups = result.Specs
+            .GroupBy(c => $"{c.Spec.Architecture} / {SpecFormatter.CompilerLabel(c.Spec, c.Resolve)}")
+            .OrderBy(g => g.Key, StringComparer.Ordinal);
+        var first = true;
+        foreach (var group in groups)
+        {
+            if (!first)
+            {
+                output.WriteLine();
+            }
+
+            first = false;
+            output.WriteLine(SpecFormatter.Header(group.Key));
+            foreach (var c in group)
+            {
+                var hash = hashLength > 0 ? c.Spec.Hash[..hashLength] + " " : "";
+                var text = variants ? SpecFormatter.WithVariants(c.Spec, c.Spec.Compiler is null) : SpecFormatter.Short(c.Spec);
+                output.WriteLine(hash + text);
+            }
+        }
+    }
+
+    private static void WriteJson(TextWriter output, ListResult result)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartArray();
+            foreach (var c in result.Specs)
+            {
+                var s = c.Spec;
+                w.WriteStartObject();
+                w.WriteString("name", s.Name);
+                w.WriteString("version", s.Version);
+                w.WriteString("hash", s.Hash);
+                w.WriteString("namespace", s.Namespace);
+                w.WriteString("arch", s.Architecture);
+                w.WriteString("compiler", SpecFormatter.CompilerLabel(s, c.Resolve));
+                w.WriteStartObject("variants");
+                foreach (var v in s.Variants)
+                {
+                    if (v.IsBoolean)
+                    {
+                        w.WriteBoolean(v.Name, v.BooleanValue);
+                    }
+                    else if (v.IsMultiValued)
+                    {
+                        w.WriteStartArray(v.Name);
+                        v.Values.ToList().ForEach(w.WriteStringValue);
+                        w.WriteEndArray();
+                    }
+                    else
+                    {
+                        w.WriteString(v.Name, v.Values[0]);
+                    }
+                }
+
+                w.WriteEndObject();
+                w.WriteStartArray("dependencies");
+                foreach (var d in s.Dependencies)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("name", d.Name);
+                    w.WriteString("hash", d.Hash);
+                    w.WriteString("types", d.Types.ToString().ToLowerInvariant());
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                w.WriteNumber("layout", c.LayoutVersion);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
+
+        output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+    }
+}

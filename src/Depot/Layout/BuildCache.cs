@@ -1,0 +1,79 @@
+using System.Text.RegularExpressions;
+using Depot.Storage;
+
+namespace Depot.Layout;
+
+/// <summary>Finds which build cache layouts a mirror holds.</summary>
+public static partial class BuildCache
+{
+    /// <summary>
+    /// Returns the layouts present at the store's root, newest first (a mirror may hold both v3 and v2). Cheap: it
+    /// stops at the first object of each layout.
+    /// </summary>
+    /// <exception cref="DepotException">No build cache at the root, or only a layout this Depot does not know.</exception>
+    public static async Task<IReadOnlyList<IBuildCacheLayout>> DetectAsync(IObjectStore store, CancellationToken cancellationToken = default)
+    {
+        var layouts = new List<IBuildCacheLayout>();
+        if (await store.ExistsAsync(BuildCacheV3.LayoutKey, cancellationToken).ConfigureAwait(false)
+            || await AnyAsync(store, "v3/manifests/", cancellationToken).ConfigureAwait(false))
+        {
+            layouts.Add(new BuildCacheV3(store));
+        }
+
+        if (await AnyAsync(store, BuildCacheV2.Prefix, cancellationToken).ConfigureAwait(false))
+        {
+            layouts.Add(new BuildCacheV2(store));
+        }
+
+        if (layouts.Count > 0)
+        {
+            return layouts;
+        }
+
+        await foreach (var obj in store.ListAsync("", cancellationToken).ConfigureAwait(false))
+        {
+            if (LayoutFolder().Match(obj.Key) is { Success: true } m)
+            {
+                throw new DepotException($"{store.Root}: build cache layout v{m.Groups[1].Value} is not supported (Depot reads v3 and v2)");
+            }
+        }
+
+        throw new DepotException($"{store.Root}: no build cache here (neither v3/ nor build_cache/ found)");
+    }
+
+    /// <summary>The layouts present, or a fresh layout of <paramref name="version"/> for an empty mirror.</summary>
+    public static async Task<IBuildCacheLayout> OpenForWriteAsync(IObjectStore store, int? version, CancellationToken cancellationToken = default)
+    {
+        if (version is 2)
+        {
+            return new BuildCacheV2(store);
+        }
+
+        if (version is 3)
+        {
+            return new BuildCacheV3(store);
+        }
+
+        try
+        {
+            return (await DetectAsync(store, cancellationToken).ConfigureAwait(false))[0];
+        }
+        catch (DepotException)
+        {
+            return new BuildCacheV3(store);
+        }
+    }
+
+    private static async Task<bool> AnyAsync(IObjectStore store, string prefix, CancellationToken cancellationToken)
+    {
+        await foreach (var _ in store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
+        {
+            return true;
+        }
+
+        return false;
+    }
+
+    [GeneratedRegex(@"^v([0-9]+)/")]
+    private static partial Regex LayoutFolder();
+}

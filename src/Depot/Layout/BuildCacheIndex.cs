@@ -1,0 +1,207 @@
+using System.Buffers;
+using System.Text.Json;
+using Depot.Specs;
+
+namespace Depot.Layout;
+
+/// <summary>One record of a build cache index: a node, how many indexed nodes depend on it, and whether it was pushed.</summary>
+public sealed record IndexRecord(SpecNode Spec, int RefCount, bool InBuildcache);
+
+/// <summary>
+/// A build cache index: Spack's database JSON restricted to <c>spec</c>, <c>ref_count</c> and <c>in_buildcache</c>
+/// (<c>{"database":{"version":"8","installs":{hash:record}}}</c>; version 7 in layout v2). Holds every node
+/// reachable from the pushed specs; dependencies that were not pushed (externals, build deps) have
+/// <c>in_buildcache: false</c>.
+/// </summary>
+public sealed class BuildCacheIndex
+{
+    private readonly Dictionary<string, IndexRecord> records;
+    private readonly List<JsonDocument> documents;
+
+    private BuildCacheIndex(int databaseVersion, Dictionary<string, IndexRecord> records, List<JsonDocument> documents)
+    {
+        DatabaseVersion = databaseVersion;
+        this.records = records;
+        this.documents = documents;
+    }
+
+    /// <summary>Database version: 8 for Spack 1.x (layout v3), 7 for Spack 0.21 to 0.23 (layout v2).</summary>
+    public int DatabaseVersion { get; }
+
+    /// <summary>Records in file order.</summary>
+    public IReadOnlyCollection<IndexRecord> Records => records.Values;
+
+    public int Count => records.Count;
+
+    public IndexRecord? Find(string hash) => records.GetValueOrDefault(hash);
+
+    /// <summary>Specs that can be installed from the cache.</summary>
+    public IEnumerable<SpecNode> CachedSpecs => records.Values.Where(r => r.InBuildcache).Select(r => r.Spec);
+
+    /// <exception cref="InvalidContentException">Malformed JSON or an unsupported database version.</exception>
+    public static BuildCacheIndex Parse(byte[] content, string location)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(content);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidContentException(location, "malformed JSON: " + e.Message);
+        }
+
+        try
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("database", out var db)
+                || db.ValueKind != JsonValueKind.Object)
+            {
+                throw new InvalidContentException(location, "not a build cache index: no 'database' object");
+            }
+
+            var version = ReadVersion(db, location);
+            if (!db.TryGetProperty("installs", out var installs) || installs.ValueKind != JsonValueKind.Object)
+            {
+                throw new InvalidContentException(location, "index has no 'database.installs' object");
+            }
+
+            var records = new Dictionary<string, IndexRecord>(StringComparer.Ordinal);
+            foreach (var entry in installs.EnumerateObject())
+            {
+                var r = entry.Value;
+                if (r.ValueKind != JsonValueKind.Object || !r.TryGetProperty("spec", out var spec))
+                {
+                    throw new InvalidContentException(location, $"index record {entry.Name} has no 'spec'");
+                }
+
+                var node = SpecNode.Parse(spec, location);
+                var refCount = r.TryGetProperty("ref_count", out var rc) && rc.TryGetInt32(out var n) ? n : 0;
+                var inCache = r.TryGetProperty("in_buildcache", out var ib) && ib.ValueKind == JsonValueKind.True;
+                records[entry.Name] = new IndexRecord(node, refCount, inCache);
+            }
+
+            return new BuildCacheIndex(version, records, [doc]);
+        }
+        catch
+        {
+            doc.Dispose();
+            throw;
+        }
+    }
+
+    private static int ReadVersion(JsonElement db, string location)
+    {
+        if (!db.TryGetProperty("version", out var v))
+        {
+            throw new InvalidContentException(location, "index has no 'database.version'");
+        }
+
+        var text = v.ValueKind == JsonValueKind.String ? v.GetString() : v.GetRawText();
+        if (!int.TryParse(text, out var version) || version is < 5 or > 8)
+        {
+            throw new InvalidContentException(location, $"unsupported index database version '{text}' (Depot reads 5 to 8)");
+        }
+
+        return version;
+    }
+
+    /// <summary>
+    /// Builds an index from the spec files of the pushed specs. Each DAG is added dependencies first, as Spack's
+    /// database does; a node seen before keeps its first copy. <c>ref_count</c> counts indexed dependents.
+    /// </summary>
+    /// <param name="databaseVersion">8 for layout v3, 7 for layout v2.</param>
+    /// <param name="pushed">Root nodes that have an entry in the cache, with the spec file each came from.</param>
+    /// <param name="keepAlive">Parsed documents the nodes point into; the index keeps them alive.</param>
+    public static BuildCacheIndex Build(int databaseVersion, IEnumerable<(SpecNode Root, Func<string, SpecNode?> Resolve)> pushed,
+        IEnumerable<JsonDocument> keepAlive)
+    {
+        var nodes = new Dictionary<string, SpecNode>(StringComparer.Ordinal);
+        var inCache = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (root, resolve) in pushed)
+        {
+            AddPostOrder(root, resolve, nodes);
+            inCache.Add(root.Hash);
+        }
+
+        var refCounts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var node in nodes.Values)
+        {
+            foreach (var hash in node.Dependencies.Select(e => e.Hash).Distinct())
+            {
+                refCounts[hash] = refCounts.GetValueOrDefault(hash) + 1;
+            }
+        }
+
+        var records = new Dictionary<string, IndexRecord>(StringComparer.Ordinal);
+        foreach (var (hash, node) in nodes)
+        {
+            records[hash] = new IndexRecord(node, refCounts.GetValueOrDefault(hash), inCache.Contains(hash));
+        }
+
+        return new BuildCacheIndex(databaseVersion, records, keepAlive.ToList());
+    }
+
+    private static void AddPostOrder(SpecNode root, Func<string, SpecNode?> resolve, Dictionary<string, SpecNode> nodes)
+    {
+        // Iterative post-order: deep DAGs must not overflow the stack.
+        var stack = new Stack<(SpecNode Node, int Next)>();
+        var onPath = new HashSet<string>(StringComparer.Ordinal);
+        if (nodes.ContainsKey(root.Hash))
+        {
+            return;
+        }
+
+        stack.Push((root, 0));
+        onPath.Add(root.Hash);
+        while (stack.Count > 0)
+        {
+            var (node, next) = stack.Pop();
+            if (next < node.Dependencies.Count)
+            {
+                stack.Push((node, next + 1));
+                var dep = node.Dependencies[next];
+                if (!nodes.ContainsKey(dep.Hash) && !onPath.Contains(dep.Hash) && resolve(dep.Hash) is { } child)
+                {
+                    stack.Push((child, 0));
+                    onPath.Add(child.Hash);
+                }
+
+                continue;
+            }
+
+            nodes.TryAdd(node.Hash, node);
+            onPath.Remove(node.Hash);
+        }
+    }
+
+    /// <summary>The index JSON as Spack writes it: compact, no trailing newline.</summary>
+    public byte[] ToJsonBytes()
+    {
+        var buffer = new ArrayBufferWriter<byte>(Math.Max(4096, records.Count * 1536));
+        var w = new PythonJsonWriter(buffer);
+        w.StartObject();
+        w.WritePropertyName("database");
+        w.StartObject();
+        w.WriteString("version", DatabaseVersion.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        w.WritePropertyName("installs");
+        w.StartObject();
+        foreach (var (hash, record) in records)
+        {
+            w.WritePropertyName(hash);
+            w.StartObject();
+            w.WritePropertyName("spec");
+            w.WriteElement(record.Spec.Json);
+            w.WriteNumber("ref_count", record.RefCount);
+            w.WritePropertyName("in_buildcache");
+            w.WriteBoolean(record.InBuildcache);
+            w.EndObject();
+        }
+
+        w.EndObject();
+        w.EndObject();
+        w.EndObject();
+        GC.KeepAlive(documents);
+        return buffer.WrittenSpan.ToArray();
+    }
+}

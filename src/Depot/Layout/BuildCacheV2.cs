@@ -1,0 +1,117 @@
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
+using Depot.Specs;
+using Depot.Storage;
+
+namespace Depot.Layout;
+
+/// <summary>
+/// The <c>build_cache/</c> layout of Spack 0.21 to 0.23 (Spack 1.x reads it as "layout v2"): flat spec files
+/// (<c>.spec.json</c> or clearsigned <c>.spec.json.sig</c>), <c>.spack</c> tarballs in nested folders, and
+/// <c>index.json</c> with <c>index.json.hash</c>.
+/// </summary>
+public sealed class BuildCacheV2 : IBuildCacheLayout
+{
+    public const string Prefix = "build_cache/";
+    public const string IndexJsonKey = "build_cache/index.json";
+    public const string IndexHashKey = "build_cache/index.json.hash";
+    public const string SignedSuffix = ".spec.json.sig";
+    public const string PlainSuffix = ".spec.json";
+
+    /// <summary>Highest <c>buildcache_layout_version</c> inside v2 spec files that Depot reads (0.22+ write 2).</summary>
+    public const int MaxSpecLayoutVersion = 2;
+
+    public BuildCacheV2(IObjectStore store) => Store = store;
+
+    public int Version => 2;
+
+    public IObjectStore Store { get; }
+
+    public int IndexDatabaseVersion => 7;
+
+    public string IndexKey => IndexJsonKey;
+
+    /// <summary><c>{arch}-{compiler}-{compiler version}-{name}-{version}-{hash}</c>; <c>none-none</c> without a compiler.</summary>
+    public static string TarballStem(SpecNode node) =>
+        PathNames.Polite($"{node.Architecture}-{node.Compiler?.Name ?? "none"}-{node.Compiler?.Version ?? "none"}-{node.Name}-{node.Version}-{node.Hash}");
+
+    /// <summary><c>build_cache/{arch}/{compiler}-{compiler version}/{name}-{version}/{stem}.spack</c>.</summary>
+    public static string TarballKey(SpecNode node) =>
+        $"{Prefix}{PathNames.Polite(node.Architecture)}/{PathNames.Polite($"{node.Compiler?.Name ?? "none"}-{node.Compiler?.Version ?? "none"}")}/{PathNames.Polite($"{node.Name}-{node.Version}")}/{TarballStem(node)}.spack";
+
+    public static string SpecFileKey(SpecNode node, bool signed) => Prefix + TarballStem(node) + (signed ? SignedSuffix : PlainSuffix);
+
+    public async IAsyncEnumerable<SpecEntry> ListSpecEntriesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        // Spec files are flat in build_cache/; a hash with both variants is read from the signed one.
+        var found = new Dictionary<string, SpecEntry>(StringComparer.Ordinal);
+        await foreach (var obj in Store.ListAsync(Prefix, cancellationToken).ConfigureAwait(false))
+        {
+            var name = obj.Key[Prefix.Length..];
+            if (name.Contains('/', StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var signed = name.EndsWith(SignedSuffix, StringComparison.Ordinal);
+            if (!signed && !name.EndsWith(PlainSuffix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (PathNames.HashFromEntryName(name) is { } hash && (signed || !found.ContainsKey(hash)))
+            {
+                found[hash] = new SpecEntry(obj.Key, hash, signed);
+            }
+        }
+
+        foreach (var entry in found.Values)
+        {
+            yield return entry;
+        }
+    }
+
+    public async Task<SpecFile> ReadSpecAsync(SpecEntry entry, CancellationToken cancellationToken = default)
+    {
+        var location = Store.Describe(entry.Key);
+        var bytes = await Store.ReadAllBytesAsync(entry.Key, 64 << 20, cancellationToken).ConfigureAwait(false);
+        if (bytes.Length > 1 && bytes[0] == 0x1f && bytes[1] == 0x8b)
+        {
+            throw new InvalidContentException(location, "compressed spec files are not allowed in a build_cache/ layout");
+        }
+
+        var spec = SpecFile.Parse(bytes, location);
+        if (spec.BuildcacheLayoutVersion > MaxSpecLayoutVersion)
+        {
+            throw new InvalidContentException(location, $"buildcache_layout_version {spec.BuildcacheLayoutVersion} is too new (Depot reads up to {MaxSpecLayoutVersion})");
+        }
+
+        if (spec.Root.Hash != entry.Hash)
+        {
+            throw new InvalidContentException(location, $"the spec inside has hash {spec.Root.Hash}, not the {entry.Hash} its name says");
+        }
+
+        return spec;
+    }
+
+    public async Task<BuildCacheIndex?> ReadIndexAsync(CancellationToken cancellationToken = default)
+    {
+        var bytes = await Store.TryReadAllBytesAsync(IndexJsonKey, cancellationToken).ConfigureAwait(false);
+        if (bytes is null)
+        {
+            return null;
+        }
+
+        // Spack ignores a mismatching index.json.hash on purpose (it is only a freshness hint), and so do we.
+        return BuildCacheIndex.Parse(bytes, Store.Describe(IndexJsonKey));
+    }
+
+    public async Task WriteIndexAsync(BuildCacheIndex index, CancellationToken cancellationToken = default)
+    {
+        var json = index.ToJsonBytes();
+        var hash = Convert.ToHexStringLower(SHA256.HashData(json));
+        await Store.WriteAllBytesAsync(IndexJsonKey, json, cancellationToken).ConfigureAwait(false);
+        await Store.WriteAllBytesAsync(IndexHashKey, Encoding.ASCII.GetBytes(hash), cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,157 @@
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using Depot.Specs;
+using Depot.Storage;
+
+namespace Depot.Layout;
+
+/// <summary>
+/// Spack 1.x's build cache layout: <c>v3/layout.json</c>, manifests under <c>v3/manifests/</c> and content-addressed
+/// blobs under <c>blobs/sha256/</c>. Blobs are written before the manifest that names them.
+/// </summary>
+public sealed class BuildCacheV3 : IBuildCacheLayout
+{
+    public const string LayoutKey = "v3/layout.json";
+    public const string SpecManifestPrefix = "v3/manifests/spec/";
+    public const string SpecManifestSuffix = ".spec.manifest.json";
+    public const string IndexManifestKey = "v3/manifests/index/index.manifest.json";
+
+    /// <summary>The exact bytes Spack writes to <c>v3/layout.json</c>.</summary>
+    public static readonly byte[] LayoutJson = "{\"signing\": \"gpg\"}"u8.ToArray();
+
+    public BuildCacheV3(IObjectStore store) => Store = store;
+
+    public int Version => 3;
+
+    public IObjectStore Store { get; }
+
+    public int IndexDatabaseVersion => 8;
+
+    public string IndexKey => IndexManifestKey;
+
+    public static string BlobKey(string algorithm, string checksum) => $"blobs/{algorithm}/{checksum[..2]}/{checksum}";
+
+    /// <summary><c>v3/manifests/spec/&lt;name&gt;/&lt;name&gt;-&lt;version&gt;-&lt;hash&gt;.spec.manifest.json</c>.</summary>
+    public static string SpecManifestKey(SpecNode node) =>
+        $"{SpecManifestPrefix}{node.Name}/{PathNames.Polite($"{node.Name}-{node.Version}-{node.Hash}")}{SpecManifestSuffix}";
+
+    public async IAsyncEnumerable<SpecEntry> ListSpecEntriesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var obj in Store.ListAsync(SpecManifestPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            if (!obj.Key.EndsWith(SpecManifestSuffix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var name = obj.Key[(obj.Key.LastIndexOf('/') + 1)..];
+            if (PathNames.HashFromEntryName(name) is { } hash)
+            {
+                yield return new SpecEntry(obj.Key, hash, Signed: false);
+            }
+        }
+    }
+
+    public async Task<BuildCacheManifest> ReadManifestAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var bytes = await Store.ReadAllBytesAsync(key, 16 << 20, cancellationToken).ConfigureAwait(false);
+        return BuildCacheManifest.Parse(bytes, Store.Describe(key));
+    }
+
+    /// <summary>Reads a small blob whole and checks its length and sha256 against the record.</summary>
+    public async Task<byte[]> ReadBlobAsync(BlobRecord record, string manifestLocation, CancellationToken cancellationToken = default)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = await Store.ReadAllBytesAsync(record.BlobKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreObjectNotFoundException)
+        {
+            throw new InvalidContentException(manifestLocation, $"names blob {record.Checksum[..12]}… ({record.MediaType}), which is missing at {Store.Describe(record.BlobKey)}");
+        }
+
+        var actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        if (bytes.LongLength != record.ContentLength || actual != record.Checksum)
+        {
+            throw new InvalidContentException(Store.Describe(record.BlobKey),
+                $"checksum mismatch: manifest {manifestLocation} expects sha256 {record.Checksum} and {record.ContentLength} bytes, found sha256 {actual} and {bytes.LongLength} bytes");
+        }
+
+        return bytes;
+    }
+
+    public async Task<SpecFile> ReadSpecAsync(SpecEntry entry, CancellationToken cancellationToken = default)
+    {
+        var location = Store.Describe(entry.Key);
+        var manifest = await ReadManifestAsync(entry.Key, cancellationToken).ConfigureAwait(false);
+        var record = manifest.Find(MediaTypes.SpecPrefix, prefix: true)
+            ?? throw new InvalidContentException(location, "manifest has no spec record (" + MediaTypes.SpecPrefix + "N+json)");
+        var bytes = await ReadBlobAsync(record, location, cancellationToken).ConfigureAwait(false);
+        var spec = SpecFile.Parse(bytes, Store.Describe(record.BlobKey));
+        if (spec.BuildcacheLayoutVersion > 3)
+        {
+            throw new InvalidContentException(Store.Describe(record.BlobKey), $"buildcache_layout_version {spec.BuildcacheLayoutVersion} is too new (Depot reads up to 3)");
+        }
+
+        if (spec.Root.Hash != entry.Hash)
+        {
+            throw new InvalidContentException(location, $"the spec inside has hash {spec.Root.Hash}, not the {entry.Hash} its name says");
+        }
+
+        return spec;
+    }
+
+    public async Task<BuildCacheIndex?> ReadIndexAsync(CancellationToken cancellationToken = default)
+    {
+        var location = Store.Describe(IndexManifestKey);
+        var manifestBytes = await Store.TryReadAllBytesAsync(IndexManifestKey, cancellationToken).ConfigureAwait(false);
+        if (manifestBytes is null)
+        {
+            return null;
+        }
+
+        var manifest = BuildCacheManifest.Parse(manifestBytes, location);
+        var record = manifest.Find(MediaTypes.IndexPrefix, prefix: true)
+            ?? throw new InvalidContentException(location, "index manifest has no database record (" + MediaTypes.IndexPrefix + "N+json)");
+        var bytes = await ReadBlobAsync(record, location, cancellationToken).ConfigureAwait(false);
+        if (record.Compression == "gzip" || (bytes.Length > 1 && bytes[0] == 0x1f && bytes[1] == 0x8b))
+        {
+            bytes = Gzip.Decompress(bytes, Store.Describe(record.BlobKey));
+        }
+
+        return BuildCacheIndex.Parse(bytes, Store.Describe(record.BlobKey));
+    }
+
+    public async Task WriteIndexAsync(BuildCacheIndex index, CancellationToken cancellationToken = default)
+    {
+        var json = index.ToJsonBytes();
+        var record = await PutBlobAsync(json, MediaTypes.IndexV8, "none", cancellationToken).ConfigureAwait(false);
+        var manifest = new BuildCacheManifest([record]).ToJsonBytes();
+        await Store.WriteAllBytesAsync(IndexManifestKey, manifest, cancellationToken).ConfigureAwait(false);
+        await EnsureLayoutJsonAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Stores bytes as a content-addressed blob (skipped when an equal blob exists) and returns its record.</summary>
+    public async Task<BlobRecord> PutBlobAsync(byte[] content, string mediaType, string compression, CancellationToken cancellationToken = default)
+    {
+        var checksum = Convert.ToHexStringLower(SHA256.HashData(content));
+        var record = new BlobRecord(content.LongLength, mediaType, compression, "sha256", checksum);
+        var existing = await Store.GetInfoAsync(record.BlobKey, cancellationToken).ConfigureAwait(false);
+        if (existing is null || existing.Length != content.LongLength)
+        {
+            await Store.WriteAllBytesAsync(record.BlobKey, content, cancellationToken).ConfigureAwait(false);
+        }
+
+        return record;
+    }
+
+    /// <summary>Writes <c>v3/layout.json</c> if it is absent, as Spack does after every write.</summary>
+    public async Task EnsureLayoutJsonAsync(CancellationToken cancellationToken = default)
+    {
+        if (!await Store.ExistsAsync(LayoutKey, cancellationToken).ConfigureAwait(false))
+        {
+            await Store.WriteAllBytesAsync(LayoutKey, LayoutJson, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using Depot.Layout;
+using Depot.Specs;
+using Depot.Storage;
+
+namespace Depot.Operations;
+
+/// <summary>Options of <see cref="IndexOperation"/>.</summary>
+/// <param name="Full">Read every entry, ignoring the existing index.</param>
+/// <param name="Parallelism">How many entries to read at once.</param>
+public sealed record IndexOptions(bool Full = false, int Parallelism = 16);
+
+/// <summary>What re-indexing one layout did.</summary>
+/// <param name="LayoutVersion">3 or 2.</param>
+/// <param name="IndexKey">Where the index was written.</param>
+/// <param name="Specs">Specs marked <c>in_buildcache</c> in the new index.</param>
+/// <param name="Records">All records, dependencies included.</param>
+/// <param name="Read">Entries whose spec file was read.</param>
+/// <param name="Reused">Entries taken from the previous index without reading.</param>
+/// <param name="Removed">Specs of the previous index whose entry is gone.</param>
+/// <param name="FullRebuild">True when no usable previous index existed (or a full rebuild was asked for).</param>
+/// <param name="Problems">Entries that were skipped, with the reason.</param>
+/// <param name="Elapsed">Wall-clock time of the run.</param>
+public sealed record IndexResult(int LayoutVersion, string IndexKey, int Specs, int Records, int Read, int Reused, int Removed,
+    bool FullRebuild, IReadOnlyList<EntryProblem> Problems, TimeSpan Elapsed);
+
+/// <summary>
+/// Rebuilds a build cache's index from its entries, incrementally: the previous index is the state. An entry whose
+/// hash the previous index already marks <c>in_buildcache</c> is reused without reading its spec; only new entries
+/// are read, so adding k specs to a cache of N reads k spec files. Entries that are gone drop out. A missing or
+/// unreadable previous index means a full rebuild. Bad entries are reported and skipped. The new index replaces the
+/// old one only once complete (blob before manifest; <c>index.json</c> written atomically).
+/// </summary>
+public static class IndexOperation
+{
+    public static async Task<IReadOnlyList<IndexResult>> RunAsync(IObjectStore store, IndexOptions options,
+        IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var results = new List<IndexResult>();
+        foreach (var layout in await BuildCache.DetectAsync(store, cancellationToken).ConfigureAwait(false))
+        {
+            results.Add(await IndexLayoutAsync(layout, options, progress, cancellationToken).ConfigureAwait(false));
+        }
+
+        return results;
+    }
+
+    public static async Task<IndexResult> IndexLayoutAsync(IBuildCacheLayout layout, IndexOptions options,
+        IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var problems = new List<EntryProblem>();
+        BuildCacheIndex? previous = null;
+        if (!options.Full)
+        {
+            try
+            {
+                previous = await layout.ReadIndexAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (InvalidContentException e)
+            {
+                problems.Add(new EntryProblem(e.Location, "previous index unreadable, rebuilding from every entry: " + e.Message));
+            }
+        }
+
+        var entries = new List<SpecEntry>();
+        await foreach (var entry in layout.ListSpecEntriesAsync(cancellationToken).ConfigureAwait(false))
+        {
+            entries.Add(entry);
+        }
+
+        entries.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+        var reused = new List<SpecEntry>();
+        var toRead = new List<SpecEntry>();
+        foreach (var entry in entries)
+        {
+            (previous?.Find(entry.Hash) is { InBuildcache: true } ? reused : toRead).Add(entry);
+        }
+
+        var (read, bad) = await EntryReader.ReadAllAsync(layout, toRead, options.Parallelism, progress, "read", cancellationToken)
+            .ConfigureAwait(false);
+        problems.AddRange(bad);
+
+        // Keep listing order (sorted keys) so that a full rebuild is deterministic.
+        var readByKey = read.ToDictionary(r => r.Entry.Key, r => r.Spec, StringComparer.Ordinal);
+        var pushed = new List<(SpecNode, Func<string, SpecNode?>)>();
+        foreach (var entry in entries)
+        {
+            if (readByKey.TryGetValue(entry.Key, out var spec))
+            {
+                pushed.Add((spec.Root, spec.FindByHash));
+            }
+            else if (previous?.Find(entry.Hash) is { InBuildcache: true } record)
+            {
+                pushed.Add((record.Spec, h => previous.Find(h)?.Spec));
+            }
+        }
+
+        var current = new HashSet<string>(entries.Select(e => e.Hash), StringComparer.Ordinal);
+        var removed = previous?.CachedSpecs.Count(s => !current.Contains(s.Hash)) ?? 0;
+        var documents = read.Select(r => r.Spec.Document).ToList();
+        var index = BuildCacheIndex.Build(layout.IndexDatabaseVersion, pushed, documents);
+        cancellationToken.ThrowIfCancellationRequested();
+        await layout.WriteIndexAsync(index, cancellationToken).ConfigureAwait(false);
+        GC.KeepAlive(previous);
+
+        return new IndexResult(layout.Version, layout.Store.Describe(layout.IndexKey), index.CachedSpecs.Count(), index.Count,
+            read.Count, reused.Count, removed, previous is null, problems, clock.Elapsed);
+    }
+}

@@ -1,0 +1,279 @@
+using System.Text.Json;
+
+namespace Depot.Specs;
+
+/// <summary>A variant value as Spack stores it in <c>parameters</c>.</summary>
+/// <param name="Name">Variant name.</param>
+/// <param name="Values">Values; a boolean variant has one value, <c>True</c> or <c>False</c>.</param>
+/// <param name="IsBoolean">True for <c>+name</c>/<c>~name</c> variants.</param>
+/// <param name="IsMultiValued">True when stored as a JSON list.</param>
+public sealed record Variant(string Name, IReadOnlyList<string> Values, bool IsBoolean, bool IsMultiValued)
+{
+    public bool BooleanValue => IsBoolean && Values.Count == 1 && Values[0] == "True";
+}
+
+/// <summary>Compiler recorded as a node attribute (spec format 4 and older).</summary>
+public sealed record NodeCompiler(string Name, string Version);
+
+/// <summary>
+/// One node of a concrete spec DAG, read from a spec file, a spec blob or an index record. The parsed fields serve
+/// display and queries; <see cref="Json"/> keeps the node exactly as stored so it can be re-emitted byte-for-byte
+/// (the stored key order is part of the hash input).
+/// </summary>
+public sealed class SpecNode
+{
+    /// <summary>The compiler-flag keys of <c>parameters</c>; every other key is a variant.</summary>
+    public static readonly IReadOnlySet<string> FlagNames =
+        new HashSet<string> { "cflags", "cppflags", "cxxflags", "fflags", "ldflags", "ldlibs" };
+
+    private SpecNode(JsonElement json, string name, string hash)
+    {
+        Json = json;
+        Name = name;
+        Hash = hash;
+    }
+
+    public JsonElement Json { get; }
+
+    public string Name { get; }
+
+    public string Hash { get; }
+
+    public string Version { get; private init; } = "";
+
+    public string? Namespace { get; private init; }
+
+    public string Platform { get; private init; } = "";
+
+    public string PlatformOs { get; private init; } = "";
+
+    /// <summary>Target name: the string itself, or <c>target.name</c> for a vendor-specific microarchitecture.</summary>
+    public string Target { get; private init; } = "";
+
+    public NodeCompiler? Compiler { get; private init; }
+
+    public IReadOnlyList<Variant> Variants { get; private init; } = [];
+
+    /// <summary>Compiler flags that are set (non-empty lists), by flag name.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Flags { get; private init; } =
+        new Dictionary<string, IReadOnlyList<string>>();
+
+    public bool IsExternal { get; private init; }
+
+    public string? ExternalPath { get; private init; }
+
+    public IReadOnlyList<DependencyEdge> Dependencies { get; private init; } = [];
+
+    /// <summary><c>platform-os-target</c>, as Spack prints an architecture.</summary>
+    public string Architecture => $"{Platform}-{PlatformOs}-{Target}";
+
+    /// <summary>
+    /// Reads a node object. <paramref name="location"/> names the file for error messages.
+    /// </summary>
+    /// <exception cref="InvalidContentException">A required field is missing or has the wrong type.</exception>
+    public static SpecNode Parse(JsonElement json, string location)
+    {
+        if (json.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidContentException(location, "spec node is not a JSON object");
+        }
+
+        var name = RequiredString(json, "name", location, "spec node");
+        var hash = OptionalString(json, "hash") ?? OptionalString(json, "full_hash") ?? OptionalString(json, "build_hash")
+            ?? throw new InvalidContentException(location, $"spec node '{name}' has no 'hash'");
+        return Build(json, name, hash, location);
+    }
+
+    /// <summary>Reads a spec format 1 node: <c>{"name": {...}}</c> with dependencies keyed by name.</summary>
+    internal static SpecNode ParseV1(string name, JsonElement body, string location)
+    {
+        var hash = OptionalString(body, "hash") ?? OptionalString(body, "full_hash")
+            ?? throw new InvalidContentException(location, $"spec node '{name}' has no 'hash'");
+        return Build(body, name, hash, location);
+    }
+
+    private static SpecNode Build(JsonElement json, string name, string hash, string location)
+    {
+        string platform = "", os = "", target = "";
+        if (json.TryGetProperty("arch", out var arch) && arch.ValueKind == JsonValueKind.Object)
+        {
+            platform = OptionalString(arch, "platform") ?? "";
+            os = OptionalString(arch, "platform_os") ?? "";
+            if (arch.TryGetProperty("target", out var t))
+            {
+                target = t.ValueKind == JsonValueKind.Object ? OptionalString(t, "name") ?? "" : t.ValueKind == JsonValueKind.String ? t.GetString()! : "";
+            }
+        }
+
+        NodeCompiler? compiler = null;
+        if (json.TryGetProperty("compiler", out var comp) && comp.ValueKind == JsonValueKind.Object)
+        {
+            compiler = new NodeCompiler(OptionalString(comp, "name") ?? "", OptionalString(comp, "version") ?? "");
+        }
+
+        var variants = new List<Variant>();
+        var flags = new Dictionary<string, IReadOnlyList<string>>();
+        if (json.TryGetProperty("parameters", out var parameters) && parameters.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var p in parameters.EnumerateObject())
+            {
+                if (FlagNames.Contains(p.Name))
+                {
+                    var values = StringList(p.Value);
+                    if (values.Count > 0)
+                    {
+                        flags[p.Name] = values;
+                    }
+
+                    continue;
+                }
+
+                variants.Add(p.Value.ValueKind switch
+                {
+                    JsonValueKind.True => new Variant(p.Name, ["True"], true, false),
+                    JsonValueKind.False => new Variant(p.Name, ["False"], true, false),
+                    JsonValueKind.Array => new Variant(p.Name, StringList(p.Value), false, true),
+                    JsonValueKind.String => new Variant(p.Name, [p.Value.GetString()!], false, false),
+                    _ => new Variant(p.Name, [p.Value.GetRawText()], false, false),
+                });
+            }
+        }
+
+        var isExternal = false;
+        string? externalPath = null;
+        if (json.TryGetProperty("external", out var external) && external.ValueKind == JsonValueKind.Object)
+        {
+            isExternal = true;
+            externalPath = OptionalString(external, "path");
+        }
+
+        return new SpecNode(json, name, hash)
+        {
+            Version = OptionalString(json, "version") ?? "",
+            Namespace = OptionalString(json, "namespace"),
+            Platform = platform,
+            PlatformOs = os,
+            Target = target,
+            Compiler = compiler,
+            Variants = variants,
+            Flags = flags,
+            IsExternal = isExternal,
+            ExternalPath = externalPath,
+            Dependencies = ReadDependencies(json, name, location),
+        };
+    }
+
+    private static List<DependencyEdge> ReadDependencies(JsonElement json, string name, string location)
+    {
+        var edges = new List<DependencyEdge>();
+        if (!json.TryGetProperty("dependencies", out var deps))
+        {
+            return edges;
+        }
+
+        if (deps.ValueKind == JsonValueKind.Object)
+        {
+            // Spec format 1: {"depname": {"hash": ..., "type": [...]}}
+            foreach (var d in deps.EnumerateObject())
+            {
+                edges.Add(ReadEdge(d.Name, d.Value, name, location));
+            }
+
+            return edges;
+        }
+
+        if (deps.ValueKind != JsonValueKind.Array)
+        {
+            throw new InvalidContentException(location, $"'dependencies' of '{name}' is neither a list nor an object");
+        }
+
+        foreach (var d in deps.EnumerateArray())
+        {
+            var depName = RequiredString(d, "name", location, $"a dependency of '{name}'");
+            edges.Add(ReadEdge(depName, d, name, location));
+        }
+
+        return edges;
+    }
+
+    private static DependencyEdge ReadEdge(string depName, JsonElement d, string parent, string location)
+    {
+        if (d.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidContentException(location, $"dependency '{depName}' of '{parent}' is not a JSON object");
+        }
+
+        // Readers try these keys in this order (Spack's SpecfileV2.read_specfile_dep_specs).
+        var hash = OptionalString(d, "hash") ?? OptionalString(d, "package_hash") ?? OptionalString(d, "full_hash")
+            ?? OptionalString(d, "build_hash")
+            ?? throw new InvalidContentException(location, $"dependency '{depName}' of '{parent}' has no 'hash'");
+        var types = DepTypes.None;
+        IReadOnlyList<string> virtuals = [];
+        var direct = false;
+        if (d.TryGetProperty("parameters", out var p) && p.ValueKind == JsonValueKind.Object)
+        {
+            if (p.TryGetProperty("deptypes", out var dt))
+            {
+                types = ParseTypes(dt);
+            }
+
+            if (p.TryGetProperty("virtuals", out var v))
+            {
+                virtuals = StringList(v);
+            }
+
+            direct = p.TryGetProperty("direct", out var dir) && dir.ValueKind == JsonValueKind.True;
+        }
+        else if (d.TryGetProperty("type", out var type))
+        {
+            types = ParseTypes(type);
+        }
+
+        return new DependencyEdge(depName, hash, types, virtuals, direct);
+    }
+
+    private static DepTypes ParseTypes(JsonElement value)
+    {
+        var types = DepTypes.None;
+        if (value.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var t in value.EnumerateArray())
+            {
+                if (t.ValueKind == JsonValueKind.String)
+                {
+                    types |= DependencyEdge.ParseType(t.GetString()!);
+                }
+            }
+        }
+        else if (value.ValueKind == JsonValueKind.String)
+        {
+            types = DependencyEdge.ParseType(value.GetString()!);
+        }
+
+        return types;
+    }
+
+    private static List<string> StringList(JsonElement value)
+    {
+        var list = new List<string>();
+        if (value.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in value.EnumerateArray())
+            {
+                list.Add(item.ValueKind == JsonValueKind.String ? item.GetString()! : item.GetRawText());
+            }
+        }
+
+        return list;
+    }
+
+    internal static string? OptionalString(JsonElement obj, string key) =>
+        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String
+            ? v.GetString()
+            : null;
+
+    internal static string RequiredString(JsonElement obj, string key, string location, string what) =>
+        OptionalString(obj, key) ?? throw new InvalidContentException(location, $"{what} has no string field '{key}'");
+
+    public override string ToString() => SpecFormatter.Short(this);
+}

@@ -1,0 +1,49 @@
+namespace Depot.Storage;
+
+/// <summary>An object in a store: its key (relative to the mirror root, '/'-separated) and size in bytes.</summary>
+public sealed record StoreObject(string Key, long Length, DateTimeOffset? LastModified = null);
+
+/// <summary>
+/// The one storage seam: a flat namespace of keys under a mirror root ('/'-separated, no leading '/'), as a local
+/// directory, a bucket prefix or a container provides. Operations use only this interface and never know which
+/// store they talk to; every implementation runs the same contract test suite.
+/// </summary>
+public interface IObjectStore
+{
+    /// <summary>Human-readable root of the store (a path or URL), used in messages.</summary>
+    string Root { get; }
+
+    /// <summary>
+    /// Lists every object whose key starts with <paramref name="prefix"/>, at any depth (a prefix that ends in '/'
+    /// lists a "folder"). Order is unspecified. A prefix that matches nothing yields nothing (no error).
+    /// </summary>
+    IAsyncEnumerable<StoreObject> ListAsync(string prefix, CancellationToken cancellationToken = default);
+
+    /// <summary>Returns the object's size and time, or null when no object has that key.</summary>
+    Task<StoreObject?> GetInfoAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Opens an object for reading. The caller disposes the stream.</summary>
+    /// <exception cref="StoreObjectNotFoundException">No object has that key.</exception>
+    Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Writes (or replaces) an object with the whole of <paramref name="content"/>. Atomic: readers see either the
+    /// old object or the complete new one, never a partial one, even if the writer is killed.
+    /// </summary>
+    Task WriteAsync(string key, Stream content, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes an object. Returns false when there was none (not an error).</summary>
+    Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>The location of <paramref name="key"/> as a user would type it (path or URL), for messages.</summary>
+    string Describe(string key);
+}
+
+/// <summary>Thrown when a key names no object.</summary>
+public sealed class StoreObjectNotFoundException : DepotException
+{
+    public StoreObjectNotFoundException(string location)
+        : base($"{location}: not found") => Location = location;
+
+    public string Location { get; }
+}

@@ -1,0 +1,138 @@
+using System.Runtime.CompilerServices;
+
+namespace Depot.Storage;
+
+/// <summary>
+/// A mirror in a local directory. Writes go to a hidden temporary file in the target folder and are renamed into
+/// place, so a crash never leaves a partial object under its real name. Keys cannot escape the root.
+/// </summary>
+public sealed class LocalDirectoryStore : IObjectStore
+{
+    /// <summary>Temporary files start with this; listings skip them.</summary>
+    internal const string TempPrefix = ".depot-tmp-";
+
+    private readonly string root;
+
+    public LocalDirectoryStore(string root)
+    {
+        this.root = Path.GetFullPath(root);
+    }
+
+    public string Root => root;
+
+    public string Describe(string key) => Path.Combine(root, key);
+
+    public async IAsyncEnumerable<StoreObject> ListAsync(string prefix,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await Task.Yield();
+        // Walk only the deepest folder the prefix names, then filter on the rest of the prefix.
+        var slash = prefix.LastIndexOf('/');
+        var folderKey = slash < 0 ? "" : prefix[..(slash + 1)];
+        var folder = folderKey.Length == 0 ? root : FullPath(folderKey.TrimEnd('/'));
+        if (!Directory.Exists(folder))
+        {
+            yield break;
+        }
+
+        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = 0 };
+        foreach (var info in new DirectoryInfo(folder).EnumerateFiles("*", options))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (info.Name.StartsWith(TempPrefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var key = Path.GetRelativePath(root, info.FullName).Replace(Path.DirectorySeparatorChar, '/');
+            if (key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                yield return new StoreObject(key, info.Length, info.LastWriteTimeUtc);
+            }
+        }
+    }
+
+    public Task<StoreObject?> GetInfoAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var info = new FileInfo(FullPath(key));
+        return Task.FromResult(info.Exists ? new StoreObject(key, info.Length, info.LastWriteTimeUtc) : null);
+    }
+
+    public Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var path = FullPath(key);
+        try
+        {
+            Stream stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete,
+                bufferSize: 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            return Task.FromResult(stream);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new StoreObjectNotFoundException(path);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new DepotException($"{path}: permission denied", e);
+        }
+    }
+
+    public async Task WriteAsync(string key, Stream content, CancellationToken cancellationToken = default)
+    {
+        var path = FullPath(key);
+        var folder = Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(folder);
+        var temp = Path.Combine(folder, TempPrefix + Guid.NewGuid().ToString("N")[..12] + "-" + Path.GetFileName(path));
+        try
+        {
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None,
+                             bufferSize: 1 << 16, FileOptions.Asynchronous))
+            {
+                await content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+                await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+                file.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var path = FullPath(key);
+        if (!File.Exists(path))
+        {
+            return Task.FromResult(false);
+        }
+
+        File.Delete(path);
+        return Task.FromResult(true);
+    }
+
+    private string FullPath(string key)
+    {
+        if (key.Length == 0 || key.StartsWith('/') || key.Contains('\\', StringComparison.Ordinal)
+            || key.Split('/').Any(part => part is "" or "." or ".."))
+        {
+            throw new DepotException($"invalid object key '{key}' in {root}");
+        }
+
+        return Path.Combine(root, key.Replace('/', Path.DirectorySeparatorChar));
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using System.Text;
+
+namespace Depot.Storage;
+
+/// <summary>Conveniences over <see cref="IObjectStore"/> for small objects (manifests, indexes, spec files).</summary>
+public static class ObjectStoreExtensions
+{
+    /// <summary>Small objects only: reads the whole object into memory, refusing anything over <paramref name="maxBytes"/>.</summary>
+    public static async Task<byte[]> ReadAllBytesAsync(this IObjectStore store, string key, long maxBytes = 512L << 20,
+        CancellationToken cancellationToken = default)
+    {
+        await using var stream = await store.OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
+        using var buffer = stream.CanSeek ? new MemoryStream((int)Math.Min(stream.Length, maxBytes)) : new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > maxBytes)
+            {
+                throw new InvalidContentException(store.Describe(key), $"larger than the {maxBytes >> 20} MiB allowed");
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>Returns the object's bytes, or null when it does not exist.</summary>
+    public static async Task<byte[]?> TryReadAllBytesAsync(this IObjectStore store, string key,
+        CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await store.ReadAllBytesAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreObjectNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    public static async Task WriteAllBytesAsync(this IObjectStore store, string key, ReadOnlyMemory<byte> content,
+        CancellationToken cancellationToken = default)
+    {
+        using var stream = new MemoryStream(content.ToArray(), writable: false);
+        await store.WriteAsync(key, stream, cancellationToken).ConfigureAwait(false);
+    }
+
+    public static Task WriteAllTextAsync(this IObjectStore store, string key, string text,
+        CancellationToken cancellationToken = default) =>
+        store.WriteAllBytesAsync(key, Encoding.UTF8.GetBytes(text), cancellationToken);
+
+    public static async Task<bool> ExistsAsync(this IObjectStore store, string key, CancellationToken cancellationToken = default) =>
+        await store.GetInfoAsync(key, cancellationToken).ConfigureAwait(false) is not null;
+}
