@@ -25,9 +25,14 @@ public static class IndexCommand
             var problems = 0;
             foreach (var r in results)
             {
+                if (r.PreviousIndexIssue is { } issue)
+                {
+                    console.Warn(issue);
+                }
+
                 foreach (var p in r.Problems)
                 {
-                    console.Warn($"skipped {p.Message}");
+                    console.Warn(p.Message);
                 }
 
                 problems += r.Problems.Count;

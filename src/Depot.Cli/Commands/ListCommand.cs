@@ -34,7 +34,7 @@ public static class ListCommand
                 .ConfigureAwait(false);
             foreach (var problem in result.Problems)
             {
-                console.Warn($"skipped {problem.Message}");
+                console.Warn(problem.Message);
             }
 
             if (parse.GetValue(json))

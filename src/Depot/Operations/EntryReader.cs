@@ -4,7 +4,7 @@ using Depot.Specs;
 
 namespace Depot.Operations;
 
-/// <summary>A spec entry that could not be read, and why.</summary>
+/// <summary>Something that was skipped: where, and a complete one-line message saying what and why.</summary>
 public sealed record EntryProblem(string Location, string Message);
 
 /// <summary>Reads many spec entries in parallel; a bad entry becomes a problem, not a failure of the whole run.</summary>
@@ -29,7 +29,7 @@ internal static class EntryReader
                 }
                 catch (DepotException e)
                 {
-                    problems.Add(new EntryProblem(layout.Store.Describe(item.Entry.Key), e.Message));
+                    problems.Add(new EntryProblem(layout.Store.Describe(item.Entry.Key), "skipped entry: " + e.Message));
                 }
 
                 progress?.Report(new OperationProgress(phase, Interlocked.Increment(ref done), entries.Count));

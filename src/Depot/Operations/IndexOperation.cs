@@ -22,7 +22,11 @@ public sealed record IndexOptions(bool Full = false, int Parallelism = 16);
 /// <param name="Problems">Entries that were skipped, with the reason.</param>
 /// <param name="Elapsed">Wall-clock time of the run.</param>
 public sealed record IndexResult(int LayoutVersion, string IndexKey, int Specs, int Records, int Read, int Reused, int Removed,
-    bool FullRebuild, IReadOnlyList<EntryProblem> Problems, TimeSpan Elapsed);
+    bool FullRebuild, IReadOnlyList<EntryProblem> Problems, TimeSpan Elapsed)
+{
+    /// <summary>Why the previous index could not be used, when it existed but was unreadable.</summary>
+    public string? PreviousIndexIssue { get; init; }
+}
 
 /// <summary>
 /// Rebuilds a build cache's index from its entries, incrementally: the previous index is the state. An entry whose
@@ -51,6 +55,7 @@ public static class IndexOperation
         var clock = Stopwatch.StartNew();
         var problems = new List<EntryProblem>();
         BuildCacheIndex? previous = null;
+        string? previousIssue = null;
         if (!options.Full)
         {
             try
@@ -59,7 +64,7 @@ public static class IndexOperation
             }
             catch (InvalidContentException e)
             {
-                problems.Add(new EntryProblem(e.Location, "previous index unreadable, rebuilding from every entry: " + e.Message));
+                previousIssue = e.Message + " (previous index unreadable: rebuilt from every entry)";
             }
         }
 
@@ -105,6 +110,6 @@ public static class IndexOperation
         GC.KeepAlive(previous);
 
         return new IndexResult(layout.Version, layout.Store.Describe(layout.IndexKey), index.CachedSpecs.Count(), index.Count,
-            read.Count, reused.Count, removed, previous is null, problems, clock.Elapsed);
+            read.Count, reused.Count, removed, previous is null, problems, clock.Elapsed) { PreviousIndexIssue = previousIssue };
     }
 }

@@ -34,7 +34,20 @@ public static class ListOperation
         var problems = new List<EntryProblem>();
         foreach (var layout in layouts)
         {
-            var index = options.Rescan ? null : await layout.ReadIndexAsync(cancellationToken).ConfigureAwait(false);
+            BuildCacheIndex? index = null;
+            if (!options.Rescan)
+            {
+                try
+                {
+                    index = await layout.ReadIndexAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (InvalidContentException e)
+                {
+                    // A broken index must not hide the cache: say so and read the entries instead.
+                    problems.Add(new EntryProblem(e.Location, e.Message + " (index unreadable: scanned the entries instead)"));
+                }
+            }
+
             fromIndex[layout.Version] = index is not null;
             if (index is not null)
             {

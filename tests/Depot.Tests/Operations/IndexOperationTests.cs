@@ -1,0 +1,159 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Depot.Layout;
+using Depot.Operations;
+using Depot.Storage;
+using Depot.Tests.Storage;
+
+namespace Depot.Tests.Operations;
+
+public class IndexOperationTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    private const string GreetManifest = "v3/manifests/spec/greet/greet-1.0.0-ilccysmlleizqaxfvvqsb6selpnnszug.spec.manifest.json";
+
+    private static async Task<JsonNode> ReadIndexJsonAsync(string mirror)
+    {
+        var layout = (await BuildCache.DetectAsync(new LocalDirectoryStore(mirror), Token))[0];
+        var index = await layout.ReadIndexAsync(Token);
+        return JsonNode.Parse(index!.ToJsonBytes())!;
+    }
+
+    private static void RemoveIndex(string mirror)
+    {
+        foreach (var f in new[] { "build_cache/index.json", "build_cache/index.json.hash", "v3/manifests/index/index.manifest.json" })
+        {
+            if (File.Exists(Path.Combine(mirror, f)))
+            {
+                File.Delete(Path.Combine(mirror, f));
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(TestData.V3Signed)]
+    [InlineData(TestData.V3Unsigned)]
+    [InlineData(TestData.V2Signed)]
+    [InlineData(TestData.V2Unsigned)]
+    public async Task AFullRebuildHasTheSameRecordsAsSpacksIndex(string mirror)
+    {
+        using var copy = TestData.Copy(mirror);
+        var expected = await ReadIndexJsonAsync(copy.Path);
+        RemoveIndex(copy.Path);
+
+        var result = Assert.Single(await IndexOperation.RunAsync(new LocalDirectoryStore(copy.Path), new IndexOptions(), null, Token));
+
+        Assert.True(result.FullRebuild);
+        Assert.Empty(result.Problems);
+        var actual = await ReadIndexJsonAsync(copy.Path);
+        Assert.Equal(expected["database"]!["version"]!.GetValue<string>(), actual["database"]!["version"]!.GetValue<string>());
+        var want = expected["database"]!["installs"]!.AsObject();
+        var got = actual["database"]!["installs"]!.AsObject();
+        Assert.Equal(want.Select(p => p.Key).Order(), got.Select(p => p.Key).Order());
+        foreach (var (hash, record) in want)
+        {
+            Assert.True(JsonNode.DeepEquals(record, got[hash]), hash);
+        }
+    }
+
+    [Fact]
+    public async Task TheV2IndexHashFileMatchesTheIndex()
+    {
+        using var copy = TestData.Copy(TestData.V2Unsigned);
+        RemoveIndex(copy.Path);
+        await IndexOperation.RunAsync(new LocalDirectoryStore(copy.Path), new IndexOptions(), null, Token);
+        var json = File.ReadAllBytes(copy.Combine("build_cache/index.json"));
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(json)), File.ReadAllText(copy.Combine("build_cache/index.json.hash")));
+    }
+
+    [Fact]
+    public async Task ReindexingReadsOnlyNewEntriesAndDropsRemovedOnes()
+    {
+        using var copy = TestData.Copy(TestData.V3Unsigned);
+        var aside = Path.Combine(copy.Path, "greet.manifest.aside");
+        File.Move(copy.Combine(GreetManifest), aside);
+        var store = new RecordingStore(new LocalDirectoryStore(copy.Path));
+
+        var removed = Assert.Single(await IndexOperation.RunAsync(store, new IndexOptions(), null, Token));
+        Assert.Equal((4, 0, 4, 1, false), (removed.Specs, removed.Read, removed.Reused, removed.Removed, removed.FullRebuild));
+
+        File.Move(aside, copy.Combine(GreetManifest));
+        store.Opened.Clear();
+        var added = Assert.Single(await IndexOperation.RunAsync(store, new IndexOptions(), null, Token));
+        Assert.Equal((5, 1, 4, 0), (added.Specs, added.Read, added.Reused, added.Removed));
+        Assert.Single(store.Opened, k => k.StartsWith("v3/manifests/spec/", StringComparison.Ordinal));
+        Assert.Equal(8, added.Records);
+
+        var full = Assert.Single(await IndexOperation.RunAsync(store, new IndexOptions(Full: true), null, Token));
+        Assert.Equal((5, 5, 0), (full.Specs, full.Read, full.Reused));
+    }
+
+    [Fact]
+    public async Task BadEntriesAreReportedAndSkipped()
+    {
+        using var copy = TestData.Copy(TestData.V3Unsigned);
+        RemoveIndex(copy.Path);
+        File.WriteAllText(copy.Combine(GreetManifest), "{\"version\":3,\"data\":[");
+
+        var result = Assert.Single(await IndexOperation.RunAsync(new LocalDirectoryStore(copy.Path), new IndexOptions(), null, Token));
+
+        Assert.Equal(4, result.Specs);
+        var problem = Assert.Single(result.Problems);
+        Assert.Contains(copy.Combine(GreetManifest), problem.Message, StringComparison.Ordinal);
+        Assert.Contains("malformed JSON", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ACrashWhileWritingKeepsThePreviousIndex()
+    {
+        using var copy = TestData.Copy(TestData.V3Unsigned);
+        var before = File.ReadAllBytes(copy.Combine(BuildCacheV3.IndexManifestKey));
+        File.Delete(copy.Combine(GreetManifest));
+        var store = new RecordingStore(new LocalDirectoryStore(copy.Path)) { FailWrite = k => k == BuildCacheV3.IndexManifestKey };
+
+        await Assert.ThrowsAsync<IOException>(() => IndexOperation.RunAsync(store, new IndexOptions(), null, Token));
+
+        Assert.Equal(before, File.ReadAllBytes(copy.Combine(BuildCacheV3.IndexManifestKey)));
+        var index = await new BuildCacheV3(new LocalDirectoryStore(copy.Path)).ReadIndexAsync(Token);
+        Assert.Equal(5, index!.CachedSpecs.Count());
+    }
+
+    [Fact]
+    public async Task AnUnreadablePreviousIndexMeansAFullRebuild()
+    {
+        using var copy = TestData.Copy(TestData.V2Signed);
+        File.WriteAllText(copy.Combine("build_cache/index.json"), "{\"database\":{\"version\":\"42\",\"installs\":{}}}");
+
+        var result = Assert.Single(await IndexOperation.RunAsync(new LocalDirectoryStore(copy.Path), new IndexOptions(), null, Token));
+
+        Assert.True(result.FullRebuild);
+        Assert.Equal(3, result.Read);
+        Assert.Contains("unsupported index database version '42'", result.PreviousIndexIssue, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(copy.Combine("build_cache/index.json")));
+        Assert.Equal("7", doc.RootElement.GetProperty("database").GetProperty("version").GetString());
+    }
+
+    [Fact]
+    public async Task ProgressIsReportedForEveryEntryRead()
+    {
+        using var copy = TestData.Copy(TestData.V3Unsigned);
+        RemoveIndex(copy.Path);
+        var reports = new List<OperationProgress>();
+        var progress = new SynchronousProgress(reports);
+        await IndexOperation.RunAsync(new LocalDirectoryStore(copy.Path), new IndexOptions(), progress, Token);
+        Assert.Equal(5, reports.Count);
+        Assert.Contains(reports, r => r.Done == 5 && r.Total == 5);
+    }
+
+    private sealed class SynchronousProgress(List<OperationProgress> reports) : IProgress<OperationProgress>
+    {
+        public void Report(OperationProgress value)
+        {
+            lock (reports)
+            {
+                reports.Add(value);
+            }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using Depot.Storage;
+
+namespace Depot.Tests.Storage;
+
+public sealed class LocalDirectoryStoreTests : StoreContractTests
+{
+    private readonly TempDir temp = new();
+
+    protected override IObjectStore CreateStore() => new LocalDirectoryStore(temp.Path);
+
+    public override ValueTask DisposeAsync()
+    {
+        temp.Dispose();
+        return base.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task FailedWritesLeaveNoTemporaryFilesBehind()
+    {
+        await Assert.ThrowsAnyAsync<Exception>(() => Store.WriteAsync("d/f", new BrokenStream(), Token));
+        Assert.Empty(Directory.EnumerateFiles(temp.Path, "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void FileUrlsAndPathsOpenTheSameDirectory()
+    {
+        Assert.Equal(temp.Path, StoreFactory.Open("file://" + temp.Path).Root);
+        Assert.Equal(temp.Path, StoreFactory.Open(temp.Path).Root);
+    }
+
+    [Theory]
+    [InlineData("s3x://bucket/prefix", "scheme is not supported")]
+    [InlineData("", "no mirror given")]
+    public void UnsupportedMirrorsAreRejectedWithOneLine(string mirror, string expected)
+    {
+        var e = Assert.Throws<DepotException>(() => StoreFactory.Open(mirror));
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class BrokenStream : MemoryStream
+    {
+        public override int Read(byte[] buffer, int offset, int count) => throw new IOException("broken");
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            throw new IOException("broken");
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            throw new IOException("broken");
+    }
+}

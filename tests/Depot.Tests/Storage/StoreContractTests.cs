@@ -1,0 +1,175 @@
+using System.Text;
+using Depot.Storage;
+
+namespace Depot.Tests.Storage;
+
+/// <summary>
+/// The contract every <see cref="IObjectStore"/> must keep. Each store's test class derives from this and supplies a
+/// fresh, empty store; later stores (S3, GCS, Azure, HTTP, OCI) run the same suite.
+/// </summary>
+public abstract class StoreContractTests : IAsyncDisposable
+{
+    private IObjectStore? store;
+
+    protected IObjectStore Store => store ??= CreateStore();
+
+    protected static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    /// <summary>Creates a new, empty store for one test.</summary>
+    protected abstract IObjectStore CreateStore();
+
+    public virtual ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        return ValueTask.CompletedTask;
+    }
+
+    [Fact]
+    public async Task WrittenObjectsReadBackIdentically()
+    {
+        var content = Encoding.UTF8.GetBytes("{\"signing\": \"gpg\"}");
+        await Store.WriteAllBytesAsync("v3/layout.json", content, Token);
+        Assert.Equal(content, await Store.ReadAllBytesAsync("v3/layout.json", cancellationToken: Token));
+        var info = await Store.GetInfoAsync("v3/layout.json", Token);
+        Assert.NotNull(info);
+        Assert.Equal(content.Length, info.Length);
+        Assert.Equal("v3/layout.json", info.Key);
+    }
+
+    [Fact]
+    public async Task LargeObjectsStreamThrough()
+    {
+        var content = new byte[3 * 1024 * 1024 + 17];
+        new Random(42).NextBytes(content);
+        await Store.WriteAsync("blobs/sha256/ab/large", new MemoryStream(content), Token);
+        await using var read = await Store.OpenReadAsync("blobs/sha256/ab/large", Token);
+        using var copy = new MemoryStream();
+        await read.CopyToAsync(copy, Token);
+        Assert.Equal(content, copy.ToArray());
+    }
+
+    [Fact]
+    public async Task WritingAgainReplacesTheObject()
+    {
+        await Store.WriteAllTextAsync("a/b.json", "old and longer", Token);
+        await Store.WriteAllTextAsync("a/b.json", "new", Token);
+        Assert.Equal("new", Encoding.UTF8.GetString(await Store.ReadAllBytesAsync("a/b.json", cancellationToken: Token)));
+    }
+
+    [Fact]
+    public async Task MissingObjectsAreReportedPrecisely()
+    {
+        Assert.Null(await Store.GetInfoAsync("nope/x", Token));
+        Assert.False(await Store.ExistsAsync("nope/x", Token));
+        var e = await Assert.ThrowsAsync<StoreObjectNotFoundException>(() => Store.OpenReadAsync("nope/x", Token));
+        Assert.Contains("nope/x", e.Message, StringComparison.Ordinal);
+        Assert.Null(await Store.TryReadAllBytesAsync("nope/x", Token));
+    }
+
+    [Fact]
+    public async Task ListingReturnsEveryObjectUnderAPrefixAtAnyDepth()
+    {
+        foreach (var key in new[] { "v3/manifests/spec/a/a-1-x.json", "v3/manifests/spec/b/b-1-y.json", "v3/manifests/index/i.json", "v3x/other", "blobs/sha256/aa/aa1" })
+        {
+            await Store.WriteAllTextAsync(key, key, Token);
+        }
+
+        Assert.Equal(["v3/manifests/spec/a/a-1-x.json", "v3/manifests/spec/b/b-1-y.json"], await KeysAsync("v3/manifests/spec/"));
+        Assert.Equal(["v3/manifests/index/i.json", "v3/manifests/spec/a/a-1-x.json", "v3/manifests/spec/b/b-1-y.json"], await KeysAsync("v3/"));
+        Assert.Equal(5, (await KeysAsync("")).Count);
+        Assert.Empty(await KeysAsync("nothing/here/"));
+        var listed = new List<StoreObject>();
+        await foreach (var o in Store.ListAsync("blobs/", Token))
+        {
+            listed.Add(o);
+        }
+
+        Assert.Equal("blobs/sha256/aa/aa1".Length, Assert.Single(listed).Length);
+    }
+
+    [Fact]
+    public async Task DeleteRemovesAndReportsWhetherThereWasAnObject()
+    {
+        await Store.WriteAllTextAsync("x/y", "1", Token);
+        Assert.True(await Store.DeleteAsync("x/y", Token));
+        Assert.False(await Store.DeleteAsync("x/y", Token));
+        Assert.Null(await Store.GetInfoAsync("x/y", Token));
+        Assert.Empty(await KeysAsync("x/"));
+    }
+
+    [Fact]
+    public async Task AFailedWriteLeavesNoObjectAndKeepsThePreviousOne()
+    {
+        await Store.WriteAllTextAsync("index/index.json", "previous", Token);
+        await Assert.ThrowsAsync<IOException>(() => Store.WriteAsync("index/index.json", new FailingStream(100_000), Token));
+        await Assert.ThrowsAsync<IOException>(() => Store.WriteAsync("index/new.json", new FailingStream(100_000), Token));
+
+        Assert.Equal("previous", Encoding.UTF8.GetString(await Store.ReadAllBytesAsync("index/index.json", cancellationToken: Token)));
+        Assert.Null(await Store.GetInfoAsync("index/new.json", Token));
+        Assert.Equal(["index/index.json"], await KeysAsync("index/"));
+    }
+
+    [Theory]
+    [InlineData("../escape")]
+    [InlineData("a/../../escape")]
+    [InlineData("/absolute")]
+    [InlineData("a//b")]
+    public async Task KeysCannotEscapeTheRoot(string key)
+    {
+        await Assert.ThrowsAsync<DepotException>(() => Store.WriteAllTextAsync(key, "x", Token));
+    }
+
+    [Fact]
+    public void DescribeNamesTheObject() => Assert.Contains("v3/layout.json", Store.Describe("v3/layout.json"), StringComparison.Ordinal);
+
+    private async Task<List<string>> KeysAsync(string prefix)
+    {
+        var keys = new List<string>();
+        await foreach (var o in Store.ListAsync(prefix, Token))
+        {
+            keys.Add(o.Key);
+        }
+
+        keys.Sort(StringComparer.Ordinal);
+        return keys;
+    }
+
+    /// <summary>Yields some bytes, then fails: a writer killed mid-upload.</summary>
+    private sealed class FailingStream(int failAfter) : Stream
+    {
+        private int position;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => position; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (position >= failAfter)
+            {
+                throw new IOException("simulated failure mid-write");
+            }
+
+            var n = Math.Min(count, failAfter - position);
+            buffer.AsSpan(offset, n).Fill((byte)'x');
+            position += n;
+            return n;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}
