@@ -16,7 +16,23 @@ public static class Program
             ListCommand.Create(console),
             IndexCommand.Create(console),
         };
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                await stderr.WriteLineAsync("depot: error: " + error.Message).ConfigureAwait(false);
+            }
+
+            await stderr.WriteLineAsync($"Run '{string.Join(' ', ["depot", .. CommandPath(parse.CommandResult.Command, root)])} --help' for usage.")
+                .ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
-        return await root.Parse(args).InvokeAsync(config).ConfigureAwait(false);
+        return await parse.InvokeAsync(config).ConfigureAwait(false);
     }
+
+    private static IEnumerable<string> CommandPath(Command command, RootCommand root) =>
+        command == root ? [] : [command.Name];
 }

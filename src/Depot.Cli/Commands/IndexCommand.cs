@@ -10,7 +10,7 @@ public static class IndexCommand
 {
     public static Command Create(CliConsole console)
     {
-        var mirror = new Argument<string>("mirror") { Description = "Mirror: a directory path or file:// URL" };
+        var mirror = CommonArguments.Mirror();
         var full = new Option<bool>("--full") { Description = "Read every entry instead of reusing the current index" };
         var jobs = new Option<int>("--jobs", "-j") { Description = "Entries read in parallel", DefaultValueFactory = _ => 16 };
         var command = new Command("index", "Rebuild a build cache's index (incremental; Spack reads the result)")

@@ -11,12 +11,8 @@ public static class ListCommand
 {
     public static Command Create(CliConsole console)
     {
-        var mirror = new Argument<string>("mirror") { Description = "Mirror: a directory path or file:// URL" };
-        var queries = new Argument<string[]>("query")
-        {
-            Description = "Specs to show: name, name@version, /hashprefix (default: all)",
-            Arity = ArgumentArity.ZeroOrMore,
-        };
+        var mirror = CommonArguments.Mirror();
+        var queries = CommonArguments.Queries("Specs to show: name, name@version, /hashprefix (default: all)");
         var shortHash = new Option<bool>("--long", "-l") { Description = "Show 7-character hashes" };
         var fullHash = new Option<bool>("--very-long", "-L") { Description = "Show full 32-character hashes" };
         var variants = new Option<bool>("--variants", "-v") { Description = "Show variants and compiler flags" };
