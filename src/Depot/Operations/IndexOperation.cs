@@ -110,6 +110,7 @@ public static class IndexOperation
         GC.KeepAlive(previous);
 
         return new IndexResult(layout.Version, layout.Store.Describe(layout.IndexKey), index.CachedSpecs.Count(), index.Count,
-            read.Count, reused.Count, removed, previous is null, problems, clock.Elapsed) { PreviousIndexIssue = previousIssue };
+            read.Count, reused.Count, removed, previous is null, problems, clock.Elapsed)
+        { PreviousIndexIssue = previousIssue };
     }
 }
