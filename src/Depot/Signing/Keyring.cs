@@ -1,0 +1,312 @@
+using System.Globalization;
+using System.Text.Json;
+using Depot.Configuration;
+using Org.BouncyCastle.Bcpg;
+using Org.BouncyCastle.Bcpg.OpenPgp;
+
+namespace Depot.Signing;
+
+/// <summary>
+/// Depot's keyring under <c>$DEPOT_HOME/keys</c>: trusted public keys in <c>public/&lt;FPR&gt;.asc</c>, secret keys
+/// in <c>secret/&lt;FPR&gt;.asc</c> (owner-only permissions), and <c>keyring.json</c> recording where each key came
+/// from. A key with a secret part is also trusted for verification, as in gpg.
+/// </summary>
+public sealed class Keyring
+{
+    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
+
+    private readonly string folder;
+    private readonly Dictionary<string, string> sources;
+
+    private Keyring(string folder)
+    {
+        this.folder = folder;
+        sources = LoadSources(SourcesFile);
+    }
+
+    private string PublicFolder => Path.Combine(folder, "public");
+
+    private string SecretFolder => Path.Combine(folder, "secret");
+
+    private string SourcesFile => Path.Combine(folder, "keyring.json");
+
+    public static Keyring Open(DepotHome home) => new(home.KeysFolder);
+
+    /// <summary>Every trusted key (and whether its secret is held), sorted by user id.</summary>
+    public IReadOnlyList<KeyInfo> List(bool secretOnly = false)
+    {
+        var secrets = SecretRings().ToDictionary(r => SignatureVerifier.Fingerprint(r.GetPublicKey()), StringComparer.Ordinal);
+        var list = new List<KeyInfo>();
+        foreach (var ring in PublicRings())
+        {
+            var fpr = SignatureVerifier.Fingerprint(ring.GetPublicKey());
+            if (!secretOnly || secrets.ContainsKey(fpr))
+            {
+                list.Add(Describe(ring.GetPublicKey(), secrets.ContainsKey(fpr), sources.GetValueOrDefault(fpr, "")));
+            }
+        }
+
+        return list.OrderBy(k => k.PrimaryUserId, StringComparer.Ordinal).ThenBy(k => k.Fingerprint, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Trusted public key rings, for verification.</summary>
+    public IReadOnlyList<PgpPublicKeyRing> TrustedRings() => PublicRings().ToList();
+
+    /// <summary>Imports every key in armored text. Secret keys are stored and their public parts trusted.</summary>
+    /// <returns>The keys imported, in the order found.</returns>
+    public IReadOnlyList<KeyInfo> Import(string armored, string location, string source)
+    {
+        var (publicRings, secretRings) = OpenPgpArmor.ReadKeyRings(armored, location);
+        var imported = new List<KeyInfo>();
+        foreach (var secret in secretRings)
+        {
+            var pub = secret.GetPublicKey();
+            if (secret.GetSecretKey().KeyEncryptionAlgorithm != SymmetricKeyAlgorithmTag.Null)
+            {
+                throw new DepotException($"{location}: secret key {SignatureVerifier.Fingerprint(pub)} is protected by a passphrase; export it without one (gpg --export-secret-keys after removing the passphrase)");
+            }
+
+            WriteSecret(secret);
+            WritePublic(PublicRingOf(secret), source);
+            imported.Add(Describe(pub, true, source));
+        }
+
+        foreach (var ring in publicRings)
+        {
+            var fpr = SignatureVerifier.Fingerprint(ring.GetPublicKey());
+            if (imported.Any(k => k.Fingerprint == fpr))
+            {
+                continue;
+            }
+
+            WritePublic(ring, source);
+            imported.Add(Describe(ring.GetPublicKey(), File.Exists(SecretPath(fpr)), source));
+        }
+
+        return imported;
+    }
+
+    /// <summary>Creates a signing key and keeps it (secret and trusted public parts).</summary>
+    public KeyInfo Create(string name, string email, string? comment, DateTimeOffset? expires, KeyAlgorithm algorithm)
+    {
+        var ring = KeyGenerator.Create(name, email, comment, expires, algorithm);
+        WriteSecret(ring);
+        WritePublic(PublicRingOf(ring), "created");
+        return Describe(ring.GetPublicKey(), true, "created");
+    }
+
+    /// <summary>Resolves a full fingerprint, a 16-hex key id, or a unique fingerprint suffix of 8+ digits.</summary>
+    /// <exception cref="DepotException">No key, or several keys, match.</exception>
+    public KeyInfo Find(string id, bool secret = false)
+    {
+        var wanted = NormalizeId(id);
+        var matches = List(secret).Where(k => k.Fingerprint.EndsWith(wanted, StringComparison.Ordinal)).ToList();
+        return matches.Count switch
+        {
+            1 => matches[0],
+            0 => throw new DepotException($"no {(secret ? "secret" : "trusted")} key {id} in {folder} (see 'depot keys list{(secret ? " --secret" : "")}')"),
+            _ => throw new DepotException($"key id {id} is ambiguous: {string.Join(", ", matches.Select(m => m.Fingerprint))}"),
+        };
+    }
+
+    /// <summary>The ASCII-armored public key, as <c>gpg --armor --export</c> writes it.</summary>
+    public string ExportPublic(string id)
+    {
+        var key = Find(id);
+        return OpenPgpArmor.Armor(OpenPgpArmor.PublicKeyBlock, File.Exists(PublicPath(key.Fingerprint))
+            ? ReadRing<PgpPublicKeyRing>(PublicPath(key.Fingerprint)).GetEncoded()
+            : throw new DepotException($"public key {key.Fingerprint} missing from {PublicFolder}"));
+    }
+
+    /// <summary>The ASCII-armored secret key, as <c>gpg --armor --export-secret-keys</c> writes it.</summary>
+    public string ExportSecret(string id)
+    {
+        var key = Find(id, secret: true);
+        return OpenPgpArmor.Armor(OpenPgpArmor.PrivateKeyBlock, ReadRing<PgpSecretKeyRing>(SecretPath(key.Fingerprint)).GetEncoded());
+    }
+
+    /// <summary>Forgets a key: its trusted public part and its secret, if held.</summary>
+    public KeyInfo Remove(string id)
+    {
+        var key = Find(id);
+        File.Delete(PublicPath(key.Fingerprint));
+        if (File.Exists(SecretPath(key.Fingerprint)))
+        {
+            File.Delete(SecretPath(key.Fingerprint));
+        }
+
+        sources.Remove(key.Fingerprint);
+        SaveSources();
+        return key;
+    }
+
+    /// <summary>
+    /// The key to sign with: <paramref name="id"/> if given, else the only secret key (Spack's rule). Several
+    /// secret keys and no choice is an error listing them.
+    /// </summary>
+    public PgpSecretKey SigningKey(string? id = null)
+    {
+        KeyInfo key;
+        if (id is not null)
+        {
+            key = Find(id, secret: true);
+        }
+        else
+        {
+            var all = List(secretOnly: true);
+            key = all.Count switch
+            {
+                1 => all[0],
+                0 => throw new DepotException("no signing key: create one with 'depot keys create NAME EMAIL' or import one with 'depot keys import FILE'"),
+                _ => throw new DepotException("several signing keys (" + string.Join(", ", all.Select(k => k.Fingerprint)) + "): pick one with --key FPR"),
+            };
+        }
+
+        var ring = ReadRing<PgpSecretKeyRing>(SecretPath(key.Fingerprint));
+        foreach (PgpSecretKey candidate in ring.GetSecretKeys())
+        {
+            if (candidate.IsSigningKey && !candidate.PublicKey.HasRevocation())
+            {
+                return candidate;
+            }
+        }
+
+        throw new DepotException($"key {key.Fingerprint} has no usable signing key");
+    }
+
+    public static KeyInfo Describe(PgpPublicKey key, bool hasSecret, string source)
+    {
+        var fpr = SignatureVerifier.Fingerprint(key);
+        var valid = key.GetValidSeconds();
+        var created = new DateTimeOffset(DateTime.SpecifyKind(key.CreationTime, DateTimeKind.Utc));
+        var algorithm = key.Algorithm switch
+        {
+            PublicKeyAlgorithmTag.RsaGeneral or PublicKeyAlgorithmTag.RsaSign => "rsa" + key.BitStrength.ToString(CultureInfo.InvariantCulture),
+            PublicKeyAlgorithmTag.EdDsa_Legacy or PublicKeyAlgorithmTag.Ed25519 => "ed25519",
+            PublicKeyAlgorithmTag.Dsa => "dsa" + key.BitStrength.ToString(CultureInfo.InvariantCulture),
+            PublicKeyAlgorithmTag.ECDsa => "ecdsa",
+            var other => other.ToString().ToLowerInvariant(),
+        };
+        return new KeyInfo(fpr, fpr[^16..], SignatureVerifier.UserIds(key).ToList(), created,
+            valid > 0 ? created.AddSeconds(valid) : null, algorithm, hasSecret, source);
+    }
+
+    internal static string NormalizeId(string id)
+    {
+        var wanted = id.Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant();
+        if (wanted.StartsWith("0X", StringComparison.Ordinal))
+        {
+            wanted = wanted[2..];
+        }
+
+        if (wanted.Length < 8 || !wanted.All(char.IsAsciiHexDigit))
+        {
+            throw new DepotException($"'{id}' is not a key fingerprint or key id (8 to 40 hex digits)");
+        }
+
+        return wanted;
+    }
+
+    private static PgpPublicKeyRing PublicRingOf(PgpSecretKeyRing secret)
+    {
+        var keys = new List<PgpPublicKey>();
+        foreach (PgpPublicKey k in secret.GetPublicKeys())
+        {
+            keys.Add(k);
+        }
+
+        return new PgpPublicKeyRing(keys.SelectMany(k => k.GetEncoded()).ToArray());
+    }
+
+    private IEnumerable<PgpPublicKeyRing> PublicRings() =>
+        Directory.Exists(PublicFolder)
+            ? Directory.EnumerateFiles(PublicFolder, "*.asc").Order(StringComparer.Ordinal).Select(ReadRing<PgpPublicKeyRing>)
+            : [];
+
+    private IEnumerable<PgpSecretKeyRing> SecretRings() =>
+        Directory.Exists(SecretFolder)
+            ? Directory.EnumerateFiles(SecretFolder, "*.asc").Order(StringComparer.Ordinal).Select(ReadRing<PgpSecretKeyRing>)
+            : [];
+
+    private static T ReadRing<T>(string path)
+    {
+        var (publicRings, secretRings) = OpenPgpArmor.ReadKeyRings(File.ReadAllText(path), path);
+        object? ring = typeof(T) == typeof(PgpSecretKeyRing) ? secretRings.FirstOrDefault() : publicRings.FirstOrDefault();
+        return ring is T t ? t : throw new InvalidContentException(path, $"expected a {typeof(T).Name}");
+    }
+
+    private string PublicPath(string fpr) => Path.Combine(PublicFolder, fpr + ".asc");
+
+    private string SecretPath(string fpr) => Path.Combine(SecretFolder, fpr + ".asc");
+
+    private void WritePublic(PgpPublicKeyRing ring, string source)
+    {
+        var fpr = SignatureVerifier.Fingerprint(ring.GetPublicKey());
+        Directory.CreateDirectory(PublicFolder);
+        if (File.Exists(PublicPath(fpr)))
+        {
+            // Keep what we have, but take new user ids and signatures (e.g. an extended expiry).
+            ring = PgpPublicKeyRing.Join(ReadRing<PgpPublicKeyRing>(PublicPath(fpr)), ring) ?? ring;
+        }
+
+        WriteAtomically(PublicPath(fpr), OpenPgpArmor.Armor(OpenPgpArmor.PublicKeyBlock, ring.GetEncoded()), ownerOnly: false);
+        if (!sources.ContainsKey(fpr))
+        {
+            sources[fpr] = source;
+            SaveSources();
+        }
+    }
+
+    private void WriteSecret(PgpSecretKeyRing ring)
+    {
+        var fpr = SignatureVerifier.Fingerprint(ring.GetPublicKey());
+        Directory.CreateDirectory(SecretFolder);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(SecretFolder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        WriteAtomically(SecretPath(fpr), OpenPgpArmor.Armor(OpenPgpArmor.PrivateKeyBlock, ring.GetEncoded()), ownerOnly: true);
+    }
+
+    private static void WriteAtomically(string path, string text, bool ownerOnly)
+    {
+        var temp = path + ".tmp-" + Environment.ProcessId;
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (ownerOnly && !OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var writer = new StreamWriter(temp, System.Text.Encoding.ASCII, options))
+        {
+            writer.Write(text);
+        }
+
+        File.Move(temp, path, overwrite: true);
+    }
+
+    private static Dictionary<string, string> LoadSources(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return new Dictionary<string, string>(StringComparer.Ordinal);
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path)) ?? new Dictionary<string, string>(StringComparer.Ordinal);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidContentException(path, "malformed JSON: " + e.Message);
+        }
+    }
+
+    private void SaveSources()
+    {
+        Directory.CreateDirectory(folder);
+        WriteAtomically(SourcesFile, JsonSerializer.Serialize(new SortedDictionary<string, string>(sources, StringComparer.Ordinal),
+            IndentedJson), ownerOnly: false);
+    }
+}
