@@ -13,8 +13,12 @@ public static class ExitCodes
 }
 
 /// <summary>Where commands write, and the one place that turns exceptions into one-line errors and exit codes.</summary>
-public sealed class CliConsole(TextWriter stdout, TextWriter stderr)
+public sealed class CliConsole(TextWriter stdout, TextWriter stderr, string? depotHome = null)
 {
+    /// <summary>Depot's home: the one given (tests), else <c>$DEPOT_HOME</c> or <c>~/.depot</c>.</summary>
+    public Depot.Configuration.DepotHome Home =>
+        depotHome is null ? Depot.Configuration.DepotHome.FromEnvironment() : new Depot.Configuration.DepotHome(depotHome);
+
     public TextWriter Out { get; } = stdout;
 
     public TextWriter Error { get; } = stderr;

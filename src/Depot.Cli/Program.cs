@@ -7,14 +7,16 @@ public static class Program
 {
     public static Task<int> Main(string[] args) => Run(args, Console.Out, Console.Error);
 
-    /// <summary>Runs the CLI with the given streams (tests call this in-process).</summary>
-    public static async Task<int> Run(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>Runs the CLI with the given streams (tests call this in-process with their own Depot home).</summary>
+    public static async Task<int> Run(string[] args, TextWriter stdout, TextWriter stderr, string? depotHome = null)
     {
-        var console = new CliConsole(stdout, stderr);
+        var console = new CliConsole(stdout, stderr, depotHome);
         var root = new RootCommand("Depot: a fast, Spack-compatible binary build cache.")
         {
             ListCommand.Create(console),
             IndexCommand.Create(console),
+            VerifyCommand.Create(console),
+            KeysCommand.Create(console),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
+using Depot.Signing;
 using Depot.Specs;
 using Depot.Storage;
 
@@ -18,6 +19,8 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
     public const string IndexHashKey = "build_cache/index.json.hash";
     public const string SignedSuffix = ".spec.json.sig";
     public const string PlainSuffix = ".spec.json";
+    public const string KeysPrefix = "build_cache/_pgp/";
+    public const string KeyIndexKey = "build_cache/_pgp/index.json";
 
     /// <summary>Highest <c>buildcache_layout_version</c> inside v2 spec files that Depot reads (0.22+ write 2).</summary>
     public const int MaxSpecLayoutVersion = 2;
@@ -72,13 +75,20 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
         }
     }
 
-    public async Task<SpecFile> ReadSpecAsync(SpecEntry entry, CancellationToken cancellationToken = default)
+    public async Task<EntryContent> ReadEntryAsync(SpecEntry entry, TrustPolicy? trust, CancellationToken cancellationToken = default)
     {
         var location = Store.Describe(entry.Key);
         var bytes = await Store.ReadAllBytesAsync(entry.Key, 64 << 20, cancellationToken).ConfigureAwait(false);
         if (bytes.Length > 1 && bytes[0] == 0x1f && bytes[1] == 0x8b)
         {
             throw new InvalidContentException(location, "compressed spec files are not allowed in a build_cache/ layout");
+        }
+
+        string? signer = null;
+        if (trust is not null)
+        {
+            signer = trust.Check(Encoding.UTF8.GetString(bytes), location, out var body)?.SignerFingerprint;
+            bytes = Encoding.UTF8.GetBytes(body);
         }
 
         var spec = SpecFile.Parse(bytes, location);
@@ -92,7 +102,61 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
             throw new InvalidContentException(location, $"the spec inside has hash {spec.Root.Hash}, not the {entry.Hash} its name says");
         }
 
-        return spec;
+        // Spack requires the checksum only to install; the index does not need it, so it is checked where used.
+        var tarball = spec.BinaryCacheChecksum is { Algorithm: "sha256", Hash.Length: 64 } checksum
+            ? new TarballRef(TarballKey(spec.Root), checksum.Hash.ToLowerInvariant(), null)
+            : null;
+        return new EntryContent(spec, tarball, signer);
+    }
+
+    public async Task<IReadOnlyList<PublishedKey>> ReadPublishedKeysAsync(CancellationToken cancellationToken = default)
+    {
+        var fingerprints = new List<string>();
+        var index = await Store.TryReadAllBytesAsync(KeyIndexKey, cancellationToken).ConfigureAwait(false);
+        if (index is not null)
+        {
+            fingerprints = BuildCacheLayoutExtensions.ParseKeyIndex(index, Store.Describe(KeyIndexKey));
+        }
+        else
+        {
+            fingerprints = await ListKeyFilesAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var keys = new List<PublishedKey>();
+        foreach (var fpr in fingerprints.Order(StringComparer.Ordinal))
+        {
+            var key = KeysPrefix + fpr + ".pub";
+            keys.Add(new PublishedKey(fpr, Encoding.ASCII.GetString(await Store.ReadAllBytesAsync(key, 1 << 20, cancellationToken).ConfigureAwait(false)),
+                Store.Describe(key)));
+        }
+
+        return keys;
+    }
+
+    public async Task PublishKeysAsync(IReadOnlyList<PublishedKey> keys, CancellationToken cancellationToken = default)
+    {
+        foreach (var key in keys)
+        {
+            await Store.WriteAllTextAsync(KeysPrefix + key.Fingerprint + ".pub", key.Armored, cancellationToken).ConfigureAwait(false);
+        }
+
+        var published = await ListKeyFilesAsync(cancellationToken).ConfigureAwait(false);
+        await Store.WriteAllBytesAsync(KeyIndexKey, BuildCacheLayoutExtensions.KeyIndexJson(published), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<List<string>> ListKeyFilesAsync(CancellationToken cancellationToken)
+    {
+        var fingerprints = new List<string>();
+        await foreach (var obj in Store.ListAsync(KeysPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            var name = obj.Key[KeysPrefix.Length..];
+            if (!name.Contains('/', StringComparison.Ordinal) && name.EndsWith(".pub", StringComparison.Ordinal))
+            {
+                fingerprints.Add(name[..^4]);
+            }
+        }
+
+        return fingerprints;
     }
 
     public async Task<BuildCacheIndex?> ReadIndexAsync(CancellationToken cancellationToken = default)

@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
+using System.Text;
+using Depot.Signing;
 using Depot.Specs;
 using Depot.Storage;
 
@@ -15,6 +17,9 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
     public const string SpecManifestPrefix = "v3/manifests/spec/";
     public const string SpecManifestSuffix = ".spec.manifest.json";
     public const string IndexManifestKey = "v3/manifests/index/index.manifest.json";
+    public const string KeyManifestPrefix = "v3/manifests/key/";
+    public const string KeyManifestSuffix = ".key.manifest.json";
+    public const string KeyIndexManifestKey = "v3/manifests/key/keys.manifest.json";
 
     /// <summary>The exact bytes Spack writes to <c>v3/layout.json</c>.</summary>
     public static readonly byte[] LayoutJson = "{\"signing\": \"gpg\"}"u8.ToArray();
@@ -81,14 +86,28 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
         return bytes;
     }
 
-    public async Task<SpecFile> ReadSpecAsync(SpecEntry entry, CancellationToken cancellationToken = default)
+    public async Task<EntryContent> ReadEntryAsync(SpecEntry entry, TrustPolicy? trust, CancellationToken cancellationToken = default)
     {
         var location = Store.Describe(entry.Key);
-        var manifest = await ReadManifestAsync(entry.Key, cancellationToken).ConfigureAwait(false);
+        var bytes = await Store.ReadAllBytesAsync(entry.Key, 16 << 20, cancellationToken).ConfigureAwait(false);
+        string? signer = null;
+        BuildCacheManifest manifest;
+        if (trust is null)
+        {
+            manifest = BuildCacheManifest.Parse(bytes, location);
+        }
+        else
+        {
+            signer = trust.Check(Encoding.UTF8.GetString(bytes), location, out var body)?.SignerFingerprint;
+            manifest = BuildCacheManifest.Parse(Encoding.UTF8.GetBytes(body), location);
+        }
+
         var record = manifest.Find(MediaTypes.SpecPrefix, prefix: true)
             ?? throw new InvalidContentException(location, "manifest has no spec record (" + MediaTypes.SpecPrefix + "N+json)");
-        var bytes = await ReadBlobAsync(record, location, cancellationToken).ConfigureAwait(false);
-        var spec = SpecFile.Parse(bytes, Store.Describe(record.BlobKey));
+        var tarball = manifest.Find(MediaTypes.Tarball)
+            ?? throw new InvalidContentException(location, "manifest has no tarball record (" + MediaTypes.Tarball + ")");
+        var specBytes = await ReadBlobAsync(record, location, cancellationToken).ConfigureAwait(false);
+        var spec = SpecFile.Parse(specBytes, Store.Describe(record.BlobKey));
         if (spec.BuildcacheLayoutVersion > 3)
         {
             throw new InvalidContentException(Store.Describe(record.BlobKey), $"buildcache_layout_version {spec.BuildcacheLayoutVersion} is too new (Depot reads up to 3)");
@@ -99,7 +118,68 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
             throw new InvalidContentException(location, $"the spec inside has hash {spec.Root.Hash}, not the {entry.Hash} its name says");
         }
 
-        return spec;
+        return new EntryContent(spec, new TarballRef(tarball.BlobKey, tarball.Checksum, tarball.ContentLength), signer);
+    }
+
+    public async Task<IReadOnlyList<PublishedKey>> ReadPublishedKeysAsync(CancellationToken cancellationToken = default)
+    {
+        var fingerprints = new List<string>();
+        var indexBytes = await Store.TryReadAllBytesAsync(KeyIndexManifestKey, cancellationToken).ConfigureAwait(false);
+        if (indexBytes is not null)
+        {
+            var location = Store.Describe(KeyIndexManifestKey);
+            var record = BuildCacheManifest.Parse(indexBytes, location).Find(MediaTypes.KeyIndex)
+                ?? throw new InvalidContentException(location, "key index manifest has no " + MediaTypes.KeyIndex + " record");
+            fingerprints = BuildCacheLayoutExtensions.ParseKeyIndex(await ReadBlobAsync(record, location, cancellationToken).ConfigureAwait(false), location);
+        }
+        else
+        {
+            await foreach (var obj in Store.ListAsync(KeyManifestPrefix, cancellationToken).ConfigureAwait(false))
+            {
+                var name = obj.Key[KeyManifestPrefix.Length..];
+                if (!name.Contains('/', StringComparison.Ordinal) && name.EndsWith(KeyManifestSuffix, StringComparison.Ordinal))
+                {
+                    fingerprints.Add(name[..^KeyManifestSuffix.Length]);
+                }
+            }
+        }
+
+        var keys = new List<PublishedKey>();
+        foreach (var fpr in fingerprints.Order(StringComparer.Ordinal))
+        {
+            var key = KeyManifestPrefix + fpr + KeyManifestSuffix;
+            var location = Store.Describe(key);
+            var manifest = BuildCacheManifest.Parse(await Store.ReadAllBytesAsync(key, 1 << 20, cancellationToken).ConfigureAwait(false), location);
+            var record = manifest.Find(MediaTypes.Key) ?? throw new InvalidContentException(location, "key manifest has no " + MediaTypes.Key + " record");
+            var blob = await ReadBlobAsync(record, location, cancellationToken).ConfigureAwait(false);
+            keys.Add(new PublishedKey(fpr, Encoding.ASCII.GetString(blob), Store.Describe(record.BlobKey)));
+        }
+
+        return keys;
+    }
+
+    public async Task PublishKeysAsync(IReadOnlyList<PublishedKey> keys, CancellationToken cancellationToken = default)
+    {
+        foreach (var key in keys)
+        {
+            var record = await PutBlobAsync(Encoding.ASCII.GetBytes(key.Armored), MediaTypes.Key, "none", cancellationToken).ConfigureAwait(false);
+            await Store.WriteAllBytesAsync(KeyManifestPrefix + key.Fingerprint + KeyManifestSuffix, new BuildCacheManifest([record]).ToJsonBytes(),
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        var published = new List<string>();
+        await foreach (var obj in Store.ListAsync(KeyManifestPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            var name = obj.Key[KeyManifestPrefix.Length..];
+            if (!name.Contains('/', StringComparison.Ordinal) && name.EndsWith(KeyManifestSuffix, StringComparison.Ordinal))
+            {
+                published.Add(name[..^KeyManifestSuffix.Length]);
+            }
+        }
+
+        var index = await PutBlobAsync(BuildCacheLayoutExtensions.KeyIndexJson(published), MediaTypes.KeyIndex, "none", cancellationToken).ConfigureAwait(false);
+        await Store.WriteAllBytesAsync(KeyIndexManifestKey, new BuildCacheManifest([index]).ToJsonBytes(), cancellationToken).ConfigureAwait(false);
+        await EnsureLayoutJsonAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<BuildCacheIndex?> ReadIndexAsync(CancellationToken cancellationToken = default)

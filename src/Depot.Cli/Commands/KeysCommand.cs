@@ -1,0 +1,254 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Depot.Operations;
+using Depot.Signing;
+using Depot.Storage;
+
+namespace Depot.Cli.Commands;
+
+/// <summary><c>depot keys ...</c>: create, list, export, import, remove, publish and trust signing keys.</summary>
+public static class KeysCommand
+{
+    public static Command Create(CliConsole console) => new("keys", "Manage signing keys and trusted keys")
+    {
+        CreateKey(console), ListKeys(console), Export(console), Import(console), Remove(console), Publish(console), Trust(console),
+    };
+
+    private static Command CreateKey(CliConsole console)
+    {
+        var name = new Argument<string>("name") { Description = "Name for the key's user id" };
+        var email = new Argument<string>("email") { Description = "Email for the key's user id" };
+        var comment = new Option<string>("--comment") { Description = "Comment in the user id", DefaultValueFactory = _ => KeyGenerator.DefaultComment };
+        var expires = new Option<string>("--expires") { Description = "Expiry: never (default), a date (2028-12-31) or a span (2y, 6m, 30d)" };
+        var algorithm = new Option<string>("--algorithm") { Description = "rsa4096 (default, as spack gpg create), rsa2048 or ed25519", DefaultValueFactory = _ => "rsa4096" };
+        var command = new Command("create", "Create a signing key (no passphrase, like spack gpg create)") { name, email, comment, expires, algorithm };
+        command.SetAction(console.Guard((parse, _) =>
+        {
+            var alg = parse.GetValue(algorithm)!.ToLowerInvariant() switch
+            {
+                "rsa4096" or "rsa" => KeyAlgorithm.Rsa4096,
+                "rsa2048" => KeyAlgorithm.Rsa2048,
+                "ed25519" => KeyAlgorithm.Ed25519,
+                var other => throw new DepotException($"--algorithm: unknown algorithm '{other}' (rsa4096, rsa2048, ed25519)"),
+            };
+            var key = Keyring.Open(console.Home).Create(parse.GetValue(name)!, parse.GetValue(email)!, parse.GetValue(comment),
+                ParseExpiry(parse.GetValue(expires)), alg);
+            console.Out.WriteLine($"created {key.Fingerprint} {key.Algorithm} {key.PrimaryUserId}");
+            return Task.FromResult(ExitCodes.Success);
+        }));
+        return command;
+    }
+
+    private static Command ListKeys(CliConsole console)
+    {
+        var secret = new Option<bool>("--secret") { Description = "Only keys that can sign" };
+        var json = new Option<bool>("--json") { Description = "Print JSON for machines" };
+        var command = new Command("list", "List trusted keys (and which can sign)") { secret, json };
+        command.SetAction(console.Guard((parse, _) =>
+        {
+            var keys = Keyring.Open(console.Home).List(parse.GetValue(secret));
+            if (parse.GetValue(json))
+            {
+                console.Out.WriteLine(JsonSerializer.Serialize(keys.Select(k => new
+                {
+                    fingerprint = k.Fingerprint,
+                    key_id = k.KeyId,
+                    user_ids = k.UserIds,
+                    created = k.Created,
+                    expires = k.Expires,
+                    algorithm = k.Algorithm,
+                    secret = k.HasSecret,
+                    source = k.Source,
+                }), JsonOptions));
+                return Task.FromResult(ExitCodes.Success);
+            }
+
+            foreach (var k in keys)
+            {
+                var expiry = k.Expires is { } e ? " expires " + e.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : "";
+                console.Out.WriteLine($"{(k.HasSecret ? "sec" : "pub")}  {k.Fingerprint}  {k.Algorithm}  {k.Created:yyyy-MM-dd}{expiry}  {k.PrimaryUserId}  (from {k.Source})");
+            }
+
+            return Task.FromResult(ExitCodes.Success);
+        }));
+        return command;
+    }
+
+    private static Command Export(CliConsole console)
+    {
+        var id = new Argument<string>("fingerprint") { Description = "Fingerprint or key id" };
+        var secret = new Option<bool>("--secret") { Description = "Export the secret key (keep it safe)" };
+        var output = new Option<string>("--output", "-o") { Description = "Write to this file instead of standard output" };
+        var command = new Command("export", "Export a key, ASCII-armored (as gpg --armor --export)") { id, secret, output };
+        command.SetAction(console.Guard((parse, _) =>
+        {
+            var keyring = Keyring.Open(console.Home);
+            var text = parse.GetValue(secret) ? keyring.ExportSecret(parse.GetValue(id)!) : keyring.ExportPublic(parse.GetValue(id)!);
+            if (parse.GetValue(output) is { } file)
+            {
+                var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+                if (parse.GetValue(secret) && !OperatingSystem.IsWindows())
+                {
+                    options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                }
+
+                using var writer = new StreamWriter(file, System.Text.Encoding.ASCII, options);
+                writer.Write(text);
+            }
+            else
+            {
+                console.Out.Write(text);
+            }
+
+            return Task.FromResult(ExitCodes.Success);
+        }));
+        return command;
+    }
+
+    private static Command Import(CliConsole console)
+    {
+        var file = new Argument<string?>("file") { Description = "ASCII-armored key file (public or secret)", Arity = ArgumentArity.ZeroOrOne };
+        var gpgHome = new Option<string>("--gpg-home") { Description = "Import every key of a gpg (or Spack) key directory; needs the gpg binary" };
+        var command = new Command("import", "Import and trust keys from a file or a gpg home") { file, gpgHome };
+        command.SetAction(console.Guard((parse, _) =>
+        {
+            var keyring = Keyring.Open(console.Home);
+            IReadOnlyList<KeyInfo> keys;
+            if (parse.GetValue(gpgHome) is { } home)
+            {
+                keys = keyring.Import(GpgExport.ExportAll(home), home, "gpg home " + home);
+            }
+            else if (parse.GetValue(file) is { } path)
+            {
+                if (!File.Exists(path))
+                {
+                    throw new DepotException($"{path}: no such file");
+                }
+
+                keys = keyring.Import(File.ReadAllText(path), path, Path.GetFullPath(path));
+            }
+            else
+            {
+                throw new DepotException("give a key FILE or --gpg-home DIR");
+            }
+
+            foreach (var k in keys)
+            {
+                console.Out.WriteLine($"imported {(k.HasSecret ? "sec" : "pub")} {k.Fingerprint} {k.PrimaryUserId}");
+            }
+
+            return Task.FromResult(ExitCodes.Success);
+        }));
+        return command;
+    }
+
+    private static Command Remove(CliConsole console)
+    {
+        var id = new Argument<string>("fingerprint") { Description = "Fingerprint or key id" };
+        var command = new Command("remove", "Forget a key (its trust, and its secret if held)") { id };
+        command.SetAction(console.Guard((parse, _) =>
+        {
+            var key = Keyring.Open(console.Home).Remove(parse.GetValue(id)!);
+            console.Out.WriteLine($"removed {key.Fingerprint} {key.PrimaryUserId}");
+            return Task.FromResult(ExitCodes.Success);
+        }));
+        return command;
+    }
+
+    private static Command Publish(CliConsole console)
+    {
+        var mirror = CommonArguments.Mirror();
+        var ids = new Argument<string[]>("fingerprint") { Description = "Keys to publish (default: every key that can sign)", Arity = ArgumentArity.ZeroOrMore };
+        var command = new Command("publish", "Put public keys on a mirror where Spack's 'buildcache keys' finds them") { mirror, ids };
+        command.SetAction(console.Guard(async (parse, token) =>
+        {
+            var store = StoreFactory.Open(parse.GetValue(mirror)!);
+            var keys = await KeyOperations.PublishAsync(console.Home, store, parse.GetValue(ids) ?? [], null, token).ConfigureAwait(false);
+            foreach (var k in keys)
+            {
+                console.Out.WriteLine($"published {k.Fingerprint} {k.PrimaryUserId} to {store.Root}");
+            }
+
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static Command Trust(CliConsole console)
+    {
+        var target = new Argument<string>("target") { Description = "A key file, or a mirror whose published keys to trust" };
+        var fingerprint = new Option<string>("--fingerprint") { Description = "Trust (and pin) only the mirror's key with this fingerprint" };
+        var all = new Option<bool>("--all") { Description = "Trust every key the mirror publishes (trust on first use)" };
+        var command = new Command("trust", "Trust a key file, or a mirror's published key by fingerprint") { target, fingerprint, all };
+        command.SetAction(console.Guard(async (parse, token) =>
+        {
+            var what = parse.GetValue(target)!;
+            if (File.Exists(what))
+            {
+                foreach (var k in Keyring.Open(console.Home).Import(File.ReadAllText(what), what, Path.GetFullPath(what)))
+                {
+                    console.Out.WriteLine($"trusted {k.Fingerprint} {k.PrimaryUserId}");
+                }
+
+                return ExitCodes.Success;
+            }
+
+            var fpr = parse.GetValue(fingerprint);
+            var store = StoreFactory.Open(what);
+            if (fpr is null && !parse.GetValue(all))
+            {
+                var layouts = await Depot.Layout.BuildCache.DetectAsync(store, token).ConfigureAwait(false);
+                var offered = await KeyOperations.ReadMirrorKeysAsync(store, layouts, token).ConfigureAwait(false);
+                foreach (var (info, _) in offered)
+                {
+                    console.Error.WriteLine($"  {info.Fingerprint}  {info.PrimaryUserId}");
+                }
+
+                throw new DepotException($"{what}: say which key to trust: --fingerprint FPR (check it with the mirror's owner) or --all");
+            }
+
+            if (fpr is null)
+            {
+                console.Out.WriteLine($"Trusting every key {what} publishes, on first use: check these fingerprints with the mirror's owner.");
+            }
+
+            foreach (var k in await KeyOperations.TrustMirrorKeysAsync(console.Home, what, store, fpr, token).ConfigureAwait(false))
+            {
+                console.Out.WriteLine($"trusted {k.Fingerprint} {k.PrimaryUserId}");
+            }
+
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+
+    internal static DateTimeOffset? ParseExpiry(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text) || text is "0" or "never")
+        {
+            return null;
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        if (text.Length > 1 && int.TryParse(text[..^1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0)
+        {
+            switch (char.ToLowerInvariant(text[^1]))
+            {
+                case 'd': return now.AddDays(n);
+                case 'w': return now.AddDays(7 * n);
+                case 'm': return now.AddMonths(n);
+                case 'y': return now.AddYears(n);
+            }
+        }
+
+        if (DateTimeOffset.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date))
+        {
+            return date;
+        }
+
+        throw new DepotException($"--expires: '{text}' is not a date (2028-12-31), a span (2y, 6m, 4w, 30d) or 'never'");
+    }
+}

@@ -1,0 +1,49 @@
+using System.CommandLine;
+using System.Globalization;
+using Depot.Layout;
+using Depot.Operations;
+using Depot.Specs;
+using Depot.Storage;
+
+namespace Depot.Cli.Commands;
+
+/// <summary><c>depot verify MIRROR [QUERY...]</c>: signature and checksums of every entry.</summary>
+public static class VerifyCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var mirror = CommonArguments.Mirror();
+        var queries = CommonArguments.Queries("Only these specs: name, name@version, /hashprefix (default: all)");
+        var noVerify = new Option<bool>("--no-verify") { Description = "Do not check signatures (checksums only)" };
+        var jobs = new Option<int>("--jobs", "-j") { Description = "Entries checked in parallel", DefaultValueFactory = _ => 8 };
+        var command = new Command("verify", "Check the signature and checksums of every entry of a build cache")
+        {
+            mirror, queries, noVerify, jobs,
+        };
+        command.SetAction(console.Guard(async (parse, token) =>
+        {
+            var name = parse.GetValue(mirror)!;
+            var store = StoreFactory.Open(name);
+            var layouts = await BuildCache.DetectAsync(store, token).ConfigureAwait(false);
+            var trust = await MirrorTrust.CreateAsync(console.Home, name, layouts, parse.GetValue(noVerify), token).ConfigureAwait(false);
+            var options = new VerifyOptions((parse.GetValue(queries) ?? []).Select(SpecQuery.Parse).ToList(), Math.Max(1, parse.GetValue(jobs)));
+            var result = await VerifyOperation.RunAsync(store, layouts, trust, options, null, token).ConfigureAwait(false);
+            foreach (var failure in result.Failures)
+            {
+                console.Error.WriteLine("FAILED " + failure);
+            }
+
+            var signatures = trust.Verifier is null ? "signatures not checked" : $"{result.Signed} signatures good";
+            console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{name}: {result.Checked} entries checked, {result.Checked - result.Failures.Count} ok, {result.Failures.Count} failed ({signatures}, checksums of spec and tarball), {result.Elapsed.TotalSeconds:0.00} s"));
+            if (options.Queries.Count > 0 && result.Checked == 0)
+            {
+                console.Error.WriteLine("depot: no entry matches " + string.Join(' ', options.Queries.Select(q => q.Text)));
+                return ExitCodes.Error;
+            }
+
+            return result.Ok ? ExitCodes.Success : ExitCodes.Error;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,153 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Depot.Layout;
+using Depot.Signing;
+using Depot.Specs;
+using Depot.Storage;
+
+namespace Depot.Operations;
+
+/// <summary>Options of <see cref="VerifyOperation"/>.</summary>
+/// <param name="Queries">Only entries whose spec matches one of these (all when empty).</param>
+/// <param name="Parallelism">Entries checked at once.</param>
+public sealed record VerifyOptions(IReadOnlyList<SpecQuery> Queries, int Parallelism = 8);
+
+/// <summary>What <see cref="VerifyOperation"/> found.</summary>
+/// <param name="Checked">Entries checked (matching the queries).</param>
+/// <param name="Signed">Entries whose signature verified.</param>
+/// <param name="Failures">One line per bad entry: mirror, entry, what is wrong, how to fix it.</param>
+/// <param name="Elapsed">Wall-clock time.</param>
+public sealed record VerifyResult(int Checked, int Signed, IReadOnlyList<string> Failures, TimeSpan Elapsed)
+{
+    public bool Ok => Failures.Count == 0;
+}
+
+/// <summary>
+/// Checks every entry of a mirror: the signature of its manifest (v3) or spec file (v2) under the mirror's trust
+/// policy, the spec blob's checksum, and the tarball's size and sha256 (streamed, never held in memory).
+/// </summary>
+public static class VerifyOperation
+{
+    public static async Task<VerifyResult> RunAsync(IObjectStore store, IReadOnlyList<IBuildCacheLayout> layouts, TrustPolicy trust,
+        VerifyOptions options, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var failures = new ConcurrentBag<(string Key, string Line)>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        int checkedCount = 0, signed = 0, done = 0;
+        var work = new List<(IBuildCacheLayout Layout, SpecEntry Entry)>();
+        foreach (var layout in layouts)
+        {
+            await foreach (var entry in layout.ListSpecEntriesAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (seen.Add(entry.Hash))
+                {
+                    work.Add((layout, entry));
+                }
+            }
+        }
+
+        await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken },
+            async (item, ct) =>
+            {
+                var counted = false;
+                try
+                {
+                    var content = await item.Layout.ReadEntryAsync(item.Entry, trust, ct).ConfigureAwait(false);
+                    if (options.Queries.Count > 0 && !options.Queries.Any(q => q.Matches(content.Spec.Root)))
+                    {
+                        return;
+                    }
+
+                    counted = true;
+                    Interlocked.Increment(ref checkedCount);
+                    if (content.SignerFingerprint is not null)
+                    {
+                        Interlocked.Increment(ref signed);
+                    }
+                    await CheckTarballAsync(store, item.Entry, content, ct).ConfigureAwait(false);
+                }
+                catch (DepotException e)
+                {
+                    if (counted || await MightMatchAsync(item.Layout, item.Entry, options.Queries, ct).ConfigureAwait(false))
+                    {
+                        if (!counted)
+                        {
+                            Interlocked.Increment(ref checkedCount);
+                        }
+
+                        failures.Add((item.Entry.Key, trust.Explain(item.Entry, e)));
+                    }
+                }
+                finally
+                {
+                    progress?.Report(new OperationProgress("verify", Interlocked.Increment(ref done), work.Count));
+                }
+            }).ConfigureAwait(false);
+
+        return new VerifyResult(checkedCount, signed, failures.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => f.Line).ToList(), clock.Elapsed);
+    }
+
+    /// <summary>
+    /// For an entry that failed its checks: did a query mean it? Its spec is read again without checks to decide;
+    /// when even that fails, the package name in the entry's key decides.
+    /// </summary>
+    private static async Task<bool> MightMatchAsync(IBuildCacheLayout layout, SpecEntry entry, IReadOnlyList<SpecQuery> queries,
+        CancellationToken cancellationToken)
+    {
+        if (queries.Count == 0)
+        {
+            return true;
+        }
+
+        try
+        {
+            var spec = await layout.ReadSpecAsync(entry, cancellationToken).ConfigureAwait(false);
+            return queries.Any(q => q.Matches(spec.Root));
+        }
+        catch (DepotException)
+        {
+            return queries.Any(q => q.HashPrefix is { } prefix
+                ? entry.Hash.StartsWith(prefix, StringComparison.Ordinal)
+                : q.Name is { } name
+                    && (entry.Key.Contains("-" + name + "-", StringComparison.Ordinal) || entry.Key.Contains("/" + name + "/", StringComparison.Ordinal)));
+        }
+    }
+
+    private static async Task CheckTarballAsync(IObjectStore store, SpecEntry entry, EntryContent content, CancellationToken cancellationToken)
+    {
+        var tarball = content.Tarball
+            ?? throw new InvalidContentException(store.Describe(entry.Key), "spec file has no sha256 'binary_cache_checksum' for its tarball");
+        var location = store.Describe(tarball.Key);
+        Stream stream;
+        try
+        {
+            stream = await store.OpenReadAsync(tarball.Key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreObjectNotFoundException)
+        {
+            throw new InvalidContentException(location, "tarball is missing");
+        }
+
+        await using (stream.ConfigureAwait(false))
+        {
+            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var buffer = new byte[1 << 16];
+            long length = 0;
+            int read;
+            while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                sha.AppendData(buffer, 0, read);
+                length += read;
+            }
+
+            var actual = Convert.ToHexStringLower(sha.GetHashAndReset());
+            if (actual != tarball.Sha256 || (tarball.Length is { } expected && expected != length))
+            {
+                throw new InvalidContentException(location,
+                    $"tarball checksum mismatch: expected sha256 {tarball.Sha256}{(tarball.Length is { } l ? $" ({l} bytes)" : "")}, found {actual} ({length} bytes)");
+            }
+        }
+    }
+}
