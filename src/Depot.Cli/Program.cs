@@ -17,6 +17,7 @@ public static class Program
             IndexCommand.Create(console),
             VerifyCommand.Create(console),
             KeysCommand.Create(console),
+            SignCommand.Create(console),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -1,0 +1,43 @@
+using System.CommandLine;
+using Depot.Operations;
+using Depot.Signing;
+using Depot.Storage;
+
+namespace Depot.Cli.Commands;
+
+/// <summary><c>depot sign MIRROR</c>: sign the entries of an existing (unsigned or foreign-signed) mirror.</summary>
+public static class SignCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var mirror = CommonArguments.Mirror();
+        var key = new Option<string>("--key", "-k") { Description = "Signing key fingerprint (default: the only secret key)" };
+        var force = new Option<bool>("--force") { Description = "Re-sign entries this key already signed" };
+        var noPublish = new Option<bool>("--no-publish") { Description = "Do not publish the public key on the mirror" };
+        var command = new Command("sign", "Sign every entry of a build cache with a Depot key, and publish the key")
+        {
+            mirror, key, force, noPublish,
+        };
+        command.SetAction(console.Guard(async (parse, token) =>
+        {
+            var store = StoreFactory.Open(parse.GetValue(mirror)!);
+            var keyring = Keyring.Open(console.Home);
+            var signingKey = keyring.SigningKey(parse.GetValue(key));
+            var result = await SignOperation.RunAsync(store, signingKey, parse.GetValue(force), 8, token).ConfigureAwait(false);
+            foreach (var p in result.Problems)
+            {
+                console.Warn(p.Message);
+            }
+
+            var fingerprint = SignatureVerifier.Fingerprint(signingKey.PublicKey);
+            if (!parse.GetValue(noPublish))
+            {
+                await KeyOperations.PublishAsync(console.Home, store, [fingerprint], null, token).ConfigureAwait(false);
+            }
+
+            console.Out.WriteLine($"{store.Root}: signed {result.Signed} entries with {fingerprint} ({result.AlreadySigned} already signed by it, {result.Problems.Count} skipped)");
+            return result.Problems.Count > 0 ? ExitCodes.CompletedWithProblems : ExitCodes.Success;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,101 @@
+using System.Text;
+using Depot.Layout;
+using Depot.Signing;
+using Depot.Storage;
+using Org.BouncyCastle.Bcpg.OpenPgp;
+
+namespace Depot.Operations;
+
+/// <summary>What <see cref="SignOperation"/> did.</summary>
+public sealed record SignResult(int Signed, int AlreadySigned, IReadOnlyList<EntryProblem> Problems);
+
+/// <summary>
+/// Signs the entries of an existing mirror with a keyring key, as Spack would have at push time: v3 spec manifests
+/// are clearsigned in place; v2 spec files get a <c>.spec.json.sig</c> that replaces the plain <c>.spec.json</c>.
+/// Entries already signed by this key are left alone unless <c>force</c>; the JSON text is kept byte for byte.
+/// </summary>
+public static class SignOperation
+{
+    public static async Task<SignResult> RunAsync(IObjectStore store, PgpSecretKey key, bool force, int parallelism = 8,
+        CancellationToken cancellationToken = default)
+    {
+        var signed = 0;
+        var already = 0;
+        var problems = new List<EntryProblem>();
+        foreach (var layout in await BuildCache.DetectAsync(store, cancellationToken).ConfigureAwait(false))
+        {
+            var entries = new List<SpecEntry>();
+            await foreach (var entry in layout.ListSpecEntriesAsync(cancellationToken).ConfigureAwait(false))
+            {
+                entries.Add(entry);
+            }
+
+            await Parallel.ForEachAsync(entries, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
+                async (entry, ct) =>
+                {
+                    try
+                    {
+                        if (await SignEntryAsync(store, layout, entry, key, force, ct).ConfigureAwait(false))
+                        {
+                            Interlocked.Increment(ref signed);
+                        }
+                        else
+                        {
+                            Interlocked.Increment(ref already);
+                        }
+                    }
+                    catch (DepotException e)
+                    {
+                        lock (problems)
+                        {
+                            problems.Add(new EntryProblem(store.Describe(entry.Key), "skipped entry: " + e.Message));
+                        }
+                    }
+                }).ConfigureAwait(false);
+        }
+
+        return new SignResult(signed, already, problems.OrderBy(p => p.Location, StringComparer.Ordinal).ToList());
+    }
+
+    private static async Task<bool> SignEntryAsync(IObjectStore store, IBuildCacheLayout layout, SpecEntry entry, PgpSecretKey key, bool force,
+        CancellationToken cancellationToken)
+    {
+        var location = store.Describe(entry.Key);
+        var text = Encoding.UTF8.GetString(await store.ReadAllBytesAsync(entry.Key, 64 << 20, cancellationToken).ConfigureAwait(false));
+        if (ClearSignedMessage.LooksClearSigned(Encoding.UTF8.GetBytes(text[..Math.Min(64, text.Length)])))
+        {
+            var verifier = new SignatureVerifier([new PgpPublicKeyRing(key.PublicKey.GetEncoded())]);
+            var signedByUs = true;
+            try
+            {
+                verifier.Verify(text, location);
+            }
+            catch (SignatureException)
+            {
+                signedByUs = false;
+            }
+
+            if (signedByUs && !force)
+            {
+                return false;
+            }
+
+            text = ClearSignedMessage.Parse(text, location).Body;
+        }
+
+        // Check the entry is sound before vouching for it.
+        await layout.ReadEntryAsync(entry, TrustPolicy.None(store.Root), cancellationToken).ConfigureAwait(false);
+        var signedText = ClearSigner.Sign(text, key);
+        if (layout is BuildCacheV2 && !entry.Key.EndsWith(BuildCacheV2.SignedSuffix, StringComparison.Ordinal))
+        {
+            await store.WriteAllTextAsync(entry.Key + ".sig", signedText, cancellationToken).ConfigureAwait(false);
+            await store.DeleteAsync(entry.Key, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await store.WriteAllTextAsync(entry.Key, signedText, cancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+}
