@@ -15,14 +15,13 @@ public sealed record IndexRecord(SpecNode Spec, int RefCount, bool InBuildcache)
 /// </summary>
 public sealed class BuildCacheIndex
 {
+    // Records point into parsed documents through their JsonElements, which keep those documents alive.
     private readonly Dictionary<string, IndexRecord> records;
-    private readonly List<JsonDocument> documents;
 
-    private BuildCacheIndex(int databaseVersion, Dictionary<string, IndexRecord> records, List<JsonDocument> documents)
+    private BuildCacheIndex(int databaseVersion, Dictionary<string, IndexRecord> records)
     {
         DatabaseVersion = databaseVersion;
         this.records = records;
-        this.documents = documents;
     }
 
     /// <summary>Database version: 8 for Spack 1.x (layout v3), 7 for Spack 0.21 to 0.23 (layout v2).</summary>
@@ -81,7 +80,7 @@ public sealed class BuildCacheIndex
                 records[entry.Name] = new IndexRecord(node, refCount, inCache);
             }
 
-            return new BuildCacheIndex(version, records, [doc]);
+            return new BuildCacheIndex(version, records);
         }
         catch
         {
@@ -112,9 +111,7 @@ public sealed class BuildCacheIndex
     /// </summary>
     /// <param name="databaseVersion">8 for layout v3, 7 for layout v2.</param>
     /// <param name="pushed">Root nodes that have an entry in the cache, with the spec file each came from.</param>
-    /// <param name="keepAlive">Parsed documents the nodes point into; the index keeps them alive.</param>
-    public static BuildCacheIndex Build(int databaseVersion, IEnumerable<(SpecNode Root, Func<string, SpecNode?> Resolve)> pushed,
-        IEnumerable<JsonDocument> keepAlive)
+    public static BuildCacheIndex Build(int databaseVersion, IEnumerable<(SpecNode Root, Func<string, SpecNode?> Resolve)> pushed)
     {
         var nodes = new Dictionary<string, SpecNode>(StringComparer.Ordinal);
         var inCache = new HashSet<string>(StringComparer.Ordinal);
@@ -139,7 +136,7 @@ public sealed class BuildCacheIndex
             records[hash] = new IndexRecord(node, refCounts.GetValueOrDefault(hash), inCache.Contains(hash));
         }
 
-        return new BuildCacheIndex(databaseVersion, records, keepAlive.ToList());
+        return new BuildCacheIndex(databaseVersion, records);
     }
 
     private static void AddPostOrder(SpecNode root, Func<string, SpecNode?> resolve, Dictionary<string, SpecNode> nodes)
@@ -201,7 +198,6 @@ public sealed class BuildCacheIndex
         w.EndObject();
         w.EndObject();
         w.EndObject();
-        GC.KeepAlive(documents);
         return buffer.WrittenSpan.ToArray();
     }
 }

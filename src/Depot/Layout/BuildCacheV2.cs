@@ -23,7 +23,7 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
     public const string KeyIndexKey = "build_cache/_pgp/index.json";
 
     /// <summary>Highest <c>buildcache_layout_version</c> inside v2 spec files that Depot reads (0.22+ write 2).</summary>
-    public const int MaxSpecLayoutVersion = 2;
+    public const int MaxSpecLayoutVersion2 = 2;
 
     public BuildCacheV2(IObjectStore store) => Store = store;
 
@@ -75,7 +75,9 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
         }
     }
 
-    public async Task<EntryContent> ReadEntryAsync(SpecEntry entry, TrustPolicy? trust, CancellationToken cancellationToken = default)
+    public int MaxSpecLayoutVersion => MaxSpecLayoutVersion2;
+
+    public async Task<RawEntry> ReadRawEntryAsync(SpecEntry entry, TrustPolicy? trust, CancellationToken cancellationToken = default)
     {
         var location = Store.Describe(entry.Key);
         var bytes = await Store.ReadAllBytesAsync(entry.Key, 64 << 20, cancellationToken).ConfigureAwait(false);
@@ -90,24 +92,19 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
             signer = trust.Check(Encoding.UTF8.GetString(bytes), location, out var body)?.SignerFingerprint;
             bytes = Encoding.UTF8.GetBytes(body);
         }
-
-        var spec = SpecFile.Parse(bytes, location);
-        if (spec.BuildcacheLayoutVersion > MaxSpecLayoutVersion)
+        else if (ClearSignedMessage.LooksClearSigned(bytes))
         {
-            throw new InvalidContentException(location, $"buildcache_layout_version {spec.BuildcacheLayoutVersion} is too new (Depot reads up to {MaxSpecLayoutVersion})");
+            bytes = Encoding.UTF8.GetBytes(ClearSignedMessage.Parse(Encoding.UTF8.GetString(bytes), location).Body);
         }
 
-        if (spec.Root.Hash != entry.Hash)
-        {
-            throw new InvalidContentException(location, $"the spec inside has hash {spec.Root.Hash}, not the {entry.Hash} its name says");
-        }
+        return new RawEntry(bytes, location, signer, null);
+    }
 
-        // Spack requires the checksum only to install; the index does not need it, so it is checked where used.
-        var tarball = spec.BinaryCacheChecksum is { Algorithm: "sha256", Hash.Length: 64 } checksum
+    // Spack requires the checksum only to install; the index does not need it, so it is checked where used.
+    public TarballRef? TarballOf(SpecFile spec, RawEntry raw) =>
+        spec.BinaryCacheChecksum is { Algorithm: "sha256", Hash.Length: 64 } checksum
             ? new TarballRef(TarballKey(spec.Root), checksum.Hash.ToLowerInvariant(), null)
             : null;
-        return new EntryContent(spec, tarball, signer);
-    }
 
     public async Task<IReadOnlyList<PublishedKey>> ReadPublishedKeysAsync(CancellationToken cancellationToken = default)
     {

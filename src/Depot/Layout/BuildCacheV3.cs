@@ -86,7 +86,9 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
         return bytes;
     }
 
-    public async Task<EntryContent> ReadEntryAsync(SpecEntry entry, TrustPolicy? trust, CancellationToken cancellationToken = default)
+    public int MaxSpecLayoutVersion => 3;
+
+    public async Task<RawEntry> ReadRawEntryAsync(SpecEntry entry, TrustPolicy? trust, CancellationToken cancellationToken = default)
     {
         var location = Store.Describe(entry.Key);
         var bytes = await Store.ReadAllBytesAsync(entry.Key, 16 << 20, cancellationToken).ConfigureAwait(false);
@@ -106,20 +108,18 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
             ?? throw new InvalidContentException(location, "manifest has no spec record (" + MediaTypes.SpecPrefix + "N+json)");
         var tarball = manifest.Find(MediaTypes.Tarball)
             ?? throw new InvalidContentException(location, "manifest has no tarball record (" + MediaTypes.Tarball + ")");
-        var specBytes = await ReadBlobAsync(record, location, cancellationToken).ConfigureAwait(false);
-        var spec = SpecFile.Parse(specBytes, Store.Describe(record.BlobKey));
-        if (spec.BuildcacheLayoutVersion > 3)
+        var blobLocation = Store.Describe(record.BlobKey);
+        var json = await ReadBlobAsync(record, location, cancellationToken).ConfigureAwait(false);
+        if (json.Length > 1 && json[0] == 0x1f && json[1] == 0x8b)
         {
-            throw new InvalidContentException(Store.Describe(record.BlobKey), $"buildcache_layout_version {spec.BuildcacheLayoutVersion} is too new (Depot reads up to 3)");
+            json = Gzip.Decompress(json, blobLocation);
         }
 
-        if (spec.Root.Hash != entry.Hash)
-        {
-            throw new InvalidContentException(location, $"the spec inside has hash {spec.Root.Hash}, not the {entry.Hash} its name says");
-        }
-
-        return new EntryContent(spec, new TarballRef(tarball.BlobKey, tarball.Checksum, tarball.ContentLength), signer);
+        return new RawEntry(json, blobLocation, signer, tarball);
     }
+
+    public TarballRef? TarballOf(SpecFile spec, RawEntry raw) =>
+        raw.TarballRecord is { } t ? new TarballRef(t.BlobKey, t.Checksum, t.ContentLength) : null;
 
     public async Task<IReadOnlyList<PublishedKey>> ReadPublishedKeysAsync(CancellationToken cancellationToken = default)
     {

@@ -12,10 +12,10 @@ public static class Gzip
     {
         try
         {
-            using var input = new MemoryStream(content.ToArray());
+            using var input = new MemoryStream(content.ToArray(), writable: false);
             using var gzip = new GZipStream(input, CompressionMode.Decompress);
-            using var output = new MemoryStream();
-            var buffer = new byte[81920];
+            using var output = new MemoryStream((int)Math.Min(limit, content.Length * 8L + 256));
+            var buffer = new byte[16384];
             int read;
             while ((read = gzip.Read(buffer)) > 0)
             {

@@ -23,13 +23,20 @@ public interface IBuildCacheLayout
     /// <summary>Lists spec entries by name only; nothing is read.</summary>
     IAsyncEnumerable<SpecEntry> ListSpecEntriesAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>Highest <c>buildcache_layout_version</c> inside spec files that this layout accepts.</summary>
+    int MaxSpecLayoutVersion { get; }
+
     /// <summary>
-    /// Reads an entry: checks its signature under <paramref name="trust"/> (null: not checked, as Spack reads entries
-    /// for its index), its spec blob's size and checksum (v3), and that the spec's hash is the one its name carries.
+    /// Reads an entry down to its spec JSON: checks the signature under <paramref name="trust"/> (null: not checked,
+    /// as Spack reads entries for its index) and the spec blob's size and checksum (v3), and unwraps gzip and
+    /// clearsigning. The JSON itself is not parsed here.
     /// </summary>
-    /// <exception cref="InvalidContentException">The entry is malformed or its checksum does not match.</exception>
+    /// <exception cref="InvalidContentException">The entry is malformed or a checksum does not match.</exception>
     /// <exception cref="Signing.SignatureException">The signature is required and missing, or does not verify.</exception>
-    Task<EntryContent> ReadEntryAsync(SpecEntry entry, Signing.TrustPolicy? trust, CancellationToken cancellationToken = default);
+    Task<RawEntry> ReadRawEntryAsync(SpecEntry entry, Signing.TrustPolicy? trust, CancellationToken cancellationToken = default);
+
+    /// <summary>The tarball an entry's spec points at, or null when the entry does not say (v2 without checksum).</summary>
+    TarballRef? TarballOf(SpecFile spec, RawEntry raw);
 
     /// <summary>Public keys published on the mirror (v3 key manifests, v2 <c>_pgp/</c>), listed by the key index or by name.</summary>
     Task<IReadOnlyList<PublishedKey>> ReadPublishedKeysAsync(CancellationToken cancellationToken = default);
@@ -48,11 +55,44 @@ public interface IBuildCacheLayout
 /// <summary>A public key as published on a mirror: the fingerprint it is filed under and its armored text.</summary>
 public sealed record PublishedKey(string Fingerprint, string Armored, string Location);
 
+/// <summary>An entry read down to its spec JSON (plain UTF-8, unwrapped), with who signed it and its tarball record (v3).</summary>
+public sealed record RawEntry(byte[] Json, string Location, string? SignerFingerprint, BlobRecord? TarballRecord);
+
 public static class BuildCacheLayoutExtensions
 {
+    /// <summary>
+    /// Reads and parses an entry: signature (under <paramref name="trust"/>), checksums, spec file, the layout version
+    /// inside it, and that the spec's hash is the one the entry's name carries.
+    /// </summary>
+    public static async Task<EntryContent> ReadEntryAsync(this IBuildCacheLayout layout, SpecEntry entry, Signing.TrustPolicy? trust,
+        CancellationToken cancellationToken = default)
+    {
+        var raw = await layout.ReadRawEntryAsync(entry, trust, cancellationToken).ConfigureAwait(false);
+        var spec = SpecFile.Parse(raw.Json, raw.Location);
+        CheckLayoutVersion(layout, spec.BuildcacheLayoutVersion, raw.Location);
+        CheckHash(layout, entry, spec.Root.Hash);
+        return new EntryContent(spec, layout.TarballOf(spec, raw), raw.SignerFingerprint);
+    }
+
     /// <summary>Reads an entry's spec without checking signatures.</summary>
     public static async Task<SpecFile> ReadSpecAsync(this IBuildCacheLayout layout, SpecEntry entry, CancellationToken cancellationToken = default) =>
         (await layout.ReadEntryAsync(entry, null, cancellationToken).ConfigureAwait(false)).Spec;
+
+    internal static void CheckLayoutVersion(IBuildCacheLayout layout, int version, string location)
+    {
+        if (version > layout.MaxSpecLayoutVersion)
+        {
+            throw new InvalidContentException(location, $"buildcache_layout_version {version} is too new (Depot reads up to {layout.MaxSpecLayoutVersion})");
+        }
+    }
+
+    internal static void CheckHash(IBuildCacheLayout layout, SpecEntry entry, string rootHash)
+    {
+        if (rootHash != entry.Hash)
+        {
+            throw new InvalidContentException(layout.Store.Describe(entry.Key), $"the spec inside has hash {rootHash}, not the {entry.Hash} its name says");
+        }
+    }
 
     /// <summary><c>{"keys":{"FPR":{},...}}</c>, compact with sorted fingerprints, as Spack writes key indexes.</summary>
     internal static byte[] KeyIndexJson(IEnumerable<string> fingerprints)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Depot.Layout;
 using Depot.Specs;
@@ -37,6 +38,51 @@ public sealed record IndexResult(int LayoutVersion, string IndexKey, int Specs, 
 /// </summary>
 public static class IndexOperation
 {
+    /// <summary>
+    /// Reads new entries in parallel, adding the nodes they bring to <paramref name="known"/>. Only nodes not yet known
+    /// are parsed. Returns the keys read successfully and the entries skipped.
+    /// </summary>
+    private static async Task<(HashSet<string> Read, List<EntryProblem> Problems)> ReadNewEntriesAsync(IBuildCacheLayout layout,
+        List<SpecEntry> entries, ConcurrentDictionary<string, SpecNode> known, int parallelism,
+        IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var read = new ConcurrentBag<string>();
+        var problems = new ConcurrentBag<EntryProblem>();
+        var done = 0;
+        await Parallel.ForEachAsync(entries, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
+            async (entry, ct) =>
+            {
+                try
+                {
+                    var raw = await layout.ReadRawEntryAsync(entry, null, ct).ConfigureAwait(false);
+                    var (rootHash, layoutVersion, nodes) = SpecFileScanner.Scan(raw.Json, raw.Location, known.ContainsKey) is { } scan
+                        ? (scan.RootHash, scan.LayoutVersion, scan.NewNodes)
+                        : LegacyScan(raw);
+                    BuildCacheLayoutExtensions.CheckLayoutVersion(layout, layoutVersion, raw.Location);
+                    BuildCacheLayoutExtensions.CheckHash(layout, entry, rootHash);
+                    foreach (var node in nodes)
+                    {
+                        known.TryAdd(node.Hash, node);
+                    }
+
+                    read.Add(entry.Key);
+                }
+                catch (DepotException e)
+                {
+                    problems.Add(new EntryProblem(layout.Store.Describe(entry.Key), "skipped entry: " + e.Message));
+                }
+
+                progress?.Report(new OperationProgress("read", Interlocked.Increment(ref done), entries.Count));
+            }).ConfigureAwait(false);
+        return (read.ToHashSet(StringComparer.Ordinal), problems.OrderBy(p => p.Location, StringComparer.Ordinal).ToList());
+    }
+
+    private static (string, int, IReadOnlyList<SpecNode>) LegacyScan(RawEntry raw)
+    {
+        var spec = SpecFile.Parse(raw.Json, raw.Location);
+        return (spec.Root.Hash, spec.BuildcacheLayoutVersion, spec.Nodes);
+    }
+
     public static async Task<IReadOnlyList<IndexResult>> RunAsync(IObjectStore store, IndexOptions options,
         IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -82,35 +128,37 @@ public static class IndexOperation
             (previous?.Find(entry.Hash) is { InBuildcache: true } ? reused : toRead).Add(entry);
         }
 
-        var (read, bad) = await EntryReader.ReadAllAsync(layout, toRead, options.Parallelism, progress, "read", cancellationToken)
+        // Every node known so far, by hash: the previous index's records, then what new entries bring.
+        var known = new ConcurrentDictionary<string, SpecNode>(StringComparer.Ordinal);
+        foreach (var record in previous?.Records ?? [])
+        {
+            known.TryAdd(record.Spec.Hash, record.Spec);
+        }
+
+        var (readKeys, bad) = await ReadNewEntriesAsync(layout, toRead, known, options.Parallelism, progress, cancellationToken)
             .ConfigureAwait(false);
         problems.AddRange(bad);
 
-        // Keep listing order (sorted keys) so that a full rebuild is deterministic.
-        var readByKey = read.ToDictionary(r => r.Entry.Key, r => r.Spec, StringComparer.Ordinal);
+        // Roots in listing order (sorted keys) so that a full rebuild is deterministic.
+        var reusedKeys = reused.Select(e => e.Key).ToHashSet(StringComparer.Ordinal);
         var pushed = new List<(SpecNode, Func<string, SpecNode?>)>();
+        Func<string, SpecNode?> resolve = h => known.GetValueOrDefault(h);
         foreach (var entry in entries)
         {
-            if (readByKey.TryGetValue(entry.Key, out var spec))
+            if ((readKeys.Contains(entry.Key) || reusedKeys.Contains(entry.Key)) && known.TryGetValue(entry.Hash, out var root))
             {
-                pushed.Add((spec.Root, spec.FindByHash));
-            }
-            else if (previous?.Find(entry.Hash) is { InBuildcache: true } record)
-            {
-                pushed.Add((record.Spec, h => previous.Find(h)?.Spec));
+                pushed.Add((root, resolve));
             }
         }
 
         var current = new HashSet<string>(entries.Select(e => e.Hash), StringComparer.Ordinal);
         var removed = previous?.CachedSpecs.Count(s => !current.Contains(s.Hash)) ?? 0;
-        var documents = read.Select(r => r.Spec.Document).ToList();
-        var index = BuildCacheIndex.Build(layout.IndexDatabaseVersion, pushed, documents);
+        var index = BuildCacheIndex.Build(layout.IndexDatabaseVersion, pushed);
         cancellationToken.ThrowIfCancellationRequested();
         await layout.WriteIndexAsync(index, cancellationToken).ConfigureAwait(false);
-        GC.KeepAlive(previous);
 
         return new IndexResult(layout.Version, layout.Store.Describe(layout.IndexKey), index.CachedSpecs.Count(), index.Count,
-            read.Count, reused.Count, removed, previous is null, problems, clock.Elapsed)
+            readKeys.Count, reused.Count, removed, previous is null, problems, clock.Elapsed)
         { PreviousIndexIssue = previousIssue };
     }
 }

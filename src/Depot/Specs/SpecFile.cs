@@ -143,14 +143,16 @@ public sealed class SpecFile
             BinaryCacheChecksum = ReadChecksum(root, location),
             WasClearSigned = clearSigned,
         };
+        // Every edge must point at a node of this file (Spack's reader fails otherwise). Only the hashes are read
+        // here; the rest of each edge is parsed when someone looks at it.
         foreach (var node in nodes)
         {
-            foreach (var edge in node.Dependencies)
+            foreach (var (depName, depHash) in SpecNode.DependencyHashes(node.Json))
             {
-                if (file.FindByHash(edge.Hash) is null)
+                if (file.FindByHash(depHash) is null)
                 {
                     throw new InvalidContentException(location,
-                        $"dependency '{edge.Name}' of '{node.Name}' refers to hash {edge.Hash}, which is not a node of this file");
+                        $"dependency '{depName}' of '{node.Name}' refers to hash {depHash}, which is not a node of this file");
                 }
             }
         }

@@ -26,12 +26,20 @@ public sealed class SpecNode
     public static readonly IReadOnlySet<string> FlagNames =
         new HashSet<string> { "cflags", "cppflags", "cxxflags", "fflags", "ldflags", "ldlibs" };
 
-    private SpecNode(JsonElement json, string name, string hash)
+    private readonly string location;
+    private IReadOnlyList<DependencyEdge>? dependencies;
+    private NodeFields? fields;
+
+    private SpecNode(JsonElement json, string name, string hash, string location)
     {
         Json = json;
         Name = name;
         Hash = hash;
+        this.location = location;
     }
+
+    // Most nodes read while indexing are never displayed: their fields are parsed on first use only.
+    private NodeFields Fields => fields ??= NodeFields.Read(Json);
 
     public JsonElement Json { get; }
 
@@ -39,30 +47,31 @@ public sealed class SpecNode
 
     public string Hash { get; }
 
-    public string Version { get; private init; } = "";
+    public string Version => Fields.Version;
 
-    public string? Namespace { get; private init; }
+    public string? Namespace => Fields.Namespace;
 
-    public string Platform { get; private init; } = "";
+    public string Platform => Fields.Platform;
 
-    public string PlatformOs { get; private init; } = "";
+    public string PlatformOs => Fields.PlatformOs;
 
     /// <summary>Target name: the string itself, or <c>target.name</c> for a vendor-specific microarchitecture.</summary>
-    public string Target { get; private init; } = "";
+    public string Target => Fields.Target;
 
-    public NodeCompiler? Compiler { get; private init; }
+    public NodeCompiler? Compiler => Fields.Compiler;
 
-    public IReadOnlyList<Variant> Variants { get; private init; } = [];
+    public IReadOnlyList<Variant> Variants => Fields.Variants;
 
     /// <summary>Compiler flags that are set (non-empty lists), by flag name.</summary>
-    public IReadOnlyDictionary<string, IReadOnlyList<string>> Flags { get; private init; } =
-        new Dictionary<string, IReadOnlyList<string>>();
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Flags => Fields.Flags;
 
-    public bool IsExternal { get; private init; }
+    public bool IsExternal => Fields.IsExternal;
 
-    public string? ExternalPath { get; private init; }
+    public string? ExternalPath => Fields.ExternalPath;
 
-    public IReadOnlyList<DependencyEdge> Dependencies { get; private init; } = [];
+    /// <summary>Dependency edges, in stored order.</summary>
+    /// <exception cref="InvalidContentException">An edge is malformed (first access only).</exception>
+    public IReadOnlyList<DependencyEdge> Dependencies => dependencies ??= ReadDependencies(Json, Name, location);
 
     /// <summary><c>platform-os-target</c>, as Spack prints an architecture.</summary>
     public string Architecture => $"{Platform}-{PlatformOs}-{Target}";
@@ -92,75 +101,101 @@ public sealed class SpecNode
         return Build(body, name, hash, location);
     }
 
-    private static SpecNode Build(JsonElement json, string name, string hash, string location)
+    private static SpecNode Build(JsonElement json, string name, string hash, string location) => new(json, name, hash, location);
+
+    /// <summary>The display and query fields of a node, read together on first use.</summary>
+    private sealed record NodeFields(string Version, string? Namespace, string Platform, string PlatformOs, string Target,
+        NodeCompiler? Compiler, IReadOnlyList<Variant> Variants, IReadOnlyDictionary<string, IReadOnlyList<string>> Flags,
+        bool IsExternal, string? ExternalPath)
     {
-        string platform = "", os = "", target = "";
-        if (json.TryGetProperty("arch", out var arch) && arch.ValueKind == JsonValueKind.Object)
+        public static NodeFields Read(JsonElement json)
         {
-            platform = OptionalString(arch, "platform") ?? "";
-            os = OptionalString(arch, "platform_os") ?? "";
-            if (arch.TryGetProperty("target", out var t))
+            string platform = "", os = "", target = "";
+            if (json.TryGetProperty("arch", out var arch) && arch.ValueKind == JsonValueKind.Object)
             {
-                target = t.ValueKind == JsonValueKind.Object ? OptionalString(t, "name") ?? "" : t.ValueKind == JsonValueKind.String ? t.GetString()! : "";
-            }
-        }
-
-        NodeCompiler? compiler = null;
-        if (json.TryGetProperty("compiler", out var comp) && comp.ValueKind == JsonValueKind.Object)
-        {
-            compiler = new NodeCompiler(OptionalString(comp, "name") ?? "", OptionalString(comp, "version") ?? "");
-        }
-
-        var variants = new List<Variant>();
-        var flags = new Dictionary<string, IReadOnlyList<string>>();
-        if (json.TryGetProperty("parameters", out var parameters) && parameters.ValueKind == JsonValueKind.Object)
-        {
-            foreach (var p in parameters.EnumerateObject())
-            {
-                if (FlagNames.Contains(p.Name))
+                platform = OptionalString(arch, "platform") ?? "";
+                os = OptionalString(arch, "platform_os") ?? "";
+                if (arch.TryGetProperty("target", out var t))
                 {
-                    var values = StringList(p.Value);
-                    if (values.Count > 0)
+                    target = t.ValueKind == JsonValueKind.Object ? OptionalString(t, "name") ?? "" : t.ValueKind == JsonValueKind.String ? t.GetString()! : "";
+                }
+            }
+
+            NodeCompiler? compiler = null;
+            if (json.TryGetProperty("compiler", out var comp) && comp.ValueKind == JsonValueKind.Object)
+            {
+                compiler = new NodeCompiler(OptionalString(comp, "name") ?? "", OptionalString(comp, "version") ?? "");
+            }
+
+            var variants = new List<Variant>();
+            var flags = new Dictionary<string, IReadOnlyList<string>>();
+            if (json.TryGetProperty("parameters", out var parameters) && parameters.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var p in parameters.EnumerateObject())
+                {
+                    if (FlagNames.Contains(p.Name))
                     {
-                        flags[p.Name] = values;
+                        var values = StringList(p.Value);
+                        if (values.Count > 0)
+                        {
+                            flags[p.Name] = values;
+                        }
+
+                        continue;
                     }
 
-                    continue;
+                    variants.Add(p.Value.ValueKind switch
+                    {
+                        JsonValueKind.True => new Variant(p.Name, ["True"], true, false),
+                        JsonValueKind.False => new Variant(p.Name, ["False"], true, false),
+                        JsonValueKind.Array => new Variant(p.Name, StringList(p.Value), false, true),
+                        JsonValueKind.String => new Variant(p.Name, [p.Value.GetString()!], false, false),
+                        _ => new Variant(p.Name, [p.Value.GetRawText()], false, false),
+                    });
                 }
+            }
 
-                variants.Add(p.Value.ValueKind switch
+            var isExternal = false;
+            string? externalPath = null;
+            if (json.TryGetProperty("external", out var external) && external.ValueKind == JsonValueKind.Object)
+            {
+                isExternal = true;
+                externalPath = OptionalString(external, "path");
+            }
+
+            return new NodeFields(OptionalString(json, "version") ?? "", OptionalString(json, "namespace"), platform, os, target,
+                compiler, variants, flags, isExternal, externalPath);
+        }
+    }
+
+    /// <summary>(name, hash) of each dependency edge, read cheaply; malformed edges are skipped (parsing them fully reports them).</summary>
+    internal static IEnumerable<(string Name, string Hash)> DependencyHashes(JsonElement json)
+    {
+        if (!json.TryGetProperty("dependencies", out var deps))
+        {
+            yield break;
+        }
+
+        if (deps.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var d in deps.EnumerateArray())
+            {
+                if (OptionalString(d, "hash") is { } hash)
                 {
-                    JsonValueKind.True => new Variant(p.Name, ["True"], true, false),
-                    JsonValueKind.False => new Variant(p.Name, ["False"], true, false),
-                    JsonValueKind.Array => new Variant(p.Name, StringList(p.Value), false, true),
-                    JsonValueKind.String => new Variant(p.Name, [p.Value.GetString()!], false, false),
-                    _ => new Variant(p.Name, [p.Value.GetRawText()], false, false),
-                });
+                    yield return (OptionalString(d, "name") ?? "?", hash);
+                }
             }
         }
-
-        var isExternal = false;
-        string? externalPath = null;
-        if (json.TryGetProperty("external", out var external) && external.ValueKind == JsonValueKind.Object)
+        else if (deps.ValueKind == JsonValueKind.Object)
         {
-            isExternal = true;
-            externalPath = OptionalString(external, "path");
+            foreach (var d in deps.EnumerateObject())
+            {
+                if (OptionalString(d.Value, "hash") is { } hash)
+                {
+                    yield return (d.Name, hash);
+                }
+            }
         }
-
-        return new SpecNode(json, name, hash)
-        {
-            Version = OptionalString(json, "version") ?? "",
-            Namespace = OptionalString(json, "namespace"),
-            Platform = platform,
-            PlatformOs = os,
-            Target = target,
-            Compiler = compiler,
-            Variants = variants,
-            Flags = flags,
-            IsExternal = isExternal,
-            ExternalPath = externalPath,
-            Dependencies = ReadDependencies(json, name, location),
-        };
     }
 
     private static List<DependencyEdge> ReadDependencies(JsonElement json, string name, string location)

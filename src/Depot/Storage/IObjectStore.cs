@@ -32,6 +32,18 @@ public interface IObjectStore
     /// </summary>
     Task WriteAsync(string key, Stream content, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Reads a small object whole (manifests, spec files, indexes), refusing one over <paramref name="maxBytes"/>.
+    /// The default goes through <see cref="OpenReadAsync"/>; stores may answer faster.
+    /// </summary>
+    /// <exception cref="StoreObjectNotFoundException">No object has that key.</exception>
+    /// <exception cref="InvalidContentException">The object is larger than <paramref name="maxBytes"/>.</exception>
+    async Task<byte[]> ReadAllBytesAsync(string key, long maxBytes, CancellationToken cancellationToken = default)
+    {
+        await using var stream = await OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
+        return await ObjectStoreExtensions.ReadBoundedAsync(stream, Describe(key), maxBytes, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Deletes an object. Returns false when there was none (not an error).</summary>
     Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default);
 

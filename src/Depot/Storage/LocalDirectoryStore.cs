@@ -77,6 +77,44 @@ public sealed class LocalDirectoryStore : IObjectStore
         }
     }
 
+    public Task<byte[]> ReadAllBytesAsync(string key, long maxBytes, CancellationToken cancellationToken = default)
+    {
+        // Small metadata files dominate listing and indexing: one synchronous read beats a stream per file.
+        var path = FullPath(key);
+        try
+        {
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
+            var length = RandomAccess.GetLength(handle);
+            if (length > maxBytes)
+            {
+                throw new InvalidContentException(path, $"larger than the {maxBytes >> 20} MiB allowed");
+            }
+
+            var bytes = new byte[length];
+            var done = 0;
+            while (done < bytes.Length)
+            {
+                var n = RandomAccess.Read(handle, bytes.AsSpan(done), done);
+                if (n == 0)
+                {
+                    return Task.FromResult(bytes[..done]);
+                }
+
+                done += n;
+            }
+
+            return Task.FromResult(bytes);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new StoreObjectNotFoundException(path);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new DepotException($"{path}: permission denied", e);
+        }
+    }
+
     public async Task WriteAsync(string key, Stream content, CancellationToken cancellationToken = default)
     {
         var path = FullPath(key);

@@ -6,10 +6,12 @@ namespace Depot.Storage;
 public static class ObjectStoreExtensions
 {
     /// <summary>Small objects only: reads the whole object into memory, refusing anything over <paramref name="maxBytes"/>.</summary>
-    public static async Task<byte[]> ReadAllBytesAsync(this IObjectStore store, string key, long maxBytes = 512L << 20,
-        CancellationToken cancellationToken = default)
+    public static Task<byte[]> ReadAllBytesAsync(this IObjectStore store, string key, long maxBytes = 512L << 20,
+        CancellationToken cancellationToken = default) => store.ReadAllBytesAsync(key, maxBytes, cancellationToken);
+
+    /// <summary>Reads a stream to its end into memory, refusing more than <paramref name="maxBytes"/>.</summary>
+    public static async Task<byte[]> ReadBoundedAsync(Stream stream, string location, long maxBytes, CancellationToken cancellationToken)
     {
-        await using var stream = await store.OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
         using var buffer = stream.CanSeek ? new MemoryStream((int)Math.Min(stream.Length, maxBytes)) : new MemoryStream();
         var chunk = new byte[81920];
         int read;
@@ -17,7 +19,7 @@ public static class ObjectStoreExtensions
         {
             if (buffer.Length + read > maxBytes)
             {
-                throw new InvalidContentException(store.Describe(key), $"larger than the {maxBytes >> 20} MiB allowed");
+                throw new InvalidContentException(location, $"larger than the {maxBytes >> 20} MiB allowed");
             }
 
             buffer.Write(chunk, 0, read);

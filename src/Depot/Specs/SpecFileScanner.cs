@@ -1,0 +1,183 @@
+using System.Text.Json;
+
+namespace Depot.Specs;
+
+/// <summary>What <see cref="SpecFileScanner"/> found in one spec file.</summary>
+/// <param name="RootHash">Hash of <c>nodes[0]</c>.</param>
+/// <param name="LayoutVersion"><c>buildcache_layout_version</c> (0 when absent).</param>
+/// <param name="NewNodes">Nodes whose hash the caller did not know yet, fully parsed.</param>
+public sealed record SpecFileScan(string RootHash, int LayoutVersion, IReadOnlyList<SpecNode> NewNodes);
+
+/// <summary>
+/// Walks a spec file's nodes with a forward-only reader and parses only the nodes the caller does not know yet.
+/// Indexing a cache reads thousands of spec files whose DAGs overlap almost entirely; building a document for every
+/// node of every file would cost several times more than the rest of the work.
+/// </summary>
+public static class SpecFileScanner
+{
+    /// <returns>The scan, or null when the file has the legacy format-1 shape (use <see cref="SpecFile.Parse"/>).</returns>
+    /// <exception cref="InvalidContentException">Malformed JSON, a node without hash, or an edge to a missing node.</exception>
+    public static SpecFileScan? Scan(byte[] json, string location, Func<string, bool> isKnown)
+    {
+        try
+        {
+            return ScanCore(json, location, isKnown);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidContentException(location, "malformed JSON: " + e.Message);
+        }
+    }
+
+    private static SpecFileScan? ScanCore(byte[] json, string location, Func<string, bool> isKnown)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
+        Expect(ref reader, JsonTokenType.StartObject, location, "a spec file is a JSON object");
+        string? rootHash = null;
+        var layoutVersion = 0;
+        var sawSpec = false;
+        var hashes = new HashSet<string>(StringComparer.Ordinal);
+        var fresh = new List<SpecNode>();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("spec"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.StartArray)
+                {
+                    return null;
+                }
+
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    throw new InvalidContentException(location, "'spec' is neither an object nor a list");
+                }
+
+                sawSpec = true;
+                rootHash = ScanSpec(ref reader, json, location, isKnown, hashes, fresh);
+            }
+            else if (reader.ValueTextEquals("buildcache_layout_version"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var v))
+                {
+                    layoutVersion = v;
+                }
+                else if (reader.TokenType != JsonTokenType.Null)
+                {
+                    throw new InvalidContentException(location, "'buildcache_layout_version' is not an integer");
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        if (!sawSpec)
+        {
+            throw new InvalidContentException(location, "not a spec file: no top-level 'spec' key");
+        }
+
+        if (rootHash is null)
+        {
+            throw new InvalidContentException(location, "spec file has no nodes");
+        }
+
+        foreach (var node in fresh)
+        {
+            foreach (var (depName, depHash) in SpecNode.DependencyHashes(node.Json))
+            {
+                if (!hashes.Contains(depHash))
+                {
+                    throw new InvalidContentException(location,
+                        $"dependency '{depName}' of '{node.Name}' refers to hash {depHash}, which is not a node of this file");
+                }
+            }
+        }
+
+        return new SpecFileScan(rootHash, layoutVersion, fresh);
+    }
+
+    private static string? ScanSpec(ref Utf8JsonReader reader, byte[] json, string location, Func<string, bool> isKnown,
+        HashSet<string> hashes, List<SpecNode> fresh)
+    {
+        string? rootHash = null;
+        var sawNodes = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (!reader.ValueTextEquals("nodes"u8))
+            {
+                reader.Read();
+                reader.Skip();
+                continue;
+            }
+
+            sawNodes = true;
+            reader.Read();
+            if (reader.TokenType != JsonTokenType.StartArray)
+            {
+                throw new InvalidContentException(location, "'spec.nodes' is missing or not a list");
+            }
+
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    throw new InvalidContentException(location, "spec node is not a JSON object");
+                }
+
+                var start = (int)reader.TokenStartIndex;
+                string? hash = null;
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var isHash = reader.ValueTextEquals("hash"u8);
+                    reader.Read();
+                    if (isHash && reader.TokenType == JsonTokenType.String)
+                    {
+                        hash = reader.GetString();
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
+
+                var end = (int)reader.BytesConsumed;
+                if (hash is null)
+                {
+                    // Older files may carry only full_hash/build_hash: let the full parser decide.
+                    var node = SpecNode.Parse(JsonDocument.Parse(json.AsMemory(start, end - start)).RootElement, location);
+                    hash = node.Hash;
+                    if (!isKnown(hash))
+                    {
+                        fresh.Add(node);
+                    }
+                }
+                else if (!isKnown(hash))
+                {
+                    fresh.Add(SpecNode.Parse(JsonDocument.Parse(json.AsMemory(start, end - start)).RootElement, location));
+                }
+
+                rootHash ??= hash;
+                hashes.Add(hash);
+            }
+        }
+
+        if (!sawNodes)
+        {
+            throw new InvalidContentException(location, "'spec.nodes' is missing or not a list");
+        }
+
+        return rootHash;
+    }
+
+    private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string location, string what)
+    {
+        if (!reader.Read() || reader.TokenType != type)
+        {
+            throw new InvalidContentException(location, "not a spec file: " + what);
+        }
+    }
+}
