@@ -29,6 +29,7 @@ public sealed class SpecNode
     private readonly string location;
     private IReadOnlyList<DependencyEdge>? dependencies;
     private NodeFields? fields;
+    private NodeParameters? parameters;
 
     private SpecNode(JsonElement json, string name, string hash, string location)
     {
@@ -60,10 +61,10 @@ public sealed class SpecNode
 
     public NodeCompiler? Compiler => Fields.Compiler;
 
-    public IReadOnlyList<Variant> Variants => Fields.Variants;
+    public IReadOnlyList<Variant> Variants => (parameters ??= NodeParameters.Read(Json)).Variants;
 
     /// <summary>Compiler flags that are set (non-empty lists), by flag name.</summary>
-    public IReadOnlyDictionary<string, IReadOnlyList<string>> Flags => Fields.Flags;
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Flags => (parameters ??= NodeParameters.Read(Json)).Flags;
 
     public bool IsExternal => Fields.IsExternal;
 
@@ -105,8 +106,7 @@ public sealed class SpecNode
 
     /// <summary>The display and query fields of a node, read together on first use.</summary>
     private sealed record NodeFields(string Version, string? Namespace, string Platform, string PlatformOs, string Target,
-        NodeCompiler? Compiler, IReadOnlyList<Variant> Variants, IReadOnlyDictionary<string, IReadOnlyList<string>> Flags,
-        bool IsExternal, string? ExternalPath)
+        NodeCompiler? Compiler, bool IsExternal, string? ExternalPath)
     {
         public static NodeFields Read(JsonElement json)
         {
@@ -127,6 +127,24 @@ public sealed class SpecNode
                 compiler = new NodeCompiler(OptionalString(comp, "name") ?? "", OptionalString(comp, "version") ?? "");
             }
 
+            var isExternal = false;
+            string? externalPath = null;
+            if (json.TryGetProperty("external", out var external) && external.ValueKind == JsonValueKind.Object)
+            {
+                isExternal = true;
+                externalPath = OptionalString(external, "path");
+            }
+
+            return new NodeFields(OptionalString(json, "version") ?? "", OptionalString(json, "namespace"), platform, os, target,
+                compiler, isExternal, externalPath);
+        }
+    }
+
+    /// <summary>Variants and compiler flags, read on first use (listing without <c>-v</c> never needs them).</summary>
+    private sealed record NodeParameters(IReadOnlyList<Variant> Variants, IReadOnlyDictionary<string, IReadOnlyList<string>> Flags)
+    {
+        public static NodeParameters Read(JsonElement json)
+        {
             var variants = new List<Variant>();
             var flags = new Dictionary<string, IReadOnlyList<string>>();
             if (json.TryGetProperty("parameters", out var parameters) && parameters.ValueKind == JsonValueKind.Object)
@@ -155,16 +173,7 @@ public sealed class SpecNode
                 }
             }
 
-            var isExternal = false;
-            string? externalPath = null;
-            if (json.TryGetProperty("external", out var external) && external.ValueKind == JsonValueKind.Object)
-            {
-                isExternal = true;
-                externalPath = OptionalString(external, "path");
-            }
-
-            return new NodeFields(OptionalString(json, "version") ?? "", OptionalString(json, "namespace"), platform, os, target,
-                compiler, variants, flags, isExternal, externalPath);
+            return new NodeParameters(variants, flags);
         }
     }
 
