@@ -5,7 +5,19 @@ namespace Depot.Cli;
 
 public static class Program
 {
-    public static Task<int> Main(string[] args) => Run(args, Console.Out, Console.Error);
+    public static async Task<int> Main(string[] args)
+    {
+        // One write per line would cost a system call per listed spec: buffer standard output, flush once.
+        var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16) { AutoFlush = false };
+        try
+        {
+            return await Run(args, stdout, Console.Error).ConfigureAwait(false);
+        }
+        finally
+        {
+            await stdout.FlushAsync().ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Runs the CLI with the given streams (tests call this in-process with their own Depot home).</summary>
     public static async Task<int> Run(string[] args, TextWriter stdout, TextWriter stderr, string? depotHome = null)

@@ -26,8 +26,8 @@ public static class ListCommand
         {
             var store = StoreFactory.Open(parse.GetValue(mirror)!);
             var parsed = (parse.GetValue(queries) ?? []).Select(SpecQuery.Parse).ToList();
-            var result = await ListOperation.RunAsync(store, new ListOptions(parsed, parse.GetValue(rescan)), null, token)
-                .ConfigureAwait(false);
+            var options = new ListOptions(parsed, parse.GetValue(rescan), NeedNodes: parse.GetValue(json), Cache: ListingCache.For(console.Home));
+            var result = await ListOperation.RunAsync(store, options, null, token).ConfigureAwait(false);
             foreach (var problem in result.Problems)
             {
                 console.Warn(problem.Message);
@@ -43,7 +43,7 @@ public static class ListCommand
                 WriteText(console.Out, result, hashLength, parse.GetValue(variants));
             }
 
-            if (parsed.Count > 0 && result.Specs.Count == 0)
+            if (parsed.Count > 0 && result.Rows.Count == 0)
             {
                 console.Error.WriteLine($"depot: no cached spec matches {string.Join(' ', parsed.Select(q => q.Text))}");
                 return ExitCodes.Error;
@@ -56,8 +56,8 @@ public static class ListCommand
 
     private static void WriteText(TextWriter output, ListResult result, int hashLength, bool variants)
     {
-        var groups = result.Specs
-            .GroupBy(c => $"{c.Spec.Architecture} / {SpecFormatter.CompilerLabel(c.Spec, c.Resolve)}")
+        var groups = result.Rows
+            .GroupBy(r => $"{r.Architecture} / {r.CompilerLabel}")
             .OrderBy(g => g.Key, StringComparer.Ordinal);
         var first = true;
         foreach (var group in groups)
@@ -69,11 +69,15 @@ public static class ListCommand
 
             first = false;
             output.WriteLine(SpecFormatter.Header(group.Key));
-            foreach (var c in group)
+            foreach (var r in group)
             {
-                var hash = hashLength > 0 ? c.Spec.Hash[..hashLength] + " " : "";
-                var text = variants ? SpecFormatter.WithVariants(c.Spec, c.Spec.Compiler is null) : SpecFormatter.Short(c.Spec);
-                output.WriteLine(hash + text);
+                if (hashLength > 0)
+                {
+                    output.Write(r.Hash.AsSpan(0, hashLength));
+                    output.Write(' ');
+                }
+
+                output.WriteLine(variants ? r.VariantsText : r.Short);
             }
         }
     }

@@ -156,23 +156,30 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
         return fingerprints;
     }
 
-    public async Task<BuildCacheIndex?> ReadIndexAsync(CancellationToken cancellationToken = default)
+    public async Task<(byte[] Json, string Location)?> ReadIndexBytesAsync(CancellationToken cancellationToken = default)
     {
-        var bytes = await Store.TryReadAllBytesAsync(IndexJsonKey, cancellationToken).ConfigureAwait(false);
-        if (bytes is null)
-        {
-            return null;
-        }
-
         // Spack ignores a mismatching index.json.hash on purpose (it is only a freshness hint), and so do we.
-        return BuildCacheIndex.Parse(bytes, Store.Describe(IndexJsonKey));
+        var bytes = await Store.TryReadAllBytesAsync(IndexJsonKey, cancellationToken).ConfigureAwait(false);
+        return bytes is null ? null : (bytes, Store.Describe(IndexJsonKey));
     }
 
-    public async Task WriteIndexAsync(BuildCacheIndex index, CancellationToken cancellationToken = default)
+    public Task<string> WriteIndexAsync(BuildCacheIndex index, CancellationToken cancellationToken = default) =>
+        WriteIndexBytesAsync(index.ToJsonBytes(), cancellationToken);
+
+    /// <summary>Writes <c>index.json</c> (atomically), then its <c>index.json.hash</c>.</summary>
+    public async Task<string> WriteIndexBytesAsync(byte[] json, CancellationToken cancellationToken = default)
     {
-        var json = index.ToJsonBytes();
         var hash = Convert.ToHexStringLower(SHA256.HashData(json));
         await Store.WriteAllBytesAsync(IndexJsonKey, json, cancellationToken).ConfigureAwait(false);
         await Store.WriteAllBytesAsync(IndexHashKey, Encoding.ASCII.GetBytes(hash), cancellationToken).ConfigureAwait(false);
+        return hash;
+    }
+
+    public async Task<string?> ReadIndexChecksumAsync(CancellationToken cancellationToken = default)
+    {
+        // Spack's own freshness check: index.json.hash, when it holds a well-formed digest.
+        var bytes = await Store.TryReadAllBytesAsync(IndexHashKey, cancellationToken).ConfigureAwait(false);
+        var text = bytes is null ? null : Encoding.ASCII.GetString(bytes).Trim();
+        return text is { Length: 64 } && text.All(char.IsAsciiHexDigitLower) ? text : null;
     }
 }

@@ -182,7 +182,7 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
         await EnsureLayoutJsonAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<BuildCacheIndex?> ReadIndexAsync(CancellationToken cancellationToken = default)
+    public async Task<(byte[] Json, string Location)?> ReadIndexBytesAsync(CancellationToken cancellationToken = default)
     {
         var location = Store.Describe(IndexManifestKey);
         var manifestBytes = await Store.TryReadAllBytesAsync(IndexManifestKey, cancellationToken).ConfigureAwait(false);
@@ -200,16 +200,26 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
             bytes = Gzip.Decompress(bytes, Store.Describe(record.BlobKey));
         }
 
-        return BuildCacheIndex.Parse(bytes, Store.Describe(record.BlobKey));
+        return (bytes, Store.Describe(record.BlobKey));
     }
 
-    public async Task WriteIndexAsync(BuildCacheIndex index, CancellationToken cancellationToken = default)
+    public Task<string> WriteIndexAsync(BuildCacheIndex index, CancellationToken cancellationToken = default) =>
+        WriteIndexBytesAsync(index.ToJsonBytes(), cancellationToken);
+
+    /// <summary>Writes index JSON: the blob first, then the manifest naming it.</summary>
+    public async Task<string> WriteIndexBytesAsync(byte[] json, CancellationToken cancellationToken = default)
     {
-        var json = index.ToJsonBytes();
         var record = await PutBlobAsync(json, MediaTypes.IndexV8, "none", cancellationToken).ConfigureAwait(false);
         var manifest = new BuildCacheManifest([record]).ToJsonBytes();
         await Store.WriteAllBytesAsync(IndexManifestKey, manifest, cancellationToken).ConfigureAwait(false);
         await EnsureLayoutJsonAsync(cancellationToken).ConfigureAwait(false);
+        return record.Checksum;
+    }
+
+    public async Task<string?> ReadIndexChecksumAsync(CancellationToken cancellationToken = default)
+    {
+        var bytes = await Store.TryReadAllBytesAsync(IndexManifestKey, cancellationToken).ConfigureAwait(false);
+        return bytes is null ? null : BuildCacheManifest.Parse(bytes, Store.Describe(IndexManifestKey)).Find(MediaTypes.IndexPrefix, prefix: true)?.Checksum;
     }
 
     /// <summary>Stores bytes as a content-addressed blob (skipped when an equal blob exists) and returns its record.</summary>

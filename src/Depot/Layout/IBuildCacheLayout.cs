@@ -44,12 +44,22 @@ public interface IBuildCacheLayout
     /// <summary>Publishes public keys where Spack looks for them and rewrites the key index from what is there.</summary>
     Task PublishKeysAsync(IReadOnlyList<PublishedKey> keys, CancellationToken cancellationToken = default);
 
-    /// <summary>Reads the index, or returns null when the cache has none.</summary>
-    /// <exception cref="InvalidContentException">The index exists but is malformed or fails its checksum.</exception>
-    Task<BuildCacheIndex?> ReadIndexAsync(CancellationToken cancellationToken = default);
+    /// <summary>
+    /// The index's identity, read cheaply: the v3 index blob's sha256, or the v2 <c>index.json.hash</c>. Null when
+    /// there is no index or the identity cannot be had without reading the index itself.
+    /// </summary>
+    Task<string?> ReadIndexChecksumAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Reads the index JSON (checksum checked, gzip undone) and where it came from, or null when there is none.</summary>
+    /// <exception cref="InvalidContentException">The index exists but its manifest is malformed or it fails its checksum.</exception>
+    Task<(byte[] Json, string Location)?> ReadIndexBytesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Writes index JSON as this layout stores it (see <see cref="WriteIndexAsync"/>).</summary>
+    Task<string> WriteIndexBytesAsync(byte[] json, CancellationToken cancellationToken = default);
 
     /// <summary>Writes the index so that a reader sees the old one until the new one is complete.</summary>
-    Task WriteIndexAsync(BuildCacheIndex index, CancellationToken cancellationToken = default);
+    /// <returns>The new index's checksum (what <see cref="ReadIndexChecksumAsync"/> will answer).</returns>
+    Task<string> WriteIndexAsync(BuildCacheIndex index, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A public key as published on a mirror: the fingerprint it is filed under and its armored text.</summary>
@@ -73,6 +83,13 @@ public static class BuildCacheLayoutExtensions
         CheckHash(layout, entry, spec.Root.Hash);
         return new EntryContent(spec, layout.TarballOf(spec, raw), raw.SignerFingerprint);
     }
+
+    /// <summary>Reads and parses the index, or returns null when the cache has none.</summary>
+    /// <exception cref="InvalidContentException">The index exists but is malformed or fails its checksum.</exception>
+    public static async Task<BuildCacheIndex?> ReadIndexAsync(this IBuildCacheLayout layout, CancellationToken cancellationToken = default) =>
+        await layout.ReadIndexBytesAsync(cancellationToken).ConfigureAwait(false) is { } found
+            ? BuildCacheIndex.Parse(found.Json, found.Location)
+            : null;
 
     /// <summary>Reads an entry's spec without checking signatures.</summary>
     public static async Task<SpecFile> ReadSpecAsync(this IBuildCacheLayout layout, SpecEntry entry, CancellationToken cancellationToken = default) =>

@@ -9,7 +9,8 @@ namespace Depot.Operations;
 /// <summary>Options of <see cref="IndexOperation"/>.</summary>
 /// <param name="Full">Read every entry, ignoring the existing index.</param>
 /// <param name="Parallelism">How many entries to read at once.</param>
-public sealed record IndexOptions(bool Full = false, int Parallelism = 16);
+/// <param name="Cache">Local listing summaries to keep in step with the index (null: none).</param>
+public sealed record IndexOptions(bool Full = false, int Parallelism = 16, ListingCache? Cache = null);
 
 /// <summary>What re-indexing one layout did.</summary>
 /// <param name="LayoutVersion">3 or 2.</param>
@@ -43,7 +44,7 @@ public static class IndexOperation
     /// are parsed. Returns the keys read successfully and the entries skipped.
     /// </summary>
     private static async Task<(HashSet<string> Read, List<EntryProblem> Problems)> ReadNewEntriesAsync(IBuildCacheLayout layout,
-        List<SpecEntry> entries, ConcurrentDictionary<string, SpecNode> known, int parallelism,
+        List<SpecEntry> entries, Func<string, bool> isKnown, ConcurrentDictionary<string, SpecNode> known, int parallelism,
         IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         var read = new ConcurrentBag<string>();
@@ -55,7 +56,7 @@ public static class IndexOperation
                 try
                 {
                     var raw = await layout.ReadRawEntryAsync(entry, null, ct).ConfigureAwait(false);
-                    var (rootHash, layoutVersion, nodes) = SpecFileScanner.Scan(raw.Json, raw.Location, known.ContainsKey) is { } scan
+                    var (rootHash, layoutVersion, nodes) = SpecFileScanner.Scan(raw.Json, raw.Location, isKnown) is { } scan
                         ? (scan.RootHash, scan.LayoutVersion, scan.NewNodes)
                         : LegacyScan(raw);
                     BuildCacheLayoutExtensions.CheckLayoutVersion(layout, layoutVersion, raw.Location);
@@ -100,17 +101,23 @@ public static class IndexOperation
     {
         var clock = Stopwatch.StartNew();
         var problems = new List<EntryProblem>();
-        BuildCacheIndex? previous = null;
+        IndexSnapshot? previous = null;
+        string? previousChecksum = null;
         string? previousIssue = null;
         if (!options.Full)
         {
             try
             {
-                previous = await layout.ReadIndexAsync(cancellationToken).ConfigureAwait(false);
+                previousChecksum = await layout.ReadIndexChecksumAsync(cancellationToken).ConfigureAwait(false);
+                if (await layout.ReadIndexBytesAsync(cancellationToken).ConfigureAwait(false) is { } found)
+                {
+                    previous = IndexSnapshot.Read(found.Json, found.Location);
+                }
             }
             catch (InvalidContentException e)
             {
                 previousIssue = e.Message + " (previous index unreadable: rebuilt from every entry)";
+                previous = null;
             }
         }
 
@@ -121,44 +128,72 @@ public static class IndexOperation
         }
 
         entries.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
-        var reused = new List<SpecEntry>();
+        var reused = new HashSet<string>(StringComparer.Ordinal);
         var toRead = new List<SpecEntry>();
         foreach (var entry in entries)
         {
-            (previous?.Find(entry.Hash) is { InBuildcache: true } ? reused : toRead).Add(entry);
-        }
-
-        // Every node known so far, by hash: the previous index's records, then what new entries bring.
-        var known = new ConcurrentDictionary<string, SpecNode>(StringComparer.Ordinal);
-        foreach (var record in previous?.Records ?? [])
-        {
-            known.TryAdd(record.Spec.Hash, record.Spec);
-        }
-
-        var (readKeys, bad) = await ReadNewEntriesAsync(layout, toRead, known, options.Parallelism, progress, cancellationToken)
-            .ConfigureAwait(false);
-        problems.AddRange(bad);
-
-        // Roots in listing order (sorted keys) so that a full rebuild is deterministic.
-        var reusedKeys = reused.Select(e => e.Key).ToHashSet(StringComparer.Ordinal);
-        var pushed = new List<(SpecNode, Func<string, SpecNode?>)>();
-        Func<string, SpecNode?> resolve = h => known.GetValueOrDefault(h);
-        foreach (var entry in entries)
-        {
-            if ((readKeys.Contains(entry.Key) || reusedKeys.Contains(entry.Key)) && known.TryGetValue(entry.Hash, out var root))
+            if (previous?.Find(entry.Hash) is { InBuildcache: true })
             {
-                pushed.Add((root, resolve));
+                reused.Add(entry.Key);
+            }
+            else
+            {
+                toRead.Add(entry);
             }
         }
 
-        var current = new HashSet<string>(entries.Select(e => e.Hash), StringComparer.Ordinal);
-        var removed = previous?.CachedSpecs.Count(s => !current.Contains(s.Hash)) ?? 0;
-        var index = BuildCacheIndex.Build(layout.IndexDatabaseVersion, pushed);
-        cancellationToken.ThrowIfCancellationRequested();
-        await layout.WriteIndexAsync(index, cancellationToken).ConfigureAwait(false);
+        // Nodes new entries bring; nodes the previous index already has are not parsed again.
+        var known = new ConcurrentDictionary<string, SpecNode>(StringComparer.Ordinal);
+        var (readKeys, bad) = await ReadNewEntriesAsync(layout, toRead, h => known.ContainsKey(h) || previous?.Find(h) is not null, known,
+            options.Parallelism, progress, cancellationToken).ConfigureAwait(false);
+        problems.AddRange(bad);
 
-        return new IndexResult(layout.Version, layout.Store.Describe(layout.IndexKey), index.CachedSpecs.Count(), index.Count,
+        // Roots in listing order (sorted keys) so that a full rebuild is deterministic.
+        var roots = entries.Where(e => readKeys.Contains(e.Key) || reused.Contains(e.Key)).Select(e => e.Hash).Distinct().ToList();
+        var composed = IndexComposer.Compose(layout.IndexDatabaseVersion, roots, previous, known);
+        cancellationToken.ThrowIfCancellationRequested();
+        var checksum = await layout.WriteIndexBytesAsync(composed.Json, cancellationToken).ConfigureAwait(false);
+        UpdateListing(options.Cache, layout.Version, previousChecksum, checksum, roots, readKeys.Count, previous, known);
+
+        var current = new HashSet<string>(entries.Select(e => e.Hash), StringComparer.Ordinal);
+        var removed = previous is null ? 0 : previous.Order.Count(h => previous.Find(h)!.InBuildcache && !current.Contains(h));
+        return new IndexResult(layout.Version, layout.Store.Describe(layout.IndexKey), roots.Count, composed.Records,
             readKeys.Count, reused.Count, removed, previous is null, problems, clock.Elapsed)
         { PreviousIndexIssue = previousIssue };
+    }
+
+    /// <summary>
+    /// Keeps the local listing summary in step with the index just written: the previous summary minus what is gone
+    /// plus rows for new specs, or a full summary when every node was parsed anyway (full rebuild).
+    /// </summary>
+    private static void UpdateListing(ListingCache? cache, int layoutVersion, string? previousChecksum, string checksum,
+        List<string> roots, int readCount, IndexSnapshot? previous, ConcurrentDictionary<string, SpecNode> known)
+    {
+        if (cache is null)
+        {
+            return;
+        }
+
+        SpecNode? Resolve(string h) => known.TryGetValue(h, out var n) ? n : previous?.Node(h);
+        var rootSet = roots.ToHashSet(StringComparer.Ordinal);
+        var old = previous is not null && previousChecksum is not null ? cache.TryRead(ListingCache.Key(layoutVersion, previousChecksum)) : null;
+        if (old is not null)
+        {
+            var rows = old.Where(r => rootSet.Contains(r.Hash)).ToDictionary(r => r.Hash, StringComparer.Ordinal);
+            foreach (var hash in roots.Where(h => !rows.ContainsKey(h)))
+            {
+                if (Resolve(hash) is { } node)
+                {
+                    rows[hash] = ListingRow.From(node, Resolve, layoutVersion);
+                }
+            }
+
+            cache.Write(ListingCache.Key(layoutVersion, checksum), rows.Values);
+        }
+        else if (previous is null || readCount == roots.Count)
+        {
+            cache.Write(ListingCache.Key(layoutVersion, checksum),
+                roots.Select(Resolve).OfType<SpecNode>().Select(n => ListingRow.From(n, Resolve, layoutVersion)));
+        }
     }
 }

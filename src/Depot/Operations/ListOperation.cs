@@ -8,20 +8,26 @@ namespace Depot.Operations;
 public sealed record CachedSpec(SpecNode Spec, int LayoutVersion, Func<string, SpecNode?> Resolve);
 
 /// <summary>What <see cref="ListOperation"/> found.</summary>
-/// <param name="Specs">Cached specs matching the queries, sorted by name, version and hash.</param>
-/// <param name="FromIndex">Per layout version: true when its index was used, false when its entries were scanned.</param>
-/// <param name="Problems">Entries that could not be read during a scan.</param>
-public sealed record ListResult(IReadOnlyList<CachedSpec> Specs, IReadOnlyDictionary<int, bool> FromIndex, IReadOnlyList<EntryProblem> Problems);
+/// <param name="Rows">Cached specs matching the queries, sorted by name, version and hash.</param>
+/// <param name="Specs">The same specs as full nodes, when asked for (<see cref="ListOptions.NeedNodes"/>); else empty.</param>
+/// <param name="FromIndex">Per layout version: true when its index (or its cached summary) was used, false when scanned.</param>
+/// <param name="Problems">Entries that could not be read during a scan, or an unreadable index.</param>
+public sealed record ListResult(IReadOnlyList<ListingRow> Rows, IReadOnlyList<CachedSpec> Specs, IReadOnlyDictionary<int, bool> FromIndex,
+    IReadOnlyList<EntryProblem> Problems);
 
 /// <summary>Options of <see cref="ListOperation"/>.</summary>
 /// <param name="Queries">Spec queries; a spec is listed when it matches any (all specs when empty).</param>
 /// <param name="Rescan">Read every entry instead of the index.</param>
 /// <param name="Parallelism">How many entries to read at once when scanning.</param>
-public sealed record ListOptions(IReadOnlyList<SpecQuery> Queries, bool Rescan = false, int Parallelism = 16);
+/// <param name="NeedNodes">Return full nodes too (machine-readable output); bypasses the summary cache.</param>
+/// <param name="Cache">Local summaries of indexes (null: always read the index).</param>
+public sealed record ListOptions(IReadOnlyList<SpecQuery> Queries, bool Rescan = false, int Parallelism = 16, bool NeedNodes = false,
+    ListingCache? Cache = null);
 
 /// <summary>
 /// Lists the specs a build cache holds (index records marked <c>in_buildcache</c>; externals recorded in the index
-/// cannot be installed from the cache and are not listed). Uses the index when there is one, else scans entries.
+/// cannot be installed from the cache and are not listed). Uses a local summary of the index when its checksum
+/// matches, else the index, else scans entries.
 /// </summary>
 public static class ListOperation
 {
@@ -29,60 +35,97 @@ public static class ListOperation
         IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var layouts = await BuildCache.DetectAsync(store, cancellationToken).ConfigureAwait(false);
-        var found = new Dictionary<string, CachedSpec>(StringComparer.Ordinal);
+        var rows = new Dictionary<string, ListingRow>(StringComparer.Ordinal);
+        var nodes = new Dictionary<string, CachedSpec>(StringComparer.Ordinal);
         var fromIndex = new Dictionary<int, bool>();
         var problems = new List<EntryProblem>();
+        var useSummaries = options.Cache is not null && !options.Rescan && !options.NeedNodes && !options.Queries.Any(q => q.HasVariants);
         foreach (var layout in layouts)
         {
-            BuildCacheIndex? index = null;
-            if (!options.Rescan)
+            string? checksum = null;
+            if (useSummaries)
             {
                 try
                 {
-                    index = await layout.ReadIndexAsync(cancellationToken).ConfigureAwait(false);
+                    checksum = await layout.ReadIndexChecksumAsync(cancellationToken).ConfigureAwait(false);
                 }
-                catch (InvalidContentException e)
+                catch (InvalidContentException)
                 {
-                    // A broken index must not hide the cache: say so and read the entries instead.
-                    problems.Add(new EntryProblem(e.Location, e.Message + " (index unreadable: scanned the entries instead)"));
+                    // Reading the index below reports the problem.
+                }
+
+                if (checksum is not null && options.Cache!.TryRead(ListingCache.Key(layout.Version, checksum)) is { } cached)
+                {
+                    fromIndex[layout.Version] = true;
+                    foreach (var row in cached)
+                    {
+                        rows.TryAdd(row.Hash, row);
+                    }
+
+                    continue;
                 }
             }
 
-            fromIndex[layout.Version] = index is not null;
-            if (index is not null)
+            var found = await ReadSpecsAsync(layout, options, problems, progress, cancellationToken).ConfigureAwait(false);
+            fromIndex[layout.Version] = found.FromIndex;
+            var layoutRows = found.Specs.Select(c => ListingRow.From(c.Spec, c.Resolve, layout.Version)).ToList();
+            if (found.FromIndex && checksum is not null)
             {
-                foreach (var spec in index.CachedSpecs)
-                {
-                    found.TryAdd(spec.Hash, new CachedSpec(spec, layout.Version, h => index.Find(h)?.Spec));
-                }
-
-                continue;
+                options.Cache!.Write(ListingCache.Key(layout.Version, checksum), layoutRows);
             }
 
-            var entries = new List<SpecEntry>();
-            await foreach (var entry in layout.ListSpecEntriesAsync(cancellationToken).ConfigureAwait(false))
+            foreach (var (row, spec) in layoutRows.Zip(found.Specs))
             {
-                if (!found.ContainsKey(entry.Hash))
+                if (rows.TryAdd(row.Hash, row))
                 {
-                    entries.Add(entry);
+                    nodes[row.Hash] = spec;
                 }
-            }
-
-            var (read, bad) = await EntryReader.ReadAllAsync(layout, entries, options.Parallelism, progress, "scan", cancellationToken)
-                .ConfigureAwait(false);
-            problems.AddRange(bad);
-            foreach (var (_, spec) in read)
-            {
-                found.TryAdd(spec.Root.Hash, new CachedSpec(spec.Root, layout.Version, spec.FindByHash));
             }
         }
 
-        var specs = found.Values
-            .Where(c => options.Queries.Count == 0 || options.Queries.Any(q => q.Matches(c.Spec)))
-            .OrderBy(c => c.Spec.Name, StringComparer.Ordinal)
-            .ThenBy(c => c.Spec.Version, StringComparer.Ordinal)
-            .ThenBy(c => c.Spec.Hash, StringComparer.Ordinal)
+        var selected = rows.Values
+            .Where(r => options.Queries.Count == 0 || options.Queries.Any(q => q.HasVariants
+                ? nodes.TryGetValue(r.Hash, out var c) && q.Matches(c.Spec)
+                : q.Matches(r.Name, r.Version, r.Hash)))
+            .OrderBy(r => r.Name, StringComparer.Ordinal)
+            .ThenBy(r => r.Version, StringComparer.Ordinal)
+            .ThenBy(r => r.Hash, StringComparer.Ordinal)
             .ToList();
-        return new ListResult(specs, fromIndex, problems);
+        var specs = options.NeedNodes ? selected.Select(r => nodes[r.Hash]).ToList() : [];
+        return new ListResult(selected, specs, fromIndex, problems);
+    }
+
+    private static async Task<(bool FromIndex, List<CachedSpec> Specs)> ReadSpecsAsync(IBuildCacheLayout layout, ListOptions options,
+        List<EntryProblem> problems, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        BuildCacheIndex? index = null;
+        if (!options.Rescan)
+        {
+            try
+            {
+                index = await layout.ReadIndexAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (InvalidContentException e)
+            {
+                // A broken index must not hide the cache: say so and read the entries instead.
+                problems.Add(new EntryProblem(e.Location, e.Message + " (index unreadable: scanned the entries instead)"));
+            }
+        }
+
+        if (index is not null)
+        {
+            return (true, index.CachedSpecs.Select(s => new CachedSpec(s, layout.Version, h => index.Find(h)?.Spec)).ToList());
+        }
+
+        var entries = new List<SpecEntry>();
+        await foreach (var entry in layout.ListSpecEntriesAsync(cancellationToken).ConfigureAwait(false))
+        {
+            entries.Add(entry);
+        }
+
+        var (read, bad) = await EntryReader.ReadAllAsync(layout, entries, options.Parallelism, progress, "scan", cancellationToken)
+            .ConfigureAwait(false);
+        problems.AddRange(bad);
+        return (false, read.Select(r => new CachedSpec(r.Spec.Root, layout.Version, r.Spec.FindByHash)).ToList());
     }
 }

@@ -94,6 +94,13 @@ public sealed class PythonJsonWriter
         WriteNumber(value);
     }
 
+    /// <summary>Writes a value that is already JSON in this writer's style (bytes copied verbatim).</summary>
+    public void WriteRaw(ReadOnlySpan<byte> json)
+    {
+        BeforeValue();
+        output.Write(json);
+    }
+
     /// <summary>Writes a parsed element, preserving key order and the original text of numbers.</summary>
     public void WriteElement(JsonElement element, Func<string, bool>? skipProperty = null)
     {

@@ -85,19 +85,18 @@ public sealed class SpecQuery
         }
     }
 
+    /// <summary>True when the query names variants, which only a full node can answer.</summary>
+    public bool HasVariants => variants.Count > 0;
+
+    /// <summary>Matches on name, version and hash only (see <see cref="HasVariants"/>).</summary>
+    public bool Matches(string name, string version, string hash) =>
+        (Name is null || string.Equals(Name, name, StringComparison.Ordinal))
+        && (HashPrefix is null || hash.StartsWith(HashPrefix, StringComparison.Ordinal))
+        && (Version is null || VersionMatches(version));
+
     public bool Matches(SpecNode node)
     {
-        if (Name is not null && !string.Equals(Name, node.Name, StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        if (HashPrefix is not null && !node.Hash.StartsWith(HashPrefix, StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        if (Version is not null && !VersionMatches(node.Version))
+        if (!Matches(node.Name, node.Version, node.Hash))
         {
             return false;
         }

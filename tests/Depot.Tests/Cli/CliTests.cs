@@ -3,13 +3,17 @@ using Depot.Cli;
 namespace Depot.Tests.Cli;
 
 /// <summary>The CLI run in-process: output users see, exit codes, and one-line errors.</summary>
-public class CliTests
+public sealed class CliTests : IDisposable
 {
-    private static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
+    private readonly TempDir home = new();
+
+    public void Dispose() => home.Dispose();
+
+    private async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var code = await Program.Run(args, stdout, stderr);
+        var code = await Program.Run(args, stdout, stderr, home.Path);
         return (code, stdout.ToString(), stderr.ToString());
     }
 

@@ -156,4 +156,45 @@ public class IndexOperationTests
             }
         }
     }
+
+    [Fact]
+    public async Task IndexingKeepsTheListingSummaryInStep()
+    {
+        using var home = new TempDir();
+        using var copy = TestData.Copy(TestData.V3Unsigned);
+        var aside = Path.Combine(copy.Path, "greet.manifest.aside");
+        File.Move(copy.Combine(GreetManifest), aside);
+        var cache = new ListingCache(home.Path);
+        var store = new LocalDirectoryStore(copy.Path);
+        await IndexOperation.RunAsync(store, new IndexOptions(Full: true, Cache: cache), null, Token);
+        Assert.Single(Directory.EnumerateFiles(home.Path, "*.tsv"));
+
+        File.Move(aside, copy.Combine(GreetManifest));
+        await IndexOperation.RunAsync(store, new IndexOptions(Cache: cache), null, Token);
+
+        var checksum = await new BuildCacheV3(store).ReadIndexChecksumAsync(Token);
+        var rows = cache.TryRead(ListingCache.Key(3, checksum!));
+        Assert.NotNull(rows);
+        Assert.Equal(5, rows.Count);
+        var greet = rows.Single(r => r.Name == "greet");
+        Assert.Equal(("%c=gcc@12.2.0", "linux-debian12-x86_64"), (greet.CompilerLabel, greet.Architecture));
+    }
+
+    [Fact]
+    public async Task AnIncrementalIndexIsByteIdenticalToAFullRebuild()
+    {
+        using var copy = TestData.Copy(TestData.V3Unsigned);
+        var aside = Path.Combine(copy.Path, "greet.manifest.aside");
+        File.Move(copy.Combine(GreetManifest), aside);
+        var store = new LocalDirectoryStore(copy.Path);
+        await IndexOperation.RunAsync(store, new IndexOptions(Full: true), null, Token);
+        File.Move(aside, copy.Combine(GreetManifest));
+        await IndexOperation.RunAsync(store, new IndexOptions(), null, Token);
+        var incremental = (await new BuildCacheV3(store).ReadIndexBytesAsync(Token))!.Value.Json;
+
+        await IndexOperation.RunAsync(store, new IndexOptions(Full: true), null, Token);
+        var full = (await new BuildCacheV3(store).ReadIndexBytesAsync(Token))!.Value.Json;
+        Assert.Equal(JsonNode.Parse(full)!["database"]!["installs"]!.AsObject().OrderBy(p => p.Key).Select(p => p.Value!.ToJsonString()),
+            JsonNode.Parse(incremental)!["database"]!["installs"]!.AsObject().OrderBy(p => p.Key).Select(p => p.Value!.ToJsonString()));
+    }
 }

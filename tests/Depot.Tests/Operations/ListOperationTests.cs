@@ -39,13 +39,14 @@ public class ListOperationTests
     public async Task ListsExactlyTheSpecsTheCacheHolds(string mirror, int count)
     {
         var store = new LocalDirectoryStore(TestData.Path(mirror));
-        var fromIndex = await ListOperation.RunAsync(store, new ListOptions([]), null, Token);
+        var fromIndex = await ListOperation.RunAsync(store, new ListOptions([], NeedNodes: true), null, Token);
         var scanned = await ListOperation.RunAsync(store, new ListOptions([], Rescan: true), null, Token);
 
         var expected = CachedHashesInIndex(TestData.Path(mirror));
         Assert.Equal(count, expected.Count);
+        Assert.Equal(expected, new SortedSet<string>(fromIndex.Rows.Select(s => s.Hash), StringComparer.Ordinal));
         Assert.Equal(expected, new SortedSet<string>(fromIndex.Specs.Select(s => s.Spec.Hash), StringComparer.Ordinal));
-        Assert.Equal(expected, new SortedSet<string>(scanned.Specs.Select(s => s.Spec.Hash), StringComparer.Ordinal));
+        Assert.Equal(expected, new SortedSet<string>(scanned.Rows.Select(s => s.Hash), StringComparer.Ordinal));
         Assert.True(fromIndex.FromIndex.Values.Single());
         Assert.False(scanned.FromIndex.Values.Single());
         Assert.Empty(fromIndex.Problems);
@@ -70,7 +71,7 @@ public class ListOperationTests
     {
         var store = new LocalDirectoryStore(TestData.Path(TestData.V3Signed));
         var result = await ListOperation.RunAsync(store, new ListOptions([SpecQuery.Parse(query)]), null, Token);
-        Assert.Equal(names, result.Specs.Select(s => s.Spec.Name));
+        Assert.Equal(names, result.Rows.Select(s => s.Name));
     }
 
     [Fact]
@@ -79,8 +80,41 @@ public class ListOperationTests
         using var copy = TestData.Copy(TestData.V2Signed);
         File.WriteAllText(copy.Combine("build_cache/index.json"), "{not json");
         var result = await ListOperation.RunAsync(new LocalDirectoryStore(copy.Path), new ListOptions([]), null, Token);
-        Assert.Equal(3, result.Specs.Count);
+        Assert.Equal(3, result.Rows.Count);
         var problem = Assert.Single(result.Problems);
         Assert.Contains("index.json: malformed JSON", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ASummaryKeyedByTheIndexChecksumServesLaterListings()
+    {
+        using var home = new TempDir();
+        var cache = new ListingCache(home.Path);
+        var store = new RecordingStore(new LocalDirectoryStore(TestData.Path(TestData.V3Signed)));
+        var first = await ListOperation.RunAsync(store, new ListOptions([], Cache: cache), null, Token);
+        Assert.Single(Directory.EnumerateFiles(home.Path, "*.tsv"));
+
+        store.Opened.Clear();
+        var second = await ListOperation.RunAsync(store, new ListOptions([SpecQuery.Parse("greet")], Cache: cache), null, Token);
+        Assert.Equal(["v3/manifests/index/index.manifest.json"], store.Opened.Distinct());
+        Assert.Equal(first.Rows.Where(r => r.Name == "greet"), second.Rows);
+        Assert.Equal("%c=gcc@12.2.0", second.Rows[0].CompilerLabel);
+        Assert.Equal("greet@1.0.0~loud build_system=makefile", second.Rows[0].VariantsText);
+    }
+
+    [Fact]
+    public async Task AChangedIndexIsNeverServedFromAnOldSummary()
+    {
+        using var home = new TempDir();
+        using var copy = TestData.Copy(TestData.V2Unsigned);
+        var cache = new ListingCache(home.Path);
+        var store = new LocalDirectoryStore(copy.Path);
+        Assert.Equal(3, (await ListOperation.RunAsync(store, new ListOptions([], Cache: cache), null, Token)).Rows.Count);
+
+        File.Delete(Directory.EnumerateFiles(copy.Combine("build_cache"), "*greet-data*.spec.json").Single());
+        await IndexOperation.RunAsync(store, new IndexOptions(), null, Token);
+
+        var after = await ListOperation.RunAsync(store, new ListOptions([], Cache: cache), null, Token);
+        Assert.Equal(["greet", "libgreet"], after.Rows.Select(r => r.Name));
     }
 }

@@ -1,0 +1,242 @@
+using System.Text.Json;
+using Depot.Specs;
+
+namespace Depot.Layout;
+
+/// <summary>
+/// An existing index read with a forward-only reader: for each record its hash, the byte range of its spec node,
+/// <c>ref_count</c>, <c>in_buildcache</c> and the hashes it depends on. Nothing is parsed into documents until a
+/// node is asked for, so re-indexing a cache of 20,000 specs does not rebuild 20,000 node objects to add ten.
+/// </summary>
+public sealed class IndexSnapshot
+{
+    private readonly byte[] json;
+    private readonly Dictionary<string, Record> records;
+    private readonly Dictionary<string, SpecNode> parsed = new(StringComparer.Ordinal);
+    private readonly string location;
+
+    private IndexSnapshot(byte[] json, string location, int databaseVersion, Dictionary<string, Record> records, List<string> order)
+    {
+        this.json = json;
+        this.location = location;
+        DatabaseVersion = databaseVersion;
+        this.records = records;
+        Order = order;
+    }
+
+    /// <summary>One record's position and the fields re-indexing needs.</summary>
+    public sealed record Record(string Hash, int SpecStart, int SpecLength, int RefCount, bool InBuildcache, IReadOnlyList<string> Dependencies);
+
+    public int DatabaseVersion { get; }
+
+    /// <summary>Record hashes in file order.</summary>
+    public IReadOnlyList<string> Order { get; }
+
+    public int Count => records.Count;
+
+    public Record? Find(string hash) => records.GetValueOrDefault(hash);
+
+    /// <summary>The stored bytes of a record's spec node, exactly as written.</summary>
+    public ReadOnlySpan<byte> SpecBytes(Record record) => json.AsSpan(record.SpecStart, record.SpecLength);
+
+    /// <summary>Parses one record's node on demand (for display), keeping the result.</summary>
+    public SpecNode? Node(string hash)
+    {
+        lock (parsed)
+        {
+            if (parsed.TryGetValue(hash, out var node))
+            {
+                return node;
+            }
+
+            if (!records.TryGetValue(hash, out var r))
+            {
+                return null;
+            }
+
+            node = SpecNode.Parse(JsonDocument.Parse(json.AsMemory(r.SpecStart, r.SpecLength)).RootElement, location);
+            parsed[hash] = node;
+            return node;
+        }
+    }
+
+    /// <exception cref="InvalidContentException">Malformed JSON or an unsupported database version.</exception>
+    public static IndexSnapshot Read(byte[] json, string location)
+    {
+        try
+        {
+            return ReadCore(json, location);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidContentException(location, "malformed JSON: " + e.Message);
+        }
+    }
+
+    private static IndexSnapshot ReadCore(byte[] json, string location)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
+        int? version = null;
+        var records = new Dictionary<string, Record>(StringComparer.Ordinal);
+        var order = new List<string>();
+        var sawDatabase = false;
+        Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject, location, "not a build cache index: no 'database' object");
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (!reader.ValueTextEquals("database"u8))
+            {
+                reader.Read();
+                reader.Skip();
+                continue;
+            }
+
+            sawDatabase = true;
+            Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject, location, "not a build cache index: no 'database' object");
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("version"u8))
+                {
+                    reader.Read();
+                    var text = reader.TokenType == JsonTokenType.String ? reader.GetString() : reader.TokenType == JsonTokenType.Number ? reader.GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
+                    if (!int.TryParse(text, out var v) || v is < 5 or > 8)
+                    {
+                        throw new InvalidContentException(location, $"unsupported index database version '{text}' (Depot reads 5 to 8)");
+                    }
+
+                    version = v;
+                }
+                else if (reader.ValueTextEquals("installs"u8))
+                {
+                    Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject, location, "index has no 'database.installs' object");
+                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        var hash = reader.GetString()!;
+                        var record = ReadRecord(ref reader, hash, location);
+                        if (records.TryAdd(hash, record))
+                        {
+                            order.Add(hash);
+                        }
+                    }
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+        }
+
+        Expect(sawDatabase, location, "not a build cache index: no 'database' object");
+        Expect(version is not null, location, "index has no 'database.version'");
+        return new IndexSnapshot(json, location, version!.Value, records, order);
+    }
+
+    private static Record ReadRecord(ref Utf8JsonReader reader, string hash, string location)
+    {
+        Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject, location, $"index record {hash} is not an object");
+        int specStart = -1, specLength = 0, refCount = 0;
+        var inCache = false;
+        var deps = new List<string>();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("spec"u8))
+            {
+                Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject, location, $"index record {hash} has no 'spec'");
+                specStart = (int)reader.TokenStartIndex;
+                var depth = reader.CurrentDepth;
+                while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
+                {
+                    if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == depth + 1)
+                    {
+                        if (reader.ValueTextEquals("dependencies"u8))
+                        {
+                            ReadDependencyHashes(ref reader, deps);
+                        }
+                        else
+                        {
+                            reader.Read();
+                            reader.Skip();
+                        }
+                    }
+                }
+
+                specLength = (int)reader.BytesConsumed - specStart;
+            }
+            else if (reader.ValueTextEquals("ref_count"u8))
+            {
+                reader.Read();
+                refCount = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var n) ? n : 0;
+            }
+            else if (reader.ValueTextEquals("in_buildcache"u8))
+            {
+                reader.Read();
+                inCache = reader.TokenType == JsonTokenType.True;
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        Expect(specStart >= 0, location, $"index record {hash} has no 'spec'");
+        return new Record(hash, specStart, specLength, refCount, inCache, deps);
+    }
+
+    private static void ReadDependencyHashes(ref Utf8JsonReader reader, List<string> deps)
+    {
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.StartArray)
+        {
+            while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+            {
+                ReadHashField(ref reader, deps);
+            }
+        }
+        else if (reader.TokenType == JsonTokenType.StartObject)
+        {
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.StartObject)
+                {
+                    ReadHashField(ref reader, deps);
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+        }
+        else
+        {
+            reader.Skip();
+        }
+    }
+
+    /// <summary>Reads an edge object (reader on its StartObject) and takes its "hash".</summary>
+    private static void ReadHashField(ref Utf8JsonReader reader, List<string> deps)
+    {
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isHash = reader.ValueTextEquals("hash"u8);
+            reader.Read();
+            if (isHash && reader.TokenType == JsonTokenType.String)
+            {
+                deps.Add(reader.GetString()!);
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+    }
+
+    private static void Expect(bool condition, string location, string problem)
+    {
+        if (!condition)
+        {
+            throw new InvalidContentException(location, problem);
+        }
+    }
+}

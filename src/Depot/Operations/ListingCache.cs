@@ -1,0 +1,141 @@
+using System.Text;
+using Depot.Configuration;
+using Depot.Specs;
+
+namespace Depot.Operations;
+
+/// <summary>One line of a listing: what <c>depot list</c> prints for a cached spec.</summary>
+public sealed record ListingRow(string Hash, string Name, string Version, string Namespace, string Architecture,
+    string CompilerLabel, string VariantsText, int LayoutVersion)
+{
+    public static ListingRow From(SpecNode node, Func<string, SpecNode?> resolve, int layoutVersion) =>
+        new(node.Hash, node.Name, node.Version, node.Namespace ?? "", node.Architecture, SpecFormatter.CompilerLabel(node, resolve),
+            SpecFormatter.WithVariants(node, node.Compiler is null), layoutVersion);
+
+    public string Short => Version.Length > 0 ? $"{Name}@{Version}" : Name;
+}
+
+/// <summary>
+/// Local summaries of build cache indexes, keyed by the index's own checksum (the v3 index blob digest, or the v2
+/// <c>index.json.hash</c>), so a cached summary can never be stale: a changed index has a new key. Listing a cache of
+/// 20,000 specs then reads a small file instead of parsing a 30 MB index. Spack keeps its index copies the same way.
+/// Failures to read or write the cache are never errors: the index is always there to fall back to.
+/// </summary>
+public sealed class ListingCache
+{
+    private const string Header = "depot-listing 1";
+    private const int Keep = 64;
+    private readonly string folder;
+
+    public ListingCache(string folder) => this.folder = folder;
+
+    public static ListingCache For(DepotHome home) => new(Path.Combine(home.Path, "cache", "listings"));
+
+    public static string Key(int layoutVersion, string indexChecksum) => $"v{layoutVersion}-{indexChecksum}";
+
+    public IReadOnlyList<ListingRow>? TryRead(string key)
+    {
+        try
+        {
+            var path = PathOf(key);
+            if (!File.Exists(path))
+            {
+                return null;
+            }
+
+            var rows = new List<ListingRow>();
+            using var reader = new StreamReader(path, Encoding.UTF8);
+            if (reader.ReadLine() != Header)
+            {
+                return null;
+            }
+
+            string? line;
+            while ((line = reader.ReadLine()) is not null)
+            {
+                var f = line.Split('\t');
+                if (f.Length != 8 || !int.TryParse(f[7], out var layout))
+                {
+                    return null;
+                }
+
+                rows.Add(new ListingRow(f[0], Unescape(f[1]), Unescape(f[2]), Unescape(f[3]), Unescape(f[4]), Unescape(f[5]), Unescape(f[6]), layout));
+            }
+
+            return rows;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    public void Write(string key, IEnumerable<ListingRow> rows)
+    {
+        try
+        {
+            Directory.CreateDirectory(folder);
+            var path = PathOf(key);
+            var temp = path + ".tmp-" + Environment.ProcessId;
+            using (var writer = new StreamWriter(temp, false, new UTF8Encoding(false), 1 << 16))
+            {
+                writer.Write(Header + "\n");
+                foreach (var r in rows)
+                {
+                    writer.Write($"{r.Hash}\t{Escape(r.Name)}\t{Escape(r.Version)}\t{Escape(r.Namespace)}\t{Escape(r.Architecture)}\t{Escape(r.CompilerLabel)}\t{Escape(r.VariantsText)}\t{r.LayoutVersion}\n");
+                }
+            }
+
+            File.Move(temp, path, overwrite: true);
+            Prune();
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private string PathOf(string key) => Path.Combine(folder, key + ".tsv");
+
+    private void Prune()
+    {
+        var files = new DirectoryInfo(folder).GetFiles("*.tsv").OrderByDescending(f => f.LastWriteTimeUtc).Skip(Keep);
+        foreach (var f in files)
+        {
+            f.Delete();
+        }
+    }
+
+    private static string Escape(string s) =>
+        s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\t", "\\t", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal).Replace("\r", "\\r", StringComparison.Ordinal);
+
+    private static string Unescape(string s)
+    {
+        if (!s.Contains('\\', StringComparison.Ordinal))
+        {
+            return s;
+        }
+
+        var sb = new StringBuilder(s.Length);
+        for (var i = 0; i < s.Length; i++)
+        {
+            if (s[i] == '\\' && i + 1 < s.Length)
+            {
+                i++;
+                sb.Append(s[i] switch { 't' => '\t', 'n' => '\n', 'r' => '\r', _ => s[i] });
+            }
+            else
+            {
+                sb.Append(s[i]);
+            }
+        }
+
+        return sb.ToString();
+    }
+}
