@@ -12,26 +12,61 @@ public static class Gzip
     {
         try
         {
+            // The gzip trailer's ISIZE is the inflated size (mod 4 GiB): size the result exactly, one allocation.
+            var expected = content.Length >= 18 ? BitConverter.ToUInt32(content[^4..]) : 0u;
             using var input = new MemoryStream(content.ToArray(), writable: false);
             using var gzip = new GZipStream(input, CompressionMode.Decompress);
-            using var output = new MemoryStream((int)Math.Min(limit, content.Length * 8L + 256));
-            var buffer = new byte[16384];
-            int read;
-            while ((read = gzip.Read(buffer)) > 0)
+            if (expected > 0 && expected <= limit)
             {
-                if (output.Length + read > limit)
+                var result = new byte[expected];
+                var done = 0;
+                int read;
+                while (done < result.Length && (read = gzip.Read(result, done, result.Length - done)) > 0)
                 {
-                    throw new InvalidContentException(location, $"inflates to more than {limit >> 20} MiB");
+                    done += read;
                 }
 
-                output.Write(buffer, 0, read);
+                if (done < result.Length)
+                {
+                    return result[..done];
+                }
+
+                var extra = gzip.ReadByte();
+                if (extra < 0)
+                {
+                    return result;
+                }
+
+                // More data than the trailer said (a member over 4 GiB or several members): read on.
+                using var rest = new MemoryStream();
+                rest.Write(result);
+                rest.WriteByte((byte)extra);
+                CopyBounded(gzip, rest, limit, location);
+                return rest.ToArray();
             }
 
+            using var output = new MemoryStream();
+            CopyBounded(gzip, output, limit, location);
             return output.ToArray();
         }
         catch (InvalidDataException e)
         {
             throw new InvalidContentException(location, "corrupt gzip data: " + e.Message);
+        }
+    }
+
+    private static void CopyBounded(Stream from, MemoryStream to, long limit, string location)
+    {
+        var buffer = new byte[16384];
+        int read;
+        while ((read = from.Read(buffer)) > 0)
+        {
+            if (to.Length + read > limit)
+            {
+                throw new InvalidContentException(location, $"inflates to more than {limit >> 20} MiB");
+            }
+
+            to.Write(buffer, 0, read);
         }
     }
 }

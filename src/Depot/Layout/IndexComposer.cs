@@ -12,40 +12,34 @@ namespace Depot.Layout;
 /// </summary>
 public static class IndexComposer
 {
-    public sealed record Composed(byte[] Json, int Records);
+    /// <summary>The index JSON and its record table (what <see cref="IndexSnapshot.Read"/> would find in it).</summary>
+    public sealed record Composed(byte[] Json, int Records, IndexSnapshot Snapshot);
 
-    public static Composed Compose(int databaseVersion, IReadOnlyList<string> roots, IndexSnapshot? previous,
-        IReadOnlyDictionary<string, SpecNode> fresh)
+    /// <summary>Adds to <paramref name="order"/> every node reachable from the roots and not yet kept, dependencies first.</summary>
+    private static void PostOrder(IEnumerable<string> roots, HashSet<string> kept, List<string> order,
+        Func<string, IEnumerable<string>> dependenciesOf, Func<string, bool> exists)
     {
-        IEnumerable<string> DependenciesOf(string hash) =>
-            fresh.TryGetValue(hash, out var node) ? SpecNode.DependencyHashes(node.Json).Select(d => d.Hash)
-            : previous?.Find(hash)?.Dependencies ?? [];
-
-        bool Exists(string hash) => fresh.ContainsKey(hash) || previous?.Find(hash) is not null;
-
-        // Post-order from each root (dependencies first), iteratively: deep DAGs must not overflow the stack.
-        var kept = new HashSet<string>(StringComparer.Ordinal);
-        var order = new List<string>();
+        // Iterative: deep DAGs must not overflow the stack.
         foreach (var root in roots)
         {
-            if (kept.Contains(root) || !Exists(root))
+            if (kept.Contains(root) || !exists(root))
             {
                 continue;
             }
 
             var stack = new Stack<(string Hash, IEnumerator<string> Deps)>();
             var onPath = new HashSet<string>(StringComparer.Ordinal) { root };
-            stack.Push((root, DependenciesOf(root).GetEnumerator()));
+            stack.Push((root, dependenciesOf(root).GetEnumerator()));
             while (stack.Count > 0)
             {
                 var (hash, deps) = stack.Peek();
                 if (deps.MoveNext())
                 {
                     var dep = deps.Current;
-                    if (!kept.Contains(dep) && !onPath.Contains(dep) && Exists(dep))
+                    if (!kept.Contains(dep) && !onPath.Contains(dep) && exists(dep))
                     {
                         onPath.Add(dep);
-                        stack.Push((dep, DependenciesOf(dep).GetEnumerator()));
+                        stack.Push((dep, dependenciesOf(dep).GetEnumerator()));
                     }
 
                     continue;
@@ -59,19 +53,58 @@ public static class IndexComposer
                 }
             }
         }
+    }
 
+    public static Composed Compose(int databaseVersion, IReadOnlyList<string> roots, IndexSnapshot? previous,
+        IReadOnlyDictionary<string, SpecNode> fresh)
+    {
+        IEnumerable<string> DependenciesOf(string hash) =>
+            fresh.TryGetValue(hash, out var node) ? SpecNode.DependencyHashes(node.Json).Select(d => d.Hash)
+            : previous?.Find(hash)?.Dependencies ?? [];
+
+        bool Exists(string hash) => fresh.ContainsKey(hash) || previous?.Find(hash) is not null;
+
+        var rootSet = roots.ToHashSet(StringComparer.Ordinal);
+        var order = new List<string>();
         var refCounts = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var hash in order)
+        List<string> written;
+        if (previous is not null && previous.Order.All(h => previous.Find(h)!.InBuildcache == false || rootSet.Contains(h)))
         {
-            foreach (var dep in DependenciesOf(hash).Distinct())
+            // Nothing was removed: every previous record stays with its ref_count, raised by the new dependents.
+            // Only the new nodes are walked.
+            var kept = new HashSet<string>(previous.Order, StringComparer.Ordinal);
+            PostOrder(roots.Where(r => !kept.Contains(r)), kept, order, DependenciesOf, Exists);
+            foreach (var hash in order)
             {
-                refCounts[dep] = refCounts.GetValueOrDefault(dep) + 1;
+                foreach (var dep in DependenciesOf(hash).Distinct())
+                {
+                    refCounts[dep] = refCounts.GetValueOrDefault(dep) + 1;
+                }
             }
+
+            foreach (var hash in previous.Order)
+            {
+                refCounts[hash] = refCounts.GetValueOrDefault(hash) + previous.Find(hash)!.RefCount;
+            }
+
+            written = [.. previous.Order, .. order];
+        }
+        else
+        {
+            var kept = new HashSet<string>(StringComparer.Ordinal);
+            PostOrder(roots, kept, order, DependenciesOf, Exists);
+            foreach (var hash in order)
+            {
+                foreach (var dep in DependenciesOf(hash).Distinct())
+                {
+                    refCounts[dep] = refCounts.GetValueOrDefault(dep) + 1;
+                }
+            }
+
+            written = previous is null ? order : previous.Order.Where(kept.Contains).Concat(order.Where(h => previous.Find(h) is null)).ToList();
         }
 
-        // Previous records first, in their old order; then new ones.
-        var written = previous is null ? order : previous.Order.Where(kept.Contains).Concat(order.Where(h => previous.Find(h) is null)).ToList();
-        var inCache = roots.ToHashSet(StringComparer.Ordinal);
+        var inCache = rootSet;
         var buffer = new ArrayBufferWriter<byte>(Math.Max(4096, (previous?.Count ?? 0) * 1500 + fresh.Count * 1500));
         var w = new PythonJsonWriter(buffer);
         w.StartObject();
@@ -80,20 +113,27 @@ public static class IndexComposer
         w.WriteString("version", databaseVersion.ToString(CultureInfo.InvariantCulture));
         w.WritePropertyName("installs");
         w.StartObject();
+        var table = new List<IndexSnapshot.Record>(written.Count);
         foreach (var hash in written)
         {
             w.WritePropertyName(hash);
             w.StartObject();
             w.WritePropertyName("spec");
+            var specStart = buffer.WrittenCount;
+            IReadOnlyList<string> deps;
             if (fresh.TryGetValue(hash, out var node))
             {
                 w.WriteElement(node.Json);
+                deps = SpecNode.DependencyHashes(node.Json).Select(d => d.Hash).ToList();
             }
             else
             {
-                w.WriteRaw(previous!.SpecBytes(previous.Find(hash)!));
+                var record = previous!.Find(hash)!;
+                w.WriteRaw(previous.SpecBytes(record));
+                deps = record.Dependencies;
             }
 
+            table.Add(new IndexSnapshot.Record(hash, specStart, buffer.WrittenCount - specStart, refCounts.GetValueOrDefault(hash), inCache.Contains(hash), deps));
             w.WriteNumber("ref_count", refCounts.GetValueOrDefault(hash));
             w.WritePropertyName("in_buildcache");
             w.WriteBoolean(inCache.Contains(hash));
@@ -103,6 +143,7 @@ public static class IndexComposer
         w.EndObject();
         w.EndObject();
         w.EndObject();
-        return new Composed(buffer.WrittenSpan.ToArray(), written.Count);
+        var json = buffer.WrittenSpan.ToArray();
+        return new Composed(json, written.Count, IndexSnapshot.FromWritten(json, "index", databaseVersion, table));
     }
 }

@@ -60,6 +60,91 @@ public sealed class IndexSnapshot
         }
     }
 
+    /// <summary>A snapshot of index JSON just written, from the record table its writer kept.</summary>
+    internal static IndexSnapshot FromWritten(byte[] json, string location, int databaseVersion, List<Record> written)
+    {
+        var records = new Dictionary<string, Record>(written.Count, StringComparer.Ordinal);
+        foreach (var r in written)
+        {
+            records[r.Hash] = r;
+        }
+
+        return new IndexSnapshot(json, location, databaseVersion, records, written.Select(r => r.Hash).ToList());
+    }
+
+    /// <summary>Saves the record table (not the JSON) so the next run can skip scanning the index.</summary>
+    public void SaveTable(Stream output)
+    {
+        using var w = new BinaryWriter(output, System.Text.Encoding.UTF8, leaveOpen: true);
+        w.Write(TableMagic);
+        w.Write(json.Length);
+        w.Write(DatabaseVersion);
+        w.Write(Order.Count);
+        foreach (var hash in Order)
+        {
+            var r = records[hash];
+            w.Write(hash);
+            w.Write(r.SpecStart);
+            w.Write(r.SpecLength);
+            w.Write(r.RefCount);
+            w.Write(r.InBuildcache);
+            w.Write(r.Dependencies.Count);
+            foreach (var d in r.Dependencies)
+            {
+                w.Write(d);
+            }
+        }
+    }
+
+    /// <summary>Loads a table saved by <see cref="SaveTable"/> for this exact JSON; null when it does not fit.</summary>
+    public static IndexSnapshot? LoadTable(Stream input, byte[] json, string location)
+    {
+        try
+        {
+            using var r = new BinaryReader(input, System.Text.Encoding.UTF8, leaveOpen: true);
+            if (r.ReadInt32() != TableMagic || r.ReadInt32() != json.Length)
+            {
+                return null;
+            }
+
+            var version = r.ReadInt32();
+            var count = r.ReadInt32();
+            var records = new Dictionary<string, Record>(count, StringComparer.Ordinal);
+            var order = new List<string>(count);
+            for (var i = 0; i < count; i++)
+            {
+                var hash = r.ReadString();
+                int start = r.ReadInt32(), length = r.ReadInt32(), refCount = r.ReadInt32();
+                var inCache = r.ReadBoolean();
+                var deps = new string[r.ReadInt32()];
+                for (var d = 0; d < deps.Length; d++)
+                {
+                    deps[d] = r.ReadString();
+                }
+
+                if (start < 0 || length <= 0 || start + length > json.Length || json[start] != (byte)'{')
+                {
+                    return null;
+                }
+
+                records[hash] = new Record(hash, start, length, refCount, inCache, deps);
+                order.Add(hash);
+            }
+
+            return new IndexSnapshot(json, location, version, records, order);
+        }
+        catch (EndOfStreamException)
+        {
+            return null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private const int TableMagic = 0x44505831; // "DPX1"
+
     /// <exception cref="InvalidContentException">Malformed JSON or an unsupported database version.</exception>
     public static IndexSnapshot Read(byte[] json, string location)
     {

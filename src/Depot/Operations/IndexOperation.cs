@@ -39,6 +39,8 @@ public sealed record IndexResult(int LayoutVersion, string IndexKey, int Specs, 
 /// </summary>
 public static class IndexOperation
 {
+    private static readonly bool Timings = Environment.GetEnvironmentVariable("DEPOT_TIMINGS") == "1";
+
     /// <summary>
     /// Reads new entries in parallel, adding the nodes they bring to <paramref name="known"/>. Only nodes not yet known
     /// are parsed. Returns the keys read successfully and the entries skipped.
@@ -100,10 +102,22 @@ public static class IndexOperation
         IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
+        var phaseStart = TimeSpan.Zero;
+        void Phase(string name)
+        {
+            // DEPOT_TIMINGS=1 prints where the time goes (for bench/ and bug reports).
+            if (Timings)
+            {
+                Console.Error.WriteLine($"  {name}: {(clock.Elapsed - phaseStart).TotalMilliseconds:0} ms");
+                phaseStart = clock.Elapsed;
+            }
+        }
+
         var problems = new List<EntryProblem>();
         IndexSnapshot? previous = null;
         string? previousChecksum = null;
         string? previousIssue = null;
+        var snapshotCached = false;
         if (!options.Full)
         {
             try
@@ -111,7 +125,11 @@ public static class IndexOperation
                 previousChecksum = await layout.ReadIndexChecksumAsync(cancellationToken).ConfigureAwait(false);
                 if (await layout.ReadIndexBytesAsync(cancellationToken).ConfigureAwait(false) is { } found)
                 {
-                    previous = IndexSnapshot.Read(found.Json, found.Location);
+                    // The record table of this exact index may be cached locally (keyed by its checksum).
+                    var key = previousChecksum is null ? null : ListingCache.Key(layout.Version, previousChecksum);
+                    previous = key is null ? null : options.Cache?.TryReadSnapshot(key, found.Json, found.Location);
+                    snapshotCached = previous is not null;
+                    previous ??= IndexSnapshot.Read(found.Json, found.Location);
                 }
             }
             catch (InvalidContentException e)
@@ -121,6 +139,7 @@ public static class IndexOperation
             }
         }
 
+        Phase("previous index");
         var entries = new List<SpecEntry>();
         await foreach (var entry in layout.ListSpecEntriesAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -128,6 +147,7 @@ public static class IndexOperation
         }
 
         entries.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+        Phase("list entries");
         var reused = new HashSet<string>(StringComparer.Ordinal);
         var toRead = new List<SpecEntry>();
         foreach (var entry in entries)
@@ -147,13 +167,22 @@ public static class IndexOperation
         var (readKeys, bad) = await ReadNewEntriesAsync(layout, toRead, h => known.ContainsKey(h) || previous?.Find(h) is not null, known,
             options.Parallelism, progress, cancellationToken).ConfigureAwait(false);
         problems.AddRange(bad);
+        Phase("read new entries");
 
         // Roots in listing order (sorted keys) so that a full rebuild is deterministic.
         var roots = entries.Where(e => readKeys.Contains(e.Key) || reused.Contains(e.Key)).Select(e => e.Hash).Distinct().ToList();
         var composed = IndexComposer.Compose(layout.IndexDatabaseVersion, roots, previous, known);
+        Phase("compose");
         cancellationToken.ThrowIfCancellationRequested();
         var checksum = await layout.WriteIndexBytesAsync(composed.Json, cancellationToken).ConfigureAwait(false);
+        if (checksum != previousChecksum || !snapshotCached)
+        {
+            options.Cache?.WriteSnapshot(ListingCache.Key(layout.Version, checksum), composed.Snapshot);
+        }
+
+        Phase("write");
         UpdateListing(options.Cache, layout.Version, previousChecksum, checksum, roots, readKeys.Count, previous, known);
+        Phase("listing summary");
 
         var current = new HashSet<string>(entries.Select(e => e.Hash), StringComparer.Ordinal);
         var removed = previous is null ? 0 : previous.Order.Count(h => previous.Find(h)!.InBuildcache && !current.Contains(h));
@@ -169,7 +198,7 @@ public static class IndexOperation
     private static void UpdateListing(ListingCache? cache, int layoutVersion, string? previousChecksum, string checksum,
         List<string> roots, int readCount, IndexSnapshot? previous, ConcurrentDictionary<string, SpecNode> known)
     {
-        if (cache is null)
+        if (cache is null || (checksum == previousChecksum && cache.Has(ListingCache.Key(layoutVersion, checksum))))
         {
             return;
         }
@@ -193,7 +222,7 @@ public static class IndexOperation
         else if (previous is null || readCount == roots.Count)
         {
             cache.Write(ListingCache.Key(layoutVersion, checksum),
-                roots.Select(Resolve).OfType<SpecNode>().Select(n => ListingRow.From(n, Resolve, layoutVersion)));
+                roots.AsParallel().AsOrdered().Select(Resolve).OfType<SpecNode>().Select(n => ListingRow.From(n, Resolve, layoutVersion)).ToList());
         }
     }
 }

@@ -33,6 +33,8 @@ public sealed class ListingCache
 
     public static string Key(int layoutVersion, string indexChecksum) => $"v{layoutVersion}-{indexChecksum}";
 
+    public bool Has(string key) => File.Exists(PathOf(key));
+
     public IReadOnlyList<ListingRow>? TryRead(string key)
     {
         try
@@ -103,16 +105,63 @@ public sealed class ListingCache
 
     private string PathOf(string key) => Path.Combine(folder, key + ".tsv");
 
+    /// <summary>The record table of an index (see <see cref="Layout.IndexSnapshot.SaveTable"/>), or null.</summary>
+    public Layout.IndexSnapshot? TryReadSnapshot(string key, byte[] json, string location)
+    {
+        try
+        {
+            var path = Path.Combine(folder, key + ".table");
+            if (!File.Exists(path))
+            {
+                return null;
+            }
+
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            return Layout.IndexSnapshot.LoadTable(stream, json, location);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    public void WriteSnapshot(string key, Layout.IndexSnapshot snapshot)
+    {
+        try
+        {
+            Directory.CreateDirectory(folder);
+            var path = Path.Combine(folder, key + ".table");
+            var temp = path + ".tmp-" + Environment.ProcessId;
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                snapshot.SaveTable(stream);
+            }
+
+            File.Move(temp, path, overwrite: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
     private void Prune()
     {
-        var files = new DirectoryInfo(folder).GetFiles("*.tsv").OrderByDescending(f => f.LastWriteTimeUtc).Skip(Keep);
+        var files = new DirectoryInfo(folder).GetFiles("*.*").Where(f => f.Extension is ".tsv" or ".table")
+            .OrderByDescending(f => f.LastWriteTimeUtc).Skip(Keep);
         foreach (var f in files)
         {
             f.Delete();
         }
     }
 
-    private static string Escape(string s) =>
+    private static string Escape(string s) => s.AsSpan().IndexOfAny("\\\t\n\r") < 0 ? s :
         s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\t", "\\t", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal).Replace("\r", "\\r", StringComparison.Ordinal);
 
     private static string Unescape(string s)

@@ -21,12 +21,121 @@ public static class SpecFileScanner
     {
         try
         {
-            return ScanCore(json, location, isKnown);
+            return TryFastScan(json, location, isKnown) ?? ScanCore(json, location, isKnown);
         }
         catch (JsonException e)
         {
             throw new InvalidContentException(location, "malformed JSON: " + e.Message);
         }
+    }
+
+    private static ReadOnlySpan<byte> CompactStart => "{\"spec\":{\"_meta\":{\"version\":"u8;
+
+    private static ReadOnlySpan<byte> HashKey => "\"hash\":\""u8;
+
+    private static ReadOnlySpan<byte> LayoutKey => "\"buildcache_layout_version\":"u8;
+
+    /// <summary>
+    /// The common case, decided without tokenizing the whole file: a compact spec blob (as Spack 1.x writes them)
+    /// whose every hash is already known except perhaps the root's. A vectorized search finds every
+    /// <c>"hash":"...</c> (the sequence cannot occur inside a JSON string, where quotes are escaped); only the root
+    /// node is read. Anything else returns null and the file is walked in full.
+    /// </summary>
+    private static SpecFileScan? TryFastScan(byte[] json, string location, Func<string, bool> isKnown)
+    {
+        var span = json.AsSpan();
+        if (!span.StartsWith(CompactStart))
+        {
+            return null;
+        }
+
+        var nodesAt = span.IndexOf("\"nodes\":[{"u8);
+        if (nodesAt < 0)
+        {
+            return null;
+        }
+
+        // Read the root node alone.
+        var start = nodesAt + 9;
+        var reader = new Utf8JsonReader(span[start..], new JsonReaderOptions { MaxDepth = 256 });
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return null;
+        }
+
+        string? rootHash = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isHash = reader.ValueTextEquals("hash"u8);
+            reader.Read();
+            if (isHash && reader.TokenType == JsonTokenType.String)
+            {
+                rootHash = reader.GetString();
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        if (rootHash is null || reader.TokenType != JsonTokenType.EndObject)
+        {
+            return null;
+        }
+
+        var rootEnd = start + (int)reader.BytesConsumed;
+
+        // Every other hash in the file must be one we already have; otherwise new nodes need a full walk.
+        var rest = span[rootEnd..];
+        int at;
+        while ((at = rest.IndexOf(HashKey)) >= 0)
+        {
+            rest = rest[(at + HashKey.Length)..];
+            var close = rest.IndexOf((byte)'"');
+            if (close < 0)
+            {
+                return null;
+            }
+
+            var hash = System.Text.Encoding.ASCII.GetString(rest[..close]);
+            if (hash != rootHash && !isKnown(hash))
+            {
+                return null;
+            }
+
+            rest = rest[close..];
+        }
+
+        var layoutVersion = 0;
+        var layoutAt = span.LastIndexOf(LayoutKey);
+        if (layoutAt >= 0)
+        {
+            var digits = span[(layoutAt + LayoutKey.Length)..];
+            var n = 0;
+            while (n < digits.Length && char.IsAsciiDigit((char)digits[n]))
+            {
+                n++;
+            }
+
+            if (n == 0 || !int.TryParse(digits[..n], out layoutVersion))
+            {
+                return null;
+            }
+        }
+
+        var fresh = isKnown(rootHash) ? [] : new List<SpecNode> { ParseSlice(json, start, rootEnd, location) };
+        foreach (var node in fresh)
+        {
+            foreach (var (_, depHash) in SpecNode.DependencyHashes(node.Json))
+            {
+                if (!isKnown(depHash))
+                {
+                    return null; // let the full walk report it precisely
+                }
+            }
+        }
+
+        return new SpecFileScan(rootHash, layoutVersion, fresh);
     }
 
     private static SpecFileScan? ScanCore(byte[] json, string location, Func<string, bool> isKnown)
@@ -148,7 +257,7 @@ public static class SpecFileScanner
                 if (hash is null)
                 {
                     // Older files may carry only full_hash/build_hash: let the full parser decide.
-                    var node = SpecNode.Parse(JsonDocument.Parse(json.AsMemory(start, end - start)).RootElement, location);
+                    var node = ParseSlice(json, start, end, location);
                     hash = node.Hash;
                     if (!isKnown(hash))
                     {
@@ -157,7 +266,7 @@ public static class SpecFileScanner
                 }
                 else if (!isKnown(hash))
                 {
-                    fresh.Add(SpecNode.Parse(JsonDocument.Parse(json.AsMemory(start, end - start)).RootElement, location));
+                    fresh.Add(ParseSlice(json, start, end, location));
                 }
 
                 rootHash ??= hash;
@@ -172,6 +281,10 @@ public static class SpecFileScanner
 
         return rootHash;
     }
+
+    // The node gets its own small buffer: pointing into the file's buffer would keep every whole file alive.
+    private static SpecNode ParseSlice(byte[] json, int start, int end, string location) =>
+        SpecNode.Parse(JsonDocument.Parse(json.AsSpan(start, end - start).ToArray()).RootElement, location);
 
     private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string location, string what)
     {

@@ -1,3 +1,4 @@
+using System.IO.Enumeration;
 using System.Runtime.CompilerServices;
 
 namespace Depot.Storage;
@@ -36,18 +37,24 @@ public sealed class LocalDirectoryStore : IObjectStore
         }
 
         var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = 0 };
-        foreach (var info in new DirectoryInfo(folder).EnumerateFiles("*", options))
+        var rootLength = root.Length + 1;
+        var entries = new FileSystemEnumerable<StoreObject>(folder,
+            (ref FileSystemEntry e) =>
+            {
+                var directory = e.Directory.Length > root.Length ? e.Directory[rootLength..] : ReadOnlySpan<char>.Empty;
+                var key = directory.IsEmpty ? e.FileName.ToString() : string.Concat(directory, "/", e.FileName);
+                return new StoreObject(key, e.Length, e.LastWriteTimeUtc);
+            },
+            options)
+        {
+            ShouldIncludePredicate = (ref FileSystemEntry e) => !e.IsDirectory && !e.FileName.StartsWith(TempPrefix, StringComparison.Ordinal),
+        };
+        foreach (var obj in entries)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (info.Name.StartsWith(TempPrefix, StringComparison.Ordinal))
+            if (obj.Key.StartsWith(prefix, StringComparison.Ordinal))
             {
-                continue;
-            }
-
-            var key = Path.GetRelativePath(root, info.FullName).Replace(Path.DirectorySeparatorChar, '/');
-            if (key.StartsWith(prefix, StringComparison.Ordinal))
-            {
-                yield return new StoreObject(key, info.Length, info.LastWriteTimeUtc);
+                yield return obj;
             }
         }
     }
