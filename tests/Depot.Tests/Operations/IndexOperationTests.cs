@@ -183,13 +183,16 @@ public class IndexOperationTests
     [Fact]
     public async Task AnIncrementalIndexIsByteIdenticalToAFullRebuild()
     {
+        using var home = new TempDir();
         using var copy = TestData.Copy(TestData.V3Unsigned);
         var aside = Path.Combine(copy.Path, "greet.manifest.aside");
         File.Move(copy.Combine(GreetManifest), aside);
         var store = new LocalDirectoryStore(copy.Path);
-        await IndexOperation.RunAsync(store, new IndexOptions(Full: true), null, Token);
+        var cache = new ListingCache(home.Path);
+        await IndexOperation.RunAsync(store, new IndexOptions(Full: true, Cache: cache), null, Token);
+        Assert.Single(Directory.EnumerateFiles(home.Path, "*.table")); // the record table the next run starts from
         File.Move(aside, copy.Combine(GreetManifest));
-        await IndexOperation.RunAsync(store, new IndexOptions(), null, Token);
+        await IndexOperation.RunAsync(store, new IndexOptions(Cache: cache), null, Token);
         var incremental = (await new BuildCacheV3(store).ReadIndexBytesAsync(Token))!.Value.Json;
 
         await IndexOperation.RunAsync(store, new IndexOptions(Full: true), null, Token);
