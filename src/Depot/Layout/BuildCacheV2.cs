@@ -49,9 +49,9 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
     {
         // Spec files are flat in build_cache/; a hash with both variants is read from the signed one.
         var found = new Dictionary<string, SpecEntry>(StringComparer.Ordinal);
-        await foreach (var obj in Store.ListAsync(Prefix, cancellationToken).ConfigureAwait(false))
+        await foreach (var key in Store.ListKeysAsync(Prefix, cancellationToken).ConfigureAwait(false))
         {
-            var name = obj.Key[Prefix.Length..];
+            var name = key[Prefix.Length..];
             if (name.Contains('/', StringComparison.Ordinal))
             {
                 continue;
@@ -65,7 +65,7 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
 
             if (PathNames.HashFromEntryName(name) is { } hash && (signed || !found.ContainsKey(hash)))
             {
-                found[hash] = new SpecEntry(obj.Key, hash, signed);
+                found[hash] = new SpecEntry(key, hash, signed);
             }
         }
 

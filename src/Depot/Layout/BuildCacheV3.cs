@@ -42,17 +42,17 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
 
     public async IAsyncEnumerable<SpecEntry> ListSpecEntriesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await foreach (var obj in Store.ListAsync(SpecManifestPrefix, cancellationToken).ConfigureAwait(false))
+        await foreach (var key in Store.ListKeysAsync(SpecManifestPrefix, cancellationToken).ConfigureAwait(false))
         {
-            if (!obj.Key.EndsWith(SpecManifestSuffix, StringComparison.Ordinal))
+            if (!key.EndsWith(SpecManifestSuffix, StringComparison.Ordinal))
             {
                 continue;
             }
 
-            var name = obj.Key[(obj.Key.LastIndexOf('/') + 1)..];
+            var name = key[(key.LastIndexOf('/') + 1)..];
             if (PathNames.HashFromEntryName(name) is { } hash)
             {
-                yield return new SpecEntry(obj.Key, hash, Signed: false);
+                yield return new SpecEntry(key, hash, Signed: false);
             }
         }
     }

@@ -16,13 +16,13 @@ public static class IndexComposer
     public sealed record Composed(byte[] Json, int Records, IndexSnapshot Snapshot);
 
     /// <summary>Adds to <paramref name="order"/> every node reachable from the roots and not yet kept, dependencies first.</summary>
-    private static void PostOrder(IEnumerable<string> roots, HashSet<string> kept, List<string> order,
+    private static void PostOrder(IEnumerable<string> roots, Func<string, bool> isKept, Func<string, bool> keep, List<string> order,
         Func<string, IEnumerable<string>> dependenciesOf, Func<string, bool> exists)
     {
         // Iterative: deep DAGs must not overflow the stack.
         foreach (var root in roots)
         {
-            if (kept.Contains(root) || !exists(root))
+            if (isKept(root) || !exists(root))
             {
                 continue;
             }
@@ -36,7 +36,7 @@ public static class IndexComposer
                 if (deps.MoveNext())
                 {
                     var dep = deps.Current;
-                    if (!kept.Contains(dep) && !onPath.Contains(dep) && exists(dep))
+                    if (!isKept(dep) && !onPath.Contains(dep) && exists(dep))
                     {
                         onPath.Add(dep);
                         stack.Push((dep, dependenciesOf(dep).GetEnumerator()));
@@ -47,7 +47,7 @@ public static class IndexComposer
 
                 stack.Pop();
                 onPath.Remove(hash);
-                if (kept.Add(hash))
+                if (keep(hash))
                 {
                     order.Add(hash);
                 }
@@ -68,12 +68,14 @@ public static class IndexComposer
         var order = new List<string>();
         var refCounts = new Dictionary<string, int>(StringComparer.Ordinal);
         List<string> written;
+        var unchangedRefCounts = false;
         if (previous is not null && previous.Order.All(h => previous.Find(h)!.InBuildcache == false || rootSet.Contains(h)))
         {
             // Nothing was removed: every previous record stays with its ref_count, raised by the new dependents.
             // Only the new nodes are walked.
-            var kept = new HashSet<string>(previous.Order, StringComparer.Ordinal);
-            PostOrder(roots.Where(r => !kept.Contains(r)), kept, order, DependenciesOf, Exists);
+            var added = new HashSet<string>(StringComparer.Ordinal);
+            PostOrder(roots.Where(r => previous.Find(r) is null), h => previous.Find(h) is not null || added.Contains(h), h => added.Add(h),
+                order, DependenciesOf, Exists);
             foreach (var hash in order)
             {
                 foreach (var dep in DependenciesOf(hash).Distinct())
@@ -82,17 +84,13 @@ public static class IndexComposer
                 }
             }
 
-            foreach (var hash in previous.Order)
-            {
-                refCounts[hash] = refCounts.GetValueOrDefault(hash) + previous.Find(hash)!.RefCount;
-            }
-
             written = [.. previous.Order, .. order];
+            unchangedRefCounts = true;
         }
         else
         {
             var kept = new HashSet<string>(StringComparer.Ordinal);
-            PostOrder(roots, kept, order, DependenciesOf, Exists);
+            PostOrder(roots, kept.Contains, kept.Add, order, DependenciesOf, Exists);
             foreach (var hash in order)
             {
                 foreach (var dep in DependenciesOf(hash).Distinct())
@@ -121,6 +119,7 @@ public static class IndexComposer
             w.WritePropertyName("spec");
             var specStart = buffer.WrittenCount;
             IReadOnlyList<string> deps;
+            var refCount = refCounts.GetValueOrDefault(hash);
             if (fresh.TryGetValue(hash, out var node))
             {
                 w.WriteElement(node.Json);
@@ -131,10 +130,14 @@ public static class IndexComposer
                 var record = previous!.Find(hash)!;
                 w.WriteRaw(previous.SpecBytes(record));
                 deps = record.Dependencies;
+                if (unchangedRefCounts)
+                {
+                    refCount += record.RefCount;
+                }
             }
 
-            table.Add(new IndexSnapshot.Record(hash, specStart, buffer.WrittenCount - specStart, refCounts.GetValueOrDefault(hash), inCache.Contains(hash), deps));
-            w.WriteNumber("ref_count", refCounts.GetValueOrDefault(hash));
+            table.Add(new IndexSnapshot.Record(hash, specStart, buffer.WrittenCount - specStart, refCount, inCache.Contains(hash), deps));
+            w.WriteNumber("ref_count", refCount);
             w.WritePropertyName("in_buildcache");
             w.WriteBoolean(inCache.Contains(hash));
             w.EndObject();

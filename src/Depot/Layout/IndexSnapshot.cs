@@ -11,7 +11,8 @@ namespace Depot.Layout;
 public sealed class IndexSnapshot
 {
     private readonly byte[] json;
-    private readonly Dictionary<string, Record> records;
+    private readonly List<Record>? table;
+    private Dictionary<string, Record>? records;
     private readonly Dictionary<string, SpecNode> parsed = new(StringComparer.Ordinal);
     private readonly string location;
 
@@ -32,9 +33,9 @@ public sealed class IndexSnapshot
     /// <summary>Record hashes in file order.</summary>
     public IReadOnlyList<string> Order { get; }
 
-    public int Count => records.Count;
+    public int Count => Order.Count;
 
-    public Record? Find(string hash) => records.GetValueOrDefault(hash);
+    public Record? Find(string hash) => Records.GetValueOrDefault(hash);
 
     /// <summary>The stored bytes of a record's spec node, exactly as written.</summary>
     public ReadOnlySpan<byte> SpecBytes(Record record) => json.AsSpan(record.SpecStart, record.SpecLength);
@@ -49,7 +50,7 @@ public sealed class IndexSnapshot
                 return node;
             }
 
-            if (!records.TryGetValue(hash, out var r))
+            if (!Records.TryGetValue(hash, out var r))
             {
                 return null;
             }
@@ -61,16 +62,20 @@ public sealed class IndexSnapshot
     }
 
     /// <summary>A snapshot of index JSON just written, from the record table its writer kept.</summary>
-    internal static IndexSnapshot FromWritten(byte[] json, string location, int databaseVersion, List<Record> written)
-    {
-        var records = new Dictionary<string, Record>(written.Count, StringComparer.Ordinal);
-        foreach (var r in written)
-        {
-            records[r.Hash] = r;
-        }
+    internal static IndexSnapshot FromWritten(byte[] json, string location, int databaseVersion, List<Record> written) =>
+        new(json, location, databaseVersion, written);
 
-        return new IndexSnapshot(json, location, databaseVersion, records, written.Select(r => r.Hash).ToList());
+    private IndexSnapshot(byte[] json, string location, int databaseVersion, List<Record> table)
+    {
+        // Built just after writing, mostly to be saved: the lookup is made only if someone asks.
+        this.json = json;
+        this.location = location;
+        DatabaseVersion = databaseVersion;
+        this.table = table;
+        Order = table.Select(r => r.Hash).ToList();
     }
+
+    private Dictionary<string, Record> Records => records ??= table!.ToDictionary(r => r.Hash, StringComparer.Ordinal);
 
     /// <summary>Saves the record table (not the JSON) so the next run can skip scanning the index.</summary>
     public void SaveTable(Stream output)
@@ -80,9 +85,9 @@ public sealed class IndexSnapshot
         w.Write(json.Length);
         w.Write(DatabaseVersion);
         w.Write(Order.Count);
-        foreach (var hash in Order)
+        foreach (var r in table ?? Order.Select(h => Records[h]).ToList())
         {
-            var r = records[hash];
+            var hash = r.Hash;
             w.Write(hash);
             w.Write(r.SpecStart);
             w.Write(r.SpecLength);

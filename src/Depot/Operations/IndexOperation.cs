@@ -181,11 +181,11 @@ public static class IndexOperation
         }
 
         Phase("write");
-        UpdateListing(options.Cache, layout.Version, previousChecksum, checksum, roots, readKeys.Count, previous, known);
-        Phase("listing summary");
-
         var current = new HashSet<string>(entries.Select(e => e.Hash), StringComparer.Ordinal);
         var removed = previous is null ? 0 : previous.Order.Count(h => previous.Find(h)!.InBuildcache && !current.Contains(h));
+        var added = entries.Where(e => readKeys.Contains(e.Key)).Select(e => e.Hash).Distinct().ToList();
+        UpdateListing(options.Cache, layout.Version, previousChecksum, checksum, roots, added, removed, previous, known);
+        Phase("listing summary");
         return new IndexResult(layout.Version, layout.Store.Describe(layout.IndexKey), roots.Count, composed.Records,
             readKeys.Count, reused.Count, removed, previous is null, problems, clock.Elapsed)
         { PreviousIndexIssue = previousIssue };
@@ -196,7 +196,7 @@ public static class IndexOperation
     /// plus rows for new specs, or a full summary when every node was parsed anyway (full rebuild).
     /// </summary>
     private static void UpdateListing(ListingCache? cache, int layoutVersion, string? previousChecksum, string checksum,
-        List<string> roots, int readCount, IndexSnapshot? previous, ConcurrentDictionary<string, SpecNode> known)
+        List<string> roots, List<string> added, int removed, IndexSnapshot? previous, ConcurrentDictionary<string, SpecNode> known)
     {
         if (cache is null || (checksum == previousChecksum && cache.Has(ListingCache.Key(layoutVersion, checksum))))
         {
@@ -204,6 +204,15 @@ public static class IndexOperation
         }
 
         SpecNode? Resolve(string h) => known.TryGetValue(h, out var n) ? n : previous?.Node(h);
+        var oldKey = previous is not null && previousChecksum is not null ? ListingCache.Key(layoutVersion, previousChecksum) : null;
+        if (oldKey is not null && removed == 0 && cache.Has(oldKey))
+        {
+            // Only additions: the previous summary's rows stay as they are.
+            cache.Extend(oldKey, ListingCache.Key(layoutVersion, checksum),
+                added.Select(Resolve).OfType<SpecNode>().Select(n => ListingRow.From(n, Resolve, layoutVersion)).ToList());
+            return;
+        }
+
         var rootSet = roots.ToHashSet(StringComparer.Ordinal);
         var old = previous is not null && previousChecksum is not null ? cache.TryRead(ListingCache.Key(layoutVersion, previousChecksum)) : null;
         if (old is not null)
@@ -219,7 +228,7 @@ public static class IndexOperation
 
             cache.Write(ListingCache.Key(layoutVersion, checksum), rows.Values);
         }
-        else if (previous is null || readCount == roots.Count)
+        else if (previous is null || added.Count == roots.Count)
         {
             cache.Write(ListingCache.Key(layoutVersion, checksum),
                 roots.AsParallel().AsOrdered().Select(Resolve).OfType<SpecNode>().Select(n => ListingRow.From(n, Resolve, layoutVersion)).ToList());

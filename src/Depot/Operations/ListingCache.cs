@@ -76,16 +76,30 @@ public sealed class ListingCache
         }
     }
 
-    public void Write(string key, IEnumerable<ListingRow> rows)
+    public void Write(string key, IEnumerable<ListingRow> rows) => Save(key, null, rows);
+
+    /// <summary>A new summary made of an existing one plus rows (nothing removed): the old rows are copied as bytes.</summary>
+    public void Extend(string fromKey, string key, IEnumerable<ListingRow> added) => Save(key, fromKey, added);
+
+    private void Save(string key, string? fromKey, IEnumerable<ListingRow> rows)
     {
         try
         {
             Directory.CreateDirectory(folder);
             var path = PathOf(key);
             var temp = path + ".tmp-" + Environment.ProcessId;
-            using (var writer = new StreamWriter(temp, false, new UTF8Encoding(false), 1 << 16))
+            if (fromKey is not null)
             {
-                writer.Write(Header + "\n");
+                File.Copy(PathOf(fromKey), temp, overwrite: true);
+            }
+
+            using (var writer = new StreamWriter(temp, append: fromKey is not null, new UTF8Encoding(false), 1 << 16))
+            {
+                if (fromKey is null)
+                {
+                    writer.Write(Header + "\n");
+                }
+
                 foreach (var r in rows)
                 {
                     writer.Write($"{r.Hash}\t{Escape(r.Name)}\t{Escape(r.Version)}\t{Escape(r.Namespace)}\t{Escape(r.Architecture)}\t{Escape(r.CompilerLabel)}\t{Escape(r.VariantsText)}\t{r.LayoutVersion}\n");

@@ -196,8 +196,22 @@ public sealed class PythonJsonWriter
         }
     }
 
+    private static readonly System.Buffers.SearchValues<char> NeedsEscape =
+        System.Buffers.SearchValues.Create(Enumerable.Range(0, 0x20).Select(i => (char)i).Concat(['"', '\\']).ToArray());
+
     private void WriteQuoted(string value)
     {
+        // Most strings (hashes, names, versions) are plain printable ASCII: copy them in one go.
+        if (value.AsSpan().IndexOfAny(NeedsEscape) < 0 && value.AsSpan().IndexOfAnyExceptInRange((char)0x20, (char)0x7e) < 0)
+        {
+            var plain = output.GetSpan(value.Length + 2);
+            plain[0] = (byte)'"';
+            Encoding.ASCII.GetBytes(value, plain[1..]);
+            plain[value.Length + 1] = (byte)'"';
+            output.Advance(value.Length + 2);
+            return;
+        }
+
         var span = output.GetSpan(value.Length + 2);
         var n = 0;
         span[n++] = (byte)'"';

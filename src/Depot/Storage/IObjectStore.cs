@@ -19,6 +19,19 @@ public interface IObjectStore
     /// </summary>
     IAsyncEnumerable<StoreObject> ListAsync(string prefix, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Like <see cref="ListAsync"/>, keys only. The default takes them from <see cref="ListAsync"/>; a store may
+    /// answer faster (a local directory then needs no stat per file).
+    /// </summary>
+    async IAsyncEnumerable<string> ListKeysAsync(string prefix,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var obj in ListAsync(prefix, cancellationToken).ConfigureAwait(false))
+        {
+            yield return obj.Key;
+        }
+    }
+
     /// <summary>Returns the object's size and time, or null when no object has that key.</summary>
     Task<StoreObject?> GetInfoAsync(string key, CancellationToken cancellationToken = default);
 

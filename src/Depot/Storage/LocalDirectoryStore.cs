@@ -23,8 +23,16 @@ public sealed class LocalDirectoryStore : IObjectStore
 
     public string Describe(string key) => Path.Combine(root, key);
 
-    public async IAsyncEnumerable<StoreObject> ListAsync(string prefix,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<StoreObject> ListAsync(string prefix, CancellationToken cancellationToken = default) =>
+        Enumerate(prefix, (ref FileSystemEntry e, string key) => new StoreObject(key, e.Length, e.LastWriteTimeUtc), cancellationToken);
+
+    public IAsyncEnumerable<string> ListKeysAsync(string prefix, CancellationToken cancellationToken = default) =>
+        Enumerate(prefix, (ref FileSystemEntry _, string key) => key, cancellationToken);
+
+    private delegate T EntryTransform<T>(ref FileSystemEntry entry, string key);
+
+    private async IAsyncEnumerable<T> Enumerate<T>(string prefix, EntryTransform<T> transform,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await Task.Yield();
         // Walk only the deepest folder the prefix names, then filter on the rest of the prefix.
@@ -38,23 +46,23 @@ public sealed class LocalDirectoryStore : IObjectStore
 
         var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = 0 };
         var rootLength = root.Length + 1;
-        var entries = new FileSystemEnumerable<StoreObject>(folder,
+        var entries = new FileSystemEnumerable<(string Key, T Value)>(folder,
             (ref FileSystemEntry e) =>
             {
                 var directory = e.Directory.Length > root.Length ? e.Directory[rootLength..] : ReadOnlySpan<char>.Empty;
                 var key = directory.IsEmpty ? e.FileName.ToString() : string.Concat(directory, "/", e.FileName);
-                return new StoreObject(key, e.Length, e.LastWriteTimeUtc);
+                return key.StartsWith(prefix, StringComparison.Ordinal) ? (key, transform(ref e, key)) : (key, default!);
             },
             options)
         {
             ShouldIncludePredicate = (ref FileSystemEntry e) => !e.IsDirectory && !e.FileName.StartsWith(TempPrefix, StringComparison.Ordinal),
         };
-        foreach (var obj in entries)
+        foreach (var (key, value) in entries)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (obj.Key.StartsWith(prefix, StringComparison.Ordinal))
+            if (key.StartsWith(prefix, StringComparison.Ordinal))
             {
-                yield return obj;
+                yield return value;
             }
         }
     }
@@ -135,7 +143,6 @@ public sealed class LocalDirectoryStore : IObjectStore
             {
                 await content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
                 await file.FlushAsync(cancellationToken).ConfigureAwait(false);
-                file.Flush(flushToDisk: true);
             }
 
             File.Move(temp, path, overwrite: true);
