@@ -63,20 +63,7 @@ public static class SpecFileScanner
             return null;
         }
 
-        string? rootHash = null;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            var isHash = reader.ValueTextEquals("hash"u8);
-            reader.Read();
-            if (isHash && reader.TokenType == JsonTokenType.String)
-            {
-                rootHash = reader.GetString();
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
+        var rootHash = ReadToEndOfObject(ref reader);
 
         if (rootHash is null || reader.TokenType != JsonTokenType.EndObject)
         {
@@ -238,20 +225,7 @@ public static class SpecFileScanner
                 }
 
                 var start = (int)reader.TokenStartIndex;
-                string? hash = null;
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    var isHash = reader.ValueTextEquals("hash"u8);
-                    reader.Read();
-                    if (isHash && reader.TokenType == JsonTokenType.String)
-                    {
-                        hash = reader.GetString();
-                    }
-                    else
-                    {
-                        reader.Skip();
-                    }
-                }
+                var hash = ReadToEndOfObject(ref reader);
 
                 var end = (int)reader.BytesConsumed;
                 if (hash is null)
@@ -280,6 +254,27 @@ public static class SpecFileScanner
         }
 
         return rootHash;
+    }
+
+    /// <summary>Reads the rest of an object (reader just past its StartObject) and returns its string "hash", if any.</summary>
+    private static string? ReadToEndOfObject(ref Utf8JsonReader reader)
+    {
+        string? hash = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isHash = reader.ValueTextEquals("hash"u8);
+            reader.Read();
+            if (isHash && reader.TokenType == JsonTokenType.String)
+            {
+                hash = reader.GetString();
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        return hash;
     }
 
     // The node gets its own small buffer: pointing into the file's buffer would keep every whole file alive.
