@@ -119,12 +119,18 @@ internal static class Profiler
         }
 
         var list = specs.OrderBy(s => s.Root.Hash, StringComparer.Ordinal).ToList();
-        var built = Time(log, "index: BuildCacheIndex.Build", () =>
-            BuildCacheIndex.Build(8, list.Select(s => (s.Root, (Func<string, SpecNode?>)s.FindByHash))));
-        var json = Time(log, "index: ToJsonBytes", () => built.ToJsonBytes());
+        var nodes = new Dictionary<string, SpecNode>(StringComparer.Ordinal);
+        foreach (var node in list.SelectMany(s => s.Nodes))
+        {
+            nodes.TryAdd(node.Hash, node);
+        }
+
+        var built = Time(log, "index: IndexComposer.Compose", () =>
+            IndexComposer.Compose(8, list.Select(s => s.Root.Hash).ToList(), null, nodes));
+        var json = built.Json;
         GC.KeepAlive(list);
         Time(log, "index: sha256 of new index", () => SHA256.HashData(json));
-        log.WriteLine($"  new index: {json.Length / 1048576.0:0.0} MiB, {built.Count} records; peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576} MiB");
+        log.WriteLine($"  new index: {json.Length / 1048576.0:0.0} MiB, {built.Records} records; peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576} MiB");
         log.WriteLine($"profile total {total.Elapsed.TotalSeconds:0.00} s");
         return 0;
     }
