@@ -21,6 +21,8 @@ public static class SignOperation
     {
         var signed = 0;
         var already = 0;
+        var privateKey = key.ExtractPrivateKey(Array.Empty<char>());
+        var verifier = new SignatureVerifier([new PgpPublicKeyRing(key.PublicKey.GetEncoded())]);
         var problems = new List<EntryProblem>();
         foreach (var layout in await BuildCache.DetectAsync(store, cancellationToken).ConfigureAwait(false))
         {
@@ -35,7 +37,7 @@ public static class SignOperation
                 {
                     try
                     {
-                        if (await SignEntryAsync(store, layout, entry, key, force, ct).ConfigureAwait(false))
+                        if (await SignEntryAsync(store, layout, entry, key, privateKey, verifier, force, ct).ConfigureAwait(false))
                         {
                             Interlocked.Increment(ref signed);
                         }
@@ -57,14 +59,13 @@ public static class SignOperation
         return new SignResult(signed, already, problems.OrderBy(p => p.Location, StringComparer.Ordinal).ToList());
     }
 
-    private static async Task<bool> SignEntryAsync(IObjectStore store, IBuildCacheLayout layout, SpecEntry entry, PgpSecretKey key, bool force,
-        CancellationToken cancellationToken)
+    private static async Task<bool> SignEntryAsync(IObjectStore store, IBuildCacheLayout layout, SpecEntry entry, PgpSecretKey key,
+        PgpPrivateKey privateKey, SignatureVerifier verifier, bool force, CancellationToken cancellationToken)
     {
         var location = store.Describe(entry.Key);
         var text = Encoding.UTF8.GetString(await store.ReadAllBytesAsync(entry.Key, 64 << 20, cancellationToken).ConfigureAwait(false));
         if (ClearSignedMessage.LooksClearSigned(Encoding.UTF8.GetBytes(text[..Math.Min(64, text.Length)])))
         {
-            var verifier = new SignatureVerifier([new PgpPublicKeyRing(key.PublicKey.GetEncoded())]);
             var signedByUs = true;
             try
             {
@@ -85,7 +86,7 @@ public static class SignOperation
 
         // Check the entry is sound before vouching for it.
         await layout.ReadEntryAsync(entry, TrustPolicy.None(store.Root), cancellationToken).ConfigureAwait(false);
-        var signedText = ClearSigner.Sign(text, key);
+        var signedText = ClearSigner.Sign(text, key, privateKey);
         if (layout is BuildCacheV2 && !entry.Key.EndsWith(BuildCacheV2.SignedSuffix, StringComparison.Ordinal))
         {
             await store.WriteAllTextAsync(entry.Key + ".sig", signedText, cancellationToken).ConfigureAwait(false);

@@ -11,9 +11,12 @@ namespace Depot.Signing;
 /// </summary>
 public static class ClearSigner
 {
-    public static string Sign(string text, PgpSecretKey key, DateTime? signingTime = null)
+    public static string Sign(string text, PgpSecretKey key, DateTime? signingTime = null) =>
+        Sign(text, key, key.ExtractPrivateKey(Array.Empty<char>()), signingTime);
+
+    /// <summary>Signs with an already extracted private key (extracting it is costly; sign many texts with one).</summary>
+    public static string Sign(string text, PgpSecretKey key, PgpPrivateKey privateKey, DateTime? signingTime = null)
     {
-        var privateKey = key.ExtractPrivateKey(Array.Empty<char>());
         var generator = new PgpSignatureGenerator(key.PublicKey.Algorithm, HashAlgorithmTag.Sha512);
         generator.InitSign(PgpSignature.CanonicalTextDocument, privateKey);
         var hashed = new PgpSignatureSubpacketGenerator();

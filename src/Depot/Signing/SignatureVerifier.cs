@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using Org.BouncyCastle.Bcpg;
 using Org.BouncyCastle.Bcpg.OpenPgp;
 
@@ -14,6 +15,7 @@ public sealed record VerifiedText(string Text, string SignerFingerprint, string 
 public sealed class SignatureVerifier
 {
     private readonly Dictionary<long, (PgpPublicKey Key, PgpPublicKeyRing Ring)> byKeyId = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, RSAParameters> rsaParameters = new();
 
     public SignatureVerifier(IEnumerable<PgpPublicKeyRing> trusted)
     {
@@ -55,9 +57,17 @@ public sealed class SignatureVerifier
         bool ok;
         try
         {
-            signature.InitVerify(signer.Key);
-            signature.Update(ClearSigner.CanonicalText(message.Body));
-            ok = signature.Verify();
+            var canonical = ClearSigner.CanonicalText(message.Body);
+            if (TryVerifyRsa(signature, signer.Key, canonical) is { } fast)
+            {
+                ok = fast;
+            }
+            else
+            {
+                signature.InitVerify(signer.Key);
+                signature.Update(canonical);
+                ok = signature.Verify();
+            }
         }
         catch (PgpException e)
         {
@@ -72,6 +82,51 @@ public sealed class SignatureVerifier
 
         CheckValidity(signer.Ring.GetPublicKey(), signer.Key, signature, location, keyId, signerFingerprint);
         return new VerifiedText(message.Body, signerFingerprint, userId);
+    }
+
+    /// <summary>
+    /// RSA signatures are checked with the platform's RSA: BouncyCastle re-validates the modulus (Miller-Rabin rounds
+    /// on a 4096-bit number) every time a key is used, some 80 ms per signature. The signed digest is the OpenPGP v4
+    /// one: hash(canonical text, then the signature's hashed trailer). Returns null when this path does not apply.
+    /// </summary>
+    private bool? TryVerifyRsa(PgpSignature signature, PgpPublicKey key, byte[] canonical)
+    {
+        if (key.Algorithm is not (PublicKeyAlgorithmTag.RsaGeneral or PublicKeyAlgorithmTag.RsaSign) || signature.Version != 4)
+        {
+            return null;
+        }
+
+        HashAlgorithmName? name = signature.HashAlgorithm switch
+        {
+            HashAlgorithmTag.Sha256 => HashAlgorithmName.SHA256,
+            HashAlgorithmTag.Sha384 => HashAlgorithmName.SHA384,
+            HashAlgorithmTag.Sha512 => HashAlgorithmName.SHA512,
+            _ => null,
+        };
+        if (name is null || key.PublicKeyPacket.Key is not RsaPublicBcpgKey rsaKey)
+        {
+            return null;
+        }
+
+        var parameters = rsaParameters.GetOrAdd(key.KeyId, _ => new RSAParameters
+        {
+            Modulus = rsaKey.Modulus.ToByteArrayUnsigned(),
+            Exponent = rsaKey.PublicExponent.ToByteArrayUnsigned(),
+        });
+        using var hash = IncrementalHash.CreateHash(name.Value);
+        hash.AppendData(canonical);
+        hash.AppendData(signature.GetSignatureTrailer());
+        var digest = hash.GetHashAndReset();
+        var value = signature.GetSignature();
+        if (value.Length > parameters.Modulus!.Length)
+        {
+            return false;
+        }
+
+        var padded = new byte[parameters.Modulus.Length];
+        value.CopyTo(padded, padded.Length - value.Length);
+        using var rsa = RSA.Create(parameters);
+        return rsa.VerifyHash(digest, padded, name.Value, RSASignaturePadding.Pkcs1);
     }
 
     private static PgpSignature ReadSignature(ClearSignedMessage message, string location)
