@@ -73,16 +73,24 @@ public static class SpecFormatter
         return text.Length >= 65 ? text + "--" : text + new string('-', 65 - text.Length);
     }
 
-    private static string Quote(string value)
+    /// <summary>
+    /// Spack 1.x's quoting of variant and flag values: bare when made only of letters, digits and
+    /// <c>, / _ . - [ ]</c>; else single-quoted, or JSON-escaped in double quotes when it contains a single quote.
+    /// </summary>
+    internal static string Quote(string value)
     {
-        foreach (var c in value)
+        if (value.Length > 0 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is ',' or '/' or '_' or '.' or '-' or '[' or ']'))
         {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-' or '+' or '@' or '/'))
-            {
-                return value.Contains('\'', StringComparison.Ordinal) ? $"\"{value}\"" : $"'{value}'";
-            }
+            return value;
         }
 
-        return value;
+        if (!value.Contains('\'', StringComparison.Ordinal))
+        {
+            return $"'{value}'";
+        }
+
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        new PythonJsonWriter(buffer).WriteString(value);
+        return System.Text.Encoding.ASCII.GetString(buffer.WrittenSpan);
     }
 }

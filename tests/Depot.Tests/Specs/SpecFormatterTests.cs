@@ -25,6 +25,14 @@ public class SpecFormatterTests
         Assert.Equal("gcc@12.2.0~guile build_system=generic patches=599f134", SpecFormatter.WithVariants(node, newStyle: false));
     }
 
+    [Theory]
+    [InlineData("6b4f78c,7ded642", "6b4f78c,7ded642")]
+    [InlineData("c,c++,fortran", "'c,c++,fortran'")]
+    [InlineData("-O2 -g", "'-O2 -g'")]
+    [InlineData("-DX='y' -DW=C:\\tmp", "\"-DX='y' -DW=C:\\\\tmp\"")]
+    [InlineData("h\u00e9llo'", "\"h\\u00e9llo'\"")]
+    public void ValuesAreQuotedLikeSpack12(string value, string expected) => Assert.Equal(expected, SpecFormatter.Quote(value));
+
     [Fact]
     public void HeadersAre65CharactersWide()
     {
