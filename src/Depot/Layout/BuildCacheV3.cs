@@ -109,13 +109,14 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
         var tarball = manifest.Find(MediaTypes.Tarball)
             ?? throw new InvalidContentException(location, "manifest has no tarball record (" + MediaTypes.Tarball + ")");
         var blobLocation = Store.Describe(record.BlobKey);
-        var json = await ReadBlobAsync(record, location, cancellationToken).ConfigureAwait(false);
-        if (json.Length > 1 && json[0] == 0x1f && json[1] == 0x8b)
+        var blob = await ReadBlobAsync(record, location, cancellationToken).ConfigureAwait(false);
+        if (blob.Length > 1 && blob[0] == 0x1f && blob[1] == 0x8b)
         {
-            json = Gzip.Decompress(json, blobLocation);
+            var json = Gzip.DecompressPooled(blob, blobLocation, out var rented);
+            return new RawEntry(json, blobLocation, signer, tarball, rented);
         }
 
-        return new RawEntry(json, blobLocation, signer, tarball);
+        return new RawEntry(blob, blobLocation, signer, tarball);
     }
 
     public TarballRef? TarballOf(SpecFile spec, RawEntry raw) =>

@@ -55,6 +55,48 @@ public static class Gzip
         }
     }
 
+    /// <summary>
+    /// Like <see cref="Decompress"/>, into a buffer rented from the shared pool when the gzip trailer gives the size
+    /// (<paramref name="rented"/> is then non-null and must be returned). Indexing inflates thousands of spec blobs
+    /// only to scan them; renting keeps that from churning the garbage collector.
+    /// </summary>
+    public static ReadOnlyMemory<byte> DecompressPooled(ReadOnlySpan<byte> content, string location, out byte[]? rented, long limit = DefaultLimit)
+    {
+        rented = null;
+        var expected = content.Length >= 18 ? BitConverter.ToUInt32(content[^4..]) : 0u;
+        if (expected == 0 || expected > limit || expected > 64 << 20)
+        {
+            return Decompress(content, location, limit);
+        }
+
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)expected);
+        try
+        {
+            using var input = new MemoryStream(content.ToArray(), writable: false);
+            using var gzip = new GZipStream(input, CompressionMode.Decompress);
+            var done = 0;
+            int read;
+            while (done < expected && (read = gzip.Read(buffer, done, (int)expected - done)) > 0)
+            {
+                done += read;
+            }
+
+            if (done == expected && gzip.ReadByte() < 0)
+            {
+                rented = buffer;
+                return buffer.AsMemory(0, done);
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            throw new InvalidContentException(location, "corrupt gzip data: " + e.Message);
+        }
+
+        System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        return Decompress(content, location, limit);
+    }
+
     private static void CopyBounded(Stream from, MemoryStream to, long limit, string location)
     {
         var buffer = new byte[16384];

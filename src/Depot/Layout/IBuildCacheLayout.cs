@@ -66,7 +66,19 @@ public interface IBuildCacheLayout
 public sealed record PublishedKey(string Fingerprint, string Armored, string Location);
 
 /// <summary>An entry read down to its spec JSON (plain UTF-8, unwrapped), with who signed it and its tarball record (v3).</summary>
-public sealed record RawEntry(byte[] Json, string Location, string? SignerFingerprint, BlobRecord? TarballRecord);
+/// <remarks>When <paramref name="PooledBuffer"/> is set, <see cref="Json"/> lives in it: call <see cref="Release"/> when done.</remarks>
+public sealed record RawEntry(ReadOnlyMemory<byte> Json, string Location, string? SignerFingerprint, BlobRecord? TarballRecord,
+    byte[]? PooledBuffer = null)
+{
+    /// <summary>Returns a pooled buffer; <see cref="Json"/> must not be used afterwards.</summary>
+    public void Release()
+    {
+        if (PooledBuffer is not null)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(PooledBuffer);
+        }
+    }
+}
 
 public static class BuildCacheLayoutExtensions
 {
@@ -78,7 +90,16 @@ public static class BuildCacheLayoutExtensions
         CancellationToken cancellationToken = default)
     {
         var raw = await layout.ReadRawEntryAsync(entry, trust, cancellationToken).ConfigureAwait(false);
-        var spec = SpecFile.Parse(raw.Json, raw.Location);
+        SpecFile spec;
+        try
+        {
+            spec = SpecFile.Parse(raw.Json.Span, raw.Location);
+        }
+        finally
+        {
+            raw.Release();
+        }
+
         CheckLayoutVersion(layout, spec.BuildcacheLayoutVersion, raw.Location);
         CheckHash(layout, entry, spec.Root.Hash);
         return new EntryContent(spec, layout.TarballOf(spec, raw), raw.SignerFingerprint);

@@ -58,9 +58,20 @@ public static class IndexOperation
                 try
                 {
                     var raw = await layout.ReadRawEntryAsync(entry, null, ct).ConfigureAwait(false);
-                    var (rootHash, layoutVersion, nodes) = SpecFileScanner.Scan(raw.Json, raw.Location, isKnown) is { } scan
-                        ? (scan.RootHash, scan.LayoutVersion, scan.NewNodes)
-                        : LegacyScan(raw);
+                    string rootHash;
+                    int layoutVersion;
+                    IReadOnlyList<SpecNode> nodes;
+                    try
+                    {
+                        (rootHash, layoutVersion, nodes) = SpecFileScanner.Scan(raw.Json.Span, raw.Location, isKnown) is { } scan
+                            ? (scan.RootHash, scan.LayoutVersion, scan.NewNodes)
+                            : LegacyScan(raw);
+                    }
+                    finally
+                    {
+                        raw.Release(); // nodes were copied out of the buffer
+                    }
+
                     BuildCacheLayoutExtensions.CheckLayoutVersion(layout, layoutVersion, raw.Location);
                     BuildCacheLayoutExtensions.CheckHash(layout, entry, rootHash);
                     foreach (var node in nodes)
@@ -82,7 +93,7 @@ public static class IndexOperation
 
     private static (string, int, IReadOnlyList<SpecNode>) LegacyScan(RawEntry raw)
     {
-        var spec = SpecFile.Parse(raw.Json, raw.Location);
+        var spec = SpecFile.Parse(raw.Json.Span, raw.Location);
         return (spec.Root.Hash, spec.BuildcacheLayoutVersion, spec.Nodes);
     }
 

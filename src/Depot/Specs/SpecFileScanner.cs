@@ -17,7 +17,7 @@ public static class SpecFileScanner
 {
     /// <returns>The scan, or null when the file has the legacy format-1 shape (use <see cref="SpecFile.Parse"/>).</returns>
     /// <exception cref="InvalidContentException">Malformed JSON, a node without hash, or an edge to a missing node.</exception>
-    public static SpecFileScan? Scan(byte[] json, string location, Func<string, bool> isKnown)
+    public static SpecFileScan? Scan(ReadOnlySpan<byte> json, string location, Func<string, bool> isKnown)
     {
         try
         {
@@ -41,9 +41,9 @@ public static class SpecFileScanner
     /// <c>"hash":"...</c> (the sequence cannot occur inside a JSON string, where quotes are escaped); only the root
     /// node is read. Anything else returns null and the file is walked in full.
     /// </summary>
-    private static SpecFileScan? TryFastScan(byte[] json, string location, Func<string, bool> isKnown)
+    private static SpecFileScan? TryFastScan(ReadOnlySpan<byte> json, string location, Func<string, bool> isKnown)
     {
-        var span = json.AsSpan();
+        var span = json;
         if (!span.StartsWith(CompactStart))
         {
             return null;
@@ -125,7 +125,7 @@ public static class SpecFileScanner
         return new SpecFileScan(rootHash, layoutVersion, fresh);
     }
 
-    private static SpecFileScan? ScanCore(byte[] json, string location, Func<string, bool> isKnown)
+    private static SpecFileScan? ScanCore(ReadOnlySpan<byte> json, string location, Func<string, bool> isKnown)
     {
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
         Expect(ref reader, JsonTokenType.StartObject, location, "a spec file is a JSON object");
@@ -196,7 +196,7 @@ public static class SpecFileScanner
         return new SpecFileScan(rootHash, layoutVersion, fresh);
     }
 
-    private static string? ScanSpec(ref Utf8JsonReader reader, byte[] json, string location, Func<string, bool> isKnown,
+    private static string? ScanSpec(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, string location, Func<string, bool> isKnown,
         HashSet<string> hashes, List<SpecNode> fresh)
     {
         string? rootHash = null;
@@ -278,8 +278,8 @@ public static class SpecFileScanner
     }
 
     // The node gets its own small buffer: pointing into the file's buffer would keep every whole file alive.
-    private static SpecNode ParseSlice(byte[] json, int start, int end, string location) =>
-        SpecNode.Parse(JsonDocument.Parse(json.AsSpan(start, end - start).ToArray()).RootElement, location);
+    private static SpecNode ParseSlice(ReadOnlySpan<byte> json, int start, int end, string location) =>
+        SpecNode.Parse(JsonDocument.Parse(json[start..end].ToArray()).RootElement, location);
 
     private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string location, string what)
     {
