@@ -237,12 +237,13 @@ public static class IndexOperation
                 }
             }
 
-            cache.Write(ListingCache.Key(layoutVersion, checksum), rows.Values);
+            cache.Write(ListingCache.Key(layoutVersion, checksum), rows.Values.Order(Comparer<ListingRow>.Create(ListOperation.DisplayOrder)));
         }
         else if (previous is null || added.Count == roots.Count)
         {
-            cache.Write(ListingCache.Key(layoutVersion, checksum),
-                roots.AsParallel().AsOrdered().Select(Resolve).OfType<SpecNode>().Select(n => ListingRow.From(n, Resolve, layoutVersion)).ToList());
+            var all = roots.AsParallel().AsOrdered().Select(Resolve).OfType<SpecNode>().Select(n => ListingRow.From(n, Resolve, layoutVersion)).ToList();
+            all.Sort(ListOperation.DisplayOrder);
+            cache.Write(ListingCache.Key(layoutVersion, checksum), all);
         }
     }
 }

@@ -68,13 +68,15 @@ public static class ListOperation
 
             var found = await ReadSpecsAsync(layout, options, problems, progress, cancellationToken).ConfigureAwait(false);
             fromIndex[layout.Version] = found.FromIndex;
-            var layoutRows = found.Specs.Select(c => ListingRow.From(c.Spec, c.Resolve, layout.Version)).ToList();
+            var pairs = found.Specs.Select(c => (Row: ListingRow.From(c.Spec, c.Resolve, layout.Version), Spec: c)).ToList();
+            pairs.Sort((a, b) => DisplayOrder(a.Row, b.Row));
+            var layoutRows = pairs.Select(p => p.Row).ToList();
             if (found.FromIndex && checksum is not null)
             {
                 options.Cache!.Write(ListingCache.Key(layout.Version, checksum), layoutRows);
             }
 
-            foreach (var (row, spec) in layoutRows.Zip(found.Specs))
+            foreach (var (row, spec) in pairs)
             {
                 if (rows.TryAdd(row.Hash, row))
                 {
@@ -87,12 +89,39 @@ public static class ListOperation
             .Where(r => options.Queries.Count == 0 || options.Queries.Any(q => q.HasVariants
                 ? nodes.TryGetValue(r.Hash, out var c) && q.Matches(c.Spec)
                 : q.Matches(r.Name, r.Version, r.Hash)))
-            .OrderBy(r => r.Name, StringComparer.Ordinal)
-            .ThenBy(r => r.Version, StringComparer.Ordinal)
-            .ThenBy(r => r.Hash, StringComparer.Ordinal)
             .ToList();
+        if (!IsSorted(selected))
+        {
+            selected.Sort(DisplayOrder);
+        }
+
         var specs = options.NeedNodes ? selected.Select(r => nodes[r.Hash]).ToList() : [];
         return new ListResult(selected, specs, fromIndex, problems);
+    }
+
+    /// <summary>By name, version and hash: the order listings are shown (and summaries are written) in.</summary>
+    public static int DisplayOrder(ListingRow a, ListingRow b)
+    {
+        var c = string.CompareOrdinal(a.Name, b.Name);
+        if (c == 0)
+        {
+            c = string.CompareOrdinal(a.Version, b.Version);
+        }
+
+        return c != 0 ? c : string.CompareOrdinal(a.Hash, b.Hash);
+    }
+
+    private static bool IsSorted(List<ListingRow> rows)
+    {
+        for (var i = 1; i < rows.Count; i++)
+        {
+            if (DisplayOrder(rows[i - 1], rows[i]) > 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static async Task<(bool FromIndex, List<CachedSpec> Specs)> ReadSpecsAsync(IBuildCacheLayout layout, ListOptions options,
