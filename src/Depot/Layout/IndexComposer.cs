@@ -59,7 +59,7 @@ public static class IndexComposer
         IReadOnlyDictionary<string, SpecNode> fresh)
     {
         IEnumerable<string> DependenciesOf(string hash) =>
-            fresh.TryGetValue(hash, out var node) ? SpecNode.DependencyHashes(node.Json).Select(d => d.Hash)
+            fresh.TryGetValue(hash, out var node) ? node.DependencyHashList
             : previous?.Find(hash)?.Dependencies ?? [];
 
         bool Exists(string hash) => fresh.ContainsKey(hash) || previous?.Find(hash) is not null;
@@ -122,8 +122,16 @@ public static class IndexComposer
             var refCount = refCounts.GetValueOrDefault(hash);
             if (fresh.TryGetValue(hash, out var node))
             {
-                w.WriteElement(node.Json);
-                deps = SpecNode.DependencyHashes(node.Json).Select(d => d.Hash).ToList();
+                if (node.IsCompactSource)
+                {
+                    w.WriteRaw(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(node.Json));
+                }
+                else
+                {
+                    w.WriteElement(node.Json);
+                }
+
+                deps = node.DependencyHashList;
             }
             else
             {

@@ -182,6 +182,12 @@ public static class IndexOperation
 
         // Roots in listing order (sorted keys) so that a full rebuild is deterministic.
         var roots = entries.Where(e => readKeys.Contains(e.Key) || reused.Contains(e.Key)).Select(e => e.Hash).Distinct().ToList();
+        var current = new HashSet<string>(entries.Select(e => e.Hash), StringComparer.Ordinal);
+        var removed = previous is null ? 0 : previous.Order.Count(h => previous.Find(h)!.InBuildcache && !current.Contains(h));
+        var added = entries.Where(e => readKeys.Contains(e.Key)).Select(e => e.Hash).Distinct().ToList();
+        var listing = Task.Run(() => PlanListing(options.Cache, layout.Version, previousChecksum, roots, added, removed, previous, known),
+            cancellationToken);
+
         var composed = IndexComposer.Compose(layout.IndexDatabaseVersion, roots, previous, known);
         Phase("compose");
         cancellationToken.ThrowIfCancellationRequested();
@@ -192,10 +198,7 @@ public static class IndexOperation
         }
 
         Phase("write");
-        var current = new HashSet<string>(entries.Select(e => e.Hash), StringComparer.Ordinal);
-        var removed = previous is null ? 0 : previous.Order.Count(h => previous.Find(h)!.InBuildcache && !current.Contains(h));
-        var added = entries.Where(e => readKeys.Contains(e.Key)).Select(e => e.Hash).Distinct().ToList();
-        UpdateListing(options.Cache, layout.Version, previousChecksum, checksum, roots, added, removed, previous, known);
+        (await listing.ConfigureAwait(false))?.Invoke(checksum);
         Phase("listing summary");
         return new IndexResult(layout.Version, layout.Store.Describe(layout.IndexKey), roots.Count, composed.Records,
             readKeys.Count, reused.Count, removed, previous is null, problems, clock.Elapsed)
@@ -206,44 +209,65 @@ public static class IndexOperation
     /// Keeps the local listing summary in step with the index just written: the previous summary minus what is gone
     /// plus rows for new specs, or a full summary when every node was parsed anyway (full rebuild).
     /// </summary>
-    private static void UpdateListing(ListingCache? cache, int layoutVersion, string? previousChecksum, string checksum,
+    /// <summary>
+    /// Prepares the local listing summary that goes with the index being written (the rows are the costly part, so
+    /// they are made while the index is composed): the previous summary plus rows for new specs when nothing was
+    /// removed, else the previous rows that remain plus new ones, or all rows when every node was parsed anyway.
+    /// Returns what writes it under the new index's checksum, or null when there is nothing to do.
+    /// </summary>
+    private static Action<string>? PlanListing(ListingCache? cache, int layoutVersion, string? previousChecksum,
         List<string> roots, List<string> added, int removed, IndexSnapshot? previous, ConcurrentDictionary<string, SpecNode> known)
     {
-        if (cache is null || (checksum == previousChecksum && cache.Has(ListingCache.Key(layoutVersion, checksum))))
+        if (cache is null)
         {
-            return;
+            return null;
         }
 
         SpecNode? Resolve(string h) => known.TryGetValue(h, out var n) ? n : previous?.Node(h);
-        var oldKey = previous is not null && previousChecksum is not null ? ListingCache.Key(layoutVersion, previousChecksum) : null;
+        List<ListingRow> RowsFor(IEnumerable<string> hashes) =>
+            hashes.AsParallel().AsOrdered().Select(Resolve).OfType<SpecNode>().Select(n => ListingRow.From(n, Resolve, layoutVersion)).ToList();
+        string Key(string checksum) => ListingCache.Key(layoutVersion, checksum);
+        bool Unchanged(string checksum) => checksum == previousChecksum && cache.Has(Key(checksum));
+
+        var oldKey = previous is not null && previousChecksum is not null ? Key(previousChecksum) : null;
         if (oldKey is not null && removed == 0 && cache.Has(oldKey))
         {
             // Only additions: the previous summary's rows stay as they are.
-            cache.Extend(oldKey, ListingCache.Key(layoutVersion, checksum),
-                added.Select(Resolve).OfType<SpecNode>().Select(n => ListingRow.From(n, Resolve, layoutVersion)).ToList());
-            return;
+            var newRows = RowsFor(added);
+            return checksum =>
+            {
+                if (!Unchanged(checksum))
+                {
+                    cache.Extend(oldKey, Key(checksum), newRows);
+                }
+            };
         }
 
-        var rootSet = roots.ToHashSet(StringComparer.Ordinal);
-        var old = previous is not null && previousChecksum is not null ? cache.TryRead(ListingCache.Key(layoutVersion, previousChecksum)) : null;
+        var old = oldKey is null ? null : cache.TryRead(oldKey);
+        List<ListingRow> rows;
         if (old is not null)
         {
-            var rows = old.Where(r => rootSet.Contains(r.Hash)).ToDictionary(r => r.Hash, StringComparer.Ordinal);
-            foreach (var hash in roots.Where(h => !rows.ContainsKey(h)))
-            {
-                if (Resolve(hash) is { } node)
-                {
-                    rows[hash] = ListingRow.From(node, Resolve, layoutVersion);
-                }
-            }
-
-            cache.Write(ListingCache.Key(layoutVersion, checksum), rows.Values.Order(Comparer<ListingRow>.Create(ListOperation.DisplayOrder)));
+            var rootSet = roots.ToHashSet(StringComparer.Ordinal);
+            var kept = old.Where(r => rootSet.Contains(r.Hash)).ToList();
+            var have = kept.Select(r => r.Hash).ToHashSet(StringComparer.Ordinal);
+            rows = [.. kept, .. RowsFor(roots.Where(h => !have.Contains(h)))];
         }
         else if (previous is null || added.Count == roots.Count)
         {
-            var all = roots.AsParallel().AsOrdered().Select(Resolve).OfType<SpecNode>().Select(n => ListingRow.From(n, Resolve, layoutVersion)).ToList();
-            all.Sort(ListOperation.DisplayOrder);
-            cache.Write(ListingCache.Key(layoutVersion, checksum), all);
+            rows = RowsFor(roots);
         }
+        else
+        {
+            return null; // no summary to start from and most nodes unparsed: `depot list` makes one when needed
+        }
+
+        rows.Sort(ListOperation.DisplayOrder);
+        return checksum =>
+        {
+            if (!Unchanged(checksum))
+            {
+                cache.Write(Key(checksum), rows);
+            }
+        };
     }
 }

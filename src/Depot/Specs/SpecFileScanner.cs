@@ -278,8 +278,12 @@ public static class SpecFileScanner
     }
 
     // The node gets its own small buffer: pointing into the file's buffer would keep every whole file alive.
-    private static SpecNode ParseSlice(ReadOnlySpan<byte> json, int start, int end, string location) =>
-        SpecNode.Parse(JsonDocument.Parse(json[start..end].ToArray()).RootElement, location);
+    private static SpecNode ParseSlice(ReadOnlySpan<byte> json, int start, int end, string location)
+    {
+        var slice = json[start..end];
+        var element = JsonDocument.Parse(slice.ToArray()).RootElement;
+        return SpecNode.Parse(element, location, compactSource: json.StartsWith(CompactStart) && System.Text.Ascii.IsValid(slice));
+    }
 
     private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string location, string what)
     {

@@ -28,6 +28,7 @@ public sealed class SpecNode
 
     private readonly string location;
     private IReadOnlyList<DependencyEdge>? dependencies;
+    private IReadOnlyList<string>? dependencyHashes;
     private NodeFields? fields;
     private NodeParameters? parameters;
 
@@ -81,7 +82,12 @@ public sealed class SpecNode
     /// Reads a node object. <paramref name="location"/> names the file for error messages.
     /// </summary>
     /// <exception cref="InvalidContentException">A required field is missing or has the wrong type.</exception>
-    public static SpecNode Parse(JsonElement json, string location)
+    public static SpecNode Parse(JsonElement json, string location) => Parse(json, location, compactSource: false);
+
+    /// <param name="json">The node object.</param>
+    /// <param name="location">File or URL, for messages.</param>
+    /// <param name="compactSource">The element was parsed from Spack-style compact, ASCII-only text.</param>
+    internal static SpecNode Parse(JsonElement json, string location, bool compactSource)
     {
         if (json.ValueKind != JsonValueKind.Object)
         {
@@ -91,7 +97,7 @@ public sealed class SpecNode
         var name = RequiredString(json, "name", location, "spec node");
         var hash = OptionalString(json, "hash") ?? OptionalString(json, "full_hash") ?? OptionalString(json, "build_hash")
             ?? throw new InvalidContentException(location, $"spec node '{name}' has no 'hash'");
-        return Build(json, name, hash, location);
+        return new SpecNode(json, name, hash, location) { IsCompactSource = compactSource };
     }
 
     /// <summary>Reads a spec format 1 node: <c>{"name": {...}}</c> with dependencies keyed by name.</summary>
@@ -176,6 +182,15 @@ public sealed class SpecNode
             return new NodeParameters(variants, flags);
         }
     }
+
+    /// <summary>
+    /// True when <see cref="Json"/> was parsed from text already in Spack's compact, ASCII-escaped JSON (a spec blob
+    /// as Spack 1.x writes it): its raw bytes can then be copied into an index instead of being re-serialised.
+    /// </summary>
+    internal bool IsCompactSource { get; init; }
+
+    /// <summary>The hashes of the dependency edges, read once (cheaper than <see cref="Dependencies"/>).</summary>
+    internal IReadOnlyList<string> DependencyHashList => dependencyHashes ??= DependencyHashes(Json).Select(d => d.Hash).ToList();
 
     /// <summary>(name, hash) of each dependency edge, read cheaply; malformed edges are skipped (parsing them fully reports them).</summary>
     internal static IEnumerable<(string Name, string Hash)> DependencyHashes(JsonElement json)
