@@ -26,7 +26,7 @@ public static class ListCommand
         {
             var store = StoreFactory.Open(parse.GetValue(mirror)!);
             var parsed = (parse.GetValue(queries) ?? []).Select(SpecQuery.Parse).ToList();
-            var options = new ListOptions(parsed, parse.GetValue(rescan), NeedNodes: parse.GetValue(json), Cache: ListingCache.For(console.Home));
+            var options = new ListOptions(parsed, parse.GetValue(rescan), NeedNodes: parse.GetValue(json), Cache: IndexCache.For(console.Home));
             var result = await ListOperation.RunAsync(store, options, null, token).ConfigureAwait(false);
             foreach (var problem in result.Problems)
             {

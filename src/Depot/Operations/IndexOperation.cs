@@ -10,7 +10,7 @@ namespace Depot.Operations;
 /// <param name="Full">Read every entry, ignoring the existing index.</param>
 /// <param name="Parallelism">How many entries to read at once.</param>
 /// <param name="Cache">Local listing summaries to keep in step with the index (null: none).</param>
-public sealed record IndexOptions(bool Full = false, int Parallelism = 16, ListingCache? Cache = null);
+public sealed record IndexOptions(bool Full = false, int Parallelism = 16, IndexCache? Cache = null);
 
 /// <summary>What re-indexing one layout did.</summary>
 /// <param name="LayoutVersion">3 or 2.</param>
@@ -137,7 +137,7 @@ public static class IndexOperation
                 if (await layout.ReadIndexBytesAsync(cancellationToken).ConfigureAwait(false) is { } found)
                 {
                     // The record table of this exact index may be cached locally (keyed by its checksum).
-                    var key = previousChecksum is null ? null : ListingCache.Key(layout.Version, previousChecksum);
+                    var key = previousChecksum is null ? null : IndexCache.Key(layout.Version, previousChecksum);
                     previous = key is null ? null : options.Cache?.TryReadSnapshot(key, found.Json, found.Location);
                     snapshotCached = previous is not null;
                     previous ??= IndexSnapshot.Read(found.Json, found.Location);
@@ -194,7 +194,7 @@ public static class IndexOperation
         var checksum = await layout.WriteIndexBytesAsync(composed.Json, cancellationToken).ConfigureAwait(false);
         if (checksum != previousChecksum || !snapshotCached)
         {
-            options.Cache?.WriteSnapshot(ListingCache.Key(layout.Version, checksum), composed.Snapshot);
+            options.Cache?.WriteSnapshot(IndexCache.Key(layout.Version, checksum), composed.Snapshot);
         }
 
         Phase("write");
@@ -215,7 +215,7 @@ public static class IndexOperation
     /// removed, else the previous rows that remain plus new ones, or all rows when every node was parsed anyway.
     /// Returns what writes it under the new index's checksum, or null when there is nothing to do.
     /// </summary>
-    private static Action<string>? PlanListing(ListingCache? cache, int layoutVersion, string? previousChecksum,
+    private static Action<string>? PlanListing(IndexCache? cache, int layoutVersion, string? previousChecksum,
         List<string> roots, List<string> added, int removed, IndexSnapshot? previous, ConcurrentDictionary<string, SpecNode> known)
     {
         if (cache is null)
@@ -226,7 +226,7 @@ public static class IndexOperation
         SpecNode? Resolve(string h) => known.TryGetValue(h, out var n) ? n : previous?.Node(h);
         List<ListingRow> RowsFor(IEnumerable<string> hashes) =>
             hashes.AsParallel().AsOrdered().Select(Resolve).OfType<SpecNode>().Select(n => ListingRow.From(n, Resolve, layoutVersion)).ToList();
-        string Key(string checksum) => ListingCache.Key(layoutVersion, checksum);
+        string Key(string checksum) => IndexCache.Key(layoutVersion, checksum);
         bool Unchanged(string checksum) => checksum == previousChecksum && cache.Has(Key(checksum));
 
         var oldKey = previous is not null && previousChecksum is not null ? Key(previousChecksum) : null;

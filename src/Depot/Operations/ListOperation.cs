@@ -22,7 +22,7 @@ public sealed record ListResult(IReadOnlyList<ListingRow> Rows, IReadOnlyList<Ca
 /// <param name="NeedNodes">Return full nodes too (machine-readable output); bypasses the summary cache.</param>
 /// <param name="Cache">Local summaries of indexes (null: always read the index).</param>
 public sealed record ListOptions(IReadOnlyList<SpecQuery> Queries, bool Rescan = false, int Parallelism = 16, bool NeedNodes = false,
-    ListingCache? Cache = null);
+    IndexCache? Cache = null);
 
 /// <summary>
 /// Lists the specs a build cache holds (index records marked <c>in_buildcache</c>; externals recorded in the index
@@ -54,7 +54,7 @@ public static class ListOperation
                     // Reading the index below reports the problem.
                 }
 
-                if (checksum is not null && options.Cache!.TryRead(ListingCache.Key(layout.Version, checksum)) is { } cached)
+                if (checksum is not null && options.Cache!.TryRead(IndexCache.Key(layout.Version, checksum)) is { } cached)
                 {
                     fromIndex[layout.Version] = true;
                     foreach (var row in cached)
@@ -73,7 +73,7 @@ public static class ListOperation
             var layoutRows = pairs.Select(p => p.Row).ToList();
             if (found.FromIndex && checksum is not null)
             {
-                options.Cache!.Write(ListingCache.Key(layout.Version, checksum), layoutRows);
+                options.Cache!.Write(IndexCache.Key(layout.Version, checksum), layoutRows);
             }
 
             foreach (var (row, spec) in pairs)

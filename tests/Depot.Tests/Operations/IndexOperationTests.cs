@@ -164,7 +164,7 @@ public class IndexOperationTests
         using var copy = TestData.Copy(TestData.V3Unsigned);
         var aside = Path.Combine(copy.Path, "greet.manifest.aside");
         File.Move(copy.Combine(GreetManifest), aside);
-        var cache = new ListingCache(home.Path);
+        var cache = new IndexCache(home.Path);
         var store = new LocalDirectoryStore(copy.Path);
         await IndexOperation.RunAsync(store, new IndexOptions(Full: true, Cache: cache), null, Token);
         Assert.Single(Directory.EnumerateFiles(home.Path, "*.tsv"));
@@ -173,7 +173,7 @@ public class IndexOperationTests
         await IndexOperation.RunAsync(store, new IndexOptions(Cache: cache), null, Token);
 
         var checksum = await new BuildCacheV3(store).ReadIndexChecksumAsync(Token);
-        var rows = cache.TryRead(ListingCache.Key(3, checksum!));
+        var rows = cache.TryRead(IndexCache.Key(3, checksum!));
         Assert.NotNull(rows);
         Assert.Equal(5, rows.Count);
         var greet = rows.Single(r => r.Name == "greet");
@@ -188,7 +188,7 @@ public class IndexOperationTests
         var aside = Path.Combine(copy.Path, "greet.manifest.aside");
         File.Move(copy.Combine(GreetManifest), aside);
         var store = new LocalDirectoryStore(copy.Path);
-        var cache = new ListingCache(home.Path);
+        var cache = new IndexCache(home.Path);
         await IndexOperation.RunAsync(store, new IndexOptions(Full: true, Cache: cache), null, Token);
         Assert.Single(Directory.EnumerateFiles(home.Path, "*.table")); // the record table the next run starts from
         File.Move(aside, copy.Combine(GreetManifest));

@@ -89,7 +89,7 @@ public class ListOperationTests
     public async Task ASummaryKeyedByTheIndexChecksumServesLaterListings()
     {
         using var home = new TempDir();
-        var cache = new ListingCache(home.Path);
+        var cache = new IndexCache(home.Path);
         var store = new RecordingStore(new LocalDirectoryStore(TestData.Path(TestData.V3Signed)));
         var first = await ListOperation.RunAsync(store, new ListOptions([], Cache: cache), null, Token);
         Assert.Single(Directory.EnumerateFiles(home.Path, "*.tsv"));
@@ -107,7 +107,7 @@ public class ListOperationTests
     {
         using var home = new TempDir();
         using var copy = TestData.Copy(TestData.V2Unsigned);
-        var cache = new ListingCache(home.Path);
+        var cache = new IndexCache(home.Path);
         var store = new LocalDirectoryStore(copy.Path);
         Assert.Equal(3, (await ListOperation.RunAsync(store, new ListOptions([], Cache: cache), null, Token)).Rows.Count);
 

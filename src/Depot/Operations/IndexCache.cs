@@ -16,20 +16,21 @@ public sealed record ListingRow(string Hash, string Name, string Version, string
 }
 
 /// <summary>
-/// Local summaries of build cache indexes, keyed by the index's own checksum (the v3 index blob digest, or the v2
+/// Local state about build cache indexes under <c>$DEPOT_HOME/cache/indexes</c>: listing summaries (<c>.tsv</c>) and
+/// record tables (<c>.table</c>, see <see cref="Layout.IndexSnapshot"/>), keyed by the index's own checksum (the v3 index blob digest, or the v2
 /// <c>index.json.hash</c>), so a cached summary can never be stale: a changed index has a new key. Listing a cache of
 /// 20,000 specs then reads a small file instead of parsing a 30 MB index. Spack keeps its index copies the same way.
 /// Failures to read or write the cache are never errors: the index is always there to fall back to.
 /// </summary>
-public sealed class ListingCache
+public sealed class IndexCache
 {
     private const string Header = "depot-listing 1";
     private const int Keep = 64;
     private readonly string folder;
 
-    public ListingCache(string folder) => this.folder = folder;
+    public IndexCache(string folder) => this.folder = folder;
 
-    public static ListingCache For(DepotHome home) => new(Path.Combine(home.Path, "cache", "listings"));
+    public static IndexCache For(DepotHome home) => new(Path.Combine(home.Path, "cache", "indexes"));
 
     public static string Key(int layoutVersion, string indexChecksum) => $"v{layoutVersion}-{indexChecksum}";
 
