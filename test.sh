@@ -10,10 +10,11 @@ if ! command -v dotnet >/dev/null 2>&1; then
 fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-# Debian packages the tests use: gpg is the interoperability oracle for signatures.
+# Debian packages the tests use: gpg is the interoperability oracle for signatures; python3 takes fcntl locks.
 missing=()
 command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
 command -v gpgconf >/dev/null 2>&1 || missing+=(gpgconf)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)   # holds Spack's fcntl database lock in a test
 if [ ${#missing[@]} -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}"
     if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
