@@ -163,9 +163,6 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
         return bytes is null ? null : (bytes, Store.Describe(IndexJsonKey));
     }
 
-    public Task<string> WriteIndexAsync(BuildCacheIndex index, CancellationToken cancellationToken = default) =>
-        WriteIndexBytesAsync(index.ToJsonBytes(), cancellationToken);
-
     /// <summary>Writes <c>index.json</c> (atomically), then its <c>index.json.hash</c>.</summary>
     public async Task<string> WriteIndexBytesAsync(byte[] json, CancellationToken cancellationToken = default)
     {

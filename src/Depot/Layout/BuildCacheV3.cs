@@ -57,12 +57,6 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
         }
     }
 
-    public async Task<BuildCacheManifest> ReadManifestAsync(string key, CancellationToken cancellationToken = default)
-    {
-        var bytes = await Store.ReadAllBytesAsync(key, 16 << 20, cancellationToken).ConfigureAwait(false);
-        return BuildCacheManifest.Parse(bytes, Store.Describe(key));
-    }
-
     /// <summary>Reads a small blob whole and checks its length and sha256 against the record.</summary>
     public async Task<byte[]> ReadBlobAsync(BlobRecord record, string manifestLocation, CancellationToken cancellationToken = default)
     {
@@ -203,9 +197,6 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
 
         return (bytes, Store.Describe(record.BlobKey));
     }
-
-    public Task<string> WriteIndexAsync(BuildCacheIndex index, CancellationToken cancellationToken = default) =>
-        WriteIndexBytesAsync(index.ToJsonBytes(), cancellationToken);
 
     /// <summary>Writes index JSON: the blob first, then the manifest naming it.</summary>
     public async Task<string> WriteIndexBytesAsync(byte[] json, CancellationToken cancellationToken = default)

@@ -54,12 +54,12 @@ public interface IBuildCacheLayout
     /// <exception cref="InvalidContentException">The index exists but its manifest is malformed or it fails its checksum.</exception>
     Task<(byte[] Json, string Location)?> ReadIndexBytesAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Writes index JSON as this layout stores it (see <see cref="WriteIndexAsync"/>).</summary>
+    /// <summary>
+    /// Writes index JSON as this layout stores it, so that a reader sees the old index until the new one is complete.
+    /// </summary>
+    /// <returns>The new index's checksum (what <see cref="ReadIndexChecksumAsync"/> will answer).</returns>
     Task<string> WriteIndexBytesAsync(byte[] json, CancellationToken cancellationToken = default);
 
-    /// <summary>Writes the index so that a reader sees the old one until the new one is complete.</summary>
-    /// <returns>The new index's checksum (what <see cref="ReadIndexChecksumAsync"/> will answer).</returns>
-    Task<string> WriteIndexAsync(BuildCacheIndex index, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A public key as published on a mirror: the fingerprint it is filed under and its armored text.</summary>
