@@ -23,7 +23,7 @@ public class InstallDatabaseTests
     [Fact]
     public async Task ReadsASpack12Database()
     {
-        var db = await InstallDatabase.ReadAsync(TestData.Path("spack-1.2/install-tree-db"), cancellationToken: Token);
+        var db = await InstallDatabase.ReadAsync(TestData.Path("spack-1.2/install-tree"), cancellationToken: Token);
         Assert.Equal(8, db.Version);
         Assert.Equal(8, db.Records.Count);
         Assert.Equal(3, db.Records.Count(r => r.Spec.IsExternal));

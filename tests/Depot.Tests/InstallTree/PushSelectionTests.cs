@@ -6,7 +6,7 @@ namespace Depot.Tests.InstallTree;
 public class PushSelectionTests
 {
     private static async Task<InstallDatabase> Spack12Async() =>
-        await InstallDatabase.ReadAsync(TestData.Path("spack-1.2/install-tree-db"), cancellationToken: TestContext.Current.CancellationToken);
+        await InstallDatabase.ReadAsync(TestData.Path("spack-1.2/install-tree"), cancellationToken: TestContext.Current.CancellationToken);
 
     private static string[] Names(IEnumerable<InstallRecord> records) => records.Select(r => r.Spec.Name).ToArray();
 
