@@ -13,8 +13,11 @@ public static class ExitCodes
 }
 
 /// <summary>Where commands write, and the one place that turns exceptions into one-line errors and exit codes.</summary>
-public sealed class CliConsole(TextWriter stdout, TextWriter stderr, string? depotHome = null)
+public sealed class CliConsole(TextWriter stdout, TextWriter stderr, string? depotHome = null, bool interactive = false)
 {
+    /// <summary>True when a person watches a terminal: progress bars instead of log lines.</summary>
+    public bool Interactive => interactive;
+
     /// <summary>Depot's home: the one given (tests), else <c>$DEPOT_HOME</c> or <c>~/.depot</c>.</summary>
     public Depot.Configuration.DepotHome Home =>
         depotHome is null ? Depot.Configuration.DepotHome.FromEnvironment() : new Depot.Configuration.DepotHome(depotHome);

@@ -11,7 +11,8 @@ public static class Program
         var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16) { AutoFlush = false };
         try
         {
-            return await Run(args, stdout, Console.Error).ConfigureAwait(false);
+            var interactive = !Console.IsOutputRedirected && !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("TERM") != "dumb";
+            return await Run(args, stdout, Console.Error, null, interactive).ConfigureAwait(false);
         }
         finally
         {
@@ -20,9 +21,9 @@ public static class Program
     }
 
     /// <summary>Runs the CLI with the given streams (tests call this in-process with their own Depot home).</summary>
-    public static async Task<int> Run(string[] args, TextWriter stdout, TextWriter stderr, string? depotHome = null)
+    public static async Task<int> Run(string[] args, TextWriter stdout, TextWriter stderr, string? depotHome = null, bool interactive = false)
     {
-        var console = new CliConsole(stdout, stderr, depotHome);
+        var console = new CliConsole(stdout, stderr, depotHome, interactive);
         var root = new RootCommand("Depot: a fast, Spack-compatible binary build cache.")
         {
             ListCommand.Create(console),
@@ -30,6 +31,7 @@ public static class Program
             VerifyCommand.Create(console),
             KeysCommand.Create(console),
             SignCommand.Create(console),
+            PushCommand.Create(console),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -19,6 +19,7 @@ public sealed record InstallRecord(SpecNode Spec, string? Path, bool Installed, 
 public sealed class InstallDatabase
 {
     private readonly Dictionary<string, InstallRecord> records;
+    private string? recordedRoot;
 
     private InstallDatabase(string root, int version, Dictionary<string, InstallRecord> records)
     {
@@ -35,6 +36,50 @@ public sealed class InstallDatabase
     public IReadOnlyCollection<InstallRecord> Records => records.Values;
 
     public InstallRecord? Find(string hash) => records.GetValueOrDefault(hash);
+
+    /// <summary>
+    /// The install root the records' paths were written under: <see cref="Root"/> itself, unless the tree was moved or
+    /// copied since (then the prefixes' contents still name the old root, and pushes must describe them by it).
+    /// </summary>
+    public string RecordedRoot => recordedRoot ??= FindRecordedRoot();
+
+    /// <summary>Where a record's prefix is on this machine.</summary>
+    /// <exception cref="DepotException">The record has no path, or one outside the recorded root.</exception>
+    public string LocalPrefix(InstallRecord record)
+    {
+        var path = record.Path ?? throw new DepotException($"{IndexPath(Root)}: record {record.Spec.Hash} ({record.Spec.Name}) has no path");
+        var recorded = RecordedRoot;
+        if (!path.StartsWith(recorded + "/", StringComparison.Ordinal))
+        {
+            throw new DepotException($"{IndexPath(Root)}: prefix {path} of {record.Spec.Name}/{record.Spec.Hash[..7]} is outside the install root {recorded}");
+        }
+
+        return Root + path[recorded.Length..];
+    }
+
+    private string FindRecordedRoot()
+    {
+        var root = System.IO.Path.TrimEndingDirectorySeparator(Root);
+        foreach (var record in records.Values.Where(r => r.Installed && !r.Spec.IsExternal && r.Path is not null))
+        {
+            var path = record.Path!;
+            if (path.StartsWith(root + "/", StringComparison.Ordinal))
+            {
+                return root;
+            }
+
+            // Longest ancestor whose remainder exists under the local root.
+            for (var cut = path.LastIndexOf('/'); cut > 0; cut = path.LastIndexOf('/', cut - 1))
+            {
+                if (Directory.Exists(root + path[cut..]))
+                {
+                    return path[..cut];
+                }
+            }
+        }
+
+        return root;
+    }
 
     public static string IndexPath(string root) => System.IO.Path.Combine(root, ".spack-db", "index.json");
 

@@ -38,7 +38,7 @@ public static partial class BuildCache
             }
         }
 
-        throw new DepotException($"{store.Root}: no build cache here (neither v3/ nor build_cache/ found)");
+        throw new NoBuildCacheException(store.Root);
     }
 
     /// <summary>The layouts present, or a fresh layout of <paramref name="version"/> for an empty mirror.</summary>
@@ -77,3 +77,6 @@ public static partial class BuildCache
     [GeneratedRegex(@"^v([0-9]+)/")]
     private static partial Regex LayoutFolder();
 }
+
+/// <summary>The mirror holds no build cache yet (a new mirror, or a wrong path).</summary>
+public sealed class NoBuildCacheException(string root) : DepotException($"{root}: no build cache here (neither v3/ nor build_cache/ found)");

@@ -57,6 +57,16 @@ public interface IObjectStore
         return await ObjectStoreExtensions.ReadBoundedAsync(stream, Describe(key), maxBytes, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Starts an object whose key is known only once its content is complete (a content-addressed blob: the key is
+    /// its sha256). Write <see cref="IStagedObject.Content"/>, then <see cref="IStagedObject.CommitAsync"/> publishes
+    /// it under a key, atomically as <see cref="WriteAsync"/> does; disposing an uncommitted object discards it and
+    /// leaves nothing visible. The default stages in a local temporary file and uploads it on commit; a store may
+    /// stage in place (a local directory renames).
+    /// </summary>
+    Task<IStagedObject> CreateStagedAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IStagedObject>(new TempFileStagedObject(this));
+
     /// <summary>Deletes an object. Returns false when there was none (not an error).</summary>
     Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default);
 

@@ -154,6 +154,13 @@ public sealed class LocalDirectoryStore : IObjectStore
         }
     }
 
+    /// <summary>Stages in a temporary file inside the mirror folder, so commit is a rename on the same file system.</summary>
+    public Task<IStagedObject> CreateStagedAsync(CancellationToken cancellationToken = default)
+    {
+        Directory.CreateDirectory(root);
+        return Task.FromResult<IStagedObject>(new StagedFile(this, Path.Combine(root, TempPrefix + Guid.NewGuid().ToString("N") + "-staged")));
+    }
+
     public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
         var path = FullPath(key);
@@ -185,6 +192,33 @@ public sealed class LocalDirectoryStore : IObjectStore
         }
         catch (IOException)
         {
+        }
+    }
+
+    private sealed class StagedFile(LocalDirectoryStore store, string temp) : IStagedObject
+    {
+        private readonly FileStream file = new(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+        private bool committed;
+
+        public Stream Content => file;
+
+        public async Task CommitAsync(string key, CancellationToken cancellationToken = default)
+        {
+            var path = store.FullPath(key);
+            await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+            await file.DisposeAsync().ConfigureAwait(false);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.Move(temp, path, overwrite: true);
+            committed = true;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await file.DisposeAsync().ConfigureAwait(false);
+            if (!committed)
+            {
+                TryDelete(temp);
+            }
         }
     }
 }

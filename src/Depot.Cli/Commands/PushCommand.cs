@@ -1,0 +1,224 @@
+using System.CommandLine;
+using System.Globalization;
+using Depot.InstallTree;
+using Depot.Layout;
+using Depot.Operations;
+using Depot.Signing;
+using Depot.Specs;
+using Depot.Storage;
+
+namespace Depot.Cli.Commands;
+
+/// <summary><c>depot push MIRROR [SPEC...] [--all]</c>: installed specs → build cache entries, signed, in parallel.</summary>
+public static class PushCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var mirror = CommonArguments.Mirror();
+        var queries = CommonArguments.Queries("Installed specs to push: name, name@version or /hash (with their link and run dependencies)");
+        var all = new Option<bool>("--all", "-a") { Description = "Push every installed, non-external spec" };
+        var tree = new Option<string?>("--install-tree") { Description = "Spack install tree (default: $SPACK_ROOT/opt/spack)" };
+        var only = new Option<string>("--only")
+        {
+            Description = "Push only the named specs ('package') or only their dependencies ('dependencies'); default both",
+        };
+        only.AcceptOnlyFromAmong("package", "dependencies", "package,dependencies");
+        var buildDeps = new Option<bool>("--with-build-dependencies") { Description = "Also push build dependencies" };
+        var force = new Option<bool>("--force", "-f") { Description = "Rewrite entries the mirror already holds" };
+        var unsigned = new Option<bool>("--unsigned", "-u") { Description = "Do not sign (default: sign with the Depot key)" };
+        var key = new Option<string?>("--key", "-k") { Description = "Signing key fingerprint (default: the only secret key)" };
+        var layout = new Option<string?>("--layout")
+        {
+            Description = "v3 (Spack 1.x), v2 (what Spack 0.21 writes and 0.21-1.x read) or v2-0.22 (what Spack 0.22/0.23 write); default: the mirror's, v3 if new",
+        };
+        layout.AcceptOnlyFromAmong("v3", "v2", "v2-0.22");
+        var jobs = new Option<int>("--jobs", "-j") { Description = "Packages pushed at once (default: number of cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var noIndex = new Option<bool>("--no-index") { Description = "Do not publish the key or update the index afterwards" };
+        var failFast = new Option<bool>("--fail-fast") { Description = "Stop at the first failure (default: push the rest, report at the end)" };
+        var json = new Option<bool>("--json") { Description = "Print a JSON summary" };
+        var spackPrefix = new Option<string?>("--spack-prefix") { Description = "Builder's Spack checkout recorded in build info (default: $SPACK_ROOT)" };
+        var command = new Command("push", "Push installed Spack packages to a build cache (signed, in parallel; index updated)")
+        {
+            mirror, queries, all, tree, only, buildDeps, force, unsigned, key, layout, jobs, noIndex, failFast, json, spackPrefix,
+        };
+        command.SetAction(console.Guard(async (parse, token) =>
+        {
+            var specs = parse.GetValue(queries) ?? [];
+            if (specs.Length == 0 && !parse.GetValue(all))
+            {
+                throw new DepotException("name the specs to push, or use --all to push everything installed");
+            }
+
+            if (parse.GetValue(unsigned) && parse.GetValue(key) is not null)
+            {
+                throw new DepotException("--unsigned and --key contradict each other");
+            }
+
+            var root = InstallTreeLocator.Resolve(parse.GetValue(tree), Environment.GetEnvironmentVariable("SPACK_ROOT"));
+            var db = await InstallDatabase.ReadAsync(root, cancellationToken: token).ConfigureAwait(false);
+            var parts = parse.GetValue(only) switch
+            {
+                "package" => PushParts.Package,
+                "dependencies" => PushParts.Dependencies,
+                _ => PushParts.Both,
+            };
+            var plan = PushSelection.Select(db, specs.Select(SpecQuery.Parse).ToList(), parse.GetValue(all), parts, parse.GetValue(buildDeps));
+
+            PgpSecretKeyHolder? signing = null;
+            if (!parse.GetValue(unsigned))
+            {
+                var keyring = Keyring.Open(console.Home);
+                var secret = keyring.SigningKey(parse.GetValue(key));
+                var fingerprint = SignatureVerifier.Fingerprint(secret.PublicKey);
+                signing = new PgpSecretKeyHolder(secret, new PublishedKey(fingerprint, keyring.ExportPublic(fingerprint), fingerprint));
+            }
+
+            var store = StoreFactory.Open(parse.GetValue(mirror)!);
+            var options = new PushOptions(
+                parse.GetValue(layout) switch { "v3" => PushLayout.V3, "v2" => PushLayout.V2, "v2-0.22" => PushLayout.V2Spack022, _ => null },
+                signing?.Secret, parse.GetValue(force), Math.Max(1, parse.GetValue(jobs)), parse.GetValue(failFast), parse.GetValue(spackPrefix),
+                !parse.GetValue(noIndex), IndexCache.For(console.Home));
+
+            var result = await PushDisplay.RunAsync(console, parse.GetValue(json),
+                progress => PushOperation.RunAsync(store, db, plan, options, signing?.Published, progress, token)).ConfigureAwait(false);
+            if (parse.GetValue(json))
+            {
+                PushReport.WriteJson(console.Out, result);
+            }
+
+            return result.AnyFailed ? ExitCodes.Error : ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private sealed record PgpSecretKeyHolder(Org.BouncyCastle.Bcpg.OpenPgp.PgpSecretKey Secret, PublishedKey Published);
+}
+
+/// <summary>Text and JSON reports of a push.</summary>
+internal static class PushReport
+{
+    /// <summary>Every outcome not printed yet, then the summary.</summary>
+    public static void WriteText(CliConsole console, PushResult result, IReadOnlySet<string> printed)
+    {
+        foreach (var o in result.Outcomes.Where(o => !printed.Contains(o.Hash)))
+        {
+            WriteOutcome(console, o);
+        }
+
+        var signing = result.PublishedKey is null ? "" : $", key {result.PublishedKey} published";
+        console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{result.Mirror}: pushed {result.Count(PushStatus.Pushed)}, skipped {result.Count(PushStatus.SkippedExists)} existing and {result.Count(PushStatus.SkippedExternal)} external, failed {result.Count(PushStatus.Failed)} (layout {LayoutName(result.Layout)}{signing}) in {result.Elapsed.TotalSeconds:0.00} s"));
+        if (result.Index is { } index)
+        {
+            console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"index updated: {index.Specs} specs ({index.Read} read, {index.Reused} reused) in {index.IndexKey}"));
+        }
+    }
+
+    /// <summary>One line per spec: status, spec, and sizes and time or the reason.</summary>
+    public static void WriteOutcome(CliConsole console, PushOutcome o)
+    {
+        var label = o.Status switch
+        {
+            PushStatus.Pushed => "pushed",
+            PushStatus.SkippedExists => "exists",
+            PushStatus.SkippedExternal => "external",
+            PushStatus.SkippedNotInstalled => "missing",
+            PushStatus.Failed => "FAILED",
+            _ => "stopped",
+        };
+        var line = $"{label,-8} {o.Display} /{o.Hash[..7]}";
+        if (o.Status == PushStatus.Pushed)
+        {
+            line += string.Create(CultureInfo.InvariantCulture, $"  {Size(o.ContentBytes)} -> {Size(o.TarballBytes)}  {o.Elapsed.TotalSeconds:0.00} s");
+        }
+        else if (o.Reason is not null)
+        {
+            line += "  " + o.Reason;
+        }
+
+        (o.Status is PushStatus.Failed ? console.Error : console.Out).WriteLine(line);
+    }
+
+    public static void WriteJson(TextWriter output, PushResult result)
+    {
+        using var stream = new MemoryStream();
+        using (var json = new System.Text.Json.Utf8JsonWriter(stream, new System.Text.Json.JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("mirror", result.Mirror);
+            json.WriteString("layout", LayoutName(result.Layout));
+            json.WriteString("published_key", result.PublishedKey);
+            json.WriteNumber("seconds", Math.Round(result.Elapsed.TotalSeconds, 3));
+            json.WriteStartObject("counts");
+            foreach (var status in Enum.GetValues<PushStatus>())
+            {
+                json.WriteNumber(StatusName(status), result.Count(status));
+            }
+
+            json.WriteEndObject();
+            json.WriteStartArray("specs");
+            foreach (var o in result.Outcomes)
+            {
+                json.WriteStartObject();
+                json.WriteString("name", o.Name);
+                json.WriteString("hash", o.Hash);
+                json.WriteString("spec", o.Display);
+                json.WriteString("status", StatusName(o.Status));
+                if (o.Reason is not null)
+                {
+                    json.WriteString("reason", o.Reason);
+                }
+
+                if (o.Status == PushStatus.Pushed)
+                {
+                    json.WriteNumber("content_bytes", o.ContentBytes);
+                    json.WriteNumber("tarball_bytes", o.TarballBytes);
+                    json.WriteNumber("seconds", Math.Round(o.Elapsed.TotalSeconds, 3));
+                }
+
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            if (result.Index is { } index)
+            {
+                json.WriteStartObject("index");
+                json.WriteString("key", index.IndexKey);
+                json.WriteNumber("specs", index.Specs);
+                json.WriteNumber("read", index.Read);
+                json.WriteNumber("reused", index.Reused);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
+        }
+
+        output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+    }
+
+    public static string LayoutName(PushLayout layout) => layout switch
+    {
+        PushLayout.V3 => "v3",
+        PushLayout.V2 => "v2",
+        _ => "v2-0.22",
+    };
+
+    private static string StatusName(PushStatus status) => status switch
+    {
+        PushStatus.Pushed => "pushed",
+        PushStatus.SkippedExists => "skipped_exists",
+        PushStatus.SkippedExternal => "skipped_external",
+        PushStatus.SkippedNotInstalled => "skipped_not_installed",
+        PushStatus.Failed => "failed",
+        _ => "not_attempted",
+    };
+
+    private static string Size(long bytes) => bytes switch
+    {
+        < 1024 => $"{bytes} B",
+        < 1 << 20 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.0} KiB"),
+        < 1 << 30 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:0.0} MiB"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1073741824.0:0.00} GiB"),
+    };
+}

@@ -1,0 +1,63 @@
+using Depot.Layout;
+using Org.BouncyCastle.Bcpg.OpenPgp;
+
+namespace Depot.Operations;
+
+/// <summary>Which build cache layout a push writes, named after the Spack versions that write it.</summary>
+public enum PushLayout
+{
+    /// <summary>Layout v3 (Spack 1.x): <c>v3/manifests</c> + <c>blobs/sha256</c>.</summary>
+    V3,
+
+    /// <summary>Layout v2 as Spack 0.21 writes it (<c>buildcache_layout_version</c> 1, no parent directories): read by 0.21–1.x.</summary>
+    V2,
+
+    /// <summary>Layout v2 as Spack 0.22/0.23 write it (<c>buildcache_layout_version</c> 2, parent directories); 0.21 refuses it.</summary>
+    V2Spack022,
+}
+
+/// <summary>How to push.</summary>
+/// <param name="Layout">Layout to write; null: the one the mirror already has, v3 for a new mirror.</param>
+/// <param name="SigningKey">Key that signs manifests / spec files; null pushes unsigned.</param>
+/// <param name="Force">Rewrite entries that already exist.</param>
+/// <param name="Parallelism">Packages archived and uploaded at once.</param>
+/// <param name="FailFast">Stop at the first failure instead of pushing the rest.</param>
+/// <param name="SpackPrefix">The builder's Spack checkout for the build info (else <c>$SPACK_ROOT</c> or a guess).</param>
+/// <param name="UpdateIndex">Publish the signing key and update the index (incrementally) afterwards.</param>
+/// <param name="IndexCache">Local cache the index update may reuse.</param>
+public sealed record PushOptions(
+    PushLayout? Layout = null,
+    PgpSecretKey? SigningKey = null,
+    bool Force = false,
+    int Parallelism = 2,
+    bool FailFast = false,
+    string? SpackPrefix = null,
+    bool UpdateIndex = true,
+    IndexCache? IndexCache = null);
+
+/// <summary>What happened to one spec.</summary>
+public enum PushStatus
+{
+    Pushed,
+    SkippedExists,
+    SkippedExternal,
+    SkippedNotInstalled,
+    Failed,
+    NotAttempted,
+}
+
+/// <summary>One spec's result: sizes are the prefix content read and the tarball written.</summary>
+public sealed record PushOutcome(string Name, string Hash, string Display, PushStatus Status, string? Reason = null,
+    long ContentBytes = 0, long TarballBytes = 0, TimeSpan Elapsed = default);
+
+/// <summary>Progress of one package: <c>Done</c> of <c>Total</c> content bytes archived, or (once) its outcome.</summary>
+public sealed record PushProgress(string Name, string Hash, long Done, long Total, PushOutcome? Finished = null);
+
+/// <summary>The whole push: per-spec outcomes in push order, the layout written and what happened afterwards.</summary>
+public sealed record PushResult(string Mirror, PushLayout Layout, IReadOnlyList<PushOutcome> Outcomes, string? PublishedKey,
+    IndexResult? Index, TimeSpan Elapsed)
+{
+    public int Count(PushStatus status) => Outcomes.Count(o => o.Status == status);
+
+    public bool AnyFailed => Outcomes.Any(o => o.Status is PushStatus.Failed or PushStatus.NotAttempted);
+}

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using Depot.InstallTree;
+using Depot.Layout;
+using Depot.Specs;
+using Depot.Storage;
+
+namespace Depot.Operations;
+
+/// <summary>
+/// <c>depot push</c>: writes the selected installed specs to a mirror as Spack would (<see cref="PushEntryWriter"/>),
+/// several packages at once, skipping entries the mirror already holds; then publishes the signing key and updates the
+/// index incrementally. A failed package is reported and the rest carry on, unless fail-fast.
+/// </summary>
+public static class PushOperation
+{
+    public static async Task<PushResult> RunAsync(IObjectStore store, InstallDatabase db, PushPlan plan, PushOptions options,
+        PublishedKey? keyToPublish = null, IProgress<PushProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var layout = options.Layout ?? await ExistingLayoutAsync(store, cancellationToken).ConfigureAwait(false);
+        var writer = new PushEntryWriter(store, db, layout, options.SigningKey, options.SpackPrefix);
+        var outcomes = new PushOutcome?[plan.ToPush.Count];
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        try
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(0, plan.ToPush.Count),
+                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism), CancellationToken = stop.Token },
+                async (i, token) =>
+                {
+                    var record = plan.ToPush[i];
+                    var started = Stopwatch.StartNew();
+                    try
+                    {
+                        if (!options.Force && await writer.ExistsAsync(record, token).ConfigureAwait(false))
+                        {
+                            outcomes[i] = Outcome(record, PushStatus.SkippedExists, "already in the mirror (--force rewrites it)");
+                        }
+                        else
+                        {
+                            outcomes[i] = await writer.PushAsync(record, progress, token).ConfigureAwait(false);
+                        }
+                    }
+                    catch (Exception e) when (e is DepotException or IOException or UnauthorizedAccessException)
+                    {
+                        outcomes[i] = Outcome(record, PushStatus.Failed, e.Message) with { Elapsed = started.Elapsed };
+                        if (options.FailFast)
+                        {
+                            await stop.CancelAsync().ConfigureAwait(false);
+                        }
+                    }
+
+                    progress?.Report(new PushProgress(record.Spec.Name, record.Spec.Hash, 0, 0, outcomes[i]));
+                }).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && options.FailFast)
+        {
+            // Fail-fast: the packages not finished are reported as not attempted.
+        }
+
+        var all = new List<PushOutcome>();
+        for (var i = 0; i < outcomes.Length; i++)
+        {
+            all.Add(outcomes[i] ?? Outcome(plan.ToPush[i], PushStatus.NotAttempted, "not attempted: an earlier package failed (--fail-fast)"));
+        }
+
+        all.AddRange(plan.SkippedExternal.Select(r => Outcome(r, PushStatus.SkippedExternal, $"external ({r.Path ?? "no path"}): never pushed")));
+        all.AddRange(plan.SkippedNotInstalled.Select(r => Outcome(r, PushStatus.SkippedNotInstalled, "recorded but not installed in this tree")));
+
+        string? published = null;
+        IndexResult? index = null;
+        var stopped = all.Any(o => o.Status == PushStatus.NotAttempted);
+        if (options.UpdateIndex && !stopped)
+        {
+            var target = layout == PushLayout.V3 ? (IBuildCacheLayout)new BuildCacheV3(store) : new BuildCacheV2(store);
+            if (keyToPublish is not null)
+            {
+                await target.PublishKeysAsync([keyToPublish], cancellationToken).ConfigureAwait(false);
+                published = keyToPublish.Fingerprint;
+            }
+
+            index = await IndexOperation.IndexLayoutAsync(target, new IndexOptions(Cache: options.IndexCache), null, cancellationToken).ConfigureAwait(false);
+        }
+
+        return new PushResult(store.Root, layout, all, published, index, clock.Elapsed);
+    }
+
+    /// <summary>The layout a mirror already uses (v3 when it has both or none).</summary>
+    public static async Task<PushLayout> ExistingLayoutAsync(IObjectStore store, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var layouts = await BuildCache.DetectAsync(store, cancellationToken).ConfigureAwait(false);
+            return layouts.Any(l => l.Version == 3) ? PushLayout.V3 : PushLayout.V2;
+        }
+        catch (NoBuildCacheException)
+        {
+            return PushLayout.V3;
+        }
+    }
+
+    private static PushOutcome Outcome(InstallRecord record, PushStatus status, string reason) =>
+        new(record.Spec.Name, record.Spec.Hash, SpecFormatter.Short(record.Spec), status, reason);
+}
