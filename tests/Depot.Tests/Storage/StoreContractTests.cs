@@ -49,6 +49,27 @@ public abstract class StoreContractTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task StagedObjectsAppearOnlyWhenCommitted()
+    {
+        var content = new byte[1024 * 1024 + 3];
+        new Random(7).NextBytes(content);
+        await using (var staged = await Store.CreateStagedAsync(Token))
+        {
+            await staged.Content.WriteAsync(content, Token);
+            Assert.Empty(await Store.ListAsync("", Token).ToListAsync(Token)); // nothing visible while writing
+            await staged.CommitAsync("blobs/sha256/cd/staged", Token);
+        }
+
+        Assert.Equal(content, await Store.ReadAllBytesAsync("blobs/sha256/cd/staged", cancellationToken: Token));
+        await using (var abandoned = await Store.CreateStagedAsync(Token))
+        {
+            await abandoned.Content.WriteAsync(content.AsMemory(0, 100), Token);
+        }
+
+        Assert.Equal(["blobs/sha256/cd/staged"], (await Store.ListAsync("", Token).ToListAsync(Token)).Select(o => o.Key));
+    }
+
+    [Fact]
     public async Task WritingAgainReplacesTheObject()
     {
         await Store.WriteAllTextAsync("a/b.json", "old and longer", Token);
