@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""make-install-tree.py OUT [PACKAGES] [MB_PER_PACKAGE] -- a synthetic Spack 1.x install tree for bench/push.sh.
+
+Each package gets a realistic mix, built from this machine's own files so compressibility is real: ELF shared
+libraries and executables (copied from /usr/lib and /usr/bin, a prefix C string and RPATH-like text appended),
+headers and scripts (from /usr/include and /usr/share, some mentioning the prefix), a pkg-config file, versioned
+symlinks, and the .spack/ metadata Spack writes. Packages depend on earlier ones (link), so hash_to_prefix is
+non-trivial. The database (format 8) carries real DAG hashes. Deterministic for given arguments.
+"""
+import base64, hashlib, json, os, random, shutil, sys
+
+out = os.path.abspath(sys.argv[1])
+packages = int(sys.argv[2]) if len(sys.argv) > 2 else 50
+mb_per_package = float(sys.argv[3]) if len(sys.argv) > 3 else 20.0
+rng = random.Random(6)
+
+
+def files_under(roots, want_elf, limit):
+    found = []
+    for root in roots:
+        for dirpath, _, names in os.walk(root):
+            for n in sorted(names):
+                p = os.path.join(dirpath, n)
+                if os.path.islink(p) or not os.path.isfile(p):
+                    continue
+                size = os.path.getsize(p)
+                if size < 2048 or size > 8 << 20:
+                    continue
+                try:
+                    with open(p, "rb") as f:
+                        head = f.read(4)
+                except OSError:
+                    continue
+                if (head == b"\x7fELF") == want_elf:
+                    found.append((p, size))
+                if len(found) >= limit:
+                    return found
+    return found
+
+
+elves = files_under(["/usr/lib/x86_64-linux-gnu", "/usr/bin", "/usr/libexec"], True, 4000)
+texts = [f for f in files_under(["/usr/include", "/usr/share/perl", "/usr/share/doc", "/usr/lib/python3"], False, 20000)
+         if f[0].endswith((".h", ".hpp", ".pm", ".py", ".txt", ".pl", ".md", ".sh"))]
+if not elves or not texts:
+    sys.exit("no source files found on this machine")
+
+
+def dag_hash(node):
+    body = json.dumps({k: v for k, v in node.items() if k != "hash"}, separators=(",", ":"))
+    return base64.b32encode(hashlib.sha1(body.encode()).digest()).decode().lower()
+
+
+if os.path.exists(out):
+    shutil.rmtree(out)
+os.makedirs(os.path.join(out, ".spack-db"))
+os.makedirs(os.path.join(out, "bin"))
+with open(os.path.join(out, "bin", "sbang"), "w") as f:
+    f.write("#!/bin/sh\n# sbang stand-in\n")
+
+installs, nodes, prefixes = {}, {}, {}
+for i in range(packages):
+    name = f"pkg{i:02d}-{rng.choice(['core', 'io', 'math', 'net', 'util'])}"
+    deps = sorted(rng.sample(list(nodes), min(len(nodes), rng.randint(0, 3))), key=lambda h: nodes[h]["name"])
+    node = {
+        "name": name, "version": f"{rng.randint(1, 9)}.{rng.randint(0, 20)}",
+        "arch": {"platform": "linux", "platform_os": "debian12", "target": "x86_64"},
+        "namespace": "builtin",
+        "parameters": {"build_system": "cmake", "cflags": [], "cxxflags": [], "ldflags": []},
+        "package_hash": hashlib.sha256(name.encode()).hexdigest()[:32],
+    }
+    if deps:
+        node["dependencies"] = [{"name": nodes[h]["name"], "hash": h,
+                                 "parameters": {"deptypes": ["build", "link"], "virtuals": []}} for h in deps]
+    node["annotations"] = {"original_specfile_version": 5}
+    h = dag_hash(node)
+    node["hash"] = h
+    nodes[h] = node
+    prefix = os.path.join(out, "linux-x86_64", f"{name}-{node['version']}-{h}")
+    prefixes[h] = prefix
+    for d in ("bin", "lib/pkgconfig", f"include/{name}", f"share/{name}", ".spack"):
+        os.makedirs(os.path.join(prefix, d))
+
+    budget = int(mb_per_package * (1 << 20))
+    rpath = ":".join([prefix + "/lib"] + [prefixes[d] + "/lib" for d in deps]).encode()
+    # ~70 % ELF, ~30 % text, by bytes.
+    elf_budget, n = int(budget * 0.7), 0
+    while elf_budget > 0:
+        src, size = rng.choice(elves)
+        target = os.path.join(prefix, "lib" if ".so" in src else "bin", f"{os.path.basename(src)}.{n}")
+        with open(src, "rb") as f, open(target, "wb") as g:
+            g.write(f.read())
+            g.write(b"\0" + prefix.encode() + b"/share\0" + rpath + b"\0")
+        os.chmod(target, 0o755)
+        if target.endswith(".0") and "/lib/" in target:
+            os.symlink(os.path.basename(target), target + ".link")
+        elf_budget -= size
+        n += 1
+    text_budget = budget - int(budget * 0.7)
+    while text_budget > 0:
+        src, size = rng.choice(texts)
+        target = os.path.join(prefix, "include" if src.endswith((".h", ".hpp")) else "share", name, f"{n}-{os.path.basename(src)}")
+        with open(src, "rb") as f, open(target, "wb") as g:
+            data = f.read()
+            if rng.random() < 0.2:
+                data = b"# installed in " + prefix.encode() + b"\n" + data
+            g.write(data)
+        text_budget -= size
+        n += 1
+    with open(os.path.join(prefix, "lib/pkgconfig", f"{name}.pc"), "w") as f:
+        f.write(f"prefix={prefix}\nlibdir=${{prefix}}/lib\nName: {name}\nLibs: -L${{libdir}} -l{name}\n")
+    with open(os.path.join(prefix, "bin", f"{name}-config"), "w") as f:
+        f.write(f"#!/bin/sh\necho {prefix}\n")
+    os.chmod(os.path.join(prefix, "bin", f"{name}-config"), 0o755)
+    os.symlink(os.path.join(prefix, "bin", f"{name}-config"), os.path.join(prefix, "bin", f"{name}-config-abs"))
+
+    # .spack/spec.json: root first, then dependencies depth-first in name order.
+    ordered, seen, stack = [], set(), [h]
+    while stack:
+        x = stack.pop()
+        if x in seen:
+            continue
+        seen.add(x)
+        ordered.append(nodes[x])
+        stack.extend(reversed([d["hash"] for d in nodes[x].get("dependencies", [])]))
+    with open(os.path.join(prefix, ".spack", "spec.json"), "w") as f:
+        json.dump({"spec": {"_meta": {"version": 5}, "nodes": ordered}}, f, separators=(",", ":"))
+    with open(os.path.join(prefix, ".spack", "install_environment.json"), "w") as f:
+        json.dump({"host_os": "debian12", "platform": "linux", "host_target": "x86_64"}, f)
+    installs[h] = {"spec": node, "ref_count": 0, "path": prefix, "installed": True, "explicit": True,
+                   "record_version": 7, "installation_time": 0.0}
+
+with open(os.path.join(out, ".spack-db", "index.json"), "w") as f:
+    json.dump({"database": {"version": "8", "installs": installs}}, f)
+print(f"{out}: {packages} packages")
