@@ -64,8 +64,11 @@ public static class PushCommand
             };
             var plan = PushSelection.Select(db, specs.Select(SpecQuery.Parse).ToList(), parse.GetValue(all), parts, parse.GetValue(buildDeps));
 
+            // Like Spack: --unsigned, else --key, else the mirror's configured `signed` (default true).
+            var configured = Depot.Configuration.DepotConfig.Load(console.Home.ConfigFile).Find(parse.GetValue(mirror)!)?.Mirror;
+            var sign = !parse.GetValue(unsigned) && (parse.GetValue(key) is not null || configured?.Signed != false);
             PgpSecretKeyHolder? signing = null;
-            if (!parse.GetValue(unsigned))
+            if (sign)
             {
                 var keyring = Keyring.Open(console.Home);
                 var secret = keyring.SigningKey(parse.GetValue(key));
