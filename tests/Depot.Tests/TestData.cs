@@ -45,6 +45,12 @@ public static class TestData
         foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
         {
             var dest = System.IO.Path.Combine(target, System.IO.Path.GetRelativePath(source, file));
+            if (new FileInfo(file).LinkTarget is { } link)
+            {
+                File.CreateSymbolicLink(dest, link); // install trees hold symlinks, some pointing nowhere here
+                continue;
+            }
+
             File.Copy(file, dest);
             File.SetAttributes(dest, FileAttributes.Normal);
         }

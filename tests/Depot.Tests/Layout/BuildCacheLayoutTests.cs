@@ -27,7 +27,7 @@ public class BuildCacheLayoutTests
     public async Task AnEmptyDirectoryIsNotABuildCache()
     {
         using var temp = new TempDir();
-        var e = await Assert.ThrowsAsync<DepotException>(() => BuildCache.DetectAsync(new LocalDirectoryStore(temp.Path), Token));
+        var e = await Assert.ThrowsAsync<NoBuildCacheException>(() => BuildCache.DetectAsync(new LocalDirectoryStore(temp.Path), Token));
         Assert.Contains("no build cache here", e.Message, StringComparison.Ordinal);
     }
 
