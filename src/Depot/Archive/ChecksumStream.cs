@@ -6,7 +6,7 @@ namespace Depot.Archive;
 /// A write-only pass-through that computes the sha256 and length of everything written, so a tarball is hashed on its
 /// way to storage instead of being read back.
 /// </summary>
-public sealed class ChecksumStream(Stream inner, bool leaveOpen = false) : Stream
+public sealed class ChecksumStream(Stream inner, bool leaveOpen = false) : WriteOnlyStream
 {
     private readonly IncrementalHash hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private long length;
@@ -18,22 +18,6 @@ public sealed class ChecksumStream(Stream inner, bool leaveOpen = false) : Strea
 
     /// <summary>Lower-case hex sha256 of the bytes written so far.</summary>
     public string Sha256Hex() => Convert.ToHexStringLower(hash.GetCurrentHash());
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => length;
-
-    public override long Position
-    {
-        get => length;
-        set => throw new NotSupportedException();
-    }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -51,18 +35,9 @@ public sealed class ChecksumStream(Stream inner, bool leaveOpen = false) : Strea
         Written?.Invoke(length);
     }
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override void Flush() => inner.Flush();
 
     public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
@@ -76,16 +51,5 @@ public sealed class ChecksumStream(Stream inner, bool leaveOpen = false) : Strea
         }
 
         base.Dispose(disposing);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        hash.Dispose();
-        if (!leaveOpen)
-        {
-            await inner.DisposeAsync().ConfigureAwait(false);
-        }
-
-        await base.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -26,26 +26,10 @@ public static class SpackGzip
     }
 
     /// <summary>Passes bytes through, rewriting header bytes 4–9 (MTIME, XFL, OS) as Python writes them.</summary>
-    private sealed class HeaderFixingStream(Stream inner, bool leaveOpen) : Stream
+    private sealed class HeaderFixingStream(Stream inner, bool leaveOpen) : WriteOnlyStream
     {
         private static readonly byte[] Fixed = [0, 0, 0, 0, 0, 0xff];
         private long position;
-
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => position;
-            set => throw new NotSupportedException();
-        }
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
         public override void Write(ReadOnlySpan<byte> buffer)
         {
@@ -79,18 +63,9 @@ public static class SpackGzip
             position += buffer.Length;
         }
 
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
         public override void Flush() => inner.Flush();
 
         public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {
@@ -100,16 +75,6 @@ public static class SpackGzip
             }
 
             base.Dispose(disposing);
-        }
-
-        public override async ValueTask DisposeAsync()
-        {
-            if (!leaveOpen)
-            {
-                await inner.DisposeAsync().ConfigureAwait(false);
-            }
-
-            await base.DisposeAsync().ConfigureAwait(false);
         }
 
         private void Patch(Span<byte> chunk)

@@ -9,13 +9,7 @@ public sealed class CliTests : IDisposable
 
     public void Dispose() => home.Dispose();
 
-    private async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await Program.Run(args, stdout, stderr, home.Path);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private Task<(int Code, string Out, string Err)> RunAsync(params string[] args) => CliRun.RunAsync(home.Path, args);
 
     [Fact]
     public async Task ListPrintsLikeSpack021()

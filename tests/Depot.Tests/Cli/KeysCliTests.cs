@@ -1,4 +1,3 @@
-using Depot.Cli;
 using Depot.Tests.Signing;
 
 namespace Depot.Tests.Cli;
@@ -8,13 +7,7 @@ public sealed class KeysCliTests : IDisposable
 {
     private readonly TempDir home = new();
 
-    private async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await Program.Run(args, stdout, stderr, home.Path);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private Task<(int Code, string Out, string Err)> RunAsync(params string[] args) => CliRun.RunAsync(home.Path, args);
 
     public void Dispose() => home.Dispose();
 

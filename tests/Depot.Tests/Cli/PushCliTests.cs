@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Depot.Cli;
 
 namespace Depot.Tests.Cli;
 
@@ -15,13 +14,7 @@ public sealed class PushCliTests : IDisposable
         mirror.Dispose();
     }
 
-    private async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await Program.Run(args, stdout, stderr, home.Path);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private Task<(int Code, string Out, string Err)> RunAsync(params string[] args) => CliRun.RunAsync(home.Path, args);
 
     [Fact]
     public async Task PushesSignedByDefaultThenListShowsEverythingAndASecondPushSkips()

@@ -1,0 +1,15 @@
+using Depot.Cli;
+
+namespace Depot.Tests.Cli;
+
+/// <summary>Runs the CLI in-process with a given Depot home and captures what a user would see.</summary>
+internal static class CliRun
+{
+    public static async Task<(int Code, string Out, string Err)> RunAsync(string home, params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await Program.Run(args, stdout, stderr, home);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+}
