@@ -46,7 +46,7 @@ public class PushOperationTests
         foreach (var (manifest, (tarball, spec)) in spacks)
         {
             Assert.Equal(spec, ours[manifest].Spec);
-            if (tarball is not null) // the fixture copy lacks gcc-runtime's tarball (and our tree its big libraries)
+            if (!manifest.StartsWith("gcc-runtime", StringComparison.Ordinal)) // our tree keeps 2 of its 11 libraries
             {
                 Assert.True(tarball.AsSpan().SequenceEqual(ours[manifest].Tarball), $"{manifest}: uncompressed tarball differs from Spack's");
             }
