@@ -127,7 +127,7 @@ for i in range(packages):
     with open(os.path.join(prefix, ".spack", "install_environment.json"), "w") as f:
         json.dump({"host_os": "debian12", "platform": "linux", "host_target": "x86_64"}, f)
     installs[h] = {"spec": node, "ref_count": 0, "path": prefix, "installed": True, "explicit": True,
-                   "record_version": 7, "installation_time": 0.0}
+                   "installation_time": 0.0}
 
 with open(os.path.join(out, ".spack-db", "index.json"), "w") as f:
     json.dump({"database": {"version": "8", "installs": installs}}, f)

@@ -32,6 +32,8 @@ public static class Program
             KeysCommand.Create(console),
             SignCommand.Create(console),
             PushCommand.Create(console),
+            InstallCommand.Create(console),
+            EnvCommand.Create(console),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -28,6 +28,68 @@ public sealed partial record BuildInfo(
     IReadOnlyList<string> RelocateLinks,
     IReadOnlyList<string> RelocateTextFiles)
 {
+    /// <summary>
+    /// Reads a build info file written by any Spack (flow or block YAML). Old files carry <c>prefix_to_hash</c>
+    /// instead of <c>hash_to_prefix</c>; it is inverted.
+    /// </summary>
+    /// <exception cref="InvalidContentException">Not YAML, not a mapping, or a key of the wrong shape.</exception>
+    public static BuildInfo Parse(ReadOnlySpan<byte> yaml, string location)
+    {
+        YamlDotNet.RepresentationModel.YamlMappingNode map;
+        try
+        {
+            var stream = new YamlDotNet.RepresentationModel.YamlStream();
+            stream.Load(new StringReader(Encoding.UTF8.GetString(yaml)));
+            map = stream.Documents.Count == 1 && stream.Documents[0].RootNode is YamlDotNet.RepresentationModel.YamlMappingNode m
+                ? m : throw new InvalidContentException(location, "build info is not a YAML mapping");
+        }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            throw new InvalidContentException(location, "build info is not valid YAML: " + e.Message);
+        }
+
+        string Text(string key) => map.Children.TryGetValue(new YamlDotNet.RepresentationModel.YamlScalarNode(key), out var v)
+            ? v is YamlDotNet.RepresentationModel.YamlScalarNode { Value: { } t } ? t : throw new InvalidContentException(location, $"build info '{key}' is not a string")
+            : "";
+
+        IReadOnlyList<string> List(string key) => !map.Children.TryGetValue(new YamlDotNet.RepresentationModel.YamlScalarNode(key), out var v) ? []
+            : v is YamlDotNet.RepresentationModel.YamlSequenceNode seq
+                ? seq.Select(n => n is YamlDotNet.RepresentationModel.YamlScalarNode { Value: { } t } ? t : throw new InvalidContentException(location, $"build info '{key}' holds a non-string")).ToList()
+                : throw new InvalidContentException(location, $"build info '{key}' is not a list");
+
+        IReadOnlyList<KeyValuePair<string, string>> Pairs(string key, bool invert)
+        {
+            if (!map.Children.TryGetValue(new YamlDotNet.RepresentationModel.YamlScalarNode(key), out var v))
+            {
+                return [];
+            }
+
+            if (v is not YamlDotNet.RepresentationModel.YamlMappingNode m)
+            {
+                throw new InvalidContentException(location, $"build info '{key}' is not a mapping");
+            }
+
+            return m.Children.Select(kv => (kv.Key, kv.Value) is (YamlDotNet.RepresentationModel.YamlScalarNode { Value: { } k }, YamlDotNet.RepresentationModel.YamlScalarNode { Value: { } val })
+                ? invert ? new KeyValuePair<string, string>(val, k) : new KeyValuePair<string, string>(k, val)
+                : throw new InvalidContentException(location, $"build info '{key}' holds a non-string")).ToList();
+        }
+
+        var hashToPrefix = Pairs("hash_to_prefix", invert: false);
+        if (hashToPrefix.Count == 0)
+        {
+            hashToPrefix = Pairs("prefix_to_hash", invert: true);
+        }
+
+        var buildPath = Text("buildpath");
+        if (buildPath.Length == 0)
+        {
+            throw new InvalidContentException(location, "build info has no 'buildpath'");
+        }
+
+        return new BuildInfo(Text("sbang_install_path"), buildPath, Text("spackprefix"), Text("relative_prefix"), hashToPrefix,
+            List("relocate_binaries"), List("relocate_links"), List("relocate_textfiles"));
+    }
+
     /// <summary>The file's bytes exactly as Spack's YAML dumper writes them (UTF-8, trailing newline).</summary>
     public byte[] ToYaml(BuildInfoStyle style) => Encoding.UTF8.GetBytes(style == BuildInfoStyle.Flow ? Flow() : Block());
 

@@ -73,7 +73,6 @@ public sealed class InstallTreeBuilder(string root)
             ["path"] = prefix,
             ["installed"] = true,
             ["explicit"] = true,
-            ["record_version"] = 7,
         };
         return dagHash;
     }

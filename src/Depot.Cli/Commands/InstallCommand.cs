@@ -1,0 +1,162 @@
+using System.CommandLine;
+using System.Globalization;
+using Depot.Configuration;
+using Depot.Layout;
+using Depot.Operations;
+using Depot.Specs;
+using Depot.Storage;
+
+namespace Depot.Cli.Commands;
+
+/// <summary><c>depot install SPEC... --from MIRROR (--root PATH | --install-tree PATH)</c>.</summary>
+public static class InstallCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var queries = new Argument<string[]>("spec") { Description = "Specs to install: name, name@version or /hash", Arity = ArgumentArity.OneOrMore };
+        var from = new Option<string[]>("--from") { Description = "Mirror to install from (repeatable, tried in order; default: configured mirrors)", AllowMultipleArgumentsPerToken = false };
+        var root = new Option<string?>("--root") { Description = "Plain tree without Spack: one prefix per package, ROOT/name-version-hash" };
+        var tree = new Option<string?>("--install-tree") { Description = "Spack install tree to install into and register in (default: $SPACK_ROOT/opt/spack)" };
+        var spackVersion = new Option<string>("--spack-version") { Description = "For a tree with no database yet: 1 (default) or 0.21", DefaultValueFactory = _ => "1" };
+        spackVersion.AcceptOnlyFromAmong("1", "0.21", "0.22", "0.23");
+        var noVerify = new Option<bool>("--no-verify") { Description = "Do not check signatures (checksums are always checked)" };
+        var jobs = new Option<int>("--jobs", "-j") { Description = "Packages installed at once", DefaultValueFactory = _ => Math.Max(2, Environment.ProcessorCount) };
+        var failFast = new Option<bool>("--fail-fast") { Description = "Stop at the first failure" };
+        var json = new Option<bool>("--json") { Description = "Print a JSON summary" };
+        var command = new Command("install", "Install specs from build caches: verify, unpack safely, relocate, register")
+        {
+            queries, from, root, tree, spackVersion, noVerify, jobs, failFast, json,
+        };
+        command.SetAction(console.Guard(async (parse, token) =>
+        {
+            if (parse.GetValue(root) is not null && parse.GetValue(tree) is not null)
+            {
+                throw new DepotException("--root and --install-tree exclude each other: pick a plain tree or a Spack tree");
+            }
+
+            InstallTarget target = parse.GetValue(root) is { } plain ? new PlainRootTarget(plain)
+                : new SpackTreeTarget(parse.GetValue(tree) ?? SpackRootTree(), parse.GetValue(spackVersion) == "1" ? 8 : 7);
+            var mirrors = parse.GetValue(from) is { Length: > 0 } given ? given : ConfiguredMirrors(console.Home);
+            var sources = new List<InstallSource>();
+            foreach (var name in mirrors)
+            {
+                var store = StoreFactory.Open(DepotConfig.Load(console.Home.ConfigFile).Find(name)?.Mirror.Url ?? name);
+                var layouts = await BuildCache.DetectAsync(store, token).ConfigureAwait(false);
+                sources.Add(new InstallSource(name, store, await MirrorTrust.CreateAsync(console.Home, name, layouts, parse.GetValue(noVerify), token).ConfigureAwait(false)));
+            }
+
+            var options = new InstallOptions(target, Math.Max(1, parse.GetValue(jobs)), null, parse.GetValue(failFast));
+            var result = await InstallOperation.RunAsync(sources, parse.GetValue(queries)!.Select(SpecQuery.Parse).ToList(), options, null, token).ConfigureAwait(false);
+            if (parse.GetValue(json))
+            {
+                InstallReport.WriteJson(console.Out, result);
+            }
+            else
+            {
+                InstallReport.WriteText(console, result, target);
+            }
+
+            return result.AnyFailed ? ExitCodes.Error : ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static string SpackRootTree() =>
+        Environment.GetEnvironmentVariable("SPACK_ROOT") is { Length: > 0 } spackRoot
+            ? Path.Combine(spackRoot, "opt", "spack")
+            : throw new DepotException("where to install? pass --root PATH (plain tree) or --install-tree PATH (Spack tree), or set SPACK_ROOT");
+
+    private static string[] ConfiguredMirrors(DepotHome home)
+    {
+        var names = DepotConfig.Load(home.ConfigFile).Mirrors.Keys.ToArray();
+        return names.Length > 0 ? names : throw new DepotException("no mirror to install from: pass --from MIRROR (or configure mirrors in " + home.ConfigFile + ")");
+    }
+}
+
+/// <summary>Per-package lines with phase times, problems, and a total.</summary>
+internal static class InstallReport
+{
+    public static void WriteText(CliConsole console, InstallResult result, InstallTarget target)
+    {
+        foreach (var o in result.Outcomes)
+        {
+            var line = o.Status switch
+            {
+                InstallStatus.Installed when o.Phases is { } p => string.Create(CultureInfo.InvariantCulture,
+                    $"installed {o.Display} /{o.Hash[..7]} -> {o.Prefix}  (verify {Ms(p.Verify)}, fetch {Ms(p.Fetch)}, extract {Ms(p.Extract)}, relocate {Ms(p.Relocate)}){(o.Signer is null ? "" : ", signed by " + o.Signer)}"),
+                InstallStatus.AlreadyInstalled => $"present   {o.Display} /{o.Hash[..7]} at {o.Prefix}",
+                InstallStatus.External => $"external  {o.Display} /{o.Hash[..7]} at {o.Prefix}",
+                InstallStatus.Failed => $"FAILED    {o.Display} /{o.Hash[..7]}: {o.Reason}",
+                _ => $"stopped   {o.Display} /{o.Hash[..7]}: {o.Reason}",
+            };
+            (o.Status is InstallStatus.Failed ? console.Error : console.Out).WriteLine(line);
+            foreach (var problem in o.Relocation?.Problems ?? [])
+            {
+                console.Warn($"{o.Name}/{o.Hash[..7]}: {problem}");
+            }
+
+            foreach (var leftover in o.Relocation?.Leftovers ?? [])
+            {
+                console.Warn($"{o.Name}/{o.Hash[..7]}: {leftover} still mentions an old prefix after relocation");
+            }
+        }
+
+        var installed = result.Outcomes.Count(o => o.Status == InstallStatus.Installed);
+        var failed = result.Outcomes.Count(o => o.Status == InstallStatus.Failed);
+        console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{target.Root}: installed {installed}, already present {result.Outcomes.Count(o => o.Status == InstallStatus.AlreadyInstalled)}, failed {failed} in {result.Elapsed.TotalSeconds:0.00} s"));
+    }
+
+    public static void WriteJson(TextWriter output, InstallResult result)
+    {
+        using var stream = new MemoryStream();
+        using (var json = new System.Text.Json.Utf8JsonWriter(stream, new System.Text.Json.JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("seconds", Math.Round(result.Elapsed.TotalSeconds, 3));
+            json.WriteStartArray("specs");
+            foreach (var o in result.Outcomes)
+            {
+                json.WriteStartObject();
+                json.WriteString("name", o.Name);
+                json.WriteString("hash", o.Hash);
+                json.WriteString("spec", o.Display);
+                json.WriteString("status", o.Status.ToString().ToLowerInvariant());
+                json.WriteString("prefix", o.Prefix);
+                if (o.Reason is not null)
+                {
+                    json.WriteString("reason", o.Reason);
+                }
+
+                if (o.Phases is { } p)
+                {
+                    json.WriteStartObject("seconds");
+                    json.WriteNumber("verify", Math.Round(p.Verify.TotalSeconds, 4));
+                    json.WriteNumber("fetch", Math.Round(p.Fetch.TotalSeconds, 4));
+                    json.WriteNumber("extract", Math.Round(p.Extract.TotalSeconds, 4));
+                    json.WriteNumber("relocate", Math.Round(p.Relocate.TotalSeconds, 4));
+                    json.WriteEndObject();
+                }
+
+                if (o.Relocation is { } r)
+                {
+                    json.WriteStartArray("relocation_problems");
+                    r.Problems.ToList().ForEach(json.WriteStringValue);
+                    json.WriteEndArray();
+                    json.WriteStartArray("leftovers");
+                    r.Leftovers.ToList().ForEach(json.WriteStringValue);
+                    json.WriteEndArray();
+                }
+
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+    }
+
+    private static string Ms(TimeSpan t) => string.Create(CultureInfo.InvariantCulture, $"{t.TotalMilliseconds:0} ms");
+}

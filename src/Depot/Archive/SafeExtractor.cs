@@ -1,0 +1,260 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Runtime.InteropServices;
+
+namespace Depot.Archive;
+
+/// <summary>Limits on what one package tarball may unpack to.</summary>
+/// <param name="MaxBytes">Total size of all files (a gzip bomb stops here).</param>
+/// <param name="MaxEntries">Number of members.</param>
+public sealed record ExtractionLimits(long MaxBytes = 64L << 30, int MaxEntries = 2_000_000);
+
+/// <summary>
+/// Unpacks a package tarball into an empty folder, treating it as hostile even when signed. The package directory is
+/// found as Spack does (grandparent of the shortest <c>.spack/binary_distribution</c>); every member must lie inside
+/// it (ancestor directories excepted); absolute names, <c>..</c>, devices and FIFOs are refused; no member may be
+/// written through a symlink; relative symlinks must stay inside the package, absolute ones must point under a prefix
+/// the caller will relocate; hard links must name a file already unpacked; sizes are capped. Nothing is written
+/// outside the destination, whatever the archive holds.
+/// </summary>
+public static partial class SafeExtractor
+{
+    private const string BuildInfoSuffix = ".spack/binary_distribution";
+
+    /// <summary>Unpacks <paramref name="tarballGz"/> into <paramref name="destination"/> (created, must not exist).</summary>
+    /// <remarks><c>absoluteLinkAllowed</c> says whether an absolute symlink target is acceptable (it points into a prefix that will be relocated).</remarks>
+    /// <exception cref="InvalidContentException">The archive is corrupt, truncated, too large, or tries to escape.</exception>
+    public static async Task ExtractAsync(string tarballGz, string destination, Func<string, bool> absoluteLinkAllowed, ExtractionLimits limits,
+        string location, CancellationToken cancellationToken = default)
+    {
+        var packageDir = await FindPackageDirectoryAsync(tarballGz, limits, location, cancellationToken).ConfigureAwait(false);
+        Directory.CreateDirectory(destination);
+        var symlinks = new HashSet<string>(StringComparer.Ordinal);
+        var files = new HashSet<string>(StringComparer.Ordinal);
+        long total = 0;
+        await ReadAsync(tarballGz, location, async (entry, name) =>
+        {
+            var relative = Relative(name, packageDir);
+            if (relative is null || relative.Length == 0)
+            {
+                return; // an ancestor directory, or the package directory itself
+            }
+
+            // Nothing is written through a symlink: no parent of this member may be one we created.
+            for (var cut = relative.IndexOf('/'); cut > 0; cut = relative.IndexOf('/', cut + 1))
+            {
+                if (symlinks.Contains(relative[..cut]))
+                {
+                    throw new InvalidContentException(location, $"member {name} would be written through the symlink {relative[..cut]}");
+                }
+            }
+
+            var path = Path.Combine(destination, relative);
+            switch (entry.EntryType)
+            {
+                case TarEntryType.Directory:
+                    if (symlinks.Contains(relative) || files.Contains(relative))
+                    {
+                        throw new InvalidContentException(location, $"member {name} replaces an earlier member");
+                    }
+
+                    Directory.CreateDirectory(path);
+                    break;
+                case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
+                    total += entry.Length;
+                    if (total > limits.MaxBytes)
+                    {
+                        throw new InvalidContentException(location, $"unpacks to more than {limits.MaxBytes} bytes (limit)");
+                    }
+
+                    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                    var mode = (UnixFileMode)((int)entry.Mode & 0x1ff); // no setuid, setgid or sticky bits from a cache
+                    await using (var output = new FileStream(path, new FileStreamOptions
+                    {
+                        Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = mode | UnixFileMode.UserWrite | UnixFileMode.UserRead,
+                    }))
+                    {
+                        if (entry.DataStream is { } data)
+                        {
+                            await CopyBoundedAsync(data, output, entry.Length, location, name, cancellationToken).ConfigureAwait(false);
+                        }
+                    }
+
+                    files.Add(relative);
+                    break;
+                case TarEntryType.SymbolicLink:
+                    var target = entry.LinkName;
+                    if (target.StartsWith('/') ? !absoluteLinkAllowed(target) : !StaysInside(relative, target))
+                    {
+                        throw new InvalidContentException(location, $"symlink {name} -> {target} points outside the package");
+                    }
+
+                    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                    File.CreateSymbolicLink(path, target);
+                    symlinks.Add(relative);
+                    break;
+                case TarEntryType.HardLink:
+                    var first = Relative(entry.LinkName, packageDir);
+                    if (first is null || !files.Contains(first))
+                    {
+                        throw new InvalidContentException(location, $"hard link {name} -> {entry.LinkName} does not name a file of the package unpacked before it");
+                    }
+
+                    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                    HardLink(Path.Combine(destination, first), path);
+                    files.Add(relative);
+                    break;
+                default:
+                    throw new InvalidContentException(location, $"member {name} is a {entry.EntryType}, which a package may not hold");
+            }
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    // First pass, headers only: names are checked and the package directory found before anything is written.
+    private static async Task<string> FindPackageDirectoryAsync(string tarballGz, ExtractionLimits limits, string location, CancellationToken cancellationToken)
+    {
+        var names = new List<(string Name, TarEntryType Type)>();
+        long total = 0;
+        await ReadAsync(tarballGz, location, (entry, name) =>
+        {
+            if (names.Count >= limits.MaxEntries)
+            {
+                throw new InvalidContentException(location, $"holds more than {limits.MaxEntries} members (limit)");
+            }
+
+            total += entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile ? entry.Length : 0;
+            if (total > limits.MaxBytes)
+            {
+                throw new InvalidContentException(location, $"unpacks to more than {limits.MaxBytes} bytes (limit)");
+            }
+
+            names.Add((name, entry.EntryType));
+            return Task.CompletedTask;
+        }, cancellationToken).ConfigureAwait(false);
+
+        var buildInfo = names.Where(n => n.Type is TarEntryType.RegularFile or TarEntryType.V7RegularFile && (n.Name == BuildInfoSuffix || n.Name.EndsWith("/" + BuildInfoSuffix, StringComparison.Ordinal)))
+            .Select(n => n.Name).OrderBy(n => n.Length).FirstOrDefault()
+            ?? throw new InvalidContentException(location, "no .spack/binary_distribution: not a Spack package tarball");
+        var packageDir = buildInfo[..^BuildInfoSuffix.Length].TrimEnd('/');
+        if (packageDir.Length == 0 || !names.Any(n => n.Type == TarEntryType.Directory && n.Name == packageDir))
+        {
+            throw new InvalidContentException(location, $"the package directory {(packageDir.Length == 0 ? "." : packageDir)} is not a directory member");
+        }
+
+        foreach (var (name, type) in names)
+        {
+            var inside = Relative(name, packageDir) is not null;
+            var ancestor = type == TarEntryType.Directory && packageDir.StartsWith(name + "/", StringComparison.Ordinal);
+            if (!inside && !ancestor)
+            {
+                throw new InvalidContentException(location, $"member {name} is outside the package directory {packageDir}");
+            }
+        }
+
+        return packageDir;
+    }
+
+    private static async Task ReadAsync(string tarballGz, string location, Func<TarEntry, string, Task> visit, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var file = new FileStream(tarballGz, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            await using var gzip = new GZipStream(file, CompressionMode.Decompress);
+            await using var reader = new TarReader(gzip);
+            while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
+            {
+                await visit(entry, CheckName(entry.Name, location)).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException)
+        {
+            throw new InvalidContentException(location, "corrupt or truncated package tarball: " + e.Message);
+        }
+        catch (IOException e) when (e is not FileNotFoundException && e.GetType() == typeof(IOException) && e.Message.Contains("archive", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidContentException(location, "corrupt or truncated package tarball: " + e.Message);
+        }
+    }
+
+    private static string CheckName(string raw, string location)
+    {
+        var name = raw.TrimEnd('/');
+        if (name.Length == 0 || name.StartsWith('/') || name.Contains('\0', StringComparison.Ordinal) || name.Contains('\\', StringComparison.Ordinal))
+        {
+            throw new InvalidContentException(location, $"member name '{raw}' is absolute or malformed");
+        }
+
+        if (name.Split('/').Any(part => part is ".." or "." or ""))
+        {
+            throw new InvalidContentException(location, $"member name '{raw}' has '..', '.' or an empty part");
+        }
+
+        return name;
+    }
+
+    private static string? Relative(string name, string packageDir) =>
+        name == packageDir ? "" : name.StartsWith(packageDir + "/", StringComparison.Ordinal) ? name[(packageDir.Length + 1)..] : null;
+
+    // A relative link target, resolved lexically from the link's folder, must stay inside the package.
+    private static bool StaysInside(string linkRelative, string target)
+    {
+        var parts = new List<string>(linkRelative.Split('/')[..^1]);
+        foreach (var part in target.Split('/'))
+        {
+            if (part is "" or ".")
+            {
+                continue;
+            }
+
+            if (part == "..")
+            {
+                if (parts.Count == 0)
+                {
+                    return false;
+                }
+
+                parts.RemoveAt(parts.Count - 1);
+            }
+            else
+            {
+                parts.Add(part);
+            }
+        }
+
+        return true;
+    }
+
+    private static async Task CopyBoundedAsync(Stream from, Stream to, long expected, string location, string name, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[1 << 16];
+        long copied = 0;
+        int read;
+        while ((read = await from.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            copied += read;
+            if (copied > expected)
+            {
+                throw new InvalidContentException(location, $"member {name} holds more data than its header says");
+            }
+
+            await to.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static void HardLink(string existing, string link)
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
+        {
+            File.Copy(existing, link);
+            return;
+        }
+
+        if (LinkNative(existing, link) != 0)
+        {
+            throw new IOException($"{link}: cannot create hard link: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int LinkNative(string existing, string link);
+}

@@ -1,0 +1,169 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using Depot.Specs;
+
+namespace Depot.InstallTree;
+
+/// <summary>A record to add: the installed node, its prefix, and whether the user asked for it.</summary>
+public sealed record NewInstallRecord(SpecNode Spec, string Path, bool Explicit);
+
+/// <summary>
+/// Adds records to a Spack install database the way another Spack process would (<c>install-tree.md</c> §4.2):
+/// exclusive fcntl lock on <c>.spack-db/lock</c>, re-read <c>index.json</c> under it, add the new records (and their
+/// dependencies that are missing: externals as installed at their path, others as not installed), recompute every
+/// <c>ref_count</c>, write a temporary file and rename it over the index, then a fresh <c>index_verifier</c>.
+/// Records already there are never rewritten (only their reference counts follow the new dependents).
+/// </summary>
+public static class InstallDatabaseWriter
+{
+    /// <exception cref="DepotException">The database is of another Spack generation than the specs, or malformed.</exception>
+    public static async Task AddAsync(string root, int versionIfNew, IReadOnlyList<NewInstallRecord> added, Func<string, SpecNode?> resolve,
+        CancellationToken cancellationToken = default)
+    {
+        if (added.Count == 0)
+        {
+            return;
+        }
+
+        var dbFolder = Path.Combine(root, ".spack-db");
+        Directory.CreateDirectory(dbFolder);
+        using var held = await PosixFileLock.AcquireAsync(Path.Combine(dbFolder, "lock"), exclusive: true, TimeSpan.FromSeconds(60), cancellationToken)
+            .ConfigureAwait(false);
+        var index = InstallDatabase.IndexPath(root);
+        var version = versionIfNew;
+        var records = new List<(string Hash, JsonElement Record)>();
+        JsonDocument? existing = null;
+        if (File.Exists(index))
+        {
+            existing = JsonDocument.Parse(await File.ReadAllBytesAsync(index, cancellationToken).ConfigureAwait(false));
+            var db = existing.RootElement.GetProperty("database");
+            version = int.Parse(db.GetProperty("version").ToString(), CultureInfo.InvariantCulture);
+            records.AddRange(db.GetProperty("installs").EnumerateObject().Select(p => (p.Name, p.Value)));
+        }
+
+        using (existing)
+        {
+            var present = records.Select(r => r.Hash).ToHashSet(StringComparer.Ordinal);
+            var newRecords = new List<(SpecNode Spec, string? Path, bool Installed, bool Explicit)>();
+            foreach (var r in added.Where(r => !present.Contains(r.Spec.Hash)))
+            {
+                CheckGeneration(r.Spec, version, index);
+                newRecords.Add((r.Spec, r.Path, true, r.Explicit));
+                present.Add(r.Spec.Hash);
+            }
+
+            // Dependencies a new record names but the database lacks (build dependencies, externals), as Spack adds them.
+            for (var i = 0; i < newRecords.Count; i++)
+            {
+                foreach (var edge in newRecords[i].Spec.Dependencies.Where(e => !present.Contains(e.Hash)))
+                {
+                    var dep = resolve(edge.Hash) ?? throw new DepotException($"{index}: cannot record {newRecords[i].Spec.Name}: its dependency {edge.Name}/{edge.Hash[..7]} is unknown");
+                    newRecords.Add((dep, dep.IsExternal ? dep.ExternalPath : null, dep.IsExternal, false));
+                    present.Add(dep.Hash);
+                }
+            }
+
+            var refCounts = CountReferences(records.Select(r => SpecNode.Parse(r.Record.GetProperty("spec"), index)).Concat(newRecords.Select(n => n.Spec)),
+                records.Select(r => r.Record));
+            var time = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+            var buffer = new ArrayBufferWriter<byte>();
+            var w = new PythonJsonWriter(buffer);
+            w.StartObject();
+            w.WritePropertyName("database");
+            w.StartObject();
+            w.WriteString("version", version.ToString(CultureInfo.InvariantCulture));
+            w.WritePropertyName("installs");
+            w.StartObject();
+            foreach (var (hash, record) in records)
+            {
+                w.WritePropertyName(hash);
+                w.StartObject();
+                foreach (var field in record.EnumerateObject())
+                {
+                    w.WritePropertyName(field.Name);
+                    if (field.Name == "ref_count")
+                    {
+                        w.WriteNumber(refCounts.GetValueOrDefault(hash));
+                    }
+                    else
+                    {
+                        w.WriteElement(field.Value);
+                    }
+                }
+
+                w.EndObject();
+            }
+
+            foreach (var (spec, path, installed, @explicit) in newRecords)
+            {
+                w.WritePropertyName(spec.Hash);
+                w.StartObject();
+                w.WritePropertyName("spec");
+                w.WriteElement(spec.Json);
+                w.WriteNumber("ref_count", refCounts.GetValueOrDefault(spec.Hash));
+                w.WritePropertyName("path");
+                if (path is null)
+                {
+                    w.WriteNull();
+                }
+                else
+                {
+                    w.WriteString(path);
+                }
+
+                w.WritePropertyName("installed");
+                w.WriteBoolean(installed);
+                w.WritePropertyName("explicit");
+                w.WriteBoolean(@explicit);
+                w.WritePropertyName("installation_time");
+                w.WriteRaw(System.Text.Encoding.ASCII.GetBytes(time.ToString("0.0######", CultureInfo.InvariantCulture)));
+                w.WritePropertyName("deprecated_for");
+                w.WriteNull();
+                w.EndObject();
+            }
+
+            w.EndObject();
+            w.EndObject();
+            w.EndObject();
+
+            var temp = Path.Combine(dbFolder, $"index.json.{Environment.MachineName}.{Environment.ProcessId}.temp");
+            await File.WriteAllBytesAsync(temp, buffer.WrittenSpan.ToArray(), cancellationToken).ConfigureAwait(false);
+            File.Move(temp, index, overwrite: true);
+            await File.WriteAllTextAsync(Path.Combine(dbFolder, "index_verifier"), Guid.NewGuid().ToString(), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // Spack 1.x nodes (database 8) carry compilers as dependencies; 0.21 nodes (database 7) as a "compiler" field.
+    private static void CheckGeneration(SpecNode spec, int version, string index)
+    {
+        var oldStyle = spec.Json.TryGetProperty("compiler", out _);
+        if (version >= 8 && oldStyle || version < 8 && !oldStyle && spec.Json.TryGetProperty("annotations", out _))
+        {
+            throw new DepotException($"{index}: database version {version} belongs to Spack {(version >= 8 ? "1.x" : "0.21-0.23")}, but {spec.Name}/{spec.Hash[..7]} was built by Spack {(oldStyle ? "0.21-0.23" : "1.x")}: install it into a tree of that Spack");
+        }
+    }
+
+    // ref_count: dependents over tracked edges, plus records deprecated in favour of this one.
+    private static Dictionary<string, int> CountReferences(IEnumerable<SpecNode> nodes, IEnumerable<JsonElement> existingRecords)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var node in nodes)
+        {
+            foreach (var edge in node.Dependencies.Where(e => e.Types != DepTypes.None).DistinctBy(e => e.Hash))
+            {
+                counts[edge.Hash] = counts.GetValueOrDefault(edge.Hash) + 1;
+            }
+        }
+
+        foreach (var record in existingRecords)
+        {
+            if (record.TryGetProperty("deprecated_for", out var d) && d.ValueKind == JsonValueKind.String && d.GetString() is { } target)
+            {
+                counts[target] = counts.GetValueOrDefault(target) + 1;
+            }
+        }
+
+        return counts;
+    }
+}

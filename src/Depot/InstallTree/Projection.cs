@@ -1,0 +1,73 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using Depot.Layout;
+using Depot.Specs;
+
+namespace Depot.InstallTree;
+
+/// <summary>
+/// Spack's install-tree projections (<c>install-tree.md</c> §1): a format such as
+/// <c>{architecture.platform}-{architecture.target}/{name}-{version}-{hash}</c> rendered for a spec, each path
+/// component made file-name safe as Spack does.
+/// </summary>
+public static partial class Projection
+{
+    /// <summary>Spack 1.x's default.</summary>
+    public const string Spack1 = "{architecture.platform}-{architecture.target}/{name}-{version}-{hash}";
+
+    /// <summary>Spack 0.21's default.</summary>
+    public const string Spack021 = "{architecture}/{compiler.name}-{compiler.version}/{name}-{version}-{hash}";
+
+    /// <summary>The default for a database version (7: Spack 0.21–0.23, 8: 1.x).</summary>
+    public static string DefaultFor(int databaseVersion) => databaseVersion >= 8 ? Spack1 : Spack021;
+
+    /// <exception cref="DepotException">The projection uses a token Depot does not know.</exception>
+    public static string Render(string projection, SpecNode spec)
+    {
+        var parts = projection.Split('/').Select(part => PathNames.Polite(Token().Replace(part, m => Value(m.Groups[1].Value, m.Groups[2].Value, spec, projection))));
+        return string.Join('/', parts);
+    }
+
+    /// <summary>The <c>config:install_tree:projections:all</c> of a Spack <c>config.yaml</c>, if it sets one.</summary>
+    public static string? FromSpackConfig(string configYaml)
+    {
+        if (!File.Exists(configYaml))
+        {
+            return null;
+        }
+
+        var yaml = new YamlDotNet.RepresentationModel.YamlStream();
+        yaml.Load(new StringReader(File.ReadAllText(configYaml, Encoding.UTF8)));
+        var node = yaml.Documents.FirstOrDefault()?.RootNode;
+        foreach (var key in new[] { "config", "install_tree", "projections", "all" })
+        {
+            node = node is YamlDotNet.RepresentationModel.YamlMappingNode map
+                && map.Children.TryGetValue(new YamlDotNet.RepresentationModel.YamlScalarNode(key), out var child)
+                ? child : null;
+        }
+
+        return (node as YamlDotNet.RepresentationModel.YamlScalarNode)?.Value?.ToLowerInvariant();
+    }
+
+    private static string Value(string token, string? length, SpecNode spec, string projection)
+    {
+        var value = token switch
+        {
+            "name" => spec.Name,
+            "version" => spec.Version,
+            "hash" => spec.Hash,
+            "namespace" => spec.Namespace ?? "",
+            "architecture" or "arch" => spec.Architecture,
+            "architecture.platform" or "arch.platform" => spec.Platform,
+            "architecture.os" or "architecture.platform_os" or "arch.os" => spec.PlatformOs,
+            "architecture.target" or "arch.target" => spec.Target,
+            "compiler.name" => spec.Compiler?.Name ?? "none",
+            "compiler.version" => spec.Compiler?.Version ?? "none",
+            _ => throw new DepotException($"install tree projection '{projection}' uses {{{token}}}, which Depot does not render"),
+        };
+        return length is { Length: > 0 } && int.TryParse(length, out var n) && n < value.Length ? value[..n] : value;
+    }
+
+    [GeneratedRegex(@"\{([a-z_.]+)(?::(\d+))?\}")]
+    private static partial Regex Token();
+}

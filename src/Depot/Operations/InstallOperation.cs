@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using Depot.InstallTree;
+using Depot.Specs;
+
+namespace Depot.Operations;
+
+/// <summary>
+/// <c>depot install</c>: resolves specs against the mirrors' indexes (first mirror that has a spec wins), takes their
+/// link/run closure, skips what the target already has, then fetches, verifies, unpacks and relocates packages in
+/// parallel (<see cref="PackageInstaller"/>), each moved into place only when complete; a Spack tree's database gets
+/// the new records last, dependencies first.
+/// </summary>
+public static class InstallOperation
+{
+    public static async Task<InstallResult> RunAsync(IReadOnlyList<InstallSource> sources, IReadOnlyList<SpecQuery> queries, InstallOptions options,
+        IProgress<InstallProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        if (sources.Count == 0)
+        {
+            throw new DepotException("no mirror to install from: pass --from MIRROR");
+        }
+
+        var catalog = await MirrorCatalog.ReadAsync(sources, cancellationToken).ConfigureAwait(false);
+        var roots = queries.Select(q => catalog.Resolve(q)).DistinctBy(s => s.Spec.Hash).ToList();
+        var target = await TargetTree.OpenAsync(options.Target, cancellationToken).ConfigureAwait(false);
+
+        // Dependencies first (post-order over link and run edges); externals are used where they are, never installed.
+        var order = new List<SpecNode>();
+        var externals = new List<SpecNode>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var root in roots)
+        {
+            Visit(root.Spec, catalog, target, seen, order, externals);
+        }
+
+        var explicitHashes = roots.Select(r => r.Spec.Hash).ToHashSet(StringComparer.Ordinal);
+        var prefixes = new Dictionary<string, string>(StringComparer.Ordinal);
+        var outcomes = new List<InstallOutcome>();
+        var toInstall = new List<CatalogSpec>();
+        foreach (var node in order)
+        {
+            if (target.InstalledPrefix(node.Hash) is { } existing)
+            {
+                prefixes[node.Hash] = existing;
+                outcomes.Add(new InstallOutcome(node.Name, node.Hash, SpecFormatter.Short(node), InstallStatus.AlreadyInstalled, existing));
+            }
+            else
+            {
+                prefixes[node.Hash] = target.PrefixFor(node);
+                toInstall.Add(catalog.Find(node.Hash) ?? throw new DepotException(
+                    $"{node.Name}/{node.Hash[..7]} is recorded in a mirror's index but not cached there, and the target does not have it"));
+            }
+        }
+
+        var installer = new PackageInstaller(target, prefixes, options.Limits ?? new Archive.ExtractionLimits());
+        var results = new InstallOutcome?[toInstall.Count];
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        try
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(0, toInstall.Count),
+                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism), CancellationToken = stop.Token },
+                async (i, token) =>
+                {
+                    var spec = toInstall[i];
+                    try
+                    {
+                        results[i] = await installer.InstallAsync(spec, progress, token).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is DepotException or IOException or UnauthorizedAccessException)
+                    {
+                        results[i] = new InstallOutcome(spec.Spec.Name, spec.Spec.Hash, SpecFormatter.Short(spec.Spec), InstallStatus.Failed,
+                            prefixes[spec.Spec.Hash], e.Message, Mirror: spec.Source.Name);
+                        if (options.FailFast)
+                        {
+                            await stop.CancelAsync().ConfigureAwait(false);
+                        }
+                    }
+
+                    progress?.Report(new InstallProgress(spec.Spec.Name, spec.Spec.Hash, "done", results[i]));
+                }).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && options.FailFast)
+        {
+            // Fail-fast: what did not finish is reported as not attempted.
+        }
+
+        for (var i = 0; i < toInstall.Count; i++)
+        {
+            var spec = toInstall[i].Spec;
+            outcomes.Add(results[i] ?? new InstallOutcome(spec.Name, spec.Hash, SpecFormatter.Short(spec), InstallStatus.NotAttempted, Reason: "not attempted (--fail-fast)"));
+        }
+
+        outcomes.AddRange(externals.Select(e => new InstallOutcome(e.Name, e.Hash, SpecFormatter.Short(e), InstallStatus.External, e.ExternalPath,
+            "external: used where it is")));
+
+        // Register what was installed, dependencies first; a record is only written for a complete prefix.
+        var installed = toInstall.Where((s, i) => results[i]?.Status == InstallStatus.Installed).ToList();
+        await target.RegisterAsync(installed.Select(s => (installer.VerifiedNode(s.Spec.Hash), prefixes[s.Spec.Hash], explicitHashes.Contains(s.Spec.Hash))).ToList(),
+            externals, catalog.Node, cancellationToken).ConfigureAwait(false);
+        return new InstallResult(outcomes, clock.Elapsed);
+    }
+
+    private static void Visit(SpecNode root, MirrorCatalog catalog, TargetTree target, HashSet<string> seen, List<SpecNode> order, List<SpecNode> externals)
+    {
+        var stack = new Stack<(SpecNode Node, int Next)>();
+        if (!seen.Add(root.Hash))
+        {
+            return;
+        }
+
+        stack.Push((root, 0));
+        while (stack.Count > 0)
+        {
+            var (node, next) = stack.Pop();
+            var edges = node.Dependencies.Where(e => (e.Types & (DepTypes.Link | DepTypes.Run)) != 0).ToList();
+            if (next < edges.Count)
+            {
+                stack.Push((node, next + 1));
+                var edge = edges[next];
+                if (!seen.Add(edge.Hash))
+                {
+                    continue;
+                }
+
+                var dep = catalog.Node(edge.Hash);
+                if (dep?.IsExternal == true)
+                {
+                    externals.Add(dep);
+                }
+                else if (dep is not null)
+                {
+                    stack.Push((dep, 0));
+                }
+                else if (target.InstalledPrefix(edge.Hash) is null)
+                {
+                    throw new DepotException($"{node.Name}/{node.Hash[..7]} needs {edge.Name}/{edge.Hash[..7]}, which no mirror holds and the target does not have");
+                }
+
+                continue;
+            }
+
+            order.Add(node);
+        }
+    }
+}

@@ -1,0 +1,271 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Depot.Archive;
+using Depot.Layout;
+using Depot.Relocation;
+using Depot.Specs;
+using Depot.Storage;
+
+namespace Depot.Operations;
+
+/// <summary>
+/// Installs one package: fetch its entry and tarball (streamed to a file beside the target, sha256 checked on the
+/// way), verify the signature and that the spec's recomputed DAG hash is the one it is filed under, unpack it safely
+/// into a temporary folder beside its prefix, relocate it, and only then move it into place.
+/// </summary>
+internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<string, string> prefixes, ExtractionLimits limits)
+{
+    private readonly ConcurrentDictionary<string, SpecNode> verified = new(StringComparer.Ordinal);
+
+    /// <summary>The root node of an installed package as its verified spec file gave it.</summary>
+    public SpecNode VerifiedNode(string hash) => verified[hash];
+
+    public async Task<InstallOutcome> InstallAsync(CatalogSpec spec, IProgress<InstallProgress>? progress, CancellationToken cancellationToken)
+    {
+        var node = spec.Spec;
+        var prefix = prefixes[node.Hash];
+        var clock = Stopwatch.StartNew();
+        var store = spec.Source.Store;
+        IBuildCacheLayout layout = spec.LayoutVersion == 3 ? new BuildCacheV3(store) : new BuildCacheV2(store);
+
+        progress?.Report(new InstallProgress(node.Name, node.Hash, "verify"));
+        var entry = await EntryOf(layout, node, cancellationToken).ConfigureAwait(false);
+        var content = await layout.ReadEntryAsync(entry, spec.Source.Trust, cancellationToken).ConfigureAwait(false);
+        var recomputed = DagHash.Compute(content.Spec.Root.Json);
+        if (recomputed != node.Hash)
+        {
+            throw new InvalidContentException(store.Describe(entry.Key), $"the spec's DAG hash recomputes to {recomputed}, not the {node.Hash} it is filed under");
+        }
+
+        var tarball = content.Tarball ?? throw new InvalidContentException(store.Describe(entry.Key), "the entry names no tarball checksum");
+        var verifyTime = clock.Elapsed;
+
+        Directory.CreateDirectory(Path.GetDirectoryName(prefix)!);
+        var staging = Path.Combine(Path.GetDirectoryName(prefix)!, $".depot-tmp-{node.Hash}-{Guid.NewGuid():N}");
+        var download = staging + ".spack";
+        try
+        {
+            progress?.Report(new InstallProgress(node.Name, node.Hash, "fetch"));
+            await FetchAsync(store, tarball, download, cancellationToken).ConfigureAwait(false);
+            var fetchTime = clock.Elapsed - verifyTime;
+
+            progress?.Report(new InstallProgress(node.Name, node.Hash, "extract"));
+            await SafeExtractor.ExtractAsync(download, staging, _ => true, limits, store.Describe(tarball.Key), cancellationToken).ConfigureAwait(false);
+            File.Delete(download);
+            var extractTime = clock.Elapsed - verifyTime - fetchTime;
+
+            progress?.Report(new InstallProgress(node.Name, node.Hash, "relocate"));
+            var infoPath = Path.Combine(staging, ".spack", "binary_distribution");
+            var location = store.Describe(tarball.Key) + ":.spack/binary_distribution";
+            var info = BuildInfo.Parse(await File.ReadAllBytesAsync(infoPath, cancellationToken).ConfigureAwait(false), location);
+            var (map, aliases) = PrefixMapFor(content.Spec, info, prefix);
+            CheckAbsoluteLinks(staging, map, location);
+            var report = await PackageRelocator.RelocateAsync(staging, info, map, old => aliases.TryGetValue(old, out var a) ? a.Alias : null, location, cancellationToken)
+                .ConfigureAwait(false);
+            await EnsureSbangAsync(staging, info, cancellationToken).ConfigureAwait(false);
+            if (target.IsPlainRoot)
+            {
+                KeepOnlySpec(staging);
+            }
+
+            Directory.Move(staging, prefix);
+            CreateAliases(aliases.Values);
+            verified[node.Hash] = content.Spec.Root;
+            var relocateTime = clock.Elapsed - verifyTime - fetchTime - extractTime;
+            return new InstallOutcome(node.Name, node.Hash, SpecFormatter.Short(node), InstallStatus.Installed, prefix,
+                Phases: new InstallPhases(fetchTime, verifyTime, extractTime, relocateTime), Relocation: report, Mirror: spec.Source.Name,
+                Signer: content.SignerFingerprint);
+        }
+        finally
+        {
+            if (File.Exists(download))
+            {
+                File.Delete(download);
+            }
+
+            if (Directory.Exists(staging))
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+        }
+    }
+
+    // A plain root has no Spack to read the builder's logs, environment, recipes, manifest or build info, which name
+    // the build machine's paths: only .spack/spec.json stays (depot env and later installs read it).
+    private static void KeepOnlySpec(string prefix)
+    {
+        var metadata = Path.Combine(prefix, ".spack");
+        foreach (var entry in Directory.EnumerateFileSystemEntries(metadata))
+        {
+            if (Path.GetFileName(entry) == "spec.json")
+            {
+                continue;
+            }
+
+            if (new FileInfo(entry).LinkTarget is null && Directory.Exists(entry))
+            {
+                Directory.Delete(entry, recursive: true);
+            }
+            else
+            {
+                File.Delete(entry);
+            }
+        }
+    }
+
+    private static async Task<SpecEntry> EntryOf(IBuildCacheLayout layout, SpecNode node, CancellationToken cancellationToken)
+    {
+        if (layout is BuildCacheV3)
+        {
+            return new SpecEntry(BuildCacheV3.SpecManifestKey(node), node.Hash, Signed: false);
+        }
+
+        var signed = BuildCacheV2.SpecFileKey(node, signed: true);
+        return await layout.Store.ExistsAsync(signed, cancellationToken).ConfigureAwait(false)
+            ? new SpecEntry(signed, node.Hash, Signed: true)
+            : new SpecEntry(BuildCacheV2.SpecFileKey(node, signed: false), node.Hash, Signed: false);
+    }
+
+    // Streams the tarball to a local file, hashing on the way; a size or checksum mismatch leaves nothing behind.
+    private static async Task FetchAsync(IObjectStore store, TarballRef tarball, string path, CancellationToken cancellationToken)
+    {
+        await using (var input = await store.OpenReadAsync(tarball.Key, cancellationToken).ConfigureAwait(false))
+        await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+        await using (var hashing = new ChecksumStream(file, leaveOpen: true))
+        {
+            var buffer = new byte[1 << 16];
+            int read;
+            while ((read = await input.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                await hashing.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                if (tarball.Length is { } expected && hashing.BytesWritten > expected)
+                {
+                    throw new InvalidContentException(store.Describe(tarball.Key), $"larger than the {expected} bytes its entry records");
+                }
+            }
+
+            var actual = hashing.Sha256Hex();
+            if (!string.Equals(actual, tarball.Sha256, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidContentException(store.Describe(tarball.Key), $"sha256 is {actual}, but the entry records {tarball.Sha256}");
+            }
+        }
+    }
+
+    // relocation.md §4.1: sbang, then the package and the specs it links or runs (breadth-first, non-external), then
+    // the old root. Aliases: for prefixes that grow, a short path in the new root that binaries can hold instead.
+    private (PrefixMap Map, Dictionary<string, (string Alias, string Target)> Aliases) PrefixMapFor(SpecFile spec, BuildInfo info, string prefix)
+    {
+        var map = new PrefixMap();
+        var aliases = new Dictionary<string, (string, string)>(StringComparer.Ordinal);
+        if (info.SbangInstallPath.Length > 0)
+        {
+            map.Add(info.SbangInstallPath, target.SbangPath);
+        }
+
+        var oldByHash = info.HashToPrefix.GroupBy(p => p.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Value, StringComparer.Ordinal);
+        if (!oldByHash.ContainsKey(spec.Root.Hash) && info.RelativePrefix.Length > 0)
+        {
+            oldByHash[spec.Root.Hash] = info.BuildPath.TrimEnd('/') + "/" + info.RelativePrefix;
+        }
+
+        foreach (var node in SpecsToRelocate(spec))
+        {
+            if (!oldByHash.TryGetValue(node.Hash, out var old))
+            {
+                continue;
+            }
+
+            var @new = node.Hash == spec.Root.Hash ? prefix : prefixes.GetValueOrDefault(node.Hash) ?? target.InstalledPrefix(node.Hash);
+            if (@new is null)
+            {
+                continue;
+            }
+
+            map.Add(old, @new);
+            if (@new.Length > old.Length && target.AliasFor(node.Hash, @new, old.Length) is { } alias)
+            {
+                aliases[old.TrimEnd('/')] = (alias, @new);
+            }
+        }
+
+        map.Add(info.BuildPath, target.Root);
+        return (map, aliases);
+    }
+
+    private static IEnumerable<SpecNode> SpecsToRelocate(SpecFile spec)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal) { spec.Root.Hash };
+        var queue = new Queue<SpecNode>([spec.Root]);
+        while (queue.Count > 0)
+        {
+            var node = queue.Dequeue();
+            yield return node;
+            foreach (var edge in node.Dependencies.Where(e => e.Types.HasFlag(DepTypes.Link)).OrderBy(e => e.Name, StringComparer.Ordinal))
+            {
+                if (seen.Add(edge.Hash) && spec.FindByHash(edge.Hash) is { IsExternal: false } dep)
+                {
+                    queue.Enqueue(dep);
+                }
+            }
+        }
+
+        foreach (var edge in spec.Root.Dependencies.Where(e => e.Types.HasFlag(DepTypes.Run)))
+        {
+            if (seen.Add(edge.Hash) && spec.FindByHash(edge.Hash) is { IsExternal: false } dep)
+            {
+                yield return dep;
+            }
+        }
+    }
+
+    // An absolute symlink may only point into a prefix this install relocates: anything else escapes the package.
+    private static void CheckAbsoluteLinks(string staging, PrefixMap map, string location)
+    {
+        foreach (var path in Directory.EnumerateFileSystemEntries(staging, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
+        {
+            if (new FileInfo(path).LinkTarget is { } link && link.StartsWith('/') && map.MapStart(link) is null)
+            {
+                throw new InvalidContentException(location, $"symlink {Path.GetRelativePath(staging, path)} -> {link} points outside the packages being installed");
+            }
+        }
+    }
+
+    // Scripts whose long shebang went through Spack's sbang need it at the target's sbang path.
+    private async Task EnsureSbangAsync(string staging, BuildInfo info, CancellationToken cancellationToken)
+    {
+        if (File.Exists(target.SbangPath) || info.SbangInstallPath.Length == 0)
+        {
+            return;
+        }
+
+        var needle = System.Text.Encoding.UTF8.GetBytes(target.SbangPath);
+        foreach (var relative in info.RelocateTextFiles)
+        {
+            var path = Path.Combine(staging, relative);
+            if (File.Exists(path) && (await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false)).AsSpan().IndexOf(needle) >= 0)
+            {
+                await Sbang.InstallAsync(target.SbangPath, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+        }
+    }
+
+    private static void CreateAliases(IEnumerable<(string Alias, string Target)> aliases)
+    {
+        foreach (var (alias, prefix) in aliases)
+        {
+            if (new FileInfo(alias).LinkTarget is null && !Path.Exists(alias))
+            {
+                try
+                {
+                    File.CreateSymbolicLink(alias, Path.GetRelativePath(Path.GetDirectoryName(alias)!, prefix));
+                }
+                catch (IOException) when (new FileInfo(alias).LinkTarget is not null)
+                {
+                    // Another package created the same alias at the same time.
+                }
+            }
+        }
+    }
+}

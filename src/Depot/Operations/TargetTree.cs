@@ -1,0 +1,116 @@
+using Depot.InstallTree;
+using Depot.Layout;
+using Depot.Specs;
+
+namespace Depot.Operations;
+
+/// <summary>
+/// The tree packages are installed into: where a spec's prefix goes, what is already there, where sbang lives, and
+/// how finished installs are recorded (a Spack tree's database; nothing for a plain root).
+/// </summary>
+internal sealed class TargetTree
+{
+    private readonly InstallTarget target;
+    private readonly InstallDatabase? database;
+    private readonly string projection;
+    private readonly Dictionary<string, string> plainPrefixes;
+
+    private TargetTree(InstallTarget target, InstallDatabase? database, string projection, Dictionary<string, string> plainPrefixes)
+    {
+        this.target = target;
+        this.database = database;
+        this.projection = projection;
+        this.plainPrefixes = plainPrefixes;
+        Root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(target.Root));
+    }
+
+    public string Root { get; }
+
+    public bool IsPlainRoot => target is PlainRootTarget;
+
+    /// <summary>Where Spack's <c>sbang</c> is expected: <c>&lt;unpadded root&gt;/bin/sbang</c>.</summary>
+    public string SbangPath => RelocationPrefixes.SbangPath(Root);
+
+    public static async Task<TargetTree> OpenAsync(InstallTarget target, CancellationToken cancellationToken)
+    {
+        var root = Path.GetFullPath(target.Root);
+        if (target is PlainRootTarget)
+        {
+            // Installed prefixes of a plain root are the folders named ...-<hash> that hold .spack/spec.json.
+            var found = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (Directory.Exists(root))
+            {
+                foreach (var dir in Directory.EnumerateDirectories(root))
+                {
+                    var name = Path.GetFileName(dir);
+                    var dash = name.LastIndexOf('-');
+                    if (dash > 0 && DagHash.IsValid(name[(dash + 1)..]) && File.Exists(Path.Combine(dir, ".spack", "spec.json")))
+                    {
+                        found[name[(dash + 1)..]] = dir;
+                    }
+                }
+            }
+
+            return new TargetTree(target, null, "", found);
+        }
+
+        var spack = (SpackTreeTarget)target;
+        InstallDatabase? db = File.Exists(InstallDatabase.IndexPath(root))
+            ? await InstallDatabase.ReadAsync(root, cancellationToken: cancellationToken).ConfigureAwait(false)
+            : null;
+        var configured = Environment.GetEnvironmentVariable("SPACK_ROOT") is { Length: > 0 } spackRoot
+            ? Projection.FromSpackConfig(Path.Combine(spackRoot, "etc", "spack", "config.yaml"))
+            : null;
+        var projection = spack.Projection ?? configured ?? Projection.DefaultFor(db?.Version ?? spack.NewTreeDatabaseVersion);
+        return new TargetTree(target, db, projection, []);
+    }
+
+    /// <summary>The prefix of an installed spec, or null when the target does not have it.</summary>
+    public string? InstalledPrefix(string hash)
+    {
+        if (database is null)
+        {
+            return plainPrefixes.GetValueOrDefault(hash);
+        }
+
+        return database.Find(hash) is { Installed: true } r && r.Path is not null ? (r.Spec.IsExternal ? r.Path : database.LocalPrefix(r)) : null;
+    }
+
+    /// <summary>Where a spec not yet installed goes.</summary>
+    public string PrefixFor(SpecNode spec) => target is PlainRootTarget
+        ? Path.Combine(Root, PathNames.Polite($"{spec.Name}-{spec.Version}-{spec.Hash}"))
+        : Path.Combine(Root, Projection.Render(projection, spec));
+
+    /// <summary>
+    /// A short path inside the root that can stand for a prefix (a symlink to it) where the prefix itself is too long
+    /// for a binary's string: <c>ROOT/&lt;hash prefix&gt;</c>, as long as <paramref name="maxLength"/> allows (at least
+    /// 3 hash characters), unless that name is already taken by something else.
+    /// </summary>
+    public string? AliasFor(string hash, string prefix, int maxLength)
+    {
+        var room = maxLength - Root.Length - 1;
+        if (room < 3)
+        {
+            return null;
+        }
+
+        var alias = Path.Combine(Root, hash[..Math.Min(room, 7)]);
+        var existing = new FileInfo(alias).LinkTarget;
+        return existing is null && !Path.Exists(alias) || existing == Path.GetFileName(prefix) ? alias : null;
+    }
+
+    /// <summary>Records finished installs (dependencies first) in a Spack tree's database.</summary>
+    public Task RegisterAsync(IReadOnlyList<(SpecNode Spec, string Prefix, bool Explicit)> installed, IReadOnlyList<SpecNode> externals,
+        Func<string, SpecNode?> resolve, CancellationToken cancellationToken)
+    {
+        if (target is not SpackTreeTarget spack || installed.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        var known = installed.Select(i => i.Spec).Concat(externals).ToDictionary(s => s.Hash, StringComparer.Ordinal);
+        return InstallDatabaseWriter.AddAsync(Root, spack.NewTreeDatabaseVersion,
+            installed.Select(i => new NewInstallRecord(i.Spec, i.Prefix, i.Explicit)).ToList(),
+            hash => known.GetValueOrDefault(hash) ?? resolve(hash), cancellationToken);
+    }
+}
