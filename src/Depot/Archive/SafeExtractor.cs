@@ -71,7 +71,9 @@ public static partial class SafeExtractor
                     var mode = (UnixFileMode)((int)entry.Mode & 0x1ff); // no setuid, setgid or sticky bits from a cache
                     await using (var output = new FileStream(path, new FileStreamOptions
                     {
-                        Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = mode | UnixFileMode.UserWrite | UnixFileMode.UserRead,
+                        Mode = FileMode.CreateNew,
+                        Access = FileAccess.Write,
+                        UnixCreateMode = mode | UnixFileMode.UserWrite | UnixFileMode.UserRead,
                     }))
                     {
                         if (entry.DataStream is { } data)
