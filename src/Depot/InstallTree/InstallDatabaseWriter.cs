@@ -135,7 +135,8 @@ public static class InstallDatabaseWriter
     }
 
     // Spack 1.x nodes (database 8) carry compilers as dependencies; 0.21 nodes (database 7) as a "compiler" field.
-    private static void CheckGeneration(SpecNode spec, int version, string index)
+    /// <exception cref="DepotException">The spec comes from another Spack generation than the database.</exception>
+    public static void CheckGeneration(SpecNode spec, int version, string index)
     {
         var oldStyle = spec.Json.TryGetProperty("compiler", out _);
         if (version >= 8 && oldStyle || version < 8 && !oldStyle && spec.Json.TryGetProperty("annotations", out _))

@@ -47,6 +47,7 @@ public static class InstallOperation
             }
             else
             {
+                target.CheckCanRecord(node);
                 prefixes[node.Hash] = target.PrefixFor(node);
                 toInstall.Add(catalog.Find(node.Hash) ?? throw new DepotException(
                     $"{node.Name}/{node.Hash[..7]} is recorded in a mirror's index but not cached there, and the target does not have it"));

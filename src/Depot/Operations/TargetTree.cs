@@ -76,6 +76,16 @@ internal sealed class TargetTree
         return database.Find(hash) is { Installed: true } r && r.Path is not null ? (r.Spec.IsExternal ? r.Path : database.LocalPrefix(r)) : null;
     }
 
+    /// <summary>Refuses, before anything is unpacked, a spec the tree's database could not record.</summary>
+    /// <exception cref="DepotException">A Spack 1.x spec for a 0.21 tree, or the reverse.</exception>
+    public void CheckCanRecord(SpecNode spec)
+    {
+        if (target is SpackTreeTarget spack)
+        {
+            InstallDatabaseWriter.CheckGeneration(spec, database?.Version ?? spack.NewTreeDatabaseVersion, InstallDatabase.IndexPath(Root));
+        }
+    }
+
     /// <summary>Where a spec not yet installed goes.</summary>
     public string PrefixFor(SpecNode spec) => target is PlainRootTarget
         ? Path.Combine(Root, PathNames.Polite($"{spec.Name}-{spec.Version}-{spec.Hash}"))

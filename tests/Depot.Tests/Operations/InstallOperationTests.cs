@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Text;
+using Depot.Configuration;
+using Depot.InstallTree;
+using Depot.Operations;
+using Depot.Signing;
+using Depot.Specs;
+using Depot.Storage;
+
+namespace Depot.Tests.Operations;
+
+/// <summary>Installs greet from the real Spack caches into roots shorter and longer than the one it was built in.</summary>
+public class InstallOperationTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    internal static TrustPolicy FixtureTrust(string mirror)
+    {
+        using var home = new TempDir();
+        var keyring = Keyring.Open(new DepotHome(home.Path));
+        keyring.Import(File.ReadAllText(TestData.Path("spack-1.2/keys/public.asc")), "public.asc", "test");
+        return new TrustPolicy(mirror, new SignatureVerifier(keyring.TrustedRings()), requireSignature: true);
+    }
+
+    internal static InstallSource Source(string mirror, bool signed) =>
+        new(mirror, new LocalDirectoryStore(mirror), signed ? FixtureTrust(mirror) : TrustPolicy.None(mirror));
+
+    internal static Task<InstallResult> InstallAsync(InstallSource source, InstallTarget target, params string[] specs) =>
+        InstallOperation.RunAsync([source], specs.Select(SpecQuery.Parse).ToList(), new InstallOptions(target), null, Token);
+
+    [Theory]
+    [InlineData(TestData.V3Signed, "/tmp/depot-fixtures/spack-1.2/opt/spack", false)]
+    [InlineData(TestData.V3Signed, "/tmp/depot-fixtures/spack-1.2/opt/spack", true)]
+    [InlineData(TestData.V3Unsigned, "/tmp/depot-fixtures/spack-1.2/opt/spack", false)]
+    [InlineData(TestData.V3Unsigned, "/tmp/depot-fixtures/spack-1.2/opt/spack", true)]
+    [InlineData(TestData.V2Signed, "/tmp/depot-fixtures/spack-0.21/opt/spack", false)]
+    [InlineData(TestData.V2Signed, "/tmp/depot-fixtures/spack-0.21/opt/spack", true)]
+    [InlineData(TestData.V2Unsigned, "/tmp/depot-fixtures/spack-0.21/opt/spack", false)]
+    [InlineData(TestData.V2Unsigned, "/tmp/depot-fixtures/spack-0.21/opt/spack", true)]
+    public async Task GreetRunsRelocatedFromEveryFixtureMirror(string mirror, string originalRoot, bool longer)
+    {
+        using var temp = new TempDir();
+        var root = longer ? Path.Combine(temp.Path, "a-root-longer-than-the-original-one", "opt", "tree") : Path.Combine(temp.Path, "r");
+        Assert.True(longer ? root.Length > originalRoot.Length : root.Length < originalRoot.Length);
+
+        var result = await InstallAsync(Source(TestData.Path(mirror), signed: mirror.EndsWith("signed", StringComparison.Ordinal) && !mirror.EndsWith("unsigned", StringComparison.Ordinal)),
+            new PlainRootTarget(root), "greet");
+
+        Assert.False(result.AnyFailed, string.Join("; ", result.Outcomes.Select(o => o.Reason)));
+        var greet = result.Outcomes.Single(o => o.Name == "greet");
+        Assert.Equal(InstallStatus.Installed, greet.Status);
+        Assert.Empty(greet.Relocation!.Problems);
+        Assert.Empty(greet.Relocation.Leftovers);
+        var prefix = greet.Prefix!;
+        Assert.Equal("Hello, world.", Run(Path.Combine(prefix, "bin/greet")));
+        Assert.StartsWith(root + "/", Run(Path.Combine(prefix, "bin/greet"), "--prefix").TrimStart('/').Insert(0, "/"), StringComparison.Ordinal);
+        Assert.Contains("greet installed in " + prefix, Run(Path.Combine(prefix, "bin/greet-info")), StringComparison.Ordinal);
+        Assert.Equal("Hello, Depot.", Run(Path.Combine(prefix, "bin/hello"), "Depot"));
+        Assert.StartsWith(root + "/", new FileInfo(Path.Combine(prefix, "bin/hello")).LinkTarget, StringComparison.Ordinal);
+        var libgreet = result.Outcomes.Single(o => o.Name == "libgreet").Prefix!;
+        Assert.Equal(libgreet, File.ReadAllText(Path.Combine(libgreet, "share/libgreet/prefix.txt")).Trim());
+        Assert.Contains("prefix=" + libgreet, File.ReadAllText(Path.Combine(libgreet, "lib/pkgconfig/libgreet.pc")), StringComparison.Ordinal);
+        Assert.Empty(FilesMentioning(root, originalRoot));
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(root), e => Path.GetFileName(e).StartsWith(".depot-tmp", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task InstallingAgainFindsEverythingPresentAndEnvPointsAtThePrefixes()
+    {
+        using var temp = new TempDir();
+        var source = Source(TestData.Path(TestData.V2Signed), signed: true);
+        await InstallAsync(source, new PlainRootTarget(temp.Path), "greet");
+        var again = await InstallAsync(source, new PlainRootTarget(temp.Path), "greet");
+        Assert.All(again.Outcomes.Where(o => o.Status != InstallStatus.External), o => Assert.Equal(InstallStatus.AlreadyInstalled, o.Status));
+
+        var env = EnvironmentOperation.Run(temp.Path, [SpecQuery.Parse("greet")]);
+        var path = env.Single(e => e.Variable == "PATH").Directories;
+        Assert.EndsWith("/bin", path[0], StringComparison.Ordinal);
+        Assert.Contains("greet-1.0.0-", path[0], StringComparison.Ordinal);
+        Assert.Contains(env.Single(e => e.Variable == "LD_LIBRARY_PATH").Directories, d => d.Contains("libgreet-1.0.0-", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task IntoAnEmptySpackTreeTheDatabaseRecordsThePrefixesSpackWouldUse()
+    {
+        using var tree = new TempDir();
+        var result = await InstallAsync(Source(TestData.Path(TestData.V3Signed), signed: true), new SpackTreeTarget(tree.Path), "greet");
+        Assert.False(result.AnyFailed);
+
+        var db = await InstallDatabase.ReadAsync(tree.Path, cancellationToken: Token);
+        Assert.Equal(8, db.Version);
+        var greet = db.Find("ilccysmlleizqaxfvvqsb6selpnnszug")!;
+        Assert.True(greet.Installed);
+        Assert.True(greet.Explicit);
+        Assert.Equal(Path.Combine(tree.Path, "linux-x86_64/greet-1.0.0-ilccysmlleizqaxfvvqsb6selpnnszug"), greet.Path);
+        Assert.False(db.Find("45qqyrdm2lgdwkith6pdxfyacbtymalw")!.Explicit);
+        Assert.Equal(1, db.Find("45qqyrdm2lgdwkith6pdxfyacbtymalw")!.RefCount);
+        Assert.Equal("/usr", db.Find("qggmgd43aeio7nlqwjdua7qykkygiboj")!.Path); // glibc, external
+        Assert.False(db.Find("kc6obsspse53r5zgsy2f2aduawquzvg3")!.Installed); // compiler-wrapper: build dependency, not installed
+        Assert.True(File.Exists(Path.Combine(greet.Path!, ".spack/spec.json")));
+        Assert.Equal("Hello, world.", Run(Path.Combine(greet.Path!, "bin/greet")));
+
+        // A 0.21 tree cannot record Spack 1.x specs: refused before anything is unpacked into it.
+        using var old = new TempDir();
+        var e = await Assert.ThrowsAsync<DepotException>(() => InstallAsync(Source(TestData.Path(TestData.V3Signed), signed: true), new SpackTreeTarget(old.Path, 7), "greet-data"));
+        Assert.Contains("database version 7 belongs to Spack 0.21-0.23", e.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(old.Path));
+    }
+
+    internal static string Run(string program, params string[] args)
+    {
+        using var process = Process.Start(new ProcessStartInfo(program, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"{program} exited {process.ExitCode}: {process.StandardError.ReadToEnd()}");
+        return output.TrimEnd('\n');
+    }
+
+    internal static List<string> FilesMentioning(string root, string text)
+    {
+        var needle = Encoding.UTF8.GetBytes(text);
+        return Directory.EnumerateFiles(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+            .Where(f => new FileInfo(f).LinkTarget is null && File.ReadAllBytes(f).AsSpan().IndexOf(needle) >= 0)
+            .Concat(Directory.EnumerateFileSystemEntries(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+                .Where(f => new FileInfo(f).LinkTarget?.Contains(text, StringComparison.Ordinal) == true))
+            .ToList();
+    }
+}
