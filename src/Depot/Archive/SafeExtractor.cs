@@ -10,50 +10,55 @@ namespace Depot.Archive;
 public sealed record ExtractionLimits(long MaxBytes = 64L << 30, int MaxEntries = 2_000_000);
 
 /// <summary>
-/// Unpacks a package tarball into an empty folder, treating it as hostile even when signed. The package directory is
-/// found as Spack does (grandparent of the shortest <c>.spack/binary_distribution</c>); every member must lie inside
-/// it (ancestor directories excepted); absolute names, <c>..</c>, devices and FIFOs are refused; no member may be
-/// written through a symlink; relative symlinks must stay inside the package, absolute ones must point under a prefix
-/// the caller will relocate; hard links must name a file already unpacked; sizes are capped. Nothing is written
-/// outside the destination, whatever the archive holds.
+/// Unpacks a package tarball into an empty staging folder, treating it as hostile even when signed, in one pass:
+/// absolute names, <c>..</c>, devices and FIFOs are refused; no member may be written through a symlink; hard links
+/// must name a file already unpacked; sizes are capped. Then the package directory is found as Spack does (grandparent
+/// of the shortest <c>.spack/binary_distribution</c>) and every member must lie inside it (ancestor directories
+/// excepted), relative symlinks and hard links included. Absolute symlink targets are the caller's to check against
+/// the prefixes it relocates. Nothing is written outside the staging folder, whatever the archive holds.
 /// </summary>
 public static partial class SafeExtractor
 {
     private const string BuildInfoSuffix = ".spack/binary_distribution";
 
-    /// <summary>Unpacks <paramref name="tarballGz"/> into <paramref name="destination"/> (created, must not exist).</summary>
-    /// <remarks><c>absoluteLinkAllowed</c> says whether an absolute symlink target is acceptable (it points into a prefix that will be relocated).</remarks>
+    /// <summary>
+    /// Unpacks <paramref name="tarballGz"/> in one pass under <paramref name="staging"/> (created, must not exist), each
+    /// member at its own path, then checks the whole: the package directory must exist and hold every member (its
+    /// ancestors excepted), relative symlinks and hard links must stay inside it. Returns the package directory's path
+    /// under <paramref name="staging"/>; on any refusal the caller deletes <paramref name="staging"/>.
+    /// </summary>
     /// <exception cref="InvalidContentException">The archive is corrupt, truncated, too large, or tries to escape.</exception>
-    public static async Task ExtractAsync(string tarballGz, string destination, Func<string, bool> absoluteLinkAllowed, ExtractionLimits limits,
-        string location, CancellationToken cancellationToken = default)
+    public static async Task<string> ExtractAsync(string tarballGz, string staging, ExtractionLimits limits, string location,
+        CancellationToken cancellationToken = default)
     {
-        var packageDir = await FindPackageDirectoryAsync(tarballGz, limits, location, cancellationToken).ConfigureAwait(false);
-        Directory.CreateDirectory(destination);
+        Directory.CreateDirectory(staging);
+        var members = new List<(string Name, TarEntryType Type, string LinkName)>();
         var symlinks = new HashSet<string>(StringComparer.Ordinal);
         var files = new HashSet<string>(StringComparer.Ordinal);
         long total = 0;
         await ReadAsync(tarballGz, location, async (entry, name) =>
         {
-            var relative = Relative(name, packageDir);
-            if (relative is null || relative.Length == 0)
+            if (members.Count >= limits.MaxEntries)
             {
-                return; // an ancestor directory, or the package directory itself
+                throw new InvalidContentException(location, $"holds more than {limits.MaxEntries} members (limit)");
             }
 
-            // Nothing is written through a symlink: no parent of this member may be one we created.
-            for (var cut = relative.IndexOf('/'); cut > 0; cut = relative.IndexOf('/', cut + 1))
+            members.Add((name, entry.EntryType, entry.LinkName));
+
+            // Nothing is written through a symlink: no parent of this member may be one unpacked before it.
+            for (var cut = name.IndexOf('/'); cut > 0; cut = name.IndexOf('/', cut + 1))
             {
-                if (symlinks.Contains(relative[..cut]))
+                if (symlinks.Contains(name[..cut]))
                 {
-                    throw new InvalidContentException(location, $"member {name} would be written through the symlink {relative[..cut]}");
+                    throw new InvalidContentException(location, $"member {name} would be written through the symlink {name[..cut]}");
                 }
             }
 
-            var path = Path.Combine(destination, relative);
+            var path = Path.Combine(staging, name);
             switch (entry.EntryType)
             {
                 case TarEntryType.Directory:
-                    if (symlinks.Contains(relative) || files.Contains(relative))
+                    if (symlinks.Contains(name) || files.Contains(name))
                     {
                         throw new InvalidContentException(location, $"member {name} replaces an earlier member");
                     }
@@ -74,6 +79,7 @@ public static partial class SafeExtractor
                         Mode = FileMode.CreateNew,
                         Access = FileAccess.Write,
                         UnixCreateMode = mode | UnixFileMode.UserWrite | UnixFileMode.UserRead,
+                        PreallocationSize = entry.Length,
                     }))
                     {
                         if (entry.DataStream is { } data)
@@ -82,68 +88,38 @@ public static partial class SafeExtractor
                         }
                     }
 
-                    files.Add(relative);
+                    files.Add(name);
                     break;
                 case TarEntryType.SymbolicLink:
-                    var target = entry.LinkName;
-                    if (target.StartsWith('/') ? !absoluteLinkAllowed(target) : !StaysInside(relative, target))
+                    // Relative targets are checked against the package directory once it is known; absolute ones by
+                    // the caller, against the prefixes it relocates. Either way nothing is ever written through one.
+                    if (!entry.LinkName.StartsWith('/') && !StaysInside(name, entry.LinkName, ""))
                     {
-                        throw new InvalidContentException(location, $"symlink {name} -> {target} points outside the package");
+                        throw new InvalidContentException(location, $"symlink {name} -> {entry.LinkName} points outside the package");
                     }
 
                     Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                    File.CreateSymbolicLink(path, target);
-                    symlinks.Add(relative);
+                    File.CreateSymbolicLink(path, entry.LinkName);
+                    symlinks.Add(name);
                     break;
                 case TarEntryType.HardLink:
-                    var first = Relative(entry.LinkName, packageDir);
-                    if (first is null || !files.Contains(first))
+                    var first = CheckName(entry.LinkName, location);
+                    if (!files.Contains(first))
                     {
                         throw new InvalidContentException(location, $"hard link {name} -> {entry.LinkName} does not name a file of the package unpacked before it");
                     }
 
                     Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                    HardLink(Path.Combine(destination, first), path);
-                    files.Add(relative);
+                    HardLink(Path.Combine(staging, first), path);
+                    files.Add(name);
                     break;
                 default:
                     throw new InvalidContentException(location, $"member {name} is a {entry.EntryType}, which a package may not hold");
             }
         }, cancellationToken).ConfigureAwait(false);
-    }
 
-    // First pass, headers only: names are checked and the package directory found before anything is written.
-    private static async Task<string> FindPackageDirectoryAsync(string tarballGz, ExtractionLimits limits, string location, CancellationToken cancellationToken)
-    {
-        var names = new List<(string Name, TarEntryType Type)>();
-        long total = 0;
-        await ReadAsync(tarballGz, location, (entry, name) =>
-        {
-            if (names.Count >= limits.MaxEntries)
-            {
-                throw new InvalidContentException(location, $"holds more than {limits.MaxEntries} members (limit)");
-            }
-
-            total += entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile ? entry.Length : 0;
-            if (total > limits.MaxBytes)
-            {
-                throw new InvalidContentException(location, $"unpacks to more than {limits.MaxBytes} bytes (limit)");
-            }
-
-            names.Add((name, entry.EntryType));
-            return Task.CompletedTask;
-        }, cancellationToken).ConfigureAwait(false);
-
-        var buildInfo = names.Where(n => n.Type is TarEntryType.RegularFile or TarEntryType.V7RegularFile && (n.Name == BuildInfoSuffix || n.Name.EndsWith("/" + BuildInfoSuffix, StringComparison.Ordinal)))
-            .Select(n => n.Name).OrderBy(n => n.Length).FirstOrDefault()
-            ?? throw new InvalidContentException(location, "no .spack/binary_distribution: not a Spack package tarball");
-        var packageDir = buildInfo[..^BuildInfoSuffix.Length].TrimEnd('/');
-        if (packageDir.Length == 0 || !names.Any(n => n.Type == TarEntryType.Directory && n.Name == packageDir))
-        {
-            throw new InvalidContentException(location, $"the package directory {(packageDir.Length == 0 ? "." : packageDir)} is not a directory member");
-        }
-
-        foreach (var (name, type) in names)
+        var packageDir = PackageDirectory(members, location);
+        foreach (var (name, type, linkName) in members)
         {
             var inside = Relative(name, packageDir) is not null;
             var ancestor = type == TarEntryType.Directory && packageDir.StartsWith(name + "/", StringComparison.Ordinal);
@@ -151,6 +127,32 @@ public static partial class SafeExtractor
             {
                 throw new InvalidContentException(location, $"member {name} is outside the package directory {packageDir}");
             }
+
+            if (type == TarEntryType.SymbolicLink && !linkName.StartsWith('/') && !StaysInside(name, linkName, packageDir))
+            {
+                throw new InvalidContentException(location, $"symlink {name} -> {linkName} points outside the package");
+            }
+
+            if (type == TarEntryType.HardLink && Relative(linkName.TrimEnd('/'), packageDir) is null)
+            {
+                throw new InvalidContentException(location, $"hard link {name} -> {linkName} does not name a file of the package unpacked before it");
+            }
+        }
+
+        return Path.Combine(staging, packageDir);
+    }
+
+    // Spack's rule: the grandparent of the shortest member ending in .spack/binary_distribution, itself a directory member.
+    private static string PackageDirectory(List<(string Name, TarEntryType Type, string LinkName)> members, string location)
+    {
+        var buildInfo = members
+            .Where(n => n.Type is TarEntryType.RegularFile or TarEntryType.V7RegularFile && (n.Name == BuildInfoSuffix || n.Name.EndsWith("/" + BuildInfoSuffix, StringComparison.Ordinal)))
+            .Select(n => n.Name).OrderBy(n => n.Length).FirstOrDefault()
+            ?? throw new InvalidContentException(location, "no .spack/binary_distribution: not a Spack package tarball");
+        var packageDir = buildInfo[..^BuildInfoSuffix.Length].TrimEnd('/');
+        if (packageDir.Length == 0 || !members.Any(n => n.Type == TarEntryType.Directory && n.Name == packageDir))
+        {
+            throw new InvalidContentException(location, $"the package directory {(packageDir.Length == 0 ? "." : packageDir)} is not a directory member");
         }
 
         return packageDir;
@@ -197,10 +199,11 @@ public static partial class SafeExtractor
     private static string? Relative(string name, string packageDir) =>
         name == packageDir ? "" : name.StartsWith(packageDir + "/", StringComparison.Ordinal) ? name[(packageDir.Length + 1)..] : null;
 
-    // A relative link target, resolved lexically from the link's folder, must stay inside the package.
-    private static bool StaysInside(string linkRelative, string target)
+    // A relative link target, resolved lexically from the link's folder, must stay inside `within` ("" = the archive).
+    private static bool StaysInside(string linkName, string target, string within)
     {
-        var parts = new List<string>(linkRelative.Split('/')[..^1]);
+        var floor = within.Length == 0 ? 0 : within.Split('/').Length;
+        var parts = new List<string>(linkName.Split('/')[..^1]);
         foreach (var part in target.Split('/'))
         {
             if (part is "" or ".")
@@ -210,7 +213,7 @@ public static partial class SafeExtractor
 
             if (part == "..")
             {
-                if (parts.Count == 0)
+                if (parts.Count <= floor)
                 {
                     return false;
                 }

@@ -50,25 +50,25 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
             var fetchTime = clock.Elapsed - verifyTime;
 
             progress?.Report(new InstallProgress(node.Name, node.Hash, "extract"));
-            await SafeExtractor.ExtractAsync(download, staging, _ => true, limits, store.Describe(tarball.Key), cancellationToken).ConfigureAwait(false);
+            var unpacked = await SafeExtractor.ExtractAsync(download, staging, limits, store.Describe(tarball.Key), cancellationToken).ConfigureAwait(false);
             File.Delete(download);
             var extractTime = clock.Elapsed - verifyTime - fetchTime;
 
             progress?.Report(new InstallProgress(node.Name, node.Hash, "relocate"));
-            var infoPath = Path.Combine(staging, ".spack", "binary_distribution");
+            var infoPath = Path.Combine(unpacked, ".spack", "binary_distribution");
             var location = store.Describe(tarball.Key) + ":.spack/binary_distribution";
             var info = BuildInfo.Parse(await File.ReadAllBytesAsync(infoPath, cancellationToken).ConfigureAwait(false), location);
             var (map, aliases) = PrefixMapFor(content.Spec, info, prefix);
-            CheckAbsoluteLinks(staging, map, location);
-            var report = await PackageRelocator.RelocateAsync(staging, info, map, old => aliases.TryGetValue(old, out var a) ? a.Alias : null, location, cancellationToken)
+            CheckAbsoluteLinks(unpacked, map, location);
+            var report = await PackageRelocator.RelocateAsync(unpacked, info, map, old => aliases.TryGetValue(old, out var a) ? a.Alias : null, location, cancellationToken)
                 .ConfigureAwait(false);
-            await EnsureSbangAsync(staging, info, cancellationToken).ConfigureAwait(false);
+            await EnsureSbangAsync(unpacked, info, cancellationToken).ConfigureAwait(false);
             if (target.IsPlainRoot)
             {
-                KeepOnlySpec(staging);
+                KeepOnlySpec(unpacked);
             }
 
-            Directory.Move(staging, prefix);
+            Directory.Move(unpacked, prefix);
             CreateAliases(aliases.Values);
             verified[node.Hash] = content.Spec.Root;
             var relocateTime = clock.Elapsed - verifyTime - fetchTime - extractTime;
