@@ -46,7 +46,9 @@ public static class InstallCommand
             }
 
             var options = new InstallOptions(target, Math.Max(1, parse.GetValue(jobs)), null, parse.GetValue(failFast));
-            var result = await InstallOperation.RunAsync(sources, parse.GetValue(queries)!.Select(SpecQuery.Parse).ToList(), options, null, token).ConfigureAwait(false);
+            var specs = parse.GetValue(queries)!.Select(SpecQuery.Parse).ToList();
+            var result = await InstallDisplay.RunAsync(console, parse.GetValue(json),
+                progress => InstallOperation.RunAsync(sources, specs, options, progress, token)).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
                 InstallReport.WriteJson(console.Out, result);
