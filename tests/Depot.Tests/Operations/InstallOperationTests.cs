@@ -6,6 +6,7 @@ using Depot.Operations;
 using Depot.Signing;
 using Depot.Specs;
 using Depot.Storage;
+using Depot.Tests.InstallTree;
 
 namespace Depot.Tests.Operations;
 
@@ -105,6 +106,41 @@ public class InstallOperationTests
         var e = await Assert.ThrowsAsync<DepotException>(() => InstallAsync(Source(TestData.Path(TestData.V3Signed), signed: true), new SpackTreeTarget(old.Path, 7), "greet-data"));
         Assert.Contains("database version 7 belongs to Spack 0.21-0.23", e.Message, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(old.Path));
+    }
+
+    [Fact]
+    public async Task HardLinksComeBackAsOneInodeAndEveryListedFileIsRelocated()
+    {
+        using var temp = new TempDir();
+        var tree = Path.Combine(temp.Path, "build-root-that-is-rather-long", "opt", "spack");
+        var builder = new InstallTreeBuilder(tree);
+        string? built = null;
+        var hash = builder.Add("tool", "1.0", p =>
+        {
+            built = p;
+            PushOperationTests.WriteFile(p, "share/tool/paths.txt", $"data={p}/share\n");
+            PushOperationTests.WriteFile(p, "bin/tool", $"#!/bin/sh\necho {p}\n");
+            File.SetUnixFileMode(Path.Combine(p, "bin/tool"), (UnixFileMode)0x1ed);
+            using var ln = Process.Start("ln", [Path.Combine(p, "share/tool/paths.txt"), Path.Combine(p, "share/tool/same.txt")]);
+            ln.WaitForExit();
+            File.CreateSymbolicLink(Path.Combine(p, "bin/alias"), p + "/bin/tool");
+        });
+        builder.WriteDatabase();
+        var mirror = Path.Combine(temp.Path, "mirror");
+        await PushOperationTests.PushAsync(tree, mirror, new PushOptions());
+
+        var root = Path.Combine(temp.Path, "r");
+        var result = await InstallAsync(new InstallSource("m", new LocalDirectoryStore(mirror), TrustPolicy.None("m")), new PlainRootTarget(root), "tool");
+        var prefix = Assert.Single(result.Outcomes, o => o.Status == InstallStatus.Installed).Prefix!;
+        Assert.Equal($"data={prefix}/share", File.ReadAllText(Path.Combine(prefix, "share/tool/paths.txt")).TrimEnd());
+        var a = Depot.Archive.FileStatus.Lstat(Path.Combine(prefix, "share/tool/paths.txt"));
+        var b = Depot.Archive.FileStatus.Lstat(Path.Combine(prefix, "share/tool/same.txt"));
+        Assert.Equal((a.Device, a.Inode), (b.Device, b.Inode));
+        Assert.Equal(2u, a.Links);
+        Assert.Equal(prefix, Run(Path.Combine(prefix, "bin/alias")));
+        Assert.Equal(prefix + "/bin/tool", new FileInfo(Path.Combine(prefix, "bin/alias")).LinkTarget);
+        Assert.Empty(FilesMentioning(root, built!));
+        _ = hash;
     }
 
     internal static string Run(string program, params string[] args)
