@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need, runs every test, and ends with a plain line "N passed, N failed".
-# Test services (S3, Azure, OCI registries) are started here on 127.0.0.1 and stopped on exit once stores need them.
+# Test services (s3rver, Azurite) are installed here; the tests start them on 127.0.0.1 and stop them afterwards.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -20,6 +20,23 @@ if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
     $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
         || { echo "test.sh: could not install ${missing[*]}"; echo "0 passed, 1 failed"; exit 1; }
+fi
+
+# Store test servers (npm): s3rver for S3, Azurite for Azure Blob. Installed once into .test-services/; the tests start
+# each on a free 127.0.0.1 port and stop it when their class is done.
+if ! command -v npm >/dev/null 2>&1; then
+    echo "test.sh: installing nodejs and npm"
+    if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null \
+        || { echo "test.sh: could not install nodejs/npm"; echo "0 passed, 1 failed"; exit 1; }
+fi
+mkdir -p .test-services
+if ! cmp -s tests/services/package.json .test-services/package.json || [ ! -x .test-services/node_modules/.bin/s3rver ] \
+        || [ ! -x .test-services/node_modules/.bin/azurite-blob ]; then
+    echo "test.sh: installing test services (s3rver, azurite) into .test-services/"
+    cp tests/services/package.json .test-services/package.json
+    (cd .test-services && npm install --no-audit --no-fund --loglevel=error >/dev/null) \
+        || { echo "test.sh: npm install of the test services failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
 
 log=$(mktemp)

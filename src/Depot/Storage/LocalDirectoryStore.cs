@@ -175,13 +175,7 @@ public sealed class LocalDirectoryStore : IObjectStore
 
     private string FullPath(string key)
     {
-        if (key.Length == 0 || key.StartsWith('/') || key.Contains('\\', StringComparison.Ordinal)
-            || key.Split('/').Any(part => part is "" or "." or ".."))
-        {
-            throw new DepotException($"invalid object key '{key}' in {root}");
-        }
-
-        return Path.Combine(root, key.Replace('/', Path.DirectorySeparatorChar));
+        return Path.Combine(root, StoreKeys.Check(key, root).Replace('/', Path.DirectorySeparatorChar));
     }
 
     private static void TryDelete(string path)

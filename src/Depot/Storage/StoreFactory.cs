@@ -4,11 +4,11 @@ namespace Depot.Storage;
 public static class StoreFactory
 {
     /// <exception cref="DepotException">The scheme is not supported or the path is malformed.</exception>
-    public static IObjectStore Open(string mirror)
+    public static IObjectStore Open(string mirror, S3StoreOptions? s3 = null)
     {
         if (string.IsNullOrWhiteSpace(mirror))
         {
-            throw new DepotException("no mirror given: pass a directory path or a file:// URL");
+            throw new DepotException("no mirror given: pass a directory path or a URL (file://, s3://, azure://)");
         }
 
         if (mirror.StartsWith("file://", StringComparison.OrdinalIgnoreCase))
@@ -24,9 +24,28 @@ public static class StoreFactory
         var colon = mirror.IndexOf("://", StringComparison.Ordinal);
         if (colon > 0)
         {
-            throw new DepotException($"mirror '{mirror}': the '{mirror[..colon]}' scheme is not supported yet (use a directory path or file:// URL)");
+            var scheme = mirror[..colon].ToLowerInvariant();
+            var rest = mirror[(colon + 3)..];
+            var parts = rest.Split('/', 2);
+            switch (scheme)
+            {
+                case "s3":
+                    return new S3Store(Required(parts[0], "bucket", mirror), parts.Length > 1 ? parts[1] : "", s3);
+                case "azure":
+                    var azure = rest.Split('/', 3);
+                    return new AzureBlobStore(Required(azure[0], "account", mirror), Required(azure.Length > 1 ? azure[1] : "", "container", mirror),
+                        azure.Length > 2 ? azure[2] : "");
+                case "https" when parts[0].EndsWith(".blob.core.windows.net", StringComparison.OrdinalIgnoreCase):
+                    var blob = rest.Split('/', 3);
+                    return new AzureBlobStore(blob[0].Split('.')[0], Required(blob.Length > 1 ? blob[1] : "", "container", mirror), blob.Length > 2 ? blob[2] : "");
+                default:
+                    throw new DepotException($"mirror '{mirror}': the '{scheme}' scheme is not supported yet (directory, file://, s3://, azure://)");
+            }
         }
 
         return new LocalDirectoryStore(mirror);
     }
+
+    private static string Required(string value, string what, string mirror) =>
+        value.Length > 0 ? value : throw new DepotException($"mirror '{mirror}' names no {what}");
 }

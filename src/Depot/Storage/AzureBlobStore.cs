@@ -1,0 +1,151 @@
+using System.Runtime.CompilerServices;
+using Azure;
+using Azure.Identity;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+
+namespace Depot.Storage;
+
+/// <summary>
+/// Azure Blob Storage: <c>azure://account/container/prefix</c> or <c>https://account.blob.core.windows.net/container/prefix</c>.
+/// Credentials: a connection string (<c>AZURE_STORAGE_CONNECTION_STRING</c>; its endpoint then wins, which is how
+/// Azurite is reached), a SAS token (<c>AZURE_STORAGE_SAS_TOKEN</c>), else DefaultAzureCredential. Block-blob uploads
+/// commit at once, so readers never see half an object.
+/// </summary>
+public sealed class AzureBlobStore : IObjectStore
+{
+    private readonly BlobContainerClient container;
+    private readonly string prefix;
+    private readonly string display;
+
+    public AzureBlobStore(string account, string containerName, string prefix, string? connectionString = null, string? sasToken = null)
+    {
+        this.prefix = prefix.Trim('/').Length == 0 ? "" : prefix.Trim('/') + "/";
+        connectionString ??= Environment.GetEnvironmentVariable("AZURE_STORAGE_CONNECTION_STRING");
+        sasToken ??= Environment.GetEnvironmentVariable("AZURE_STORAGE_SAS_TOKEN");
+        if (!string.IsNullOrEmpty(connectionString))
+        {
+            container = new BlobContainerClient(connectionString, containerName);
+        }
+        else
+        {
+            var uri = new Uri($"https://{account}.blob.core.windows.net/{containerName}");
+            container = !string.IsNullOrEmpty(sasToken)
+                ? new BlobContainerClient(new UriBuilder(uri) { Query = sasToken.TrimStart('?') }.Uri)
+                : new BlobContainerClient(uri, new DefaultAzureCredential());
+        }
+
+        display = $"azure://{account}/{containerName}";
+        Root = (display + "/" + this.prefix).TrimEnd('/');
+    }
+
+    public string Root { get; }
+
+    public string Describe(string key) => $"{display}/{prefix}{key}";
+
+    public async IAsyncEnumerable<StoreObject> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var pages = container.GetBlobsAsync(new GetBlobsOptions { Prefix = this.prefix + prefix }, cancellationToken).ConfigureAwait(false);
+        await using var items = pages.GetAsyncEnumerator();
+        while (true)
+        {
+            try
+            {
+                if (!await items.MoveNextAsync())
+                {
+                    yield break;
+                }
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                yield break; // no container yet: nothing under any prefix
+            }
+            catch (Exception e) when (e is RequestFailedException or AuthenticationFailedException)
+            {
+                throw Failure(e, Describe(prefix));
+            }
+
+            var blob = items.Current;
+            yield return new StoreObject(blob.Name[this.prefix.Length..], blob.Properties.ContentLength ?? 0, blob.Properties.LastModified);
+        }
+    }
+
+    public async Task<StoreObject?> GetInfoAsync(string key, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var properties = await Blob(key).GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            return new StoreObject(key, properties.Value.ContentLength, properties.Value.LastModified);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+        catch (Exception e) when (e is RequestFailedException or AuthenticationFailedException)
+        {
+            throw Failure(e, Describe(key));
+        }
+    }
+
+    public async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var download = await Blob(key).DownloadStreamingAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            return download.Value.Content;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            throw new StoreObjectNotFoundException(Describe(key));
+        }
+        catch (Exception e) when (e is RequestFailedException or AuthenticationFailedException)
+        {
+            throw Failure(e, Describe(key));
+        }
+    }
+
+    public async Task WriteAsync(string key, Stream content, CancellationToken cancellationToken = default)
+    {
+        var blob = Blob(key);
+        try
+        {
+            await blob.UploadAsync(content, overwrite: true, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.ContainerNotFound)
+        {
+            await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (content.CanSeek)
+            {
+                content.Position = 0;
+            }
+
+            await blob.UploadAsync(content, overwrite: true, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RequestFailedException or AuthenticationFailedException)
+        {
+            throw Failure(e, Describe(key));
+        }
+    }
+
+    public async Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return (await Blob(key).DeleteIfExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
+        }
+        catch (Exception e) when (e is RequestFailedException or AuthenticationFailedException)
+        {
+            throw Failure(e, Describe(key));
+        }
+    }
+
+    private BlobClient Blob(string key) => container.GetBlobClient(prefix + StoreKeys.Check(key, Root));
+
+    private static DepotException Failure(Exception e, string location) => e switch
+    {
+        AuthenticationFailedException a => new DepotException($"{location}: no Azure credentials worked (tried AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_SAS_TOKEN, then DefaultAzureCredential): {a.Message.Split('\n')[0]}", e),
+        RequestFailedException { Status: 403 } r => new DepotException($"{location}: access denied ({r.ErrorCode}): check the connection string, SAS token or role assignment", e),
+        RequestFailedException r => new DepotException($"{location}: {r.ErrorCode ?? r.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)}: {r.Message.Split('\n')[0]}", e),
+        _ => new DepotException($"{location}: {e.Message}", e),
+    };
+}

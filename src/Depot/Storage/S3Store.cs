@@ -1,0 +1,238 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using Amazon.Runtime;
+using Amazon.Runtime.Credentials;
+using Amazon.S3;
+using Amazon.S3.Model;
+
+namespace Depot.Storage;
+
+/// <summary>How to reach an S3 bucket: Spack's mirror settings, all optional (the SDK's default chain otherwise).</summary>
+/// <param name="EndpointUrl">S3-compatible service (path-style addressing); else <c>AWS_ENDPOINT_URL_S3</c> / <c>AWS_ENDPOINT_URL</c>.</param>
+/// <param name="AccessKeyId">With <paramref name="SecretAccessKey"/>: Spack's <c>access_pair</c>.</param>
+/// <param name="SecretAccessKey">The secret half of <c>access_pair</c>.</param>
+/// <param name="SessionToken">Spack's <c>access_token</c>.</param>
+/// <param name="Profile">A profile of the AWS shared config files.</param>
+/// <param name="Region">Bucket region (else the SDK's: <c>AWS_REGION</c>, profile).</param>
+public sealed record S3StoreOptions(string? EndpointUrl = null, string? AccessKeyId = null, string? SecretAccessKey = null,
+    string? SessionToken = null, string? Profile = null, string? Region = null);
+
+/// <summary>
+/// <c>s3://bucket/prefix</c> through AWSSDK.S3. Bodies are sent without <c>aws-chunked</c> framing, which several
+/// S3-compatible services (s3rver among them) would store inside the object; large objects go up in parts. PUT is
+/// atomic in S3, so readers see the old object or the new one.
+/// </summary>
+public sealed class S3Store : IObjectStore, IDisposable
+{
+    private const long PartSize = 16L << 20;
+    private readonly AmazonS3Client client;
+    private readonly string bucket;
+    private readonly string prefix;
+
+    public S3Store(string bucket, string prefix, S3StoreOptions? options = null)
+    {
+        options ??= new S3StoreOptions();
+        this.bucket = bucket;
+        this.prefix = prefix.Trim('/').Length == 0 ? "" : prefix.Trim('/') + "/";
+        var endpoint = options.EndpointUrl ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3") ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL");
+        var config = new AmazonS3Config
+        {
+            // Only what must be: checksums on request bodies make the SDK use aws-chunked framing.
+            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+        };
+        if (!string.IsNullOrEmpty(endpoint))
+        {
+            config.ServiceURL = endpoint;
+            config.ForcePathStyle = true;
+            config.AuthenticationRegion = options.Region ?? Environment.GetEnvironmentVariable("AWS_REGION") ?? "us-east-1";
+        }
+        else if (options.Region is { } region)
+        {
+            config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(region);
+        }
+
+        client = Credentials(options) is { } credentials ? new AmazonS3Client(credentials, config) : new AmazonS3Client(config);
+        Root = $"s3://{bucket}/{this.prefix.TrimEnd('/')}".TrimEnd('/');
+    }
+
+    public string Root { get; }
+
+    public string Describe(string key) => $"s3://{bucket}/{prefix}{key}";
+
+    public async IAsyncEnumerable<StoreObject> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var request = new ListObjectsV2Request { BucketName = bucket, Prefix = this.prefix + prefix };
+        ListObjectsV2Response response;
+        do
+        {
+            response = await Call(() => client.ListObjectsV2Async(request, cancellationToken), Describe(prefix)).ConfigureAwait(false);
+            foreach (var o in response.S3Objects ?? [])
+            {
+                yield return new StoreObject(o.Key[this.prefix.Length..], o.Size ?? 0, o.LastModified is { } t ? new DateTimeOffset(t) : null);
+            }
+
+            request.ContinuationToken = response.NextContinuationToken;
+        }
+        while (response.IsTruncated == true);
+    }
+
+    public async Task<StoreObject?> GetInfoAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var path = Key(key);
+        try
+        {
+            var head = await client.GetObjectMetadataAsync(bucket, path, cancellationToken).ConfigureAwait(false);
+            return new StoreObject(key, head.ContentLength, head.LastModified is { } t ? new DateTimeOffset(t) : null);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        catch (AmazonServiceException e)
+        {
+            throw Failure(e, Describe(key));
+        }
+    }
+
+    public async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var path = Key(key);
+        try
+        {
+            var response = await client.GetObjectAsync(bucket, path, cancellationToken).ConfigureAwait(false);
+            return response.ResponseStream;
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new StoreObjectNotFoundException(Describe(key));
+        }
+        catch (AmazonServiceException e)
+        {
+            throw Failure(e, Describe(key));
+        }
+    }
+
+    public async Task WriteAsync(string key, Stream content, CancellationToken cancellationToken = default)
+    {
+        var path = Key(key);
+        if (content.CanSeek && content.Length - content.Position <= PartSize)
+        {
+            await Call(() => client.PutObjectAsync(new PutObjectRequest
+            {
+                BucketName = bucket,
+                Key = path,
+                InputStream = content,
+                AutoCloseStream = false,
+                UseChunkEncoding = false,
+            }, cancellationToken), Describe(key)).ConfigureAwait(false);
+            return;
+        }
+
+        // Large or unsized: multipart, one part in memory at a time; aborted on failure so nothing partial appears.
+        var upload = await Call(() => client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = path }, cancellationToken),
+            Describe(key)).ConfigureAwait(false);
+        var parts = new List<PartETag>();
+        try
+        {
+            var buffer = new byte[PartSize];
+            for (var number = 1; ; number++)
+            {
+                var filled = await content.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+                if (filled == 0 && number > 1)
+                {
+                    break;
+                }
+
+                var part = await Call(() => client.UploadPartAsync(new UploadPartRequest
+                {
+                    BucketName = bucket,
+                    Key = path,
+                    UploadId = upload.UploadId,
+                    PartNumber = number,
+                    PartSize = filled,
+                    InputStream = new MemoryStream(buffer, 0, filled, writable: false),
+                    UseChunkEncoding = false,
+                }, cancellationToken), Describe(key)).ConfigureAwait(false);
+                parts.Add(new PartETag(number, part.ETag));
+                if (filled < buffer.Length)
+                {
+                    break;
+                }
+            }
+
+            await Call(() => client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            {
+                BucketName = bucket,
+                Key = path,
+                UploadId = upload.UploadId,
+                PartETags = parts,
+            }, cancellationToken), Describe(key)).ConfigureAwait(false);
+        }
+        catch
+        {
+            try
+            {
+                await client.AbortMultipartUploadAsync(bucket, path, upload.UploadId, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (AmazonServiceException)
+            {
+                // Best effort: an unfinished upload is invisible to readers and bucket lifecycle rules expire it.
+            }
+
+            throw;
+        }
+    }
+
+    public async Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
+    {
+        if (await GetInfoAsync(key, cancellationToken).ConfigureAwait(false) is null)
+        {
+            return false;
+        }
+
+        await Call(() => client.DeleteObjectAsync(bucket, Key(key), cancellationToken), Describe(key)).ConfigureAwait(false);
+        return true;
+    }
+
+    public void Dispose() => client.Dispose();
+
+    private string Key(string key) => prefix + StoreKeys.Check(key, Root);
+
+    private static AWSCredentials? Credentials(S3StoreOptions options)
+    {
+        if (options.AccessKeyId is { Length: > 0 } id && options.SecretAccessKey is { Length: > 0 } secret)
+        {
+            return options.SessionToken is { Length: > 0 } token ? new SessionAWSCredentials(id, secret, token) : new BasicAWSCredentials(id, secret);
+        }
+
+        if (options.Profile is { Length: > 0 } profile)
+        {
+            var chain = new Amazon.Runtime.CredentialManagement.CredentialProfileStoreChain();
+            return chain.TryGetAWSCredentials(profile, out var found) ? found
+                : throw new DepotException($"AWS profile '{profile}' not found in the shared config or credentials files");
+        }
+
+        return null; // the SDK's default chain: environment, profiles, SSO, container and instance roles
+    }
+
+    private static async Task<T> Call<T>(Func<Task<T>> call, string location)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (AmazonServiceException e)
+        {
+            throw Failure(e, location);
+        }
+    }
+
+    private static DepotException Failure(AmazonServiceException e, string location) => e switch
+    {
+        AmazonS3Exception { StatusCode: HttpStatusCode.Forbidden } s => new DepotException($"{location}: access denied ({s.ErrorCode}): check the credentials (access_pair, profile, AWS_* variables) and the bucket policy", e),
+        AmazonS3Exception { ErrorCode: "NoSuchBucket" } => new DepotException($"{location}: no such bucket", e),
+        _ when e.InnerException is HttpRequestException h => new DepotException($"{location}: cannot reach the S3 endpoint: {h.Message}", e),
+        _ => new DepotException($"{location}: {e.Message}", e),
+    };
+}

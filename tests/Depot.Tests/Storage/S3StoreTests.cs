@@ -1,0 +1,36 @@
+using Depot.Storage;
+
+namespace Depot.Tests.Storage;
+
+/// <summary>The store contract against a real S3 server (s3rver); every test gets its own prefix in the bucket.</summary>
+public sealed class S3StoreTests(S3rver server) : StoreContractTests, IClassFixture<S3rver>
+{
+    protected override IObjectStore CreateStore() =>
+        new S3Store(S3rver.Bucket, "mirror-" + Guid.NewGuid().ToString("N")[..8], new S3StoreOptions(server.Endpoint, "S3RVER", "S3RVER"));
+
+    [Fact]
+    public async Task MirrorUrlsOpenS3AndAWholeMirrorRoundTrips()
+    {
+        var prefix = "m-" + Guid.NewGuid().ToString("N")[..8];
+        using var store = new S3Store(S3rver.Bucket, prefix, new S3StoreOptions(server.Endpoint, "S3RVER", "S3RVER"));
+        Assert.Equal($"s3://{S3rver.Bucket}/{prefix}", store.Root);
+        foreach (var file in Directory.EnumerateFiles(TestData.Path(TestData.V3Signed), "*", SearchOption.AllDirectories))
+        {
+            await using var content = File.OpenRead(file);
+            await store.WriteAsync(Path.GetRelativePath(TestData.Path(TestData.V3Signed), file), content, Token);
+        }
+
+        var listed = await Depot.Operations.ListOperation.RunAsync(store, new Depot.Operations.ListOptions([]), null, Token);
+        Assert.Equal(5, listed.Rows.Count);
+        var big = await store.GetInfoAsync("blobs/sha256/3c/3ca324a3e79d81def85772fafce958af3bc2bcd97889f8683c001e11605f19cf", Token);
+        Assert.Equal(new FileInfo(TestData.Path(TestData.V3Signed + "/blobs/sha256/3c/3ca324a3e79d81def85772fafce958af3bc2bcd97889f8683c001e11605f19cf")).Length, big!.Length);
+    }
+
+    [Fact]
+    public async Task WrongCredentialsSayAccessDenied()
+    {
+        using var store = new S3Store("no-such-bucket-here", "", new S3StoreOptions(server.Endpoint, "S3RVER", "S3RVER"));
+        var e = await Assert.ThrowsAsync<DepotException>(() => store.WriteAllTextAsync("a", "b", Token));
+        Assert.Contains("s3://no-such-bucket-here/a", e.Message, StringComparison.Ordinal);
+    }
+}
