@@ -40,7 +40,7 @@ public static class InstallCommand
             var sources = new List<InstallSource>();
             foreach (var name in mirrors)
             {
-                var store = StoreFactory.Open(DepotConfig.Load(console.Home.ConfigFile).Find(name)?.Mirror.Url ?? name);
+                var store = console.OpenStore(name);
                 var layouts = await BuildCache.DetectAsync(store, token).ConfigureAwait(false);
                 sources.Add(new InstallSource(name, store, await MirrorTrust.CreateAsync(console.Home, name, layouts, parse.GetValue(noVerify), token).ConfigureAwait(false)));
             }

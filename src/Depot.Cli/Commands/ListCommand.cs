@@ -24,7 +24,7 @@ public static class ListCommand
         };
         command.SetAction(console.Guard(async (parse, token) =>
         {
-            var store = StoreFactory.Open(parse.GetValue(mirror)!);
+            var store = console.OpenStore(parse.GetValue(mirror)!);
             var parsed = (parse.GetValue(queries) ?? []).Select(SpecQuery.Parse).ToList();
             var options = new ListOptions(parsed, parse.GetValue(rescan), NeedNodes: parse.GetValue(json), Cache: IndexCache.For(console.Home));
             var result = await ListOperation.RunAsync(store, options, null, token).ConfigureAwait(false);

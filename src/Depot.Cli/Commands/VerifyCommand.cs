@@ -23,7 +23,7 @@ public static class VerifyCommand
         command.SetAction(console.Guard(async (parse, token) =>
         {
             var name = parse.GetValue(mirror)!;
-            var store = StoreFactory.Open(name);
+            var store = console.OpenStore(name);
             var layouts = await BuildCache.DetectAsync(store, token).ConfigureAwait(false);
             var trust = await MirrorTrust.CreateAsync(console.Home, name, layouts, parse.GetValue(noVerify), token).ConfigureAwait(false);
             var options = new VerifyOptions((parse.GetValue(queries) ?? []).Select(SpecQuery.Parse).ToList(), Math.Max(1, parse.GetValue(jobs)));

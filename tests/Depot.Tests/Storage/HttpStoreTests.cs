@@ -1,0 +1,110 @@
+using Depot.Operations;
+using Depot.Signing;
+using Depot.Specs;
+using Depot.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Logging;
+
+namespace Depot.Tests.Storage;
+
+/// <summary>A read-only HTTP mirror served by Kestrel from a fixture folder: read side of the contract, list and install.</summary>
+public sealed class HttpStoreTests : IAsyncLifetime
+{
+    private readonly TempDir cache = new();
+    private WebApplication? app;
+    private int requests;
+    private string url = "";
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        app = builder.Build();
+        app.Use(async (context, next) =>
+        {
+            Interlocked.Increment(ref requests);
+            await next(context);
+        });
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = new PhysicalFileProvider(TestData.Path(TestData.V3Signed)),
+            ServeUnknownFileTypes = true,
+            DefaultContentType = "application/octet-stream",
+        });
+        await app.StartAsync(Token);
+        url = app.Urls.First() + "/";
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (app is not null)
+        {
+            await app.DisposeAsync();
+        }
+
+        cache.Dispose();
+    }
+
+    [Fact]
+    public async Task ReadsLikeEveryStoreAndRefusesWrites()
+    {
+        using var store = new HttpStore(url, cache.Path);
+        var local = TestData.Path(TestData.V3Signed + "/v3/layout.json");
+        Assert.Equal(await File.ReadAllBytesAsync(local, Token), await store.ReadAllBytesAsync("v3/layout.json", 1 << 20, Token));
+        Assert.Equal(new FileInfo(local).Length, (await store.GetInfoAsync("v3/layout.json", Token))!.Length);
+        Assert.Null(await store.GetInfoAsync("v3/nothing.json", Token));
+        await Assert.ThrowsAsync<StoreObjectNotFoundException>(() => store.OpenReadAsync("v3/nothing.json", Token));
+        var e = await Assert.ThrowsAsync<DepotException>(() => store.WriteAllTextAsync("x", "y", Token));
+        Assert.Contains("read-only", e.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<DepotException>(() => store.GetInfoAsync("../escape", Token));
+    }
+
+    [Fact]
+    public async Task AFreshIndexIsNotDownloadedTwice()
+    {
+        using (var first = new HttpStore(url, cache.Path, TimeSpan.Zero))
+        {
+            await first.ReadAllBytesAsync("v3/manifests/index/index.manifest.json", 1 << 20, Token);
+        }
+
+        using var second = new HttpStore(url, cache.Path, TimeSpan.Zero);
+        var before = requests;
+        var again = await second.ReadAllBytesAsync("v3/manifests/index/index.manifest.json", 1 << 20, Token);
+        Assert.Equal(await File.ReadAllBytesAsync(TestData.Path(TestData.V3Signed + "/v3/manifests/index/index.manifest.json"), Token), again);
+        Assert.Equal(1, requests - before); // one conditional GET, answered 304
+
+        using var withinTtl = new HttpStore(url, cache.Path, TimeSpan.FromMinutes(10));
+        before = requests;
+        await withinTtl.ReadAllBytesAsync("v3/manifests/index/index.manifest.json", 1 << 20, Token);
+        Assert.Equal(0, requests - before); // fresh: not asked at all
+    }
+
+    [Fact]
+    public async Task ListAndInstallWorkFromTheIndexOverHttp()
+    {
+        using var store = new HttpStore(url, cache.Path);
+        var listed = await ListOperation.RunAsync(store, new ListOptions([]), null, Token);
+        Assert.Equal(5, listed.Rows.Count);
+
+        using var root = new TempDir();
+        var trust = Depot.Tests.Operations.InstallOperationTests.FixtureTrust(url);
+        var result = await InstallOperation.RunAsync([new InstallSource(url, store, trust)], [SpecQuery.Parse("greet")],
+            new InstallOptions(new PlainRootTarget(root.Path)), null, Token);
+        Assert.False(result.AnyFailed, string.Join("; ", result.Outcomes.Select(o => o.Reason)));
+        var greet = result.Outcomes.Single(o => o.Name == "greet").Prefix!;
+        Assert.Equal("Hello, world.", Depot.Tests.Operations.InstallOperationTests.Run(Path.Combine(greet, "bin/greet")));
+    }
+
+    [Fact]
+    public async Task AnUnreachableServerIsNamed()
+    {
+        using var store = new HttpStore("http://127.0.0.1:9/mirror", cache.Path);
+        var e = await Assert.ThrowsAsync<DepotException>(() => store.GetInfoAsync("v3/layout.json", Token));
+        Assert.Contains("http://127.0.0.1:9/mirror/v3/layout.json: cannot reach the server", e.Message, StringComparison.Ordinal);
+    }
+}
