@@ -38,10 +38,12 @@ public static class StoreFactory
                 case "https" when parts[0].EndsWith(".blob.core.windows.net", StringComparison.OrdinalIgnoreCase):
                     var blob = rest.Split('/', 3);
                     return new AzureBlobStore(blob[0].Split('.')[0], Required(blob.Length > 1 ? blob[1] : "", "container", mirror), blob.Length > 2 ? blob[2] : "");
+                case "gs":
+                    return new GcsStore(Required(parts[0], "bucket", mirror), parts.Length > 1 ? parts[1] : "");
                 case "http" or "https":
                     return new HttpStore(mirror, httpCache);
                 default:
-                    throw new DepotException($"mirror '{mirror}': the '{scheme}' scheme is not supported yet (directory, file://, s3://, azure://, http(s)://)");
+                    throw new DepotException($"mirror '{mirror}': the '{scheme}' scheme is not supported yet (directory, file://, s3://, gs://, azure://, http(s)://)");
             }
         }
 

@@ -1,0 +1,193 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using Google;
+using Google.Apis.Auth.OAuth2;
+using Google.Cloud.Storage.V1;
+
+namespace Depot.Storage;
+
+/// <summary>
+/// <c>gs://bucket/prefix</c> through Google.Cloud.Storage.V1. Credentials: an explicit key file (mirror config), else
+/// Application Default Credentials — <c>GOOGLE_APPLICATION_CREDENTIALS</c> (service-account key or external-account
+/// file), gcloud's user ADC file, the metadata server. When none works the error names each source and why.
+/// <c>STORAGE_EMULATOR_HOST</c> points it at an emulator (no credentials), as Google's own clients do. Uploads are
+/// resumable and an object appears only when its upload is finalised.
+/// </summary>
+public sealed class GcsStore : IObjectStore
+{
+    private readonly Lazy<Task<StorageClient>> client;
+    private readonly string bucket;
+    private readonly string prefix;
+
+    public GcsStore(string bucket, string prefix, string? keyFile = null, string? endpoint = null)
+    {
+        this.bucket = bucket;
+        this.prefix = prefix.Trim('/').Length == 0 ? "" : prefix.Trim('/') + "/";
+        endpoint ??= Environment.GetEnvironmentVariable("STORAGE_EMULATOR_HOST") is { Length: > 0 } host
+            ? (host.Contains("://", StringComparison.Ordinal) ? host : "http://" + host).TrimEnd('/') + "/storage/v1/"
+            : null;
+        client = new Lazy<Task<StorageClient>>(() => CreateAsync(keyFile, endpoint));
+        Root = $"gs://{bucket}/{this.prefix}".TrimEnd('/');
+    }
+
+    public string Root { get; }
+
+    public string Describe(string key) => $"gs://{bucket}/{prefix}{key}";
+
+    public async IAsyncEnumerable<StoreObject> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var storage = await Client(Describe(prefix)).ConfigureAwait(false);
+        var objects = storage.ListObjectsAsync(bucket, this.prefix + prefix).WithCancellation(cancellationToken).ConfigureAwait(false);
+        await using var items = objects.GetAsyncEnumerator();
+        while (true)
+        {
+            try
+            {
+                if (!await items.MoveNextAsync())
+                {
+                    yield break;
+                }
+            }
+            catch (GoogleApiException e)
+            {
+                throw Failure(e, Describe(prefix));
+            }
+
+            var o = items.Current;
+            yield return new StoreObject(o.Name[this.prefix.Length..], (long)(o.Size ?? 0), o.UpdatedDateTimeOffset);
+        }
+    }
+
+    public async Task<StoreObject?> GetInfoAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var storage = await Client(Describe(key)).ConfigureAwait(false);
+        try
+        {
+            var o = await storage.GetObjectAsync(bucket, Key(key), cancellationToken: cancellationToken).ConfigureAwait(false);
+            return new StoreObject(key, (long)(o.Size ?? 0), o.UpdatedDateTimeOffset);
+        }
+        catch (GoogleApiException e) when (e.HttpStatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        catch (GoogleApiException e)
+        {
+            throw Failure(e, Describe(key));
+        }
+    }
+
+    // The client downloads into a stream it is given: a temporary file keeps memory flat for large tarballs.
+    public async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var storage = await Client(Describe(key)).ConfigureAwait(false);
+        var temp = new FileStream(Path.Combine(Path.GetTempPath(), $"depot-gcs-{Guid.NewGuid():N}"), FileMode.CreateNew, FileAccess.ReadWrite,
+            FileShare.None, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+        try
+        {
+            await storage.DownloadObjectAsync(bucket, Key(key), temp, cancellationToken: cancellationToken).ConfigureAwait(false);
+            temp.Position = 0;
+            return temp;
+        }
+        catch (GoogleApiException e) when (e.HttpStatusCode == HttpStatusCode.NotFound)
+        {
+            await temp.DisposeAsync().ConfigureAwait(false);
+            throw new StoreObjectNotFoundException(Describe(key));
+        }
+        catch (GoogleApiException e)
+        {
+            await temp.DisposeAsync().ConfigureAwait(false);
+            throw Failure(e, Describe(key));
+        }
+    }
+
+    public async Task WriteAsync(string key, Stream content, CancellationToken cancellationToken = default)
+    {
+        var storage = await Client(Describe(key)).ConfigureAwait(false);
+        try
+        {
+            await storage.UploadObjectAsync(bucket, Key(key), "application/octet-stream", content, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (GoogleApiException e)
+        {
+            throw Failure(e, Describe(key));
+        }
+    }
+
+    public async Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var storage = await Client(Describe(key)).ConfigureAwait(false);
+        try
+        {
+            await storage.DeleteObjectAsync(bucket, Key(key), cancellationToken: cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (GoogleApiException e) when (e.HttpStatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+        catch (GoogleApiException e)
+        {
+            throw Failure(e, Describe(key));
+        }
+    }
+
+    private string Key(string key) => prefix + StoreKeys.Check(key, Root);
+
+    private async Task<StorageClient> Client(string location)
+    {
+        try
+        {
+            return await client.Value.ConfigureAwait(false);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new DepotException($"{location}: no Google credentials: {e.Message}", e);
+        }
+    }
+
+    private static async Task<StorageClient> CreateAsync(string? keyFile, string? endpoint)
+    {
+        if (endpoint is not null)
+        {
+            return await new StorageClientBuilder { BaseUri = endpoint, UnauthenticatedAccess = true }.BuildAsync().ConfigureAwait(false);
+        }
+
+        if (keyFile is not null)
+        {
+            if (!File.Exists(keyFile))
+            {
+                throw new InvalidOperationException($"key file {keyFile} (from the mirror configuration) does not exist");
+            }
+
+            return await new StorageClientBuilder { Credential = CredentialFactory.FromFile<ServiceAccountCredential>(keyFile).ToGoogleCredential() }.BuildAsync().ConfigureAwait(false);
+        }
+
+        try
+        {
+            return await StorageClient.CreateAsync(await GoogleCredential.GetApplicationDefaultAsync().ConfigureAwait(false)).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidOperationException(DescribeSources() + " (" + e.Message.Split('\n')[0] + ")", e);
+        }
+    }
+
+    // What Application Default Credentials looked at, in its order, and what was found there.
+    private static string DescribeSources()
+    {
+        var env = Environment.GetEnvironmentVariable("GOOGLE_APPLICATION_CREDENTIALS");
+        var gcloud = Path.Combine(Environment.GetEnvironmentVariable("CLOUDSDK_CONFIG")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config", "gcloud"), "application_default_credentials.json");
+        return string.Join("; ",
+            "GOOGLE_APPLICATION_CREDENTIALS " + (string.IsNullOrEmpty(env) ? "is not set" : File.Exists(env) ? $"names {env}, which could not be used" : $"names {env}, which does not exist"),
+            "gcloud ADC file " + gcloud + (File.Exists(gcloud) ? " could not be used" : " does not exist (run: gcloud auth application-default login)"),
+            "metadata server: not reachable (not on Google Cloud)");
+    }
+
+    private static DepotException Failure(GoogleApiException e, string location) => e.HttpStatusCode switch
+    {
+        HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden =>
+            new DepotException($"{location}: access denied ({(int)e.HttpStatusCode}): the credentials work but lack permission on the bucket (roles/storage.objectAdmin to push, objectViewer to read)", e),
+        _ => new DepotException($"{location}: {(int)e.HttpStatusCode} {e.Error?.Message ?? e.Message.Split('\n')[0]}", e),
+    };
+}

@@ -1,0 +1,202 @@
+using System.Collections.Concurrent;
+using System.IO.Compression;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Depot.Tests.Storage;
+
+/// <summary>
+/// The one fake in the store tests (no GCS emulator exists here): the slice of the GCS JSON API that
+/// Google.Cloud.Storage.V1 uses — resumable and multipart uploads, media and metadata GETs, prefix listing with pages,
+/// deletes — in memory, on Kestrel at 127.0.0.1. Request bodies may arrive gzip'd, as the client sends metadata.
+/// </summary>
+public sealed class FakeGcsServer : IAsyncLifetime
+{
+    private readonly ConcurrentDictionary<string, (byte[] Data, long Generation, DateTimeOffset Updated)> objects = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string Bucket, string Name, MemoryStream Data)> sessions = new(StringComparer.Ordinal);
+    private WebApplication? app;
+    private long generation;
+
+    public string BaseUri { get; private set; } = "";
+
+    public async ValueTask InitializeAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        app = builder.Build();
+        app.Run(HandleAsync);
+        await app.StartAsync();
+        BaseUri = app.Urls.First();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (app is not null)
+        {
+            await app.DisposeAsync();
+        }
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var path = request.Path.Value ?? "";
+        var raw = (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? path).Split('?')[0];
+        var body = await BodyAsync(request);
+        if (raw.StartsWith("/upload/storage/v1/b/", StringComparison.Ordinal) && request.Method == "POST")
+        {
+            var bucket = raw.Split('/')[5];
+            if (request.Query["uploadType"] == "resumable")
+            {
+                var name = (string)JsonNode.Parse(body)!["name"]!;
+                var id = Guid.NewGuid().ToString("N");
+                sessions[id] = (bucket, name, new MemoryStream());
+                context.Response.Headers.Location = $"{BaseUri}/upload/session/{id}";
+                return;
+            }
+
+            // multipart/related: metadata part then media part
+            var boundary = request.ContentType!.Split("boundary=")[1].Trim('"');
+            var parts = SplitMultipart(body, boundary);
+            var meta = JsonNode.Parse(parts[0])!;
+            await StoreAsync(context, bucket, (string)meta["name"]!, parts[1]);
+            return;
+        }
+
+        if (raw.StartsWith("/upload/session/", StringComparison.Ordinal) && request.Method == "PUT")
+        {
+            var id = raw["/upload/session/".Length..];
+            var session = sessions[id];
+            session.Data.Write(body);
+            var range = request.Headers.ContentRange.ToString();
+            var total = range.Contains('/', StringComparison.Ordinal) ? range[(range.LastIndexOf('/') + 1)..] : "*";
+            if (total == "*" && range.Length > 0)
+            {
+                context.Response.StatusCode = 308;
+                context.Response.Headers.Range = $"bytes=0-{session.Data.Length - 1}";
+                return;
+            }
+
+            sessions.TryRemove(id, out _);
+            await StoreAsync(context, session.Bucket, session.Name, session.Data.ToArray());
+            return;
+        }
+
+        if (raw.StartsWith("/storage/v1/b/", StringComparison.Ordinal))
+        {
+            var segments = raw.Split('/');
+            var bucket = segments[4];
+            if (segments.Length == 6 && segments[5] == "o" && request.Method == "GET")
+            {
+                await ListAsync(context, bucket);
+                return;
+            }
+
+            var name = Uri.UnescapeDataString(string.Join('/', segments[6..]));
+            var key = bucket + "/" + name;
+            if (!objects.TryGetValue(key, out var found))
+            {
+                context.Response.StatusCode = 404;
+                await context.Response.WriteAsJsonAsync(new { error = new { code = 404, message = "No such object: " + key } });
+                return;
+            }
+
+            switch (request.Method)
+            {
+                case "DELETE":
+                    objects.TryRemove(key, out _);
+                    context.Response.StatusCode = 204;
+                    return;
+                case "GET" when request.Query["alt"] == "media":
+                    context.Response.ContentType = "application/octet-stream";
+                    await context.Response.Body.WriteAsync(found.Data);
+                    return;
+                case "GET":
+                    await context.Response.WriteAsync(Resource(bucket, name, found).ToJsonString());
+                    return;
+            }
+        }
+
+        context.Response.StatusCode = 400;
+        await context.Response.WriteAsJsonAsync(new { error = new { code = 400, message = $"fake GCS does not handle {request.Method} {raw}" } });
+    }
+
+    private async Task StoreAsync(HttpContext context, string bucket, string name, byte[] data)
+    {
+        var entry = (data, Interlocked.Increment(ref generation), DateTimeOffset.UtcNow);
+        objects[bucket + "/" + name] = entry;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(Resource(bucket, name, entry).ToJsonString());
+    }
+
+    private async Task ListAsync(HttpContext context, string bucket)
+    {
+        var prefix = bucket + "/" + (context.Request.Query["prefix"].ToString() ?? "");
+        var start = int.TryParse(context.Request.Query["pageToken"], out var s) ? s : 0;
+        var matching = objects.Where(o => o.Key.StartsWith(prefix, StringComparison.Ordinal)).OrderBy(o => o.Key, StringComparer.Ordinal).ToList();
+        var page = matching.Skip(start).Take(3).ToList(); // small pages, so paging is exercised
+        var result = new JsonObject
+        {
+            ["kind"] = "storage#objects",
+            ["items"] = new JsonArray(page.Select(o => (JsonNode)Resource(bucket, o.Key[(bucket.Length + 1)..], o.Value)).ToArray()),
+        };
+        if (start + page.Count < matching.Count)
+        {
+            result["nextPageToken"] = (start + page.Count).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(result.ToJsonString());
+    }
+
+    private static JsonObject Resource(string bucket, string name, (byte[] Data, long Generation, DateTimeOffset Updated) o) => new()
+    {
+        ["kind"] = "storage#object",
+        ["bucket"] = bucket,
+        ["name"] = name,
+        ["size"] = o.Data.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["generation"] = o.Generation.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["contentType"] = "application/octet-stream",
+        ["updated"] = o.Updated.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    private static async Task<byte[]> BodyAsync(HttpRequest request)
+    {
+        using var buffer = new MemoryStream();
+        var body = request.Headers.ContentEncoding.ToString().Contains("gzip", StringComparison.Ordinal)
+            ? new GZipStream(request.Body, CompressionMode.Decompress)
+            : request.Body;
+        await body.CopyToAsync(buffer);
+        return buffer.ToArray();
+    }
+
+    private static List<byte[]> SplitMultipart(byte[] body, string boundary)
+    {
+        var parts = new List<byte[]>();
+        var marker = System.Text.Encoding.ASCII.GetBytes("--" + boundary);
+        var at = body.AsSpan().IndexOf(marker);
+        while (at >= 0)
+        {
+            var next = body.AsSpan(at + marker.Length).IndexOf(marker);
+            if (next < 0)
+            {
+                break;
+            }
+
+            var part = body.AsSpan(at + marker.Length, next).ToArray();
+            var headerEnd = part.AsSpan().IndexOf("\r\n\r\n"u8);
+            var content = part[(headerEnd + 4)..];
+            parts.Add(content.Length >= 2 && content[^2] == '\r' && content[^1] == '\n' ? content[..^2] : content);
+            at += marker.Length + next;
+        }
+
+        return parts;
+    }
+
+    internal static string Json(object value) => JsonSerializer.Serialize(value);
+}
