@@ -23,14 +23,11 @@ public sealed class CliConsole(TextWriter stdout, TextWriter stderr, string? dep
         depotHome is null ? Depot.Configuration.DepotHome.FromEnvironment() : new Depot.Configuration.DepotHome(depotHome);
 
     /// <summary>
-    /// Opens a mirror given as a configured name or a path/URL: the configured URL, with HTTP index copies kept in
-    /// <c>$DEPOT_HOME/cache/http</c>.
+    /// Opens a mirror given as a configured name (Depot's or Spack's) or a path/URL, with its credentials; HTTP index
+    /// copies are kept in <c>$DEPOT_HOME/cache/http</c>.
     /// </summary>
-    public Depot.Storage.IObjectStore OpenStore(string mirror)
-    {
-        var configured = Depot.Configuration.DepotConfig.Load(Home.ConfigFile).Find(mirror)?.Mirror;
-        return Depot.Storage.StoreFactory.Open(configured?.Url is { Length: > 0 } url ? url : mirror, null, System.IO.Path.Combine(Home.Path, "cache", "http"));
-    }
+    public Depot.Storage.IObjectStore OpenStore(string mirror, bool push = false) =>
+        Depot.Configuration.MirrorRegistry.Load(Home).Open(mirror, push, System.IO.Path.Combine(Home.Path, "cache", "http"));
 
     public TextWriter Out { get; } = stdout;
 

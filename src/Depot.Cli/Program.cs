@@ -34,6 +34,7 @@ public static class Program
             PushCommand.Create(console),
             InstallCommand.Create(console),
             EnvCommand.Create(console),
+            MirrorCommand.Create(console),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -70,7 +70,7 @@ public static class InstallCommand
 
     private static string[] ConfiguredMirrors(DepotHome home)
     {
-        var names = DepotConfig.Load(home.ConfigFile).Mirrors.Keys.ToArray();
+        var names = MirrorRegistry.Load(home).Mirrors.Select(m => m.Name).ToArray();
         return names.Length > 0 ? names : throw new DepotException("no mirror to install from: pass --from MIRROR (or configure mirrors in " + home.ConfigFile + ")");
     }
 }

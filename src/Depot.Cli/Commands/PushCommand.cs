@@ -65,7 +65,7 @@ public static class PushCommand
             var plan = PushSelection.Select(db, specs.Select(SpecQuery.Parse).ToList(), parse.GetValue(all), parts, parse.GetValue(buildDeps));
 
             // Like Spack: --unsigned, else --key, else the mirror's configured `signed` (default true).
-            var configured = Depot.Configuration.DepotConfig.Load(console.Home.ConfigFile).Find(parse.GetValue(mirror)!)?.Mirror;
+            var configured = Depot.Configuration.MirrorRegistry.Load(console.Home).Find(parse.GetValue(mirror)!)?.Mirror;
             var sign = !parse.GetValue(unsigned) && (parse.GetValue(key) is not null || configured?.Signed != false);
             PgpSecretKeyHolder? signing = null;
             if (sign)
@@ -76,7 +76,7 @@ public static class PushCommand
                 signing = new PgpSecretKeyHolder(secret, new PublishedKey(fingerprint, keyring.ExportPublic(fingerprint), fingerprint));
             }
 
-            var store = console.OpenStore(parse.GetValue(mirror)!);
+            var store = console.OpenStore(parse.GetValue(mirror)!, push: true);
             var options = new PushOptions(
                 parse.GetValue(layout) switch { "v3" => PushLayout.V3, "v2" => PushLayout.V2, "v2-0.22" => PushLayout.V2Spack022, _ => null },
                 signing?.Secret, parse.GetValue(force), Math.Max(1, parse.GetValue(jobs)), parse.GetValue(failFast), parse.GetValue(spackPrefix),

@@ -4,18 +4,6 @@ using YamlDotNet.Serialization.NamingConventions;
 
 namespace Depot.Configuration;
 
-/// <summary>One configured mirror, with the field names of Spack's <c>mirrors.yaml</c> where they exist.</summary>
-public sealed class MirrorConfig
-{
-    public string Url { get; set; } = "";
-
-    /// <summary>Whether entries must be signed; null means the default (signed).</summary>
-    public bool? Signed { get; set; }
-
-    /// <summary>Key fingerprints this mirror's entries may be signed with. Empty: any trusted key.</summary>
-    public List<string> TrustedFingerprints { get; set; } = [];
-}
-
 /// <summary>Depot's <c>config.yaml</c>. Unknown keys are kept out of the model but tolerated.</summary>
 public sealed class DepotConfig
 {
@@ -41,10 +29,12 @@ public sealed class DepotConfig
             var config = Reader.Deserialize<DepotConfig?>(File.ReadAllText(path)) ?? new DepotConfig();
             foreach (var (name, mirror) in config.Mirrors)
             {
-                if (string.IsNullOrWhiteSpace(mirror?.Url))
+                if (string.IsNullOrWhiteSpace(mirror?.Url) && string.IsNullOrWhiteSpace(mirror?.Fetch?.Url) && string.IsNullOrWhiteSpace(mirror?.Push?.Url))
                 {
                     throw new DepotException($"{path}: mirror '{name}' has no 'url'");
                 }
+
+                mirror.Source = path;
 
                 mirror.TrustedFingerprints = mirror.TrustedFingerprints.Select(f => f.Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant()).ToList();
             }

@@ -19,7 +19,7 @@ public static class MirrorTrust
             return TrustPolicy.None(mirror);
         }
 
-        var configured = DepotConfig.Load(home.ConfigFile).Find(mirror);
+        var configured = MirrorRegistry.Load(home).Find(mirror);
         var rings = Keyring.Open(home).TrustedRings().ToList();
         var pins = configured?.Mirror.TrustedFingerprints ?? [];
         if (pins.Count > 0)

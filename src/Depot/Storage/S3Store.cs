@@ -52,7 +52,17 @@ public sealed class S3Store : IObjectStore, IDisposable
             config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(region);
         }
 
-        client = Credentials(options) is { } credentials ? new AmazonS3Client(credentials, config) : new AmazonS3Client(config);
+        var credentials = Credentials(options);
+        try
+        {
+            client = credentials is not null ? new AmazonS3Client(credentials, config) : new AmazonS3Client(config);
+        }
+        catch (AmazonClientException) when (string.IsNullOrEmpty(endpoint) && options.Region is null)
+        {
+            // No region configured anywhere: S3 redirects requests to the bucket's region from us-east-1, as boto3 does.
+            config.RegionEndpoint = Amazon.RegionEndpoint.USEast1;
+            client = credentials is not null ? new AmazonS3Client(credentials, config) : new AmazonS3Client(config);
+        }
         Root = $"s3://{bucket}/{this.prefix.TrimEnd('/')}".TrimEnd('/');
     }
 

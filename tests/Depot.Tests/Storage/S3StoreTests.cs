@@ -33,4 +33,35 @@ public sealed class S3StoreTests(S3rver server) : StoreContractTests, IClassFixt
         var e = await Assert.ThrowsAsync<DepotException>(() => store.WriteAllTextAsync("a", "b", Token));
         Assert.Contains("s3://no-such-bucket-here/a", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task AConfiguredMirrorTakesItsSecretFromTheVariableItNames()
+    {
+        using var home = new TempDir();
+        var variable = "DEPOT_TEST_SECRET_" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
+        var url = $"s3://{S3rver.Bucket}/configured-{Guid.NewGuid().ToString("N")[..8]}";
+        var (added, _, _) = await Depot.Tests.Cli.CliRun.RunAsync(home.Path, "mirror", "add", "s3m", url, "--s3-endpoint-url", server.Endpoint,
+            "--s3-access-key-id", "S3RVER", "--s3-access-key-secret-variable", variable, "--unsigned");
+        Assert.Equal(0, added);
+        Assert.DoesNotContain("S3RVER\n", File.ReadAllText(Path.Combine(home.Path, "config.yaml")).Replace("id: S3RVER", "", StringComparison.Ordinal), StringComparison.Ordinal);
+
+        var (missing, _, err) = await Depot.Tests.Cli.CliRun.RunAsync(home.Path, "push", "s3m", "greet-data", "--install-tree", TestData.Path("spack-0.21/install-tree"));
+        Assert.Equal(1, missing);
+        Assert.Contains($"environment variable {variable} is not set", err, StringComparison.Ordinal);
+
+        Environment.SetEnvironmentVariable(variable, "S3RVER");
+        try
+        {
+            var (pushed, output, pushErr) = await Depot.Tests.Cli.CliRun.RunAsync(home.Path, "push", "s3m", "greet-data", "--install-tree", TestData.Path("spack-0.21/install-tree"));
+            Assert.True(pushed == 0, pushErr);
+            Assert.Contains("pushed 1,", output, StringComparison.Ordinal);
+            var (listed, specs, _) = await Depot.Tests.Cli.CliRun.RunAsync(home.Path, "list", "s3m", "-L");
+            Assert.Equal(0, listed);
+            Assert.Contains("zi66hh25uj52mbypxnkvycwkkbwphquj greet-data@1.0.0", specs, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(variable, null);
+        }
+    }
 }

@@ -1,0 +1,217 @@
+using System.CommandLine;
+using Depot.Configuration;
+using Depot.Layout;
+using Depot.Storage;
+
+namespace Depot.Cli.Commands;
+
+/// <summary><c>depot mirror add|list|remove|set|check</c>: mirrors in Depot's config.yaml, with Spack's option names.</summary>
+public static class MirrorCommand
+{
+    public static Command Create(CliConsole console) => new("mirror", "Configure mirrors (Spack's mirrors.yaml is read too)")
+    {
+        Add(console), List(console), Remove(console), Set(console), Check(console),
+    };
+
+    private sealed record ConnectionOptions(Option<string?> KeyId, Option<string?> KeyIdVariable, Option<string?> SecretVariable,
+        Option<string?> TokenVariable, Option<string?> Profile, Option<string?> Endpoint, Option<string?> GcsKeyFile, Option<string?> AzureVariable,
+        Option<bool> Signed, Option<bool> Unsigned)
+    {
+        public static ConnectionOptions Create() => new(
+            new Option<string?>("--s3-access-key-id") { Description = "S3 access key id (not secret)" },
+            new Option<string?>("--s3-access-key-id-variable") { Description = "Environment variable holding the S3 access key id" },
+            new Option<string?>("--s3-access-key-secret-variable") { Description = "Environment variable holding the S3 secret key" },
+            new Option<string?>("--s3-access-token-variable") { Description = "Environment variable holding an S3 session token" },
+            new Option<string?>("--s3-profile") { Description = "AWS profile" },
+            new Option<string?>("--s3-endpoint-url") { Description = "S3-compatible endpoint (path-style addressing)" },
+            new Option<string?>("--gcs-key-file") { Description = "Google service-account key file (default: Application Default Credentials)" },
+            new Option<string?>("--azure-connection-string-variable") { Description = "Environment variable holding an Azure connection string" },
+            new Option<bool>("--signed") { Description = "Require signed entries (the default)" },
+            new Option<bool>("--unsigned") { Description = "Accept unsigned entries and push unsigned" });
+
+        public IEnumerable<Option> All => [KeyId, KeyIdVariable, SecretVariable, TokenVariable, Profile, Endpoint, GcsKeyFile, AzureVariable, Signed, Unsigned];
+
+        public void Apply(ParseResult parse, MirrorConfig mirror)
+        {
+            if (parse.GetValue(KeyId) is { } id || parse.GetValue(KeyIdVariable) is not null || parse.GetValue(SecretVariable) is not null)
+            {
+                mirror.AccessPair ??= new MirrorAccessPair();
+                mirror.AccessPair.Id = parse.GetValue(KeyId) ?? mirror.AccessPair.Id;
+                mirror.AccessPair.IdVariable = parse.GetValue(KeyIdVariable) ?? mirror.AccessPair.IdVariable;
+                mirror.AccessPair.SecretVariable = parse.GetValue(SecretVariable) ?? mirror.AccessPair.SecretVariable;
+            }
+
+            mirror.AccessTokenVariable = parse.GetValue(TokenVariable) ?? mirror.AccessTokenVariable;
+            mirror.Profile = parse.GetValue(Profile) ?? mirror.Profile;
+            mirror.EndpointUrl = parse.GetValue(Endpoint) ?? mirror.EndpointUrl;
+            mirror.GcsKeyFile = parse.GetValue(GcsKeyFile) is { } key ? Path.GetFullPath(key) : mirror.GcsKeyFile;
+            mirror.AzureConnectionStringVariable = parse.GetValue(AzureVariable) ?? mirror.AzureConnectionStringVariable;
+            if (parse.GetValue(Signed) && parse.GetValue(Unsigned))
+            {
+                throw new DepotException("--signed and --unsigned contradict each other");
+            }
+
+            mirror.Signed = parse.GetValue(Unsigned) ? false : parse.GetValue(Signed) ? true : mirror.Signed;
+        }
+    }
+
+    private static Command Add(CliConsole console)
+    {
+        var name = new Argument<string>("name") { Description = "Mirror name" };
+        var url = new Argument<string>("url") { Description = "Directory, file://, s3://, gs://, azure://, https://" };
+        var options = ConnectionOptions.Create();
+        var command = new Command("add", "Add a mirror") { name, url };
+        options.All.ToList().ForEach(command.Options.Add);
+        command.SetAction(console.Guard((parse, token) =>
+        {
+            var config = DepotConfig.Load(console.Home.ConfigFile);
+            var mirrorName = parse.GetValue(name)!;
+            if (config.Mirrors.ContainsKey(mirrorName))
+            {
+                throw new DepotException($"mirror '{mirrorName}' exists already in {console.Home.ConfigFile}: use 'depot mirror set' or remove it first");
+            }
+
+            var location = parse.GetValue(url)!;
+            var mirror = new MirrorConfig { Url = location.Contains("://", StringComparison.Ordinal) ? location : Path.GetFullPath(location) };
+            options.Apply(parse, mirror);
+            StoreFactory.Open(mirror.Url); // a malformed URL is refused now, not at first use
+            config.Mirrors[mirrorName] = mirror;
+            config.Save(console.Home.ConfigFile);
+            console.Out.WriteLine($"added mirror '{mirrorName}' -> {mirror.Url}");
+            return Task.FromResult(ExitCodes.Success);
+        }));
+        return command;
+    }
+
+    private static Command Set(CliConsole console)
+    {
+        var name = new Argument<string>("name") { Description = "Mirror name" };
+        var url = new Option<string?>("--url") { Description = "New URL" };
+        var options = ConnectionOptions.Create();
+        var command = new Command("set", "Change a mirror's URL or settings") { name, url };
+        options.All.ToList().ForEach(command.Options.Add);
+        command.SetAction(console.Guard((parse, token) =>
+        {
+            var config = DepotConfig.Load(console.Home.ConfigFile);
+            var mirrorName = parse.GetValue(name)!;
+            var mirror = config.Mirrors.GetValueOrDefault(mirrorName)
+                ?? throw new DepotException($"no mirror '{mirrorName}' in {console.Home.ConfigFile} (Spack's mirrors are changed with spack mirror set-url)");
+            mirror.Url = parse.GetValue(url) is { } u ? (u.Contains("://", StringComparison.Ordinal) ? u : Path.GetFullPath(u)) : mirror.Url;
+            options.Apply(parse, mirror);
+            config.Save(console.Home.ConfigFile);
+            console.Out.WriteLine($"updated mirror '{mirrorName}'");
+            return Task.FromResult(ExitCodes.Success);
+        }));
+        return command;
+    }
+
+    private static Command Remove(CliConsole console)
+    {
+        var name = new Argument<string>("name") { Description = "Mirror name" };
+        var command = new Command("remove", "Remove a mirror from Depot's configuration") { name };
+        command.Aliases.Add("rm");
+        command.SetAction(console.Guard((parse, token) =>
+        {
+            var config = DepotConfig.Load(console.Home.ConfigFile);
+            var mirrorName = parse.GetValue(name)!;
+            if (!config.Mirrors.Remove(mirrorName))
+            {
+                throw new DepotException($"no mirror '{mirrorName}' in {console.Home.ConfigFile}");
+            }
+
+            config.Save(console.Home.ConfigFile);
+            console.Out.WriteLine($"removed mirror '{mirrorName}'");
+            return Task.FromResult(ExitCodes.Success);
+        }));
+        return command;
+    }
+
+    private static Command List(CliConsole console)
+    {
+        var command = new Command("list", "List mirrors: Depot's, then Spack's user and site scopes, and where each comes from");
+        command.SetAction(console.Guard((parse, token) =>
+        {
+            foreach (var (name, mirror) in MirrorRegistry.Load(console.Home).Mirrors)
+            {
+                var details = new List<string> { mirror.Signed == false ? "unsigned" : "signed" };
+                if (mirror.Fetch?.Url is { Length: > 0 } fetch && fetch != mirror.Url)
+                {
+                    details.Add("fetch " + fetch);
+                }
+
+                if (mirror.Push?.Url is { Length: > 0 } pushUrl && pushUrl != mirror.Url)
+                {
+                    details.Add("push " + pushUrl);
+                }
+
+                details.AddRange(new[] { mirror.EndpointUrl is { } e ? "endpoint " + e : null, mirror.Profile is { } p ? "profile " + p : null,
+                    mirror.AccessPair?.Id is { } id ? "key id " + id : null, mirror.GcsKeyFile is { } k ? "key file " + k : null }.OfType<string>());
+                details.AddRange(mirror.Variables().Select(v => "$" + v));
+                console.Out.WriteLine($"{name,-16} {mirror.Url}  [{string.Join(", ", details)}]  from {mirror.Source}");
+            }
+
+            return Task.FromResult(ExitCodes.Success);
+        }));
+        return command;
+    }
+
+    private static Command Check(CliConsole console)
+    {
+        var name = new Argument<string>("mirror") { Description = "Mirror name or URL" };
+        var write = new Option<bool>("--write") { Description = "Also write and delete a probe object (what push needs)" };
+        var command = new Command("check", "Check that a mirror works: credentials, listing, layout, index, writing") { name, write };
+        command.SetAction(console.Guard(async (parse, token) =>
+        {
+            var mirror = parse.GetValue(name)!;
+            var failures = 0;
+            async Task Step(string what, Func<Task<string>> step, string fix)
+            {
+                try
+                {
+                    console.Out.WriteLine($"ok    {what}: {await step().ConfigureAwait(false)}");
+                }
+                catch (Exception e) when (e is DepotException or IOException)
+                {
+                    failures++;
+                    console.Out.WriteLine($"FAIL  {what}: {e.Message}");
+                    console.Out.WriteLine($"      fix: {fix}");
+                }
+            }
+
+            IObjectStore? store = null;
+            await Step("configuration", () => Task.FromResult((store = console.OpenStore(mirror, parse.GetValue(write))).Root),
+                "check the URL and that every variable named in the mirror's configuration is set").ConfigureAwait(false);
+            if (store is null)
+            {
+                return ExitCodes.Error;
+            }
+
+            IReadOnlyList<IBuildCacheLayout> layouts = [];
+            await Step("layout", async () =>
+            {
+                layouts = await BuildCache.DetectAsync(store, token).ConfigureAwait(false);
+                return string.Join(", ", layouts.Select(l => "v" + l.Version));
+            }, "the credentials may lack list/read permission, or the URL points at the wrong prefix; 'depot push' creates a cache").ConfigureAwait(false);
+            foreach (var layout in layouts)
+            {
+                await Step($"index (v{layout.Version})", async () =>
+                    await layout.ReadIndexAsync(token).ConfigureAwait(false) is { } index ? $"{index.CachedSpecs.Count()} cached specs" : "none yet (run 'depot index')",
+                    "rebuild it with 'depot index'").ConfigureAwait(false);
+            }
+
+            if (parse.GetValue(write))
+            {
+                await Step("write and delete a probe", async () =>
+                {
+                    var key = $".depot-probe-{Guid.NewGuid():N}";
+                    await store.WriteAllTextAsync(key, "probe", token).ConfigureAwait(false);
+                    await store.DeleteAsync(key, token).ConfigureAwait(false);
+                    return "allowed";
+                }, "grant write and delete permission to these credentials (push needs both)").ConfigureAwait(false);
+            }
+
+            return failures == 0 ? ExitCodes.Success : ExitCodes.Error;
+        }));
+        return command;
+    }
+}
