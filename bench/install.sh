@@ -14,7 +14,9 @@ root=$(cd "$here/.." && pwd)
 out=$here/out
 tree=$out/install-tree
 mirror=$out/install-mirror
-target=$out/install-root
+# A new root per run: ext4 creates files slowly for minutes after many were deleted (recently_deleted() in inode
+# allocation), so deleting the previous run's root just before this one would measure the file system, not Depot.
+target=$out/install-root-$(date +%s)
 packages=${PACKAGES:-20}
 mb=${MB_PER_PACKAGE:-25}
 export DEPOT_HOME=$out/install-home
@@ -30,7 +32,6 @@ fi
 specs=$(python3 -c "import json;print(' '.join('/'+h for h in json.load(open('$tree/.spack-db/index.json'))['database']['installs']))")
 content=$(du -sb --apparent-size "$tree/linux-x86_64" | cut -f1)
 
-rm -rf "$target"
 sync
 start=$(python3 -c "import time; print(time.monotonic())")
 # shellcheck disable=SC2086 # one argument per spec
@@ -55,4 +56,5 @@ if [ -n "${BENCH_SPACK_INSTALL:-}" ]; then
     b=$(python3 -c "import time; print(time.monotonic())")
     printf "%-34s %8.2f\n" "spack install --cache-only" "$(python3 -c "print($b - $a)")"
 fi
-[ "${KEEP:-0}" = 1 ] || rm -rf "$tree" "$mirror" "$target"
+rm -rf "$target"
+[ "${KEEP:-0}" = 1 ] || rm -rf "$tree" "$mirror"

@@ -35,6 +35,15 @@ public static partial class SafeExtractor
         var members = new List<(string Name, TarEntryType Type, string LinkName)>();
         var symlinks = new HashSet<string>(StringComparer.Ordinal);
         var files = new HashSet<string>(StringComparer.Ordinal);
+        var folders = new HashSet<string>(StringComparer.Ordinal);
+        void EnsureFolder(string folder)
+        {
+            if (folders.Add(folder))
+            {
+                Directory.CreateDirectory(folder);
+            }
+        }
+
         long total = 0;
         await ReadAsync(tarballGz, location, async (entry, name) =>
         {
@@ -63,7 +72,7 @@ public static partial class SafeExtractor
                         throw new InvalidContentException(location, $"member {name} replaces an earlier member");
                     }
 
-                    Directory.CreateDirectory(path);
+                    EnsureFolder(path);
                     break;
                 case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
                     total += entry.Length;
@@ -72,14 +81,13 @@ public static partial class SafeExtractor
                         throw new InvalidContentException(location, $"unpacks to more than {limits.MaxBytes} bytes (limit)");
                     }
 
-                    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                    EnsureFolder(Path.GetDirectoryName(path)!);
                     var mode = (UnixFileMode)((int)entry.Mode & 0x1ff); // no setuid, setgid or sticky bits from a cache
                     await using (var output = new FileStream(path, new FileStreamOptions
                     {
                         Mode = FileMode.CreateNew,
                         Access = FileAccess.Write,
                         UnixCreateMode = mode | UnixFileMode.UserWrite | UnixFileMode.UserRead,
-                        PreallocationSize = entry.Length,
                     }))
                     {
                         if (entry.DataStream is { } data)
@@ -98,7 +106,7 @@ public static partial class SafeExtractor
                         throw new InvalidContentException(location, $"symlink {name} -> {entry.LinkName} points outside the package");
                     }
 
-                    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                    EnsureFolder(Path.GetDirectoryName(path)!);
                     File.CreateSymbolicLink(path, entry.LinkName);
                     symlinks.Add(name);
                     break;
@@ -109,7 +117,7 @@ public static partial class SafeExtractor
                         throw new InvalidContentException(location, $"hard link {name} -> {entry.LinkName} does not name a file of the package unpacked before it");
                     }
 
-                    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                    EnsureFolder(Path.GetDirectoryName(path)!);
                     HardLink(Path.Combine(staging, first), path);
                     files.Add(name);
                     break;

@@ -69,12 +69,13 @@ public static class PackageRelocator
             }
 
             var content = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+            var original = content.ToArray();
             var elfProblems = ElfPaths.RelocateInPlace(content, map, old => AliasedPath(old, binaryMap), out var elfChanged);
             var stringProblems = BinaryRelocator.RelocateInPlace(content, binaryMap, out var stringsChanged);
             problems.AddRange(elfProblems.Concat(stringProblems).Select(p => $"{relative}: {p}"));
             if (elfChanged || stringsChanged)
             {
-                await RewriteInPlaceAsync(path, content, cancellationToken).ConfigureAwait(false);
+                await PatchInPlaceAsync(path, original, content, cancellationToken).ConfigureAwait(false);
                 changed++;
             }
         }
@@ -157,6 +158,35 @@ public static class PackageRelocator
         }
 
         return path;
+    }
+
+    // Binaries keep their length: only the blocks that changed are written back (a few strings in a large library).
+    private static async Task PatchInPlaceAsync(string path, byte[] original, byte[] modified, CancellationToken cancellationToken)
+    {
+        const int Block = 64 << 10;
+        var info = new FileInfo(path);
+        var readOnly = (info.UnixFileMode & UnixFileMode.UserWrite) == 0;
+        if (readOnly)
+        {
+            info.UnixFileMode |= UnixFileMode.UserWrite;
+        }
+
+        using (var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Write, FileShare.None))
+        {
+            for (var at = 0; at < modified.Length; at += Block)
+            {
+                var length = Math.Min(Block, modified.Length - at);
+                if (!original.AsSpan(at, length).SequenceEqual(modified.AsSpan(at, length)))
+                {
+                    await RandomAccess.WriteAsync(handle, modified.AsMemory(at, length), at, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        if (readOnly)
+        {
+            info.UnixFileMode &= ~UnixFileMode.UserWrite;
+        }
     }
 
     // Same inode (hard links keep sharing the change), new length.
