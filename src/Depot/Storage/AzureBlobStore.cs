@@ -75,7 +75,7 @@ public sealed class AzureBlobStore : IObjectStore
         try
         {
             var properties = await Blob(key).GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            return new StoreObject(key, properties.Value.ContentLength, properties.Value.LastModified);
+            return new StoreObject(key, properties.Value.ContentLength, properties.Value.LastModified, properties.Value.ETag.ToString());
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
@@ -120,6 +120,26 @@ public sealed class AzureBlobStore : IObjectStore
             }
 
             await blob.UploadAsync(content, overwrite: true, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RequestFailedException or AuthenticationFailedException)
+        {
+            throw Failure(e, Describe(key));
+        }
+    }
+
+    /// <summary>Azure conditional writes: <c>If-Match</c> the ETag read, or <c>If-None-Match: *</c> for a new blob.</summary>
+    public async Task<bool> WriteIfUnchangedAsync(string key, Stream content, string? expectedVersion, CancellationToken cancellationToken = default)
+    {
+        var conditions = expectedVersion is null ? new BlobRequestConditions { IfNoneMatch = ETag.All } : new BlobRequestConditions { IfMatch = new ETag(expectedVersion) };
+        try
+        {
+            await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            await Blob(key).UploadAsync(content, new BlobUploadOptions { Conditions = conditions }, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 412 or 409)
+        {
+            return false;
         }
         catch (Exception e) when (e is RequestFailedException or AuthenticationFailedException)
         {

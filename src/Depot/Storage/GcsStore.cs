@@ -64,7 +64,7 @@ public sealed class GcsStore : IObjectStore
         try
         {
             var o = await storage.GetObjectAsync(bucket, Key(key), cancellationToken: cancellationToken).ConfigureAwait(false);
-            return new StoreObject(key, (long)(o.Size ?? 0), o.UpdatedDateTimeOffset);
+            return new StoreObject(key, (long)(o.Size ?? 0), o.UpdatedDateTimeOffset, o.Generation?.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
         catch (GoogleApiException e) when (e.HttpStatusCode == HttpStatusCode.NotFound)
         {
@@ -106,6 +106,26 @@ public sealed class GcsStore : IObjectStore
         try
         {
             await storage.UploadObjectAsync(bucket, Key(key), "application/octet-stream", content, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (GoogleApiException e)
+        {
+            throw Failure(e, Describe(key));
+        }
+    }
+
+    /// <summary>GCS conditional writes: <c>ifGenerationMatch</c> the generation read, or 0 for a new object.</summary>
+    public async Task<bool> WriteIfUnchangedAsync(string key, Stream content, string? expectedVersion, CancellationToken cancellationToken = default)
+    {
+        var storage = await Client(Describe(key)).ConfigureAwait(false);
+        var options = new UploadObjectOptions { IfGenerationMatch = expectedVersion is null ? 0 : long.Parse(expectedVersion, System.Globalization.CultureInfo.InvariantCulture) };
+        try
+        {
+            await storage.UploadObjectAsync(bucket, Key(key), "application/octet-stream", content, options, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (GoogleApiException e) when (e.HttpStatusCode == HttpStatusCode.PreconditionFailed)
+        {
+            return false;
         }
         catch (GoogleApiException e)
         {

@@ -73,7 +73,7 @@ public sealed class HttpStore : IObjectStore, IDisposable
         }
 
         Check(response, key);
-        return new StoreObject(key, response.Content.Headers.ContentLength ?? 0, response.Content.Headers.LastModified);
+        return new StoreObject(key, response.Content.Headers.ContentLength ?? 0, response.Content.Headers.LastModified, response.Headers.ETag?.ToString());
     }
 
     public async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default)
@@ -140,6 +140,8 @@ public sealed class HttpStore : IObjectStore, IDisposable
     }
 
     public Task WriteAsync(string key, Stream content, CancellationToken cancellationToken = default) => throw ReadOnly(key);
+
+    public Task<bool> WriteIfUnchangedAsync(string key, Stream content, string? expectedVersion, CancellationToken cancellationToken = default) => throw ReadOnly(key);
 
     public Task<IStagedObject> CreateStagedAsync(CancellationToken cancellationToken = default) => throw ReadOnly("");
 

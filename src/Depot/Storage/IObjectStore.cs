@@ -1,7 +1,10 @@
 namespace Depot.Storage;
 
-/// <summary>An object in a store: its key (relative to the mirror root, '/'-separated) and size in bytes.</summary>
-public sealed record StoreObject(string Key, long Length, DateTimeOffset? LastModified = null);
+/// <summary>
+/// An object in a store: its key (relative to the mirror root, '/'-separated), size in bytes, and, from
+/// <see cref="IObjectStore.GetInfoAsync"/>, a version token (ETag, generation) for conditional writes.
+/// </summary>
+public sealed record StoreObject(string Key, long Length, DateTimeOffset? LastModified = null, string? Version = null);
 
 /// <summary>
 /// The one storage seam: a flat namespace of keys under a mirror root ('/'-separated, no leading '/'), as a local
@@ -44,6 +47,25 @@ public interface IObjectStore
     /// old object or the complete new one, never a partial one, even if the writer is killed.
     /// </summary>
     Task WriteAsync(string key, Stream content, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Writes only if the object is as the caller last saw it: <paramref name="expectedVersion"/> is the
+    /// <see cref="StoreObject.Version"/> it read, or null for "must not exist yet". Returns false, writing nothing, when
+    /// another writer got there first (so two concurrent index updates cannot lose each other's entries). Stores
+    /// override this with the service's own conditional request (S3 <c>If-Match</c>/<c>If-None-Match</c>, GCS
+    /// <c>ifGenerationMatch</c>, Azure <c>If-Match</c>/<c>If-None-Match</c>, a lock for a directory); this default
+    /// compares and then writes, which narrows the race without closing it.
+    /// </summary>
+    async Task<bool> WriteIfUnchangedAsync(string key, Stream content, string? expectedVersion, CancellationToken cancellationToken = default)
+    {
+        if ((await GetInfoAsync(key, cancellationToken).ConfigureAwait(false))?.Version != expectedVersion)
+        {
+            return false;
+        }
+
+        await WriteAsync(key, content, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
 
     /// <summary>
     /// Reads a small object whole (manifests, spec files, indexes), refusing one over <paramref name="maxBytes"/>.

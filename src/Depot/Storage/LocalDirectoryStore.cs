@@ -11,6 +11,7 @@ public sealed class LocalDirectoryStore : IObjectStore
 {
     /// <summary>Temporary files start with this; listings skip them.</summary>
     internal const string TempPrefix = ".depot-tmp-";
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> Gates = new(StringComparer.Ordinal);
 
     private readonly string root;
 
@@ -70,7 +71,7 @@ public sealed class LocalDirectoryStore : IObjectStore
     public Task<StoreObject?> GetInfoAsync(string key, CancellationToken cancellationToken = default)
     {
         var info = new FileInfo(FullPath(key));
-        return Task.FromResult(info.Exists ? new StoreObject(key, info.Length, info.LastWriteTimeUtc) : null);
+        return Task.FromResult(info.Exists ? new StoreObject(key, info.Length, info.LastWriteTimeUtc, Version(info)) : null);
     }
 
     public Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default)
@@ -153,6 +154,46 @@ public sealed class LocalDirectoryStore : IObjectStore
             throw;
         }
     }
+
+    /// <summary>
+    /// Conditional write under an fcntl lock on a file in the mirror folder, so writers on this machine (or sharing it
+    /// over NFS with working locks) serialise the compare and the rename.
+    /// </summary>
+    public async Task<bool> WriteIfUnchangedAsync(string key, Stream content, string? expectedVersion, CancellationToken cancellationToken = default)
+    {
+        var path = FullPath(key);
+        Directory.CreateDirectory(root);
+
+        // fcntl locks exclude other processes only: threads of this one queue on a semaphore per folder first.
+        var gate = Gates.GetOrAdd(root, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await WriteUnderLockAsync(key, path, content, expectedVersion, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<bool> WriteUnderLockAsync(string key, string path, Stream content, string? expectedVersion, CancellationToken cancellationToken)
+    {
+        using var held = await InstallTree.PosixFileLock.AcquireAsync(Path.Combine(root, TempPrefix + "write.lock"), exclusive: true,
+            TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+        var info = new FileInfo(path);
+        if ((info.Exists ? Version(info) : null) != expectedVersion)
+        {
+            return false;
+        }
+
+        await WriteAsync(key, content, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    // Size and modification time to the tick: a rename of a new file always changes the inode's ctime/mtime.
+    private static string Version(FileInfo info) =>
+        $"{info.LastWriteTimeUtc.Ticks:x}-{info.Length:x}-{(OperatingSystem.IsLinux() ? Archive.FileStatus.Lstat(info.FullName).Inode : 0):x}";
 
     /// <summary>Stages in a temporary file inside the mirror folder, so commit is a rename on the same file system.</summary>
     public Task<IStagedObject> CreateStagedAsync(CancellationToken cancellationToken = default)

@@ -93,7 +93,7 @@ public sealed class S3Store : IObjectStore, IDisposable
         try
         {
             var head = await client.GetObjectMetadataAsync(bucket, path, cancellationToken).ConfigureAwait(false);
-            return new StoreObject(key, head.ContentLength, head.LastModified is { } t ? new DateTimeOffset(t) : null);
+            return new StoreObject(key, head.ContentLength, head.LastModified is { } t ? new DateTimeOffset(t) : null, head.ETag);
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
@@ -191,6 +191,34 @@ public sealed class S3Store : IObjectStore, IDisposable
             }
 
             throw;
+        }
+    }
+
+    /// <summary>S3 conditional writes: <c>If-Match</c> the ETag read, or <c>If-None-Match: *</c> for a new object.</summary>
+    public async Task<bool> WriteIfUnchangedAsync(string key, Stream content, string? expectedVersion, CancellationToken cancellationToken = default)
+    {
+        var request = new PutObjectRequest { BucketName = bucket, Key = Key(key), InputStream = content, AutoCloseStream = false, UseChunkEncoding = false };
+        if (expectedVersion is null)
+        {
+            request.IfNoneMatch = "*";
+        }
+        else
+        {
+            request.IfMatch = expectedVersion;
+        }
+
+        try
+        {
+            await client.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict)
+        {
+            return false;
+        }
+        catch (AmazonServiceException e)
+        {
+            throw Failure(e, Describe(key));
         }
     }
 

@@ -17,7 +17,7 @@ namespace Depot.Tests.Storage;
 public sealed class FakeGcsServer : IAsyncLifetime
 {
     private readonly ConcurrentDictionary<string, (byte[] Data, long Generation, DateTimeOffset Updated)> objects = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, (string Bucket, string Name, MemoryStream Data)> sessions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string Bucket, string Name, MemoryStream Data, string? IfGeneration)> sessions = new(StringComparer.Ordinal);
     private WebApplication? app;
     private long generation;
 
@@ -55,7 +55,7 @@ public sealed class FakeGcsServer : IAsyncLifetime
             {
                 var name = (string)JsonNode.Parse(body)!["name"]!;
                 var id = Guid.NewGuid().ToString("N");
-                sessions[id] = (bucket, name, new MemoryStream());
+                sessions[id] = (bucket, name, new MemoryStream(), request.Query["ifGenerationMatch"].FirstOrDefault());
                 context.Response.Headers.Location = $"{BaseUri}/upload/session/{id}";
                 return;
             }
@@ -83,6 +83,17 @@ public sealed class FakeGcsServer : IAsyncLifetime
             }
 
             sessions.TryRemove(id, out _);
+            if (session.IfGeneration is { } wanted)
+            {
+                var current = objects.TryGetValue(session.Bucket + "/" + session.Name, out var o) ? o.Generation.ToString(System.Globalization.CultureInfo.InvariantCulture) : "0";
+                if (current != wanted)
+                {
+                    context.Response.StatusCode = 412;
+                    await context.Response.WriteAsJsonAsync(new { error = new { code = 412, message = "Precondition Failed" } });
+                    return;
+                }
+            }
+
             await StoreAsync(context, session.Bucket, session.Name, session.Data.ToArray());
             return;
         }

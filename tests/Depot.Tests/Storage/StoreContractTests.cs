@@ -69,6 +69,31 @@ public abstract class StoreContractTests : IAsyncDisposable
         Assert.Equal(["blobs/sha256/cd/staged"], (await Store.ListAsync("", Token).ToListAsync(Token)).Select(o => o.Key));
     }
 
+    /// <summary>False for a test server known to ignore conditional headers on writes (s3rver).</summary>
+    protected virtual bool EnforcesConditionalWrites => true;
+
+    [Fact]
+    public async Task ConditionalWritesLetOnlyOneOfTwoWritersWin()
+    {
+        static MemoryStream Text(string s) => new(Encoding.UTF8.GetBytes(s));
+        Assert.True(await Store.WriteIfUnchangedAsync("i/index.json", Text("first"), null, Token));
+        var version = (await Store.GetInfoAsync("i/index.json", Token))!.Version;
+        Assert.NotNull(version);
+        if (EnforcesConditionalWrites)
+        {
+            Assert.False(await Store.WriteIfUnchangedAsync("i/index.json", Text("late creator"), null, Token));
+        }
+
+        Assert.True(await Store.WriteIfUnchangedAsync("i/index.json", Text("second"), version, Token));
+        if (EnforcesConditionalWrites)
+        {
+            Assert.False(await Store.WriteIfUnchangedAsync("i/index.json", Text("stale writer"), version, Token));
+        }
+
+        Assert.Equal("second", Encoding.UTF8.GetString(await Store.ReadAllBytesAsync("i/index.json", cancellationToken: Token)));
+        Assert.NotEqual(version, (await Store.GetInfoAsync("i/index.json", Token))!.Version);
+    }
+
     [Fact]
     public async Task WritingAgainReplacesTheObject()
     {
