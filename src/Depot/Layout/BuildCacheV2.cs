@@ -172,6 +172,19 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
         return hash;
     }
 
+    /// <summary><c>index.json</c> conditionally, then its <c>index.json.hash</c>.</summary>
+    public async Task<string?> TryWriteIndexBytesAsync(byte[] json, string? expectedVersion, CancellationToken cancellationToken = default)
+    {
+        var hash = Convert.ToHexStringLower(SHA256.HashData(json));
+        if (!await Store.WriteIfUnchangedAsync(IndexJsonKey, new MemoryStream(json, writable: false), expectedVersion, cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        await Store.WriteAllBytesAsync(IndexHashKey, Encoding.ASCII.GetBytes(hash), cancellationToken).ConfigureAwait(false);
+        return hash;
+    }
+
     public async Task<string?> ReadIndexChecksumAsync(CancellationToken cancellationToken = default)
     {
         // Spack's own freshness check: index.json.hash, when it holds a well-formed digest.

@@ -208,6 +208,20 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
         return record.Checksum;
     }
 
+    /// <summary>The blob first (content-addressed, harmless if unused), then the manifest, conditionally.</summary>
+    public async Task<string?> TryWriteIndexBytesAsync(byte[] json, string? expectedVersion, CancellationToken cancellationToken = default)
+    {
+        var record = await PutBlobAsync(json, MediaTypes.IndexV8, "none", cancellationToken).ConfigureAwait(false);
+        var manifest = new BuildCacheManifest([record]).ToJsonBytes();
+        if (!await Store.WriteIfUnchangedAsync(IndexManifestKey, new MemoryStream(manifest, writable: false), expectedVersion, cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        await EnsureLayoutJsonAsync(cancellationToken).ConfigureAwait(false);
+        return record.Checksum;
+    }
+
     public async Task<string?> ReadIndexChecksumAsync(CancellationToken cancellationToken = default)
     {
         var bytes = await Store.TryReadAllBytesAsync(IndexManifestKey, cancellationToken).ConfigureAwait(false);

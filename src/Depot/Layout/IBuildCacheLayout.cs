@@ -60,6 +60,13 @@ public interface IBuildCacheLayout
     /// <returns>The new index's checksum (what <see cref="ReadIndexChecksumAsync"/> will answer).</returns>
     Task<string> WriteIndexBytesAsync(byte[] json, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Like <see cref="WriteIndexBytesAsync"/>, but only if the object at <see cref="IndexKey"/> still has
+    /// <paramref name="expectedVersion"/> (null: there is none). Returns null, having changed nothing a reader uses,
+    /// when another writer replaced the index first.
+    /// </summary>
+    Task<string?> TryWriteIndexBytesAsync(byte[] json, string? expectedVersion, CancellationToken cancellationToken = default);
+
 }
 
 /// <summary>A public key as published on a mirror: the fingerprint it is filed under and its armored text.</summary>

@@ -109,10 +109,37 @@ public static class IndexOperation
         return results;
     }
 
+    /// <summary>
+    /// Re-indexes one layout. The index is written only if nobody replaced it since it was read (a conditional write);
+    /// when another <c>depot index</c> or push got there first, the update is made again on top of theirs, so
+    /// concurrent updates never lose each other's entries.
+    /// </summary>
     public static async Task<IndexResult> IndexLayoutAsync(IBuildCacheLayout layout, IndexOptions options,
         IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        for (var attempt = 1; ; attempt++)
+        {
+            var result = await IndexOnceAsync(layout, options, progress, cancellationToken).ConfigureAwait(false);
+            if (result is not null)
+            {
+                return result;
+            }
+
+            if (attempt == 5)
+            {
+                throw new DepotException($"{layout.Store.Describe(layout.IndexKey)}: the index kept changing while it was updated (5 attempts); try again");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(50, 250 * attempt)), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // One attempt; null when the index changed under it.
+    private static async Task<IndexResult?> IndexOnceAsync(IBuildCacheLayout layout, IndexOptions options,
+        IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
         var clock = Stopwatch.StartNew();
+        var indexVersion = (await layout.Store.GetInfoAsync(layout.IndexKey, cancellationToken).ConfigureAwait(false))?.Version;
         var phaseStart = TimeSpan.Zero;
         void Phase(string name)
         {
@@ -191,7 +218,12 @@ public static class IndexOperation
         var composed = IndexComposer.Compose(layout.IndexDatabaseVersion, roots, previous, known);
         Phase("compose");
         cancellationToken.ThrowIfCancellationRequested();
-        var checksum = await layout.WriteIndexBytesAsync(composed.Json, cancellationToken).ConfigureAwait(false);
+        var written = await layout.TryWriteIndexBytesAsync(composed.Json, indexVersion, cancellationToken).ConfigureAwait(false);
+        if (written is not { } checksum)
+        {
+            return null;
+        }
+
         if (checksum != previousChecksum || !snapshotCached)
         {
             options.Cache?.WriteSnapshot(IndexCache.Key(layout.Version, checksum), composed.Snapshot);
