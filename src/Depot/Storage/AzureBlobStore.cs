@@ -23,16 +23,23 @@ public sealed class AzureBlobStore : IObjectStore
         this.prefix = prefix.Trim('/').Length == 0 ? "" : prefix.Trim('/') + "/";
         connectionString ??= Environment.GetEnvironmentVariable("AZURE_STORAGE_CONNECTION_STRING");
         sasToken ??= Environment.GetEnvironmentVariable("AZURE_STORAGE_SAS_TOKEN");
+        // Throttling (503/500) and transient errors: exponential backoff with jitter, bounded per try and overall.
+        var options = new BlobClientOptions();
+        options.Retry.Mode = Azure.Core.RetryMode.Exponential;
+        options.Retry.MaxRetries = 5;
+        options.Retry.Delay = TimeSpan.FromMilliseconds(200);
+        options.Retry.MaxDelay = TimeSpan.FromSeconds(30);
+        options.Retry.NetworkTimeout = TimeSpan.FromMinutes(5);
         if (!string.IsNullOrEmpty(connectionString))
         {
-            container = new BlobContainerClient(connectionString, containerName);
+            container = new BlobContainerClient(connectionString, containerName, options);
         }
         else
         {
             var uri = new Uri($"https://{account}.blob.core.windows.net/{containerName}");
             container = !string.IsNullOrEmpty(sasToken)
-                ? new BlobContainerClient(new UriBuilder(uri) { Query = sasToken.TrimStart('?') }.Uri)
-                : new BlobContainerClient(uri, new DefaultAzureCredential());
+                ? new BlobContainerClient(new UriBuilder(uri) { Query = sasToken.TrimStart('?') }.Uri, options)
+                : new BlobContainerClient(uri, new DefaultAzureCredential(), options);
         }
 
         display = $"azure://{account}/{containerName}";

@@ -40,6 +40,11 @@ public sealed class S3Store : IObjectStore, IDisposable
             // Only what must be: checksums on request bodies make the SDK use aws-chunked framing.
             RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+
+            // Throttling and transient errors: the SDK's standard mode retries with exponential backoff and jitter.
+            RetryMode = RequestRetryMode.Standard,
+            MaxErrorRetry = 5,
+            Timeout = TimeSpan.FromMinutes(5),
         };
         if (!string.IsNullOrEmpty(endpoint))
         {
