@@ -19,14 +19,21 @@ public sealed class GcsStore : IObjectStore
     private readonly string bucket;
     private readonly string prefix;
 
-    public GcsStore(string bucket, string prefix, string? keyFile = null, string? endpoint = null)
+    /// <remarks>
+    /// <c>endpoint</c> sends requests elsewhere than Google (a private endpoint, a test server) with the same
+    /// credentials; <c>anonymous</c> sends none (emulators: what <c>STORAGE_EMULATOR_HOST</c> selects).
+    /// </remarks>
+    public GcsStore(string bucket, string prefix, string? keyFile = null, string? endpoint = null, bool anonymous = false)
     {
         this.bucket = bucket;
         this.prefix = prefix.Trim('/').Length == 0 ? "" : prefix.Trim('/') + "/";
-        endpoint ??= Environment.GetEnvironmentVariable("STORAGE_EMULATOR_HOST") is { Length: > 0 } host
-            ? (host.Contains("://", StringComparison.Ordinal) ? host : "http://" + host).TrimEnd('/') + "/storage/v1/"
-            : null;
-        client = new Lazy<Task<StorageClient>>(() => CreateAsync(keyFile, endpoint));
+        if (endpoint is null && Environment.GetEnvironmentVariable("STORAGE_EMULATOR_HOST") is { Length: > 0 } host)
+        {
+            endpoint = (host.Contains("://", StringComparison.Ordinal) ? host : "http://" + host).TrimEnd('/') + "/storage/v1/";
+            anonymous = true;
+        }
+
+        client = new Lazy<Task<StorageClient>>(() => CreateAsync(keyFile, endpoint, anonymous));
         Root = $"gs://{bucket}/{this.prefix}".TrimEnd('/');
     }
 
@@ -165,43 +172,89 @@ public sealed class GcsStore : IObjectStore
         }
     }
 
-    private static async Task<StorageClient> CreateAsync(string? keyFile, string? endpoint)
+    private static async Task<StorageClient> CreateAsync(string? keyFile, string? endpoint, bool anonymous)
     {
-        if (endpoint is not null)
+        if (anonymous)
         {
             return await new StorageClientBuilder { BaseUri = endpoint, UnauthenticatedAccess = true }.BuildAsync().ConfigureAwait(false);
         }
 
-        if (keyFile is not null)
-        {
-            if (!File.Exists(keyFile))
-            {
-                throw new InvalidOperationException($"key file {keyFile} (from the mirror configuration) does not exist");
-            }
+        var credential = keyFile is not null
+            ? FromFile(keyFile, "the mirror configuration") ?? throw new InvalidOperationException($"key file {keyFile} (from the mirror configuration) does not exist")
+            : await ApplicationDefaultAsync().ConfigureAwait(false);
+        return await new StorageClientBuilder { BaseUri = endpoint, Credential = credential.CreateScoped("https://www.googleapis.com/auth/devstorage.read_write") }
+            .BuildAsync().ConfigureAwait(false);
+    }
 
-            return await new StorageClientBuilder { Credential = CredentialFactory.FromFile<ServiceAccountCredential>(keyFile).ToGoogleCredential() }.BuildAsync().ConfigureAwait(false);
+    // Application Default Credentials, walked here rather than by the library (which caches its answer for the
+    // process and says little): each source in Google's order, and why each one was passed over.
+    private static async Task<GoogleCredential> ApplicationDefaultAsync()
+    {
+        var tried = new List<string>();
+        var env = Environment.GetEnvironmentVariable("GOOGLE_APPLICATION_CREDENTIALS");
+        if (string.IsNullOrEmpty(env))
+        {
+            tried.Add("GOOGLE_APPLICATION_CREDENTIALS is not set");
+        }
+        else
+        {
+            try
+            {
+                return FromFile(env, "GOOGLE_APPLICATION_CREDENTIALS") ?? throw new InvalidOperationException($"GOOGLE_APPLICATION_CREDENTIALS names {env}, which does not exist");
+            }
+            catch (InvalidOperationException e)
+            {
+                tried.Add(e.Message);
+            }
+        }
+
+        var gcloud = Path.Combine(Environment.GetEnvironmentVariable("CLOUDSDK_CONFIG")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config", "gcloud"), "application_default_credentials.json");
+        try
+        {
+            return FromFile(gcloud, "gcloud") ?? throw new InvalidOperationException($"gcloud ADC file {gcloud} does not exist (run: gcloud auth application-default login)");
+        }
+        catch (InvalidOperationException e)
+        {
+            tried.Add(e.Message);
+        }
+
+        if (await ComputeCredential.IsRunningOnComputeEngine().ConfigureAwait(false))
+        {
+            return new ComputeCredential().ToGoogleCredential();
+        }
+
+        tried.Add("metadata server: not reachable (not on Google Cloud)");
+        throw new InvalidOperationException(string.Join("; ", tried));
+    }
+
+    // A credential file of any kind gcloud and Google's tools write; null when the file does not exist.
+    private static GoogleCredential? FromFile(string path, string source)
+    {
+        if (!File.Exists(path))
+        {
+            return null;
         }
 
         try
         {
-            return await StorageClient.CreateAsync(await GoogleCredential.GetApplicationDefaultAsync().ConfigureAwait(false)).ConfigureAwait(false);
+            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(path));
+            var type = json.RootElement.TryGetProperty("type", out var t) ? t.GetString() : null;
+            return type switch
+            {
+                "service_account" => CredentialFactory.FromFile<ServiceAccountCredential>(path).ToGoogleCredential(),
+                "authorized_user" => CredentialFactory.FromFile<UserCredential>(path).ToGoogleCredential(),
+#pragma warning disable CS0618 // external-account files are what workload identity federation writes; no typed factory covers all their kinds.
+                "external_account" => GoogleCredential.FromFile(path),
+#pragma warning restore CS0618
+                _ => throw new InvalidOperationException($"{source}: {path} is a credential file of unknown type '{type}'"),
+            };
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException or ArgumentException or IOException)
         {
-            throw new InvalidOperationException(DescribeSources() + " (" + e.Message.Split('\n')[0] + ")", e);
+            throw new InvalidOperationException(e is InvalidOperationException && e.Message.StartsWith(source, StringComparison.Ordinal)
+                ? e.Message : $"{source}: {path} could not be used: {e.Message.Split('\n')[0]}", e);
         }
-    }
-
-    // What Application Default Credentials looked at, in its order, and what was found there.
-    private static string DescribeSources()
-    {
-        var env = Environment.GetEnvironmentVariable("GOOGLE_APPLICATION_CREDENTIALS");
-        var gcloud = Path.Combine(Environment.GetEnvironmentVariable("CLOUDSDK_CONFIG")
-            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config", "gcloud"), "application_default_credentials.json");
-        return string.Join("; ",
-            "GOOGLE_APPLICATION_CREDENTIALS " + (string.IsNullOrEmpty(env) ? "is not set" : File.Exists(env) ? $"names {env}, which could not be used" : $"names {env}, which does not exist"),
-            "gcloud ADC file " + gcloud + (File.Exists(gcloud) ? " could not be used" : " does not exist (run: gcloud auth application-default login)"),
-            "metadata server: not reachable (not on Google Cloud)");
     }
 
     private static DepotException Failure(GoogleApiException e, string location) => e.HttpStatusCode switch

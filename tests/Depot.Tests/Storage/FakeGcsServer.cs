@@ -23,6 +23,14 @@ public sealed class FakeGcsServer : IAsyncLifetime
 
     public string BaseUri { get; private set; } = "";
 
+    /// <summary>The access token the fake's token endpoint hands out; with <see cref="RequireToken"/>, the only one accepted.</summary>
+    public const string AccessToken = "fake-access-token-for-depot";
+
+    public bool RequireToken { get; set; }
+
+    /// <summary>Bearer tokens seen on storage requests.</summary>
+    public ConcurrentBag<string> BearerTokens { get; } = [];
+
     public async ValueTask InitializeAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -48,6 +56,26 @@ public sealed class FakeGcsServer : IAsyncLifetime
         var path = request.Path.Value ?? "";
         var raw = (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? path).Split('?')[0];
         var body = await BodyAsync(request);
+        if (raw == "/token" && request.Method == "POST")
+        {
+            // OAuth2 JWT-bearer grant from a service-account key whose token_uri points here.
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync($"{{\"access_token\":\"{AccessToken}\",\"expires_in\":3600,\"token_type\":\"Bearer\"}}");
+            return;
+        }
+
+        var authorization = request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.Ordinal))
+        {
+            BearerTokens.Add(authorization["Bearer ".Length..]);
+        }
+
+        if (RequireToken && authorization != "Bearer " + AccessToken)
+        {
+            context.Response.StatusCode = 401;
+            await context.Response.WriteAsJsonAsync(new { error = new { code = 401, message = "Request is missing required authentication credential" } });
+            return;
+        }
         if (raw.StartsWith("/upload/storage/v1/b/", StringComparison.Ordinal) && request.Method == "POST")
         {
             var bucket = raw.Split('/')[5];

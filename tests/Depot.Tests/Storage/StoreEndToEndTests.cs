@@ -70,7 +70,7 @@ public sealed class S3EndToEndTests(S3rver server) : StoreEndToEndTests, IClassF
 public sealed class GcsEndToEndTests(FakeGcsServer server) : StoreEndToEndTests, IClassFixture<FakeGcsServer>
 {
     protected override IObjectStore CreateStore() =>
-        new GcsStore("depot-test", "e2e-" + Guid.NewGuid().ToString("N")[..8], endpoint: server.BaseUri + "/storage/v1/");
+        new GcsStore("depot-test", "e2e-" + Guid.NewGuid().ToString("N")[..8], endpoint: server.BaseUri + "/storage/v1/", anonymous: true);
 }
 
 public sealed class AzureEndToEndTests(Azurite server) : StoreEndToEndTests, IClassFixture<Azurite>
