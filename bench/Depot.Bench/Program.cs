@@ -8,6 +8,7 @@ internal static class Program
     private const string Usage = """
         usage: Depot.Bench generate-v3 <dir> <N> [--seed S] [--start K] [--jobs J] [--max-dag-nodes M]
                Depot.Bench profile-v3 <dir> [threads] [--no-retain]
+               Depot.Bench store-transfer <url> <count> <size-kb> <parallelism>...
 
           Writes N synthetic Spack 1.x specs into a build cache layout v3 at <dir> (no index; run `depot index`).
           --seed S    random stream (default 1)
@@ -34,6 +35,7 @@ internal static class Program
             return args[0] switch
             {
                 "generate-v3" => GenerateV3(args[1..]),
+                "store-transfer" => StoreTransfer.RunAsync(args[1..]).GetAwaiter().GetResult(),
                 "profile-v3" when args.Length >= 2 => Profiler.Run(args[1],
                     args.Length >= 3 && args[2] != "--no-retain" ? int.Parse(args[2], CultureInfo.InvariantCulture) : 16,
                     !args.Contains("--no-retain"), Console.Out),

@@ -257,8 +257,18 @@ internal sealed class SpecGraph
 
         Nodes.Add(new GraphNode
         {
-            Id = id, Name = name, NameId = nameId, Version = version, Hash = hash, Os = os, Target = target, Json = json,
-            Dependencies = dependencies, Closure = sorted, Unified = unified, IsExternal = external,
+            Id = id,
+            Name = name,
+            NameId = nameId,
+            Version = version,
+            Hash = hash,
+            Os = os,
+            Target = target,
+            Json = json,
+            Dependencies = dependencies,
+            Closure = sorted,
+            Unified = unified,
+            IsExternal = external,
         });
         byHash[hash] = id;
         return id;

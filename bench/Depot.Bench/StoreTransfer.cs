@@ -1,0 +1,51 @@
+using System.Diagnostics;
+using System.Globalization;
+using Depot.Storage;
+
+namespace Depot.Bench;
+
+/// <summary>
+/// <c>store-transfer URL COUNT SIZE_KB PARALLELISM...</c>: writes COUNT objects of SIZE_KB through a store, then reads
+/// them back, once per parallelism level, and prints one table row per level (seconds and MB/s each way).
+/// </summary>
+internal static class StoreTransfer
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length < 4)
+        {
+            throw new ArgumentException("usage: store-transfer <url> <count> <size-kb> <parallelism>...");
+        }
+
+        var count = int.Parse(args[1], CultureInfo.InvariantCulture);
+        var size = int.Parse(args[2], CultureInfo.InvariantCulture) * 1024;
+        var payload = new byte[size];
+        new Random(7).NextBytes(payload);
+        var mb = (double)count * size / 1e6;
+        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{count} objects of {size / 1024} KiB ({mb:0} MB) through {args[0]}"));
+        Console.Out.WriteLine($"{"parallelism",-12} {"push s",8} {"push MB/s",10} {"pull s",8} {"pull MB/s",10}");
+        double? first = null;
+        foreach (var level in args[3..].Select(a => int.Parse(a, CultureInfo.InvariantCulture)))
+        {
+            var store = StoreFactory.Open($"{args[0].TrimEnd('/')}/run-{level}-{Guid.NewGuid():N}");
+            var options = new ParallelOptions { MaxDegreeOfParallelism = level };
+            var clock = Stopwatch.StartNew();
+            await Parallel.ForEachAsync(Enumerable.Range(0, count), options, async (i, token) =>
+                await store.WriteAsync($"blobs/sha256/{i % 256:x2}/{i:x8}", new MemoryStream(payload, writable: false), token));
+            var push = clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            await Parallel.ForEachAsync(Enumerable.Range(0, count), options, async (i, token) =>
+            {
+                await using var stream = await store.OpenReadAsync($"blobs/sha256/{i % 256:x2}/{i:x8}", token);
+                await stream.CopyToAsync(Stream.Null, token);
+            });
+            var pull = clock.Elapsed.TotalSeconds;
+            first ??= push + pull;
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{level,-12} {push,8:0.00} {mb / push,10:0.0} {pull,8:0.00} {mb / pull,10:0.0}   ({first / (push + pull):0.0}x the first level)"));
+            (store as IDisposable)?.Dispose();
+        }
+
+        return 0;
+    }
+}
