@@ -63,7 +63,11 @@ public sealed class PrefixMatcher
         return best;
     }
 
-    private static bool AtBoundary(ReadOnlySpan<byte> data, int at)
+    /// <summary>
+    /// Spack's left boundary for a prefix found at <paramref name="at"/>: the run of word characters and dashes right
+    /// before it must not follow a '/' (the <c>(?&lt;![\w\-_/])([\w\-_]*?)</c> part of its regex).
+    /// </summary>
+    internal static bool AtBoundary(ReadOnlySpan<byte> data, int at)
     {
         var i = at;
         while (i > 0 && IsWordOrDash(data[i - 1]))
@@ -74,7 +78,8 @@ public sealed class PrefixMatcher
         return i == 0 || data[i - 1] != (byte)'/';
     }
 
-    private static bool IsWordOrDash(byte b) =>
+    /// <summary>Python's bytes <c>[\w\-_]</c>: ASCII letters, digits, '_' and '-'.</summary>
+    internal static bool IsWordOrDash(byte b) =>
         b is (>= (byte)'a' and <= (byte)'z') or (>= (byte)'A' and <= (byte)'Z') or (>= (byte)'0' and <= (byte)'9') or (byte)'_' or (byte)'-';
 
     /// <summary>

@@ -28,7 +28,7 @@ public static class TextRelocator
 
             var j = at + slash;
             var which = map.MatchAt(data, j);
-            if (which < 0 || !Bounded(data, j))
+            if (which < 0 || !Archive.PrefixMatcher.AtBoundary(data, j))
             {
                 at = j + 1;
                 continue;
@@ -42,7 +42,7 @@ public static class TextRelocator
 
             // Group 3 swallows the rest of the path: nothing inside it is matched again.
             var end = copied;
-            while (end < data.Length && (IsWordOrDash(data[end]) || data[end] == (byte)'/'))
+            while (end < data.Length && (Archive.PrefixMatcher.IsWordOrDash(data[end]) || data[end] == (byte)'/'))
             {
                 end++;
             }
@@ -93,18 +93,4 @@ public static class TextRelocator
 
         return false;
     }
-
-    private static bool Bounded(ReadOnlySpan<byte> data, int at)
-    {
-        var i = at;
-        while (i > 0 && IsWordOrDash(data[i - 1]))
-        {
-            i--;
-        }
-
-        return i == 0 || data[i - 1] != (byte)'/';
-    }
-
-    private static bool IsWordOrDash(byte b) =>
-        b is (>= (byte)'a' and <= (byte)'z') or (>= (byte)'A' and <= (byte)'Z') or (>= (byte)'0' and <= (byte)'9') or (byte)'_' or (byte)'-';
 }
