@@ -47,6 +47,20 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
 
     public async IAsyncEnumerable<SpecEntry> ListSpecEntriesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        if (!Store.CanList)
+        {
+            // Over HTTP the index says what is cached; the signed spec file is preferred, as Spack does.
+            foreach (var node in (await this.ReadIndexAsync(cancellationToken).ConfigureAwait(false))?.CachedSpecs ?? [])
+            {
+                var signedKey = SpecFileKey(node, signed: true);
+                yield return await Store.GetInfoAsync(signedKey, cancellationToken).ConfigureAwait(false) is not null
+                    ? new SpecEntry(signedKey, node.Hash, Signed: true)
+                    : new SpecEntry(SpecFileKey(node, signed: false), node.Hash, Signed: false);
+            }
+
+            yield break;
+        }
+
         // Spec files are flat in build_cache/; a hash with both variants is read from the signed one.
         var found = new Dictionary<string, SpecEntry>(StringComparer.Ordinal);
         await foreach (var key in Store.ListKeysAsync(Prefix, cancellationToken).ConfigureAwait(false))

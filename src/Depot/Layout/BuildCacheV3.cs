@@ -42,6 +42,17 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
 
     public async IAsyncEnumerable<SpecEntry> ListSpecEntriesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        if (!Store.CanList)
+        {
+            // Over HTTP the index says what is cached; each entry's manifest is where Spack would look.
+            foreach (var node in (await this.ReadIndexAsync(cancellationToken).ConfigureAwait(false))?.CachedSpecs ?? [])
+            {
+                yield return new SpecEntry(SpecManifestKey(node), node.Hash, Signed: false);
+            }
+
+            yield break;
+        }
+
         await foreach (var key in Store.ListKeysAsync(SpecManifestPrefix, cancellationToken).ConfigureAwait(false))
         {
             if (!key.EndsWith(SpecManifestSuffix, StringComparison.Ordinal))

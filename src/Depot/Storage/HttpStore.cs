@@ -48,6 +48,8 @@ public sealed class HttpStore : IObjectStore, IDisposable
 
     public string Root { get; }
 
+    public bool CanList => false;
+
     /// <summary>Requests sent (tests count conditional GETs with it).</summary>
     public int Requests { get; private set; }
 

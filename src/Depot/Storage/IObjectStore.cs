@@ -17,6 +17,12 @@ public interface IObjectStore
     string Root { get; }
 
     /// <summary>
+    /// False for stores that cannot enumerate their keys (plain HTTP): layouts then take the entries a cache holds
+    /// from its index, as Spack does over HTTP.
+    /// </summary>
+    bool CanList => true;
+
+    /// <summary>
     /// Lists every object whose key starts with <paramref name="prefix"/>, at any depth (a prefix that ends in '/'
     /// lists a "folder"). Order is unspecified. A prefix that matches nothing yields nothing (no error).
     /// </summary>

@@ -98,6 +98,11 @@ public sealed class HttpStoreTests : IAsyncLifetime
         Assert.False(result.AnyFailed, string.Join("; ", result.Outcomes.Select(o => o.Reason)));
         var greet = result.Outcomes.Single(o => o.Name == "greet").Prefix!;
         Assert.Equal("Hello, world.", Depot.Tests.Operations.InstallOperationTests.Run(Path.Combine(greet, "bin/greet")));
+
+        // Verify takes the entries from the index: every signature, spec and tarball checked over HTTP.
+        var verified = await VerifyOperation.RunAsync(store, await Depot.Layout.BuildCache.DetectAsync(store, Token), trust, new VerifyOptions([]), null, Token);
+        Assert.Equal((5, 5), (verified.Checked, verified.Signed));
+        Assert.Empty(verified.Failures);
     }
 
     [Fact]
