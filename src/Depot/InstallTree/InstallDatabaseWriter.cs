@@ -135,6 +135,30 @@ public static class InstallDatabaseWriter
     }
 
     // Spack 1.x nodes (database 8) carry compilers as dependencies; 0.21 nodes (database 7) as a "compiler" field.
+    /// <summary>
+    /// Spack's per-spec install lock: an exclusive one-byte fcntl lock in <c>.spack-db/prefix_lock</c> at the offset
+    /// given by the first 63 bits of the DAG hash, so a concurrent <c>spack install</c> of the same spec waits.
+    /// </summary>
+    public static Task<PosixFileLock> LockPrefixAsync(string root, string hash, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.Combine(root, ".spack-db"));
+        return PosixFileLock.AcquireRangeAsync(Path.Combine(root, ".spack-db", "prefix_lock"), exclusive: true, TimeSpan.FromMinutes(10),
+            HashBitPrefix(hash, 63), 1, cancellationToken);
+    }
+
+    // base32-decode the DAG hash and take its leading bits as an unsigned integer (Spack's dag_hash_bit_prefix).
+    internal static long HashBitPrefix(string hash, int bits)
+    {
+        const string Alphabet = "abcdefghijklmnopqrstuvwxyz234567";
+        System.Numerics.BigInteger value = 0;
+        foreach (var c in hash)
+        {
+            value = (value << 5) | Alphabet.IndexOf(c, StringComparison.Ordinal);
+        }
+
+        return (long)(value >> ((hash.Length * 5) - bits));
+    }
+
     /// <exception cref="DepotException">The spec comes from another Spack generation than the database.</exception>
     public static void CheckGeneration(SpecNode spec, int version, string index)
     {

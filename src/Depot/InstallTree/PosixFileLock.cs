@@ -15,12 +15,28 @@ public sealed partial class PosixFileLock : IDisposable
     private const short Unlock = 2; // F_UNLCK
 
     private readonly FileStream file;
+    private readonly long start;
+    private readonly long length;
 
-    private PosixFileLock(FileStream file) => this.file = file;
+    private PosixFileLock(FileStream file, long start, long length)
+    {
+        this.file = file;
+        this.start = start;
+        this.length = length;
+    }
 
-    /// <summary>Takes a shared (read) or exclusive (write) lock on <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Takes a shared (read) or exclusive (write) lock on <paramref name="path"/>: the whole file, or with
+    /// <see cref="AcquireRangeAsync"/> a byte range (Spack's per-spec prefix locks are one byte each).
+    /// </summary>
     /// <exception cref="DepotException">The lock could not be had within <paramref name="timeout"/>.</exception>
-    public static async Task<PosixFileLock> AcquireAsync(string path, bool exclusive, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public static Task<PosixFileLock> AcquireAsync(string path, bool exclusive, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        AcquireRangeAsync(path, exclusive, timeout, 0, 0, cancellationToken);
+
+    /// <summary>An fcntl lock on <paramref name="length"/> bytes at <paramref name="start"/> (length 0: to the end of the file).</summary>
+    /// <exception cref="DepotException">The lock could not be had within <paramref name="timeout"/>.</exception>
+    public static async Task<PosixFileLock> AcquireRangeAsync(string path, bool exclusive, TimeSpan timeout, long start, long length,
+        CancellationToken cancellationToken = default)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -34,9 +50,9 @@ public sealed partial class PosixFileLock : IDisposable
         var delay = TimeSpan.FromMilliseconds(5);
         while (true)
         {
-            if (TryLock(file, exclusive ? WriteLock : ReadLock))
+            if (TryLock(file, exclusive ? WriteLock : ReadLock, start, length))
             {
-                return new PosixFileLock(file);
+                return new PosixFileLock(file, start, length);
             }
 
             if (DateTime.UtcNow >= deadline)
@@ -52,13 +68,13 @@ public sealed partial class PosixFileLock : IDisposable
 
     public void Dispose()
     {
-        TryLock(file, Unlock);
+        TryLock(file, Unlock, start, length);
         file.Dispose();
     }
 
-    private static bool TryLock(FileStream file, short type)
+    private static bool TryLock(FileStream file, short type, long start, long length)
     {
-        var request = new Flock { Type = type, Whence = 0, Start = 0, Length = 0 };
+        var request = new Flock { Type = type, Whence = 0, Start = start, Length = length };
         var fd = (int)file.SafeFileHandle.DangerousGetHandle();
         if (Fcntl(fd, SetLock, ref request) == 0)
         {

@@ -41,6 +41,12 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
         var verifyTime = clock.Elapsed;
 
         Directory.CreateDirectory(Path.GetDirectoryName(prefix)!);
+        using var prefixLock = target.IsPlainRoot ? null : await InstallTree.InstallDatabaseWriter.LockPrefixAsync(target.Root, node.Hash, cancellationToken).ConfigureAwait(false);
+        if (!target.IsPlainRoot && Directory.Exists(prefix))
+        {
+            throw new DepotException($"{prefix} exists but the database does not record it: remove it or run 'spack reindex'");
+        }
+
         var staging = Path.Combine(Path.GetDirectoryName(prefix)!, $".depot-tmp-{node.Hash}-{Guid.NewGuid():N}");
         var download = staging + ".spack";
         try
