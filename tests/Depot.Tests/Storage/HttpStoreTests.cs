@@ -113,3 +113,96 @@ public sealed class HttpStoreTests : IAsyncLifetime
         Assert.Contains("http://127.0.0.1:9/mirror/v3/layout.json: cannot reach the server", e.Message, StringComparison.Ordinal);
     }
 }
+
+/// <summary>
+/// HTTPS: the store trusts what the system trusts, and a private CA is added the usual way (<c>SSL_CERT_FILE</c>), as
+/// for curl or Spack. Run as a real process so the variable is read at start, as it would be.
+/// </summary>
+public sealed class HttpsStoreTests : IAsyncLifetime
+{
+    private readonly TempDir temp = new();
+    private WebApplication? app;
+    private string url = "";
+    private string caFile = "";
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        using var caKey = System.Security.Cryptography.RSA.Create(2048);
+        var caRequest = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=Depot Test CA", caKey,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        caRequest.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension(true, false, 0, true));
+        using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", key,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        var san = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+        san.AddIpAddress(System.Net.IPAddress.Loopback);
+        request.CertificateExtensions.Add(san.Build());
+        using var issued = request.Create(ca, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddHours(12), [1, 2, 3, 4]);
+        var server = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12(
+            System.Security.Cryptography.X509Certificates.RSACertificateExtensions.CopyWithPrivateKey(issued, key).Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx), null);
+        caFile = Path.Combine(temp.Path, "ca.pem");
+        await File.WriteAllTextAsync(caFile, ca.ExportCertificatePem(), Token);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0, o => o.UseHttps(server)));
+        app = builder.Build();
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = new PhysicalFileProvider(TestData.Path(TestData.V2Signed)),
+            ServeUnknownFileTypes = true,
+        });
+        await app.StartAsync(Token);
+        url = app.Urls.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal) + "/";
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (app is not null)
+        {
+            await app.DisposeAsync();
+        }
+
+        temp.Dispose();
+    }
+
+    [Fact]
+    public async Task AnHttpsMirrorWithAPrivateCaListsOnceTheCaIsTrusted()
+    {
+        Assert.StartsWith("https://127.0.0.1:", url, StringComparison.Ordinal);
+        var (untrusted, _, error) = await RunCliAsync(null, "list", url, "-L");
+        Assert.Equal(1, untrusted);
+        Assert.Contains("cannot reach the server", error, StringComparison.Ordinal);
+
+        var (code, output, err) = await RunCliAsync(caFile, "list", url, "-L");
+        Assert.True(code == 0, err);
+        Assert.Contains("tnhxyeebiakcjb3lvymiwx63ueuccyl6 greet@1.0.0", output, StringComparison.Ordinal);
+    }
+
+    private async Task<(int, string, string)> RunCliAsync(string? certFile, params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "Depot.Cli.dll"), .. args])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            Environment = { ["DEPOT_HOME"] = Path.Combine(temp.Path, "home") },
+        };
+        if (certFile is not null)
+        {
+            start.Environment["SSL_CERT_FILE"] = certFile;
+        }
+        else
+        {
+            start.Environment.Remove("SSL_CERT_FILE");
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync(Token);
+        var error = process.StandardError.ReadToEndAsync(Token);
+        await process.WaitForExitAsync(Token);
+        return (process.ExitCode, await output, await error);
+    }
+}
