@@ -26,6 +26,33 @@ public static class TestData
 
     public static string Path(string relative) => System.IO.Path.Combine(DataRoot.Value, relative);
 
+    /// <summary>
+    /// A copy of a Spack 1.2 fixture mirror that can be installed from. The repository leaves out gcc-runtime's 10 MiB
+    /// tarball blob; here gcc-runtime (same hash, same spec blob) is re-pushed from the committed install tree, whose
+    /// gcc-runtime keeps two of its libraries, signed with the fixture key when the mirror is signed. greet, libgreet
+    /// and greet-data stay Spack's own entries.
+    /// </summary>
+    public static TempDir InstallableV3(string mirror)
+    {
+        var copy = Copy(mirror);
+        var home = new TempDir();
+        try
+        {
+            var keyring = Depot.Signing.Keyring.Open(new Depot.Configuration.DepotHome(home.Path));
+            keyring.Import(File.ReadAllText(Path("spack-1.2/keys/secret.asc")), "secret.asc", "test");
+            var key = mirror == V3Signed ? keyring.SigningKey() : null;
+            var db = Depot.InstallTree.InstallDatabase.ReadAsync(Path("spack-1.2/install-tree")).GetAwaiter().GetResult();
+            var plan = Depot.InstallTree.PushSelection.Select(db, [Depot.Specs.SpecQuery.Parse("gcc-runtime")], all: false, Depot.InstallTree.PushParts.Package);
+            Depot.Operations.PushOperation.RunAsync(new Depot.Storage.LocalDirectoryStore(copy.Path), db, plan,
+                new Depot.Operations.PushOptions(Depot.Operations.PushLayout.V3, key, Force: true, UpdateIndex: false)).GetAwaiter().GetResult();
+            return copy;
+        }
+        finally
+        {
+            home.Dispose();
+        }
+    }
+
     /// <summary>Copies a fixture folder into a fresh temporary directory and returns the copy's path.</summary>
     public static TempDir Copy(string relative)
     {

@@ -44,8 +44,8 @@ public class InstallOperationTests
         var root = longer ? Path.Combine(temp.Path, "a-root-longer-than-the-original-one", "opt", "tree") : Path.Combine(temp.Path, "r");
         Assert.True(longer ? root.Length > originalRoot.Length : root.Length < originalRoot.Length);
 
-        var result = await InstallAsync(Source(TestData.Path(mirror), signed: mirror.EndsWith("signed", StringComparison.Ordinal) && !mirror.EndsWith("unsigned", StringComparison.Ordinal)),
-            new PlainRootTarget(root), "greet");
+        using var installable = mirror.StartsWith("spack-1.2", StringComparison.Ordinal) ? TestData.InstallableV3(mirror) : TestData.Copy(mirror);
+        var result = await InstallAsync(Source(installable.Path, signed: mirror is TestData.V3Signed or TestData.V2Signed), new PlainRootTarget(root), "greet");
 
         Assert.False(result.AnyFailed, string.Join("; ", result.Outcomes.Select(o => o.Reason)));
         var greet = result.Outcomes.Single(o => o.Name == "greet");
@@ -85,7 +85,8 @@ public class InstallOperationTests
     public async Task IntoAnEmptySpackTreeTheDatabaseRecordsThePrefixesSpackWouldUse()
     {
         using var tree = new TempDir();
-        var result = await InstallAsync(Source(TestData.Path(TestData.V3Signed), signed: true), new SpackTreeTarget(tree.Path), "greet");
+        using var mirror = TestData.InstallableV3(TestData.V3Signed);
+        var result = await InstallAsync(Source(mirror.Path, signed: true), new SpackTreeTarget(tree.Path), "greet");
         Assert.False(result.AnyFailed);
 
         var db = await InstallDatabase.ReadAsync(tree.Path, cancellationToken: Token);
@@ -155,9 +156,9 @@ public class InstallOperationTests
     internal static List<string> FilesMentioning(string root, string text)
     {
         var needle = Encoding.UTF8.GetBytes(text);
-        return Directory.EnumerateFiles(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+        return Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
             .Where(f => new FileInfo(f).LinkTarget is null && File.ReadAllBytes(f).AsSpan().IndexOf(needle) >= 0)
-            .Concat(Directory.EnumerateFileSystemEntries(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+            .Concat(Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories)
                 .Where(f => new FileInfo(f).LinkTarget?.Contains(text, StringComparison.Ordinal) == true))
             .ToList();
     }

@@ -77,5 +77,5 @@ public class InterruptedPushTests
     }
 
     private static bool StagingUnderWay(string mirror) =>
-        Directory.Exists(mirror) && Directory.EnumerateFiles(mirror, "*-staged", new EnumerationOptions { AttributesToSkip = 0 }).Any(f => new FileInfo(f).Length > (64 << 10));
+        Directory.Exists(mirror) && Directory.EnumerateFiles(mirror, "*-staged", SearchOption.TopDirectoryOnly).Any(f => new FileInfo(f).Length > (64 << 10));
 }

@@ -13,6 +13,7 @@ namespace Depot.Tests.Storage;
 public sealed class HttpStoreTests : IAsyncLifetime
 {
     private readonly TempDir cache = new();
+    private readonly TempDir served = TestData.InstallableV3(TestData.V3Signed);
     private WebApplication? app;
     private int requests;
     private string url = "";
@@ -32,7 +33,7 @@ public sealed class HttpStoreTests : IAsyncLifetime
         });
         app.UseStaticFiles(new StaticFileOptions
         {
-            FileProvider = new PhysicalFileProvider(TestData.Path(TestData.V3Signed)),
+            FileProvider = new PhysicalFileProvider(served.Path),
             ServeUnknownFileTypes = true,
             DefaultContentType = "application/octet-stream",
         });
@@ -48,6 +49,7 @@ public sealed class HttpStoreTests : IAsyncLifetime
         }
 
         cache.Dispose();
+        served.Dispose();
     }
 
     [Fact]
