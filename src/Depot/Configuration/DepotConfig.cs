@@ -75,7 +75,8 @@ public sealed class DepotConfig
         return null;
     }
 
-    private static bool SameLocation(string a, string b)
+    /// <summary>Whether two mirror locations name the same place (file:// and paths normalised, trailing '/' ignored).</summary>
+    internal static bool SameLocation(string a, string b)
     {
         static string Normalize(string s)
         {

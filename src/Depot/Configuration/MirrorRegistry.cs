@@ -47,7 +47,7 @@ public sealed class MirrorRegistry
             return entry;
         }
 
-        foreach (var entry in Mirrors.Where(m => m.Mirror.Url.Length > 0 && SameUrl(m.Mirror.Url, nameOrUrl)))
+        foreach (var entry in Mirrors.Where(m => m.Mirror.Url.Length > 0 && DepotConfig.SameLocation(m.Mirror.Url, nameOrUrl)))
         {
             return entry;
         }
@@ -88,20 +88,5 @@ public sealed class MirrorRegistry
                 Variable(connection.AccessPair?.SecretVariable), Variable(connection.AccessTokenVariable), connection.Profile)
             : null;
         return StoreFactory.Open(connection.Url, s3, httpCache);
-    }
-
-    private static bool SameUrl(string a, string b)
-    {
-        static string Normalize(string s)
-        {
-            if (s.StartsWith("file://", StringComparison.OrdinalIgnoreCase) && Uri.TryCreate(s, UriKind.Absolute, out var u))
-            {
-                s = u.LocalPath;
-            }
-
-            return s.Contains("://", StringComparison.Ordinal) ? s.TrimEnd('/') : Path.GetFullPath(s).TrimEnd('/');
-        }
-
-        return string.Equals(Normalize(a), Normalize(b), StringComparison.Ordinal);
     }
 }

@@ -12,70 +12,63 @@ public static class RelocationPrefixes
     private const string Placeholder = "__spack_path_placeholder__";
 
     /// <summary>
-    /// Hash → recorded prefix for the specs to relocate: breadth-first over link edges then direct run dependencies
-    /// (Spack 1.x), or depth-first pre-order (Spack 0.21); edges in name order; each spec once.
+    /// Hash → recorded prefix for the specs to relocate (<see cref="SpecsToRelocate"/>) that have a prefix in the tree.
     /// </summary>
-    public static IReadOnlyList<KeyValuePair<string, string>> HashToPrefix(InstallDatabase db, InstallRecord root, bool depthFirst)
-    {
-        var result = new List<KeyValuePair<string, string>>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        void Add(InstallRecord r)
-        {
-            if (seen.Add(r.Spec.Hash) && !r.Spec.IsExternal && r.Path is not null)
-            {
-                result.Add(new(r.Spec.Hash, r.Path));
-            }
-        }
+    public static IReadOnlyList<KeyValuePair<string, string>> HashToPrefix(InstallDatabase db, InstallRecord root, bool depthFirst) =>
+        SpecsToRelocate(root.Spec, hash => db.Find(hash)?.Spec, depthFirst)
+            .Select(spec => db.Find(spec.Hash))
+            .Where(r => r?.Path is not null)
+            .Select(r => new KeyValuePair<string, string>(r!.Spec.Hash, r.Path!))
+            .ToList();
 
-        IEnumerable<InstallRecord> Children(InstallRecord r, DepTypes types) => r.Spec.Dependencies
+    /// <summary>
+    /// The specs a package's files may refer to, as Spack orders them: the package and its transitive link
+    /// dependencies breadth-first (Spack 1.x) or depth-first pre-order (Spack 0.21), edges in name order, then its
+    /// direct run dependencies; externals left out, each spec once. <paramref name="find"/> resolves a hash (from an
+    /// install database or a spec file); unknown hashes are skipped.
+    /// </summary>
+    public static IReadOnlyList<SpecNode> SpecsToRelocate(SpecNode root, Func<string, SpecNode?> find, bool depthFirst)
+    {
+        IEnumerable<SpecNode> Children(SpecNode node, DepTypes types) => node.Dependencies
             .Where(e => (e.Types & types) != 0)
             .OrderBy(e => e.Name, StringComparer.Ordinal)
-            .Select(e => db.Find(e.Hash))
-            .OfType<InstallRecord>();
+            .Select(e => find(e.Hash))
+            .OfType<SpecNode>();
 
-        var linked = new List<InstallRecord>();
+        var linked = new List<SpecNode>();
         var visited = new HashSet<string>(StringComparer.Ordinal);
         if (depthFirst)
         {
-            var stack = new Stack<InstallRecord>();
-            stack.Push(root);
+            var stack = new Stack<SpecNode>([root]);
             while (stack.Count > 0)
             {
-                var r = stack.Pop();
-                if (!visited.Add(r.Spec.Hash))
+                var node = stack.Pop();
+                if (visited.Add(node.Hash))
                 {
-                    continue;
-                }
-
-                linked.Add(r);
-                foreach (var child in Children(r, DepTypes.Link).Reverse())
-                {
-                    stack.Push(child);
+                    linked.Add(node);
+                    foreach (var child in Children(node, DepTypes.Link).Reverse())
+                    {
+                        stack.Push(child);
+                    }
                 }
             }
         }
         else
         {
-            var queue = new Queue<InstallRecord>();
-            queue.Enqueue(root);
-            visited.Add(root.Spec.Hash);
+            var queue = new Queue<SpecNode>([root]);
+            visited.Add(root.Hash);
             while (queue.Count > 0)
             {
-                var r = queue.Dequeue();
-                linked.Add(r);
-                foreach (var child in Children(r, DepTypes.Link).Where(c => visited.Add(c.Spec.Hash)))
+                var node = queue.Dequeue();
+                linked.Add(node);
+                foreach (var child in Children(node, DepTypes.Link).Where(c => visited.Add(c.Hash)))
                 {
                     queue.Enqueue(child);
                 }
             }
         }
 
-        foreach (var r in linked.Concat(Children(root, DepTypes.Run)))
-        {
-            Add(r);
-        }
-
-        return result;
+        return linked.Concat(Children(root, DepTypes.Run)).DistinctBy(n => n.Hash).Where(n => !n.IsExternal).ToList();
     }
 
     /// <summary>

@@ -175,7 +175,7 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
             oldByHash[spec.Root.Hash] = info.BuildPath.TrimEnd('/') + "/" + info.RelativePrefix;
         }
 
-        foreach (var node in SpecsToRelocate(spec))
+        foreach (var node in InstallTree.RelocationPrefixes.SpecsToRelocate(spec.Root, spec.FindByHash, depthFirst: false))
         {
             if (!oldByHash.TryGetValue(node.Hash, out var old))
             {
@@ -197,32 +197,6 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
 
         map.Add(info.BuildPath, target.Root);
         return (map, aliases);
-    }
-
-    private static IEnumerable<SpecNode> SpecsToRelocate(SpecFile spec)
-    {
-        var seen = new HashSet<string>(StringComparer.Ordinal) { spec.Root.Hash };
-        var queue = new Queue<SpecNode>([spec.Root]);
-        while (queue.Count > 0)
-        {
-            var node = queue.Dequeue();
-            yield return node;
-            foreach (var edge in node.Dependencies.Where(e => e.Types.HasFlag(DepTypes.Link)).OrderBy(e => e.Name, StringComparer.Ordinal))
-            {
-                if (seen.Add(edge.Hash) && spec.FindByHash(edge.Hash) is { IsExternal: false } dep)
-                {
-                    queue.Enqueue(dep);
-                }
-            }
-        }
-
-        foreach (var edge in spec.Root.Dependencies.Where(e => e.Types.HasFlag(DepTypes.Run)))
-        {
-            if (seen.Add(edge.Hash) && spec.FindByHash(edge.Hash) is { IsExternal: false } dep)
-            {
-                yield return dep;
-            }
-        }
     }
 
     // An absolute symlink may only point into a prefix this install relocates: anything else escapes the package.
