@@ -7,6 +7,8 @@ namespace Depot.Bench;
 /// <summary>
 /// <c>store-transfer URL COUNT SIZE_KB PARALLELISM...</c>: writes COUNT objects of SIZE_KB through a store, then reads
 /// them back, once per parallelism level, and prints one table row per level (seconds and MB/s each way).
+/// <c>--rtt MS</c> puts a <see cref="LatencyProxy"/> in front of the S3 endpoint (<c>AWS_ENDPOINT_URL</c>) so a local
+/// server is measured as if it were a network round trip away, as a cloud bucket is.
 /// </summary>
 internal static class StoreTransfer
 {
@@ -14,18 +16,22 @@ internal static class StoreTransfer
     {
         if (args.Length < 4)
         {
-            throw new ArgumentException("usage: store-transfer <url> <count> <size-kb> <parallelism>...");
+            throw new ArgumentException("usage: store-transfer <url> <count> <size-kb> [--rtt MS] <parallelism>...");
         }
+
+        var levels = args[3..].ToList();
+        await using var proxy = StartProxy(levels);
 
         var count = int.Parse(args[1], CultureInfo.InvariantCulture);
         var size = int.Parse(args[2], CultureInfo.InvariantCulture) * 1024;
         var payload = new byte[size];
         new Random(7).NextBytes(payload);
         var mb = (double)count * size / 1e6;
-        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{count} objects of {size / 1024} KiB ({mb:0} MB) through {args[0]}"));
+        var rtt = proxy is null ? "" : $" with {Environment.GetEnvironmentVariable("DEPOT_BENCH_RTT_MS")} ms round trips";
+        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{count} objects of {size / 1024} KiB ({mb:0} MB) through {args[0]}{rtt}"));
         Console.Out.WriteLine($"{"parallelism",-12} {"push s",8} {"push MB/s",10} {"pull s",8} {"pull MB/s",10}");
         double? first = null;
-        foreach (var level in args[3..].Select(a => int.Parse(a, CultureInfo.InvariantCulture)))
+        foreach (var level in levels.Select(a => int.Parse(a, CultureInfo.InvariantCulture)))
         {
             var store = StoreFactory.Open($"{args[0].TrimEnd('/')}/run-{level}-{Guid.NewGuid():N}");
             var options = new ParallelOptions { MaxDegreeOfParallelism = level };
@@ -47,5 +53,23 @@ internal static class StoreTransfer
         }
 
         return 0;
+    }
+
+    private static LatencyProxy? StartProxy(List<string> levels)
+    {
+        var at = levels.IndexOf("--rtt");
+        if (at < 0)
+        {
+            return null;
+        }
+
+        var ms = int.Parse(levels[at + 1], CultureInfo.InvariantCulture);
+        levels.RemoveRange(at, 2);
+        var endpoint = new Uri(Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL")
+            ?? throw new ArgumentException("--rtt needs AWS_ENDPOINT_URL (the local server to put the delay in front of)"));
+        var proxy = new LatencyProxy(new System.Net.IPEndPoint(System.Net.IPAddress.Parse(endpoint.Host), endpoint.Port), TimeSpan.FromMilliseconds(ms));
+        Environment.SetEnvironmentVariable("AWS_ENDPOINT_URL", $"http://127.0.0.1:{proxy.Port}");
+        Environment.SetEnvironmentVariable("DEPOT_BENCH_RTT_MS", ms.ToString(CultureInfo.InvariantCulture));
+        return proxy;
     }
 }

@@ -29,7 +29,7 @@ public static class PushCommand
         var key = new Option<string?>("--key", "-k") { Description = "Signing key fingerprint (default: the only secret key)" };
         var layout = new Option<string?>("--layout")
         {
-            Description = "v3 (Spack 1.x), v2 (what Spack 0.21 writes and 0.21-1.x read) or v2-0.22 (what Spack 0.22/0.23 write); default: the mirror's, v3 if new",
+            Description = "v3 (Spack 1.x), v2 (what Spack 0.21 writes and 0.21-1.x read) or v2-0.22 (what Spack 0.22/0.23 write); default: the mirror's, v3 if new (a registry always gets Spack's OCI layout)",
         };
         layout.AcceptOnlyFromAmong("v3", "v2", "v2-0.22");
         var jobs = new Option<int>("--jobs", "-j") { Description = "Packages pushed at once (default: number of cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
@@ -204,6 +204,7 @@ internal static class PushReport
     {
         PushLayout.V3 => "v3",
         PushLayout.V2 => "v2",
+        PushLayout.Oci => "oci",
         _ => "v2-0.22",
     };
 

@@ -13,6 +13,12 @@ public static partial class BuildCache
     /// <exception cref="DepotException">No build cache at the root, or only a layout this Depot does not know.</exception>
     public static async Task<IReadOnlyList<IBuildCacheLayout>> DetectAsync(IObjectStore store, CancellationToken cancellationToken = default)
     {
+        if (store is Storage.Oci.OciStore oci)
+        {
+            // A registry holds Spack's OCI layout; an empty repository is a cache with no entries yet.
+            return [new BuildCacheOci(oci)];
+        }
+
         var layouts = new List<IBuildCacheLayout>();
         if (await store.ExistsAsync(BuildCacheV3.LayoutKey, cancellationToken).ConfigureAwait(false)
             || await AnyAsync(store, "v3/manifests/", cancellationToken).ConfigureAwait(false))
@@ -44,6 +50,11 @@ public static partial class BuildCache
     /// <summary>The layouts present, or a fresh layout of <paramref name="version"/> for an empty mirror.</summary>
     public static async Task<IBuildCacheLayout> OpenForWriteAsync(IObjectStore store, int? version, CancellationToken cancellationToken = default)
     {
+        if (store is Storage.Oci.OciStore oci)
+        {
+            return new BuildCacheOci(oci);
+        }
+
         if (version is 2)
         {
             return new BuildCacheV2(store);
@@ -63,6 +74,10 @@ public static partial class BuildCache
             return new BuildCacheV3(store);
         }
     }
+
+    /// <summary>The layout an entry of <paramref name="version"/> was listed from (a registry has only its own).</summary>
+    public static IBuildCacheLayout ForVersion(IObjectStore store, int version) =>
+        store is Storage.Oci.OciStore oci ? new BuildCacheOci(oci) : version == 3 ? new BuildCacheV3(store) : new BuildCacheV2(store);
 
     private static async Task<bool> AnyAsync(IObjectStore store, string prefix, CancellationToken cancellationToken)
     {

@@ -26,7 +26,7 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
         var prefix = prefixes[node.Hash];
         var clock = Stopwatch.StartNew();
         var store = spec.Source.Store;
-        IBuildCacheLayout layout = spec.LayoutVersion == 3 ? new BuildCacheV3(store) : new BuildCacheV2(store);
+        var layout = BuildCache.ForVersion(store, spec.LayoutVersion);
 
         progress?.Report(new InstallProgress(node.Name, node.Hash, "verify"));
         var entry = await EntryOf(layout, node, cancellationToken).ConfigureAwait(false);
@@ -124,6 +124,11 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
         if (layout is BuildCacheV3)
         {
             return new SpecEntry(BuildCacheV3.SpecManifestKey(node), node.Hash, Signed: false);
+        }
+
+        if (layout is BuildCacheOci)
+        {
+            return new SpecEntry(BuildCacheOci.TagFor(node), node.Hash, Signed: false);
         }
 
         var signed = BuildCacheV2.SpecFileKey(node, signed: true);

@@ -24,9 +24,19 @@ internal sealed class PushEntryWriter(IObjectStore store, InstallDatabase db, Pu
 
     private bool Signed => key is not null;
 
+    /// <summary>For the OCI layout: the images, written once every tarball is up (<see cref="OciImageWriter"/>).</summary>
+    public OciImageWriter? Images { get; } = layout == PushLayout.Oci
+        ? new OciImageWriter(store as Storage.Oci.OciStore ?? throw new DepotException($"{store.Root}: the OCI layout needs an oci:// mirror"), db, key)
+        : null;
+
     /// <summary>True when the mirror holds a complete entry for the spec (signed, if this push signs).</summary>
     public async Task<bool> ExistsAsync(InstallRecord record, CancellationToken cancellationToken)
     {
+        if (Images is not null)
+        {
+            return await Images.ExistsAsync(record, cancellationToken).ConfigureAwait(false);
+        }
+
         if (layout == PushLayout.V3)
         {
             var manifestKey = BuildCacheV3.SpecManifestKey(record.Spec);
@@ -89,21 +99,32 @@ internal sealed class PushEntryWriter(IObjectStore store, InstallDatabase db, Pu
         await using var staged = await store.CreateStagedAsync(cancellationToken).ConfigureAwait(false);
         string checksum;
         long length;
+        string? diffId = null;
         await using (var hashing = new ChecksumStream(staged.Content, leaveOpen: true))
         {
             await using (var gzip = SpackGzip.CreateCompressor(hashing, leaveOpen: true))
             {
-                await using var tar = new PythonTarWriter(gzip, leaveOpen: true);
-                await PrefixArchiver.WriteAsync(tar, request, done => progress?.Report(new PushProgress(spec.Name, spec.Hash, done, total)),
-                    cancellationToken).ConfigureAwait(false);
-                await tar.CloseAsync(cancellationToken).ConfigureAwait(false);
+                // OCI images also name each layer by the sha256 of its uncompressed tar (rootfs.diff_ids).
+                await using var uncompressed = Images is null ? null : new ChecksumStream(gzip, leaveOpen: true);
+                await using (var tar = new PythonTarWriter((Stream?)uncompressed ?? gzip, leaveOpen: true))
+                {
+                    await PrefixArchiver.WriteAsync(tar, request, done => progress?.Report(new PushProgress(spec.Name, spec.Hash, done, total)),
+                        cancellationToken).ConfigureAwait(false);
+                    await tar.CloseAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                diffId = uncompressed?.Sha256Hex();
             }
 
             checksum = hashing.Sha256Hex();
             length = hashing.BytesWritten;
         }
 
-        if (layout == PushLayout.V3)
+        if (Images is not null)
+        {
+            await Images.AddTarballAsync(record, staged, checksum, length, diffId!, specDocument, cancellationToken).ConfigureAwait(false);
+        }
+        else if (layout == PushLayout.V3)
         {
             await WriteV3Async(spec, staged, checksum, length, specDocument, cancellationToken).ConfigureAwait(false);
         }

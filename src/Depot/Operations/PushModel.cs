@@ -14,6 +14,9 @@ public enum PushLayout
 
     /// <summary>Layout v2 as Spack 0.22/0.23 write it (<c>buildcache_layout_version</c> 2, parent directories); 0.21 refuses it.</summary>
     V2Spack022,
+
+    /// <summary>Spack's OCI layout in a registry: one image per spec, <c>index.spack</c>.</summary>
+    Oci,
 }
 
 /// <summary>How to push.</summary>

@@ -18,6 +18,13 @@ public static class PushOperation
     {
         var clock = Stopwatch.StartNew();
         var layout = options.Layout ?? await ExistingLayoutAsync(store, cancellationToken).ConfigureAwait(false);
+        if ((layout == PushLayout.Oci) != (store is Storage.Oci.OciStore))
+        {
+            throw new DepotException(layout == PushLayout.Oci
+                ? $"{store.Root}: only an OCI registry (oci://, oci+http://) holds the OCI layout"
+                : $"{store.Root}: a registry holds Spack's OCI layout only (drop --layout)");
+        }
+
         var writer = new PushEntryWriter(store, db, layout, options.SigningKey, options.SpackPrefix);
         var outcomes = new PushOutcome?[plan.ToPush.Count];
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -57,6 +64,19 @@ public static class PushOperation
             // Fail-fast: the packages not finished are reported as not attempted.
         }
 
+        if (writer.Images is not null && !stop.IsCancellationRequested)
+        {
+            // OCI: every tarball is up; now each spec's image, which names its dependencies' layers.
+            var failed = await writer.Images.WriteImagesAsync(Math.Max(1, options.Parallelism), cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < outcomes.Length; i++)
+            {
+                if (outcomes[i] is { Status: PushStatus.Pushed } done && failed.TryGetValue(done.Hash, out var error))
+                {
+                    outcomes[i] = done with { Status = PushStatus.Failed, Reason = error };
+                }
+            }
+        }
+
         var all = new List<PushOutcome>();
         for (var i = 0; i < outcomes.Length; i++)
         {
@@ -71,7 +91,12 @@ public static class PushOperation
         var stopped = all.Any(o => o.Status == PushStatus.NotAttempted);
         if (options.UpdateIndex && !stopped)
         {
-            var target = layout == PushLayout.V3 ? (IBuildCacheLayout)new BuildCacheV3(store) : new BuildCacheV2(store);
+            var target = layout switch
+            {
+                PushLayout.Oci => await BuildCache.OpenForWriteAsync(store, null, cancellationToken).ConfigureAwait(false),
+                PushLayout.V3 => new BuildCacheV3(store),
+                _ => (IBuildCacheLayout)new BuildCacheV2(store),
+            };
             if (keyToPublish is not null)
             {
                 await target.PublishKeysAsync([keyToPublish], cancellationToken).ConfigureAwait(false);
@@ -87,6 +112,11 @@ public static class PushOperation
     /// <summary>The layout a mirror already uses (v3 when it has both or none).</summary>
     public static async Task<PushLayout> ExistingLayoutAsync(IObjectStore store, CancellationToken cancellationToken)
     {
+        if (store is Storage.Oci.OciStore)
+        {
+            return PushLayout.Oci;
+        }
+
         try
         {
             var layouts = await BuildCache.DetectAsync(store, cancellationToken).ConfigureAwait(false);

@@ -4,7 +4,7 @@ namespace Depot.Storage;
 public static class StoreFactory
 {
     /// <exception cref="DepotException">The scheme is not supported or the path is malformed.</exception>
-    public static IObjectStore Open(string mirror, S3StoreOptions? s3 = null, string? httpCache = null)
+    public static IObjectStore Open(string mirror, S3StoreOptions? s3 = null, string? httpCache = null, Oci.OciClientOptions? oci = null)
     {
         if (string.IsNullOrWhiteSpace(mirror))
         {
@@ -38,12 +38,14 @@ public static class StoreFactory
                 case "https" when parts[0].EndsWith(".blob.core.windows.net", StringComparison.OrdinalIgnoreCase):
                     var blob = rest.Split('/', 3);
                     return new AzureBlobStore(blob[0].Split('.')[0], Required(blob.Length > 1 ? blob[1] : "", "container", mirror), blob.Length > 2 ? blob[2] : "");
+                case "oci" or "oci+http" or "oci+https":
+                    return new Oci.OciStore(Oci.OciReference.Parse(mirror), oci);
                 case "gs":
                     return new GcsStore(Required(parts[0], "bucket", mirror), parts.Length > 1 ? parts[1] : "");
                 case "http" or "https":
                     return new HttpStore(mirror, httpCache);
                 default:
-                    throw new DepotException($"mirror '{mirror}': the '{scheme}' scheme is not supported yet (directory, file://, s3://, gs://, azure://, http(s)://)");
+                    throw new DepotException($"mirror '{mirror}': the '{scheme}' scheme is not supported yet (directory, file://, s3://, gs://, azure://, http(s)://, oci://, oci+http://)");
             }
         }
 

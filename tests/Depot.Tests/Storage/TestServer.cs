@@ -23,13 +23,8 @@ public abstract class TestServer : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var bin = Path.Combine(TestData.Path(""), "..", "..", ".test-services", "node_modules", ".bin");
         var (program, arguments) = Command(0);
-        var path = Path.GetFullPath(Path.Combine(bin, program));
-        if (!File.Exists(path))
-        {
-            throw new InvalidOperationException($"{program} is not installed in {Path.GetFullPath(bin)}: run ./test.sh, which installs the test services");
-        }
+        var path = ProgramPath(program);
 
         Port = FreePort();
         (_, arguments) = Command(Port);
@@ -59,6 +54,16 @@ public abstract class TestServer : IAsyncLifetime
         }
 
         throw new InvalidOperationException($"{program} did not listen on 127.0.0.1:{Port} within 30 s");
+    }
+
+    /// <summary>Where the server program is: the npm packages <c>./test.sh</c> installs into <c>.test-services/</c>.</summary>
+    protected virtual string ProgramPath(string program)
+    {
+        var bin = Path.Combine(TestData.Path(""), "..", "..", ".test-services", "node_modules", ".bin");
+        var path = Path.GetFullPath(Path.Combine(bin, program));
+        return File.Exists(path)
+            ? path
+            : throw new InvalidOperationException($"{program} is not installed in {Path.GetFullPath(bin)}: run ./test.sh, which installs the test services");
     }
 
     public async ValueTask DisposeAsync()

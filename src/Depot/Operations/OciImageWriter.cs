@@ -1,0 +1,240 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using Depot.InstallTree;
+using Depot.Layout;
+using Depot.Specs;
+using Depot.Storage;
+using Depot.Storage.Oci;
+
+namespace Depot.Operations;
+
+/// <summary>
+/// Writes Spack's OCI images for <see cref="PushEntryWriter"/> in two steps: each tarball is uploaded as a layer blob
+/// as soon as it is made (<see cref="AddTarballAsync"/>); once all are up, <see cref="WriteImagesAsync"/> writes each
+/// spec's config and manifest — its link/run dependencies' layers first, its own last, as Spack does — and its
+/// signature. Dependencies pushed earlier are taken from their images in the registry.
+/// </summary>
+internal sealed class OciImageWriter(OciStore store, InstallDatabase db, Org.BouncyCastle.Bcpg.OpenPgp.PgpSecretKey? key)
+{
+    private readonly Org.BouncyCastle.Bcpg.OpenPgp.PgpPrivateKey? privateKey = key?.ExtractPrivateKey(Array.Empty<char>());
+    private readonly Lock signing = new();
+
+    private sealed record Layer(OciDescriptor Blob, string DiffId);
+
+    private readonly ConcurrentDictionary<string, Layer> layers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (InstallRecord Record, SpecFile Spec, string Timestamp)> pending = new(StringComparer.Ordinal);
+    private readonly BuildCacheOci layout = new(store);
+
+    /// <summary>True when the registry has the spec's image (and, when this push signs, its signature).</summary>
+    public async Task<bool> ExistsAsync(InstallRecord record, CancellationToken cancellationToken)
+    {
+        var head = await store.Registry.HeadManifestAsync(BuildCacheOci.TagFor(record.Spec), cancellationToken).ConfigureAwait(false);
+        return head is not null
+            && (key is null || await OciSignatures.FindAsync(store.Registry, head.Value.Digest, cancellationToken).ConfigureAwait(false) is not null);
+    }
+
+    public async Task AddTarballAsync(InstallRecord record, IStagedObject staged, string checksum, long length, string diffId, SpecFile spec,
+        CancellationToken cancellationToken)
+    {
+        await staged.CommitAsync(BuildCacheV3.BlobKey("sha256", checksum), cancellationToken).ConfigureAwait(false);
+        layers[record.Spec.Hash] = new Layer(new OciDescriptor(OciMediaTypes.Layer, "sha256:" + checksum, length), "sha256:" + diffId);
+        pending[record.Spec.Hash] = (record, spec, DateTimeOffset.Now.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffffzzz", CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Writes the images of every tarball added; returns an error message per spec hash that failed.</summary>
+    public async Task<IReadOnlyDictionary<string, string>> WriteImagesAsync(int parallelism, CancellationToken cancellationToken)
+    {
+        var failures = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(pending.Values, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
+            async (item, token) =>
+            {
+                try
+                {
+                    await WriteImageAsync(item.Record, item.Spec, item.Timestamp, token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is DepotException or IOException or HttpRequestException)
+                {
+                    failures[item.Record.Spec.Hash] = e.Message;
+                }
+            }).ConfigureAwait(false);
+        return failures;
+    }
+
+    private async Task WriteImageAsync(InstallRecord record, SpecFile spec, string timestamp, CancellationToken cancellationToken)
+    {
+        var closure = LinkRunClosure(record);
+        var imageLayers = new List<Layer>();
+        foreach (var node in closure)
+        {
+            imageLayers.Add(layers.TryGetValue(node.Spec.Hash, out var pushed) ? pushed : await ExistingLayerAsync(record, node, cancellationToken).ConfigureAwait(false));
+        }
+
+        var config = ConfigJson(record, spec, closure, imageLayers, timestamp);
+        var configDigest = await store.Registry.PutBlobIfMissingAsync(config, cancellationToken).ConfigureAwait(false);
+        var manifest = new OciImageManifest(OciMediaTypes.ImageManifest, new OciDescriptor(OciMediaTypes.ImageConfig, configDigest, config.LongLength),
+            imageLayers.Select(l => l.Blob).ToList(), new Dictionary<string, string> { ["org.opencontainers.image.description"] = Description(record.Spec) });
+        var bytes = manifest.ToJsonBytes();
+        var (digest, _) = await store.Registry.PutManifestAsync(BuildCacheOci.TagFor(record.Spec), bytes, cancellationToken).ConfigureAwait(false);
+        if (key is not null)
+        {
+            string signed;
+            lock (signing)
+            {
+                signed = Signing.ClearSigner.Sign(System.Text.Encoding.UTF8.GetString(config), key, privateKey!);
+            }
+
+            await OciSignatures.PublishAsync(store.Registry, new OciDescriptor(OciMediaTypes.ImageManifest, digest, bytes.LongLength), signed, cancellationToken)
+                .ConfigureAwait(false);
+        }
+    }
+
+    // A dependency not pushed in this run: its image's own layer and diff id.
+    private async Task<Layer> ExistingLayerAsync(InstallRecord dependent, InstallRecord dependency, CancellationToken cancellationToken)
+    {
+        BuildCacheOci.SpecImage image;
+        try
+        {
+            image = await layout.ReadImageAsync(BuildCacheOci.TagFor(dependency.Spec), cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreObjectNotFoundException)
+        {
+            throw new DepotException($"{dependent.Spec.Name}/{dependent.Spec.Hash[..7]} needs {dependency.Spec.Name}/{dependency.Spec.Hash[..7]} as a layer, "
+                + $"and {store.Root} does not have it: push it too (drop --only package)");
+        }
+
+        using var doc = JsonDocument.Parse(image.Config);
+        var diffIds = doc.RootElement.GetProperty("rootfs").GetProperty("diff_ids");
+        return new Layer(image.Tarball, diffIds[diffIds.GetArrayLength() - 1].GetString()!);
+    }
+
+    /// <summary>The spec and its non-external link/run dependencies, dependencies first, the spec last.</summary>
+    private List<InstallRecord> LinkRunClosure(InstallRecord root)
+    {
+        var order = new List<InstallRecord>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        void Visit(InstallRecord record)
+        {
+            if (!seen.Add(record.Spec.Hash))
+            {
+                return;
+            }
+
+            foreach (var edge in record.Spec.Dependencies.Where(e => (e.Types & (DepTypes.Link | DepTypes.Run)) != 0).OrderBy(e => e.Name, StringComparer.Ordinal))
+            {
+                if (db.Find(edge.Hash) is { Spec.IsExternal: false } dep)
+                {
+                    Visit(dep);
+                }
+            }
+
+            order.Add(record);
+        }
+
+        Visit(root);
+        return order;
+    }
+
+    // A runnable image config (the prefixes' search paths as the image's environment) with the spec file merged in.
+    private byte[] ConfigJson(InstallRecord record, SpecFile spec, List<InstallRecord> closure, List<Layer> imageLayers, string timestamp)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var w = new PythonJsonWriter(buffer);
+        w.StartObject();
+        w.WriteString("architecture", Architecture(record.Spec.Target));
+        w.WriteString("os", record.Spec.Platform == "darwin" ? "darwin" : "linux");
+        w.WritePropertyName("rootfs");
+        w.StartObject();
+        w.WriteString("type", "layers");
+        w.WritePropertyName("diff_ids");
+        w.StartArray();
+        foreach (var layer in imageLayers)
+        {
+            w.WriteString(layer.DiffId);
+        }
+
+        w.EndArray();
+        w.EndObject();
+        w.WritePropertyName("config");
+        w.StartObject();
+        w.WritePropertyName("Env");
+        w.StartArray();
+        foreach (var variable in Environment(closure))
+        {
+            w.WriteString(variable);
+        }
+
+        w.EndArray();
+        w.EndObject();
+        w.WritePropertyName("spec");
+        w.WriteElement(spec.Document.RootElement.GetProperty("spec"));
+        w.WriteNumber("buildcache_layout_version", 3);
+        w.WritePropertyName("binary_cache_checksum");
+        w.StartObject();
+        w.WriteString("hash_algorithm", "sha256");
+        w.WriteString("hash", imageLayers[^1].Blob.Hex);
+        w.EndObject();
+        w.WriteNumber("archive_size", imageLayers[^1].Blob.Size);
+        w.WriteString("archive_timestamp", timestamp);
+        w.WriteString("archive_compression", "gzip");
+        w.EndObject();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    // Spack's default prefix inspections over the spec's link/run closure (spec first), at the build prefixes.
+    private IEnumerable<string> Environment(List<InstallRecord> closure)
+    {
+        var paths = new Dictionary<string, List<string>>(StringComparer.Ordinal)
+        {
+            ["PATH"] = [], ["ACLOCAL_PATH"] = [], ["CMAKE_PREFIX_PATH"] = [], ["MANPATH"] = [], ["PKG_CONFIG_PATH"] = [],
+        };
+        var inspections = new (string Dir, string Variable)[]
+        {
+            ("bin", "PATH"), ("share/aclocal", "ACLOCAL_PATH"), ("man", "MANPATH"), ("share/man", "MANPATH"),
+            ("lib/pkgconfig", "PKG_CONFIG_PATH"), ("lib64/pkgconfig", "PKG_CONFIG_PATH"), ("share/pkgconfig", "PKG_CONFIG_PATH"),
+        };
+        foreach (var record in Enumerable.Reverse(closure))
+        {
+            var local = db.LocalPrefix(record);
+            foreach (var (dir, variable) in inspections)
+            {
+                if (Directory.Exists(Path.Combine(local, dir)))
+                {
+                    paths[variable].Add(record.Path + "/" + dir);
+                }
+            }
+
+            paths["CMAKE_PREFIX_PATH"].Add(record.Path!);
+        }
+
+        paths["PATH"].AddRange(["/bin", "/usr/bin"]);
+        return paths.Where(p => p.Value.Count > 0).Select(p => $"{p.Key}={string.Join(':', p.Value.Distinct())}");
+    }
+
+    private static string Architecture(string target)
+    {
+        var t = target.ToLowerInvariant();
+        return t switch
+        {
+            "aarch64" or "arm64" or "m1" or "m2" or "a64fx" or "thunderx2" or "cortex_a72" => "arm64",
+            _ when t.StartsWith("neoverse", StringComparison.Ordinal) || t.StartsWith("graviton", StringComparison.Ordinal) || t.StartsWith("armv8", StringComparison.Ordinal) => "arm64",
+            _ when t.StartsWith("ppc64le", StringComparison.Ordinal) || t.StartsWith("power", StringComparison.Ordinal) => "ppc64le",
+            _ when t.StartsWith("riscv64", StringComparison.Ordinal) || t.StartsWith("u74", StringComparison.Ordinal) => "riscv64",
+            _ => "amd64",
+        };
+    }
+
+    /// <summary><c>spec.format()</c>: <c>name@=version</c>, flags and variants, then platform, os and target.</summary>
+    private static string Description(SpecNode node)
+    {
+        var text = SpecFormatter.WithVariants(node, newStyle: true);
+        var head = SpecFormatter.Short(node);
+        if (node.Version.Length > 0 && text.StartsWith(head, StringComparison.Ordinal))
+        {
+            text = $"{node.Name}@={node.Version}{text[head.Length..]}";
+        }
+
+        return $"{text} platform={node.Platform} os={node.PlatformOs} target={node.Target}";
+    }
+}

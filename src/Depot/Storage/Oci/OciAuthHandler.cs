@@ -1,0 +1,222 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Depot.Storage.Oci;
+
+/// <summary>
+/// Registry authentication as the distribution spec has it: a request goes out with what worked before (Basic, or a
+/// Bearer token cached for its scope); a <c>401</c> with <c>WWW-Authenticate</c> is answered once — Basic with the
+/// credential, or Bearer by asking the token realm for the request's scope (with the credential, if any) — and the
+/// request is sent again. A second 401 is an <see cref="OciAuthException"/> naming the registry, scope and credential
+/// source. Tokens are cached per scope until they expire.
+/// </summary>
+internal sealed partial class OciAuthHandler(OciReference reference, OciCredential? credential, HttpMessageHandler tokenHandler) : DelegatingHandler
+{
+    private readonly ConcurrentDictionary<string, (string Token, DateTimeOffset Expires)> tokens = new(StringComparer.Ordinal);
+    private readonly HttpClient tokenClient = new(tokenHandler, disposeHandler: false) { Timeout = TimeSpan.FromSeconds(60) };
+    private volatile Challenge? known;
+
+    private sealed record Challenge(string Scheme, IReadOnlyDictionary<string, string> Parameters);
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var scope = ScopeOf(request);
+        if (known is { } challenge)
+        {
+            Apply(request, challenge, scope);
+        }
+
+        var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.Unauthorized)
+        {
+            return response;
+        }
+
+        var offered = Parse(response.Headers.WwwAuthenticate);
+        if (offered is null)
+        {
+            return response; // not a challenge we can answer: the caller reports the 401
+        }
+
+        if (offered.Scheme == "basic" && credential is null)
+        {
+            response.Dispose();
+            throw new OciAuthException($"registry {reference.Registry} requires a login (Basic, scope {scope}); no credentials found: "
+                + "give the mirror --oci-username and --oci-password-variable, or add the registry to " + OciCredentials.DockerConfigPath());
+        }
+
+        response.Dispose();
+        known = offered;
+        if (offered.Scheme == "bearer")
+        {
+            await FetchTokenAsync(offered, scope, cancellationToken).ConfigureAwait(false);
+        }
+
+        Apply(request, offered, scope);
+        if (request.Content is StreamContent or ByteArrayContent or null)
+        {
+            response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            throw new OciAuthException($"registry {reference.Registry}: challenged a request whose body cannot be sent twice");
+        }
+
+        if (response.StatusCode == HttpStatusCode.Unauthorized)
+        {
+            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            response.Dispose();
+            throw new OciAuthException($"registry {reference.Registry} refused {Who()} for scope {scope} ({offered.Scheme}): "
+                + OciRegistryException.Summarize(body));
+        }
+
+        return response;
+    }
+
+    private string Who() => credential is null ? "anonymous access" : $"user '{credential.Username}' from {credential.Source}";
+
+    private void Apply(HttpRequestMessage request, Challenge challenge, string scope)
+    {
+        if (challenge.Scheme == "basic" && credential is not null)
+        {
+            // Basic over plain http is what the user asked for with oci+http://; it is never sent to another host.
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
+                Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credential.Username}:{credential.Password}")));
+        }
+        else if (challenge.Scheme == "bearer" && CachedToken(scope) is { } token)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+    }
+
+    private string? CachedToken(string scope)
+    {
+        var now = DateTimeOffset.UtcNow;
+        foreach (var candidate in new[] { scope, scope.EndsWith(":pull", StringComparison.Ordinal) ? scope + ",push" : null })
+        {
+            if (candidate is not null && tokens.TryGetValue(candidate, out var cached) && cached.Expires > now)
+            {
+                return cached.Token;
+            }
+        }
+
+        return null;
+    }
+
+    private async Task FetchTokenAsync(Challenge challenge, string scope, CancellationToken cancellationToken)
+    {
+        if (!challenge.Parameters.TryGetValue("realm", out var realm) || !Uri.TryCreate(realm, UriKind.Absolute, out var realmUri))
+        {
+            throw new OciAuthException($"registry {reference.Registry}: Bearer challenge without a usable realm");
+        }
+
+        if (realmUri.Scheme != Uri.UriSchemeHttps && reference.Scheme == "https")
+        {
+            throw new OciAuthException($"registry {reference.Registry}: token realm {realm} is not https; credentials are not sent there");
+        }
+
+        var query = new StringBuilder();
+        if (challenge.Parameters.TryGetValue("service", out var service))
+        {
+            query.Append("service=").Append(Uri.EscapeDataString(service));
+        }
+
+        var scopes = new List<string> { scope };
+        if (challenge.Parameters.TryGetValue("scope", out var asked) && asked != scope)
+        {
+            scopes.Add(asked);
+        }
+
+        foreach (var s in scopes)
+        {
+            query.Append(query.Length > 0 ? "&" : "").Append("scope=").Append(Uri.EscapeDataString(s));
+        }
+
+        query.Append("&client_id=depot");
+        using var tokenRequest = new HttpRequestMessage(HttpMethod.Get, new UriBuilder(realmUri) { Query = query.ToString() }.Uri);
+        if (credential is not null)
+        {
+            tokenRequest.Headers.Authorization = new AuthenticationHeaderValue("Basic",
+                Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credential.Username}:{credential.Password}")));
+        }
+
+        using var response = await tokenClient.SendAsync(tokenRequest, cancellationToken).ConfigureAwait(false);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new OciAuthException($"registry {reference.Registry}: token service {realmUri.GetLeftPart(UriPartial.Path)} refused {Who()} for scope {scope}: "
+                + $"{(int)response.StatusCode} {OciRegistryException.Summarize(body)}");
+        }
+
+        string? token;
+        var lifetime = 60;
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            token = (doc.RootElement.TryGetProperty("token", out var t) ? t : doc.RootElement.GetProperty("access_token")).GetString();
+            if (doc.RootElement.TryGetProperty("expires_in", out var e) && e.TryGetInt32(out var seconds) && seconds > 0)
+            {
+                lifetime = seconds;
+            }
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new OciAuthException($"registry {reference.Registry}: token service {realmUri.GetLeftPart(UriPartial.Path)} answered no token");
+        }
+
+        // A little early, so a token never expires on the way.
+        var entry = (token ?? "", DateTimeOffset.UtcNow.AddSeconds(Math.Max(1, lifetime - 10)));
+        foreach (var s in scopes)
+        {
+            tokens[s] = entry;
+        }
+    }
+
+    /// <summary><c>repository:NAME:pull</c>, or <c>pull,push</c> for requests that change something.</summary>
+    private string ScopeOf(HttpRequestMessage request)
+    {
+        var write = request.Method != HttpMethod.Get && request.Method != HttpMethod.Head;
+        return $"repository:{reference.Repository}:{(write ? "pull,push" : "pull")}";
+    }
+
+    private static Challenge? Parse(HttpHeaderValueCollection<AuthenticationHeaderValue> headers)
+    {
+        Challenge? basic = null;
+        foreach (var header in headers)
+        {
+            var parameters = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            foreach (Match m in ChallengeParameter().Matches(header.Parameter ?? ""))
+            {
+                parameters[m.Groups[1].Value] = m.Groups[2].Success ? m.Groups[2].Value : m.Groups[3].Value;
+            }
+
+            switch (header.Scheme.ToLowerInvariant())
+            {
+                case "bearer":
+                    return new Challenge("bearer", parameters);
+                case "basic":
+                    basic = new Challenge("basic", parameters);
+                    break;
+            }
+        }
+
+        return basic;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            tokenClient.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    [GeneratedRegex("([A-Za-z_]+)=(?:\"([^\"]*)\"|([^,\\s]*))")]
+    private static partial Regex ChallengeParameter();
+}

@@ -1,0 +1,62 @@
+namespace Depot.Storage.Oci;
+
+/// <summary>
+/// Where an OCI mirror lives: <c>oci://host[:port]/repository</c> (https) or <c>oci+http://…</c> (plain http), read like
+/// a Docker reference: a first component without '.' or ':' that is not <c>localhost</c> is not a host, so such names
+/// go to Docker Hub (with <c>library/</c> in front of a single component). Repositories are lower-cased as Spack does.
+/// </summary>
+public sealed record OciReference(string Scheme, string Registry, string Repository)
+{
+    public const string DockerHub = "index.docker.io";
+
+    /// <summary><c>https://host[:port]</c> or <c>http://…</c>: where the <c>/v2/</c> API is.</summary>
+    public Uri BaseUri => new($"{Scheme}://{(Registry == "docker.io" ? DockerHub : Registry)}");
+
+    /// <summary>The mirror URL as a user types it.</summary>
+    public override string ToString() => $"{(Scheme == "https" ? "oci" : "oci+http")}://{Registry}/{Repository}";
+
+    public static bool IsOciUrl(string url) =>
+        url.StartsWith("oci://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("oci+http://", StringComparison.OrdinalIgnoreCase)
+        || url.StartsWith("oci+https://", StringComparison.OrdinalIgnoreCase);
+
+    /// <exception cref="DepotException">The URL is not an OCI URL or names no repository.</exception>
+    public static OciReference Parse(string url)
+    {
+        var colon = url.IndexOf("://", StringComparison.Ordinal);
+        var scheme = colon > 0 ? url[..colon].ToLowerInvariant() : "";
+        var httpScheme = scheme switch
+        {
+            "oci" or "oci+https" => "https",
+            "oci+http" => "http",
+            _ => throw new DepotException($"'{url}' is not an OCI mirror URL (oci://host/repository or oci+http://host/repository)"),
+        };
+        var rest = url[(colon + 3)..].Trim('/');
+        var at = rest.IndexOfAny(['@', ':'], Math.Max(0, rest.LastIndexOf('/') + 1));
+        if (at > 0 && rest.LastIndexOf('/') > 0)
+        {
+            throw new DepotException($"'{url}': a build cache mirror names a repository, not a tag or digest");
+        }
+
+        var parts = rest.Split('/', 2);
+        string registry;
+        string repository;
+        if (parts.Length == 2 && (parts[0].Contains('.', StringComparison.Ordinal) || parts[0].Contains(':', StringComparison.Ordinal) || parts[0] == "localhost"))
+        {
+            registry = parts[0].ToLowerInvariant();
+            repository = parts[1];
+        }
+        else
+        {
+            registry = DockerHub;
+            repository = parts.Length == 1 ? "library/" + rest : rest;
+        }
+
+        repository = repository.ToLowerInvariant();
+        if (repository.Length == 0 || !System.Text.RegularExpressions.Regex.IsMatch(repository, "^[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*$"))
+        {
+            throw new DepotException($"'{url}': '{repository}' is not a valid OCI repository name (lower-case letters, digits, '.', '_', '-', '/')");
+        }
+
+        return new OciReference(httpScheme, registry, repository);
+    }
+}

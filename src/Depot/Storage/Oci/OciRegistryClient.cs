@@ -1,0 +1,399 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Microsoft.Extensions.Http.Resilience;
+using Polly;
+
+namespace Depot.Storage.Oci;
+
+/// <summary>A manifest as the registry served it: exact bytes (their sha256 is the digest) and media type.</summary>
+public sealed record OciManifestBytes(byte[] Bytes, string Digest, string MediaType);
+
+/// <summary>How to reach a registry: credentials (null: found like container tools do), a private CA, parallelism.</summary>
+public sealed record OciClientOptions(OciCredential? Credential = null, string? CaCertificateFile = null, long ChunkedUploadThreshold = 64L << 20,
+    int ChunkSize = 16 << 20);
+
+/// <summary>
+/// The OCI distribution API for one repository, by hand on HttpClient (no client library exists here): manifests by
+/// tag or digest, blobs (HEAD, GET checked against digest and size, monolithic POST+PUT or chunked PATCH uploads,
+/// cross-repository mount), tags with <c>Link</c> pagination, referrers. Authentication is <see cref="OciAuthHandler"/>;
+/// GET and HEAD are retried with backoff and jitter on throttling and server errors.
+/// </summary>
+public sealed class OciRegistryClient : IDisposable
+{
+    /// <summary>What Spack asks for when it reads a manifest; registry 2.8 answers 404 to a GET lacking the OCI type.</summary>
+    public const string ManifestAccept = "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, "
+        + "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json";
+
+    private readonly HttpClient http;
+    private readonly OciClientOptions options;
+
+    public OciRegistryClient(OciReference reference, OciClientOptions? options = null)
+    {
+        Reference = reference;
+        this.options = options ??= new OciClientOptions();
+        var credential = OciCredentials.Resolve(reference.Registry, options.Credential);
+        var transport = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = 64,
+            AutomaticDecompression = DecompressionMethods.None,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        };
+        if (options.CaCertificateFile is { } caFile)
+        {
+            var authority = LoadCertificate(caFile);
+            transport.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+                errors == System.Net.Security.SslPolicyErrors.None
+                || (errors == System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors && certificate is X509Certificate2 cert && ChainsTo(cert, authority));
+        }
+
+        var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddRetry(new HttpRetryStrategyOptions { MaxRetryAttempts = 4, BackoffType = DelayBackoffType.Exponential, UseJitter = true, Delay = TimeSpan.FromMilliseconds(250) })
+            .Build();
+        var retrying = new ResilienceHandler(request =>
+        {
+            // Only reads are repeated: an upload session or manifest PUT is not safely sent twice.
+            return request.Method == HttpMethod.Get || request.Method == HttpMethod.Head ? pipeline : ResiliencePipeline<HttpResponseMessage>.Empty;
+        });
+        retrying.InnerHandler = new OciAuthHandler(reference, credential, transport) { InnerHandler = transport };
+        http = new HttpClient(retrying) { Timeout = TimeSpan.FromMinutes(30) };
+        http.DefaultRequestHeaders.UserAgent.ParseAdd("depot/0.1");
+    }
+
+    public OciReference Reference { get; }
+
+    private Uri Api(string path) => new(Reference.BaseUri, $"/v2/{Reference.Repository}/{path}");
+
+    /// <summary>Where an object is, as a user can read it.</summary>
+    public string Describe(string path) => $"{Reference}/{path}";
+
+    /// <summary>GETs a manifest by tag or digest; null when there is none. The bytes are checked against the digest.</summary>
+    public async Task<OciManifestBytes?> GetManifestAsync(string reference, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, Api($"manifests/{reference}"));
+        request.Headers.Accept.ParseAdd(ManifestAccept);
+        using var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        if (bytes.Length > 4 << 20)
+        {
+            throw new InvalidContentException(Describe($"manifests/{reference}"), "manifest larger than 4 MiB");
+        }
+
+        var digest = Digest(bytes);
+        var claimed = response.Headers.TryGetValues("Docker-Content-Digest", out var values) ? values.FirstOrDefault() : null;
+        if ((reference.StartsWith("sha256:", StringComparison.Ordinal) && reference != digest) || (claimed is not null && claimed != digest))
+        {
+            throw new InvalidContentException(Describe($"manifests/{reference}"), $"manifest bytes hash to {digest}, not {(claimed ?? reference)}");
+        }
+
+        return new OciManifestBytes(bytes, digest, response.Content.Headers.ContentType?.MediaType ?? MediaTypeOf(bytes));
+    }
+
+    /// <summary>HEADs a manifest: its digest and size, or null when there is none.</summary>
+    public async Task<(string Digest, long Size)?> HeadManifestAsync(string reference, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Head, Api($"manifests/{reference}"));
+        request.Headers.Accept.ParseAdd(ManifestAccept);
+        using var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+        var digest = response.Headers.TryGetValues("Docker-Content-Digest", out var values) ? values.First() : null;
+        if (digest is null)
+        {
+            // Some registries answer HEAD without the digest: read it.
+            return await GetManifestAsync(reference, cancellationToken).ConfigureAwait(false) is { } m ? (m.Digest, m.Bytes.LongLength) : null;
+        }
+
+        return (digest, response.Content.Headers.ContentLength ?? -1);
+    }
+
+    /// <summary>PUTs a manifest under a tag (or its digest). Returns its digest and whether the registry processed a <c>subject</c>.</summary>
+    public async Task<(string Digest, bool SubjectAccepted)> PutManifestAsync(string reference, byte[] manifest, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, Api($"manifests/{reference}")) { Content = new ByteArrayContent(manifest) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(MediaTypeOf(manifest));
+        using var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+        var digest = Digest(manifest);
+        if (response.Headers.TryGetValues("Docker-Content-Digest", out var values) && values.First() != digest)
+        {
+            throw new InvalidContentException(Describe($"manifests/{reference}"), $"registry stored the manifest as {values.First()}, not {digest}");
+        }
+
+        return (digest, response.Headers.Contains("OCI-Subject"));
+    }
+
+    /// <summary>Deletes a manifest by digest (and so every tag on it). False when there was none.</summary>
+    public async Task<bool> DeleteManifestAsync(string digest, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, Api($"manifests/{digest}"));
+        using var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+
+        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>The size of a blob, or null when the repository has none with that digest.</summary>
+    public async Task<long?> HeadBlobAsync(string digest, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Head, Api($"blobs/{digest}"));
+        using var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+        return response.Content.Headers.ContentLength ?? -1;
+    }
+
+    /// <summary>Opens a blob; the stream throws at its end unless the bytes match <paramref name="digest"/> (and size).</summary>
+    /// <exception cref="StoreObjectNotFoundException">The repository has no such blob.</exception>
+    public async Task<Stream> OpenBlobAsync(string digest, long? size = null, CancellationToken cancellationToken = default)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, Api($"blobs/{digest}"));
+        var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        request.Dispose();
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            response.Dispose();
+            throw new StoreObjectNotFoundException(Describe($"blobs/{digest}"));
+        }
+
+        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+        var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        return new DigestCheckingStream(body, digest, size ?? response.Content.Headers.ContentLength, Describe($"blobs/{digest}"), response);
+    }
+
+    /// <summary>Reads a small blob whole, checked against its digest.</summary>
+    public async Task<byte[]> ReadBlobAsync(string digest, long? size, long maxBytes, CancellationToken cancellationToken = default)
+    {
+        if (size > maxBytes)
+        {
+            throw new InvalidContentException(Describe($"blobs/{digest}"), $"blob of {size} bytes is larger than the {maxBytes} expected here");
+        }
+
+        await using var stream = await OpenBlobAsync(digest, size, cancellationToken).ConfigureAwait(false);
+        return await ObjectStoreExtensions.ReadBoundedAsync(stream, Describe($"blobs/{digest}"), maxBytes, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Uploads a blob of known digest from a stream positioned at its start: POST for a session, then one PUT with the
+    /// whole body, or PATCH chunks and a closing PUT for blobs above the threshold. The registry checks the digest.
+    /// With <paramref name="mountFrom"/>, first asks the registry to link the blob from that repository instead.
+    /// </summary>
+    public async Task UploadBlobAsync(Stream content, string digest, long size, string? mountFrom = null, CancellationToken cancellationToken = default)
+    {
+        var start = mountFrom is null ? Api("blobs/uploads/")
+            : Api($"blobs/uploads/?mount={Uri.EscapeDataString(digest)}&from={Uri.EscapeDataString(mountFrom)}");
+        Uri location;
+        using (var post = new HttpRequestMessage(HttpMethod.Post, start) { Content = new ByteArrayContent([]) })
+        {
+            using var response = await SendAsync(post, cancellationToken).ConfigureAwait(false);
+            if (mountFrom is not null && response.StatusCode == HttpStatusCode.Created)
+            {
+                return;
+            }
+
+            await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+            location = Location(response);
+        }
+
+        if (size > options.ChunkedUploadThreshold)
+        {
+            var buffer = new byte[options.ChunkSize];
+            long sent = 0;
+            while (sent < size)
+            {
+                var n = await content.ReadAtLeastAsync(buffer, (int)Math.Min(buffer.Length, size - sent), throwOnEndOfStream: true, cancellationToken).ConfigureAwait(false);
+                using var patch = new HttpRequestMessage(HttpMethod.Patch, location) { Content = new ByteArrayContent(buffer, 0, n) };
+                patch.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+                patch.Content.Headers.TryAddWithoutValidation("Content-Range", $"{sent}-{sent + n - 1}");
+                using var response = await SendAsync(patch, cancellationToken).ConfigureAwait(false);
+                await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+                location = Location(response);
+                sent += n;
+            }
+
+            using var close = new HttpRequestMessage(HttpMethod.Put, WithDigest(location, digest)) { Content = new ByteArrayContent([]) };
+            using var closed = await SendAsync(close, cancellationToken).ConfigureAwait(false);
+            await EnsureSuccessAsync(closed, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        using var put = new HttpRequestMessage(HttpMethod.Put, WithDigest(location, digest)) { Content = new StreamContent(content) };
+        put.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        put.Content.Headers.ContentLength = size;
+        using var done = await SendAsync(put, cancellationToken).ConfigureAwait(false);
+        await EnsureSuccessAsync(done, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Uploads bytes as a blob unless the repository has it already. Returns its digest.</summary>
+    public async Task<string> PutBlobIfMissingAsync(byte[] content, CancellationToken cancellationToken = default)
+    {
+        var digest = Digest(content);
+        if (await HeadBlobAsync(digest, cancellationToken).ConfigureAwait(false) is null)
+        {
+            await UploadBlobAsync(new MemoryStream(content, writable: false), digest, content.LongLength, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        return digest;
+    }
+
+    /// <summary>Every tag of the repository (none when it does not exist yet), following <c>Link</c> pages.</summary>
+    public async IAsyncEnumerable<string> ListTagsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        Uri? next = Api("tags/list?n=1000");
+        while (next is not null)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, next);
+            using var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                yield break; // NAME_UNKNOWN: nothing pushed yet
+            }
+
+            await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            List<string> tags;
+            try
+            {
+                using var doc = JsonDocument.Parse(body);
+                tags = doc.RootElement.TryGetProperty("tags", out var t) && t.ValueKind == JsonValueKind.Array
+                    ? t.EnumerateArray().Select(e => e.GetString() ?? "").ToList()
+                    : [];
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidContentException(Describe("tags/list"), "malformed JSON: " + e.Message);
+            }
+
+            foreach (var tag in tags)
+            {
+                yield return tag;
+            }
+
+            next = NextPage(response, next);
+        }
+    }
+
+    /// <summary>
+    /// Manifests that name <paramref name="digest"/> as their subject (OCI 1.1 referrers API), or null when the
+    /// registry does not offer the API (then clients use the tag schema).
+    /// </summary>
+    public async Task<IReadOnlyList<OciDescriptor>?> ReferrersAsync(string digest, string? artifactType, CancellationToken cancellationToken = default)
+    {
+        var query = artifactType is null ? "" : "?artifactType=" + Uri.EscapeDataString(artifactType);
+        using var request = new HttpRequestMessage(HttpMethod.Get, Api($"referrers/{digest}{query}"));
+        request.Headers.Accept.ParseAdd(OciMediaTypes.ImageIndex);
+        using var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed or HttpStatusCode.BadRequest
+            || response.Content.Headers.ContentType?.MediaType != OciMediaTypes.ImageIndex)
+        {
+            return null;
+        }
+
+        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        return OciImageManifest.ParseIndex(bytes, Describe($"referrers/{digest}"))
+            .Where(d => artifactType is null || d.ArtifactType == artifactType).ToList();
+    }
+
+    public static string Digest(ReadOnlySpan<byte> bytes) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    private Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (!response.IsSuccessStatusCode)
+        {
+            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            var request = response.RequestMessage!;
+            response.Dispose();
+            throw new OciRegistryException(request.Method, request.RequestUri!, response.StatusCode, body);
+        }
+    }
+
+    private Uri Location(HttpResponseMessage response) =>
+        response.Headers.Location is { } location
+            ? location.IsAbsoluteUri ? location : new Uri(Reference.BaseUri, location)
+            : throw new OciRegistryException(response.RequestMessage!.Method, response.RequestMessage.RequestUri!, response.StatusCode, "upload session without a Location");
+
+    private static Uri WithDigest(Uri location, string digest) =>
+        new(location + (location.Query.Length > 0 ? "&" : "?") + "digest=" + Uri.EscapeDataString(digest));
+
+    private static Uri? NextPage(HttpResponseMessage response, Uri current)
+    {
+        if (!response.Headers.TryGetValues("Link", out var links))
+        {
+            return null;
+        }
+
+        foreach (var link in links)
+        {
+            var open = link.IndexOf('<', StringComparison.Ordinal);
+            var close = link.IndexOf('>', StringComparison.Ordinal);
+            if (open >= 0 && close > open && link.Contains("rel=\"next\"", StringComparison.Ordinal))
+            {
+                var target = link[(open + 1)..close];
+                return Uri.TryCreate(target, UriKind.Absolute, out var absolute) ? absolute : new Uri(new Uri(current.GetLeftPart(UriPartial.Authority)), target);
+            }
+        }
+
+        return null;
+    }
+
+    private static string MediaTypeOf(byte[] manifest)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(manifest);
+            return doc.RootElement.TryGetProperty("mediaType", out var m) && m.GetString() is { Length: > 0 } type ? type : OciMediaTypes.ImageManifest;
+        }
+        catch (JsonException)
+        {
+            return OciMediaTypes.ImageManifest;
+        }
+    }
+
+    private static X509Certificate2 LoadCertificate(string file)
+    {
+        try
+        {
+            return X509CertificateLoader.LoadCertificateFromFile(file);
+        }
+        catch (Exception e) when (e is CryptographicException or IOException)
+        {
+            throw new DepotException($"{file}: not a readable CA certificate (PEM or DER): {e.Message}");
+        }
+    }
+
+    private static bool ChainsTo(X509Certificate2 certificate, X509Certificate2 authority)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(authority);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(certificate);
+    }
+
+    public void Dispose() => http.Dispose();
+}
