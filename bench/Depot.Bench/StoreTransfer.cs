@@ -35,6 +35,10 @@ internal static class StoreTransfer
         {
             var store = StoreFactory.Open($"{args[0].TrimEnd('/')}/run-{level}-{Guid.NewGuid():N}");
             var options = new ParallelOptions { MaxDegreeOfParallelism = level };
+
+            // Untimed warm-up at this parallelism: code is compiled and connections are open before the clock starts.
+            await Parallel.ForEachAsync(Enumerable.Range(0, level), options, async (i, token) =>
+                await store.WriteAsync($"warm/{i:x8}", new MemoryStream(payload, writable: false), token));
             var clock = Stopwatch.StartNew();
             await Parallel.ForEachAsync(Enumerable.Range(0, count), options, async (i, token) =>
                 await store.WriteAsync($"blobs/sha256/{i % 256:x2}/{i:x8}", new MemoryStream(payload, writable: false), token));

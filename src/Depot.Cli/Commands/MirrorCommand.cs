@@ -15,7 +15,8 @@ public static class MirrorCommand
 
     private sealed record ConnectionOptions(Option<string?> KeyId, Option<string?> KeyIdVariable, Option<string?> SecretVariable,
         Option<string?> TokenVariable, Option<string?> Profile, Option<string?> Endpoint, Option<string?> GcsKeyFile, Option<string?> AzureVariable,
-        Option<bool> Signed, Option<bool> Unsigned)
+        Option<bool> Signed, Option<bool> Unsigned, Option<string?> OciUser, Option<string?> OciUserVariable, Option<string?> OciPasswordVariable,
+        Option<string?> CaCert)
     {
         public static ConnectionOptions Create() => new(
             new Option<string?>("--s3-access-key-id") { Description = "S3 access key id (not secret)" },
@@ -27,18 +28,32 @@ public static class MirrorCommand
             new Option<string?>("--gcs-key-file") { Description = "Google service-account key file (default: Application Default Credentials)" },
             new Option<string?>("--azure-connection-string-variable") { Description = "Environment variable holding an Azure connection string" },
             new Option<bool>("--signed") { Description = "Require signed entries (the default)" },
-            new Option<bool>("--unsigned") { Description = "Accept unsigned entries and push unsigned" });
+            new Option<bool>("--unsigned") { Description = "Accept unsigned entries and push unsigned" },
+            new Option<string?>("--oci-username") { Description = "OCI registry user name (not secret)" },
+            new Option<string?>("--oci-username-variable") { Description = "Environment variable holding the OCI registry user name" },
+            new Option<string?>("--oci-password-variable") { Description = "Environment variable holding the OCI registry password or token" },
+            new Option<string?>("--ca-cert") { Description = "CA certificate (PEM) to trust for this mirror's https, besides the system's" });
 
-        public IEnumerable<Option> All => [KeyId, KeyIdVariable, SecretVariable, TokenVariable, Profile, Endpoint, GcsKeyFile, AzureVariable, Signed, Unsigned];
+        public IEnumerable<Option> All => [KeyId, KeyIdVariable, SecretVariable, TokenVariable, Profile, Endpoint, GcsKeyFile, AzureVariable, Signed, Unsigned,
+            OciUser, OciUserVariable, OciPasswordVariable, CaCert];
 
         public void Apply(ParseResult parse, MirrorConfig mirror)
         {
-            if (parse.GetValue(KeyId) is { } id || parse.GetValue(KeyIdVariable) is not null || parse.GetValue(SecretVariable) is not null)
+            // S3 keys and OCI logins are both Spack's access_pair.
+            var id = parse.GetValue(KeyId) ?? parse.GetValue(OciUser);
+            var idVariable = parse.GetValue(KeyIdVariable) ?? parse.GetValue(OciUserVariable);
+            var secretVariable = parse.GetValue(SecretVariable) ?? parse.GetValue(OciPasswordVariable);
+            if (id is not null || idVariable is not null || secretVariable is not null)
             {
                 mirror.AccessPair ??= new MirrorAccessPair();
-                mirror.AccessPair.Id = parse.GetValue(KeyId) ?? mirror.AccessPair.Id;
-                mirror.AccessPair.IdVariable = parse.GetValue(KeyIdVariable) ?? mirror.AccessPair.IdVariable;
-                mirror.AccessPair.SecretVariable = parse.GetValue(SecretVariable) ?? mirror.AccessPair.SecretVariable;
+                mirror.AccessPair.Id = id ?? mirror.AccessPair.Id;
+                mirror.AccessPair.IdVariable = idVariable ?? mirror.AccessPair.IdVariable;
+                mirror.AccessPair.SecretVariable = secretVariable ?? mirror.AccessPair.SecretVariable;
+            }
+
+            if (parse.GetValue(CaCert) is { } ca)
+            {
+                mirror.CaCert = File.Exists(ca) ? Path.GetFullPath(ca) : throw new DepotException($"--ca-cert {ca}: no such file");
             }
 
             mirror.AccessTokenVariable = parse.GetValue(TokenVariable) ?? mirror.AccessTokenVariable;
@@ -58,7 +73,7 @@ public static class MirrorCommand
     private static Command Add(CliConsole console)
     {
         var name = new Argument<string>("name") { Description = "Mirror name" };
-        var url = new Argument<string>("url") { Description = "Directory, file://, s3://, gs://, azure://, https://" };
+        var url = new Argument<string>("url") { Description = "Directory, file://, s3://, gs://, azure://, https://, oci://, oci+http://" };
         var options = ConnectionOptions.Create();
         var command = new Command("add", "Add a mirror") { name, url };
         options.All.ToList().ForEach(command.Options.Add);

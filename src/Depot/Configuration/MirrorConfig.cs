@@ -35,6 +35,9 @@ public class MirrorConnection
     /// <summary>Depot's own: the variable holding an Azure connection string (default AZURE_STORAGE_CONNECTION_STRING).</summary>
     public string? AzureConnectionStringVariable { get; set; }
 
+    /// <summary>Depot's own: a CA certificate (PEM) to trust for this mirror's https, besides the system's.</summary>
+    public string? CaCert { get; set; }
+
     /// <summary>Names of the environment variables this connection reads, for messages (never their values).</summary>
     public IEnumerable<string> Variables() =>
         new[] { AccessPair?.IdVariable, AccessPair?.SecretVariable, AccessTokenVariable, AzureConnectionStringVariable }.OfType<string>();
@@ -71,6 +74,7 @@ public sealed class MirrorConfig : MirrorConnection
             EndpointUrl = specific?.EndpointUrl ?? EndpointUrl,
             GcsKeyFile = specific?.GcsKeyFile ?? GcsKeyFile,
             AzureConnectionStringVariable = specific?.AzureConnectionStringVariable ?? AzureConnectionStringVariable,
+            CaCert = specific?.CaCert ?? CaCert,
         };
     }
 }

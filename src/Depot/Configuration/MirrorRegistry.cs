@@ -82,6 +82,15 @@ public sealed class MirrorRegistry
             return new AzureBlobStore(parts[0], parts.Length > 1 ? parts[1] : "", parts.Length > 2 ? parts[2] : "", Variable(azureVariable));
         }
 
+        if (Storage.Oci.OciReference.IsOciUrl(connection.Url))
+        {
+            // Spack's --oci-username / --oci-password-variable land in access_pair, as for S3.
+            var user = connection.AccessPair?.Id ?? Variable(connection.AccessPair?.IdVariable);
+            var credential = user is null ? null
+                : new Storage.Oci.OciCredential(user, Variable(connection.AccessPair?.SecretVariable) ?? "", $"{where} access_pair");
+            return new Storage.Oci.OciStore(Storage.Oci.OciReference.Parse(connection.Url), new Storage.Oci.OciClientOptions(credential, connection.CaCert));
+        }
+
         // Credential variables are read only for the store that uses them.
         var s3 = connection.Url.StartsWith("s3://", StringComparison.OrdinalIgnoreCase)
             ? new S3StoreOptions(connection.EndpointUrl, connection.AccessPair?.Id ?? Variable(connection.AccessPair?.IdVariable),

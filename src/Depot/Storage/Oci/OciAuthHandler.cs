@@ -14,8 +14,11 @@ namespace Depot.Storage.Oci;
 /// request is sent again. A second 401 is an <see cref="OciAuthException"/> naming the registry, scope and credential
 /// source. Tokens are cached per scope until they expire.
 /// </summary>
-internal sealed partial class OciAuthHandler(OciReference reference, OciCredential? credential, HttpMessageHandler tokenHandler) : DelegatingHandler
+internal sealed partial class OciAuthHandler(OciReference reference, Lazy<OciCredential?> found, HttpMessageHandler tokenHandler) : DelegatingHandler
 {
+    // Found on the first challenge, not before: anonymous registries never run a credential helper.
+    private OciCredential? Credential => found.Value;
+
     private readonly ConcurrentDictionary<string, (string Token, DateTimeOffset Expires)> tokens = new(StringComparer.Ordinal);
     private readonly HttpClient tokenClient = new(tokenHandler, disposeHandler: false) { Timeout = TimeSpan.FromSeconds(60) };
     private volatile Challenge? known;
@@ -42,7 +45,7 @@ internal sealed partial class OciAuthHandler(OciReference reference, OciCredenti
             return response; // not a challenge we can answer: the caller reports the 401
         }
 
-        if (offered.Scheme == "basic" && credential is null)
+        if (offered.Scheme == "basic" && Credential is null)
         {
             response.Dispose();
             throw new OciAuthException($"registry {reference.Registry} requires a login (Basic, scope {scope}); no credentials found: "
@@ -77,15 +80,15 @@ internal sealed partial class OciAuthHandler(OciReference reference, OciCredenti
         return response;
     }
 
-    private string Who() => credential is null ? "anonymous access" : $"user '{credential.Username}' from {credential.Source}";
+    private string Who() => Credential is null ? "anonymous access" : $"user '{Credential.Username}' from {Credential.Source}";
 
     private void Apply(HttpRequestMessage request, Challenge challenge, string scope)
     {
-        if (challenge.Scheme == "basic" && credential is not null)
+        if (challenge.Scheme == "basic" && Credential is not null)
         {
             // Basic over plain http is what the user asked for with oci+http://; it is never sent to another host.
             request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
-                Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credential.Username}:{credential.Password}")));
+                Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Credential.Username}:{Credential.Password}")));
         }
         else if (challenge.Scheme == "bearer" && CachedToken(scope) is { } token)
         {
@@ -138,10 +141,10 @@ internal sealed partial class OciAuthHandler(OciReference reference, OciCredenti
 
         query.Append("&client_id=depot");
         using var tokenRequest = new HttpRequestMessage(HttpMethod.Get, new UriBuilder(realmUri) { Query = query.ToString() }.Uri);
-        if (credential is not null)
+        if (Credential is not null)
         {
             tokenRequest.Headers.Authorization = new AuthenticationHeaderValue("Basic",
-                Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credential.Username}:{credential.Password}")));
+                Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Credential.Username}:{Credential.Password}")));
         }
 
         using var response = await tokenClient.SendAsync(tokenRequest, cancellationToken).ConfigureAwait(false);

@@ -38,6 +38,11 @@ public sealed record OciReference(string Scheme, string Registry, string Reposit
         }
 
         var parts = rest.Split('/', 2);
+        if (parts.Length == 1 && (rest.Contains('.', StringComparison.Ordinal) || rest.Contains(':', StringComparison.Ordinal) || rest == "localhost"))
+        {
+            throw new DepotException($"'{url}' names a registry but no repository (oci://{rest}/REPOSITORY)");
+        }
+
         string registry;
         string repository;
         if (parts.Length == 2 && (parts[0].Contains('.', StringComparison.Ordinal) || parts[0].Contains(':', StringComparison.Ordinal) || parts[0] == "localhost"))

@@ -35,7 +35,7 @@ public sealed class OciRegistryClient : IDisposable
     {
         Reference = reference;
         this.options = options ??= new OciClientOptions();
-        var credential = OciCredentials.Resolve(reference.Registry, options.Credential);
+        var credential = new Lazy<OciCredential?>(() => OciCredentials.Resolve(reference.Registry, options.Credential));
         var transport = new SocketsHttpHandler
         {
             MaxConnectionsPerServer = 64,
