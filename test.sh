@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need, runs every test, and ends with a plain line "N passed, N failed".
-# Test services (s3rver, Azurite) are installed here; the tests start them on 127.0.0.1 and stop them afterwards.
+# Test services (s3rver, Azurite, the docker-registry OCI registry) are installed here; the tests start them on 127.0.0.1 and stop them afterwards.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -15,6 +15,7 @@ missing=()
 command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
 command -v gpgconf >/dev/null 2>&1 || missing+=(gpgconf)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)   # holds Spack's fcntl database lock in a test
+command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)   # OCI registry (distribution 2.8) for oci:// tests
 if [ ${#missing[@]} -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}"
     if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi

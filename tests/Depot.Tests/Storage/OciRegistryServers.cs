@@ -15,6 +15,9 @@ public class DockerRegistry : TestServer
 
     protected virtual bool Tls => false;
 
+    /// <summary>An <c>auth:</c> section of the registry config, for other schemes than htpasswd.</summary>
+    protected virtual string AuthYaml => "";
+
     public string Scheme => Tls ? "oci" : "oci+http";
 
     /// <summary>A mirror URL for <paramref name="repository"/> in this registry.</summary>
@@ -74,6 +77,8 @@ public class DockerRegistry : TestServer
 
                     """;
             }
+
+            yaml += AuthYaml;
 
             File.WriteAllText(config, yaml);
         }

@@ -66,7 +66,7 @@ public abstract class TestServer : IAsyncLifetime
             : throw new InvalidOperationException($"{program} is not installed in {Path.GetFullPath(bin)}: run ./test.sh, which installs the test services");
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         if (process is { HasExited: false })
         {

@@ -169,7 +169,7 @@ public sealed class OciRegistryClient : IDisposable
     public async Task<Stream> OpenBlobAsync(string digest, long? size = null, CancellationToken cancellationToken = default)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, Api($"blobs/{digest}"));
-        var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         request.Dispose();
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
@@ -319,7 +319,21 @@ public sealed class OciRegistryClient : IDisposable
     public static string Digest(ReadOnlySpan<byte> bytes) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
 
     private Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-        http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            var tls = e.InnerException is System.Security.Authentication.AuthenticationException;
+            throw new DepotException($"{request.Method} {request.RequestUri?.GetLeftPart(UriPartial.Path)}: cannot reach registry {Reference.Registry}: "
+                + (tls ? "its TLS certificate is not trusted (give the mirror --ca-cert FILE, or set SSL_CERT_FILE)" : e.Message));
+        }
+    }
 
     private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
