@@ -32,6 +32,7 @@ public static class Program
             KeysCommand.Create(console),
             SignCommand.Create(console),
             PushCommand.Create(console),
+            CopyCommand.Create(console),
             InstallCommand.Create(console),
             EnvCommand.Create(console),
             MirrorCommand.Create(console),

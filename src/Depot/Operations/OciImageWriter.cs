@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
-using Depot.InstallTree;
 using Depot.Layout;
 using Depot.Specs;
 using Depot.Storage;
@@ -14,9 +13,13 @@ namespace Depot.Operations;
 /// Writes Spack's OCI images for <see cref="PushEntryWriter"/> in two steps: each tarball is uploaded as a layer blob
 /// as soon as it is made (<see cref="AddTarballAsync"/>); once all are up, <see cref="WriteImagesAsync"/> writes each
 /// spec's config and manifest — its link/run dependencies' layers first, its own last, as Spack does — and its
-/// signature. Dependencies pushed earlier are taken from their images in the registry.
+/// signature. Dependencies pushed earlier are taken from their images in the registry. The layers follow the spec
+/// file's own link/run edges, so entries copied from another cache get the same images as pushed ones.
 /// </summary>
-internal sealed class OciImageWriter(OciStore store, InstallDatabase db, Org.BouncyCastle.Bcpg.OpenPgp.PgpSecretKey? key)
+/// <param name="store">The registry.</param>
+/// <param name="prefixes">Build and local prefix of a node (push), for the image's search paths; null when copying.</param>
+/// <param name="key">Signs each image's config (null: unsigned).</param>
+internal sealed class OciImageWriter(OciStore store, Func<SpecNode, (string Build, string Local)?>? prefixes, Org.BouncyCastle.Bcpg.OpenPgp.PgpSecretKey? key)
 {
     private readonly Org.BouncyCastle.Bcpg.OpenPgp.PgpPrivateKey? privateKey = key?.ExtractPrivateKey(Array.Empty<char>());
     private readonly Lock signing = new();
@@ -24,23 +27,23 @@ internal sealed class OciImageWriter(OciStore store, InstallDatabase db, Org.Bou
     private sealed record Layer(OciDescriptor Blob, string DiffId);
 
     private readonly ConcurrentDictionary<string, Layer> layers = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, (InstallRecord Record, SpecFile Spec, string Timestamp)> pending = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (SpecFile Spec, string Timestamp)> pending = new(StringComparer.Ordinal);
     private readonly BuildCacheOci layout = new(store);
 
     /// <summary>True when the registry has the spec's image (and, when this push signs, its signature).</summary>
-    public async Task<bool> ExistsAsync(InstallRecord record, CancellationToken cancellationToken)
+    public async Task<bool> ExistsAsync(SpecNode spec, CancellationToken cancellationToken)
     {
-        var head = await store.Registry.HeadManifestAsync(BuildCacheOci.TagFor(record.Spec), cancellationToken).ConfigureAwait(false);
+        var head = await store.Registry.HeadManifestAsync(BuildCacheOci.TagFor(spec), cancellationToken).ConfigureAwait(false);
         return head is not null
             && (key is null || await OciSignatures.FindAsync(store.Registry, head.Value.Digest, cancellationToken).ConfigureAwait(false) is not null);
     }
 
-    public async Task AddTarballAsync(InstallRecord record, IStagedObject staged, string checksum, long length, string diffId, SpecFile spec,
-        CancellationToken cancellationToken)
+    /// <summary>Uploads a spec's tarball (staged, sha256 and size known; <paramref name="diffId"/>: sha256 of the tar inside).</summary>
+    public async Task AddTarballAsync(SpecFile spec, IStagedObject staged, string checksum, long length, string diffId, CancellationToken cancellationToken)
     {
         await staged.CommitAsync(BuildCacheV3.BlobKey("sha256", checksum), cancellationToken).ConfigureAwait(false);
-        layers[record.Spec.Hash] = new Layer(new OciDescriptor(OciMediaTypes.Layer, "sha256:" + checksum, length), "sha256:" + diffId);
-        pending[record.Spec.Hash] = (record, spec, DateTimeOffset.Now.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffffzzz", CultureInfo.InvariantCulture));
+        layers[spec.Root.Hash] = new Layer(new OciDescriptor(OciMediaTypes.Layer, "sha256:" + checksum, length), "sha256:" + diffId);
+        pending[spec.Root.Hash] = (spec, DateTimeOffset.Now.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffffzzz", CultureInfo.InvariantCulture));
     }
 
     /// <summary>Writes the images of every tarball added; returns an error message per spec hash that failed.</summary>
@@ -52,31 +55,31 @@ internal sealed class OciImageWriter(OciStore store, InstallDatabase db, Org.Bou
             {
                 try
                 {
-                    await WriteImageAsync(item.Record, item.Spec, item.Timestamp, token).ConfigureAwait(false);
+                    await WriteImageAsync(item.Spec, item.Timestamp, token).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is DepotException or IOException or HttpRequestException)
                 {
-                    failures[item.Record.Spec.Hash] = e.Message;
+                    failures[item.Spec.Root.Hash] = e.Message;
                 }
             }).ConfigureAwait(false);
         return failures;
     }
 
-    private async Task WriteImageAsync(InstallRecord record, SpecFile spec, string timestamp, CancellationToken cancellationToken)
+    private async Task WriteImageAsync(SpecFile spec, string timestamp, CancellationToken cancellationToken)
     {
-        var closure = LinkRunClosure(record);
+        var closure = LinkRunClosure(spec);
         var imageLayers = new List<Layer>();
         foreach (var node in closure)
         {
-            imageLayers.Add(layers.TryGetValue(node.Spec.Hash, out var pushed) ? pushed : await ExistingLayerAsync(record, node, cancellationToken).ConfigureAwait(false));
+            imageLayers.Add(layers.TryGetValue(node.Hash, out var pushed) ? pushed : await ExistingLayerAsync(spec.Root, node, cancellationToken).ConfigureAwait(false));
         }
 
-        var config = ConfigJson(record, spec, closure, imageLayers, timestamp);
+        var config = ConfigJson(spec, closure, imageLayers, timestamp);
         var configDigest = await store.Registry.PutBlobIfMissingAsync(config, cancellationToken).ConfigureAwait(false);
         var manifest = new OciImageManifest(OciMediaTypes.ImageManifest, new OciDescriptor(OciMediaTypes.ImageConfig, configDigest, config.LongLength),
-            imageLayers.Select(l => l.Blob).ToList(), new Dictionary<string, string> { ["org.opencontainers.image.description"] = Description(record.Spec) });
+            imageLayers.Select(l => l.Blob).ToList(), new Dictionary<string, string> { ["org.opencontainers.image.description"] = Description(spec.Root) });
         var bytes = manifest.ToJsonBytes();
-        var (digest, _) = await store.Registry.PutManifestAsync(BuildCacheOci.TagFor(record.Spec), bytes, cancellationToken).ConfigureAwait(false);
+        var (digest, _) = await store.Registry.PutManifestAsync(BuildCacheOci.TagFor(spec.Root), bytes, cancellationToken).ConfigureAwait(false);
         if (key is not null)
         {
             string signed;
@@ -91,16 +94,16 @@ internal sealed class OciImageWriter(OciStore store, InstallDatabase db, Org.Bou
     }
 
     // A dependency not pushed in this run: its image's own layer and diff id.
-    private async Task<Layer> ExistingLayerAsync(InstallRecord dependent, InstallRecord dependency, CancellationToken cancellationToken)
+    private async Task<Layer> ExistingLayerAsync(SpecNode dependent, SpecNode dependency, CancellationToken cancellationToken)
     {
         BuildCacheOci.SpecImage image;
         try
         {
-            image = await layout.ReadImageAsync(BuildCacheOci.TagFor(dependency.Spec), cancellationToken).ConfigureAwait(false);
+            image = await layout.ReadImageAsync(BuildCacheOci.TagFor(dependency), cancellationToken).ConfigureAwait(false);
         }
         catch (StoreObjectNotFoundException)
         {
-            throw new DepotException($"{dependent.Spec.Name}/{dependent.Spec.Hash[..7]} needs {dependency.Spec.Name}/{dependency.Spec.Hash[..7]} as a layer, "
+            throw new DepotException($"{dependent.Name}/{dependent.Hash[..7]} needs {dependency.Name}/{dependency.Hash[..7]} as a layer, "
                 + $"and {store.Root} does not have it: push it too (drop --only package)");
         }
 
@@ -110,40 +113,42 @@ internal sealed class OciImageWriter(OciStore store, InstallDatabase db, Org.Bou
     }
 
     /// <summary>The spec and its non-external link/run dependencies, dependencies first, the spec last.</summary>
-    private List<InstallRecord> LinkRunClosure(InstallRecord root)
+    private static List<SpecNode> LinkRunClosure(SpecFile spec)
     {
-        var order = new List<InstallRecord>();
+        var order = new List<SpecNode>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        void Visit(InstallRecord record)
+        void Visit(SpecNode node)
         {
-            if (!seen.Add(record.Spec.Hash))
+            if (!seen.Add(node.Hash))
             {
                 return;
             }
 
-            foreach (var edge in record.Spec.Dependencies.Where(e => (e.Types & (DepTypes.Link | DepTypes.Run)) != 0).OrderBy(e => e.Name, StringComparer.Ordinal))
+            foreach (var edge in node.Dependencies.Where(e => (e.Types & (DepTypes.Link | DepTypes.Run)) != 0).OrderBy(e => e.Name, StringComparer.Ordinal))
             {
-                if (db.Find(edge.Hash) is { Spec.IsExternal: false } dep)
+                var dep = spec.FindByHash(edge.Hash) ?? throw new InvalidContentException(spec.Root.Name,
+                    $"{node.Name}/{node.Hash[..7]} depends on {edge.Name}/{edge.Hash[..7]}, which the spec file does not hold");
+                if (!dep.IsExternal)
                 {
                     Visit(dep);
                 }
             }
 
-            order.Add(record);
+            order.Add(node);
         }
 
-        Visit(root);
+        Visit(spec.Root);
         return order;
     }
 
     // A runnable image config (the prefixes' search paths as the image's environment) with the spec file merged in.
-    private byte[] ConfigJson(InstallRecord record, SpecFile spec, List<InstallRecord> closure, List<Layer> imageLayers, string timestamp)
+    private byte[] ConfigJson(SpecFile spec, List<SpecNode> closure, List<Layer> imageLayers, string timestamp)
     {
         var buffer = new ArrayBufferWriter<byte>();
         var w = new PythonJsonWriter(buffer);
         w.StartObject();
-        w.WriteString("architecture", Architecture(record.Spec.Target));
-        w.WriteString("os", record.Spec.Platform == "darwin" ? "darwin" : "linux");
+        w.WriteString("architecture", Architecture(spec.Root.Target));
+        w.WriteString("os", spec.Root.Platform == "darwin" ? "darwin" : "linux");
         w.WritePropertyName("rootfs");
         w.StartObject();
         w.WriteString("type", "layers");
@@ -182,30 +187,39 @@ internal sealed class OciImageWriter(OciStore store, InstallDatabase db, Org.Bou
         return buffer.WrittenSpan.ToArray();
     }
 
-    // Spack's default prefix inspections over the spec's link/run closure (spec first), at the build prefixes.
-    private IEnumerable<string> Environment(List<InstallRecord> closure)
+    // Spack's default prefix inspections over the spec's link/run closure (spec first), at the build prefixes. A copied
+    // entry's prefixes are unknown: its image gets only the default PATH.
+    private IEnumerable<string> Environment(List<SpecNode> closure)
     {
         var paths = new Dictionary<string, List<string>>(StringComparer.Ordinal)
         {
-            ["PATH"] = [], ["ACLOCAL_PATH"] = [], ["CMAKE_PREFIX_PATH"] = [], ["MANPATH"] = [], ["PKG_CONFIG_PATH"] = [],
+            ["PATH"] = [],
+            ["ACLOCAL_PATH"] = [],
+            ["CMAKE_PREFIX_PATH"] = [],
+            ["MANPATH"] = [],
+            ["PKG_CONFIG_PATH"] = [],
         };
         var inspections = new (string Dir, string Variable)[]
         {
             ("bin", "PATH"), ("share/aclocal", "ACLOCAL_PATH"), ("man", "MANPATH"), ("share/man", "MANPATH"),
             ("lib/pkgconfig", "PKG_CONFIG_PATH"), ("lib64/pkgconfig", "PKG_CONFIG_PATH"), ("share/pkgconfig", "PKG_CONFIG_PATH"),
         };
-        foreach (var record in Enumerable.Reverse(closure))
+        foreach (var node in Enumerable.Reverse(closure))
         {
-            var local = db.LocalPrefix(record);
+            if (prefixes?.Invoke(node) is not { } prefix)
+            {
+                continue;
+            }
+
             foreach (var (dir, variable) in inspections)
             {
-                if (Directory.Exists(Path.Combine(local, dir)))
+                if (Directory.Exists(Path.Combine(prefix.Local, dir)))
                 {
-                    paths[variable].Add(record.Path + "/" + dir);
+                    paths[variable].Add(prefix.Build + "/" + dir);
                 }
             }
 
-            paths["CMAKE_PREFIX_PATH"].Add(record.Path!);
+            paths["CMAKE_PREFIX_PATH"].Add(prefix.Build);
         }
 
         paths["PATH"].AddRange(["/bin", "/usr/bin"]);

@@ -14,70 +14,19 @@ namespace Depot.Operations;
 
 /// <summary>
 /// Writes one installed spec as a build cache entry, in one streaming pass: the prefix is tarred, gzip'd and hashed
-/// straight into a staged object, then the entry's metadata is written last so readers never see it before its data.
-/// v3: tarball blob, spec blob, (signed) manifest. v2: tarball, then the (signed) spec file naming its checksum.
+/// straight into a staged object; <see cref="EntryWriter"/> then writes the entry's metadata last, so readers never
+/// see it before its data.
 /// </summary>
 internal sealed class PushEntryWriter(IObjectStore store, InstallDatabase db, PushLayout layout, PgpSecretKey? key, string? spackPrefix)
 {
-    private readonly PgpPrivateKey? privateKey = key?.ExtractPrivateKey(Array.Empty<char>());
-    private readonly Lock signing = new();
+    private readonly EntryWriter entries = new(store, layout, key,
+        node => db.Find(node.Hash) is { Path: { } path } r ? (path, db.LocalPrefix(r)) : null);
 
-    private bool Signed => key is not null;
-
-    /// <summary>For the OCI layout: the images, written once every tarball is up (<see cref="OciImageWriter"/>).</summary>
-    public OciImageWriter? Images { get; } = layout == PushLayout.Oci
-        ? new OciImageWriter(store as Storage.Oci.OciStore ?? throw new DepotException($"{store.Root}: the OCI layout needs an oci:// mirror"), db, key)
-        : null;
+    /// <summary>For the OCI layout: the images, written once every tarball is up.</summary>
+    public OciImageWriter? Images => entries.Images;
 
     /// <summary>True when the mirror holds a complete entry for the spec (signed, if this push signs).</summary>
-    public async Task<bool> ExistsAsync(InstallRecord record, CancellationToken cancellationToken)
-    {
-        if (Images is not null)
-        {
-            return await Images.ExistsAsync(record, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (layout == PushLayout.V3)
-        {
-            var manifestKey = BuildCacheV3.SpecManifestKey(record.Spec);
-            var bytes = await store.TryReadAllBytesAsync(manifestKey, cancellationToken).ConfigureAwait(false);
-            if (bytes is null)
-            {
-                return false;
-            }
-
-            BuildCacheManifest manifest;
-            try
-            {
-                manifest = BuildCacheManifest.Parse(bytes, store.Describe(manifestKey));
-            }
-            catch (InvalidContentException)
-            {
-                return false; // a broken entry is replaced
-            }
-
-            if (Signed && !manifest.IsSigned)
-            {
-                return false;
-            }
-
-            foreach (var blob in manifest.Records)
-            {
-                if (await store.GetInfoAsync(blob.BlobKey, cancellationToken).ConfigureAwait(false) is not { } info || info.Length != blob.ContentLength)
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
-
-        var specFile = Signed
-            ? await store.ExistsAsync(BuildCacheV2.SpecFileKey(record.Spec, signed: true), cancellationToken).ConfigureAwait(false)
-            : await store.ExistsAsync(BuildCacheV2.SpecFileKey(record.Spec, signed: true), cancellationToken).ConfigureAwait(false)
-              || await store.ExistsAsync(BuildCacheV2.SpecFileKey(record.Spec, signed: false), cancellationToken).ConfigureAwait(false);
-        return specFile && await store.ExistsAsync(BuildCacheV2.TarballKey(record.Spec), cancellationToken).ConfigureAwait(false);
-    }
+    public Task<bool> ExistsAsync(InstallRecord record, CancellationToken cancellationToken) => entries.ExistsAsync(record.Spec, cancellationToken);
 
     /// <exception cref="DepotException">The prefix or its spec cannot be read.</exception>
     /// <exception cref="IOException">A file could not be read or the store could not be written.</exception>
@@ -105,7 +54,7 @@ internal sealed class PushEntryWriter(IObjectStore store, InstallDatabase db, Pu
             await using (var gzip = SpackGzip.CreateCompressor(hashing, leaveOpen: true))
             {
                 // OCI images also name each layer by the sha256 of its uncompressed tar (rootfs.diff_ids).
-                await using var uncompressed = Images is null ? null : new ChecksumStream(gzip, leaveOpen: true);
+                await using var uncompressed = entries.Images is null ? null : new ChecksumStream(gzip, leaveOpen: true);
                 await using (var tar = new PythonTarWriter((Stream?)uncompressed ?? gzip, leaveOpen: true))
                 {
                     await PrefixArchiver.WriteAsync(tar, request, done => progress?.Report(new PushProgress(spec.Name, spec.Hash, done, total)),
@@ -120,87 +69,9 @@ internal sealed class PushEntryWriter(IObjectStore store, InstallDatabase db, Pu
             length = hashing.BytesWritten;
         }
 
-        if (Images is not null)
-        {
-            await Images.AddTarballAsync(record, staged, checksum, length, diffId!, specDocument, cancellationToken).ConfigureAwait(false);
-        }
-        else if (layout == PushLayout.V3)
-        {
-            await WriteV3Async(spec, staged, checksum, length, specDocument, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            await WriteV2Async(spec, staged, checksum, specDocument, cancellationToken).ConfigureAwait(false);
-        }
+        await entries.WriteAsync(specDocument, staged, checksum, length, diffId, cancellationToken).ConfigureAwait(false);
 
         return new PushOutcome(spec.Name, spec.Hash, SpecFormatter.Short(spec), PushStatus.Pushed, null, total, length, clock.Elapsed);
-    }
-
-    private async Task WriteV3Async(SpecNode spec, IStagedObject staged, string checksum, long length, SpecFile specFile,
-        CancellationToken cancellationToken)
-    {
-        var v3 = new BuildCacheV3(store);
-        var tarball = new BlobRecord(length, MediaTypes.Tarball, "gzip", "sha256", checksum);
-        await staged.CommitAsync(tarball.BlobKey, cancellationToken).ConfigureAwait(false);
-
-        // The spec blob: the installed spec plus "buildcache_layout_version": 2, compact, gzip'd (buildcache-v3.md §4).
-        var buffer = new ArrayBufferWriter<byte>();
-        var json = new PythonJsonWriter(buffer);
-        json.StartObject();
-        json.WritePropertyName("spec");
-        json.WriteElement(specFile.Document.RootElement.GetProperty("spec"));
-        json.WriteNumber("buildcache_layout_version", 2);
-        json.EndObject();
-        var specBlob = await v3.PutBlobAsync(SpackGzip.Compress(buffer.WrittenSpan), $"{MediaTypes.SpecPrefix}{specFile.FormatVersion}+json", "gzip",
-            cancellationToken).ConfigureAwait(false);
-
-        var manifest = new BuildCacheManifest([tarball, specBlob]).ToJsonBytes();
-        await store.WriteAllBytesAsync(BuildCacheV3.SpecManifestKey(spec), Sign(manifest), cancellationToken).ConfigureAwait(false);
-        await v3.EnsureLayoutJsonAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task WriteV2Async(SpecNode spec, IStagedObject staged, string checksum, SpecFile specFile, CancellationToken cancellationToken)
-    {
-        await staged.CommitAsync(BuildCacheV2.TarballKey(spec), cancellationToken).ConfigureAwait(false);
-
-        // The installed spec.json with two keys appended, json.dump(indent=0) (buildcache-v2.md §3).
-        var buffer = new ArrayBufferWriter<byte>();
-        var json = new PythonJsonWriter(buffer, PythonJsonStyle.IndentZero);
-        json.StartObject();
-        foreach (var property in specFile.Document.RootElement.EnumerateObject())
-        {
-            if (property.Name is not ("buildcache_layout_version" or "binary_cache_checksum"))
-            {
-                json.WritePropertyName(property.Name);
-                json.WriteElement(property.Value);
-            }
-        }
-
-        json.WriteNumber("buildcache_layout_version", layout == PushLayout.V2 ? 1 : 2);
-        json.WritePropertyName("binary_cache_checksum");
-        json.StartObject();
-        json.WriteString("hash_algorithm", "sha256");
-        json.WriteString("hash", checksum);
-        json.EndObject();
-        json.EndObject();
-
-        await store.WriteAllBytesAsync(BuildCacheV2.SpecFileKey(spec, Signed), Sign(buffer.WrittenSpan.ToArray()), cancellationToken).ConfigureAwait(false);
-
-        // A mirror holds one spec file per entry: the other variant would shadow or contradict this one.
-        await store.DeleteAsync(BuildCacheV2.SpecFileKey(spec, !Signed), cancellationToken).ConfigureAwait(false);
-    }
-
-    private byte[] Sign(byte[] text)
-    {
-        if (key is null)
-        {
-            return text;
-        }
-
-        lock (signing)
-        {
-            return Encoding.UTF8.GetBytes(ClearSigner.Sign(Encoding.UTF8.GetString(text), key, privateKey!));
-        }
     }
 
     private PrefixArchiveRequest ArchiveRequest(InstallRecord record, string localPrefix)

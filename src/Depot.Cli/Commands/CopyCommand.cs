@@ -1,0 +1,102 @@
+using System.CommandLine;
+using System.Globalization;
+using Depot.Layout;
+using Depot.Operations;
+using Depot.Signing;
+using Depot.Specs;
+
+namespace Depot.Cli.Commands;
+
+/// <summary><c>depot copy SRC DST [QUERY...]</c>: move a cache between any two mirrors, verified on the way.</summary>
+public static class CopyCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var source = new Argument<string>("source") { Description = "Mirror to copy from: name, directory or URL" };
+        var destination = new Argument<string>("destination") { Description = "Mirror to copy into: name, directory or URL (oci://, s3://, ...)" };
+        var queries = CommonArguments.Queries("Only these specs: name, name@version, /hashprefix (default: all)");
+        var layout = new Option<string?>("--layout") { Description = "Destination layout for a new directory or bucket: v3 (default), v2 or v2-0.22" };
+        layout.AcceptOnlyFromAmong("v3", "v2", "v2-0.22");
+        var unsigned = new Option<bool>("--unsigned", "-u") { Description = "Write entries rewritten in another layout unsigned (default: sign with the Depot key)" };
+        var key = new Option<string?>("--key", "-k") { Description = "Signing key fingerprint (default: the only secret key)" };
+        var noVerify = new Option<bool>("--no-verify") { Description = "Do not check the source's signatures (checksums are always checked)" };
+        var force = new Option<bool>("--force", "-f") { Description = "Copy entries the destination holds already" };
+        var jobs = new Option<int>("--jobs", "-j") { Description = "Entries copied at once", DefaultValueFactory = _ => 8 };
+        var noIndex = new Option<bool>("--no-index") { Description = "Do not update the destination's index" };
+        var command = new Command("copy", "Copy a build cache into another mirror (directory, S3, GCS, Azure, OCI registry), verifying as it goes")
+        {
+            source, destination, queries, layout, unsigned, key, noVerify, force, jobs, noIndex,
+        };
+        command.SetAction(console.Guard(async (parse, token) =>
+        {
+            if (parse.GetValue(unsigned) && parse.GetValue(key) is not null)
+            {
+                throw new DepotException("--unsigned and --key contradict each other");
+            }
+
+            var from = parse.GetValue(source)!;
+            var to = parse.GetValue(destination)!;
+            var sourceStore = console.OpenStore(from);
+            var layouts = await BuildCache.DetectAsync(sourceStore, token).ConfigureAwait(false);
+            var trust = await MirrorTrust.CreateAsync(console.Home, from, layouts, parse.GetValue(noVerify), token).ConfigureAwait(false);
+
+            // Entries rewritten in another layout are signed like a push signs: --unsigned, else the destination's setting.
+            var configured = Depot.Configuration.MirrorRegistry.Load(console.Home).Find(to)?.Mirror;
+            Org.BouncyCastle.Bcpg.OpenPgp.PgpSecretKey? secret = null;
+            PublishedKey? published = null;
+            if (!parse.GetValue(unsigned) && (parse.GetValue(key) is not null || configured?.Signed != false))
+            {
+                var keyring = Keyring.Open(console.Home);
+                secret = keyring.SigningKey(parse.GetValue(key));
+                var fingerprint = SignatureVerifier.Fingerprint(secret.PublicKey);
+                published = new PublishedKey(fingerprint, keyring.ExportPublic(fingerprint), fingerprint);
+            }
+
+            var destinationStore = console.OpenStore(to, push: true);
+            var options = new CopyOptions((parse.GetValue(queries) ?? []).Select(SpecQuery.Parse).ToList(),
+                parse.GetValue(layout) switch { "v3" => PushLayout.V3, "v2" => PushLayout.V2, "v2-0.22" => PushLayout.V2Spack022, _ => null },
+                secret, Math.Max(1, parse.GetValue(jobs)), parse.GetValue(force), !parse.GetValue(noIndex), IndexCache.For(console.Home));
+            var progress = new LineProgress<CopyProgress>(p =>
+            {
+                if (p.Outcome is { } o)
+                {
+                    var line = string.Create(CultureInfo.InvariantCulture, $"{StatusName(o.Status),-10}{o.Display} /{o.Hash[..7]}{(o.Reason is null ? "" : ": " + o.Reason)}");
+                    (o.Status == CopyStatus.Failed ? console.Error : console.Out).WriteLine(line);
+                }
+            });
+            var result = await CopyOperation.RunAsync(sourceStore, trust, destinationStore, options, published, progress, token)
+                .ConfigureAwait(false);
+            console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{from} -> {to}: copied {result.Count(CopyStatus.Copied)}, converted {result.Count(CopyStatus.Converted)} (layout {PushReport.LayoutName(result.Layout)}), skipped {result.Count(CopyStatus.SkippedExists)} existing, failed {result.Count(CopyStatus.Failed)} in {result.Elapsed.TotalSeconds:0.00} s"));
+            if (result.Index is { } index)
+            {
+                console.Out.WriteLine($"index updated: {index.Specs} specs in {index.IndexKey}");
+            }
+
+            return result.AnyFailed ? ExitCodes.Error : ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static string StatusName(CopyStatus status) => status switch
+    {
+        CopyStatus.Copied => "copied",
+        CopyStatus.Converted => "converted",
+        CopyStatus.SkippedExists => "exists",
+        _ => "FAILED",
+    };
+
+    /// <summary>Reports on the calling thread, one at a time, so lines are printed as outcomes arrive and before the summary.</summary>
+    private sealed class LineProgress<T>(Action<T> report) : IProgress<T>
+    {
+        private readonly Lock gate = new();
+
+        public void Report(T value)
+        {
+            lock (gate)
+            {
+                report(value);
+            }
+        }
+    }
+}
