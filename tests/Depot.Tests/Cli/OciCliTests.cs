@@ -1,0 +1,71 @@
+using Depot.Tests.Storage;
+
+namespace Depot.Tests.Cli;
+
+/// <summary>The CLI on registries: a mirror with Spack's OCI login options, push, list, verify, install, copy, check.</summary>
+public sealed class OciCliTests(BasicAuthRegistry registry) : IClassFixture<BasicAuthRegistry>, IDisposable
+{
+    private readonly TempDir home = new();
+    private readonly TempDir temp = new();
+
+    public void Dispose()
+    {
+        home.Dispose();
+        temp.Dispose();
+    }
+
+    private Task<(int Code, string Out, string Err)> RunAsync(params string[] args) => CliRun.RunAsync(home.Path, args);
+
+    [Fact]
+    public async Task PushListVerifyInstallAndCopyThroughALoggedInRegistry()
+    {
+        var url = registry.Url("cli/cache" + Guid.NewGuid().ToString("N")[..6]);
+        Environment.SetEnvironmentVariable("DEPOT_TEST_OCI_PASSWORD", BasicAuthRegistry.Password);
+        Assert.Equal(0, (await RunAsync("keys", "import", TestData.Path("spack-1.2/keys/secret.asc"))).Code);
+        var (code, output, error) = await RunAsync("mirror", "add", "reg", url, "--oci-username", BasicAuthRegistry.User,
+            "--oci-password-variable", "DEPOT_TEST_OCI_PASSWORD");
+        Assert.True(code == 0, error);
+        var config = File.ReadAllText(Path.Combine(home.Path, "config.yaml"));
+        Assert.Contains("secret_variable: DEPOT_TEST_OCI_PASSWORD", config, StringComparison.Ordinal);
+        Assert.DoesNotContain(BasicAuthRegistry.Password, config, StringComparison.Ordinal);
+
+        (code, output, error) = await RunAsync("push", "reg", "--all", "--install-tree", TestData.Path("spack-1.2/install-tree"));
+        Assert.True(code == 0, error + output);
+        Assert.Contains("pushed 5", output, StringComparison.Ordinal);
+        Assert.Contains("(layout oci, key 6640D90F8A1E84DD1142614C06BD5C3F48A372CC published)", output, StringComparison.Ordinal);
+
+        (code, output, _) = await RunAsync("list", "reg", "-L");
+        Assert.Contains("ilccysmlleizqaxfvvqsb6selpnnszug greet@1.0.0", output, StringComparison.Ordinal);
+        (code, output, error) = await RunAsync("verify", "reg");
+        Assert.True(code == 0, error);
+        Assert.Contains("5 ok, 0 failed (5 signatures good", output, StringComparison.Ordinal);
+
+        var root = Path.Combine(temp.Path, "root");
+        (code, output, error) = await RunAsync("install", "greet", "--from", "reg", "--root", root);
+        Assert.True(code == 0, error + output);
+        Assert.Contains("signed by 6640D90F8A1E84DD1142614C06BD5C3F48A372CC", output, StringComparison.Ordinal);
+
+        var copy = Path.Combine(temp.Path, "copy");
+        (code, output, error) = await RunAsync("copy", "reg", copy);
+        Assert.True(code == 0, error + output);
+        Assert.Contains("converted 5 (layout v3)", output, StringComparison.Ordinal);
+        (code, output, error) = await RunAsync("verify", copy);
+        Assert.True(code == 0, error + output);
+
+        (code, output, _) = await RunAsync("mirror", "check", "reg", "--write");
+        Assert.True(code == 0, output);
+        Assert.DoesNotContain(BasicAuthRegistry.Password, output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AWrongPasswordIsOneLineNamingRegistryAndSource()
+    {
+        Environment.SetEnvironmentVariable("DEPOT_TEST_OCI_WRONG", "not-it");
+        await RunAsync("mirror", "add", "bad", registry.Url("cli/x"), "--oci-username", "depot", "--oci-password-variable", "DEPOT_TEST_OCI_WRONG");
+        var (code, _, error) = await RunAsync("list", "bad");
+        Assert.NotEqual(0, code);
+        var line = Assert.Single(error.Trim().Split('\n'));
+        Assert.Contains($"registry 127.0.0.1:{registry.Port} refused user 'depot' from mirror 'bad'", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-it", line, StringComparison.Ordinal);
+    }
+}
