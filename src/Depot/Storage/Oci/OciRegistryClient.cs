@@ -238,7 +238,7 @@ public sealed class OciRegistryClient : IDisposable
             return;
         }
 
-        using var put = new HttpRequestMessage(HttpMethod.Put, WithDigest(location, digest)) { Content = new StreamContent(content) };
+        using var put = new HttpRequestMessage(HttpMethod.Put, WithDigest(location, digest)) { Content = new StreamContent(content, 1 << 20) };
         put.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         put.Content.Headers.ContentLength = size;
         using var done = await SendAsync(put, cancellationToken).ConfigureAwait(false);

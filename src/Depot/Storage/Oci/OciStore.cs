@@ -115,23 +115,28 @@ public sealed class OciStore : IObjectStore, IDisposable
             return;
         }
 
-        var tag = BlobDigest(key) is null ? TagFor(key) : null;
         await using var spooled = await Spool(content, cancellationToken).ConfigureAwait(false);
-        var (digest, size) = await HashAsync(spooled, cancellationToken).ConfigureAwait(false);
-        if (tag is null)
+        if (BlobDigest(key) is { } blob)
         {
-            if (digest != BlobDigest(key))
+            // The key is the digest: the registry checks the bytes against it (DIGEST_INVALID), no need to hash here.
+            var length = spooled.Length - spooled.Position;
+            if (await Registry.HeadBlobAsync(blob, cancellationToken).ConfigureAwait(false) != length)
             {
-                throw new DepotException($"{Describe(key)}: registry blobs are content addressed, and these bytes are {digest}");
-            }
-
-            if (await Registry.HeadBlobAsync(digest, cancellationToken).ConfigureAwait(false) != size)
-            {
-                await Registry.UploadBlobAsync(spooled, digest, size, null, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await Registry.UploadBlobAsync(spooled, blob, length, null, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OciRegistryException e) when (e.Codes.Contains("DIGEST_INVALID"))
+                {
+                    throw new DepotException($"{Describe(key)}: registry blobs are content addressed, and these bytes are not {blob}");
+                }
             }
 
             return;
         }
+
+        var tag = TagFor(key);
+        var (digest, size) = await HashAsync(spooled, cancellationToken).ConfigureAwait(false);
 
         if (await Registry.HeadBlobAsync(digest, cancellationToken).ConfigureAwait(false) != size)
         {
