@@ -52,6 +52,15 @@ public sealed class OciCliTests(BasicAuthRegistry registry) : IClassFixture<Basi
         (code, output, error) = await RunAsync("verify", copy);
         Assert.True(code == 0, error + output);
 
+        // Another machine trusts the key the push published in the registry, then verifies.
+        using var other = new TempDir();
+        File.Copy(Path.Combine(home.Path, "config.yaml"), Path.Combine(other.Path, "config.yaml"));
+        (code, output, error) = await CliRun.RunAsync(other.Path, "keys", "trust", "reg", "--all");
+        Assert.True(code == 0, error);
+        Assert.Contains("trusted 6640D90F8A1E84DD1142614C06BD5C3F48A372CC", output, StringComparison.Ordinal);
+        (code, output, error) = await CliRun.RunAsync(other.Path, "verify", "reg");
+        Assert.True(code == 0, error + output);
+
         (code, output, _) = await RunAsync("mirror", "check", "reg", "--write");
         Assert.True(code == 0, output);
         Assert.DoesNotContain(BasicAuthRegistry.Password, output, StringComparison.Ordinal);
