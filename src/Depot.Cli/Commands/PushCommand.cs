@@ -37,9 +37,13 @@ public static class PushCommand
         var failFast = new Option<bool>("--fail-fast") { Description = "Stop at the first failure (default: push the rest, report at the end)" };
         var json = new Option<bool>("--json") { Description = "Print a JSON summary" };
         var spackPrefix = new Option<string?>("--spack-prefix") { Description = "Builder's Spack checkout recorded in build info (default: $SPACK_ROOT)" };
+        var baseImage = new Option<string?>("--base-image")
+        {
+            Description = "OCI registries: build each spec's image on this image (oci://host/repo:tag or a Docker reference like ubuntu:24.04), as Spack does",
+        };
         var command = new Command("push", "Push installed Spack packages to a build cache (signed, in parallel; index updated)")
         {
-            mirror, queries, all, tree, only, buildDeps, force, unsigned, key, layout, jobs, noIndex, failFast, json, spackPrefix,
+            mirror, queries, all, tree, only, buildDeps, force, unsigned, key, layout, jobs, noIndex, failFast, json, spackPrefix, baseImage,
         };
         command.SetAction(console.Guard(async (parse, token) =>
         {
@@ -80,7 +84,7 @@ public static class PushCommand
             var options = new PushOptions(
                 parse.GetValue(layout) switch { "v3" => PushLayout.V3, "v2" => PushLayout.V2, "v2-0.22" => PushLayout.V2Spack022, _ => null },
                 signing?.Secret, parse.GetValue(force), Math.Max(1, parse.GetValue(jobs)), parse.GetValue(failFast), parse.GetValue(spackPrefix),
-                !parse.GetValue(noIndex), IndexCache.For(console.Home));
+                !parse.GetValue(noIndex), IndexCache.For(console.Home), parse.GetValue(baseImage));
 
             var result = await PushDisplay.RunAsync(console, parse.GetValue(json),
                 progress => PushOperation.RunAsync(store, db, plan, options, signing?.Published, progress, token)).ConfigureAwait(false);

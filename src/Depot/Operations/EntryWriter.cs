@@ -18,7 +18,9 @@ namespace Depot.Operations;
 /// <param name="layout">Its layout.</param>
 /// <param name="key">Signs entries (null: unsigned).</param>
 /// <param name="prefixes">Build and local prefix of a node, for OCI images' search paths (null: unknown).</param>
-internal sealed class EntryWriter(IObjectStore store, PushLayout layout, PgpSecretKey? key, Func<SpecNode, (string Build, string Local)?>? prefixes = null)
+/// <param name="baseImage">OCI: the image spec images are built on (null: none).</param>
+internal sealed class EntryWriter(IObjectStore store, PushLayout layout, PgpSecretKey? key, Func<SpecNode, (string Build, string Local)?>? prefixes = null,
+    string? baseImage = null)
 {
     private readonly PgpPrivateKey? privateKey = key?.ExtractPrivateKey(Array.Empty<char>());
     private readonly Lock signing = new();
@@ -27,7 +29,7 @@ internal sealed class EntryWriter(IObjectStore store, PushLayout layout, PgpSecr
 
     /// <summary>For the OCI layout: the images, written once every tarball is up (<see cref="OciImageWriter"/>).</summary>
     public OciImageWriter? Images { get; } = layout == PushLayout.Oci
-        ? new OciImageWriter(store as Storage.Oci.OciStore ?? throw new DepotException($"{store.Root}: the OCI layout needs an oci:// mirror"), prefixes, key)
+        ? new OciImageWriter(store as Storage.Oci.OciStore ?? throw new DepotException($"{store.Root}: the OCI layout needs an oci:// mirror"), prefixes, key, baseImage)
         : null;
 
     /// <summary>True when the mirror holds a complete entry for the spec (signed, if this push signs).</summary>

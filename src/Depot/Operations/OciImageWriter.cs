@@ -19,8 +19,12 @@ namespace Depot.Operations;
 /// <param name="store">The registry.</param>
 /// <param name="prefixes">Build and local prefix of a node (push), for the image's search paths; null when copying.</param>
 /// <param name="key">Signs each image's config (null: unsigned).</param>
-internal sealed class OciImageWriter(OciStore store, Func<SpecNode, (string Build, string Local)?>? prefixes, Org.BouncyCastle.Bcpg.OpenPgp.PgpSecretKey? key)
+/// <param name="baseImage">The image to build on (<c>--base-image</c>), or null for none.</param>
+internal sealed class OciImageWriter(OciStore store, Func<SpecNode, (string Build, string Local)?>? prefixes, Org.BouncyCastle.Bcpg.OpenPgp.PgpSecretKey? key,
+    string? baseImage = null)
 {
+    private readonly ConcurrentDictionary<string, Lazy<Task<OciBaseImage>>> bases = new(StringComparer.Ordinal);
+
     private readonly Org.BouncyCastle.Bcpg.OpenPgp.PgpPrivateKey? privateKey = key?.ExtractPrivateKey(Array.Empty<char>());
     private readonly Lock signing = new();
 
@@ -74,10 +78,18 @@ internal sealed class OciImageWriter(OciStore store, Func<SpecNode, (string Buil
             imageLayers.Add(layers.TryGetValue(node.Hash, out var pushed) ? pushed : await ExistingLayerAsync(spec.Root, node, cancellationToken).ConfigureAwait(false));
         }
 
-        var config = ConfigJson(spec, closure, imageLayers, timestamp);
+        var architecture = OciImageConfig.Architecture(spec.Root.Target);
+        var based = baseImage is null ? null : await bases.GetOrAdd(architecture, a => new Lazy<Task<OciBaseImage>>(
+            () => OciBaseImage.FetchAsync(baseImage, null, store.Registry, a, CancellationToken.None))).Value.ConfigureAwait(false);
+        var config = OciImageConfig.Write(spec, imageLayers.Select(l => l.DiffId).ToList(), SearchPaths(closure),
+            (imageLayers[^1].Blob.Hex, imageLayers[^1].Blob.Size), timestamp, based?.Config);
         var configDigest = await store.Registry.PutBlobIfMissingAsync(config, cancellationToken).ConfigureAwait(false);
-        var manifest = new OciImageManifest(OciMediaTypes.ImageManifest, new OciDescriptor(OciMediaTypes.ImageConfig, configDigest, config.LongLength),
-            imageLayers.Select(l => l.Blob).ToList(), new Dictionary<string, string> { ["org.opencontainers.image.description"] = Description(spec.Root) });
+        var docker = based?.DockerFormat == true;
+        var layerType = docker ? OciMediaTypes.DockerLayer : OciMediaTypes.Layer;
+        var manifest = new OciImageManifest(based?.Manifest.MediaType ?? OciMediaTypes.ImageManifest,
+            new OciDescriptor(based?.Manifest.Config.MediaType ?? OciMediaTypes.ImageConfig, configDigest, config.LongLength),
+            [.. based?.Manifest.Layers ?? [], .. imageLayers.Select(l => l.Blob with { MediaType = layerType })],
+            docker ? null : new Dictionary<string, string> { ["org.opencontainers.image.description"] = Description(spec.Root) });
         var bytes = manifest.ToJsonBytes();
         var (digest, _) = await store.Registry.PutManifestAsync(BuildCacheOci.TagFor(spec.Root), bytes, cancellationToken).ConfigureAwait(false);
         if (key is not null)
@@ -88,7 +100,7 @@ internal sealed class OciImageWriter(OciStore store, Func<SpecNode, (string Buil
                 signed = Signing.ClearSigner.Sign(System.Text.Encoding.UTF8.GetString(config), key, privateKey!);
             }
 
-            await OciSignatures.PublishAsync(store.Registry, new OciDescriptor(OciMediaTypes.ImageManifest, digest, bytes.LongLength), signed, cancellationToken)
+            await OciSignatures.PublishAsync(store.Registry, new OciDescriptor(manifest.MediaType, digest, bytes.LongLength), signed, cancellationToken)
                 .ConfigureAwait(false);
         }
     }
@@ -141,55 +153,9 @@ internal sealed class OciImageWriter(OciStore store, Func<SpecNode, (string Buil
         return order;
     }
 
-    // A runnable image config (the prefixes' search paths as the image's environment) with the spec file merged in.
-    private byte[] ConfigJson(SpecFile spec, List<SpecNode> closure, List<Layer> imageLayers, string timestamp)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        var w = new PythonJsonWriter(buffer);
-        w.StartObject();
-        w.WriteString("architecture", Architecture(spec.Root.Target));
-        w.WriteString("os", spec.Root.Platform == "darwin" ? "darwin" : "linux");
-        w.WritePropertyName("rootfs");
-        w.StartObject();
-        w.WriteString("type", "layers");
-        w.WritePropertyName("diff_ids");
-        w.StartArray();
-        foreach (var layer in imageLayers)
-        {
-            w.WriteString(layer.DiffId);
-        }
-
-        w.EndArray();
-        w.EndObject();
-        w.WritePropertyName("config");
-        w.StartObject();
-        w.WritePropertyName("Env");
-        w.StartArray();
-        foreach (var variable in Environment(closure))
-        {
-            w.WriteString(variable);
-        }
-
-        w.EndArray();
-        w.EndObject();
-        w.WritePropertyName("spec");
-        w.WriteElement(spec.Document.RootElement.GetProperty("spec"));
-        w.WriteNumber("buildcache_layout_version", 3);
-        w.WritePropertyName("binary_cache_checksum");
-        w.StartObject();
-        w.WriteString("hash_algorithm", "sha256");
-        w.WriteString("hash", imageLayers[^1].Blob.Hex);
-        w.EndObject();
-        w.WriteNumber("archive_size", imageLayers[^1].Blob.Size);
-        w.WriteString("archive_timestamp", timestamp);
-        w.WriteString("archive_compression", "gzip");
-        w.EndObject();
-        return buffer.WrittenSpan.ToArray();
-    }
-
     // Spack's default prefix inspections over the spec's link/run closure (spec first), at the build prefixes. A copied
     // entry's prefixes are unknown: its image gets only the default PATH.
-    private IEnumerable<string> Environment(List<SpecNode> closure)
+    private List<(string Variable, string Value)> SearchPaths(List<SpecNode> closure)
     {
         var paths = new Dictionary<string, List<string>>(StringComparer.Ordinal)
         {
@@ -222,21 +188,7 @@ internal sealed class OciImageWriter(OciStore store, Func<SpecNode, (string Buil
             paths["CMAKE_PREFIX_PATH"].Add(prefix.Build);
         }
 
-        paths["PATH"].AddRange(["/bin", "/usr/bin"]);
-        return paths.Where(p => p.Value.Count > 0).Select(p => $"{p.Key}={string.Join(':', p.Value.Distinct())}");
-    }
-
-    private static string Architecture(string target)
-    {
-        var t = target.ToLowerInvariant();
-        return t switch
-        {
-            "aarch64" or "arm64" or "m1" or "m2" or "a64fx" or "thunderx2" or "cortex_a72" => "arm64",
-            _ when t.StartsWith("neoverse", StringComparison.Ordinal) || t.StartsWith("graviton", StringComparison.Ordinal) || t.StartsWith("armv8", StringComparison.Ordinal) => "arm64",
-            _ when t.StartsWith("ppc64le", StringComparison.Ordinal) || t.StartsWith("power", StringComparison.Ordinal) => "ppc64le",
-            _ when t.StartsWith("riscv64", StringComparison.Ordinal) || t.StartsWith("u74", StringComparison.Ordinal) => "riscv64",
-            _ => "amd64",
-        };
+        return paths.Where(p => p.Value.Count > 0).Select(p => (p.Key, string.Join(':', p.Value.Distinct()))).ToList();
     }
 
     /// <summary><c>spec.format()</c>: <c>name@=version</c>, flags and variants, then platform, os and target.</summary>

@@ -17,10 +17,11 @@ namespace Depot.Operations;
 /// straight into a staged object; <see cref="EntryWriter"/> then writes the entry's metadata last, so readers never
 /// see it before its data.
 /// </summary>
-internal sealed class PushEntryWriter(IObjectStore store, InstallDatabase db, PushLayout layout, PgpSecretKey? key, string? spackPrefix)
+internal sealed class PushEntryWriter(IObjectStore store, InstallDatabase db, PushLayout layout, PgpSecretKey? key, string? spackPrefix,
+    string? baseImage = null)
 {
     private readonly EntryWriter entries = new(store, layout, key,
-        node => db.Find(node.Hash) is { Path: { } path } r ? (path, db.LocalPrefix(r)) : null);
+        node => db.Find(node.Hash) is { Path: { } path } r ? (path, db.LocalPrefix(r)) : null, baseImage);
 
     /// <summary>For the OCI layout: the images, written once every tarball is up.</summary>
     public OciImageWriter? Images => entries.Images;

@@ -28,6 +28,7 @@ public enum PushLayout
 /// <param name="SpackPrefix">The builder's Spack checkout for the build info (else <c>$SPACK_ROOT</c> or a guess).</param>
 /// <param name="UpdateIndex">Publish the signing key and update the index (incrementally) afterwards.</param>
 /// <param name="IndexCache">Local cache the index update may reuse.</param>
+/// <param name="BaseImage">OCI only: the image every spec image is built on (as Spack's <c>--base-image</c>).</param>
 public sealed record PushOptions(
     PushLayout? Layout = null,
     PgpSecretKey? SigningKey = null,
@@ -36,7 +37,8 @@ public sealed record PushOptions(
     bool FailFast = false,
     string? SpackPrefix = null,
     bool UpdateIndex = true,
-    IndexCache? IndexCache = null);
+    IndexCache? IndexCache = null,
+    string? BaseImage = null);
 
 /// <summary>What happened to one spec.</summary>
 public enum PushStatus

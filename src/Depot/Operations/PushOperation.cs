@@ -25,7 +25,12 @@ public static class PushOperation
                 : $"{store.Root}: a registry holds Spack's OCI layout only (drop --layout)");
         }
 
-        var writer = new PushEntryWriter(store, db, layout, options.SigningKey, options.SpackPrefix);
+        if (options.BaseImage is not null && layout != PushLayout.Oci)
+        {
+            throw new DepotException("--base-image is for OCI registries (oci://, oci+http://) only");
+        }
+
+        var writer = new PushEntryWriter(store, db, layout, options.SigningKey, options.SpackPrefix, options.BaseImage);
         var outcomes = new PushOutcome?[plan.ToPush.Count];
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try

@@ -19,6 +19,35 @@ public sealed record OciReference(string Scheme, string Registry, string Reposit
         url.StartsWith("oci://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("oci+http://", StringComparison.OrdinalIgnoreCase)
         || url.StartsWith("oci+https://", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// An image: <c>oci://host/repo:tag</c>, <c>oci+http://host/repo@sha256:…</c>, or a Docker reference
+    /// (<c>ubuntu:24.04</c>, <c>ghcr.io/org/img:1</c>, https). The tag defaults to <c>latest</c>.
+    /// </summary>
+    /// <exception cref="DepotException">Not an image reference.</exception>
+    public static (OciReference Repository, string Reference) ParseImage(string image)
+    {
+        var url = IsOciUrl(image) ? image : "oci://" + image;
+        var colon = url.IndexOf("://", StringComparison.Ordinal) + 3;
+        var slash = url.LastIndexOf('/');
+        var name = url[Math.Max(colon, slash + 1)..];
+        string reference = "latest";
+        var at = name.IndexOf('@', StringComparison.Ordinal);
+        var tag = name.LastIndexOf(':');
+        var cut = at >= 0 ? at : tag;
+        if (cut >= 0)
+        {
+            reference = name[(cut + 1)..];
+            url = url[..(url.Length - name.Length + cut)];
+        }
+
+        if (reference.Length == 0)
+        {
+            throw new DepotException($"'{image}' is not an image reference (REGISTRY/REPOSITORY[:TAG|@DIGEST])");
+        }
+
+        return (Parse(url), reference);
+    }
+
     /// <exception cref="DepotException">The URL is not an OCI URL or names no repository.</exception>
     public static OciReference Parse(string url)
     {

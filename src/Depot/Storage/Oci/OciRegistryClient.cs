@@ -245,6 +245,16 @@ public sealed class OciRegistryClient : IDisposable
         await EnsureSuccessAsync(done, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Asks the registry to link a blob from another repository of its own; false when it would not.</summary>
+    public async Task<bool> TryMountBlobAsync(string digest, string fromRepository, CancellationToken cancellationToken = default)
+    {
+        using var post = new HttpRequestMessage(HttpMethod.Post,
+            Api($"blobs/uploads/?mount={Uri.EscapeDataString(digest)}&from={Uri.EscapeDataString(fromRepository)}"))
+        { Content = new ByteArrayContent([]) };
+        using var response = await SendAsync(post, cancellationToken).ConfigureAwait(false);
+        return response.StatusCode == HttpStatusCode.Created;
+    }
+
     /// <summary>Uploads bytes as a blob unless the repository has it already. Returns its digest.</summary>
     public async Task<string> PutBlobIfMissingAsync(byte[] content, CancellationToken cancellationToken = default)
     {
