@@ -1,11 +1,8 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.Text;
-using System.Text.Json;
 using Depot.Archive;
 using Depot.InstallTree;
 using Depot.Layout;
-using Depot.Signing;
 using Depot.Specs;
 using Depot.Storage;
 using Org.BouncyCastle.Bcpg.OpenPgp;

@@ -150,6 +150,21 @@ public sealed class OciRegistryClient : IDisposable
         return true;
     }
 
+    /// <summary>Deletes a blob (registries must allow deletes). False when there was none.</summary>
+    /// <exception cref="OciRegistryException">The registry refuses deletes (405 UNSUPPORTED).</exception>
+    public async Task<bool> DeleteBlobAsync(string digest, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, Api($"blobs/{digest}"));
+        using var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+
+        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
     /// <summary>The size of a blob, or null when the repository has none with that digest.</summary>
     public async Task<long?> HeadBlobAsync(string digest, CancellationToken cancellationToken = default)
     {

@@ -155,8 +155,7 @@ public sealed class OciStore : IObjectStore, IDisposable
         StoreKeys.Check(key, Root);
         if (BlobDigest(key) is { } digest)
         {
-            // Registries refuse to delete blobs unless deletion is enabled; such a blob simply stays (unreferenced).
-            return await Registry.HeadBlobAsync(digest, cancellationToken).ConfigureAwait(false) is not null;
+            return await Registry.DeleteBlobAsync(digest, cancellationToken).ConfigureAwait(false);
         }
 
         var head = await Registry.HeadManifestAsync(IsImageTag(key) ? key : TagFor(key), cancellationToken).ConfigureAwait(false);
