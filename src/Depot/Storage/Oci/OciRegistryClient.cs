@@ -22,7 +22,7 @@ public sealed record OciClientOptions(OciCredential? Credential = null, string? 
 /// cross-repository mount), tags with <c>Link</c> pagination, referrers. Authentication is <see cref="OciAuthHandler"/>;
 /// GET and HEAD are retried with backoff and jitter on throttling and server errors.
 /// </summary>
-public sealed class OciRegistryClient : IDisposable
+public sealed partial class OciRegistryClient : IDisposable
 {
     /// <summary>What Spack asks for when it reads a manifest; registry 2.8 answers 404 to a GET lacking the OCI type.</summary>
     public const string ManifestAccept = "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, "
@@ -148,138 +148,6 @@ public sealed class OciRegistryClient : IDisposable
 
         await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
         return true;
-    }
-
-    /// <summary>Deletes a blob (registries must allow deletes). False when there was none.</summary>
-    /// <exception cref="OciRegistryException">The registry refuses deletes (405 UNSUPPORTED).</exception>
-    public async Task<bool> DeleteBlobAsync(string digest, CancellationToken cancellationToken = default)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Delete, Api($"blobs/{digest}"));
-        using var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return false;
-        }
-
-        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
-        return true;
-    }
-
-    /// <summary>The size of a blob, or null when the repository has none with that digest.</summary>
-    public async Task<long?> HeadBlobAsync(string digest, CancellationToken cancellationToken = default)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Head, Api($"blobs/{digest}"));
-        using var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
-
-        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
-        return response.Content.Headers.ContentLength ?? -1;
-    }
-
-    /// <summary>Opens a blob; the stream throws at its end unless the bytes match <paramref name="digest"/> (and size).</summary>
-    /// <exception cref="StoreObjectNotFoundException">The repository has no such blob.</exception>
-    public async Task<Stream> OpenBlobAsync(string digest, long? size = null, CancellationToken cancellationToken = default)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, Api($"blobs/{digest}"));
-        var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        request.Dispose();
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            response.Dispose();
-            throw new StoreObjectNotFoundException(Describe($"blobs/{digest}"));
-        }
-
-        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
-        var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        return new DigestCheckingStream(body, digest, size ?? response.Content.Headers.ContentLength, Describe($"blobs/{digest}"), response);
-    }
-
-    /// <summary>Reads a small blob whole, checked against its digest.</summary>
-    public async Task<byte[]> ReadBlobAsync(string digest, long? size, long maxBytes, CancellationToken cancellationToken = default)
-    {
-        if (size > maxBytes)
-        {
-            throw new InvalidContentException(Describe($"blobs/{digest}"), $"blob of {size} bytes is larger than the {maxBytes} expected here");
-        }
-
-        await using var stream = await OpenBlobAsync(digest, size, cancellationToken).ConfigureAwait(false);
-        return await ObjectStoreExtensions.ReadBoundedAsync(stream, Describe($"blobs/{digest}"), maxBytes, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Uploads a blob of known digest from a stream positioned at its start: POST for a session, then one PUT with the
-    /// whole body, or PATCH chunks and a closing PUT for blobs above the threshold. The registry checks the digest.
-    /// With <paramref name="mountFrom"/>, first asks the registry to link the blob from that repository instead.
-    /// </summary>
-    public async Task UploadBlobAsync(Stream content, string digest, long size, string? mountFrom = null, CancellationToken cancellationToken = default)
-    {
-        var start = mountFrom is null ? Api("blobs/uploads/")
-            : Api($"blobs/uploads/?mount={Uri.EscapeDataString(digest)}&from={Uri.EscapeDataString(mountFrom)}");
-        Uri location;
-        using (var post = new HttpRequestMessage(HttpMethod.Post, start) { Content = new ByteArrayContent([]) })
-        {
-            using var response = await SendAsync(post, cancellationToken).ConfigureAwait(false);
-            if (mountFrom is not null && response.StatusCode == HttpStatusCode.Created)
-            {
-                return;
-            }
-
-            await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
-            location = Location(response);
-        }
-
-        if (size > options.ChunkedUploadThreshold)
-        {
-            var buffer = new byte[options.ChunkSize];
-            long sent = 0;
-            while (sent < size)
-            {
-                var n = await content.ReadAtLeastAsync(buffer, (int)Math.Min(buffer.Length, size - sent), throwOnEndOfStream: true, cancellationToken).ConfigureAwait(false);
-                using var patch = new HttpRequestMessage(HttpMethod.Patch, location) { Content = new ByteArrayContent(buffer, 0, n) };
-                patch.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-                patch.Content.Headers.TryAddWithoutValidation("Content-Range", $"{sent}-{sent + n - 1}");
-                using var response = await SendAsync(patch, cancellationToken).ConfigureAwait(false);
-                await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
-                location = Location(response);
-                sent += n;
-            }
-
-            using var close = new HttpRequestMessage(HttpMethod.Put, WithDigest(location, digest)) { Content = new ByteArrayContent([]) };
-            using var closed = await SendAsync(close, cancellationToken).ConfigureAwait(false);
-            await EnsureSuccessAsync(closed, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        using var put = new HttpRequestMessage(HttpMethod.Put, WithDigest(location, digest)) { Content = new StreamContent(content, 1 << 20) };
-        put.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        put.Content.Headers.ContentLength = size;
-        using var done = await SendAsync(put, cancellationToken).ConfigureAwait(false);
-        await EnsureSuccessAsync(done, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Asks the registry to link a blob from another repository of its own; false when it would not.</summary>
-    public async Task<bool> TryMountBlobAsync(string digest, string fromRepository, CancellationToken cancellationToken = default)
-    {
-        using var post = new HttpRequestMessage(HttpMethod.Post,
-            Api($"blobs/uploads/?mount={Uri.EscapeDataString(digest)}&from={Uri.EscapeDataString(fromRepository)}"))
-        { Content = new ByteArrayContent([]) };
-        using var response = await SendAsync(post, cancellationToken).ConfigureAwait(false);
-        return response.StatusCode == HttpStatusCode.Created;
-    }
-
-    /// <summary>Uploads bytes as a blob unless the repository has it already. Returns its digest.</summary>
-    public async Task<string> PutBlobIfMissingAsync(byte[] content, CancellationToken cancellationToken = default)
-    {
-        var digest = Digest(content);
-        if (await HeadBlobAsync(digest, cancellationToken).ConfigureAwait(false) is null)
-        {
-            await UploadBlobAsync(new MemoryStream(content, writable: false), digest, content.LongLength, null, cancellationToken).ConfigureAwait(false);
-        }
-
-        return digest;
     }
 
     /// <summary>Every tag of the repository (none when it does not exist yet), following <c>Link</c> pages.</summary>
