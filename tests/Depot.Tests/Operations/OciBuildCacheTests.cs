@@ -93,6 +93,11 @@ public sealed class OciBuildCacheTests(DockerRegistry registry) : IClassFixture<
         var listed = await ListOperation.RunAsync(store, new ListOptions([]), null, Token);
         Assert.Equal(["compiler-wrapper", "gcc-runtime", "greet", "greet-data", "libgreet"], listed.Rows.Select(r => r.Name).Order());
 
+        // A full re-index by Depot writes the very index image Spack wrote (same manifest digest).
+        var spacksIndex = (await store.Registry.HeadManifestAsync(BuildCacheOci.IndexTag, Token))!.Value.Digest;
+        await IndexOperation.RunAsync(store, new IndexOptions(Full: true), null, Token);
+        Assert.Equal(spacksIndex, (await store.Registry.HeadManifestAsync(BuildCacheOci.IndexTag, Token))!.Value.Digest);
+
         // The repository leaves out gcc-runtime's 10 MiB layer: re-push gcc-runtime (same hash) from the committed tree.
         var repushed = await PushAsync(store, new PushOptions(Force: true, UpdateIndex: false), "gcc-runtime");
         Assert.Equal(1, repushed.Count(PushStatus.Pushed));
