@@ -11,7 +11,8 @@ public sealed record SignResult(int Signed, int AlreadySigned, IReadOnlyList<Ent
 
 /// <summary>
 /// Signs the entries of an existing mirror with a keyring key, as Spack would have at push time: v3 spec manifests
-/// are clearsigned in place; v2 spec files get a <c>.spec.json.sig</c> that replaces the plain <c>.spec.json</c>.
+/// are clearsigned in place; v2 spec files get a <c>.spec.json.sig</c> that replaces the plain <c>.spec.json</c>; OCI
+/// images (Spack's are never signed) get a signature artifact beside them, the images themselves untouched.
 /// Entries already signed by this key are left alone unless <c>force</c>; the JSON text is kept byte for byte.
 /// </summary>
 public static class SignOperation
@@ -62,6 +63,11 @@ public static class SignOperation
     private static async Task<bool> SignEntryAsync(IObjectStore store, IBuildCacheLayout layout, SpecEntry entry, PgpSecretKey key,
         PgpPrivateKey privateKey, SignatureVerifier verifier, bool force, CancellationToken cancellationToken)
     {
+        if (layout is BuildCacheOci oci)
+        {
+            return await SignImageAsync(oci, entry, key, privateKey, verifier, force, cancellationToken).ConfigureAwait(false);
+        }
+
         var location = store.Describe(entry.Key);
         var text = Encoding.UTF8.GetString(await store.ReadAllBytesAsync(entry.Key, 64 << 20, cancellationToken).ConfigureAwait(false));
         if (ClearSignedMessage.LooksClearSigned(Encoding.UTF8.GetBytes(text[..Math.Min(64, text.Length)])))
@@ -97,6 +103,32 @@ public static class SignOperation
             await store.WriteAllTextAsync(entry.Key, signedText, cancellationToken).ConfigureAwait(false);
         }
 
+        return true;
+    }
+
+    private static async Task<bool> SignImageAsync(BuildCacheOci layout, SpecEntry entry, PgpSecretKey key, PgpPrivateKey privateKey,
+        SignatureVerifier verifier, bool force, CancellationToken cancellationToken)
+    {
+        var registry = layout.Oci.Registry;
+        var image = await layout.ReadImageAsync(entry.Key, cancellationToken).ConfigureAwait(false);
+        if (!force && await OciSignatures.FindAsync(registry, image.ManifestDigest, cancellationToken).ConfigureAwait(false) is { } existing)
+        {
+            try
+            {
+                verifier.Verify(existing.Text, existing.Location);
+                return false;
+            }
+            catch (SignatureException)
+            {
+                // Signed by another key, or damaged: replaced below.
+            }
+        }
+
+        // Check the entry is sound before vouching for it.
+        await layout.ReadEntryAsync(entry, TrustPolicy.None(layout.Store.Root), cancellationToken).ConfigureAwait(false);
+        var signed = ClearSigner.Sign(Encoding.UTF8.GetString(image.Config), key, privateKey);
+        await OciSignatures.PublishAsync(registry, new Storage.Oci.OciDescriptor(image.Manifest.MediaType, image.ManifestDigest, image.ManifestSize), signed,
+            cancellationToken).ConfigureAwait(false);
         return true;
     }
 }

@@ -115,6 +115,29 @@ public sealed class OciBuildCacheTests(DockerRegistry registry) : IClassFixture<
         var verify = await VerifyOperation.RunAsync(store, await BuildCache.DetectAsync(store, Token), Trusting(keyring, "oci"), new VerifyOptions([]), null, Token);
         Assert.Equal(5, verify.Failures.Count);
         Assert.All(verify.Failures, f => Assert.Contains("not signed", f, StringComparison.Ordinal));
+
+        // depot sign adds signatures beside Spack's images, which stay as they were.
+        var before = await ImageDigestsAsync(store);
+        var signed = await SignOperation.RunAsync(store, keyring.SigningKey(), force: false, cancellationToken: Token);
+        Assert.Equal((5, 0), (signed.Signed, signed.AlreadySigned));
+        Assert.Equal(before, await ImageDigestsAsync(store));
+        verify = await VerifyOperation.RunAsync(store, await BuildCache.DetectAsync(store, Token), Trusting(keyring, "oci"), new VerifyOptions([]), null, Token);
+        Assert.Equal((5, 0), (verify.Signed, verify.Failures.Count));
+        Assert.Equal(5, (await SignOperation.RunAsync(store, keyring.SigningKey(), force: false, cancellationToken: Token)).AlreadySigned);
+    }
+
+    private static async Task<Dictionary<string, string>> ImageDigestsAsync(OciStore store)
+    {
+        var digests = new Dictionary<string, string>(StringComparer.Ordinal);
+        await foreach (var tag in store.Registry.ListTagsAsync(Token))
+        {
+            if (tag.EndsWith(".spack", StringComparison.Ordinal))
+            {
+                digests[tag] = (await store.Registry.HeadManifestAsync(tag, Token))!.Value.Digest;
+            }
+        }
+
+        return digests;
     }
 
     [Fact]
