@@ -201,15 +201,31 @@ public static class MirrorCommand
                 return ExitCodes.Error;
             }
 
+            if (store is Storage.Oci.OciStore oci)
+            {
+                var before = failures;
+                await Step("registry", async () =>
+                {
+                    var tags = await oci.Registry.ListTagsAsync(token).CountAsync(token).ConfigureAwait(false);
+                    return $"{oci.Registry.Reference.BaseUri.GetLeftPart(UriPartial.Authority)} answers, repository {oci.Registry.Reference.Repository} has {tags} tags";
+                }, "check host and port, the login (--oci-username / --oci-password-variable, or ~/.docker/config.json) and, for https with a private CA, --ca-cert or SSL_CERT_FILE")
+                    .ConfigureAwait(false);
+                if (failures > before)
+                {
+                    return ExitCodes.Error;
+                }
+            }
+
+            static string Name(IBuildCacheLayout layout) => layout is BuildCacheOci ? "oci" : "v" + layout.Version;
             IReadOnlyList<IBuildCacheLayout> layouts = [];
             await Step("layout", async () =>
             {
                 layouts = await BuildCache.DetectAsync(store, token).ConfigureAwait(false);
-                return string.Join(", ", layouts.Select(l => "v" + l.Version));
+                return string.Join(", ", layouts.Select(Name));
             }, "the credentials may lack list/read permission, or the URL points at the wrong prefix; 'depot push' creates a cache").ConfigureAwait(false);
             foreach (var layout in layouts)
             {
-                await Step($"index (v{layout.Version})", async () =>
+                await Step($"index ({Name(layout)})", async () =>
                     await layout.ReadIndexAsync(token).ConfigureAwait(false) is { } index ? $"{index.CachedSpecs.Count()} cached specs" : "none yet (run 'depot index')",
                     "rebuild it with 'depot index'").ConfigureAwait(false);
             }

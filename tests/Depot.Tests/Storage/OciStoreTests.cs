@@ -63,15 +63,26 @@ public sealed class OciStoreTests(DockerRegistry registry) : StoreContractTests,
     }
 
     [Fact]
-    public async Task TagListsArePagedThrough()
+    public async Task TagListsFollowLinkHeaders()
     {
         for (var i = 0; i < 5; i++)
         {
             await Store.WriteAllTextAsync($"page/{i}", "x", Token);
         }
 
-        // distribution 2.8 ignores ?n= on this endpoint unless asked for 'last'; the client follows Link headers either way.
         Assert.Equal(5, (await Store.ListKeysAsync("page/", Token).ToListAsync(Token)).Count);
+
+        // distribution 2.8 sends no Link header for so few tags; registries that page (Docker Hub, GHCR) send relative
+        // or absolute next links, which the client follows.
+        var current = new Uri("https://ghcr.io/v2/org/cache/tags/list?n=1000");
+        using var relative = new HttpResponseMessage();
+        relative.Headers.TryAddWithoutValidation("Link", "</v2/org/cache/tags/list?last=b.spack&n=1000>; rel=\"next\"");
+        Assert.Equal("https://ghcr.io/v2/org/cache/tags/list?last=b.spack&n=1000", OciRegistryClient.NextPage(relative, current)!.ToString());
+        using var absolute = new HttpResponseMessage();
+        absolute.Headers.TryAddWithoutValidation("Link", "<https://pages.example/v2/x?last=c>; rel=\"next\"");
+        Assert.Equal("https://pages.example/v2/x?last=c", OciRegistryClient.NextPage(absolute, current)!.ToString());
+        using var last = new HttpResponseMessage();
+        Assert.Null(OciRegistryClient.NextPage(last, current));
     }
 
     [Theory]

@@ -112,7 +112,8 @@ internal sealed partial class OciAuthHandler(OciReference reference, Lazy<OciCre
 
     private async Task FetchTokenAsync(Challenge challenge, string scope, CancellationToken cancellationToken)
     {
-        if (!challenge.Parameters.TryGetValue("realm", out var realm) || !Uri.TryCreate(realm, UriKind.Absolute, out var realmUri))
+        if (!challenge.Parameters.TryGetValue("realm", out var realm) || !Uri.TryCreate(realm, UriKind.Absolute, out var realmUri)
+            || (realmUri.Scheme != Uri.UriSchemeHttps && realmUri.Scheme != Uri.UriSchemeHttp))
         {
             throw new OciAuthException($"registry {reference.Registry}: Bearer challenge without a usable realm");
         }

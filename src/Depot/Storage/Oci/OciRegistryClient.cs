@@ -247,7 +247,7 @@ public sealed partial class OciRegistryClient : IDisposable
     private static Uri WithDigest(Uri location, string digest) =>
         new(location + (location.Query.Length > 0 ? "&" : "?") + "digest=" + Uri.EscapeDataString(digest));
 
-    private static Uri? NextPage(HttpResponseMessage response, Uri current)
+    internal static Uri? NextPage(HttpResponseMessage response, Uri current)
     {
         if (!response.Headers.TryGetValues("Link", out var links))
         {
@@ -261,7 +261,10 @@ public sealed partial class OciRegistryClient : IDisposable
             if (open >= 0 && close > open && link.Contains("rel=\"next\"", StringComparison.Ordinal))
             {
                 var target = link[(open + 1)..close];
-                return Uri.TryCreate(target, UriKind.Absolute, out var absolute) ? absolute : new Uri(new Uri(current.GetLeftPart(UriPartial.Authority)), target);
+                // On Unix "/v2/..." parses as an absolute file: URI, so only http(s) links count as absolute.
+                return Uri.TryCreate(target, UriKind.Absolute, out var absolute) && (absolute.Scheme == Uri.UriSchemeHttp || absolute.Scheme == Uri.UriSchemeHttps)
+                    ? absolute
+                    : new Uri(new Uri(current.GetLeftPart(UriPartial.Authority)), target);
             }
         }
 
