@@ -78,3 +78,28 @@ public sealed class OciCliTests(BasicAuthRegistry registry) : IClassFixture<Basi
         Assert.DoesNotContain("not-it", line, StringComparison.Ordinal);
     }
 }
+
+/// <summary>A registry behind https with a private CA: refused until the mirror names the CA.</summary>
+public sealed class OciTlsCliTests(TlsRegistry registry) : IClassFixture<TlsRegistry>, IDisposable
+{
+    private readonly TempDir home = new();
+
+    public void Dispose() => home.Dispose();
+
+    [Fact]
+    public async Task ThePrivateCaIsTrustedOnceTheMirrorNamesIt()
+    {
+        var url = registry.Url("cli/tls");
+        var (code, _, error) = await CliRun.RunAsync(home.Path, "push", url, "greet-data", "--unsigned", "--install-tree", TestData.Path("spack-1.2/install-tree"));
+        Assert.NotEqual(0, code);
+        Assert.Contains("--ca-cert", error, StringComparison.Ordinal);
+
+        Assert.Equal(0, (await CliRun.RunAsync(home.Path, "mirror", "add", "tls", url, "--ca-cert", DockerRegistry.CaCertificate, "--unsigned")).Code);
+        string output;
+        (code, output, error) = await CliRun.RunAsync(home.Path, "push", "tls", "greet-data", "--install-tree", TestData.Path("spack-1.2/install-tree"));
+        Assert.True(code == 0, error + output);
+        (code, output, error) = await CliRun.RunAsync(home.Path, "mirror", "check", "tls");
+        Assert.True(code == 0, error + output);
+        Assert.Contains("ok    index (oci): 1 cached specs", output, StringComparison.Ordinal);
+    }
+}
