@@ -23,9 +23,10 @@ public static class CopyCommand
         var force = new Option<bool>("--force", "-f") { Description = "Copy entries the destination holds already" };
         var jobs = new Option<int>("--jobs", "-j") { Description = "Entries copied at once", DefaultValueFactory = _ => 8 };
         var noIndex = new Option<bool>("--no-index") { Description = "Do not update the destination's index" };
+        var json = new Option<bool>("--json") { Description = "Print a JSON summary instead of lines" };
         var command = new Command("copy", "Copy a build cache into another mirror (directory, S3, GCS, Azure, OCI registry), verifying as it goes")
         {
-            source, destination, queries, layout, unsigned, key, noVerify, force, jobs, noIndex,
+            source, destination, queries, layout, unsigned, key, noVerify, force, jobs, noIndex, json,
         };
         command.SetAction(console.Guard(async (parse, token) =>
         {
@@ -58,7 +59,7 @@ public static class CopyCommand
                 secret, Math.Max(1, parse.GetValue(jobs)), parse.GetValue(force), !parse.GetValue(noIndex), IndexCache.For(console.Home));
             var progress = new LineProgress<CopyProgress>(p =>
             {
-                if (p.Outcome is { } o)
+                if (p.Outcome is { } o && !parse.GetValue(json))
                 {
                     var line = string.Create(CultureInfo.InvariantCulture, $"{StatusName(o.Status),-10}{o.Display} /{o.Hash[..7]}{(o.Reason is null ? "" : ": " + o.Reason)}");
                     (o.Status == CopyStatus.Failed ? console.Error : console.Out).WriteLine(line);
@@ -66,6 +67,12 @@ public static class CopyCommand
             });
             var result = await CopyOperation.RunAsync(sourceStore, trust, destinationStore, options, published, progress, token)
                 .ConfigureAwait(false);
+            if (parse.GetValue(json))
+            {
+                WriteJson(console.Out, result);
+                return result.AnyFailed ? ExitCodes.Error : ExitCodes.Success;
+            }
+
             console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{from} -> {to}: copied {result.Count(CopyStatus.Copied)}, converted {result.Count(CopyStatus.Converted)} (layout {PushReport.LayoutName(result.Layout)}), skipped {result.Count(CopyStatus.SkippedExists)} existing, failed {result.Count(CopyStatus.Failed)} in {result.Elapsed.TotalSeconds:0.00} s"));
             if (result.Index is { } index)
@@ -76,6 +83,60 @@ public static class CopyCommand
             return result.AnyFailed ? ExitCodes.Error : ExitCodes.Success;
         }));
         return command;
+    }
+
+    private static void WriteJson(TextWriter output, CopyResult result)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new System.Text.Json.Utf8JsonWriter(stream, new System.Text.Json.JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("source", result.Source);
+            w.WriteString("destination", result.Destination);
+            w.WriteString("layout", PushReport.LayoutName(result.Layout));
+            w.WriteString("published_key", result.PublishedKey);
+            w.WriteNumber("seconds", Math.Round(result.Elapsed.TotalSeconds, 3));
+            w.WriteStartObject("counts");
+            foreach (var status in Enum.GetValues<CopyStatus>())
+            {
+                w.WriteNumber(StatusName(status).ToLowerInvariant(), result.Count(status));
+            }
+
+            w.WriteEndObject();
+            w.WriteStartArray("specs");
+            foreach (var o in result.Outcomes)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", o.Name);
+                w.WriteString("hash", o.Hash);
+                w.WriteString("spec", o.Display);
+                w.WriteString("status", StatusName(o.Status).ToLowerInvariant());
+                if (o.Reason is not null)
+                {
+                    w.WriteString("reason", o.Reason);
+                }
+
+                if (o.Bytes > 0)
+                {
+                    w.WriteNumber("tarball_bytes", o.Bytes);
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            if (result.Index is { } index)
+            {
+                w.WriteStartObject("index");
+                w.WriteString("key", index.IndexKey);
+                w.WriteNumber("specs", index.Specs);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndObject();
+        }
+
+        output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
     }
 
     private static string StatusName(CopyStatus status) => status switch

@@ -51,6 +51,12 @@ public sealed class OciCliTests(BasicAuthRegistry registry) : IClassFixture<Basi
         Assert.Contains("converted 5 (layout v3)", output, StringComparison.Ordinal);
         (code, output, error) = await RunAsync("verify", copy);
         Assert.True(code == 0, error + output);
+        (code, output, error) = await RunAsync("copy", "reg", copy, "--json");
+        Assert.True(code == 0, error + output);
+        using (var summary = System.Text.Json.JsonDocument.Parse(output))
+        {
+            Assert.Equal(5, summary.RootElement.GetProperty("counts").GetProperty("exists").GetInt32()); // nothing copied twice
+        }
 
         // Another machine trusts the key the push published in the registry, then verifies.
         using var other = new TempDir();
