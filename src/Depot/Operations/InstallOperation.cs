@@ -86,6 +86,7 @@ public static class InstallOperation
             // Fail-fast: what did not finish is reported as not attempted.
         }
 
+        WithdrawDependentsOfFailures(toInstall, results, prefixes);
         for (var i = 0; i < toInstall.Count; i++)
         {
             var spec = toInstall[i].Spec;
@@ -100,6 +101,34 @@ public static class InstallOperation
         await target.RegisterAsync(installed.Select(s => (installer.VerifiedNode(s.Spec.Hash), prefixes[s.Spec.Hash], explicitHashes.Contains(s.Spec.Hash))).ToList(),
             externals, catalog.Node, cancellationToken).ConfigureAwait(false);
         return new InstallResult(outcomes, clock.Elapsed);
+    }
+
+    // Packages install side by side, so a dependent may finish although a dependency failed. It would point at a prefix
+    // that is not there: take it out again (dependencies come first, so one pass sees every cause), so that a tree never
+    // holds, nor a database records, a package whose dependencies are missing.
+    private static void WithdrawDependentsOfFailures(List<CatalogSpec> toInstall, InstallOutcome?[] results, Dictionary<string, string> prefixes)
+    {
+        var broken = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < toInstall.Count; i++)
+        {
+            var node = toInstall[i].Spec;
+            if (results[i] is not { Status: InstallStatus.Installed } done)
+            {
+                broken[node.Hash] = $"{node.Name}/{node.Hash[..7]}";
+                continue;
+            }
+
+            var cause = node.Dependencies.Where(e => (e.Types & (DepTypes.Link | DepTypes.Run)) != 0)
+                .Select(e => broken.GetValueOrDefault(e.Hash)).FirstOrDefault(c => c is not null);
+            if (cause is null)
+            {
+                continue;
+            }
+
+            broken[node.Hash] = cause;
+            Directory.Delete(prefixes[node.Hash], recursive: true);
+            results[i] = done with { Status = InstallStatus.Failed, Reason = $"removed again: its dependency {cause} did not install", Relocation = null };
+        }
     }
 
     private static void Visit(SpecNode root, MirrorCatalog catalog, TargetTree target, HashSet<string> seen, List<SpecNode> order, List<SpecNode> externals)

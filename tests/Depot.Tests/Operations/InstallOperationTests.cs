@@ -110,6 +110,28 @@ public class InstallOperationTests
     }
 
     [Fact]
+    public async Task PackagesWhoseDependencyFailedAreNotLeftBehind()
+    {
+        // The committed v3 mirror lacks gcc-runtime's tarball: gcc-runtime fails, and greet and libgreet, which link to
+        // it, must not stay installed (or recorded) pointing at a prefix that is not there.
+        using var tree = new TempDir();
+        var result = await InstallAsync(Source(TestData.Path(TestData.V3Unsigned), signed: false), new SpackTreeTarget(tree.Path), "greet", "greet-data");
+        Assert.Equal(InstallStatus.Failed, result.Outcomes.Single(o => o.Name == "gcc-runtime").Status);
+        foreach (var name in new[] { "libgreet", "greet" })
+        {
+            var outcome = result.Outcomes.Single(o => o.Name == name);
+            Assert.Equal(InstallStatus.Failed, outcome.Status);
+            Assert.Contains("gcc-runtime/vkw5xvd did not install", outcome.Reason, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(outcome.Prefix), outcome.Prefix);
+        }
+
+        Assert.Equal(InstallStatus.Installed, result.Outcomes.Single(o => o.Name == "greet-data").Status); // independent: kept
+        var db = await InstallDatabase.ReadAsync(tree.Path, cancellationToken: Token);
+        Assert.Null(db.Find("ilccysmlleizqaxfvvqsb6selpnnszug"));
+        Assert.True(db.Find("peahnwn7aa2lc5t6iese4dp7o7jjbnwu")!.Installed);
+    }
+
+    [Fact]
     public async Task HardLinksComeBackAsOneInodeAndEveryListedFileIsRelocated()
     {
         using var temp = new TempDir();
