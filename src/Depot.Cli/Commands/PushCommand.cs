@@ -41,9 +41,13 @@ public static class PushCommand
         {
             Description = "OCI registries: build each spec's image on this image (oci://host/repo:tag or a Docker reference like ubuntu:24.04), as Spack does",
         };
+        var tag = new Option<string?>("--tag")
+        {
+            Description = "OCI registries: also tag one runnable image holding every pushed spec and its dependencies, as Spack's --tag",
+        };
         var command = new Command("push", "Push installed Spack packages to a build cache (signed, in parallel; index updated)")
         {
-            mirror, queries, all, tree, only, buildDeps, force, unsigned, key, layout, jobs, noIndex, failFast, json, spackPrefix, baseImage,
+            mirror, queries, all, tree, only, buildDeps, force, unsigned, key, layout, jobs, noIndex, failFast, json, spackPrefix, baseImage, tag,
         };
         command.SetAction(console.Guard(async (parse, token) =>
         {
@@ -84,7 +88,7 @@ public static class PushCommand
             var options = new PushOptions(
                 parse.GetValue(layout) switch { "v3" => PushLayout.V3, "v2" => PushLayout.V2, "v2-0.22" => PushLayout.V2Spack022, _ => null },
                 signing?.Secret, parse.GetValue(force), Math.Max(1, parse.GetValue(jobs)), parse.GetValue(failFast), parse.GetValue(spackPrefix),
-                !parse.GetValue(noIndex), IndexCache.For(console.Home), parse.GetValue(baseImage));
+                !parse.GetValue(noIndex), IndexCache.For(console.Home), parse.GetValue(baseImage), parse.GetValue(tag));
 
             var result = await PushDisplay.RunAsync(console, parse.GetValue(json),
                 progress => PushOperation.RunAsync(store, db, plan, options, signing?.Published, progress, token)).ConfigureAwait(false);
@@ -119,6 +123,11 @@ internal static class PushReport
         {
             console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"index updated: {index.Specs} specs ({index.Read} read, {index.Reused} reused) in {index.IndexKey}"));
+        }
+
+        if (result.TaggedImage is { } tag)
+        {
+            console.Out.WriteLine($"tagged {result.Mirror}:{tag}: every pushed spec and its dependencies in one image");
         }
     }
 

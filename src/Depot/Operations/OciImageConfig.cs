@@ -13,13 +13,14 @@ internal static class OciImageConfig
 {
     private static readonly string[] SpecKeys = ["spec", "buildcache_layout_version", "binary_cache_checksum", "archive_size", "archive_timestamp", "archive_compression"];
 
-    /// <param name="spec">The spec file.</param>
+    /// <param name="root">The spec the image is for (its target gives the architecture).</param>
+    /// <param name="spec">The spec file, for a cache entry; null for a tagged image of several specs (no spec keys then).</param>
     /// <param name="diffIds">sha256 of each of the spec's layers, uncompressed, in layer order.</param>
     /// <param name="paths">Search paths to prepend, by variable (PATH, CMAKE_PREFIX_PATH, …), in order.</param>
     /// <param name="tarball">The spec's own tarball layer: sha256 hex and size.</param>
     /// <param name="timestamp">When it was archived.</param>
     /// <param name="baseConfig">The base image's config, or null for Spack's default.</param>
-    public static byte[] Write(SpecFile spec, IReadOnlyList<string> diffIds, IReadOnlyList<(string Variable, string Value)> paths,
+    public static byte[] Write(SpecNode root, SpecFile? spec, IReadOnlyList<string> diffIds, IReadOnlyList<(string Variable, string Value)> paths,
         (string Hex, long Size) tarball, string timestamp, JsonElement? baseConfig)
     {
         var buffer = new ArrayBufferWriter<byte>();
@@ -50,8 +51,8 @@ internal static class OciImageConfig
         }
         else
         {
-            w.WriteString("architecture", Architecture(spec.Root.Target));
-            w.WriteString("os", spec.Root.Platform == "darwin" ? "darwin" : "linux");
+            w.WriteString("architecture", Architecture(root.Target));
+            w.WriteString("os", root.Platform == "darwin" ? "darwin" : "linux");
         }
 
         if (!wroteRootfs)
@@ -64,6 +65,12 @@ internal static class OciImageConfig
         {
             w.WritePropertyName("config");
             WriteRuntime(w, null, paths);
+        }
+
+        if (spec is null)
+        {
+            w.EndObject();
+            return buffer.WrittenSpan.ToArray();
         }
 
         w.WritePropertyName("spec");

@@ -70,25 +70,8 @@ internal sealed class OciImageWriter(OciStore store, Func<SpecNode, (string Buil
 
     private async Task WriteImageAsync(SpecFile spec, string timestamp, CancellationToken cancellationToken)
     {
-        var closure = LinkRunClosure(spec);
-        var imageLayers = new List<Layer>();
-        foreach (var node in closure)
-        {
-            imageLayers.Add(layers.TryGetValue(node.Hash, out var pushed) ? pushed : await ExistingLayerAsync(spec.Root, node, cancellationToken).ConfigureAwait(false));
-        }
-
-        var architecture = OciImageConfig.Architecture(spec.Root.Target);
-        var based = baseImage is null ? null : await bases.GetOrAdd(architecture, a => new Lazy<Task<OciBaseImage>>(
-            () => OciBaseImage.FetchAsync(baseImage, null, store.Registry, a, CancellationToken.None))).Value.ConfigureAwait(false);
-        var config = OciImageConfig.Write(spec, imageLayers.Select(l => l.DiffId).ToList(), SearchPaths(closure),
-            (imageLayers[^1].Blob.Hex, imageLayers[^1].Blob.Size), timestamp, based?.Config);
-        var configDigest = await store.Registry.PutBlobIfMissingAsync(config, cancellationToken).ConfigureAwait(false);
-        var docker = based?.DockerFormat == true;
-        var layerType = docker ? OciMediaTypes.DockerLayer : OciMediaTypes.Layer;
-        var manifest = new OciImageManifest(based?.Manifest.MediaType ?? OciMediaTypes.ImageManifest,
-            new OciDescriptor(based?.Manifest.Config.MediaType ?? OciMediaTypes.ImageConfig, configDigest, config.LongLength),
-            [.. based?.Manifest.Layers ?? [], .. imageLayers.Select(l => l.Blob with { MediaType = layerType })],
-            docker ? null : new Dictionary<string, string> { ["org.opencontainers.image.description"] = Description(spec.Root) });
+        var closure = LinkRunClosure([spec.Root], spec.FindByHash);
+        var (manifest, config) = await AssembleAsync(spec.Root, closure, spec, timestamp, cancellationToken).ConfigureAwait(false);
         var bytes = manifest.ToJsonBytes();
         var (digest, _) = await store.Registry.PutManifestAsync(BuildCacheOci.TagFor(spec.Root), bytes, cancellationToken).ConfigureAwait(false);
         if (key is not null)
@@ -102,6 +85,53 @@ internal sealed class OciImageWriter(OciStore store, Func<SpecNode, (string Buil
             await OciSignatures.PublishAsync(store.Registry, new OciDescriptor(manifest.MediaType, digest, bytes.LongLength), signed, cancellationToken)
                 .ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Spack's <c>--tag</c>: one more image, under <paramref name="tag"/>, holding <paramref name="roots"/> and their
+    /// link/run dependencies as layers with their search paths — a runnable image of the whole set, not a cache entry
+    /// (no spec in its config, a tag not ending in <c>.spack</c>).
+    /// </summary>
+    public async Task WriteTaggedImageAsync(string tag, IReadOnlyList<SpecNode> roots, Func<string, SpecNode?> find, CancellationToken cancellationToken)
+    {
+        CheckTag(tag);
+        var closure = LinkRunClosure(roots, find);
+        var (manifest, _) = await AssembleAsync(roots[0], closure, null, "", cancellationToken).ConfigureAwait(false);
+        await store.Registry.PutManifestAsync(tag, (manifest with { Annotations = null }).ToJsonBytes(), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <exception cref="DepotException">Not a tag a registry takes, or one Spack would read as a cache entry.</exception>
+    public static void CheckTag(string tag)
+    {
+        if (tag.EndsWith(BuildCacheOci.TagSuffix, StringComparison.Ordinal) || !System.Text.RegularExpressions.Regex.IsMatch(tag, "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"))
+        {
+            throw new DepotException($"--tag '{tag}': not a valid image tag ([A-Za-z0-9_][A-Za-z0-9_.-]*, at most 128, not ending in .spack)");
+        }
+    }
+
+    // Layers (base image's, then the closure's, dependencies first), config (with the spec when it is a cache entry).
+    private async Task<(OciImageManifest Manifest, byte[] Config)> AssembleAsync(SpecNode root, List<SpecNode> closure, SpecFile? spec, string timestamp,
+        CancellationToken cancellationToken)
+    {
+        var imageLayers = new List<Layer>();
+        foreach (var node in closure)
+        {
+            imageLayers.Add(layers.TryGetValue(node.Hash, out var pushed) ? pushed : await ExistingLayerAsync(root, node, cancellationToken).ConfigureAwait(false));
+        }
+
+        var architecture = OciImageConfig.Architecture(root.Target);
+        var based = baseImage is null ? null : await bases.GetOrAdd(architecture, a => new Lazy<Task<OciBaseImage>>(
+            () => OciBaseImage.FetchAsync(baseImage, null, store.Registry, a, CancellationToken.None))).Value.ConfigureAwait(false);
+        var config = OciImageConfig.Write(root, spec, imageLayers.Select(l => l.DiffId).ToList(), SearchPaths(closure),
+            (imageLayers[^1].Blob.Hex, imageLayers[^1].Blob.Size), timestamp, based?.Config);
+        var configDigest = await store.Registry.PutBlobIfMissingAsync(config, cancellationToken).ConfigureAwait(false);
+        var docker = based?.DockerFormat == true;
+        var layerType = docker ? OciMediaTypes.DockerLayer : OciMediaTypes.Layer;
+        var manifest = new OciImageManifest(based?.Manifest.MediaType ?? OciMediaTypes.ImageManifest,
+            new OciDescriptor(based?.Manifest.Config.MediaType ?? OciMediaTypes.ImageConfig, configDigest, config.LongLength),
+            [.. based?.Manifest.Layers ?? [], .. imageLayers.Select(l => l.Blob with { MediaType = layerType })],
+            docker ? null : new Dictionary<string, string> { ["org.opencontainers.image.description"] = Description(root) });
+        return (manifest, config);
     }
 
     // A dependency not pushed in this run: its image's own layer and diff id.
@@ -123,8 +153,8 @@ internal sealed class OciImageWriter(OciStore store, Func<SpecNode, (string Buil
         return new Layer(image.Tarball, diffIds[diffIds.GetArrayLength() - 1].GetString()!);
     }
 
-    /// <summary>The spec and its non-external link/run dependencies, dependencies first, the spec last.</summary>
-    private static List<SpecNode> LinkRunClosure(SpecFile spec)
+    /// <summary>The roots and their non-external link/run dependencies, dependencies first, each root after its own.</summary>
+    private static List<SpecNode> LinkRunClosure(IReadOnlyList<SpecNode> roots, Func<string, SpecNode?> find)
     {
         var order = new List<SpecNode>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -137,8 +167,8 @@ internal sealed class OciImageWriter(OciStore store, Func<SpecNode, (string Buil
 
             foreach (var edge in node.Dependencies.Where(e => (e.Types & (DepTypes.Link | DepTypes.Run)) != 0).OrderBy(e => e.Name, StringComparer.Ordinal))
             {
-                var dep = spec.FindByHash(edge.Hash) ?? throw new InvalidContentException(spec.Root.Name,
-                    $"{node.Name}/{node.Hash[..7]} depends on {edge.Name}/{edge.Hash[..7]}, which the spec file does not hold");
+                var dep = find(edge.Hash) ?? throw new InvalidContentException(node.Name,
+                    $"{node.Name}/{node.Hash[..7]} depends on {edge.Name}/{edge.Hash[..7]}, which its spec does not hold");
                 if (!dep.IsExternal)
                 {
                     Visit(dep);
@@ -148,7 +178,11 @@ internal sealed class OciImageWriter(OciStore store, Func<SpecNode, (string Buil
             order.Add(node);
         }
 
-        Visit(spec.Root);
+        foreach (var root in roots)
+        {
+            Visit(root);
+        }
+
         return order;
     }
 

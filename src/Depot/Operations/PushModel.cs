@@ -29,6 +29,7 @@ public enum PushLayout
 /// <param name="UpdateIndex">Publish the signing key and update the index (incrementally) afterwards.</param>
 /// <param name="IndexCache">Local cache the index update may reuse.</param>
 /// <param name="BaseImage">OCI only: the image every spec image is built on (as Spack's <c>--base-image</c>).</param>
+/// <param name="Tag">OCI only: also tag one image holding every pushed root and its dependencies (Spack's <c>--tag</c>).</param>
 public sealed record PushOptions(
     PushLayout? Layout = null,
     PgpSecretKey? SigningKey = null,
@@ -38,7 +39,8 @@ public sealed record PushOptions(
     string? SpackPrefix = null,
     bool UpdateIndex = true,
     IndexCache? IndexCache = null,
-    string? BaseImage = null);
+    string? BaseImage = null,
+    string? Tag = null);
 
 /// <summary>What happened to one spec.</summary>
 public enum PushStatus
@@ -62,6 +64,9 @@ public sealed record PushProgress(string Name, string Hash, long Done, long Tota
 public sealed record PushResult(string Mirror, PushLayout Layout, IReadOnlyList<PushOutcome> Outcomes, string? PublishedKey,
     IndexResult? Index, TimeSpan Elapsed)
 {
+    /// <summary>OCI <c>--tag</c>: the tag of the image of all pushed specs, when one was written.</summary>
+    public string? TaggedImage { get; init; }
+
     public int Count(PushStatus status) => Outcomes.Count(o => o.Status == status);
 
     public bool AnyFailed => Outcomes.Any(o => o.Status is PushStatus.Failed or PushStatus.NotAttempted);

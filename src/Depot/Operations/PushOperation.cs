@@ -25,9 +25,14 @@ public static class PushOperation
                 : $"{store.Root}: a registry holds Spack's OCI layout only (drop --layout)");
         }
 
-        if (options.BaseImage is not null && layout != PushLayout.Oci)
+        if ((options.BaseImage ?? options.Tag) is not null && layout != PushLayout.Oci)
         {
-            throw new DepotException("--base-image is for OCI registries (oci://, oci+http://) only");
+            throw new DepotException($"{(options.BaseImage is not null ? "--base-image" : "--tag")} is for OCI registries (oci://, oci+http://) only");
+        }
+
+        if (options.Tag is { } requested)
+        {
+            OciImageWriter.CheckTag(requested);
         }
 
         var writer = new PushEntryWriter(store, db, layout, options.SigningKey, options.SpackPrefix, options.BaseImage);
@@ -91,6 +96,17 @@ public static class PushOperation
         all.AddRange(plan.SkippedExternal.Select(r => Outcome(r, PushStatus.SkippedExternal, $"external ({r.Path ?? "no path"}): never pushed")));
         all.AddRange(plan.SkippedNotInstalled.Select(r => Outcome(r, PushStatus.SkippedNotInstalled, "recorded but not installed in this tree")));
 
+        string? tagged = null;
+        if (options.Tag is { } tag && writer.Images is not null && !all.Any(o => o.Status is PushStatus.Failed or PushStatus.NotAttempted))
+        {
+            // The roots: pushed specs no other pushed spec links to or runs.
+            var needed = plan.ToPush.SelectMany(r => r.Spec.Dependencies).Where(e => (e.Types & (Specs.DepTypes.Link | Specs.DepTypes.Run)) != 0)
+                .Select(e => e.Hash).ToHashSet(StringComparer.Ordinal);
+            var roots = plan.ToPush.Where(r => !needed.Contains(r.Spec.Hash)).Select(r => r.Spec).ToList();
+            await writer.Images.WriteTaggedImageAsync(tag, roots, h => db.Find(h)?.Spec, cancellationToken).ConfigureAwait(false);
+            tagged = tag;
+        }
+
         string? published = null;
         IndexResult? index = null;
         var stopped = all.Any(o => o.Status == PushStatus.NotAttempted);
@@ -111,7 +127,7 @@ public static class PushOperation
             index = await IndexOperation.IndexLayoutAsync(target, new IndexOptions(Cache: options.IndexCache), null, cancellationToken).ConfigureAwait(false);
         }
 
-        return new PushResult(store.Root, layout, all, published, index, clock.Elapsed);
+        return new PushResult(store.Root, layout, all, published, index, clock.Elapsed) { TaggedImage = tagged };
     }
 
     /// <summary>The layout a mirror already uses (v3 when it has both or none).</summary>

@@ -114,4 +114,28 @@ public sealed class OciBaseImageTests(DockerRegistry registry) : IClassFixture<D
         Assert.Equal(PushStatus.Failed, outcome.Status);
         Assert.Contains("base image", outcome.Reason, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task TagWritesOneRunnableImageOfEveryPushedSpec()
+    {
+        using var store = new OciStore(OciReference.Parse(registry.Url("tagged/r" + Guid.NewGuid().ToString("N")[..6])));
+        var result = await OciBuildCacheTests.PushAsync(store, new PushOptions(Tag: "toolbox-1"));
+        Assert.Equal("toolbox-1", result.TaggedImage);
+
+        var found = (await store.Registry.GetManifestAsync("toolbox-1", Token))!;
+        var manifest = OciImageManifest.Parse(found.Bytes, "toolbox-1");
+        Assert.Null(manifest.Annotations);
+        Assert.Equal(5, manifest.Layers.Count); // roots greet, greet-data, compiler-wrapper; libgreet and gcc-runtime below greet
+        using var config = JsonDocument.Parse(await store.Registry.ReadBlobAsync(manifest.Config.Digest, manifest.Config.Size, 1 << 20, Token));
+        Assert.False(config.RootElement.TryGetProperty("spec", out _)); // a runnable image, not a cache entry
+        Assert.Equal(5, config.RootElement.GetProperty("rootfs").GetProperty("diff_ids").GetArrayLength());
+        Assert.Contains("greet-1.0.0-ilccysmlleizqaxfvvqsb6selpnnszug/bin", config.RootElement.GetProperty("config").GetProperty("Env")[0].GetString(),
+            StringComparison.Ordinal);
+
+        // Not an entry: listing and the index see the five specs only.
+        var listed = await ListOperation.RunAsync(store, new ListOptions([]), null, Token);
+        Assert.Equal(5, listed.Rows.Count);
+        var e = await Assert.ThrowsAsync<DepotException>(() => OciBuildCacheTests.PushAsync(store, new PushOptions(Tag: "bad.spack")));
+        Assert.Contains("--tag 'bad.spack'", e.Message, StringComparison.Ordinal);
+    }
 }
