@@ -20,7 +20,10 @@ public sealed class S3InterruptedPushTests(S3rver server) : IClassFixture<S3rver
         var mirror = $"s3://{S3rver.Bucket}/{prefix}";
         await KilledPush.RunAndKillAsync(mirror, tree.Path, home.Path, staging.Path, new Dictionary<string, string>
         {
-            ["AWS_ENDPOINT_URL"] = server.Endpoint, ["AWS_ACCESS_KEY_ID"] = "S3RVER", ["AWS_SECRET_ACCESS_KEY"] = "S3RVER", ["AWS_REGION"] = "us-east-1",
+            ["AWS_ENDPOINT_URL"] = server.Endpoint,
+            ["AWS_ACCESS_KEY_ID"] = "S3RVER",
+            ["AWS_SECRET_ACCESS_KEY"] = "S3RVER",
+            ["AWS_REGION"] = "us-east-1",
         }, Token);
 
         using var store = new S3Store(S3rver.Bucket, prefix, new S3StoreOptions(server.Endpoint, "S3RVER", "S3RVER"));
