@@ -38,8 +38,7 @@ public static class TestData
         var home = new TempDir();
         try
         {
-            var keyring = Depot.Signing.Keyring.Open(new Depot.Configuration.DepotHome(home.Path));
-            keyring.Import(File.ReadAllText(Path("spack-1.2/keys/secret.asc")), "secret.asc", "test");
+            var keyring = FixtureKeyring(home.Path);
             var key = mirror == V3Signed ? keyring.SigningKey() : null;
             var db = Depot.InstallTree.InstallDatabase.ReadAsync(Path("spack-1.2/install-tree")).GetAwaiter().GetResult();
             var plan = Depot.InstallTree.PushSelection.Select(db, [Depot.Specs.SpecQuery.Parse("gcc-runtime")], all: false, Depot.InstallTree.PushParts.Package);
@@ -52,6 +51,18 @@ public static class TestData
             home.Dispose();
         }
     }
+
+    /// <summary>A keyring in <paramref name="home"/> holding the fixture key pair (fpr 6640D90F…), which can sign.</summary>
+    public static Depot.Signing.Keyring FixtureKeyring(string home)
+    {
+        var keyring = Depot.Signing.Keyring.Open(new Depot.Configuration.DepotHome(home));
+        keyring.Import(File.ReadAllText(Path("spack-1.2/keys/secret.asc")), "secret.asc", "test");
+        return keyring;
+    }
+
+    /// <summary>Signatures required, by the keys <paramref name="keyring"/> trusts.</summary>
+    public static Depot.Signing.TrustPolicy Trusting(Depot.Signing.Keyring keyring, string mirror) =>
+        new(mirror, new Depot.Signing.SignatureVerifier(keyring.TrustedRings()), requireSignature: true);
 
     /// <summary>Copies a fixture folder into a fresh temporary directory and returns the copy's path.</summary>
     public static TempDir Copy(string relative)

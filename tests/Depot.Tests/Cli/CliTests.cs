@@ -3,14 +3,8 @@ using Depot.Cli;
 namespace Depot.Tests.Cli;
 
 /// <summary>The CLI run in-process: output users see, exit codes, and one-line errors.</summary>
-public sealed class CliTests : IDisposable
+public sealed class CliTests : CliTestBase
 {
-    private readonly TempDir home = new();
-
-    public void Dispose() => home.Dispose();
-
-    private Task<(int Code, string Out, string Err)> RunAsync(params string[] args) => CliRun.RunAsync(home.Path, args);
-
     [Fact]
     public async Task ListPrintsLikeSpack021()
     {

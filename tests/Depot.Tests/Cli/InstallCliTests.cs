@@ -3,24 +3,13 @@ using System.Text.Json.Nodes;
 namespace Depot.Tests.Cli;
 
 /// <summary><c>depot install</c> and <c>depot env</c> as a user runs them.</summary>
-public sealed class InstallCliTests : IDisposable
+public sealed class InstallCliTests : CliTestBase
 {
-    private readonly TempDir home = new();
-    private readonly TempDir target = new();
-
-    public void Dispose()
-    {
-        home.Dispose();
-        target.Dispose();
-    }
-
-    private Task<(int Code, string Out, string Err)> RunAsync(params string[] args) => CliRun.RunAsync(home.Path, args);
-
     [Fact]
     public async Task InstallsFromATrustedMirrorReportsPhasesAndEnvPrintsShellLines()
     {
         Assert.Equal(0, (await RunAsync("keys", "trust", TestData.Path("spack-1.2/keys/public.asc"))).Code);
-        var root = Path.Combine(target.Path, "sw");
+        var root = Path.Combine(Scratch.Path, "sw");
         var (code, output, err) = await RunAsync("install", "greet", "--from", TestData.Path(TestData.V2Signed), "--root", root);
         Assert.Equal("", err);
         Assert.Equal(0, code);
@@ -43,7 +32,7 @@ public sealed class InstallCliTests : IDisposable
     [Fact]
     public async Task UnsignedCachesNeedNoVerifyAndUntrustedKeysAreRefused()
     {
-        var root = Path.Combine(target.Path, "sw");
+        var root = Path.Combine(Scratch.Path, "sw");
         var (code, _, err) = await RunAsync("install", "greet-data", "--from", TestData.Path(TestData.V3Unsigned), "--root", root);
         Assert.Equal(1, code);
         Assert.Contains("not signed, and this mirror requires signatures", err, StringComparison.Ordinal);
@@ -63,7 +52,7 @@ public sealed class InstallCliTests : IDisposable
     [InlineData("matches nothing installed", "env", "--root", "ROOT", "greet")]
     public async Task BadRequestsFailWithOneLine(string message, params string[] args)
     {
-        args = args.Select(a => a == "MIRROR" ? TestData.Path(TestData.V3Signed) : a == "ROOT" ? Path.Combine(target.Path, "sw") : a).ToArray();
+        args = args.Select(a => a == "MIRROR" ? TestData.Path(TestData.V3Signed) : a == "ROOT" ? Path.Combine(Scratch.Path, "sw") : a).ToArray();
         var (code, output, err) = await RunAsync(args);
         Assert.Equal(1, code);
         Assert.Equal("", output);

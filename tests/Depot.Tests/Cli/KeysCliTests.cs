@@ -3,14 +3,8 @@ using Depot.Tests.Signing;
 namespace Depot.Tests.Cli;
 
 /// <summary>Key and signature commands end to end, each with its own Depot home.</summary>
-public sealed class KeysCliTests : IDisposable
+public sealed class KeysCliTests : CliTestBase
 {
-    private readonly TempDir home = new();
-
-    private Task<(int Code, string Out, string Err)> RunAsync(params string[] args) => CliRun.RunAsync(home.Path, args);
-
-    public void Dispose() => home.Dispose();
-
     [Fact]
     public async Task CreateListExportImportRemove()
     {
@@ -23,7 +17,7 @@ public sealed class KeysCliTests : IDisposable
         Assert.Contains($"sec  {fingerprint}  ed25519", list, StringComparison.Ordinal);
         Assert.Contains("CLI Key (Depot signing key) <cli@example.invalid>", list, StringComparison.Ordinal);
 
-        var exported = Path.Combine(home.Path, "pub.asc");
+        var exported = Path.Combine(Home.Path, "pub.asc");
         Assert.Equal(0, (await RunAsync("keys", "export", fingerprint, "-o", exported)).Code);
         Assert.StartsWith("-----BEGIN PGP PUBLIC KEY BLOCK-----", File.ReadAllText(exported), StringComparison.Ordinal);
         var (_, json, _) = await RunAsync("keys", "list", "--json");

@@ -3,19 +3,8 @@ using Depot.Configuration;
 namespace Depot.Tests.Cli;
 
 /// <summary><c>depot mirror</c>: configured names work everywhere a mirror is taken; secrets are never stored or printed.</summary>
-public sealed class MirrorCliTests : IDisposable
+public sealed class MirrorCliTests : CliTestBase
 {
-    private readonly TempDir home = new();
-    private readonly TempDir temp = new();
-
-    public void Dispose()
-    {
-        home.Dispose();
-        temp.Dispose();
-    }
-
-    private Task<(int Code, string Out, string Err)> RunAsync(params string[] args) => CliRun.RunAsync(home.Path, args);
-
     [Fact]
     public async Task AddListCheckSetRemove()
     {
@@ -37,7 +26,7 @@ public sealed class MirrorCliTests : IDisposable
         Assert.Contains("ok    index (v3): 5 cached specs", check, StringComparison.Ordinal);
 
         Assert.Equal(0, (await RunAsync("mirror", "set", "team", "--unsigned")).Code);
-        Assert.Contains("signed: false", File.ReadAllText(Path.Combine(home.Path, "config.yaml")), StringComparison.Ordinal);
+        Assert.Contains("signed: false", File.ReadAllText(Path.Combine(Home.Path, "config.yaml")), StringComparison.Ordinal);
         Assert.Equal(0, (await RunAsync("mirror", "remove", "team")).Code);
         var (_, empty, _) = await RunAsync("mirror", "list");
         Assert.DoesNotContain("team", empty, StringComparison.Ordinal);
@@ -46,7 +35,7 @@ public sealed class MirrorCliTests : IDisposable
     [Fact]
     public async Task ACheckSaysWhatFailsAndHowToFixIt()
     {
-        var (code, output, _) = await RunAsync("mirror", "check", Path.Combine(temp.Path, "nothing-here"), "--write");
+        var (code, output, _) = await RunAsync("mirror", "check", Path.Combine(Scratch.Path, "nothing-here"), "--write");
         Assert.Equal(1, code);
         Assert.Contains("FAIL  layout:", output, StringComparison.Ordinal);
         Assert.Contains("fix:", output, StringComparison.Ordinal);
@@ -56,7 +45,7 @@ public sealed class MirrorCliTests : IDisposable
     [Fact]
     public void SpacksMirrorsYamlIsRead()
     {
-        var path = Path.Combine(temp.Path, "mirrors.yaml");
+        var path = Path.Combine(Scratch.Path, "mirrors.yaml");
         File.WriteAllText(path, """
             mirrors:
               plain: https://cache.example.org/spack

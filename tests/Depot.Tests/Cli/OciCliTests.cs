@@ -3,19 +3,8 @@ using Depot.Tests.Storage;
 namespace Depot.Tests.Cli;
 
 /// <summary>The CLI on registries: a mirror with Spack's OCI login options, push, list, verify, install, copy, check.</summary>
-public sealed class OciCliTests(BasicAuthRegistry registry) : IClassFixture<BasicAuthRegistry>, IDisposable
+public sealed class OciCliTests(BasicAuthRegistry registry) : CliTestBase, IClassFixture<BasicAuthRegistry>
 {
-    private readonly TempDir home = new();
-    private readonly TempDir temp = new();
-
-    public void Dispose()
-    {
-        home.Dispose();
-        temp.Dispose();
-    }
-
-    private Task<(int Code, string Out, string Err)> RunAsync(params string[] args) => CliRun.RunAsync(home.Path, args);
-
     [Fact]
     public async Task PushListVerifyInstallAndCopyThroughALoggedInRegistry()
     {
@@ -25,7 +14,7 @@ public sealed class OciCliTests(BasicAuthRegistry registry) : IClassFixture<Basi
         var (code, output, error) = await RunAsync("mirror", "add", "reg", url, "--oci-username", BasicAuthRegistry.User,
             "--oci-password-variable", "DEPOT_TEST_OCI_PASSWORD");
         Assert.True(code == 0, error);
-        var config = File.ReadAllText(Path.Combine(home.Path, "config.yaml"));
+        var config = File.ReadAllText(Path.Combine(Home.Path, "config.yaml"));
         Assert.Contains("secret_variable: DEPOT_TEST_OCI_PASSWORD", config, StringComparison.Ordinal);
         Assert.DoesNotContain(BasicAuthRegistry.Password, config, StringComparison.Ordinal);
 
@@ -40,12 +29,12 @@ public sealed class OciCliTests(BasicAuthRegistry registry) : IClassFixture<Basi
         Assert.True(code == 0, error);
         Assert.Contains("5 ok, 0 failed (5 signatures good", output, StringComparison.Ordinal);
 
-        var root = Path.Combine(temp.Path, "root");
+        var root = Path.Combine(Scratch.Path, "root");
         (code, output, error) = await RunAsync("install", "greet", "--from", "reg", "--root", root);
         Assert.True(code == 0, error + output);
         Assert.Contains("signed by 6640D90F8A1E84DD1142614C06BD5C3F48A372CC", output, StringComparison.Ordinal);
 
-        var copy = Path.Combine(temp.Path, "copy");
+        var copy = Path.Combine(Scratch.Path, "copy");
         (code, output, error) = await RunAsync("copy", "reg", copy);
         Assert.True(code == 0, error + output);
         Assert.Contains("converted 5 (layout v3)", output, StringComparison.Ordinal);
@@ -60,7 +49,7 @@ public sealed class OciCliTests(BasicAuthRegistry registry) : IClassFixture<Basi
 
         // Another machine trusts the key the push published in the registry, then verifies.
         using var other = new TempDir();
-        File.Copy(Path.Combine(home.Path, "config.yaml"), Path.Combine(other.Path, "config.yaml"));
+        File.Copy(Path.Combine(Home.Path, "config.yaml"), Path.Combine(other.Path, "config.yaml"));
         (code, output, error) = await CliRun.RunAsync(other.Path, "keys", "trust", "reg", "--all");
         Assert.True(code == 0, error);
         Assert.Contains("trusted 6640D90F8A1E84DD1142614C06BD5C3F48A372CC", output, StringComparison.Ordinal);
@@ -86,25 +75,21 @@ public sealed class OciCliTests(BasicAuthRegistry registry) : IClassFixture<Basi
 }
 
 /// <summary>A registry behind https with a private CA: refused until the mirror names the CA.</summary>
-public sealed class OciTlsCliTests(TlsRegistry registry) : IClassFixture<TlsRegistry>, IDisposable
+public sealed class OciTlsCliTests(TlsRegistry registry) : CliTestBase, IClassFixture<TlsRegistry>
 {
-    private readonly TempDir home = new();
-
-    public void Dispose() => home.Dispose();
-
     [Fact]
     public async Task ThePrivateCaIsTrustedOnceTheMirrorNamesIt()
     {
         var url = registry.Url("cli/tls");
-        var (code, _, error) = await CliRun.RunAsync(home.Path, "push", url, "greet-data", "--unsigned", "--install-tree", TestData.Path("spack-1.2/install-tree"));
+        var (code, _, error) = await RunAsync("push", url, "greet-data", "--unsigned", "--install-tree", TestData.Path("spack-1.2/install-tree"));
         Assert.NotEqual(0, code);
         Assert.Contains("--ca-cert", error, StringComparison.Ordinal);
 
-        Assert.Equal(0, (await CliRun.RunAsync(home.Path, "mirror", "add", "tls", url, "--ca-cert", DockerRegistry.CaCertificate, "--unsigned")).Code);
+        Assert.Equal(0, (await RunAsync("mirror", "add", "tls", url, "--ca-cert", DockerRegistry.CaCertificate, "--unsigned")).Code);
         string output;
-        (code, output, error) = await CliRun.RunAsync(home.Path, "push", "tls", "greet-data", "--install-tree", TestData.Path("spack-1.2/install-tree"));
+        (code, output, error) = await RunAsync("push", "tls", "greet-data", "--install-tree", TestData.Path("spack-1.2/install-tree"));
         Assert.True(code == 0, error + output);
-        (code, output, error) = await CliRun.RunAsync(home.Path, "mirror", "check", "tls");
+        (code, output, error) = await RunAsync("mirror", "check", "tls");
         Assert.True(code == 0, error + output);
         Assert.Contains("ok    index (oci): 1 cached specs", output, StringComparison.Ordinal);
     }

@@ -12,15 +12,6 @@ public sealed class CopyOperationTests(DockerRegistry registry) : IClassFixture<
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    private static (Keyring Keyring, Org.BouncyCastle.Bcpg.OpenPgp.PgpSecretKey Key) FixtureKey(TempDir home)
-    {
-        var keyring = Keyring.Open(new Depot.Configuration.DepotHome(home.Path));
-        keyring.Import(File.ReadAllText(TestData.Path("spack-1.2/keys/secret.asc")), "secret.asc", "test");
-        return (keyring, keyring.SigningKey());
-    }
-
-    private static TrustPolicy Trusting(Keyring keyring, string mirror) => new(mirror, new SignatureVerifier(keyring.TrustedRings()), requireSignature: true);
-
     private static async Task<VerifyResult> VerifyAsync(IObjectStore store, TrustPolicy trust) =>
         await VerifyOperation.RunAsync(store, await BuildCache.DetectAsync(store, Token), trust, new VerifyOptions([]), null, Token);
 
@@ -28,24 +19,25 @@ public sealed class CopyOperationTests(DockerRegistry registry) : IClassFixture<
     public async Task V3FixtureIntoARegistryAndBackVerifies()
     {
         using var home = new TempDir();
-        var (keyring, key) = FixtureKey(home);
+        var keyring = TestData.FixtureKeyring(home.Path);
+        var key = keyring.SigningKey();
         using var source = TestData.InstallableV3(TestData.V3Signed);
         using var oci = new OciStore(OciReference.Parse(registry.Url("copy/r" + Guid.NewGuid().ToString("N")[..8])));
 
-        var there = await CopyOperation.RunAsync(new LocalDirectoryStore(source.Path), Trusting(keyring, "v3"), oci, new CopyOptions([], SigningKey: key), null, null, Token);
+        var there = await CopyOperation.RunAsync(new LocalDirectoryStore(source.Path), TestData.Trusting(keyring, "v3"), oci, new CopyOptions([], SigningKey: key), null, null, Token);
         Assert.False(there.AnyFailed, string.Join("; ", there.Outcomes.Select(o => o.Reason)));
         Assert.Equal(5, there.Count(CopyStatus.Converted));
         Assert.Equal(PushLayout.Oci, there.Layout);
-        var inRegistry = await VerifyAsync(oci, Trusting(keyring, "oci"));
+        var inRegistry = await VerifyAsync(oci, TestData.Trusting(keyring, "oci"));
         Assert.Equal((5, 5), (inRegistry.Checked, inRegistry.Signed));
         Assert.Empty(inRegistry.Failures);
 
         using var back = new TempDir();
         var store = new LocalDirectoryStore(back.Path);
-        var returned = await CopyOperation.RunAsync(oci, Trusting(keyring, "oci"), store, new CopyOptions([], SigningKey: key), null, null, Token);
+        var returned = await CopyOperation.RunAsync(oci, TestData.Trusting(keyring, "oci"), store, new CopyOptions([], SigningKey: key), null, null, Token);
         Assert.False(returned.AnyFailed, string.Join("; ", returned.Outcomes.Select(o => o.Reason)));
         Assert.Equal(PushLayout.V3, returned.Layout);
-        var verified = await VerifyAsync(store, Trusting(keyring, back.Path));
+        var verified = await VerifyAsync(store, TestData.Trusting(keyring, back.Path));
         Assert.Equal((5, 5), (verified.Checked, verified.Signed));
         Assert.Empty(verified.Failures);
 
@@ -55,7 +47,7 @@ public sealed class CopyOperationTests(DockerRegistry registry) : IClassFixture<
         Assert.Equal(tarballs.Order(), TarballKeys(back.Path).Order());
         Assert.All(tarballs, t => Assert.Equal(File.ReadAllBytes(Path.Combine(source.Path, t)), File.ReadAllBytes(Path.Combine(back.Path, t))));
 
-        var again = await CopyOperation.RunAsync(oci, Trusting(keyring, "oci"), store, new CopyOptions([], SigningKey: key), null, null, Token);
+        var again = await CopyOperation.RunAsync(oci, TestData.Trusting(keyring, "oci"), store, new CopyOptions([], SigningKey: key), null, null, Token);
         Assert.Equal(5, again.Count(CopyStatus.SkippedExists));
     }
 
@@ -63,10 +55,10 @@ public sealed class CopyOperationTests(DockerRegistry registry) : IClassFixture<
     public async Task SameLayoutCopiesKeepTheOriginalSignedManifests()
     {
         using var home = new TempDir();
-        var (keyring, _) = FixtureKey(home);
+        var keyring = TestData.FixtureKeyring(home.Path);
         using var source = TestData.InstallableV3(TestData.V3Signed);
         using var target = new TempDir();
-        var result = await CopyOperation.RunAsync(new LocalDirectoryStore(source.Path), Trusting(keyring, "v3"), new LocalDirectoryStore(target.Path),
+        var result = await CopyOperation.RunAsync(new LocalDirectoryStore(source.Path), TestData.Trusting(keyring, "v3"), new LocalDirectoryStore(target.Path),
             new CopyOptions([Depot.Specs.SpecQuery.Parse("greet-data")]), null, null, Token);
         Assert.Equal(CopyStatus.Copied, Assert.Single(result.Outcomes).Status);
         var manifest = Directory.EnumerateFiles(Path.Combine(source.Path, "v3/manifests/spec/greet-data")).Single();

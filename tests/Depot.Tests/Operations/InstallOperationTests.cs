@@ -20,7 +20,7 @@ public class InstallOperationTests
         using var home = new TempDir();
         var keyring = Keyring.Open(new DepotHome(home.Path));
         keyring.Import(File.ReadAllText(TestData.Path("spack-1.2/keys/public.asc")), "public.asc", "test");
-        return new TrustPolicy(mirror, new SignatureVerifier(keyring.TrustedRings()), requireSignature: true);
+        return TestData.Trusting(keyring, mirror);
     }
 
     internal static InstallSource Source(string mirror, bool signed) =>

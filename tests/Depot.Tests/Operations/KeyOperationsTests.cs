@@ -18,7 +18,7 @@ public class KeyOperationsTests
         using var home = new TempDir();
         using var mirror = TestData.Copy(TestData.V3Unsigned);
         var depotHome = new DepotHome(home.Path);
-        Keyring.Open(depotHome).Import(File.ReadAllText(TestData.Path("spack-1.2/keys/secret.asc")), "secret.asc", "test");
+        TestData.FixtureKeyring(home.Path);
 
         var published = await KeyOperations.PublishAsync(depotHome, new LocalDirectoryStore(mirror.Path), [], null, Token);
 

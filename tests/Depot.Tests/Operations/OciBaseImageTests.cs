@@ -50,8 +50,7 @@ public sealed class OciBaseImageTests(DockerRegistry registry) : IClassFixture<D
         using var baseRepo = new OciStore(OciReference.Parse(registry.Url("base/img" + Guid.NewGuid().ToString("N")[..6])));
         var (layer, diffId) = await PushBaseAsync(baseRepo.Registry, "1", docker: false);
         using var home = new TempDir();
-        var keyring = Keyring.Open(new Depot.Configuration.DepotHome(home.Path));
-        keyring.Import(File.ReadAllText(TestData.Path("spack-1.2/keys/secret.asc")), "secret.asc", "test");
+        var keyring = TestData.FixtureKeyring(home.Path);
 
         using var store = new OciStore(OciReference.Parse(registry.Url("based/r" + Guid.NewGuid().ToString("N")[..6])));
         var result = await OciBuildCacheTests.PushAsync(store, new PushOptions(SigningKey: keyring.SigningKey(), BaseImage: baseRepo.Root + ":1"));
@@ -76,7 +75,7 @@ public sealed class OciBaseImageTests(DockerRegistry registry) : IClassFixture<D
 
         // Depot still reads them as build cache entries: signatures verify, and greet installs from the last layer.
         var verify = await VerifyOperation.RunAsync(store, await BuildCache.DetectAsync(store, Token),
-            new TrustPolicy("oci", new SignatureVerifier(keyring.TrustedRings()), requireSignature: true), new VerifyOptions([]), null, Token);
+            TestData.Trusting(keyring, "oci"), new VerifyOptions([]), null, Token);
         Assert.Equal(5, verify.Signed);
         using var target = new TempDir();
         var installed = await InstallOperationTests.InstallAsync(new InstallSource("oci", store, TrustPolicy.None("oci")), new PlainRootTarget(target.Path), "greet");

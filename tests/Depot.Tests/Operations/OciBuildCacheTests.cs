@@ -30,17 +30,6 @@ public sealed class OciBuildCacheTests(DockerRegistry registry) : IClassFixture<
         return await PushOperation.RunAsync(store, db, plan, options, null, null, Token);
     }
 
-    private static (Keyring Keyring, PgpKey Key) FixtureKey(TempDir home)
-    {
-        var keyring = Keyring.Open(new Depot.Configuration.DepotHome(home.Path));
-        keyring.Import(File.ReadAllText(TestData.Path("spack-1.2/keys/secret.asc")), "secret.asc", "test");
-        return (keyring, new PgpKey(keyring.SigningKey()));
-    }
-
-    private sealed record PgpKey(Org.BouncyCastle.Bcpg.OpenPgp.PgpSecretKey Secret);
-
-    private static TrustPolicy Trusting(Keyring keyring, string mirror) => new(mirror, new SignatureVerifier(keyring.TrustedRings()), requireSignature: true);
-
     [Fact]
     public async Task DepotPushWritesSpacksImagesAndIndex()
     {
@@ -111,8 +100,8 @@ public sealed class OciBuildCacheTests(DockerRegistry registry) : IClassFixture<
 
         // Spack's images carry no signatures: a mirror that requires them refuses every entry, and says why.
         using var home = new TempDir();
-        var (keyring, _) = FixtureKey(home);
-        var verify = await VerifyOperation.RunAsync(store, await BuildCache.DetectAsync(store, Token), Trusting(keyring, "oci"), new VerifyOptions([]), null, Token);
+        var keyring = TestData.FixtureKeyring(home.Path);
+        var verify = await VerifyOperation.RunAsync(store, await BuildCache.DetectAsync(store, Token), TestData.Trusting(keyring, "oci"), new VerifyOptions([]), null, Token);
         Assert.Equal(5, verify.Failures.Count);
         Assert.All(verify.Failures, f => Assert.Contains("not signed", f, StringComparison.Ordinal));
 
@@ -121,7 +110,7 @@ public sealed class OciBuildCacheTests(DockerRegistry registry) : IClassFixture<
         var signed = await SignOperation.RunAsync(store, keyring.SigningKey(), force: false, cancellationToken: Token);
         Assert.Equal((5, 0), (signed.Signed, signed.AlreadySigned));
         Assert.Equal(before, await ImageDigestsAsync(store));
-        verify = await VerifyOperation.RunAsync(store, await BuildCache.DetectAsync(store, Token), Trusting(keyring, "oci"), new VerifyOptions([]), null, Token);
+        verify = await VerifyOperation.RunAsync(store, await BuildCache.DetectAsync(store, Token), TestData.Trusting(keyring, "oci"), new VerifyOptions([]), null, Token);
         Assert.Equal((5, 0), (verify.Signed, verify.Failures.Count));
         Assert.Equal(5, (await SignOperation.RunAsync(store, keyring.SigningKey(), force: false, cancellationToken: Token)).AlreadySigned);
     }
@@ -144,11 +133,11 @@ public sealed class OciBuildCacheTests(DockerRegistry registry) : IClassFixture<
     public async Task SignedImagesVerifyAndTamperedOnesAreRefused()
     {
         using var home = new TempDir();
-        var (keyring, key) = FixtureKey(home);
+        var keyring = TestData.FixtureKeyring(home.Path);
         using var store = NewRepository();
-        await PushAsync(store, new PushOptions(SigningKey: key.Secret));
+        await PushAsync(store, new PushOptions(SigningKey: keyring.SigningKey()));
         var layouts = await BuildCache.DetectAsync(store, Token);
-        var verify = await VerifyOperation.RunAsync(store, layouts, Trusting(keyring, "oci"), new VerifyOptions([]), null, Token);
+        var verify = await VerifyOperation.RunAsync(store, layouts, TestData.Trusting(keyring, "oci"), new VerifyOptions([]), null, Token);
         Assert.Equal(5, verify.Signed);
         Assert.Empty(verify.Failures);
 
@@ -162,20 +151,20 @@ public sealed class OciBuildCacheTests(DockerRegistry registry) : IClassFixture<
         var signature = (await OciSignatures.FindAsync(store.Registry, image.ManifestDigest, Token))!.Value.Text;
         await OciSignatures.PublishAsync(store.Registry, new OciDescriptor(OciMediaTypes.ImageManifest, image.ManifestDigest, image.ManifestSize),
             signature.Replace("\"greet\"", "\"gre3t\"", StringComparison.Ordinal), Token);
-        verify = await VerifyOperation.RunAsync(store, layouts, Trusting(keyring, "oci"), new VerifyOptions([]), null, Token);
+        verify = await VerifyOperation.RunAsync(store, layouts, TestData.Trusting(keyring, "oci"), new VerifyOptions([]), null, Token);
         Assert.Contains("greet-1.0.0/ilccysm", Assert.Single(verify.Failures), StringComparison.Ordinal);
 
         // 2. An image whose tarball layer was swapped (the manifest changes, so its signature no longer applies).
         var libgreet = await new BuildCacheOci(store).ReadImageAsync("libgreet-1.0.0-45qqyrdm2lgdwkith6pdxfyacbtymalw.spack", Token);
         var swapped = image.Manifest with { Layers = [.. image.Manifest.Layers.SkipLast(1), libgreet.Tarball] };
         await store.Registry.PutManifestAsync(Greet, swapped.ToJsonBytes(), Token);
-        verify = await VerifyOperation.RunAsync(store, layouts, Trusting(keyring, "oci"), new VerifyOptions([]), null, Token);
+        verify = await VerifyOperation.RunAsync(store, layouts, TestData.Trusting(keyring, "oci"), new VerifyOptions([]), null, Token);
         Assert.Contains("not signed", Assert.Single(verify.Failures), StringComparison.Ordinal);
         verify = await VerifyOperation.RunAsync(store, layouts, TrustPolicy.None("oci"), new VerifyOptions([]), null, Token);
         Assert.Contains("last layer", Assert.Single(verify.Failures), StringComparison.Ordinal); // even unsigned, the checksums disagree
 
         using var root = new TempDir();
-        var install = await InstallOperationTests.InstallAsync(new InstallSource("oci", store, Trusting(keyring, "oci")), new PlainRootTarget(root.Path), "greet");
+        var install = await InstallOperationTests.InstallAsync(new InstallSource("oci", store, TestData.Trusting(keyring, "oci")), new PlainRootTarget(root.Path), "greet");
         Assert.Equal(InstallStatus.Failed, install.Outcomes.Single(o => o.Name == "greet").Status);
     }
 

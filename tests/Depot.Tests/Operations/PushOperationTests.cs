@@ -107,8 +107,7 @@ public class PushOperationTests
     public async Task SignedPushClearsignsManifestsAndPublishesTheKey()
     {
         using var home = new TempDir();
-        var keyring = Keyring.Open(new Depot.Configuration.DepotHome(home.Path));
-        keyring.Import(File.ReadAllText(TestData.Path("spack-1.2/keys/secret.asc")), "secret.asc", "test");
+        var keyring = TestData.FixtureKeyring(home.Path);
         var secret = keyring.SigningKey();
         var fingerprint = SignatureVerifier.Fingerprint(secret.PublicKey);
         using var mirror = new TempDir();
@@ -121,7 +120,7 @@ public class PushOperationTests
         Assert.Equal(fingerprint, result.PublishedKey);
         var store = new LocalDirectoryStore(mirror.Path);
         var verify = await VerifyOperation.RunAsync(store, await BuildCache.DetectAsync(store, Token),
-            new TrustPolicy(mirror.Path, new SignatureVerifier(keyring.TrustedRings()), requireSignature: true), new VerifyOptions([]), null, Token);
+            TestData.Trusting(keyring, mirror.Path), new VerifyOptions([]), null, Token);
         Assert.Equal(3, verify.Signed);
         Assert.Empty(verify.Failures);
         var keys = await KeyOperations.ReadMirrorKeysAsync(store, await BuildCache.DetectAsync(store, Token), Token);

@@ -22,8 +22,7 @@ public abstract class StoreEndToEndTests
     {
         var store = CreateStore();
         using var home = new TempDir();
-        var keyring = Keyring.Open(new DepotHome(home.Path));
-        keyring.Import(File.ReadAllText(TestData.Path("spack-1.2/keys/secret.asc")), "secret.asc", "test");
+        var keyring = TestData.FixtureKeyring(home.Path);
         var secret = keyring.SigningKey();
         var fingerprint = SignatureVerifier.Fingerprint(secret.PublicKey);
         var db = await InstallDatabase.ReadAsync(TestData.Path("spack-1.2/install-tree"), cancellationToken: Token);
@@ -38,7 +37,7 @@ public abstract class StoreEndToEndTests
         var listed = await ListOperation.RunAsync(store, new ListOptions([]), null, Token);
         Assert.Equal(["gcc-runtime", "greet", "libgreet"], listed.Rows.Select(r => r.Name).Order(StringComparer.Ordinal));
 
-        var trust = new TrustPolicy(store.Root, new SignatureVerifier(keyring.TrustedRings()), requireSignature: true);
+        var trust = TestData.Trusting(keyring, store.Root);
         var verified = await VerifyOperation.RunAsync(store, await BuildCache.DetectAsync(store, Token), trust, new VerifyOptions([]), null, Token);
         Assert.Empty(verified.Failures);
         Assert.Equal(3, verified.Signed);
