@@ -87,8 +87,7 @@ public static class CopyCommand
 
     private static void WriteJson(TextWriter output, CopyResult result)
     {
-        using var stream = new MemoryStream();
-        using (var w = new System.Text.Json.Utf8JsonWriter(stream, new System.Text.Json.JsonWriterOptions { Indented = true }))
+        JsonOutput.Write(output, w =>
         {
             w.WriteStartObject();
             w.WriteString("source", result.Source);
@@ -106,11 +105,7 @@ public static class CopyCommand
             w.WriteStartArray("specs");
             foreach (var o in result.Outcomes)
             {
-                w.WriteStartObject();
-                w.WriteString("name", o.Name);
-                w.WriteString("hash", o.Hash);
-                w.WriteString("spec", o.Display);
-                w.WriteString("status", StatusName(o.Status).ToLowerInvariant());
+                JsonOutput.StartSpec(w, o.Name, o.Hash, o.Display, StatusName(o.Status).ToLowerInvariant());
                 if (o.Reason is not null)
                 {
                     w.WriteString("reason", o.Reason);
@@ -134,9 +129,7 @@ public static class CopyCommand
             }
 
             w.WriteEndObject();
-        }
-
-        output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+        });
     }
 
     private static string StatusName(CopyStatus status) => status switch

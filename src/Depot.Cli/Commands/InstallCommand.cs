@@ -111,19 +111,14 @@ internal static class InstallReport
 
     public static void WriteJson(TextWriter output, InstallResult result)
     {
-        using var stream = new MemoryStream();
-        using (var json = new System.Text.Json.Utf8JsonWriter(stream, new System.Text.Json.JsonWriterOptions { Indented = true }))
+        JsonOutput.Write(output, json =>
         {
             json.WriteStartObject();
             json.WriteNumber("seconds", Math.Round(result.Elapsed.TotalSeconds, 3));
             json.WriteStartArray("specs");
             foreach (var o in result.Outcomes)
             {
-                json.WriteStartObject();
-                json.WriteString("name", o.Name);
-                json.WriteString("hash", o.Hash);
-                json.WriteString("spec", o.Display);
-                json.WriteString("status", o.Status.ToString().ToLowerInvariant());
+                JsonOutput.StartSpec(json, o.Name, o.Hash, o.Display, o.Status.ToString().ToLowerInvariant());
                 json.WriteString("prefix", o.Prefix);
                 if (o.Reason is not null)
                 {
@@ -155,9 +150,7 @@ internal static class InstallReport
 
             json.WriteEndArray();
             json.WriteEndObject();
-        }
-
-        output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+        });
     }
 
     private static string Ms(TimeSpan t) => string.Create(CultureInfo.InvariantCulture, $"{t.TotalMilliseconds:0} ms");

@@ -84,8 +84,7 @@ public static class ListCommand
 
     private static void WriteJson(TextWriter output, ListResult result)
     {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        JsonOutput.Write(output, w =>
         {
             w.WriteStartArray();
             foreach (var c in result.Specs)
@@ -134,8 +133,6 @@ public static class ListCommand
             }
 
             w.WriteEndArray();
-        }
-
-        output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+        });
     }
 }

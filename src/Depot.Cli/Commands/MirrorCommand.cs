@@ -216,16 +216,15 @@ public static class MirrorCommand
                 }
             }
 
-            static string Name(IBuildCacheLayout layout) => layout is BuildCacheOci ? "oci" : "v" + layout.Version;
             IReadOnlyList<IBuildCacheLayout> layouts = [];
             await Step("layout", async () =>
             {
                 layouts = await BuildCache.DetectAsync(store, token).ConfigureAwait(false);
-                return string.Join(", ", layouts.Select(Name));
+                return string.Join(", ", layouts.Select(l => l.Name));
             }, "the credentials may lack list/read permission, or the URL points at the wrong prefix; 'depot push' creates a cache").ConfigureAwait(false);
             foreach (var layout in layouts)
             {
-                await Step($"index ({Name(layout)})", async () =>
+                await Step($"index ({layout.Name})", async () =>
                     await layout.ReadIndexAsync(token).ConfigureAwait(false) is { } index ? $"{index.CachedSpecs.Count()} cached specs" : "none yet (run 'depot index')",
                     "rebuild it with 'depot index'").ConfigureAwait(false);
             }

@@ -158,8 +158,7 @@ internal static class PushReport
 
     public static void WriteJson(TextWriter output, PushResult result)
     {
-        using var stream = new MemoryStream();
-        using (var json = new System.Text.Json.Utf8JsonWriter(stream, new System.Text.Json.JsonWriterOptions { Indented = true }))
+        JsonOutput.Write(output, json =>
         {
             json.WriteStartObject();
             json.WriteString("mirror", result.Mirror);
@@ -176,11 +175,7 @@ internal static class PushReport
             json.WriteStartArray("specs");
             foreach (var o in result.Outcomes)
             {
-                json.WriteStartObject();
-                json.WriteString("name", o.Name);
-                json.WriteString("hash", o.Hash);
-                json.WriteString("spec", o.Display);
-                json.WriteString("status", StatusName(o.Status));
+                JsonOutput.StartSpec(json, o.Name, o.Hash, o.Display, StatusName(o.Status));
                 if (o.Reason is not null)
                 {
                     json.WriteString("reason", o.Reason);
@@ -208,9 +203,7 @@ internal static class PushReport
             }
 
             json.WriteEndObject();
-        }
-
-        output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+        });
     }
 
     public static string LayoutName(PushLayout layout) => layout switch

@@ -23,6 +23,8 @@ public sealed class BuildCacheOci(OciStore store) : IBuildCacheLayout
 
     public int Version => 3;
 
+    public string Name => "oci";
+
     public IObjectStore Store => store;
 
     public OciStore Oci => store;
@@ -42,6 +44,9 @@ public sealed class BuildCacheOci(OciStore store) : IBuildCacheLayout
         var tag = PathNames.Polite($"{node.Name}-{node.Version}-{node.Hash}{TagSuffix}");
         return tag.Length > 128 ? tag[..64] + tag[^64..] : tag;
     }
+
+    public Task<SpecEntry> EntryForAsync(SpecNode node, CancellationToken cancellationToken = default) =>
+        Task.FromResult(new SpecEntry(TagFor(node), node.Hash, Signed: false));
 
     public async IAsyncEnumerable<SpecEntry> ListSpecEntriesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {

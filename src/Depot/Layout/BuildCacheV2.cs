@@ -45,6 +45,15 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
 
     public static string SpecFileKey(SpecNode node, bool signed) => Prefix + TarballStem(node) + (signed ? SignedSuffix : PlainSuffix);
 
+    /// <summary>The signed spec file when there is one, else the plain one.</summary>
+    public async Task<SpecEntry> EntryForAsync(SpecNode node, CancellationToken cancellationToken = default)
+    {
+        var signed = SpecFileKey(node, signed: true);
+        return await Store.ExistsAsync(signed, cancellationToken).ConfigureAwait(false)
+            ? new SpecEntry(signed, node.Hash, Signed: true)
+            : new SpecEntry(SpecFileKey(node, signed: false), node.Hash, Signed: false);
+    }
+
     public async IAsyncEnumerable<SpecEntry> ListSpecEntriesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         if (!Store.CanList)

@@ -40,6 +40,9 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
     public static string SpecManifestKey(SpecNode node) =>
         $"{SpecManifestPrefix}{node.Name}/{PathNames.Polite($"{node.Name}-{node.Version}-{node.Hash}")}{SpecManifestSuffix}";
 
+    public Task<SpecEntry> EntryForAsync(SpecNode node, CancellationToken cancellationToken = default) =>
+        Task.FromResult(new SpecEntry(SpecManifestKey(node), node.Hash, Signed: false));
+
     public async IAsyncEnumerable<SpecEntry> ListSpecEntriesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         if (!Store.CanList)

@@ -20,6 +20,12 @@ public interface IBuildCacheLayout
     /// <summary>The key of the index, for messages.</summary>
     string IndexKey { get; }
 
+    /// <summary>"v3", "v2" or "oci", for messages.</summary>
+    string Name => "v" + Version;
+
+    /// <summary>Where this layout keeps the entry of <paramref name="node"/> (whether or not it is there).</summary>
+    Task<SpecEntry> EntryForAsync(SpecNode node, CancellationToken cancellationToken = default);
+
     /// <summary>Lists spec entries by name only; nothing is read.</summary>
     IAsyncEnumerable<SpecEntry> ListSpecEntriesAsync(CancellationToken cancellationToken = default);
 

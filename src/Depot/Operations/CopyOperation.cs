@@ -169,17 +169,7 @@ public static class CopyOperation
 
         // Another layout: stream the tarball into a staged object, checking it, and write the entry as push does.
         await using var staged = await destination.CreateStagedAsync(cancellationToken).ConfigureAwait(false);
-        string checksum;
-        long written;
-        await using (var source = await from.Store.OpenReadAsync(tarball.Key, cancellationToken).ConfigureAwait(false))
-        await using (var hashing = new ChecksumStream(staged.Content, leaveOpen: true) { Written = Report })
-        {
-            await source.CopyToAsync(hashing, 1 << 20, cancellationToken).ConfigureAwait(false);
-            checksum = hashing.Sha256Hex();
-            written = hashing.BytesWritten;
-        }
-
-        CheckTarball(from.Store, tarball, checksum, written);
+        var (checksum, written) = await StageCheckedAsync(from.Store, tarball, staged, Report, cancellationToken).ConfigureAwait(false);
         string? diffId = null;
         if (layout == PushLayout.Oci)
         {
@@ -209,6 +199,16 @@ public static class CopyOperation
         }
 
         await using var staged = await to.CreateStagedAsync(cancellationToken).ConfigureAwait(false);
+        var (_, written) = await StageCheckedAsync(from, blob, staged, report, cancellationToken).ConfigureAwait(false);
+        await staged.CommitAsync(key, cancellationToken).ConfigureAwait(false);
+        return written;
+    }
+
+    // Streams an object into a staged one, hashing on the way; a checksum or size mismatch throws (the caller's staged
+    // object is then discarded, never committed).
+    private static async Task<(string Checksum, long Written)> StageCheckedAsync(IObjectStore from, TarballRef blob, IStagedObject staged,
+        Action<long>? report, CancellationToken cancellationToken)
+    {
         string checksum;
         long written;
         await using (var source = await from.OpenReadAsync(blob.Key, cancellationToken).ConfigureAwait(false))
@@ -219,17 +219,12 @@ public static class CopyOperation
             written = hashing.BytesWritten;
         }
 
-        CheckTarball(from, blob, checksum, written);
-        await staged.CommitAsync(key, cancellationToken).ConfigureAwait(false);
-        return written;
-    }
-
-    private static void CheckTarball(IObjectStore from, TarballRef blob, string checksum, long written)
-    {
         if (checksum != blob.Sha256 || (blob.Length is { } length && length != written))
         {
             throw new InvalidContentException(from.Describe(blob.Key),
                 $"checksum mismatch: the entry expects sha256 {blob.Sha256}, the object is sha256 {checksum} ({written} bytes); nothing was copied");
         }
+
+        return (checksum, written);
     }
 }

@@ -29,7 +29,7 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
         var layout = BuildCache.ForVersion(store, spec.LayoutVersion);
 
         progress?.Report(new InstallProgress(node.Name, node.Hash, "verify"));
-        var entry = await EntryOf(layout, node, cancellationToken).ConfigureAwait(false);
+        var entry = await layout.EntryForAsync(node, cancellationToken).ConfigureAwait(false);
         var content = await layout.ReadEntryAsync(entry, spec.Source.Trust, cancellationToken).ConfigureAwait(false);
         var recomputed = DagHash.Compute(content.Spec.Root.Json);
         if (recomputed != node.Hash)
@@ -117,24 +117,6 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
                 File.Delete(entry);
             }
         }
-    }
-
-    private static async Task<SpecEntry> EntryOf(IBuildCacheLayout layout, SpecNode node, CancellationToken cancellationToken)
-    {
-        if (layout is BuildCacheV3)
-        {
-            return new SpecEntry(BuildCacheV3.SpecManifestKey(node), node.Hash, Signed: false);
-        }
-
-        if (layout is BuildCacheOci)
-        {
-            return new SpecEntry(BuildCacheOci.TagFor(node), node.Hash, Signed: false);
-        }
-
-        var signed = BuildCacheV2.SpecFileKey(node, signed: true);
-        return await layout.Store.ExistsAsync(signed, cancellationToken).ConfigureAwait(false)
-            ? new SpecEntry(signed, node.Hash, Signed: true)
-            : new SpecEntry(BuildCacheV2.SpecFileKey(node, signed: false), node.Hash, Signed: false);
     }
 
     // Streams the tarball to a local file, hashing on the way; a size or checksum mismatch leaves nothing behind.

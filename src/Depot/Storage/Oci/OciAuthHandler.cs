@@ -87,14 +87,16 @@ internal sealed partial class OciAuthHandler(OciReference reference, Lazy<OciCre
         if (challenge.Scheme == "basic" && Credential is not null)
         {
             // Basic over plain http is what the user asked for with oci+http://; it is never sent to another host.
-            request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
-                Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Credential.Username}:{Credential.Password}")));
+            request.Headers.Authorization = BasicHeader(Credential);
         }
         else if (challenge.Scheme == "bearer" && CachedToken(scope) is { } token)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
     }
+
+    private static AuthenticationHeaderValue BasicHeader(OciCredential credential) =>
+        new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credential.Username}:{credential.Password}")));
 
     private string? CachedToken(string scope)
     {
@@ -144,8 +146,7 @@ internal sealed partial class OciAuthHandler(OciReference reference, Lazy<OciCre
         using var tokenRequest = new HttpRequestMessage(HttpMethod.Get, new UriBuilder(realmUri) { Query = query.ToString() }.Uri);
         if (Credential is not null)
         {
-            tokenRequest.Headers.Authorization = new AuthenticationHeaderValue("Basic",
-                Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Credential.Username}:{Credential.Password}")));
+            tokenRequest.Headers.Authorization = BasicHeader(Credential);
         }
 
         using var response = await tokenClient.SendAsync(tokenRequest, cancellationToken).ConfigureAwait(false);

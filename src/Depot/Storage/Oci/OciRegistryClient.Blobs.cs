@@ -11,13 +11,11 @@ public sealed partial class OciRegistryClient
     public async Task<bool> DeleteBlobAsync(string digest, CancellationToken cancellationToken = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Delete, Api($"blobs/{digest}"));
-        using var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotFound)
+        using var response = await SendFoundAsync(request, cancellationToken).ConfigureAwait(false);
+        if (response is null)
         {
             return false;
         }
-
-        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
         return true;
     }
 
@@ -25,13 +23,11 @@ public sealed partial class OciRegistryClient
     public async Task<long?> HeadBlobAsync(string digest, CancellationToken cancellationToken = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Head, Api($"blobs/{digest}"));
-        using var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotFound)
+        using var response = await SendFoundAsync(request, cancellationToken).ConfigureAwait(false);
+        if (response is null)
         {
             return null;
         }
-
-        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
         return response.Content.Headers.ContentLength ?? -1;
     }
 
@@ -40,15 +36,9 @@ public sealed partial class OciRegistryClient
     public async Task<Stream> OpenBlobAsync(string digest, long? size = null, CancellationToken cancellationToken = default)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, Api($"blobs/{digest}"));
-        var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        var response = await SendFoundAsync(request, cancellationToken, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false)
+            ?? throw new StoreObjectNotFoundException(Describe($"blobs/{digest}"));
         request.Dispose();
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            response.Dispose();
-            throw new StoreObjectNotFoundException(Describe($"blobs/{digest}"));
-        }
-
-        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
         var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         return new DigestCheckingStream(body, digest, size ?? response.Content.Headers.ContentLength, Describe($"blobs/{digest}"), response);
     }

@@ -75,13 +75,11 @@ public sealed partial class OciRegistryClient : IDisposable
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, Api($"manifests/{reference}"));
         request.Headers.Accept.ParseAdd(ManifestAccept);
-        using var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotFound)
+        using var response = await SendFoundAsync(request, cancellationToken).ConfigureAwait(false);
+        if (response is null)
         {
             return null;
         }
-
-        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
         var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         if (bytes.Length > 4 << 20)
         {
@@ -103,13 +101,11 @@ public sealed partial class OciRegistryClient : IDisposable
     {
         using var request = new HttpRequestMessage(HttpMethod.Head, Api($"manifests/{reference}"));
         request.Headers.Accept.ParseAdd(ManifestAccept);
-        using var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotFound)
+        using var response = await SendFoundAsync(request, cancellationToken).ConfigureAwait(false);
+        if (response is null)
         {
             return null;
         }
-
-        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
         var digest = response.Headers.TryGetValues("Docker-Content-Digest", out var values) ? values.First() : null;
         if (digest is null)
         {
@@ -140,13 +136,11 @@ public sealed partial class OciRegistryClient : IDisposable
     public async Task<bool> DeleteManifestAsync(string digest, CancellationToken cancellationToken = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Delete, Api($"manifests/{digest}"));
-        using var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotFound)
+        using var response = await SendFoundAsync(request, cancellationToken).ConfigureAwait(false);
+        if (response is null)
         {
             return false;
         }
-
-        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
         return true;
     }
 
@@ -157,13 +151,11 @@ public sealed partial class OciRegistryClient : IDisposable
         while (next is not null)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, next);
-            using var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
-            if (response.StatusCode == HttpStatusCode.NotFound)
+            using var response = await SendFoundAsync(request, cancellationToken).ConfigureAwait(false);
+            if (response is null)
             {
                 yield break; // NAME_UNKNOWN: nothing pushed yet
             }
-
-            await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
             var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
             List<string> tags;
             try
@@ -226,6 +218,21 @@ public sealed partial class OciRegistryClient : IDisposable
             throw new DepotException($"{request.Method} {request.RequestUri?.GetLeftPart(UriPartial.Path)}: cannot reach registry {Reference.Registry}: "
                 + (tls ? "its TLS certificate is not trusted (give the mirror --ca-cert FILE, or set SSL_CERT_FILE)" : e.Message));
         }
+    }
+
+    /// <summary>Sends a request: null when the registry answers 404, the response when it succeeds, else <see cref="OciRegistryException"/>.</summary>
+    private async Task<HttpResponseMessage?> SendFoundAsync(HttpRequestMessage request, CancellationToken cancellationToken,
+        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
+    {
+        var response = await SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            response.Dispose();
+            return null;
+        }
+
+        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+        return response;
     }
 
     private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
