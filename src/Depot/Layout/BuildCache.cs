@@ -75,6 +75,9 @@ public static partial class BuildCache
         }
     }
 
+    /// <summary>True for registries: they hold Spack's OCI layout and only that.</summary>
+    public static bool HoldsOciLayout(IObjectStore store) => store is Storage.Oci.OciStore;
+
     /// <summary>The layout an entry of <paramref name="version"/> was listed from (a registry has only its own).</summary>
     public static IBuildCacheLayout ForVersion(IObjectStore store, int version) =>
         store is Storage.Oci.OciStore oci ? new BuildCacheOci(oci) : version == 3 ? new BuildCacheV3(store) : new BuildCacheV2(store);

@@ -18,7 +18,7 @@ public static class PushOperation
     {
         var clock = Stopwatch.StartNew();
         var layout = options.Layout ?? await ExistingLayoutAsync(store, cancellationToken).ConfigureAwait(false);
-        if ((layout == PushLayout.Oci) != (store is Storage.Oci.OciStore))
+        if ((layout == PushLayout.Oci) != BuildCache.HoldsOciLayout(store))
         {
             throw new DepotException(layout == PushLayout.Oci
                 ? $"{store.Root}: only an OCI registry (oci://, oci+http://) holds the OCI layout"
@@ -133,7 +133,7 @@ public static class PushOperation
     /// <summary>The layout a mirror already uses (v3 when it has both or none).</summary>
     public static async Task<PushLayout> ExistingLayoutAsync(IObjectStore store, CancellationToken cancellationToken)
     {
-        if (store is Storage.Oci.OciStore)
+        if (BuildCache.HoldsOciLayout(store))
         {
             return PushLayout.Oci;
         }

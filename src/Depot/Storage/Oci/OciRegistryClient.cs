@@ -30,6 +30,7 @@ public sealed partial class OciRegistryClient : IDisposable
 
     private readonly HttpClient http;
     private readonly OciClientOptions options;
+    private volatile bool noReferrersApi;
 
     public OciRegistryClient(OciReference reference, OciClientOptions? options = null)
     {
@@ -185,6 +186,11 @@ public sealed partial class OciRegistryClient : IDisposable
     /// </summary>
     public async Task<IReadOnlyList<OciDescriptor>?> ReferrersAsync(string digest, string? artifactType, CancellationToken cancellationToken = default)
     {
+        if (noReferrersApi)
+        {
+            return null; // asked once already: verifying many images must not ask again for each
+        }
+
         var query = artifactType is null ? "" : "?artifactType=" + Uri.EscapeDataString(artifactType);
         using var request = new HttpRequestMessage(HttpMethod.Get, Api($"referrers/{digest}{query}"));
         request.Headers.Accept.ParseAdd(OciMediaTypes.ImageIndex);
@@ -192,6 +198,8 @@ public sealed partial class OciRegistryClient : IDisposable
         if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed or HttpStatusCode.BadRequest
             || response.Content.Headers.ContentType?.MediaType != OciMediaTypes.ImageIndex)
         {
+            // A registry with the API answers an (empty) index for any digest; anything else means it has none.
+            noReferrersApi = true;
             return null;
         }
 
