@@ -62,6 +62,23 @@ public sealed class OciCliTests(BasicAuthRegistry registry) : CliTestBase, IClas
     }
 
     [Fact]
+    public async Task MirrorCheckOnAnUnreachableRegistryStopsAtTheRegistryStepWithAFix()
+    {
+        int port;
+        using (var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        }
+
+        var (code, output, _) = await RunAsync("mirror", "check", $"oci+http://127.0.0.1:{port}/nothing");
+        Assert.Equal(1, code);
+        Assert.Contains($"FAIL  registry: GET http://127.0.0.1:{port}/v2/nothing/tags/list: cannot reach registry 127.0.0.1:{port}", output, StringComparison.Ordinal);
+        Assert.Contains("fix: check host and port", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("layout", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AWrongPasswordIsOneLineNamingRegistryAndSource()
     {
         Environment.SetEnvironmentVariable("DEPOT_TEST_OCI_WRONG", "not-it");

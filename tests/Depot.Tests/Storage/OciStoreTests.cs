@@ -29,6 +29,10 @@ public sealed class OciStoreTests(DockerRegistry registry) : StoreContractTests,
         var e = await Assert.ThrowsAsync<DepotException>(() => Store.WriteAllBytesAsync(wrong, content, Token));
         Assert.Contains("content addressed", e.Message, StringComparison.Ordinal);
         Assert.Empty(await Store.ListKeysAsync("blobs/", Token).ToListAsync(Token)); // registries cannot enumerate blobs
+
+        Assert.True(await Store.DeleteAsync(key, Token));
+        Assert.Null(await Oci.Registry.HeadBlobAsync("sha256:" + hex, Token));
+        Assert.False(await Store.DeleteAsync(key, Token));
     }
 
     [Fact]
