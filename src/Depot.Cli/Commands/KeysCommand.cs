@@ -84,17 +84,17 @@ public static class KeysCommand
         command.SetAction(console.Guard((parse, _) =>
         {
             var keyring = Keyring.Open(console.Home);
-            var text = parse.GetValue(secret) ? keyring.ExportSecret(parse.GetValue(id)!) : keyring.ExportPublic(parse.GetValue(id)!);
-            if (parse.GetValue(output) is { } file)
+            var file = parse.GetValue(output);
+            if (parse.GetValue(secret) && file is not null)
             {
-                var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-                if (parse.GetValue(secret) && !OperatingSystem.IsWindows())
-                {
-                    options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-                }
+                keyring.ExportSecretToFile(parse.GetValue(id)!, file); // owner-only even over an existing file
+                return Task.FromResult(ExitCodes.Success);
+            }
 
-                using var writer = new StreamWriter(file, System.Text.Encoding.ASCII, options);
-                writer.Write(text);
+            var text = parse.GetValue(secret) ? keyring.ExportSecret(parse.GetValue(id)!) : keyring.ExportPublic(parse.GetValue(id)!);
+            if (file is not null)
+            {
+                File.WriteAllText(file, text, System.Text.Encoding.ASCII);
             }
             else
             {

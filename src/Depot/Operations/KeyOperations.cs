@@ -47,7 +47,11 @@ public static class KeyOperations
         return keys;
     }
 
-    /// <summary>The keys a mirror publishes, read from all its layouts, with their real fingerprints.</summary>
+    /// <summary>
+    /// The keys a mirror publishes, read from all its layouts, with their real fingerprints, each reduced to what its
+    /// primary key certified (<see cref="CertifiedKeyRing"/>): a subkey or user id the mirror added is neither shown
+    /// nor trusted.
+    /// </summary>
     public static async Task<IReadOnlyList<(KeyInfo Info, string Armored)>> ReadMirrorKeysAsync(IObjectStore store,
         IReadOnlyList<IBuildCacheLayout> layouts, CancellationToken cancellationToken = default)
     {
@@ -56,8 +60,9 @@ public static class KeyOperations
         {
             foreach (var published in await layout.ReadPublishedKeysAsync(cancellationToken).ConfigureAwait(false))
             {
-                foreach (var ring in OpenPgpArmor.ReadKeyRings(published.Armored, published.Location).Public)
+                foreach (var copy in OpenPgpArmor.ReadKeyRings(published.Armored, published.Location).Public)
                 {
+                    var ring = CertifiedKeyRing.Merge([copy], published.Location);
                     var info = Keyring.Describe(ring.GetPublicKey(), false, store.Root);
                     if (!string.Equals(info.Fingerprint, published.Fingerprint, StringComparison.OrdinalIgnoreCase))
                     {

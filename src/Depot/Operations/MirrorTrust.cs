@@ -7,7 +7,9 @@ namespace Depot.Operations;
 /// <summary>
 /// Builds the <see cref="TrustPolicy"/> for one mirror from the keyring and <c>config.yaml</c>: the trusted keys
 /// (restricted to the mirror's pinned fingerprints when it has any; a pinned key not yet in the keyring is taken from
-/// the mirror's published keys once its fingerprint matches), and whether unsigned entries are allowed.
+/// the mirror's published keys once its fingerprint matches), and whether unsigned entries are allowed. A pin admits
+/// exactly that primary key and the signing subkeys it bound itself: the mirror's copy is reduced to what the
+/// primary certified, and the verifier checks every binding again.
 /// </summary>
 public static class MirrorTrust
 {
@@ -39,7 +41,7 @@ public static class MirrorTrust
                     {
                         if (missing.Remove(SignatureVerifier.Fingerprint(ring.GetPublicKey())))
                         {
-                            rings.Add(ring);
+                            rings.Add(CertifiedKeyRing.Merge([ring], published.Location));
                         }
                     }
                 }

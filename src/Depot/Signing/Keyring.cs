@@ -52,7 +52,11 @@ public sealed class Keyring
     /// <summary>Trusted public key rings, for verification.</summary>
     public IReadOnlyList<PgpPublicKeyRing> TrustedRings() => PublicRings().ToList();
 
-    /// <summary>Imports every key in armored text. Secret keys are stored and their public parts trusted.</summary>
+    /// <summary>
+    /// Imports every key in armored text. Secret keys are stored and their public parts trusted. Public keys are kept
+    /// as <see cref="CertifiedKeyRing"/> says, merged with the copy already trusted: whoever supplies a key can add
+    /// only what its primary key signed.
+    /// </summary>
     /// <returns>The keys imported, in the order found.</returns>
     public IReadOnlyList<KeyInfo> Import(string armored, string location, string source)
     {
@@ -67,7 +71,7 @@ public sealed class Keyring
             }
 
             WriteSecret(secret);
-            WritePublic(PublicRingOf(secret), source);
+            WritePublic(PublicRingOf(secret), source, location);
             imported.Add(Describe(pub, true, source));
         }
 
@@ -79,7 +83,7 @@ public sealed class Keyring
                 continue;
             }
 
-            WritePublic(ring, source);
+            WritePublic(ring, source, location);
             imported.Add(Describe(ring.GetPublicKey(), File.Exists(SecretPath(fpr)), source));
         }
 
@@ -91,7 +95,7 @@ public sealed class Keyring
     {
         var ring = KeyGenerator.Create(name, email, comment, expires, algorithm);
         WriteSecret(ring);
-        WritePublic(PublicRingOf(ring), "created");
+        WritePublic(PublicRingOf(ring), "created", "created key");
         return Describe(ring.GetPublicKey(), true, "created");
     }
 
@@ -123,6 +127,17 @@ public sealed class Keyring
     {
         var key = Find(id, secret: true);
         return OpenPgpArmor.Armor(OpenPgpArmor.PrivateKeyBlock, ReadRing<PgpSecretKeyRing>(SecretPath(key.Fingerprint)).GetEncoded());
+    }
+
+    /// <summary>
+    /// Writes the ASCII-armored secret key to <paramref name="path"/>, owner-only (0600) whether or not the file
+    /// existed: the text goes to a new owner-only file beside it, which then replaces the target, so an existing
+    /// file's permissions never apply to the secret.
+    /// </summary>
+    public void ExportSecretToFile(string id, string path)
+    {
+        var text = ExportSecret(id);
+        WriteAtomically(Path.GetFullPath(path), text, ownerOnly: true);
     }
 
     /// <summary>Forgets a key: its trusted public part and its secret, if held.</summary>
@@ -162,16 +177,25 @@ public sealed class Keyring
             };
         }
 
+        // The key that verifiers will accept: the primary when it may sign, else the newest signing subkey it bound.
         var ring = ReadRing<PgpSecretKeyRing>(SecretPath(key.Fingerprint));
-        foreach (PgpSecretKey candidate in ring.GetSecretKeys())
+        var publicRing = PublicRingOf(ring);
+        var certification = new KeyCertification(new SignatureMath());
+        var now = DateTime.UtcNow;
+        var statuses = publicRing.GetPublicKeys().Cast<PgpPublicKey>()
+            .Select(k => certification.Evaluate(publicRing.GetPublicKey(), k, now))
+            .ToList();
+        var usable = statuses.Where(s => s.Failure is null && (s.Expires is null || s.Expires > now) && s.Key.CreationTime <= now)
+            .OrderByDescending(s => s.IsPrimary).ThenByDescending(s => s.Key.CreationTime)
+            .FirstOrDefault();
+        if (usable is not null && ring.GetSecretKey(usable.Key.KeyId) is { } secret)
         {
-            if (candidate.IsSigningKey && !candidate.PublicKey.HasRevocation())
-            {
-                return candidate;
-            }
+            return secret;
         }
 
-        throw new DepotException($"key {key.Fingerprint} has no usable signing key");
+        var why = statuses.FirstOrDefault(s => s.Failure is not null)?.Problem
+            ?? (statuses.Any(s => s.Expires <= now) ? "it has expired" : "no key of it may sign");
+        throw new DepotException($"key {key.Fingerprint} has no usable signing key: {why}");
     }
 
     public static KeyInfo Describe(PgpPublicKey key, bool hasSecret, string source)
@@ -239,15 +263,14 @@ public sealed class Keyring
 
     private string SecretPath(string fpr) => Path.Combine(SecretFolder, fpr + ".asc");
 
-    private void WritePublic(PgpPublicKeyRing ring, string source)
+    private void WritePublic(PgpPublicKeyRing ring, string source, string location)
     {
         var fpr = SignatureVerifier.Fingerprint(ring.GetPublicKey());
         Directory.CreateDirectory(PublicFolder);
-        if (File.Exists(PublicPath(fpr)))
-        {
-            // Keep what we have, but take new user ids and signatures (e.g. an extended expiry).
-            ring = PgpPublicKeyRing.Join(ReadRing<PgpPublicKeyRing>(PublicPath(fpr)), ring) ?? ring;
-        }
+
+        // Keep what we have, and take of the new copy only what the key's primary signed (e.g. an extended expiry,
+        // a revocation): a copy from a mirror never adds a subkey or user id the key's owner did not certify.
+        ring = CertifiedKeyRing.Merge(File.Exists(PublicPath(fpr)) ? [ReadRing<PgpPublicKeyRing>(PublicPath(fpr)), ring] : [ring], location);
 
         WriteAtomically(PublicPath(fpr), OpenPgpArmor.Armor(OpenPgpArmor.PublicKeyBlock, ring.GetEncoded()), ownerOnly: false);
         if (!sources.ContainsKey(fpr))
@@ -260,30 +283,47 @@ public sealed class Keyring
     private void WriteSecret(PgpSecretKeyRing ring)
     {
         var fpr = SignatureVerifier.Fingerprint(ring.GetPublicKey());
-        Directory.CreateDirectory(SecretFolder);
-        if (!OperatingSystem.IsWindows())
+        if (OperatingSystem.IsWindows())
         {
+            Directory.CreateDirectory(SecretFolder);
+        }
+        else
+        {
+            Directory.CreateDirectory(SecretFolder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             File.SetUnixFileMode(SecretFolder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
         WriteAtomically(SecretPath(fpr), OpenPgpArmor.Armor(OpenPgpArmor.PrivateKeyBlock, ring.GetEncoded()), ownerOnly: true);
     }
 
+    /// <summary>
+    /// Writes a new file beside <paramref name="path"/> (a fresh name, created exclusively, so no existing file or
+    /// symlink is written through and, when <paramref name="ownerOnly"/>, it is 0600 from its first byte), then
+    /// renames it over the target, which thus takes the new file's permissions.
+    /// </summary>
     private static void WriteAtomically(string path, string text, bool ownerOnly)
     {
-        var temp = path + ".tmp-" + Environment.ProcessId;
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        var temp = path + ".tmp-" + Guid.NewGuid().ToString("N")[..12];
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (ownerOnly && !OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
-        using (var writer = new StreamWriter(temp, System.Text.Encoding.ASCII, options))
+        try
         {
-            writer.Write(text);
-        }
+            using (var writer = new StreamWriter(temp, System.Text.Encoding.ASCII, options))
+            {
+                writer.Write(text);
+            }
 
-        File.Move(temp, path, overwrite: true);
+            File.Move(temp, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            File.Delete(temp);
+            throw new DepotException($"{path}: cannot write: {e.Message}");
+        }
     }
 
     private static Dictionary<string, string> LoadSources(string path)

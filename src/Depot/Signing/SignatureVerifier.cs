@@ -1,34 +1,51 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using Org.BouncyCastle.Bcpg;
 using Org.BouncyCastle.Bcpg.OpenPgp;
 
 namespace Depot.Signing;
 
 /// <summary>A document whose signature checked out: the signed text and who signed it.</summary>
-public sealed record VerifiedText(string Text, string SignerFingerprint, string SignerUserId);
+/// <param name="Text">The signed text.</param>
+/// <param name="SignerFingerprint">The trusted primary key the signature counts for: what trust is pinned on.</param>
+/// <param name="SignerUserId">The primary's user id, from a valid self-signature.</param>
+/// <param name="SigningKeyFingerprint">The key that made the signature: the primary itself, or one of its signing subkeys.</param>
+public sealed record VerifiedText(string Text, string SignerFingerprint, string SignerUserId, string SigningKeyFingerprint);
 
 /// <summary>
 /// Verifies clearsigned documents against a set of trusted public keys, as <c>gpg --verify</c> does for Spack: a good
-/// signature from any trusted key (or its subkey) is accepted.
+/// signature from a trusted primary key, or from a signing subkey it bound itself, valid by the clock (see
+/// <see cref="KeyCertification"/> for the rules). Anything else a key ring holds (unbound subkeys, signatures that do
+/// not verify) grants nothing.
 /// </summary>
 public sealed class SignatureVerifier
 {
-    private readonly Dictionary<long, (PgpPublicKey Key, PgpPublicKeyRing Ring)> byKeyId = [];
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, RSAParameters> rsaParameters = new();
+    private readonly Dictionary<long, List<(PgpPublicKey Key, PgpPublicKey Primary)>> byKeyId = [];
+    private readonly SignatureMath math = new();
+    private readonly TimeProvider clock;
+    private readonly Lock gate = new();
+    private readonly Dictionary<PgpPublicKey, SignerStatus> statuses = new(ReferenceEqualityComparer.Instance);
 
-    public SignatureVerifier(IEnumerable<PgpPublicKeyRing> trusted)
+    /// <param name="trusted">The trusted key rings.</param>
+    /// <param name="clock">The clock keys' expiry is judged by (the system's by default).</param>
+    public SignatureVerifier(IEnumerable<PgpPublicKeyRing> trusted, TimeProvider? clock = null)
     {
+        this.clock = clock ?? TimeProvider.System;
         foreach (var ring in trusted)
         {
+            var primary = ring.GetPublicKey();
             foreach (PgpPublicKey key in ring.GetPublicKeys())
             {
-                byKeyId.TryAdd(key.KeyId, (key, ring));
+                if (!byKeyId.TryGetValue(key.KeyId, out var list))
+                {
+                    byKeyId[key.KeyId] = list = [];
+                }
+
+                list.Add((key, primary));
             }
         }
     }
 
-    public int KeyCount => byKeyId.Count;
+    public int KeyCount => byKeyId.Values.Sum(l => l.Count);
 
     /// <exception cref="SignatureException">The signature is missing, malformed, untrusted or does not match.</exception>
     public VerifiedText Verify(string clearSigned, string location)
@@ -45,88 +62,93 @@ public sealed class SignatureVerifier
 
         var signature = ReadSignature(message, location);
         var keyId = signature.KeyId.ToString("X16", CultureInfo.InvariantCulture);
-        var fingerprint = IssuerFingerprint(signature);
-        if (!byKeyId.TryGetValue(signature.KeyId, out var signer))
+        var issuer = IssuerFingerprint(signature);
+        var candidates = byKeyId.GetValueOrDefault(signature.KeyId)?
+            .Where(c => issuer is null || Fingerprint(c.Key) == issuer).ToList() ?? [];
+        if (candidates.Count == 0)
         {
-            var who = fingerprint is null ? $"key {keyId}" : $"key {keyId} (fingerprint {fingerprint})";
-            throw new SignatureException(location, SignatureFailure.UntrustedKey, $"signed by {who}, which is not trusted", keyId, fingerprint);
+            var who = issuer is null ? $"key {keyId}" : $"key {keyId} (fingerprint {issuer})";
+            throw new SignatureException(location, SignatureFailure.UntrustedKey, $"signed by {who}, which is not trusted", keyId, issuer);
         }
 
-        var signerFingerprint = Fingerprint(signer.Ring.GetPublicKey());
-        var userId = UserIds(signer.Ring.GetPublicKey()).FirstOrDefault() ?? "";
+        // Several trusted keys may share a 64-bit key id; the first that may sign is the one to check against.
+        var now = clock.GetUtcNow().UtcDateTime;
+        var statuses = candidates.Select(c => Status(c.Primary, c.Key, now)).ToList();
+        var status = statuses.FirstOrDefault(s => s.Failure is null) ?? statuses[0];
+        var signerFingerprint = Fingerprint(status.Key);
+        var primaryFingerprint = Fingerprint(status.Primary);
+        if (status.Failure is { } refused)
+        {
+            throw new SignatureException(location, refused, status.Problem!, keyId, signerFingerprint, primaryFingerprint);
+        }
+
+        CheckTimes(status, signature, now, location, keyId, signerFingerprint, primaryFingerprint);
         bool ok;
         try
         {
-            var canonical = ClearSigner.CanonicalText(message.Body);
-            if (TryVerifyRsa(signature, signer.Key, canonical) is { } fast)
-            {
-                ok = fast;
-            }
-            else
-            {
-                signature.InitVerify(signer.Key);
-                signature.Update(canonical);
-                ok = signature.Verify();
-            }
+            ok = math.Verifies(signature, status.Key, ClearSigner.CanonicalText(message.Body));
         }
-        catch (PgpException e)
+        catch (Exception e) when (e is PgpException or System.Security.Cryptography.CryptographicException)
         {
-            throw new SignatureException(location, SignatureFailure.Malformed, "signature cannot be checked: " + e.Message, keyId, signerFingerprint);
+            throw new SignatureException(location, SignatureFailure.Malformed, "signature cannot be checked: " + e.Message, keyId, signerFingerprint,
+                primaryFingerprint);
         }
 
         if (!ok)
         {
+            var of = status.IsPrimary ? "" : $", a subkey of {primaryFingerprint}";
             throw new SignatureException(location, SignatureFailure.BadSignature,
-                $"BAD signature from key {keyId} ({userId}): the content was changed after signing or the signature is damaged", keyId, signerFingerprint);
+                $"BAD signature from key {keyId}{of} ({status.UserId}): the content was changed after signing or the signature is damaged",
+                keyId, signerFingerprint, primaryFingerprint);
         }
 
-        CheckValidity(signer.Ring.GetPublicKey(), signer.Key, signature, location, keyId, signerFingerprint);
-        return new VerifiedText(message.Body, signerFingerprint, userId);
+        return new VerifiedText(message.Body, primaryFingerprint, status.UserId, signerFingerprint);
+    }
+
+    /// <summary>What the key ring says of a key, worked out once per key (its signatures are shared, BouncyCastle's are not thread-safe).</summary>
+    private SignerStatus Status(PgpPublicKey primary, PgpPublicKey key, DateTime now)
+    {
+        lock (gate)
+        {
+            if (!statuses.TryGetValue(key, out var status))
+            {
+                statuses[key] = status = new KeyCertification(math).Evaluate(primary, key, now);
+            }
+
+            return status;
+        }
     }
 
     /// <summary>
-    /// RSA signatures are checked with the platform's RSA: BouncyCastle re-validates the modulus (Miller-Rabin rounds
-    /// on a 4096-bit number) every time a key is used, some 80 ms per signature. The signed digest is the OpenPGP v4
-    /// one: hash(canonical text, then the signature's hashed trailer). Returns null when this path does not apply.
+    /// The key must be valid now, by the clock: not expired, and neither created in the future nor after the time the
+    /// signature claims (GnuPG's time conflict). The signature's own claim never extends a key's life.
     /// </summary>
-    private bool? TryVerifyRsa(PgpSignature signature, PgpPublicKey key, byte[] canonical)
+    private static void CheckTimes(SignerStatus status, PgpSignature signature, DateTime now, string location, string keyId,
+        string signerFingerprint, string primaryFingerprint)
     {
-        if (key.Algorithm is not (PublicKeyAlgorithmTag.RsaGeneral or PublicKeyAlgorithmTag.RsaSign) || signature.Version != 4)
+        void Fail(string problem) =>
+            throw new SignatureException(location, SignatureFailure.KeyNotValid, $"signed by key {keyId}, {problem}", keyId, signerFingerprint, primaryFingerprint);
+
+        if (status.Expires is { } expires && expires <= now)
         {
-            return null;
+            var date = expires.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " UTC";
+            Fail(status.IsPrimary || status.ExpiringKey == status.Key
+                ? $"which expired on {date}"
+                : $"whose primary key {Fingerprint(status.Primary)} expired on {date}");
         }
 
-        HashAlgorithmName? name = signature.HashAlgorithm switch
+        foreach (var key in new[] { status.Primary, status.Key })
         {
-            HashAlgorithmTag.Sha256 => HashAlgorithmName.SHA256,
-            HashAlgorithmTag.Sha384 => HashAlgorithmName.SHA384,
-            HashAlgorithmTag.Sha512 => HashAlgorithmName.SHA512,
-            _ => null,
-        };
-        if (name is null || key.PublicKeyPacket.Key is not RsaPublicBcpgKey rsaKey)
-        {
-            return null;
+            if (key.CreationTime > now)
+            {
+                Fail($"whose key {KeyCertification.KeyId(key)} was created in the future ({key.CreationTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC)");
+            }
         }
 
-        var parameters = rsaParameters.GetOrAdd(key.KeyId, _ => new RSAParameters
+        if (signature.CreationTime < status.Key.CreationTime)
         {
-            Modulus = rsaKey.Modulus.ToByteArrayUnsigned(),
-            Exponent = rsaKey.PublicExponent.ToByteArrayUnsigned(),
-        });
-        using var hash = IncrementalHash.CreateHash(name.Value);
-        hash.AppendData(canonical);
-        hash.AppendData(signature.GetSignatureTrailer());
-        var digest = hash.GetHashAndReset();
-        var value = signature.GetSignature();
-        if (value.Length > parameters.Modulus!.Length)
-        {
-            return false;
+            Fail($"but the signature claims {signature.CreationTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC, before the key was created");
         }
-
-        var padded = new byte[parameters.Modulus.Length];
-        value.CopyTo(padded, padded.Length - value.Length);
-        using var rsa = RSA.Create(parameters);
-        return rsa.VerifyHash(digest, padded, name.Value, RSASignaturePadding.Pkcs1);
     }
 
     private static PgpSignature ReadSignature(ClearSignedMessage message, string location)
@@ -153,22 +175,6 @@ public sealed class SignatureVerifier
         }
 
         throw new SignatureException(location, SignatureFailure.Malformed, "signature block holds no signature");
-    }
-
-    private static void CheckValidity(PgpPublicKey primary, PgpPublicKey key, PgpSignature signature, string location,
-        string keyId, string fingerprint)
-    {
-        if (primary.HasRevocation() || key.HasRevocation())
-        {
-            throw new SignatureException(location, SignatureFailure.KeyNotValid, $"signed by key {keyId}, which has been revoked", keyId, fingerprint);
-        }
-
-        var validSeconds = key.GetValidSeconds();
-        if (validSeconds > 0 && signature.CreationTime > key.CreationTime.AddSeconds(validSeconds))
-        {
-            throw new SignatureException(location, SignatureFailure.KeyNotValid,
-                $"signed by key {keyId} after the key expired ({key.CreationTime.AddSeconds(validSeconds):yyyy-MM-dd})", keyId, fingerprint);
-        }
     }
 
     internal static string? IssuerFingerprint(PgpSignature signature)

@@ -72,6 +72,7 @@ public sealed class TrustPolicy
                 : $"trust the signer's key: depot keys trust {Mirror} --all (or depot keys import KEYFILE)",
             SignatureFailure.Unsigned => $"if this mirror is meant to be unsigned, pass --no-verify or set 'signed: false' for it in config.yaml",
             SignatureFailure.KeyNotValid => "ask the mirror's owner to re-sign with a valid key",
+            SignatureFailure.NotASigningKey => "only a trusted key, or a signing subkey it bound itself, may sign: the entry may have been tampered with",
             _ => "the entry is damaged or was tampered with: re-push it from a trusted source",
         };
         return $"{what}{s.Message}; {fix}";
