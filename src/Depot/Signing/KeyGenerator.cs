@@ -55,6 +55,7 @@ public static class KeyGenerator
         };
 
         var hashed = new PgpSignatureSubpacketGenerator();
+        hashed.SetSignatureCreationTime(false, created); // the self-signature is as old as the key, as gpg makes it
         hashed.SetKeyFlags(false, PgpKeyFlags.CanCertify | PgpKeyFlags.CanSign);
         hashed.SetPreferredHashAlgorithms(false, [(int)HashAlgorithmTag.Sha512, (int)HashAlgorithmTag.Sha384, (int)HashAlgorithmTag.Sha256, (int)HashAlgorithmTag.Sha224]);
         hashed.SetPreferredSymmetricAlgorithms(false, [(int)SymmetricKeyAlgorithmTag.Aes256, (int)SymmetricKeyAlgorithmTag.Aes192, (int)SymmetricKeyAlgorithmTag.Aes128]);

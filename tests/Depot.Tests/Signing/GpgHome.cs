@@ -19,7 +19,10 @@ public sealed class GpgHome : IDisposable
     public string FilePath(string name) => temp.Combine(name);
 
     /// <summary>Runs gpg in batch mode with this home; returns exit code and combined output.</summary>
-    public (int Code, string Output) Run(params string[] args)
+    public (int Code, string Output) Run(params string[] args) => RunWithInput(null, args);
+
+    /// <summary>Runs gpg with <paramref name="input"/> on its standard input (e.g. <c>--command-fd 0 --edit-key</c>).</summary>
+    public (int Code, string Output) RunWithInput(string? input, params string[] args)
     {
         var start = new ProcessStartInfo("gpg")
         {
@@ -34,6 +37,11 @@ public sealed class GpgHome : IDisposable
         }
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException("cannot start gpg");
+        if (input is not null)
+        {
+            process.StandardInput.Write(input);
+        }
+
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -45,6 +53,13 @@ public sealed class GpgHome : IDisposable
 
         return (process.ExitCode, stdout.Result + stderr.Result);
     }
+
+    /// <summary>The fingerprints of a key and its subkeys, primary first, as <c>gpg --with-colons</c> lists them.</summary>
+    public IReadOnlyList<string> Fingerprints(string user) =>
+        RunOk("--with-colons", "--list-keys", user).Split('\n')
+            .Where(l => l.StartsWith("fpr:", StringComparison.Ordinal))
+            .Select(l => l.Split(':')[9])
+            .ToList();
 
     public string RunOk(params string[] args)
     {

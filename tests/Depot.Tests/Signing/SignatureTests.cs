@@ -105,12 +105,31 @@ public class SignatureTests
     }
 
     [Fact]
-    public void ARevokedOrExpiredKeyIsNotAccepted()
+    public void AnExpiredKeyIsRefusedWhateverTimeTheSignatureClaims()
     {
         var created = DateTime.UtcNow.AddDays(-10);
         var key = KeyGenerator.Create("Old", "old@example.invalid", null, created.AddDays(1), KeyAlgorithm.Ed25519, created);
-        var signed = ClearSigner.Sign("text", key.GetSecretKey(), created.AddDays(2));
+        var ring = new PgpPublicKeyRing(key.GetPublicKey().GetEncoded());
+        foreach (var claimed in new[] { created.AddHours(1), created.AddDays(2) })
+        {
+            var signed = ClearSigner.Sign("text", key.GetSecretKey(), claimed);
+            var e = Assert.Throws<SignatureException>(() => new SignatureVerifier([ring]).Verify(signed, "t"));
+            Assert.Equal(SignatureFailure.KeyNotValid, e.Failure);
+            Assert.Contains("which expired on " + created.AddDays(1).ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture), e.Message, StringComparison.Ordinal);
+        }
+
+        // Judged by the clock: while the key was valid, the same signature was good.
+        var atThatTime = new FixedClock(new DateTimeOffset(created.AddHours(2), TimeSpan.Zero));
+        Assert.Equal("text", new SignatureVerifier([ring], atThatTime).Verify(ClearSigner.Sign("text", key.GetSecretKey(), created.AddHours(1)), "t").Text);
+    }
+
+    [Fact]
+    public void AKeyNewerThanItsSignatureIsRefused()
+    {
+        var key = KeyGenerator.Create("New", "new@example.invalid", null, null, KeyAlgorithm.Ed25519);
+        var signed = ClearSigner.Sign("text", key.GetSecretKey(), DateTime.UtcNow.AddDays(-3));
         var e = Assert.Throws<SignatureException>(() => new SignatureVerifier([new PgpPublicKeyRing(key.GetPublicKey().GetEncoded())]).Verify(signed, "t"));
         Assert.Equal(SignatureFailure.KeyNotValid, e.Failure);
+        Assert.Contains("before the key was created", e.Message, StringComparison.Ordinal);
     }
 }
