@@ -30,6 +30,26 @@ public sealed class KeysCliTests : CliTestBase
         Assert.StartsWith($"imported pub {fingerprint}", imported, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ASecretKeyIsExportedOwnerOnlyEvenOverAnExistingFile(bool fileExists)
+    {
+        var (_, created, _) = await RunAsync("keys", "create", "Secret Key", "secret@example.invalid", "--algorithm", "ed25519");
+        var fingerprint = created.Split(' ')[1];
+        var target = Scratch.Combine("secret.asc");
+        if (fileExists)
+        {
+            File.WriteAllText(target, "world-readable\n");
+            File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        }
+
+        Assert.Equal(0, (await RunAsync("keys", "export", fingerprint, "--secret", "-o", target)).Code);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(target));
+        Assert.StartsWith("-----BEGIN PGP PRIVATE KEY BLOCK-----", File.ReadAllText(target), StringComparison.Ordinal);
+        Assert.Equal(["secret.asc"], Directory.EnumerateFileSystemEntries(Scratch.Path).Select(Path.GetFileName)); // no temporary file left
+    }
+
     [Fact]
     public async Task SignPublishTrustAndVerifyAMirror()
     {

@@ -87,6 +87,29 @@ public class KeyOperationsTests
     }
 
     [Fact]
+    public async Task WhatAMirrorAddsToAKeyIsNeitherShownNorTrusted()
+    {
+        using var home = new TempDir();
+        using var mirror = TestData.Copy(TestData.V2Signed);
+        var original = File.ReadAllText(TestData.Path("spack-1.2/keys/public.asc"));
+        var tampered = RogueKeys.WithUnboundSubkey(SignatureTests.FixturePublicKey(), RogueKeys.Create().GetPublicKey());
+        var fakeId = new Org.BouncyCastle.Bcpg.UserIdPacket("Spack Official Builds <builds@example.invalid>").GetEncoded();
+        var encoded = tampered.GetEncoded();
+        var firstSubkey = encoded.Length - tampered.GetPublicKeys().Cast<Org.BouncyCastle.Bcpg.OpenPgp.PgpPublicKey>().Last().PublicKeyPacket.GetEncoded().Length;
+        var withFakeId = new Org.BouncyCastle.Bcpg.OpenPgp.PgpPublicKeyRing([.. encoded[..firstSubkey], .. fakeId, .. encoded[firstSubkey..]]);
+        Assert.Equal(2, withFakeId.GetPublicKey().GetUserIds().Count());
+        File.WriteAllText(mirror.Combine($"build_cache/_pgp/{SignatureTests.FixtureFingerprint}.pub"), RogueKeys.Armored(withFakeId));
+        var store = new LocalDirectoryStore(mirror.Path);
+
+        var (info, armored) = Assert.Single(await KeyOperations.ReadMirrorKeysAsync(store, await BuildCache.DetectAsync(store, Token), Token));
+        Assert.Equal(["Depot Fixture Key 1.2 (GPG created for Spack) <depot-fixture-12@example.invalid>"], info.UserIds);
+        Assert.Equal(original, armored);
+
+        await KeyOperations.TrustMirrorKeysAsync(new DepotHome(home.Path), mirror.Path, store, SignatureTests.FixtureFingerprint, Token);
+        Assert.Equal(original, Keyring.Open(new DepotHome(home.Path)).ExportPublic(SignatureTests.FixtureFingerprint));
+    }
+
+    [Fact]
     public async Task AKeyFiledUnderTheWrongFingerprintIsRefused()
     {
         using var home = new TempDir();
