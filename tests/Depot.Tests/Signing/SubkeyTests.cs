@@ -78,6 +78,22 @@ public sealed class SubkeyTests(GpgSubkeyFixture gpgKey) : IClassFixture<GpgSubk
     }
 
     [Fact]
+    public void AKeyWhosePrimaryOnlyCertifiesSignsWithASigningSubkey()
+    {
+        using var home = new TempDir();
+        var keyring = Keyring.Open(new DepotHome(home.Path));
+        keyring.Import(gpgKey.SecretKey, "secret.asc", "secret.asc");
+        var signingKey = keyring.SigningKey();
+        Assert.Contains(SignatureVerifier.Fingerprint(signingKey.PublicKey), new[] { gpgKey.SigningSubkey, gpgKey.RevokedSubkey });
+
+        var signed = ClearSigner.Sign(Manifest, signingKey);
+        var verified = new SignatureVerifier(keyring.TrustedRings()).Verify(signed, "m");
+        Assert.Equal(gpgKey.Primary, verified.SignerFingerprint);
+        File.WriteAllText(gpgKey.Gpg.FilePath("depot-signed.sig"), signed);
+        Assert.Contains("Good signature", gpgKey.Gpg.RunOk("--verify", gpgKey.Gpg.FilePath("depot-signed.sig")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void APrimaryWhoseFlagsExcludeSigningCannotSign()
     {
         var secret = OpenPgpArmor.ReadKeyRings(gpgKey.SecretKey, "secret").Secret.Single();
