@@ -62,6 +62,19 @@ public sealed class LocalDirectoryLinkTests : IDisposable
     }
 
     [Fact]
+    public async Task DepotIndexRefusesAnIndexFolderLinkedOutsideTheMirror()
+    {
+        using var copy = TestData.Copy(TestData.V3Unsigned);
+        var index = Path.Combine(copy.Path, "v3/manifests/index");
+        Directory.Delete(index, recursive: true);
+        File.CreateSymbolicLink(index, outside);
+        var (code, _, err) = await Depot.Tests.Cli.CliRun.RunAsync(temp.Combine("home"), "index", copy.Path);
+        Assert.Equal(1, code);
+        Assert.Equal($"depot: error: {index}{Refused}", err.TrimEnd('\n'));
+        AssertOutsideUntouched();
+    }
+
+    [Fact]
     public async Task AFolderLinkHigherUpIsRefusedToo()
     {
         var link = PlantFolderLink("v3");
