@@ -35,11 +35,18 @@ public sealed partial record BuildInfo(
     /// <exception cref="InvalidContentException">Not YAML, not a mapping, or a key of the wrong shape.</exception>
     public static BuildInfo Parse(ReadOnlySpan<byte> yaml, string location)
     {
+        if (yaml.Length > MaxBytes)
+        {
+            throw new InvalidContentException(location, $"build info is larger than the {MaxBytes >> 20} MiB allowed");
+        }
+
+        var text = Encoding.UTF8.GetString(yaml);
         YamlDotNet.RepresentationModel.YamlMappingNode map;
         try
         {
+            CheckDepth(text, location);
             var stream = new YamlDotNet.RepresentationModel.YamlStream();
-            stream.Load(new StringReader(Encoding.UTF8.GetString(yaml)));
+            stream.Load(new StringReader(text));
             map = stream.Documents.Count == 1 && stream.Documents[0].RootNode is YamlDotNet.RepresentationModel.YamlMappingNode m
                 ? m : throw new InvalidContentException(location, "build info is not a YAML mapping");
         }
@@ -88,6 +95,36 @@ public sealed partial record BuildInfo(
 
         return new BuildInfo(Text("sbang_install_path"), buildPath, Text("spackprefix"), Text("relative_prefix"), hashToPrefix,
             List("relocate_binaries"), List("relocate_links"), List("relocate_textfiles"));
+    }
+
+    /// <summary>A build info file lists a package's files: a few MiB for the largest packages.</summary>
+    public const int MaxBytes = 64 << 20;
+
+    /// <summary>Real build info nests two deep (a mapping of lists and of a mapping).</summary>
+    public const int MaxDepth = 16;
+
+    // YamlDotNet builds its node tree recursively, so YAML nested 100,000 deep would overflow the stack (which no
+    // handler can catch). Its parser is a state machine: walking its events first measures the depth without recursion.
+    private static void CheckDepth(string text, string location)
+    {
+        var parser = new YamlDotNet.Core.Parser(new StringReader(text));
+        var depth = 0;
+        while (parser.MoveNext())
+        {
+            switch (parser.Current)
+            {
+                case YamlDotNet.Core.Events.MappingStart or YamlDotNet.Core.Events.SequenceStart:
+                    if (++depth > MaxDepth)
+                    {
+                        throw new InvalidContentException(location, $"build info nests deeper than {MaxDepth} levels");
+                    }
+
+                    break;
+                case YamlDotNet.Core.Events.MappingEnd or YamlDotNet.Core.Events.SequenceEnd:
+                    depth--;
+                    break;
+            }
+        }
     }
 
     /// <summary>The file's bytes exactly as Spack's YAML dumper writes them (UTF-8, trailing newline).</summary>

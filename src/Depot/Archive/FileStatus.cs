@@ -57,7 +57,12 @@ public readonly partial record struct FileStatus(FileKind Kind, int Mode, long S
             {
                 var errno = Marshal.GetLastPInvokeError();
                 var message = Marshal.GetPInvokeErrorMessage(errno);
-                throw errno == 2 ? new FileNotFoundException($"{path}: {message}", path) : new IOException($"{path}: {message}");
+                throw errno switch
+                {
+                    2 => new FileNotFoundException($"{path}: {message}", path),
+                    20 => new DirectoryNotFoundException($"{path}: {message}"), // ENOTDIR: a part of the path is a file
+                    _ => new IOException($"{path}: {message}"),
+                };
             }
 
             // struct statx: nlink u32 @16, mode u16 @28, ino u64 @32, size u64 @40, dev_major/minor u32 @136/@140.

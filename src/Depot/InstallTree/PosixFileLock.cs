@@ -46,6 +46,21 @@ public sealed partial class PosixFileLock : IDisposable
         var file = exclusive || !File.Exists(path)
             ? new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete)
             : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        return await LockAsync(file, path, exclusive, timeout, start, length, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A whole-file lock on a file the caller opened (read-write for an exclusive lock), e.g. one opened without
+    /// following links; the lock owns <paramref name="file"/> from here on.
+    /// </summary>
+    /// <exception cref="DepotException">The lock could not be had within <paramref name="timeout"/>.</exception>
+    public static Task<PosixFileLock> AcquireAsync(FileStream file, string path, bool exclusive, TimeSpan timeout,
+        CancellationToken cancellationToken = default) =>
+        LockAsync(file, path, exclusive, timeout, 0, 0, cancellationToken);
+
+    private static async Task<PosixFileLock> LockAsync(FileStream file, string path, bool exclusive, TimeSpan timeout, long start, long length,
+        CancellationToken cancellationToken)
+    {
         var deadline = DateTime.UtcNow + timeout;
         var delay = TimeSpan.FromMilliseconds(5);
         while (true)

@@ -43,7 +43,7 @@ public sealed class BuildCacheIndex
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(content);
+            doc = JsonDocument.Parse(content, Specs.SpecFile.DocumentOptions);
         }
         catch (JsonException e)
         {

@@ -48,7 +48,7 @@ public sealed class BuildCacheManifest
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(text);
+            doc = JsonDocument.Parse(text, Specs.SpecFile.DocumentOptions);
         }
         catch (JsonException e)
         {

@@ -151,7 +151,7 @@ public sealed class BuildCacheOci(OciStore store) : IBuildCacheLayout
         var layer = IndexLayer(found);
         var bytes = await store.Registry.ReadBlobAsync(layer.Digest, layer.Size, 4L << 30, cancellationToken).ConfigureAwait(false);
         var location = store.Describe($"blobs/sha256/{layer.Hex[..2]}/{layer.Hex}");
-        return (bytes.Length > 1 && bytes[0] == 0x1f && bytes[1] == 0x8b ? Gzip.Decompress(bytes, location) : bytes, location);
+        return (bytes.Length > 1 && bytes[0] == 0x1f && bytes[1] == 0x8b ? Gzip.Decompress(bytes, location, Gzip.IndexLimit) : bytes, location);
     }
 
     /// <summary>The index JSON as a blob, <c>{}</c> as config, then the <c>index.spack</c> manifest, as Spack writes them.</summary>

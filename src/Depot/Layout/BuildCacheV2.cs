@@ -132,7 +132,7 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
     public async Task<IReadOnlyList<PublishedKey>> ReadPublishedKeysAsync(CancellationToken cancellationToken = default)
     {
         var fingerprints = new List<string>();
-        var index = await Store.TryReadAllBytesAsync(KeyIndexKey, cancellationToken).ConfigureAwait(false);
+        var index = await Store.TryReadAllBytesAsync(KeyIndexKey, Gzip.SpecLimit, cancellationToken).ConfigureAwait(false);
         if (index is not null)
         {
             fingerprints = BuildCacheLayoutExtensions.ParseKeyIndex(index, Store.Describe(KeyIndexKey));
@@ -182,7 +182,7 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
     public async Task<(byte[] Json, string Location)?> ReadIndexBytesAsync(CancellationToken cancellationToken = default)
     {
         // Spack ignores a mismatching index.json.hash on purpose (it is only a freshness hint), and so do we.
-        var bytes = await Store.TryReadAllBytesAsync(IndexJsonKey, cancellationToken).ConfigureAwait(false);
+        var bytes = await Store.TryReadAllBytesAsync(IndexJsonKey, Gzip.IndexLimit, cancellationToken).ConfigureAwait(false);
         return bytes is null ? null : (bytes, Store.Describe(IndexJsonKey));
     }
 
@@ -211,7 +211,7 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
     public async Task<string?> ReadIndexChecksumAsync(CancellationToken cancellationToken = default)
     {
         // Spack's own freshness check: index.json.hash, when it holds a well-formed digest.
-        var bytes = await Store.TryReadAllBytesAsync(IndexHashKey, cancellationToken).ConfigureAwait(false);
+        var bytes = await Store.TryReadAllBytesAsync(IndexHashKey, 4096, cancellationToken).ConfigureAwait(false);
         var text = bytes is null ? null : Encoding.ASCII.GetString(bytes).Trim();
         return text is { Length: 64 } && text.All(char.IsAsciiHexDigitLower) ? text : null;
     }

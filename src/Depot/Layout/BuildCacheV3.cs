@@ -21,6 +21,9 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
     public const string KeyManifestSuffix = ".key.manifest.json";
     public const string KeyIndexManifestKey = "v3/manifests/key/keys.manifest.json";
 
+    // Manifests hold one to three small records; a signed one is a few KiB.
+    private const long ManifestLimit = 1 << 20;
+
     /// <summary>The exact bytes Spack writes to <c>v3/layout.json</c>.</summary>
     public static readonly byte[] LayoutJson = "{\"signing\": \"gpg\"}"u8.ToArray();
 
@@ -71,13 +74,17 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
         }
     }
 
-    /// <summary>Reads a small blob whole and checks its length and sha256 against the record.</summary>
-    public async Task<byte[]> ReadBlobAsync(BlobRecord record, string manifestLocation, CancellationToken cancellationToken = default)
+    /// <summary>Reads a small blob whole (spec, key) and checks its length and sha256 against the record.</summary>
+    public Task<byte[]> ReadBlobAsync(BlobRecord record, string manifestLocation, CancellationToken cancellationToken = default) =>
+        ReadBlobAsync(record, manifestLocation, Gzip.SpecLimit, cancellationToken);
+
+    /// <summary>Reads a small blob whole (at most <paramref name="maxBytes"/>) and checks its length and sha256 against the record.</summary>
+    public async Task<byte[]> ReadBlobAsync(BlobRecord record, string manifestLocation, long maxBytes, CancellationToken cancellationToken)
     {
         byte[] bytes;
         try
         {
-            bytes = await Store.ReadAllBytesAsync(record.BlobKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+            bytes = await Store.ReadAllBytesAsync(record.BlobKey, maxBytes, cancellationToken).ConfigureAwait(false);
         }
         catch (StoreObjectNotFoundException)
         {
@@ -133,7 +140,7 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
     public async Task<IReadOnlyList<PublishedKey>> ReadPublishedKeysAsync(CancellationToken cancellationToken = default)
     {
         var fingerprints = new List<string>();
-        var indexBytes = await Store.TryReadAllBytesAsync(KeyIndexManifestKey, cancellationToken).ConfigureAwait(false);
+        var indexBytes = await Store.TryReadAllBytesAsync(KeyIndexManifestKey, ManifestLimit, cancellationToken).ConfigureAwait(false);
         if (indexBytes is not null)
         {
             var location = Store.Describe(KeyIndexManifestKey);
@@ -194,7 +201,7 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
     public async Task<(byte[] Json, string Location)?> ReadIndexBytesAsync(CancellationToken cancellationToken = default)
     {
         var location = Store.Describe(IndexManifestKey);
-        var manifestBytes = await Store.TryReadAllBytesAsync(IndexManifestKey, cancellationToken).ConfigureAwait(false);
+        var manifestBytes = await Store.TryReadAllBytesAsync(IndexManifestKey, ManifestLimit, cancellationToken).ConfigureAwait(false);
         if (manifestBytes is null)
         {
             return null;
@@ -203,10 +210,10 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
         var manifest = BuildCacheManifest.Parse(manifestBytes, location);
         var record = manifest.Find(MediaTypes.IndexPrefix, prefix: true)
             ?? throw new InvalidContentException(location, "index manifest has no database record (" + MediaTypes.IndexPrefix + "N+json)");
-        var bytes = await ReadBlobAsync(record, location, cancellationToken).ConfigureAwait(false);
+        var bytes = await ReadBlobAsync(record, location, Gzip.IndexLimit, cancellationToken).ConfigureAwait(false);
         if (record.Compression == "gzip" || (bytes.Length > 1 && bytes[0] == 0x1f && bytes[1] == 0x8b))
         {
-            bytes = Gzip.Decompress(bytes, Store.Describe(record.BlobKey));
+            bytes = Gzip.Decompress(bytes, Store.Describe(record.BlobKey), Gzip.IndexLimit);
         }
 
         return (bytes, Store.Describe(record.BlobKey));
@@ -238,7 +245,7 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
 
     public async Task<string?> ReadIndexChecksumAsync(CancellationToken cancellationToken = default)
     {
-        var bytes = await Store.TryReadAllBytesAsync(IndexManifestKey, cancellationToken).ConfigureAwait(false);
+        var bytes = await Store.TryReadAllBytesAsync(IndexManifestKey, ManifestLimit, cancellationToken).ConfigureAwait(false);
         return bytes is null ? null : BuildCacheManifest.Parse(bytes, Store.Describe(IndexManifestKey)).Find(MediaTypes.IndexPrefix, prefix: true)?.Checksum;
     }
 

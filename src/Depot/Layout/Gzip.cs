@@ -1,114 +1,115 @@
+using System.Buffers;
 using System.IO.Compression;
 
 namespace Depot.Layout;
 
-/// <summary>Bounded gzip helpers for small metadata (spec blobs, indexes): a gzip bomb cannot exhaust memory.</summary>
+/// <summary>
+/// Bounded gzip helpers for small metadata (spec blobs, indexes): neither a gzip bomb nor a lying size trailer can
+/// exhaust memory. The trailer's ISIZE is only a hint, never trusted for an allocation beyond what the compressed
+/// bytes could possibly inflate to (deflate cannot do better than about 1032:1), and output past the limit is
+/// refused with one line naming the object.
+/// </summary>
 public static class Gzip
 {
-    public const long DefaultLimit = 512L << 20;
+    /// <summary>Spec files and blobs, manifests: far above any real one (a few KiB to a few MiB).</summary>
+    public const long SpecLimit = 64L << 20;
+
+    /// <summary>
+    /// Indexes, which are read whole: 512 MiB inflated (a 20,000-spec index is about 30 MB). The one object a mirror
+    /// can make cost more than <see cref="SpecLimit"/> of memory.
+    /// </summary>
+    public const long IndexLimit = 512L << 20;
+
+    /// <summary>The limit when none is given: the spec one.</summary>
+    public const long DefaultLimit = SpecLimit;
+
+    // Deflate's best case is 258 bytes per ~2 bits: an inflated size above this many times the input is impossible.
+    private const long MaxRatio = 1032;
 
     /// <exception cref="InvalidContentException">Corrupt data, or more than <paramref name="limit"/> bytes inflated.</exception>
     public static byte[] Decompress(ReadOnlySpan<byte> content, string location, long limit = DefaultLimit)
     {
+        var buffer = ArrayPool<byte>.Shared.Rent(InitialSize(content, limit));
         try
         {
-            // The gzip trailer's ISIZE is the inflated size (mod 4 GiB): size the result exactly, one allocation.
-            var expected = content.Length >= 18 ? BitConverter.ToUInt32(content[^4..]) : 0u;
-            using var input = new MemoryStream(content.ToArray(), writable: false);
-            using var gzip = new GZipStream(input, CompressionMode.Decompress);
-            if (expected > 0 && expected <= limit)
-            {
-                var result = new byte[expected];
-                var done = 0;
-                int read;
-                while (done < result.Length && (read = gzip.Read(result, done, result.Length - done)) > 0)
-                {
-                    done += read;
-                }
-
-                if (done < result.Length)
-                {
-                    return result[..done];
-                }
-
-                var extra = gzip.ReadByte();
-                if (extra < 0)
-                {
-                    return result;
-                }
-
-                // More data than the trailer said (a member over 4 GiB or several members): read on.
-                using var rest = new MemoryStream();
-                rest.Write(result);
-                rest.WriteByte((byte)extra);
-                CopyBounded(gzip, rest, limit, location);
-                return rest.ToArray();
-            }
-
-            using var output = new MemoryStream();
-            CopyBounded(gzip, output, limit, location);
-            return output.ToArray();
+            var length = Inflate(content, location, limit, ref buffer);
+            return buffer.AsSpan(0, length).ToArray();
         }
-        catch (InvalidDataException e)
+        finally
         {
-            throw new InvalidContentException(location, "corrupt gzip data: " + e.Message);
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
     /// <summary>
-    /// Like <see cref="Decompress"/>, into a buffer rented from the shared pool when the gzip trailer gives the size
-    /// (<paramref name="rented"/> is then non-null and must be returned). Indexing inflates thousands of spec blobs
-    /// only to scan them; renting keeps that from churning the garbage collector.
+    /// Like <see cref="Decompress"/>, into a buffer rented from the shared pool (<paramref name="rented"/> is then
+    /// non-null and must be returned). Indexing inflates thousands of spec blobs only to scan them; renting keeps that
+    /// from churning the garbage collector.
     /// </summary>
     public static ReadOnlyMemory<byte> DecompressPooled(ReadOnlySpan<byte> content, string location, out byte[]? rented, long limit = DefaultLimit)
     {
-        rented = null;
-        var expected = content.Length >= 18 ? BitConverter.ToUInt32(content[^4..]) : 0u;
-        if (expected == 0 || expected > limit || expected > 64 << 20)
+        var buffer = ArrayPool<byte>.Shared.Rent(InitialSize(content, limit));
+        try
         {
-            return Decompress(content, location, limit);
+            var length = Inflate(content, location, limit, ref buffer);
+            rented = buffer;
+            return buffer.AsMemory(0, length);
         }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
 
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)expected);
+    /// <summary>The first buffer: the trailer's size when it is possible for this input, at most the limit.</summary>
+    private static int InitialSize(ReadOnlySpan<byte> content, long limit)
+    {
+        var claimed = content.Length >= 18 ? BitConverter.ToUInt32(content[^4..]) : 0u;
+        var possible = Math.Min(content.Length * MaxRatio, limit);
+        // One byte more than the data, so that the end is seen without growing the buffer.
+        return (int)Math.Min(Math.Max(Math.Min(claimed, possible) + 1, 4096), limit);
+    }
+
+    // Inflates into a pooled buffer, doubling it as needed up to the limit; one more byte past the limit is refused.
+    // Returns the inflated length.
+    private static int Inflate(ReadOnlySpan<byte> content, string location, long limit, ref byte[] buffer)
+    {
         try
         {
             using var input = new MemoryStream(content.ToArray(), writable: false);
             using var gzip = new GZipStream(input, CompressionMode.Decompress);
             var done = 0;
-            int read;
-            while (done < expected && (read = gzip.Read(buffer, done, (int)expected - done)) > 0)
+            while (true)
             {
-                done += read;
-            }
+                var room = (int)Math.Min(buffer.Length, limit);
+                if (done == room)
+                {
+                    if (done == limit)
+                    {
+                        return gzip.ReadByte() < 0 ? done
+                            : throw new InvalidContentException(location, $"inflates to more than {limit >> 20} MiB, the most Depot reads for such an object");
+                    }
 
-            if (done == expected && gzip.ReadByte() < 0)
-            {
-                rented = buffer;
-                return buffer.AsMemory(0, done);
+                    var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, limit));
+                    buffer.AsSpan(0, done).CopyTo(bigger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = bigger;
+                    room = (int)Math.Min(buffer.Length, limit);
+                }
+
+                var read = gzip.Read(buffer, done, room - done);
+                if (read == 0)
+                {
+                    return done;
+                }
+
+                done += read;
             }
         }
         catch (InvalidDataException e)
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
             throw new InvalidContentException(location, "corrupt gzip data: " + e.Message);
-        }
-
-        System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-        return Decompress(content, location, limit);
-    }
-
-    private static void CopyBounded(Stream from, MemoryStream to, long limit, string location)
-    {
-        var buffer = new byte[16384];
-        int read;
-        while ((read = from.Read(buffer)) > 0)
-        {
-            if (to.Length + read > limit)
-            {
-                throw new InvalidContentException(location, $"inflates to more than {limit >> 20} MiB");
-            }
-
-            to.Write(buffer, 0, read);
         }
     }
 }

@@ -170,7 +170,7 @@ public static class BuildCacheLayoutExtensions
     {
         try
         {
-            using var doc = System.Text.Json.JsonDocument.Parse(json);
+            using var doc = System.Text.Json.JsonDocument.Parse(json, SpecFile.DocumentOptions);
             if (!doc.RootElement.TryGetProperty("keys", out var keys) || keys.ValueKind != System.Text.Json.JsonValueKind.Object)
             {
                 throw new InvalidContentException(location, "key index has no 'keys' object");

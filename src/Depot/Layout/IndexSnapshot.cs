@@ -55,7 +55,15 @@ public sealed class IndexSnapshot
                 return null;
             }
 
-            node = SpecNode.Parse(JsonDocument.Parse(json.AsMemory(r.SpecStart, r.SpecLength)).RootElement, location);
+            try
+            {
+                node = SpecNode.Parse(JsonDocument.Parse(json.AsMemory(r.SpecStart, r.SpecLength), SpecFile.DocumentOptions).RootElement, location);
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidContentException(location, "malformed JSON: " + e.Message);
+            }
+
             parsed[hash] = node;
             return node;
         }
@@ -165,7 +173,7 @@ public sealed class IndexSnapshot
 
     private static IndexSnapshot ReadCore(byte[] json, string location)
     {
-        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
+        var reader = new Utf8JsonReader(json, SpecFile.ReaderOptions);
         int? version = null;
         var records = new Dictionary<string, Record>(StringComparer.Ordinal);
         var order = new List<string>();

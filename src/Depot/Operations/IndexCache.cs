@@ -17,10 +17,18 @@ public sealed record ListingRow(string Hash, string Name, string Version, string
 
 /// <summary>
 /// Local state about build cache indexes under <c>$DEPOT_HOME/cache/indexes</c>: listing summaries (<c>.tsv</c>) and
-/// record tables (<c>.table</c>, see <see cref="Layout.IndexSnapshot"/>), keyed by the index's own checksum (the v3 index blob digest, or the v2
-/// <c>index.json.hash</c>), so a cached summary can never be stale: a changed index has a new key. Listing a cache of
-/// 20,000 specs then reads a small file instead of parsing a 30 MB index. Spack keeps its index copies the same way.
-/// Failures to read or write the cache are never errors: the index is always there to fall back to.
+/// record tables (<c>.table</c>, see <see cref="Layout.IndexSnapshot"/>). Listing a cache of 20,000 specs then reads a
+/// small file instead of parsing a 30 MB index. Failures to read or write the cache are never errors: the index is
+/// always there to fall back to.
+/// <para>
+/// A key is the mirror (a digest of its root URL or path), the layout, and the sha256 of the index bytes the entry was
+/// built from (<see cref="ChecksumOfRead"/>): the v3/OCI blob digest, which the layout checks as it reads the blob,
+/// or for v2 the sha256 computed over <c>index.json</c> as read, never the <c>index.json.hash</c> it claims. A warm
+/// lookup goes by what the mirror claims now (the manifest's digest, <c>index.json.hash</c>), which can find only an
+/// entry built from bytes of that very sha256 read from that very mirror: another mirror carrying the same claim
+/// cannot reach it. What remains: a mirror can lie about its own index (a v2 <c>index.json</c> changed under an old
+/// <c>index.json.hash</c> lists as before) — as unsigned as the index itself; installing checks every entry anyway.
+/// </para>
 /// </summary>
 public sealed class IndexCache
 {
@@ -32,7 +40,33 @@ public sealed class IndexCache
 
     public static IndexCache For(DepotHome home) => new(Path.Combine(home.Path, "cache", "indexes"));
 
-    public static string Key(int layoutVersion, string indexChecksum) => $"v{layoutVersion}-{indexChecksum}";
+    /// <summary>The key of what was built from index bytes with sha256 <paramref name="indexChecksum"/> read from <paramref name="store"/>.</summary>
+    public static string Key(Storage.IObjectStore store, int layoutVersion, string indexChecksum)
+    {
+        var mirror = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(store.Root)))[..16];
+        return $"{mirror}-v{layoutVersion}-{indexChecksum}";
+    }
+
+    /// <summary>
+    /// The sha256 of the index bytes just read (<paramref name="json"/>): for v2 computed over them (what
+    /// <c>index.json.hash</c> claims does not count); for v3 and OCI the blob digest <paramref name="claimed"/>, which
+    /// the layout checked while reading the blob, when the mirror still names that blob (else null: nothing to key by).
+    /// </summary>
+    public static async Task<string?> ChecksumOfRead(Layout.IBuildCacheLayout layout, string? claimed, byte[] json, CancellationToken cancellationToken)
+    {
+        if (layout is Layout.BuildCacheV2)
+        {
+            return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(json));
+        }
+
+        if (claimed is null)
+        {
+            return null;
+        }
+
+        // The blob read was the one the manifest named at that moment; make sure it is still the one claimed.
+        return await layout.ReadIndexChecksumAsync(cancellationToken).ConfigureAwait(false) == claimed ? claimed : null;
+    }
 
     public bool Has(string key) => File.Exists(PathOf(key));
 

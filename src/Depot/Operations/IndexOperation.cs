@@ -163,8 +163,9 @@ public static class IndexOperation
                 previousChecksum = await layout.ReadIndexChecksumAsync(cancellationToken).ConfigureAwait(false);
                 if (await layout.ReadIndexBytesAsync(cancellationToken).ConfigureAwait(false) is { } found)
                 {
-                    // The record table of this exact index may be cached locally (keyed by its checksum).
-                    var key = previousChecksum is null ? null : IndexCache.Key(layout.Version, previousChecksum);
+                    // The record table of this exact index may be cached locally (keyed by the sha256 of the bytes read).
+                    previousChecksum = await IndexCache.ChecksumOfRead(layout, previousChecksum, found.Json, cancellationToken).ConfigureAwait(false);
+                    var key = previousChecksum is null ? null : IndexCache.Key(layout.Store, layout.Version, previousChecksum);
                     previous = key is null ? null : options.Cache?.TryReadSnapshot(key, found.Json, found.Location);
                     snapshotCached = previous is not null;
                     previous ??= IndexSnapshot.Read(found.Json, found.Location);
@@ -212,7 +213,7 @@ public static class IndexOperation
         var current = new HashSet<string>(entries.Select(e => e.Hash), StringComparer.Ordinal);
         var removed = previous is null ? 0 : previous.Order.Count(h => previous.Find(h)!.InBuildcache && !current.Contains(h));
         var added = entries.Where(e => readKeys.Contains(e.Key)).Select(e => e.Hash).Distinct().ToList();
-        var listing = Task.Run(() => PlanListing(options.Cache, layout.Version, previousChecksum, roots, added, removed, previous, known),
+        var listing = Task.Run(() => PlanListing(options.Cache, layout.Store, layout.Version, previousChecksum, roots, added, removed, previous, known),
             cancellationToken);
 
         var composed = IndexComposer.Compose(layout.IndexDatabaseVersion, roots, previous, known);
@@ -226,7 +227,7 @@ public static class IndexOperation
 
         if (checksum != previousChecksum || !snapshotCached)
         {
-            options.Cache?.WriteSnapshot(IndexCache.Key(layout.Version, checksum), composed.Snapshot);
+            options.Cache?.WriteSnapshot(IndexCache.Key(layout.Store, layout.Version, checksum), composed.Snapshot);
         }
 
         Phase("write");
@@ -247,7 +248,7 @@ public static class IndexOperation
     /// removed, else the previous rows that remain plus new ones, or all rows when every node was parsed anyway.
     /// Returns what writes it under the new index's checksum, or null when there is nothing to do.
     /// </summary>
-    private static Action<string>? PlanListing(IndexCache? cache, int layoutVersion, string? previousChecksum,
+    private static Action<string>? PlanListing(IndexCache? cache, IObjectStore store, int layoutVersion, string? previousChecksum,
         List<string> roots, List<string> added, int removed, IndexSnapshot? previous, ConcurrentDictionary<string, SpecNode> known)
     {
         if (cache is null)
@@ -258,7 +259,7 @@ public static class IndexOperation
         SpecNode? Resolve(string h) => known.TryGetValue(h, out var n) ? n : previous?.Node(h);
         List<ListingRow> RowsFor(IEnumerable<string> hashes) =>
             hashes.AsParallel().AsOrdered().Select(Resolve).OfType<SpecNode>().Select(n => ListingRow.From(n, Resolve, layoutVersion)).ToList();
-        string Key(string checksum) => IndexCache.Key(layoutVersion, checksum);
+        string Key(string checksum) => IndexCache.Key(store, layoutVersion, checksum);
         bool Unchanged(string checksum) => checksum == previousChecksum && cache.Has(Key(checksum));
 
         var oldKey = previous is not null && previousChecksum is not null ? Key(previousChecksum) : null;

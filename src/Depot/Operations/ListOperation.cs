@@ -54,7 +54,7 @@ public static class ListOperation
                     // Reading the index below reports the problem.
                 }
 
-                if (checksum is not null && options.Cache!.TryRead(IndexCache.Key(layout.Version, checksum)) is { } cached)
+                if (checksum is not null && options.Cache!.TryRead(IndexCache.Key(store, layout.Version, checksum)) is { } cached)
                 {
                     fromIndex[layout.Version] = true;
                     foreach (var row in cached)
@@ -67,13 +67,17 @@ public static class ListOperation
             }
 
             var found = await ReadSpecsAsync(layout, options, problems, progress, cancellationToken).ConfigureAwait(false);
+            var readChecksum = useSummaries && found.IndexJson is not null
+                ? await IndexCache.ChecksumOfRead(layout, checksum, found.IndexJson, cancellationToken).ConfigureAwait(false)
+                : null;
             fromIndex[layout.Version] = found.FromIndex;
             var pairs = found.Specs.Select(c => (Row: ListingRow.From(c.Spec, c.Resolve, layout.Version), Spec: c)).ToList();
             pairs.Sort((a, b) => DisplayOrder(a.Row, b.Row));
             var layoutRows = pairs.Select(p => p.Row).ToList();
-            if (found.FromIndex && checksum is not null)
+            if (readChecksum is not null)
             {
-                options.Cache!.Write(IndexCache.Key(layout.Version, checksum), layoutRows);
+                // Keyed by the bytes read, never by what the mirror claims them to be.
+                options.Cache!.Write(IndexCache.Key(store, layout.Version, readChecksum), layoutRows);
             }
 
             foreach (var (row, spec) in pairs)
@@ -124,15 +128,20 @@ public static class ListOperation
         return true;
     }
 
-    private static async Task<(bool FromIndex, List<CachedSpec> Specs)> ReadSpecsAsync(IBuildCacheLayout layout, ListOptions options,
+    private static async Task<(bool FromIndex, List<CachedSpec> Specs, byte[]? IndexJson)> ReadSpecsAsync(IBuildCacheLayout layout, ListOptions options,
         List<EntryProblem> problems, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         BuildCacheIndex? index = null;
+        byte[]? json = null;
         if (!options.Rescan)
         {
             try
             {
-                index = await layout.ReadIndexAsync(cancellationToken).ConfigureAwait(false);
+                if (await layout.ReadIndexBytesAsync(cancellationToken).ConfigureAwait(false) is { } found)
+                {
+                    index = BuildCacheIndex.Parse(found.Json, found.Location);
+                    json = found.Json;
+                }
             }
             catch (InvalidContentException e)
             {
@@ -143,7 +152,7 @@ public static class ListOperation
 
         if (index is not null)
         {
-            return (true, index.CachedSpecs.Select(s => new CachedSpec(s, layout.Version, h => index.Find(h)?.Spec)).ToList());
+            return (true, index.CachedSpecs.Select(s => new CachedSpec(s, layout.Version, h => index.Find(h)?.Spec)).ToList(), json);
         }
 
         var entries = new List<SpecEntry>();
@@ -155,6 +164,6 @@ public static class ListOperation
         var (read, bad) = await EntryReader.ReadAllAsync(layout, entries, options.Parallelism, progress, "scan", cancellationToken)
             .ConfigureAwait(false);
         problems.AddRange(bad);
-        return (false, read.Select(r => new CachedSpec(r.Spec.Root, layout.Version, r.Spec.FindByHash)).ToList());
+        return (false, read.Select(r => new CachedSpec(r.Spec.Root, layout.Version, r.Spec.FindByHash)).ToList(), null);
     }
 }

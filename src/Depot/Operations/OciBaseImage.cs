@@ -57,8 +57,7 @@ internal sealed record OciBaseImage(OciImageManifest Manifest, JsonElement Confi
             }
 
             // From another registry: through a local file, so an upload that is challenged can be sent again.
-            var path = Path.Combine(Path.GetTempPath(), $"depot-base-{Guid.NewGuid():N}");
-            await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.Asynchronous | FileOptions.DeleteOnClose);
+            await using var file = Storage.PrivateTemp.CreateFile("depot-base");
             await using (var blob = await source.OpenBlobAsync(layer.Digest, layer.Size, cancellationToken).ConfigureAwait(false))
             {
                 await blob.CopyToAsync(file, 1 << 20, cancellationToken).ConfigureAwait(false);

@@ -8,7 +8,8 @@ namespace Depot.Relocation;
 /// (<c>substitute_rpath_and_pt_interp_in_place_or_raise</c>): each ':'-separated entry that starts with an old
 /// prefix gets the new one; the string is written where it was and the rest of the old bytes become NUL. A string
 /// that would grow is handed to <c>tooLong</c>, which may supply a shorter equivalent (Depot uses a short alias of
-/// the new prefix); otherwise it is reported and left alone. Anything that is not a well-formed ELF file is ignored.
+/// the new prefix); otherwise it is reported and left alone. A file that is not ELF is left alone; an ELF file whose
+/// headers point outside it is refused (<see cref="InvalidContentException"/>), never read out of bounds.
 /// </summary>
 public static class ElfPaths
 {
@@ -20,19 +21,24 @@ public static class ElfPaths
     private const long DtRpath = 15;
     private const long DtRunpath = 29;
 
-    /// <summary>Relocates in place; returns problems (strings left as they were).</summary>
-    public static IReadOnlyList<string> RelocateInPlace(Span<byte> file, PrefixMap map, Func<string, string?>? tooLong, out bool modified)
+    /// <summary>
+    /// Relocates in place; returns problems (strings left as they were). <paramref name="location"/> names the file in
+    /// the message when its headers are inconsistent.
+    /// </summary>
+    /// <exception cref="InvalidContentException">An ELF file whose headers point outside it (a crafted or damaged file).</exception>
+    public static IReadOnlyList<string> RelocateInPlace(Span<byte> file, PrefixMap map, Func<string, string?>? tooLong, out bool modified,
+        string location = "ELF file")
     {
         modified = false;
         var problems = new List<string>();
-        if (map.IsEmpty || !Elf.TryRead(file, out var elf))
+        if (map.IsEmpty || !Elf.TryRead(file, location, out var elf))
         {
             return problems;
         }
 
-        foreach (var (offset, length, what) in Strings(file, elf))
+        foreach (var (offset, length, what) in Strings(file, elf, location))
         {
-            var old = Encoding.UTF8.GetString(file.Slice((int)offset, length));
+            var old = Encoding.UTF8.GetString(file.Slice(offset, length));
             var mapped = what == "interpreter" ? map.MapStart(old) ?? old
                 : string.Join(':', old.Split(':', StringSplitOptions.RemoveEmptyEntries).Select(e => map.MapStart(e) ?? e));
             if (mapped == old)
@@ -52,7 +58,7 @@ public static class ElfPaths
                 continue;
             }
 
-            var target = file.Slice((int)offset, length);
+            var target = file.Slice(offset, length);
             target.Clear();
             bytes.CopyTo(target);
             modified = true;
@@ -61,20 +67,23 @@ public static class ElfPaths
         return problems;
     }
 
+    // Every offset and size in an ELF file is the file's claim: each range is checked as (offset, size) against the
+    // length without ever computing offset + size, which a crafted value near 2^64 would wrap.
+    private static bool Within(ulong offset, ulong size, int fileLength) =>
+        offset <= (ulong)fileLength && size <= (ulong)fileLength - offset;
+
+    private static InvalidContentException Malformed(string location, string problem) =>
+        new(location, "malformed ELF file: " + problem);
+
     /// <summary>The file's RPATH/RUNPATH and interpreter strings: (file offset, length without NUL, kind).</summary>
-    private static List<(long Offset, int Length, string What)> Strings(ReadOnlySpan<byte> file, Elf elf)
+    private static List<(int Offset, int Length, string What)> Strings(ReadOnlySpan<byte> file, Elf elf, string location)
     {
-        var result = new List<(long, int, string)>();
-        long dynamicOffset = -1, dynamicSize = 0;
+        var result = new List<(int, int, string)>();
+        int dynamicOffset = -1, dynamicSize = 0;
         var loads = new List<(ulong Vaddr, ulong Offset, ulong Size)>();
         for (var i = 0; i < elf.PhNum; i++)
         {
-            var ph = elf.PhOff + (i * elf.PhEntSize);
-            if (ph + elf.PhEntSize > file.Length)
-            {
-                return result;
-            }
-
+            var ph = elf.PhOff + (i * elf.PhEntSize); // inside the file: TryRead checked the whole table
             var type = elf.U32(file, ph);
             var (offset, vaddr, filesz) = elf.Is64
                 ? (elf.U64(file, ph + 8), elf.U64(file, ph + 16), elf.U64(file, ph + 32))
@@ -85,18 +94,27 @@ public static class ElfPaths
                     loads.Add((vaddr, offset, filesz));
                     break;
                 case PtDynamic:
-                    dynamicOffset = (long)offset;
-                    dynamicSize = (long)filesz;
+                    if (!Within(offset, filesz, file.Length))
+                    {
+                        throw Malformed(location, $"its dynamic section ({filesz} bytes at offset {offset}) lies outside the file's {file.Length} bytes");
+                    }
+
+                    (dynamicOffset, dynamicSize) = ((int)offset, (int)filesz);
                     break;
-                case PtInterp when offset + filesz <= (ulong)file.Length && filesz > 0:
+                case PtInterp when filesz > 0:
+                    if (!Within(offset, filesz, file.Length))
+                    {
+                        throw Malformed(location, $"its interpreter ({filesz} bytes at offset {offset}) lies outside the file's {file.Length} bytes");
+                    }
+
                     var interp = file.Slice((int)offset, (int)filesz);
                     var nul = interp.IndexOf((byte)0);
-                    result.Add(((long)offset, nul < 0 ? interp.Length : nul, "interpreter"));
+                    result.Add(((int)offset, nul < 0 ? interp.Length : nul, "interpreter"));
                     break;
             }
         }
 
-        if (dynamicOffset < 0 || dynamicOffset + dynamicSize > file.Length)
+        if (dynamicOffset < 0)
         {
             return result;
         }
@@ -104,7 +122,7 @@ public static class ElfPaths
         ulong strtab = 0;
         var paths = new List<(ulong Value, string What)>();
         var entry = elf.Is64 ? 16 : 8;
-        for (var at = dynamicOffset; at + entry <= dynamicOffset + dynamicSize; at += entry)
+        for (var at = dynamicOffset; at <= dynamicOffset + dynamicSize - entry; at += entry)
         {
             var tag = elf.Is64 ? (long)elf.U64(file, at) : elf.U32(file, at);
             var value = elf.Is64 ? elf.U64(file, at + 8) : elf.U32(file, at + 4);
@@ -123,7 +141,7 @@ public static class ElfPaths
             }
         }
 
-        var load = loads.FirstOrDefault(l => strtab >= l.Vaddr && strtab < l.Vaddr + l.Size);
+        var load = loads.FirstOrDefault(l => strtab >= l.Vaddr && strtab - l.Vaddr < l.Size);
         if (paths.Count == 0 || load == default)
         {
             return result;
@@ -131,22 +149,24 @@ public static class ElfPaths
 
         foreach (var (value, what) in paths)
         {
-            var offset = (long)(load.Offset + (strtab - load.Vaddr) + value);
-            if (offset < 0 || offset >= file.Length)
+            // strtab's file offset is inside its segment's file bytes; the string's is value past it.
+            if (!Within(load.Offset, strtab - load.Vaddr, file.Length) || !Within(load.Offset + (strtab - load.Vaddr), value, file.Length - 1))
             {
-                continue;
+                throw Malformed(location, $"its {what} string (offset {value} into the string table) lies outside the file's {file.Length} bytes");
             }
 
-            var nul = file[(int)offset..].IndexOf((byte)0);
-            result.Add((offset, nul < 0 ? file.Length - (int)offset : nul, what));
+            var offset = (int)(load.Offset + (strtab - load.Vaddr) + value);
+            var nul = file[offset..].IndexOf((byte)0);
+            result.Add((offset, nul < 0 ? file.Length - offset : nul, what));
         }
 
         return result;
     }
 
-    private readonly record struct Elf(bool Is64, bool LittleEndian, long PhOff, int PhEntSize, int PhNum)
+    private readonly record struct Elf(bool Is64, bool LittleEndian, int PhOff, int PhEntSize, int PhNum)
     {
-        public static bool TryRead(ReadOnlySpan<byte> file, out Elf elf)
+        /// <summary>False when the bytes are not ELF at all (nothing to do); throws when they are, but inconsistent.</summary>
+        public static bool TryRead(ReadOnlySpan<byte> file, string location, out Elf elf)
         {
             elf = default;
             if (file.Length < 52 || !file[..4].SequenceEqual("\u007fELF"u8) || file[4] is not (1 or 2) || file[5] is not (1 or 2))
@@ -159,28 +179,33 @@ public static class ElfPaths
             var probe = new Elf(is64, le, 0, 0, 0);
             if (is64 && file.Length < 64)
             {
-                return false;
+                throw Malformed(location, $"a 64-bit header needs 64 bytes; the file has {file.Length}");
             }
 
-            var phoff = is64 ? (long)probe.U64(file, 32) : probe.U32(file, 28);
+            var phoff = is64 ? probe.U64(file, 32) : probe.U32(file, 28);
             var phentsize = probe.U16(file, is64 ? 54 : 42);
             var phnum = probe.U16(file, is64 ? 56 : 44);
-            if (phoff <= 0 || phentsize < (is64 ? 56 : 32) || phoff + ((long)phentsize * phnum) > file.Length)
+            if (phnum == 0)
             {
-                return false;
+                return false; // no program headers (an object file): no RPATH, no interpreter
             }
 
-            elf = new Elf(is64, le, phoff, phentsize, phnum);
+            if (phentsize < (is64 ? 56 : 32) || phoff == 0 || !Within(phoff, (ulong)phentsize * (ulong)phnum, file.Length))
+            {
+                throw Malformed(location, $"its {phnum} program headers of {phentsize} bytes at offset {phoff} lie outside the file's {file.Length} bytes");
+            }
+
+            elf = new Elf(is64, le, (int)phoff, phentsize, phnum);
             return true;
         }
 
-        public int U16(ReadOnlySpan<byte> b, long at) =>
-            LittleEndian ? BinaryPrimitives.ReadUInt16LittleEndian(b[(int)at..]) : BinaryPrimitives.ReadUInt16BigEndian(b[(int)at..]);
+        public int U16(ReadOnlySpan<byte> b, int at) =>
+            LittleEndian ? BinaryPrimitives.ReadUInt16LittleEndian(b[at..]) : BinaryPrimitives.ReadUInt16BigEndian(b[at..]);
 
-        public uint U32(ReadOnlySpan<byte> b, long at) =>
-            LittleEndian ? BinaryPrimitives.ReadUInt32LittleEndian(b[(int)at..]) : BinaryPrimitives.ReadUInt32BigEndian(b[(int)at..]);
+        public uint U32(ReadOnlySpan<byte> b, int at) =>
+            LittleEndian ? BinaryPrimitives.ReadUInt32LittleEndian(b[at..]) : BinaryPrimitives.ReadUInt32BigEndian(b[at..]);
 
-        public ulong U64(ReadOnlySpan<byte> b, long at) =>
-            LittleEndian ? BinaryPrimitives.ReadUInt64LittleEndian(b[(int)at..]) : BinaryPrimitives.ReadUInt64BigEndian(b[(int)at..]);
+        public ulong U64(ReadOnlySpan<byte> b, int at) =>
+            LittleEndian ? BinaryPrimitives.ReadUInt64LittleEndian(b[at..]) : BinaryPrimitives.ReadUInt64BigEndian(b[at..]);
     }
 }

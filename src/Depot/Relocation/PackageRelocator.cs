@@ -70,7 +70,7 @@ public static class PackageRelocator
 
             var content = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
             var original = content.ToArray();
-            var elfProblems = ElfPaths.RelocateInPlace(content, map, old => AliasedPath(old, binaryMap), out var elfChanged);
+            var elfProblems = ElfPaths.RelocateInPlace(content, map, old => AliasedPath(old, binaryMap), out var elfChanged, relative);
             var stringProblems = BinaryRelocator.RelocateInPlace(content, binaryMap, out var stringsChanged);
             problems.AddRange(elfProblems.Concat(stringProblems).Select(p => $"{relative}: {p}"));
             if (elfChanged || stringsChanged)

@@ -13,6 +13,17 @@ public sealed record BinaryCacheChecksum(string Algorithm, string Hash);
 /// </summary>
 public sealed class SpecFile
 {
+    /// <summary>
+    /// How deep spec, manifest and index JSON may nest (real files: under 10). Set explicitly wherever mirror JSON is
+    /// parsed, so a crafted file is one malformed-JSON error, and nothing that walks a parsed document recursively
+    /// can be driven deeper than this.
+    /// </summary>
+    public const int MaxJsonDepth = 256;
+
+    internal static JsonDocumentOptions DocumentOptions => new() { MaxDepth = MaxJsonDepth };
+
+    internal static JsonReaderOptions ReaderOptions => new() { MaxDepth = MaxJsonDepth };
+
     private readonly Dictionary<string, SpecNode> byHash;
 
     private SpecFile(JsonDocument document, int formatVersion, List<SpecNode> nodes)
@@ -75,7 +86,7 @@ public sealed class SpecFile
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = 256 });
+            document = JsonDocument.Parse(json.ToArray(), DocumentOptions);
         }
         catch (JsonException e)
         {

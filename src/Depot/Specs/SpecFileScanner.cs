@@ -57,7 +57,7 @@ public static class SpecFileScanner
 
         // Read the root node alone.
         var start = nodesAt + 9;
-        var reader = new Utf8JsonReader(span[start..], new JsonReaderOptions { MaxDepth = 256 });
+        var reader = new Utf8JsonReader(span[start..], SpecFile.ReaderOptions);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             return null;
@@ -127,7 +127,7 @@ public static class SpecFileScanner
 
     private static SpecFileScan? ScanCore(ReadOnlySpan<byte> json, string location, Func<string, bool> isKnown)
     {
-        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
+        var reader = new Utf8JsonReader(json, SpecFile.ReaderOptions);
         Expect(ref reader, JsonTokenType.StartObject, location, "a spec file is a JSON object");
         string? rootHash = null;
         var layoutVersion = 0;
@@ -281,7 +281,7 @@ public static class SpecFileScanner
     private static SpecNode ParseSlice(ReadOnlySpan<byte> json, int start, int end, string location)
     {
         var slice = json[start..end];
-        var element = JsonDocument.Parse(slice.ToArray()).RootElement;
+        var element = JsonDocument.Parse(slice.ToArray(), SpecFile.DocumentOptions).RootElement;
         return SpecNode.Parse(element, location, compactSource: json.StartsWith(CompactStart) && System.Text.Ascii.IsValid(slice));
     }
 

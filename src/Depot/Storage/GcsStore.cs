@@ -87,8 +87,7 @@ public sealed class GcsStore : IObjectStore
     public async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default)
     {
         var storage = await Client(Describe(key)).ConfigureAwait(false);
-        var temp = new FileStream(Path.Combine(Path.GetTempPath(), $"depot-gcs-{Guid.NewGuid():N}"), FileMode.CreateNew, FileAccess.ReadWrite,
-            FileShare.None, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+        var temp = PrivateTemp.CreateFile("depot-gcs");
         try
         {
             await storage.DownloadObjectAsync(bucket, Key(key), temp, cancellationToken: cancellationToken).ConfigureAwait(false);

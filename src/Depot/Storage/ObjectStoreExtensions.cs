@@ -29,12 +29,16 @@ public static class ObjectStoreExtensions
     }
 
     /// <summary>Returns the object's bytes, or null when it does not exist.</summary>
-    public static async Task<byte[]?> TryReadAllBytesAsync(this IObjectStore store, string key,
+    public static Task<byte[]?> TryReadAllBytesAsync(this IObjectStore store, string key,
+        CancellationToken cancellationToken = default) => store.TryReadAllBytesAsync(key, 512L << 20, cancellationToken);
+
+    /// <summary>Returns the object's bytes, or null when it does not exist; refuses more than <paramref name="maxBytes"/>.</summary>
+    public static async Task<byte[]?> TryReadAllBytesAsync(this IObjectStore store, string key, long maxBytes,
         CancellationToken cancellationToken = default)
     {
         try
         {
-            return await store.ReadAllBytesAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return await store.ReadAllBytesAsync(key, maxBytes, cancellationToken).ConfigureAwait(false);
         }
         catch (StoreObjectNotFoundException)
         {

@@ -11,21 +11,18 @@ public interface IStagedObject : IAsyncDisposable
 }
 
 /// <summary>
-/// Default staging: a temporary file on the local disk, uploaded with <see cref="IObjectStore.WriteAsync"/> on commit.
-/// Disk use is bounded by the objects in flight, never their sum.
+/// Default staging: an owner-only temporary file in this process's private folder (<see cref="PrivateTemp"/>), uploaded
+/// with <see cref="IObjectStore.WriteAsync"/> on commit. Disk use is bounded by the objects in flight, never their sum.
 /// </summary>
 internal sealed class TempFileStagedObject : IStagedObject
 {
     private readonly IObjectStore store;
-    private readonly string path;
     private readonly FileStream file;
 
     public TempFileStagedObject(IObjectStore store)
     {
         this.store = store;
-        path = Path.Combine(Path.GetTempPath(), $"depot-staged-{Guid.NewGuid():N}");
-        file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16,
-            FileOptions.Asynchronous | FileOptions.DeleteOnClose);
+        file = PrivateTemp.CreateFile("depot-staged");
     }
 
     public Stream Content => file;

@@ -173,7 +173,7 @@ public class IndexOperationTests
         await IndexOperation.RunAsync(store, new IndexOptions(Cache: cache), null, Token);
 
         var checksum = await new BuildCacheV3(store).ReadIndexChecksumAsync(Token);
-        var rows = cache.TryRead(IndexCache.Key(3, checksum!));
+        var rows = cache.TryRead(IndexCache.Key(store, 3, checksum!));
         Assert.NotNull(rows);
         Assert.Equal(5, rows.Count);
         var greet = rows.Single(r => r.Name == "greet");

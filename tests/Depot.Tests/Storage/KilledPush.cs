@@ -55,7 +55,7 @@ internal static class KilledPush
         var clock = Stopwatch.StartNew();
         while (!push.HasExited && clock.Elapsed < TimeSpan.FromSeconds(90))
         {
-            var staged = Directory.EnumerateFiles(staging, "depot-staged-*").Select(f => new FileInfo(f).Length).DefaultIfEmpty(0).Max();
+            var staged = Directory.EnumerateFiles(staging, "depot-staged-*", SearchOption.AllDirectories).Select(f => new FileInfo(f).Length).DefaultIfEmpty(0).Max();
             if (staged > 20 << 20 && staged == last)
             {
                 break;

@@ -237,8 +237,7 @@ public sealed class OciStore : IObjectStore, IDisposable
             return new NonClosingStream(content);
         }
 
-        var path = Path.Combine(Path.GetTempPath(), $"depot-oci-{Guid.NewGuid():N}");
-        var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.Asynchronous | FileOptions.DeleteOnClose);
+        var file = PrivateTemp.CreateFile("depot-oci");
         await content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
         file.Position = 0;
         return file;
