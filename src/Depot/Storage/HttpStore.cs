@@ -227,14 +227,20 @@ public sealed class HttpStore : IObjectStore, IDisposable
 
         if (decoded != key)
         {
-            StoreKeys.Check(decoded, Root);
+            try
+            {
+                StoreKeys.Check(decoded, Root);
+            }
+            catch (DepotException)
+            {
+                throw new DepotException($"invalid object key '{key}' in {Root}: a server reads it as '{decoded}'");
+            }
         }
 
-        var url = new Uri(baseUri, key);
-        return HttpBodies.SameOrigin(url, baseUri) && url.AbsolutePath.StartsWith(baseUri.AbsolutePath, StringComparison.Ordinal)
-            && url.Query.Length == 0 && url.Fragment.Length == 0
+        return Uri.TryCreate(baseUri, key, out var url) && HttpBodies.SameOrigin(url, baseUri)
+            && url.AbsolutePath.StartsWith(baseUri.AbsolutePath, StringComparison.Ordinal) && url.Query.Length == 0 && url.Fragment.Length == 0
             ? url
-            : throw new DepotException($"invalid object key '{key}' in {Root}: its URL {url} is not under the mirror's");
+            : throw new DepotException($"invalid object key '{key}' in {Root}: its URL {url?.ToString() ?? "(none)"} is not under the mirror's");
     }
 
     private void Check(HttpResponseMessage response, string key)
