@@ -46,13 +46,13 @@ public sealed class OversizedResponseTests
         using var store = new HttpStore(server.Origin + "/mirror", cache.Path);
 
         var (error, allocated) = await MeasureAsync(() => store.ReadAllBytesAsync("build_cache/index.json", cancellationToken: Token));
-        AssertOneLineRefusal(error, $"{server.Origin}/mirror/build_cache/index.json: the server announces 1500000000 bytes, more than the 512 MiB allowed here");
         Assert.InRange(allocated, 0, Budget);
+        AssertOneLineRefusal(error, $"{server.Origin}/mirror/build_cache/index.json: the server announces 1500000000 bytes, more than the 512 MiB allowed here");
 
         var blob = "blobs/sha256/aa/" + new string('a', 64);
         (error, allocated) = await MeasureAsync(() => store.ReadAllBytesAsync(blob, cancellationToken: Token));
-        AssertOneLineRefusal(error, $"{server.Origin}/mirror/{blob}: larger than the 512 MiB allowed here");
         Assert.InRange(allocated, 0, Budget);
+        AssertOneLineRefusal(error, $"{server.Origin}/mirror/{blob}: larger than the 512 MiB allowed here");
         Assert.Empty(Directory.EnumerateFileSystemEntries(cache.Path, "*", SearchOption.AllDirectories)); // nothing half-written in the cache
     }
 
@@ -64,8 +64,8 @@ public sealed class OversizedResponseTests
         using var store = new HttpStore(server.Origin, cache.Path);
 
         var (error, allocated) = await MeasureAsync(() => store.ReadAllBytesAsync("v3/manifests/index/index.manifest.json", cancellationToken: Token));
-        AssertOneLineRefusal(error, "index.manifest.json: larger than the 512 MiB allowed here");
         Assert.InRange(allocated, 0, Budget);
+        AssertOneLineRefusal(error, "index.manifest.json: larger than the 512 MiB allowed here");
         Assert.Empty(Directory.EnumerateFileSystemEntries(cache.Path, "*", SearchOption.AllDirectories));
     }
 
@@ -77,12 +77,35 @@ public sealed class OversizedResponseTests
         using var client = new OciRegistryClient(OciReference.Parse($"oci+http://{registry.Authority}/repo"));
 
         var (error, allocated) = await MeasureAsync(() => client.GetManifestAsync("announced", Token));
-        AssertOneLineRefusal(error, $"oci+http://{registry.Authority}/repo/manifests/announced: the server announces 629145600 bytes, more than the 4 MiB allowed here");
         Assert.InRange(allocated, 0, Budget);
+        AssertOneLineRefusal(error, $"oci+http://{registry.Authority}/repo/manifests/announced: the server announces 629145600 bytes, more than the 4 MiB allowed here");
 
         (error, allocated) = await MeasureAsync(() => client.GetManifestAsync("streamed", Token));
-        AssertOneLineRefusal(error, "repo/manifests/streamed: larger than the 4 MiB allowed here");
         Assert.InRange(allocated, 0, Budget);
+        AssertOneLineRefusal(error, "repo/manifests/streamed: larger than the 4 MiB allowed here");
+    }
+
+    [Fact]
+    public async Task ABlobLongerThanItsDescriptorIsStoppedThere()
+    {
+        // Sent without a length (as a CDN may): the descriptor's size is the limit.
+        await using var storage = await HostileServer.StartAsync("127.0.0.1", context => HostileServer.SendZerosAsync(context, 600L << 20, announce: false));
+        using var client = new OciRegistryClient(OciReference.Parse($"oci+http://{storage.Authority}/repo"));
+        var digest = OciRegistryClient.Digest(new byte[1000]);
+
+        var (error, allocated) = await MeasureAsync(async () =>
+        {
+            await using var blob = await client.OpenBlobAsync(digest, 1000, Token);
+            await blob.CopyToAsync(Stream.Null, Token);
+        });
+        Assert.InRange(allocated, 0, Budget);
+        AssertOneLineRefusal(error, $"oci+http://{storage.Authority}/repo/blobs/{digest}: blob is longer than the 1000 bytes its descriptor says");
+
+        // With neither a descriptor nor a Content-Length there is no end to expect: refused before reading.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var unbounded = await Assert.ThrowsAsync<InvalidContentException>(() => client.OpenBlobAsync(digest, null, Token));
+        Assert.EndsWith("the registry sent a blob without a Content-Length, and no descriptor gives its size", unbounded.Message, StringComparison.Ordinal);
+        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(5));
     }
 
     [Fact]
@@ -108,13 +131,13 @@ public sealed class OversizedResponseTests
         using var client = new OciRegistryClient(OciReference.Parse($"oci+http://{registry.Authority}/repo"));
 
         var (error, allocated) = await MeasureAsync(() => client.GetManifestAsync("needs-token", Token));
-        AssertOneLineRefusal(error, $"token service http://{registry.Authority}/token: larger than the 1 MiB allowed here");
         Assert.InRange(allocated, 0, Budget);
+        AssertOneLineRefusal(error, $"token service http://{registry.Authority}/token: larger than the 1 MiB allowed here");
 
         (error, allocated) = await MeasureAsync(() => client.GetManifestAsync("error", Token));
+        Assert.InRange(allocated, 0, Budget);
         var refused = Assert.IsType<OciRegistryException>(error);
         Assert.StartsWith($"GET http://{registry.Authority}/v2/repo/manifests/error: 400 BadRequest: ", refused.Message, StringComparison.Ordinal);
         Assert.InRange(refused.Message.Length, 0, 400);
-        Assert.InRange(allocated, 0, Budget);
     }
 }
