@@ -30,7 +30,7 @@ internal static class HttpBodies
     /// <summary>Bodies allowed to be larger than this are spooled to a temporary file while they arrive.</summary>
     public const long InMemoryLimit = 16 << 20;
 
-    /// <summary>How long a body may go without a byte, and a bodiless request without an answer, before Depot gives up.</summary>
+    /// <summary>How long a body may go without a byte, and a read (GET, HEAD) without an answer, before Depot gives up.</summary>
     public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>The longest <c>Retry-After</c> Depot waits for; a server asking for more is reported at once.</summary>

@@ -6,18 +6,16 @@ namespace Depot.Storage;
 /// <summary>
 /// Time limits a client's overall timeout cannot give: it covers the wait for headers only, never a body read
 /// afterwards, so a server sending one byte every few seconds would hold Depot for ever. Sitting just above the
-/// transport, this handler makes every response body fail once no byte arrived for <c>idle</c>, and makes requests
-/// that send little (GET, HEAD, DELETE, small bodies) fail when no answer came within <c>idle</c>. An upload's answer
-/// comes after its body, however long that takes to send, so large uploads wait for the client's own timeout.
+/// transport, this handler makes every response body fail once no byte arrived for <c>idle</c>, and makes reads (GET,
+/// HEAD) fail when no answer came within <c>idle</c>. Writes wait for the client's own timeout: an upload's answer
+/// comes after its body, and a registry may take a while to commit a large blob.
 /// </summary>
 internal sealed class IdleTimeoutHandler(TimeSpan idle) : DelegatingHandler
 {
-    private const long SmallRequest = 1 << 20;
-
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         HttpResponseMessage response;
-        if (request.Content is null || request.Content.Headers.ContentLength <= SmallRequest)
+        if (request.Method == HttpMethod.Get || request.Method == HttpMethod.Head)
         {
             using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timer.CancelAfter(idle);
