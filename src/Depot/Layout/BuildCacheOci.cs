@@ -149,7 +149,8 @@ public sealed class BuildCacheOci(OciStore store) : IBuildCacheLayout
         }
 
         var layer = IndexLayer(found);
-        var bytes = await store.Registry.ReadBlobAsync(layer.Digest, layer.Size, 4L << 30, cancellationToken).ConfigureAwait(false);
+        // The same cap as every layout's index (20,000 specs are about 30 MB): a manifest claiming more is refused unread.
+        var bytes = await store.Registry.ReadBlobAsync(layer.Digest, layer.Size, 512L << 20, cancellationToken).ConfigureAwait(false);
         var location = store.Describe($"blobs/sha256/{layer.Hex[..2]}/{layer.Hex}");
         return (bytes.Length > 1 && bytes[0] == 0x1f && bytes[1] == 0x8b ? Gzip.Decompress(bytes, location, Gzip.IndexLimit) : bytes, location);
     }

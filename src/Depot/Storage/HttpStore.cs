@@ -12,7 +12,8 @@ namespace Depot.Storage;
 /// folders, so listing answers only the well-known index and layout files (operations then work from the index, as
 /// Spack does over HTTP). Indexes are fetched with conditional GETs (ETag / Last-Modified) into a local cache and
 /// reused without asking for <c>ttl</c> (Spack's <c>binary_index_ttl</c>, default 600 s). Requests are retried with
-/// exponential backoff and jitter on throttling and transient errors.
+/// exponential backoff and jitter on throttling and transient errors. The server is not trusted for size or time:
+/// reads are capped before anything is buffered, bodies fail when they stall, and every URL stays under the mirror's.
 /// </summary>
 public sealed class HttpStore : IObjectStore, IDisposable
 {
@@ -28,17 +29,18 @@ public sealed class HttpStore : IObjectStore, IDisposable
     private readonly string? cacheFolder;
     private readonly TimeSpan ttl;
 
-    /// <summary>Opens <paramref name="url"/>; <paramref name="cacheFolder"/> keeps index copies between runs (null: none).</summary>
-    public HttpStore(string url, string? cacheFolder = null, TimeSpan? ttl = null, HttpMessageHandler? handler = null)
+    /// <summary>
+    /// Opens <paramref name="url"/>; <paramref name="cacheFolder"/> keeps index copies between runs (null: none);
+    /// <paramref name="idleTimeout"/> is how long a body may stall, or the server take to answer (null: 60 s).
+    /// </summary>
+    public HttpStore(string url, string? cacheFolder = null, TimeSpan? ttl = null, HttpMessageHandler? handler = null, TimeSpan? idleTimeout = null)
     {
         baseUri = new Uri(url.TrimEnd('/') + "/");
         this.cacheFolder = cacheFolder;
         this.ttl = ttl ?? TimeSpan.FromSeconds(600);
-        var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>()
-            .AddRetry(new HttpRetryStrategyOptions { MaxRetryAttempts = 4, BackoffType = DelayBackoffType.Exponential, UseJitter = true, Delay = TimeSpan.FromMilliseconds(200) })
-            .AddTimeout(TimeSpan.FromSeconds(100))
-            .Build();
-        http = new HttpClient(new ResilienceHandler(pipeline) { InnerHandler = handler ?? new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.None } })
+        var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>().AddRetry(HttpBodies.RetryOptions(TimeSpan.FromMilliseconds(200))).Build();
+        var transport = handler ?? new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.None };
+        http = new HttpClient(new ResilienceHandler(pipeline) { InnerHandler = new IdleTimeoutHandler(idleTimeout ?? HttpBodies.DefaultIdleTimeout) { InnerHandler = transport } })
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
@@ -53,7 +55,7 @@ public sealed class HttpStore : IObjectStore, IDisposable
     /// <summary>Requests sent (tests count conditional GETs with it).</summary>
     public int Requests { get; private set; }
 
-    public string Describe(string key) => new Uri(baseUri, key).ToString();
+    public string Describe(string key) => baseUri + key;
 
     public async IAsyncEnumerable<StoreObject> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -66,38 +68,24 @@ public sealed class HttpStore : IObjectStore, IDisposable
         }
     }
 
-    public async Task<StoreObject?> GetInfoAsync(string key, CancellationToken cancellationToken = default)
-    {
-        using var response = await SendAsync(HttpMethod.Head, key, null, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
-
-        Check(response, key);
-        return new StoreObject(key, response.Content.Headers.ContentLength ?? 0, response.Content.Headers.LastModified, response.Headers.ETag?.ToString());
-    }
+    public Task<StoreObject?> GetInfoAsync(string key, CancellationToken cancellationToken = default) => HeadAsync(key, cancellationToken);
 
     public async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default)
     {
-        var response = await SendAsync(HttpMethod.Get, key, null, cancellationToken, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            response.Dispose();
-            throw new StoreObjectNotFoundException(Describe(key));
-        }
-
-        Check(response, key);
+        var response = await GetFoundAsync(key, null, cancellationToken).ConfigureAwait(false);
         return await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Small reads; well-known index files come from the local cache when fresh, else with a conditional GET.</summary>
+    /// <summary>
+    /// Small reads, capped at <paramref name="maxBytes"/> before anything is buffered; well-known index files come from
+    /// the local cache when fresh, else with a conditional GET, streamed into the cache as they arrive.
+    /// </summary>
     public async Task<byte[]> ReadAllBytesAsync(string key, long maxBytes, CancellationToken cancellationToken = default)
     {
         if (cacheFolder is null || !WellKnown.Contains(key))
         {
-            await using var stream = await OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
-            return await ObjectStoreExtensions.ReadBoundedAsync(stream, Describe(key), maxBytes, cancellationToken).ConfigureAwait(false);
+            using var found = await GetFoundAsync(key, null, cancellationToken).ConfigureAwait(false);
+            return await HttpBodies.ReadAsync(found, Describe(key), maxBytes, cancellationToken).ConfigureAwait(false);
         }
 
         var name = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Describe(key))));
@@ -105,29 +93,30 @@ public sealed class HttpStore : IObjectStore, IDisposable
         var validator = body + ".etag";
         if (File.Exists(body) && DateTime.UtcNow - File.GetLastWriteTimeUtc(body) < ttl)
         {
-            return await File.ReadAllBytesAsync(body, cancellationToken).ConfigureAwait(false);
+            return await ReadCachedAsync(body, key, maxBytes, cancellationToken).ConfigureAwait(false);
         }
 
-        using var response = await SendAsync(HttpMethod.Get, key, File.Exists(body) && File.Exists(validator) ? await File.ReadAllTextAsync(validator, cancellationToken).ConfigureAwait(false) : null,
+        using var response = await GetFoundAsync(key, File.Exists(body) && File.Exists(validator) ? await File.ReadAllTextAsync(validator, cancellationToken).ConfigureAwait(false) : null,
             cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotModified)
         {
             File.SetLastWriteTimeUtc(body, DateTime.UtcNow);
-            return await File.ReadAllBytesAsync(body, cancellationToken).ConfigureAwait(false);
+            return await ReadCachedAsync(body, key, maxBytes, cancellationToken).ConfigureAwait(false);
         }
 
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            throw new StoreObjectNotFoundException(Describe(key));
-        }
-
-        Check(response, key);
-        await using var content = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        var bytes = await ObjectStoreExtensions.ReadBoundedAsync(content, Describe(key), maxBytes, cancellationToken).ConfigureAwait(false);
+        // Into a temporary file first: a body over the cap is refused without ever being in memory, or in the cache.
         Directory.CreateDirectory(cacheFolder);
         var temp = body + "." + Guid.NewGuid().ToString("N")[..8];
-        await File.WriteAllBytesAsync(temp, bytes, cancellationToken).ConfigureAwait(false);
-        File.Move(temp, body, overwrite: true);
+        try
+        {
+            await HttpBodies.CopyToFileAsync(response, temp, Describe(key), maxBytes, cancellationToken).ConfigureAwait(false);
+            File.Move(temp, body, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+
         var etag = response.Headers.ETag?.ToString() ?? response.Content.Headers.LastModified?.ToString("R");
         if (etag is not null)
         {
@@ -138,7 +127,7 @@ public sealed class HttpStore : IObjectStore, IDisposable
             File.Delete(validator);
         }
 
-        return bytes;
+        return await File.ReadAllBytesAsync(body, cancellationToken).ConfigureAwait(false);
     }
 
     public Task WriteAsync(string key, Stream content, CancellationToken cancellationToken = default) => throw ReadOnly(key);
@@ -154,10 +143,52 @@ public sealed class HttpStore : IObjectStore, IDisposable
     private DepotException ReadOnly(string key) =>
         new($"{Describe(key)}: HTTP mirrors are read-only; write to the storage behind the web server (a directory, s3://, azure://)");
 
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string key, string? validator, CancellationToken cancellationToken,
-        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
+    private async Task<byte[]> ReadCachedAsync(string path, string key, long maxBytes, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(method, new Uri(baseUri, StoreKeys.Check(key, Root)));
+        var info = new FileInfo(path);
+        if (!info.Exists)
+        {
+            throw new DepotException($"{Describe(key)}: the server answered 304 Not Modified to a request without a validator");
+        }
+
+        return info.Length <= maxBytes
+            ? await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false)
+            : throw new InvalidContentException(Describe(key), $"larger than the {maxBytes >> 20} MiB allowed here");
+    }
+
+    private async Task<StoreObject?> HeadAsync(string key, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Head, key, null, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        Check(response, key);
+        return new StoreObject(key, response.Content.Headers.ContentLength ?? 0, response.Content.Headers.LastModified, response.Headers.ETag?.ToString());
+    }
+
+    /// <summary>A GET whose body is left unread (the caller reads it, capped): 404 is <see cref="StoreObjectNotFoundException"/>, other errors a message.</summary>
+    private async Task<HttpResponseMessage> GetFoundAsync(string key, string? validator, CancellationToken cancellationToken)
+    {
+        var response = await SendAsync(HttpMethod.Get, key, validator, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            response.Dispose();
+            throw new StoreObjectNotFoundException(Describe(key));
+        }
+
+        if (response.StatusCode != HttpStatusCode.NotModified)
+        {
+            Check(response, key);
+        }
+
+        return response;
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string key, string? validator, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, Url(key));
         if (validator is not null)
         {
             if (validator.StartsWith('"') || validator.StartsWith("W/", StringComparison.Ordinal))
@@ -173,7 +204,7 @@ public sealed class HttpStore : IObjectStore, IDisposable
         Requests++;
         try
         {
-            return await http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
+            return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpRequestException e)
         {
@@ -181,12 +212,46 @@ public sealed class HttpStore : IObjectStore, IDisposable
         }
     }
 
+    /// <summary>
+    /// The URL of a key, checked after encoding: web servers decode <c>%2e%2e</c> or <c>%2f</c> before resolving a
+    /// path, so the key must pass the key rule decoded too, and the URL built must stay under the mirror's path.
+    /// </summary>
+    private Uri Url(string key)
+    {
+        StoreKeys.Check(key, Root);
+        var decoded = key;
+        for (var i = 0; i < 3 && decoded.Contains('%', StringComparison.Ordinal); i++)
+        {
+            decoded = Uri.UnescapeDataString(decoded); // servers and proxies have been known to decode twice
+        }
+
+        if (decoded != key)
+        {
+            try
+            {
+                StoreKeys.Check(decoded, Root);
+            }
+            catch (DepotException)
+            {
+                throw new DepotException($"invalid object key '{key}' in {Root}: a server reads it as '{decoded}'");
+            }
+        }
+
+        return Uri.TryCreate(baseUri, key, out var url) && HttpBodies.SameOrigin(url, baseUri)
+            && url.AbsolutePath.StartsWith(baseUri.AbsolutePath, StringComparison.Ordinal) && url.Query.Length == 0 && url.Fragment.Length == 0
+            ? url
+            : throw new DepotException($"invalid object key '{key}' in {Root}: its URL {url?.ToString() ?? "(none)"} is not under the mirror's");
+    }
+
     private void Check(HttpResponseMessage response, string key)
     {
         if (!response.IsSuccessStatusCode)
         {
-            throw new DepotException($"{Describe(key)}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}" +
-                (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden ? " (the server wants credentials Depot was not given)" : ""));
+            var message = $"{Describe(key)}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}" +
+                (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden ? " (the server wants credentials Depot was not given)" : "")
+                + HttpBodies.RetryAfterNote(response);
+            response.Dispose();
+            throw new DepotException(message);
         }
     }
 }

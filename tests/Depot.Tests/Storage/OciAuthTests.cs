@@ -38,14 +38,14 @@ public sealed class OciAuthTests(BasicAuthRegistry basic, TokenAuthRegistry bear
     public async Task BearerTokensAreFetchedPerScopeWithTheLogin()
     {
         var login = new OciCredential(TokenAuthRegistry.User, TokenAuthRegistry.Password, "test");
-        using var store = new OciStore(OciReference.Parse(bearer.Url("auth/bearer")), new OciClientOptions(login));
+        using var store = new OciStore(OciReference.Parse(bearer.Url("auth/bearer")), new OciClientOptions(login, DockerRegistry.CaCertificate));
         await RoundTripAsync(store);
         Assert.Contains("repository:auth/bearer:pull,push", bearer.ScopesAsked);
         var asked = bearer.ScopesAsked.Count;
         await ((IObjectStore)store).ReadAllBytesAsync("probe/a.txt", cancellationToken: Token);
         Assert.Equal(asked, bearer.ScopesAsked.Count); // cached: no new token for the same scope
 
-        using var anonymous = new OciStore(OciReference.Parse(bearer.Url("auth/bearer")));
+        using var anonymous = new OciStore(OciReference.Parse(bearer.Url("auth/bearer")), new OciClientOptions(CaCertificateFile: DockerRegistry.CaCertificate));
         var e = await Assert.ThrowsAsync<OciAuthException>(() => anonymous.GetInfoAsync("probe/a.txt", Token));
         Assert.Contains("token service", e.Message, StringComparison.Ordinal);
         Assert.Contains("refused anonymous access for scope repository:auth/bearer:pull", e.Message, StringComparison.Ordinal);
@@ -78,7 +78,7 @@ public sealed class OciAuthTests(BasicAuthRegistry basic, TokenAuthRegistry bear
             File.SetUnixFileMode(helper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             Environment.SetEnvironmentVariable("PATH", dir.Path + ":" + previousPath);
             File.WriteAllText(Path.Combine(dir.Path, "config.json"), "{\"credHelpers\": {\"127.0.0.1:" + bearer.Port + "\": \"depottest\"}}");
-            using (var store = new OciStore(OciReference.Parse(bearer.Url("auth/helper"))))
+            using (var store = new OciStore(OciReference.Parse(bearer.Url("auth/helper")), new OciClientOptions(CaCertificateFile: DockerRegistry.CaCertificate)))
             {
                 await RoundTripAsync(store);
             }

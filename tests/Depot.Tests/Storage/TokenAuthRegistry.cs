@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -14,7 +15,9 @@ namespace Depot.Tests.Storage;
 /// The registry with token auth (the Bearer flow of Docker Hub, GHCR, Harbor): it answers 401 with
 /// <c>Bearer realm=…,service=…,scope=…</c>, and accepts JWTs signed by a key whose certificate it trusts. The token
 /// service is a small Kestrel endpoint here: Basic login <see cref="User"/>/<see cref="Password"/>, RS256 tokens with
-/// the certificate in <c>x5c</c>, granting the scopes asked for. It records what it was asked.
+/// the certificate in <c>x5c</c>, granting the scopes asked for. It records what it was asked. Like Docker Hub's, the
+/// realm is on another origin over https (the fixture CA's certificate for 127.0.0.1): clients need
+/// <see cref="DockerRegistry.CaCertificate"/>.
 /// </summary>
 public sealed class TokenAuthRegistry : DockerRegistry
 {
@@ -36,7 +39,9 @@ public sealed class TokenAuthRegistry : DockerRegistry
         File.WriteAllText(bundle, certificate.ExportCertificatePem());
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        using var pem = X509Certificate2.CreateFromPemFile(TestData.Path("spack-1.2-oci/tls/server.pem"), TestData.Path("spack-1.2-oci/tls/server.key"));
+        var serverCertificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pfx), null);
+        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0, o => o.UseHttps(serverCertificate)));
         tokenServer = builder.Build();
         tokenServer.Run(IssueAsync);
         tokenServer.StartAsync().GetAwaiter().GetResult();

@@ -26,7 +26,7 @@ internal sealed class DigestCheckingStream(Stream inner, string digest, long? si
 
     public override int Read(Span<byte> buffer)
     {
-        var n = inner.Read(buffer);
+        var n = inner.Read(buffer[..Allowed(buffer.Length)]);
         return Account(buffer[..n]);
     }
 
@@ -35,9 +35,12 @@ internal sealed class DigestCheckingStream(Stream inner, string digest, long? si
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        var n = await inner.ReadAsync(buffer[..Allowed(buffer.Length)], cancellationToken).ConfigureAwait(false);
         return Account(buffer.Span[..n]);
     }
+
+    // Never asks for more than one byte past the descriptor's size: that byte is enough to refuse the blob.
+    private int Allowed(int wanted) => size is { } expected ? (int)Math.Min(wanted, Math.Max(1, expected - read + 1)) : wanted;
 
     private int Account(ReadOnlySpan<byte> data)
     {

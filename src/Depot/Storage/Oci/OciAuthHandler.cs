@@ -13,12 +13,19 @@ namespace Depot.Storage.Oci;
 /// credential, or Bearer by asking the token realm for the request's scope (with the credential, if any) — and the
 /// request is sent again. A second 401 is an <see cref="OciAuthException"/> naming the registry, scope and credential
 /// source. Tokens are cached per scope until they expire.
+/// <para>
+/// Credentials and tokens are bound to the registry's origin (scheme, host, port): nothing is added to a request for
+/// another origin, and a 401 from another origin (a blob redirected to storage elsewhere) is never answered with them.
+/// Redirects are followed by the transport, which drops the Authorization header on the way. A token realm receives
+/// only the login (Basic), never a token, and only over https or on the registry's own origin.
+/// </para>
 /// </summary>
 internal sealed partial class OciAuthHandler(OciReference reference, Lazy<OciCredential?> found, HttpMessageHandler tokenHandler) : DelegatingHandler
 {
     // Found on the first challenge, not before: anonymous registries never run a credential helper.
     private OciCredential? Credential => found.Value;
 
+    private readonly Uri registry = reference.BaseUri;
     private readonly ConcurrentDictionary<string, (string Token, DateTimeOffset Expires)> tokens = new(StringComparer.Ordinal);
     private readonly HttpClient tokenClient = new(tokenHandler, disposeHandler: false) { Timeout = TimeSpan.FromSeconds(60) };
     private volatile Challenge? known;
@@ -34,9 +41,9 @@ internal sealed partial class OciAuthHandler(OciReference reference, Lazy<OciCre
         }
 
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode != HttpStatusCode.Unauthorized)
+        if (response.StatusCode != HttpStatusCode.Unauthorized || !HttpBodies.SameOrigin(response.RequestMessage?.RequestUri ?? request.RequestUri, registry))
         {
-            return response;
+            return response; // a 401 from elsewhere (after a redirect) is the caller's error, never a reason to send credentials
         }
 
         var offered = Parse(response.Headers.WwwAuthenticate);
@@ -71,7 +78,7 @@ internal sealed partial class OciAuthHandler(OciReference reference, Lazy<OciCre
 
         if (response.StatusCode == HttpStatusCode.Unauthorized)
         {
-            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            var body = await HttpBodies.ReadErrorTextAsync(response, cancellationToken).ConfigureAwait(false);
             response.Dispose();
             throw new OciAuthException($"registry {reference.Registry} refused {Who()} for scope {scope} ({offered.Scheme}): "
                 + OciRegistryException.Summarize(body));
@@ -84,9 +91,14 @@ internal sealed partial class OciAuthHandler(OciReference reference, Lazy<OciCre
 
     private void Apply(HttpRequestMessage request, Challenge challenge, string scope)
     {
+        if (!HttpBodies.SameOrigin(request.RequestUri, registry))
+        {
+            return; // an upload Location or a redirect elsewhere: that host gets no credentials
+        }
+
         if (challenge.Scheme == "basic" && Credential is not null)
         {
-            // Basic over plain http is what the user asked for with oci+http://; it is never sent to another host.
+            // Basic over plain http is what the user asked for with oci+http://; it is never sent to another origin.
             request.Headers.Authorization = BasicHeader(Credential);
         }
         else if (challenge.Scheme == "bearer" && CachedToken(scope) is { } token)
@@ -120,9 +132,11 @@ internal sealed partial class OciAuthHandler(OciReference reference, Lazy<OciCre
             throw new OciAuthException($"registry {reference.Registry}: Bearer challenge without a usable realm");
         }
 
-        if (realmUri.Scheme != Uri.UriSchemeHttps && reference.Scheme == "https")
+        if (realmUri.Scheme != Uri.UriSchemeHttps && !HttpBodies.SameOrigin(realmUri, registry))
         {
-            throw new OciAuthException($"registry {reference.Registry}: token realm {realm} is not https; credentials are not sent there");
+            // Docker Hub's realm is on another host, over https; plain http is accepted only on the registry itself.
+            throw new OciAuthException($"registry {reference.Registry}: token realm {realmUri.GetLeftPart(UriPartial.Path)} is plain http on another origin; "
+                + "the login is not sent there (a realm must be https, or on the registry itself)");
         }
 
         var query = new StringBuilder();
@@ -149,14 +163,15 @@ internal sealed partial class OciAuthHandler(OciReference reference, Lazy<OciCre
             tokenRequest.Headers.Authorization = BasicHeader(Credential);
         }
 
-        using var response = await tokenClient.SendAsync(tokenRequest, cancellationToken).ConfigureAwait(false);
-        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        using var response = await tokenClient.SendAsync(tokenRequest, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
+            var error = await HttpBodies.ReadErrorTextAsync(response, cancellationToken).ConfigureAwait(false);
             throw new OciAuthException($"registry {reference.Registry}: token service {realmUri.GetLeftPart(UriPartial.Path)} refused {Who()} for scope {scope}: "
-                + $"{(int)response.StatusCode} {OciRegistryException.Summarize(body)}");
+                + $"{(int)response.StatusCode} {OciRegistryException.Summarize(error)}{HttpBodies.RetryAfterNote(response)}");
         }
 
+        var body = await HttpBodies.ReadAsync(response, $"token service {realmUri.GetLeftPart(UriPartial.Path)}", HttpBodies.TokenLimit, cancellationToken).ConfigureAwait(false);
         string? token;
         var lifetime = 60;
         try

@@ -9,8 +9,9 @@ public sealed class OciAuthException(string message) : DepotException(message);
 /// <summary>A registry answered an error: method, URL, status and the registry's own error codes in one line.</summary>
 public sealed class OciRegistryException : DepotException
 {
-    public OciRegistryException(HttpMethod method, Uri uri, HttpStatusCode status, string body)
-        : base($"{method} {uri.GetLeftPart(UriPartial.Path)}: {(int)status} {status}: {Summarize(body)}")
+    /// <summary>The message says method, URL, status, the body's summary and <paramref name="note"/> (a too-long <c>Retry-After</c>).</summary>
+    public OciRegistryException(HttpMethod method, Uri uri, HttpStatusCode status, string body, string note = "")
+        : base($"{method} {uri.GetLeftPart(UriPartial.Path)}: {(int)status} {status}: {Summarize(body)}{note}")
     {
         Status = status;
         Codes = ErrorCodes(body);

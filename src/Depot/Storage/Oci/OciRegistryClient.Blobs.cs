@@ -6,11 +6,16 @@ namespace Depot.Storage.Oci;
 /// <summary>Blobs: existence, digest-checked reads, uploads (monolithic or chunked), mounts, deletes.</summary>
 public sealed partial class OciRegistryClient
 {
+    private Uri BlobUri(string digest) =>
+        TagOrDigest().IsMatch(digest) && digest.Contains(':', StringComparison.Ordinal)
+            ? Api($"blobs/{digest}")
+            : throw new InvalidContentException(Describe("blobs"), $"'{digest}' is not a digest");
+
     /// <summary>Deletes a blob (registries must allow deletes). False when there was none.</summary>
     /// <exception cref="OciRegistryException">The registry refuses deletes (405 UNSUPPORTED).</exception>
     public async Task<bool> DeleteBlobAsync(string digest, CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Delete, Api($"blobs/{digest}"));
+        using var request = new HttpRequestMessage(HttpMethod.Delete, BlobUri(digest));
         using var response = await SendFoundAsync(request, cancellationToken).ConfigureAwait(false);
         if (response is null)
         {
@@ -22,7 +27,7 @@ public sealed partial class OciRegistryClient
     /// <summary>The size of a blob, or null when the repository has none with that digest.</summary>
     public async Task<long?> HeadBlobAsync(string digest, CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Head, Api($"blobs/{digest}"));
+        using var request = new HttpRequestMessage(HttpMethod.Head, BlobUri(digest));
         using var response = await SendFoundAsync(request, cancellationToken).ConfigureAwait(false);
         if (response is null)
         {
@@ -35,12 +40,22 @@ public sealed partial class OciRegistryClient
     /// <exception cref="StoreObjectNotFoundException">The repository has no such blob.</exception>
     public async Task<Stream> OpenBlobAsync(string digest, long? size = null, CancellationToken cancellationToken = default)
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, Api($"blobs/{digest}"));
-        var response = await SendFoundAsync(request, cancellationToken, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false)
+        var request = new HttpRequestMessage(HttpMethod.Get, BlobUri(digest));
+        var response = await SendFoundAsync(request, cancellationToken).ConfigureAwait(false)
             ?? throw new StoreObjectNotFoundException(Describe($"blobs/{digest}"));
         request.Dispose();
+        var declared = response.Content.Headers.ContentLength;
+        if ((size ?? declared) is not { } expected || (size is not null && declared is not null && declared != size))
+        {
+            // The stream stops at the expected size: without one, a registry could send for ever.
+            response.Dispose();
+            throw new InvalidContentException(Describe($"blobs/{digest}"), size is null
+                ? "the registry sent a blob without a Content-Length, and no descriptor gives its size"
+                : $"the registry announces {declared} bytes, the descriptor says {size}");
+        }
+
         var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        return new DigestCheckingStream(body, digest, size ?? response.Content.Headers.ContentLength, Describe($"blobs/{digest}"), response);
+        return new DigestCheckingStream(body, digest, expected, Describe($"blobs/{digest}"), response);
     }
 
     /// <summary>Reads a small blob whole, checked against its digest.</summary>
@@ -52,7 +67,7 @@ public sealed partial class OciRegistryClient
         }
 
         await using var stream = await OpenBlobAsync(digest, size, cancellationToken).ConfigureAwait(false);
-        return await ObjectStoreExtensions.ReadBoundedAsync(stream, Describe($"blobs/{digest}"), maxBytes, cancellationToken).ConfigureAwait(false);
+        return await HttpBodies.ReadAsync(stream, size, Describe($"blobs/{digest}"), maxBytes, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

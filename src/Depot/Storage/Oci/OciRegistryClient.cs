@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Http.Resilience;
 using Polly;
 
@@ -12,15 +13,20 @@ namespace Depot.Storage.Oci;
 /// <summary>A manifest as the registry served it: exact bytes (their sha256 is the digest) and media type.</summary>
 public sealed record OciManifestBytes(byte[] Bytes, string Digest, string MediaType);
 
-/// <summary>How to reach a registry: credentials (null: found like container tools do), a private CA, parallelism.</summary>
+/// <summary>
+/// How to reach a registry: credentials (null: found like container tools do), a private CA, upload chunking, how
+/// long a body may stall (null: <see cref="HttpBodies.DefaultIdleTimeout"/>) and how many tag-list pages are followed.
+/// </summary>
 public sealed record OciClientOptions(OciCredential? Credential = null, string? CaCertificateFile = null, long ChunkedUploadThreshold = 64L << 20,
-    int ChunkSize = 16 << 20);
+    int ChunkSize = 16 << 20, TimeSpan? IdleTimeout = null, int MaxTagPages = 10_000);
 
 /// <summary>
 /// The OCI distribution API for one repository, by hand on HttpClient (no client library exists here): manifests by
 /// tag or digest, blobs (HEAD, GET checked against digest and size, monolithic POST+PUT or chunked PATCH uploads,
 /// cross-repository mount), tags with <c>Link</c> pagination, referrers. Authentication is <see cref="OciAuthHandler"/>;
-/// GET and HEAD are retried with backoff and jitter on throttling and server errors.
+/// GET and HEAD are retried with backoff and jitter on throttling and server errors. Nothing the registry sends is
+/// trusted for size or time: every body is read against a cap (<see cref="HttpBodies"/>) and fails when it stalls
+/// (<see cref="IdleTimeoutHandler"/>), and paging never leaves the registry's origin.
 /// </summary>
 public sealed partial class OciRegistryClient : IDisposable
 {
@@ -51,15 +57,15 @@ public sealed partial class OciRegistryClient : IDisposable
                 || (errors == System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors && certificate is X509Certificate2 cert && ChainsTo(cert, authority));
         }
 
-        var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>()
-            .AddRetry(new HttpRetryStrategyOptions { MaxRetryAttempts = 4, BackoffType = DelayBackoffType.Exponential, UseJitter = true, Delay = TimeSpan.FromMilliseconds(250) })
-            .Build();
+        var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>().AddRetry(HttpBodies.RetryOptions(TimeSpan.FromMilliseconds(250))).Build();
         var retrying = new ResilienceHandler(request =>
         {
             // Only reads are repeated: an upload session or manifest PUT is not safely sent twice.
             return request.Method == HttpMethod.Get || request.Method == HttpMethod.Head ? pipeline : ResiliencePipeline<HttpResponseMessage>.Empty;
         });
-        retrying.InnerHandler = new OciAuthHandler(reference, credential, transport) { InnerHandler = transport };
+        // Token requests go through the same time limits but never through the registry's authentication.
+        var guarded = new IdleTimeoutHandler(options.IdleTimeout ?? HttpBodies.DefaultIdleTimeout) { InnerHandler = transport };
+        retrying.InnerHandler = new OciAuthHandler(reference, credential, guarded) { InnerHandler = guarded };
         http = new HttpClient(retrying) { Timeout = TimeSpan.FromMinutes(30) };
         http.DefaultRequestHeaders.UserAgent.ParseAdd("depot/0.1");
     }
@@ -68,24 +74,26 @@ public sealed partial class OciRegistryClient : IDisposable
 
     private Uri Api(string path) => new(Reference.BaseUri, $"/v2/{Reference.Repository}/{path}");
 
+    /// <summary>The URL of a manifest: a tag or a digest, nothing that could reshape the path (a digest or tag from a registry's answer).</summary>
+    private Uri ManifestUri(string reference) =>
+        TagOrDigest().IsMatch(reference)
+            ? Api($"manifests/{reference}")
+            : throw new InvalidContentException(Describe("manifests"), $"'{reference}' is neither a tag nor a digest");
+
     /// <summary>Where an object is, as a user can read it.</summary>
     public string Describe(string path) => $"{Reference}/{path}";
 
     /// <summary>GETs a manifest by tag or digest; null when there is none. The bytes are checked against the digest.</summary>
     public async Task<OciManifestBytes?> GetManifestAsync(string reference, CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, Api($"manifests/{reference}"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, ManifestUri(reference));
         request.Headers.Accept.ParseAdd(ManifestAccept);
         using var response = await SendFoundAsync(request, cancellationToken).ConfigureAwait(false);
         if (response is null)
         {
             return null;
         }
-        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-        if (bytes.Length > 4 << 20)
-        {
-            throw new InvalidContentException(Describe($"manifests/{reference}"), "manifest larger than 4 MiB");
-        }
+        var bytes = await HttpBodies.ReadAsync(response, Describe($"manifests/{reference}"), HttpBodies.ManifestLimit, cancellationToken).ConfigureAwait(false);
 
         var digest = Digest(bytes);
         var claimed = response.Headers.TryGetValues("Docker-Content-Digest", out var values) ? values.FirstOrDefault() : null;
@@ -100,7 +108,7 @@ public sealed partial class OciRegistryClient : IDisposable
     /// <summary>HEADs a manifest: its digest and size, or null when there is none.</summary>
     public async Task<(string Digest, long Size)?> HeadManifestAsync(string reference, CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Head, Api($"manifests/{reference}"));
+        using var request = new HttpRequestMessage(HttpMethod.Head, ManifestUri(reference));
         request.Headers.Accept.ParseAdd(ManifestAccept);
         using var response = await SendFoundAsync(request, cancellationToken).ConfigureAwait(false);
         if (response is null)
@@ -120,7 +128,7 @@ public sealed partial class OciRegistryClient : IDisposable
     /// <summary>PUTs a manifest under a tag (or its digest). Returns its digest and whether the registry processed a <c>subject</c>.</summary>
     public async Task<(string Digest, bool SubjectAccepted)> PutManifestAsync(string reference, byte[] manifest, CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Put, Api($"manifests/{reference}")) { Content = new ByteArrayContent(manifest) };
+        using var request = new HttpRequestMessage(HttpMethod.Put, ManifestUri(reference)) { Content = new ByteArrayContent(manifest) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue(MediaTypeOf(manifest));
         using var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
         await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
@@ -136,7 +144,7 @@ public sealed partial class OciRegistryClient : IDisposable
     /// <summary>Deletes a manifest by digest (and so every tag on it). False when there was none.</summary>
     public async Task<bool> DeleteManifestAsync(string digest, CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Delete, Api($"manifests/{digest}"));
+        using var request = new HttpRequestMessage(HttpMethod.Delete, ManifestUri(digest));
         using var response = await SendFoundAsync(request, cancellationToken).ConfigureAwait(false);
         if (response is null)
         {
@@ -145,19 +153,34 @@ public sealed partial class OciRegistryClient : IDisposable
         return true;
     }
 
-    /// <summary>Every tag of the repository (none when it does not exist yet), following <c>Link</c> pages.</summary>
+    /// <summary>
+    /// Every tag of the repository (none when it does not exist yet), following <c>Link</c> pages on the registry's own
+    /// origin only, each page URL once, at most <see cref="OciClientOptions.MaxTagPages"/> pages.
+    /// </summary>
+    /// <exception cref="InvalidContentException">A page is malformed or too large, or the links leave the registry, loop or never end.</exception>
     public async IAsyncEnumerable<string> ListTagsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         Uri? next = Api("tags/list?n=1000");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         while (next is not null)
         {
+            if (!seen.Add(next.AbsoluteUri))
+            {
+                throw new InvalidContentException(Describe("tags/list"), $"the next-page Link repeats {next.PathAndQuery}: the tag list never ends");
+            }
+
+            if (seen.Count > options.MaxTagPages)
+            {
+                throw new InvalidContentException(Describe("tags/list"), $"more than {options.MaxTagPages} pages of tags; stopped");
+            }
+
             using var request = new HttpRequestMessage(HttpMethod.Get, next);
             using var response = await SendFoundAsync(request, cancellationToken).ConfigureAwait(false);
             if (response is null)
             {
                 yield break; // NAME_UNKNOWN: nothing pushed yet
             }
-            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            var body = await HttpBodies.ReadAsync(response, Describe("tags/list"), HttpBodies.TagPageLimit, cancellationToken).ConfigureAwait(false);
             List<string> tags;
             try
             {
@@ -166,7 +189,7 @@ public sealed partial class OciRegistryClient : IDisposable
                     ? t.EnumerateArray().Select(e => e.GetString() ?? "").ToList()
                     : [];
             }
-            catch (JsonException e)
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
             {
                 throw new InvalidContentException(Describe("tags/list"), "malformed JSON: " + e.Message);
             }
@@ -177,6 +200,12 @@ public sealed partial class OciRegistryClient : IDisposable
             }
 
             next = NextPage(response, next);
+            if (next is not null && !HttpBodies.SameOrigin(next, Reference.BaseUri))
+            {
+                // Credentials and tokens are bound to the registry; a page elsewhere (or over plain http) is not followed.
+                throw new InvalidContentException(Describe("tags/list"),
+                    $"the next-page Link points to {next.GetLeftPart(UriPartial.Authority)}, not the registry {Reference.BaseUri.GetLeftPart(UriPartial.Authority)}; not followed");
+            }
         }
     }
 
@@ -192,6 +221,11 @@ public sealed partial class OciRegistryClient : IDisposable
         }
 
         var query = artifactType is null ? "" : "?artifactType=" + Uri.EscapeDataString(artifactType);
+        if (!TagOrDigest().IsMatch(digest) || !digest.Contains(':', StringComparison.Ordinal))
+        {
+            throw new InvalidContentException(Describe("referrers"), $"'{digest}' is not a digest");
+        }
+
         using var request = new HttpRequestMessage(HttpMethod.Get, Api($"referrers/{digest}{query}"));
         request.Headers.Accept.ParseAdd(OciMediaTypes.ImageIndex);
         using var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
@@ -204,21 +238,19 @@ public sealed partial class OciRegistryClient : IDisposable
         }
 
         await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
-        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        var bytes = await HttpBodies.ReadAsync(response, Describe($"referrers/{digest}"), HttpBodies.ManifestLimit, cancellationToken).ConfigureAwait(false);
         return OciImageManifest.ParseIndex(bytes, Describe($"referrers/{digest}"))
             .Where(d => artifactType is null || d.ArtifactType == artifactType).ToList();
     }
 
     public static string Digest(ReadOnlySpan<byte> bytes) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
 
-    private Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-        SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
-
-    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
+    /// <summary>Sends a request; the body is left unread (every read is capped by its caller).</summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         try
         {
-            return await http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
+            return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpRequestException e)
         {
@@ -229,10 +261,9 @@ public sealed partial class OciRegistryClient : IDisposable
     }
 
     /// <summary>Sends a request: null when the registry answers 404, the response when it succeeds, else <see cref="OciRegistryException"/>.</summary>
-    private async Task<HttpResponseMessage?> SendFoundAsync(HttpRequestMessage request, CancellationToken cancellationToken,
-        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
+    private async Task<HttpResponseMessage?> SendFoundAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var response = await SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
+        var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             response.Dispose();
@@ -247,10 +278,11 @@ public sealed partial class OciRegistryClient : IDisposable
     {
         if (!response.IsSuccessStatusCode)
         {
-            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            var body = await HttpBodies.ReadErrorTextAsync(response, cancellationToken).ConfigureAwait(false);
             var request = response.RequestMessage!;
+            var note = HttpBodies.RetryAfterNote(response);
             response.Dispose();
-            throw new OciRegistryException(request.Method, request.RequestUri!, response.StatusCode, body);
+            throw new OciRegistryException(request.Method, request.RequestUri!, response.StatusCode, body, note);
         }
     }
 
@@ -321,4 +353,8 @@ public sealed partial class OciRegistryClient : IDisposable
     }
 
     public void Dispose() => http.Dispose();
+
+    // A tag (the distribution spec's grammar) or a digest (algorithm:encoded).
+    [GeneratedRegex("^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|[a-z0-9]+([+._-][a-z0-9]+)*:[A-Za-z0-9=_-]+)$")]
+    private static partial Regex TagOrDigest();
 }
