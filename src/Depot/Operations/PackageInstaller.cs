@@ -10,34 +10,27 @@ namespace Depot.Operations;
 
 /// <summary>
 /// Installs one package: fetch its entry and tarball (streamed to a file beside the target, sha256 checked on the
-/// way), verify the signature and that the spec's recomputed DAG hash is the one it is filed under, unpack it safely
-/// into a temporary folder beside its prefix, relocate it, and only then move it into place.
+/// way, never more bytes than the entry records or the download limit), verify the signature and that the spec's
+/// recomputed DAG hash is the one it is filed under (<see cref="VerifiedEntries"/>), unpack it safely into a temporary
+/// folder beside its prefix, relocate it, check that every symlink ends inside the prefixes being installed, and only
+/// then move it into place.
 /// </summary>
-internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<string, string> prefixes, ExtractionLimits limits)
+internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<string, string> prefixes, ExtractionLimits limits, VerifiedEntries entries)
 {
-    private readonly ConcurrentDictionary<string, SpecNode> verified = new(StringComparer.Ordinal);
-
     /// <summary>The root node of an installed package as its verified spec file gave it.</summary>
-    public SpecNode VerifiedNode(string hash) => verified[hash];
+    public SpecNode VerifiedNode(string hash) => entries.Root(hash) ?? throw new InvalidOperationException($"{hash} was not verified");
 
+    /// <summary>Installs <paramref name="spec"/> (its node taken from a verified spec file) from the mirror that caches it.</summary>
     public async Task<InstallOutcome> InstallAsync(CatalogSpec spec, IProgress<InstallProgress>? progress, CancellationToken cancellationToken)
     {
         var node = spec.Spec;
         var prefix = prefixes[node.Hash];
         var clock = Stopwatch.StartNew();
         var store = spec.Source.Store;
-        var layout = BuildCache.ForVersion(store, spec.LayoutVersion);
 
         progress?.Report(new InstallProgress(node.Name, node.Hash, "verify"));
-        var entry = await layout.EntryForAsync(node, cancellationToken).ConfigureAwait(false);
-        var content = await layout.ReadEntryAsync(entry, spec.Source.Trust, cancellationToken).ConfigureAwait(false);
-        var recomputed = DagHash.Compute(content.Spec.Root.Json);
-        if (recomputed != node.Hash)
-        {
-            throw new InvalidContentException(store.Describe(entry.Key), $"the spec's DAG hash recomputes to {recomputed}, not the {node.Hash} it is filed under");
-        }
-
-        var tarball = content.Tarball ?? throw new InvalidContentException(store.Describe(entry.Key), "the entry names no tarball checksum");
+        var (content, entryLocation) = await entries.ReadAsync(spec, cancellationToken).ConfigureAwait(false);
+        var tarball = content.Tarball ?? throw new InvalidContentException(entryLocation, "the entry names no tarball checksum");
         var verifyTime = clock.Elapsed;
 
         Directory.CreateDirectory(Path.GetDirectoryName(prefix)!);
@@ -76,7 +69,6 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
 
             Directory.Move(unpacked, prefix);
             CreateAliases(aliases.Values);
-            verified[node.Hash] = content.Spec.Root;
             var relocateTime = clock.Elapsed - verifyTime - fetchTime - extractTime;
             return new InstallOutcome(node.Name, node.Hash, SpecFormatter.Short(node), InstallStatus.Installed, prefix,
                 Phases: new InstallPhases(fetchTime, verifyTime, extractTime, relocateTime), Relocation: report, Mirror: spec.Source.Name,
