@@ -57,8 +57,7 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
             var infoPath = Path.Combine(unpacked, ".spack", "binary_distribution");
             var location = store.Describe(tarball.Key) + ":.spack/binary_distribution";
             var info = BuildInfo.Parse(await File.ReadAllBytesAsync(infoPath, cancellationToken).ConfigureAwait(false), location);
-            var (map, aliases) = PrefixMapFor(content.Spec, info, prefix);
-            CheckAbsoluteLinks(unpacked, map, location);
+            var (map, aliases, dependencyPrefixes) = PrefixMapFor(content.Spec, info, prefix);
             var report = await PackageRelocator.RelocateAsync(unpacked, info, map, old => aliases.TryGetValue(old, out var a) ? a.Alias : null, location, cancellationToken)
                 .ConfigureAwait(false);
             await EnsureSbangAsync(unpacked, info, cancellationToken).ConfigureAwait(false);
@@ -67,6 +66,8 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
                 KeepOnlySpec(unpacked);
             }
 
+            // Only now is every link's final target known: each must end inside the prefixes being installed.
+            SymlinkCheck.Check(unpacked, prefix, dependencyPrefixes, [target.SbangPath], store.Describe(tarball.Key));
             Directory.Move(unpacked, prefix);
             CreateAliases(aliases.Values);
             var relocateTime = clock.Elapsed - verifyTime - fetchTime - extractTime;
@@ -139,9 +140,13 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
 
     // relocation.md §4.1: sbang, then the package and the specs it links or runs (breadth-first, non-external), then
     // the old root. Aliases: for prefixes that grow, a short path in the new root that binaries can hold instead.
-    private (PrefixMap Map, Dictionary<string, (string Alias, string Target)> Aliases) PrefixMapFor(SpecFile spec, BuildInfo info, string prefix)
+    // Also the new prefixes of the dependencies relocated to (link closure and direct run dependencies): where the
+    // package's symlinks may point besides itself.
+    private (PrefixMap Map, Dictionary<string, (string Alias, string Target)> Aliases, List<string> DependencyPrefixes) PrefixMapFor(SpecFile spec,
+        BuildInfo info, string prefix)
     {
         var map = new PrefixMap();
+        var dependencyPrefixes = new List<string>();
         var aliases = new Dictionary<string, (string, string)>(StringComparer.Ordinal);
         if (info.SbangInstallPath.Length > 0)
         {
@@ -156,13 +161,13 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
 
         foreach (var node in InstallTree.RelocationPrefixes.SpecsToRelocate(spec.Root, spec.FindByHash, depthFirst: false))
         {
-            if (!oldByHash.TryGetValue(node.Hash, out var old))
+            var @new = node.Hash == spec.Root.Hash ? prefix : prefixes.GetValueOrDefault(node.Hash) ?? target.InstalledPrefix(node.Hash);
+            if (@new is not null && node.Hash != spec.Root.Hash)
             {
-                continue;
+                dependencyPrefixes.Add(@new);
             }
 
-            var @new = node.Hash == spec.Root.Hash ? prefix : prefixes.GetValueOrDefault(node.Hash) ?? target.InstalledPrefix(node.Hash);
-            if (@new is null)
+            if (@new is null || !oldByHash.TryGetValue(node.Hash, out var old))
             {
                 continue;
             }
@@ -175,19 +180,7 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
         }
 
         map.Add(info.BuildPath, target.Root);
-        return (map, aliases);
-    }
-
-    // An absolute symlink may only point into a prefix this install relocates: anything else escapes the package.
-    private static void CheckAbsoluteLinks(string staging, PrefixMap map, string location)
-    {
-        foreach (var path in Directory.EnumerateFileSystemEntries(staging, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
-        {
-            if (new FileInfo(path).LinkTarget is { } link && link.StartsWith('/') && map.MapStart(link) is null)
-            {
-                throw new InvalidContentException(location, $"symlink {Path.GetRelativePath(staging, path)} -> {link} points outside the packages being installed");
-            }
-        }
+        return (map, aliases, dependencyPrefixes);
     }
 
     // Scripts whose long shebang went through Spack's sbang need it at the target's sbang path.
