@@ -4,10 +4,16 @@ using System.Runtime.InteropServices;
 
 namespace Depot.Archive;
 
-/// <summary>Limits on what one package tarball may unpack to.</summary>
+/// <summary>Limits on what one package tarball may unpack to, and on the tarball itself.</summary>
 /// <param name="MaxBytes">Total size of all files (a gzip bomb stops here).</param>
 /// <param name="MaxEntries">Number of members.</param>
-public sealed record ExtractionLimits(long MaxBytes = 64L << 30, int MaxEntries = 2_000_000);
+/// <param name="MaxDownloadBytes">
+/// Size of the compressed tarball fetched. A v3 (or OCI) entry records its tarball's size and the fetch stops as soon
+/// as more arrives; a v2 spec file records none, so this limit is all that stops an endless one. The default, like
+/// <paramref name="MaxBytes"/>, is 64 GiB: a tarball larger than that could not unpack within the default limit
+/// anyway for any real package (gzip does not expand data by more than a fraction of a percent).
+/// </param>
+public sealed record ExtractionLimits(long MaxBytes = 64L << 30, int MaxEntries = 2_000_000, long MaxDownloadBytes = 64L << 30);
 
 /// <summary>
 /// Unpacks a package tarball into an empty staging folder, treating it as hostile even when signed, in one pass:

@@ -45,7 +45,7 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
         try
         {
             progress?.Report(new InstallProgress(node.Name, node.Hash, "fetch"));
-            await FetchAsync(store, tarball, download, cancellationToken).ConfigureAwait(false);
+            await FetchAsync(store, tarball, download, limits.MaxDownloadBytes, cancellationToken).ConfigureAwait(false);
             var fetchTime = clock.Elapsed - verifyTime;
 
             progress?.Report(new InstallProgress(node.Name, node.Hash, "extract"));
@@ -112,28 +112,44 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
         }
     }
 
-    // Streams the tarball to a local file, hashing on the way; a size or checksum mismatch leaves nothing behind.
-    private static async Task FetchAsync(IObjectStore store, TarballRef tarball, string path, CancellationToken cancellationToken)
+    // Streams the tarball to a local file, hashing on the way, and stops as soon as more bytes arrive than the entry
+    // records (v3, OCI) or than the download limit (v2 records no size); a size or checksum mismatch leaves nothing.
+    private static async Task FetchAsync(IObjectStore store, TarballRef tarball, string path, long maxBytes, CancellationToken cancellationToken)
     {
+        var location = store.Describe(tarball.Key);
+        if (tarball.Length > maxBytes)
+        {
+            throw new InvalidContentException(location, $"its entry records {tarball.Length} bytes, more than the download limit of {maxBytes} bytes");
+        }
+
+        var limit = tarball.Length ?? maxBytes;
         await using (var input = await store.OpenReadAsync(tarball.Key, cancellationToken).ConfigureAwait(false))
         await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
         await using (var hashing = new ChecksumStream(file, leaveOpen: true))
         {
+            // Never asks for more than one byte past the limit: that byte is enough to know the tarball is too long.
             var buffer = new byte[1 << 16];
             int read;
-            while ((read = await input.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            while ((read = await input.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, limit + 1 - hashing.BytesWritten)), cancellationToken).ConfigureAwait(false)) > 0)
             {
                 await hashing.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                if (tarball.Length is { } expected && hashing.BytesWritten > expected)
+                if (hashing.BytesWritten > limit)
                 {
-                    throw new InvalidContentException(store.Describe(tarball.Key), $"larger than the {expected} bytes its entry records");
+                    throw new InvalidContentException(location, tarball.Length is { } expected
+                        ? $"larger than the {expected} bytes its entry records: download stopped"
+                        : $"larger than the download limit of {maxBytes} bytes (a v2 entry records no size): download stopped");
                 }
+            }
+
+            if (tarball.Length is { } length && hashing.BytesWritten != length)
+            {
+                throw new InvalidContentException(location, $"holds {hashing.BytesWritten} bytes, but its entry records {length}");
             }
 
             var actual = hashing.Sha256Hex();
             if (!string.Equals(actual, tarball.Sha256, StringComparison.OrdinalIgnoreCase))
             {
-                throw new InvalidContentException(store.Describe(tarball.Key), $"sha256 is {actual}, but the entry records {tarball.Sha256}");
+                throw new InvalidContentException(location, $"sha256 is {actual}, but the entry records {tarball.Sha256}");
             }
         }
     }
