@@ -78,6 +78,9 @@ public static class InstallOperation
             }
         }
 
+        // Folders the prefixes need that do not exist yet (the root, projection levels): removed again if they stay empty.
+        var newFolders = toInstall.SelectMany(s => FoldersToCreate(Path.GetDirectoryName(prefixes[s.Spec.Hash])!, target.Root))
+            .Distinct(StringComparer.Ordinal).OrderByDescending(f => f.Length).ToList();
         var installer = new PackageInstaller(target, prefixes, options.Limits ?? new Archive.ExtractionLimits(), verified);
         var results = new InstallOutcome?[toInstall.Count];
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -111,6 +114,7 @@ public static class InstallOperation
         }
 
         WithdrawDependentsOfFailures(toInstall, results, prefixes);
+        RemoveIfEmpty(newFolders);
         for (var i = 0; i < toInstall.Count; i++)
         {
             var spec = toInstall[i].Spec;
@@ -152,6 +156,27 @@ public static class InstallOperation
             broken[node.Hash] = cause;
             Directory.Delete(prefixes[node.Hash], recursive: true);
             results[i] = done with { Status = InstallStatus.Failed, Reason = $"removed again: its dependency {cause} did not install", Relocation = null };
+        }
+    }
+
+    // `folder` and its ancestors up to and including `root` that do not exist, deepest first.
+    private static IEnumerable<string> FoldersToCreate(string folder, string root)
+    {
+        for (var f = folder; f is not null && !Directory.Exists(f); f = Path.GetDirectoryName(f))
+        {
+            yield return f;
+            if (f == root)
+            {
+                yield break;
+            }
+        }
+    }
+
+    private static void RemoveIfEmpty(List<string> deepestFirst)
+    {
+        foreach (var folder in deepestFirst.Where(f => Directory.Exists(f) && !Directory.EnumerateFileSystemEntries(f).Any()))
+        {
+            Directory.Delete(folder);
         }
     }
 

@@ -60,14 +60,16 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
             var (map, aliases, dependencyPrefixes) = PrefixMapFor(content.Spec, info, prefix);
             var report = await PackageRelocator.RelocateAsync(unpacked, info, map, old => aliases.TryGetValue(old, out var a) ? a.Alias : null, location, cancellationToken)
                 .ConfigureAwait(false);
+
+            // Only now is every link's final target known: each must end inside the prefixes being installed. Checked
+            // before anything (sbang) is put into the root for this package.
+            SymlinkCheck.Check(unpacked, prefix, dependencyPrefixes, [target.SbangPath], store.Describe(tarball.Key));
             await EnsureSbangAsync(unpacked, info, cancellationToken).ConfigureAwait(false);
             if (target.IsPlainRoot)
             {
                 KeepOnlySpec(unpacked);
             }
 
-            // Only now is every link's final target known: each must end inside the prefixes being installed.
-            SymlinkCheck.Check(unpacked, prefix, dependencyPrefixes, [target.SbangPath], store.Describe(tarball.Key));
             Directory.Move(unpacked, prefix);
             CreateAliases(aliases.Values);
             var relocateTime = clock.Elapsed - verifyTime - fetchTime - extractTime;

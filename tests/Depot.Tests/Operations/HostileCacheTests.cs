@@ -142,6 +142,24 @@ public sealed class HostileCacheTests : IDisposable
     }
 
     [Fact]
+    public async Task ASpackTreeKeepsNothingOfARefusedPackageNotEvenItsProjectionFolders()
+    {
+        ReplaceTarball(tar =>
+        {
+            AddDirectory(tar, Member(""));
+            tar.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, Member("shadow")) { LinkName = "/etc/shadow" });
+            AddFile(tar, Member(".spack/binary_distribution"), BuildInfoYaml(sbang: "/etc"));
+        });
+        var result = await InstallOperation.RunAsync([new InstallSource("hostile", new LocalDirectoryStore(mirror), TrustPolicy.None(mirror))],
+            [SpecQuery.Parse("victim")], new InstallOptions(new SpackTreeTarget(root, Projection: "{name}/{version}/{hash}")), null, Token);
+
+        Assert.Contains("shadow -> /etc/shadow points outside", Assert.Single(result.Outcomes, o => o.Status == InstallStatus.Failed).Reason, StringComparison.Ordinal);
+        Assert.Equal([".spack-db"], Directory.EnumerateFileSystemEntries(root).Select(Path.GetFileName)); // Spack's prefix lock file only
+        Assert.Equal(["prefix_lock"], Directory.EnumerateFileSystemEntries(Path.Combine(root, ".spack-db")).Select(Path.GetFileName));
+        AssertNothingWritten(rootMayHoldDatabase: true);
+    }
+
+    [Fact]
     public async Task AGzipBombStopsAtTheLimit()
     {
         ReplaceTarball(tar =>
@@ -217,9 +235,10 @@ public sealed class HostileCacheTests : IDisposable
         AssertNothingWritten();
     }
 
-    private void AssertNothingWritten()
+    private void AssertNothingWritten(bool rootMayHoldDatabase = false)
     {
-        Assert.True(!Directory.Exists(root) || !Directory.EnumerateFileSystemEntries(root).Any(), "the root holds " + (Directory.Exists(root) ? string.Join(", ", Directory.EnumerateFileSystemEntries(root)) : ""));
+        Assert.True(!Directory.Exists(root) || !Directory.EnumerateFileSystemEntries(root).Any(e => !rootMayHoldDatabase || Path.GetFileName(e) != ".spack-db"),
+            "the root holds " + (Directory.Exists(root) ? string.Join(", ", Directory.EnumerateFileSystemEntries(root)) : ""));
         Assert.Equal(["sentinel"], Directory.EnumerateFileSystemEntries(outside).Select(Path.GetFileName));
         Assert.Equal("untouched", File.ReadAllText(Path.Combine(outside, "sentinel")));
         Assert.False(File.Exists(Path.Combine(temp.Path, "escaped.txt")));
