@@ -13,7 +13,9 @@ public sealed record NewInstallRecord(SpecNode Spec, string Path, bool Explicit)
 /// exclusive fcntl lock on <c>.spack-db/lock</c>, re-read <c>index.json</c> under it, add the new records (and their
 /// dependencies that are missing: externals as installed at their path, others as not installed), recompute every
 /// <c>ref_count</c>, write a temporary file and rename it over the index, then a fresh <c>index_verifier</c>.
-/// Records already there are never rewritten (only their reference counts follow the new dependents).
+/// Records already there are never rewritten (only their reference counts follow the new dependents). A database
+/// with a duplicate key or a record keyed other than by its spec's hash is refused, and every new record's key is its
+/// spec's recomputed DAG hash, so the result never holds one hash twice.
 /// </summary>
 public static class InstallDatabaseWriter
 {
@@ -40,6 +42,7 @@ public static class InstallDatabaseWriter
             var db = existing.RootElement.GetProperty("database");
             version = int.Parse(db.GetProperty("version").ToString(), CultureInfo.InvariantCulture);
             records.AddRange(db.GetProperty("installs").EnumerateObject().Select(p => (p.Name, p.Value)));
+            CheckExisting(records, index);
         }
 
         using (existing)
@@ -59,11 +62,17 @@ public static class InstallDatabaseWriter
                 foreach (var edge in newRecords[i].Spec.Dependencies.Where(e => !present.Contains(e.Hash)))
                 {
                     var dep = resolve(edge.Hash) ?? throw new DepotException($"{index}: cannot record {newRecords[i].Spec.Name}: its dependency {edge.Name}/{edge.Hash[..7]} is unknown");
+                    if (dep.Hash != edge.Hash)
+                    {
+                        throw new DepotException($"{index}: cannot record {newRecords[i].Spec.Name}: its dependency {edge.Name}/{edge.Hash[..7]} resolved to a spec with hash {dep.Hash}");
+                    }
+
                     newRecords.Add((dep, dep.IsExternal ? dep.ExternalPath : null, dep.IsExternal, false));
                     present.Add(dep.Hash);
                 }
             }
 
+            CheckNew(newRecords.Select(n => n.Spec), index);
             var refCounts = CountReferences(records.Select(r => SpecNode.Parse(r.Record.GetProperty("spec"), index)).Concat(newRecords.Select(n => n.Spec)),
                 records.Select(r => r.Record));
             var time = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
@@ -166,6 +175,40 @@ public static class InstallDatabaseWriter
         if (version >= 8 && oldStyle || version < 8 && !oldStyle && spec.Json.TryGetProperty("annotations", out _))
         {
             throw new DepotException($"{index}: database version {version} belongs to Spack {(version >= 8 ? "1.x" : "0.21-0.23")}, but {spec.Name}/{spec.Hash[..7]} was built by Spack {(oldStyle ? "0.21-0.23" : "1.x")}: install it into a tree of that Spack");
+        }
+    }
+
+    // A database keyed by hash holds each hash once, under the hash of the spec it records (Spack's own are so); one
+    // that does not would make Spack see one spec where there are two: leave it alone and say so.
+    private static void CheckExisting(List<(string Hash, JsonElement Record)> records, string index)
+    {
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (hash, record) in records)
+        {
+            if (!keys.Add(hash))
+            {
+                throw new DepotException($"{index}: record {hash} appears twice: repair the database ('spack reindex') before installing into it");
+            }
+
+            var specHash = record.ValueKind == JsonValueKind.Object && record.TryGetProperty("spec", out var spec) && spec.ValueKind == JsonValueKind.Object
+                && spec.TryGetProperty("hash", out var h) && h.ValueKind == JsonValueKind.String ? h.GetString() : null;
+            if (specHash is not null && specHash != hash)
+            {
+                throw new DepotException($"{index}: record {hash} holds a spec with hash {specHash}: repair the database ('spack reindex') before installing into it");
+            }
+        }
+    }
+
+    // New records are keyed by their node's hash, which must be the node's DAG hash: a record can only describe the
+    // spec its key names.
+    private static void CheckNew(IEnumerable<SpecNode> specs, string index)
+    {
+        foreach (var spec in specs)
+        {
+            if (DagHash.Compute(spec.Json) is var recomputed && recomputed != spec.Hash)
+            {
+                throw new DepotException($"{index}: refusing to record {spec.Name}/{spec.Hash[..Math.Min(7, spec.Hash.Length)]}: its DAG hash recomputes to {recomputed}");
+            }
         }
     }
 

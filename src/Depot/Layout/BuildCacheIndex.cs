@@ -75,6 +75,7 @@ public sealed class BuildCacheIndex
                 }
 
                 var node = SpecNode.Parse(spec, location);
+                CheckKey(entry.Name, node.Hash, records.ContainsKey(entry.Name), location);
                 var refCount = r.TryGetProperty("ref_count", out var rc) && rc.TryGetInt32(out var n) ? n : 0;
                 var inCache = r.TryGetProperty("in_buildcache", out var ib) && ib.ValueKind == JsonValueKind.True;
                 records[entry.Name] = new IndexRecord(node, refCount, inCache);
@@ -86,6 +87,24 @@ public sealed class BuildCacheIndex
         {
             doc.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Records are looked up by their key: a key must be the hash of the spec it holds, and appear once. An index that
+    /// breaks this (no Spack writes one) is refused as a whole; listing then reads the entries themselves.
+    /// </summary>
+    /// <exception cref="InvalidContentException">The key repeats or differs from the spec's hash.</exception>
+    internal static void CheckKey(string key, string specHash, bool seenBefore, string location)
+    {
+        if (seenBefore)
+        {
+            throw new InvalidContentException(location, $"index record {key} appears twice");
+        }
+
+        if (key != specHash)
+        {
+            throw new InvalidContentException(location, $"index record {key} holds a spec whose hash is {specHash}");
         }
     }
 

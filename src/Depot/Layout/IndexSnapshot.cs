@@ -156,7 +156,8 @@ public sealed class IndexSnapshot
         }
     }
 
-    private const int TableMagic = 0x44505831; // "DPX1"
+    // "DPX2": tables saved before record keys were checked against their specs' hashes are not reused.
+    private const int TableMagic = 0x44505832;
 
     /// <exception cref="InvalidContentException">Malformed JSON or an unsupported database version.</exception>
     public static IndexSnapshot Read(byte[] json, string location)
@@ -209,11 +210,10 @@ public sealed class IndexSnapshot
                     while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                     {
                         var hash = reader.GetString()!;
-                        var record = ReadRecord(ref reader, hash, location);
-                        if (records.TryAdd(hash, record))
-                        {
-                            order.Add(hash);
-                        }
+                        var (record, specHash) = ReadRecord(ref reader, hash, location);
+                        BuildCacheIndex.CheckKey(hash, specHash ?? "(none)", records.ContainsKey(hash), location);
+                        records.Add(hash, record);
+                        order.Add(hash);
                     }
                 }
                 else
@@ -229,11 +229,13 @@ public sealed class IndexSnapshot
         return new IndexSnapshot(json, location, version!.Value, records, order);
     }
 
-    private static Record ReadRecord(ref Utf8JsonReader reader, string hash, string location)
+    // The record, and the hash its spec node states ("hash", else "full_hash" or "build_hash", as SpecNode reads it).
+    private static (Record Record, string? SpecHash) ReadRecord(ref Utf8JsonReader reader, string hash, string location)
     {
         Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject, location, $"index record {hash} is not an object");
         int specStart = -1, specLength = 0, refCount = 0;
         var inCache = false;
+        string? specHash = null, fullHash = null, buildHash = null;
         var deps = new List<string>();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -249,6 +251,25 @@ public sealed class IndexSnapshot
                         if (reader.ValueTextEquals("dependencies"u8))
                         {
                             ReadDependencyHashes(ref reader, deps);
+                        }
+                        else if (reader.ValueTextEquals("hash"u8) || reader.ValueTextEquals("full_hash"u8) || reader.ValueTextEquals("build_hash"u8))
+                        {
+                            var field = reader.GetString();
+                            reader.Read();
+                            var value = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                            reader.Skip();
+                            if (field == "hash")
+                            {
+                                specHash = value;
+                            }
+                            else if (field == "full_hash")
+                            {
+                                fullHash = value;
+                            }
+                            else
+                            {
+                                buildHash = value;
+                            }
                         }
                         else
                         {
@@ -278,7 +299,7 @@ public sealed class IndexSnapshot
         }
 
         Expect(specStart >= 0, location, $"index record {hash} has no 'spec'");
-        return new Record(hash, specStart, specLength, refCount, inCache, deps);
+        return (new Record(hash, specStart, specLength, refCount, inCache, deps), specHash ?? fullHash ?? buildHash);
     }
 
     private static void ReadDependencyHashes(ref Utf8JsonReader reader, List<string> deps)

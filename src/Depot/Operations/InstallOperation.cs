@@ -5,10 +5,11 @@ using Depot.Specs;
 namespace Depot.Operations;
 
 /// <summary>
-/// <c>depot install</c>: resolves specs against the mirrors' indexes (first mirror that has a spec wins), takes their
-/// link/run closure, skips what the target already has, then fetches, verifies, unpacks and relocates packages in
-/// parallel (<see cref="PackageInstaller"/>), each moved into place only when complete; a Spack tree's database gets
-/// the new records last, dependencies first.
+/// <c>depot install</c>: finds specs in the mirrors' indexes (first mirror that has a spec wins), reads and verifies
+/// each root's spec file, takes the link/run closure from the verified files, skips what the target already has, then
+/// fetches, verifies, unpacks and relocates packages in parallel (<see cref="PackageInstaller"/>), each moved into
+/// place only when complete; a Spack tree's database gets the new records last, dependencies first. Names, versions,
+/// externals, prefixes and database records come only from verified spec files (<see cref="VerifiedEntries"/>).
 /// </summary>
 public static class InstallOperation
 {
@@ -21,9 +22,32 @@ public static class InstallOperation
             throw new DepotException("no mirror to install from: pass --from MIRROR");
         }
 
+        // The indexes (unsigned) only say which hashes the mirrors cache and where; each root's spec file is read and
+        // verified before anything else, and the closure, names, versions, externals and prefixes come from there.
         var catalog = await MirrorCatalog.ReadAsync(sources, cancellationToken).ConfigureAwait(false);
-        var roots = queries.Select(q => catalog.Resolve(q)).DistinctBy(s => s.Spec.Hash).ToList();
         var target = await TargetTree.OpenAsync(options.Target, cancellationToken).ConfigureAwait(false);
+        var verified = new VerifiedEntries();
+        var outcomes = new List<InstallOutcome>();
+        var roots = new List<SpecNode>();
+        foreach (var (query, candidate) in queries.Select(q => (q, catalog.Resolve(q))).DistinctBy(p => p.Item2.Spec.Hash).ToList())
+        {
+            try
+            {
+                var entry = await verified.ReadAsync(candidate, cancellationToken).ConfigureAwait(false);
+                var root = entry.Content.Spec.Root;
+                if (!query.Matches(root))
+                {
+                    throw new InvalidContentException(entry.Location, $"'{query.Text}' matched {SpecFormatter.Short(candidate.Spec)} in the index of {candidate.Source.Name}, but the verified spec is {SpecFormatter.Short(root)}");
+                }
+
+                roots.Add(root);
+            }
+            catch (Exception e) when (e is DepotException or IOException or UnauthorizedAccessException)
+            {
+                outcomes.Add(new InstallOutcome(candidate.Spec.Name, candidate.Spec.Hash, SpecFormatter.Short(candidate.Spec), InstallStatus.Failed,
+                    Reason: e.Message, Mirror: candidate.Source.Name));
+            }
+        }
 
         // Dependencies first (post-order over link and run edges); externals are used where they are, never installed.
         var order = new List<SpecNode>();
@@ -31,12 +55,11 @@ public static class InstallOperation
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var root in roots)
         {
-            Visit(root.Spec, catalog, target, seen, order, externals);
+            Visit(root, verified.Node, seen, order, externals);
         }
 
-        var explicitHashes = roots.Select(r => r.Spec.Hash).ToHashSet(StringComparer.Ordinal);
+        var explicitHashes = roots.Select(r => r.Hash).ToHashSet(StringComparer.Ordinal);
         var prefixes = new Dictionary<string, string>(StringComparer.Ordinal);
-        var outcomes = new List<InstallOutcome>();
         var toInstall = new List<CatalogSpec>();
         foreach (var node in order)
         {
@@ -49,12 +72,16 @@ public static class InstallOperation
             {
                 target.CheckCanRecord(node);
                 prefixes[node.Hash] = target.PrefixFor(node);
-                toInstall.Add(catalog.Find(node.Hash) ?? throw new DepotException(
-                    $"{node.Name}/{node.Hash[..7]} is recorded in a mirror's index but not cached there, and the target does not have it"));
+                var cached = catalog.Find(node.Hash) ?? throw new DepotException(
+                    $"{node.Name}/{node.Hash[..7]} is needed, but no mirror caches it and the target does not have it");
+                toInstall.Add(cached with { Spec = node });
             }
         }
 
-        var installer = new PackageInstaller(target, prefixes, options.Limits ?? new Archive.ExtractionLimits());
+        // Folders the prefixes need that do not exist yet (the root, projection levels): removed again if they stay empty.
+        var newFolders = toInstall.SelectMany(s => FoldersToCreate(Path.GetDirectoryName(prefixes[s.Spec.Hash])!, target.Root))
+            .Distinct(StringComparer.Ordinal).OrderByDescending(f => f.Length).ToList();
+        var installer = new PackageInstaller(target, prefixes, options.Limits ?? new Archive.ExtractionLimits(), verified);
         var results = new InstallOutcome?[toInstall.Count];
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
@@ -87,6 +114,7 @@ public static class InstallOperation
         }
 
         WithdrawDependentsOfFailures(toInstall, results, prefixes);
+        RemoveIfEmpty(newFolders);
         for (var i = 0; i < toInstall.Count; i++)
         {
             var spec = toInstall[i].Spec;
@@ -99,7 +127,7 @@ public static class InstallOperation
         // Register what was installed, dependencies first; a record is only written for a complete prefix.
         var installed = toInstall.Where((s, i) => results[i]?.Status == InstallStatus.Installed).ToList();
         await target.RegisterAsync(installed.Select(s => (installer.VerifiedNode(s.Spec.Hash), prefixes[s.Spec.Hash], explicitHashes.Contains(s.Spec.Hash))).ToList(),
-            externals, catalog.Node, cancellationToken).ConfigureAwait(false);
+            externals, verified.Node, cancellationToken).ConfigureAwait(false);
         return new InstallResult(outcomes, clock.Elapsed);
     }
 
@@ -131,7 +159,29 @@ public static class InstallOperation
         }
     }
 
-    private static void Visit(SpecNode root, MirrorCatalog catalog, TargetTree target, HashSet<string> seen, List<SpecNode> order, List<SpecNode> externals)
+    // `folder` and its ancestors up to and including `root` that do not exist, deepest first.
+    private static IEnumerable<string> FoldersToCreate(string folder, string root)
+    {
+        for (var f = folder; f is not null && !Directory.Exists(f); f = Path.GetDirectoryName(f))
+        {
+            yield return f;
+            if (f == root)
+            {
+                yield break;
+            }
+        }
+    }
+
+    private static void RemoveIfEmpty(List<string> deepestFirst)
+    {
+        foreach (var folder in deepestFirst.Where(f => Directory.Exists(f) && !Directory.EnumerateFileSystemEntries(f).Any()))
+        {
+            Directory.Delete(folder);
+        }
+    }
+
+    // Walks verified nodes only: every edge of a verified spec file names a node of that file (SpecFile checks it).
+    private static void Visit(SpecNode root, Func<string, SpecNode?> find, HashSet<string> seen, List<SpecNode> order, List<SpecNode> externals)
     {
         var stack = new Stack<(SpecNode Node, int Next)>();
         if (!seen.Add(root.Hash))
@@ -153,18 +203,14 @@ public static class InstallOperation
                     continue;
                 }
 
-                var dep = catalog.Node(edge.Hash);
-                if (dep?.IsExternal == true)
+                var dep = find(edge.Hash) ?? throw new DepotException($"{node.Name}/{node.Hash[..7]} needs {edge.Name}/{edge.Hash[..7]}, which its spec file does not hold");
+                if (dep.IsExternal)
                 {
                     externals.Add(dep);
                 }
-                else if (dep is not null)
+                else
                 {
                     stack.Push((dep, 0));
-                }
-                else if (target.InstalledPrefix(edge.Hash) is null)
-                {
-                    throw new DepotException($"{node.Name}/{node.Hash[..7]} needs {edge.Name}/{edge.Hash[..7]}, which no mirror holds and the target does not have");
                 }
 
                 continue;

@@ -2,17 +2,20 @@ using Depot.Specs;
 
 namespace Depot.Operations;
 
-/// <summary>A spec a mirror holds, with where it came from.</summary>
+/// <summary>
+/// A spec a mirror holds, with where it came from. Found through an index, <see cref="Spec"/> is the index's word
+/// (unsigned) until <see cref="VerifiedEntries"/> has read the entry; the installer is handed the verified node.
+/// </summary>
 public sealed record CatalogSpec(SpecNode Spec, InstallSource Source, int LayoutVersion);
 
 /// <summary>
-/// What the install sources hold, read from their indexes (or a scan where a mirror has none): cached specs by hash
-/// (the first mirror that holds a spec wins) and every node the indexes record, externals included.
+/// What the install sources cache, read from their indexes (or a scan where a mirror has none, or its index is
+/// refused): cached specs by hash, the first mirror that holds a spec winning. Only a finding aid: it says which hashes
+/// exist and where, and answers queries; nothing it says about a spec decides a path, a record or a relocation.
 /// </summary>
 internal sealed class MirrorCatalog
 {
     private readonly Dictionary<string, CatalogSpec> cached = new(StringComparer.Ordinal);
-    private readonly List<Func<string, SpecNode?>> resolvers = [];
     private readonly List<string> names = [];
 
     public static async Task<MirrorCatalog> ReadAsync(IReadOnlyList<InstallSource> sources, CancellationToken cancellationToken)
@@ -25,21 +28,14 @@ internal sealed class MirrorCatalog
             foreach (var spec in listed.Specs)
             {
                 catalog.cached.TryAdd(spec.Spec.Hash, new CatalogSpec(spec.Spec, source, spec.LayoutVersion));
-                if (catalog.resolvers.Count < catalog.names.Count)
-                {
-                    catalog.resolvers.Add(spec.Resolve);
-                }
             }
         }
 
         return catalog;
     }
 
+    /// <summary>Where the spec with this hash is cached (the first mirror that has it), or null.</summary>
     public CatalogSpec? Find(string hash) => cached.GetValueOrDefault(hash);
-
-    /// <summary>Any node the mirrors know by hash: a cached spec, or a record of an index (an external, say).</summary>
-    public SpecNode? Node(string hash) =>
-        cached.TryGetValue(hash, out var spec) ? spec.Spec : resolvers.Select(r => r(hash)).FirstOrDefault(n => n is not null);
 
     /// <summary>The one cached spec a query names.</summary>
     /// <exception cref="DepotException">Nothing matches, or several specs do (they are listed).</exception>

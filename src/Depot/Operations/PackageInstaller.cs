@@ -10,34 +10,27 @@ namespace Depot.Operations;
 
 /// <summary>
 /// Installs one package: fetch its entry and tarball (streamed to a file beside the target, sha256 checked on the
-/// way), verify the signature and that the spec's recomputed DAG hash is the one it is filed under, unpack it safely
-/// into a temporary folder beside its prefix, relocate it, and only then move it into place.
+/// way, never more bytes than the entry records or the download limit), verify the signature and that the spec's
+/// recomputed DAG hash is the one it is filed under (<see cref="VerifiedEntries"/>), unpack it safely into a temporary
+/// folder beside its prefix, relocate it, check that every symlink ends inside the prefixes being installed, and only
+/// then move it into place.
 /// </summary>
-internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<string, string> prefixes, ExtractionLimits limits)
+internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<string, string> prefixes, ExtractionLimits limits, VerifiedEntries entries)
 {
-    private readonly ConcurrentDictionary<string, SpecNode> verified = new(StringComparer.Ordinal);
-
     /// <summary>The root node of an installed package as its verified spec file gave it.</summary>
-    public SpecNode VerifiedNode(string hash) => verified[hash];
+    public SpecNode VerifiedNode(string hash) => entries.Root(hash) ?? throw new InvalidOperationException($"{hash} was not verified");
 
+    /// <summary>Installs <paramref name="spec"/> (its node taken from a verified spec file) from the mirror that caches it.</summary>
     public async Task<InstallOutcome> InstallAsync(CatalogSpec spec, IProgress<InstallProgress>? progress, CancellationToken cancellationToken)
     {
         var node = spec.Spec;
         var prefix = prefixes[node.Hash];
         var clock = Stopwatch.StartNew();
         var store = spec.Source.Store;
-        var layout = BuildCache.ForVersion(store, spec.LayoutVersion);
 
         progress?.Report(new InstallProgress(node.Name, node.Hash, "verify"));
-        var entry = await layout.EntryForAsync(node, cancellationToken).ConfigureAwait(false);
-        var content = await layout.ReadEntryAsync(entry, spec.Source.Trust, cancellationToken).ConfigureAwait(false);
-        var recomputed = DagHash.Compute(content.Spec.Root.Json);
-        if (recomputed != node.Hash)
-        {
-            throw new InvalidContentException(store.Describe(entry.Key), $"the spec's DAG hash recomputes to {recomputed}, not the {node.Hash} it is filed under");
-        }
-
-        var tarball = content.Tarball ?? throw new InvalidContentException(store.Describe(entry.Key), "the entry names no tarball checksum");
+        var (content, entryLocation) = await entries.ReadAsync(spec, cancellationToken).ConfigureAwait(false);
+        var tarball = content.Tarball ?? throw new InvalidContentException(entryLocation, "the entry names no tarball checksum");
         var verifyTime = clock.Elapsed;
 
         Directory.CreateDirectory(Path.GetDirectoryName(prefix)!);
@@ -52,7 +45,7 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
         try
         {
             progress?.Report(new InstallProgress(node.Name, node.Hash, "fetch"));
-            await FetchAsync(store, tarball, download, cancellationToken).ConfigureAwait(false);
+            await FetchAsync(store, tarball, download, limits.MaxDownloadBytes, cancellationToken).ConfigureAwait(false);
             var fetchTime = clock.Elapsed - verifyTime;
 
             progress?.Report(new InstallProgress(node.Name, node.Hash, "extract"));
@@ -64,10 +57,13 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
             var infoPath = Path.Combine(unpacked, ".spack", "binary_distribution");
             var location = store.Describe(tarball.Key) + ":.spack/binary_distribution";
             var info = BuildInfo.Parse(await File.ReadAllBytesAsync(infoPath, cancellationToken).ConfigureAwait(false), location);
-            var (map, aliases) = PrefixMapFor(content.Spec, info, prefix);
-            CheckAbsoluteLinks(unpacked, map, location);
+            var (map, aliases, dependencyPrefixes) = PrefixMapFor(content.Spec, info, prefix);
             var report = await PackageRelocator.RelocateAsync(unpacked, info, map, old => aliases.TryGetValue(old, out var a) ? a.Alias : null, location, cancellationToken)
                 .ConfigureAwait(false);
+
+            // Only now is every link's final target known: each must end inside the prefixes being installed. Checked
+            // before anything (sbang) is put into the root for this package.
+            SymlinkCheck.Check(unpacked, prefix, dependencyPrefixes, [target.SbangPath], store.Describe(tarball.Key));
             await EnsureSbangAsync(unpacked, info, cancellationToken).ConfigureAwait(false);
             if (target.IsPlainRoot)
             {
@@ -76,7 +72,6 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
 
             Directory.Move(unpacked, prefix);
             CreateAliases(aliases.Values);
-            verified[node.Hash] = content.Spec.Root;
             var relocateTime = clock.Elapsed - verifyTime - fetchTime - extractTime;
             return new InstallOutcome(node.Name, node.Hash, SpecFormatter.Short(node), InstallStatus.Installed, prefix,
                 Phases: new InstallPhases(fetchTime, verifyTime, extractTime, relocateTime), Relocation: report, Mirror: spec.Source.Name,
@@ -119,37 +114,57 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
         }
     }
 
-    // Streams the tarball to a local file, hashing on the way; a size or checksum mismatch leaves nothing behind.
-    private static async Task FetchAsync(IObjectStore store, TarballRef tarball, string path, CancellationToken cancellationToken)
+    // Streams the tarball to a local file, hashing on the way, and stops as soon as more bytes arrive than the entry
+    // records (v3, OCI) or than the download limit (v2 records no size); a size or checksum mismatch leaves nothing.
+    private static async Task FetchAsync(IObjectStore store, TarballRef tarball, string path, long maxBytes, CancellationToken cancellationToken)
     {
+        var location = store.Describe(tarball.Key);
+        if (tarball.Length > maxBytes)
+        {
+            throw new InvalidContentException(location, $"its entry records {tarball.Length} bytes, more than the download limit of {maxBytes} bytes");
+        }
+
+        var limit = tarball.Length ?? maxBytes;
         await using (var input = await store.OpenReadAsync(tarball.Key, cancellationToken).ConfigureAwait(false))
         await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
         await using (var hashing = new ChecksumStream(file, leaveOpen: true))
         {
+            // Never asks for more than one byte past the limit: that byte is enough to know the tarball is too long.
             var buffer = new byte[1 << 16];
             int read;
-            while ((read = await input.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            while ((read = await input.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, limit + 1 - hashing.BytesWritten)), cancellationToken).ConfigureAwait(false)) > 0)
             {
                 await hashing.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                if (tarball.Length is { } expected && hashing.BytesWritten > expected)
+                if (hashing.BytesWritten > limit)
                 {
-                    throw new InvalidContentException(store.Describe(tarball.Key), $"larger than the {expected} bytes its entry records");
+                    throw new InvalidContentException(location, tarball.Length is { } expected
+                        ? $"larger than the {expected} bytes its entry records: download stopped"
+                        : $"larger than the download limit of {maxBytes} bytes (a v2 entry records no size): download stopped");
                 }
+            }
+
+            if (tarball.Length is { } length && hashing.BytesWritten != length)
+            {
+                throw new InvalidContentException(location, $"holds {hashing.BytesWritten} bytes, but its entry records {length}");
             }
 
             var actual = hashing.Sha256Hex();
             if (!string.Equals(actual, tarball.Sha256, StringComparison.OrdinalIgnoreCase))
             {
-                throw new InvalidContentException(store.Describe(tarball.Key), $"sha256 is {actual}, but the entry records {tarball.Sha256}");
+                throw new InvalidContentException(location, $"sha256 is {actual}, but the entry records {tarball.Sha256}");
             }
         }
     }
 
     // relocation.md §4.1: sbang, then the package and the specs it links or runs (breadth-first, non-external), then
     // the old root. Aliases: for prefixes that grow, a short path in the new root that binaries can hold instead.
-    private (PrefixMap Map, Dictionary<string, (string Alias, string Target)> Aliases) PrefixMapFor(SpecFile spec, BuildInfo info, string prefix)
+    // Also the new prefixes of the dependencies relocated to (link closure and direct run dependencies): where the
+    // package's symlinks may point besides itself.
+    private (PrefixMap Map, Dictionary<string, (string Alias, string Target)> Aliases, List<string> DependencyPrefixes) PrefixMapFor(SpecFile spec,
+        BuildInfo info, string prefix)
     {
         var map = new PrefixMap();
+        var dependencyPrefixes = new List<string>();
         var aliases = new Dictionary<string, (string, string)>(StringComparer.Ordinal);
         if (info.SbangInstallPath.Length > 0)
         {
@@ -164,13 +179,13 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
 
         foreach (var node in InstallTree.RelocationPrefixes.SpecsToRelocate(spec.Root, spec.FindByHash, depthFirst: false))
         {
-            if (!oldByHash.TryGetValue(node.Hash, out var old))
+            var @new = node.Hash == spec.Root.Hash ? prefix : prefixes.GetValueOrDefault(node.Hash) ?? target.InstalledPrefix(node.Hash);
+            if (@new is not null && node.Hash != spec.Root.Hash)
             {
-                continue;
+                dependencyPrefixes.Add(@new);
             }
 
-            var @new = node.Hash == spec.Root.Hash ? prefix : prefixes.GetValueOrDefault(node.Hash) ?? target.InstalledPrefix(node.Hash);
-            if (@new is null)
+            if (@new is null || !oldByHash.TryGetValue(node.Hash, out var old))
             {
                 continue;
             }
@@ -183,19 +198,7 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
         }
 
         map.Add(info.BuildPath, target.Root);
-        return (map, aliases);
-    }
-
-    // An absolute symlink may only point into a prefix this install relocates: anything else escapes the package.
-    private static void CheckAbsoluteLinks(string staging, PrefixMap map, string location)
-    {
-        foreach (var path in Directory.EnumerateFileSystemEntries(staging, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
-        {
-            if (new FileInfo(path).LinkTarget is { } link && link.StartsWith('/') && map.MapStart(link) is null)
-            {
-                throw new InvalidContentException(location, $"symlink {Path.GetRelativePath(staging, path)} -> {link} points outside the packages being installed");
-            }
-        }
+        return (map, aliases, dependencyPrefixes);
     }
 
     // Scripts whose long shebang went through Spack's sbang need it at the target's sbang path.

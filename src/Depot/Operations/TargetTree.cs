@@ -86,10 +86,17 @@ internal sealed class TargetTree
         }
     }
 
-    /// <summary>Where a spec not yet installed goes.</summary>
-    public string PrefixFor(SpecNode spec) => target is PlainRootTarget
-        ? Path.Combine(Root, PathNames.Polite($"{spec.Name}-{spec.Version}-{spec.Hash}"))
-        : Path.Combine(Root, Projection.Render(projection, spec));
+    /// <summary>
+    /// Where a spec not yet installed goes: <c>ROOT/name-version-hash</c> or the tree's projection, from the verified
+    /// spec's fields, every component checked and the normalised prefix inside the root.
+    /// </summary>
+    /// <exception cref="DepotException">The name, version or hash cannot make a prefix inside the root.</exception>
+    public string PrefixFor(SpecNode spec)
+    {
+        PrefixNames.CheckSpec(spec);
+        var relative = target is PlainRootTarget ? PathNames.Polite($"{spec.Name}-{spec.Version}-{spec.Hash}") : Projection.Render(projection, spec);
+        return PrefixNames.Inside(Root, relative, $"{spec.Name}/{spec.Hash[..7]}");
+    }
 
     /// <summary>
     /// A short path inside the root that can stand for a prefix (a symlink to it) where the prefix itself is too long
@@ -109,7 +116,10 @@ internal sealed class TargetTree
         return existing is null && !Path.Exists(alias) || existing == Path.GetFileName(prefix) ? alias : null;
     }
 
-    /// <summary>Records finished installs (dependencies first) in a Spack tree's database.</summary>
+    /// <summary>
+    /// Records finished installs (dependencies first) in a Spack tree's database; <paramref name="resolve"/> gives the
+    /// verified nodes of dependencies the database lacks (externals, build dependencies).
+    /// </summary>
     public Task RegisterAsync(IReadOnlyList<(SpecNode Spec, string Prefix, bool Explicit)> installed, IReadOnlyList<SpecNode> externals,
         Func<string, SpecNode?> resolve, CancellationToken cancellationToken)
     {
@@ -118,7 +128,12 @@ internal sealed class TargetTree
             return Task.CompletedTask;
         }
 
-        var known = installed.Select(i => i.Spec).Concat(externals).ToDictionary(s => s.Hash, StringComparer.Ordinal);
+        var known = new Dictionary<string, SpecNode>(StringComparer.Ordinal);
+        foreach (var spec in installed.Select(i => i.Spec).Concat(externals))
+        {
+            known.TryAdd(spec.Hash, spec);
+        }
+
         return InstallDatabaseWriter.AddAsync(Root, spack.NewTreeDatabaseVersion,
             installed.Select(i => new NewInstallRecord(i.Spec, i.Prefix, i.Explicit)).ToList(),
             hash => known.GetValueOrDefault(hash) ?? resolve(hash), cancellationToken);

@@ -47,15 +47,15 @@ public sealed class HostileCacheTests : IDisposable
 
     private string Member(string relative) => prefix.TrimStart('/') + (relative.Length == 0 ? "" : "/" + relative);
 
-    private static string BuildInfoYaml(string textFiles = "") =>
-        $"{{sbang_install_path: /nowhere/bin/sbang, buildpath: /nowhere, spackprefix: /nowhere, relative_prefix: x, hardlinks_deduped: true, hash_to_prefix: {{}}, relocate_binaries: [], relocate_links: [], relocate_textfiles: [{textFiles}]}}\n";
+    private static string BuildInfoYaml(string textFiles = "", string sbang = "/nowhere/bin/sbang", string links = "") =>
+        $"{{sbang_install_path: {sbang}, buildpath: /nowhere, spackprefix: /nowhere, relative_prefix: x, hardlinks_deduped: true, hash_to_prefix: {{}}, relocate_binaries: [], relocate_links: [{links}], relocate_textfiles: [{textFiles}]}}\n";
 
     public static TheoryData<string, string> ArchiveAttacks => new()
     {
         { "dotdot", "has '..'" },
         { "absolute", "absolute or malformed" },
         { "outside-member", "is outside the package directory" },
-        { "relative-symlink-escape", "points outside the package" },
+        { "relative-symlink-escape", "points outside the packages being installed" },
         { "write-through-symlink", "written through the symlink" },
         { "hardlink-escape", "does not name a file of the package" },
         { "device", "which a package may not hold" },
@@ -63,6 +63,10 @@ public sealed class HostileCacheTests : IDisposable
         { "absolute-symlink-elsewhere", "points outside the packages being installed" },
         { "buildinfo-escape", "not a path inside the prefix" },
         { "buildinfo-through-symlink", "lies behind a symlink" },
+        { "sbang-path-names-etc", "shadow -> /etc/shadow points outside the packages being installed" },
+        { "buildpath-dotdot-unlisted", "passwd -> /nowhere/../../../../etc/passwd points outside the packages being installed (it climbs with '..' out of /nowhere)" },
+        { "buildpath-dotdot-listed", "points outside the packages being installed (to /etc/passwd)" },
+        { "chain-climbs-out", "symlink up -> here/.. points outside the packages being installed" },
     };
 
     [Theory]
@@ -106,6 +110,24 @@ public sealed class HostileCacheTests : IDisposable
                 case "buildinfo-escape":
                     AddFile(tar, Member(".spack/binary_distribution"), BuildInfoYaml("../../outside/sentinel"));
                     return;
+                case "sbang-path-names-etc":
+                    // The build info may name any sbang path; /etc must not make /etc/shadow a target of the package.
+                    tar.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, Member("shadow")) { LinkName = "/etc/shadow" });
+                    AddFile(tar, Member(".spack/binary_distribution"), BuildInfoYaml(sbang: "/etc"));
+                    return;
+                case "buildpath-dotdot-unlisted":
+                    // Starts with the build path, but is not listed for relocation: it stays as it is, and leads to /etc.
+                    tar.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, Member("passwd")) { LinkName = "/nowhere/../../../../etc/passwd" });
+                    break;
+                case "buildpath-dotdot-listed":
+                    tar.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, Member("passwd")) { LinkName = "/nowhere/x/../../../../../../../../etc/passwd" });
+                    AddFile(tar, Member(".spack/binary_distribution"), BuildInfoYaml(links: "passwd"));
+                    return;
+                case "chain-climbs-out":
+                    // Each link looks inside the package when read alone; followed, 'up' is the folder above the prefix.
+                    tar.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, Member("here")) { LinkName = "." });
+                    tar.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, Member("up")) { LinkName = "here/.." });
+                    break;
                 case "buildinfo-through-symlink":
                     // The link stays inside the package, but relocating through it could be redirected later.
                     tar.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, Member("share")) { LinkName = ".spack" });
@@ -117,6 +139,24 @@ public sealed class HostileCacheTests : IDisposable
         });
 
         await AssertRefusedAsync(message);
+    }
+
+    [Fact]
+    public async Task ASpackTreeKeepsNothingOfARefusedPackageNotEvenItsProjectionFolders()
+    {
+        ReplaceTarball(tar =>
+        {
+            AddDirectory(tar, Member(""));
+            tar.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, Member("shadow")) { LinkName = "/etc/shadow" });
+            AddFile(tar, Member(".spack/binary_distribution"), BuildInfoYaml(sbang: "/etc"));
+        });
+        var result = await InstallOperation.RunAsync([new InstallSource("hostile", new LocalDirectoryStore(mirror), TrustPolicy.None(mirror))],
+            [SpecQuery.Parse("victim")], new InstallOptions(new SpackTreeTarget(root, Projection: "{name}/{version}/{hash}")), null, Token);
+
+        Assert.Contains("shadow -> /etc/shadow points outside", Assert.Single(result.Outcomes, o => o.Status == InstallStatus.Failed).Reason, StringComparison.Ordinal);
+        Assert.Equal([".spack-db"], Directory.EnumerateFileSystemEntries(root).Select(Path.GetFileName)); // Spack's prefix lock file only
+        Assert.Equal(["prefix_lock"], Directory.EnumerateFileSystemEntries(Path.Combine(root, ".spack-db")).Select(Path.GetFileName));
+        AssertNothingWritten(rootMayHoldDatabase: true);
     }
 
     [Fact]
@@ -195,9 +235,10 @@ public sealed class HostileCacheTests : IDisposable
         AssertNothingWritten();
     }
 
-    private void AssertNothingWritten()
+    private void AssertNothingWritten(bool rootMayHoldDatabase = false)
     {
-        Assert.True(!Directory.Exists(root) || !Directory.EnumerateFileSystemEntries(root).Any(), "the root holds " + (Directory.Exists(root) ? string.Join(", ", Directory.EnumerateFileSystemEntries(root)) : ""));
+        Assert.True(!Directory.Exists(root) || !Directory.EnumerateFileSystemEntries(root).Any(e => !rootMayHoldDatabase || Path.GetFileName(e) != ".spack-db"),
+            "the root holds " + (Directory.Exists(root) ? string.Join(", ", Directory.EnumerateFileSystemEntries(root)) : ""));
         Assert.Equal(["sentinel"], Directory.EnumerateFileSystemEntries(outside).Select(Path.GetFileName));
         Assert.Equal("untouched", File.ReadAllText(Path.Combine(outside, "sentinel")));
         Assert.False(File.Exists(Path.Combine(temp.Path, "escaped.txt")));
