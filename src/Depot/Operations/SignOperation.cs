@@ -23,7 +23,6 @@ public static class SignOperation
         var signed = 0;
         var already = 0;
         var privateKey = key.ExtractPrivateKey(Array.Empty<char>());
-        var verifier = new SignatureVerifier([new PgpPublicKeyRing(key.PublicKey.GetEncoded())]);
         var problems = new List<EntryProblem>();
         foreach (var layout in await BuildCache.DetectAsync(store, cancellationToken).ConfigureAwait(false))
         {
@@ -38,7 +37,7 @@ public static class SignOperation
                 {
                     try
                     {
-                        if (await SignEntryAsync(store, layout, entry, key, privateKey, verifier, force, ct).ConfigureAwait(false))
+                        if (await SignEntryAsync(store, layout, entry, key, privateKey, force, ct).ConfigureAwait(false))
                         {
                             Interlocked.Increment(ref signed);
                         }
@@ -61,28 +60,18 @@ public static class SignOperation
     }
 
     private static async Task<bool> SignEntryAsync(IObjectStore store, IBuildCacheLayout layout, SpecEntry entry, PgpSecretKey key,
-        PgpPrivateKey privateKey, SignatureVerifier verifier, bool force, CancellationToken cancellationToken)
+        PgpPrivateKey privateKey, bool force, CancellationToken cancellationToken)
     {
         if (layout is BuildCacheOci oci)
         {
-            return await SignImageAsync(oci, entry, key, privateKey, verifier, force, cancellationToken).ConfigureAwait(false);
+            return await SignImageAsync(oci, entry, key, privateKey, force, cancellationToken).ConfigureAwait(false);
         }
 
         var location = store.Describe(entry.Key);
         var text = Encoding.UTF8.GetString(await store.ReadAllBytesAsync(entry.Key, 64 << 20, cancellationToken).ConfigureAwait(false));
         if (ClearSignedMessage.LooksClearSigned(Encoding.UTF8.GetBytes(text[..Math.Min(64, text.Length)])))
         {
-            var signedByUs = true;
-            try
-            {
-                verifier.Verify(text, location);
-            }
-            catch (SignatureException)
-            {
-                signedByUs = false;
-            }
-
-            if (signedByUs && !force)
+            if (!force && SignatureVerifier.IsSignedBy(text, key.PublicKey, location))
             {
                 return false;
             }
@@ -107,21 +96,18 @@ public static class SignOperation
     }
 
     private static async Task<bool> SignImageAsync(BuildCacheOci layout, SpecEntry entry, PgpSecretKey key, PgpPrivateKey privateKey,
-        SignatureVerifier verifier, bool force, CancellationToken cancellationToken)
+        bool force, CancellationToken cancellationToken)
     {
         var registry = layout.Oci.Registry;
         var image = await layout.ReadImageAsync(entry.Key, cancellationToken).ConfigureAwait(false);
         if (!force && await OciSignatures.FindAsync(registry, image.ManifestDigest, cancellationToken).ConfigureAwait(false) is { } existing)
         {
-            try
+            if (SignatureVerifier.IsSignedBy(existing.Text, key.PublicKey, existing.Location))
             {
-                verifier.Verify(existing.Text, existing.Location);
                 return false;
             }
-            catch (SignatureException)
-            {
-                // Signed by another key, or damaged: replaced below.
-            }
+
+            // Signed by another key, or damaged: replaced below.
         }
 
         // Check the entry is sound before vouching for it.

@@ -151,6 +151,26 @@ public sealed class SignatureVerifier
         }
     }
 
+    /// <summary>
+    /// True when <paramref name="clearSigned"/> carries a good signature made by exactly <paramref name="key"/>, one of
+    /// our own signing keys (a primary or a subkey): the "already signed by us" test of re-signing, which needs no
+    /// trust decision and so no certification chain.
+    /// </summary>
+    public static bool IsSignedBy(string clearSigned, PgpPublicKey key, string location)
+    {
+        try
+        {
+            var message = ClearSignedMessage.Parse(clearSigned, location);
+            var signature = ReadSignature(message, location);
+            return signature.KeyId == key.KeyId
+                && new SignatureMath().Verifies(signature, key, ClearSigner.CanonicalText(message.Body));
+        }
+        catch (Exception e) when (e is InvalidContentException or PgpException)
+        {
+            return false;
+        }
+    }
+
     private static PgpSignature ReadSignature(ClearSignedMessage message, string location)
     {
         try

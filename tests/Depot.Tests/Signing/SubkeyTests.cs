@@ -94,6 +94,27 @@ public sealed class SubkeyTests(GpgSubkeyFixture gpgKey) : IClassFixture<GpgSubk
     }
 
     [Fact]
+    public async Task SigningAMirrorAgainWithASubkeyLeavesItsOwnSignaturesAlone()
+    {
+        using var home = new TempDir();
+        using var mirror = TestData.InstallableV3(TestData.V3Unsigned);
+        var keyring = Keyring.Open(new DepotHome(home.Path));
+        keyring.Import(gpgKey.SecretKey, "secret.asc", "secret.asc");
+        var store = new Depot.Storage.LocalDirectoryStore(mirror.Path);
+
+        var first = await Depot.Operations.SignOperation.RunAsync(store, keyring.SigningKey(), force: false, cancellationToken: TestContext.Current.CancellationToken);
+        var again = await Depot.Operations.SignOperation.RunAsync(store, keyring.SigningKey(), force: false, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.True(first.Signed > 0);
+        Assert.Equal((0, first.Signed), (again.Signed, again.AlreadySigned));
+        var layouts = await Depot.Layout.BuildCache.DetectAsync(store, TestContext.Current.CancellationToken);
+        var verified = await Depot.Operations.VerifyOperation.RunAsync(store, layouts, TestData.Trusting(keyring, mirror.Path), new Depot.Operations.VerifyOptions([]),
+            cancellationToken: TestContext.Current.CancellationToken);
+        Assert.True(verified.Ok, string.Join("\n", verified.Failures));
+        Assert.Equal(first.Signed, verified.Signed);
+    }
+
+    [Fact]
     public void APrimaryWhoseFlagsExcludeSigningCannotSign()
     {
         var secret = OpenPgpArmor.ReadKeyRings(gpgKey.SecretKey, "secret").Secret.Single();
