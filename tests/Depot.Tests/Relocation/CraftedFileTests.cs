@@ -30,14 +30,8 @@ public sealed class CraftedFileTests : IDisposable
 
     public CraftedFileTests()
     {
-        var tree = Path.Combine(temp.Path, "tree");
-        var builder = new InstallTreeBuilder(tree);
-        var hash = builder.Add("victim", "1.0", p => PushOperationTests.WriteFile(p, "share/victim.txt", "victim\n"));
-        builder.WriteDatabase();
-        prefix = builder.Prefix("victim", "1.0", hash);
-        mirror = Path.Combine(temp.Path, "mirror");
-        PushOperationTests.PushAsync(tree, mirror, new PushOptions()).GetAwaiter().GetResult();
-        manifestKey = Directory.GetFiles(Path.Combine(mirror, "v3/manifests/spec"), "*.json", SearchOption.AllDirectories).Single();
+        var victim = VictimMirror.Create(temp.Path);
+        (mirror, prefix, manifestKey) = (victim.Mirror, victim.Prefix, victim.ManifestKey);
         root = Path.Combine(temp.Path, "root");
     }
 
