@@ -55,7 +55,7 @@ public static class TestData
     /// <summary>A keyring in <paramref name="home"/> holding the fixture key pair (fpr 6640D90F…), which can sign.</summary>
     public static Depot.Signing.Keyring FixtureKeyring(string home)
     {
-        var keyring = Depot.Signing.Keyring.Open(new Depot.Configuration.DepotHome(home));
+        var keyring = Depot.Signing.Keyring.Open(new Depot.Configuration.DepotHome(home).KeysFolder);
         keyring.Import(File.ReadAllText(Path("spack-1.2/keys/secret.asc")), "secret.asc", "test");
         return keyring;
     }

@@ -47,7 +47,7 @@ public static class CopyCommand
             PublishedKey? published = null;
             if (!parse.GetValue(unsigned) && (parse.GetValue(key) is not null || configured?.Signed != false))
             {
-                var keyring = Keyring.Open(console.Home);
+                var keyring = Keyring.Open(console.Home.KeysFolder);
                 secret = keyring.SigningKey(parse.GetValue(key));
                 var fingerprint = SignatureVerifier.Fingerprint(secret.PublicKey);
                 published = new PublishedKey(fingerprint, keyring.ExportPublic(fingerprint), fingerprint);

@@ -32,7 +32,7 @@ public static class KeysCommand
                 "ed25519" => KeyAlgorithm.Ed25519,
                 var other => throw new DepotException($"--algorithm: unknown algorithm '{other}' (rsa4096, rsa2048, ed25519)"),
             };
-            var key = Keyring.Open(console.Home).Create(parse.GetValue(name)!, parse.GetValue(email)!, parse.GetValue(comment),
+            var key = Keyring.Open(console.Home.KeysFolder).Create(parse.GetValue(name)!, parse.GetValue(email)!, parse.GetValue(comment),
                 ParseExpiry(parse.GetValue(expires)), alg);
             console.Out.WriteLine($"created {key.Fingerprint} {key.Algorithm} {key.PrimaryUserId}");
             return Task.FromResult(ExitCodes.Success);
@@ -47,7 +47,7 @@ public static class KeysCommand
         var command = new Command("list", "List trusted keys (and which can sign)") { secret, json };
         command.SetAction(console.Guard((parse, _) =>
         {
-            var keys = Keyring.Open(console.Home).List(parse.GetValue(secret));
+            var keys = Keyring.Open(console.Home.KeysFolder).List(parse.GetValue(secret));
             if (parse.GetValue(json))
             {
                 console.Out.WriteLine(JsonSerializer.Serialize(keys.Select(k => new
@@ -83,7 +83,7 @@ public static class KeysCommand
         var command = new Command("export", "Export a key, ASCII-armored (as gpg --armor --export)") { id, secret, output };
         command.SetAction(console.Guard((parse, _) =>
         {
-            var keyring = Keyring.Open(console.Home);
+            var keyring = Keyring.Open(console.Home.KeysFolder);
             var file = parse.GetValue(output);
             if (parse.GetValue(secret) && file is not null)
             {
@@ -113,7 +113,7 @@ public static class KeysCommand
         var command = new Command("import", "Import and trust keys from a file or a gpg home") { file, gpgHome };
         command.SetAction(console.Guard((parse, _) =>
         {
-            var keyring = Keyring.Open(console.Home);
+            var keyring = Keyring.Open(console.Home.KeysFolder);
             IReadOnlyList<KeyInfo> keys;
             if (parse.GetValue(gpgHome) is { } home)
             {
@@ -149,7 +149,7 @@ public static class KeysCommand
         var command = new Command("remove", "Forget a key (its trust, and its secret if held)") { id };
         command.SetAction(console.Guard((parse, _) =>
         {
-            var key = Keyring.Open(console.Home).Remove(parse.GetValue(id)!);
+            var key = Keyring.Open(console.Home.KeysFolder).Remove(parse.GetValue(id)!);
             console.Out.WriteLine($"removed {key.Fingerprint} {key.PrimaryUserId}");
             return Task.FromResult(ExitCodes.Success);
         }));
@@ -186,7 +186,7 @@ public static class KeysCommand
             var what = parse.GetValue(target)!;
             if (File.Exists(what))
             {
-                foreach (var k in Keyring.Open(console.Home).Import(File.ReadAllText(what), what, Path.GetFullPath(what)))
+                foreach (var k in Keyring.Open(console.Home.KeysFolder).Import(File.ReadAllText(what), what, Path.GetFullPath(what)))
                 {
                     console.Out.WriteLine($"trusted {k.Fingerprint} {k.PrimaryUserId}");
                 }

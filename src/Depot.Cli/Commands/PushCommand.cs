@@ -78,7 +78,7 @@ public static class PushCommand
             PgpSecretKeyHolder? signing = null;
             if (sign)
             {
-                var keyring = Keyring.Open(console.Home);
+                var keyring = Keyring.Open(console.Home.KeysFolder);
                 var secret = keyring.SigningKey(parse.GetValue(key));
                 var fingerprint = SignatureVerifier.Fingerprint(secret.PublicKey);
                 signing = new PgpSecretKeyHolder(secret, new PublishedKey(fingerprint, keyring.ExportPublic(fingerprint), fingerprint));

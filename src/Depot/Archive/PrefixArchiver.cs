@@ -1,3 +1,5 @@
+using Depot.Posix;
+
 namespace Depot.Archive;
 
 /// <summary>What to archive and how Spack would name and describe it.</summary>

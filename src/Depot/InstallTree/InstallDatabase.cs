@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Depot.Posix;
 using Depot.Specs;
 
 namespace Depot.InstallTree;

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
+using Depot.Formats;
+using Depot.Posix;
 using Depot.Specs;
 
 namespace Depot.InstallTree;

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using Depot.Formats;
 using Depot.Signing;
 using Depot.Specs;
 using Depot.Storage;

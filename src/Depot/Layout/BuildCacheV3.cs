@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
+using Depot.Formats;
 using Depot.Signing;
 using Depot.Specs;
 using Depot.Storage;

@@ -77,7 +77,7 @@ public static class CopyOperation
                 {
                     var stem = entry.DisplayName.Split('/')[0];
                     outcomes[i] = new CopyOutcome(stem, entry.Hash, stem, CopyStatus.Failed,
-                        e is SignatureException or InvalidContentException ? trust.Explain(entry, (DepotException)e) : e.Message);
+                        e is SignatureException or InvalidContentException ? trust.Explain(entry.DisplayName, (DepotException)e) : e.Message);
                 }
 
                 if (outcomes[i] is { } done && (writer.Images is null || done.Status != CopyStatus.Converted))

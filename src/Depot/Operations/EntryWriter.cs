@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using Depot.Archive;
+using Depot.Formats;
 using Depot.Layout;
 using Depot.Signing;
 using Depot.Specs;

@@ -19,7 +19,7 @@ public static class KeyOperations
     public static async Task<IReadOnlyList<KeyInfo>> PublishAsync(DepotHome home, IObjectStore store, IReadOnlyList<string> ids,
         int? layoutVersion = null, CancellationToken cancellationToken = default)
     {
-        var keyring = Keyring.Open(home);
+        var keyring = Keyring.Open(home.KeysFolder);
         var keys = ids.Count == 0 ? keyring.List(secretOnly: true) : ids.Select(id => keyring.Find(id)).ToList();
         if (keys.Count == 0)
         {
@@ -108,7 +108,7 @@ public static class KeyOperations
             }
         }
 
-        var keyring = Keyring.Open(home);
+        var keyring = Keyring.Open(home.KeysFolder);
         var trusted = new List<KeyInfo>();
         foreach (var (info, armored) in keys)
         {

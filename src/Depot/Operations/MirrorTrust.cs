@@ -22,7 +22,7 @@ public static class MirrorTrust
         }
 
         var configured = MirrorRegistry.Load(home).Find(mirror);
-        var rings = Keyring.Open(home).TrustedRings().ToList();
+        var rings = Keyring.Open(home.KeysFolder).TrustedRings().ToList();
         var pins = configured?.Mirror.TrustedFingerprints ?? [];
         if (pins.Count > 0)
         {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using Depot.Archive;
+using Depot.Formats;
 using Depot.InstallTree;
 using Depot.Layout;
 using Depot.Specs;

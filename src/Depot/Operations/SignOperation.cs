@@ -1,4 +1,5 @@
 using System.Text;
+using Depot.Formats;
 using Depot.Layout;
 using Depot.Signing;
 using Depot.Storage;

@@ -77,7 +77,7 @@ public static class VerifyOperation
                             Interlocked.Increment(ref checkedCount);
                         }
 
-                        failures.Add((item.Entry.Key, trust.Explain(item.Entry, e)));
+                        failures.Add((item.Entry.Key, trust.Explain(item.Entry.DisplayName, e)));
                     }
                 }
                 finally

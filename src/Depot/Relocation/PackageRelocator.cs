@@ -1,4 +1,5 @@
 using Depot.Archive;
+using Depot.Posix;
 
 namespace Depot.Relocation;
 

@@ -1,4 +1,5 @@
 using System.Text;
+using Depot.Formats;
 using Org.BouncyCastle.Bcpg;
 using Org.BouncyCastle.Bcpg.OpenPgp;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using Depot.Configuration;
 using Org.BouncyCastle.Bcpg;
 using Org.BouncyCastle.Bcpg.OpenPgp;
 
@@ -30,7 +29,8 @@ public sealed class Keyring
 
     private string SourcesFile => Path.Combine(folder, "keyring.json");
 
-    public static Keyring Open(DepotHome home) => new(home.KeysFolder);
+    /// <summary>The keyring kept in <paramref name="folder"/> (a Depot home's <c>keys</c>).</summary>
+    public static Keyring Open(string folder) => new(folder);
 
     /// <summary>Every trusted key (and whether its secret is held), sorted by user id.</summary>
     public IReadOnlyList<KeyInfo> List(bool secretOnly = false)

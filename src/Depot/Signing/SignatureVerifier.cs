@@ -1,4 +1,5 @@
 using System.Globalization;
+using Depot.Formats;
 using Org.BouncyCastle.Bcpg;
 using Org.BouncyCastle.Bcpg.OpenPgp;
 

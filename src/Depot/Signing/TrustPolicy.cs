@@ -1,4 +1,4 @@
-using Depot.Layout;
+using Depot.Formats;
 
 namespace Depot.Signing;
 
@@ -57,9 +57,9 @@ public sealed class TrustPolicy
     }
 
     /// <summary>One line for a failed entry: mirror, entry, what failed, and how to fix it.</summary>
-    public string Explain(SpecEntry entry, DepotException error)
+    public string Explain(string entryName, DepotException error)
     {
-        var what = $"{Mirror}: {entry.DisplayName}: ";
+        var what = $"{Mirror}: {entryName}: ";
         if (error is not SignatureException s)
         {
             return what + error.Message;

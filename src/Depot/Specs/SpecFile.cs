@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Depot.Formats;
 using Depot.Signing;
 
 namespace Depot.Specs;
@@ -67,7 +68,7 @@ public sealed class SpecFile
         byte[]? inflated = null;
         if (content.Length >= 2 && content[0] == 0x1f && content[1] == 0x8b)
         {
-            inflated = Layout.Gzip.Decompress(content, location);
+            inflated = Gzip.Decompress(content, location);
             content = inflated;
         }
 

@@ -1,4 +1,5 @@
 using System.Text;
+using Depot.Formats;
 
 namespace Depot.Specs;
 

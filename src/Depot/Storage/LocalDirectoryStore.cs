@@ -1,5 +1,6 @@
 using System.IO.Enumeration;
 using System.Runtime.CompilerServices;
+using Depot.Posix;
 using Microsoft.Win32.SafeHandles;
 
 namespace Depot.Storage;
@@ -216,7 +217,7 @@ public sealed class LocalDirectoryStore : IObjectStore
 
     private async Task<bool> WriteUnderLockAsync(string key, string path, Stream content, string? expectedVersion, CancellationToken cancellationToken)
     {
-        using var held = await InstallTree.PosixFileLock.AcquireAsync(OpenLockFile(), Path.Combine(root, LockName), exclusive: true,
+        using var held = await PosixFileLock.AcquireAsync(OpenLockFile(), Path.Combine(root, LockName), exclusive: true,
             TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
         MirrorLinks.CheckFolders(root, key, create: false);
         var current = MirrorLinks.CheckObject(path) is null ? null : new FileInfo(path);
@@ -265,7 +266,7 @@ public sealed class LocalDirectoryStore : IObjectStore
 
     // Size and modification time to the tick: a rename of a new file always changes the inode's ctime/mtime.
     private static string Version(FileInfo info) =>
-        $"{info.LastWriteTimeUtc.Ticks:x}-{info.Length:x}-{(OperatingSystem.IsLinux() ? Archive.FileStatus.Lstat(info.FullName).Inode : 0):x}";
+        $"{info.LastWriteTimeUtc.Ticks:x}-{info.Length:x}-{(OperatingSystem.IsLinux() ? FileStatus.Lstat(info.FullName).Inode : 0):x}";
 
     /// <summary>Stages in a temporary file inside the mirror folder, so commit is a rename on the same file system.</summary>
     public Task<IStagedObject> CreateStagedAsync(CancellationToken cancellationToken = default)

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Depot.Archive;
+using Depot.Posix;
 using Microsoft.Win32.SafeHandles;
 
 namespace Depot.Storage;

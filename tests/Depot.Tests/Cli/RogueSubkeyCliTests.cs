@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using Depot.Configuration;
+using Depot.Formats;
 using Depot.Layout;
 using Depot.Signing;
 using Depot.Storage;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Depot.Archive;
+using Depot.Formats;
 using Depot.Layout;
 using Depot.Operations;
 using Depot.Signing;

@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using Depot.Archive;
+using Depot.Formats;
 using Depot.Layout;
 using Depot.Operations;
 using Depot.Signing;

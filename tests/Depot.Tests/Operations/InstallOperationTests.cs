@@ -3,6 +3,7 @@ using System.Text;
 using Depot.Configuration;
 using Depot.InstallTree;
 using Depot.Operations;
+using Depot.Posix;
 using Depot.Signing;
 using Depot.Specs;
 using Depot.Storage;
@@ -18,7 +19,7 @@ public class InstallOperationTests
     internal static TrustPolicy FixtureTrust(string mirror)
     {
         using var home = new TempDir();
-        var keyring = Keyring.Open(new DepotHome(home.Path));
+        var keyring = Keyring.Open(new DepotHome(home.Path).KeysFolder);
         keyring.Import(File.ReadAllText(TestData.Path("spack-1.2/keys/public.asc")), "public.asc", "test");
         return TestData.Trusting(keyring, mirror);
     }
@@ -156,8 +157,8 @@ public class InstallOperationTests
         var result = await InstallAsync(new InstallSource("m", new LocalDirectoryStore(mirror), TrustPolicy.None("m")), new PlainRootTarget(root), "tool");
         var prefix = Assert.Single(result.Outcomes, o => o.Status == InstallStatus.Installed).Prefix!;
         Assert.Equal($"data={prefix}/share", File.ReadAllText(Path.Combine(prefix, "share/tool/paths.txt")).TrimEnd());
-        var a = Depot.Archive.FileStatus.Lstat(Path.Combine(prefix, "share/tool/paths.txt"));
-        var b = Depot.Archive.FileStatus.Lstat(Path.Combine(prefix, "share/tool/same.txt"));
+        var a = FileStatus.Lstat(Path.Combine(prefix, "share/tool/paths.txt"));
+        var b = FileStatus.Lstat(Path.Combine(prefix, "share/tool/same.txt"));
         Assert.Equal((a.Device, a.Inode), (b.Device, b.Inode));
         Assert.Equal(2u, a.Links);
         Assert.Equal(prefix, Run(Path.Combine(prefix, "bin/alias")));

@@ -39,7 +39,7 @@ public class KeyOperationsTests
         using var home = new TempDir();
         using var mirror = TestData.Copy(TestData.V2Unsigned);
         var depotHome = new DepotHome(home.Path);
-        Keyring.Open(depotHome).Import(File.ReadAllText(TestData.Path("spack-1.2/keys/public.asc")), "public.asc", "test");
+        Keyring.Open(depotHome.KeysFolder).Import(File.ReadAllText(TestData.Path("spack-1.2/keys/public.asc")), "public.asc", "test");
 
         await KeyOperations.PublishAsync(depotHome, new LocalDirectoryStore(mirror.Path), [SignatureTests.FixtureFingerprint], null, Token);
 
@@ -55,7 +55,7 @@ public class KeyOperationsTests
         using var consumerHome = new TempDir();
         using var mirror = new TempDir();
         var producer = new DepotHome(producerHome.Path);
-        var created = Keyring.Open(producer).Create("Producer", "producer@example.invalid", null, null, KeyAlgorithm.Ed25519);
+        var created = Keyring.Open(producer.KeysFolder).Create("Producer", "producer@example.invalid", null, null, KeyAlgorithm.Ed25519);
         var store = new LocalDirectoryStore(mirror.Path);
         await KeyOperations.PublishAsync(producer, store, [], null, Token);
         Assert.True(File.Exists(mirror.Combine("v3/layout.json")));
@@ -64,12 +64,12 @@ public class KeyOperationsTests
         var wrong = "AAAA" + created.Fingerprint[4..];
         var refused = await Assert.ThrowsAsync<DepotException>(() => KeyOperations.TrustMirrorKeysAsync(consumer, mirror.Path, store, wrong, Token));
         Assert.Contains("publishes no key with fingerprint " + wrong, refused.Message, StringComparison.Ordinal);
-        Assert.Empty(Keyring.Open(consumer).List());
+        Assert.Empty(Keyring.Open(consumer.KeysFolder).List());
 
         var trusted = await KeyOperations.TrustMirrorKeysAsync(consumer, mirror.Path, store, created.Fingerprint, Token);
         Assert.Equal(created.Fingerprint, Assert.Single(trusted).Fingerprint);
-        Assert.False(Keyring.Open(consumer).List()[0].HasSecret);
-        Assert.Equal(mirror.Path, Keyring.Open(consumer).List()[0].Source);
+        Assert.False(Keyring.Open(consumer.KeysFolder).List()[0].HasSecret);
+        Assert.Equal(mirror.Path, Keyring.Open(consumer.KeysFolder).List()[0].Source);
     }
 
     [Fact]
@@ -106,7 +106,7 @@ public class KeyOperationsTests
         Assert.Equal(original, armored);
 
         await KeyOperations.TrustMirrorKeysAsync(new DepotHome(home.Path), mirror.Path, store, SignatureTests.FixtureFingerprint, Token);
-        Assert.Equal(original, Keyring.Open(new DepotHome(home.Path)).ExportPublic(SignatureTests.FixtureFingerprint));
+        Assert.Equal(original, Keyring.Open(new DepotHome(home.Path).KeysFolder).ExportPublic(SignatureTests.FixtureFingerprint));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Text;
 using Depot.Layout;
 using Depot.Operations;
 using Depot.Storage;
+using Depot.Tests.Formats;
 using Depot.Tests.Layout;
 
 namespace Depot.Tests.Operations;

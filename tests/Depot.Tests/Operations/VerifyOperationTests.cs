@@ -101,7 +101,7 @@ public class VerifyOperationTests
     {
         using var home = new TempDir();
         var depotHome = new DepotHome(home.Path);
-        var keyring = Keyring.Open(depotHome);
+        var keyring = Keyring.Open(depotHome.KeysFolder);
         keyring.Import(File.ReadAllText(TestData.Path("spack-1.2/keys/public.asc")), "public.asc", "test");
         var mirror = TestData.Path(TestData.V3Signed);
         var config = new DepotConfig();

@@ -16,7 +16,7 @@ public class GpgInteropTests
     public void GpgVerifiesWhatDepotSignsWithADepotKey(KeyAlgorithm algorithm)
     {
         using var home = new TempDir();
-        var keyring = Keyring.Open(new DepotHome(home.Path));
+        var keyring = Keyring.Open(new DepotHome(home.Path).KeysFolder);
         var key = keyring.Create("Depot Interop", "interop@example.invalid", "test", null, algorithm);
 
         using var gpg = new GpgHome();
@@ -44,7 +44,7 @@ public class GpgInteropTests
         var exported = gpg.RunOk("--armor", "--export", "gpg@example.invalid");
 
         using var home = new TempDir();
-        var keyring = Keyring.Open(new DepotHome(home.Path));
+        var keyring = Keyring.Open(new DepotHome(home.Path).KeysFolder);
         var imported = Assert.Single(keyring.Import(exported, "gpg export", "gpg"));
         var verified = new SignatureVerifier(keyring.TrustedRings()).Verify(File.ReadAllText(gpg.FilePath("m.json.sig")), "m.json.sig");
 
@@ -60,7 +60,7 @@ public class GpgInteropTests
         var secret = gpg.RunOk("--armor", "--export-secret-keys", "spack@example.invalid");
 
         using var home = new TempDir();
-        var keyring = Keyring.Open(new DepotHome(home.Path));
+        var keyring = Keyring.Open(new DepotHome(home.Path).KeysFolder);
         var key = Assert.Single(keyring.Import(secret, "secret.asc", "secret.asc"));
         Assert.True(key.HasSecret);
         File.WriteAllText(gpg.FilePath("x.sig"), ClearSigner.Sign(Manifest, keyring.SigningKey()));

@@ -9,7 +9,7 @@ public class KeyringTests
     public void CreatedKeysAreListedExportedAndKeptOwnerOnly()
     {
         using var home = new TempDir();
-        var keyring = Keyring.Open(new DepotHome(home.Path));
+        var keyring = Keyring.Open(new DepotHome(home.Path).KeysFolder);
         var key = keyring.Create("Team Cache", "cache@example.invalid", null, DateTimeOffset.UtcNow.AddYears(2), KeyAlgorithm.Ed25519);
 
         Assert.Equal(40, key.Fingerprint.Length);
@@ -27,7 +27,7 @@ public class KeyringTests
     public void SpackExportedKeysImportWithTheirSecret()
     {
         using var home = new TempDir();
-        var keyring = Keyring.Open(new DepotHome(home.Path));
+        var keyring = Keyring.Open(new DepotHome(home.Path).KeysFolder);
         var imported = keyring.Import(File.ReadAllText(TestData.Path("spack-1.2/keys/secret.asc")), "secret.asc", "secret.asc");
         var key = Assert.Single(imported);
         Assert.Equal(SignatureTests.FixtureFingerprint, key.Fingerprint);
@@ -35,7 +35,7 @@ public class KeyringTests
         Assert.Equal("rsa4096", key.Algorithm);
         Assert.Equal(key.KeyId, SignatureVerifierKeyId(keyring.SigningKey()));
 
-        var other = Keyring.Open(new DepotHome(home.Path));
+        var other = Keyring.Open(new DepotHome(home.Path).KeysFolder);
         other.Import(File.ReadAllText(TestData.Path("spack-1.2/keys/public.asc")), "public.asc", "again");
         Assert.Single(other.List());
         Assert.Equal("secret.asc", other.List()[0].Source);
@@ -45,7 +45,7 @@ public class KeyringTests
     public void RemovedKeysAreGone()
     {
         using var home = new TempDir();
-        var keyring = Keyring.Open(new DepotHome(home.Path));
+        var keyring = Keyring.Open(new DepotHome(home.Path).KeysFolder);
         keyring.Import(File.ReadAllText(TestData.Path("spack-1.2/keys/public.asc")), "public.asc", "public.asc");
         Assert.False(keyring.List()[0].HasSecret);
         keyring.Remove("48A372CC");
@@ -57,7 +57,7 @@ public class KeyringTests
     public void SigningKeySelectionFollowsSpacksRule()
     {
         using var home = new TempDir();
-        var keyring = Keyring.Open(new DepotHome(home.Path));
+        var keyring = Keyring.Open(new DepotHome(home.Path).KeysFolder);
         Assert.Contains("no signing key", Assert.Throws<DepotException>(() => keyring.SigningKey()).Message, StringComparison.Ordinal);
         keyring.Create("A", "a@example.invalid", null, null, KeyAlgorithm.Ed25519);
         keyring.Create("B", "b@example.invalid", null, null, KeyAlgorithm.Ed25519);
@@ -72,7 +72,7 @@ public class KeyringTests
     public void BadKeyFilesAreOneLineErrors(string content, string expected)
     {
         using var home = new TempDir();
-        var e = Assert.ThrowsAny<DepotException>(() => Keyring.Open(new DepotHome(home.Path)).Import(content, "x.asc", "x.asc"));
+        var e = Assert.ThrowsAny<DepotException>(() => Keyring.Open(new DepotHome(home.Path).KeysFolder).Import(content, "x.asc", "x.asc"));
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
     }
 

@@ -1,3 +1,4 @@
+using Depot.Formats;
 using Depot.Signing;
 using Org.BouncyCastle.Bcpg;
 using Org.BouncyCastle.Bcpg.OpenPgp;

@@ -1,5 +1,6 @@
 using System.Text;
 using Depot.Configuration;
+using Depot.Formats;
 using Depot.Signing;
 using Org.BouncyCastle.Bcpg.OpenPgp;
 

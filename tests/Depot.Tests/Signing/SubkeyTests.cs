@@ -49,12 +49,12 @@ public sealed class SubkeyTests(GpgSubkeyFixture gpgKey) : IClassFixture<GpgSubk
         var tampered = RogueKeys.Armored(RogueKeys.WithUnboundSubkey(SignatureTests.FixturePublicKey(), RogueKeys.Create().GetPublicKey()));
 
         using var fresh = new TempDir();
-        var keyring = Keyring.Open(new DepotHome(fresh.Path));
+        var keyring = Keyring.Open(new DepotHome(fresh.Path).KeysFolder);
         keyring.Import(tampered, "mirror key", "mirror");
         Assert.Equal(original, keyring.ExportPublic(SignatureTests.FixtureFingerprint));
 
         using var trusted = new TempDir();
-        keyring = Keyring.Open(new DepotHome(trusted.Path));
+        keyring = Keyring.Open(new DepotHome(trusted.Path).KeysFolder);
         keyring.Import(original, "public.asc", "public.asc");
         keyring.Import(tampered, "mirror key", "mirror");
         Assert.Equal(original, keyring.ExportPublic(SignatureTests.FixtureFingerprint));
@@ -66,7 +66,7 @@ public sealed class SubkeyTests(GpgSubkeyFixture gpgKey) : IClassFixture<GpgSubk
     {
         Assert.Contains("Good signature", gpgKey.Gpg.RunOk("--verify", gpgKey.Gpg.FilePath(gpgKey.SigningSubkey + ".sig")), StringComparison.Ordinal);
         using var home = new TempDir();
-        var keyring = Keyring.Open(new DepotHome(home.Path));
+        var keyring = Keyring.Open(new DepotHome(home.Path).KeysFolder);
         Assert.Equal(gpgKey.Primary, Assert.Single(keyring.Import(gpgKey.PublicKey, "key.asc", "key.asc")).Fingerprint);
         Assert.Equal(4, Assert.Single(keyring.TrustedRings()).GetPublicKeys().Count()); // gpg's bound subkeys are kept
 
@@ -81,7 +81,7 @@ public sealed class SubkeyTests(GpgSubkeyFixture gpgKey) : IClassFixture<GpgSubk
     public void AKeyWhosePrimaryOnlyCertifiesSignsWithASigningSubkey()
     {
         using var home = new TempDir();
-        var keyring = Keyring.Open(new DepotHome(home.Path));
+        var keyring = Keyring.Open(new DepotHome(home.Path).KeysFolder);
         keyring.Import(gpgKey.SecretKey, "secret.asc", "secret.asc");
         var signingKey = keyring.SigningKey();
         Assert.Contains(SignatureVerifier.Fingerprint(signingKey.PublicKey), new[] { gpgKey.SigningSubkey, gpgKey.RevokedSubkey });
@@ -98,7 +98,7 @@ public sealed class SubkeyTests(GpgSubkeyFixture gpgKey) : IClassFixture<GpgSubk
     {
         using var home = new TempDir();
         using var mirror = TestData.InstallableV3(TestData.V3Unsigned);
-        var keyring = Keyring.Open(new DepotHome(home.Path));
+        var keyring = Keyring.Open(new DepotHome(home.Path).KeysFolder);
         keyring.Import(gpgKey.SecretKey, "secret.asc", "secret.asc");
         var store = new Depot.Storage.LocalDirectoryStore(mirror.Path);
 
@@ -150,7 +150,7 @@ public sealed class SubkeyTests(GpgSubkeyFixture gpgKey) : IClassFixture<GpgSubk
         Assert.EndsWith("no valid binding signature from that key", e.Message, StringComparison.Ordinal);
 
         using var home = new TempDir();
-        var keyring = Keyring.Open(new DepotHome(home.Path));
+        var keyring = Keyring.Open(new DepotHome(home.Path).KeysFolder);
         keyring.Import(RogueKeys.Armored(corrupted), "key.asc", "key.asc");
         Assert.DoesNotContain(gpgKey.SigningSubkey, Assert.Single(keyring.TrustedRings()).GetPublicKeys().Cast<PgpPublicKey>().Select(SignatureVerifier.Fingerprint));
     }
@@ -172,7 +172,7 @@ public sealed class SubkeyTests(GpgSubkeyFixture gpgKey) : IClassFixture<GpgSubk
 
         // A trusted key takes a revocation from a later copy (e.g. a mirror's), and drops a broken one.
         using var home = new TempDir();
-        var keyring = Keyring.Open(new DepotHome(home.Path));
+        var keyring = Keyring.Open(new DepotHome(home.Path).KeysFolder);
         keyring.Import(gpgKey.PublicKey, "key.asc", "key.asc");
         keyring.Import(RogueKeys.Armored(broken), "mirror", "mirror");
         Assert.Equal(gpgKey.Primary, new SignatureVerifier(keyring.TrustedRings()).Verify(gpgKey.SignedByRevokedSubkey, "m").SignerFingerprint);

@@ -1,3 +1,4 @@
+using Depot.Formats;
 using Depot.Layout;
 using Depot.Specs;
 

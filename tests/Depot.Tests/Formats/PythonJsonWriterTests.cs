@@ -1,10 +1,11 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using Depot.Formats;
 using Depot.Layout;
 using Depot.Specs;
 
-namespace Depot.Tests.Specs;
+namespace Depot.Tests.Formats;
 
 public class PythonJsonWriterTests
 {

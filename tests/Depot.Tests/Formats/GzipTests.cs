@@ -1,9 +1,10 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
+using Depot.Formats;
 using Depot.Layout;
 
-namespace Depot.Tests.Layout;
+namespace Depot.Tests.Formats;
 
 /// <summary>Issue 14, class 6: gzip's size trailer is a claim; memory follows the data actually inflated, up to a cap.</summary>
 public sealed class GzipTests
@@ -22,7 +23,7 @@ public sealed class GzipTests
         return bytes;
     }
 
-    private static byte[] Gzip(byte[] content)
+    private static byte[] Compress(byte[] content)
     {
         using var buffer = new MemoryStream();
         using (var gzip = new GZipStream(buffer, CompressionLevel.Optimal, leaveOpen: true))
@@ -45,7 +46,7 @@ public sealed class GzipTests
             {
                 if (pooled)
                 {
-                    Depot.Layout.Gzip.DecompressPooled(blob, "blob", out var rented);
+                    Gzip.DecompressPooled(blob, "blob", out var rented);
                     if (rented is not null)
                     {
                         System.Buffers.ArrayPool<byte>.Shared.Return(rented);
@@ -53,7 +54,7 @@ public sealed class GzipTests
                 }
                 else
                 {
-                    Depot.Layout.Gzip.Decompress(blob, "blob");
+                    Gzip.Decompress(blob, "blob");
                 }
             }
             catch (InvalidContentException e)
@@ -71,28 +72,28 @@ public sealed class GzipTests
     public void HonestTrailersStillInflateExactly()
     {
         var content = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("{\"spec\": {\"nodes\": []}} ", 50_000)));
-        Assert.Equal(content, Depot.Layout.Gzip.Decompress(Gzip(content), "blob"));
-        var json = Depot.Layout.Gzip.DecompressPooled(Gzip(content), "blob", out var rented);
+        Assert.Equal(content, Gzip.Decompress(Compress(content), "blob"));
+        var json = Gzip.DecompressPooled(Compress(content), "blob", out var rented);
         Assert.Equal(content, json.ToArray());
         Assert.NotNull(rented);
         System.Buffers.ArrayPool<byte>.Shared.Return(rented);
 
         // Two members (a trailer that counts only the last): all of it, grown past the hint.
-        var twice = Gzip(content).Concat(Gzip(content)).ToArray();
-        Assert.Equal(content.Concat(content), Depot.Layout.Gzip.Decompress(twice, "blob"));
+        var twice = Compress(content).Concat(Compress(content)).ToArray();
+        Assert.Equal(content.Concat(content), Gzip.Decompress(twice, "blob"));
     }
 
     [Fact]
     public void ABombIsRefusedAtTheCapNamingTheObject()
     {
-        var bomb = Gzip(new byte[(64 << 20) + 1]);
+        var bomb = Compress(new byte[(64 << 20) + 1]);
         var before = GC.GetAllocatedBytesForCurrentThread();
-        var e = Assert.Throws<InvalidContentException>(() => Depot.Layout.Gzip.Decompress(bomb, "mirror/blobs/sha256/ab/abc"));
+        var e = Assert.Throws<InvalidContentException>(() => Gzip.Decompress(bomb, "mirror/blobs/sha256/ab/abc"));
         Assert.Equal("mirror/blobs/sha256/ab/abc: inflates to more than 64 MiB, the most Depot reads for such an object", e.Message);
         // The buffer doubles up to the cap (pooled): what is allocated is bounded by about twice the cap, whatever the input.
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 200L << 20);
 
         // Exactly at the cap is fine.
-        Assert.Equal(64 << 20, Depot.Layout.Gzip.Decompress(Gzip(new byte[64 << 20]), "blob").Length);
+        Assert.Equal(64 << 20, Gzip.Decompress(Compress(new byte[64 << 20]), "blob").Length);
     }
 }

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.Compression;
 
-namespace Depot.Layout;
+namespace Depot.Formats;
 
 /// <summary>
 /// Bounded gzip helpers for small metadata (spec blobs, indexes): neither a gzip bomb nor a lying size trailer can

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Depot.Signing;
+namespace Depot.Formats;
 
 /// <summary>
 /// The parts of an OpenPGP clearsigned document (RFC 4880 §7): the armor headers, the signed text with dash-escaping

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Depot.InstallTree;
+namespace Depot.Posix;
 
 /// <summary>
 /// A POSIX record lock (<c>fcntl</c> F_SETLK on the whole file), the lock Spack takes on <c>.spack-db/lock</c>.

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Depot.Archive;
+namespace Depot.Posix;
 
 /// <summary>What a prefix walk needs to know of a path without following symlinks.</summary>
 public enum FileKind

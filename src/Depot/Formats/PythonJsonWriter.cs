@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace Depot.Specs;
+namespace Depot.Formats;
 
 /// <summary>How <see cref="PythonJsonWriter"/> lays out containers.</summary>
 public enum PythonJsonStyle
