@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Depot.Formats;
 using Depot.Layout;
 using Depot.Specs;
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using Depot.Formats;
 using Depot.Specs;
 
 namespace Depot.Bench;

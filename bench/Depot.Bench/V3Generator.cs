@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
+using Depot.Formats;
 using Depot.Layout;
 using Depot.Specs;
 using Microsoft.Win32.SafeHandles;
