@@ -16,6 +16,8 @@ missing=()
 command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
 command -v gpgconf >/dev/null 2>&1 || missing+=(gpgconf)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)   # holds Spack's fcntl database lock in a test
+command -v readelf >/dev/null 2>&1 || missing+=(binutils)   # reads relocated RPATHs back in the ELF tests
+command -v perl >/dev/null 2>&1 || missing+=(perl)   # one interpreter the sbang tests start
 # OCI registry (distribution 2.8) for oci:// tests
 command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 if [ ${#missing[@]} -gt 0 ]; then

@@ -131,17 +131,26 @@ public static class PackageRelocator
         }
 
         var path = Path.Combine(prefix, relative);
-        for (var dir = Path.GetDirectoryName(path); dir is not null && dir.Length > prefix.Length; dir = Path.GetDirectoryName(dir))
-        {
-            if (FileStatus.Lstat(dir).Kind != FileKind.Directory)
-            {
-                throw new InvalidContentException(location, $"build info lists '{relative}', which lies behind a symlink");
-            }
-        }
-
         FileStatus status;
         try
         {
+            // Outermost first: a missing folder means the file is absent; a symlinked one is refused.
+            var folders = new List<string>();
+            for (var dir = Path.GetDirectoryName(path); dir is not null && dir.Length > prefix.Length;
+                 dir = Path.GetDirectoryName(dir))
+            {
+                folders.Insert(0, dir);
+            }
+
+            foreach (var dir in folders)
+            {
+                if (FileStatus.Lstat(dir).Kind != FileKind.Directory)
+                {
+                    throw new InvalidContentException(location,
+                        $"build info lists '{relative}', which lies behind a symlink");
+                }
+            }
+
             status = FileStatus.Lstat(path);
         }
         catch (FileNotFoundException)
@@ -155,11 +164,20 @@ public static class PackageRelocator
 
         if (status.Kind != kind)
         {
-            throw new InvalidContentException(location, $"build info lists '{relative}' as a {(kind == FileKind.Symlink ? "link" : "file")}, but it is a {status.Kind.ToString().ToLowerInvariant()}");
+            throw new InvalidContentException(location,
+                $"build info lists '{relative}' as a {Describe(kind)}, but it is a {Describe(status.Kind)}");
         }
 
         return path;
     }
+
+    private static string Describe(FileKind kind) => kind switch
+    {
+        FileKind.Regular => "file",
+        FileKind.Symlink => "link",
+        FileKind.Directory => "directory",
+        _ => "special file",
+    };
 
     // Binaries keep their length: only the blocks that changed are written back (a few strings in a large library).
     private static async Task PatchInPlaceAsync(string path, byte[] original, byte[] modified, CancellationToken cancellationToken)
