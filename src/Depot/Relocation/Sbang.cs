@@ -49,7 +49,8 @@ public static class Sbang
 
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var temp = path + $".depot-tmp-{Guid.NewGuid():N}";
-        await File.WriteAllTextAsync(temp, Script.ReplaceLineEndings("\n") + "\n", cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(temp, Script.ReplaceLineEndings("\n") + "\n", cancellationToken)
+            .ConfigureAwait(false);
         File.SetUnixFileMode(temp, (UnixFileMode)0x1ed);
         File.Move(temp, path, overwrite: false);
     }

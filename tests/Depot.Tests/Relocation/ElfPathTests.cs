@@ -69,7 +69,8 @@ public sealed partial class ElfPathTests : IDisposable
             b => Assert.Equal(0, b));
         // Nothing else moved: the tag (RPATH stays RPATH, RUNPATH stays RUNPATH), the headers, the other strings.
         Assert.Equal(before[..elf.PathOffset], elf.Bytes[..elf.PathOffset]);
-        Assert.Equal(before[(elf.PathOffset + oldPath.Length + 1)..], elf.Bytes[(elf.PathOffset + oldPath.Length + 1)..]);
+        Assert.Equal(before[(elf.PathOffset + oldPath.Length + 1)..],
+            elf.Bytes[(elf.PathOffset + oldPath.Length + 1)..]);
         if (littleEndian)
         {
             var file = temp.Combine($"elf-{is64}-{tag}");

@@ -22,7 +22,8 @@ internal static class MinimalElf
             Encoding.UTF8.GetString(Bytes.AsSpan(offset, Bytes.AsSpan(offset).IndexOf((byte)0)));
     }
 
-    public static Built Create(bool is64, bool littleEndian, string? interpreter, string? path, long pathTag = DtRunpath)
+    public static Built Create(bool is64, bool littleEndian, string? interpreter, string? path,
+        long pathTag = DtRunpath)
     {
         var header = is64 ? 64 : 52;
         var phEntry = is64 ? 56 : 32;

@@ -45,7 +45,8 @@ public sealed class PrefixAliasTests : IDisposable
     private byte[] WritePackage()
     {
         var elf = MinimalElf.Create(true, true, null, $"{OldPackage}/lib:{OldDependency}/lib");
-        byte[] library = [.. elf.Bytes, .. Encoding.UTF8.GetBytes($"{OldPackage}\0{OldPackage}/share/pkg/data\0{OldPackage}/lib\0")];
+        byte[] library = [.. elf.Bytes,
+            .. Encoding.UTF8.GetBytes($"{OldPackage}\0{OldPackage}/share/pkg/data\0{OldPackage}/lib\0")];
         File.WriteAllBytes(Path.Combine(prefix, "lib", "libpkg.so"), library);
         File.WriteAllText(Path.Combine(prefix, "share", "pkg.conf"), $"home={OldPackage}\n");
         return library;

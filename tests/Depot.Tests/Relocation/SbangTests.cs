@@ -47,8 +47,8 @@ public sealed class SbangTests : IDisposable
 
         var relocated = TextRelocator.Relocate(Encoding.UTF8.GetBytes(script), map);
 
-        Assert.Equal("#!/bin/sh /sw/bin/sbang\n#!/sw/linux-x86_64/python-3.13.0-abcdefg/bin/python3 -s\nprint('hello')\n",
-            Encoding.UTF8.GetString(relocated!));
+        Assert.Equal("#!/bin/sh /sw/bin/sbang\n#!/sw/linux-x86_64/python-3.13.0-abcdefg/bin/python3 -s\n"
+            + "print('hello')\n", Encoding.UTF8.GetString(relocated!));
     }
 
     [Fact]
@@ -78,7 +78,8 @@ public sealed class SbangTests : IDisposable
     [Theory]
     [InlineData("#!/usr/bin/perl -w", "print \"perl: @ARGV\\n\";\n", "perl: one two\n")] // needs -x
     [InlineData("#!/usr/bin/env perl", "print \"perl: @ARGV\\n\";\n", "perl: one two\n")]
-    [InlineData("//!/usr/bin/env node", "console.log('node: ' + process.argv.slice(2).join(' '));\n", "node: one two\n")]
+    [InlineData("//!/usr/bin/env node", "console.log('node: ' + process.argv.slice(2).join(' '));\n",
+        "node: one two\n")]
     [InlineData("#!/bin/sh", "echo \"sh: $*\"\n", "sh: one two\n")]
     public async Task DepotsSbangStartsEachKindOfInterpreterAsSpacksDoes(string shebang, string body, string expected)
     {
@@ -115,7 +116,8 @@ public sealed class SbangTests : IDisposable
         var output = await process.StandardOutput.ReadToEndAsync(Token);
         var error = await process.StandardError.ReadToEndAsync(Token);
         await process.WaitForExitAsync(Token);
-        Assert.True(process.ExitCode == 0 && error.Length == 0, $"{script} via {sbang}: exit {process.ExitCode}, {error}");
+        Assert.True(process.ExitCode == 0 && error.Length == 0,
+            $"{script} via {sbang}: exit {process.ExitCode}, {error}");
         return output;
     }
 }

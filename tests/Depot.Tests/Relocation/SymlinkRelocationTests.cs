@@ -42,7 +42,8 @@ public sealed class SymlinkRelocationTests : IDisposable
 
     private string Target(string relative) => new FileInfo(Path.Combine(prefix, relative)).LinkTarget!;
 
-    private void Link(string relative, string target) => File.CreateSymbolicLink(Path.Combine(prefix, relative), target);
+    private void Link(string relative, string target) =>
+        File.CreateSymbolicLink(Path.Combine(prefix, relative), target);
 
     [Fact]
     public async Task AbsoluteLinksIntoAnOldPrefixPointIntoTheNewOne()

@@ -39,7 +39,8 @@ public sealed class TextRelocationTests : IDisposable
     [Fact]
     public void EveryOccurrenceIsReplacedAndTheTextChangesLength()
     {
-        var text = $"prefix={OldPackage}\nlibdir={OldPackage}/lib\nLibs: -L{OldPackage}/lib -Wl,-rpath,{OldPackage}/lib\n";
+        var text =
+            $"prefix={OldPackage}\nlibdir={OldPackage}/lib\nLibs: -L{OldPackage}/lib -Wl,-rpath,{OldPackage}/lib\n";
 
         var relocated = Relocate(text, Map());
 
@@ -53,7 +54,8 @@ public sealed class TextRelocationTests : IDisposable
     {
         // The package comes before the root it lives in: its own new prefix is used, not the root's.
         Assert.Equal("/sw/pkg-1.0-abcdefg/bin", Relocate(OldPackage + "/bin", Map()));
-        Assert.Equal("/sw/linux-x86_64/other-2.0-xyz/bin", Relocate(OldRoot + "/linux-x86_64/other-2.0-xyz/bin", Map()));
+        Assert.Equal("/sw/linux-x86_64/other-2.0-xyz/bin",
+            Relocate(OldRoot + "/linux-x86_64/other-2.0-xyz/bin", Map()));
 
         // Order, not length, decides: listed the other way round, the root's pair takes the package's path too.
         var reversed = Map((OldRoot, "/elsewhere"), (OldPackage, "/sw/pkg-1.0-abcdefg"));
