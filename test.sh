@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need, runs every test, and ends with a plain line "N passed, N failed".
-# Test services (s3rver, Azurite, the docker-registry OCI registry) are installed here; the tests start them on 127.0.0.1 and stop them afterwards.
+# Test services (s3rver, Azurite, the docker-registry OCI registry) are installed here; the tests start them on
+# 127.0.0.1 and stop them afterwards.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -15,7 +16,10 @@ missing=()
 command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
 command -v gpgconf >/dev/null 2>&1 || missing+=(gpgconf)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)   # holds Spack's fcntl database lock in a test
-command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)   # OCI registry (distribution 2.8) for oci:// tests
+command -v readelf >/dev/null 2>&1 || missing+=(binutils)   # reads relocated RPATHs back in the ELF tests
+command -v perl >/dev/null 2>&1 || missing+=(perl)   # one interpreter the sbang tests start
+# OCI registry (distribution 2.8) for oci:// tests
+command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}"
     if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
@@ -32,7 +36,8 @@ if ! command -v npm >/dev/null 2>&1; then
         || { echo "test.sh: could not install nodejs/npm"; echo "0 passed, 1 failed"; exit 1; }
 fi
 mkdir -p .test-services
-if ! cmp -s tests/services/package.json .test-services/package.json || [ ! -x .test-services/node_modules/.bin/s3rver ] \
+if ! cmp -s tests/services/package.json .test-services/package.json \
+        || [ ! -x .test-services/node_modules/.bin/s3rver ] \
         || [ ! -x .test-services/node_modules/.bin/azurite-blob ]; then
     echo "test.sh: installing test services (s3rver, azurite) into .test-services/"
     cp tests/services/package.json .test-services/package.json
@@ -51,6 +56,13 @@ if [ "$build" -ne 0 ]; then
     exit 1
 fi
 
+# Layout as .editorconfig says (dotnet format's whitespace, style and analyzer passes). A difference fails the run, but
+# the tests still run so one report shows everything.
+format_ok=1
+if ! dotnet format Depot.slnx --verify-no-changes --no-restore -v quiet 2>&1 | tail -n 40; then
+    format_ok=0
+fi
+
 dotnet test --solution Depot.slnx -c Release --no-build 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
@@ -59,6 +71,11 @@ passed=$(awk '/^[[:space:]]*succeeded:/ {s += $2} END {print s + 0}' "$log")
 failed=$(awk '/^[[:space:]]*failed:/ {s += $2} END {print s + 0}' "$log")
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
     failed=1   # the run itself failed (crash, no tests found): never report it as green
+fi
+if [ "$format_ok" -eq 0 ]; then
+    echo "test.sh: 'dotnet format Depot.slnx --verify-no-changes' found files not formatted as .editorconfig says" \
+        "(listed above); run 'dotnet format Depot.slnx' and commit the result"
+    failed=$((failed + 1))   # counted as one failed check
 fi
 echo "$passed passed, $failed failed"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

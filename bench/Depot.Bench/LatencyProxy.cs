@@ -66,7 +66,8 @@ internal sealed class LatencyProxy : IAsyncDisposable
 
     private async Task PumpAsync(Stream from, Stream to, CancellationToken token)
     {
-        var queue = Channel.CreateUnbounded<(byte[] Data, long Due)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var queue = Channel.CreateUnbounded<(byte[] Data, long Due)>(
+            new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var writer = Task.Run(async () =>
         {
             await foreach (var (data, due) in queue.Reader.ReadAllAsync(token))

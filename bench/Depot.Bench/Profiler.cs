@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Depot.Formats;
 using Depot.Layout;
 using Depot.Specs;
 
@@ -21,7 +22,8 @@ internal static class Profiler
     {
         mirror = Path.GetFullPath(mirror);
         var total = Stopwatch.StartNew();
-        log.WriteLine($"profile-v3 {mirror} (process start to Main: {(DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds:0.000} s)");
+        log.WriteLine($"profile-v3 {mirror} (process start to Main: "
+            + $"{(DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds:0.000} s)");
 
         // --- depot list: read the index ---
         var indexManifestPath = Path.Combine(mirror, BuildCacheV3.IndexManifestKey);
@@ -31,21 +33,24 @@ internal static class Profiler
                 BuildCacheManifest.Parse(File.ReadAllBytes(indexManifestPath), indexManifestPath));
             var record = manifest.Find(MediaTypes.IndexPrefix, prefix: true)!;
             var blobPath = Path.Combine(mirror, record.BlobKey);
-            var bytes = Time(log, $"list: read index blob ({record.ContentLength / 1048576.0:0.0} MiB)", () => File.ReadAllBytes(blobPath));
+            var bytes = Time(log, $"list: read index blob ({record.ContentLength / 1048576.0:0.0} MiB)",
+                () => File.ReadAllBytes(blobPath));
             Time(log, "list: sha256 of index blob", () => SHA256.HashData(bytes));
             Time(log, "list: JsonDocument.Parse alone", () =>
             {
                 using var doc = JsonDocument.Parse(bytes);
                 return doc.RootElement.ValueKind;
             });
-            var index = Time(log, "list: BuildCacheIndex.Parse (JSON + SpecNode per record)", () => BuildCacheIndex.Parse(bytes, blobPath));
+            var index = Time(log, "list: BuildCacheIndex.Parse (JSON + SpecNode per record)",
+                () => BuildCacheIndex.Parse(bytes, blobPath));
             var cached = Time(log, "list: select in_buildcache + sort", () => index.CachedSpecs
                 .OrderBy(s => s.Name, StringComparer.Ordinal).ThenBy(s => s.Version, StringComparer.Ordinal)
                 .ThenBy(s => s.Hash, StringComparer.Ordinal).ToList());
             Time(log, $"list: format {cached.Count} lines (group by arch / compiler label)", () =>
             {
                 using var w = new StringWriter(CultureInfo.InvariantCulture);
-                foreach (var g in cached.GroupBy(s => $"{s.Architecture} / {SpecFormatter.CompilerLabel(s, h => index.Find(h)?.Spec)}")
+                foreach (var g in cached.GroupBy(s => $"{s.Architecture} / "
+                    + $"{SpecFormatter.CompilerLabel(s, h => index.Find(h)?.Spec)}")
                              .OrderBy(g => g.Key, StringComparer.Ordinal))
                 {
                     w.WriteLine(SpecFormatter.Header(g.Key));
@@ -57,11 +62,13 @@ internal static class Profiler
 
                 return w.GetStringBuilder().Length;
             });
-            Time(log, "list: re-serialise index (ToJsonBytes, as incremental index does)", () => index.ToJsonBytes().Length);
+            Time(log, "list: re-serialise index (ToJsonBytes, as incremental index does)",
+                () => index.ToJsonBytes().Length);
             log.WriteLine($"  peak working set so far: {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576} MiB");
             GC.KeepAlive(index);
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  GC so far: {GC.CollectionCount(0)} gen0, {GC.CollectionCount(1)} gen1, {GC.CollectionCount(2)} gen2 collections, total pause {GC.GetTotalPauseDuration().TotalSeconds:0.00} s"));
+                $"  GC so far: {GC.CollectionCount(0)} gen0, {GC.CollectionCount(1)} gen1, {GC.CollectionCount(2)} "
+                + $"gen2 collections, total pause {GC.GetTotalPauseDuration().TotalSeconds:0.00} s"));
         }
         else
         {
@@ -71,13 +78,16 @@ internal static class Profiler
         // --- depot index --full: read every entry ---
         var specDir = Path.Combine(mirror, BuildCacheV3.SpecManifestPrefix);
         var manifests = Time(log, "index: enumerate spec manifests", () =>
-            Directory.EnumerateFiles(specDir, "*" + BuildCacheV3.SpecManifestSuffix, SearchOption.AllDirectories).ToList());
+            Directory.EnumerateFiles(specDir, "*" + BuildCacheV3.SpecManifestSuffix, SearchOption.AllDirectories)
+                .ToList());
         var ioTicks = 0L;
         var gunzipTicks = 0L;
         var parseTicks = 0L;
         var rawBytes = 0L;
         var specs = new ConcurrentBag<SpecFile>();
-        Time(log, $"index: read {manifests.Count} entries (manifest, blob, sha256, gunzip, SpecFile.Parse; {parallelism} threads)", () =>
+        var what = $"index: read {manifests.Count} entries (manifest, blob, sha256, gunzip, SpecFile.Parse; "
+            + $"{parallelism} threads)";
+        Time(log, what, () =>
         {
             Parallel.ForEach(manifests, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, path =>
             {
@@ -108,10 +118,14 @@ internal static class Profiler
             return 0;
         });
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  thread time: read+manifest+sha256 {Seconds(ioTicks):0.00} s, gunzip {Seconds(gunzipTicks):0.00} s ({rawBytes / 1048576.0:0} MiB of JSON), SpecFile.Parse {Seconds(parseTicks):0.00} s ({specs.Sum(s => s.Nodes.Count)} nodes parsed for {specs.Count} entries)"));
-        log.WriteLine($"  peak working set so far: {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576} MiB (managed heap {GC.GetTotalMemory(false) / 1048576} MiB)");
+            $"  thread time: read+manifest+sha256 {Seconds(ioTicks):0.00} s, gunzip {Seconds(gunzipTicks):0.00} s "
+            + $"({rawBytes / 1048576.0:0} MiB of JSON), SpecFile.Parse {Seconds(parseTicks):0.00} s "
+            + $"({specs.Sum(s => s.Nodes.Count)} nodes parsed for {specs.Count} entries)"));
+        log.WriteLine($"  peak working set so far: {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576} MiB "
+            + $"(managed heap {GC.GetTotalMemory(false) / 1048576} MiB)");
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  GC so far: {GC.CollectionCount(0)} gen0, {GC.CollectionCount(1)} gen1, {GC.CollectionCount(2)} gen2 collections, total pause {GC.GetTotalPauseDuration().TotalSeconds:0.00} s"));
+            $"  GC so far: {GC.CollectionCount(0)} gen0, {GC.CollectionCount(1)} gen1, {GC.CollectionCount(2)} gen2 "
+            + $"collections, total pause {GC.GetTotalPauseDuration().TotalSeconds:0.00} s"));
         if (!retain)
         {
             log.WriteLine("  (--no-retain: spec files dropped after parsing; index build stages skipped)");
@@ -130,7 +144,8 @@ internal static class Profiler
         var json = built.Json;
         GC.KeepAlive(list);
         Time(log, "index: sha256 of new index", () => SHA256.HashData(json));
-        log.WriteLine($"  new index: {json.Length / 1048576.0:0.0} MiB, {built.Records} records; peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576} MiB");
+        log.WriteLine($"  new index: {json.Length / 1048576.0:0.0} MiB, {built.Records} records; peak working set "
+            + $"{Process.GetCurrentProcess().PeakWorkingSet64 / 1048576} MiB");
         log.WriteLine($"profile total {total.Elapsed.TotalSeconds:0.00} s");
         return 0;
     }

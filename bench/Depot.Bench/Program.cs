@@ -37,7 +37,8 @@ internal static class Program
                 "generate-v3" => GenerateV3(args[1..]),
                 "store-transfer" => StoreTransfer.RunAsync(args[1..]).GetAwaiter().GetResult(),
                 "profile-v3" when args.Length >= 2 => Profiler.Run(args[1],
-                    args.Length >= 3 && args[2] != "--no-retain" ? int.Parse(args[2], CultureInfo.InvariantCulture) : 16,
+                    args.Length >= 3 && args[2] != "--no-retain" ? int.Parse(args[2], CultureInfo.InvariantCulture)
+                        : 16,
                     !args.Contains("--no-retain"), Console.Out),
                 _ => Fail($"unknown command '{args[0]}'"),
             };
@@ -46,9 +47,11 @@ internal static class Program
         {
             return Fail(e.Message);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or DepotException or AggregateException)
+        catch (Exception e)
+            when (e is IOException or UnauthorizedAccessException or DepotException or AggregateException)
         {
-            Console.Error.WriteLine("Depot.Bench: error: " + (e is AggregateException a ? a.Flatten().InnerExceptions[0].Message : e.Message));
+            Console.Error.WriteLine("Depot.Bench: error: "
+                + (e is AggregateException a ? a.Flatten().InnerExceptions[0].Message : e.Message));
             return 1;
         }
     }
@@ -88,7 +91,8 @@ internal static class Program
             }
         }
 
-        if (positional.Count != 2 || !int.TryParse(positional[1], NumberStyles.None, CultureInfo.InvariantCulture, out var count))
+        if (positional.Count != 2
+            || !int.TryParse(positional[1], NumberStyles.None, CultureInfo.InvariantCulture, out var count))
         {
             throw new ArgumentException("expected <dir> <N>");
         }
@@ -98,7 +102,8 @@ internal static class Program
             throw new ArgumentException("--start must be >= 0");
         }
 
-        new V3Generator(new GenerateOptions(Path.GetFullPath(positional[0]), count, seed, start, jobs, maxNodes)).Run(Console.Out);
+        new V3Generator(new GenerateOptions(Path.GetFullPath(positional[0]), count, seed, start, jobs, maxNodes))
+            .Run(Console.Out);
         return 0;
     }
 

@@ -1,10 +1,12 @@
 using System.Buffers;
 using System.Text.Json;
+using Depot.Formats;
 using Depot.Specs;
 
 namespace Depot.Bench;
 
-/// <summary>One dependency edge as Spack 1.x writes it (<c>parameters.deptypes</c>, <c>virtuals</c>, optional <c>direct</c>).</summary>
+/// <summary>One dependency edge as Spack 1.x writes it (<c>parameters.deptypes</c>, <c>virtuals</c>, optional
+/// <c>direct</c>).</summary>
 internal sealed record Edge(int NodeId, string[] Types, string[] Virtuals, bool Direct = false);
 
 /// <summary>An external's <c>external</c> object: path and, for compilers, <c>extra_attributes.compilers</c>.</summary>
@@ -209,7 +211,8 @@ internal sealed class SpecGraph
         return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary>Hashes a draft with Depot's <see cref="DagHash"/> and returns its JSON with <c>hash</c> appended.</summary>
+    /// <summary>Hashes a draft with Depot's <see cref="DagHash"/> and returns its JSON with <c>hash</c>
+    /// appended.</summary>
     public static (string Hash, byte[] Json) Hash(byte[] withoutHash)
     {
         string hash;
@@ -231,7 +234,8 @@ internal sealed class SpecGraph
     }
 
     /// <summary>Adds a hashed node (or returns the existing one with that hash).</summary>
-    public int Add(string name, string version, string os, string target, string hash, byte[] json, int[] dependencies, bool external)
+    public int Add(string name, string version, string os, string target, string hash, byte[] json, int[] dependencies,
+        bool external)
     {
         if (byHash.TryGetValue(hash, out var existing))
         {
@@ -274,7 +278,8 @@ internal sealed class SpecGraph
         return id;
     }
 
-    /// <summary>Root first, then the rest of the DAG in depth-first pre-order, each node once (Spack's <c>to_dict</c>).</summary>
+    /// <summary>Root first, then the rest of the DAG in depth-first pre-order, each node once (Spack's
+    /// <c>to_dict</c>).</summary>
     public List<int> PreOrder(int root)
     {
         var order = new List<int>();

@@ -27,8 +27,10 @@ internal static class StoreTransfer
         var payload = new byte[size];
         new Random(7).NextBytes(payload);
         var mb = (double)count * size / 1e6;
-        var rtt = proxy is null ? "" : $" with {Environment.GetEnvironmentVariable("DEPOT_BENCH_RTT_MS")} ms round trips";
-        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{count} objects of {size / 1024} KiB ({mb:0} MB) through {args[0]}{rtt}"));
+        var rtt = proxy is null ? ""
+            : $" with {Environment.GetEnvironmentVariable("DEPOT_BENCH_RTT_MS")} ms round trips";
+        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{count} objects of {size / 1024} KiB ({mb:0} MB) through {args[0]}{rtt}"));
         Console.Out.WriteLine($"{"parallelism",-12} {"push s",8} {"push MB/s",10} {"pull s",8} {"pull MB/s",10}");
         double? first = null;
         foreach (var level in levels.Select(a => int.Parse(a, CultureInfo.InvariantCulture)))
@@ -41,7 +43,8 @@ internal static class StoreTransfer
                 await store.WriteAsync($"warm/{i:x8}", new MemoryStream(payload, writable: false), token));
             var clock = Stopwatch.StartNew();
             await Parallel.ForEachAsync(Enumerable.Range(0, count), options, async (i, token) =>
-                await store.WriteAsync($"blobs/sha256/{i % 256:x2}/{i:x8}", new MemoryStream(payload, writable: false), token));
+                await store.WriteAsync($"blobs/sha256/{i % 256:x2}/{i:x8}", new MemoryStream(payload, writable: false),
+                    token));
             var push = clock.Elapsed.TotalSeconds;
             clock.Restart();
             await Parallel.ForEachAsync(Enumerable.Range(0, count), options, async (i, token) =>
@@ -52,7 +55,8 @@ internal static class StoreTransfer
             var pull = clock.Elapsed.TotalSeconds;
             first ??= push + pull;
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{level,-12} {push,8:0.00} {mb / push,10:0.0} {pull,8:0.00} {mb / pull,10:0.0}   ({first / (push + pull):0.0}x the first level)"));
+                $"{level,-12} {push,8:0.00} {mb / push,10:0.0} {pull,8:0.00} {mb / pull,10:0.0}   "
+                + $"({first / (push + pull):0.0}x the first level)"));
             (store as IDisposable)?.Dispose();
         }
 
@@ -70,8 +74,10 @@ internal static class StoreTransfer
         var ms = int.Parse(levels[at + 1], CultureInfo.InvariantCulture);
         levels.RemoveRange(at, 2);
         var endpoint = new Uri(Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL")
-            ?? throw new ArgumentException("--rtt needs AWS_ENDPOINT_URL (the local server to put the delay in front of)"));
-        var proxy = new LatencyProxy(new System.Net.IPEndPoint(System.Net.IPAddress.Parse(endpoint.Host), endpoint.Port), TimeSpan.FromMilliseconds(ms));
+            ?? throw new ArgumentException(
+                "--rtt needs AWS_ENDPOINT_URL (the local server to put the delay in front of)"));
+        var relayed = new System.Net.IPEndPoint(System.Net.IPAddress.Parse(endpoint.Host), endpoint.Port);
+        var proxy = new LatencyProxy(relayed, TimeSpan.FromMilliseconds(ms));
         Environment.SetEnvironmentVariable("AWS_ENDPOINT_URL", $"http://127.0.0.1:{proxy.Port}");
         Environment.SetEnvironmentVariable("DEPOT_BENCH_RTT_MS", ms.ToString(CultureInfo.InvariantCulture));
         return proxy;

@@ -30,7 +30,8 @@ internal static class Tarball
             ? $"\u007fELF synthetic library {node.Name}@{node.Version} rpath {prefix}/lib\n"
             : $"#!/bin/sh\n# synthetic {node.Name}@{node.Version}\nexec {prefix}/libexec/{node.Name} \"$@\"\n");
         var times = Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"phases\":[{{\"name\":\"install\",\"seconds\":{node.Id % 97}.{node.Id % 10}}}],\"total\":{{\"seconds\":{node.Id % 97}.{node.Id % 10}}}}}"));
+            $"{{\"phases\":[{{\"name\":\"install\",\"seconds\":{node.Id % 97}.{node.Id % 10}}}],"
+            + $"\"total\":{{\"seconds\":{node.Id % 97}.{node.Id % 10}}}}}"));
 
         var hashToPrefix = new StringBuilder();
         hashToPrefix.Append(CultureInfo.InvariantCulture, $"{node.Hash}: {prefix}");
@@ -40,9 +41,10 @@ internal static class Tarball
         }
 
         var buildinfo = Encoding.ASCII.GetBytes(
-            $"{{sbang_install_path: {StoreRoot}/bin/sbang, buildpath: {StoreRoot}, spackprefix: /opt/spack-src, " +
-            $"relative_prefix: {prefix[(StoreRoot.Length + 1)..]}, hardlinks_deduped: true, hash_to_prefix: {{{hashToPrefix}}}, " +
-            $"relocate_binaries: [{(isLibrary ? fileName : "")}], relocate_links: [], relocate_textfiles: [{(isLibrary ? "" : fileName)}]}}");
+            $"{{sbang_install_path: {StoreRoot}/bin/sbang, buildpath: {StoreRoot}, spackprefix: /opt/spack-src, "
+            + $"relative_prefix: {prefix[(StoreRoot.Length + 1)..]}, hardlinks_deduped: true, "
+            + $"hash_to_prefix: {{{hashToPrefix}}}, relocate_binaries: [{(isLibrary ? fileName : "")}], "
+            + $"relocate_links: [], relocate_textfiles: [{(isLibrary ? "" : fileName)}]}}");
 
         using var tarStream = new MemoryStream(8192);
         using (var tar = new TarWriter(tarStream, TarEntryFormat.Pax, leaveOpen: true))

@@ -19,7 +19,8 @@ internal sealed partial class V3Generator
         Directory.CreateDirectory(root);
         for (var i = 0; i < 256; i++)
         {
-            Directory.CreateDirectory(Path.Combine(root, "blobs", "sha256", i.ToString("x2", CultureInfo.InvariantCulture)));
+            Directory.CreateDirectory(Path.Combine(root, "blobs", "sha256",
+                i.ToString("x2", CultureInfo.InvariantCulture)));
         }
 
         long written = 0;
@@ -130,7 +131,8 @@ internal sealed partial class V3Generator
         return true;
     }
 
-    /// <summary>gzip as Spack's <c>GzipFile(mtime=0, compresslevel=6)</c> writes it (zlib level 6, OS byte 255).</summary>
+    /// <summary>gzip as Spack's <c>GzipFile(mtime=0, compresslevel=6)</c> writes it (zlib level 6, OS byte
+    /// 255).</summary>
     public static byte[] Gzip(ReadOnlySpan<byte> data)
     {
         using var ms = new MemoryStream(data.Length / 3 + 64);

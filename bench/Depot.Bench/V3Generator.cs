@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
+using Depot.Formats;
 using Depot.Layout;
 using Depot.Specs;
 using Microsoft.Win32.SafeHandles;
@@ -17,7 +18,8 @@ namespace Depot.Bench;
 /// <param name="Start">Number of the first spec: spec i uses the random stream (Seed, i).</param>
 /// <param name="Jobs">Parallel writers.</param>
 /// <param name="MaxDagNodes">Cap on nodes per spec DAG.</param>
-internal sealed record GenerateOptions(string Directory, int Count, long Seed, int Start, int Jobs, int MaxDagNodes = 60);
+internal sealed record GenerateOptions(string Directory, int Count, long Seed, int Start, int Jobs,
+    int MaxDagNodes = 60);
 
 /// <summary>
 /// Writes a synthetic Spack 1.x build cache (layout v3): per spec a gzip'd tarball blob, a gzip'd spec blob and a
@@ -29,14 +31,17 @@ internal sealed partial class V3Generator
     private static readonly byte[] SpecBlobHead = "{\"spec\":{\"_meta\":{\"version\":5},\"nodes\":["u8.ToArray();
     private static readonly byte[] SpecBlobTail = "]},\"buildcache_layout_version\":2}"u8.ToArray();
 
-    private static readonly (int Item, int Weight)[] DependencyCounts = [(0, 15), (1, 25), (2, 25), (3, 15), (4, 12), (5, 8)];
+    private static readonly (int Item, int Weight)[] DependencyCounts = [(0, 15), (1, 25), (2, 25), (3, 15), (4, 12),
+        (5, 8)];
 
     private static readonly (string[] Item, int Weight)[] EdgeTypes =
     [
-        (["build", "link"], 45), (["link"], 20), (["build", "link", "run"], 15), (["build"], 10), (["run"], 5), (["build", "run"], 5),
+        (["build", "link"], 45), (["link"], 20), (["build", "link", "run"], 15), (["build"], 10), (["run"], 5),
+        (["build", "run"], 5),
     ];
 
-    private static readonly string[] EdgeVirtuals = ["mpi", "blas", "lapack", "zlib-api", "jpeg", "gl", "fftw-api", "uuid"];
+    private static readonly string[] EdgeVirtuals = ["mpi", "blas", "lapack", "zlib-api", "jpeg", "gl", "fftw-api",
+        "uuid"];
 
     private readonly GenerateOptions options;
     private readonly SpecGraph graph = new();
@@ -102,27 +107,34 @@ internal sealed partial class V3Generator
 
         if (Environment.GetEnvironmentVariable("DEPOT_BENCH_PROFILE") == "1")
         {
-            log.WriteLine("  thread-time: tarball {0:0.00} s, spec json {1:0.00} s, spec gzip {2:0.00} s, blob writes {3:0.00} s, manifest {4:0.00} s",
+            log.WriteLine("  thread-time: tarball {0:0.00} s, spec json {1:0.00} s, spec gzip {2:0.00} s, blob writes "
+                + "{3:0.00} s, manifest {4:0.00} s",
                 phaseTicks.Select(t => (object)(t / (double)Stopwatch.Frequency)).ToArray());
         }
 
         var sizes = generated.Select(id => graph[id].Closure.Length).ToList();
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"generate-v3: {options.Count} specs (#{options.Start}..#{options.Start + options.Count - 1}, seed {options.Seed}) into {options.Directory}"));
+            $"generate-v3: {options.Count} specs (#{options.Start}..#{options.Start + options.Count - 1}, seed "
+            + $"{options.Seed}) into {options.Directory}"));
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  nodes: {graph.Nodes.Count} distinct ({shared.Values.Sum(s => s.All.Count)} shared externals/compilers), DAG size min/mean/max {sizes.DefaultIfEmpty(0).Min()}/{(sizes.Count == 0 ? 0 : sizes.Average()):0.0}/{sizes.DefaultIfEmpty(0).Max()}, {rerolls} re-rolls for hash collisions"));
+            $"  nodes: {graph.Nodes.Count} distinct ({shared.Values.Sum(s => s.All.Count)} shared "
+            + $"externals/compilers), DAG size min/mean/max {sizes.DefaultIfEmpty(0).Min()}/"
+            + $"{(sizes.Count == 0 ? 0 : sizes.Average()):0.0}/{sizes.DefaultIfEmpty(0).Max()}, "
+            + $"{rerolls} re-rolls for hash collisions"));
         if (existingEntries.Count > 0)
         {
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  existing mirror: {existingEntries.Count} entries, {loadedSpecs} loaded as dependency candidates ({loadTime.TotalSeconds:0.00} s)"));
+                $"  existing mirror: {existingEntries.Count} entries, {loadedSpecs} loaded as dependency candidates "
+                + $"({loadTime.TotalSeconds:0.00} s)"));
         }
 
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  wrote {bytes / 1024.0 / 1024.0:0.0} MiB; graph {(graphTime - loadTime).TotalSeconds:0.00} s (writing alongside), total {total.TotalSeconds:0.00} s"));
+            $"  wrote {bytes / 1024.0 / 1024.0:0.0} MiB; graph {(graphTime - loadTime).TotalSeconds:0.00} s (writing "
+            + $"alongside), total {total.TotalSeconds:0.00} s"));
     }
 
-    private sealed record SharedNodes(int Glibc, int Gcc, int GccRuntime, int Wrapper, int AltCompiler, int Gmake, int Cmake,
-        int Pkgconf, int Perl, int Python, OsInfo Os)
+    private sealed record SharedNodes(int Glibc, int Gcc, int GccRuntime, int Wrapper, int AltCompiler, int Gmake,
+        int Cmake, int Pkgconf, int Perl, int Python, OsInfo Os)
     {
         public List<int> All => [Glibc, Gcc, GccRuntime, Wrapper, AltCompiler, Gmake, Cmake, Pkgconf, Perl, Python];
     }
@@ -132,7 +144,14 @@ internal sealed partial class V3Generator
         int External(string name, string version, string buildSystem, string path, (string, string)[] compilers,
             params (string Name, object Value)[] variants)
         {
-            var d = new NodeDraft { Name = name, Version = version, Os = os.Name, Target = Catalog.SharedTarget, External = new ExternalInfo(path, compilers) };
+            var d = new NodeDraft
+            {
+                Name = name,
+                Version = version,
+                Os = os.Name,
+                Target = Catalog.SharedTarget,
+                External = new ExternalInfo(path, compilers),
+            };
             d.Variants.Add(("build_system", buildSystem));
             d.Variants.AddRange(variants);
             d.Variants.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
@@ -149,21 +168,36 @@ internal sealed partial class V3Generator
             ? External("llvm", os.AltCompilerVersion, "cmake", os.AltPrefix, os.AltCompilers,
                 ("build_type", "Release"), ("clang", true), ("flang", false), ("generator", "ninja"), ("lld", true),
                 ("lldb", false), ("targets", new[] { "all" }))
-            : External(os.AltCompiler, os.AltCompilerVersion, "generic", os.AltPrefix, os.AltCompilers, ("envmods", true));
+            : External(os.AltCompiler, os.AltCompilerVersion, "generic", os.AltPrefix, os.AltCompilers,
+                ("envmods", true));
         var gmake = External("gmake", os.Gmake, "generic", "/usr", [], ("guile", false));
-        var cmake = External("cmake", os.Cmake, "generic", "/usr", [], ("build_type", "Release"), ("doc", false), ("ncurses", true), ("qtgui", false));
+        var cmake = External("cmake", os.Cmake, "generic", "/usr", [], ("build_type", "Release"), ("doc", false),
+            ("ncurses", true), ("qtgui", false));
         var pkgconf = External("pkgconf", os.Pkgconf, "autotools", "/usr", []);
-        var perl = External("perl", os.Perl, "generic", "/usr", [], ("cpanm", false), ("opcode", true), ("open", true), ("shared", true), ("threads", true));
-        var python = External("python", os.Python, "generic", "/usr", [], ("bz2", true), ("ctypes", true), ("dbm", true),
-            ("debug", false), ("libxml2", true), ("lzma", true), ("optimizations", false), ("pic", true), ("pyexpat", true),
-            ("pythoncmd", true), ("readline", true), ("shared", true), ("sqlite3", true), ("ssl", true), ("tkinter", false),
-            ("uuid", true), ("zlib", true));
+        var perl = External("perl", os.Perl, "generic", "/usr", [], ("cpanm", false), ("opcode", true), ("open", true),
+            ("shared", true), ("threads", true));
+        var python = External("python", os.Python, "generic", "/usr", [], ("bz2", true), ("ctypes", true),
+            ("dbm", true), ("debug", false), ("libxml2", true), ("lzma", true), ("optimizations", false),
+            ("pic", true), ("pyexpat", true), ("pythoncmd", true), ("readline", true), ("shared", true),
+            ("sqlite3", true), ("ssl", true), ("tkinter", false), ("uuid", true), ("zlib", true));
 
-        var wrapperDraft = new NodeDraft { Name = "compiler-wrapper", Version = "1.0", Os = os.Name, Target = Catalog.SharedTarget };
+        var wrapperDraft = new NodeDraft
+        {
+            Name = "compiler-wrapper",
+            Version = "1.0",
+            Os = os.Name,
+            Target = Catalog.SharedTarget,
+        };
         wrapperDraft.Variants.Add(("build_system", "generic"));
         var wrapper = Finish(wrapperDraft, external: false);
 
-        var runtime = new NodeDraft { Name = "gcc-runtime", Version = os.Gcc, Os = os.Name, Target = Catalog.SharedTarget };
+        var runtime = new NodeDraft
+        {
+            Name = "gcc-runtime",
+            Version = os.Gcc,
+            Os = os.Name,
+            Target = Catalog.SharedTarget,
+        };
         runtime.Variants.Add(("build_system", "generic"));
         runtime.Dependencies.Add(new Edge(gcc, ["build"], []));
         runtime.Dependencies.Add(new Edge(glibc, ["link"], ["libc"]));
@@ -176,7 +210,8 @@ internal sealed partial class V3Generator
     {
         d.Dependencies.Sort((a, b) => string.CompareOrdinal(graph[a.NodeId].Name, graph[b.NodeId].Name));
         var (hash, json) = SpecGraph.Hash(graph.Serialize(d));
-        return graph.Add(d.Name, d.Version, d.Os, d.Target.Name, hash, json, [.. d.Dependencies.Select(e => e.NodeId)], external);
+        return graph.Add(d.Name, d.Version, d.Os, d.Target.Name, hash, json, [.. d.Dependencies.Select(e => e.NodeId)],
+            external);
     }
 
     private int GenerateSpec(int index)
@@ -198,7 +233,8 @@ internal sealed partial class V3Generator
                 continue;
             }
 
-            var id = graph.Add(d.Name, d.Version, d.Os, d.Target.Name, hash, json, [.. d.Dependencies.Select(e => e.NodeId)], false);
+            var id = graph.Add(d.Name, d.Version, d.Os, d.Target.Name, hash, json,
+                [.. d.Dependencies.Select(e => e.NodeId)], false);
             Pool(d.Os, d.Target.Name).Add(id);
             return id;
         }
@@ -224,7 +260,14 @@ internal sealed partial class V3Generator
         var version = rng.Chance(0.005) ? "develop"
             : rng.Chance(0.005) ? $"git.{rng.Hex(40)}=main"
             : rng.Pick(pkg.Versions);
-        var d = new NodeDraft { Name = pkg.Name, Version = version, Os = os.Name, Target = target, Namespace = pkg.Namespace };
+        var d = new NodeDraft
+        {
+            Name = pkg.Name,
+            Version = version,
+            Os = os.Name,
+            Target = target,
+            Namespace = pkg.Namespace,
+        };
 
         foreach (var v in pkg.Variants)
         {
@@ -251,7 +294,8 @@ internal sealed partial class V3Generator
 
         if (rng.Chance(0.05))
         {
-            var patches = Enumerable.Range(0, 1 + rng.Next(3)).Select(i => Catalog.PatchHash(pkg.Name, version, i)).ToArray();
+            var patches = Enumerable.Range(0, 1 + rng.Next(3)).Select(i => Catalog.PatchHash(pkg.Name, version, i))
+                .ToArray();
             d.Patches = patches;
             d.Variants.Add(("patches", patches.Order(StringComparer.Ordinal).ToArray()));
             d.Variants.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
@@ -326,7 +370,8 @@ internal sealed partial class V3Generator
         {
             var candidate = pool[rng.Next(pool.Count)];
             var node = graph[candidate];
-            if (!node.Unified || chosen.Contains(candidate) || merged.ContainsKey(node.NameId) && merged[node.NameId] != candidate)
+            if (!node.Unified || chosen.Contains(candidate) || merged.ContainsKey(node.NameId)
+                && merged[node.NameId] != candidate)
             {
                 continue;
             }
@@ -382,7 +427,8 @@ internal sealed partial class V3Generator
             return;
         }
 
-        var manifests = Directory.EnumerateFiles(specDir, "*" + BuildCacheV3.SpecManifestSuffix, SearchOption.AllDirectories).ToList();
+        var manifests = Directory.EnumerateFiles(specDir, "*" + BuildCacheV3.SpecManifestSuffix,
+            SearchOption.AllDirectories).ToList();
         manifests.Sort(StringComparer.Ordinal);
         foreach (var m in manifests)
         {
@@ -443,7 +489,7 @@ internal sealed partial class V3Generator
             deps.Add(childId);
         }
 
-        return graph.Add(node.Name, node.Version, node.PlatformOs, node.Target, node.Hash, PythonJsonWriter.ToBytes(node.Json),
-            [.. deps], node.IsExternal);
+        return graph.Add(node.Name, node.Version, node.PlatformOs, node.Target, node.Hash,
+            PythonJsonWriter.ToBytes(node.Json), [.. deps], node.IsExternal);
     }
 }

@@ -47,7 +47,8 @@ public sealed partial record BuildInfo(
             CheckDepth(text, location);
             var stream = new YamlDotNet.RepresentationModel.YamlStream();
             stream.Load(new StringReader(text));
-            map = stream.Documents.Count == 1 && stream.Documents[0].RootNode is YamlDotNet.RepresentationModel.YamlMappingNode m
+            map = stream.Documents.Count == 1
+                && stream.Documents[0].RootNode is YamlDotNet.RepresentationModel.YamlMappingNode m
                 ? m : throw new InvalidContentException(location, "build info is not a YAML mapping");
         }
         catch (YamlDotNet.Core.YamlException e)
@@ -55,13 +56,17 @@ public sealed partial record BuildInfo(
             throw new InvalidContentException(location, "build info is not valid YAML: " + e.Message);
         }
 
-        string Text(string key) => map.Children.TryGetValue(new YamlDotNet.RepresentationModel.YamlScalarNode(key), out var v)
-            ? v is YamlDotNet.RepresentationModel.YamlScalarNode { Value: { } t } ? t : throw new InvalidContentException(location, $"build info '{key}' is not a string")
+        string Text(string key) =>
+            map.Children.TryGetValue(new YamlDotNet.RepresentationModel.YamlScalarNode(key), out var v)
+            ? v is YamlDotNet.RepresentationModel.YamlScalarNode { Value: { } t } ? t
+                : throw new InvalidContentException(location, $"build info '{key}' is not a string")
             : "";
 
-        IReadOnlyList<string> List(string key) => !map.Children.TryGetValue(new YamlDotNet.RepresentationModel.YamlScalarNode(key), out var v) ? []
+        IReadOnlyList<string> List(string key) =>
+            !map.Children.TryGetValue(new YamlDotNet.RepresentationModel.YamlScalarNode(key), out var v) ? []
             : v is YamlDotNet.RepresentationModel.YamlSequenceNode seq
-                ? seq.Select(n => n is YamlDotNet.RepresentationModel.YamlScalarNode { Value: { } t } ? t : throw new InvalidContentException(location, $"build info '{key}' holds a non-string")).ToList()
+                ? seq.Select(n => n is YamlDotNet.RepresentationModel.YamlScalarNode { Value: { } t } ? t
+                    : throw new InvalidContentException(location, $"build info '{key}' holds a non-string")).ToList()
                 : throw new InvalidContentException(location, $"build info '{key}' is not a list");
 
         IReadOnlyList<KeyValuePair<string, string>> Pairs(string key, bool invert)
@@ -76,7 +81,9 @@ public sealed partial record BuildInfo(
                 throw new InvalidContentException(location, $"build info '{key}' is not a mapping");
             }
 
-            return m.Children.Select(kv => (kv.Key, kv.Value) is (YamlDotNet.RepresentationModel.YamlScalarNode { Value: { } k }, YamlDotNet.RepresentationModel.YamlScalarNode { Value: { } val })
+            return m.Children.Select(kv => (kv.Key, kv.Value)
+                    is (YamlDotNet.RepresentationModel.YamlScalarNode { Value: { } k },
+                        YamlDotNet.RepresentationModel.YamlScalarNode { Value: { } val })
                 ? invert ? new KeyValuePair<string, string>(val, k) : new KeyValuePair<string, string>(k, val)
                 : throw new InvalidContentException(location, $"build info '{key}' holds a non-string")).ToList();
         }
@@ -93,8 +100,8 @@ public sealed partial record BuildInfo(
             throw new InvalidContentException(location, "build info has no 'buildpath'");
         }
 
-        return new BuildInfo(Text("sbang_install_path"), buildPath, Text("spackprefix"), Text("relative_prefix"), hashToPrefix,
-            List("relocate_binaries"), List("relocate_links"), List("relocate_textfiles"));
+        return new BuildInfo(Text("sbang_install_path"), buildPath, Text("spackprefix"), Text("relative_prefix"),
+            hashToPrefix, List("relocate_binaries"), List("relocate_links"), List("relocate_textfiles"));
     }
 
     /// <summary>A build info file lists a package's files: a few MiB for the largest packages.</summary>
@@ -128,7 +135,8 @@ public sealed partial record BuildInfo(
     }
 
     /// <summary>The file's bytes exactly as Spack's YAML dumper writes them (UTF-8, trailing newline).</summary>
-    public byte[] ToYaml(BuildInfoStyle style) => Encoding.UTF8.GetBytes(style == BuildInfoStyle.Flow ? Flow() : Block());
+    public byte[] ToYaml(BuildInfoStyle style) =>
+        Encoding.UTF8.GetBytes(style == BuildInfoStyle.Flow ? Flow() : Block());
 
     private string Flow()
     {
@@ -227,6 +235,9 @@ public sealed partial record BuildInfo(
     [GeneratedRegex(@"^[A-Za-z0-9_/.][A-Za-z0-9_/.+@=%~-]*$")]
     private static partial Regex PlainSafe();
 
-    [GeneratedRegex(@"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL|~|[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9_]+(?:[eE][-+]?[0-9]+)?|0x[0-9a-fA-F_]+|0o?[0-7_]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?)$")]
+    [GeneratedRegex(@"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"
+        + @"|null|Null|NULL|~|[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9_]+(?:[eE][-+]?[0-9]+)?"
+        + @"|0x[0-9a-fA-F_]+|0o?[0-7_]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+        + @"|[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?)$")]
     private static partial Regex Resolved();
 }

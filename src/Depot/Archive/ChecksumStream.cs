@@ -27,7 +27,8 @@ public sealed class ChecksumStream(Stream inner, bool leaveOpen = false) : Write
         Written?.Invoke(length);
     }
 
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer,
+        CancellationToken cancellationToken = default)
     {
         hash.AppendData(buffer.Span);
         await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);

@@ -8,7 +8,8 @@ namespace Depot.Archive;
 /// The prefix as its install tree recorded it (usually the same path; differs when the tree was moved). Member names
 /// and the build info use it, because that is the path the files' contents refer to.
 /// </param>
-/// <param name="IncludeParentDirectories">Spack 0.22+ and 1.x emit every ancestor directory first; 0.21 does not.</param>
+/// <param name="IncludeParentDirectories">Spack 0.22+ and 1.x emit every ancestor directory first; 0.21 does
+/// not.</param>
 /// <param name="Relocatable">Prefixes whose mention makes a text file or symlink need relocation.</param>
 /// <param name="Style">Build info dialect.</param>
 /// <param name="Template">Build info without the three relocation lists (they come from the walk).</param>
@@ -47,11 +48,12 @@ public static class PrefixArchiver
         return total;
     }
 
-    /// <summary>Writes the tarball into <paramref name="tar"/> (not closed) and returns the build info it ends with.</summary>
+    /// <summary>Writes the tarball into <paramref name="tar"/> (not closed) and returns the build info it ends
+    /// with.</summary>
     /// <remarks><c>contentRead</c> is called with the running count of content bytes read (progress).</remarks>
     /// <exception cref="IOException">A file could not be read, or changed size while read.</exception>
-    public static async Task<BuildInfo> WriteAsync(PythonTarWriter tar, PrefixArchiveRequest request, Action<long>? contentRead = null,
-        CancellationToken cancellationToken = default)
+    public static async Task<BuildInfo> WriteAsync(PythonTarWriter tar, PrefixArchiveRequest request,
+        Action<long>? contentRead = null, CancellationToken cancellationToken = default)
     {
         var local = Path.TrimEndingDirectorySeparator(Path.GetFullPath(request.LocalPrefix));
         var recorded = request.RecordedPrefix.TrimEnd('/');
@@ -120,7 +122,8 @@ public static class PrefixArchiver
                     }
 
                     var classifier = relocatable ? new FileClassifier(request.Relocatable) : null;
-                    await using (var content = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan))
+                    await using (var content = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite,
+                        1, FileOptions.SequentialScan))
                     {
                         await tar.AddFileAsync(name, mode, status.Size, content, chunk =>
                         {
@@ -143,8 +146,14 @@ public static class PrefixArchiver
             }
         }
 
-        var info = request.Template with { RelocateBinaries = binaries, RelocateLinks = links, RelocateTextFiles = textFiles };
-        await tar.AddFileAsync(memberRoot + "/" + BuildInfoPath, 0x1a4, info.ToYaml(request.Style), cancellationToken).ConfigureAwait(false);
+        var info = request.Template with
+        {
+            RelocateBinaries = binaries,
+            RelocateLinks = links,
+            RelocateTextFiles = textFiles,
+        };
+        await tar.AddFileAsync(memberRoot + "/" + BuildInfoPath, 0x1a4, info.ToYaml(request.Style), cancellationToken)
+            .ConfigureAwait(false);
         return info;
     }
 

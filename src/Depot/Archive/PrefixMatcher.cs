@@ -15,7 +15,8 @@ public sealed class PrefixMatcher
 
     public PrefixMatcher(IEnumerable<string> prefixes)
     {
-        var all = prefixes.Where(p => p.Length > 0).Select(Encoding.UTF8.GetBytes).DistinctBy(Convert.ToHexString).ToList();
+        var all = prefixes.Where(p => p.Length > 0).Select(Encoding.UTF8.GetBytes).DistinctBy(Convert.ToHexString)
+            .ToList();
         this.prefixes = all.Where(p => !all.Any(q => q.Length < p.Length && p.AsSpan().StartsWith(q))).ToArray();
         Longest = this.prefixes.Length == 0 ? 0 : this.prefixes.Max(p => p.Length);
     }
@@ -80,7 +81,8 @@ public sealed class PrefixMatcher
 
     /// <summary>Python's bytes <c>[\w\-_]</c>: ASCII letters, digits, '_' and '-'.</summary>
     internal static bool IsWordOrDash(byte b) =>
-        b is (>= (byte)'a' and <= (byte)'z') or (>= (byte)'A' and <= (byte)'Z') or (>= (byte)'0' and <= (byte)'9') or (byte)'_' or (byte)'-';
+        b is (>= (byte)'a' and <= (byte)'z') or (>= (byte)'A' and <= (byte)'Z') or (>= (byte)'0' and <= (byte)'9')
+            or (byte)'_' or (byte)'-';
 
     /// <summary>
     /// Keeps the tail of the previous chunk (the longest prefix plus 4 KiB of context for the boundary rule) in front

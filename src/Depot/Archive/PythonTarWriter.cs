@@ -40,17 +40,19 @@ public sealed class PythonTarWriter : IAsyncDisposable
     public Task AddSymlinkAsync(string name, string target, CancellationToken cancellationToken = default) =>
         WriteHeaderAsync(name, (byte)'2', 0x1ed, 0, target, cancellationToken);
 
-    /// <summary>A second name for an inode already in the archive: <paramref name="target"/> is the first member's name.</summary>
+    /// <summary>A second name for an inode already in the archive: <paramref name="target"/> is the first member's
+    /// name.</summary>
     public Task AddHardLinkAsync(string name, string target, int mode, CancellationToken cancellationToken = default) =>
         WriteHeaderAsync(name, (byte)'1', mode, 0, target, cancellationToken);
 
     /// <summary>
-    /// Adds a regular file of exactly <paramref name="size"/> bytes read from <paramref name="content"/>. Each chunk read
-    /// is passed to <paramref name="observe"/> before it is written (classification scans the bytes on the way).
+    /// Adds a regular file of exactly <paramref name="size"/> bytes read from <paramref name="content"/>. Each chunk
+    /// read is passed to <paramref name="observe"/> before it is written (classification scans the bytes on the way).
     /// </summary>
-    /// <exception cref="IOException">The content is shorter or longer than announced (the file changed while read).</exception>
-    public async Task AddFileAsync(string name, int mode, long size, Stream content, Action<ReadOnlyMemory<byte>>? observe = null,
-        CancellationToken cancellationToken = default)
+    /// <exception cref="IOException">The content is shorter or longer than announced (the file changed while
+    /// read).</exception>
+    public async Task AddFileAsync(string name, int mode, long size, Stream content,
+        Action<ReadOnlyMemory<byte>>? observe = null, CancellationToken cancellationToken = default)
     {
         await WriteHeaderAsync(name, (byte)'0', mode, size, "", cancellationToken).ConfigureAwait(false);
         var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
@@ -59,7 +61,8 @@ public sealed class PythonTarWriter : IAsyncDisposable
             var remaining = size;
             while (remaining > 0)
             {
-                var read = await content.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellationToken).ConfigureAwait(false);
+                var read = await content.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)),
+                    cancellationToken).ConfigureAwait(false);
                 if (read == 0)
                 {
                     throw new IOException($"{name}: file shrank while it was archived");
@@ -80,7 +83,8 @@ public sealed class PythonTarWriter : IAsyncDisposable
     }
 
     /// <summary>Adds a regular file with in-memory content.</summary>
-    public async Task AddFileAsync(string name, int mode, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    public async Task AddFileAsync(string name, int mode, ReadOnlyMemory<byte> content,
+        CancellationToken cancellationToken = default)
     {
         await WriteHeaderAsync(name, (byte)'0', mode, content.Length, "", cancellationToken).ConfigureAwait(false);
         await output.WriteAsync(content, cancellationToken).ConfigureAwait(false);
@@ -88,7 +92,8 @@ public sealed class PythonTarWriter : IAsyncDisposable
         await PadAsync(content.Length, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Ends the archive: two zero blocks, then zeros up to a whole 10240-byte record (Python's close()).</summary>
+    /// <summary>Ends the archive: two zero blocks, then zeros up to a whole 10240-byte record (Python's
+    /// close()).</summary>
     public async Task CloseAsync(CancellationToken cancellationToken = default)
     {
         if (closed)
@@ -116,7 +121,8 @@ public sealed class PythonTarWriter : IAsyncDisposable
         }
     }
 
-    private async Task WriteHeaderAsync(string name, byte type, int mode, long size, string linkName, CancellationToken cancellationToken)
+    private async Task WriteHeaderAsync(string name, byte type, int mode, long size, string linkName,
+        CancellationToken cancellationToken)
     {
         // Python's create_pax_header: a field that is too long or not ASCII goes into a pax record (path first,
         // then linkpath); the ustar field then holds the name cut to its length with non-ASCII replaced by '?'.
@@ -222,7 +228,8 @@ public sealed class PythonTarWriter : IAsyncDisposable
         var remainder = (int)(written % BlockSize);
         if (remainder > 0)
         {
-            await output.WriteAsync(ZeroBlock.AsMemory(0, BlockSize - remainder), cancellationToken).ConfigureAwait(false);
+            await output.WriteAsync(ZeroBlock.AsMemory(0, BlockSize - remainder), cancellationToken)
+                .ConfigureAwait(false);
             offset += BlockSize - remainder;
         }
     }

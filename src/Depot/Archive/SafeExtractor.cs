@@ -13,7 +13,8 @@ namespace Depot.Archive;
 /// <paramref name="MaxBytes"/>, is 64 GiB: a tarball larger than that could not unpack within the default limit
 /// anyway for any real package (gzip does not expand data by more than a fraction of a percent).
 /// </param>
-public sealed record ExtractionLimits(long MaxBytes = 64L << 30, int MaxEntries = 2_000_000, long MaxDownloadBytes = 64L << 30);
+public sealed record ExtractionLimits(long MaxBytes = 64L << 30, int MaxEntries = 2_000_000,
+    long MaxDownloadBytes = 64L << 30);
 
 /// <summary>
 /// Unpacks a package tarball into an empty staging folder, treating it as hostile even when signed, in one pass:
@@ -30,14 +31,15 @@ public static partial class SafeExtractor
     private const string BuildInfoSuffix = ".spack/binary_distribution";
 
     /// <summary>
-    /// Unpacks <paramref name="tarballGz"/> in one pass under <paramref name="staging"/> (created, must not exist), each
-    /// member at its own path, then checks the whole: the package directory must exist and hold every member (its
+    /// Unpacks <paramref name="tarballGz"/> in one pass under <paramref name="staging"/> (created, must not exist),
+    /// each member at its own path, then checks the whole: the package directory must exist and hold every member (its
     /// ancestors excepted), hard links must stay inside it. Returns the package directory's path under
     /// <paramref name="staging"/>; on any refusal the caller deletes <paramref name="staging"/>.
     /// </summary>
-    /// <exception cref="InvalidContentException">The archive is corrupt, truncated, too large, or tries to escape.</exception>
-    public static async Task<string> ExtractAsync(string tarballGz, string staging, ExtractionLimits limits, string location,
-        CancellationToken cancellationToken = default)
+    /// <exception cref="InvalidContentException">The archive is corrupt, truncated, too large, or tries to
+    /// escape.</exception>
+    public static async Task<string> ExtractAsync(string tarballGz, string staging, ExtractionLimits limits,
+        string location, CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(staging);
         var members = new List<(string Name, TarEntryType Type, string LinkName)>();
@@ -67,7 +69,8 @@ public static partial class SafeExtractor
             {
                 if (symlinks.Contains(name[..cut]))
                 {
-                    throw new InvalidContentException(location, $"member {name} would be written through the symlink {name[..cut]}");
+                    throw new InvalidContentException(location,
+                        $"member {name} would be written through the symlink {name[..cut]}");
                 }
             }
 
@@ -86,7 +89,8 @@ public static partial class SafeExtractor
                     total += entry.Length;
                     if (total > limits.MaxBytes)
                     {
-                        throw new InvalidContentException(location, $"unpacks to more than {limits.MaxBytes} bytes (limit)");
+                        throw new InvalidContentException(location,
+                            $"unpacks to more than {limits.MaxBytes} bytes (limit)");
                     }
 
                     EnsureFolder(Path.GetDirectoryName(path)!);
@@ -100,7 +104,8 @@ public static partial class SafeExtractor
                     {
                         if (entry.DataStream is { } data)
                         {
-                            await CopyBoundedAsync(data, output, entry.Length, location, name, cancellationToken).ConfigureAwait(false);
+                            await CopyBoundedAsync(data, output, entry.Length, location, name, cancellationToken)
+                                .ConfigureAwait(false);
                         }
                     }
 
@@ -121,7 +126,9 @@ public static partial class SafeExtractor
                     var first = CheckName(entry.LinkName, location);
                     if (!files.Contains(first))
                     {
-                        throw new InvalidContentException(location, $"hard link {name} -> {entry.LinkName} does not name a file of the package unpacked before it");
+                        throw new InvalidContentException(location,
+                            $"hard link {name} -> {entry.LinkName} does not name a file of the package "
+                            + "unpacked before it");
                     }
 
                     EnsureFolder(Path.GetDirectoryName(path)!);
@@ -129,7 +136,8 @@ public static partial class SafeExtractor
                     files.Add(name);
                     break;
                 default:
-                    throw new InvalidContentException(location, $"member {name} is a {entry.EntryType}, which a package may not hold");
+                    throw new InvalidContentException(location,
+                        $"member {name} is a {entry.EntryType}, which a package may not hold");
             }
         }, cancellationToken).ConfigureAwait(false);
 
@@ -137,54 +145,67 @@ public static partial class SafeExtractor
         foreach (var (name, type, linkName) in members)
         {
             var inside = Relative(name, packageDir) is not null;
-            var ancestor = type == TarEntryType.Directory && packageDir.StartsWith(name + "/", StringComparison.Ordinal);
+            var ancestor = type == TarEntryType.Directory
+                && packageDir.StartsWith(name + "/", StringComparison.Ordinal);
             if (!inside && !ancestor)
             {
-                throw new InvalidContentException(location, $"member {name} is outside the package directory {packageDir}");
+                throw new InvalidContentException(location,
+                    $"member {name} is outside the package directory {packageDir}");
             }
 
             if (type == TarEntryType.HardLink && Relative(linkName.TrimEnd('/'), packageDir) is null)
             {
-                throw new InvalidContentException(location, $"hard link {name} -> {linkName} does not name a file of the package unpacked before it");
+                throw new InvalidContentException(location,
+                    $"hard link {name} -> {linkName} does not name a file of the package unpacked before it");
             }
         }
 
         return Path.Combine(staging, packageDir);
     }
 
-    // Spack's rule: the grandparent of the shortest member ending in .spack/binary_distribution, itself a directory member.
-    private static string PackageDirectory(List<(string Name, TarEntryType Type, string LinkName)> members, string location)
+    // Spack's rule: the grandparent of the shortest member ending in .spack/binary_distribution, itself a directory
+    // member.
+    private static string PackageDirectory(List<(string Name, TarEntryType Type, string LinkName)> members,
+        string location)
     {
         var buildInfo = members
-            .Where(n => n.Type is TarEntryType.RegularFile or TarEntryType.V7RegularFile && (n.Name == BuildInfoSuffix || n.Name.EndsWith("/" + BuildInfoSuffix, StringComparison.Ordinal)))
+            .Where(n => n.Type is TarEntryType.RegularFile or TarEntryType.V7RegularFile
+                && (n.Name == BuildInfoSuffix || n.Name.EndsWith("/" + BuildInfoSuffix, StringComparison.Ordinal)))
             .Select(n => n.Name).OrderBy(n => n.Length).FirstOrDefault()
-            ?? throw new InvalidContentException(location, "no .spack/binary_distribution: not a Spack package tarball");
+            ?? throw new InvalidContentException(location,
+                "no .spack/binary_distribution: not a Spack package tarball");
         var packageDir = buildInfo[..^BuildInfoSuffix.Length].TrimEnd('/');
         if (packageDir.Length == 0 || !members.Any(n => n.Type == TarEntryType.Directory && n.Name == packageDir))
         {
-            throw new InvalidContentException(location, $"the package directory {(packageDir.Length == 0 ? "." : packageDir)} is not a directory member");
+            throw new InvalidContentException(location,
+                $"the package directory {(packageDir.Length == 0 ? "." : packageDir)} is not a directory member");
         }
 
         return packageDir;
     }
 
-    private static async Task ReadAsync(string tarballGz, string location, Func<TarEntry, string, Task> visit, CancellationToken cancellationToken)
+    private static async Task ReadAsync(string tarballGz, string location, Func<TarEntry, string, Task> visit,
+        CancellationToken cancellationToken)
     {
         try
         {
-            await using var file = new FileStream(tarballGz, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            await using var file = new FileStream(tarballGz, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16,
+                FileOptions.Asynchronous | FileOptions.SequentialScan);
             await using var gzip = new GZipStream(file, CompressionMode.Decompress);
             await using var reader = new TarReader(gzip);
-            while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
+            while (await reader.GetNextEntryAsync(copyData: false, cancellationToken)
+                .ConfigureAwait(false) is { } entry)
             {
                 await visit(entry, CheckName(entry.Name, location)).ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException)
+        catch (Exception e)
+            when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException)
         {
             throw new InvalidContentException(location, "corrupt or truncated package tarball: " + e.Message);
         }
-        catch (IOException e) when (e is not FileNotFoundException && e.GetType() == typeof(IOException) && e.Message.Contains("archive", StringComparison.OrdinalIgnoreCase))
+        catch (IOException e) when (e is not FileNotFoundException && e.GetType() == typeof(IOException)
+            && e.Message.Contains("archive", StringComparison.OrdinalIgnoreCase))
         {
             throw new InvalidContentException(location, "corrupt or truncated package tarball: " + e.Message);
         }
@@ -193,7 +214,8 @@ public static partial class SafeExtractor
     private static string CheckName(string raw, string location)
     {
         var name = raw.TrimEnd('/');
-        if (name.Length == 0 || name.StartsWith('/') || name.Contains('\0', StringComparison.Ordinal) || name.Contains('\\', StringComparison.Ordinal))
+        if (name.Length == 0 || name.StartsWith('/') || name.Contains('\0', StringComparison.Ordinal)
+            || name.Contains('\\', StringComparison.Ordinal))
         {
             throw new InvalidContentException(location, $"member name '{raw}' is absolute or malformed");
         }
@@ -207,9 +229,11 @@ public static partial class SafeExtractor
     }
 
     private static string? Relative(string name, string packageDir) =>
-        name == packageDir ? "" : name.StartsWith(packageDir + "/", StringComparison.Ordinal) ? name[(packageDir.Length + 1)..] : null;
+        name == packageDir ? "" : name.StartsWith(packageDir + "/", StringComparison.Ordinal)
+            ? name[(packageDir.Length + 1)..] : null;
 
-    private static async Task CopyBoundedAsync(Stream from, Stream to, long expected, string location, string name, CancellationToken cancellationToken)
+    private static async Task CopyBoundedAsync(Stream from, Stream to, long expected, string location, string name,
+        CancellationToken cancellationToken)
     {
         var buffer = new byte[1 << 16];
         long copied = 0;
@@ -236,7 +260,8 @@ public static partial class SafeExtractor
 
         if (LinkNative(existing, link) != 0)
         {
-            throw new IOException($"{link}: cannot create hard link: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+            throw new IOException($"{link}: cannot create hard link: "
+                + $"{Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
         }
     }
 

@@ -11,7 +11,8 @@ public static class SpackGzip
 {
     /// <summary>A compressing stream: write plain bytes to it, dispose it to finish the gzip member.</summary>
     public static Stream CreateCompressor(Stream output, bool leaveOpen = false) =>
-        new GZipStream(new HeaderFixingStream(output, leaveOpen), new ZLibCompressionOptions { CompressionLevel = 6 }, leaveOpen: false);
+        new GZipStream(new HeaderFixingStream(output, leaveOpen), new ZLibCompressionOptions { CompressionLevel = 6 },
+            leaveOpen: false);
 
     /// <summary>Compresses a small buffer (spec blobs).</summary>
     public static byte[] Compress(ReadOnlySpan<byte> content)
@@ -47,7 +48,8 @@ public static class SpackGzip
             position += buffer.Length;
         }
 
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer,
+            CancellationToken cancellationToken = default)
         {
             if (position < 10)
             {

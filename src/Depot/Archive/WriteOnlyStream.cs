@@ -19,7 +19,8 @@ public abstract class WriteOnlyStream : Stream
 
     public abstract override void Write(ReadOnlySpan<byte> buffer);
 
-    public abstract override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default);
+    public abstract override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer,
+        CancellationToken cancellationToken = default);
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 

@@ -59,7 +59,8 @@ public sealed class ClearSignedMessage
 
         if (i >= lines.Length)
         {
-            throw new InvalidContentException(location, "clearsigned document has no blank line after its armor headers");
+            throw new InvalidContentException(location,
+                "clearsigned document has no blank line after its armor headers");
         }
 
         i++;
@@ -73,7 +74,8 @@ public sealed class ClearSignedMessage
                 var signature = string.Join('\n', lines[i..]).TrimEnd() + "\n";
                 if (!signature.Contains("-----END PGP SIGNATURE-----", StringComparison.Ordinal))
                 {
-                    throw new InvalidContentException(location, "clearsigned document's signature block has no END line");
+                    throw new InvalidContentException(location,
+                        "clearsigned document's signature block has no END line");
                 }
 
                 return new ClearSignedMessage(headers, body.ToString(), signature);

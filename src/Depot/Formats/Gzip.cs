@@ -26,7 +26,8 @@ public static class Gzip
     // Deflate's best case is 258 bytes per ~2 bits: an inflated size above this many times the input is impossible.
     private const long MaxRatio = 1032;
 
-    /// <exception cref="InvalidContentException">Corrupt data, or more than <paramref name="limit"/> bytes inflated.</exception>
+    /// <exception cref="InvalidContentException">Corrupt data, or more than <paramref name="limit"/> bytes
+    /// inflated.</exception>
     public static byte[] Decompress(ReadOnlySpan<byte> content, string location, long limit = DefaultLimit)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(InitialSize(content, limit));
@@ -46,7 +47,8 @@ public static class Gzip
     /// non-null and must be returned). Indexing inflates thousands of spec blobs only to scan them; renting keeps that
     /// from churning the garbage collector.
     /// </summary>
-    public static ReadOnlyMemory<byte> DecompressPooled(ReadOnlySpan<byte> content, string location, out byte[]? rented, long limit = DefaultLimit)
+    public static ReadOnlyMemory<byte> DecompressPooled(ReadOnlySpan<byte> content, string location, out byte[]? rented,
+        long limit = DefaultLimit)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(InitialSize(content, limit));
         try
@@ -88,7 +90,8 @@ public static class Gzip
                     if (done == limit)
                     {
                         return gzip.ReadByte() < 0 ? done
-                            : throw new InvalidContentException(location, $"inflates to more than {limit >> 20} MiB, the most Depot reads for such an object");
+                            : throw new InvalidContentException(location,
+                                $"inflates to more than {limit >> 20} MiB, the most Depot reads for such an object");
                     }
 
                     var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, limit));

@@ -8,7 +8,8 @@ namespace Depot.Formats;
 /// <summary>How <see cref="PythonJsonWriter"/> lays out containers.</summary>
 public enum PythonJsonStyle
 {
-    /// <summary><c>json.dumps(separators=(",", ":"))</c>: one line, no whitespace. Used for hashing and indexes.</summary>
+    /// <summary><c>json.dumps(separators=(",", ":"))</c>: one line, no whitespace. Used for hashing and
+    /// indexes.</summary>
     Compact,
 
     /// <summary><c>json.dump(indent=0, separators=(",", ":"))</c>: one token per line, no indentation.
@@ -197,12 +198,14 @@ public sealed class PythonJsonWriter
     }
 
     private static readonly System.Buffers.SearchValues<char> NeedsEscape =
-        System.Buffers.SearchValues.Create(Enumerable.Range(0, 0x20).Select(i => (char)i).Concat(['"', '\\']).ToArray());
+        System.Buffers.SearchValues.Create(Enumerable.Range(0, 0x20).Select(i => (char)i).Concat(['"', '\\'])
+            .ToArray());
 
     private void WriteQuoted(string value)
     {
         // Most strings (hashes, names, versions) are plain printable ASCII: copy them in one go.
-        if (value.AsSpan().IndexOfAny(NeedsEscape) < 0 && value.AsSpan().IndexOfAnyExceptInRange((char)0x20, (char)0x7e) < 0)
+        if (value.AsSpan().IndexOfAny(NeedsEscape) < 0
+            && value.AsSpan().IndexOfAnyExceptInRange((char)0x20, (char)0x7e) < 0)
         {
             var plain = output.GetSpan(value.Length + 2);
             plain[0] = (byte)'"';

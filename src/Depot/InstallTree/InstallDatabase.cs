@@ -48,11 +48,13 @@ public sealed class InstallDatabase
     /// <exception cref="DepotException">The record has no path, or one outside the recorded root.</exception>
     public string LocalPrefix(InstallRecord record)
     {
-        var path = record.Path ?? throw new DepotException($"{IndexPath(Root)}: record {record.Spec.Hash} ({record.Spec.Name}) has no path");
+        var path = record.Path ?? throw new DepotException(
+            $"{IndexPath(Root)}: record {record.Spec.Hash} ({record.Spec.Name}) has no path");
         var recorded = RecordedRoot;
         if (!path.StartsWith(recorded + "/", StringComparison.Ordinal))
         {
-            throw new DepotException($"{IndexPath(Root)}: prefix {path} of {record.Spec.Name}/{record.Spec.Hash[..7]} is outside the install root {recorded}");
+            throw new DepotException($"{IndexPath(Root)}: prefix {path} of {record.Spec.Name}/{record.Spec.Hash[..7]} "
+                + $"is outside the install root {recorded}");
         }
 
         return Root + path[recorded.Length..];
@@ -85,7 +87,8 @@ public sealed class InstallDatabase
     public static string IndexPath(string root) => System.IO.Path.Combine(root, ".spack-db", "index.json");
 
     /// <exception cref="DepotException">No database, a malformed one, or the lock could not be had.</exception>
-    public static async Task<InstallDatabase> ReadAsync(string root, TimeSpan? lockTimeout = null, CancellationToken cancellationToken = default)
+    public static async Task<InstallDatabase> ReadAsync(string root, TimeSpan? lockTimeout = null,
+        CancellationToken cancellationToken = default)
     {
         var index = IndexPath(root);
         if (!File.Exists(index))
@@ -123,10 +126,12 @@ public sealed class InstallDatabase
             throw new InvalidContentException(location, "not a Spack install database: no 'database.installs'");
         }
 
-        var versionText = db.TryGetProperty("version", out var v) ? (v.ValueKind == JsonValueKind.String ? v.GetString() : v.GetRawText()) : null;
+        var versionText = db.TryGetProperty("version", out var v)
+            ? (v.ValueKind == JsonValueKind.String ? v.GetString() : v.GetRawText()) : null;
         if (!int.TryParse(versionText, out var version) || version is < 7 or > 8)
         {
-            throw new InvalidContentException(location, $"unsupported install database version '{versionText}' (Depot reads 7 and 8)");
+            throw new InvalidContentException(location,
+                $"unsupported install database version '{versionText}' (Depot reads 7 and 8)");
         }
 
         var records = new Dictionary<string, InstallRecord>(StringComparer.Ordinal);
@@ -138,7 +143,8 @@ public sealed class InstallDatabase
                 throw new InvalidContentException(location, $"install record {entry.Name} has no 'spec'");
             }
 
-            var path = r.TryGetProperty("path", out var p) && p.ValueKind == JsonValueKind.String && p.GetString() is { } s && s != "None" ? s : null;
+            var path = r.TryGetProperty("path", out var p) && p.ValueKind == JsonValueKind.String
+                && p.GetString() is { } s && s != "None" ? s : null;
             records[entry.Name] = new InstallRecord(SpecNode.Parse(spec, location), path,
                 r.TryGetProperty("installed", out var i) && i.ValueKind == JsonValueKind.True,
                 r.TryGetProperty("explicit", out var x) && x.ValueKind == JsonValueKind.True,

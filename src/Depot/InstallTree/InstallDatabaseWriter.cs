@@ -21,9 +21,10 @@ public sealed record NewInstallRecord(SpecNode Spec, string Path, bool Explicit)
 /// </summary>
 public static class InstallDatabaseWriter
 {
-    /// <exception cref="DepotException">The database is of another Spack generation than the specs, or malformed.</exception>
-    public static async Task AddAsync(string root, int versionIfNew, IReadOnlyList<NewInstallRecord> added, Func<string, SpecNode?> resolve,
-        CancellationToken cancellationToken = default)
+    /// <exception cref="DepotException">The database is of another Spack generation than the specs, or
+    /// malformed.</exception>
+    public static async Task AddAsync(string root, int versionIfNew, IReadOnlyList<NewInstallRecord> added,
+        Func<string, SpecNode?> resolve, CancellationToken cancellationToken = default)
     {
         if (added.Count == 0)
         {
@@ -32,7 +33,8 @@ public static class InstallDatabaseWriter
 
         var dbFolder = Path.Combine(root, ".spack-db");
         Directory.CreateDirectory(dbFolder);
-        using var held = await PosixFileLock.AcquireAsync(Path.Combine(dbFolder, "lock"), exclusive: true, TimeSpan.FromSeconds(60), cancellationToken)
+        using var held = await PosixFileLock.AcquireAsync(Path.Combine(dbFolder, "lock"), exclusive: true,
+            TimeSpan.FromSeconds(60), cancellationToken)
             .ConfigureAwait(false);
         var index = InstallDatabase.IndexPath(root);
         var version = versionIfNew;
@@ -58,15 +60,19 @@ public static class InstallDatabaseWriter
                 present.Add(r.Spec.Hash);
             }
 
-            // Dependencies a new record names but the database lacks (build dependencies, externals), as Spack adds them.
+            // Dependencies a new record names but the database lacks (build dependencies, externals), as Spack adds
+            // them.
             for (var i = 0; i < newRecords.Count; i++)
             {
                 foreach (var edge in newRecords[i].Spec.Dependencies.Where(e => !present.Contains(e.Hash)))
                 {
-                    var dep = resolve(edge.Hash) ?? throw new DepotException($"{index}: cannot record {newRecords[i].Spec.Name}: its dependency {edge.Name}/{edge.Hash[..7]} is unknown");
+                    var dep = resolve(edge.Hash)
+                        ?? throw new DepotException($"{index}: cannot record {newRecords[i].Spec.Name}: its dependency "
+                            + $"{edge.Name}/{edge.Hash[..7]} is unknown");
                     if (dep.Hash != edge.Hash)
                     {
-                        throw new DepotException($"{index}: cannot record {newRecords[i].Spec.Name}: its dependency {edge.Name}/{edge.Hash[..7]} resolved to a spec with hash {dep.Hash}");
+                        throw new DepotException($"{index}: cannot record {newRecords[i].Spec.Name}: its dependency "
+                            + $"{edge.Name}/{edge.Hash[..7]} resolved to a spec with hash {dep.Hash}");
                     }
 
                     newRecords.Add((dep, dep.IsExternal ? dep.ExternalPath : null, dep.IsExternal, false));
@@ -75,8 +81,8 @@ public static class InstallDatabaseWriter
             }
 
             CheckNew(newRecords.Select(n => n.Spec), index);
-            var refCounts = CountReferences(records.Select(r => SpecNode.Parse(r.Record.GetProperty("spec"), index)).Concat(newRecords.Select(n => n.Spec)),
-                records.Select(r => r.Record));
+            var refCounts = CountReferences(records.Select(r => SpecNode.Parse(r.Record.GetProperty("spec"), index))
+                .Concat(newRecords.Select(n => n.Spec)), records.Select(r => r.Record));
             var time = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
             var buffer = new ArrayBufferWriter<byte>();
             var w = new PythonJsonWriter(buffer);
@@ -128,7 +134,8 @@ public static class InstallDatabaseWriter
                 w.WritePropertyName("explicit");
                 w.WriteBoolean(@explicit);
                 w.WritePropertyName("installation_time");
-                w.WriteRaw(System.Text.Encoding.ASCII.GetBytes(time.ToString("0.0######", CultureInfo.InvariantCulture)));
+                w.WriteRaw(System.Text.Encoding.ASCII.GetBytes(time.ToString("0.0######",
+                    CultureInfo.InvariantCulture)));
                 w.WritePropertyName("deprecated_for");
                 w.WriteNull();
                 w.EndObject();
@@ -141,7 +148,8 @@ public static class InstallDatabaseWriter
             var temp = Path.Combine(dbFolder, $"index.json.{Environment.MachineName}.{Environment.ProcessId}.temp");
             await File.WriteAllBytesAsync(temp, buffer.WrittenSpan.ToArray(), cancellationToken).ConfigureAwait(false);
             File.Move(temp, index, overwrite: true);
-            await File.WriteAllTextAsync(Path.Combine(dbFolder, "index_verifier"), Guid.NewGuid().ToString(), cancellationToken).ConfigureAwait(false);
+            await File.WriteAllTextAsync(Path.Combine(dbFolder, "index_verifier"), Guid.NewGuid().ToString(),
+                cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -153,8 +161,8 @@ public static class InstallDatabaseWriter
     public static Task<PosixFileLock> LockPrefixAsync(string root, string hash, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.Combine(root, ".spack-db"));
-        return PosixFileLock.AcquireRangeAsync(Path.Combine(root, ".spack-db", "prefix_lock"), exclusive: true, TimeSpan.FromMinutes(10),
-            HashBitPrefix(hash, 63), 1, cancellationToken);
+        return PosixFileLock.AcquireRangeAsync(Path.Combine(root, ".spack-db", "prefix_lock"), exclusive: true,
+            TimeSpan.FromMinutes(10), HashBitPrefix(hash, 63), 1, cancellationToken);
     }
 
     // base32-decode the DAG hash and take its leading bits as an unsigned integer (Spack's dag_hash_bit_prefix).
@@ -176,7 +184,9 @@ public static class InstallDatabaseWriter
         var oldStyle = spec.Json.TryGetProperty("compiler", out _);
         if (version >= 8 && oldStyle || version < 8 && !oldStyle && spec.Json.TryGetProperty("annotations", out _))
         {
-            throw new DepotException($"{index}: database version {version} belongs to Spack {(version >= 8 ? "1.x" : "0.21-0.23")}, but {spec.Name}/{spec.Hash[..7]} was built by Spack {(oldStyle ? "0.21-0.23" : "1.x")}: install it into a tree of that Spack");
+            throw new DepotException($"{index}: database version {version} belongs to Spack "
+                + $"{(version >= 8 ? "1.x" : "0.21-0.23")}, but {spec.Name}/{spec.Hash[..7]} was built by Spack "
+                + $"{(oldStyle ? "0.21-0.23" : "1.x")}: install it into a tree of that Spack");
         }
     }
 
@@ -189,14 +199,17 @@ public static class InstallDatabaseWriter
         {
             if (!keys.Add(hash))
             {
-                throw new DepotException($"{index}: record {hash} appears twice: repair the database ('spack reindex') before installing into it");
+                throw new DepotException($"{index}: record {hash} appears twice: repair the database ('spack reindex') "
+                    + "before installing into it");
             }
 
-            var specHash = record.ValueKind == JsonValueKind.Object && record.TryGetProperty("spec", out var spec) && spec.ValueKind == JsonValueKind.Object
+            var specHash = record.ValueKind == JsonValueKind.Object && record.TryGetProperty("spec", out var spec)
+                && spec.ValueKind == JsonValueKind.Object
                 && spec.TryGetProperty("hash", out var h) && h.ValueKind == JsonValueKind.String ? h.GetString() : null;
             if (specHash is not null && specHash != hash)
             {
-                throw new DepotException($"{index}: record {hash} holds a spec with hash {specHash}: repair the database ('spack reindex') before installing into it");
+                throw new DepotException($"{index}: record {hash} holds a spec with hash {specHash}: repair the "
+                    + "database ('spack reindex') before installing into it");
             }
         }
     }
@@ -209,13 +222,16 @@ public static class InstallDatabaseWriter
         {
             if (DagHash.Compute(spec.Json) is var recomputed && recomputed != spec.Hash)
             {
-                throw new DepotException($"{index}: refusing to record {spec.Name}/{spec.Hash[..Math.Min(7, spec.Hash.Length)]}: its DAG hash recomputes to {recomputed}");
+                throw new DepotException($"{index}: refusing to record "
+                    + $"{spec.Name}/{spec.Hash[..Math.Min(7, spec.Hash.Length)]}: its DAG hash recomputes to "
+                    + $"{recomputed}");
             }
         }
     }
 
     // ref_count: dependents over tracked edges, plus records deprecated in favour of this one.
-    private static Dictionary<string, int> CountReferences(IEnumerable<SpecNode> nodes, IEnumerable<JsonElement> existingRecords)
+    private static Dictionary<string, int> CountReferences(IEnumerable<SpecNode> nodes,
+        IEnumerable<JsonElement> existingRecords)
     {
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var node in nodes)
@@ -228,7 +244,8 @@ public static class InstallDatabaseWriter
 
         foreach (var record in existingRecords)
         {
-            if (record.TryGetProperty("deprecated_for", out var d) && d.ValueKind == JsonValueKind.String && d.GetString() is { } target)
+            if (record.TryGetProperty("deprecated_for", out var d) && d.ValueKind == JsonValueKind.String
+                && d.GetString() is { } target)
             {
                 counts[target] = counts.GetValueOrDefault(target) + 1;
             }

@@ -22,13 +22,18 @@ public static partial class Projection
     public static string DefaultFor(int databaseVersion) => databaseVersion >= 8 ? Spack1 : Spack021;
 
     /// <exception cref="DepotException">The projection uses a token Depot does not know.</exception>
-    /// <exception cref="DepotException">A rendered component is empty, <c>.</c> or <c>..</c> (a spec named <c>..</c>, say).</exception>
+    /// <exception cref="DepotException">A rendered component is empty, <c>.</c> or <c>..</c> (a spec named <c>..</c>,
+    /// say).</exception>
     public static string Render(string projection, SpecNode spec)
     {
-        var parts = projection.Split('/').Select(part => PathNames.Polite(Token().Replace(part, m => Value(m.Groups[1].Value, m.Groups[2].Value, spec, projection)))).ToList();
+        var parts = projection.Split('/')
+            .Select(part => PathNames.Polite(
+                Token().Replace(part, m => Value(m.Groups[1].Value, m.Groups[2].Value, spec, projection))))
+            .ToList();
         foreach (var part in parts)
         {
-            PrefixNames.CheckComponent(part, $"install tree projection '{projection}' for {spec.Name}/{spec.Hash[..Math.Min(7, spec.Hash.Length)]}");
+            PrefixNames.CheckComponent(part,
+                $"install tree projection '{projection}' for {spec.Name}/{spec.Hash[..Math.Min(7, spec.Hash.Length)]}");
         }
 
         return string.Join('/', parts);
@@ -69,7 +74,8 @@ public static partial class Projection
             "architecture.target" or "arch.target" => spec.Target,
             "compiler.name" => spec.Compiler?.Name ?? "none",
             "compiler.version" => spec.Compiler?.Version ?? "none",
-            _ => throw new DepotException($"install tree projection '{projection}' uses {{{token}}}, which Depot does not render"),
+            _ => throw new DepotException($"install tree projection '{projection}' uses {{{token}}}, which Depot does "
+                + "not render"),
         };
         return length is { Length: > 0 } && int.TryParse(length, out var n) && n < value.Length ? value[..n] : value;
     }

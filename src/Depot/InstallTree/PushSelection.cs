@@ -23,13 +23,14 @@ public sealed record PushPlan(IReadOnlyList<InstallRecord> ToPush, IReadOnlyList
 public static class PushSelection
 {
     /// <exception cref="DepotException">A query matches nothing, or several specs when one was meant.</exception>
-    public static PushPlan Select(InstallDatabase db, IReadOnlyList<SpecQuery> queries, bool all, PushParts parts = PushParts.Both,
-        bool withBuildDependencies = false)
+    public static PushPlan Select(InstallDatabase db, IReadOnlyList<SpecQuery> queries, bool all,
+        PushParts parts = PushParts.Both, bool withBuildDependencies = false)
     {
         var roots = new List<InstallRecord>();
         if (all)
         {
-            roots.AddRange(db.Records.Where(r => r.Installed && !r.Spec.IsExternal).OrderBy(r => r.Spec.Name, StringComparer.Ordinal)
+            roots.AddRange(db.Records.Where(r => r.Installed && !r.Spec.IsExternal)
+                .OrderBy(r => r.Spec.Name, StringComparer.Ordinal)
                 .ThenBy(r => r.Spec.Hash, StringComparer.Ordinal));
         }
 
@@ -43,13 +44,16 @@ public static class PushSelection
 
             if (matches.Count > 1 && query.HashPrefix is null)
             {
-                var candidates = string.Join(", ", matches.Select(m => $"{SpecFormatter.Short(m.Spec)}/{m.Spec.Hash[..7]}"));
-                throw new DepotException($"'{query.Text}' matches {matches.Count} installed specs ({candidates}): add /hash to pick one");
+                var candidates = string.Join(", ",
+                    matches.Select(m => $"{SpecFormatter.Short(m.Spec)}/{m.Spec.Hash[..7]}"));
+                throw new DepotException($"'{query.Text}' matches {matches.Count} installed specs ({candidates}): add "
+                    + "/hash to pick one");
             }
 
             if (matches.Count > 1)
             {
-                throw new DepotException($"'{query.Text}' is an ambiguous hash prefix: {string.Join(", ", matches.Select(m => m.Spec.Hash))}");
+                throw new DepotException($"'{query.Text}' is an ambiguous hash prefix: "
+                    + $"{string.Join(", ", matches.Select(m => m.Spec.Hash))}");
             }
 
             roots.Add(matches[0]);
@@ -83,7 +87,8 @@ public static class PushSelection
     }
 
     // Post-order: dependencies before dependents, each spec once; iterative so deep DAGs cannot overflow the stack.
-    private static void Visit(InstallRecord root, InstallDatabase db, DepTypes types, HashSet<string> seen, List<InstallRecord> order)
+    private static void Visit(InstallRecord root, InstallDatabase db, DepTypes types, HashSet<string> seen,
+        List<InstallRecord> order)
     {
         if (!seen.Add(root.Spec.Hash))
         {

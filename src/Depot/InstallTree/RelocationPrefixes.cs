@@ -14,7 +14,8 @@ public static class RelocationPrefixes
     /// <summary>
     /// Hash → recorded prefix for the specs to relocate (<see cref="SpecsToRelocate"/>) that have a prefix in the tree.
     /// </summary>
-    public static IReadOnlyList<KeyValuePair<string, string>> HashToPrefix(InstallDatabase db, InstallRecord root, bool depthFirst) =>
+    public static IReadOnlyList<KeyValuePair<string, string>> HashToPrefix(InstallDatabase db, InstallRecord root,
+        bool depthFirst) =>
         SpecsToRelocate(root.Spec, hash => db.Find(hash)?.Spec, depthFirst)
             .Select(spec => db.Find(spec.Hash))
             .Where(r => r?.Path is not null)
@@ -78,7 +79,9 @@ public static class RelocationPrefixes
     public static string UnpaddedRoot(string root)
     {
         var parts = root.TrimEnd('/').Split('/').ToList();
-        var first = parts.FindIndex(p => p == Placeholder || (p.Length > 2 && p.StartsWith("__", StringComparison.Ordinal) && Placeholder.StartsWith(p, StringComparison.Ordinal)));
+        var first = parts.FindIndex(p => p == Placeholder
+            || (p.Length > 2 && p.StartsWith("__", StringComparison.Ordinal)
+                && Placeholder.StartsWith(p, StringComparison.Ordinal)));
         return first <= 0 ? root.TrimEnd('/') : string.Join('/', parts.Take(first));
     }
 

@@ -16,7 +16,8 @@ public enum FileKind
 /// .NET exposes no inode numbers, so on Linux this calls <c>statx</c>, whose buffer layout is the same on every
 /// architecture; elsewhere it falls back to .NET's file info with hard links reported as single links.
 /// </summary>
-public readonly partial record struct FileStatus(FileKind Kind, int Mode, long Size, ulong Device, ulong Inode, uint Links)
+public readonly partial record struct FileStatus(FileKind Kind, int Mode, long Size, ulong Device, ulong Inode,
+    uint Links)
 {
     public bool OwnerExecutable => (Mode & 0x40) != 0;
 

@@ -30,13 +30,15 @@ public sealed partial class PosixFileLock : IDisposable
     /// <see cref="AcquireRangeAsync"/> a byte range (Spack's per-spec prefix locks are one byte each).
     /// </summary>
     /// <exception cref="DepotException">The lock could not be had within <paramref name="timeout"/>.</exception>
-    public static Task<PosixFileLock> AcquireAsync(string path, bool exclusive, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+    public static Task<PosixFileLock> AcquireAsync(string path, bool exclusive, TimeSpan timeout,
+        CancellationToken cancellationToken = default) =>
         AcquireRangeAsync(path, exclusive, timeout, 0, 0, cancellationToken);
 
-    /// <summary>An fcntl lock on <paramref name="length"/> bytes at <paramref name="start"/> (length 0: to the end of the file).</summary>
+    /// <summary>An fcntl lock on <paramref name="length"/> bytes at <paramref name="start"/> (length 0: to the end of
+    /// the file).</summary>
     /// <exception cref="DepotException">The lock could not be had within <paramref name="timeout"/>.</exception>
-    public static async Task<PosixFileLock> AcquireRangeAsync(string path, bool exclusive, TimeSpan timeout, long start, long length,
-        CancellationToken cancellationToken = default)
+    public static async Task<PosixFileLock> AcquireRangeAsync(string path, bool exclusive, TimeSpan timeout, long start,
+        long length, CancellationToken cancellationToken = default)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -58,8 +60,8 @@ public sealed partial class PosixFileLock : IDisposable
         CancellationToken cancellationToken = default) =>
         LockAsync(file, path, exclusive, timeout, 0, 0, cancellationToken);
 
-    private static async Task<PosixFileLock> LockAsync(FileStream file, string path, bool exclusive, TimeSpan timeout, long start, long length,
-        CancellationToken cancellationToken)
+    private static async Task<PosixFileLock> LockAsync(FileStream file, string path, bool exclusive, TimeSpan timeout,
+        long start, long length, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + timeout;
         var delay = TimeSpan.FromMilliseconds(5);
@@ -73,7 +75,8 @@ public sealed partial class PosixFileLock : IDisposable
             if (DateTime.UtcNow >= deadline)
             {
                 await file.DisposeAsync().ConfigureAwait(false);
-                throw new DepotException($"{path}: still locked by another process (a running spack?) after {timeout.TotalSeconds:0} s");
+                throw new DepotException($"{path}: still locked by another process (a running spack?) after "
+                    + $"{timeout.TotalSeconds:0} s");
             }
 
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);

@@ -66,7 +66,8 @@ public static class BinaryRelocator
                 problems.Add($"string {Describe(data, j)} cannot grow from {old.Length} to {@new.Length} bytes");
             }
             else if (!nullTerminated || suffixLength >= SuffixSafetySize || (suffixLength == 0 && map.IsAlias(which))
-                     || old.AsSpan(Math.Max(0, old.Length - SuffixSafetySize + suffixLength)).SequenceEqual(@new.AsSpan(Math.Max(0, @new.Length - SuffixSafetySize + suffixLength))))
+                     || old.AsSpan(Math.Max(0, old.Length - SuffixSafetySize + suffixLength))
+                         .SequenceEqual(@new.AsSpan(Math.Max(0, @new.Length - SuffixSafetySize + suffixLength))))
             {
                 data.Slice(j, shorter).Fill((byte)'/');
                 @new.CopyTo(data[(j + shorter)..]);

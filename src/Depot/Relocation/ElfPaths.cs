@@ -25,9 +25,10 @@ public static class ElfPaths
     /// Relocates in place; returns problems (strings left as they were). <paramref name="location"/> names the file in
     /// the message when its headers are inconsistent.
     /// </summary>
-    /// <exception cref="InvalidContentException">An ELF file whose headers point outside it (a crafted or damaged file).</exception>
-    public static IReadOnlyList<string> RelocateInPlace(Span<byte> file, PrefixMap map, Func<string, string?>? tooLong, out bool modified,
-        string location = "ELF file")
+    /// <exception cref="InvalidContentException">An ELF file whose headers point outside it (a crafted or damaged
+    /// file).</exception>
+    public static IReadOnlyList<string> RelocateInPlace(Span<byte> file, PrefixMap map, Func<string, string?>? tooLong,
+        out bool modified, string location = "ELF file")
     {
         modified = false;
         var problems = new List<string>();
@@ -40,7 +41,8 @@ public static class ElfPaths
         {
             var old = Encoding.UTF8.GetString(file.Slice(offset, length));
             var mapped = what == "interpreter" ? map.MapStart(old) ?? old
-                : string.Join(':', old.Split(':', StringSplitOptions.RemoveEmptyEntries).Select(e => map.MapStart(e) ?? e));
+                : string.Join(':',
+                    old.Split(':', StringSplitOptions.RemoveEmptyEntries).Select(e => map.MapStart(e) ?? e));
             if (mapped == old)
             {
                 continue;
@@ -76,7 +78,8 @@ public static class ElfPaths
         new(location, "malformed ELF file: " + problem);
 
     /// <summary>The file's RPATH/RUNPATH and interpreter strings: (file offset, length without NUL, kind).</summary>
-    private static List<(int Offset, int Length, string What)> Strings(ReadOnlySpan<byte> file, Elf elf, string location)
+    private static List<(int Offset, int Length, string What)> Strings(ReadOnlySpan<byte> file, Elf elf,
+        string location)
     {
         var result = new List<(int, int, string)>();
         int dynamicOffset = -1, dynamicSize = 0;
@@ -96,7 +99,9 @@ public static class ElfPaths
                 case PtDynamic:
                     if (!Within(offset, filesz, file.Length))
                     {
-                        throw Malformed(location, $"its dynamic section ({filesz} bytes at offset {offset}) lies outside the file's {file.Length} bytes");
+                        throw Malformed(location,
+                            $"its dynamic section ({filesz} bytes at offset {offset}) lies outside the file's "
+                            + $"{file.Length} bytes");
                     }
 
                     (dynamicOffset, dynamicSize) = ((int)offset, (int)filesz);
@@ -104,7 +109,9 @@ public static class ElfPaths
                 case PtInterp when filesz > 0:
                     if (!Within(offset, filesz, file.Length))
                     {
-                        throw Malformed(location, $"its interpreter ({filesz} bytes at offset {offset}) lies outside the file's {file.Length} bytes");
+                        throw Malformed(location,
+                            $"its interpreter ({filesz} bytes at offset {offset}) lies outside the file's "
+                            + $"{file.Length} bytes");
                     }
 
                     var interp = file.Slice((int)offset, (int)filesz);
@@ -150,9 +157,12 @@ public static class ElfPaths
         foreach (var (value, what) in paths)
         {
             // strtab's file offset is inside its segment's file bytes; the string's is value past it.
-            if (!Within(load.Offset, strtab - load.Vaddr, file.Length) || !Within(load.Offset + (strtab - load.Vaddr), value, file.Length - 1))
+            if (!Within(load.Offset, strtab - load.Vaddr, file.Length)
+                || !Within(load.Offset + (strtab - load.Vaddr), value, file.Length - 1))
             {
-                throw Malformed(location, $"its {what} string (offset {value} into the string table) lies outside the file's {file.Length} bytes");
+                throw Malformed(location,
+                    $"its {what} string (offset {value} into the string table) lies outside the file's {file.Length} "
+                    + "bytes");
             }
 
             var offset = (int)(load.Offset + (strtab - load.Vaddr) + value);
@@ -165,11 +175,13 @@ public static class ElfPaths
 
     private readonly record struct Elf(bool Is64, bool LittleEndian, int PhOff, int PhEntSize, int PhNum)
     {
-        /// <summary>False when the bytes are not ELF at all (nothing to do); throws when they are, but inconsistent.</summary>
+        /// <summary>False when the bytes are not ELF at all (nothing to do); throws when they are, but
+        /// inconsistent.</summary>
         public static bool TryRead(ReadOnlySpan<byte> file, string location, out Elf elf)
         {
             elf = default;
-            if (file.Length < 52 || !file[..4].SequenceEqual("\u007fELF"u8) || file[4] is not (1 or 2) || file[5] is not (1 or 2))
+            if (file.Length < 52 || !file[..4].SequenceEqual("\u007fELF"u8) || file[4] is not (1 or 2)
+                || file[5] is not (1 or 2))
             {
                 return false;
             }
@@ -190,9 +202,12 @@ public static class ElfPaths
                 return false; // no program headers (an object file): no RPATH, no interpreter
             }
 
-            if (phentsize < (is64 ? 56 : 32) || phoff == 0 || !Within(phoff, (ulong)phentsize * (ulong)phnum, file.Length))
+            if (phentsize < (is64 ? 56 : 32) || phoff == 0
+                || !Within(phoff, (ulong)phentsize * (ulong)phnum, file.Length))
             {
-                throw Malformed(location, $"its {phnum} program headers of {phentsize} bytes at offset {phoff} lie outside the file's {file.Length} bytes");
+                throw Malformed(location,
+                    $"its {phnum} program headers of {phentsize} bytes at offset {phoff} lie outside the file's "
+                    + $"{file.Length} bytes");
             }
 
             elf = new Elf(is64, le, (int)phoff, phentsize, phnum);
@@ -200,12 +215,15 @@ public static class ElfPaths
         }
 
         public int U16(ReadOnlySpan<byte> b, int at) =>
-            LittleEndian ? BinaryPrimitives.ReadUInt16LittleEndian(b[at..]) : BinaryPrimitives.ReadUInt16BigEndian(b[at..]);
+            LittleEndian ? BinaryPrimitives.ReadUInt16LittleEndian(b[at..])
+                : BinaryPrimitives.ReadUInt16BigEndian(b[at..]);
 
         public uint U32(ReadOnlySpan<byte> b, int at) =>
-            LittleEndian ? BinaryPrimitives.ReadUInt32LittleEndian(b[at..]) : BinaryPrimitives.ReadUInt32BigEndian(b[at..]);
+            LittleEndian ? BinaryPrimitives.ReadUInt32LittleEndian(b[at..])
+                : BinaryPrimitives.ReadUInt32BigEndian(b[at..]);
 
         public ulong U64(ReadOnlySpan<byte> b, int at) =>
-            LittleEndian ? BinaryPrimitives.ReadUInt64LittleEndian(b[at..]) : BinaryPrimitives.ReadUInt64BigEndian(b[at..]);
+            LittleEndian ? BinaryPrimitives.ReadUInt64LittleEndian(b[at..])
+                : BinaryPrimitives.ReadUInt64BigEndian(b[at..]);
     }
 }

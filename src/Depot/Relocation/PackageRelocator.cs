@@ -7,7 +7,8 @@ namespace Depot.Relocation;
 /// <param name="FilesChanged">Text files, binaries and links rewritten.</param>
 /// <param name="Problems">Per file: strings that could not be rewritten (a longer prefix in a C string, say).</param>
 /// <param name="Leftovers">Files listed for relocation that still mention an old prefix afterwards.</param>
-public sealed record RelocationReport(int FilesChanged, IReadOnlyList<string> Problems, IReadOnlyList<string> Leftovers);
+public sealed record RelocationReport(int FilesChanged, IReadOnlyList<string> Problems,
+    IReadOnlyList<string> Leftovers);
 
 /// <summary>
 /// Relocates an unpacked prefix the way Spack does (<c>relocation.md</c> §4): the files its build info lists — text by
@@ -24,9 +25,10 @@ public static class PackageRelocator
     /// than the old one that leads to the new prefix (Depot creates it as a symlink), or null: embedded strings and
     /// RPATH entries that cannot grow use it.
     /// </remarks>
-    /// <exception cref="InvalidContentException">A listed path escapes the prefix or is not of its listed kind.</exception>
-    public static async Task<RelocationReport> RelocateAsync(string prefix, BuildInfo info, PrefixMap map, Func<string, string?>? shortAlias,
-        string location, CancellationToken cancellationToken = default)
+    /// <exception cref="InvalidContentException">A listed path escapes the prefix or is not of its listed
+    /// kind.</exception>
+    public static async Task<RelocationReport> RelocateAsync(string prefix, BuildInfo info, PrefixMap map,
+        Func<string, string?>? shortAlias, string location, CancellationToken cancellationToken = default)
     {
         var problems = new List<string>();
         var changed = 0;
@@ -42,7 +44,8 @@ public static class PackageRelocator
             var oldText = System.Text.Encoding.UTF8.GetString(old);
             var newText = System.Text.Encoding.UTF8.GetString(@new);
             var alias = @new.Length > old.Length ? shortAlias?.Invoke(oldText) : null;
-            binaryMap.Add(oldText, alias is not null && alias.Length <= old.Length ? alias : newText, alias is not null && alias.Length <= old.Length);
+            binaryMap.Add(oldText, alias is not null && alias.Length <= old.Length ? alias : newText,
+                alias is not null && alias.Length <= old.Length);
         }
 
         foreach (var relative in info.RelocateTextFiles)
@@ -71,7 +74,8 @@ public static class PackageRelocator
 
             var content = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
             var original = content.ToArray();
-            var elfProblems = ElfPaths.RelocateInPlace(content, map, old => AliasedPath(old, binaryMap), out var elfChanged, relative);
+            var elfProblems = ElfPaths.RelocateInPlace(content, map, old => AliasedPath(old, binaryMap),
+                out var elfChanged, relative);
             var stringProblems = BinaryRelocator.RelocateInPlace(content, binaryMap, out var stringsChanged);
             problems.AddRange(elfProblems.Concat(stringProblems).Select(p => $"{relative}: {p}"));
             if (elfChanged || stringsChanged)
@@ -101,7 +105,9 @@ public static class PackageRelocator
         foreach (var relative in info.RelocateTextFiles.Concat(info.RelocateBinaries))
         {
             var path = Path.Combine(prefix, relative);
-            if (File.Exists(path) && TextRelocator.MentionsOld(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false), map))
+            if (File.Exists(path)
+                && TextRelocator.MentionsOld(await File.ReadAllBytesAsync(path, cancellationToken)
+                    .ConfigureAwait(false), map))
             {
                 leftovers.Add(relative);
             }
@@ -127,21 +133,31 @@ public static class PackageRelocator
     {
         if (relative.Length == 0 || relative.StartsWith('/') || relative.Split('/').Any(p => p is ".." or "." or ""))
         {
-            throw new InvalidContentException(location, $"build info lists '{relative}', which is not a path inside the prefix");
+            throw new InvalidContentException(location,
+                $"build info lists '{relative}', which is not a path inside the prefix");
         }
 
         var path = Path.Combine(prefix, relative);
-        for (var dir = Path.GetDirectoryName(path); dir is not null && dir.Length > prefix.Length; dir = Path.GetDirectoryName(dir))
-        {
-            if (FileStatus.Lstat(dir).Kind != FileKind.Directory)
-            {
-                throw new InvalidContentException(location, $"build info lists '{relative}', which lies behind a symlink");
-            }
-        }
-
         FileStatus status;
         try
         {
+            // Outermost first: a missing folder means the file is absent; a symlinked one is refused.
+            var folders = new List<string>();
+            for (var dir = Path.GetDirectoryName(path); dir is not null && dir.Length > prefix.Length;
+                 dir = Path.GetDirectoryName(dir))
+            {
+                folders.Insert(0, dir);
+            }
+
+            foreach (var dir in folders)
+            {
+                if (FileStatus.Lstat(dir).Kind != FileKind.Directory)
+                {
+                    throw new InvalidContentException(location,
+                        $"build info lists '{relative}', which lies behind a symlink");
+                }
+            }
+
             status = FileStatus.Lstat(path);
         }
         catch (FileNotFoundException)
@@ -155,14 +171,24 @@ public static class PackageRelocator
 
         if (status.Kind != kind)
         {
-            throw new InvalidContentException(location, $"build info lists '{relative}' as a {(kind == FileKind.Symlink ? "link" : "file")}, but it is a {status.Kind.ToString().ToLowerInvariant()}");
+            throw new InvalidContentException(location,
+                $"build info lists '{relative}' as a {Describe(kind)}, but it is a {Describe(status.Kind)}");
         }
 
         return path;
     }
 
+    private static string Describe(FileKind kind) => kind switch
+    {
+        FileKind.Regular => "file",
+        FileKind.Symlink => "link",
+        FileKind.Directory => "directory",
+        _ => "special file",
+    };
+
     // Binaries keep their length: only the blocks that changed are written back (a few strings in a large library).
-    private static async Task PatchInPlaceAsync(string path, byte[] original, byte[] modified, CancellationToken cancellationToken)
+    private static async Task PatchInPlaceAsync(string path, byte[] original, byte[] modified,
+        CancellationToken cancellationToken)
     {
         const int Block = 64 << 10;
         var info = new FileInfo(path);
@@ -179,7 +205,8 @@ public static class PackageRelocator
                 var length = Math.Min(Block, modified.Length - at);
                 if (!original.AsSpan(at, length).SequenceEqual(modified.AsSpan(at, length)))
                 {
-                    await RandomAccess.WriteAsync(handle, modified.AsMemory(at, length), at, cancellationToken).ConfigureAwait(false);
+                    await RandomAccess.WriteAsync(handle, modified.AsMemory(at, length), at, cancellationToken)
+                        .ConfigureAwait(false);
                 }
             }
         }

@@ -23,7 +23,8 @@ public sealed class PrefixMap
     {
         oldPrefix = oldPrefix.TrimEnd('/');
         newPrefix = newPrefix.TrimEnd('/');
-        if (oldPrefix.Length == 0 || oldPrefix == newPrefix || pairs.Any(p => p.Old.AsSpan().SequenceEqual(Encoding.UTF8.GetBytes(oldPrefix))))
+        if (oldPrefix.Length == 0 || oldPrefix == newPrefix
+            || pairs.Any(p => p.Old.AsSpan().SequenceEqual(Encoding.UTF8.GetBytes(oldPrefix))))
         {
             return;
         }
@@ -32,7 +33,8 @@ public sealed class PrefixMap
         aliases.Add(alias);
     }
 
-    /// <summary>The first old prefix (in map order) that <paramref name="data"/> starts with at <paramref name="at"/>.</summary>
+    /// <summary>The first old prefix (in map order) that <paramref name="data"/> starts with at
+    /// <paramref name="at"/>.</summary>
     public int MatchAt(ReadOnlySpan<byte> data, int at)
     {
         for (var i = 0; i < pairs.Count; i++)
@@ -46,7 +48,8 @@ public sealed class PrefixMap
         return -1;
     }
 
-    /// <summary>Maps a path string whose start is an old prefix (symlink targets, RPATH entries); null when none is.</summary>
+    /// <summary>Maps a path string whose start is an old prefix (symlink targets, RPATH entries); null when none
+    /// is.</summary>
     public string? MapStart(string path)
     {
         var bytes = Encoding.UTF8.GetBytes(path);

@@ -25,9 +25,10 @@ public static class SymlinkCheck
     /// <param name="dependencyPrefixes">New prefixes of the dependencies the package may point into.</param>
     /// <param name="exactFiles">Absolute paths a link may name exactly (sbang).</param>
     /// <param name="location">The tarball, for messages.</param>
-    /// <exception cref="InvalidContentException">A symlink ends anywhere else, or follows too many symlinks.</exception>
-    public static void Check(string staging, string prefix, IReadOnlyCollection<string> dependencyPrefixes, IReadOnlyCollection<string> exactFiles,
-        string location)
+    /// <exception cref="InvalidContentException">A symlink ends anywhere else, or follows too many
+    /// symlinks.</exception>
+    public static void Check(string staging, string prefix, IReadOnlyCollection<string> dependencyPrefixes,
+        IReadOnlyCollection<string> exactFiles, string location)
     {
         prefix = Normalise(prefix);
         var allowed = dependencyPrefixes.Select(Normalise).Prepend(prefix).ToList();
@@ -42,7 +43,8 @@ public static class SymlinkCheck
                     var end = Resolve(staging, prefix, allowed, relative, target, location);
                     if (!allowed.Any(a => end == a || IsInside(end, a)) && !exactFiles.Contains(end))
                     {
-                        throw new InvalidContentException(location, $"symlink {relative} -> {target} points outside the packages being installed (to {end})");
+                        throw new InvalidContentException(location,
+                            $"symlink {relative} -> {target} points outside the packages being installed (to {end})");
                     }
                 }
                 else if (entry is DirectoryInfo)
@@ -54,9 +56,11 @@ public static class SymlinkCheck
     }
 
     // Where the link at `relative` (moved to `prefix`) ends, as an absolute path with no '.', '..' or package symlink.
-    private static string Resolve(string staging, string prefix, List<string> allowed, string relative, string target, string location)
+    private static string Resolve(string staging, string prefix, List<string> allowed, string relative, string target,
+        string location)
     {
-        var current = new List<string>(Split(target.StartsWith('/') ? "" : Path.GetDirectoryName(Path.Combine(prefix, relative))!));
+        var current = new List<string>(Split(target.StartsWith('/') ? ""
+            : Path.GetDirectoryName(Path.Combine(prefix, relative))!));
         var remaining = new Stack<string>(Split(target).AsEnumerable().Reverse());
         var followed = 0;
         while (remaining.TryPop(out var part))
@@ -75,7 +79,9 @@ public static class SymlinkCheck
                 if (!climbable)
                 {
                     var within = allowed.FirstOrDefault(a => here == a || IsInside(here, a)) ?? here;
-                    throw new InvalidContentException(location, $"symlink {relative} -> {target} points outside the packages being installed (it climbs with '..' out of {within})");
+                    throw new InvalidContentException(location,
+                        $"symlink {relative} -> {target} points outside the packages being installed (it climbs with "
+                        + $"'..' out of {within})");
                 }
 
                 if (current.Count > 0)
@@ -95,7 +101,8 @@ public static class SymlinkCheck
 
             if (++followed > MaxFollowed)
             {
-                throw new InvalidContentException(location, $"symlink {relative} -> {target} leads through more than {MaxFollowed} symlinks");
+                throw new InvalidContentException(location,
+                    $"symlink {relative} -> {target} leads through more than {MaxFollowed} symlinks");
             }
 
             current.RemoveAt(current.Count - 1);
@@ -137,5 +144,6 @@ public static class SymlinkCheck
     private static string Normalise(string path) => "/" + string.Join('/', Split(Path.GetFullPath(path)));
 
     private static bool IsInside(string path, string directory) =>
-        directory == "/" ? path.Length > 1 : path.Length > directory.Length + 1 && path.StartsWith(directory + "/", StringComparison.Ordinal);
+        directory == "/" ? path.Length > 1
+            : path.Length > directory.Length + 1 && path.StartsWith(directory + "/", StringComparison.Ordinal);
 }

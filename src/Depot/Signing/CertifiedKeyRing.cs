@@ -15,9 +15,9 @@ namespace Depot.Signing;
 public static class CertifiedKeyRing
 {
     /// <summary>
-    /// Merges copies of one key (the one already trusted first, then e.g. the copy a mirror publishes) keeping only what
-    /// its primary certified. This is not BouncyCastle's <c>PgpPublicKeyRing.Join</c>, which takes every subkey and
-    /// merges unhashed subpackets of the copy into the trusted signatures.
+    /// Merges copies of one key (the one already trusted first, then e.g. the copy a mirror publishes) keeping only
+    /// what its primary certified. This is not BouncyCastle's <c>PgpPublicKeyRing.Join</c>, which takes every subkey
+    /// and merges unhashed subpackets of the copy into the trusted signatures.
     /// </summary>
     /// <exception cref="InvalidContentException">The primary key has no valid self-signature.</exception>
     public static PgpPublicKeyRing Merge(IReadOnlyList<PgpPublicKeyRing> copies, string location)
@@ -33,7 +33,8 @@ public static class CertifiedKeyRing
         using var output = new MemoryStream();
         var keyMaterial = SignatureMath.KeyMaterial(primary);
         var keySignatures = Distinct(copies.SelectMany(c => c.GetPublicKey().GetKeySignatures()))
-            .Where(s => (s.SignatureType is PgpSignature.DirectKey or PgpSignature.KeyRevocation) && math.Certifies(s, primary, keyMaterial))
+            .Where(s => (s.SignatureType is PgpSignature.DirectKey or PgpSignature.KeyRevocation)
+                && math.Certifies(s, primary, keyMaterial))
             .ToList();
         output.Write(primary.PublicKeyPacket.GetEncoded());
         Write(output, keySignatures);
@@ -42,11 +43,14 @@ public static class CertifiedKeyRing
         foreach (var rawId in DistinctIds(copies.SelectMany(c => c.GetPublicKey().GetRawUserIds())))
         {
             var material = SignatureMath.UserIdMaterial(primary, rawId);
-            var signatures = Distinct(copies.SelectMany(c => c.GetPublicKey().GetRawUserIds().Any(r => r.AsSpan().SequenceEqual(rawId))
+            var signatures = Distinct(copies.SelectMany(c => c.GetPublicKey().GetRawUserIds()
+                .Any(r => r.AsSpan().SequenceEqual(rawId))
                     ? c.GetPublicKey().GetSignaturesForId(rawId)
                     : []))
-                .Where(s => (s.SignatureType is (>= PgpSignature.DefaultCertification and <= PgpSignature.PositiveCertification)
-                    or PgpSignature.CertificationRevocation) && math.Certifies(s, primary, material))
+                .Where(s => (s.SignatureType
+                        is (>= PgpSignature.DefaultCertification and <= PgpSignature.PositiveCertification)
+                        or PgpSignature.CertificationRevocation)
+                    && math.Certifies(s, primary, material))
                 .ToList();
             if (signatures.Any(s => s.SignatureType != PgpSignature.CertificationRevocation))
             {
@@ -58,7 +62,8 @@ public static class CertifiedKeyRing
 
         if (!certified)
         {
-            throw new InvalidContentException(location, $"key {fingerprint} carries no valid self-signature (no user id certified by the key itself)");
+            throw new InvalidContentException(location,
+                $"key {fingerprint} carries no valid self-signature (no user id certified by the key itself)");
         }
 
         var subkeys = copies.SelectMany(c => c.GetPublicKeys().Cast<PgpPublicKey>().Skip(1))
@@ -68,7 +73,8 @@ public static class CertifiedKeyRing
             var subkey = copiesOfSubkey.First();
             var material = SignatureMath.KeyMaterial(primary, subkey);
             var signatures = Distinct(copiesOfSubkey.SelectMany(k => k.GetKeySignatures()))
-                .Where(s => (s.SignatureType is PgpSignature.SubkeyBinding or PgpSignature.SubkeyRevocation) && math.Certifies(s, primary, material))
+                .Where(s => (s.SignatureType is PgpSignature.SubkeyBinding or PgpSignature.SubkeyRevocation)
+                    && math.Certifies(s, primary, material))
                 .ToList();
             if (signatures.Any(s => s.SignatureType == PgpSignature.SubkeyBinding))
             {

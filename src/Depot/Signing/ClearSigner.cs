@@ -15,7 +15,8 @@ public static class ClearSigner
     public static string Sign(string text, PgpSecretKey key, DateTime? signingTime = null) =>
         Sign(text, key, key.ExtractPrivateKey(Array.Empty<char>()), signingTime);
 
-    /// <summary>Signs with an already extracted private key (extracting it is costly; sign many texts with one).</summary>
+    /// <summary>Signs with an already extracted private key (extracting it is costly; sign many texts with
+    /// one).</summary>
     public static string Sign(string text, PgpSecretKey key, PgpPrivateKey privateKey, DateTime? signingTime = null)
     {
         var generator = new PgpSignatureGenerator(key.PublicKey.Algorithm, HashAlgorithmTag.Sha512);

@@ -36,7 +36,8 @@ public static class GpgExport
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (var a in (string[])["--batch", "--homedir", home, "--pinentry-mode", "loopback", "--passphrase", "", .. args])
+        foreach (var a in (string[])["--batch", "--homedir", home, "--pinentry-mode", "loopback", "--passphrase", "",
+            .. args])
         {
             start.ArgumentList.Add(a);
         }
@@ -48,7 +49,8 @@ public static class GpgExport
         }
         catch (System.ComponentModel.Win32Exception)
         {
-            throw new DepotException("importing from a gpg home needs the gpg binary, which is not installed (e.g. apt-get install gnupg); or export the keys with gpg elsewhere and run 'depot keys import FILE'");
+            throw new DepotException("importing from a gpg home needs the gpg binary, which is not installed (e.g. "
+                + "apt-get install gnupg); or export the keys with gpg elsewhere and run 'depot keys import FILE'");
         }
 
         using (process)

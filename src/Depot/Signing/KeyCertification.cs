@@ -28,7 +28,8 @@ internal sealed class KeyCertification
 
     public KeyCertification(SignatureMath math) => this.math = math;
 
-    /// <summary>Who the key ring says it is and what makes <paramref name="key"/> usable or not at <paramref name="now"/>.</summary>
+    /// <summary>Who the key ring says it is and what makes <paramref name="key"/> usable or not at
+    /// <paramref name="now"/>.</summary>
     public SignerStatus Evaluate(PgpPublicKey primary, PgpPublicKey key, DateTime now)
     {
         var keyId = KeyId(key);
@@ -62,26 +63,32 @@ internal sealed class KeyCertification
 
         var material = SignatureMath.KeyMaterial(primary, key);
         var binding = NewestValid(key.GetKeySignatures(), PgpSignature.SubkeyBinding, primary, material, now);
-        var what = $"signed by key {keyId} (fingerprint {SignatureVerifier.Fingerprint(key)}), which is not a signing subkey of trusted key {primaryFpr}";
+        var what =
+            $"signed by key {keyId} (fingerprint {SignatureVerifier.Fingerprint(key)}), which is not a signing subkey "
+            + $"of trusted key {primaryFpr}";
         if (binding is null)
         {
-            return SignerStatus.Refused(primary, key, userId, SignatureFailure.NotASigningKey, what + ": no valid binding signature from that key");
+            return SignerStatus.Refused(primary, key, userId, SignatureFailure.NotASigningKey,
+                what + ": no valid binding signature from that key");
         }
 
         if (IsRevoked(key, PgpSignature.SubkeyRevocation, material, primary))
         {
-            return SignatureFailureFor(primary, key, userId, $"signed by key {keyId}, a subkey of {primaryFpr} that has been revoked");
+            return SignatureFailureFor(primary, key, userId,
+                $"signed by key {keyId}, a subkey of {primaryFpr} that has been revoked");
         }
 
         if (!CanSign(key, binding, subkey: true))
         {
-            return SignerStatus.Refused(primary, key, userId, SignatureFailure.NotASigningKey, what + ": " + UsageProblem(key, binding));
+            return SignerStatus.Refused(primary, key, userId, SignatureFailure.NotASigningKey,
+                what + ": " + UsageProblem(key, binding));
         }
 
         if (!IsCrossCertified(key, binding, material))
         {
             return SignerStatus.Refused(primary, key, userId, SignatureFailure.NotASigningKey,
-                what + ": its binding has no valid cross-certification (primary key binding signature) made by the subkey");
+                what + ": its binding has no valid cross-certification (primary key binding signature) made by the "
+                + "subkey");
         }
 
         // The key lives as long as both it and its primary do.
@@ -90,7 +97,8 @@ internal sealed class KeyCertification
             : new SignerStatus(primary, key, userId, null, null, expires, primary);
     }
 
-    /// <summary>The newest valid self-signature of the primary: a user id certification or a direct-key signature.</summary>
+    /// <summary>The newest valid self-signature of the primary: a user id certification or a direct-key
+    /// signature.</summary>
     public PgpSignature? NewestSelfSignature(PgpPublicKey primary, DateTime now, out string userId)
     {
         PgpSignature? newest = null;
@@ -100,7 +108,8 @@ internal sealed class KeyCertification
             var material = SignatureMath.UserIdMaterial(primary, rawId);
             foreach (PgpSignature signature in primary.GetSignaturesForId(rawId))
             {
-                if (IsUserIdCertification(signature.SignatureType) && IsCurrent(signature, now) && math.Certifies(signature, primary, material)
+                if (IsUserIdCertification(signature.SignatureType) && IsCurrent(signature, now)
+                    && math.Certifies(signature, primary, material)
                     && (newest is null || signature.CreationTime > newest.CreationTime))
                 {
                     newest = signature;
@@ -109,17 +118,21 @@ internal sealed class KeyCertification
             }
         }
 
-        var direct = NewestValid(primary.GetKeySignatures(), PgpSignature.DirectKey, primary, SignatureMath.KeyMaterial(primary), now);
+        var direct = NewestValid(primary.GetKeySignatures(), PgpSignature.DirectKey, primary,
+            SignatureMath.KeyMaterial(primary), now);
         return direct is not null && (newest is null || direct.CreationTime > newest.CreationTime) ? direct : newest;
     }
 
-    /// <summary>The newest signature of <paramref name="type"/> that <paramref name="signer"/> made over the material.</summary>
-    public PgpSignature? NewestValid(IEnumerable<PgpSignature> signatures, int type, PgpPublicKey signer, byte[] material, DateTime now)
+    /// <summary>The newest signature of <paramref name="type"/> that <paramref name="signer"/> made over the
+    /// material.</summary>
+    public PgpSignature? NewestValid(IEnumerable<PgpSignature> signatures, int type, PgpPublicKey signer,
+        byte[] material, DateTime now)
     {
         PgpSignature? newest = null;
         foreach (var signature in signatures)
         {
-            if (signature.SignatureType == type && IsCurrent(signature, now) && (newest is null || signature.CreationTime > newest.CreationTime)
+            if (signature.SignatureType == type && IsCurrent(signature, now)
+                && (newest is null || signature.CreationTime > newest.CreationTime)
                 && math.Certifies(signature, signer, material))
             {
                 newest = signature;
@@ -129,7 +142,8 @@ internal sealed class KeyCertification
         return newest;
     }
 
-    /// <summary>True when a revocation of <paramref name="type"/> on <paramref name="key"/> verifies as made by the primary.</summary>
+    /// <summary>True when a revocation of <paramref name="type"/> on <paramref name="key"/> verifies as made by the
+    /// primary.</summary>
     public bool IsRevoked(PgpPublicKey key, int type, byte[] material, PgpPublicKey primary) =>
         key.GetKeySignatures().Any(s => s.SignatureType == type && math.Certifies(s, primary, material));
 
@@ -150,7 +164,8 @@ internal sealed class KeyCertification
 
             for (var i = 0; i < embedded.Count; i++)
             {
-                if (embedded[i].SignatureType == PgpSignature.PrimaryKeyBinding && math.Certifies(embedded[i], subkey, material))
+                if (embedded[i].SignatureType == PgpSignature.PrimaryKeyBinding
+                    && math.Certifies(embedded[i], subkey, material))
                 {
                     return true;
                 }
@@ -167,7 +182,8 @@ internal sealed class KeyCertification
         return hashed is not null && hashed.HasSubpacket(SignatureSubpacketTag.KeyFlags) ? hashed.GetKeyFlags() : null;
     }
 
-    /// <summary>When the key expires, from the hashed key expiration time of its chosen self-signature or binding.</summary>
+    /// <summary>When the key expires, from the hashed key expiration time of its chosen self-signature or
+    /// binding.</summary>
     public static DateTime? Expiry(PgpPublicKey key, PgpSignature selfSignature)
     {
         var seconds = selfSignature.GetHashedSubPackets()?.GetKeyExpirationTime() ?? 0;
@@ -175,18 +191,23 @@ internal sealed class KeyCertification
     }
 
     private static bool CanSign(PgpPublicKey key, PgpSignature selfSignature, bool subkey) =>
-        AlgorithmCanSign(key.Algorithm) && (KeyFlags(selfSignature) is { } flags ? (flags & PgpKeyFlags.CanSign) != 0 : !subkey);
+        AlgorithmCanSign(key.Algorithm)
+            && (KeyFlags(selfSignature) is { } flags ? (flags & PgpKeyFlags.CanSign) != 0 : !subkey);
 
     private static string UsageProblem(PgpPublicKey key, PgpSignature selfSignature) =>
         !AlgorithmCanSign(key.Algorithm) ? $"its algorithm ({key.Algorithm}) cannot sign"
-        : KeyFlags(selfSignature) is { } flags ? $"its key flags (0x{flags.ToString("X2", CultureInfo.InvariantCulture)}) do not include signing (0x02)"
+        : KeyFlags(selfSignature) is { } flags
+            ? $"its key flags (0x{flags.ToString("X2", CultureInfo.InvariantCulture)}) do not include signing (0x02)"
         : "its binding has no key flags, so it was never made a signing key";
 
-    private static bool AlgorithmCanSign(PublicKeyAlgorithmTag algorithm) => algorithm is PublicKeyAlgorithmTag.RsaGeneral
-        or PublicKeyAlgorithmTag.RsaSign or PublicKeyAlgorithmTag.Dsa or PublicKeyAlgorithmTag.ECDsa or PublicKeyAlgorithmTag.EdDsa_Legacy
+    private static bool AlgorithmCanSign(PublicKeyAlgorithmTag algorithm) =>
+        algorithm is PublicKeyAlgorithmTag.RsaGeneral
+        or PublicKeyAlgorithmTag.RsaSign or PublicKeyAlgorithmTag.Dsa or PublicKeyAlgorithmTag.ECDsa
+        or PublicKeyAlgorithmTag.EdDsa_Legacy
         or PublicKeyAlgorithmTag.Ed25519 or PublicKeyAlgorithmTag.Ed448;
 
-    private static bool IsUserIdCertification(int type) => type is >= PgpSignature.DefaultCertification and <= PgpSignature.PositiveCertification;
+    private static bool IsUserIdCertification(int type) =>
+        type is >= PgpSignature.DefaultCertification and <= PgpSignature.PositiveCertification;
 
     /// <summary>Made no later than the clock, and not expired by its own signature expiration time.</summary>
     private static bool IsCurrent(PgpSignature signature, DateTime now)
@@ -200,7 +221,8 @@ internal sealed class KeyCertification
         return seconds == 0 || signature.CreationTime.AddSeconds(seconds) > now;
     }
 
-    private static SignerStatus SignatureFailureFor(PgpPublicKey primary, PgpPublicKey key, string userId, string problem) =>
+    private static SignerStatus SignatureFailureFor(PgpPublicKey primary, PgpPublicKey key, string userId,
+        string problem) =>
         SignerStatus.Refused(primary, key, userId, SignatureFailure.KeyNotValid, problem);
 
     internal static string KeyId(PgpPublicKey key) => key.KeyId.ToString("X16", CultureInfo.InvariantCulture);
@@ -211,11 +233,12 @@ internal sealed class KeyCertification
 /// why it may not sign (a failure and a one-line problem, null when it may), and when it expires: the earlier of its
 /// own expiry and its primary's, with the key that expires then.
 /// </summary>
-internal sealed record SignerStatus(PgpPublicKey Primary, PgpPublicKey Key, string UserId, SignatureFailure? Failure, string? Problem,
-    DateTime? Expires, PgpPublicKey? ExpiringKey)
+internal sealed record SignerStatus(PgpPublicKey Primary, PgpPublicKey Key, string UserId, SignatureFailure? Failure,
+    string? Problem, DateTime? Expires, PgpPublicKey? ExpiringKey)
 {
     public bool IsPrimary => Key.GetFingerprint().AsSpan().SequenceEqual(Primary.GetFingerprint());
 
-    public static SignerStatus Refused(PgpPublicKey primary, PgpPublicKey key, string userId, SignatureFailure failure, string problem) =>
+    public static SignerStatus Refused(PgpPublicKey primary, PgpPublicKey key, string userId, SignatureFailure failure,
+        string problem) =>
         new(primary, key, userId, failure, problem, null, null);
 }

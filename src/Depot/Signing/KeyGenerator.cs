@@ -33,7 +33,8 @@ public static class KeyGenerator
             throw new DepotException($"invalid key name '{name}': use a plain name without <, >, ( or )");
         }
 
-        if (string.IsNullOrWhiteSpace(email) || !email.Contains('@', StringComparison.Ordinal) || email.IndexOfAny(['<', '>', ' ']) >= 0)
+        if (string.IsNullOrWhiteSpace(email) || !email.Contains('@', StringComparison.Ordinal)
+            || email.IndexOfAny(['<', '>', ' ']) >= 0)
         {
             throw new DepotException($"invalid email '{email}'");
         }
@@ -48,18 +49,26 @@ public static class KeyGenerator
         var random = new SecureRandom();
         var pair = algorithm switch
         {
-            KeyAlgorithm.Ed25519 => new PgpKeyPair(PublicKeyAlgorithmTag.EdDsa_Legacy, Generate(new Ed25519KeyPairGenerator(), new Ed25519KeyGenerationParameters(random)), created),
+            KeyAlgorithm.Ed25519 =>
+                new PgpKeyPair(PublicKeyAlgorithmTag.EdDsa_Legacy,
+                    Generate(new Ed25519KeyPairGenerator(), new Ed25519KeyGenerationParameters(random)), created),
             _ => new PgpKeyPair(PublicKeyAlgorithmTag.RsaGeneral,
-                Generate(new RsaKeyPairGenerator(), new RsaKeyGenerationParameters(BigInteger.ValueOf(0x10001), random, algorithm == KeyAlgorithm.Rsa2048 ? 2048 : 4096, 100)),
-                created),
+                Generate(new RsaKeyPairGenerator(),
+                    new RsaKeyGenerationParameters(BigInteger.ValueOf(0x10001), random,
+                algorithm == KeyAlgorithm.Rsa2048 ? 2048 : 4096, 100)), created),
         };
 
         var hashed = new PgpSignatureSubpacketGenerator();
         hashed.SetSignatureCreationTime(false, created); // the self-signature is as old as the key, as gpg makes it
         hashed.SetKeyFlags(false, PgpKeyFlags.CanCertify | PgpKeyFlags.CanSign);
-        hashed.SetPreferredHashAlgorithms(false, [(int)HashAlgorithmTag.Sha512, (int)HashAlgorithmTag.Sha384, (int)HashAlgorithmTag.Sha256, (int)HashAlgorithmTag.Sha224]);
-        hashed.SetPreferredSymmetricAlgorithms(false, [(int)SymmetricKeyAlgorithmTag.Aes256, (int)SymmetricKeyAlgorithmTag.Aes192, (int)SymmetricKeyAlgorithmTag.Aes128]);
-        hashed.SetPreferredCompressionAlgorithms(false, [(int)CompressionAlgorithmTag.ZLib, (int)CompressionAlgorithmTag.BZip2, (int)CompressionAlgorithmTag.Zip]);
+        hashed.SetPreferredHashAlgorithms(false,
+            [(int)HashAlgorithmTag.Sha512, (int)HashAlgorithmTag.Sha384, (int)HashAlgorithmTag.Sha256,
+                (int)HashAlgorithmTag.Sha224]);
+        hashed.SetPreferredSymmetricAlgorithms(false,
+            [(int)SymmetricKeyAlgorithmTag.Aes256, (int)SymmetricKeyAlgorithmTag.Aes192,
+                (int)SymmetricKeyAlgorithmTag.Aes128]);
+        hashed.SetPreferredCompressionAlgorithms(false,
+            [(int)CompressionAlgorithmTag.ZLib, (int)CompressionAlgorithmTag.BZip2, (int)CompressionAlgorithmTag.Zip]);
         hashed.SetFeature(false, Org.BouncyCastle.Bcpg.Sig.Features.FEATURE_MODIFICATION_DETECTION);
         hashed.SetIssuerFingerprint(false, pair.PublicKey);
         if (expires is { } expiry)
@@ -68,12 +77,14 @@ public static class KeyGenerator
         }
 
         var userId = string.IsNullOrWhiteSpace(comment) ? $"{name} <{email}>" : $"{name} ({comment}) <{email}>";
-        var generator = new PgpKeyRingGenerator(PgpSignature.PositiveCertification, pair, userId, SymmetricKeyAlgorithmTag.Null,
+        var generator = new PgpKeyRingGenerator(PgpSignature.PositiveCertification, pair, userId,
+            SymmetricKeyAlgorithmTag.Null,
             HashAlgorithmTag.Sha512, Array.Empty<char>(), true, hashed.Generate(), null, random);
         return generator.GenerateSecretKeyRing();
     }
 
-    private static AsymmetricCipherKeyPair Generate(IAsymmetricCipherKeyPairGenerator generator, KeyGenerationParameters parameters)
+    private static AsymmetricCipherKeyPair Generate(IAsymmetricCipherKeyPairGenerator generator,
+        KeyGenerationParameters parameters)
     {
         generator.Init(parameters);
         return generator.GenerateKeyPair();

@@ -35,7 +35,8 @@ public sealed class Keyring
     /// <summary>Every trusted key (and whether its secret is held), sorted by user id.</summary>
     public IReadOnlyList<KeyInfo> List(bool secretOnly = false)
     {
-        var secrets = SecretRings().ToDictionary(r => SignatureVerifier.Fingerprint(r.GetPublicKey()), StringComparer.Ordinal);
+        var secrets = SecretRings()
+            .ToDictionary(r => SignatureVerifier.Fingerprint(r.GetPublicKey()), StringComparer.Ordinal);
         var list = new List<KeyInfo>();
         foreach (var ring in PublicRings())
         {
@@ -46,7 +47,8 @@ public sealed class Keyring
             }
         }
 
-        return list.OrderBy(k => k.PrimaryUserId, StringComparer.Ordinal).ThenBy(k => k.Fingerprint, StringComparer.Ordinal).ToList();
+        return list.OrderBy(k => k.PrimaryUserId, StringComparer.Ordinal)
+            .ThenBy(k => k.Fingerprint, StringComparer.Ordinal).ToList();
     }
 
     /// <summary>Trusted public key rings, for verification.</summary>
@@ -67,7 +69,8 @@ public sealed class Keyring
             var pub = secret.GetPublicKey();
             if (secret.GetSecretKey().KeyEncryptionAlgorithm != SymmetricKeyAlgorithmTag.Null)
             {
-                throw new DepotException($"{location}: secret key {SignatureVerifier.Fingerprint(pub)} is protected by a passphrase; export it without one (gpg --export-secret-keys after removing the passphrase)");
+                throw new DepotException($"{location}: secret key {SignatureVerifier.Fingerprint(pub)} is protected by "
+                    + "a passphrase; export it without one (gpg --export-secret-keys after removing the passphrase)");
             }
 
             WriteSecret(secret);
@@ -108,8 +111,10 @@ public sealed class Keyring
         return matches.Count switch
         {
             1 => matches[0],
-            0 => throw new DepotException($"no {(secret ? "secret" : "trusted")} key {id} in {folder} (see 'depot keys list{(secret ? " --secret" : "")}')"),
-            _ => throw new DepotException($"key id {id} is ambiguous: {string.Join(", ", matches.Select(m => m.Fingerprint))}"),
+            0 => throw new DepotException($"no {(secret ? "secret" : "trusted")} key {id} in {folder} (see 'depot keys "
+                + $"list{(secret ? " --secret" : "")}')"),
+            _ => throw new DepotException($"key id {id} is ambiguous: "
+                + $"{string.Join(", ", matches.Select(m => m.Fingerprint))}"),
         };
     }
 
@@ -126,7 +131,8 @@ public sealed class Keyring
     public string ExportSecret(string id)
     {
         var key = Find(id, secret: true);
-        return OpenPgpArmor.Armor(OpenPgpArmor.PrivateKeyBlock, ReadRing<PgpSecretKeyRing>(SecretPath(key.Fingerprint)).GetEncoded());
+        return OpenPgpArmor.Armor(OpenPgpArmor.PrivateKeyBlock,
+            ReadRing<PgpSecretKeyRing>(SecretPath(key.Fingerprint)).GetEncoded());
     }
 
     /// <summary>
@@ -172,8 +178,10 @@ public sealed class Keyring
             key = all.Count switch
             {
                 1 => all[0],
-                0 => throw new DepotException("no signing key: create one with 'depot keys create NAME EMAIL' or import one with 'depot keys import FILE'"),
-                _ => throw new DepotException("several signing keys (" + string.Join(", ", all.Select(k => k.Fingerprint)) + "): pick one with --key FPR"),
+                0 => throw new DepotException("no signing key: create one with 'depot keys create NAME EMAIL' or "
+                    + "import one with 'depot keys import FILE'"),
+                _ => throw new DepotException("several signing keys ("
+                    + string.Join(", ", all.Select(k => k.Fingerprint)) + "): pick one with --key FPR"),
             };
         }
 
@@ -185,7 +193,8 @@ public sealed class Keyring
         var statuses = publicRing.GetPublicKeys().Cast<PgpPublicKey>()
             .Select(k => certification.Evaluate(publicRing.GetPublicKey(), k, now))
             .ToList();
-        var usable = statuses.Where(s => s.Failure is null && (s.Expires is null || s.Expires > now) && s.Key.CreationTime <= now)
+        var usable = statuses.Where(s => s.Failure is null && (s.Expires is null || s.Expires > now)
+            && s.Key.CreationTime <= now)
             .OrderByDescending(s => s.IsPrimary).ThenByDescending(s => s.Key.CreationTime)
             .FirstOrDefault();
         if (usable is not null && ring.GetSecretKey(usable.Key.KeyId) is { } secret)
@@ -205,7 +214,8 @@ public sealed class Keyring
         var created = new DateTimeOffset(DateTime.SpecifyKind(key.CreationTime, DateTimeKind.Utc));
         var algorithm = key.Algorithm switch
         {
-            PublicKeyAlgorithmTag.RsaGeneral or PublicKeyAlgorithmTag.RsaSign => "rsa" + key.BitStrength.ToString(CultureInfo.InvariantCulture),
+            PublicKeyAlgorithmTag.RsaGeneral or PublicKeyAlgorithmTag.RsaSign =>
+                "rsa" + key.BitStrength.ToString(CultureInfo.InvariantCulture),
             PublicKeyAlgorithmTag.EdDsa_Legacy or PublicKeyAlgorithmTag.Ed25519 => "ed25519",
             PublicKeyAlgorithmTag.Dsa => "dsa" + key.BitStrength.ToString(CultureInfo.InvariantCulture),
             PublicKeyAlgorithmTag.ECDsa => "ecdsa",
@@ -244,18 +254,21 @@ public sealed class Keyring
 
     private IEnumerable<PgpPublicKeyRing> PublicRings() =>
         Directory.Exists(PublicFolder)
-            ? Directory.EnumerateFiles(PublicFolder, "*.asc").Order(StringComparer.Ordinal).Select(ReadRing<PgpPublicKeyRing>)
+            ? Directory.EnumerateFiles(PublicFolder, "*.asc").Order(StringComparer.Ordinal)
+                .Select(ReadRing<PgpPublicKeyRing>)
             : [];
 
     private IEnumerable<PgpSecretKeyRing> SecretRings() =>
         Directory.Exists(SecretFolder)
-            ? Directory.EnumerateFiles(SecretFolder, "*.asc").Order(StringComparer.Ordinal).Select(ReadRing<PgpSecretKeyRing>)
+            ? Directory.EnumerateFiles(SecretFolder, "*.asc").Order(StringComparer.Ordinal)
+                .Select(ReadRing<PgpSecretKeyRing>)
             : [];
 
     private static T ReadRing<T>(string path)
     {
         var (publicRings, secretRings) = OpenPgpArmor.ReadKeyRings(File.ReadAllText(path), path);
-        object? ring = typeof(T) == typeof(PgpSecretKeyRing) ? secretRings.FirstOrDefault() : publicRings.FirstOrDefault();
+        object? ring = typeof(T) == typeof(PgpSecretKeyRing) ? secretRings.FirstOrDefault()
+            : publicRings.FirstOrDefault();
         return ring is T t ? t : throw new InvalidContentException(path, $"expected a {typeof(T).Name}");
     }
 
@@ -270,9 +283,11 @@ public sealed class Keyring
 
         // Keep what we have, and take of the new copy only what the key's primary signed (e.g. an extended expiry,
         // a revocation): a copy from a mirror never adds a subkey or user id the key's owner did not certify.
-        ring = CertifiedKeyRing.Merge(File.Exists(PublicPath(fpr)) ? [ReadRing<PgpPublicKeyRing>(PublicPath(fpr)), ring] : [ring], location);
+        ring = CertifiedKeyRing.Merge(File.Exists(PublicPath(fpr)) ? [ReadRing<PgpPublicKeyRing>(PublicPath(fpr)), ring]
+            : [ring], location);
 
-        WriteAtomically(PublicPath(fpr), OpenPgpArmor.Armor(OpenPgpArmor.PublicKeyBlock, ring.GetEncoded()), ownerOnly: false);
+        WriteAtomically(PublicPath(fpr), OpenPgpArmor.Armor(OpenPgpArmor.PublicKeyBlock, ring.GetEncoded()),
+            ownerOnly: false);
         if (!sources.ContainsKey(fpr))
         {
             sources[fpr] = source;
@@ -289,11 +304,14 @@ public sealed class Keyring
         }
         else
         {
-            Directory.CreateDirectory(SecretFolder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            File.SetUnixFileMode(SecretFolder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            Directory.CreateDirectory(SecretFolder,
+                UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            File.SetUnixFileMode(SecretFolder,
+                UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
-        WriteAtomically(SecretPath(fpr), OpenPgpArmor.Armor(OpenPgpArmor.PrivateKeyBlock, ring.GetEncoded()), ownerOnly: true);
+        WriteAtomically(SecretPath(fpr), OpenPgpArmor.Armor(OpenPgpArmor.PrivateKeyBlock, ring.GetEncoded()),
+            ownerOnly: true);
     }
 
     /// <summary>
@@ -335,7 +353,8 @@ public sealed class Keyring
 
         try
         {
-            return JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path)) ?? new Dictionary<string, string>(StringComparer.Ordinal);
+            return JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path))
+                ?? new Dictionary<string, string>(StringComparer.Ordinal);
         }
         catch (JsonException e)
         {
@@ -346,7 +365,8 @@ public sealed class Keyring
     private void SaveSources()
     {
         Directory.CreateDirectory(folder);
-        WriteAtomically(SourcesFile, JsonSerializer.Serialize(new SortedDictionary<string, string>(sources, StringComparer.Ordinal),
+        WriteAtomically(SourcesFile,
+            JsonSerializer.Serialize(new SortedDictionary<string, string>(sources, StringComparer.Ordinal),
             IndentedJson), ownerOnly: false);
     }
 }

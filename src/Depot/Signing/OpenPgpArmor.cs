@@ -30,7 +30,8 @@ public static class OpenPgpArmor
         return sb.ToString();
     }
 
-    /// <summary>Splits text into its armored blocks (a file may hold public and secret keys one after another).</summary>
+    /// <summary>Splits text into its armored blocks (a file may hold public and secret keys one after
+    /// another).</summary>
     public static IEnumerable<string> Blocks(string text)
     {
         var start = 0;
@@ -76,7 +77,8 @@ public static class OpenPgpArmor
     }
 
     /// <summary>Reads every public and secret key ring in armored text.</summary>
-    public static (List<PgpPublicKeyRing> Public, List<PgpSecretKeyRing> Secret) ReadKeyRings(string text, string location)
+    public static (List<PgpPublicKeyRing> Public, List<PgpSecretKeyRing> Secret) ReadKeyRings(string text,
+        string location)
     {
         var publicRings = new List<PgpPublicKeyRing>();
         var secretRings = new List<PgpSecretKeyRing>();

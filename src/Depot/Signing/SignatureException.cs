@@ -56,6 +56,7 @@ public sealed class SignatureException : DepotException
     /// </summary>
     public string? SignerFingerprint { get; }
 
-    /// <summary>The trusted primary key the signing key belongs to (or claims to), when it is in a trusted key ring.</summary>
+    /// <summary>The trusted primary key the signing key belongs to (or claims to), when it is in a trusted key
+    /// ring.</summary>
     public string? PrimaryFingerprint { get; }
 }

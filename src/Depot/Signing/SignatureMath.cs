@@ -13,9 +13,11 @@ namespace Depot.Signing;
 /// </summary>
 internal sealed class SignatureMath
 {
-    private readonly ConcurrentDictionary<PgpPublicKey, RSAParameters> rsaParameters = new(ReferenceEqualityComparer.Instance);
+    private readonly ConcurrentDictionary<PgpPublicKey, RSAParameters> rsaParameters =
+        new(ReferenceEqualityComparer.Instance);
 
-    /// <summary>True when <paramref name="signature"/>, made by <paramref name="key"/>, covers <paramref name="data"/>.</summary>
+    /// <summary>True when <paramref name="signature"/>, made by <paramref name="key"/>, covers
+    /// <paramref name="data"/>.</summary>
     /// <exception cref="PgpException">The signature cannot be checked at all (unsupported or malformed).</exception>
     public bool Verifies(PgpSignature signature, PgpPublicKey key, byte[] data)
     {
@@ -56,7 +58,8 @@ internal sealed class SignatureMath
         }
     }
 
-    /// <summary>The hashed material of a key (0x99, two-octet length, key packet body), for each key in order.</summary>
+    /// <summary>The hashed material of a key (0x99, two-octet length, key packet body), for each key in
+    /// order.</summary>
     public static byte[] KeyMaterial(params PgpPublicKey[] keys)
     {
         using var buffer = new MemoryStream();
@@ -72,7 +75,8 @@ internal sealed class SignatureMath
         return buffer.ToArray();
     }
 
-    /// <summary>The hashed material of a user id certification: the key, then 0xB4, four-octet length, the id.</summary>
+    /// <summary>The hashed material of a user id certification: the key, then 0xB4, four-octet length, the
+    /// id.</summary>
     public static byte[] UserIdMaterial(PgpPublicKey key, byte[] rawId)
     {
         using var buffer = new MemoryStream();
@@ -105,7 +109,8 @@ internal sealed class SignatureMath
     /// </summary>
     private bool? TryVerifyRsa(PgpSignature signature, PgpPublicKey key, byte[] data)
     {
-        if (key.Algorithm is not (PublicKeyAlgorithmTag.RsaGeneral or PublicKeyAlgorithmTag.RsaSign) || signature.Version != 4)
+        if (key.Algorithm is not (PublicKeyAlgorithmTag.RsaGeneral or PublicKeyAlgorithmTag.RsaSign)
+            || signature.Version != 4)
         {
             return null;
         }

@@ -9,8 +9,10 @@ namespace Depot.Signing;
 /// <param name="Text">The signed text.</param>
 /// <param name="SignerFingerprint">The trusted primary key the signature counts for: what trust is pinned on.</param>
 /// <param name="SignerUserId">The primary's user id, from a valid self-signature.</param>
-/// <param name="SigningKeyFingerprint">The key that made the signature: the primary itself, or one of its signing subkeys.</param>
-public sealed record VerifiedText(string Text, string SignerFingerprint, string SignerUserId, string SigningKeyFingerprint);
+/// <param name="SigningKeyFingerprint">The key that made the signature: the primary itself, or one of its signing
+/// subkeys.</param>
+public sealed record VerifiedText(string Text, string SignerFingerprint, string SignerUserId,
+    string SigningKeyFingerprint);
 
 /// <summary>
 /// Verifies clearsigned documents against a set of trusted public keys, as <c>gpg --verify</c> does for Spack: a good
@@ -48,7 +50,8 @@ public sealed class SignatureVerifier
 
     public int KeyCount => byKeyId.Values.Sum(l => l.Count);
 
-    /// <exception cref="SignatureException">The signature is missing, malformed, untrusted or does not match.</exception>
+    /// <exception cref="SignatureException">The signature is missing, malformed, untrusted or does not
+    /// match.</exception>
     public VerifiedText Verify(string clearSigned, string location)
     {
         ClearSignedMessage message;
@@ -69,7 +72,8 @@ public sealed class SignatureVerifier
         if (candidates.Count == 0)
         {
             var who = issuer is null ? $"key {keyId}" : $"key {keyId} (fingerprint {issuer})";
-            throw new SignatureException(location, SignatureFailure.UntrustedKey, $"signed by {who}, which is not trusted", keyId, issuer);
+            throw new SignatureException(location, SignatureFailure.UntrustedKey,
+                $"signed by {who}, which is not trusted", keyId, issuer);
         }
 
         // Several trusted keys may share a 64-bit key id; the first that may sign is the one to check against.
@@ -80,7 +84,8 @@ public sealed class SignatureVerifier
         var primaryFingerprint = Fingerprint(status.Primary);
         if (status.Failure is { } refused)
         {
-            throw new SignatureException(location, refused, status.Problem!, keyId, signerFingerprint, primaryFingerprint);
+            throw new SignatureException(location, refused, status.Problem!, keyId, signerFingerprint,
+                primaryFingerprint);
         }
 
         CheckTimes(status, signature, now, location, keyId, signerFingerprint, primaryFingerprint);
@@ -91,22 +96,23 @@ public sealed class SignatureVerifier
         }
         catch (Exception e) when (e is PgpException or System.Security.Cryptography.CryptographicException)
         {
-            throw new SignatureException(location, SignatureFailure.Malformed, "signature cannot be checked: " + e.Message, keyId, signerFingerprint,
-                primaryFingerprint);
+            throw new SignatureException(location, SignatureFailure.Malformed,
+                "signature cannot be checked: " + e.Message, keyId, signerFingerprint, primaryFingerprint);
         }
 
         if (!ok)
         {
             var of = status.IsPrimary ? "" : $", a subkey of {primaryFingerprint}";
             throw new SignatureException(location, SignatureFailure.BadSignature,
-                $"BAD signature from key {keyId}{of} ({status.UserId}): the content was changed after signing or the signature is damaged",
-                keyId, signerFingerprint, primaryFingerprint);
+                $"BAD signature from key {keyId}{of} ({status.UserId}): the content was changed after signing or the "
+                + "signature is damaged", keyId, signerFingerprint, primaryFingerprint);
         }
 
         return new VerifiedText(message.Body, primaryFingerprint, status.UserId, signerFingerprint);
     }
 
-    /// <summary>What the key ring says of a key, worked out once per key (its signatures are shared, BouncyCastle's are not thread-safe).</summary>
+    /// <summary>What the key ring says of a key, worked out once per key (its signatures are shared, BouncyCastle's are
+    /// not thread-safe).</summary>
     private SignerStatus Status(PgpPublicKey primary, PgpPublicKey key, DateTime now)
     {
         lock (gate)
@@ -124,11 +130,12 @@ public sealed class SignatureVerifier
     /// The key must be valid now, by the clock: not expired, and neither created in the future nor after the time the
     /// signature claims (GnuPG's time conflict). The signature's own claim never extends a key's life.
     /// </summary>
-    private static void CheckTimes(SignerStatus status, PgpSignature signature, DateTime now, string location, string keyId,
-        string signerFingerprint, string primaryFingerprint)
+    private static void CheckTimes(SignerStatus status, PgpSignature signature, DateTime now, string location,
+        string keyId, string signerFingerprint, string primaryFingerprint)
     {
         void Fail(string problem) =>
-            throw new SignatureException(location, SignatureFailure.KeyNotValid, $"signed by key {keyId}, {problem}", keyId, signerFingerprint, primaryFingerprint);
+            throw new SignatureException(location, SignatureFailure.KeyNotValid, $"signed by key {keyId}, {problem}",
+                keyId, signerFingerprint, primaryFingerprint);
 
         if (status.Expires is { } expires && expires <= now)
         {
@@ -142,13 +149,16 @@ public sealed class SignatureVerifier
         {
             if (key.CreationTime > now)
             {
-                Fail($"whose key {KeyCertification.KeyId(key)} was created in the future ({key.CreationTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC)");
+                Fail($"whose key {KeyCertification.KeyId(key)} was created in the future "
+                    + $"({key.CreationTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC)");
             }
         }
 
         if (signature.CreationTime < status.Key.CreationTime)
         {
-            Fail($"but the signature claims {signature.CreationTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC, before the key was created");
+            Fail("but the signature claims "
+                + $"{signature.CreationTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC, before "
+                + "the key was created");
         }
     }
 
@@ -192,7 +202,8 @@ public sealed class SignatureVerifier
         }
         catch (Exception e) when (e is IOException or PgpException or InvalidContentException)
         {
-            throw new SignatureException(location, SignatureFailure.Malformed, "signature block unreadable: " + e.Message);
+            throw new SignatureException(location, SignatureFailure.Malformed,
+                "signature block unreadable: " + e.Message);
         }
 
         throw new SignatureException(location, SignatureFailure.Malformed, "signature block holds no signature");

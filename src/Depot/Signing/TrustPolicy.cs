@@ -34,7 +34,8 @@ public sealed class TrustPolicy
     /// <exception cref="SignatureException">A signature is required but missing, or it does not verify.</exception>
     public VerifiedText? Check(string text, string location, out string body)
     {
-        if (ClearSignedMessage.LooksClearSigned(System.Text.Encoding.UTF8.GetBytes(text.Length > 64 ? text[..64] : text)))
+        if (ClearSignedMessage.LooksClearSigned(System.Text.Encoding.UTF8.GetBytes(text.Length > 64 ? text[..64]
+            : text)))
         {
             if (Verifier is null)
             {
@@ -49,7 +50,8 @@ public sealed class TrustPolicy
 
         if (RequireSignature)
         {
-            throw new SignatureException(location, SignatureFailure.Unsigned, "not signed, and this mirror requires signatures");
+            throw new SignatureException(location, SignatureFailure.Unsigned,
+                "not signed, and this mirror requires signatures");
         }
 
         body = text;
@@ -70,9 +72,12 @@ public sealed class TrustPolicy
             SignatureFailure.UntrustedKey => s.SignerFingerprint is { } fpr
                 ? $"if you trust this key, run: depot keys trust {Mirror} --fingerprint {fpr}"
                 : $"trust the signer's key: depot keys trust {Mirror} --all (or depot keys import KEYFILE)",
-            SignatureFailure.Unsigned => $"if this mirror is meant to be unsigned, pass --no-verify or set 'signed: false' for it in config.yaml",
+            SignatureFailure.Unsigned =>
+                "if this mirror is meant to be unsigned, pass --no-verify or set 'signed: false' for it in config.yaml",
             SignatureFailure.KeyNotValid => "ask the mirror's owner to re-sign with a valid key",
-            SignatureFailure.NotASigningKey => "only a trusted key, or a signing subkey it bound itself, may sign: the entry may have been tampered with",
+            SignatureFailure.NotASigningKey =>
+                "only a trusted key, or a signing subkey it bound itself, may sign: the entry may have been tampered "
+                + "with",
             _ => "the entry is damaged or was tampered with: re-push it from a trusted source",
         };
         return $"{what}{s.Message}; {fix}";

@@ -17,7 +17,8 @@ public enum DepTypes
 /// <param name="Types">Edge types (build, link, run, test).</param>
 /// <param name="Virtuals">Virtual packages this edge provides (<c>c</c>, <c>mpi</c>, ...), possibly empty.</param>
 /// <param name="Direct">Spec format 5: the edge was requested directly (<c>%gcc</c> syntax).</param>
-public sealed record DependencyEdge(string Name, string Hash, DepTypes Types, IReadOnlyList<string> Virtuals, bool Direct)
+public sealed record DependencyEdge(string Name, string Hash, DepTypes Types, IReadOnlyList<string> Virtuals,
+    bool Direct)
 {
     public static DepTypes ParseType(string type) => type switch
     {

@@ -164,7 +164,8 @@ public sealed class SpecFile
                 if (file.FindByHash(depHash) is null)
                 {
                     throw new InvalidContentException(location,
-                        $"dependency '{depName}' of '{node.Name}' refers to hash {depHash}, which is not a node of this file");
+                        $"dependency '{depName}' of '{node.Name}' refers to hash {depHash}, which is not a node of "
+                        + "this file");
                 }
             }
         }

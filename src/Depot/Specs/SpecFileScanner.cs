@@ -15,8 +15,10 @@ public sealed record SpecFileScan(string RootHash, int LayoutVersion, IReadOnlyL
 /// </summary>
 public static class SpecFileScanner
 {
-    /// <returns>The scan, or null when the file has the legacy format-1 shape (use <see cref="SpecFile.Parse"/>).</returns>
-    /// <exception cref="InvalidContentException">Malformed JSON, a node without hash, or an edge to a missing node.</exception>
+    /// <returns>The scan, or null when the file has the legacy format-1 shape (use
+    /// <see cref="SpecFile.Parse"/>).</returns>
+    /// <exception cref="InvalidContentException">Malformed JSON, a node without hash, or an edge to a missing
+    /// node.</exception>
     public static SpecFileScan? Scan(ReadOnlySpan<byte> json, string location, Func<string, bool> isKnown)
     {
         try
@@ -188,7 +190,8 @@ public static class SpecFileScanner
                 if (!hashes.Contains(depHash))
                 {
                     throw new InvalidContentException(location,
-                        $"dependency '{depName}' of '{node.Name}' refers to hash {depHash}, which is not a node of this file");
+                        $"dependency '{depName}' of '{node.Name}' refers to hash {depHash}, which is not a node of "
+                        + "this file");
                 }
             }
         }
@@ -196,8 +199,8 @@ public static class SpecFileScanner
         return new SpecFileScan(rootHash, layoutVersion, fresh);
     }
 
-    private static string? ScanSpec(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, string location, Func<string, bool> isKnown,
-        HashSet<string> hashes, List<SpecNode> fresh)
+    private static string? ScanSpec(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, string location,
+        Func<string, bool> isKnown, HashSet<string> hashes, List<SpecNode> fresh)
     {
         string? rootHash = null;
         var sawNodes = false;
@@ -256,7 +259,8 @@ public static class SpecFileScanner
         return rootHash;
     }
 
-    /// <summary>Reads the rest of an object (reader just past its StartObject) and returns its string "hash", if any.</summary>
+    /// <summary>Reads the rest of an object (reader just past its StartObject) and returns its string "hash", if
+    /// any.</summary>
     private static string? ReadToEndOfObject(ref Utf8JsonReader reader)
     {
         string? hash = null;
@@ -282,7 +286,8 @@ public static class SpecFileScanner
     {
         var slice = json[start..end];
         var element = JsonDocument.Parse(slice.ToArray(), SpecFile.DocumentOptions).RootElement;
-        return SpecNode.Parse(element, location, compactSource: json.StartsWith(CompactStart) && System.Text.Ascii.IsValid(slice));
+        return SpecNode.Parse(element, location,
+            compactSource: json.StartsWith(CompactStart) && System.Text.Ascii.IsValid(slice));
     }
 
     private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string location, string what)

@@ -12,7 +12,8 @@ public static class SpecFormatter
     /// <summary><c>name@version</c>.</summary>
     public static string Short(SpecNode node) => node.Version.Length > 0 ? $"{node.Name}@{node.Version}" : node.Name;
 
-    /// <summary><c>name@version</c> followed by compiler flags and variants, as <c>spack buildcache list -v</c>.</summary>
+    /// <summary><c>name@version</c> followed by compiler flags and variants, as <c>spack buildcache list
+    /// -v</c>.</summary>
     /// <param name="node">The node.</param>
     /// <param name="newStyle">True for Spack 1.x notation (<c>name:=a,b</c> for multi-valued variants).</param>
     public static string WithVariants(SpecNode node, bool newStyle)
@@ -80,7 +81,8 @@ public static class SpecFormatter
     /// </summary>
     internal static string Quote(string value)
     {
-        if (value.Length > 0 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is ',' or '/' or '_' or '.' or '-' or '[' or ']'))
+        if (value.Length > 0
+            && value.All(c => char.IsAsciiLetterOrDigit(c) || c is ',' or '/' or '_' or '.' or '-' or '[' or ']'))
         {
             return value;
         }

@@ -57,7 +57,8 @@ public sealed class SpecNode
 
     public string PlatformOs => Fields.PlatformOs;
 
-    /// <summary>Target name: the string itself, or <c>target.name</c> for a vendor-specific microarchitecture.</summary>
+    /// <summary>Target name: the string itself, or <c>target.name</c> for a vendor-specific
+    /// microarchitecture.</summary>
     public string Target => Fields.Target;
 
     public NodeCompiler? Compiler => Fields.Compiler;
@@ -95,7 +96,8 @@ public sealed class SpecNode
         }
 
         var name = RequiredString(json, "name", location, "spec node");
-        var hash = OptionalString(json, "hash") ?? OptionalString(json, "full_hash") ?? OptionalString(json, "build_hash")
+        var hash = OptionalString(json, "hash") ?? OptionalString(json, "full_hash")
+            ?? OptionalString(json, "build_hash")
             ?? throw new InvalidContentException(location, $"spec node '{name}' has no 'hash'");
         return new SpecNode(json, name, hash, location) { IsCompactSource = compactSource };
     }
@@ -108,11 +110,12 @@ public sealed class SpecNode
         return Build(body, name, hash, location);
     }
 
-    private static SpecNode Build(JsonElement json, string name, string hash, string location) => new(json, name, hash, location);
+    private static SpecNode Build(JsonElement json, string name, string hash, string location) =>
+        new(json, name, hash, location);
 
     /// <summary>The display and query fields of a node, read together on first use.</summary>
-    private sealed record NodeFields(string Version, string? Namespace, string Platform, string PlatformOs, string Target,
-        NodeCompiler? Compiler, bool IsExternal, string? ExternalPath)
+    private sealed record NodeFields(string Version, string? Namespace, string Platform, string PlatformOs,
+        string Target, NodeCompiler? Compiler, bool IsExternal, string? ExternalPath)
     {
         public static NodeFields Read(JsonElement json)
         {
@@ -123,7 +126,8 @@ public sealed class SpecNode
                 os = OptionalString(arch, "platform_os") ?? "";
                 if (arch.TryGetProperty("target", out var t))
                 {
-                    target = t.ValueKind == JsonValueKind.Object ? OptionalString(t, "name") ?? "" : t.ValueKind == JsonValueKind.String ? t.GetString()! : "";
+                    target = t.ValueKind == JsonValueKind.Object ? OptionalString(t, "name") ?? ""
+                        : t.ValueKind == JsonValueKind.String ? t.GetString()! : "";
                 }
             }
 
@@ -141,13 +145,14 @@ public sealed class SpecNode
                 externalPath = OptionalString(external, "path");
             }
 
-            return new NodeFields(OptionalString(json, "version") ?? "", OptionalString(json, "namespace"), platform, os, target,
-                compiler, isExternal, externalPath);
+            return new NodeFields(OptionalString(json, "version") ?? "", OptionalString(json, "namespace"), platform,
+                os, target, compiler, isExternal, externalPath);
         }
     }
 
     /// <summary>Variants and compiler flags, read on first use (listing without <c>-v</c> never needs them).</summary>
-    private sealed record NodeParameters(IReadOnlyList<Variant> Variants, IReadOnlyDictionary<string, IReadOnlyList<string>> Flags)
+    private sealed record NodeParameters(IReadOnlyList<Variant> Variants,
+        IReadOnlyDictionary<string, IReadOnlyList<string>> Flags)
     {
         public static NodeParameters Read(JsonElement json)
         {
@@ -190,9 +195,11 @@ public sealed class SpecNode
     internal bool IsCompactSource { get; init; }
 
     /// <summary>The hashes of the dependency edges, read once (cheaper than <see cref="Dependencies"/>).</summary>
-    internal IReadOnlyList<string> DependencyHashList => dependencyHashes ??= DependencyHashes(Json).Select(d => d.Hash).ToList();
+    internal IReadOnlyList<string> DependencyHashList =>
+        dependencyHashes ??= DependencyHashes(Json).Select(d => d.Hash).ToList();
 
-    /// <summary>(name, hash) of each dependency edge, read cheaply; malformed edges are skipped (parsing them fully reports them).</summary>
+    /// <summary>(name, hash) of each dependency edge, read cheaply; malformed edges are skipped (parsing them fully
+    /// reports them).</summary>
     internal static IEnumerable<(string Name, string Hash)> DependencyHashes(JsonElement json)
     {
         if (!json.TryGetProperty("dependencies", out var deps))
@@ -327,7 +334,8 @@ public sealed class SpecNode
     }
 
     internal static string? OptionalString(JsonElement obj, string key) =>
-        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String
+        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(key, out var v)
+            && v.ValueKind == JsonValueKind.String
             ? v.GetString()
             : null;
 

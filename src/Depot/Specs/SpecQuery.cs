@@ -120,7 +120,8 @@ public sealed class SpecQuery
             return true;
         }
 
-        return !ExactVersion && version.Length > Version!.Length && version.StartsWith(Version, StringComparison.Ordinal)
+        return !ExactVersion && version.Length > Version!.Length
+            && version.StartsWith(Version, StringComparison.Ordinal)
             && version[Version.Length] is '.' or '-' or '_';
     }
 }

@@ -7,7 +7,8 @@ namespace Depot.Tests.Archive;
 
 public class PrefixMatcherTests
 {
-    private static readonly PrefixMatcher Matcher = new(["/opt/spack", "/opt/spack/linux/zlib-1.3-abc", "/home/sbang/bin/sbang"]);
+    private static readonly PrefixMatcher Matcher = new(["/opt/spack", "/opt/spack/linux/zlib-1.3-abc",
+        "/home/sbang/bin/sbang"]);
 
     [Theory]
     [InlineData("prefix=/opt/spack/linux/zlib", true)]
@@ -62,7 +63,8 @@ public class FileClassifierTests
     }
 
     [Fact]
-    public void ShortFilesAreNeverRelocated() => Assert.Equal(FileClass.Unknown, Classify("/opt/sp"u8.ToArray()).Result());
+    public void ShortFilesAreNeverRelocated() =>
+        Assert.Equal(FileClass.Unknown, Classify("/opt/sp"u8.ToArray()).Result());
 
     [Fact]
     public void TextIsUtf8OrLatin1WithoutControlBytes()
@@ -112,18 +114,22 @@ public class PythonTarWriterTests
             entries.Add(e);
         }
 
-        Assert.Equal(["opt/", "opt/" + new string('d', 120) + "/file", "opt/link", "opt/again"], entries.Select(e => e.Name));
-        Assert.Equal([TarEntryType.Directory, TarEntryType.RegularFile, TarEntryType.SymbolicLink, TarEntryType.HardLink], entries.Select(e => e.EntryType));
+        Assert.Equal(["opt/", "opt/" + new string('d', 120) + "/file", "opt/link", "opt/again"],
+            entries.Select(e => e.Name));
+        Assert.Equal([TarEntryType.Directory, TarEntryType.RegularFile, TarEntryType.SymbolicLink,
+            TarEntryType.HardLink], entries.Select(e => e.EntryType));
         Assert.Equal("/" + entries[1].Name, entries[2].LinkName);
         Assert.All(entries, e => Assert.Equal(DateTimeOffset.UnixEpoch, e.ModificationTime));
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute
-            | UnixFileMode.OtherRead | UnixFileMode.OtherExecute, entries[1].Mode);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute,
+            entries[1].Mode);
     }
 }
 
 public class BuildInfoTests
 {
-    private static readonly BuildInfo Info = new("/r/bin/sbang", "/r", "/spack", "linux/a-1.0-h", [new("h", "/r/linux/a-1.0-h")],
+    private static readonly BuildInfo Info = new("/r/bin/sbang", "/r", "/spack", "linux/a-1.0-h",
+        [new("h", "/r/linux/a-1.0-h")],
         ["lib/liba.so"], [], ["share/has space.txt", "share/yes", "share/it's", "share/1.5", "share/ü"]);
 
     [Theory]

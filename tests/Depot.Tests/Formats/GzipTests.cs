@@ -6,10 +6,12 @@ using Depot.Layout;
 
 namespace Depot.Tests.Formats;
 
-/// <summary>Issue 14, class 6: gzip's size trailer is a claim; memory follows the data actually inflated, up to a cap.</summary>
+/// <summary>Issue 14, class 6: gzip's size trailer is a claim; memory follows the data actually inflated, up to a
+/// cap.</summary>
 public sealed class GzipTests
 {
-    /// <summary>Real gzip of <paramref name="content"/> whose ISIZE trailer is replaced by <paramref name="claimed"/>.</summary>
+    /// <summary>Real gzip of <paramref name="content"/> whose ISIZE trailer is replaced by
+    /// <paramref name="claimed"/>.</summary>
     internal static byte[] LyingGzip(byte[] content, uint claimed)
     {
         using var buffer = new MemoryStream();
@@ -64,7 +66,8 @@ public sealed class GzipTests
             }
 
             var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            Assert.True(allocated < 1 << 20, $"{allocated} bytes allocated for a {blob.Length}-byte blob (pooled: {pooled})");
+            Assert.True(allocated < 1 << 20,
+                $"{allocated} bytes allocated for a {blob.Length}-byte blob (pooled: {pooled})");
         }
     }
 
@@ -89,8 +92,11 @@ public sealed class GzipTests
         var bomb = Compress(new byte[(64 << 20) + 1]);
         var before = GC.GetAllocatedBytesForCurrentThread();
         var e = Assert.Throws<InvalidContentException>(() => Gzip.Decompress(bomb, "mirror/blobs/sha256/ab/abc"));
-        Assert.Equal("mirror/blobs/sha256/ab/abc: inflates to more than 64 MiB, the most Depot reads for such an object", e.Message);
-        // The buffer doubles up to the cap (pooled): what is allocated is bounded by about twice the cap, whatever the input.
+        Assert.Equal(
+            "mirror/blobs/sha256/ab/abc: inflates to more than 64 MiB, the most Depot reads for such an object",
+            e.Message);
+        // The buffer doubles up to the cap (pooled): what is allocated is bounded by about twice the cap, whatever the
+        // input.
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 200L << 20);
 
         // Exactly at the cap is fine.

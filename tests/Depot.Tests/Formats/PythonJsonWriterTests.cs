@@ -11,7 +11,8 @@ public class PythonJsonWriterTests
 {
     [Theory]
     [InlineData("""{"a":"plus+less<gt>amp&quote'"}""", """{"a":"plus+less<gt>amp&quote'"}""")]
-    [InlineData("""{"a":"caf\u00e9 \ud83d\ude00 / \\ \" \n\t\u0001\u007f"}""", """{"a":"caf\u00e9 \ud83d\ude00 / \\ \" \n\t\u0001\u007f"}""")]
+    [InlineData("""{"a":"caf\u00e9 \ud83d\ude00 / \\ \" \n\t\u0001\u007f"}""",
+        """{"a":"caf\u00e9 \ud83d\ude00 / \\ \" \n\t\u0001\u007f"}""")]
     [InlineData("""{ "n" : 1.50, "big": 12345678901234567890, "t": true, "f": false, "z": null, "e": [], "o": {} }""",
         """{"n":1.50,"big":12345678901234567890,"t":true,"f":false,"z":null,"e":[],"o":{}}""")]
     public void CompactOutputEscapesLikePythonEnsureAscii(string input, string expected)
@@ -42,7 +43,8 @@ public class PythonJsonWriterTests
     [Fact]
     public void V2SpecFilesAreReproducedByteForByteInIndentZeroStyle()
     {
-        var files = Directory.EnumerateFiles(TestData.Path(TestData.V2Unsigned), "*.spec.json", SearchOption.AllDirectories).ToList();
+        var files = Directory.EnumerateFiles(TestData.Path(TestData.V2Unsigned), "*.spec.json",
+            SearchOption.AllDirectories).ToList();
         Assert.Equal(3, files.Count);
         foreach (var file in files)
         {

@@ -16,7 +16,8 @@ public class InstallDatabaseTests
         Assert.Equal(4, db.Records.Count);
         var greet = db.Find("tnhxyeebiakcjb3lvymiwx63ueuccyl6")!;
         Assert.True(greet.Installed && greet.Explicit);
-        Assert.Equal("/tmp/depot-fixtures/spack-0.21/opt/spack/linux-debian12-x86_64/gcc-12.2.0/greet-1.0.0-tnhxyeebiakcjb3lvymiwx63ueuccyl6", greet.Path);
+        Assert.Equal("/tmp/depot-fixtures/spack-0.21/opt/spack/linux-debian12-x86_64/gcc-12.2.0/"
+            + "greet-1.0.0-tnhxyeebiakcjb3lvymiwx63ueuccyl6", greet.Path);
         Assert.Equal("/usr", db.Records.Single(r => r.Spec.Name == "gmake").Path);
     }
 
@@ -35,7 +36,8 @@ public class InstallDatabaseTests
     [InlineData("{", "malformed JSON")]
     public void BadDatabasesAreOneLineErrors(string json, string expected)
     {
-        var e = Assert.Throws<InvalidContentException>(() => InstallDatabase.Parse(System.Text.Encoding.UTF8.GetBytes(json), "/r", "/r/.spack-db/index.json"));
+        var e = Assert.Throws<InvalidContentException>(
+            () => InstallDatabase.Parse(System.Text.Encoding.UTF8.GetBytes(json), "/r", "/r/.spack-db/index.json"));
         Assert.StartsWith("/r/.spack-db/index.json: ", e.Message, StringComparison.Ordinal);
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
     }
@@ -43,13 +45,18 @@ public class InstallDatabaseTests
     [Fact]
     public void TheInstallTreeIsFoundFromAPathOrSpackRootOrExplained()
     {
-        Assert.Equal(TestData.Path("spack-0.21/install-tree"), InstallTreeLocator.Resolve(TestData.Path("spack-0.21/install-tree")));
+        Assert.Equal(TestData.Path("spack-0.21/install-tree"),
+            InstallTreeLocator.Resolve(TestData.Path("spack-0.21/install-tree")));
         using var spack = new TempDir();
         Directory.CreateDirectory(spack.Combine("opt", "spack", ".spack-db"));
         File.WriteAllText(spack.Combine("opt", "spack", ".spack-db", "index.json"), "{}");
         Assert.Equal(spack.Combine("opt", "spack"), InstallTreeLocator.Resolve(null, spack.Path));
-        Assert.Contains("pass --install-tree PATH", Assert.Throws<DepotException>(() => InstallTreeLocator.Resolve(null, "")).Message, StringComparison.Ordinal);
-        Assert.Contains("not a Spack install tree", Assert.Throws<DepotException>(() => InstallTreeLocator.Resolve("/nonexistent")).Message, StringComparison.Ordinal);
+        Assert.Contains("pass --install-tree PATH",
+            Assert.Throws<DepotException>(() => InstallTreeLocator.Resolve(null, "")).Message,
+            StringComparison.Ordinal);
+        Assert.Contains("not a Spack install tree",
+            Assert.Throws<DepotException>(() => InstallTreeLocator.Resolve("/nonexistent")).Message,
+            StringComparison.Ordinal);
     }
 
     [Fact]
@@ -60,12 +67,16 @@ public class InstallDatabaseTests
         // Another process holds Spack's write lock (fcntl, as Spack takes it) for a moment.
         using var holder = Process.Start(new ProcessStartInfo("python3",
         [
-            "-c", "import fcntl,sys,time\nf=open(sys.argv[1],'r+')\nfcntl.lockf(f,fcntl.LOCK_EX)\nprint('locked',flush=True)\ntime.sleep(float(sys.argv[2]))", lockFile, "1.5",
+            "-c",
+            "import fcntl,sys,time\nf=open(sys.argv[1],'r+')\nfcntl.lockf(f,fcntl.LOCK_EX)\n"
+                + "print('locked',flush=True)\ntime.sleep(float(sys.argv[2]))",
+            lockFile, "1.5",
         ])
         { RedirectStandardOutput = true })!;
         Assert.Equal("locked", await holder.StandardOutput.ReadLineAsync(Token));
 
-        var refused = await Assert.ThrowsAsync<DepotException>(() => InstallDatabase.ReadAsync(copy.Path, TimeSpan.FromMilliseconds(200), Token));
+        var refused = await Assert.ThrowsAsync<DepotException>(() => InstallDatabase.ReadAsync(copy.Path,
+            TimeSpan.FromMilliseconds(200), Token));
         Assert.Contains("still locked by another process", refused.Message, StringComparison.Ordinal);
 
         var clock = Stopwatch.StartNew();
@@ -80,13 +91,16 @@ public class PrefixLockTests
 {
     [Fact]
     public void TheLockOffsetIsTheHashsFirst63Bits() =>
-        Assert.Equal(2405509498160318668L, Depot.InstallTree.InstallDatabaseWriter.HashBitPrefix("ilccysmlleizqaxfvvqsb6selpnnszug", 63)); // Python: int(b32decode) >> 97
+        // Python: int(b32decode) >> 97
+        Assert.Equal(2405509498160318668L,
+            Depot.InstallTree.InstallDatabaseWriter.HashBitPrefix("ilccysmlleizqaxfvvqsb6selpnnszug", 63));
 
     [Fact]
     public async Task InstallingIntoASpackTreeTakesSpacksPerSpecLock()
     {
         using var tree = new TempDir();
-        using var held = await Depot.InstallTree.InstallDatabaseWriter.LockPrefixAsync(tree.Path, "ilccysmlleizqaxfvvqsb6selpnnszug", TestContext.Current.CancellationToken);
+        using var held = await Depot.InstallTree.InstallDatabaseWriter.LockPrefixAsync(tree.Path,
+            "ilccysmlleizqaxfvvqsb6selpnnszug", TestContext.Current.CancellationToken);
         Assert.True(File.Exists(Path.Combine(tree.Path, ".spack-db", "prefix_lock")));
     }
 }

@@ -51,8 +51,10 @@ public sealed class InstallDatabaseWriterTests : IDisposable
     {
         // An empty database: greet's dependencies must be added, and gcc-runtime's edge resolves to greet-data.
         File.Delete(IndexPath);
-        var e = await Assert.ThrowsAsync<DepotException>(() => AddGreetAsync(hash => hash == "vkw5xvdpe5yect3sehzv5inhyvrgavno" ? source.Find(GreetData)!.Spec : source.Find(hash)?.Spec));
-        Assert.Contains("its dependency gcc-runtime/vkw5xvd resolved to a spec with hash " + GreetData, e.Message, StringComparison.Ordinal);
+        var e = await Assert.ThrowsAsync<DepotException>(() => AddGreetAsync(hash =>
+            hash == "vkw5xvdpe5yect3sehzv5inhyvrgavno" ? source.Find(GreetData)!.Spec : source.Find(hash)?.Spec));
+        Assert.Contains("its dependency gcc-runtime/vkw5xvd resolved to a spec with hash " + GreetData, e.Message,
+            StringComparison.Ordinal);
         Assert.False(File.Exists(IndexPath));
     }
 
@@ -65,7 +67,8 @@ public sealed class InstallDatabaseWriterTests : IDisposable
         var forged = SpecNode.Parse(JsonDocument.Parse(node.ToJsonString()).RootElement, "forged");
         var e = await Assert.ThrowsAsync<DepotException>(() =>
             InstallDatabaseWriter.AddAsync(tree.Path, 8, [new NewInstallRecord(forged, "/x", true)], _ => null, Token));
-        Assert.Contains("refusing to record greet-data/peahnwn: its DAG hash recomputes to", e.Message, StringComparison.Ordinal);
+        Assert.Contains("refusing to record greet-data/peahnwn: its DAG hash recomputes to", e.Message,
+            StringComparison.Ordinal);
         Assert.False(File.Exists(IndexPath));
     }
 
@@ -74,9 +77,12 @@ public sealed class InstallDatabaseWriterTests : IDisposable
     {
         File.Delete(IndexPath);
         await AddGreetAsync(source.Find);
-        await InstallDatabaseWriter.AddAsync(tree.Path, 8, [new NewInstallRecord(source.Find(GreetData)!.Spec, "/p/greet-data", true)], h => source.Find(h)?.Spec, Token);
+        await InstallDatabaseWriter.AddAsync(tree.Path, 8,
+            [new NewInstallRecord(source.Find(GreetData)!.Spec, "/p/greet-data", true)], h => source.Find(h)?.Spec,
+            Token);
         using var doc = JsonDocument.Parse(await File.ReadAllBytesAsync(IndexPath, Token));
-        var keys = doc.RootElement.GetProperty("database").GetProperty("installs").EnumerateObject().Select(p => p.Name).ToList();
+        var keys = doc.RootElement.GetProperty("database").GetProperty("installs").EnumerateObject().Select(p => p.Name)
+            .ToList();
         Assert.Equal(keys.Count, keys.Distinct().Count());
         Assert.Contains(GreetData, keys);
         Assert.Contains(Greet, keys);
@@ -85,5 +91,6 @@ public sealed class InstallDatabaseWriterTests : IDisposable
     private Task AddGreetAsync(Func<string, InstallRecord?> find) => AddGreetAsync(hash => find(hash)?.Spec);
 
     private Task AddGreetAsync(Func<string, SpecNode?> resolve) =>
-        InstallDatabaseWriter.AddAsync(tree.Path, 8, [new NewInstallRecord(source.Find(Greet)!.Spec, "/p/greet", true)], resolve, Token);
+        InstallDatabaseWriter.AddAsync(tree.Path, 8, [new NewInstallRecord(source.Find(Greet)!.Spec, "/p/greet", true)],
+            resolve, Token);
 }

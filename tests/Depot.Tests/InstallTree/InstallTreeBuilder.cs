@@ -16,9 +16,10 @@ public sealed class InstallTreeBuilder(string root)
 
     public string Root { get; } = root;
 
-    /// <summary>Adds an installed package whose dependencies (name → (hash, deptypes)) were added before; returns its hash.</summary>
-    public string Add(string name, string version, Action<string>? writeFiles = null, IReadOnlyList<(string Hash, string[] Types)>? dependencies = null,
-        string? externalPath = null)
+    /// <summary>Adds an installed package whose dependencies (name → (hash, deptypes)) were added before; returns its
+    /// hash.</summary>
+    public string Add(string name, string version, Action<string>? writeFiles = null,
+        IReadOnlyList<(string Hash, string[] Types)>? dependencies = null, string? externalPath = null)
     {
         var node = new JsonObject
         {
@@ -26,11 +27,21 @@ public sealed class InstallTreeBuilder(string root)
             ["version"] = version,
             ["arch"] = new JsonObject { ["platform"] = "linux", ["platform_os"] = "debian12", ["target"] = "x86_64" },
             ["namespace"] = "builtin",
-            ["parameters"] = new JsonObject { ["build_system"] = "generic", ["cflags"] = new JsonArray(), ["ldflags"] = new JsonArray() },
+            ["parameters"] = new JsonObject
+            {
+                ["build_system"] = "generic",
+                ["cflags"] = new JsonArray(),
+                ["ldflags"] = new JsonArray(),
+            },
         };
         if (externalPath is not null)
         {
-            node["external"] = new JsonObject { ["path"] = externalPath, ["module"] = null, ["extra_attributes"] = new JsonObject() };
+            node["external"] = new JsonObject
+            {
+                ["path"] = externalPath,
+                ["module"] = null,
+                ["extra_attributes"] = new JsonObject(),
+            };
         }
         else
         {
@@ -40,13 +51,18 @@ public sealed class InstallTreeBuilder(string root)
         if (dependencies is { Count: > 0 })
         {
             var deps = new JsonArray();
-            foreach (var (hash, types) in dependencies.OrderBy(d => (string)nodes[d.Hash]["name"]!, StringComparer.Ordinal))
+            foreach (var (hash, types) in dependencies.OrderBy(d => (string)nodes[d.Hash]["name"]!,
+                StringComparer.Ordinal))
             {
                 deps.Add(new JsonObject
                 {
                     ["name"] = (string)nodes[hash]["name"]!,
                     ["hash"] = hash,
-                    ["parameters"] = new JsonObject { ["deptypes"] = new JsonArray(types.Select(t => (JsonNode)t).ToArray()), ["virtuals"] = new JsonArray() },
+                    ["parameters"] = new JsonObject
+                    {
+                        ["deptypes"] = new JsonArray(types.Select(t => (JsonNode)t).ToArray()),
+                        ["virtuals"] = new JsonArray(),
+                    },
                 });
             }
 
@@ -77,13 +93,17 @@ public sealed class InstallTreeBuilder(string root)
         return dagHash;
     }
 
-    public string Prefix(string name, string version, string hash) => Path.Combine(Root, "linux-x86_64", $"{name}-{version}-{hash}");
+    public string Prefix(string name, string version, string hash) =>
+        Path.Combine(Root, "linux-x86_64", $"{name}-{version}-{hash}");
 
     /// <summary>Writes <c>.spack-db/index.json</c>; call after the last <see cref="Add"/>.</summary>
     public void WriteDatabase()
     {
         Directory.CreateDirectory(Path.Combine(Root, ".spack-db"));
-        var db = new JsonObject { ["database"] = new JsonObject { ["version"] = "8", ["installs"] = installs.DeepClone() } };
+        var db = new JsonObject
+        {
+            ["database"] = new JsonObject { ["version"] = "8", ["installs"] = installs.DeepClone() },
+        };
         File.WriteAllText(Path.Combine(Root, ".spack-db", "index.json"), db.ToJsonString());
     }
 
@@ -111,6 +131,7 @@ public sealed class InstallTreeBuilder(string root)
             }
         }
 
-        return new JsonObject { ["spec"] = new JsonObject { ["_meta"] = new JsonObject { ["version"] = 5 }, ["nodes"] = list } }.ToJsonString();
+        var spec = new JsonObject { ["_meta"] = new JsonObject { ["version"] = 5 }, ["nodes"] = list };
+        return new JsonObject { ["spec"] = spec }.ToJsonString();
     }
 }

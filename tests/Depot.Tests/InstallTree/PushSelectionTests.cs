@@ -6,7 +6,8 @@ namespace Depot.Tests.InstallTree;
 public class PushSelectionTests
 {
     private static async Task<InstallDatabase> Spack12Async() =>
-        await InstallDatabase.ReadAsync(TestData.Path("spack-1.2/install-tree"), cancellationToken: TestContext.Current.CancellationToken);
+        await InstallDatabase.ReadAsync(TestData.Path("spack-1.2/install-tree"),
+            cancellationToken: TestContext.Current.CancellationToken);
 
     private static string[] Names(IEnumerable<InstallRecord> records) => records.Select(r => r.Spec.Name).ToArray();
 
@@ -14,8 +15,10 @@ public class PushSelectionTests
     public async Task AllPushesEveryInstalledSpecAndSkipsExternals()
     {
         var plan = PushSelection.Select(await Spack12Async(), [], all: true);
-        Assert.Equal(["compiler-wrapper", "gcc-runtime", "greet", "greet-data", "libgreet"], Names(plan.ToPush).Order(StringComparer.Ordinal));
-        Assert.True(Array.IndexOf(Names(plan.ToPush), "libgreet") < Array.IndexOf(Names(plan.ToPush), "greet"), "dependencies first");
+        Assert.Equal(["compiler-wrapper", "gcc-runtime", "greet", "greet-data", "libgreet"],
+            Names(plan.ToPush).Order(StringComparer.Ordinal));
+        Assert.True(Array.IndexOf(Names(plan.ToPush), "libgreet") < Array.IndexOf(Names(plan.ToPush), "greet"),
+            "dependencies first");
         Assert.Equal(["gcc", "glibc", "gmake"], Names(plan.SkippedExternal).Order());
     }
 
@@ -32,7 +35,8 @@ public class PushSelectionTests
     [Fact]
     public async Task BuildDependenciesOnlyOnRequest()
     {
-        var plan = PushSelection.Select(await Spack12Async(), [SpecQuery.Parse("greet")], all: false, withBuildDependencies: true);
+        var plan = PushSelection.Select(await Spack12Async(), [SpecQuery.Parse("greet")], all: false,
+            withBuildDependencies: true);
         Assert.Contains(plan.ToPush, r => r.Spec.Name == "compiler-wrapper");
         Assert.Contains(plan.SkippedExternal, r => r.Spec.Name == "gmake");
     }

@@ -39,7 +39,8 @@ public sealed class CraftedFileTests : IDisposable
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    /// <summary>A 64-bit little-endian ELF header with one program header of 56 bytes at <paramref name="phoff"/>, then one PT_DYNAMIC.</summary>
+    /// <summary>A 64-bit little-endian ELF header with one program header of 56 bytes at <paramref name="phoff"/>, then
+    /// one PT_DYNAMIC.</summary>
     internal static byte[] CraftedElf(ulong phoff, ulong dynamicOffset = 120, ulong dynamicSize = 16)
     {
         var elf = new byte[256];
@@ -64,14 +65,20 @@ public sealed class CraftedFileTests : IDisposable
     }
 
     [Theory]
-    [InlineData(0x7ffffffffffffff0UL, 120UL, 16UL, "its 1 program headers of 56 bytes at offset 9223372036854775792 lie outside the file's 256 bytes")]
-    [InlineData(0xfffffffffffffff0UL, 120UL, 16UL, "its 1 program headers of 56 bytes at offset 18446744073709551600 lie outside the file's 256 bytes")]
-    [InlineData(64UL, 0xfffffffffffffff8UL, 16UL, "its dynamic section (16 bytes at offset 18446744073709551608) lies outside the file's 256 bytes")]
-    [InlineData(64UL, 120UL, 0x7fffffffffffffffUL, "its dynamic section (9223372036854775807 bytes at offset 120) lies outside the file's 256 bytes")]
-    public void HeaderOffsetsThatWouldWrapAreOneLineErrors(ulong phoff, ulong dynamicOffset, ulong dynamicSize, string problem)
+    [InlineData(0x7ffffffffffffff0UL, 120UL, 16UL,
+        "its 1 program headers of 56 bytes at offset 9223372036854775792 lie outside the file's 256 bytes")]
+    [InlineData(0xfffffffffffffff0UL, 120UL, 16UL,
+        "its 1 program headers of 56 bytes at offset 18446744073709551600 lie outside the file's 256 bytes")]
+    [InlineData(64UL, 0xfffffffffffffff8UL, 16UL,
+        "its dynamic section (16 bytes at offset 18446744073709551608) lies outside the file's 256 bytes")]
+    [InlineData(64UL, 120UL, 0x7fffffffffffffffUL,
+        "its dynamic section (9223372036854775807 bytes at offset 120) lies outside the file's 256 bytes")]
+    public void HeaderOffsetsThatWouldWrapAreOneLineErrors(ulong phoff, ulong dynamicOffset, ulong dynamicSize,
+        string problem)
     {
         var elf = CraftedElf(phoff, dynamicOffset, dynamicSize);
-        var e = Assert.Throws<InvalidContentException>(() => ElfPaths.RelocateInPlace(elf, Map(), null, out _, "bin/bad"));
+        var e = Assert.Throws<InvalidContentException>(() => ElfPaths.RelocateInPlace(elf, Map(), null, out _,
+            "bin/bad"));
         Assert.Equal("bin/bad: malformed ELF file: " + problem, e.Message);
     }
 
@@ -88,8 +95,10 @@ public sealed class CraftedFileTests : IDisposable
         BinaryPrimitives.WriteUInt64LittleEndian(elf.AsSpan(168), 0);
         BinaryPrimitives.WriteUInt64LittleEndian(elf.AsSpan(176), 29);
         BinaryPrimitives.WriteUInt64LittleEndian(elf.AsSpan(184), 0xfffffffffffffff8UL);
-        var e = Assert.Throws<InvalidContentException>(() => ElfPaths.RelocateInPlace(elf, Map(), null, out _, "lib/libbad.so"));
-        Assert.Equal("lib/libbad.so: malformed ELF file: its RUNPATH string (offset 18446744073709551608 into the string table) lies outside the file's 256 bytes", e.Message);
+        var e = Assert.Throws<InvalidContentException>(() => ElfPaths.RelocateInPlace(elf, Map(), null, out _,
+            "lib/libbad.so"));
+        Assert.Equal("lib/libbad.so: malformed ELF file: its RUNPATH string (offset 18446744073709551608 into the "
+            + "string table) lies outside the file's 256 bytes", e.Message);
     }
 
     [Fact]
@@ -98,10 +107,12 @@ public sealed class CraftedFileTests : IDisposable
         ReplaceTarball(tar =>
         {
             AddFile(tar, Member("bin/bad"), CraftedElf(0x7ffffffffffffff0UL));
-            AddFile(tar, Member(".spack/binary_distribution"), Encoding.UTF8.GetBytes(BuildInfoYaml("relocate_binaries: [bin/bad]")));
+            AddFile(tar, Member(".spack/binary_distribution"),
+                Encoding.UTF8.GetBytes(BuildInfoYaml("relocate_binaries: [bin/bad]")));
         });
         var reason = await InstallFailureAsync();
-        Assert.Equal("bin/bad: malformed ELF file: its 1 program headers of 56 bytes at offset 9223372036854775792 lie outside the file's 256 bytes", reason);
+        Assert.Equal("bin/bad: malformed ELF file: its 1 program headers of 56 bytes at offset 9223372036854775792 lie "
+            + "outside the file's 256 bytes", reason);
         AssertRootClean();
     }
 
@@ -109,15 +120,19 @@ public sealed class CraftedFileTests : IDisposable
     public async Task BuildInfoNested100000DeepIsRefusedAndLeavesNoTemporaryFolder()
     {
         var deep = new string('[', 100_000) + new string(']', 100_000);
-        ReplaceTarball(tar => AddFile(tar, Member(".spack/binary_distribution"), Encoding.UTF8.GetBytes(BuildInfoYaml("relocate_textfiles: " + deep))));
+        ReplaceTarball(tar => AddFile(tar, Member(".spack/binary_distribution"),
+            Encoding.UTF8.GetBytes(BuildInfoYaml("relocate_textfiles: " + deep))));
         var reason = await InstallFailureAsync();
-        Assert.EndsWith(":.spack/binary_distribution: build info nests deeper than 16 levels", reason, StringComparison.Ordinal);
+        Assert.EndsWith(":.spack/binary_distribution: build info nests deeper than 16 levels", reason,
+            StringComparison.Ordinal);
         AssertRootClean();
 
         // Block style nests too: a sequence of sequences, one "- " per level.
         ReplaceTarball(tar => AddFile(tar, Member(".spack/binary_distribution"),
-            Encoding.UTF8.GetBytes("buildpath: /nowhere\nrelocate_textfiles:\n" + string.Concat(Enumerable.Repeat("- ", 100_000)) + "x\n")));
-        Assert.EndsWith("build info nests deeper than 16 levels", await InstallFailureAsync(), StringComparison.Ordinal);
+            Encoding.UTF8.GetBytes("buildpath: /nowhere\nrelocate_textfiles:\n"
+                + string.Concat(Enumerable.Repeat("- ", 100_000)) + "x\n")));
+        Assert.EndsWith("build info nests deeper than 16 levels", await InstallFailureAsync(),
+            StringComparison.Ordinal);
         AssertRootClean();
     }
 
@@ -127,10 +142,11 @@ public sealed class CraftedFileTests : IDisposable
         ReplaceTarball(tar =>
         {
             AddFile(tar, Member("bin/bad"), CraftedElf(0x7ffffffffffffff0UL));
-            AddFile(tar, Member(".spack/binary_distribution"), Encoding.UTF8.GetBytes(BuildInfoYaml("relocate_binaries: [bin/bad]")));
+            AddFile(tar, Member(".spack/binary_distribution"),
+                Encoding.UTF8.GetBytes(BuildInfoYaml("relocate_binaries: [bin/bad]")));
         });
-        var start = new ProcessStartInfo("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "Depot.Cli.dll"), "install", "victim",
-            "--from", mirror, "--no-verify", "--root", root])
+        var start = new ProcessStartInfo("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "Depot.Cli.dll"),
+            "install", "victim", "--from", mirror, "--no-verify", "--root", root])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -149,21 +165,27 @@ public sealed class CraftedFileTests : IDisposable
 
     private async Task<string> InstallFailureAsync()
     {
-        var result = await InstallOperation.RunAsync([new InstallSource("hostile", new LocalDirectoryStore(mirror), TrustPolicy.None(mirror))],
-            [SpecQuery.Parse("victim")], new InstallOptions(new PlainRootTarget(root)), null, Token);
+        var source = new InstallSource("hostile", new LocalDirectoryStore(mirror), TrustPolicy.None(mirror));
+        var result = await InstallOperation.RunAsync([source], [SpecQuery.Parse("victim")],
+            new InstallOptions(new PlainRootTarget(root)), null, Token);
         var reason = Assert.Single(result.Outcomes, o => o.Status == InstallStatus.Failed).Reason!;
         Assert.DoesNotContain('\n', reason);
         return reason;
     }
 
-    private void AssertRootClean() =>
-        Assert.True(!Directory.Exists(root) || !Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories).Any(),
-            "the root holds " + (Directory.Exists(root) ? string.Join(", ", Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories)) : ""));
+    private void AssertRootClean()
+    {
+        var left = Directory.Exists(root)
+            ? Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories).ToList()
+            : [];
+        Assert.True(left.Count == 0, "the root holds " + string.Join(", ", left));
+    }
 
     private string Member(string relative) => prefix.TrimStart('/') + "/" + relative;
 
     private static string BuildInfoYaml(string extra) =>
-        "{sbang_install_path: /nowhere/bin/sbang, buildpath: /nowhere, spackprefix: /nowhere, relative_prefix: x, hash_to_prefix: {}, " + extra + "}\n";
+        "{sbang_install_path: /nowhere/bin/sbang, buildpath: /nowhere, spackprefix: /nowhere, relative_prefix: x, "
+        + "hash_to_prefix: {}, " + extra + "}\n";
 
     private void ReplaceTarball(Action<TarWriter> build)
     {
@@ -180,11 +202,13 @@ public sealed class CraftedFileTests : IDisposable
         // A new tarball blob and a manifest naming it: the attack passes every checksum.
         var gz = buffer.ToArray();
         var manifest = BuildCacheManifest.Parse(File.ReadAllBytes(manifestKey), manifestKey);
-        var record = new BlobRecord(gz.Length, MediaTypes.Tarball, "gzip", "sha256", Convert.ToHexStringLower(SHA256.HashData(gz)));
+        var record = new BlobRecord(gz.Length, MediaTypes.Tarball, "gzip", "sha256",
+            Convert.ToHexStringLower(SHA256.HashData(gz)));
         var path = Path.Combine(mirror, record.BlobKey);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllBytes(path, gz);
-        File.WriteAllBytes(manifestKey, new BuildCacheManifest([record, manifest.Find(MediaTypes.SpecPrefix, prefix: true)!]).ToJsonBytes());
+        File.WriteAllBytes(manifestKey,
+            new BuildCacheManifest([record, manifest.Find(MediaTypes.SpecPrefix, prefix: true)!]).ToJsonBytes());
     }
 
     private static void AddFile(TarWriter tar, string name, byte[] content) =>

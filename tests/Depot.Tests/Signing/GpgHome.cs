@@ -2,7 +2,8 @@ using System.Diagnostics;
 
 namespace Depot.Tests.Signing;
 
-/// <summary>A throwaway GnuPG home for interoperability tests with the real gpg binary; the agent is stopped on dispose.</summary>
+/// <summary>A throwaway GnuPG home for interoperability tests with the real gpg binary; the agent is stopped on
+/// dispose.</summary>
 public sealed class GpgHome : IDisposable
 {
     private readonly TempDir temp = new();
@@ -21,7 +22,8 @@ public sealed class GpgHome : IDisposable
     /// <summary>Runs gpg in batch mode with this home; returns exit code and combined output.</summary>
     public (int Code, string Output) Run(params string[] args) => RunWithInput(null, args);
 
-    /// <summary>Runs gpg with <paramref name="input"/> on its standard input (e.g. <c>--command-fd 0 --edit-key</c>).</summary>
+    /// <summary>Runs gpg with <paramref name="input"/> on its standard input (e.g. <c>--command-fd 0
+    /// --edit-key</c>).</summary>
     public (int Code, string Output) RunWithInput(string? input, params string[] args)
     {
         var start = new ProcessStartInfo("gpg")
@@ -31,7 +33,8 @@ public sealed class GpgHome : IDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (var a in (string[])["--batch", "--homedir", Path, "--pinentry-mode", "loopback", "--passphrase", "", .. args])
+        foreach (var a in (string[])["--batch", "--homedir", Path, "--pinentry-mode", "loopback", "--passphrase", "",
+            .. args])
         {
             start.ArgumentList.Add(a);
         }
@@ -54,7 +57,8 @@ public sealed class GpgHome : IDisposable
         return (process.ExitCode, stdout.Result + stderr.Result);
     }
 
-    /// <summary>The fingerprints of a key and its subkeys, primary first, as <c>gpg --with-colons</c> lists them.</summary>
+    /// <summary>The fingerprints of a key and its subkeys, primary first, as <c>gpg --with-colons</c> lists
+    /// them.</summary>
     public IReadOnlyList<string> Fingerprints(string user) =>
         RunOk("--with-colons", "--list-keys", user).Split('\n')
             .Where(l => l.StartsWith("fpr:", StringComparison.Ordinal))

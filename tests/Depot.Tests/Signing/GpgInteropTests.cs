@@ -8,7 +8,8 @@ namespace Depot.Tests.Signing;
 /// <summary>Real gpg 2.2 verifies what Depot signs, and Depot verifies what gpg signs.</summary>
 public class GpgInteropTests
 {
-    private const string Manifest = "{\n\"version\":3,\n\"data\":[\n{\n\"contentLength\":1,\n\"mediaType\":\"application/vnd.spack.spec.v5+json\"\n}\n]\n}";
+    private const string Manifest = "{\n\"version\":3,\n\"data\":[\n{\n\"contentLength\":1,"
+        + "\n\"mediaType\":\"application/vnd.spack.spec.v5+json\"\n}\n]\n}";
 
     [Theory]
     [InlineData(KeyAlgorithm.Rsa2048)]
@@ -25,10 +26,13 @@ public class GpgInteropTests
         File.WriteAllText(gpg.FilePath("m.json.sig"), ClearSigner.Sign(Manifest, keyring.SigningKey()));
 
         var output = gpg.RunOk("--verify", gpg.FilePath("m.json.sig"));
-        Assert.Contains("Good signature from \"Depot Interop (test) <interop@example.invalid>\"", output, StringComparison.Ordinal);
+        Assert.Contains("Good signature from \"Depot Interop (test) <interop@example.invalid>\"", output,
+            StringComparison.Ordinal);
         Assert.Contains(key.Fingerprint, output.Replace(" ", "", StringComparison.Ordinal), StringComparison.Ordinal);
 
-        File.WriteAllText(gpg.FilePath("bad.json.sig"), File.ReadAllText(gpg.FilePath("m.json.sig")).Replace("\"contentLength\":1", "\"contentLength\":2", StringComparison.Ordinal));
+        File.WriteAllText(gpg.FilePath("bad.json.sig"),
+            File.ReadAllText(gpg.FilePath("m.json.sig"))
+                .Replace("\"contentLength\":1", "\"contentLength\":2", StringComparison.Ordinal));
         var (code, bad) = gpg.Run("--verify", gpg.FilePath("bad.json.sig"));
         Assert.NotEqual(0, code);
         Assert.Contains("BAD signature", bad, StringComparison.Ordinal);
@@ -40,13 +44,15 @@ public class GpgInteropTests
         using var gpg = new GpgHome();
         gpg.RunOk("--quick-gen-key", "Gpg Made <gpg@example.invalid>", "rsa2048", "sign", "never");
         File.WriteAllText(gpg.FilePath("m.json"), Manifest);
-        gpg.RunOk("--local-user", "gpg@example.invalid", "--clearsign", "-o", gpg.FilePath("m.json.sig"), gpg.FilePath("m.json"));
+        gpg.RunOk("--local-user", "gpg@example.invalid", "--clearsign", "-o", gpg.FilePath("m.json.sig"),
+            gpg.FilePath("m.json"));
         var exported = gpg.RunOk("--armor", "--export", "gpg@example.invalid");
 
         using var home = new TempDir();
         var keyring = Keyring.Open(new DepotHome(home.Path).KeysFolder);
         var imported = Assert.Single(keyring.Import(exported, "gpg export", "gpg"));
-        var verified = new SignatureVerifier(keyring.TrustedRings()).Verify(File.ReadAllText(gpg.FilePath("m.json.sig")), "m.json.sig");
+        var verified = new SignatureVerifier(keyring.TrustedRings())
+            .Verify(File.ReadAllText(gpg.FilePath("m.json.sig")), "m.json.sig");
 
         Assert.Equal(Manifest, verified.Text);
         Assert.Equal(imported.Fingerprint, verified.SignerFingerprint);

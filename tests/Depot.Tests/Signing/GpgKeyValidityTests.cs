@@ -4,7 +4,8 @@ using Org.BouncyCastle.Bcpg.OpenPgp;
 
 namespace Depot.Tests.Signing;
 
-/// <summary>Revocation and expiry of keys made by the real gpg: revocations count when they verify, expiry goes by the clock.</summary>
+/// <summary>Revocation and expiry of keys made by the real gpg: revocations count when they verify, expiry goes by the
+/// clock.</summary>
 public class GpgKeyValidityTests
 {
     private const string Text = "{\n\"version\":3\n}";
@@ -26,10 +27,13 @@ public class GpgKeyValidityTests
         gpg.RunOk("--quick-gen-key", "Revoked Key <revoked@example.invalid>", "ed25519", "sign", "never");
         var fingerprint = gpg.Fingerprints("revoked@example.invalid")[0];
         var signed = ClearSign(gpg, fingerprint);
-        Assert.Equal(fingerprint, new SignatureVerifier([Ring(gpg.RunOk("--armor", "--export", fingerprint))]).Verify(signed, "m").SignerFingerprint);
+        Assert.Equal(fingerprint,
+            new SignatureVerifier([Ring(gpg.RunOk("--armor", "--export", fingerprint))])
+                .Verify(signed, "m").SignerFingerprint);
 
         // The revocation certificate gpg made with the key, imported as a user would.
-        var certificate = File.ReadAllText(Path.Combine(gpg.Path, "openpgp-revocs.d", fingerprint + ".rev")).Replace(":-----BEGIN", "-----BEGIN", StringComparison.Ordinal);
+        var certificate = File.ReadAllText(Path.Combine(gpg.Path, "openpgp-revocs.d", fingerprint + ".rev"))
+            .Replace(":-----BEGIN", "-----BEGIN", StringComparison.Ordinal);
         File.WriteAllText(gpg.FilePath("revocation.asc"), certificate);
         gpg.RunOk("--import", gpg.FilePath("revocation.asc"));
         var revoked = Ring(gpg.RunOk("--armor", "--export", fingerprint));
@@ -38,8 +42,10 @@ public class GpgKeyValidityTests
         Assert.Equal(SignatureFailure.KeyNotValid, e.Failure);
         Assert.Equal($"m: signed by key {fingerprint[^16..]}, which has been revoked", e.Message);
 
-        var revocation = revoked.GetPublicKey().GetKeySignatures().Single(s => s.SignatureType == PgpSignature.KeyRevocation);
-        Assert.Equal(fingerprint, new SignatureVerifier([RogueKeys.Corrupt(revoked, revocation)]).Verify(signed, "m").SignerFingerprint);
+        var revocation = revoked.GetPublicKey().GetKeySignatures()
+            .Single(s => s.SignatureType == PgpSignature.KeyRevocation);
+        Assert.Equal(fingerprint,
+            new SignatureVerifier([RogueKeys.Corrupt(revoked, revocation)]).Verify(signed, "m").SignerFingerprint);
     }
 
     [Fact]
@@ -47,8 +53,10 @@ public class GpgKeyValidityTests
     {
         using var gpg = new GpgHome();
         var created = DateTime.UtcNow.AddDays(-30).Date;
-        var atCreation = "--faked-system-time=" + created.ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture) + "!";
-        var whileValid = "--faked-system-time=" + created.AddHours(6).ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture) + "!";
+        var atCreation = "--faked-system-time=" + created.ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture)
+            + "!";
+        var whileValid = "--faked-system-time="
+            + created.AddHours(6).ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture) + "!";
         gpg.RunOk(atCreation, "--quick-gen-key", "Short Key <short@example.invalid>", "ed25519", "sign", "1d");
         gpg.RunOk(atCreation, "--quick-gen-key", "Short Subkey <subkey@example.invalid>", "ed25519", "cert", "never");
         var owner = gpg.Fingerprints("subkey@example.invalid")[0];
@@ -56,7 +64,8 @@ public class GpgKeyValidityTests
         var subkey = gpg.Fingerprints(owner)[1];
 
         var expiry = created.AddDays(1).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " UTC";
-        foreach (var (user, signer) in new[] { ("short@example.invalid", gpg.Fingerprints("short@example.invalid")[0]), (owner, subkey) })
+        foreach (var (user, signer) in new[] { ("short@example.invalid", gpg.Fingerprints("short@example.invalid")[0]),
+            (owner, subkey) })
         {
             var signed = ClearSign(gpg, user, whileValid); // the signature claims a time when the key was valid
             var ring = Ring(gpg.RunOk("--armor", "--export", user));

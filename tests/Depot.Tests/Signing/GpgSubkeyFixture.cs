@@ -7,7 +7,8 @@ namespace Depot.Tests.Signing;
 /// </summary>
 public sealed class GpgSubkeyFixture : IDisposable
 {
-    public const string Manifest = "{\n\"version\":3,\n\"data\":[\n{\n\"contentLength\":1,\n\"mediaType\":\"application/vnd.spack.spec.v5+json\"\n}\n]\n}";
+    public const string Manifest = "{\n\"version\":3,\n\"data\":[\n{\n\"contentLength\":1,"
+        + "\n\"mediaType\":\"application/vnd.spack.spec.v5+json\"\n}\n]\n}";
     public const string UserId = "Subkey Owner <subkeys@example.invalid>";
 
     private readonly GpgHome gpg = new();
@@ -29,7 +30,8 @@ public sealed class GpgSubkeyFixture : IDisposable
         SecretKey = gpg.RunOk("--armor", "--export-secret-keys", Primary);
 
         // gpg's own revocation of the third subkey (reason 0, no description).
-        gpg.RunWithInput("key 3\nrevkey\ny\n0\n\ny\nsave\n", "--command-fd", "0", "--status-fd", "2", "--edit-key", Primary);
+        gpg.RunWithInput("key 3\nrevkey\ny\n0\n\ny\nsave\n", "--command-fd", "0", "--status-fd", "2", "--edit-key",
+            Primary);
         RevokedPublicKey = gpg.RunOk("--armor", "--export", Primary);
         Assert.Contains("sub:r:", gpg.RunOk("--with-colons", "--list-keys", Primary), StringComparison.Ordinal);
     }

@@ -7,7 +7,8 @@ namespace Depot.Tests.Specs;
 public class SpecFileScannerTests
 {
     private static byte[] GreetBlob() => Gzip.Decompress(File.ReadAllBytes(TestData.Path(
-        TestData.V3Signed + "/blobs/sha256/c3/c3607bc9ed60f5ed4e48a754a3bd3cab96a9d3112ca6f33c829808cfdc49d565")), "blob");
+        TestData.V3Signed + "/blobs/sha256/c3/c3607bc9ed60f5ed4e48a754a3bd3cab96a9d3112ca6f33c829808cfdc49d565")),
+            "blob");
 
     [Fact]
     public void KnownDependenciesAreNotParsedAgain()
@@ -32,7 +33,9 @@ public class SpecFileScannerTests
     [Fact]
     public void AnEdgeToAMissingNodeIsRefused()
     {
-        var json = System.Text.Encoding.UTF8.GetBytes("{\"spec\":{\"_meta\":{\"version\":5},\"nodes\":[{\"name\":\"a\",\"dependencies\":[{\"name\":\"b\",\"hash\":\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"}],\"hash\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}]}}");
+        var json = System.Text.Encoding.UTF8.GetBytes("{\"spec\":{\"_meta\":{\"version\":5},\"nodes\":[{\"name\":\"a\","
+            + "\"dependencies\":[{\"name\":\"b\",\"hash\":\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"}],"
+            + "\"hash\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}]}}");
         var e = Assert.Throws<InvalidContentException>(() => SpecFileScanner.Scan(json, "f", _ => false));
         Assert.Contains("refers to hash bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", e.Message, StringComparison.Ordinal);
     }

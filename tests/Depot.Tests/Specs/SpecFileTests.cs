@@ -43,7 +43,8 @@ public class SpecFileTests
     [Fact]
     public void ReadsAGzippedSpack12SpecBlobWithCompilerNodes()
     {
-        var blob = TestData.Path(TestData.V3Signed + "/blobs/sha256/c3/c3607bc9ed60f5ed4e48a754a3bd3cab96a9d3112ca6f33c829808cfdc49d565");
+        var blob = TestData.Path(TestData.V3Signed
+            + "/blobs/sha256/c3/c3607bc9ed60f5ed4e48a754a3bd3cab96a9d3112ca6f33c829808cfdc49d565");
         var spec = SpecFile.Parse(File.ReadAllBytes(blob), blob);
 
         Assert.Equal(5, spec.FormatVersion);
@@ -65,11 +66,14 @@ public class SpecFileTests
     [InlineData("{\"spec\":{\"nodes\":[]}}", "'spec._meta.version' is missing")]
     [InlineData("{\"spec\":{\"_meta\":{\"version\":5},\"nodes\":[]}}", "no nodes")]
     [InlineData("{\"spec\":{\"_meta\":{\"version\":5},\"nodes\":[{\"name\":\"a\"}]}}", "has no 'hash'")]
-    [InlineData("{\"spec\":{\"_meta\":{\"version\":5},\"nodes\":[{\"name\":\"a\",\"hash\":\"h\",\"dependencies\":[{\"name\":\"b\",\"hash\":\"x\",\"parameters\":{\"deptypes\":[\"link\"]}}]}]}}", "refers to hash x")]
+    [InlineData("{\"spec\":{\"_meta\":{\"version\":5},\"nodes\":[{\"name\":\"a\",\"hash\":\"h\","
+        + "\"dependencies\":[{\"name\":\"b\",\"hash\":\"x\","
+        + "\"parameters\":{\"deptypes\":[\"link\"]}}]}]}}", "refers to hash x")]
     [InlineData("-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\n{}\n", "no '-----BEGIN PGP SIGNATURE-----' line")]
     public void MalformedSpecFilesFailWithOneLineNamingTheFile(string content, string expected)
     {
-        var e = Assert.ThrowsAny<InvalidContentException>(() => SpecFile.Parse(Encoding.UTF8.GetBytes(content), "/m/x.spec.json"));
+        var e = Assert.ThrowsAny<InvalidContentException>(() => SpecFile.Parse(Encoding.UTF8.GetBytes(content),
+            "/m/x.spec.json"));
         Assert.StartsWith("/m/x.spec.json: ", e.Message, StringComparison.Ordinal);
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', e.Message);
@@ -78,15 +82,22 @@ public class SpecFileTests
     [Fact]
     public void TruncatedGzipIsReportedAsCorrupt()
     {
-        var blob = File.ReadAllBytes(TestData.Path(TestData.V3Signed + "/blobs/sha256/c3/c3607bc9ed60f5ed4e48a754a3bd3cab96a9d3112ca6f33c829808cfdc49d565"));
-        var e = Assert.ThrowsAny<InvalidContentException>(() => SpecFile.Parse(blob.AsSpan(0, blob.Length / 2), "blob"));
+        var blob = File.ReadAllBytes(TestData.Path(TestData.V3Signed
+            + "/blobs/sha256/c3/c3607bc9ed60f5ed4e48a754a3bd3cab96a9d3112ca6f33c829808cfdc49d565"));
+        var e = Assert.ThrowsAny<InvalidContentException>(() => SpecFile.Parse(blob.AsSpan(0, blob.Length / 2),
+            "blob"));
         Assert.Contains("blob: ", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void ReadsLegacyFormatOneSpecs()
     {
-        const string v1 = """{"spec":[{"zlib":{"version":"1.2","arch":{"platform":"linux","platform_os":"rhel7","target":"x86_64"},"compiler":{"name":"gcc","version":"9"},"namespace":"builtin","parameters":{"shared":true},"dependencies":{"dep":{"hash":"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","type":["build","link"]}},"hash":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}},{"dep":{"version":"1","hash":"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}}]}""";
+        const string v1 = """{"spec":[{"zlib":{"version":"1.2","arch":"""
+            + """{"platform":"linux","platform_os":"rhel7","target":"x86_64"},"compiler":"""
+            + """{"name":"gcc","version":"9"},"namespace":"builtin","parameters":{"shared":true},"dependencies":"""
+            + """{"dep":{"hash":"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","type":"""
+            + """["build","link"]}},"hash":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}},{"dep":"""
+            + """{"version":"1","hash":"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}}]}""";
         var spec = SpecFile.Parse(Encoding.UTF8.GetBytes(v1), "v1");
         Assert.Equal(1, spec.FormatVersion);
         Assert.Equal("zlib@1.2", spec.Root.ToString());
