@@ -8,6 +8,6 @@ namespace Depot.Cli;
 /// <summary>The stores the <c>depot</c> command ships: the engine's own and every cloud provider.</summary>
 public static class ShippedStores
 {
-    /// <summary>Directories, http(s)://, oci://, s3://, gs://, azure://; given to the engine where mirrors are opened.</summary>
+    /// <summary>Directories, http(s)://, oci://, s3://, gs://, azure://: given to the engine to open mirrors.</summary>
     public static StoreProviders Providers { get; } = StoreProviders.Builtin.WithS3().WithGcs().WithAzure();
 }

@@ -19,11 +19,12 @@ public sealed class AzureStoreProvider : IStoreProvider
         url.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
         && url[8..].Split('/', 2)[0].EndsWith(BlobHost, StringComparison.OrdinalIgnoreCase);
 
-    /// <exception cref="DepotException">The URL names no account or container, or the variable named is not set.</exception>
+    /// <exception cref="DepotException">The URL names no account or container, or the variable is not set.</exception>
     public IStoreReader Open(StoreLocation location)
     {
         var parts = location.PathParts(3);
-        var account = Claims(location.Url) ? parts[0].Split('.')[0] : StoreLocation.Required(parts, 0, "account", location.Url);
+        var account = Claims(location.Url) ? parts[0].Split('.')[0]
+            : StoreLocation.Required(parts, 0, "account", location.Url);
         return new AzureBlobStore(account, StoreLocation.Required(parts, 1, "container", location.Url),
             parts.Length > 2 ? parts[2] : "", location.Variable(location.AzureConnectionStringVariable));
     }

@@ -11,13 +11,14 @@ public sealed class S3StoreProvider : IStoreProvider
     /// <summary><c>s3</c>.</summary>
     public IReadOnlyList<string> Schemes { get; } = ["s3"];
 
-    /// <exception cref="DepotException">The URL names no bucket, or a variable the settings name is not set.</exception>
+    /// <exception cref="DepotException">The URL names no bucket, or a variable the settings name is unset.</exception>
     public IStoreReader Open(StoreLocation location)
     {
         var parts = location.PathParts(2);
         var bucket = StoreLocation.Required(parts, 0, "bucket", location.Url);
         var options = new S3StoreOptions(location.EndpointUrl,
-            location.AccessKeyId ?? location.Variable(location.AccessKeyIdVariable), location.Variable(location.SecretVariable),
+            location.AccessKeyId ?? location.Variable(location.AccessKeyIdVariable),
+            location.Variable(location.SecretVariable),
             location.Variable(location.SessionTokenVariable), location.Profile);
         return new S3Store(bucket, parts.Length > 1 ? parts[1] : "", options);
     }

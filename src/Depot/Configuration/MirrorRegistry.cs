@@ -73,9 +73,9 @@ public sealed class MirrorRegistry
     }
 
     /// <summary>
-    /// Opens a mirror for reading or pushing: a configured name or URL with its settings (the push or fetch connection),
-    /// else a bare path or URL. The store's provider parses the URL and reads the variables it needs. A read-only store
-    /// (plain HTTP) comes back as such: writers call <see cref="StoreCapabilities.RequireWritable"/>.
+    /// Opens a mirror for reading or pushing: a configured name or URL with its settings (the push or fetch
+    /// connection), else a bare path or URL. The store's provider parses the URL and reads the variables it needs. A
+    /// read-only store (plain HTTP) comes back as such: writers call <see cref="StoreCapabilities.RequireWritable"/>.
     /// </summary>
     /// <exception cref="DepotException">
     /// A variable the configuration names is not set, the URL is unusable, or its scheme has no provider in this host.

@@ -42,8 +42,8 @@ public static partial class BuildCache
             return layouts;
         }
 
-        await foreach (var obj in ((store as IStoreLister)?.ListAsync("", cancellationToken) ?? AsyncEnumerable.Empty<StoreObject>())
-            .ConfigureAwait(false))
+        var listed = (store as IStoreLister)?.ListAsync("", cancellationToken) ?? AsyncEnumerable.Empty<StoreObject>();
+        await foreach (var obj in listed.ConfigureAwait(false))
         {
             if (LayoutFolder().Match(obj.Key) is { Success: true } m)
             {

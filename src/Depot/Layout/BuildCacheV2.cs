@@ -32,7 +32,7 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
 
     public IStoreReader Store { get; }
 
-    /// <summary>The store, for writing; a read-only store (plain HTTP) is refused here, before anything is written.</summary>
+    /// <summary>The store, for writing; a read-only store (plain HTTP) is refused here, before any write.</summary>
     private IObjectStore Writable => Store.RequireWritable();
 
     public int IndexDatabaseVersion => 7;
@@ -171,8 +171,9 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
     private async Task<List<string>> ListKeyFilesAsync(CancellationToken cancellationToken)
     {
         var fingerprints = new List<string>();
-        await foreach (var obj in ((Store as IStoreLister)?.ListAsync(KeysPrefix, cancellationToken) ?? AsyncEnumerable.Empty<StoreObject>())
-            .ConfigureAwait(false))
+        var listed = (Store as IStoreLister)?.ListAsync(KeysPrefix, cancellationToken)
+            ?? AsyncEnumerable.Empty<StoreObject>();
+        await foreach (var obj in listed.ConfigureAwait(false))
         {
             var name = obj.Key[KeysPrefix.Length..];
             if (!name.Contains('/', StringComparison.Ordinal) && name.EndsWith(".pub", StringComparison.Ordinal))

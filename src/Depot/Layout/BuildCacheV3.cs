@@ -34,7 +34,7 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
 
     public IStoreReader Store { get; }
 
-    /// <summary>The store, for writing; a read-only store (plain HTTP) is refused here, before anything is written.</summary>
+    /// <summary>The store, for writing; a read-only store (plain HTTP) is refused here, before any write.</summary>
     private IObjectStore Writable => Store.RequireWritable();
 
     public int IndexDatabaseVersion => 8;
@@ -154,8 +154,9 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
         }
         else
         {
-            await foreach (var obj in ((Store as IStoreLister)?.ListAsync(KeyManifestPrefix, cancellationToken) ?? AsyncEnumerable.Empty<StoreObject>())
-                .ConfigureAwait(false))
+            var listed = (Store as IStoreLister)?.ListAsync(KeyManifestPrefix, cancellationToken)
+                ?? AsyncEnumerable.Empty<StoreObject>();
+            await foreach (var obj in listed.ConfigureAwait(false))
             {
                 var name = obj.Key[KeyManifestPrefix.Length..];
                 if (!name.Contains('/', StringComparison.Ordinal) && name.EndsWith(KeyManifestSuffix, StringComparison.Ordinal))

@@ -26,6 +26,8 @@ public sealed class HttpStoreProvider : IStoreProvider
     /// <summary><c>http</c> and <c>https</c>.</summary>
     public IReadOnlyList<string> Schemes { get; } = ["http", "https"];
 
-    /// <summary>An <see cref="HttpStore"/> keeping index copies in <see cref="StoreLocation.HttpCacheFolder"/>.</summary>
+    /// <summary>
+    /// An <see cref="HttpStore"/> keeping index copies in <see cref="StoreLocation.HttpCacheFolder"/>.
+    /// </summary>
     public IStoreReader Open(StoreLocation location) => new HttpStore(location.Url, location.HttpCacheFolder);
 }

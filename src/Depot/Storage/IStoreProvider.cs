@@ -8,7 +8,9 @@ namespace Depot.Storage;
 /// </summary>
 public interface IStoreProvider
 {
-    /// <summary>The URL schemes this provider owns, lower case, without <c>://</c> (<c>s3</c>). One owner per scheme.</summary>
+    /// <summary>
+    /// The URL schemes this provider owns, lower case, without <c>://</c> (<c>s3</c>). One owner per scheme.
+    /// </summary>
     IReadOnlyList<string> Schemes { get; }
 
     /// <summary>

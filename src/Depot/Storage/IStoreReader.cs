@@ -17,7 +17,9 @@ public interface IStoreReader
     string Root { get; }
 
     /// <summary>Returns the object's size, time and version, or null when no object has that key.</summary>
-    /// <exception cref="DepotException">The key is malformed or escapes the root, or the store cannot be reached.</exception>
+    /// <exception cref="DepotException">
+    /// The key is malformed or escapes the root, or the store cannot be reached.
+    /// </exception>
     Task<StoreObject?> GetInfoAsync(string key, CancellationToken cancellationToken = default);
 
     /// <summary>Opens an object for reading. The caller disposes the stream.</summary>

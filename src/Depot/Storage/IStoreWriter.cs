@@ -11,7 +11,9 @@ public interface IStoreWriter : IStoreReader
     /// Writes (or replaces) an object with the whole of <paramref name="content"/>. Atomic: readers see either the
     /// old object or the complete new one, never a partial one, even if the writer is killed.
     /// </summary>
-    /// <exception cref="DepotException">The key is malformed or escapes the root, or the store refused the write.</exception>
+    /// <exception cref="DepotException">
+    /// The key is malformed or escapes the root, or the store refused the write.
+    /// </exception>
     Task WriteAsync(string key, Stream content, CancellationToken cancellationToken = default);
 
     /// <summary>

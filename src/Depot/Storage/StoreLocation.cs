@@ -8,7 +8,9 @@ namespace Depot.Storage;
 /// </summary>
 public sealed record StoreLocation(string Url)
 {
-    /// <summary>Where the settings were configured, for messages (<c>mirror 'x' (depot (path))</c>); null for a bare URL.</summary>
+    /// <summary>
+    /// Where the settings were configured, for messages (<c>mirror 'x' (depot (path))</c>); null for a bare URL.
+    /// </summary>
     public string? ConfiguredBy { get; init; }
 
     /// <summary>Spack's <c>access_pair</c> id, given as is.</summary>
@@ -32,7 +34,9 @@ public sealed record StoreLocation(string Url)
     /// <summary>A Google service-account key file for <c>gs://</c>.</summary>
     public string? GcsKeyFile { get; init; }
 
-    /// <summary>The variable holding an Azure connection string (else <c>AZURE_STORAGE_CONNECTION_STRING</c>).</summary>
+    /// <summary>
+    /// The variable holding an Azure connection string (else <c>AZURE_STORAGE_CONNECTION_STRING</c>).
+    /// </summary>
     public string? AzureConnectionStringVariable { get; init; }
 
     /// <summary>A CA certificate (PEM) to trust for this mirror's https, besides the system's.</summary>
@@ -44,13 +48,19 @@ public sealed record StoreLocation(string Url)
     /// <summary>The mirror for messages: where it was configured, else its URL.</summary>
     public string Where => ConfiguredBy ?? $"mirror '{Url}'";
 
-    /// <summary>The value of the environment variable <paramref name="name"/>; null when no variable is named.</summary>
-    /// <exception cref="DepotException">The variable is named but not set (the message names it and the mirror).</exception>
+    /// <summary>
+    /// The value of the environment variable <paramref name="name"/>; null when no variable is named.
+    /// </summary>
+    /// <exception cref="DepotException">
+    /// The variable is named but not set (the message names it and the mirror).
+    /// </exception>
     public string? Variable(string? name) => name is null ? null
         : Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value
         : throw new DepotException($"{Where}: environment variable {name} is not set");
 
-    /// <summary>The URL split after <c>scheme://</c> into at most <paramref name="count"/> '/'-separated parts.</summary>
+    /// <summary>
+    /// The URL split after <c>scheme://</c> into at most <paramref name="count"/> '/'-separated parts.
+    /// </summary>
     public string[] PathParts(int count)
     {
         var start = Url.IndexOf("://", StringComparison.Ordinal);

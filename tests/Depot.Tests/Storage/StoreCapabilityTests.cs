@@ -31,7 +31,8 @@ public sealed class StoreCapabilityTests
     [InlineData(typeof(GcsStore))]
     [InlineData(typeof(AzureBlobStore))]
     [InlineData(typeof(OciStore))]
-    public void EveryOtherStoreReadsListsAndWrites(Type store) => Assert.True(typeof(IObjectStore).IsAssignableFrom(store));
+    public void EveryOtherStoreReadsListsAndWrites(Type store) =>
+        Assert.True(typeof(IObjectStore).IsAssignableFrom(store));
 
     [Fact]
     public void NoCapabilityIsAFlag()
@@ -39,33 +40,38 @@ public sealed class StoreCapabilityTests
         var members = new[] { typeof(IStoreReader), typeof(IStoreLister), typeof(IStoreWriter), typeof(IObjectStore) }
             .SelectMany(t => t.GetMembers()).Select(m => m.Name);
         Assert.DoesNotContain("CanList", members);
-        Assert.Empty(typeof(IObjectStore).GetMembers(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly));
+        Assert.Empty(typeof(IObjectStore).GetMembers(
+            BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly));
     }
 
     [Fact]
     public void OperationsThatWriteTakeAFullStoreAndThoseThatReadAReader()
     {
-        static Type First(Type type, string method) => type.GetMethod(method)!.GetParameters()[0].ParameterType;
+        static Type Parameter(Type type, string method, int index) =>
+            type.GetMethod(method)!.GetParameters()[index].ParameterType;
+        static Type First(Type type, string method) => Parameter(type, method, 0);
         Assert.Equal(typeof(IObjectStore), First(typeof(PushOperation), nameof(PushOperation.RunAsync)));
         Assert.Equal(typeof(IObjectStore), First(typeof(IndexOperation), nameof(IndexOperation.RunAsync)));
         Assert.Equal(typeof(IObjectStore), First(typeof(SignOperation), nameof(SignOperation.RunAsync)));
-        Assert.Equal(typeof(IObjectStore), typeof(CopyOperation).GetMethod(nameof(CopyOperation.RunAsync))!.GetParameters()[2].ParameterType);
-        Assert.Equal(typeof(IObjectStore), typeof(KeyOperations).GetMethod(nameof(KeyOperations.PublishAsync))!.GetParameters()[1].ParameterType);
+        Assert.Equal(typeof(IObjectStore), Parameter(typeof(CopyOperation), nameof(CopyOperation.RunAsync), 2));
+        Assert.Equal(typeof(IObjectStore), Parameter(typeof(KeyOperations), nameof(KeyOperations.PublishAsync), 1));
 
         Assert.Equal(typeof(IStoreReader), First(typeof(ListOperation), nameof(ListOperation.RunAsync)));
         Assert.Equal(typeof(IStoreReader), First(typeof(VerifyOperation), nameof(VerifyOperation.RunAsync)));
         Assert.Equal(typeof(IStoreReader), First(typeof(CopyOperation), nameof(CopyOperation.RunAsync)));
         Assert.Equal(typeof(IStoreReader), First(typeof(BuildCache), nameof(BuildCache.DetectAsync)));
-        Assert.Equal(typeof(IStoreReader), typeof(InstallSource).GetProperty(nameof(InstallSource.Store))!.PropertyType);
+        Assert.Equal(typeof(IStoreReader),
+            typeof(InstallSource).GetProperty(nameof(InstallSource.Store))!.PropertyType);
     }
 
     [Fact]
     public void AReadOnlyStoreIsRefusedByNameWhereAWriterNeedsIt()
     {
         using var store = new HttpStore("http://127.0.0.1:9/mirror");
-        var e = Assert.Throws<ReadOnlyStoreException>(() => ((IStoreReader)store).RequireWritable());
-        Assert.Equal("http://127.0.0.1:9/mirror: this mirror is read-only (plain HTTP); write to the storage behind the web "
-            + "server (a directory, s3://, gs://, azure://, oci://)", e.Message);
+        IStoreReader reader = store;
+        var e = Assert.Throws<ReadOnlyStoreException>(() => reader.RequireWritable());
+        Assert.Equal("http://127.0.0.1:9/mirror: this mirror is read-only (plain HTTP); write to the storage behind "
+            + "the web server (a directory, s3://, gs://, azure://, oci://)", e.Message);
 
         using var temp = new TempDir();
         IStoreReader local = new LocalDirectoryStore(temp.Path);

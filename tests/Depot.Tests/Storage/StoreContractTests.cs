@@ -5,8 +5,8 @@ namespace Depot.Tests.Storage;
 
 /// <summary>
 /// The write contract (<see cref="IStoreWriter"/>), with the list and read contracts: every full store
-/// (<see cref="IObjectStore"/>) derives from this and supplies a fresh, empty store; the read and list tests see objects
-/// it wrote itself.
+/// (<see cref="IObjectStore"/>) derives from this and supplies a fresh, empty store; the read and list tests see
+/// objects it wrote itself.
 /// </summary>
 public abstract class StoreContractTests : StoreListerContractTests<IObjectStore>
 {

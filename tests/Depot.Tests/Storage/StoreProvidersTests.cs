@@ -8,7 +8,9 @@ using Depot.Storage.S3;
 
 namespace Depot.Tests.Storage;
 
-/// <summary>Mirror URLs reach their store through the provider of their scheme, and only the providers a host ships.</summary>
+/// <summary>
+/// Mirror URLs reach their store through the provider of their scheme, and only the providers a host ships.
+/// </summary>
 public sealed class StoreProvidersTests
 {
     private static readonly StoreProviders Everything = StoreProviders.Builtin.WithS3().WithGcs().WithAzure();
@@ -24,7 +26,8 @@ public sealed class StoreProvidersTests
     [InlineData("S3://bucket", typeof(S3Store), "s3://bucket")]
     [InlineData("gs://bucket/cache", typeof(GcsStore), "gs://bucket/cache")]
     [InlineData("azure://account/container/cache", typeof(AzureBlobStore), "azure://account/container/cache")]
-    [InlineData("https://account.blob.core.windows.net/container/cache", typeof(AzureBlobStore), "azure://account/container/cache")]
+    [InlineData("https://account.blob.core.windows.net/container/cache", typeof(AzureBlobStore),
+        "azure://account/container/cache")]
     public void EachSchemeOpensTheStoreOfItsProvider(string url, Type store, string root)
     {
         var opened = Everything.Open(url);
@@ -41,14 +44,15 @@ public sealed class StoreProvidersTests
 
     [Fact]
     public void TheCliShipsEveryProvider() =>
-        Assert.Equal(["azure", "file", "gs", "http", "https", "oci", "oci+http", "oci+https", "s3"], Depot.Cli.ShippedStores.Providers.Schemes);
+        Assert.Equal(["azure", "file", "gs", "http", "https", "oci", "oci+http", "oci+https", "s3"],
+            Depot.Cli.ShippedStores.Providers.Schemes);
 
     [Fact]
     public void AnUnknownSchemeIsRefusedInOneLineNamingWhatIsSupported()
     {
         var e = Assert.Throws<DepotException>(() => Everything.Open("ftp://host/cache"));
-        Assert.Equal("mirror 'ftp://host/cache': the 'ftp' scheme is not supported (this program opens a directory, azure://, "
-            + "file://, gs://, http://, https://, oci://, oci+http://, oci+https://, s3://)", e.Message);
+        Assert.Equal("mirror 'ftp://host/cache': the 'ftp' scheme is not supported (this program opens a directory, "
+            + "azure://, file://, gs://, http://, https://, oci://, oci+http://, oci+https://, s3://)", e.Message);
     }
 
     [Fact]
@@ -56,8 +60,8 @@ public sealed class StoreProvidersTests
     {
         var withoutAzure = StoreProviders.Builtin.WithS3().WithGcs();
         var e = Assert.Throws<DepotException>(() => withoutAzure.Open("azure://account/container/cache"));
-        Assert.StartsWith("mirror 'azure://account/container/cache': azure:// needs the Depot.Storage.Azure store provider, "
-            + "which this program was built without", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith("mirror 'azure://account/container/cache': azure:// needs the Depot.Storage.Azure store "
+            + "provider, which this program was built without", e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', e.Message);
         Assert.DoesNotContain("azure://,", e.Message, StringComparison.Ordinal);
 
@@ -101,12 +105,17 @@ public sealed class StoreProvidersTests
         var pair = new MirrorAccessPair { IdVariable = unset, SecretVariable = unset };
         config.Mirrors["cloud"] = new MirrorConfig { Url = "s3://bucket/cache", AccessPair = pair };
         config.Mirrors["web"] = new MirrorConfig { Url = "https://cache.example.org/spack", AccessPair = pair };
-        config.Mirrors["blob"] = new MirrorConfig { Url = "azure://account/container", AzureConnectionStringVariable = unset };
+        config.Mirrors["blob"] = new MirrorConfig
+        {
+            Url = "azure://account/container",
+            AzureConnectionStringVariable = unset,
+        };
         config.Save(depotHome.ConfigFile);
         var registry = MirrorRegistry.Load(depotHome, Everything, includeSpack: false);
 
         var e = Assert.Throws<DepotException>(() => registry.Open("cloud", push: false, httpCache: null));
-        Assert.Equal($"mirror 'cloud' (depot ({depotHome.ConfigFile})): environment variable {unset} is not set", e.Message);
+        Assert.Equal($"mirror 'cloud' (depot ({depotHome.ConfigFile})): environment variable {unset} is not set",
+            e.Message);
         e = Assert.Throws<DepotException>(() => registry.Open("blob", push: true, httpCache: null));
         Assert.Contains($"environment variable {unset} is not set", e.Message, StringComparison.Ordinal);
         using var web = Assert.IsType<HttpStore>(registry.Open("web", push: false, httpCache: null));

@@ -31,7 +31,8 @@ public abstract class StoreReaderContractTests<TStore> : IAsyncDisposable
         var store = await SeededAsync(("v3/layout.json", "{\"signing\": \"gpg\"}"), ("blobs/sha256/ab/abc", "blob"));
         var layout = Encoding.UTF8.GetBytes("{\"signing\": \"gpg\"}");
         Assert.Equal(layout, await store.ReadAllBytesAsync("v3/layout.json", 1 << 20, Token));
-        Assert.Equal(layout, await store.ReadAllBytesAsync("v3/layout.json", 1 << 20, Token)); // again: a cached copy, if any
+        // Again: from a cached copy, for a store that keeps one (HTTP, for index and layout files).
+        Assert.Equal(layout, await store.ReadAllBytesAsync("v3/layout.json", 1 << 20, Token));
         await using (var read = await store.OpenReadAsync("blobs/sha256/ab/abc", Token))
         {
             Assert.Equal("blob", await new StreamReader(read).ReadToEndAsync(Token));
@@ -70,7 +71,8 @@ public abstract class StoreReaderContractTests<TStore> : IAsyncDisposable
     public async Task SmallReadsRefuseAnObjectOverTheirCap()
     {
         var store = await SeededAsync(("v3/layout.json", new string('x', 4096)));
-        var e = await Assert.ThrowsAsync<InvalidContentException>(() => store.ReadAllBytesAsync("v3/layout.json", 1024, Token));
+        var e = await Assert.ThrowsAsync<InvalidContentException>(
+            () => store.ReadAllBytesAsync("v3/layout.json", 1024, Token));
         Assert.Contains("v3/layout.json", e.Message, StringComparison.Ordinal);
     }
 
@@ -106,7 +108,8 @@ public abstract class StoreListerContractTests<TStore> : StoreReaderContractTest
         var store = await SeededAsync(("v3/manifests/spec/a/a-1-x.json", "a"), ("v3/manifests/spec/b/b-1-y.json", "b"),
             ("v3/manifests/index/i.json", "i"), ("v3x/other", "o"), ("blobs/sha256/aa/aa1", "blobs/sha256/aa/aa1"));
 
-        Assert.Equal(["v3/manifests/spec/a/a-1-x.json", "v3/manifests/spec/b/b-1-y.json"], await KeysAsync(store, "v3/manifests/spec/"));
+        Assert.Equal(["v3/manifests/spec/a/a-1-x.json", "v3/manifests/spec/b/b-1-y.json"],
+            await KeysAsync(store, "v3/manifests/spec/"));
         Assert.Equal(["v3/manifests/index/i.json", "v3/manifests/spec/a/a-1-x.json", "v3/manifests/spec/b/b-1-y.json"],
             await KeysAsync(store, "v3/"));
         Assert.Equal(5, (await KeysAsync(store, "")).Count);
@@ -118,7 +121,8 @@ public abstract class StoreListerContractTests<TStore> : StoreReaderContractTest
     [Fact]
     public async Task ListingKeysOnlyAgreesWithListing()
     {
-        var store = await SeededAsync(("build_cache/a.spec.json", "a"), ("build_cache/_pgp/k.pub", "k"), ("other", "o"));
+        var store = await SeededAsync(
+            ("build_cache/a.spec.json", "a"), ("build_cache/_pgp/k.pub", "k"), ("other", "o"));
         var keys = await store.ListKeysAsync("build_cache/", Token).ToListAsync(Token);
         keys.Sort(StringComparer.Ordinal);
         Assert.Equal(await KeysAsync(store, "build_cache/"), keys);

@@ -19,7 +19,8 @@ public sealed class OciStoreProvider : IStoreProvider
         var reference = OciReference.Parse(location.Url);
         var user = location.AccessKeyId ?? location.Variable(location.AccessKeyIdVariable);
         var credential = user is null ? null
-            : new OciCredential(user, location.Variable(location.SecretVariable) ?? "", $"{location.Where} access_pair");
+            : new OciCredential(user, location.Variable(location.SecretVariable) ?? "",
+                $"{location.Where} access_pair");
         return new OciStore(reference, new OciClientOptions(credential, location.CaCert));
     }
 }

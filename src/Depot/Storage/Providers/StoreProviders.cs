@@ -56,7 +56,9 @@ public sealed class StoreProviders
     /// The provider that opens <paramref name="url"/>: one that claims it (Azure's https host), else the owner of its
     /// scheme; a URL without <c>://</c> is a directory path.
     /// </summary>
-    /// <exception cref="DepotException">No URL, an unknown scheme, or one whose provider this host does not ship.</exception>
+    /// <exception cref="DepotException">
+    /// No URL, an unknown scheme, or one whose provider this host does not ship.
+    /// </exception>
     public IStoreProvider For(string url)
     {
         if (string.IsNullOrWhiteSpace(url))
