@@ -1,6 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using Depot.Storage;
+using Depot.Storage.Azure;
+using Depot.Storage.Gcs;
+using Depot.Storage.Providers;
+using Depot.Storage.S3;
 
 namespace Depot.Bench;
 
@@ -35,7 +39,8 @@ internal static class StoreTransfer
         double? first = null;
         foreach (var level in levels.Select(a => int.Parse(a, CultureInfo.InvariantCulture)))
         {
-            var store = StoreFactory.Open($"{args[0].TrimEnd('/')}/run-{level}-{Guid.NewGuid():N}");
+            var store = StoreProviders.Builtin.WithS3().WithGcs().WithAzure()
+                .Open($"{args[0].TrimEnd('/')}/run-{level}-{Guid.NewGuid():N}").RequireWritable();
             var options = new ParallelOptions { MaxDegreeOfParallelism = level };
 
             // Untimed warm-up at this parallelism: code is compiled and connections are open before the clock starts.

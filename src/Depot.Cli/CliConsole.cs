@@ -26,8 +26,9 @@ public sealed class CliConsole(TextWriter stdout, TextWriter stderr, string? dep
     /// Opens a mirror given as a configured name (Depot's or Spack's) or a path/URL, with its credentials; HTTP index
     /// copies are kept in <c>$DEPOT_HOME/cache/http</c>.
     /// </summary>
-    public Depot.Storage.IObjectStore OpenStore(string mirror, bool push = false) =>
-        Depot.Configuration.MirrorRegistry.Load(Home).Open(mirror, push, System.IO.Path.Combine(Home.Path, "cache", "http"));
+    public Depot.Storage.IStoreReader OpenStore(string mirror, bool push = false) =>
+        Depot.Configuration.MirrorRegistry.Load(Home, ShippedStores.Providers)
+            .Open(mirror, push, System.IO.Path.Combine(Home.Path, "cache", "http"));
 
     public TextWriter Out { get; } = stdout;
 

@@ -4,6 +4,7 @@ using Depot.Layout;
 using Depot.Operations;
 using Depot.Signing;
 using Depot.Specs;
+using Depot.Storage;
 
 namespace Depot.Cli.Commands;
 
@@ -53,7 +54,7 @@ public static class CopyCommand
                 published = new PublishedKey(fingerprint, keyring.ExportPublic(fingerprint), fingerprint);
             }
 
-            var destinationStore = console.OpenStore(to, push: true);
+            var destinationStore = console.OpenStore(to, push: true).RequireWritable();
             var options = new CopyOptions((parse.GetValue(queries) ?? []).Select(SpecQuery.Parse).ToList(),
                 parse.GetValue(layout) switch { "v3" => PushLayout.V3, "v2" => PushLayout.V2, "v2-0.22" => PushLayout.V2Spack022, _ => null },
                 secret, Math.Max(1, parse.GetValue(jobs)), parse.GetValue(force), !parse.GetValue(noIndex), IndexCache.For(console.Home));

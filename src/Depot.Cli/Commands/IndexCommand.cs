@@ -19,7 +19,7 @@ public static class IndexCommand
         };
         command.SetAction(console.Guard(async (parse, token) =>
         {
-            var store = console.OpenStore(parse.GetValue(mirror)!);
+            var store = console.OpenStore(parse.GetValue(mirror)!).RequireWritable();
             var options = new IndexOptions(parse.GetValue(full), Math.Max(1, parse.GetValue(jobs)), IndexCache.For(console.Home));
             var results = await IndexOperation.RunAsync(store, options, null, token).ConfigureAwait(false);
             var problems = 0;

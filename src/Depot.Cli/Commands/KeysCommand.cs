@@ -163,7 +163,7 @@ public static class KeysCommand
         var command = new Command("publish", "Put public keys on a mirror where Spack's 'buildcache keys' finds them") { mirror, ids };
         command.SetAction(console.Guard(async (parse, token) =>
         {
-            var store = console.OpenStore(parse.GetValue(mirror)!);
+            var store = console.OpenStore(parse.GetValue(mirror)!).RequireWritable();
             var keys = await KeyOperations.PublishAsync(console.Home, store, parse.GetValue(ids) ?? [], null, token).ConfigureAwait(false);
             foreach (var k in keys)
             {

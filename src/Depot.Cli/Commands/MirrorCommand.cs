@@ -89,7 +89,7 @@ public static class MirrorCommand
             var location = parse.GetValue(url)!;
             var mirror = new MirrorConfig { Url = location.Contains("://", StringComparison.Ordinal) ? location : Path.GetFullPath(location) };
             options.Apply(parse, mirror);
-            StoreFactory.Open(mirror.Url); // a malformed URL is refused now, not at first use
+            ShippedStores.Providers.Open(mirror.Url); // a malformed URL is refused now, not at first use
             config.Mirrors[mirrorName] = mirror;
             config.Save(console.Home.ConfigFile);
             console.Out.WriteLine($"added mirror '{mirrorName}' -> {mirror.Url}");
@@ -193,7 +193,7 @@ public static class MirrorCommand
                 }
             }
 
-            IObjectStore? store = null;
+            IStoreReader? store = null;
             await Step("configuration", () => Task.FromResult((store = console.OpenStore(mirror, parse.GetValue(write))).Root),
                 "check the URL and that every variable named in the mirror's configuration is set").ConfigureAwait(false);
             if (store is null)
@@ -234,8 +234,8 @@ public static class MirrorCommand
                 await Step("write and delete a probe", async () =>
                 {
                     var key = $".depot-probe-{Guid.NewGuid():N}";
-                    await store.WriteAllTextAsync(key, "probe", token).ConfigureAwait(false);
-                    await store.DeleteAsync(key, token).ConfigureAwait(false);
+                    await store.RequireWritable().WriteAllTextAsync(key, "probe", token).ConfigureAwait(false);
+                    await store.RequireWritable().DeleteAsync(key, token).ConfigureAwait(false);
                     return "allowed";
                 }, "grant write and delete permission to these credentials (push needs both)").ConfigureAwait(false);
             }

@@ -84,7 +84,7 @@ public static class PushCommand
                 signing = new PgpSecretKeyHolder(secret, new PublishedKey(fingerprint, keyring.ExportPublic(fingerprint), fingerprint));
             }
 
-            var store = console.OpenStore(parse.GetValue(mirror)!, push: true);
+            var store = console.OpenStore(parse.GetValue(mirror)!, push: true).RequireWritable();
             var options = new PushOptions(
                 parse.GetValue(layout) switch { "v3" => PushLayout.V3, "v2" => PushLayout.V2, "v2-0.22" => PushLayout.V2Spack022, _ => null },
                 signing?.Secret, parse.GetValue(force), Math.Max(1, parse.GetValue(jobs)), parse.GetValue(failFast), parse.GetValue(spackPrefix),

@@ -20,7 +20,7 @@ public static class SignCommand
         };
         command.SetAction(console.Guard(async (parse, token) =>
         {
-            var store = console.OpenStore(parse.GetValue(mirror)!);
+            var store = console.OpenStore(parse.GetValue(mirror)!).RequireWritable();
             var keyring = Keyring.Open(console.Home.KeysFolder);
             var signingKey = keyring.SigningKey(parse.GetValue(key));
             var result = await SignOperation.RunAsync(store, signingKey, parse.GetValue(force), 8, token).ConfigureAwait(false);

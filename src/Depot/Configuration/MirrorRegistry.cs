@@ -1,19 +1,36 @@
 using Depot.Storage;
+using Depot.Storage.Providers;
 
 namespace Depot.Configuration;
 
 /// <summary>
 /// Every mirror Depot knows, by precedence: its own <c>config.yaml</c>, then Spack's user and site <c>mirrors.yaml</c>
 /// (a name defined earlier hides a later one). Opens a mirror given by name or URL with the credentials configured for
-/// it; secrets come only from environment variables named in the configuration, or the clouds' own credential chains.
+/// it, through the store providers the host ships; secrets come only from environment variables named in the
+/// configuration, or the clouds' own credential chains.
 /// </summary>
 public sealed class MirrorRegistry
 {
-    private MirrorRegistry(IReadOnlyList<(string Name, MirrorConfig Mirror)> mirrors) => Mirrors = mirrors;
+    private MirrorRegistry(IReadOnlyList<(string Name, MirrorConfig Mirror)> mirrors, StoreProviders providers)
+    {
+        Mirrors = mirrors;
+        Providers = providers;
+    }
 
     public IReadOnlyList<(string Name, MirrorConfig Mirror)> Mirrors { get; }
 
-    public static MirrorRegistry Load(DepotHome home, bool includeSpack = true)
+    /// <summary>What <see cref="Open"/> opens mirrors with: the host's store providers.</summary>
+    public StoreProviders Providers { get; }
+
+    /// <summary>
+    /// The mirrors, to find and list them; <see cref="Open"/> then knows only the engine's own stores (directories,
+    /// http(s)://, oci://). A host that opens mirrors passes its providers to the other overload.
+    /// </summary>
+    public static MirrorRegistry Load(DepotHome home, bool includeSpack = true) =>
+        Load(home, StoreProviders.Builtin, includeSpack);
+
+    /// <summary>The mirrors, opened with <paramref name="providers"/> (the host's choice of store providers).</summary>
+    public static MirrorRegistry Load(DepotHome home, StoreProviders providers, bool includeSpack = true)
     {
         var all = new List<(string, MirrorConfig)>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -36,7 +53,7 @@ public sealed class MirrorRegistry
             }
         }
 
-        return new MirrorRegistry(all);
+        return new MirrorRegistry(all, providers);
     }
 
     /// <summary>The mirror with this name, or whose URL is this one.</summary>
@@ -55,47 +72,35 @@ public sealed class MirrorRegistry
         return null;
     }
 
-    /// <summary>Opens a mirror for reading or pushing: a configured name or URL with its settings, else a bare path or URL.</summary>
-    /// <exception cref="DepotException">A variable the configuration names is not set, or the URL is unusable.</exception>
-    public IObjectStore Open(string nameOrUrl, bool push, string? httpCache)
+    /// <summary>
+    /// Opens a mirror for reading or pushing: a configured name or URL with its settings (the push or fetch
+    /// connection), else a bare path or URL. The store's provider parses the URL and reads the variables it needs. A
+    /// read-only store (plain HTTP) comes back as such: writers call <see cref="StoreCapabilities.RequireWritable"/>.
+    /// </summary>
+    /// <exception cref="DepotException">
+    /// A variable the configuration names is not set, the URL is unusable, or its scheme has no provider in this host.
+    /// </exception>
+    public IStoreReader Open(string nameOrUrl, bool push, string? httpCache)
     {
         if (Find(nameOrUrl) is not { } found)
         {
-            return StoreFactory.Open(nameOrUrl, null, httpCache);
+            return Providers.Open(new StoreLocation(nameOrUrl) { HttpCacheFolder = httpCache });
         }
 
         var connection = found.Mirror.For(push);
-        var where = $"mirror '{found.Name}' ({found.Mirror.Source})";
-        string? Variable(string? name) => name is null ? null
-            : Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value
-            : throw new DepotException($"{where}: environment variable {name} is not set");
-
-        if (connection.Url.StartsWith("gs://", StringComparison.OrdinalIgnoreCase))
+        return Providers.Open(new StoreLocation(connection.Url)
         {
-            var parts = connection.Url[5..].Split('/', 2);
-            return new GcsStore(parts[0], parts.Length > 1 ? parts[1] : "", connection.GcsKeyFile);
-        }
-
-        if (connection.Url.StartsWith("azure://", StringComparison.OrdinalIgnoreCase) && connection.AzureConnectionStringVariable is { } azureVariable)
-        {
-            var parts = connection.Url[8..].Split('/', 3);
-            return new AzureBlobStore(parts[0], parts.Length > 1 ? parts[1] : "", parts.Length > 2 ? parts[2] : "", Variable(azureVariable));
-        }
-
-        if (Storage.Oci.OciReference.IsOciUrl(connection.Url))
-        {
-            // Spack's --oci-username / --oci-password-variable land in access_pair, as for S3.
-            var user = connection.AccessPair?.Id ?? Variable(connection.AccessPair?.IdVariable);
-            var credential = user is null ? null
-                : new Storage.Oci.OciCredential(user, Variable(connection.AccessPair?.SecretVariable) ?? "", $"{where} access_pair");
-            return new Storage.Oci.OciStore(Storage.Oci.OciReference.Parse(connection.Url), new Storage.Oci.OciClientOptions(credential, connection.CaCert));
-        }
-
-        // Credential variables are read only for the store that uses them.
-        var s3 = connection.Url.StartsWith("s3://", StringComparison.OrdinalIgnoreCase)
-            ? new S3StoreOptions(connection.EndpointUrl, connection.AccessPair?.Id ?? Variable(connection.AccessPair?.IdVariable),
-                Variable(connection.AccessPair?.SecretVariable), Variable(connection.AccessTokenVariable), connection.Profile)
-            : null;
-        return StoreFactory.Open(connection.Url, s3, httpCache);
+            ConfiguredBy = $"mirror '{found.Name}' ({found.Mirror.Source})",
+            AccessKeyId = connection.AccessPair?.Id,
+            AccessKeyIdVariable = connection.AccessPair?.IdVariable,
+            SecretVariable = connection.AccessPair?.SecretVariable,
+            SessionTokenVariable = connection.AccessTokenVariable,
+            Profile = connection.Profile,
+            EndpointUrl = connection.EndpointUrl,
+            GcsKeyFile = connection.GcsKeyFile,
+            AzureConnectionStringVariable = connection.AzureConnectionStringVariable,
+            CaCert = connection.CaCert,
+            HttpCacheFolder = httpCache,
+        });
     }
 }

@@ -6,12 +6,18 @@ namespace Depot.Layout;
 /// <summary>Finds which build cache layouts a mirror holds.</summary>
 public static partial class BuildCache
 {
+    private static readonly string[] IndexFiles =
+    [
+        BuildCacheV3.IndexManifestKey, BuildCacheV3.KeyIndexManifestKey,
+        BuildCacheV2.IndexJsonKey, BuildCacheV2.IndexHashKey, BuildCacheV2.KeyIndexKey,
+    ];
+
     /// <summary>
     /// Returns the layouts present at the store's root, newest first (a mirror may hold both v3 and v2). Cheap: it
     /// stops at the first object of each layout.
     /// </summary>
     /// <exception cref="DepotException">No build cache at the root, or only a layout this Depot does not know.</exception>
-    public static async Task<IReadOnlyList<IBuildCacheLayout>> DetectAsync(IObjectStore store, CancellationToken cancellationToken = default)
+    public static async Task<IReadOnlyList<IBuildCacheLayout>> DetectAsync(IStoreReader store, CancellationToken cancellationToken = default)
     {
         if (store is Storage.Oci.OciStore oci)
         {
@@ -36,7 +42,8 @@ public static partial class BuildCache
             return layouts;
         }
 
-        await foreach (var obj in store.ListAsync("", cancellationToken).ConfigureAwait(false))
+        var listed = (store as IStoreLister)?.ListAsync("", cancellationToken) ?? AsyncEnumerable.Empty<StoreObject>();
+        await foreach (var obj in listed.ConfigureAwait(false))
         {
             if (LayoutFolder().Match(obj.Key) is { Success: true } m)
             {
@@ -76,15 +83,29 @@ public static partial class BuildCache
     }
 
     /// <summary>True for registries: they hold Spack's OCI layout and only that.</summary>
-    public static bool HoldsOciLayout(IObjectStore store) => store is Storage.Oci.OciStore;
+    public static bool HoldsOciLayout(IStoreReader store) => store is Storage.Oci.OciStore;
 
     /// <summary>The layout an entry of <paramref name="version"/> was listed from (a registry has only its own).</summary>
-    public static IBuildCacheLayout ForVersion(IObjectStore store, int version) =>
+    public static IBuildCacheLayout ForVersion(IStoreReader store, int version) =>
         store is Storage.Oci.OciStore oci ? new BuildCacheOci(oci) : version == 3 ? new BuildCacheV3(store) : new BuildCacheV2(store);
 
-    private static async Task<bool> AnyAsync(IObjectStore store, string prefix, CancellationToken cancellationToken)
+    private static async Task<bool> AnyAsync(IStoreReader store, string prefix, CancellationToken cancellationToken)
     {
-        await foreach (var _ in store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
+        if (store is not IStoreLister lister)
+        {
+            // A store that cannot list (HTTP) shows a layout by its index files, where Spack looks over HTTP.
+            foreach (var key in IndexFiles.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)))
+            {
+                if (await store.ExistsAsync(key, cancellationToken).ConfigureAwait(false))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        await foreach (var _ in lister.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
         {
             return true;
         }

@@ -26,7 +26,7 @@ public sealed class BuildCacheOci(OciStore store) : IBuildCacheLayout
 
     public string Name => "oci";
 
-    public IObjectStore Store => store;
+    public IStoreReader Store => store;
 
     public OciStore Oci => store;
 

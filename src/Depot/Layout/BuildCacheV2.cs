@@ -26,11 +26,14 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
     /// <summary>Highest <c>buildcache_layout_version</c> inside v2 spec files that Depot reads (0.22+ write 2).</summary>
     public const int MaxSpecLayoutVersion2 = 2;
 
-    public BuildCacheV2(IObjectStore store) => Store = store;
+    public BuildCacheV2(IStoreReader store) => Store = store;
 
     public int Version => 2;
 
-    public IObjectStore Store { get; }
+    public IStoreReader Store { get; }
+
+    /// <summary>The store, for writing; a read-only store (plain HTTP) is refused here, before any write.</summary>
+    private IObjectStore Writable => Store.RequireWritable();
 
     public int IndexDatabaseVersion => 7;
 
@@ -57,7 +60,7 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
 
     public async IAsyncEnumerable<SpecEntry> ListSpecEntriesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        if (!Store.CanList)
+        if (Store is not IStoreLister lister)
         {
             // Over HTTP the index says what is cached; the signed spec file is preferred, as Spack does.
             foreach (var node in (await this.ReadIndexAsync(cancellationToken).ConfigureAwait(false))?.CachedSpecs ?? [])
@@ -73,7 +76,7 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
 
         // Spec files are flat in build_cache/; a hash with both variants is read from the signed one.
         var found = new Dictionary<string, SpecEntry>(StringComparer.Ordinal);
-        await foreach (var key in Store.ListKeysAsync(Prefix, cancellationToken).ConfigureAwait(false))
+        await foreach (var key in lister.ListKeysAsync(Prefix, cancellationToken).ConfigureAwait(false))
         {
             var name = key[Prefix.Length..];
             if (name.Contains('/', StringComparison.Ordinal))
@@ -158,17 +161,19 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
     {
         foreach (var key in keys)
         {
-            await Store.WriteAllTextAsync(KeysPrefix + key.Fingerprint + ".pub", key.Armored, cancellationToken).ConfigureAwait(false);
+            await Writable.WriteAllTextAsync(KeysPrefix + key.Fingerprint + ".pub", key.Armored, cancellationToken).ConfigureAwait(false);
         }
 
         var published = await ListKeyFilesAsync(cancellationToken).ConfigureAwait(false);
-        await Store.WriteAllBytesAsync(KeyIndexKey, BuildCacheLayoutExtensions.KeyIndexJson(published), cancellationToken).ConfigureAwait(false);
+        await Writable.WriteAllBytesAsync(KeyIndexKey, BuildCacheLayoutExtensions.KeyIndexJson(published), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<List<string>> ListKeyFilesAsync(CancellationToken cancellationToken)
     {
         var fingerprints = new List<string>();
-        await foreach (var obj in Store.ListAsync(KeysPrefix, cancellationToken).ConfigureAwait(false))
+        var listed = (Store as IStoreLister)?.ListAsync(KeysPrefix, cancellationToken)
+            ?? AsyncEnumerable.Empty<StoreObject>();
+        await foreach (var obj in listed.ConfigureAwait(false))
         {
             var name = obj.Key[KeysPrefix.Length..];
             if (!name.Contains('/', StringComparison.Ordinal) && name.EndsWith(".pub", StringComparison.Ordinal))
@@ -191,8 +196,8 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
     public async Task<string> WriteIndexBytesAsync(byte[] json, CancellationToken cancellationToken = default)
     {
         var hash = Convert.ToHexStringLower(SHA256.HashData(json));
-        await Store.WriteAllBytesAsync(IndexJsonKey, json, cancellationToken).ConfigureAwait(false);
-        await Store.WriteAllBytesAsync(IndexHashKey, Encoding.ASCII.GetBytes(hash), cancellationToken).ConfigureAwait(false);
+        await Writable.WriteAllBytesAsync(IndexJsonKey, json, cancellationToken).ConfigureAwait(false);
+        await Writable.WriteAllBytesAsync(IndexHashKey, Encoding.ASCII.GetBytes(hash), cancellationToken).ConfigureAwait(false);
         return hash;
     }
 
@@ -200,12 +205,12 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
     public async Task<string?> TryWriteIndexBytesAsync(byte[] json, string? expectedVersion, CancellationToken cancellationToken = default)
     {
         var hash = Convert.ToHexStringLower(SHA256.HashData(json));
-        if (!await Store.WriteIfUnchangedAsync(IndexJsonKey, new MemoryStream(json, writable: false), expectedVersion, cancellationToken).ConfigureAwait(false))
+        if (!await Writable.WriteIfUnchangedAsync(IndexJsonKey, new MemoryStream(json, writable: false), expectedVersion, cancellationToken).ConfigureAwait(false))
         {
             return null;
         }
 
-        await Store.WriteAllBytesAsync(IndexHashKey, Encoding.ASCII.GetBytes(hash), cancellationToken).ConfigureAwait(false);
+        await Writable.WriteAllBytesAsync(IndexHashKey, Encoding.ASCII.GetBytes(hash), cancellationToken).ConfigureAwait(false);
         return hash;
     }
 

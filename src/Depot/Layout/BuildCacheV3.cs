@@ -28,11 +28,14 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
     /// <summary>The exact bytes Spack writes to <c>v3/layout.json</c>.</summary>
     public static readonly byte[] LayoutJson = "{\"signing\": \"gpg\"}"u8.ToArray();
 
-    public BuildCacheV3(IObjectStore store) => Store = store;
+    public BuildCacheV3(IStoreReader store) => Store = store;
 
     public int Version => 3;
 
-    public IObjectStore Store { get; }
+    public IStoreReader Store { get; }
+
+    /// <summary>The store, for writing; a read-only store (plain HTTP) is refused here, before any write.</summary>
+    private IObjectStore Writable => Store.RequireWritable();
 
     public int IndexDatabaseVersion => 8;
 
@@ -49,7 +52,7 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
 
     public async IAsyncEnumerable<SpecEntry> ListSpecEntriesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        if (!Store.CanList)
+        if (Store is not IStoreLister lister)
         {
             // Over HTTP the index says what is cached; each entry's manifest is where Spack would look.
             foreach (var node in (await this.ReadIndexAsync(cancellationToken).ConfigureAwait(false))?.CachedSpecs ?? [])
@@ -60,7 +63,7 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
             yield break;
         }
 
-        await foreach (var key in Store.ListKeysAsync(SpecManifestPrefix, cancellationToken).ConfigureAwait(false))
+        await foreach (var key in lister.ListKeysAsync(SpecManifestPrefix, cancellationToken).ConfigureAwait(false))
         {
             if (!key.EndsWith(SpecManifestSuffix, StringComparison.Ordinal))
             {
@@ -151,7 +154,9 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
         }
         else
         {
-            await foreach (var obj in Store.ListAsync(KeyManifestPrefix, cancellationToken).ConfigureAwait(false))
+            var listed = (Store as IStoreLister)?.ListAsync(KeyManifestPrefix, cancellationToken)
+                ?? AsyncEnumerable.Empty<StoreObject>();
+            await foreach (var obj in listed.ConfigureAwait(false))
             {
                 var name = obj.Key[KeyManifestPrefix.Length..];
                 if (!name.Contains('/', StringComparison.Ordinal) && name.EndsWith(KeyManifestSuffix, StringComparison.Ordinal))
@@ -180,12 +185,12 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
         foreach (var key in keys)
         {
             var record = await PutBlobAsync(Encoding.ASCII.GetBytes(key.Armored), MediaTypes.Key, "none", cancellationToken).ConfigureAwait(false);
-            await Store.WriteAllBytesAsync(KeyManifestPrefix + key.Fingerprint + KeyManifestSuffix, new BuildCacheManifest([record]).ToJsonBytes(),
+            await Writable.WriteAllBytesAsync(KeyManifestPrefix + key.Fingerprint + KeyManifestSuffix, new BuildCacheManifest([record]).ToJsonBytes(),
                 cancellationToken).ConfigureAwait(false);
         }
 
         var published = new List<string>();
-        await foreach (var obj in Store.ListAsync(KeyManifestPrefix, cancellationToken).ConfigureAwait(false))
+        await foreach (var obj in Writable.ListAsync(KeyManifestPrefix, cancellationToken).ConfigureAwait(false))
         {
             var name = obj.Key[KeyManifestPrefix.Length..];
             if (!name.Contains('/', StringComparison.Ordinal) && name.EndsWith(KeyManifestSuffix, StringComparison.Ordinal))
@@ -195,7 +200,7 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
         }
 
         var index = await PutBlobAsync(BuildCacheLayoutExtensions.KeyIndexJson(published), MediaTypes.KeyIndex, "none", cancellationToken).ConfigureAwait(false);
-        await Store.WriteAllBytesAsync(KeyIndexManifestKey, new BuildCacheManifest([index]).ToJsonBytes(), cancellationToken).ConfigureAwait(false);
+        await Writable.WriteAllBytesAsync(KeyIndexManifestKey, new BuildCacheManifest([index]).ToJsonBytes(), cancellationToken).ConfigureAwait(false);
         await EnsureLayoutJsonAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -225,7 +230,7 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
     {
         var record = await PutBlobAsync(json, MediaTypes.IndexV8, "none", cancellationToken).ConfigureAwait(false);
         var manifest = new BuildCacheManifest([record]).ToJsonBytes();
-        await Store.WriteAllBytesAsync(IndexManifestKey, manifest, cancellationToken).ConfigureAwait(false);
+        await Writable.WriteAllBytesAsync(IndexManifestKey, manifest, cancellationToken).ConfigureAwait(false);
         await EnsureLayoutJsonAsync(cancellationToken).ConfigureAwait(false);
         return record.Checksum;
     }
@@ -235,7 +240,7 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
     {
         var record = await PutBlobAsync(json, MediaTypes.IndexV8, "none", cancellationToken).ConfigureAwait(false);
         var manifest = new BuildCacheManifest([record]).ToJsonBytes();
-        if (!await Store.WriteIfUnchangedAsync(IndexManifestKey, new MemoryStream(manifest, writable: false), expectedVersion, cancellationToken).ConfigureAwait(false))
+        if (!await Writable.WriteIfUnchangedAsync(IndexManifestKey, new MemoryStream(manifest, writable: false), expectedVersion, cancellationToken).ConfigureAwait(false))
         {
             return null;
         }
@@ -258,7 +263,7 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
         var existing = await Store.GetInfoAsync(record.BlobKey, cancellationToken).ConfigureAwait(false);
         if (existing is null || existing.Length != content.LongLength)
         {
-            await Store.WriteAllBytesAsync(record.BlobKey, content, cancellationToken).ConfigureAwait(false);
+            await Writable.WriteAllBytesAsync(record.BlobKey, content, cancellationToken).ConfigureAwait(false);
         }
 
         return record;
@@ -269,7 +274,7 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
     {
         if (!await Store.ExistsAsync(LayoutKey, cancellationToken).ConfigureAwait(false))
         {
-            await Store.WriteAllBytesAsync(LayoutKey, LayoutJson, cancellationToken).ConfigureAwait(false);
+            await Writable.WriteAllBytesAsync(LayoutKey, LayoutJson, cancellationToken).ConfigureAwait(false);
         }
     }
 }

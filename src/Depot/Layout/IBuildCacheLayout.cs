@@ -13,7 +13,8 @@ public interface IBuildCacheLayout
     /// <summary>3 or 2.</summary>
     int Version { get; }
 
-    IObjectStore Store { get; }
+    /// <summary>The store the layout reads (and, when it is a full store, writes).</summary>
+    IStoreReader Store { get; }
 
     /// <summary>Database version of this layout's index (8 for v3, 7 for v2).</summary>
     int IndexDatabaseVersion { get; }

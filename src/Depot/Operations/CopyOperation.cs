@@ -55,7 +55,7 @@ public sealed record CopyResult(string Source, string Destination, PushLayout La
 /// </summary>
 public static class CopyOperation
 {
-    public static async Task<CopyResult> RunAsync(IObjectStore source, TrustPolicy trust, IObjectStore destination, CopyOptions options,
+    public static async Task<CopyResult> RunAsync(IStoreReader source, TrustPolicy trust, IObjectStore destination, CopyOptions options,
         PublishedKey? keyToPublish = null, IProgress<CopyProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
@@ -189,7 +189,7 @@ public static class CopyOperation
     }
 
     // One object streamed across, its sha256 (and size) checked before it becomes visible; skipped when already there.
-    private static async Task<long> CopyCheckedAsync(IObjectStore from, TarballRef blob, IObjectStore to, string key, Action<long>? report,
+    private static async Task<long> CopyCheckedAsync(IStoreReader from, TarballRef blob, IObjectStore to, string key, Action<long>? report,
         CancellationToken cancellationToken)
     {
         if (blob.Length is { } known && (await to.GetInfoAsync(key, cancellationToken).ConfigureAwait(false))?.Length == known
@@ -206,7 +206,7 @@ public static class CopyOperation
 
     // Streams an object into a staged one, hashing on the way; a checksum or size mismatch throws (the caller's staged
     // object is then discarded, never committed).
-    private static async Task<(string Checksum, long Written)> StageCheckedAsync(IObjectStore from, TarballRef blob, IStagedObject staged,
+    private static async Task<(string Checksum, long Written)> StageCheckedAsync(IStoreReader from, TarballRef blob, IStagedObject staged,
         Action<long>? report, CancellationToken cancellationToken)
     {
         string checksum;

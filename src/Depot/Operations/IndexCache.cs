@@ -41,7 +41,7 @@ public sealed class IndexCache
     public static IndexCache For(DepotHome home) => new(Path.Combine(home.Path, "cache", "indexes"));
 
     /// <summary>The key of what was built from index bytes with sha256 <paramref name="indexChecksum"/> read from <paramref name="store"/>.</summary>
-    public static string Key(Storage.IObjectStore store, int layoutVersion, string indexChecksum)
+    public static string Key(Storage.IStoreReader store, int layoutVersion, string indexChecksum)
     {
         var mirror = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(store.Root)))[..16];
         return $"{mirror}-v{layoutVersion}-{indexChecksum}";

@@ -248,7 +248,7 @@ public static class IndexOperation
     /// removed, else the previous rows that remain plus new ones, or all rows when every node was parsed anyway.
     /// Returns what writes it under the new index's checksum, or null when there is nothing to do.
     /// </summary>
-    private static Action<string>? PlanListing(IndexCache? cache, IObjectStore store, int layoutVersion, string? previousChecksum,
+    private static Action<string>? PlanListing(IndexCache? cache, IStoreReader store, int layoutVersion, string? previousChecksum,
         List<string> roots, List<string> added, int removed, IndexSnapshot? previous, ConcurrentDictionary<string, SpecNode> known)
     {
         if (cache is null)

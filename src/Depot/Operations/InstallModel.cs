@@ -19,7 +19,7 @@ public sealed record PlainRootTarget(string Root) : InstallTarget(Root);
 public sealed record SpackTreeTarget(string Root, int NewTreeDatabaseVersion = 8, string? Projection = null) : InstallTarget(Root);
 
 /// <summary>A mirror to install from, and how its entries are checked (null: <c>--no-verify</c>).</summary>
-public sealed record InstallSource(string Name, IObjectStore Store, TrustPolicy? Trust);
+public sealed record InstallSource(string Name, IStoreReader Store, TrustPolicy? Trust);
 
 /// <summary>How to install.</summary>
 public sealed record InstallOptions(InstallTarget Target, int Parallelism = 4, ExtractionLimits? Limits = null, bool FailFast = false);

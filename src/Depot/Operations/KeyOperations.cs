@@ -52,7 +52,7 @@ public static class KeyOperations
     /// primary key certified (<see cref="CertifiedKeyRing"/>): a subkey or user id the mirror added is neither shown
     /// nor trusted.
     /// </summary>
-    public static async Task<IReadOnlyList<(KeyInfo Info, string Armored)>> ReadMirrorKeysAsync(IObjectStore store,
+    public static async Task<IReadOnlyList<(KeyInfo Info, string Armored)>> ReadMirrorKeysAsync(IStoreReader store,
         IReadOnlyList<IBuildCacheLayout> layouts, CancellationToken cancellationToken = default)
     {
         var found = new Dictionary<string, (KeyInfo, string)>(StringComparer.Ordinal);
@@ -83,7 +83,7 @@ public static class KeyOperations
     /// such key), or all of them. When the mirror is configured by name, the fingerprints are pinned to it in
     /// <c>config.yaml</c>.
     /// </summary>
-    public static async Task<IReadOnlyList<KeyInfo>> TrustMirrorKeysAsync(DepotHome home, string mirror, IObjectStore store,
+    public static async Task<IReadOnlyList<KeyInfo>> TrustMirrorKeysAsync(DepotHome home, string mirror, IStoreReader store,
         string? fingerprint, CancellationToken cancellationToken = default)
     {
         var layouts = await BuildCache.DetectAsync(store, cancellationToken).ConfigureAwait(false);

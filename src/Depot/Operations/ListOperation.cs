@@ -31,7 +31,7 @@ public sealed record ListOptions(IReadOnlyList<SpecQuery> Queries, bool Rescan =
 /// </summary>
 public static class ListOperation
 {
-    public static async Task<ListResult> RunAsync(IObjectStore store, ListOptions options,
+    public static async Task<ListResult> RunAsync(IStoreReader store, ListOptions options,
         IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var layouts = await BuildCache.DetectAsync(store, cancellationToken).ConfigureAwait(false);

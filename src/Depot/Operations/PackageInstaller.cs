@@ -116,7 +116,7 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
 
     // Streams the tarball to a local file, hashing on the way, and stops as soon as more bytes arrive than the entry
     // records (v3, OCI) or than the download limit (v2 records no size); a size or checksum mismatch leaves nothing.
-    private static async Task FetchAsync(IObjectStore store, TarballRef tarball, string path, long maxBytes, CancellationToken cancellationToken)
+    private static async Task FetchAsync(IStoreReader store, TarballRef tarball, string path, long maxBytes, CancellationToken cancellationToken)
     {
         var location = store.Describe(tarball.Key);
         if (tarball.Length > maxBytes)

@@ -131,7 +131,7 @@ public static class PushOperation
     }
 
     /// <summary>The layout a mirror already uses (v3 when it has both or none).</summary>
-    public static async Task<PushLayout> ExistingLayoutAsync(IObjectStore store, CancellationToken cancellationToken)
+    public static async Task<PushLayout> ExistingLayoutAsync(IStoreReader store, CancellationToken cancellationToken)
     {
         if (BuildCache.HoldsOciLayout(store))
         {

@@ -29,7 +29,7 @@ public sealed record VerifyResult(int Checked, int Signed, IReadOnlyList<string>
 /// </summary>
 public static class VerifyOperation
 {
-    public static async Task<VerifyResult> RunAsync(IObjectStore store, IReadOnlyList<IBuildCacheLayout> layouts, TrustPolicy trust,
+    public static async Task<VerifyResult> RunAsync(IStoreReader store, IReadOnlyList<IBuildCacheLayout> layouts, TrustPolicy trust,
         VerifyOptions options, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
@@ -115,7 +115,7 @@ public static class VerifyOperation
         }
     }
 
-    private static async Task CheckTarballAsync(IObjectStore store, SpecEntry entry, EntryContent content, CancellationToken cancellationToken)
+    private static async Task CheckTarballAsync(IStoreReader store, SpecEntry entry, EntryContent content, CancellationToken cancellationToken)
     {
         var tarball = content.Tarball
             ?? throw new InvalidContentException(store.Describe(entry.Key), "spec file has no sha256 'binary_cache_checksum' for its tarball");

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Http.Resilience;
@@ -8,14 +7,14 @@ using Polly;
 namespace Depot.Storage;
 
 /// <summary>
-/// A read-only mirror over plain HTTP(S), as Spack users serve caches with a web server or a CDN. HTTP cannot list
-/// folders, so listing answers only the well-known index and layout files (operations then work from the index, as
-/// Spack does over HTTP). Indexes are fetched with conditional GETs (ETag / Last-Modified) into a local cache and
+/// A read-only mirror over plain HTTP(S), as Spack users serve caches with a web server or a CDN: only
+/// <see cref="IStoreReader"/>, as HTTP can neither list folders nor write (layouts then work from the index, as Spack
+/// does over HTTP). Indexes are fetched with conditional GETs (ETag / Last-Modified) into a local cache and
 /// reused without asking for <c>ttl</c> (Spack's <c>binary_index_ttl</c>, default 600 s). Requests are retried with
 /// exponential backoff and jitter on throttling and transient errors. The server is not trusted for size or time:
 /// reads are capped before anything is buffered, bodies fail when they stall, and every URL stays under the mirror's.
 /// </summary>
-public sealed class HttpStore : IObjectStore, IDisposable
+public sealed class HttpStore : IStoreReader, IDisposable
 {
     // Files whose content changes in place: cached with validators. Everything else is content-addressed or per-spec.
     private static readonly string[] WellKnown =
@@ -50,23 +49,10 @@ public sealed class HttpStore : IObjectStore, IDisposable
 
     public string Root { get; }
 
-    public bool CanList => false;
-
     /// <summary>Requests sent (tests count conditional GETs with it).</summary>
     public int Requests { get; private set; }
 
     public string Describe(string key) => baseUri + key;
-
-    public async IAsyncEnumerable<StoreObject> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        foreach (var key in WellKnown.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)))
-        {
-            if (await GetInfoAsync(key, cancellationToken).ConfigureAwait(false) is { } found)
-            {
-                yield return found;
-            }
-        }
-    }
 
     public Task<StoreObject?> GetInfoAsync(string key, CancellationToken cancellationToken = default) => HeadAsync(key, cancellationToken);
 
@@ -130,18 +116,7 @@ public sealed class HttpStore : IObjectStore, IDisposable
         return await File.ReadAllBytesAsync(body, cancellationToken).ConfigureAwait(false);
     }
 
-    public Task WriteAsync(string key, Stream content, CancellationToken cancellationToken = default) => throw ReadOnly(key);
-
-    public Task<bool> WriteIfUnchangedAsync(string key, Stream content, string? expectedVersion, CancellationToken cancellationToken = default) => throw ReadOnly(key);
-
-    public Task<IStagedObject> CreateStagedAsync(CancellationToken cancellationToken = default) => throw ReadOnly("");
-
-    public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default) => throw ReadOnly(key);
-
     public void Dispose() => http.Dispose();
-
-    private DepotException ReadOnly(string key) =>
-        new($"{Describe(key)}: HTTP mirrors are read-only; write to the storage behind the web server (a directory, s3://, azure://)");
 
     private async Task<byte[]> ReadCachedAsync(string path, string key, long maxBytes, CancellationToken cancellationToken)
     {

@@ -2,11 +2,11 @@ using System.Text;
 
 namespace Depot.Storage;
 
-/// <summary>Conveniences over <see cref="IObjectStore"/> for small objects (manifests, indexes, spec files).</summary>
+/// <summary>Conveniences over the store capabilities for small objects (manifests, indexes, spec files).</summary>
 public static class ObjectStoreExtensions
 {
     /// <summary>Small objects only: reads the whole object into memory, refusing anything over <paramref name="maxBytes"/>.</summary>
-    public static Task<byte[]> ReadAllBytesAsync(this IObjectStore store, string key, long maxBytes = 512L << 20,
+    public static Task<byte[]> ReadAllBytesAsync(this IStoreReader store, string key, long maxBytes = 512L << 20,
         CancellationToken cancellationToken = default) => store.ReadAllBytesAsync(key, maxBytes, cancellationToken);
 
     /// <summary>Reads a stream to its end into memory, refusing more than <paramref name="maxBytes"/>.</summary>
@@ -29,11 +29,11 @@ public static class ObjectStoreExtensions
     }
 
     /// <summary>Returns the object's bytes, or null when it does not exist.</summary>
-    public static Task<byte[]?> TryReadAllBytesAsync(this IObjectStore store, string key,
+    public static Task<byte[]?> TryReadAllBytesAsync(this IStoreReader store, string key,
         CancellationToken cancellationToken = default) => store.TryReadAllBytesAsync(key, 512L << 20, cancellationToken);
 
     /// <summary>Returns the object's bytes, or null when it does not exist; refuses more than <paramref name="maxBytes"/>.</summary>
-    public static async Task<byte[]?> TryReadAllBytesAsync(this IObjectStore store, string key, long maxBytes,
+    public static async Task<byte[]?> TryReadAllBytesAsync(this IStoreReader store, string key, long maxBytes,
         CancellationToken cancellationToken = default)
     {
         try
@@ -46,17 +46,17 @@ public static class ObjectStoreExtensions
         }
     }
 
-    public static async Task WriteAllBytesAsync(this IObjectStore store, string key, ReadOnlyMemory<byte> content,
+    public static async Task WriteAllBytesAsync(this IStoreWriter store, string key, ReadOnlyMemory<byte> content,
         CancellationToken cancellationToken = default)
     {
         using var stream = new MemoryStream(content.ToArray(), writable: false);
         await store.WriteAsync(key, stream, cancellationToken).ConfigureAwait(false);
     }
 
-    public static Task WriteAllTextAsync(this IObjectStore store, string key, string text,
+    public static Task WriteAllTextAsync(this IStoreWriter store, string key, string text,
         CancellationToken cancellationToken = default) =>
         store.WriteAllBytesAsync(key, Encoding.UTF8.GetBytes(text), cancellationToken);
 
-    public static async Task<bool> ExistsAsync(this IObjectStore store, string key, CancellationToken cancellationToken = default) =>
+    public static async Task<bool> ExistsAsync(this IStoreReader store, string key, CancellationToken cancellationToken = default) =>
         await store.GetInfoAsync(key, cancellationToken).ConfigureAwait(false) is not null;
 }

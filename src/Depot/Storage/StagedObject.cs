@@ -1,6 +1,6 @@
 namespace Depot.Storage;
 
-/// <summary>An object being written before its key is known; see <see cref="IObjectStore.CreateStagedAsync"/>.</summary>
+/// <summary>An object being written before its key is known; see <see cref="IStoreWriter.CreateStagedAsync"/>.</summary>
 public interface IStagedObject : IAsyncDisposable
 {
     /// <summary>Where to write the content. Do not dispose it: commit or dispose the staged object.</summary>
@@ -12,14 +12,14 @@ public interface IStagedObject : IAsyncDisposable
 
 /// <summary>
 /// Default staging: an owner-only temporary file in this process's private folder (<see cref="PrivateTemp"/>), uploaded
-/// with <see cref="IObjectStore.WriteAsync"/> on commit. Disk use is bounded by the objects in flight, never their sum.
+/// with <see cref="IStoreWriter.WriteAsync"/> on commit. Disk use is bounded by the objects in flight, never their sum.
 /// </summary>
 internal sealed class TempFileStagedObject : IStagedObject
 {
-    private readonly IObjectStore store;
+    private readonly IStoreWriter store;
     private readonly FileStream file;
 
-    public TempFileStagedObject(IObjectStore store)
+    public TempFileStagedObject(IStoreWriter store)
     {
         this.store = store;
         file = PrivateTemp.CreateFile("depot-staged");

@@ -1,4 +1,5 @@
 using Depot.Storage;
+using Depot.Storage.Azure;
 
 namespace Depot.Tests.Storage;
 

@@ -1,4 +1,5 @@
 using Depot.Storage;
+using Depot.Storage.Gcs;
 
 namespace Depot.Tests.Storage;
 

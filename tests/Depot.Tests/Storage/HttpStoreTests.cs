@@ -61,7 +61,7 @@ public sealed class HttpStoreTests : IAsyncLifetime
         Assert.Equal(new FileInfo(local).Length, (await store.GetInfoAsync("v3/layout.json", Token))!.Length);
         Assert.Null(await store.GetInfoAsync("v3/nothing.json", Token));
         await Assert.ThrowsAsync<StoreObjectNotFoundException>(() => store.OpenReadAsync("v3/nothing.json", Token));
-        var e = await Assert.ThrowsAsync<DepotException>(() => store.WriteAllTextAsync("x", "y", Token));
+        var e = Assert.Throws<ReadOnlyStoreException>(() => ((IStoreReader)store).RequireWritable());
         Assert.Contains("read-only", e.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<DepotException>(() => store.GetInfoAsync("../escape", Token));
     }

@@ -1,4 +1,5 @@
 using Depot.Storage;
+using Depot.Storage.Providers;
 
 namespace Depot.Tests.Storage;
 
@@ -24,8 +25,8 @@ public sealed class LocalDirectoryStoreTests : StoreContractTests
     [Fact]
     public void FileUrlsAndPathsOpenTheSameDirectory()
     {
-        Assert.Equal(temp.Path, StoreFactory.Open("file://" + temp.Path).Root);
-        Assert.Equal(temp.Path, StoreFactory.Open(temp.Path).Root);
+        Assert.Equal(temp.Path, StoreProviders.Builtin.Open("file://" + temp.Path).Root);
+        Assert.Equal(temp.Path, StoreProviders.Builtin.Open(temp.Path).Root);
     }
 
     [Theory]
@@ -33,7 +34,7 @@ public sealed class LocalDirectoryStoreTests : StoreContractTests
     [InlineData("", "no mirror given")]
     public void UnsupportedMirrorsAreRejectedWithOneLine(string mirror, string expected)
     {
-        var e = Assert.Throws<DepotException>(() => StoreFactory.Open(mirror));
+        var e = Assert.Throws<DepotException>(() => StoreProviders.Builtin.Open(mirror));
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
     }
 

@@ -1,6 +1,7 @@
 using Depot.Layout;
 using Depot.Operations;
 using Depot.Storage;
+using Depot.Storage.S3;
 
 namespace Depot.Tests.Storage;
 

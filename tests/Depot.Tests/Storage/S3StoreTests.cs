@@ -1,4 +1,5 @@
 using Depot.Storage;
+using Depot.Storage.S3;
 
 namespace Depot.Tests.Storage;
 

@@ -5,6 +5,9 @@ using Depot.Operations;
 using Depot.Signing;
 using Depot.Specs;
 using Depot.Storage;
+using Depot.Storage.Azure;
+using Depot.Storage.Gcs;
+using Depot.Storage.S3;
 
 namespace Depot.Tests.Storage;
 

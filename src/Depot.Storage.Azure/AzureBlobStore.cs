@@ -4,7 +4,7 @@ using Azure.Identity;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 
-namespace Depot.Storage;
+namespace Depot.Storage.Azure;
 
 /// <summary>
 /// Azure Blob Storage: <c>azure://account/container/prefix</c> or <c>https://account.blob.core.windows.net/container/prefix</c>.
@@ -25,7 +25,7 @@ public sealed class AzureBlobStore : IObjectStore
         sasToken ??= Environment.GetEnvironmentVariable("AZURE_STORAGE_SAS_TOKEN");
         // Throttling (503/500) and transient errors: exponential backoff with jitter, bounded per try and overall.
         var options = new BlobClientOptions();
-        options.Retry.Mode = Azure.Core.RetryMode.Exponential;
+        options.Retry.Mode = global::Azure.Core.RetryMode.Exponential;
         options.Retry.MaxRetries = 5;
         options.Retry.Delay = TimeSpan.FromMilliseconds(200);
         options.Retry.MaxDelay = TimeSpan.FromSeconds(30);

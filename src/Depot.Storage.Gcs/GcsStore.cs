@@ -4,7 +4,7 @@ using Google;
 using Google.Apis.Auth.OAuth2;
 using Google.Cloud.Storage.V1;
 
-namespace Depot.Storage;
+namespace Depot.Storage.Gcs;
 
 /// <summary>
 /// <c>gs://bucket/prefix</c> through Google.Cloud.Storage.V1. Credentials: an explicit key file (mirror config), else

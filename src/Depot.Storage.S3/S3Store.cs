@@ -5,7 +5,7 @@ using Amazon.Runtime.Credentials;
 using Amazon.S3;
 using Amazon.S3.Model;
 
-namespace Depot.Storage;
+namespace Depot.Storage.S3;
 
 /// <summary>How to reach an S3 bucket: Spack's mirror settings, all optional (the SDK's default chain otherwise).</summary>
 /// <param name="EndpointUrl">S3-compatible service (path-style addressing); else <c>AWS_ENDPOINT_URL_S3</c> / <c>AWS_ENDPOINT_URL</c>.</param>

@@ -1,0 +1,93 @@
+using System.Reflection;
+using Depot.Layout;
+using Depot.Operations;
+using Depot.Storage;
+using Depot.Storage.Azure;
+using Depot.Storage.Gcs;
+using Depot.Storage.Oci;
+using Depot.Storage.S3;
+
+namespace Depot.Tests.Storage;
+
+/// <summary>
+/// The storage seam by capability: a read-only store is one by its type, so the compiler keeps it from code that lists
+/// or writes; where a store chosen at run time meets a writer, it is refused before anything is written.
+/// </summary>
+public sealed class StoreCapabilityTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public void TheHttpStoreCanOnlyBeRead()
+    {
+        Assert.True(typeof(IStoreReader).IsAssignableFrom(typeof(HttpStore)));
+        Assert.False(typeof(IStoreLister).IsAssignableFrom(typeof(HttpStore)));
+        Assert.False(typeof(IStoreWriter).IsAssignableFrom(typeof(HttpStore)));
+    }
+
+    [Theory]
+    [InlineData(typeof(LocalDirectoryStore))]
+    [InlineData(typeof(S3Store))]
+    [InlineData(typeof(GcsStore))]
+    [InlineData(typeof(AzureBlobStore))]
+    [InlineData(typeof(OciStore))]
+    public void EveryOtherStoreReadsListsAndWrites(Type store) =>
+        Assert.True(typeof(IObjectStore).IsAssignableFrom(store));
+
+    [Fact]
+    public void NoCapabilityIsAFlag()
+    {
+        var members = new[] { typeof(IStoreReader), typeof(IStoreLister), typeof(IStoreWriter), typeof(IObjectStore) }
+            .SelectMany(t => t.GetMembers()).Select(m => m.Name);
+        Assert.DoesNotContain("CanList", members);
+        Assert.Empty(typeof(IObjectStore).GetMembers(
+            BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly));
+    }
+
+    [Fact]
+    public void OperationsThatWriteTakeAFullStoreAndThoseThatReadAReader()
+    {
+        static Type Parameter(Type type, string method, int index) =>
+            type.GetMethod(method)!.GetParameters()[index].ParameterType;
+        static Type First(Type type, string method) => Parameter(type, method, 0);
+        Assert.Equal(typeof(IObjectStore), First(typeof(PushOperation), nameof(PushOperation.RunAsync)));
+        Assert.Equal(typeof(IObjectStore), First(typeof(IndexOperation), nameof(IndexOperation.RunAsync)));
+        Assert.Equal(typeof(IObjectStore), First(typeof(SignOperation), nameof(SignOperation.RunAsync)));
+        Assert.Equal(typeof(IObjectStore), Parameter(typeof(CopyOperation), nameof(CopyOperation.RunAsync), 2));
+        Assert.Equal(typeof(IObjectStore), Parameter(typeof(KeyOperations), nameof(KeyOperations.PublishAsync), 1));
+
+        Assert.Equal(typeof(IStoreReader), First(typeof(ListOperation), nameof(ListOperation.RunAsync)));
+        Assert.Equal(typeof(IStoreReader), First(typeof(VerifyOperation), nameof(VerifyOperation.RunAsync)));
+        Assert.Equal(typeof(IStoreReader), First(typeof(CopyOperation), nameof(CopyOperation.RunAsync)));
+        Assert.Equal(typeof(IStoreReader), First(typeof(BuildCache), nameof(BuildCache.DetectAsync)));
+        Assert.Equal(typeof(IStoreReader),
+            typeof(InstallSource).GetProperty(nameof(InstallSource.Store))!.PropertyType);
+    }
+
+    [Fact]
+    public void AReadOnlyStoreIsRefusedByNameWhereAWriterNeedsIt()
+    {
+        using var store = new HttpStore("http://127.0.0.1:9/mirror");
+        IStoreReader reader = store;
+        var e = Assert.Throws<ReadOnlyStoreException>(() => reader.RequireWritable());
+        Assert.Equal("http://127.0.0.1:9/mirror: this mirror is read-only (plain HTTP); write to the storage behind "
+            + "the web server (a directory, s3://, gs://, azure://, oci://)", e.Message);
+
+        using var temp = new TempDir();
+        IStoreReader local = new LocalDirectoryStore(temp.Path);
+        Assert.Same(local, local.RequireWritable());
+    }
+
+    [Fact]
+    public async Task ALayoutOverAReadOnlyStoreRefusesToWriteBeforeAnyRequest()
+    {
+        // Port 9 (discard) answers nothing: a request would fail as unreachable, not as read-only.
+        using var store = new HttpStore("http://127.0.0.1:9/mirror");
+        foreach (var layout in new IBuildCacheLayout[] { new BuildCacheV3(store), new BuildCacheV2(store) })
+        {
+            await Assert.ThrowsAsync<ReadOnlyStoreException>(() => layout.PublishKeysAsync([], Token));
+        }
+
+        Assert.Equal(0, store.Requests);
+    }
+}
