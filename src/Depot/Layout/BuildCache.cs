@@ -93,7 +93,8 @@ public static partial class BuildCache
         RegistryLayout(store) ?? (version == 3 ? new BuildCacheV3(store) : new BuildCacheV2(store));
 
     /// <summary>The OCI layout when <paramref name="store"/> is a registry (which holds no other), else null.</summary>
-    public static IBuildCacheLayout? RegistryLayout(IObjectStore store) => store is Storage.Oci.OciStore oci ? new BuildCacheOci(oci) : null;
+    public static IBuildCacheLayout? RegistryLayout(IObjectStore store) =>
+        store is Storage.Oci.OciStore oci ? new BuildCacheOci(oci) : null;
 
     /// <summary>True when <paramref name="store"/> lists at least one object under <paramref name="prefix"/>.</summary>
     internal static async Task<bool> AnyAsync(IObjectStore store, string prefix, CancellationToken cancellationToken)

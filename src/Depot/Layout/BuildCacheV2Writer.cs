@@ -27,9 +27,12 @@ public sealed class BuildCacheV2Writer(BuildCacheV2 layout, EntryWriterOptions o
     /// <summary>A spec file (the signed one when this writer signs) and the tarball.</summary>
     public async Task<bool> ExistsAsync(SpecNode spec, CancellationToken cancellationToken = default)
     {
-        var specFile = await Store.ExistsAsync(BuildCacheV2.SpecFileKey(spec, signed: true), cancellationToken).ConfigureAwait(false)
-            || (!Signs && await Store.ExistsAsync(BuildCacheV2.SpecFileKey(spec, signed: false), cancellationToken).ConfigureAwait(false));
-        return specFile && await Store.ExistsAsync(BuildCacheV2.TarballKey(spec), cancellationToken).ConfigureAwait(false);
+        var signedKey = BuildCacheV2.SpecFileKey(spec, signed: true);
+        var plainKey = BuildCacheV2.SpecFileKey(spec, signed: false);
+        var specFile = await Store.ExistsAsync(signedKey, cancellationToken).ConfigureAwait(false)
+            || (!Signs && await Store.ExistsAsync(plainKey, cancellationToken).ConfigureAwait(false));
+        return specFile
+            && await Store.ExistsAsync(BuildCacheV2.TarballKey(spec), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task WriteAsync(SpecFile spec, StagedTarball tarball, CancellationToken cancellationToken = default)
@@ -53,15 +56,19 @@ public sealed class BuildCacheV2Writer(BuildCacheV2 layout, EntryWriterOptions o
         json.EndObject();
 
         var text = buffer.WrittenSpan.ToArray();
-        await Store.WriteAllBytesAsync(BuildCacheV2.SpecFileKey(spec.Root, Signs), signer?.Sign(text) ?? text, cancellationToken).ConfigureAwait(false);
+        var specFileKey = BuildCacheV2.SpecFileKey(spec.Root, Signs);
+        await Store.WriteAllBytesAsync(specFileKey, signer?.Sign(text) ?? text, cancellationToken)
+            .ConfigureAwait(false);
 
         // A mirror holds one spec file per entry: the other variant would shadow or contradict this one.
         await Store.DeleteAsync(BuildCacheV2.SpecFileKey(spec.Root, !Signs), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>From another v2 mirror: the tarball, then the spec file's own bytes (the other variant removed).</summary>
-    public async Task<long?> TryCopyAsync(IBuildCacheLayout from, SpecEntry entry, TarballRef tarball, Action<long>? progress,
-        CancellationToken cancellationToken = default)
+    /// <summary>
+    /// From another v2 mirror: the tarball, then the spec file's own bytes (the other variant removed).
+    /// </summary>
+    public async Task<long?> TryCopyAsync(IBuildCacheLayout from, SpecEntry entry, TarballRef tarball,
+        Action<long>? progress, CancellationToken cancellationToken = default)
     {
         if (from is not BuildCacheV2)
         {
@@ -69,22 +76,30 @@ public sealed class BuildCacheV2Writer(BuildCacheV2 layout, EntryWriterOptions o
         }
 
         var metadata = await from.Store.ReadAllBytesAsync(entry.Key, 16 << 20, cancellationToken).ConfigureAwait(false);
-        var length = await CheckedCopy.CopyAsync(from.Store, tarball, Store, tarball.Key, progress, cancellationToken).ConfigureAwait(false);
+        var length = await CheckedCopy.CopyAsync(from.Store, tarball, Store, tarball.Key, progress, cancellationToken)
+            .ConfigureAwait(false);
         var signed = entry.Key.EndsWith(BuildCacheV2.SignedSuffix, StringComparison.Ordinal);
-        await Store.DeleteAsync(entry.Key[..^(signed ? BuildCacheV2.SignedSuffix : BuildCacheV2.PlainSuffix).Length]
-            + (signed ? BuildCacheV2.PlainSuffix : BuildCacheV2.SignedSuffix), cancellationToken).ConfigureAwait(false);
+        var stem = entry.Key[..^(signed ? BuildCacheV2.SignedSuffix : BuildCacheV2.PlainSuffix).Length];
+        var otherVariant = stem + (signed ? BuildCacheV2.PlainSuffix : BuildCacheV2.SignedSuffix);
+        await Store.DeleteAsync(otherVariant, cancellationToken).ConfigureAwait(false);
         await Store.WriteAllBytesAsync(entry.Key, metadata, cancellationToken).ConfigureAwait(false);
         return length;
     }
 
-    public Task<IReadOnlyDictionary<string, string>> CompleteAsync(int parallelism, CancellationToken cancellationToken = default) =>
+    public Task<IReadOnlyDictionary<string, string>> CompleteAsync(int parallelism,
+        CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>());
 
-    /// <summary>The spec file clearsigned as <c>.spec.json.sig</c>; a plain <c>.spec.json</c> is then removed.</summary>
+    /// <summary>
+    /// The spec file clearsigned as <c>.spec.json.sig</c>; a plain <c>.spec.json</c> is then removed.
+    /// </summary>
     public Task<bool> SignAsync(SpecEntry entry, bool force, CancellationToken cancellationToken = default)
     {
-        var signedKey = entry.Key.EndsWith(BuildCacheV2.SignedSuffix, StringComparison.Ordinal) ? entry.Key : entry.Key + ".sig";
-        return EntrySigner.Required(signer, layout).SignInPlaceAsync(layout, entry, signedKey, force, cancellationToken);
+        var signedKey = entry.Key.EndsWith(BuildCacheV2.SignedSuffix, StringComparison.Ordinal)
+            ? entry.Key
+            : entry.Key + ".sig";
+        return EntrySigner.Required(signer, layout)
+            .SignInPlaceAsync(layout, entry, signedKey, force, cancellationToken);
     }
 
     public async Task FinishAsync(IReadOnlyList<PublishedKey> keys, CancellationToken cancellationToken = default)

@@ -23,7 +23,9 @@ public sealed class BuildCacheV3Writer(BuildCacheV3 layout, EntryWriterOptions o
 
     public bool CompletesLater => false;
 
-    /// <summary>A manifest that parses (and is signed when this writer signs) and every blob it names, at its size.</summary>
+    /// <summary>
+    /// A manifest that parses (and is signed when this writer signs), and every blob it names, at its size.
+    /// </summary>
     public async Task<bool> ExistsAsync(SpecNode spec, CancellationToken cancellationToken = default)
     {
         var manifestKey = BuildCacheV3.SpecManifestKey(spec);
@@ -50,7 +52,8 @@ public sealed class BuildCacheV3Writer(BuildCacheV3 layout, EntryWriterOptions o
 
         foreach (var blob in manifest.Records)
         {
-            if (await Store.GetInfoAsync(blob.BlobKey, cancellationToken).ConfigureAwait(false) is not { } info || info.Length != blob.ContentLength)
+            var info = await Store.GetInfoAsync(blob.BlobKey, cancellationToken).ConfigureAwait(false);
+            if (info is null || info.Length != blob.ContentLength)
             {
                 return false;
             }
@@ -64,7 +67,8 @@ public sealed class BuildCacheV3Writer(BuildCacheV3 layout, EntryWriterOptions o
         var record = new BlobRecord(tarball.Length, MediaTypes.Tarball, "gzip", "sha256", tarball.Sha256);
         await tarball.Staged.CommitAsync(record.BlobKey, cancellationToken).ConfigureAwait(false);
 
-        // The spec blob: the installed spec plus "buildcache_layout_version": 2, compact, gzip'd (buildcache-v3.md §4).
+        // The spec blob: the installed spec plus "buildcache_layout_version": 2, compact, gzip'd
+        // (buildcache-v3.md §4).
         var buffer = new ArrayBufferWriter<byte>();
         var json = new PythonJsonWriter(buffer);
         json.StartObject();
@@ -72,18 +76,22 @@ public sealed class BuildCacheV3Writer(BuildCacheV3 layout, EntryWriterOptions o
         json.WriteElement(spec.Document.RootElement.GetProperty("spec"));
         json.WriteNumber("buildcache_layout_version", 2);
         json.EndObject();
-        var specBlob = await layout.PutBlobAsync(SpackGzip.Compress(buffer.WrittenSpan), $"{MediaTypes.SpecPrefix}{spec.FormatVersion}+json", "gzip",
-            cancellationToken).ConfigureAwait(false);
+        var mediaType = $"{MediaTypes.SpecPrefix}{spec.FormatVersion}+json";
+        var compressed = SpackGzip.Compress(buffer.WrittenSpan);
+        var specBlob = await layout.PutBlobAsync(compressed, mediaType, "gzip", cancellationToken)
+            .ConfigureAwait(false);
 
         var manifest = new BuildCacheManifest([record, specBlob]).ToJsonBytes();
-        await Store.WriteAllBytesAsync(BuildCacheV3.SpecManifestKey(spec.Root), signer?.Sign(manifest) ?? manifest, cancellationToken)
-            .ConfigureAwait(false);
+        await Store.WriteAllBytesAsync(BuildCacheV3.SpecManifestKey(spec.Root), signer?.Sign(manifest) ?? manifest,
+            cancellationToken).ConfigureAwait(false);
         await layout.EnsureLayoutJsonAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>From another v3 mirror: the tarball, the other blobs of the manifest, then the manifest's own bytes.</summary>
-    public async Task<long?> TryCopyAsync(IBuildCacheLayout from, SpecEntry entry, TarballRef tarball, Action<long>? progress,
-        CancellationToken cancellationToken = default)
+    /// <summary>
+    /// From another v3 mirror: the tarball, the manifest's other blobs, then the manifest's own bytes.
+    /// </summary>
+    public async Task<long?> TryCopyAsync(IBuildCacheLayout from, SpecEntry entry, TarballRef tarball,
+        Action<long>? progress, CancellationToken cancellationToken = default)
     {
         if (from is not BuildCacheV3)
         {
@@ -91,12 +99,14 @@ public sealed class BuildCacheV3Writer(BuildCacheV3 layout, EntryWriterOptions o
         }
 
         var metadata = await from.Store.ReadAllBytesAsync(entry.Key, 16 << 20, cancellationToken).ConfigureAwait(false);
-        var length = await CheckedCopy.CopyAsync(from.Store, tarball, Store, tarball.Key, progress, cancellationToken).ConfigureAwait(false);
+        var length = await CheckedCopy.CopyAsync(from.Store, tarball, Store, tarball.Key, progress, cancellationToken)
+            .ConfigureAwait(false);
         var body = BuildCacheManifest.Parse(metadata, from.Store.Describe(entry.Key));
         foreach (var record in body.Records.Where(r => r.BlobKey != tarball.Key))
         {
-            await CheckedCopy.CopyAsync(from.Store, new TarballRef(record.BlobKey, record.Checksum, record.ContentLength), Store, record.BlobKey, null,
-                cancellationToken).ConfigureAwait(false);
+            var blob = new TarballRef(record.BlobKey, record.Checksum, record.ContentLength);
+            await CheckedCopy.CopyAsync(from.Store, blob, Store, record.BlobKey, null, cancellationToken)
+                .ConfigureAwait(false);
         }
 
         await Store.WriteAllBytesAsync(entry.Key, metadata, cancellationToken).ConfigureAwait(false);
@@ -104,7 +114,8 @@ public sealed class BuildCacheV3Writer(BuildCacheV3 layout, EntryWriterOptions o
         return length;
     }
 
-    public Task<IReadOnlyDictionary<string, string>> CompleteAsync(int parallelism, CancellationToken cancellationToken = default) =>
+    public Task<IReadOnlyDictionary<string, string>> CompleteAsync(int parallelism,
+        CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>());
 
     /// <summary>The manifest clearsigned where it is.</summary>

@@ -3,19 +3,23 @@ using Depot.Storage;
 
 namespace Depot.Layout;
 
-/// <summary>Objects streamed from one mirror into another, their sha256 and size checked before they become visible.</summary>
+/// <summary>
+/// Objects streamed from one mirror into another, their sha256 and size checked before they become visible.
+/// </summary>
 public static class CheckedCopy
 {
     /// <summary>
-    /// Copies <paramref name="blob"/> to <paramref name="key"/> of <paramref name="to"/>; skipped when a content-addressed
-    /// blob of the same size is there already. Returns the bytes copied (or found).
+    /// Copies <paramref name="blob"/> to <paramref name="key"/> of <paramref name="to"/>; skipped when a
+    /// content-addressed blob of the same size is there already. Returns the bytes copied (or found).
     /// </summary>
-    /// <exception cref="InvalidContentException">The object does not match its checksum; nothing was written.</exception>
-    public static async Task<long> CopyAsync(IObjectStore from, TarballRef blob, IObjectStore to, string key, Action<long>? progress,
-        CancellationToken cancellationToken = default)
+    /// <exception cref="InvalidContentException">
+    /// The object does not match its checksum; nothing was written.
+    /// </exception>
+    public static async Task<long> CopyAsync(IObjectStore from, TarballRef blob, IObjectStore to, string key,
+        Action<long>? progress, CancellationToken cancellationToken = default)
     {
-        if (blob.Length is { } known && (await to.GetInfoAsync(key, cancellationToken).ConfigureAwait(false))?.Length == known
-            && key.StartsWith("blobs/", StringComparison.Ordinal))
+        if (blob.Length is { } known && key.StartsWith("blobs/", StringComparison.Ordinal)
+            && (await to.GetInfoAsync(key, cancellationToken).ConfigureAwait(false))?.Length == known)
         {
             return known; // content-addressed and complete
         }
@@ -31,8 +35,8 @@ public static class CheckedCopy
     /// size. A mismatch throws; the caller's staged object is then discarded, never committed.
     /// </summary>
     /// <exception cref="InvalidContentException">The object does not match its checksum or size.</exception>
-    public static async Task<(string Checksum, long Written)> StageAsync(IObjectStore from, TarballRef blob, IStagedObject staged,
-        Action<long>? progress, CancellationToken cancellationToken = default)
+    public static async Task<(string Checksum, long Written)> StageAsync(IObjectStore from, TarballRef blob,
+        IStagedObject staged, Action<long>? progress, CancellationToken cancellationToken = default)
     {
         string checksum;
         long written;
@@ -46,8 +50,8 @@ public static class CheckedCopy
 
         if (checksum != blob.Sha256 || (blob.Length is { } length && length != written))
         {
-            throw new InvalidContentException(from.Describe(blob.Key),
-                $"checksum mismatch: the entry expects sha256 {blob.Sha256}, the object is sha256 {checksum} ({written} bytes); nothing was copied");
+            throw new InvalidContentException(from.Describe(blob.Key), $"checksum mismatch: the entry expects sha256 "
+                + $"{blob.Sha256}, the object is sha256 {checksum} ({written} bytes); nothing was copied");
         }
 
         return (checksum, written);

@@ -31,7 +31,8 @@ internal sealed class EntrySigner(PgpSecretKey key)
     public byte[] Sign(byte[] text) => Encoding.UTF8.GetBytes(Sign(Encoding.UTF8.GetString(text)));
 
     /// <summary>True when <paramref name="clearSigned"/> carries a good signature by this key.</summary>
-    public bool HasSigned(string clearSigned, string location) => SignatureVerifier.IsSignedBy(clearSigned, key.PublicKey, location);
+    public bool HasSigned(string clearSigned, string location) =>
+        SignatureVerifier.IsSignedBy(clearSigned, key.PublicKey, location);
 
     /// <exception cref="DepotException">No key: the writer was made to write unsigned.</exception>
     public static EntrySigner Required(EntrySigner? signer, IBuildCacheLayout layout) =>
@@ -48,7 +49,8 @@ internal sealed class EntrySigner(PgpSecretKey key)
     {
         var store = layout.Store;
         var location = store.Describe(entry.Key);
-        var text = Encoding.UTF8.GetString(await store.ReadAllBytesAsync(entry.Key, 64 << 20, cancellationToken).ConfigureAwait(false));
+        var bytes = await store.ReadAllBytesAsync(entry.Key, 64 << 20, cancellationToken).ConfigureAwait(false);
+        var text = Encoding.UTF8.GetString(bytes);
         if (ClearSignedMessage.LooksClearSigned(Encoding.UTF8.GetBytes(text[..Math.Min(64, text.Length)])))
         {
             if (!force && HasSigned(text, location))

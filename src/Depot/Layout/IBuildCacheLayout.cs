@@ -75,7 +75,9 @@ public interface IBuildCacheLayout
     /// </summary>
     Task<string?> TryWriteIndexBytesAsync(byte[] json, string? expectedVersion, CancellationToken cancellationToken = default);
 
-    /// <summary>A writer of entries in this layout (on the same store), signing with <paramref name="options"/>' key if any.</summary>
+    /// <summary>
+    /// A writer of entries in this layout (on the same store), signing with <paramref name="options"/>' key if any.
+    /// </summary>
     IBuildCacheWriter CreateWriter(EntryWriterOptions options);
 }
 

@@ -46,12 +46,14 @@ public interface IBuildCacheWriter
     Task WriteAsync(SpecFile spec, StagedTarball tarball, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Copies an entry of <paramref name="from"/> byte for byte, keeping its signature, when it is this writer's kind of
-    /// layout: the tarball (streamed and checked against <paramref name="tarball"/>), the other objects it names, the
-    /// metadata last. Returns the tarball's size, or null, having written nothing, when the entry must be rewritten with
-    /// <see cref="WriteAsync"/> instead.
+    /// Copies an entry of <paramref name="from"/> byte for byte, keeping its signature, when it is this writer's kind
+    /// of layout: the tarball (streamed and checked against <paramref name="tarball"/>), the other objects it names,
+    /// the metadata last. Returns the tarball's size, or null, having written nothing, when the entry must be
+    /// rewritten with <see cref="WriteAsync"/> instead.
     /// </summary>
-    /// <exception cref="InvalidContentException">An object does not match its checksum (nothing of it is visible).</exception>
+    /// <exception cref="InvalidContentException">
+    /// An object does not match its checksum (nothing of it is visible).
+    /// </exception>
     Task<long?> TryCopyAsync(IBuildCacheLayout from, SpecEntry entry, TarballRef tarball, Action<long>? progress,
         CancellationToken cancellationToken = default);
 
@@ -60,7 +62,8 @@ public interface IBuildCacheWriter
     /// layers, and its signature); nothing for v3 and v2. Returns an error message per spec hash whose entry could not
     /// be completed.
     /// </summary>
-    Task<IReadOnlyDictionary<string, string>> CompleteAsync(int parallelism, CancellationToken cancellationToken = default);
+    Task<IReadOnlyDictionary<string, string>> CompleteAsync(int parallelism,
+        CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Signs an existing entry in place with <see cref="EntryWriterOptions.SigningKey"/>, keeping the signed text byte
@@ -87,8 +90,12 @@ public sealed record StagedTarball(IStagedObject Staged, string Sha256, long Len
 
 /// <summary>How a writer writes.</summary>
 /// <param name="SigningKey">Signs what is written (null: unsigned); it must be usable without a passphrase.</param>
-/// <param name="SpecLayoutVersion">v2 spec files' <c>buildcache_layout_version</c>: 1 as Spack 0.21 writes, 2 as 0.22/0.23.</param>
-/// <param name="Prefixes">Build and local prefix of a node, for OCI images' search paths (null: unknown, copied entries).</param>
+/// <param name="SpecLayoutVersion">
+/// v2 spec files' <c>buildcache_layout_version</c>: 1 as Spack 0.21 writes, 2 as 0.22/0.23.
+/// </param>
+/// <param name="Prefixes">
+/// Build and local prefix of a node, for OCI images' search paths (null: unknown, as for copied entries).
+/// </param>
 /// <param name="BaseImage">OCI: the image spec images are built on (<c>--base-image</c>), or null for none.</param>
 public sealed record EntryWriterOptions(PgpSecretKey? SigningKey = null, int SpecLayoutVersion = 2,
     Func<SpecNode, (string Build, string Local)?>? Prefixes = null, string? BaseImage = null);

@@ -58,7 +58,8 @@ public static class CopyOperation
         var clock = Stopwatch.StartNew();
         var from = (await BuildCache.DetectAsync(source, cancellationToken).ConfigureAwait(false))[0];
         var layout = options.Layout ?? await PushOperation.ExistingLayoutAsync(destination, cancellationToken).ConfigureAwait(false);
-        var writer = await EntryWriting.OpenAsync(destination, layout, new EntryWriterOptions(options.SigningKey), cancellationToken).ConfigureAwait(false);
+        var writer = await EntryWriting.OpenAsync(destination, layout, new EntryWriterOptions(options.SigningKey),
+            cancellationToken).ConfigureAwait(false);
         var entries = await from.ListSpecEntriesAsync(cancellationToken).ToListAsync(cancellationToken).ConfigureAwait(false);
         var outcomes = new CopyOutcome?[entries.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, entries.Count),
@@ -68,7 +69,8 @@ public static class CopyOperation
                 var entry = entries[i];
                 try
                 {
-                    outcomes[i] = await CopyEntryAsync(from, entry, trust, writer, options, progress, token).ConfigureAwait(false);
+                    outcomes[i] = await CopyEntryAsync(from, entry, trust, writer, options, progress, token)
+                        .ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is DepotException or IOException or HttpRequestException)
                 {
@@ -83,7 +85,8 @@ public static class CopyOperation
                 }
             }).ConfigureAwait(false);
 
-        var failed = await writer.CompleteAsync(Math.Max(1, options.Parallelism), cancellationToken).ConfigureAwait(false);
+        var parallelism = Math.Max(1, options.Parallelism);
+        var failed = await writer.CompleteAsync(parallelism, cancellationToken).ConfigureAwait(false);
         if (writer.CompletesLater)
         {
             for (var i = 0; i < outcomes.Length; i++)
@@ -104,15 +107,17 @@ public static class CopyOperation
         {
             // The copying key signed only converted entries; copied ones keep their own signatures (and keys).
             var key = all.Any(o => o.Status == CopyStatus.Converted) ? keyToPublish : null;
-            index = await EntryWriting.FinishAsync(writer, key, options.IndexCache, cancellationToken).ConfigureAwait(false);
+            index = await EntryWriting.FinishAsync(writer, key, options.IndexCache, cancellationToken)
+                .ConfigureAwait(false);
             published = key?.Fingerprint;
         }
 
         return new CopyResult(source.Root, destination.Root, layout, all, published, index, clock.Elapsed);
     }
 
-    private static async Task<CopyOutcome?> CopyEntryAsync(IBuildCacheLayout from, SpecEntry entry, TrustPolicy trust, IBuildCacheWriter writer,
-        CopyOptions options, IProgress<CopyProgress>? progress, CancellationToken cancellationToken)
+    private static async Task<CopyOutcome?> CopyEntryAsync(IBuildCacheLayout from, SpecEntry entry, TrustPolicy trust,
+        IBuildCacheWriter writer, CopyOptions options, IProgress<CopyProgress>? progress,
+        CancellationToken cancellationToken)
     {
         var content = await from.ReadEntryAsync(entry, trust, cancellationToken).ConfigureAwait(false);
         var spec = content.Spec.Root;
@@ -131,15 +136,18 @@ public static class CopyOperation
         void Report(long done) => progress?.Report(new CopyProgress(spec.Name, spec.Hash, done, tarball.Length ?? 0));
 
         // Same layout: the entry's own objects, byte for byte, the tarball first and the (signed) metadata last.
-        if (await writer.TryCopyAsync(from, entry, tarball, Report, cancellationToken).ConfigureAwait(false) is { } length)
+        var copied = await writer.TryCopyAsync(from, entry, tarball, Report, cancellationToken).ConfigureAwait(false);
+        if (copied is { } length)
         {
             return new CopyOutcome(spec.Name, spec.Hash, display, CopyStatus.Copied, null, length);
         }
 
         // Another layout: stream the tarball into a staged object, checking it, and write the entry as push does.
         await using var staged = await writer.Layout.Store.CreateStagedAsync(cancellationToken).ConfigureAwait(false);
-        var (checksum, written) = await CheckedCopy.StageAsync(from.Store, tarball, staged, Report, cancellationToken).ConfigureAwait(false);
-        await writer.WriteAsync(content.Spec, new StagedTarball(staged, checksum, written), cancellationToken).ConfigureAwait(false);
+        var (checksum, written) = await CheckedCopy.StageAsync(from.Store, tarball, staged, Report, cancellationToken)
+            .ConfigureAwait(false);
+        await writer.WriteAsync(content.Spec, new StagedTarball(staged, checksum, written), cancellationToken)
+            .ConfigureAwait(false);
         return new CopyOutcome(spec.Name, spec.Hash, display, CopyStatus.Converted, null, written);
     }
 }

@@ -15,9 +15,11 @@ public static class EntryWriting
     /// <c>buildcache_layout_version</c> 1 for <see cref="PushLayout.V2"/> (Spack 0.21) and 2 for
     /// <see cref="PushLayout.V2Spack022"/>, whatever <paramref name="options"/> says.
     /// </summary>
-    /// <exception cref="DepotException">The OCI layout asked of a store that is not a registry, or another layout of a registry.</exception>
-    public static async Task<IBuildCacheWriter> OpenAsync(IObjectStore store, PushLayout layout, EntryWriterOptions options,
-        CancellationToken cancellationToken = default)
+    /// <exception cref="DepotException">
+    /// The OCI layout asked of a store that is not a registry, or another layout of a registry.
+    /// </exception>
+    public static async Task<IBuildCacheWriter> OpenAsync(IObjectStore store, PushLayout layout,
+        EntryWriterOptions options, CancellationToken cancellationToken = default)
     {
         if ((layout == PushLayout.Oci) != BuildCache.HoldsOciLayout(store))
         {
@@ -26,8 +28,8 @@ public static class EntryWriting
                 : $"{store.Root}: a registry holds Spack's OCI layout only (drop --layout)");
         }
 
-        var target = await BuildCache.OpenForWriteAsync(store, layout switch { PushLayout.Oci => null, PushLayout.V3 => 3, _ => 2 }, cancellationToken)
-            .ConfigureAwait(false);
+        int? version = layout switch { PushLayout.Oci => null, PushLayout.V3 => 3, _ => 2 };
+        var target = await BuildCache.OpenForWriteAsync(store, version, cancellationToken).ConfigureAwait(false);
         return target.CreateWriter(options with { SpecLayoutVersion = layout == PushLayout.V2 ? 1 : 2 });
     }
 
@@ -40,6 +42,8 @@ public static class EntryWriting
         CancellationToken cancellationToken = default)
     {
         await writer.FinishAsync(key is null ? [] : [key], cancellationToken).ConfigureAwait(false);
-        return await IndexOperation.IndexLayoutAsync(writer.Layout, new IndexOptions(Cache: cache), null, cancellationToken).ConfigureAwait(false);
+        var options = new IndexOptions(Cache: cache);
+        return await IndexOperation.IndexLayoutAsync(writer.Layout, options, null, cancellationToken)
+            .ConfigureAwait(false);
     }
 }

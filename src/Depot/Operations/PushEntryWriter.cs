@@ -17,7 +17,8 @@ namespace Depot.Operations;
 /// <param name="layout">The layout pushed (v2 as Spack 0.21 archives prefixes without parent directories).</param>
 /// <param name="entries">The mirror's writer.</param>
 /// <param name="spackPrefix">Spack's own prefix, for the build info (null: derived from the root).</param>
-internal sealed class PushEntryWriter(InstallDatabase db, PushLayout layout, IBuildCacheWriter entries, string? spackPrefix)
+internal sealed class PushEntryWriter(InstallDatabase db, PushLayout layout, IBuildCacheWriter entries,
+    string? spackPrefix)
 {
     /// <summary>Build and local prefix of an installed node, for OCI images' search paths.</summary>
     public static Func<SpecNode, (string Build, string Local)?> Prefixes(InstallDatabase db) =>
@@ -52,7 +53,9 @@ internal sealed class PushEntryWriter(InstallDatabase db, PushLayout layout, IBu
             await using (var gzip = SpackGzip.CreateCompressor(hashing, leaveOpen: true))
             {
                 // OCI images also name each layer by the sha256 of its uncompressed tar (rootfs.diff_ids).
-                await using var uncompressed = !entries.NeedsTarDigest ? null : new ChecksumStream(gzip, leaveOpen: true);
+                await using var uncompressed = entries.NeedsTarDigest
+                    ? new ChecksumStream(gzip, leaveOpen: true)
+                    : null;
                 await using (var tar = new PythonTarWriter((Stream?)uncompressed ?? gzip, leaveOpen: true))
                 {
                     await PrefixArchiver.WriteAsync(tar, request, done => progress?.Report(new PushProgress(spec.Name, spec.Hash, done, total)),
@@ -67,7 +70,8 @@ internal sealed class PushEntryWriter(InstallDatabase db, PushLayout layout, IBu
             length = hashing.BytesWritten;
         }
 
-        await entries.WriteAsync(specDocument, new StagedTarball(staged, checksum, length, diffId), cancellationToken).ConfigureAwait(false);
+        var tarball = new StagedTarball(staged, checksum, length, diffId);
+        await entries.WriteAsync(specDocument, tarball, cancellationToken).ConfigureAwait(false);
 
         return new PushOutcome(spec.Name, spec.Hash, SpecFormatter.Short(spec), PushStatus.Pushed, null, total, length, clock.Elapsed);
     }

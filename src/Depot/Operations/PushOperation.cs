@@ -19,9 +19,9 @@ public static class PushOperation
     {
         var clock = Stopwatch.StartNew();
         var layout = options.Layout ?? await ExistingLayoutAsync(store, cancellationToken).ConfigureAwait(false);
-        var entries = await EntryWriting.OpenAsync(store, layout,
-            new EntryWriterOptions(options.SigningKey, Prefixes: PushEntryWriter.Prefixes(db), BaseImage: options.BaseImage), cancellationToken)
-            .ConfigureAwait(false);
+        var writing = new EntryWriterOptions(options.SigningKey, Prefixes: PushEntryWriter.Prefixes(db),
+            BaseImage: options.BaseImage);
+        var entries = await EntryWriting.OpenAsync(store, layout, writing, cancellationToken).ConfigureAwait(false);
         if ((options.BaseImage ?? options.Tag) is not null && layout != PushLayout.Oci)
         {
             throw new DepotException($"{(options.BaseImage is not null ? "--base-image" : "--tag")} is for OCI registries (oci://, oci+http://) only");
@@ -74,7 +74,8 @@ public static class PushOperation
         if (!stop.IsCancellationRequested)
         {
             // Every tarball is up; OCI now writes each spec's image, which names its dependencies' layers.
-            var failed = await entries.CompleteAsync(Math.Max(1, options.Parallelism), cancellationToken).ConfigureAwait(false);
+            var parallelism = Math.Max(1, options.Parallelism);
+            var failed = await entries.CompleteAsync(parallelism, cancellationToken).ConfigureAwait(false);
             for (var i = 0; i < outcomes.Length; i++)
             {
                 if (outcomes[i] is { Status: PushStatus.Pushed } done && failed.TryGetValue(done.Hash, out var error))
@@ -94,13 +95,15 @@ public static class PushOperation
         all.AddRange(plan.SkippedNotInstalled.Select(r => Outcome(r, PushStatus.SkippedNotInstalled, "recorded but not installed in this tree")));
 
         string? tagged = null;
-        if (options.Tag is { } tag && entries is OciImageWriter images && !all.Any(o => o.Status is PushStatus.Failed or PushStatus.NotAttempted))
+        if (options.Tag is { } tag && entries is OciImageWriter images
+            && !all.Any(o => o.Status is PushStatus.Failed or PushStatus.NotAttempted))
         {
             // The roots: pushed specs no other pushed spec links to or runs.
             var needed = plan.ToPush.SelectMany(r => r.Spec.Dependencies).Where(e => (e.Types & (Specs.DepTypes.Link | Specs.DepTypes.Run)) != 0)
                 .Select(e => e.Hash).ToHashSet(StringComparer.Ordinal);
             var roots = plan.ToPush.Where(r => !needed.Contains(r.Spec.Hash)).Select(r => r.Spec).ToList();
-            await images.WriteTaggedImageAsync(tag, roots, h => db.Find(h)?.Spec, cancellationToken).ConfigureAwait(false);
+            await images.WriteTaggedImageAsync(tag, roots, h => db.Find(h)?.Spec, cancellationToken)
+                .ConfigureAwait(false);
             tagged = tag;
         }
 
@@ -109,7 +112,8 @@ public static class PushOperation
         var stopped = all.Any(o => o.Status == PushStatus.NotAttempted);
         if (options.UpdateIndex && !stopped)
         {
-            index = await EntryWriting.FinishAsync(entries, keyToPublish, options.IndexCache, cancellationToken).ConfigureAwait(false);
+            index = await EntryWriting.FinishAsync(entries, keyToPublish, options.IndexCache, cancellationToken)
+                .ConfigureAwait(false);
             published = keyToPublish?.Fingerprint;
         }
 

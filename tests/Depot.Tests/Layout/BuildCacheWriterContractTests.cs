@@ -28,13 +28,13 @@ public abstract class BuildCacheWriterContractTests : IAsyncDisposable
     /// <summary>"v3", "v2" or "oci": the layout the writer must write.</summary>
     protected abstract string LayoutName { get; }
 
-    /// <summary>The layout version asked of <see cref="BuildCache.OpenForWriteAsync"/> (null: the store decides).</summary>
+    /// <summary>The layout version asked of <see cref="BuildCache.OpenForWriteAsync"/> (null: as found).</summary>
     protected abstract int? Version { get; }
 
     /// <summary>v2 spec files' <c>buildcache_layout_version</c>.</summary>
     protected virtual int SpecLayoutVersion => 2;
 
-    /// <summary>A fixture mirror of this layout kind whose entries are copied as they are, or null when none are.</summary>
+    /// <summary>A fixture mirror of this layout kind, whose entries are copied as they are (null: never).</summary>
     protected abstract string? SameKindMirror { get; }
 
     /// <summary>Creates a new, empty mirror for one test.</summary>
@@ -61,7 +61,8 @@ public abstract class BuildCacheWriterContractTests : IAsyncDisposable
     protected static async Task<Source> SourceAsync(string name)
     {
         var layout = new BuildCacheV3(new LocalDirectoryStore(TestData.Path(TestData.V3Unsigned)));
-        var entry = await layout.ListSpecEntriesAsync(Token).FirstAsync(e => e.Key.Contains($"/{name}/", StringComparison.Ordinal), Token);
+        var entry = await layout.ListSpecEntriesAsync(Token)
+            .FirstAsync(e => e.Key.Contains($"/{name}/", StringComparison.Ordinal), Token);
         var content = await layout.ReadEntryAsync(entry, null, Token);
         var tarball = await layout.Store.ReadAllBytesAsync(content.Tarball!.Key, cancellationToken: Token);
         return new Source(content.Spec, tarball, content.Tarball.Sha256);
@@ -79,7 +80,8 @@ public abstract class BuildCacheWriterContractTests : IAsyncDisposable
     {
         await using var staged = await writer.Layout.Store.CreateStagedAsync(Token);
         await staged.Content.WriteAsync(source.Tarball, Token);
-        await writer.WriteAsync(source.Spec, new StagedTarball(staged, source.Sha256, source.Tarball.LongLength), Token);
+        var tarball = new StagedTarball(staged, source.Sha256, source.Tarball.LongLength);
+        await writer.WriteAsync(source.Spec, tarball, Token);
     }
 
     private static async Task WriteAndCompleteAsync(IBuildCacheWriter writer, params Source[] sources)
@@ -92,12 +94,16 @@ public abstract class BuildCacheWriterContractTests : IAsyncDisposable
         Assert.Empty(await writer.CompleteAsync(2, Token));
     }
 
-    private static async Task<EntryContent> ReadBackAsync(IBuildCacheLayout layout, SpecNode spec, TrustPolicy? trust) =>
+    private static async Task<EntryContent> ReadBackAsync(IBuildCacheLayout layout, SpecNode spec,
+        TrustPolicy? trust) =>
         await layout.ReadEntryAsync(await layout.EntryForAsync(spec, Token), trust, Token);
 
-    private static void AssertSameSpec(SpecFile expected, SpecFile actual) =>
-        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected.Document.RootElement.GetProperty("spec").GetRawText()),
-            JsonNode.Parse(actual.Document.RootElement.GetProperty("spec").GetRawText())), "the spec read back differs from the one written");
+    private static void AssertSameSpec(SpecFile expected, SpecFile actual)
+    {
+        static JsonNode? Spec(SpecFile file) =>
+            JsonNode.Parse(file.Document.RootElement.GetProperty("spec").GetRawText());
+        Assert.True(JsonNode.DeepEquals(Spec(expected), Spec(actual)), "the spec read back differs");
+    }
 
     [Fact]
     public async Task AWrittenEntryExistsAndReadsBackIdentically()
@@ -238,15 +244,17 @@ public abstract class BuildCacheWriterContractTests : IAsyncDisposable
 
         // The same kind: byte for byte, the source's own signature kept.
         var from = (await BuildCache.DetectAsync(new LocalDirectoryStore(TestData.Path(SameKindMirror)), Token))[0];
-        var entry = await from.ListSpecEntriesAsync(Token).FirstAsync(e => e.Key.Contains("greet-data", StringComparison.Ordinal), Token);
+        var entry = await from.ListSpecEntriesAsync(Token)
+            .FirstAsync(e => e.Key.Contains("greet-data", StringComparison.Ordinal), Token);
         var content = await from.ReadEntryAsync(entry, null, Token);
         long? done = null;
-        Assert.Equal(content.Tarball!.Length ?? new FileInfo(TestData.Path(SameKindMirror + "/" + content.Tarball.Key)).Length,
-            await writer.TryCopyAsync(from, entry, content.Tarball, n => done = n, Token));
+        var size = new FileInfo(TestData.Path(SameKindMirror + "/" + content.Tarball!.Key)).Length;
+        Assert.Equal(size, await writer.TryCopyAsync(from, entry, content.Tarball, n => done = n, Token));
         Assert.NotNull(done);
 
         Assert.True(await writer.ExistsAsync(content.Spec.Root, Token));
-        Assert.Equal(await from.Store.ReadAllBytesAsync(entry.Key, cancellationToken: Token), await Store.ReadAllBytesAsync(entry.Key, cancellationToken: Token));
+        Assert.Equal(await from.Store.ReadAllBytesAsync(entry.Key, cancellationToken: Token),
+            await Store.ReadAllBytesAsync(entry.Key, cancellationToken: Token));
         var copied = await ReadBackAsync(writer.Layout, content.Spec.Root, TestData.Trusting(Keyring, Store.Root));
         Assert.Equal(Fingerprint, copied.SignerFingerprint);
         Assert.Equal(content.Tarball.Sha256, copied.Tarball!.Sha256);

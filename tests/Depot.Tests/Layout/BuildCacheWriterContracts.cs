@@ -17,9 +17,11 @@ public sealed class V3WriterContractTests : BuildCacheWriterContractTests
 
     protected override IObjectStore CreateStore() => new LocalDirectoryStore(Scratch.Path);
 
-    protected override Task RemoveTarballAsync(SpecNode spec, string sha256) => Store.DeleteAsync(BuildCacheV3.BlobKey("sha256", sha256), Token);
+    protected override Task RemoveTarballAsync(SpecNode spec, string sha256) =>
+        Store.DeleteAsync(BuildCacheV3.BlobKey("sha256", sha256), Token);
 
-    protected override Task RemoveMetadataAsync(SpecNode spec) => Store.DeleteAsync(BuildCacheV3.SpecManifestKey(spec), Token);
+    protected override Task RemoveMetadataAsync(SpecNode spec) =>
+        Store.DeleteAsync(BuildCacheV3.SpecManifestKey(spec), Token);
 }
 
 /// <summary>The v2 <c>build_cache/</c> layout as Spack 0.21 writes it, in a directory.</summary>
@@ -35,7 +37,8 @@ public class V2WriterContractTests : BuildCacheWriterContractTests
 
     protected override IObjectStore CreateStore() => new LocalDirectoryStore(Scratch.Path);
 
-    protected override Task RemoveTarballAsync(SpecNode spec, string sha256) => Store.DeleteAsync(BuildCacheV2.TarballKey(spec), Token);
+    protected override Task RemoveTarballAsync(SpecNode spec, string sha256) =>
+        Store.DeleteAsync(BuildCacheV2.TarballKey(spec), Token);
 
     protected override async Task RemoveMetadataAsync(SpecNode spec)
     {
@@ -48,7 +51,8 @@ public class V2WriterContractTests : BuildCacheWriterContractTests
     {
         var source = await SourceAsync("greet-data");
         await WriteAsync(await WriterAsync(signed: false), source);
-        var spec = SpecFile.Parse(await Store.ReadAllBytesAsync(BuildCacheV2.SpecFileKey(source.Spec.Root, signed: false), cancellationToken: Token), "written");
+        var key = BuildCacheV2.SpecFileKey(source.Spec.Root, signed: false);
+        var spec = SpecFile.Parse(await Store.ReadAllBytesAsync(key, cancellationToken: Token), key);
         Assert.Equal(SpecLayoutVersion, spec.BuildcacheLayoutVersion);
         Assert.Equal(source.Sha256, spec.BinaryCacheChecksum!.Hash);
     }
@@ -71,7 +75,8 @@ public sealed class V2Spack022WriterContractTests : V2WriterContractTests
 }
 
 /// <summary>Spack's OCI layout in the real registry (docker-registry).</summary>
-public sealed class OciWriterContractTests(DockerRegistry registry) : BuildCacheWriterContractTests, IClassFixture<DockerRegistry>
+public sealed class OciWriterContractTests(DockerRegistry registry)
+    : BuildCacheWriterContractTests, IClassFixture<DockerRegistry>
 {
     protected override string LayoutName => "oci";
 
@@ -81,7 +86,8 @@ public sealed class OciWriterContractTests(DockerRegistry registry) : BuildCache
 
     private OciRegistryClient Registry => ((OciStore)Store).Registry;
 
-    protected override IObjectStore CreateStore() => new OciStore(OciReference.Parse(registry.Url("writer/r" + Guid.NewGuid().ToString("N")[..10])));
+    protected override IObjectStore CreateStore() =>
+        new OciStore(OciReference.Parse(registry.Url("writer/r" + Guid.NewGuid().ToString("N")[..10])));
 
     protected override async Task RemoveTarballAsync(SpecNode spec, string sha256) =>
         Assert.True(await Registry.DeleteBlobAsync("sha256:" + sha256, Token));

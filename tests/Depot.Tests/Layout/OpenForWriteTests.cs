@@ -22,8 +22,9 @@ public sealed class OpenForWriteTests(S3rver server) : IClassFixture<S3rver>
     [Fact]
     public async Task AMirrorKeepsTheNewestLayoutItHas()
     {
-        Assert.Equal("v2", (await BuildCache.OpenForWriteAsync(new LocalDirectoryStore(TestData.Path(TestData.V2Signed)), null, Token)).Name);
-        Assert.Equal("v3", (await BuildCache.OpenForWriteAsync(new LocalDirectoryStore(TestData.Path(TestData.V3Signed)), null, Token)).Name);
+        static LocalDirectoryStore Fixture(string mirror) => new(TestData.Path(mirror));
+        Assert.Equal("v2", (await BuildCache.OpenForWriteAsync(Fixture(TestData.V2Signed), null, Token)).Name);
+        Assert.Equal("v3", (await BuildCache.OpenForWriteAsync(Fixture(TestData.V3Signed), null, Token)).Name);
     }
 
     [Fact]
@@ -40,7 +41,9 @@ public sealed class OpenForWriteTests(S3rver server) : IClassFixture<S3rver>
     [Fact]
     public async Task WrongCredentialsAreNotTakenForAnEmptyMirror()
     {
-        using var store = new S3Store(S3rver.Bucket, "m-" + Guid.NewGuid().ToString("N")[..8], new S3StoreOptions(server.Endpoint, "NOT-S3RVER", "not-the-secret"));
+        var prefix = "m-" + Guid.NewGuid().ToString("N")[..8];
+        var options = new S3StoreOptions(server.Endpoint, "NOT-S3RVER", "not-the-secret");
+        using var store = new S3Store(S3rver.Bucket, prefix, options);
         var e = await Assert.ThrowsAsync<DepotException>(() => BuildCache.OpenForWriteAsync(store, null, Token));
         Assert.Contains("access denied", e.Message, StringComparison.Ordinal);
     }
@@ -48,7 +51,8 @@ public sealed class OpenForWriteTests(S3rver server) : IClassFixture<S3rver>
     [Fact]
     public async Task AMissingBucketIsNotTakenForAnEmptyMirror()
     {
-        using var store = new S3Store("no-such-bucket-here", "", new S3StoreOptions(server.Endpoint, "S3RVER", "S3RVER"));
+        var options = new S3StoreOptions(server.Endpoint, "S3RVER", "S3RVER");
+        using var store = new S3Store("no-such-bucket-here", "", options);
         var e = await Assert.ThrowsAsync<DepotException>(() => BuildCache.OpenForWriteAsync(store, null, Token));
         Assert.Contains("no such bucket", e.Message, StringComparison.Ordinal);
     }

@@ -44,7 +44,8 @@ public sealed class OciImageWriter(BuildCacheOci layout, EntryWriterOptions opti
     /// </summary>
     public async Task<bool> ExistsAsync(SpecNode spec, CancellationToken cancellationToken = default)
     {
-        var found = await Store.Registry.GetManifestAsync(BuildCacheOci.TagFor(spec), cancellationToken).ConfigureAwait(false);
+        var tag = BuildCacheOci.TagFor(spec);
+        var found = await Store.Registry.GetManifestAsync(tag, cancellationToken).ConfigureAwait(false);
         if (found is null)
         {
             return false;
@@ -53,7 +54,7 @@ public sealed class OciImageWriter(BuildCacheOci layout, EntryWriterOptions opti
         OciImageManifest manifest;
         try
         {
-            manifest = OciImageManifest.Parse(found.Bytes, Store.Describe(BuildCacheOci.TagFor(spec)));
+            manifest = OciImageManifest.Parse(found.Bytes, Store.Describe(tag));
         }
         catch (InvalidContentException)
         {
@@ -73,7 +74,8 @@ public sealed class OciImageWriter(BuildCacheOci layout, EntryWriterOptions opti
             }
         }
 
-        return !Signs || await OciSignatures.FindAsync(Store.Registry, found.Digest, cancellationToken).ConfigureAwait(false) is not null;
+        return !Signs || await OciSignatures.FindAsync(Store.Registry, found.Digest, cancellationToken)
+            .ConfigureAwait(false) is not null;
     }
 
     /// <summary>
@@ -83,8 +85,10 @@ public sealed class OciImageWriter(BuildCacheOci layout, EntryWriterOptions opti
     public async Task WriteAsync(SpecFile spec, StagedTarball tarball, CancellationToken cancellationToken = default)
     {
         var diffId = tarball.TarSha256 ?? await TarDigestAsync(tarball, cancellationToken).ConfigureAwait(false);
-        await tarball.Staged.CommitAsync(BuildCacheV3.BlobKey("sha256", tarball.Sha256), cancellationToken).ConfigureAwait(false);
-        layers[spec.Root.Hash] = new Layer(new OciDescriptor(OciMediaTypes.Layer, "sha256:" + tarball.Sha256, tarball.Length), "sha256:" + diffId);
+        await tarball.Staged.CommitAsync(BuildCacheV3.BlobKey("sha256", tarball.Sha256), cancellationToken)
+            .ConfigureAwait(false);
+        var blob = new OciDescriptor(OciMediaTypes.Layer, "sha256:" + tarball.Sha256, tarball.Length);
+        layers[spec.Root.Hash] = new Layer(blob, "sha256:" + diffId);
         pending[spec.Root.Hash] = (spec, DateTimeOffset.Now.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffffzzz", CultureInfo.InvariantCulture));
     }
 
@@ -97,7 +101,8 @@ public sealed class OciImageWriter(BuildCacheOci layout, EntryWriterOptions opti
         string digest;
         await using (var gunzip = new GZipStream(content, CompressionMode.Decompress, leaveOpen: true))
         {
-            digest = Convert.ToHexStringLower(await SHA256.HashDataAsync(gunzip, cancellationToken).ConfigureAwait(false));
+            var hash = await SHA256.HashDataAsync(gunzip, cancellationToken).ConfigureAwait(false);
+            digest = Convert.ToHexStringLower(hash);
         }
 
         content.Position = tarball.Length;
@@ -108,8 +113,11 @@ public sealed class OciImageWriter(BuildCacheOci layout, EntryWriterOptions opti
     public Task<long?> TryCopyAsync(IBuildCacheLayout from, SpecEntry entry, TarballRef tarball, Action<long>? progress,
         CancellationToken cancellationToken = default) => Task.FromResult<long?>(null);
 
-    /// <summary>Writes the images of every tarball written; returns an error message per spec hash that failed.</summary>
-    public Task<IReadOnlyDictionary<string, string>> CompleteAsync(int parallelism, CancellationToken cancellationToken = default) =>
+    /// <summary>
+    /// Writes the images of every tarball written; returns an error message per spec hash that failed.
+    /// </summary>
+    public Task<IReadOnlyDictionary<string, string>> CompleteAsync(int parallelism,
+        CancellationToken cancellationToken = default) =>
         WriteImagesAsync(parallelism, cancellationToken);
 
     /// <summary>
@@ -120,9 +128,13 @@ public sealed class OciImageWriter(BuildCacheOci layout, EntryWriterOptions opti
     {
         var key = EntrySigner.Required(signer, layout);
         var image = await layout.ReadImageAsync(entry.Key, cancellationToken).ConfigureAwait(false);
-        if (!force && await OciSignatures.FindAsync(Store.Registry, image.ManifestDigest, cancellationToken).ConfigureAwait(false) is { } existing)
+        var existing = force
+            ? null
+            : await OciSignatures.FindAsync(Store.Registry, image.ManifestDigest, cancellationToken)
+                .ConfigureAwait(false);
+        if (existing is { } found)
         {
-            if (key.HasSigned(existing.Text, existing.Location))
+            if (key.HasSigned(found.Text, found.Location))
             {
                 return false;
             }
@@ -133,8 +145,8 @@ public sealed class OciImageWriter(BuildCacheOci layout, EntryWriterOptions opti
         // Check the entry is sound before vouching for it.
         await layout.ReadEntryAsync(entry, TrustPolicy.None(Store.Root), cancellationToken).ConfigureAwait(false);
         var signed = key.Sign(Encoding.UTF8.GetString(image.Config));
-        await OciSignatures.PublishAsync(Store.Registry, new OciDescriptor(image.Manifest.MediaType, image.ManifestDigest, image.ManifestSize), signed,
-            cancellationToken).ConfigureAwait(false);
+        var subject = new OciDescriptor(image.Manifest.MediaType, image.ManifestDigest, image.ManifestSize);
+        await OciSignatures.PublishAsync(Store.Registry, subject, signed, cancellationToken).ConfigureAwait(false);
         return true;
     }
 
@@ -147,12 +159,18 @@ public sealed class OciImageWriter(BuildCacheOci layout, EntryWriterOptions opti
         }
     }
 
-    private async Task<IReadOnlyDictionary<string, string>> WriteImagesAsync(int parallelism, CancellationToken cancellationToken)
+    private async Task<IReadOnlyDictionary<string, string>> WriteImagesAsync(int parallelism,
+        CancellationToken cancellationToken)
     {
         var failures = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         var batch = pending.Values.ToList();
         pending.Clear();
-        await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
+        var parallel = new ParallelOptions
+        {
+            MaxDegreeOfParallelism = parallelism,
+            CancellationToken = cancellationToken,
+        };
+        await Parallel.ForEachAsync(batch, parallel,
             async (item, token) =>
             {
                 try
@@ -172,12 +190,13 @@ public sealed class OciImageWriter(BuildCacheOci layout, EntryWriterOptions opti
         var closure = LinkRunClosure([spec.Root], spec.FindByHash);
         var (manifest, config) = await AssembleAsync(spec.Root, closure, spec, timestamp, cancellationToken).ConfigureAwait(false);
         var bytes = manifest.ToJsonBytes();
-        var (digest, _) = await Store.Registry.PutManifestAsync(BuildCacheOci.TagFor(spec.Root), bytes, cancellationToken).ConfigureAwait(false);
+        var tag = BuildCacheOci.TagFor(spec.Root);
+        var (digest, _) = await Store.Registry.PutManifestAsync(tag, bytes, cancellationToken).ConfigureAwait(false);
         if (signer is not null)
         {
             var signed = signer.Sign(Encoding.UTF8.GetString(config));
-            await OciSignatures.PublishAsync(Store.Registry, new OciDescriptor(manifest.MediaType, digest, bytes.LongLength), signed, cancellationToken)
-                .ConfigureAwait(false);
+            var subject = new OciDescriptor(manifest.MediaType, digest, bytes.LongLength);
+            await OciSignatures.PublishAsync(Store.Registry, subject, signed, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -191,7 +210,8 @@ public sealed class OciImageWriter(BuildCacheOci layout, EntryWriterOptions opti
         CheckTag(tag);
         var closure = LinkRunClosure(roots, find);
         var (manifest, _) = await AssembleAsync(roots[0], closure, null, "", cancellationToken).ConfigureAwait(false);
-        await Store.Registry.PutManifestAsync(tag, (manifest with { Annotations = null }).ToJsonBytes(), cancellationToken).ConfigureAwait(false);
+        var bytes = (manifest with { Annotations = null }).ToJsonBytes();
+        await Store.Registry.PutManifestAsync(tag, bytes, cancellationToken).ConfigureAwait(false);
     }
 
     /// <exception cref="DepotException">Not a tag a registry takes, or one Spack would read as a cache entry.</exception>
@@ -214,8 +234,11 @@ public sealed class OciImageWriter(BuildCacheOci layout, EntryWriterOptions opti
         }
 
         var architecture = OciImageConfig.Architecture(root.Target);
-        var based = options.BaseImage is not { } baseImage ? null : await bases.GetOrAdd(architecture, a => new Lazy<Task<OciBaseImage>>(
-            () => OciBaseImage.FetchAsync(baseImage, null, Store.Registry, a, CancellationToken.None))).Value.ConfigureAwait(false);
+        var based = options.BaseImage is not { } baseImage
+            ? null
+            : await bases.GetOrAdd(architecture, a => new Lazy<Task<OciBaseImage>>(
+                () => OciBaseImage.FetchAsync(baseImage, null, Store.Registry, a, CancellationToken.None))).Value
+                .ConfigureAwait(false);
         var config = OciImageConfig.Write(root, spec, imageLayers.Select(l => l.DiffId).ToList(), SearchPaths(closure),
             (imageLayers[^1].Blob.Hex, imageLayers[^1].Blob.Size), timestamp, based?.Config);
         var configDigest = await Store.Registry.PutBlobIfMissingAsync(config, cancellationToken).ConfigureAwait(false);
