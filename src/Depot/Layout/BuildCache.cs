@@ -1,9 +1,14 @@
 using System.Text.RegularExpressions;
+using Depot.Layout.Oci;
 using Depot.Storage;
 
 namespace Depot.Layout;
 
-/// <summary>Finds which build cache layouts a mirror holds.</summary>
+/// <summary>
+/// Finds which build cache layouts a mirror holds. Each file layout says whether it is present
+/// (<see cref="BuildCacheV3.IsPresentAsync"/>, <see cref="BuildCacheV2.IsPresentAsync"/>); a registry holds Spack's OCI
+/// layout and only that, which <see cref="RegistryLayout"/> alone knows.
+/// </summary>
 public static partial class BuildCache
 {
     private static readonly string[] IndexFiles =
@@ -19,20 +24,19 @@ public static partial class BuildCache
     /// <exception cref="DepotException">No build cache at the root, or only a layout this Depot does not know.</exception>
     public static async Task<IReadOnlyList<IBuildCacheLayout>> DetectAsync(IStoreReader store, CancellationToken cancellationToken = default)
     {
-        if (store is Storage.Oci.OciStore oci)
+        if (RegistryLayout(store) is { } oci)
         {
-            // A registry holds Spack's OCI layout; an empty repository is a cache with no entries yet.
-            return [new BuildCacheOci(oci)];
+            // An empty repository is a cache with no entries yet.
+            return [oci];
         }
 
         var layouts = new List<IBuildCacheLayout>();
-        if (await store.ExistsAsync(BuildCacheV3.LayoutKey, cancellationToken).ConfigureAwait(false)
-            || await AnyAsync(store, "v3/manifests/", cancellationToken).ConfigureAwait(false))
+        if (await BuildCacheV3.IsPresentAsync(store, cancellationToken).ConfigureAwait(false))
         {
             layouts.Add(new BuildCacheV3(store));
         }
 
-        if (await AnyAsync(store, BuildCacheV2.Prefix, cancellationToken).ConfigureAwait(false))
+        if (await BuildCacheV2.IsPresentAsync(store, cancellationToken).ConfigureAwait(false))
         {
             layouts.Add(new BuildCacheV2(store));
         }
@@ -54,12 +58,18 @@ public static partial class BuildCache
         throw new NoBuildCacheException(store.Root);
     }
 
-    /// <summary>The layouts present, or a fresh layout of <paramref name="version"/> for an empty mirror.</summary>
+    /// <summary>
+    /// The layout to write: a registry's OCI layout; else layout <paramref name="version"/> (3 or 2); else the newest
+    /// layout present, or v3 for a mirror with no build cache yet.
+    /// </summary>
+    /// <exception cref="DepotException">
+    /// Detection failed for another reason than an empty mirror (the store refused, or it holds an unsupported layout).
+    /// </exception>
     public static async Task<IBuildCacheLayout> OpenForWriteAsync(IObjectStore store, int? version, CancellationToken cancellationToken = default)
     {
-        if (store is Storage.Oci.OciStore oci)
+        if (RegistryLayout(store) is { } oci)
         {
-            return new BuildCacheOci(oci);
+            return oci;
         }
 
         if (version is 2)
@@ -76,20 +86,25 @@ public static partial class BuildCache
         {
             return (await DetectAsync(store, cancellationToken).ConfigureAwait(false))[0];
         }
-        catch (DepotException)
+        catch (NoBuildCacheException)
         {
-            return new BuildCacheV3(store);
+            return new BuildCacheV3(store); // a new mirror gets the current layout
         }
     }
 
     /// <summary>True for registries: they hold Spack's OCI layout and only that.</summary>
-    public static bool HoldsOciLayout(IStoreReader store) => store is Storage.Oci.OciStore;
+    public static bool HoldsOciLayout(IStoreReader store) => RegistryLayout(store) is not null;
 
     /// <summary>The layout an entry of <paramref name="version"/> was listed from (a registry has only its own).</summary>
     public static IBuildCacheLayout ForVersion(IStoreReader store, int version) =>
-        store is Storage.Oci.OciStore oci ? new BuildCacheOci(oci) : version == 3 ? new BuildCacheV3(store) : new BuildCacheV2(store);
+        RegistryLayout(store) ?? (version == 3 ? new BuildCacheV3(store) : new BuildCacheV2(store));
 
-    private static async Task<bool> AnyAsync(IStoreReader store, string prefix, CancellationToken cancellationToken)
+    /// <summary>The OCI layout when <paramref name="store"/> is a registry (which holds no other), else null.</summary>
+    public static IBuildCacheLayout? RegistryLayout(IStoreReader store) =>
+        store is Storage.Oci.OciStore oci ? new BuildCacheOci(oci) : null;
+
+    /// <summary>True when <paramref name="store"/> lists at least one object under <paramref name="prefix"/>.</summary>
+    internal static async Task<bool> AnyAsync(IStoreReader store, string prefix, CancellationToken cancellationToken)
     {
         if (store is not IStoreLister lister)
         {

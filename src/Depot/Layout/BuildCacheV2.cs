@@ -28,6 +28,10 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
 
     public BuildCacheV2(IStoreReader store) => Store = store;
 
+    /// <summary>True when <paramref name="store"/> holds anything under <c>build_cache/</c>.</summary>
+    public static Task<bool> IsPresentAsync(IStoreReader store, CancellationToken cancellationToken = default) =>
+        BuildCache.AnyAsync(store, Prefix, cancellationToken);
+
     public int Version => 2;
 
     public IStoreReader Store { get; }
@@ -221,4 +225,6 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
         var text = bytes is null ? null : Encoding.ASCII.GetString(bytes).Trim();
         return text is { Length: 64 } && text.All(char.IsAsciiHexDigitLower) ? text : null;
     }
+
+    public IBuildCacheWriter CreateWriter(EntryWriterOptions options) => new BuildCacheV2Writer(this, options);
 }

@@ -30,6 +30,11 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
 
     public BuildCacheV3(IStoreReader store) => Store = store;
 
+    /// <summary>True when <paramref name="store"/> holds this layout: <c>v3/layout.json</c>, or any manifest.</summary>
+    public static async Task<bool> IsPresentAsync(IStoreReader store, CancellationToken cancellationToken = default) =>
+        await store.ExistsAsync(LayoutKey, cancellationToken).ConfigureAwait(false)
+        || await BuildCache.AnyAsync(store, "v3/manifests/", cancellationToken).ConfigureAwait(false);
+
     public int Version => 3;
 
     public IStoreReader Store { get; }
@@ -277,4 +282,6 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
             await Writable.WriteAllBytesAsync(LayoutKey, LayoutJson, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    public IBuildCacheWriter CreateWriter(EntryWriterOptions options) => new BuildCacheV3Writer(this, options);
 }

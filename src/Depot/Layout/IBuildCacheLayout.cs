@@ -5,8 +5,9 @@ using Depot.Storage;
 namespace Depot.Layout;
 
 /// <summary>
-/// One build cache layout on a store (Spack 1.x's v3, or the v2 <c>build_cache/</c> layout of Spack 0.21 to 0.23):
-/// where entries and the index live and how they are read and written.
+/// One build cache layout on a store (Spack 1.x's v3, the v2 <c>build_cache/</c> layout of Spack 0.21 to 0.23, or
+/// Spack's OCI layout in a registry): where entries and the index live and how they are read; entries are written by
+/// its <see cref="CreateWriter"/>.
 /// </summary>
 public interface IBuildCacheLayout
 {
@@ -75,6 +76,10 @@ public interface IBuildCacheLayout
     /// </summary>
     Task<string?> TryWriteIndexBytesAsync(byte[] json, string? expectedVersion, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// A writer of entries in this layout (on the same store), signing with <paramref name="options"/>' key if any.
+    /// </summary>
+    IBuildCacheWriter CreateWriter(EntryWriterOptions options);
 }
 
 /// <summary>A public key as published on a mirror: the fingerprint it is filed under and its armored text.</summary>

@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.IO.Compression;
-using System.Security.Cryptography;
-using Depot.Archive;
 using Depot.Layout;
 using Depot.Signing;
 using Depot.Specs;
@@ -61,7 +58,8 @@ public static class CopyOperation
         var clock = Stopwatch.StartNew();
         var from = (await BuildCache.DetectAsync(source, cancellationToken).ConfigureAwait(false))[0];
         var layout = options.Layout ?? await PushOperation.ExistingLayoutAsync(destination, cancellationToken).ConfigureAwait(false);
-        var writer = new EntryWriter(destination, layout, options.SigningKey);
+        var writer = await EntryWriting.OpenAsync(destination, layout, new EntryWriterOptions(options.SigningKey),
+            cancellationToken).ConfigureAwait(false);
         var entries = await from.ListSpecEntriesAsync(cancellationToken).ToListAsync(cancellationToken).ConfigureAwait(false);
         var outcomes = new CopyOutcome?[entries.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, entries.Count),
@@ -71,7 +69,8 @@ public static class CopyOperation
                 var entry = entries[i];
                 try
                 {
-                    outcomes[i] = await CopyEntryAsync(from, entry, trust, destination, layout, writer, options, progress, token).ConfigureAwait(false);
+                    outcomes[i] = await CopyEntryAsync(from, entry, trust, writer, options, progress, token)
+                        .ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is DepotException or IOException or HttpRequestException)
                 {
@@ -80,15 +79,16 @@ public static class CopyOperation
                         e is SignatureException or InvalidContentException ? trust.Explain(entry.DisplayName, (DepotException)e) : e.Message);
                 }
 
-                if (outcomes[i] is { } done && (writer.Images is null || done.Status != CopyStatus.Converted))
+                if (outcomes[i] is { } done && (!writer.CompletesLater || done.Status != CopyStatus.Converted))
                 {
                     progress?.Report(new CopyProgress(done.Name, done.Hash, 0, 0, done));
                 }
             }).ConfigureAwait(false);
 
-        if (writer.Images is not null)
+        var parallelism = Math.Max(1, options.Parallelism);
+        var failed = await writer.CompleteAsync(parallelism, cancellationToken).ConfigureAwait(false);
+        if (writer.CompletesLater)
         {
-            var failed = await writer.Images.WriteImagesAsync(Math.Max(1, options.Parallelism), cancellationToken).ConfigureAwait(false);
             for (var i = 0; i < outcomes.Length; i++)
             {
                 if (outcomes[i] is { Status: CopyStatus.Converted } o)
@@ -105,22 +105,19 @@ public static class CopyOperation
         IndexResult? index = null;
         if (options.UpdateIndex && all.Any(o => o.Status is CopyStatus.Copied or CopyStatus.Converted))
         {
-            var target = await BuildCache.OpenForWriteAsync(destination, layout switch { PushLayout.V3 => 3, PushLayout.Oci => null, _ => 2 }, cancellationToken)
+            // The copying key signed only converted entries; copied ones keep their own signatures (and keys).
+            var key = all.Any(o => o.Status == CopyStatus.Converted) ? keyToPublish : null;
+            index = await EntryWriting.FinishAsync(writer, key, options.IndexCache, cancellationToken)
                 .ConfigureAwait(false);
-            if (keyToPublish is not null && all.Any(o => o.Status == CopyStatus.Converted))
-            {
-                await target.PublishKeysAsync([keyToPublish], cancellationToken).ConfigureAwait(false);
-                published = keyToPublish.Fingerprint;
-            }
-
-            index = await IndexOperation.IndexLayoutAsync(target, new IndexOptions(Cache: options.IndexCache), null, cancellationToken).ConfigureAwait(false);
+            published = key?.Fingerprint;
         }
 
         return new CopyResult(source.Root, destination.Root, layout, all, published, index, clock.Elapsed);
     }
 
-    private static async Task<CopyOutcome?> CopyEntryAsync(IBuildCacheLayout from, SpecEntry entry, TrustPolicy trust, IObjectStore destination,
-        PushLayout layout, EntryWriter writer, CopyOptions options, IProgress<CopyProgress>? progress, CancellationToken cancellationToken)
+    private static async Task<CopyOutcome?> CopyEntryAsync(IBuildCacheLayout from, SpecEntry entry, TrustPolicy trust,
+        IBuildCacheWriter writer, CopyOptions options, IProgress<CopyProgress>? progress,
+        CancellationToken cancellationToken)
     {
         var content = await from.ReadEntryAsync(entry, trust, cancellationToken).ConfigureAwait(false);
         var spec = content.Spec.Root;
@@ -139,92 +136,18 @@ public static class CopyOperation
         void Report(long done) => progress?.Report(new CopyProgress(spec.Name, spec.Hash, done, tarball.Length ?? 0));
 
         // Same layout: the entry's own objects, byte for byte, the tarball first and the (signed) metadata last.
-        if ((from is BuildCacheV3 && layout == PushLayout.V3) || (from is BuildCacheV2 && layout is PushLayout.V2 or PushLayout.V2Spack022))
+        var copied = await writer.TryCopyAsync(from, entry, tarball, Report, cancellationToken).ConfigureAwait(false);
+        if (copied is { } length)
         {
-            var metadata = await from.Store.ReadAllBytesAsync(entry.Key, 16 << 20, cancellationToken).ConfigureAwait(false);
-            var length = await CopyCheckedAsync(from.Store, tarball, destination, tarball.Key, Report, cancellationToken).ConfigureAwait(false);
-            if (from is BuildCacheV3)
-            {
-                var body = BuildCacheManifest.Parse(metadata, from.Store.Describe(entry.Key));
-                foreach (var record in body.Records.Where(r => r.BlobKey != tarball.Key))
-                {
-                    await CopyCheckedAsync(from.Store, new TarballRef(record.BlobKey, record.Checksum, record.ContentLength), destination, record.BlobKey, null,
-                        cancellationToken).ConfigureAwait(false);
-                }
-            }
-            else
-            {
-                await destination.DeleteAsync(BuildCacheV2.SpecFileKey(spec, !entry.Key.EndsWith(".sig", StringComparison.Ordinal)), cancellationToken)
-                    .ConfigureAwait(false);
-            }
-
-            await destination.WriteAllBytesAsync(entry.Key, metadata, cancellationToken).ConfigureAwait(false);
-            if (from is BuildCacheV3)
-            {
-                await new BuildCacheV3(destination).EnsureLayoutJsonAsync(cancellationToken).ConfigureAwait(false);
-            }
-
             return new CopyOutcome(spec.Name, spec.Hash, display, CopyStatus.Copied, null, length);
         }
 
         // Another layout: stream the tarball into a staged object, checking it, and write the entry as push does.
-        await using var staged = await destination.CreateStagedAsync(cancellationToken).ConfigureAwait(false);
-        var (checksum, written) = await StageCheckedAsync(from.Store, tarball, staged, Report, cancellationToken).ConfigureAwait(false);
-        string? diffId = null;
-        if (layout == PushLayout.Oci)
-        {
-            // Images name each layer by the sha256 of the tar inside it too.
-            await staged.Content.FlushAsync(cancellationToken).ConfigureAwait(false);
-            staged.Content.Position = 0;
-            await using (var gunzip = new GZipStream(staged.Content, CompressionMode.Decompress, leaveOpen: true))
-            {
-                diffId = Convert.ToHexStringLower(await SHA256.HashDataAsync(gunzip, cancellationToken).ConfigureAwait(false));
-            }
-
-            staged.Content.Position = written;
-        }
-
-        await writer.WriteAsync(content.Spec, staged, checksum, written, diffId, cancellationToken).ConfigureAwait(false);
+        await using var staged = await writer.Layout.Store.RequireWritable().CreateStagedAsync(cancellationToken).ConfigureAwait(false);
+        var (checksum, written) = await CheckedCopy.StageAsync(from.Store, tarball, staged, Report, cancellationToken)
+            .ConfigureAwait(false);
+        await writer.WriteAsync(content.Spec, new StagedTarball(staged, checksum, written), cancellationToken)
+            .ConfigureAwait(false);
         return new CopyOutcome(spec.Name, spec.Hash, display, CopyStatus.Converted, null, written);
-    }
-
-    // One object streamed across, its sha256 (and size) checked before it becomes visible; skipped when already there.
-    private static async Task<long> CopyCheckedAsync(IStoreReader from, TarballRef blob, IObjectStore to, string key, Action<long>? report,
-        CancellationToken cancellationToken)
-    {
-        if (blob.Length is { } known && (await to.GetInfoAsync(key, cancellationToken).ConfigureAwait(false))?.Length == known
-            && key.StartsWith("blobs/", StringComparison.Ordinal))
-        {
-            return known; // content-addressed and complete
-        }
-
-        await using var staged = await to.CreateStagedAsync(cancellationToken).ConfigureAwait(false);
-        var (_, written) = await StageCheckedAsync(from, blob, staged, report, cancellationToken).ConfigureAwait(false);
-        await staged.CommitAsync(key, cancellationToken).ConfigureAwait(false);
-        return written;
-    }
-
-    // Streams an object into a staged one, hashing on the way; a checksum or size mismatch throws (the caller's staged
-    // object is then discarded, never committed).
-    private static async Task<(string Checksum, long Written)> StageCheckedAsync(IStoreReader from, TarballRef blob, IStagedObject staged,
-        Action<long>? report, CancellationToken cancellationToken)
-    {
-        string checksum;
-        long written;
-        await using (var source = await from.OpenReadAsync(blob.Key, cancellationToken).ConfigureAwait(false))
-        await using (var hashing = new ChecksumStream(staged.Content, leaveOpen: true) { Written = report })
-        {
-            await source.CopyToAsync(hashing, 1 << 20, cancellationToken).ConfigureAwait(false);
-            checksum = hashing.Sha256Hex();
-            written = hashing.BytesWritten;
-        }
-
-        if (checksum != blob.Sha256 || (blob.Length is { } length && length != written))
-        {
-            throw new InvalidContentException(from.Describe(blob.Key),
-                $"checksum mismatch: the entry expects sha256 {blob.Sha256}, the object is sha256 {checksum} ({written} bytes); nothing was copied");
-        }
-
-        return (checksum, written);
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Depot.Archive;
+using Depot.Formats;
 using Depot.Layout;
 using Depot.Relocation;
 using Depot.Specs;

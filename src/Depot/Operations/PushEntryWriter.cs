@@ -6,23 +6,24 @@ using Depot.InstallTree;
 using Depot.Layout;
 using Depot.Specs;
 using Depot.Storage;
-using Org.BouncyCastle.Bcpg.OpenPgp;
 
 namespace Depot.Operations;
 
 /// <summary>
 /// Writes one installed spec as a build cache entry, in one streaming pass: the prefix is tarred, gzip'd and hashed
-/// straight into a staged object; <see cref="EntryWriter"/> then writes the entry's metadata last, so readers never
-/// see it before its data.
+/// straight into a staged object; the layout's writer (<see cref="IBuildCacheWriter"/>) then writes the entry's
+/// metadata last, so readers never see it before its data.
 /// </summary>
-internal sealed class PushEntryWriter(IObjectStore store, InstallDatabase db, PushLayout layout, PgpSecretKey? key, string? spackPrefix,
-    string? baseImage = null)
+/// <param name="db">The install tree's database.</param>
+/// <param name="layout">The layout pushed (v2 as Spack 0.21 archives prefixes without parent directories).</param>
+/// <param name="entries">The mirror's writer.</param>
+/// <param name="spackPrefix">Spack's own prefix, for the build info (null: derived from the root).</param>
+internal sealed class PushEntryWriter(InstallDatabase db, PushLayout layout, IBuildCacheWriter entries,
+    string? spackPrefix)
 {
-    private readonly EntryWriter entries = new(store, layout, key,
-        node => db.Find(node.Hash) is { Path: { } path } r ? (path, db.LocalPrefix(r)) : null, baseImage);
-
-    /// <summary>For the OCI layout: the images, written once every tarball is up.</summary>
-    public OciImageWriter? Images => entries.Images;
+    /// <summary>Build and local prefix of an installed node, for OCI images' search paths.</summary>
+    public static Func<SpecNode, (string Build, string Local)?> Prefixes(InstallDatabase db) =>
+        node => db.Find(node.Hash) is { Path: { } path } r ? (path, db.LocalPrefix(r)) : null;
 
     /// <summary>True when the mirror holds a complete entry for the spec (signed, if this push signs).</summary>
     public Task<bool> ExistsAsync(InstallRecord record, CancellationToken cancellationToken) => entries.ExistsAsync(record.Spec, cancellationToken);
@@ -44,7 +45,7 @@ internal sealed class PushEntryWriter(IObjectStore store, InstallDatabase db, Pu
         var total = PrefixArchiver.ContentSize(localPrefix);
         progress?.Report(new PushProgress(spec.Name, spec.Hash, 0, total));
 
-        await using var staged = await store.CreateStagedAsync(cancellationToken).ConfigureAwait(false);
+        await using var staged = await entries.Layout.Store.RequireWritable().CreateStagedAsync(cancellationToken).ConfigureAwait(false);
         string checksum;
         long length;
         string? diffId = null;
@@ -53,7 +54,9 @@ internal sealed class PushEntryWriter(IObjectStore store, InstallDatabase db, Pu
             await using (var gzip = SpackGzip.CreateCompressor(hashing, leaveOpen: true))
             {
                 // OCI images also name each layer by the sha256 of its uncompressed tar (rootfs.diff_ids).
-                await using var uncompressed = entries.Images is null ? null : new ChecksumStream(gzip, leaveOpen: true);
+                await using var uncompressed = entries.NeedsTarDigest
+                    ? new ChecksumStream(gzip, leaveOpen: true)
+                    : null;
                 await using (var tar = new PythonTarWriter((Stream?)uncompressed ?? gzip, leaveOpen: true))
                 {
                     await PrefixArchiver.WriteAsync(tar, request, done => progress?.Report(new PushProgress(spec.Name, spec.Hash, done, total)),
@@ -68,7 +71,8 @@ internal sealed class PushEntryWriter(IObjectStore store, InstallDatabase db, Pu
             length = hashing.BytesWritten;
         }
 
-        await entries.WriteAsync(specDocument, staged, checksum, length, diffId, cancellationToken).ConfigureAwait(false);
+        var tarball = new StagedTarball(staged, checksum, length, diffId);
+        await entries.WriteAsync(specDocument, tarball, cancellationToken).ConfigureAwait(false);
 
         return new PushOutcome(spec.Name, spec.Hash, SpecFormatter.Short(spec), PushStatus.Pushed, null, total, length, clock.Elapsed);
     }

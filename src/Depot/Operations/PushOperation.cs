@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Depot.InstallTree;
 using Depot.Layout;
+using Depot.Layout.Oci;
 using Depot.Specs;
 using Depot.Storage;
 
@@ -18,13 +19,9 @@ public static class PushOperation
     {
         var clock = Stopwatch.StartNew();
         var layout = options.Layout ?? await ExistingLayoutAsync(store, cancellationToken).ConfigureAwait(false);
-        if ((layout == PushLayout.Oci) != BuildCache.HoldsOciLayout(store))
-        {
-            throw new DepotException(layout == PushLayout.Oci
-                ? $"{store.Root}: only an OCI registry (oci://, oci+http://) holds the OCI layout"
-                : $"{store.Root}: a registry holds Spack's OCI layout only (drop --layout)");
-        }
-
+        var writing = new EntryWriterOptions(options.SigningKey, Prefixes: PushEntryWriter.Prefixes(db),
+            BaseImage: options.BaseImage);
+        var entries = await EntryWriting.OpenAsync(store, layout, writing, cancellationToken).ConfigureAwait(false);
         if ((options.BaseImage ?? options.Tag) is not null && layout != PushLayout.Oci)
         {
             throw new DepotException($"{(options.BaseImage is not null ? "--base-image" : "--tag")} is for OCI registries (oci://, oci+http://) only");
@@ -35,7 +32,7 @@ public static class PushOperation
             OciImageWriter.CheckTag(requested);
         }
 
-        var writer = new PushEntryWriter(store, db, layout, options.SigningKey, options.SpackPrefix, options.BaseImage);
+        var writer = new PushEntryWriter(db, layout, entries, options.SpackPrefix);
         var outcomes = new PushOutcome?[plan.ToPush.Count];
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
@@ -74,10 +71,11 @@ public static class PushOperation
             // Fail-fast: the packages not finished are reported as not attempted.
         }
 
-        if (writer.Images is not null && !stop.IsCancellationRequested)
+        if (!stop.IsCancellationRequested)
         {
-            // OCI: every tarball is up; now each spec's image, which names its dependencies' layers.
-            var failed = await writer.Images.WriteImagesAsync(Math.Max(1, options.Parallelism), cancellationToken).ConfigureAwait(false);
+            // Every tarball is up; OCI now writes each spec's image, which names its dependencies' layers.
+            var parallelism = Math.Max(1, options.Parallelism);
+            var failed = await entries.CompleteAsync(parallelism, cancellationToken).ConfigureAwait(false);
             for (var i = 0; i < outcomes.Length; i++)
             {
                 if (outcomes[i] is { Status: PushStatus.Pushed } done && failed.TryGetValue(done.Hash, out var error))
@@ -97,13 +95,15 @@ public static class PushOperation
         all.AddRange(plan.SkippedNotInstalled.Select(r => Outcome(r, PushStatus.SkippedNotInstalled, "recorded but not installed in this tree")));
 
         string? tagged = null;
-        if (options.Tag is { } tag && writer.Images is not null && !all.Any(o => o.Status is PushStatus.Failed or PushStatus.NotAttempted))
+        if (options.Tag is { } tag && entries is OciImageWriter images
+            && !all.Any(o => o.Status is PushStatus.Failed or PushStatus.NotAttempted))
         {
             // The roots: pushed specs no other pushed spec links to or runs.
             var needed = plan.ToPush.SelectMany(r => r.Spec.Dependencies).Where(e => (e.Types & (Specs.DepTypes.Link | Specs.DepTypes.Run)) != 0)
                 .Select(e => e.Hash).ToHashSet(StringComparer.Ordinal);
             var roots = plan.ToPush.Where(r => !needed.Contains(r.Spec.Hash)).Select(r => r.Spec).ToList();
-            await writer.Images.WriteTaggedImageAsync(tag, roots, h => db.Find(h)?.Spec, cancellationToken).ConfigureAwait(false);
+            await images.WriteTaggedImageAsync(tag, roots, h => db.Find(h)?.Spec, cancellationToken)
+                .ConfigureAwait(false);
             tagged = tag;
         }
 
@@ -112,19 +112,9 @@ public static class PushOperation
         var stopped = all.Any(o => o.Status == PushStatus.NotAttempted);
         if (options.UpdateIndex && !stopped)
         {
-            var target = layout switch
-            {
-                PushLayout.Oci => await BuildCache.OpenForWriteAsync(store, null, cancellationToken).ConfigureAwait(false),
-                PushLayout.V3 => new BuildCacheV3(store),
-                _ => (IBuildCacheLayout)new BuildCacheV2(store),
-            };
-            if (keyToPublish is not null)
-            {
-                await target.PublishKeysAsync([keyToPublish], cancellationToken).ConfigureAwait(false);
-                published = keyToPublish.Fingerprint;
-            }
-
-            index = await IndexOperation.IndexLayoutAsync(target, new IndexOptions(Cache: options.IndexCache), null, cancellationToken).ConfigureAwait(false);
+            index = await EntryWriting.FinishAsync(entries, keyToPublish, options.IndexCache, cancellationToken)
+                .ConfigureAwait(false);
+            published = keyToPublish?.Fingerprint;
         }
 
         return new PushResult(store.Root, layout, all, published, index, clock.Elapsed) { TaggedImage = tagged };

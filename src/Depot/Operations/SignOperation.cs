@@ -1,7 +1,4 @@
-using System.Text;
-using Depot.Formats;
 using Depot.Layout;
-using Depot.Signing;
 using Depot.Storage;
 using Org.BouncyCastle.Bcpg.OpenPgp;
 
@@ -23,10 +20,10 @@ public static class SignOperation
     {
         var signed = 0;
         var already = 0;
-        var privateKey = key.ExtractPrivateKey(Array.Empty<char>());
         var problems = new List<EntryProblem>();
         foreach (var layout in await BuildCache.DetectAsync(store, cancellationToken).ConfigureAwait(false))
         {
+            var writer = layout.CreateWriter(new EntryWriterOptions(key));
             var entries = new List<SpecEntry>();
             await foreach (var entry in layout.ListSpecEntriesAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -38,7 +35,7 @@ public static class SignOperation
                 {
                     try
                     {
-                        if (await SignEntryAsync(store, layout, entry, key, privateKey, force, ct).ConfigureAwait(false))
+                        if (await writer.SignAsync(entry, force, ct).ConfigureAwait(false))
                         {
                             Interlocked.Increment(ref signed);
                         }
@@ -58,64 +55,5 @@ public static class SignOperation
         }
 
         return new SignResult(signed, already, problems.OrderBy(p => p.Location, StringComparer.Ordinal).ToList());
-    }
-
-    private static async Task<bool> SignEntryAsync(IObjectStore store, IBuildCacheLayout layout, SpecEntry entry, PgpSecretKey key,
-        PgpPrivateKey privateKey, bool force, CancellationToken cancellationToken)
-    {
-        if (layout is BuildCacheOci oci)
-        {
-            return await SignImageAsync(oci, entry, key, privateKey, force, cancellationToken).ConfigureAwait(false);
-        }
-
-        var location = store.Describe(entry.Key);
-        var text = Encoding.UTF8.GetString(await store.ReadAllBytesAsync(entry.Key, 64 << 20, cancellationToken).ConfigureAwait(false));
-        if (ClearSignedMessage.LooksClearSigned(Encoding.UTF8.GetBytes(text[..Math.Min(64, text.Length)])))
-        {
-            if (!force && SignatureVerifier.IsSignedBy(text, key.PublicKey, location))
-            {
-                return false;
-            }
-
-            text = ClearSignedMessage.Parse(text, location).Body;
-        }
-
-        // Check the entry is sound before vouching for it.
-        await layout.ReadEntryAsync(entry, TrustPolicy.None(store.Root), cancellationToken).ConfigureAwait(false);
-        var signedText = ClearSigner.Sign(text, key, privateKey);
-        if (layout is BuildCacheV2 && !entry.Key.EndsWith(BuildCacheV2.SignedSuffix, StringComparison.Ordinal))
-        {
-            await store.WriteAllTextAsync(entry.Key + ".sig", signedText, cancellationToken).ConfigureAwait(false);
-            await store.DeleteAsync(entry.Key, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            await store.WriteAllTextAsync(entry.Key, signedText, cancellationToken).ConfigureAwait(false);
-        }
-
-        return true;
-    }
-
-    private static async Task<bool> SignImageAsync(BuildCacheOci layout, SpecEntry entry, PgpSecretKey key, PgpPrivateKey privateKey,
-        bool force, CancellationToken cancellationToken)
-    {
-        var registry = layout.Oci.Registry;
-        var image = await layout.ReadImageAsync(entry.Key, cancellationToken).ConfigureAwait(false);
-        if (!force && await OciSignatures.FindAsync(registry, image.ManifestDigest, cancellationToken).ConfigureAwait(false) is { } existing)
-        {
-            if (SignatureVerifier.IsSignedBy(existing.Text, key.PublicKey, existing.Location))
-            {
-                return false;
-            }
-
-            // Signed by another key, or damaged: replaced below.
-        }
-
-        // Check the entry is sound before vouching for it.
-        await layout.ReadEntryAsync(entry, TrustPolicy.None(layout.Store.Root), cancellationToken).ConfigureAwait(false);
-        var signed = ClearSigner.Sign(Encoding.UTF8.GetString(image.Config), key, privateKey);
-        await OciSignatures.PublishAsync(registry, new Storage.Oci.OciDescriptor(image.Manifest.MediaType, image.ManifestDigest, image.ManifestSize), signed,
-            cancellationToken).ConfigureAwait(false);
-        return true;
     }
 }

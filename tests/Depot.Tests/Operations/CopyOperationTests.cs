@@ -66,6 +66,17 @@ public sealed class CopyOperationTests(DockerRegistry registry) : IClassFixture<
     }
 
     [Fact]
+    public async Task ARegistryTakesOnlyTheOciLayoutAndNothingIsWritten()
+    {
+        using var oci = new OciStore(OciReference.Parse(registry.Url("copy/l" + Guid.NewGuid().ToString("N")[..8])));
+        var source = new LocalDirectoryStore(TestData.Path(TestData.V3Unsigned));
+        var e = await Assert.ThrowsAsync<DepotException>(() => CopyOperation.RunAsync(source, TrustPolicy.None("v3"), oci,
+            new CopyOptions([], PushLayout.V3), null, null, Token));
+        Assert.Contains("a registry holds Spack's OCI layout only", e.Message, StringComparison.Ordinal);
+        Assert.Empty(await oci.Registry.ListTagsAsync(Token).ToListAsync(Token));
+    }
+
+    [Fact]
     public async Task ATamperedTarballIsNotCopied()
     {
         using var source = TestData.Copy(TestData.V3Unsigned);

@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using Depot.Layout;
+using Depot.Layout.Oci;
 using Depot.Operations;
 using Depot.Signing;
 using Depot.Storage.Oci;

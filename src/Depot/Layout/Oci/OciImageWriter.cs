@@ -1,59 +1,176 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
-using Depot.Layout;
+using Depot.Signing;
 using Depot.Specs;
 using Depot.Storage;
 using Depot.Storage.Oci;
 
-namespace Depot.Operations;
+namespace Depot.Layout.Oci;
 
 /// <summary>
-/// Writes Spack's OCI images for <see cref="PushEntryWriter"/> in two steps: each tarball is uploaded as a layer blob
-/// as soon as it is made (<see cref="AddTarballAsync"/>); once all are up, <see cref="WriteImagesAsync"/> writes each
-/// spec's config and manifest — its link/run dependencies' layers first, its own last, as Spack does — and its
-/// signature. Dependencies pushed earlier are taken from their images in the registry. The layers follow the spec
-/// file's own link/run edges, so entries copied from another cache get the same images as pushed ones.
+/// Writes Spack's OCI images in two steps: each tarball is uploaded as a layer blob as soon as it is made
+/// (<see cref="WriteAsync"/>); once all are up, <see cref="CompleteAsync"/> writes each spec's config and manifest —
+/// its link/run dependencies' layers first, its own last, as Spack does — and its signature. Dependencies written
+/// earlier are taken from their images in the registry. The layers follow the spec file's own link/run edges, so
+/// entries copied from another cache get the same images as pushed ones.
 /// </summary>
-/// <param name="store">The registry.</param>
-/// <param name="prefixes">Build and local prefix of a node (push), for the image's search paths; null when copying.</param>
-/// <param name="key">Signs each image's config (null: unsigned).</param>
-/// <param name="baseImage">The image to build on (<c>--base-image</c>), or null for none.</param>
-internal sealed class OciImageWriter(OciStore store, Func<SpecNode, (string Build, string Local)?>? prefixes, Org.BouncyCastle.Bcpg.OpenPgp.PgpSecretKey? key,
-    string? baseImage = null)
+public sealed class OciImageWriter(BuildCacheOci layout, EntryWriterOptions options) : IBuildCacheWriter
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<OciBaseImage>>> bases = new(StringComparer.Ordinal);
-
-    private readonly Org.BouncyCastle.Bcpg.OpenPgp.PgpPrivateKey? privateKey = key?.ExtractPrivateKey(Array.Empty<char>());
-    private readonly Lock signing = new();
+    private readonly EntrySigner? signer = EntrySigner.For(options.SigningKey);
 
     private sealed record Layer(OciDescriptor Blob, string DiffId);
 
     private readonly ConcurrentDictionary<string, Layer> layers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (SpecFile Spec, string Timestamp)> pending = new(StringComparer.Ordinal);
-    private readonly BuildCacheOci layout = new(store);
 
-    /// <summary>True when the registry has the spec's image (and, when this push signs, its signature).</summary>
-    public async Task<bool> ExistsAsync(SpecNode spec, CancellationToken cancellationToken)
+    private OciStore Store => layout.Oci;
+
+    public IBuildCacheLayout Layout => layout;
+
+    public bool Signs => signer is not null;
+
+    public bool NeedsTarDigest => true;
+
+    public bool CompletesLater => true;
+
+    /// <summary>
+    /// The spec's image with its config and its own tarball layer (the entry as a cache reader sees it), and its
+    /// signature when this writer signs. An image that does not parse is absent.
+    /// </summary>
+    public async Task<bool> ExistsAsync(SpecNode spec, CancellationToken cancellationToken = default)
     {
-        var head = await store.Registry.HeadManifestAsync(BuildCacheOci.TagFor(spec), cancellationToken).ConfigureAwait(false);
-        return head is not null
-            && (key is null || await OciSignatures.FindAsync(store.Registry, head.Value.Digest, cancellationToken).ConfigureAwait(false) is not null);
+        var tag = BuildCacheOci.TagFor(spec);
+        var found = await Store.Registry.GetManifestAsync(tag, cancellationToken).ConfigureAwait(false);
+        if (found is null)
+        {
+            return false;
+        }
+
+        OciImageManifest manifest;
+        try
+        {
+            manifest = OciImageManifest.Parse(found.Bytes, Store.Describe(tag));
+        }
+        catch (InvalidContentException)
+        {
+            return false; // a broken image is replaced
+        }
+
+        if (manifest.Layers.Count == 0)
+        {
+            return false;
+        }
+
+        foreach (var blob in new[] { manifest.Config, manifest.Layers[^1] })
+        {
+            if (await Store.Registry.HeadBlobAsync(blob.Digest, cancellationToken).ConfigureAwait(false) != blob.Size)
+            {
+                return false;
+            }
+        }
+
+        return !Signs || await OciSignatures.FindAsync(Store.Registry, found.Digest, cancellationToken)
+            .ConfigureAwait(false) is not null;
     }
 
-    /// <summary>Uploads a spec's tarball (staged, sha256 and size known; <paramref name="diffId"/>: sha256 of the tar inside).</summary>
-    public async Task AddTarballAsync(SpecFile spec, IStagedObject staged, string checksum, long length, string diffId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Uploads the spec's tarball as a layer blob; its image is written by <see cref="CompleteAsync"/>. Without
+    /// <see cref="StagedTarball.TarSha256"/> the staged content is read back to hash the tar inside.
+    /// </summary>
+    public async Task WriteAsync(SpecFile spec, StagedTarball tarball, CancellationToken cancellationToken = default)
     {
-        await staged.CommitAsync(BuildCacheV3.BlobKey("sha256", checksum), cancellationToken).ConfigureAwait(false);
-        layers[spec.Root.Hash] = new Layer(new OciDescriptor(OciMediaTypes.Layer, "sha256:" + checksum, length), "sha256:" + diffId);
+        var diffId = tarball.TarSha256 ?? await TarDigestAsync(tarball, cancellationToken).ConfigureAwait(false);
+        await tarball.Staged.CommitAsync(BuildCacheV3.BlobKey("sha256", tarball.Sha256), cancellationToken)
+            .ConfigureAwait(false);
+        var blob = new OciDescriptor(OciMediaTypes.Layer, "sha256:" + tarball.Sha256, tarball.Length);
+        layers[spec.Root.Hash] = new Layer(blob, "sha256:" + diffId);
         pending[spec.Root.Hash] = (spec, DateTimeOffset.Now.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffffzzz", CultureInfo.InvariantCulture));
     }
 
-    /// <summary>Writes the images of every tarball added; returns an error message per spec hash that failed.</summary>
-    public async Task<IReadOnlyDictionary<string, string>> WriteImagesAsync(int parallelism, CancellationToken cancellationToken)
+    // Images name each layer by the sha256 of the tar inside it too.
+    private static async Task<string> TarDigestAsync(StagedTarball tarball, CancellationToken cancellationToken)
+    {
+        var content = tarball.Staged.Content;
+        await content.FlushAsync(cancellationToken).ConfigureAwait(false);
+        content.Position = 0;
+        string digest;
+        await using (var gunzip = new GZipStream(content, CompressionMode.Decompress, leaveOpen: true))
+        {
+            var hash = await SHA256.HashDataAsync(gunzip, cancellationToken).ConfigureAwait(false);
+            digest = Convert.ToHexStringLower(hash);
+        }
+
+        content.Position = tarball.Length;
+        return digest;
+    }
+
+    /// <summary>Images are never copied as they are: every entry is written with <see cref="WriteAsync"/>.</summary>
+    public Task<long?> TryCopyAsync(IBuildCacheLayout from, SpecEntry entry, TarballRef tarball, Action<long>? progress,
+        CancellationToken cancellationToken = default) => Task.FromResult<long?>(null);
+
+    /// <summary>
+    /// Writes the images of every tarball written; returns an error message per spec hash that failed.
+    /// </summary>
+    public Task<IReadOnlyDictionary<string, string>> CompleteAsync(int parallelism,
+        CancellationToken cancellationToken = default) =>
+        WriteImagesAsync(parallelism, cancellationToken);
+
+    /// <summary>
+    /// A signature artifact for the image (Spack's are never signed), the image itself untouched: its config
+    /// clearsigned. False when this key's signature is there already.
+    /// </summary>
+    public async Task<bool> SignAsync(SpecEntry entry, bool force, CancellationToken cancellationToken = default)
+    {
+        var key = EntrySigner.Required(signer, layout);
+        var image = await layout.ReadImageAsync(entry.Key, cancellationToken).ConfigureAwait(false);
+        var existing = force
+            ? null
+            : await OciSignatures.FindAsync(Store.Registry, image.ManifestDigest, cancellationToken)
+                .ConfigureAwait(false);
+        if (existing is { } found)
+        {
+            if (key.HasSigned(found.Text, found.Location))
+            {
+                return false;
+            }
+
+            // Signed by another key, or damaged: replaced below.
+        }
+
+        // Check the entry is sound before vouching for it.
+        await layout.ReadEntryAsync(entry, TrustPolicy.None(Store.Root), cancellationToken).ConfigureAwait(false);
+        var signed = key.Sign(Encoding.UTF8.GetString(image.Config));
+        var subject = new OciDescriptor(image.Manifest.MediaType, image.ManifestDigest, image.ManifestSize);
+        await OciSignatures.PublishAsync(Store.Registry, subject, signed, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Publishes the keys as small artifacts under <c>keys/</c>.</summary>
+    public async Task FinishAsync(IReadOnlyList<PublishedKey> keys, CancellationToken cancellationToken = default)
+    {
+        if (keys.Count > 0)
+        {
+            await layout.PublishKeysAsync(keys, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<IReadOnlyDictionary<string, string>> WriteImagesAsync(int parallelism,
+        CancellationToken cancellationToken)
     {
         var failures = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
-        await Parallel.ForEachAsync(pending.Values, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
+        var batch = pending.Values.ToList();
+        pending.Clear();
+        var parallel = new ParallelOptions
+        {
+            MaxDegreeOfParallelism = parallelism,
+            CancellationToken = cancellationToken,
+        };
+        await Parallel.ForEachAsync(batch, parallel,
             async (item, token) =>
             {
                 try
@@ -73,17 +190,13 @@ internal sealed class OciImageWriter(OciStore store, Func<SpecNode, (string Buil
         var closure = LinkRunClosure([spec.Root], spec.FindByHash);
         var (manifest, config) = await AssembleAsync(spec.Root, closure, spec, timestamp, cancellationToken).ConfigureAwait(false);
         var bytes = manifest.ToJsonBytes();
-        var (digest, _) = await store.Registry.PutManifestAsync(BuildCacheOci.TagFor(spec.Root), bytes, cancellationToken).ConfigureAwait(false);
-        if (key is not null)
+        var tag = BuildCacheOci.TagFor(spec.Root);
+        var (digest, _) = await Store.Registry.PutManifestAsync(tag, bytes, cancellationToken).ConfigureAwait(false);
+        if (signer is not null)
         {
-            string signed;
-            lock (signing)
-            {
-                signed = Signing.ClearSigner.Sign(System.Text.Encoding.UTF8.GetString(config), key, privateKey!);
-            }
-
-            await OciSignatures.PublishAsync(store.Registry, new OciDescriptor(manifest.MediaType, digest, bytes.LongLength), signed, cancellationToken)
-                .ConfigureAwait(false);
+            var signed = signer.Sign(Encoding.UTF8.GetString(config));
+            var subject = new OciDescriptor(manifest.MediaType, digest, bytes.LongLength);
+            await OciSignatures.PublishAsync(Store.Registry, subject, signed, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -97,7 +210,8 @@ internal sealed class OciImageWriter(OciStore store, Func<SpecNode, (string Buil
         CheckTag(tag);
         var closure = LinkRunClosure(roots, find);
         var (manifest, _) = await AssembleAsync(roots[0], closure, null, "", cancellationToken).ConfigureAwait(false);
-        await store.Registry.PutManifestAsync(tag, (manifest with { Annotations = null }).ToJsonBytes(), cancellationToken).ConfigureAwait(false);
+        var bytes = (manifest with { Annotations = null }).ToJsonBytes();
+        await Store.Registry.PutManifestAsync(tag, bytes, cancellationToken).ConfigureAwait(false);
     }
 
     /// <exception cref="DepotException">Not a tag a registry takes, or one Spack would read as a cache entry.</exception>
@@ -120,11 +234,14 @@ internal sealed class OciImageWriter(OciStore store, Func<SpecNode, (string Buil
         }
 
         var architecture = OciImageConfig.Architecture(root.Target);
-        var based = baseImage is null ? null : await bases.GetOrAdd(architecture, a => new Lazy<Task<OciBaseImage>>(
-            () => OciBaseImage.FetchAsync(baseImage, null, store.Registry, a, CancellationToken.None))).Value.ConfigureAwait(false);
+        var based = options.BaseImage is not { } baseImage
+            ? null
+            : await bases.GetOrAdd(architecture, a => new Lazy<Task<OciBaseImage>>(
+                () => OciBaseImage.FetchAsync(baseImage, null, Store.Registry, a, CancellationToken.None))).Value
+                .ConfigureAwait(false);
         var config = OciImageConfig.Write(root, spec, imageLayers.Select(l => l.DiffId).ToList(), SearchPaths(closure),
             (imageLayers[^1].Blob.Hex, imageLayers[^1].Blob.Size), timestamp, based?.Config);
-        var configDigest = await store.Registry.PutBlobIfMissingAsync(config, cancellationToken).ConfigureAwait(false);
+        var configDigest = await Store.Registry.PutBlobIfMissingAsync(config, cancellationToken).ConfigureAwait(false);
         var docker = based?.DockerFormat == true;
         var layerType = docker ? OciMediaTypes.DockerLayer : OciMediaTypes.Layer;
         var manifest = new OciImageManifest(based?.Manifest.MediaType ?? OciMediaTypes.ImageManifest,
@@ -145,7 +262,7 @@ internal sealed class OciImageWriter(OciStore store, Func<SpecNode, (string Buil
         catch (StoreObjectNotFoundException)
         {
             throw new DepotException($"{dependent.Name}/{dependent.Hash[..7]} needs {dependency.Name}/{dependency.Hash[..7]} as a layer, "
-                + $"and {store.Root} does not have it: push it too (drop --only package)");
+                + $"and {Store.Root} does not have it: push it too (drop --only package)");
         }
 
         using var doc = JsonDocument.Parse(image.Config);
@@ -205,7 +322,7 @@ internal sealed class OciImageWriter(OciStore store, Func<SpecNode, (string Buil
         };
         foreach (var node in Enumerable.Reverse(closure))
         {
-            if (prefixes?.Invoke(node) is not { } prefix)
+            if (options.Prefixes?.Invoke(node) is not { } prefix)
             {
                 continue;
             }

@@ -7,7 +7,7 @@ using Depot.Specs;
 using Depot.Storage;
 using Depot.Storage.Oci;
 
-namespace Depot.Layout;
+namespace Depot.Layout.Oci;
 
 /// <summary>
 /// Spack's build cache in an OCI registry (<c>mirrors-and-transport.md</c> §7): one image per spec in one repository,
@@ -210,4 +210,6 @@ public sealed class BuildCacheOci(OciStore store) : IBuildCacheLayout
             throw new InvalidContentException(location, "config is not JSON: " + e.Message);
         }
     }
+
+    public IBuildCacheWriter CreateWriter(EntryWriterOptions options) => new OciImageWriter(this, options);
 }

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Depot.Formats;
 using Depot.Specs;
 
-namespace Depot.Operations;
+namespace Depot.Layout.Oci;
 
 /// <summary>
 /// The config blob of a spec's image: a runnable image config (Spack's default one, or the base image's) whose

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Depot.Storage.Oci;
 
-namespace Depot.Operations;
+namespace Depot.Layout.Oci;
 
 /// <summary>
 /// The image pushed images are built on (<c>depot push --base-image</c>, as Spack's): its manifest and config for one

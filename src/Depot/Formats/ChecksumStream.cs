@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Depot.Archive;
+namespace Depot.Formats;
 
 /// <summary>
 /// A write-only pass-through that computes the sha256 and length of everything written, so a tarball is hashed on its

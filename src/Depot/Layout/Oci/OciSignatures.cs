@@ -1,7 +1,7 @@
 using System.Text;
 using Depot.Storage.Oci;
 
-namespace Depot.Layout;
+namespace Depot.Layout.Oci;
 
 /// <summary>
 /// Depot's signatures for Spack's OCI images, stored beside the image without touching it: an artifact manifest

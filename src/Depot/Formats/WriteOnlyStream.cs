@@ -1,4 +1,4 @@
-namespace Depot.Archive;
+namespace Depot.Formats;
 
 /// <summary>Base of the pass-through streams that only write forward (no reading, seeking or length).</summary>
 public abstract class WriteOnlyStream : Stream

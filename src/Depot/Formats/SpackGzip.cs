@@ -1,6 +1,6 @@
 using System.IO.Compression;
 
-namespace Depot.Archive;
+namespace Depot.Formats;
 
 /// <summary>
 /// gzip framed like Spack's <c>GzipFile(filename="", mtime=0, compresslevel=6)</c>: header
