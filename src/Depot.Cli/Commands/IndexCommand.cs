@@ -19,9 +19,10 @@ public static class IndexCommand
         };
         command.SetAction(console.Guard(async (parse, token) =>
         {
-            var store = console.OpenStore(parse.GetValue(mirror)!);
-            var options = new IndexOptions(parse.GetValue(full), Math.Max(1, parse.GetValue(jobs)), IndexCache.For(console.Home));
-            var results = await IndexOperation.RunAsync(store, options, null, token).ConfigureAwait(false);
+            // Read connection, as Depot has always indexed through it.
+            var target = console.Engine.Open(parse.GetValue(mirror)!, MirrorPurpose.Read);
+            var options = new IndexOptions(parse.GetValue(full), Math.Max(1, parse.GetValue(jobs)), console.Engine.IndexCache);
+            var results = await IndexOperation.RunAsync(target, options, null, token).ConfigureAwait(false);
             var problems = 0;
             foreach (var r in results)
             {

@@ -18,9 +18,6 @@ public sealed record PlainRootTarget(string Root) : InstallTarget(Root);
 /// </summary>
 public sealed record SpackTreeTarget(string Root, int NewTreeDatabaseVersion = 8, string? Projection = null) : InstallTarget(Root);
 
-/// <summary>A mirror to install from, and how its entries are checked (null: <c>--no-verify</c>).</summary>
-public sealed record InstallSource(string Name, IObjectStore Store, TrustPolicy? Trust);
-
 /// <summary>How to install.</summary>
 public sealed record InstallOptions(InstallTarget Target, int Parallelism = 4, ExtractionLimits? Limits = null, bool FailFast = false);
 

@@ -13,11 +13,18 @@ namespace Depot.Operations;
 /// </summary>
 public static class PushOperation
 {
-    public static async Task<PushResult> RunAsync(IObjectStore store, InstallDatabase db, PushPlan plan, PushOptions options,
-        PublishedKey? keyToPublish = null, IProgress<PushProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Pushes <paramref name="plan"/> to <paramref name="mirror"/> (opened for writing: its layout choice and signing
+    /// key are used as they were decided when it was opened).
+    /// </summary>
+    public static async Task<PushResult> RunAsync(Mirror mirror, InstallDatabase db, PushPlan plan, PushOptions options,
+        IProgress<PushProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(mirror);
         var clock = Stopwatch.StartNew();
-        var layout = options.Layout ?? await ExistingLayoutAsync(store, cancellationToken).ConfigureAwait(false);
+        var store = mirror.Store;
+        var keyToPublish = mirror.Signing.Published;
+        var layout = await mirror.GetWriteLayoutAsync(cancellationToken).ConfigureAwait(false);
         if ((layout == PushLayout.Oci) != BuildCache.HoldsOciLayout(store))
         {
             throw new DepotException(layout == PushLayout.Oci
@@ -35,7 +42,7 @@ public static class PushOperation
             OciImageWriter.CheckTag(requested);
         }
 
-        var writer = new PushEntryWriter(store, db, layout, options.SigningKey, options.SpackPrefix, options.BaseImage);
+        var writer = new PushEntryWriter(store, db, layout, mirror.Signing.Key, options.SpackPrefix, options.BaseImage);
         var outcomes = new PushOutcome?[plan.ToPush.Count];
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
@@ -128,25 +135,6 @@ public static class PushOperation
         }
 
         return new PushResult(store.Root, layout, all, published, index, clock.Elapsed) { TaggedImage = tagged };
-    }
-
-    /// <summary>The layout a mirror already uses (v3 when it has both or none).</summary>
-    public static async Task<PushLayout> ExistingLayoutAsync(IObjectStore store, CancellationToken cancellationToken)
-    {
-        if (BuildCache.HoldsOciLayout(store))
-        {
-            return PushLayout.Oci;
-        }
-
-        try
-        {
-            var layouts = await BuildCache.DetectAsync(store, cancellationToken).ConfigureAwait(false);
-            return layouts.Any(l => l.Version == 3) ? PushLayout.V3 : PushLayout.V2;
-        }
-        catch (NoBuildCacheException)
-        {
-            return PushLayout.V3;
-        }
     }
 
     private static PushOutcome Outcome(InstallRecord record, PushStatus status, string reason) =>

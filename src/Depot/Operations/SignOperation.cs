@@ -18,14 +18,17 @@ public sealed record SignResult(int Signed, int AlreadySigned, IReadOnlyList<Ent
 /// </summary>
 public static class SignOperation
 {
-    public static async Task<SignResult> RunAsync(IObjectStore store, PgpSecretKey key, bool force, int parallelism = 8,
+    /// <summary>Signs <paramref name="mirror"/>'s entries with <paramref name="key"/>, in the layouts it detected once.</summary>
+    public static async Task<SignResult> RunAsync(Mirror mirror, PgpSecretKey key, bool force, int parallelism = 8,
         CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(mirror);
+        var store = mirror.Store;
         var signed = 0;
         var already = 0;
         var privateKey = key.ExtractPrivateKey(Array.Empty<char>());
         var problems = new List<EntryProblem>();
-        foreach (var layout in await BuildCache.DetectAsync(store, cancellationToken).ConfigureAwait(false))
+        foreach (var layout in await mirror.GetLayoutsAsync(cancellationToken).ConfigureAwait(false))
         {
             var entries = new List<SpecEntry>();
             await foreach (var entry in layout.ListSpecEntriesAsync(cancellationToken).ConfigureAwait(false))
