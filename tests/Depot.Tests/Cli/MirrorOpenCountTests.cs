@@ -17,6 +17,9 @@ public sealed class MirrorOpenCountTests : CliTestBase
         using var source = TestData.InstallableV3(TestData.V3Signed);
         Assert.Equal(0, (await RunAsync("keys", "import", TestData.Path("spack-1.2/keys/secret.asc"))).Code);
         Assert.Equal(0, (await RunAsync("mirror", "add", "src", source.Path)).Code);
+        // A pinned fingerprint: the trust policy reads the mirror's published keys through its (once) detected layouts.
+        Assert.Equal(0, (await RunAsync("keys", "trust", "src", "--fingerprint", Signing.SignatureTests.FixtureFingerprint)).Code);
+        Assert.Contains(Signing.SignatureTests.FixtureFingerprint, File.ReadAllText(Path.Combine(Home.Path, "config.yaml")), StringComparison.Ordinal);
         var destination = Path.Combine(Scratch.Path, "copy");
         var counts = new CountingMirrorAccess();
 
