@@ -24,7 +24,8 @@ public static class Program
     /// Runs the CLI with the given streams (tests call this in-process with their own Depot home, and may pass how the
     /// engine reaches mirrors, to count it).
     /// </summary>
-    public static async Task<int> Run(string[] args, TextWriter stdout, TextWriter stderr, string? depotHome = null, bool interactive = false,
+    public static async Task<int> Run(string[] args, TextWriter stdout, TextWriter stderr, string? depotHome = null,
+        bool interactive = false,
         Depot.Operations.MirrorAccess? access = null)
     {
         var console = new CliConsole(stdout, stderr, depotHome, interactive, access);

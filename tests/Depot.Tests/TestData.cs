@@ -44,7 +44,8 @@ public static class TestData
             var plan = Depot.InstallTree.PushSelection.Select(db, [Depot.Specs.SpecQuery.Parse("gcc-runtime")], all: false, Depot.InstallTree.PushParts.Package);
             var target = Depot.Operations.Mirror.Of(new Depot.Storage.LocalDirectoryStore(copy.Path),
                 signing: new Depot.Operations.SigningChoice(key, null), layout: Depot.Operations.PushLayout.V3);
-            Depot.Operations.PushOperation.RunAsync(target, db, plan, new Depot.Operations.PushOptions(Force: true, UpdateIndex: false))
+            Depot.Operations.PushOperation.RunAsync(target, db, plan, new Depot.Operations.PushOptions(Force: true,
+                UpdateIndex: false))
                 .GetAwaiter().GetResult();
             return copy;
         }

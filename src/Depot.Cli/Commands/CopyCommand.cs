@@ -30,15 +30,18 @@ public static class CopyCommand
         };
         command.SetAction(console.Guard(async (parse, token) =>
         {
-            // Entries rewritten in another layout are signed like a push signs: --unsigned, else the destination's setting.
-            var writeOptions = new MirrorWriteOptions(parse.GetValue(unsigned), parse.GetValue(key), PushLayouts.Parse(parse.GetValue(layout)))
+            // Entries rewritten in another layout are signed like a push signs: --unsigned, else --key, else the
+            // destination's setting.
+            var writeOptions = new MirrorWriteOptions(parse.GetValue(unsigned), parse.GetValue(key),
+                PushLayouts.Parse(parse.GetValue(layout)))
                 .Validate();
             var from = parse.GetValue(source)!;
             var to = parse.GetValue(destination)!;
             var sourceMirror = console.Engine.OpenForRead(from, parse.GetValue(noVerify));
             var destinationMirror = console.Engine.OpenForWrite(to, writeOptions);
             var options = new CopyOptions((parse.GetValue(queries) ?? []).Select(SpecQuery.Parse).ToList(),
-                Math.Max(1, parse.GetValue(jobs)), parse.GetValue(force), !parse.GetValue(noIndex), console.Engine.IndexCache);
+                Math.Max(1, parse.GetValue(jobs)), parse.GetValue(force), !parse.GetValue(noIndex),
+                    console.Engine.IndexCache);
             var progress = new LineProgress<CopyProgress>(p =>
             {
                 if (p.Outcome is { } o && !parse.GetValue(json))

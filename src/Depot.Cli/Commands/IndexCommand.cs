@@ -21,7 +21,8 @@ public static class IndexCommand
         {
             // Read connection, as Depot has always indexed through it.
             var target = console.Engine.Open(parse.GetValue(mirror)!, MirrorPurpose.Read);
-            var options = new IndexOptions(parse.GetValue(full), Math.Max(1, parse.GetValue(jobs)), console.Engine.IndexCache);
+            var options = new IndexOptions(parse.GetValue(full), Math.Max(1, parse.GetValue(jobs)),
+                console.Engine.IndexCache);
             var results = await IndexOperation.RunAsync(target, options, null, token).ConfigureAwait(false);
             var problems = 0;
             foreach (var r in results)

@@ -66,7 +66,8 @@ public static class InstallCommand
     {
         var names = engine.Registry.Mirrors.Select(m => m.Name).ToArray();
         return names.Length > 0 ? names
-            : throw new DepotException("no mirror to install from: pass --from MIRROR (or configure mirrors in " + engine.Home.ConfigFile + ")");
+            : throw new DepotException("no mirror to install from: pass --from MIRROR (or configure mirrors in "
+                + engine.Home.ConfigFile + ")");
     }
 }
 

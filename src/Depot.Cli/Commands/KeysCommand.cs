@@ -165,7 +165,8 @@ public static class KeysCommand
         {
             var target = console.Engine.Open(parse.GetValue(mirror)!, MirrorPurpose.Read);
             var store = target.Store;
-            var keys = await KeyOperations.PublishAsync(console.Home, target, parse.GetValue(ids) ?? [], token).ConfigureAwait(false);
+            var keys = await KeyOperations.PublishAsync(console.Home, target, parse.GetValue(ids) ?? [],
+                token).ConfigureAwait(false);
             foreach (var k in keys)
             {
                 console.Out.WriteLine($"published {k.Fingerprint} {k.PrimaryUserId} to {store.Root}");
@@ -213,7 +214,8 @@ public static class KeysCommand
                 console.Out.WriteLine($"Trusting every key {what} publishes, on first use: check these fingerprints with the mirror's owner.");
             }
 
-            foreach (var k in await KeyOperations.TrustMirrorKeysAsync(console.Home, source, fpr, token).ConfigureAwait(false))
+            foreach (var k in await KeyOperations.TrustMirrorKeysAsync(console.Home, source, fpr,
+                token).ConfigureAwait(false))
             {
                 console.Out.WriteLine($"trusted {k.Fingerprint} {k.PrimaryUserId}");
             }

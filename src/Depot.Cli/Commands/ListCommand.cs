@@ -26,7 +26,8 @@ public static class ListCommand
         {
             var source = console.Engine.Open(parse.GetValue(mirror)!, MirrorPurpose.Read);
             var parsed = (parse.GetValue(queries) ?? []).Select(SpecQuery.Parse).ToList();
-            var options = new ListOptions(parsed, parse.GetValue(rescan), NeedNodes: parse.GetValue(json), Cache: console.Engine.IndexCache);
+            var options = new ListOptions(parsed, parse.GetValue(rescan), NeedNodes: parse.GetValue(json),
+                Cache: console.Engine.IndexCache);
             var result = await ListOperation.RunAsync(source, options, null, token).ConfigureAwait(false);
             foreach (var problem in result.Problems)
             {

@@ -196,7 +196,8 @@ public static class MirrorCommand
 
             Mirror? opened = null;
             var purpose = parse.GetValue(write) ? MirrorPurpose.Write : MirrorPurpose.Read;
-            await Step("configuration", () => Task.FromResult((opened = console.Engine.Open(mirror, purpose)).Store.Root),
+            await Step("configuration", () => Task.FromResult((opened = console.Engine.Open(mirror,
+                purpose)).Store.Root),
                 "check the URL and that every variable named in the mirror's configuration is set").ConfigureAwait(false);
             if (opened is null)
             {

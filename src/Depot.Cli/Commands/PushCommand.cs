@@ -58,7 +58,8 @@ public static class PushCommand
             }
 
             // Like Spack: --unsigned, else --key, else the mirror's configured `signed` (default true).
-            var writeOptions = new MirrorWriteOptions(parse.GetValue(unsigned), parse.GetValue(key), PushLayouts.Parse(parse.GetValue(layout)))
+            var writeOptions = new MirrorWriteOptions(parse.GetValue(unsigned), parse.GetValue(key),
+                PushLayouts.Parse(parse.GetValue(layout)))
                 .Validate();
             var root = InstallTreeLocator.Resolve(parse.GetValue(tree), Environment.GetEnvironmentVariable("SPACK_ROOT"));
             var db = await InstallDatabase.ReadAsync(root, cancellationToken: token).ConfigureAwait(false);
@@ -71,8 +72,10 @@ public static class PushCommand
             var plan = PushSelection.Select(db, specs.Select(SpecQuery.Parse).ToList(), parse.GetValue(all), parts, parse.GetValue(buildDeps));
 
             var target = console.Engine.OpenForWrite(parse.GetValue(mirror)!, writeOptions);
-            var options = new PushOptions(parse.GetValue(force), Math.Max(1, parse.GetValue(jobs)), parse.GetValue(failFast),
-                parse.GetValue(spackPrefix), !parse.GetValue(noIndex), console.Engine.IndexCache, parse.GetValue(baseImage), parse.GetValue(tag));
+            var options = new PushOptions(parse.GetValue(force), Math.Max(1, parse.GetValue(jobs)),
+                parse.GetValue(failFast),
+                parse.GetValue(spackPrefix), !parse.GetValue(noIndex), console.Engine.IndexCache,
+                    parse.GetValue(baseImage), parse.GetValue(tag));
 
             var result = await PushDisplay.RunAsync(console, parse.GetValue(json),
                 progress => PushOperation.RunAsync(target, db, plan, options, progress, token)).ConfigureAwait(false);

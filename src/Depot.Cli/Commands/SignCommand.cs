@@ -24,7 +24,8 @@ public static class SignCommand
             var target = console.Engine.Open(parse.GetValue(mirror)!, MirrorPurpose.Read);
             var store = target.Store;
             var signingKey = console.Engine.SigningKey(parse.GetValue(key)).Key!;
-            var result = await SignOperation.RunAsync(target, signingKey, parse.GetValue(force), 8, token).ConfigureAwait(false);
+            var result = await SignOperation.RunAsync(target, signingKey, parse.GetValue(force), 8,
+                token).ConfigureAwait(false);
             foreach (var p in result.Problems)
             {
                 console.Warn(p.Message);

@@ -12,13 +12,15 @@ namespace Depot.Operations;
 
 /// <summary>Options of <see cref="CopyOperation"/>.</summary>
 /// <remarks>The destination's layout and the key that signs entries rewritten in another layout are the destination
-/// mirror's (<see cref="Mirror.GetWriteLayoutAsync"/>, <see cref="Mirror.Signing"/>), chosen when it was opened.</remarks>
+/// mirror's (<see cref="Mirror.GetWriteLayoutAsync"/>, <see cref="Mirror.Signing"/>), chosen when it was opened.
+/// </remarks>
 /// <param name="Queries">Only these specs (all when empty).</param>
 /// <param name="Parallelism">Entries copied at once.</param>
 /// <param name="Force">Copy entries the destination holds already.</param>
 /// <param name="UpdateIndex">Update the destination's index (and publish the key) at the end.</param>
 /// <param name="IndexCache">Where index record tables are cached between runs (null: none).</param>
-public sealed record CopyOptions(IReadOnlyList<SpecQuery> Queries, int Parallelism = 4, bool Force = false, bool UpdateIndex = true, IndexCache? IndexCache = null);
+public sealed record CopyOptions(IReadOnlyList<SpecQuery> Queries, int Parallelism = 4, bool Force = false,
+    bool UpdateIndex = true, IndexCache? IndexCache = null);
 
 public enum CopyStatus
 {

@@ -4,7 +4,9 @@ using Depot.Storage;
 
 namespace Depot.Operations;
 
-/// <summary>One request to open a store: the mirror's name or URL, the purpose, and where HTTP index copies go.</summary>
+/// <summary>
+/// One request to open a store: the mirror's name or URL, the purpose, and where HTTP index copies go.
+/// </summary>
 /// <param name="Registry">The configured mirrors (loaded once per <see cref="EngineContext"/>).</param>
 /// <param name="NameOrUrl">A configured name (Depot's or Spack's), or a path or URL.</param>
 /// <param name="Purpose">Read (fetch connection) or write (push connection).</param>
@@ -18,10 +20,15 @@ public sealed record StoreRequest(MirrorRegistry Registry, string NameOrUrl, Mir
 /// </summary>
 public sealed record MirrorAccess
 {
-    /// <summary>The engine's own: <see cref="MirrorRegistry.Load"/>, <see cref="MirrorRegistry.Open"/>, <see cref="BuildCache.DetectAsync"/>.</summary>
+    /// <summary>
+    /// The engine's own: <see cref="MirrorRegistry.Load"/>, <see cref="MirrorRegistry.Open"/>,
+    /// <see cref="BuildCache.DetectAsync"/>.
+    /// </summary>
     public static MirrorAccess Default { get; } = new();
 
-    /// <summary>Loads Depot's and Spack's mirror configuration (called at most once per <see cref="EngineContext"/>).</summary>
+    /// <summary>
+    /// Loads Depot's and Spack's mirror configuration (called at most once per <see cref="EngineContext"/>).
+    /// </summary>
     public Func<DepotHome, MirrorRegistry> LoadRegistry { get; init; } = home => MirrorRegistry.Load(home);
 
     /// <summary>
@@ -47,7 +54,9 @@ public sealed class EngineContext
     private readonly Lock gate = new();
     private MirrorRegistry? registry;
 
-    /// <summary>An engine on <paramref name="home"/>; <paramref name="access"/> defaults to <see cref="MirrorAccess.Default"/>.</summary>
+    /// <summary>
+    /// An engine on <paramref name="home"/>; <paramref name="access"/> defaults to <see cref="MirrorAccess.Default"/>.
+    /// </summary>
     public EngineContext(DepotHome home, MirrorAccess? access = null)
     {
         ArgumentNullException.ThrowIfNull(home);
@@ -83,7 +92,8 @@ public sealed class EngineContext
     /// keyring and the mirror's configuration (pinned fingerprints, <c>signed</c>), or none for
     /// <paramref name="noVerify"/>.
     /// </summary>
-    /// <exception cref="DepotException">A variable the configuration names is not set, or the URL is unusable.</exception>
+    /// <exception cref="DepotException">A variable the configuration names is not set, or the URL is unusable.
+    /// </exception>
     public Mirror OpenForRead(string nameOrUrl, bool noVerify = false) =>
         Create(nameOrUrl, MirrorPurpose.Read, (mirror, token) => MirrorTrust.CreateAsync(Home, mirror, noVerify, token),
             SigningChoice.Unsigned, null);
@@ -92,7 +102,8 @@ public sealed class EngineContext
     /// Opens a mirror to write entries: the signing choice is made first (<see cref="SigningChoice.Decide"/>: the
     /// options, then the mirror's <c>signed</c> setting), then the push connection is opened.
     /// </summary>
-    /// <exception cref="DepotException">Contradicting options, no usable secret key, or the mirror cannot be opened.</exception>
+    /// <exception cref="DepotException">Contradicting options, no usable secret key, or the mirror cannot be opened.
+    /// </exception>
     public Mirror OpenForWrite(string nameOrUrl, MirrorWriteOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -105,19 +116,26 @@ public sealed class EngineContext
     /// Opens a mirror for work that neither verifies entries nor signs new ones (<c>mirror check</c>, <c>index</c>,
     /// publishing keys, reading a mirror's keys): its configuration, store and layouts only.
     /// </summary>
-    /// <exception cref="DepotException">A variable the configuration names is not set, or the URL is unusable.</exception>
-    public Mirror Open(string nameOrUrl, MirrorPurpose purpose) => Create(nameOrUrl, purpose, null, SigningChoice.Unsigned, null);
+    /// <exception cref="DepotException">A variable the configuration names is not set, or the URL is unusable.
+    /// </exception>
+    public Mirror Open(string nameOrUrl, MirrorPurpose purpose) => Create(nameOrUrl, purpose, null,
+        SigningChoice.Unsigned, null);
 
-    /// <summary>The keyring's signing key <paramref name="key"/> (null: its only one), for signing existing entries.</summary>
+    /// <summary>
+    /// The keyring's signing key <paramref name="key"/> (null: its only one), for signing existing entries.
+    /// </summary>
     /// <exception cref="DepotException">No such secret key, or several and none named.</exception>
     public SigningChoice SigningKey(string? key) => SigningChoice.WithKey(Home, key);
 
-    private Mirror Create(string nameOrUrl, MirrorPurpose purpose, Func<Mirror, CancellationToken, Task<Signing.TrustPolicy>>? trust,
+    private Mirror Create(string nameOrUrl, MirrorPurpose purpose, Func<Mirror, CancellationToken,
+        Task<Signing.TrustPolicy>>? trust,
         SigningChoice signing, PushLayout? layout)
     {
         ArgumentException.ThrowIfNullOrEmpty(nameOrUrl);
         var registry = Registry;
-        var store = Access.OpenStore(new StoreRequest(registry, nameOrUrl, purpose, Path.Combine(Home.Path, "cache", "http")));
-        return new Mirror(nameOrUrl, purpose, registry.Find(nameOrUrl), store, Access.DetectLayouts, trust, signing, layout);
+        var store = Access.OpenStore(new StoreRequest(registry, nameOrUrl, purpose, Path.Combine(Home.Path, "cache",
+            "http")));
+        return new Mirror(nameOrUrl, purpose, registry.Find(nameOrUrl), store, Access.DetectLayouts, trust, signing,
+            layout);
     }
 }

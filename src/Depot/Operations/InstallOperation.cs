@@ -17,7 +17,8 @@ public static class InstallOperation
     /// Installs what <paramref name="queries"/> name from <paramref name="sources"/> (opened for reading, tried in
     /// order), each mirror's entries checked under its trust policy.
     /// </summary>
-    public static async Task<InstallResult> RunAsync(IReadOnlyList<Mirror> sources, IReadOnlyList<SpecQuery> queries, InstallOptions options,
+    public static async Task<InstallResult> RunAsync(IReadOnlyList<Mirror> sources, IReadOnlyList<SpecQuery> queries,
+        InstallOptions options,
         IProgress<InstallProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(sources);

@@ -16,7 +16,8 @@ public static class KeyOperations
     /// manifests and key index; v2 <c>_pgp/&lt;FPR&gt;.pub</c> and <c>_pgp/index.json</c>). With no ids, every key
     /// the keyring can sign with is published.
     /// </summary>
-    public static async Task<IReadOnlyList<KeyInfo>> PublishAsync(DepotHome home, Mirror mirror, IReadOnlyList<string> ids,
+    public static async Task<IReadOnlyList<KeyInfo>> PublishAsync(DepotHome home, Mirror mirror,
+        IReadOnlyList<string> ids,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(home);
@@ -86,7 +87,8 @@ public static class KeyOperations
     /// such key), or all of them. When the mirror is configured by name, the fingerprints are pinned to it in
     /// <c>config.yaml</c>.
     /// </summary>
-    public static async Task<IReadOnlyList<KeyInfo>> TrustMirrorKeysAsync(DepotHome home, Mirror mirror, string? fingerprint,
+    public static async Task<IReadOnlyList<KeyInfo>> TrustMirrorKeysAsync(DepotHome home, Mirror mirror,
+        string? fingerprint,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(home);
@@ -94,7 +96,8 @@ public static class KeyOperations
         var keys = await ReadMirrorKeysAsync(mirror, cancellationToken).ConfigureAwait(false);
         if (keys.Count == 0)
         {
-            throw new DepotException($"{mirror.Name}: publishes no keys (no v3/manifests/key/ or build_cache/_pgp/); get the key file from its owner and run 'depot keys trust FILE'");
+            throw new DepotException($"{mirror.Name}: publishes no keys (no v3/manifests/key/ or build_cache/_pgp/); "
+                + "get the key file from its owner and run 'depot keys trust FILE'");
         }
 
         if (fingerprint is not null)
@@ -108,7 +111,8 @@ public static class KeyOperations
             keys = keys.Where(k => k.Info.Fingerprint == wanted).ToList();
             if (keys.Count == 0)
             {
-                throw new DepotException($"{mirror.Name}: publishes no key with fingerprint {wanted}; refusing to trust anything");
+                throw new DepotException(
+                    $"{mirror.Name}: publishes no key with fingerprint {wanted}; refusing to trust anything");
             }
         }
 

@@ -5,7 +5,9 @@ using Depot.Storage;
 
 namespace Depot.Operations;
 
-/// <summary>What a mirror is opened for: the connection it uses (Spack's <c>fetch</c> or <c>push</c> settings).</summary>
+/// <summary>
+/// What a mirror is opened for: the connection it uses (Spack's <c>fetch</c> or <c>push</c> settings).
+/// </summary>
 public enum MirrorPurpose
 {
     /// <summary>Reading through the mirror's fetch connection; entries are checked under its trust policy.</summary>
@@ -34,9 +36,11 @@ public sealed class Mirror
     private Task<IReadOnlyList<IBuildCacheLayout>>? layouts;
     private Task<TrustPolicy>? trust;
 
-    internal Mirror(string name, MirrorPurpose purpose, (string Name, MirrorConfig Mirror)? configured, IObjectStore store,
+    internal Mirror(string name, MirrorPurpose purpose, (string Name, MirrorConfig Mirror)? configured,
+        IObjectStore store,
         Func<IObjectStore, CancellationToken, Task<IReadOnlyList<IBuildCacheLayout>>> detectLayouts,
-        Func<Mirror, CancellationToken, Task<TrustPolicy>>? createTrust, SigningChoice signing, PushLayout? requestedLayout)
+        Func<Mirror, CancellationToken, Task<TrustPolicy>>? createTrust, SigningChoice signing,
+            PushLayout? requestedLayout)
     {
         Name = name;
         Purpose = purpose;
@@ -78,7 +82,8 @@ public sealed class Mirror
     /// <paramref name="trust"/> is what <see cref="GetTrustAsync"/> returns (null: asking for it is a programming
     /// error); <paramref name="signing"/> and <paramref name="layout"/> are the write choices.
     /// </summary>
-    public static Mirror Of(IObjectStore store, TrustPolicy? trust = null, SigningChoice? signing = null, PushLayout? layout = null,
+    public static Mirror Of(IObjectStore store, TrustPolicy? trust = null, SigningChoice? signing = null,
+        PushLayout? layout = null,
         string? name = null, MirrorPurpose purpose = MirrorPurpose.Read)
     {
         ArgumentNullException.ThrowIfNull(store);
@@ -109,7 +114,8 @@ public sealed class Mirror
     {
         if (createTrust is null)
         {
-            throw new InvalidOperationException($"mirror {Name} was opened without a trust policy (open it for reading)");
+            throw new InvalidOperationException(
+                $"mirror {Name} was opened without a trust policy (open it for reading)");
         }
 
         lock (gate)

@@ -18,12 +18,14 @@ internal sealed class MirrorCatalog
     private readonly Dictionary<string, CatalogSpec> cached = new(StringComparer.Ordinal);
     private readonly List<string> names = [];
 
-    public static async Task<MirrorCatalog> ReadAsync(IReadOnlyList<Mirror> sources, CancellationToken cancellationToken)
+    public static async Task<MirrorCatalog> ReadAsync(IReadOnlyList<Mirror> sources,
+        CancellationToken cancellationToken)
     {
         var catalog = new MirrorCatalog();
         foreach (var source in sources)
         {
-            var listed = await ListOperation.RunAsync(source, new ListOptions([], NeedNodes: true), null, cancellationToken).ConfigureAwait(false);
+            var listed = await ListOperation.RunAsync(source, new ListOptions([], NeedNodes: true), null,
+                cancellationToken).ConfigureAwait(false);
             catalog.names.Add(source.Name);
             foreach (var spec in listed.Specs)
             {

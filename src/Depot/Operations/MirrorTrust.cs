@@ -16,7 +16,9 @@ namespace Depot.Operations;
 /// </remarks>
 public static class MirrorTrust
 {
-    /// <summary>The policy for <paramref name="mirror"/>: none for <paramref name="noVerify"/>, else as configured.</summary>
+    /// <summary>
+    /// The policy for <paramref name="mirror"/>: none for <paramref name="noVerify"/>, else as configured.
+    /// </summary>
     /// <exception cref="DepotException">The keyring or a published key the pins need cannot be read.</exception>
     public static async Task<TrustPolicy> CreateAsync(DepotHome home, Mirror mirror, bool noVerify,
         CancellationToken cancellationToken = default)

@@ -18,7 +18,9 @@ public sealed record SignResult(int Signed, int AlreadySigned, IReadOnlyList<Ent
 /// </summary>
 public static class SignOperation
 {
-    /// <summary>Signs <paramref name="mirror"/>'s entries with <paramref name="key"/>, in the layouts it detected once.</summary>
+    /// <summary>
+    /// Signs <paramref name="mirror"/>'s entries with <paramref name="key"/>, in the layouts it detected once.
+    /// </summary>
     public static async Task<SignResult> RunAsync(Mirror mirror, PgpSecretKey key, bool force, int parallelism = 8,
         CancellationToken cancellationToken = default)
     {

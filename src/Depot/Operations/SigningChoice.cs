@@ -7,8 +7,10 @@ namespace Depot.Operations;
 
 /// <summary>What a mirror opened for writing is asked to do: sign or not, with which key, in which layout.</summary>
 /// <param name="Unsigned">Write unsigned (<c>--unsigned</c>).</param>
-/// <param name="Key">Fingerprint (or id) of the signing key (<c>--key</c>); null: the keyring's only secret key.</param>
-/// <param name="Layout">Layout to write (<c>--layout</c>); null: the mirror's own, v3 if new, OCI for a registry.</param>
+/// <param name="Key">Fingerprint (or id) of the signing key (<c>--key</c>); null: the keyring's only secret key.
+/// </param>
+/// <param name="Layout">Layout to write (<c>--layout</c>); null: the mirror's own, v3 if new, OCI for a registry.
+/// </param>
 public sealed record MirrorWriteOptions(bool Unsigned = false, string? Key = null, PushLayout? Layout = null)
 {
     /// <summary>Refuses options that contradict each other (hosts may call it before any slow work).</summary>
@@ -43,12 +45,17 @@ public sealed record SigningChoice(PgpSecretKey? Key, PublishedKey? Published)
         return !options.Unsigned && (options.Key is not null || configured?.Signed != false);
     }
 
-    /// <summary>The choice for a mirror opened for writing: <see cref="Wanted"/>, then the key from the keyring.</summary>
-    /// <exception cref="DepotException">The options contradict each other, or the keyring has no such secret key.</exception>
+    /// <summary>
+    /// The choice for a mirror opened for writing: <see cref="Wanted"/>, then the key from the keyring.
+    /// </summary>
+    /// <exception cref="DepotException">The options contradict each other, or the keyring has no such secret key.
+    /// </exception>
     public static SigningChoice Decide(DepotHome home, MirrorWriteOptions options, MirrorConfig? configured) =>
         Wanted(options, configured) ? WithKey(home, options.Key) : Unsigned;
 
-    /// <summary>Signs with the keyring's secret key <paramref name="key"/> (null: its only one), publishing its public key.</summary>
+    /// <summary>
+    /// Signs with the keyring's secret key <paramref name="key"/> (null: its only one), publishing its public key.
+    /// </summary>
     /// <exception cref="DepotException">No such secret key, or several and none named.</exception>
     public static SigningChoice WithKey(DepotHome home, string? key)
     {
@@ -63,7 +70,9 @@ public sealed record SigningChoice(PgpSecretKey? Key, PublishedKey? Published)
 /// <summary>The names of <see cref="PushLayout"/> a user types (<c>--layout</c>).</summary>
 public static class PushLayouts
 {
-    /// <summary>The names a user may ask for (a registry's OCI layout is never asked for: it is the only one).</summary>
+    /// <summary>
+    /// The names a user may ask for (a registry's OCI layout is never asked for: it is the only one).
+    /// </summary>
     public static IReadOnlyList<string> Names { get; } = ["v3", "v2", "v2-0.22"];
 
     /// <summary>v3, v2 (Spack 0.21's) or v2-0.22 (Spack 0.22/0.23's); null stays null (the mirror's own).</summary>

@@ -29,7 +29,9 @@ public sealed record VerifyResult(int Checked, int Signed, IReadOnlyList<string>
 /// </summary>
 public static class VerifyOperation
 {
-    /// <summary>Checks <paramref name="mirror"/>'s entries under its trust policy, in the layouts it detected once.</summary>
+    /// <summary>
+    /// Checks <paramref name="mirror"/>'s entries under its trust policy, in the layouts it detected once.
+    /// </summary>
     public static async Task<VerifyResult> RunAsync(Mirror mirror, VerifyOptions options,
         IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {

@@ -13,8 +13,11 @@ internal static class CliRun
         return (code, stdout.ToString(), stderr.ToString());
     }
 
-    /// <summary>Runs <c>depot ARGS</c> with the engine reaching mirrors through <paramref name="access"/> (to count it).</summary>
-    public static async Task<(int Code, string Out, string Err)> RunAsync(string home, Depot.Operations.MirrorAccess access, params string[] args)
+    /// <summary>
+    /// Runs <c>depot ARGS</c> with the engine reaching mirrors through <paramref name="access"/> (to count it).
+    /// </summary>
+    public static async Task<(int Code, string Out, string Err)> RunAsync(string home,
+        Depot.Operations.MirrorAccess access, params string[] args)
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();

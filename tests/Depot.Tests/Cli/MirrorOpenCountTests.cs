@@ -18,17 +18,21 @@ public sealed class MirrorOpenCountTests : CliTestBase
         Assert.Equal(0, (await RunAsync("keys", "import", TestData.Path("spack-1.2/keys/secret.asc"))).Code);
         Assert.Equal(0, (await RunAsync("mirror", "add", "src", source.Path)).Code);
         // A pinned fingerprint: the trust policy reads the mirror's published keys through its (once) detected layouts.
-        Assert.Equal(0, (await RunAsync("keys", "trust", "src", "--fingerprint", Signing.SignatureTests.FixtureFingerprint)).Code);
-        Assert.Contains(Signing.SignatureTests.FixtureFingerprint, File.ReadAllText(Path.Combine(Home.Path, "config.yaml")), StringComparison.Ordinal);
+        Assert.Equal(0, (await RunAsync("keys", "trust", "src", "--fingerprint",
+            Signing.SignatureTests.FixtureFingerprint)).Code);
+        Assert.Contains(Signing.SignatureTests.FixtureFingerprint, File.ReadAllText(Path.Combine(Home.Path,
+            "config.yaml")), StringComparison.Ordinal);
         var destination = Path.Combine(Scratch.Path, "copy");
         var counts = new CountingMirrorAccess();
 
         var (code, output, error) = await CliRun.RunAsync(Home.Path, counts.Access, "copy", "src", destination);
 
         Assert.True(code == 0, error + output);
-        Assert.Contains("copied 5", output, StringComparison.Ordinal); // verified under src's trust, v3 -> v3 byte for byte
+        Assert.Contains("copied 5", output,
+            StringComparison.Ordinal); // verified under src's trust, v3 -> v3 byte for byte
         Assert.Equal(1, counts.RegistryLoads);
-        Assert.Equal(Sorted("read src=1", "write " + destination + "=1"), CountingMirrorAccess.Lines(counts.StoreOpens));
+        Assert.Equal(Sorted("read src=1", "write " + destination + "=1"),
+            CountingMirrorAccess.Lines(counts.StoreOpens));
         Assert.Equal(Sorted(source.Path + "=1", destination + "=1"), CountingMirrorAccess.Lines(counts.Detections));
     }
 
@@ -39,13 +43,15 @@ public sealed class MirrorOpenCountTests : CliTestBase
         var destination = Path.Combine(Scratch.Path, "v2");
         var counts = new CountingMirrorAccess();
 
-        var (code, output, error) = await CliRun.RunAsync(Home.Path, counts.Access, "copy", source.Path, destination, "--layout", "v2",
+        var (code, output, error) = await CliRun.RunAsync(Home.Path, counts.Access, "copy", source.Path, destination,
+            "--layout", "v2",
             "--unsigned", "--no-verify");
 
         Assert.True(code == 0, error + output);
         Assert.Contains("converted 5 (layout v2)", output, StringComparison.Ordinal);
         Assert.Equal(1, counts.RegistryLoads);
-        Assert.Equal(Sorted("read " + source.Path + "=1", "write " + destination + "=1"), CountingMirrorAccess.Lines(counts.StoreOpens));
+        Assert.Equal(Sorted("read " + source.Path + "=1", "write " + destination + "=1"),
+            CountingMirrorAccess.Lines(counts.StoreOpens));
         Assert.Equal([source.Path + "=1"], CountingMirrorAccess.Lines(counts.Detections));
     }
 
@@ -57,7 +63,8 @@ public sealed class MirrorOpenCountTests : CliTestBase
         foreach (var expected in new[] { "pushed 5", "skipped 5 existing" })
         {
             var counts = new CountingMirrorAccess();
-            var (code, output, error) = await CliRun.RunAsync(Home.Path, counts.Access, "push", mirror, "--all", "--install-tree",
+            var (code, output, error) = await CliRun.RunAsync(Home.Path, counts.Access, "push", mirror, "--all",
+                "--install-tree",
                 TestData.Path(Tree12));
 
             Assert.True(code == 0, error + output);
@@ -65,7 +72,8 @@ public sealed class MirrorOpenCountTests : CliTestBase
             Assert.Contains("key 6640D90F8A1E84DD1142614C06BD5C3F48A372CC published", output, StringComparison.Ordinal);
             Assert.Equal(1, counts.RegistryLoads);
             Assert.Equal(["write " + mirror + "=1"], CountingMirrorAccess.Lines(counts.StoreOpens));
-            Assert.Equal([mirror + "=1"], CountingMirrorAccess.Lines(counts.Detections)); // new, then v3: the layout to keep
+            Assert.Equal([mirror + "=1"],
+                CountingMirrorAccess.Lines(counts.Detections)); // new, then v3: the layout to keep
         }
     }
 
@@ -79,7 +87,8 @@ public sealed class MirrorOpenCountTests : CliTestBase
         var root = Path.Combine(Scratch.Path, "sw");
         var counts = new CountingMirrorAccess();
 
-        var (code, output, error) = await CliRun.RunAsync(Home.Path, counts.Access, "install", "/tnhxyee", "--from", "old", "--from", second,
+        var (code, output, error) = await CliRun.RunAsync(Home.Path, counts.Access, "install", "/tnhxyee", "--from",
+            "old", "--from", second,
             "--root", root);
 
         Assert.True(code == 0, error + output);

@@ -24,7 +24,8 @@ public sealed class CopyOperationTests(DockerRegistry registry) : IClassFixture<
         using var source = TestData.InstallableV3(TestData.V3Signed);
         using var oci = new OciStore(OciReference.Parse(registry.Url("copy/r" + Guid.NewGuid().ToString("N")[..8])));
 
-        var there = await CopyOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(source.Path), TestData.Trusting(keyring, "v3")),
+        var there = await CopyOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(source.Path),
+            TestData.Trusting(keyring, "v3")),
             Mirror.Of(oci, signing: new SigningChoice(key, null)), new CopyOptions([]), null, Token);
         Assert.False(there.AnyFailed, string.Join("; ", there.Outcomes.Select(o => o.Reason)));
         Assert.Equal(5, there.Count(CopyStatus.Converted));
@@ -35,7 +36,8 @@ public sealed class CopyOperationTests(DockerRegistry registry) : IClassFixture<
 
         using var back = new TempDir();
         var store = new LocalDirectoryStore(back.Path);
-        var returned = await CopyOperation.RunAsync(Mirror.Of(oci, TestData.Trusting(keyring, "oci")), Mirror.Of(store, signing: new SigningChoice(key, null)),
+        var returned = await CopyOperation.RunAsync(Mirror.Of(oci, TestData.Trusting(keyring, "oci")), Mirror.Of(store,
+            signing: new SigningChoice(key, null)),
             new CopyOptions([]), null, Token);
         Assert.False(returned.AnyFailed, string.Join("; ", returned.Outcomes.Select(o => o.Reason)));
         Assert.Equal(PushLayout.V3, returned.Layout);
@@ -49,7 +51,8 @@ public sealed class CopyOperationTests(DockerRegistry registry) : IClassFixture<
         Assert.Equal(tarballs.Order(), TarballKeys(back.Path).Order());
         Assert.All(tarballs, t => Assert.Equal(File.ReadAllBytes(Path.Combine(source.Path, t)), File.ReadAllBytes(Path.Combine(back.Path, t))));
 
-        var again = await CopyOperation.RunAsync(Mirror.Of(oci, TestData.Trusting(keyring, "oci")), Mirror.Of(store, signing: new SigningChoice(key, null)),
+        var again = await CopyOperation.RunAsync(Mirror.Of(oci, TestData.Trusting(keyring, "oci")), Mirror.Of(store,
+            signing: new SigningChoice(key, null)),
             new CopyOptions([]), null, Token);
         Assert.Equal(5, again.Count(CopyStatus.SkippedExists));
     }
@@ -61,8 +64,10 @@ public sealed class CopyOperationTests(DockerRegistry registry) : IClassFixture<
         var keyring = TestData.FixtureKeyring(home.Path);
         using var source = TestData.InstallableV3(TestData.V3Signed);
         using var target = new TempDir();
-        var result = await CopyOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(source.Path), TestData.Trusting(keyring, "v3")),
-            Mirror.Of(new LocalDirectoryStore(target.Path)), new CopyOptions([Depot.Specs.SpecQuery.Parse("greet-data")]), null, Token);
+        var result = await CopyOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(source.Path),
+            TestData.Trusting(keyring, "v3")),
+            Mirror.Of(new LocalDirectoryStore(target.Path)),
+                new CopyOptions([Depot.Specs.SpecQuery.Parse("greet-data")]), null, Token);
         Assert.Equal(CopyStatus.Copied, Assert.Single(result.Outcomes).Status);
         var manifest = Directory.EnumerateFiles(Path.Combine(source.Path, "v3/manifests/spec/greet-data")).Single();
         Assert.Equal(File.ReadAllBytes(manifest), File.ReadAllBytes(Path.Combine(target.Path, Path.GetRelativePath(source.Path, manifest))));
@@ -79,7 +84,8 @@ public sealed class CopyOperationTests(DockerRegistry registry) : IClassFixture<
         File.WriteAllBytes(tarball, bytes);
 
         using var oci = new OciStore(OciReference.Parse(registry.Url("copy/t" + Guid.NewGuid().ToString("N")[..8])));
-        var result = await CopyOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(source.Path), TrustPolicy.None("v3")), Mirror.Of(oci),
+        var result = await CopyOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(source.Path),
+            TrustPolicy.None("v3")), Mirror.Of(oci),
             new CopyOptions([Depot.Specs.SpecQuery.Parse("greet-data")]), null, Token);
         var outcome = Assert.Single(result.Outcomes);
         Assert.Equal(CopyStatus.Failed, outcome.Status);

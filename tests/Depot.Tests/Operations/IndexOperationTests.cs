@@ -42,7 +42,8 @@ public class IndexOperationTests
         var expected = await ReadIndexJsonAsync(copy.Path);
         RemoveIndex(copy.Path);
 
-        var result = Assert.Single(await IndexOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(copy.Path)), new IndexOptions(), null, Token));
+        var result = Assert.Single(await IndexOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(copy.Path)),
+            new IndexOptions(), null, Token));
 
         Assert.True(result.FullRebuild);
         Assert.Empty(result.Problems);
@@ -85,7 +86,8 @@ public class IndexOperationTests
         Assert.Single(store.Opened, k => k.StartsWith("v3/manifests/spec/", StringComparison.Ordinal));
         Assert.Equal(8, added.Records);
 
-        var full = Assert.Single(await IndexOperation.RunAsync(Mirror.Of(store), new IndexOptions(Full: true), null, Token));
+        var full = Assert.Single(await IndexOperation.RunAsync(Mirror.Of(store), new IndexOptions(Full: true), null,
+            Token));
         Assert.Equal((5, 5, 0), (full.Specs, full.Read, full.Reused));
     }
 
@@ -96,7 +98,8 @@ public class IndexOperationTests
         RemoveIndex(copy.Path);
         File.WriteAllText(copy.Combine(GreetManifest), "{\"version\":3,\"data\":[");
 
-        var result = Assert.Single(await IndexOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(copy.Path)), new IndexOptions(), null, Token));
+        var result = Assert.Single(await IndexOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(copy.Path)),
+            new IndexOptions(), null, Token));
 
         Assert.Equal(4, result.Specs);
         var problem = Assert.Single(result.Problems);
@@ -112,7 +115,8 @@ public class IndexOperationTests
         File.Delete(copy.Combine(GreetManifest));
         var store = new RecordingStore(new LocalDirectoryStore(copy.Path)) { FailWrite = k => k == BuildCacheV3.IndexManifestKey };
 
-        await Assert.ThrowsAsync<IOException>(() => IndexOperation.RunAsync(Mirror.Of(store), new IndexOptions(), null, Token));
+        await Assert.ThrowsAsync<IOException>(() => IndexOperation.RunAsync(Mirror.Of(store), new IndexOptions(), null,
+            Token));
 
         Assert.Equal(before, File.ReadAllBytes(copy.Combine(BuildCacheV3.IndexManifestKey)));
         var index = await new BuildCacheV3(new LocalDirectoryStore(copy.Path)).ReadIndexAsync(Token);
@@ -125,7 +129,8 @@ public class IndexOperationTests
         using var copy = TestData.Copy(TestData.V2Signed);
         File.WriteAllText(copy.Combine("build_cache/index.json"), "{\"database\":{\"version\":\"42\",\"installs\":{}}}");
 
-        var result = Assert.Single(await IndexOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(copy.Path)), new IndexOptions(), null, Token));
+        var result = Assert.Single(await IndexOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(copy.Path)),
+            new IndexOptions(), null, Token));
 
         Assert.True(result.FullRebuild);
         Assert.Equal(3, result.Read);
@@ -141,7 +146,8 @@ public class IndexOperationTests
         RemoveIndex(copy.Path);
         var reports = new List<OperationProgress>();
         var progress = new SynchronousProgress(reports);
-        await IndexOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(copy.Path)), new IndexOptions(), progress, Token);
+        await IndexOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(copy.Path)), new IndexOptions(), progress,
+            Token);
         Assert.Equal(5, reports.Count);
         Assert.Contains(reports, r => r.Done == 5 && r.Total == 5);
     }

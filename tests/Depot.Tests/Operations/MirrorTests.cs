@@ -29,7 +29,8 @@ public sealed class MirrorTests : IDisposable
     [InlineData(false, "6640D90F", false, true)] // a named key wins over signed: false
     [InlineData(true, null, null, false)] // --unsigned wins over everything
     [InlineData(true, null, true, false)]
-    public void SigningIsUnsignedElseANamedKeyElseTheMirrorsSetting(bool unsigned, string? key, bool? configuredSigned, bool signs)
+    public void SigningIsUnsignedElseANamedKeyElseTheMirrorsSetting(bool unsigned, string? key, bool? configuredSigned,
+        bool signs)
     {
         var configured = configuredSigned is null ? null : new MirrorConfig { Url = "/m", Signed = configuredSigned };
         Assert.Equal(signs, SigningChoice.Wanted(new MirrorWriteOptions(unsigned, key), configured));
@@ -38,7 +39,8 @@ public sealed class MirrorTests : IDisposable
     [Fact]
     public void UnsignedAndAKeyContradictEachOther()
     {
-        var e = Assert.Throws<DepotException>(() => SigningChoice.Wanted(new MirrorWriteOptions(Unsigned: true, Key: "6640D90F"), null));
+        var e = Assert.Throws<DepotException>(() => SigningChoice.Wanted(new MirrorWriteOptions(Unsigned: true,
+            Key: "6640D90F"), null));
         Assert.Equal("--unsigned and --key contradict each other", e.Message);
         Assert.Throws<DepotException>(() => new MirrorWriteOptions(Unsigned: true, Key: "6640D90F").Validate());
     }
@@ -80,11 +82,13 @@ public sealed class MirrorTests : IDisposable
     [InlineData("v2", PushLayout.V2)]
     [InlineData("v2-0.22", PushLayout.V2Spack022)]
     [InlineData(null, null)]
-    public void LayoutNamesAreTheOnesUsersType(string? name, PushLayout? layout) => Assert.Equal(layout, PushLayouts.Parse(name));
+    public void LayoutNamesAreTheOnesUsersType(string? name, PushLayout? layout) => Assert.Equal(layout,
+        PushLayouts.Parse(name));
 
     [Fact]
     public void AnUnknownLayoutNameIsRefused() =>
-        Assert.Equal("layout 'v4' is not one of v3, v2, v2-0.22", Assert.Throws<DepotException>(() => PushLayouts.Parse("v4")).Message);
+        Assert.Equal("layout 'v4' is not one of v3, v2, v2-0.22",
+            Assert.Throws<DepotException>(() => PushLayouts.Parse("v4")).Message);
 
     [Fact]
     public async Task WritesKeepTheMirrorsLayoutV3WhenNewOrBothAndTheAskedOneWithoutDetecting()
@@ -98,10 +102,13 @@ public sealed class MirrorTests : IDisposable
         var unsigned = new MirrorWriteOptions(Unsigned: true);
 
         Assert.Equal(PushLayout.V3, await engine.OpenForWrite(empty.Path, unsigned).GetWriteLayoutAsync(Token));
-        Assert.Equal(PushLayout.V2, await engine.OpenForWrite(TestData.Path(TestData.V2Unsigned), unsigned).GetWriteLayoutAsync(Token));
-        Assert.Equal(PushLayout.V3, await engine.OpenForWrite(TestData.Path(TestData.V3Unsigned), unsigned).GetWriteLayoutAsync(Token));
+        Assert.Equal(PushLayout.V2, await engine.OpenForWrite(TestData.Path(TestData.V2Unsigned),
+            unsigned).GetWriteLayoutAsync(Token));
+        Assert.Equal(PushLayout.V3, await engine.OpenForWrite(TestData.Path(TestData.V3Unsigned),
+            unsigned).GetWriteLayoutAsync(Token));
         Assert.Equal(PushLayout.V3, await engine.OpenForWrite(both.Path, unsigned).GetWriteLayoutAsync(Token));
-        var asked = engine.OpenForWrite(TestData.Path(TestData.V3Signed), unsigned with { Layout = PushLayout.V2Spack022 });
+        var asked = engine.OpenForWrite(TestData.Path(TestData.V3Signed),
+            unsigned with { Layout = PushLayout.V2Spack022 });
         Assert.Equal(PushLayout.V2Spack022, await asked.GetWriteLayoutAsync(Token));
 
         Assert.Equal(1, counts.RegistryLoads);
@@ -113,7 +120,8 @@ public sealed class MirrorTests : IDisposable
     [Fact]
     public async Task ARegistryIsWrittenInSpacksOciLayoutWithoutAsking()
     {
-        using var registry = new Depot.Storage.Oci.OciStore(Depot.Storage.Oci.OciReference.Parse("oci+http://127.0.0.1:9/never/contacted"));
+        var reference = Depot.Storage.Oci.OciReference.Parse("oci+http://127.0.0.1:9/never/contacted");
+        using var registry = new Depot.Storage.Oci.OciStore(reference);
         Assert.Equal(PushLayout.Oci, await Mirror.Of(registry).GetWriteLayoutAsync(Token));
     }
 
@@ -130,11 +138,13 @@ public sealed class MirrorTests : IDisposable
         await Assert.ThrowsAsync<NoBuildCacheException>(() => none.GetLayoutsAsync(Token));
         await Assert.ThrowsAsync<NoBuildCacheException>(() => none.GetLayoutsAsync(Token));
         await ListOperation.RunAsync(full, new ListOptions([]), null, Token);
-        await VerifyOperation.RunAsync(engine.OpenForRead(TestData.Path(TestData.V3Unsigned), noVerify: true), new VerifyOptions([]), null, Token);
+        await VerifyOperation.RunAsync(engine.OpenForRead(TestData.Path(TestData.V3Unsigned), noVerify: true),
+            new VerifyOptions([]), null, Token);
 
         Assert.Equal(1, counts.RegistryLoads);
         Assert.Equal(2, counts.Detections.Count);
-        Assert.Equal(2, counts.Detections[TestData.Path(TestData.V3Unsigned)]); // once for each of the two mirrors opened on it
+        Assert.Equal(2,
+            counts.Detections[TestData.Path(TestData.V3Unsigned)]); // once for each of the two mirrors opened on it
         Assert.Equal(1, counts.Detections[empty.Path]);
     }
 
@@ -158,7 +168,9 @@ public sealed class MirrorTests : IDisposable
     {
         using var store = new TempDir();
         // Thrown at the call, not in a task: a programming error, never a mirror's fault.
-        Assert.Throws<InvalidOperationException>(() => { _ = Mirror.Of(new LocalDirectoryStore(store.Path)).GetTrustAsync(Token); });
-        Assert.Throws<InvalidOperationException>(() => { _ = new EngineContext(Home).Open(store.Path, MirrorPurpose.Read).GetTrustAsync(Token); });
+        var bare = Mirror.Of(new LocalDirectoryStore(store.Path));
+        Assert.Throws<InvalidOperationException>(() => { _ = bare.GetTrustAsync(Token); });
+        var opened = new EngineContext(Home).Open(store.Path, MirrorPurpose.Read);
+        Assert.Throws<InvalidOperationException>(() => { _ = opened.GetTrustAsync(Token); });
     }
 }

@@ -21,7 +21,8 @@ public class VerifyOperationTests
     {
         var store = new LocalDirectoryStore(mirror);
         var layouts = await BuildCache.DetectAsync(store, Token);
-        return await VerifyOperation.RunAsync(Mirror.Of(store, trust), new VerifyOptions(queries.Select(SpecQuery.Parse).ToList()), null, Token);
+        return await VerifyOperation.RunAsync(Mirror.Of(store, trust),
+            new VerifyOptions(queries.Select(SpecQuery.Parse).ToList()), null, Token);
     }
 
     [Fact]

@@ -25,7 +25,8 @@ public sealed class OciInterruptedPushTests(DockerRegistry registry) : IClassFix
         Assert.DoesNotContain(tags, t => t.EndsWith(".spack", StringComparison.Ordinal));
 
         var db = await Depot.InstallTree.InstallDatabase.ReadAsync(tree.Path, cancellationToken: Token);
-        var again = await PushOperation.RunAsync(Mirror.Of(store), db, Depot.InstallTree.PushSelection.Select(db, [], all: true), new PushOptions(), null,
+        var again = await PushOperation.RunAsync(Mirror.Of(store), db, Depot.InstallTree.PushSelection.Select(db, [],
+            all: true), new PushOptions(), null,
             Token);
         Assert.False(again.AnyFailed, string.Join("; ", again.Outcomes.Select(o => o.Reason)));
         Assert.Equal(PushStatus.Pushed, again.Outcomes.Single(o => o.Hash == big).Status);

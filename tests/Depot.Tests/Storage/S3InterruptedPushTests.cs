@@ -55,7 +55,8 @@ public sealed class S3InterruptedPushTests(S3rver server) : IClassFixture<S3rver
     private static async Task<PushResult> PushAgainAsync(IObjectStore store, string tree)
     {
         var db = await Depot.InstallTree.InstallDatabase.ReadAsync(tree, cancellationToken: Token);
-        return await PushOperation.RunAsync(Mirror.Of(store), db, Depot.InstallTree.PushSelection.Select(db, [], all: true), new PushOptions(), null,
+        return await PushOperation.RunAsync(Mirror.Of(store), db, Depot.InstallTree.PushSelection.Select(db, [],
+            all: true), new PushOptions(), null,
             Token);
     }
 }

@@ -27,7 +27,8 @@ public abstract class StoreEndToEndTests
         var fingerprint = SignatureVerifier.Fingerprint(secret.PublicKey);
         var db = await InstallDatabase.ReadAsync(TestData.Path("spack-1.2/install-tree"), cancellationToken: Token);
         var plan = PushSelection.Select(db, [SpecQuery.Parse("greet")], all: false);
-        var pushed = await PushOperation.RunAsync(Mirror.Of(store, signing: new SigningChoice(secret, null)), db, plan, new PushOptions(UpdateIndex: false), null,
+        var pushed = await PushOperation.RunAsync(Mirror.Of(store, signing: new SigningChoice(secret, null)), db, plan,
+            new PushOptions(UpdateIndex: false), null,
             Token);
         Assert.Equal(3, pushed.Count(PushStatus.Pushed));
 
@@ -44,7 +45,8 @@ public abstract class StoreEndToEndTests
         Assert.Equal(3, verified.Signed);
 
         using var root = new TempDir();
-        var installed = await InstallOperation.RunAsync([Mirror.Of(store, trust, name: store.Root)], [SpecQuery.Parse("greet")],
+        var installed = await InstallOperation.RunAsync([Mirror.Of(store, trust, name: store.Root)],
+            [SpecQuery.Parse("greet")],
             new InstallOptions(new PlainRootTarget(root.Path)), null, Token);
         Assert.False(installed.AnyFailed, string.Join("; ", installed.Outcomes.Select(o => o.Reason)));
         var greet = installed.Outcomes.Single(o => o.Name == "greet").Prefix!;
