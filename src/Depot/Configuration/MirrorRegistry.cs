@@ -13,6 +13,10 @@ public sealed class MirrorRegistry
 
     public IReadOnlyList<(string Name, MirrorConfig Mirror)> Mirrors { get; }
 
+    /// <summary>
+    /// Reads Depot's <c>config.yaml</c> and (unless <paramref name="includeSpack"/> is false) Spack's user and site
+    /// <c>mirrors.yaml</c>. Hosts do not call this per mirror: <c>EngineContext.Registry</c> loads it once per command.
+    /// </summary>
     public static MirrorRegistry Load(DepotHome home, bool includeSpack = true)
     {
         var all = new List<(string, MirrorConfig)>();
