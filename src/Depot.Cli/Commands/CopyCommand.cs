@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Depot.Layout;
 using Depot.Operations;
-using Depot.Signing;
 using Depot.Specs;
 
 namespace Depot.Cli.Commands;

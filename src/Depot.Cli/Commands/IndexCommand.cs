@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using Depot.Operations;
-using Depot.Storage;
 
 namespace Depot.Cli.Commands;
 

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using Depot.Operations;
 using Depot.Signing;
-using Depot.Storage;
 
 namespace Depot.Cli.Commands;
 

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text.Json;
 using Depot.Operations;
 using Depot.Specs;
-using Depot.Storage;
 
 namespace Depot.Cli.Commands;
 

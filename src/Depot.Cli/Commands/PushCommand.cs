@@ -1,11 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using Depot.InstallTree;
-using Depot.Layout;
 using Depot.Operations;
-using Depot.Signing;
 using Depot.Specs;
-using Depot.Storage;
 
 namespace Depot.Cli.Commands;
 

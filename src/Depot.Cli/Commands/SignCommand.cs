@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Depot.Operations;
 using Depot.Signing;
-using Depot.Storage;
 
 namespace Depot.Cli.Commands;
 

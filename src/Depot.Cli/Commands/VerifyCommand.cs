@@ -1,9 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using Depot.Layout;
 using Depot.Operations;
 using Depot.Specs;
-using Depot.Storage;
 
 namespace Depot.Cli.Commands;
 

@@ -6,7 +6,6 @@ using Depot.Layout;
 using Depot.Signing;
 using Depot.Specs;
 using Depot.Storage;
-using Org.BouncyCastle.Bcpg.OpenPgp;
 
 namespace Depot.Operations;
 

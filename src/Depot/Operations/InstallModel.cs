@@ -1,7 +1,5 @@
 using Depot.Archive;
 using Depot.Relocation;
-using Depot.Signing;
-using Depot.Storage;
 
 namespace Depot.Operations;
 

@@ -1,7 +1,6 @@
 using Depot.Configuration;
 using Depot.Layout;
 using Depot.Signing;
-using Depot.Storage;
 
 namespace Depot.Operations;
 

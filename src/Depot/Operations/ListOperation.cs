@@ -1,6 +1,5 @@
 using Depot.Layout;
 using Depot.Specs;
-using Depot.Storage;
 
 namespace Depot.Operations;
 

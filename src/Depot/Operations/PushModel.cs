@@ -1,4 +1,3 @@
-using Depot.Layout;
 
 namespace Depot.Operations;
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Depot.InstallTree;
 using Depot.Layout;
 using Depot.Specs;
-using Depot.Storage;
 
 namespace Depot.Operations;
 
