@@ -13,8 +13,11 @@ public static class ExitCodes
 }
 
 /// <summary>Where commands write, and the one place that turns exceptions into one-line errors and exit codes.</summary>
-public sealed class CliConsole(TextWriter stdout, TextWriter stderr, string? depotHome = null, bool interactive = false)
+public sealed class CliConsole(TextWriter stdout, TextWriter stderr, string? depotHome = null, bool interactive = false,
+    Depot.Operations.MirrorAccess? access = null)
 {
+    private Depot.Operations.EngineContext? engine;
+
     /// <summary>True when a person watches a terminal: progress bars instead of log lines.</summary>
     public bool Interactive => interactive;
 
@@ -23,12 +26,10 @@ public sealed class CliConsole(TextWriter stdout, TextWriter stderr, string? dep
         depotHome is null ? Depot.Configuration.DepotHome.FromEnvironment() : new Depot.Configuration.DepotHome(depotHome);
 
     /// <summary>
-    /// Opens a mirror given as a configured name (Depot's or Spack's) or a path/URL, with its credentials; HTTP index
-    /// copies are kept in <c>$DEPOT_HOME/cache/http</c>.
+    /// The engine this command runs on (one per command: the configuration is loaded once, each mirror opened once);
+    /// commands open mirrors through it and hand them to operations.
     /// </summary>
-    public Depot.Storage.IStoreReader OpenStore(string mirror, bool push = false) =>
-        Depot.Configuration.MirrorRegistry.Load(Home, ShippedStores.Providers)
-            .Open(mirror, push, System.IO.Path.Combine(Home.Path, "cache", "http"));
+    public Depot.Operations.EngineContext Engine => engine ??= new Depot.Operations.EngineContext(Home, ShippedStores.Providers, access);
 
     public TextWriter Out { get; } = stdout;
 

@@ -20,10 +20,15 @@ public static class Program
         }
     }
 
-    /// <summary>Runs the CLI with the given streams (tests call this in-process with their own Depot home).</summary>
-    public static async Task<int> Run(string[] args, TextWriter stdout, TextWriter stderr, string? depotHome = null, bool interactive = false)
+    /// <summary>
+    /// Runs the CLI with the given streams (tests call this in-process with their own Depot home, and may pass how the
+    /// engine reaches mirrors, to count it).
+    /// </summary>
+    public static async Task<int> Run(string[] args, TextWriter stdout, TextWriter stderr, string? depotHome = null,
+        bool interactive = false,
+        Depot.Operations.MirrorAccess? access = null)
     {
-        var console = new CliConsole(stdout, stderr, depotHome, interactive);
+        var console = new CliConsole(stdout, stderr, depotHome, interactive, access);
         var root = new RootCommand("Depot: a fast, Spack-compatible binary build cache.")
         {
             ListCommand.Create(console),

@@ -42,8 +42,11 @@ public static class TestData
             var key = mirror == V3Signed ? keyring.SigningKey() : null;
             var db = Depot.InstallTree.InstallDatabase.ReadAsync(Path("spack-1.2/install-tree")).GetAwaiter().GetResult();
             var plan = Depot.InstallTree.PushSelection.Select(db, [Depot.Specs.SpecQuery.Parse("gcc-runtime")], all: false, Depot.InstallTree.PushParts.Package);
-            Depot.Operations.PushOperation.RunAsync(new Depot.Storage.LocalDirectoryStore(copy.Path), db, plan,
-                new Depot.Operations.PushOptions(Depot.Operations.PushLayout.V3, key, Force: true, UpdateIndex: false)).GetAwaiter().GetResult();
+            var target = Depot.Operations.Mirror.Of(new Depot.Storage.LocalDirectoryStore(copy.Path),
+                signing: new Depot.Operations.SigningChoice(key, null), layout: Depot.Operations.PushLayout.V3);
+            Depot.Operations.PushOperation.RunAsync(target, db, plan, new Depot.Operations.PushOptions(Force: true,
+                UpdateIndex: false))
+                .GetAwaiter().GetResult();
             return copy;
         }
         finally

@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Depot.Layout;
 using Depot.Operations;
-using Depot.Signing;
 using Depot.Specs;
 using Depot.Storage;
 
@@ -31,33 +29,18 @@ public static class CopyCommand
         };
         command.SetAction(console.Guard(async (parse, token) =>
         {
-            if (parse.GetValue(unsigned) && parse.GetValue(key) is not null)
-            {
-                throw new DepotException("--unsigned and --key contradict each other");
-            }
-
+            // Entries rewritten in another layout are signed like a push signs: --unsigned, else --key, else the
+            // destination's setting.
+            var writeOptions = new MirrorWriteOptions(parse.GetValue(unsigned), parse.GetValue(key),
+                PushLayouts.Parse(parse.GetValue(layout)))
+                .Validate();
             var from = parse.GetValue(source)!;
             var to = parse.GetValue(destination)!;
-            var sourceStore = console.OpenStore(from);
-            var layouts = await BuildCache.DetectAsync(sourceStore, token).ConfigureAwait(false);
-            var trust = await MirrorTrust.CreateAsync(console.Home, from, layouts, parse.GetValue(noVerify), token).ConfigureAwait(false);
-
-            // Entries rewritten in another layout are signed like a push signs: --unsigned, else the destination's setting.
-            var configured = Depot.Configuration.MirrorRegistry.Load(console.Home).Find(to)?.Mirror;
-            Org.BouncyCastle.Bcpg.OpenPgp.PgpSecretKey? secret = null;
-            PublishedKey? published = null;
-            if (!parse.GetValue(unsigned) && (parse.GetValue(key) is not null || configured?.Signed != false))
-            {
-                var keyring = Keyring.Open(console.Home.KeysFolder);
-                secret = keyring.SigningKey(parse.GetValue(key));
-                var fingerprint = SignatureVerifier.Fingerprint(secret.PublicKey);
-                published = new PublishedKey(fingerprint, keyring.ExportPublic(fingerprint), fingerprint);
-            }
-
-            var destinationStore = console.OpenStore(to, push: true).RequireWritable();
+            var sourceMirror = console.Engine.OpenForRead(from, parse.GetValue(noVerify));
+            var destinationMirror = console.Engine.OpenForWrite(to, writeOptions);
             var options = new CopyOptions((parse.GetValue(queries) ?? []).Select(SpecQuery.Parse).ToList(),
-                parse.GetValue(layout) switch { "v3" => PushLayout.V3, "v2" => PushLayout.V2, "v2-0.22" => PushLayout.V2Spack022, _ => null },
-                secret, Math.Max(1, parse.GetValue(jobs)), parse.GetValue(force), !parse.GetValue(noIndex), IndexCache.For(console.Home));
+                Math.Max(1, parse.GetValue(jobs)), parse.GetValue(force), !parse.GetValue(noIndex),
+                    console.Engine.IndexCache);
             var progress = new LineProgress<CopyProgress>(p =>
             {
                 if (p.Outcome is { } o && !parse.GetValue(json))
@@ -66,7 +49,7 @@ public static class CopyCommand
                     (o.Status == CopyStatus.Failed ? console.Error : console.Out).WriteLine(line);
                 }
             });
-            var result = await CopyOperation.RunAsync(sourceStore, trust, destinationStore, options, published, progress, token)
+            var result = await CopyOperation.RunAsync(sourceMirror, destinationMirror, options, progress, token)
                 .ConfigureAwait(false);
             if (parse.GetValue(json))
             {

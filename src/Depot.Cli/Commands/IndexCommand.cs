@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using Depot.Operations;
-using Depot.Storage;
 
 namespace Depot.Cli.Commands;
 
@@ -19,9 +18,11 @@ public static class IndexCommand
         };
         command.SetAction(console.Guard(async (parse, token) =>
         {
-            var store = console.OpenStore(parse.GetValue(mirror)!).RequireWritable();
-            var options = new IndexOptions(parse.GetValue(full), Math.Max(1, parse.GetValue(jobs)), IndexCache.For(console.Home));
-            var results = await IndexOperation.RunAsync(store, options, null, token).ConfigureAwait(false);
+            // Read connection, as Depot has always indexed through it.
+            var target = console.Engine.Open(parse.GetValue(mirror)!, MirrorPurpose.Read);
+            var options = new IndexOptions(parse.GetValue(full), Math.Max(1, parse.GetValue(jobs)),
+                console.Engine.IndexCache);
+            var results = await IndexOperation.RunAsync(target, options, null, token).ConfigureAwait(false);
             var problems = 0;
             foreach (var r in results)
             {

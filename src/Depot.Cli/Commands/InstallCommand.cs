@@ -1,10 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using Depot.Configuration;
-using Depot.Layout;
 using Depot.Operations;
 using Depot.Specs;
-using Depot.Storage;
 
 namespace Depot.Cli.Commands;
 
@@ -36,14 +33,8 @@ public static class InstallCommand
 
             InstallTarget target = parse.GetValue(root) is { } plain ? new PlainRootTarget(plain)
                 : new SpackTreeTarget(parse.GetValue(tree) ?? SpackRootTree(), parse.GetValue(spackVersion) == "1" ? 8 : 7);
-            var mirrors = parse.GetValue(from) is { Length: > 0 } given ? given : ConfiguredMirrors(console.Home);
-            var sources = new List<InstallSource>();
-            foreach (var name in mirrors)
-            {
-                var store = console.OpenStore(name);
-                var layouts = await BuildCache.DetectAsync(store, token).ConfigureAwait(false);
-                sources.Add(new InstallSource(name, store, await MirrorTrust.CreateAsync(console.Home, name, layouts, parse.GetValue(noVerify), token).ConfigureAwait(false)));
-            }
+            var mirrors = parse.GetValue(from) is { Length: > 0 } given ? given : ConfiguredMirrors(console.Engine);
+            var sources = mirrors.Select(name => console.Engine.OpenForRead(name, parse.GetValue(noVerify))).ToList();
 
             var options = new InstallOptions(target, Math.Max(1, parse.GetValue(jobs)), null, parse.GetValue(failFast));
             var specs = parse.GetValue(queries)!.Select(SpecQuery.Parse).ToList();
@@ -68,10 +59,12 @@ public static class InstallCommand
             ? Path.Combine(spackRoot, "opt", "spack")
             : throw new DepotException("where to install? pass --root PATH (plain tree) or --install-tree PATH (Spack tree), or set SPACK_ROOT");
 
-    private static string[] ConfiguredMirrors(DepotHome home)
+    private static string[] ConfiguredMirrors(EngineContext engine)
     {
-        var names = MirrorRegistry.Load(home).Mirrors.Select(m => m.Name).ToArray();
-        return names.Length > 0 ? names : throw new DepotException("no mirror to install from: pass --from MIRROR (or configure mirrors in " + home.ConfigFile + ")");
+        var names = engine.Registry.Mirrors.Select(m => m.Name).ToArray();
+        return names.Length > 0 ? names
+            : throw new DepotException("no mirror to install from: pass --from MIRROR (or configure mirrors in "
+                + engine.Home.ConfigFile + ")");
     }
 }
 

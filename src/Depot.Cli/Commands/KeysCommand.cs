@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using Depot.Operations;
 using Depot.Signing;
-using Depot.Storage;
 
 namespace Depot.Cli.Commands;
 
@@ -163,8 +162,10 @@ public static class KeysCommand
         var command = new Command("publish", "Put public keys on a mirror where Spack's 'buildcache keys' finds them") { mirror, ids };
         command.SetAction(console.Guard(async (parse, token) =>
         {
-            var store = console.OpenStore(parse.GetValue(mirror)!).RequireWritable();
-            var keys = await KeyOperations.PublishAsync(console.Home, store, parse.GetValue(ids) ?? [], null, token).ConfigureAwait(false);
+            var target = console.Engine.Open(parse.GetValue(mirror)!, MirrorPurpose.Read);
+            var store = target.Store;
+            var keys = await KeyOperations.PublishAsync(console.Home, target, parse.GetValue(ids) ?? [],
+                token).ConfigureAwait(false);
             foreach (var k in keys)
             {
                 console.Out.WriteLine($"published {k.Fingerprint} {k.PrimaryUserId} to {store.Root}");
@@ -195,11 +196,10 @@ public static class KeysCommand
             }
 
             var fpr = parse.GetValue(fingerprint);
-            var store = console.OpenStore(what);
+            var source = console.Engine.Open(what, MirrorPurpose.Read);
             if (fpr is null && !parse.GetValue(all))
             {
-                var layouts = await Depot.Layout.BuildCache.DetectAsync(store, token).ConfigureAwait(false);
-                var offered = await KeyOperations.ReadMirrorKeysAsync(store, layouts, token).ConfigureAwait(false);
+                var offered = await KeyOperations.ReadMirrorKeysAsync(source, token).ConfigureAwait(false);
                 foreach (var (info, _) in offered)
                 {
                     console.Error.WriteLine($"  {info.Fingerprint}  {info.PrimaryUserId}");
@@ -213,7 +213,8 @@ public static class KeysCommand
                 console.Out.WriteLine($"Trusting every key {what} publishes, on first use: check these fingerprints with the mirror's owner.");
             }
 
-            foreach (var k in await KeyOperations.TrustMirrorKeysAsync(console.Home, what, store, fpr, token).ConfigureAwait(false))
+            foreach (var k in await KeyOperations.TrustMirrorKeysAsync(console.Home, source, fpr,
+                token).ConfigureAwait(false))
             {
                 console.Out.WriteLine($"trusted {k.Fingerprint} {k.PrimaryUserId}");
             }

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text.Json;
 using Depot.Operations;
 using Depot.Specs;
-using Depot.Storage;
 
 namespace Depot.Cli.Commands;
 
@@ -24,10 +23,11 @@ public static class ListCommand
         };
         command.SetAction(console.Guard(async (parse, token) =>
         {
-            var store = console.OpenStore(parse.GetValue(mirror)!);
+            var source = console.Engine.Open(parse.GetValue(mirror)!, MirrorPurpose.Read);
             var parsed = (parse.GetValue(queries) ?? []).Select(SpecQuery.Parse).ToList();
-            var options = new ListOptions(parsed, parse.GetValue(rescan), NeedNodes: parse.GetValue(json), Cache: IndexCache.For(console.Home));
-            var result = await ListOperation.RunAsync(store, options, null, token).ConfigureAwait(false);
+            var options = new ListOptions(parsed, parse.GetValue(rescan), NeedNodes: parse.GetValue(json),
+                Cache: console.Engine.IndexCache);
+            var result = await ListOperation.RunAsync(source, options, null, token).ConfigureAwait(false);
             foreach (var problem in result.Problems)
             {
                 console.Warn(problem.Message);

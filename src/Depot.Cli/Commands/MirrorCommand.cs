@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Depot.Configuration;
 using Depot.Layout;
+using Depot.Operations;
 using Depot.Storage;
 
 namespace Depot.Cli.Commands;
@@ -146,7 +147,7 @@ public static class MirrorCommand
         var command = new Command("list", "List mirrors: Depot's, then Spack's user and site scopes, and where each comes from");
         command.SetAction(console.Guard((parse, token) =>
         {
-            foreach (var (name, mirror) in MirrorRegistry.Load(console.Home).Mirrors)
+            foreach (var (name, mirror) in console.Engine.Registry.Mirrors)
             {
                 var details = new List<string> { mirror.Signed == false ? "unsigned" : "signed" };
                 if (mirror.Fetch?.Url is { Length: > 0 } fetch && fetch != mirror.Url)
@@ -193,13 +194,17 @@ public static class MirrorCommand
                 }
             }
 
-            IStoreReader? store = null;
-            await Step("configuration", () => Task.FromResult((store = console.OpenStore(mirror, parse.GetValue(write))).Root),
+            Mirror? opened = null;
+            var purpose = parse.GetValue(write) ? MirrorPurpose.Write : MirrorPurpose.Read;
+            await Step("configuration", () => Task.FromResult((opened = console.Engine.Open(mirror,
+                purpose)).Store.Root),
                 "check the URL and that every variable named in the mirror's configuration is set").ConfigureAwait(false);
-            if (store is null)
+            if (opened is null)
             {
                 return ExitCodes.Error;
             }
+
+            var store = opened.Store;
 
             if (store is Storage.Oci.OciStore oci)
             {
@@ -219,7 +224,7 @@ public static class MirrorCommand
             IReadOnlyList<IBuildCacheLayout> layouts = [];
             await Step("layout", async () =>
             {
-                layouts = await BuildCache.DetectAsync(store, token).ConfigureAwait(false);
+                layouts = await opened.GetLayoutsAsync(token).ConfigureAwait(false);
                 return string.Join(", ", layouts.Select(l => l.Name));
             }, "the credentials may lack list/read permission, or the URL points at the wrong prefix; 'depot push' creates a cache").ConfigureAwait(false);
             foreach (var layout in layouts)

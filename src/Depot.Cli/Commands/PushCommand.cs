@@ -1,11 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using Depot.InstallTree;
-using Depot.Layout;
 using Depot.Operations;
-using Depot.Signing;
 using Depot.Specs;
-using Depot.Storage;
 
 namespace Depot.Cli.Commands;
 
@@ -57,11 +54,10 @@ public static class PushCommand
                 throw new DepotException("name the specs to push, or use --all to push everything installed");
             }
 
-            if (parse.GetValue(unsigned) && parse.GetValue(key) is not null)
-            {
-                throw new DepotException("--unsigned and --key contradict each other");
-            }
-
+            // Like Spack: --unsigned, else --key, else the mirror's configured `signed` (default true).
+            var writeOptions = new MirrorWriteOptions(parse.GetValue(unsigned), parse.GetValue(key),
+                PushLayouts.Parse(parse.GetValue(layout)))
+                .Validate();
             var root = InstallTreeLocator.Resolve(parse.GetValue(tree), Environment.GetEnvironmentVariable("SPACK_ROOT"));
             var db = await InstallDatabase.ReadAsync(root, cancellationToken: token).ConfigureAwait(false);
             var parts = parse.GetValue(only) switch
@@ -72,26 +68,14 @@ public static class PushCommand
             };
             var plan = PushSelection.Select(db, specs.Select(SpecQuery.Parse).ToList(), parse.GetValue(all), parts, parse.GetValue(buildDeps));
 
-            // Like Spack: --unsigned, else --key, else the mirror's configured `signed` (default true).
-            var configured = Depot.Configuration.MirrorRegistry.Load(console.Home).Find(parse.GetValue(mirror)!)?.Mirror;
-            var sign = !parse.GetValue(unsigned) && (parse.GetValue(key) is not null || configured?.Signed != false);
-            PgpSecretKeyHolder? signing = null;
-            if (sign)
-            {
-                var keyring = Keyring.Open(console.Home.KeysFolder);
-                var secret = keyring.SigningKey(parse.GetValue(key));
-                var fingerprint = SignatureVerifier.Fingerprint(secret.PublicKey);
-                signing = new PgpSecretKeyHolder(secret, new PublishedKey(fingerprint, keyring.ExportPublic(fingerprint), fingerprint));
-            }
-
-            var store = console.OpenStore(parse.GetValue(mirror)!, push: true).RequireWritable();
-            var options = new PushOptions(
-                parse.GetValue(layout) switch { "v3" => PushLayout.V3, "v2" => PushLayout.V2, "v2-0.22" => PushLayout.V2Spack022, _ => null },
-                signing?.Secret, parse.GetValue(force), Math.Max(1, parse.GetValue(jobs)), parse.GetValue(failFast), parse.GetValue(spackPrefix),
-                !parse.GetValue(noIndex), IndexCache.For(console.Home), parse.GetValue(baseImage), parse.GetValue(tag));
+            var target = console.Engine.OpenForWrite(parse.GetValue(mirror)!, writeOptions);
+            var options = new PushOptions(parse.GetValue(force), Math.Max(1, parse.GetValue(jobs)),
+                parse.GetValue(failFast),
+                parse.GetValue(spackPrefix), !parse.GetValue(noIndex), console.Engine.IndexCache,
+                    parse.GetValue(baseImage), parse.GetValue(tag));
 
             var result = await PushDisplay.RunAsync(console, parse.GetValue(json),
-                progress => PushOperation.RunAsync(store, db, plan, options, signing?.Published, progress, token)).ConfigureAwait(false);
+                progress => PushOperation.RunAsync(target, db, plan, options, progress, token)).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
                 PushReport.WriteJson(console.Out, result);
@@ -101,8 +85,6 @@ public static class PushCommand
         }));
         return command;
     }
-
-    private sealed record PgpSecretKeyHolder(Org.BouncyCastle.Bcpg.OpenPgp.PgpSecretKey Secret, PublishedKey Published);
 }
 
 /// <summary>Text and JSON reports of a push.</summary>

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Depot.Operations;
 using Depot.Signing;
-using Depot.Storage;
 
 namespace Depot.Cli.Commands;
 
@@ -20,10 +19,12 @@ public static class SignCommand
         };
         command.SetAction(console.Guard(async (parse, token) =>
         {
-            var store = console.OpenStore(parse.GetValue(mirror)!).RequireWritable();
-            var keyring = Keyring.Open(console.Home.KeysFolder);
-            var signingKey = keyring.SigningKey(parse.GetValue(key));
-            var result = await SignOperation.RunAsync(store, signingKey, parse.GetValue(force), 8, token).ConfigureAwait(false);
+            // Read connection, as Depot has always signed through it; the key is the one named, else the only one.
+            var target = console.Engine.Open(parse.GetValue(mirror)!, MirrorPurpose.Read);
+            var store = target.Store;
+            var signingKey = console.Engine.SigningKey(parse.GetValue(key)).Key!;
+            var result = await SignOperation.RunAsync(target, signingKey, parse.GetValue(force), 8,
+                token).ConfigureAwait(false);
             foreach (var p in result.Problems)
             {
                 console.Warn(p.Message);
@@ -32,7 +33,7 @@ public static class SignCommand
             var fingerprint = SignatureVerifier.Fingerprint(signingKey.PublicKey);
             if (!parse.GetValue(noPublish))
             {
-                await KeyOperations.PublishAsync(console.Home, store, [fingerprint], null, token).ConfigureAwait(false);
+                await KeyOperations.PublishAsync(console.Home, target, [fingerprint], token).ConfigureAwait(false);
             }
 
             console.Out.WriteLine($"{store.Root}: signed {result.Signed} entries with {fingerprint} ({result.AlreadySigned} already signed by it, {result.Problems.Count} skipped)");

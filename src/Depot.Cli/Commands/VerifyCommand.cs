@@ -1,9 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using Depot.Layout;
 using Depot.Operations;
 using Depot.Specs;
-using Depot.Storage;
 
 namespace Depot.Cli.Commands;
 
@@ -23,11 +21,10 @@ public static class VerifyCommand
         command.SetAction(console.Guard(async (parse, token) =>
         {
             var name = parse.GetValue(mirror)!;
-            var store = console.OpenStore(name);
-            var layouts = await BuildCache.DetectAsync(store, token).ConfigureAwait(false);
-            var trust = await MirrorTrust.CreateAsync(console.Home, name, layouts, parse.GetValue(noVerify), token).ConfigureAwait(false);
+            var source = console.Engine.OpenForRead(name, parse.GetValue(noVerify));
             var options = new VerifyOptions((parse.GetValue(queries) ?? []).Select(SpecQuery.Parse).ToList(), Math.Max(1, parse.GetValue(jobs)));
-            var result = await VerifyOperation.RunAsync(store, layouts, trust, options, null, token).ConfigureAwait(false);
+            var result = await VerifyOperation.RunAsync(source, options, null, token).ConfigureAwait(false);
+            var trust = await source.GetTrustAsync(token).ConfigureAwait(false);
             foreach (var failure in result.Failures)
             {
                 console.Error.WriteLine("FAILED " + failure);

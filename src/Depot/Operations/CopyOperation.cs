@@ -3,20 +3,20 @@ using Depot.Layout;
 using Depot.Signing;
 using Depot.Specs;
 using Depot.Storage;
-using Org.BouncyCastle.Bcpg.OpenPgp;
 
 namespace Depot.Operations;
 
 /// <summary>Options of <see cref="CopyOperation"/>.</summary>
+/// <remarks>The destination's layout and the key that signs entries rewritten in another layout are the destination
+/// mirror's (<see cref="Mirror.GetWriteLayoutAsync"/>, <see cref="Mirror.Signing"/>), chosen when it was opened.
+/// </remarks>
 /// <param name="Queries">Only these specs (all when empty).</param>
-/// <param name="Layout">Destination layout; null: the one it has, v3 for a new directory or bucket, OCI for a registry.</param>
-/// <param name="SigningKey">Signs entries rewritten in another layout (null: they are written unsigned).</param>
 /// <param name="Parallelism">Entries copied at once.</param>
 /// <param name="Force">Copy entries the destination holds already.</param>
 /// <param name="UpdateIndex">Update the destination's index (and publish the key) at the end.</param>
 /// <param name="IndexCache">Where index record tables are cached between runs (null: none).</param>
-public sealed record CopyOptions(IReadOnlyList<SpecQuery> Queries, PushLayout? Layout = null, PgpSecretKey? SigningKey = null, int Parallelism = 4,
-    bool Force = false, bool UpdateIndex = true, IndexCache? IndexCache = null);
+public sealed record CopyOptions(IReadOnlyList<SpecQuery> Queries, int Parallelism = 4, bool Force = false,
+    bool UpdateIndex = true, IndexCache? IndexCache = null);
 
 public enum CopyStatus
 {
@@ -52,13 +52,23 @@ public sealed record CopyResult(string Source, string Destination, PushLayout La
 /// </summary>
 public static class CopyOperation
 {
-    public static async Task<CopyResult> RunAsync(IStoreReader source, TrustPolicy trust, IObjectStore destination, CopyOptions options,
-        PublishedKey? keyToPublish = null, IProgress<CopyProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Copies <paramref name="sourceMirror"/> (opened for reading: entries are checked under its trust policy) into
+    /// <paramref name="destinationMirror"/> (opened for writing: its layout choice and signing key).
+    /// </summary>
+    public static async Task<CopyResult> RunAsync(Mirror sourceMirror, Mirror destinationMirror, CopyOptions options,
+        IProgress<CopyProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(sourceMirror);
+        ArgumentNullException.ThrowIfNull(destinationMirror);
         var clock = Stopwatch.StartNew();
-        var from = (await BuildCache.DetectAsync(source, cancellationToken).ConfigureAwait(false))[0];
-        var layout = options.Layout ?? await PushOperation.ExistingLayoutAsync(destination, cancellationToken).ConfigureAwait(false);
-        var writer = await EntryWriting.OpenAsync(destination, layout, new EntryWriterOptions(options.SigningKey),
+        var source = sourceMirror.Store;
+        var destination = destinationMirror.Writable;
+        var from = (await sourceMirror.GetLayoutsAsync(cancellationToken).ConfigureAwait(false))[0];
+        var trust = await sourceMirror.GetTrustAsync(cancellationToken).ConfigureAwait(false);
+        var keyToPublish = destinationMirror.Signing.Published;
+        var layout = await destinationMirror.GetWriteLayoutAsync(cancellationToken).ConfigureAwait(false);
+        var writer = await EntryWriting.OpenAsync(destination, layout, new EntryWriterOptions(destinationMirror.Signing.Key),
             cancellationToken).ConfigureAwait(false);
         var entries = await from.ListSpecEntriesAsync(cancellationToken).ToListAsync(cancellationToken).ConfigureAwait(false);
         var outcomes = new CopyOutcome?[entries.Count];

@@ -97,11 +97,14 @@ public static class IndexOperation
         return (spec.Root.Hash, spec.BuildcacheLayoutVersion, spec.Nodes);
     }
 
-    public static async Task<IReadOnlyList<IndexResult>> RunAsync(IObjectStore store, IndexOptions options,
+    /// <summary>Re-indexes every layout <paramref name="mirror"/> holds (see <see cref="IndexLayoutAsync"/>).</summary>
+    public static async Task<IReadOnlyList<IndexResult>> RunAsync(Mirror mirror, IndexOptions options,
         IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(mirror);
+        _ = mirror.Writable; // a read-only mirror is refused before anything is read
         var results = new List<IndexResult>();
-        foreach (var layout in await BuildCache.DetectAsync(store, cancellationToken).ConfigureAwait(false))
+        foreach (var layout in await mirror.GetLayoutsAsync(cancellationToken).ConfigureAwait(false))
         {
             results.Add(await IndexLayoutAsync(layout, options, progress, cancellationToken).ConfigureAwait(false));
         }

@@ -1,7 +1,5 @@
 using Depot.Archive;
 using Depot.Relocation;
-using Depot.Signing;
-using Depot.Storage;
 
 namespace Depot.Operations;
 
@@ -17,9 +15,6 @@ public sealed record PlainRootTarget(string Root) : InstallTarget(Root);
 /// 7: Spack 0.21–0.23); <paramref name="Projection"/> overrides the projection (else config or Spack's default).
 /// </summary>
 public sealed record SpackTreeTarget(string Root, int NewTreeDatabaseVersion = 8, string? Projection = null) : InstallTarget(Root);
-
-/// <summary>A mirror to install from, and how its entries are checked (null: <c>--no-verify</c>).</summary>
-public sealed record InstallSource(string Name, IStoreReader Store, TrustPolicy? Trust);
 
 /// <summary>How to install.</summary>
 public sealed record InstallOptions(InstallTarget Target, int Parallelism = 4, ExtractionLimits? Limits = null, bool FailFast = false);

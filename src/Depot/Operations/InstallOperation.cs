@@ -13,13 +13,26 @@ namespace Depot.Operations;
 /// </summary>
 public static class InstallOperation
 {
-    public static async Task<InstallResult> RunAsync(IReadOnlyList<InstallSource> sources, IReadOnlyList<SpecQuery> queries, InstallOptions options,
+    /// <summary>
+    /// Installs what <paramref name="queries"/> name from <paramref name="sources"/> (opened for reading, tried in
+    /// order), each mirror's entries checked under its trust policy.
+    /// </summary>
+    public static async Task<InstallResult> RunAsync(IReadOnlyList<Mirror> sources, IReadOnlyList<SpecQuery> queries,
+        InstallOptions options,
         IProgress<InstallProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(sources);
         var clock = Stopwatch.StartNew();
         if (sources.Count == 0)
         {
             throw new DepotException("no mirror to install from: pass --from MIRROR");
+        }
+
+        foreach (var source in sources)
+        {
+            // Each mirror as the command named it: its layouts, then its trust policy (once; reused for every entry).
+            await source.GetLayoutsAsync(cancellationToken).ConfigureAwait(false);
+            await source.GetTrustAsync(cancellationToken).ConfigureAwait(false);
         }
 
         // The indexes (unsigned) only say which hashes the mirrors cache and where; each root's spec file is read and

@@ -1,7 +1,6 @@
 using Depot.Configuration;
 using Depot.Layout;
 using Depot.Signing;
-using Depot.Storage;
 
 namespace Depot.Operations;
 
@@ -16,9 +15,13 @@ public static class KeyOperations
     /// manifests and key index; v2 <c>_pgp/&lt;FPR&gt;.pub</c> and <c>_pgp/index.json</c>). With no ids, every key
     /// the keyring can sign with is published.
     /// </summary>
-    public static async Task<IReadOnlyList<KeyInfo>> PublishAsync(DepotHome home, IObjectStore store, IReadOnlyList<string> ids,
-        int? layoutVersion = null, CancellationToken cancellationToken = default)
+    public static async Task<IReadOnlyList<KeyInfo>> PublishAsync(DepotHome home, Mirror mirror,
+        IReadOnlyList<string> ids,
+        CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(home);
+        ArgumentNullException.ThrowIfNull(mirror);
+        var store = mirror.Writable; // a read-only mirror is refused before anything is read
         var keyring = Keyring.Open(home.KeysFolder);
         var keys = ids.Count == 0 ? keyring.List(secretOnly: true) : ids.Select(id => keyring.Find(id)).ToList();
         if (keys.Count == 0)
@@ -30,11 +33,9 @@ public static class KeyOperations
         IReadOnlyList<IBuildCacheLayout> layouts;
         try
         {
-            layouts = layoutVersion is null
-                ? await BuildCache.DetectAsync(store, cancellationToken).ConfigureAwait(false)
-                : [await BuildCache.OpenForWriteAsync(store, layoutVersion, cancellationToken).ConfigureAwait(false)];
+            layouts = await mirror.GetLayoutsAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (DepotException) when (layoutVersion is null)
+        catch (NoBuildCacheException)
         {
             layouts = [new BuildCacheV3(store)]; // an empty mirror gets the current layout
         }
@@ -52,9 +53,12 @@ public static class KeyOperations
     /// primary key certified (<see cref="CertifiedKeyRing"/>): a subkey or user id the mirror added is neither shown
     /// nor trusted.
     /// </summary>
-    public static async Task<IReadOnlyList<(KeyInfo Info, string Armored)>> ReadMirrorKeysAsync(IStoreReader store,
-        IReadOnlyList<IBuildCacheLayout> layouts, CancellationToken cancellationToken = default)
+    public static async Task<IReadOnlyList<(KeyInfo Info, string Armored)>> ReadMirrorKeysAsync(Mirror mirror,
+        CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(mirror);
+        var store = mirror.Store;
+        var layouts = await mirror.GetLayoutsAsync(cancellationToken).ConfigureAwait(false);
         var found = new Dictionary<string, (KeyInfo, string)>(StringComparer.Ordinal);
         foreach (var layout in layouts)
         {
@@ -83,14 +87,17 @@ public static class KeyOperations
     /// such key), or all of them. When the mirror is configured by name, the fingerprints are pinned to it in
     /// <c>config.yaml</c>.
     /// </summary>
-    public static async Task<IReadOnlyList<KeyInfo>> TrustMirrorKeysAsync(DepotHome home, string mirror, IStoreReader store,
-        string? fingerprint, CancellationToken cancellationToken = default)
+    public static async Task<IReadOnlyList<KeyInfo>> TrustMirrorKeysAsync(DepotHome home, Mirror mirror,
+        string? fingerprint,
+        CancellationToken cancellationToken = default)
     {
-        var layouts = await BuildCache.DetectAsync(store, cancellationToken).ConfigureAwait(false);
-        var keys = await ReadMirrorKeysAsync(store, layouts, cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(home);
+        ArgumentNullException.ThrowIfNull(mirror);
+        var keys = await ReadMirrorKeysAsync(mirror, cancellationToken).ConfigureAwait(false);
         if (keys.Count == 0)
         {
-            throw new DepotException($"{mirror}: publishes no keys (no v3/manifests/key/ or build_cache/_pgp/); get the key file from its owner and run 'depot keys trust FILE'");
+            throw new DepotException($"{mirror.Name}: publishes no keys (no v3/manifests/key/ or build_cache/_pgp/); "
+                + "get the key file from its owner and run 'depot keys trust FILE'");
         }
 
         if (fingerprint is not null)
@@ -104,7 +111,8 @@ public static class KeyOperations
             keys = keys.Where(k => k.Info.Fingerprint == wanted).ToList();
             if (keys.Count == 0)
             {
-                throw new DepotException($"{mirror}: publishes no key with fingerprint {wanted}; refusing to trust anything");
+                throw new DepotException(
+                    $"{mirror.Name}: publishes no key with fingerprint {wanted}; refusing to trust anything");
             }
         }
 
@@ -112,11 +120,11 @@ public static class KeyOperations
         var trusted = new List<KeyInfo>();
         foreach (var (info, armored) in keys)
         {
-            trusted.AddRange(keyring.Import(armored, info.Fingerprint, mirror));
+            trusted.AddRange(keyring.Import(armored, info.Fingerprint, mirror.Name));
         }
 
         var config = DepotConfig.Load(home.ConfigFile);
-        if (config.Find(mirror) is { } configured)
+        if (config.Find(mirror.Name) is { } configured)
         {
             foreach (var key in trusted.Where(k => !configured.Mirror.TrustedFingerprints.Contains(k.Fingerprint)))
             {

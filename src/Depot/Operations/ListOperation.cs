@@ -1,6 +1,5 @@
 using Depot.Layout;
 using Depot.Specs;
-using Depot.Storage;
 
 namespace Depot.Operations;
 
@@ -31,10 +30,13 @@ public sealed record ListOptions(IReadOnlyList<SpecQuery> Queries, bool Rescan =
 /// </summary>
 public static class ListOperation
 {
-    public static async Task<ListResult> RunAsync(IStoreReader store, ListOptions options,
+    /// <summary>Lists what <paramref name="mirror"/> holds, in the layouts it detected once.</summary>
+    public static async Task<ListResult> RunAsync(Mirror mirror, ListOptions options,
         IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var layouts = await BuildCache.DetectAsync(store, cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(mirror);
+        var store = mirror.Store;
+        var layouts = await mirror.GetLayoutsAsync(cancellationToken).ConfigureAwait(false);
         var rows = new Dictionary<string, ListingRow>(StringComparer.Ordinal);
         var nodes = new Dictionary<string, CachedSpec>(StringComparer.Ordinal);
         var fromIndex = new Dictionary<int, bool>();

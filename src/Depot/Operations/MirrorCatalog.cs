@@ -6,7 +6,7 @@ namespace Depot.Operations;
 /// A spec a mirror holds, with where it came from. Found through an index, <see cref="Spec"/> is the index's word
 /// (unsigned) until <see cref="VerifiedEntries"/> has read the entry; the installer is handed the verified node.
 /// </summary>
-public sealed record CatalogSpec(SpecNode Spec, InstallSource Source, int LayoutVersion);
+public sealed record CatalogSpec(SpecNode Spec, Mirror Source, int LayoutVersion);
 
 /// <summary>
 /// What the install sources cache, read from their indexes (or a scan where a mirror has none, or its index is
@@ -18,12 +18,14 @@ internal sealed class MirrorCatalog
     private readonly Dictionary<string, CatalogSpec> cached = new(StringComparer.Ordinal);
     private readonly List<string> names = [];
 
-    public static async Task<MirrorCatalog> ReadAsync(IReadOnlyList<InstallSource> sources, CancellationToken cancellationToken)
+    public static async Task<MirrorCatalog> ReadAsync(IReadOnlyList<Mirror> sources,
+        CancellationToken cancellationToken)
     {
         var catalog = new MirrorCatalog();
         foreach (var source in sources)
         {
-            var listed = await ListOperation.RunAsync(source.Store, new ListOptions([], NeedNodes: true), null, cancellationToken).ConfigureAwait(false);
+            var listed = await ListOperation.RunAsync(source, new ListOptions([], NeedNodes: true), null,
+                cancellationToken).ConfigureAwait(false);
             catalog.names.Add(source.Name);
             foreach (var spec in listed.Specs)
             {

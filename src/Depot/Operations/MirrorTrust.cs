@@ -1,5 +1,4 @@
 using Depot.Configuration;
-using Depot.Layout;
 using Depot.Signing;
 
 namespace Depot.Operations;
@@ -11,24 +10,33 @@ namespace Depot.Operations;
 /// exactly that primary key and the signing subkeys it bound itself: the mirror's copy is reduced to what the
 /// primary certified, and the verifier checks every binding again.
 /// </summary>
+/// <remarks>
+/// <see cref="EngineContext.OpenForRead"/> calls this once per mirror, with the configuration it found and the
+/// layouts it detected; nothing here loads the configuration or detects layouts again.
+/// </remarks>
 public static class MirrorTrust
 {
-    public static async Task<TrustPolicy> CreateAsync(DepotHome home, string mirror, IReadOnlyList<IBuildCacheLayout> layouts,
-        bool noVerify, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The policy for <paramref name="mirror"/>: none for <paramref name="noVerify"/>, else as configured.
+    /// </summary>
+    /// <exception cref="DepotException">The keyring or a published key the pins need cannot be read.</exception>
+    public static async Task<TrustPolicy> CreateAsync(DepotHome home, Mirror mirror, bool noVerify,
+        CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(home);
+        ArgumentNullException.ThrowIfNull(mirror);
         if (noVerify)
         {
-            return TrustPolicy.None(mirror);
+            return TrustPolicy.None(mirror.Name);
         }
 
-        var configured = MirrorRegistry.Load(home).Find(mirror);
         var rings = Keyring.Open(home.KeysFolder).TrustedRings().ToList();
-        var pins = configured?.Mirror.TrustedFingerprints ?? [];
+        var pins = mirror.Configuration?.TrustedFingerprints ?? [];
         if (pins.Count > 0)
         {
             rings = rings.Where(r => pins.Contains(SignatureVerifier.Fingerprint(r.GetPublicKey()))).ToList();
             var missing = pins.Except(rings.Select(r => SignatureVerifier.Fingerprint(r.GetPublicKey()))).ToHashSet();
-            foreach (var layout in layouts)
+            foreach (var layout in await mirror.GetLayoutsAsync(cancellationToken).ConfigureAwait(false))
             {
                 if (missing.Count == 0)
                 {
@@ -48,7 +56,7 @@ public static class MirrorTrust
             }
         }
 
-        var requireSignature = configured?.Mirror.Signed ?? true;
-        return new TrustPolicy(mirror, new SignatureVerifier(rings), requireSignature);
+        var requireSignature = mirror.Configuration?.Signed ?? true;
+        return new TrustPolicy(mirror.Name, new SignatureVerifier(rings), requireSignature);
     }
 }

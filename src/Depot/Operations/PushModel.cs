@@ -1,5 +1,3 @@
-using Depot.Layout;
-using Org.BouncyCastle.Bcpg.OpenPgp;
 
 namespace Depot.Operations;
 
@@ -20,8 +18,8 @@ public enum PushLayout
 }
 
 /// <summary>How to push.</summary>
-/// <param name="Layout">Layout to write; null: the one the mirror already has, v3 for a new mirror.</param>
-/// <param name="SigningKey">Key that signs manifests / spec files; null pushes unsigned.</param>
+/// <remarks>The layout and the signing key are the mirror's (<see cref="Mirror.GetWriteLayoutAsync"/>,
+/// <see cref="Mirror.Signing"/>), chosen when it was opened for writing.</remarks>
 /// <param name="Force">Rewrite entries that already exist.</param>
 /// <param name="Parallelism">Packages archived and uploaded at once.</param>
 /// <param name="FailFast">Stop at the first failure instead of pushing the rest.</param>
@@ -31,8 +29,6 @@ public enum PushLayout
 /// <param name="BaseImage">OCI only: the image every spec image is built on (as Spack's <c>--base-image</c>).</param>
 /// <param name="Tag">OCI only: also tag one image holding every pushed root and its dependencies (Spack's <c>--tag</c>).</param>
 public sealed record PushOptions(
-    PushLayout? Layout = null,
-    PgpSecretKey? SigningKey = null,
     bool Force = false,
     int Parallelism = 2,
     bool FailFast = false,

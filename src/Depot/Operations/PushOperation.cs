@@ -3,7 +3,6 @@ using Depot.InstallTree;
 using Depot.Layout;
 using Depot.Layout.Oci;
 using Depot.Specs;
-using Depot.Storage;
 
 namespace Depot.Operations;
 
@@ -14,12 +13,19 @@ namespace Depot.Operations;
 /// </summary>
 public static class PushOperation
 {
-    public static async Task<PushResult> RunAsync(IObjectStore store, InstallDatabase db, PushPlan plan, PushOptions options,
-        PublishedKey? keyToPublish = null, IProgress<PushProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Pushes <paramref name="plan"/> to <paramref name="mirror"/> (opened for writing: its layout choice and signing
+    /// key are used as they were decided when it was opened).
+    /// </summary>
+    public static async Task<PushResult> RunAsync(Mirror mirror, InstallDatabase db, PushPlan plan, PushOptions options,
+        IProgress<PushProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(mirror);
         var clock = Stopwatch.StartNew();
-        var layout = options.Layout ?? await ExistingLayoutAsync(store, cancellationToken).ConfigureAwait(false);
-        var writing = new EntryWriterOptions(options.SigningKey, Prefixes: PushEntryWriter.Prefixes(db),
+        var store = mirror.Writable;
+        var keyToPublish = mirror.Signing.Published;
+        var layout = await mirror.GetWriteLayoutAsync(cancellationToken).ConfigureAwait(false);
+        var writing = new EntryWriterOptions(mirror.Signing.Key, Prefixes: PushEntryWriter.Prefixes(db),
             BaseImage: options.BaseImage);
         var entries = await EntryWriting.OpenAsync(store, layout, writing, cancellationToken).ConfigureAwait(false);
         if ((options.BaseImage ?? options.Tag) is not null && layout != PushLayout.Oci)
@@ -118,25 +124,6 @@ public static class PushOperation
         }
 
         return new PushResult(store.Root, layout, all, published, index, clock.Elapsed) { TaggedImage = tagged };
-    }
-
-    /// <summary>The layout a mirror already uses (v3 when it has both or none).</summary>
-    public static async Task<PushLayout> ExistingLayoutAsync(IStoreReader store, CancellationToken cancellationToken)
-    {
-        if (BuildCache.HoldsOciLayout(store))
-        {
-            return PushLayout.Oci;
-        }
-
-        try
-        {
-            var layouts = await BuildCache.DetectAsync(store, cancellationToken).ConfigureAwait(false);
-            return layouts.Any(l => l.Version == 3) ? PushLayout.V3 : PushLayout.V2;
-        }
-        catch (NoBuildCacheException)
-        {
-            return PushLayout.V3;
-        }
     }
 
     private static PushOutcome Outcome(InstallRecord record, PushStatus status, string reason) =>

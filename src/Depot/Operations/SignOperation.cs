@@ -15,13 +15,18 @@ public sealed record SignResult(int Signed, int AlreadySigned, IReadOnlyList<Ent
 /// </summary>
 public static class SignOperation
 {
-    public static async Task<SignResult> RunAsync(IObjectStore store, PgpSecretKey key, bool force, int parallelism = 8,
+    /// <summary>
+    /// Signs <paramref name="mirror"/>'s entries with <paramref name="key"/>, in the layouts it detected once.
+    /// </summary>
+    public static async Task<SignResult> RunAsync(Mirror mirror, PgpSecretKey key, bool force, int parallelism = 8,
         CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(mirror);
+        var store = mirror.Writable; // a read-only mirror is refused before anything is read
         var signed = 0;
         var already = 0;
         var problems = new List<EntryProblem>();
-        foreach (var layout in await BuildCache.DetectAsync(store, cancellationToken).ConfigureAwait(false))
+        foreach (var layout in await mirror.GetLayoutsAsync(cancellationToken).ConfigureAwait(false))
         {
             var writer = layout.CreateWriter(new EntryWriterOptions(key));
             var entries = new List<SpecEntry>();

@@ -38,7 +38,9 @@ internal sealed class VerifiedEntries
         var store = spec.Source.Store;
         var layout = BuildCache.ForVersion(store, spec.LayoutVersion);
         var entry = await layout.EntryForAsync(spec.Spec, cancellationToken).ConfigureAwait(false);
-        var content = await layout.ReadEntryAsync(entry, spec.Source.Trust, cancellationToken).ConfigureAwait(false);
+        var content = await layout.ReadEntryAsync(entry,
+            await spec.Source.GetTrustAsync(cancellationToken).ConfigureAwait(false),
+            cancellationToken).ConfigureAwait(false);
         var location = store.Describe(entry.Key);
         var recomputed = DagHash.Compute(content.Spec.Root.Json);
         if (recomputed != hash)

@@ -29,9 +29,16 @@ public sealed record VerifyResult(int Checked, int Signed, IReadOnlyList<string>
 /// </summary>
 public static class VerifyOperation
 {
-    public static async Task<VerifyResult> RunAsync(IStoreReader store, IReadOnlyList<IBuildCacheLayout> layouts, TrustPolicy trust,
-        VerifyOptions options, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Checks <paramref name="mirror"/>'s entries under its trust policy, in the layouts it detected once.
+    /// </summary>
+    public static async Task<VerifyResult> RunAsync(Mirror mirror, VerifyOptions options,
+        IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(mirror);
+        var store = mirror.Store;
+        var layouts = await mirror.GetLayoutsAsync(cancellationToken).ConfigureAwait(false);
+        var trust = await mirror.GetTrustAsync(cancellationToken).ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
         var failures = new ConcurrentBag<(string Key, string Line)>();
         var seen = new HashSet<string>(StringComparer.Ordinal);

@@ -32,10 +32,10 @@ public class ConcurrentIndexTests
         {
             raced = true;
             File.Move(entry + ".hidden", entry);
-            await IndexOperation.RunAsync(inner, new IndexOptions(), null, Token);
+            await IndexOperation.RunAsync(Mirror.Of(inner), new IndexOptions(), null, Token);
         });
 
-        var results = await IndexOperation.RunAsync(store, new IndexOptions(), null, Token);
+        var results = await IndexOperation.RunAsync(Mirror.Of(store), new IndexOptions(), null, Token);
         Assert.True(raced);
         Assert.Equal(2, store.ConditionalWrites); // the first lost to B, the second went through
         var layout = (await BuildCache.DetectAsync(inner, Token))[0];

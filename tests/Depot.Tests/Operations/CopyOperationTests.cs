@@ -13,7 +13,7 @@ public sealed class CopyOperationTests(DockerRegistry registry) : IClassFixture<
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     private static async Task<VerifyResult> VerifyAsync(IObjectStore store, TrustPolicy trust) =>
-        await VerifyOperation.RunAsync(store, await BuildCache.DetectAsync(store, Token), trust, new VerifyOptions([]), null, Token);
+        await VerifyOperation.RunAsync(Mirror.Of(store, trust), new VerifyOptions([]), null, Token);
 
     [Fact]
     public async Task V3FixtureIntoARegistryAndBackVerifies()
@@ -24,7 +24,9 @@ public sealed class CopyOperationTests(DockerRegistry registry) : IClassFixture<
         using var source = TestData.InstallableV3(TestData.V3Signed);
         using var oci = new OciStore(OciReference.Parse(registry.Url("copy/r" + Guid.NewGuid().ToString("N")[..8])));
 
-        var there = await CopyOperation.RunAsync(new LocalDirectoryStore(source.Path), TestData.Trusting(keyring, "v3"), oci, new CopyOptions([], SigningKey: key), null, null, Token);
+        var there = await CopyOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(source.Path),
+            TestData.Trusting(keyring, "v3")),
+            Mirror.Of(oci, signing: new SigningChoice(key, null)), new CopyOptions([]), null, Token);
         Assert.False(there.AnyFailed, string.Join("; ", there.Outcomes.Select(o => o.Reason)));
         Assert.Equal(5, there.Count(CopyStatus.Converted));
         Assert.Equal(PushLayout.Oci, there.Layout);
@@ -34,7 +36,9 @@ public sealed class CopyOperationTests(DockerRegistry registry) : IClassFixture<
 
         using var back = new TempDir();
         var store = new LocalDirectoryStore(back.Path);
-        var returned = await CopyOperation.RunAsync(oci, TestData.Trusting(keyring, "oci"), store, new CopyOptions([], SigningKey: key), null, null, Token);
+        var returned = await CopyOperation.RunAsync(Mirror.Of(oci, TestData.Trusting(keyring, "oci")), Mirror.Of(store,
+            signing: new SigningChoice(key, null)),
+            new CopyOptions([]), null, Token);
         Assert.False(returned.AnyFailed, string.Join("; ", returned.Outcomes.Select(o => o.Reason)));
         Assert.Equal(PushLayout.V3, returned.Layout);
         var verified = await VerifyAsync(store, TestData.Trusting(keyring, back.Path));
@@ -47,7 +51,9 @@ public sealed class CopyOperationTests(DockerRegistry registry) : IClassFixture<
         Assert.Equal(tarballs.Order(), TarballKeys(back.Path).Order());
         Assert.All(tarballs, t => Assert.Equal(File.ReadAllBytes(Path.Combine(source.Path, t)), File.ReadAllBytes(Path.Combine(back.Path, t))));
 
-        var again = await CopyOperation.RunAsync(oci, TestData.Trusting(keyring, "oci"), store, new CopyOptions([], SigningKey: key), null, null, Token);
+        var again = await CopyOperation.RunAsync(Mirror.Of(oci, TestData.Trusting(keyring, "oci")), Mirror.Of(store,
+            signing: new SigningChoice(key, null)),
+            new CopyOptions([]), null, Token);
         Assert.Equal(5, again.Count(CopyStatus.SkippedExists));
     }
 
@@ -58,8 +64,10 @@ public sealed class CopyOperationTests(DockerRegistry registry) : IClassFixture<
         var keyring = TestData.FixtureKeyring(home.Path);
         using var source = TestData.InstallableV3(TestData.V3Signed);
         using var target = new TempDir();
-        var result = await CopyOperation.RunAsync(new LocalDirectoryStore(source.Path), TestData.Trusting(keyring, "v3"), new LocalDirectoryStore(target.Path),
-            new CopyOptions([Depot.Specs.SpecQuery.Parse("greet-data")]), null, null, Token);
+        var result = await CopyOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(source.Path),
+            TestData.Trusting(keyring, "v3")),
+            Mirror.Of(new LocalDirectoryStore(target.Path)),
+                new CopyOptions([Depot.Specs.SpecQuery.Parse("greet-data")]), null, Token);
         Assert.Equal(CopyStatus.Copied, Assert.Single(result.Outcomes).Status);
         var manifest = Directory.EnumerateFiles(Path.Combine(source.Path, "v3/manifests/spec/greet-data")).Single();
         Assert.Equal(File.ReadAllBytes(manifest), File.ReadAllBytes(Path.Combine(target.Path, Path.GetRelativePath(source.Path, manifest))));
@@ -70,8 +78,9 @@ public sealed class CopyOperationTests(DockerRegistry registry) : IClassFixture<
     {
         using var oci = new OciStore(OciReference.Parse(registry.Url("copy/l" + Guid.NewGuid().ToString("N")[..8])));
         var source = new LocalDirectoryStore(TestData.Path(TestData.V3Unsigned));
-        var e = await Assert.ThrowsAsync<DepotException>(() => CopyOperation.RunAsync(source, TrustPolicy.None("v3"), oci,
-            new CopyOptions([], PushLayout.V3), null, null, Token));
+        var e = await Assert.ThrowsAsync<DepotException>(() => CopyOperation.RunAsync(
+            Mirror.Of(source, TrustPolicy.None("v3")), Mirror.Of(oci, layout: PushLayout.V3, purpose: MirrorPurpose.Write),
+            new CopyOptions([]), null, Token));
         Assert.Contains("a registry holds Spack's OCI layout only", e.Message, StringComparison.Ordinal);
         Assert.Empty(await oci.Registry.ListTagsAsync(Token).ToListAsync(Token));
     }
@@ -87,8 +96,9 @@ public sealed class CopyOperationTests(DockerRegistry registry) : IClassFixture<
         File.WriteAllBytes(tarball, bytes);
 
         using var oci = new OciStore(OciReference.Parse(registry.Url("copy/t" + Guid.NewGuid().ToString("N")[..8])));
-        var result = await CopyOperation.RunAsync(new LocalDirectoryStore(source.Path), TrustPolicy.None("v3"), oci,
-            new CopyOptions([Depot.Specs.SpecQuery.Parse("greet-data")]), null, null, Token);
+        var result = await CopyOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(source.Path),
+            TrustPolicy.None("v3")), Mirror.Of(oci),
+            new CopyOptions([Depot.Specs.SpecQuery.Parse("greet-data")]), null, Token);
         var outcome = Assert.Single(result.Outcomes);
         Assert.Equal(CopyStatus.Failed, outcome.Status);
         Assert.Contains("checksum mismatch", outcome.Reason, StringComparison.Ordinal);

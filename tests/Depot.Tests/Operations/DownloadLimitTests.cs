@@ -71,7 +71,8 @@ public sealed class DownloadLimitTests
         using var store = new HttpStore(server.Url, cache.Path);
         using var root = new TempDir();
         var clock = Stopwatch.StartNew();
-        var result = await InstallOperation.RunAsync([new InstallSource("http", store, TrustPolicy.None("http"))], [SpecQuery.Parse("greet-data")],
+        var result = await InstallOperation.RunAsync([Mirror.Of(store, TrustPolicy.None("http"), name: "http")],
+            [SpecQuery.Parse("greet-data")],
             new InstallOptions(new PlainRootTarget(root.Path), Limits: new ExtractionLimits(MaxDownloadBytes: layout == 3 ? 64L << 30 : limit)), null, Token);
 
         var failed = Assert.Single(result.Outcomes, o => o.Status == InstallStatus.Failed);

@@ -145,7 +145,8 @@ public sealed class HostileCacheTests : IDisposable
             tar.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, Member("shadow")) { LinkName = "/etc/shadow" });
             AddFile(tar, Member(".spack/binary_distribution"), BuildInfoYaml(sbang: "/etc"));
         });
-        var result = await InstallOperation.RunAsync([new InstallSource("hostile", new LocalDirectoryStore(mirror), TrustPolicy.None(mirror))],
+        var result = await InstallOperation.RunAsync([Mirror.Of(new LocalDirectoryStore(mirror),
+            TrustPolicy.None(mirror), name: "hostile")],
             [SpecQuery.Parse("victim")], new InstallOptions(new SpackTreeTarget(root, Projection: "{name}/{version}/{hash}")), null, Token);
 
         Assert.Contains("shadow -> /etc/shadow points outside", Assert.Single(result.Outcomes, o => o.Status == InstallStatus.Failed).Reason, StringComparison.Ordinal);
@@ -212,7 +213,8 @@ public sealed class HostileCacheTests : IDisposable
 
         var stranger = KeyGenerator.Create("Stranger", "stranger@example.invalid", null, null, KeyAlgorithm.Ed25519);
         var untrusted = new TrustPolicy(TestData.Path(TestData.V3Signed), new SignatureVerifier([new Org.BouncyCastle.Bcpg.OpenPgp.PgpPublicKeyRing(stranger.GetPublicKey().GetEncoded())]), requireSignature: true);
-        var refused = await InstallOperationTests.InstallAsync(new InstallSource("fixture", new LocalDirectoryStore(TestData.Path(TestData.V3Signed)), untrusted),
+        var refused = await InstallOperationTests.InstallAsync(
+            Mirror.Of(new LocalDirectoryStore(TestData.Path(TestData.V3Signed)), untrusted, name: "fixture"),
             new PlainRootTarget(root), "greet-data");
         Assert.Contains("not trusted", Assert.Single(refused.Outcomes, o => o.Status == InstallStatus.Failed).Reason!, StringComparison.Ordinal);
         AssertNothingWritten();
@@ -220,7 +222,8 @@ public sealed class HostileCacheTests : IDisposable
 
     private async Task AssertRefusedAsync(string message, ExtractionLimits? limits = null)
     {
-        var install = InstallOperation.RunAsync([new InstallSource("hostile", new LocalDirectoryStore(mirror), TrustPolicy.None(mirror))],
+        var install = InstallOperation.RunAsync([Mirror.Of(new LocalDirectoryStore(mirror), TrustPolicy.None(mirror),
+            name: "hostile")],
             [SpecQuery.Parse("victim")], new InstallOptions(new PlainRootTarget(root), Limits: limits), null, Token);
         var finished = await Task.WhenAny(install, Task.Delay(TimeSpan.FromSeconds(60), Token));
         Assert.Same(install, finished); // never hangs

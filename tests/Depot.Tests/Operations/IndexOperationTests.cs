@@ -42,7 +42,8 @@ public class IndexOperationTests
         var expected = await ReadIndexJsonAsync(copy.Path);
         RemoveIndex(copy.Path);
 
-        var result = Assert.Single(await IndexOperation.RunAsync(new LocalDirectoryStore(copy.Path), new IndexOptions(), null, Token));
+        var result = Assert.Single(await IndexOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(copy.Path)),
+            new IndexOptions(), null, Token));
 
         Assert.True(result.FullRebuild);
         Assert.Empty(result.Problems);
@@ -62,7 +63,7 @@ public class IndexOperationTests
     {
         using var copy = TestData.Copy(TestData.V2Unsigned);
         RemoveIndex(copy.Path);
-        await IndexOperation.RunAsync(new LocalDirectoryStore(copy.Path), new IndexOptions(), null, Token);
+        await IndexOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(copy.Path)), new IndexOptions(), null, Token);
         var json = File.ReadAllBytes(copy.Combine("build_cache/index.json"));
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(json)), File.ReadAllText(copy.Combine("build_cache/index.json.hash")));
     }
@@ -75,17 +76,18 @@ public class IndexOperationTests
         File.Move(copy.Combine(GreetManifest), aside);
         var store = new RecordingStore(new LocalDirectoryStore(copy.Path));
 
-        var removed = Assert.Single(await IndexOperation.RunAsync(store, new IndexOptions(), null, Token));
+        var removed = Assert.Single(await IndexOperation.RunAsync(Mirror.Of(store), new IndexOptions(), null, Token));
         Assert.Equal((4, 0, 4, 1, false), (removed.Specs, removed.Read, removed.Reused, removed.Removed, removed.FullRebuild));
 
         File.Move(aside, copy.Combine(GreetManifest));
         store.Opened.Clear();
-        var added = Assert.Single(await IndexOperation.RunAsync(store, new IndexOptions(), null, Token));
+        var added = Assert.Single(await IndexOperation.RunAsync(Mirror.Of(store), new IndexOptions(), null, Token));
         Assert.Equal((5, 1, 4, 0), (added.Specs, added.Read, added.Reused, added.Removed));
         Assert.Single(store.Opened, k => k.StartsWith("v3/manifests/spec/", StringComparison.Ordinal));
         Assert.Equal(8, added.Records);
 
-        var full = Assert.Single(await IndexOperation.RunAsync(store, new IndexOptions(Full: true), null, Token));
+        var full = Assert.Single(await IndexOperation.RunAsync(Mirror.Of(store), new IndexOptions(Full: true), null,
+            Token));
         Assert.Equal((5, 5, 0), (full.Specs, full.Read, full.Reused));
     }
 
@@ -96,7 +98,8 @@ public class IndexOperationTests
         RemoveIndex(copy.Path);
         File.WriteAllText(copy.Combine(GreetManifest), "{\"version\":3,\"data\":[");
 
-        var result = Assert.Single(await IndexOperation.RunAsync(new LocalDirectoryStore(copy.Path), new IndexOptions(), null, Token));
+        var result = Assert.Single(await IndexOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(copy.Path)),
+            new IndexOptions(), null, Token));
 
         Assert.Equal(4, result.Specs);
         var problem = Assert.Single(result.Problems);
@@ -112,7 +115,8 @@ public class IndexOperationTests
         File.Delete(copy.Combine(GreetManifest));
         var store = new RecordingStore(new LocalDirectoryStore(copy.Path)) { FailWrite = k => k == BuildCacheV3.IndexManifestKey };
 
-        await Assert.ThrowsAsync<IOException>(() => IndexOperation.RunAsync(store, new IndexOptions(), null, Token));
+        await Assert.ThrowsAsync<IOException>(() => IndexOperation.RunAsync(Mirror.Of(store), new IndexOptions(), null,
+            Token));
 
         Assert.Equal(before, File.ReadAllBytes(copy.Combine(BuildCacheV3.IndexManifestKey)));
         var index = await new BuildCacheV3(new LocalDirectoryStore(copy.Path)).ReadIndexAsync(Token);
@@ -125,7 +129,8 @@ public class IndexOperationTests
         using var copy = TestData.Copy(TestData.V2Signed);
         File.WriteAllText(copy.Combine("build_cache/index.json"), "{\"database\":{\"version\":\"42\",\"installs\":{}}}");
 
-        var result = Assert.Single(await IndexOperation.RunAsync(new LocalDirectoryStore(copy.Path), new IndexOptions(), null, Token));
+        var result = Assert.Single(await IndexOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(copy.Path)),
+            new IndexOptions(), null, Token));
 
         Assert.True(result.FullRebuild);
         Assert.Equal(3, result.Read);
@@ -141,7 +146,8 @@ public class IndexOperationTests
         RemoveIndex(copy.Path);
         var reports = new List<OperationProgress>();
         var progress = new SynchronousProgress(reports);
-        await IndexOperation.RunAsync(new LocalDirectoryStore(copy.Path), new IndexOptions(), progress, Token);
+        await IndexOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(copy.Path)), new IndexOptions(), progress,
+            Token);
         Assert.Equal(5, reports.Count);
         Assert.Contains(reports, r => r.Done == 5 && r.Total == 5);
     }
@@ -166,11 +172,11 @@ public class IndexOperationTests
         File.Move(copy.Combine(GreetManifest), aside);
         var cache = new IndexCache(home.Path);
         var store = new LocalDirectoryStore(copy.Path);
-        await IndexOperation.RunAsync(store, new IndexOptions(Full: true, Cache: cache), null, Token);
+        await IndexOperation.RunAsync(Mirror.Of(store), new IndexOptions(Full: true, Cache: cache), null, Token);
         Assert.Single(Directory.EnumerateFiles(home.Path, "*.tsv"));
 
         File.Move(aside, copy.Combine(GreetManifest));
-        await IndexOperation.RunAsync(store, new IndexOptions(Cache: cache), null, Token);
+        await IndexOperation.RunAsync(Mirror.Of(store), new IndexOptions(Cache: cache), null, Token);
 
         var checksum = await new BuildCacheV3(store).ReadIndexChecksumAsync(Token);
         var rows = cache.TryRead(IndexCache.Key(store, 3, checksum!));
@@ -189,13 +195,13 @@ public class IndexOperationTests
         File.Move(copy.Combine(GreetManifest), aside);
         var store = new LocalDirectoryStore(copy.Path);
         var cache = new IndexCache(home.Path);
-        await IndexOperation.RunAsync(store, new IndexOptions(Full: true, Cache: cache), null, Token);
+        await IndexOperation.RunAsync(Mirror.Of(store), new IndexOptions(Full: true, Cache: cache), null, Token);
         Assert.Single(Directory.EnumerateFiles(home.Path, "*.table")); // the record table the next run starts from
         File.Move(aside, copy.Combine(GreetManifest));
-        await IndexOperation.RunAsync(store, new IndexOptions(Cache: cache), null, Token);
+        await IndexOperation.RunAsync(Mirror.Of(store), new IndexOptions(Cache: cache), null, Token);
         var incremental = (await new BuildCacheV3(store).ReadIndexBytesAsync(Token))!.Value.Json;
 
-        await IndexOperation.RunAsync(store, new IndexOptions(Full: true), null, Token);
+        await IndexOperation.RunAsync(Mirror.Of(store), new IndexOptions(Full: true), null, Token);
         var full = (await new BuildCacheV3(store).ReadIndexBytesAsync(Token))!.Value.Json;
         Assert.Equal(JsonNode.Parse(full)!["database"]!["installs"]!.AsObject().OrderBy(p => p.Key).Select(p => p.Value!.ToJsonString()),
             JsonNode.Parse(incremental)!["database"]!["installs"]!.AsObject().OrderBy(p => p.Key).Select(p => p.Value!.ToJsonString()));

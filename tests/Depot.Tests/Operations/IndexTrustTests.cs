@@ -72,7 +72,8 @@ public sealed class IndexTrustTests
         if (attack == "key-differs-from-hash")
         {
             // The index itself is refused, by one line naming it and the record; listing reads the entries instead.
-            var listed = await ListOperation.RunAsync(new LocalDirectoryStore(mirror.Path), new ListOptions([]), null, Token);
+            var listed = await ListOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(mirror.Path)),
+                new ListOptions([]), null, Token);
             var problem = Assert.Single(listed.Problems);
             Assert.Contains($"index record {Gcc} holds a spec whose hash is {GreetData}", problem.Message, StringComparison.Ordinal);
             Assert.StartsWith(Path.Combine(mirror.Path, "blobs/sha256/"), problem.Message, StringComparison.Ordinal); // the index blob
@@ -111,14 +112,15 @@ public sealed class IndexTrustTests
         var hash = builder.Add("..", "..", p => PushOperationTests.WriteFile(p, "share/dotdot.txt", "x\n"));
         builder.WriteDatabase();
         var mirror = temp.Combine("mirror");
-        var pushed = await PushOperationTests.PushAsync(builder.Root, mirror, new PushOptions(PushLayout.V2));
+        var pushed = await PushOperationTests.PushAsync(builder.Root, PushOperationTests.Writing(mirror,
+            PushLayout.V2), new PushOptions());
         Assert.False(pushed.AnyFailed);
 
         var root = temp.Combine("a", "b", "tree");
         InstallTarget target = targetKind == "spack-tree" ? new SpackTreeTarget(root, Projection: "{name}/{version}/{hash:16}") : new PlainRootTarget(root);
         var before = Snapshot(temp.Path);
         var e = await Assert.ThrowsAsync<DepotException>(() => InstallOperationTests.InstallAsync(
-            new InstallSource("m", new LocalDirectoryStore(mirror), TrustPolicy.None("m")), target, "/" + hash));
+            Mirror.Of(new LocalDirectoryStore(mirror), TrustPolicy.None("m"), name: "m"), target, "/" + hash));
 
         Assert.Contains("'..'", e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', e.Message);

@@ -43,7 +43,8 @@ public sealed class InstallLinkTests : IDisposable
     public void Dispose() => temp.Dispose();
 
     private Task<InstallResult> InstallAsync(string root, string query) =>
-        InstallOperationTests.InstallAsync(new InstallSource("m", new LocalDirectoryStore(mirror), TrustPolicy.None("m")), new PlainRootTarget(root), query);
+        InstallOperationTests.InstallAsync(Mirror.Of(new LocalDirectoryStore(mirror), TrustPolicy.None("m"),
+            name: "m"), new PlainRootTarget(root), query);
 
     [Fact]
     public async Task LinksIntoADependencyAndIntoThePackageItselfKeepWorking()

@@ -24,10 +24,11 @@ public class InstallOperationTests
         return TestData.Trusting(keyring, mirror);
     }
 
-    internal static InstallSource Source(string mirror, bool signed) =>
-        new(mirror, new LocalDirectoryStore(mirror), signed ? FixtureTrust(mirror) : TrustPolicy.None(mirror));
+    internal static Mirror Source(string mirror, bool signed) =>
+        Mirror.Of(new LocalDirectoryStore(mirror), signed ? FixtureTrust(mirror) : TrustPolicy.None(mirror),
+            name: mirror);
 
-    internal static Task<InstallResult> InstallAsync(InstallSource source, InstallTarget target, params string[] specs) =>
+    internal static Task<InstallResult> InstallAsync(Mirror source, InstallTarget target, params string[] specs) =>
         InstallOperation.RunAsync([source], specs.Select(SpecQuery.Parse).ToList(), new InstallOptions(target), null, Token);
 
     [Theory]
@@ -154,7 +155,8 @@ public class InstallOperationTests
         await PushOperationTests.PushAsync(tree, mirror, new PushOptions());
 
         var root = Path.Combine(temp.Path, "r");
-        var result = await InstallAsync(new InstallSource("m", new LocalDirectoryStore(mirror), TrustPolicy.None("m")), new PlainRootTarget(root), "tool");
+        var result = await InstallAsync(Mirror.Of(new LocalDirectoryStore(mirror), TrustPolicy.None("m"), name: "m"),
+            new PlainRootTarget(root), "tool");
         var prefix = Assert.Single(result.Outcomes, o => o.Status == InstallStatus.Installed).Prefix!;
         Assert.Equal($"data={prefix}/share", File.ReadAllText(Path.Combine(prefix, "share/tool/paths.txt")).TrimEnd());
         var a = FileStatus.Lstat(Path.Combine(prefix, "share/tool/paths.txt"));

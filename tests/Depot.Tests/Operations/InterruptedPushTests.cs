@@ -72,7 +72,7 @@ public class InterruptedPushTests
         var again = await PushOperationTests.PushAsync(tree.Path, mirror.Path, new PushOptions());
         Assert.Equal(PushStatus.SkippedExists, again.Outcomes.Single(o => o.Hash == small).Status);
         Assert.Equal(PushStatus.Pushed, again.Outcomes.Single(o => o.Hash == big).Status);
-        var listed = await ListOperation.RunAsync(store, new ListOptions([]), null, Token);
+        var listed = await ListOperation.RunAsync(Mirror.Of(store), new ListOptions([]), null, Token);
         Assert.Equal(2, listed.Rows.Count);
     }
 

@@ -20,7 +20,8 @@ public class KeyOperationsTests
         var depotHome = new DepotHome(home.Path);
         TestData.FixtureKeyring(home.Path);
 
-        var published = await KeyOperations.PublishAsync(depotHome, new LocalDirectoryStore(mirror.Path), [], null, Token);
+        var published = await KeyOperations.PublishAsync(depotHome, Mirror.Of(new LocalDirectoryStore(mirror.Path)),
+            [], Token);
 
         Assert.Equal(SignatureTests.FixtureFingerprint, Assert.Single(published).Fingerprint);
         // Spack's own signed mirror holds exactly these bytes for the same key.
@@ -41,7 +42,8 @@ public class KeyOperationsTests
         var depotHome = new DepotHome(home.Path);
         Keyring.Open(depotHome.KeysFolder).Import(File.ReadAllText(TestData.Path("spack-1.2/keys/public.asc")), "public.asc", "test");
 
-        await KeyOperations.PublishAsync(depotHome, new LocalDirectoryStore(mirror.Path), [SignatureTests.FixtureFingerprint], null, Token);
+        await KeyOperations.PublishAsync(depotHome, Mirror.Of(new LocalDirectoryStore(mirror.Path)),
+            [SignatureTests.FixtureFingerprint], Token);
 
         Assert.Equal(File.ReadAllText(TestData.Path(TestData.V2Signed + "/build_cache/_pgp/index.json")), File.ReadAllText(mirror.Combine("build_cache/_pgp/index.json")));
         var pub = File.ReadAllText(mirror.Combine($"build_cache/_pgp/{SignatureTests.FixtureFingerprint}.pub"));
@@ -57,16 +59,18 @@ public class KeyOperationsTests
         var producer = new DepotHome(producerHome.Path);
         var created = Keyring.Open(producer.KeysFolder).Create("Producer", "producer@example.invalid", null, null, KeyAlgorithm.Ed25519);
         var store = new LocalDirectoryStore(mirror.Path);
-        await KeyOperations.PublishAsync(producer, store, [], null, Token);
+        await KeyOperations.PublishAsync(producer, Mirror.Of(store), [], Token);
         Assert.True(File.Exists(mirror.Combine("v3/layout.json")));
 
         var consumer = new DepotHome(consumerHome.Path);
         var wrong = "AAAA" + created.Fingerprint[4..];
-        var refused = await Assert.ThrowsAsync<DepotException>(() => KeyOperations.TrustMirrorKeysAsync(consumer, mirror.Path, store, wrong, Token));
+        var refused = await Assert.ThrowsAsync<DepotException>(() => KeyOperations.TrustMirrorKeysAsync(consumer,
+            Mirror.Of(store, name: mirror.Path), wrong, Token));
         Assert.Contains("publishes no key with fingerprint " + wrong, refused.Message, StringComparison.Ordinal);
         Assert.Empty(Keyring.Open(consumer.KeysFolder).List());
 
-        var trusted = await KeyOperations.TrustMirrorKeysAsync(consumer, mirror.Path, store, created.Fingerprint, Token);
+        var trusted = await KeyOperations.TrustMirrorKeysAsync(consumer, Mirror.Of(store, name: mirror.Path),
+            created.Fingerprint, Token);
         Assert.Equal(created.Fingerprint, Assert.Single(trusted).Fingerprint);
         Assert.False(Keyring.Open(consumer.KeysFolder).List()[0].HasSecret);
         Assert.Equal(mirror.Path, Keyring.Open(consumer.KeysFolder).List()[0].Source);
@@ -81,7 +85,9 @@ public class KeyOperationsTests
         config.Mirrors["fixtures"] = new MirrorConfig { Url = "file://" + TestData.Path(TestData.V3Signed) };
         config.Save(depotHome.ConfigFile);
 
-        await KeyOperations.TrustMirrorKeysAsync(depotHome, "fixtures", new LocalDirectoryStore(TestData.Path(TestData.V3Signed)), null, Token);
+        await KeyOperations.TrustMirrorKeysAsync(depotHome,
+            Mirror.Of(new LocalDirectoryStore(TestData.Path(TestData.V3Signed)), name: "fixtures"), null,
+            Token);
 
         Assert.Equal([SignatureTests.FixtureFingerprint], DepotConfig.Load(depotHome.ConfigFile).Mirrors["fixtures"].TrustedFingerprints);
     }
@@ -101,11 +107,13 @@ public class KeyOperationsTests
         File.WriteAllText(mirror.Combine($"build_cache/_pgp/{SignatureTests.FixtureFingerprint}.pub"), RogueKeys.Armored(withFakeId));
         var store = new LocalDirectoryStore(mirror.Path);
 
-        var (info, armored) = Assert.Single(await KeyOperations.ReadMirrorKeysAsync(store, await BuildCache.DetectAsync(store, Token), Token));
+        var (info, armored) = Assert.Single(await KeyOperations.ReadMirrorKeysAsync(Mirror.Of(store), Token));
         Assert.Equal(["Depot Fixture Key 1.2 (GPG created for Spack) <depot-fixture-12@example.invalid>"], info.UserIds);
         Assert.Equal(original, armored);
 
-        await KeyOperations.TrustMirrorKeysAsync(new DepotHome(home.Path), mirror.Path, store, SignatureTests.FixtureFingerprint, Token);
+        await KeyOperations.TrustMirrorKeysAsync(new DepotHome(home.Path), Mirror.Of(store, name: mirror.Path),
+            SignatureTests.FixtureFingerprint,
+            Token);
         Assert.Equal(original, Keyring.Open(new DepotHome(home.Path).KeysFolder).ExportPublic(SignatureTests.FixtureFingerprint));
     }
 
@@ -118,7 +126,8 @@ public class KeyOperationsTests
         File.Move(mirror.Combine($"build_cache/_pgp/{SignatureTests.FixtureFingerprint}.pub"), mirror.Combine($"build_cache/_pgp/{fake}.pub"));
         File.WriteAllText(mirror.Combine("build_cache/_pgp/index.json"), JsonSerializer.Serialize(new { keys = new Dictionary<string, object> { [fake] = new { } } }));
         var e = await Assert.ThrowsAsync<InvalidContentException>(() =>
-            KeyOperations.TrustMirrorKeysAsync(new DepotHome(home.Path), mirror.Path, new LocalDirectoryStore(mirror.Path), fake, Token));
+            KeyOperations.TrustMirrorKeysAsync(new DepotHome(home.Path),
+                Mirror.Of(new LocalDirectoryStore(mirror.Path), name: mirror.Path), fake, Token));
         Assert.Contains($"filed under fingerprint {fake} but the key inside is {SignatureTests.FixtureFingerprint}", e.Message, StringComparison.Ordinal);
     }
 }

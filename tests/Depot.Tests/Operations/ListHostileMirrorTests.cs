@@ -32,7 +32,8 @@ public sealed class ListHostileMirrorTests
 
         GC.Collect();
         var before = GC.GetTotalAllocatedBytes(precise: true);
-        var result = await ListOperation.RunAsync(store, new ListOptions([], Rescan: true, Parallelism: 16), null, Token);
+        var result = await ListOperation.RunAsync(Mirror.Of(store), new ListOptions([], Rescan: true, Parallelism: 16),
+            null, Token);
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
 
         Assert.Empty(result.Rows);
@@ -60,7 +61,8 @@ public sealed class ListHostileMirrorTests
 
         var cache = new IndexCache(home.Path);
         async Task<string[]> Names(string mirror) =>
-            (await ListOperation.RunAsync(new LocalDirectoryStore(mirror), new ListOptions([], Cache: cache), null, Token)).Rows.Select(r => r.Name).ToArray();
+            (await ListOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(mirror)), new ListOptions([],
+                Cache: cache), null, Token)).Rows.Select(r => r.Name).ToArray();
         string[] goodNames = ["greet", "greet-data", "libgreet"];
         string[] hostileNames = ["greet", "invented", "libgreet"];
 
@@ -80,7 +82,8 @@ public sealed class ListHostileMirrorTests
 
         // The good mirror's summary is warm (keyed by its own bytes) and serves it without reading its index.
         var recording = new Depot.Tests.Storage.RecordingStore(new LocalDirectoryStore(good.Path));
-        Assert.Equal(goodNames, (await ListOperation.RunAsync(recording, new ListOptions([], Cache: cache), null, Token)).Rows.Select(r => r.Name));
+        Assert.Equal(goodNames, (await ListOperation.RunAsync(Mirror.Of(recording), new ListOptions([], Cache: cache),
+            null, Token)).Rows.Select(r => r.Name));
         Assert.DoesNotContain("build_cache/index.json", recording.Opened);
     }
 }

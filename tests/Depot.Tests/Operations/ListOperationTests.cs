@@ -39,8 +39,9 @@ public class ListOperationTests
     public async Task ListsExactlyTheSpecsTheCacheHolds(string mirror, int count)
     {
         var store = new LocalDirectoryStore(TestData.Path(mirror));
-        var fromIndex = await ListOperation.RunAsync(store, new ListOptions([], NeedNodes: true), null, Token);
-        var scanned = await ListOperation.RunAsync(store, new ListOptions([], Rescan: true), null, Token);
+        var fromIndex = await ListOperation.RunAsync(Mirror.Of(store), new ListOptions([], NeedNodes: true), null,
+            Token);
+        var scanned = await ListOperation.RunAsync(Mirror.Of(store), new ListOptions([], Rescan: true), null, Token);
 
         var expected = CachedHashesInIndex(TestData.Path(mirror));
         Assert.Equal(count, expected.Count);
@@ -57,7 +58,7 @@ public class ListOperationTests
     public async Task ReadsOnlyTheIndexWhenThereIsOne()
     {
         var store = new RecordingStore(new LocalDirectoryStore(TestData.Path(TestData.V3Signed)));
-        await ListOperation.RunAsync(store, new ListOptions([]), null, Token);
+        await ListOperation.RunAsync(Mirror.Of(store), new ListOptions([]), null, Token);
         Assert.Equal(2, store.Opened.Count); // the index manifest and its blob
     }
 
@@ -70,7 +71,8 @@ public class ListOperationTests
     public async Task QueriesSelectSpecs(string query, string[] names)
     {
         var store = new LocalDirectoryStore(TestData.Path(TestData.V3Signed));
-        var result = await ListOperation.RunAsync(store, new ListOptions([SpecQuery.Parse(query)]), null, Token);
+        var result = await ListOperation.RunAsync(Mirror.Of(store), new ListOptions([SpecQuery.Parse(query)]), null,
+            Token);
         Assert.Equal(names, result.Rows.Select(s => s.Name));
     }
 
@@ -79,7 +81,8 @@ public class ListOperationTests
     {
         using var copy = TestData.Copy(TestData.V2Signed);
         File.WriteAllText(copy.Combine("build_cache/index.json"), "{not json");
-        var result = await ListOperation.RunAsync(new LocalDirectoryStore(copy.Path), new ListOptions([]), null, Token);
+        var result = await ListOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(copy.Path)), new ListOptions([]),
+            null, Token);
         Assert.Equal(3, result.Rows.Count);
         var problem = Assert.Single(result.Problems);
         Assert.Contains("index.json: malformed JSON", problem.Message, StringComparison.Ordinal);
@@ -91,11 +94,12 @@ public class ListOperationTests
         using var home = new TempDir();
         var cache = new IndexCache(home.Path);
         var store = new RecordingStore(new LocalDirectoryStore(TestData.Path(TestData.V3Signed)));
-        var first = await ListOperation.RunAsync(store, new ListOptions([], Cache: cache), null, Token);
+        var first = await ListOperation.RunAsync(Mirror.Of(store), new ListOptions([], Cache: cache), null, Token);
         Assert.Single(Directory.EnumerateFiles(home.Path, "*.tsv"));
 
         store.Opened.Clear();
-        var second = await ListOperation.RunAsync(store, new ListOptions([SpecQuery.Parse("greet")], Cache: cache), null, Token);
+        var second = await ListOperation.RunAsync(Mirror.Of(store), new ListOptions([SpecQuery.Parse("greet")],
+            Cache: cache), null, Token);
         Assert.Equal(["v3/manifests/index/index.manifest.json"], store.Opened.Distinct());
         Assert.Equal(first.Rows.Where(r => r.Name == "greet"), second.Rows);
         Assert.Equal("%c=gcc@12.2.0", second.Rows[0].CompilerLabel);
@@ -109,12 +113,13 @@ public class ListOperationTests
         using var copy = TestData.Copy(TestData.V2Unsigned);
         var cache = new IndexCache(home.Path);
         var store = new LocalDirectoryStore(copy.Path);
-        Assert.Equal(3, (await ListOperation.RunAsync(store, new ListOptions([], Cache: cache), null, Token)).Rows.Count);
+        Assert.Equal(3, (await ListOperation.RunAsync(Mirror.Of(store), new ListOptions([], Cache: cache), null,
+            Token)).Rows.Count);
 
         File.Delete(Directory.EnumerateFiles(copy.Combine("build_cache"), "*greet-data*.spec.json").Single());
-        await IndexOperation.RunAsync(store, new IndexOptions(), null, Token);
+        await IndexOperation.RunAsync(Mirror.Of(store), new IndexOptions(), null, Token);
 
-        var after = await ListOperation.RunAsync(store, new ListOptions([], Cache: cache), null, Token);
+        var after = await ListOperation.RunAsync(Mirror.Of(store), new ListOptions([], Cache: cache), null, Token);
         Assert.Equal(["greet", "libgreet"], after.Rows.Select(r => r.Name));
     }
 }

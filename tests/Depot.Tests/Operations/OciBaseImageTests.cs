@@ -54,7 +54,8 @@ public sealed class OciBaseImageTests(DockerRegistry registry) : IClassFixture<D
         var keyring = TestData.FixtureKeyring(home.Path);
 
         using var store = new OciStore(OciReference.Parse(registry.Url("based/r" + Guid.NewGuid().ToString("N")[..6])));
-        var result = await OciBuildCacheTests.PushAsync(store, new PushOptions(SigningKey: keyring.SigningKey(), BaseImage: baseRepo.Root + ":1"));
+        var result = await OciBuildCacheTests.PushSignedAsync(store, keyring.SigningKey(),
+            new PushOptions(BaseImage: baseRepo.Root + ":1"));
         Assert.False(result.AnyFailed, string.Join("; ", result.Outcomes.Select(o => o.Reason)));
 
         var image = await new BuildCacheOci(store).ReadImageAsync(Greet, Token);
@@ -75,11 +76,12 @@ public sealed class OciBaseImageTests(DockerRegistry registry) : IClassFixture<D
         Assert.Contains(env, e => e.StartsWith("CMAKE_PREFIX_PATH=", StringComparison.Ordinal));
 
         // Depot still reads them as build cache entries: signatures verify, and greet installs from the last layer.
-        var verify = await VerifyOperation.RunAsync(store, await BuildCache.DetectAsync(store, Token),
-            TestData.Trusting(keyring, "oci"), new VerifyOptions([]), null, Token);
+        var verify = await VerifyOperation.RunAsync(Mirror.Of(store, TestData.Trusting(keyring, "oci")),
+            new VerifyOptions([]), null, Token);
         Assert.Equal(5, verify.Signed);
         using var target = new TempDir();
-        var installed = await InstallOperationTests.InstallAsync(new InstallSource("oci", store, TrustPolicy.None("oci")), new PlainRootTarget(target.Path), "greet");
+        var installed = await InstallOperationTests.InstallAsync(Mirror.Of(store, TrustPolicy.None("oci"),
+            name: "oci"), new PlainRootTarget(target.Path), "greet");
         Assert.False(installed.AnyFailed, string.Join("; ", installed.Outcomes.Select(o => o.Reason)));
         Assert.Equal("Hello, world.", InstallOperationTests.Run(Path.Combine(installed.Outcomes.Single(o => o.Name == "greet").Prefix!, "bin/greet")));
     }
@@ -133,7 +135,7 @@ public sealed class OciBaseImageTests(DockerRegistry registry) : IClassFixture<D
             StringComparison.Ordinal);
 
         // Not an entry: listing and the index see the five specs only.
-        var listed = await ListOperation.RunAsync(store, new ListOptions([]), null, Token);
+        var listed = await ListOperation.RunAsync(Mirror.Of(store), new ListOptions([]), null, Token);
         Assert.Equal(5, listed.Rows.Count);
         var e = await Assert.ThrowsAsync<DepotException>(() => OciBuildCacheTests.PushAsync(store, new PushOptions(Tag: "bad.spack")));
         Assert.Contains("--tag 'bad.spack'", e.Message, StringComparison.Ordinal);

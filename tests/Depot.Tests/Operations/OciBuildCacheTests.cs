@@ -24,11 +24,19 @@ public sealed class OciBuildCacheTests(DockerRegistry registry) : IClassFixture<
 
     private OciStore NewRepository() => new(OciReference.Parse(registry.Url("ops/r" + Guid.NewGuid().ToString("N")[..10])));
 
-    internal static async Task<PushResult> PushAsync(OciStore store, PushOptions options, params string[] queries)
+    internal static Task<PushResult> PushAsync(OciStore store, PushOptions options, params string[] queries) =>
+        PushAsync(Mirror.Of(store), options, queries);
+
+    /// <summary>Pushes the fixture tree to a registry, signed with <paramref name="key"/> (no key published).</summary>
+    internal static Task<PushResult> PushSignedAsync(OciStore store, Org.BouncyCastle.Bcpg.OpenPgp.PgpSecretKey key,
+        PushOptions options) =>
+        PushAsync(Mirror.Of(store, signing: new SigningChoice(key, null)), options);
+
+    internal static async Task<PushResult> PushAsync(Mirror mirror, PushOptions options, params string[] queries)
     {
         var db = await InstallDatabase.ReadAsync(TestData.Path(Tree12), cancellationToken: Token);
         var plan = PushSelection.Select(db, queries.Select(Depot.Specs.SpecQuery.Parse).ToList(), all: queries.Length == 0);
-        return await PushOperation.RunAsync(store, db, plan, options, null, null, Token);
+        return await PushOperation.RunAsync(mirror, db, plan, options, null, Token);
     }
 
     [Fact]
@@ -80,12 +88,12 @@ public sealed class OciBuildCacheTests(DockerRegistry registry) : IClassFixture<
         await using var fixture = new SpackFixtureRegistry();
         await fixture.InitializeAsync();
         using var store = new OciStore(OciReference.Parse(fixture.Url("depot-fixtures")));
-        var listed = await ListOperation.RunAsync(store, new ListOptions([]), null, Token);
+        var listed = await ListOperation.RunAsync(Mirror.Of(store), new ListOptions([]), null, Token);
         Assert.Equal(["compiler-wrapper", "gcc-runtime", "greet", "greet-data", "libgreet"], listed.Rows.Select(r => r.Name).Order());
 
         // A full re-index by Depot writes the very index image Spack wrote (same manifest digest).
         var spacksIndex = (await store.Registry.HeadManifestAsync(BuildCacheOci.IndexTag, Token))!.Value.Digest;
-        await IndexOperation.RunAsync(store, new IndexOptions(Full: true), null, Token);
+        await IndexOperation.RunAsync(Mirror.Of(store), new IndexOptions(Full: true), null, Token);
         Assert.Equal(spacksIndex, (await store.Registry.HeadManifestAsync(BuildCacheOci.IndexTag, Token))!.Value.Digest);
 
         // The repository leaves out gcc-runtime's 10 MiB layer: re-push gcc-runtime (same hash) from the committed tree.
@@ -93,7 +101,8 @@ public sealed class OciBuildCacheTests(DockerRegistry registry) : IClassFixture<
         Assert.Equal(1, repushed.Count(PushStatus.Pushed));
 
         using var root = new TempDir();
-        var result = await InstallOperationTests.InstallAsync(new InstallSource("oci", store, TrustPolicy.None("oci")), new PlainRootTarget(root.Path), "greet");
+        var result = await InstallOperationTests.InstallAsync(Mirror.Of(store, TrustPolicy.None("oci"), name: "oci"),
+            new PlainRootTarget(root.Path), "greet");
         Assert.False(result.AnyFailed, string.Join("; ", result.Outcomes.Select(o => o.Reason)));
         var greet = result.Outcomes.Single(o => o.Name == "greet").Prefix!;
         Assert.Equal("Hello, world.", InstallOperationTests.Run(Path.Combine(greet, "bin/greet")));
@@ -102,18 +111,22 @@ public sealed class OciBuildCacheTests(DockerRegistry registry) : IClassFixture<
         // Spack's images carry no signatures: a mirror that requires them refuses every entry, and says why.
         using var home = new TempDir();
         var keyring = TestData.FixtureKeyring(home.Path);
-        var verify = await VerifyOperation.RunAsync(store, await BuildCache.DetectAsync(store, Token), TestData.Trusting(keyring, "oci"), new VerifyOptions([]), null, Token);
+        var verify = await VerifyOperation.RunAsync(Mirror.Of(store, TestData.Trusting(keyring, "oci")),
+            new VerifyOptions([]), null, Token);
         Assert.Equal(5, verify.Failures.Count);
         Assert.All(verify.Failures, f => Assert.Contains("not signed", f, StringComparison.Ordinal));
 
         // depot sign adds signatures beside Spack's images, which stay as they were.
         var before = await ImageDigestsAsync(store);
-        var signed = await SignOperation.RunAsync(store, keyring.SigningKey(), force: false, cancellationToken: Token);
+        var signed = await SignOperation.RunAsync(Mirror.Of(store), keyring.SigningKey(), force: false,
+            cancellationToken: Token);
         Assert.Equal((5, 0), (signed.Signed, signed.AlreadySigned));
         Assert.Equal(before, await ImageDigestsAsync(store));
-        verify = await VerifyOperation.RunAsync(store, await BuildCache.DetectAsync(store, Token), TestData.Trusting(keyring, "oci"), new VerifyOptions([]), null, Token);
+        verify = await VerifyOperation.RunAsync(Mirror.Of(store, TestData.Trusting(keyring, "oci")),
+            new VerifyOptions([]), null, Token);
         Assert.Equal((5, 0), (verify.Signed, verify.Failures.Count));
-        Assert.Equal(5, (await SignOperation.RunAsync(store, keyring.SigningKey(), force: false, cancellationToken: Token)).AlreadySigned);
+        Assert.Equal(5, (await SignOperation.RunAsync(Mirror.Of(store), keyring.SigningKey(), force: false,
+            cancellationToken: Token)).AlreadySigned);
     }
 
     private static async Task<Dictionary<string, string>> ImageDigestsAsync(OciStore store)
@@ -136,9 +149,10 @@ public sealed class OciBuildCacheTests(DockerRegistry registry) : IClassFixture<
         using var home = new TempDir();
         var keyring = TestData.FixtureKeyring(home.Path);
         using var store = NewRepository();
-        await PushAsync(store, new PushOptions(SigningKey: keyring.SigningKey()));
+        await PushSignedAsync(store, keyring.SigningKey(), new PushOptions());
         var layouts = await BuildCache.DetectAsync(store, Token);
-        var verify = await VerifyOperation.RunAsync(store, layouts, TestData.Trusting(keyring, "oci"), new VerifyOptions([]), null, Token);
+        var verify = await VerifyOperation.RunAsync(Mirror.Of(store, TestData.Trusting(keyring, "oci")),
+            new VerifyOptions([]), null, Token);
         Assert.Equal(5, verify.Signed);
         Assert.Empty(verify.Failures);
 
@@ -152,20 +166,24 @@ public sealed class OciBuildCacheTests(DockerRegistry registry) : IClassFixture<
         var signature = (await OciSignatures.FindAsync(store.Registry, image.ManifestDigest, Token))!.Value.Text;
         await OciSignatures.PublishAsync(store.Registry, new OciDescriptor(OciMediaTypes.ImageManifest, image.ManifestDigest, image.ManifestSize),
             signature.Replace("\"greet\"", "\"gre3t\"", StringComparison.Ordinal), Token);
-        verify = await VerifyOperation.RunAsync(store, layouts, TestData.Trusting(keyring, "oci"), new VerifyOptions([]), null, Token);
+        verify = await VerifyOperation.RunAsync(Mirror.Of(store, TestData.Trusting(keyring, "oci")),
+            new VerifyOptions([]), null, Token);
         Assert.Contains("greet-1.0.0/ilccysm", Assert.Single(verify.Failures), StringComparison.Ordinal);
 
         // 2. An image whose tarball layer was swapped (the manifest changes, so its signature no longer applies).
         var libgreet = await new BuildCacheOci(store).ReadImageAsync("libgreet-1.0.0-45qqyrdm2lgdwkith6pdxfyacbtymalw.spack", Token);
         var swapped = image.Manifest with { Layers = [.. image.Manifest.Layers.SkipLast(1), libgreet.Tarball] };
         await store.Registry.PutManifestAsync(Greet, swapped.ToJsonBytes(), Token);
-        verify = await VerifyOperation.RunAsync(store, layouts, TestData.Trusting(keyring, "oci"), new VerifyOptions([]), null, Token);
+        verify = await VerifyOperation.RunAsync(Mirror.Of(store, TestData.Trusting(keyring, "oci")),
+            new VerifyOptions([]), null, Token);
         Assert.Contains("not signed", Assert.Single(verify.Failures), StringComparison.Ordinal);
-        verify = await VerifyOperation.RunAsync(store, layouts, TrustPolicy.None("oci"), new VerifyOptions([]), null, Token);
+        verify = await VerifyOperation.RunAsync(Mirror.Of(store, TrustPolicy.None("oci")), new VerifyOptions([]), null,
+            Token);
         Assert.Contains("last layer", Assert.Single(verify.Failures), StringComparison.Ordinal); // even unsigned, the checksums disagree
 
         using var root = new TempDir();
-        var install = await InstallOperationTests.InstallAsync(new InstallSource("oci", store, TestData.Trusting(keyring, "oci")), new PlainRootTarget(root.Path), "greet");
+        var install = await InstallOperationTests.InstallAsync(Mirror.Of(store, TestData.Trusting(keyring, "oci"),
+            name: "oci"), new PlainRootTarget(root.Path), "greet");
         Assert.Equal(InstallStatus.Failed, install.Outcomes.Single(o => o.Name == "greet").Status);
     }
 
@@ -175,7 +193,8 @@ public sealed class OciBuildCacheTests(DockerRegistry registry) : IClassFixture<
         using var store = NewRepository();
         var db = await InstallDatabase.ReadAsync(TestData.Path(Tree12), cancellationToken: Token);
         var plan = PushSelection.Select(db, [Depot.Specs.SpecQuery.Parse("greet")], all: false, PushParts.Package);
-        var result = await PushOperation.RunAsync(store, db, plan, new PushOptions(UpdateIndex: false), null, null, Token);
+        var result = await PushOperation.RunAsync(Mirror.Of(store), db, plan, new PushOptions(UpdateIndex: false),
+            null, Token);
         var greet = Assert.Single(result.Outcomes, o => o.Name == "greet");
         Assert.Equal(PushStatus.Failed, greet.Status);
         Assert.Contains("push it too", greet.Reason, StringComparison.Ordinal);

@@ -25,12 +25,21 @@ public class PushOperationTests
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    internal static async Task<PushResult> PushAsync(string tree, string mirror, PushOptions options, params string[] queries)
+    internal static Task<PushResult> PushAsync(string tree, string mirror, PushOptions options,
+        params string[] queries) =>
+        PushAsync(tree, Mirror.Of(new LocalDirectoryStore(mirror)), options, queries);
+
+    internal static async Task<PushResult> PushAsync(string tree, Mirror mirror, PushOptions options,
+        params string[] queries)
     {
         var db = await InstallDatabase.ReadAsync(tree, cancellationToken: Token);
         var plan = PushSelection.Select(db, queries.Select(Depot.Specs.SpecQuery.Parse).ToList(), all: queries.Length == 0);
-        return await PushOperation.RunAsync(new LocalDirectoryStore(mirror), db, plan, options, null, null, Token);
+        return await PushOperation.RunAsync(mirror, db, plan, options, null, Token);
     }
+
+    /// <summary>A local mirror opened to write <paramref name="layout"/>, unsigned.</summary>
+    internal static Mirror Writing(string mirror, PushLayout layout) => Mirror.Of(new LocalDirectoryStore(mirror),
+        layout: layout);
 
     [Fact]
     public async Task V3PushReproducesSpacksTarballsAndSpecBlobsByteForByte()
@@ -63,7 +72,8 @@ public class PushOperationTests
     public async Task V2PushWritesWhatSpack021WroteApartFromTheChecksum()
     {
         using var mirror = new TempDir();
-        var result = await PushAsync(TestData.Path(Tree021), mirror.Path, new PushOptions(PushLayout.V2, SpackPrefix: SpackPrefix021));
+        var result = await PushAsync(TestData.Path(Tree021), Writing(mirror.Path, PushLayout.V2),
+            new PushOptions(SpackPrefix: SpackPrefix021));
 
         Assert.Equal(3, result.Count(PushStatus.Pushed));
         var fixture = TestData.Path(TestData.V2Unsigned);
@@ -93,7 +103,8 @@ public class PushOperationTests
     public async Task V2For022AddsParentDirectoriesAndSaysLayoutVersion2()
     {
         using var mirror = new TempDir();
-        await PushAsync(TestData.Path(Tree021), mirror.Path, new PushOptions(PushLayout.V2Spack022), "greet-data");
+        await PushAsync(TestData.Path(Tree021), Writing(mirror.Path, PushLayout.V2Spack022), new PushOptions(),
+            "greet-data");
         var specFile = Directory.GetFiles(Path.Combine(mirror.Path, "build_cache"), "*.spec.json").Single();
         Assert.Equal(2, (int)JsonNode.Parse(File.ReadAllText(specFile))!["buildcache_layout_version"]!);
         var tarball = Directory.GetFiles(mirror.Path, "*.spack", SearchOption.AllDirectories).Single();
@@ -113,17 +124,20 @@ public class PushOperationTests
         using var mirror = new TempDir();
         var db = await InstallDatabase.ReadAsync(TestData.Path(Tree12), cancellationToken: Token);
         var plan = PushSelection.Select(db, [Depot.Specs.SpecQuery.Parse("greet")], all: false);
-        var result = await PushOperation.RunAsync(new LocalDirectoryStore(mirror.Path), db, plan, new PushOptions(SigningKey: secret),
-            new PublishedKey(fingerprint, keyring.ExportPublic(fingerprint), fingerprint), null, Token);
+        var signing = new SigningChoice(secret, new PublishedKey(fingerprint, keyring.ExportPublic(fingerprint),
+            fingerprint));
+        var result = await PushOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(mirror.Path), signing: signing),
+            db, plan, new PushOptions(),
+            null, Token);
 
         Assert.Equal(3, result.Count(PushStatus.Pushed)); // greet, libgreet, gcc-runtime
         Assert.Equal(fingerprint, result.PublishedKey);
         var store = new LocalDirectoryStore(mirror.Path);
-        var verify = await VerifyOperation.RunAsync(store, await BuildCache.DetectAsync(store, Token),
-            TestData.Trusting(keyring, mirror.Path), new VerifyOptions([]), null, Token);
+        var verify = await VerifyOperation.RunAsync(Mirror.Of(store, TestData.Trusting(keyring, mirror.Path)),
+            new VerifyOptions([]), null, Token);
         Assert.Equal(3, verify.Signed);
         Assert.Empty(verify.Failures);
-        var keys = await KeyOperations.ReadMirrorKeysAsync(store, await BuildCache.DetectAsync(store, Token), Token);
+        var keys = await KeyOperations.ReadMirrorKeysAsync(Mirror.Of(store), Token);
         Assert.Equal(fingerprint, Assert.Single(keys).Info.Fingerprint);
     }
 
@@ -131,17 +145,19 @@ public class PushOperationTests
     public async Task PushingTwiceSkipsEverythingAndForceRewrites()
     {
         using var mirror = new TempDir();
-        await PushAsync(TestData.Path(Tree021), mirror.Path, new PushOptions(PushLayout.V2));
+        await PushAsync(TestData.Path(Tree021), Writing(mirror.Path, PushLayout.V2), new PushOptions());
         var recording = new Depot.Tests.Storage.RecordingStore(new LocalDirectoryStore(mirror.Path));
         var db = await InstallDatabase.ReadAsync(TestData.Path(Tree021), cancellationToken: Token);
         var plan = PushSelection.Select(db, [], all: true);
 
-        var again = await PushOperation.RunAsync(recording, db, plan, new PushOptions(UpdateIndex: false), null, null, Token);
+        var again = await PushOperation.RunAsync(Mirror.Of(recording), db, plan, new PushOptions(UpdateIndex: false),
+            null, Token);
         Assert.Equal(3, again.Count(PushStatus.SkippedExists));
         Assert.Equal(PushLayout.V2, again.Layout); // the mirror's own layout
         Assert.Empty(recording.Written);
 
-        var forced = await PushOperation.RunAsync(recording, db, plan, new PushOptions(Force: true, UpdateIndex: false), null, null, Token);
+        var forced = await PushOperation.RunAsync(Mirror.Of(recording), db, plan, new PushOptions(Force: true,
+            UpdateIndex: false), null, Token);
         Assert.Equal(3, forced.Count(PushStatus.Pushed));
         Assert.Equal(6, recording.Written.Count); // a tarball and a spec file each
     }

@@ -1,3 +1,4 @@
+using Depot.Cli;
 using Depot.Configuration;
 using Depot.Layout;
 using Depot.Operations;
@@ -21,7 +22,8 @@ public class VerifyOperationTests
     {
         var store = new LocalDirectoryStore(mirror);
         var layouts = await BuildCache.DetectAsync(store, Token);
-        return await VerifyOperation.RunAsync(store, layouts, trust, new VerifyOptions(queries.Select(SpecQuery.Parse).ToList()), null, Token);
+        return await VerifyOperation.RunAsync(Mirror.Of(store, trust),
+            new VerifyOptions(queries.Select(SpecQuery.Parse).ToList()), null, Token);
     }
 
     [Fact]
@@ -107,16 +109,14 @@ public class VerifyOperationTests
         var config = new DepotConfig();
         config.Mirrors["fixtures"] = new MirrorConfig { Url = mirror, TrustedFingerprints = ["0000000000000000000000000000000000000000"] };
         config.Save(depotHome.ConfigFile);
-        var store = new LocalDirectoryStore(mirror);
-        var layouts = await BuildCache.DetectAsync(store, Token);
 
-        var pinnedElsewhere = await MirrorTrust.CreateAsync(depotHome, "fixtures", layouts, false, Token);
+        var pinnedElsewhere = await new EngineContext(depotHome, ShippedStores.Providers).OpenForRead("fixtures").GetTrustAsync(Token);
         Assert.Equal(0, pinnedElsewhere.Verifier!.KeyCount);
 
         config.Mirrors["fixtures"].TrustedFingerprints = [SignatureTests.FixtureFingerprint];
         config.Save(depotHome.ConfigFile);
         keyring.Remove(SignatureTests.FixtureFingerprint);
-        var pinned = await MirrorTrust.CreateAsync(depotHome, mirror, layouts, false, Token);
+        var pinned = await new EngineContext(depotHome, ShippedStores.Providers).OpenForRead(mirror).GetTrustAsync(Token); // found by its URL
         Assert.Equal(1, pinned.Verifier!.KeyCount); // taken from the mirror's published key, fingerprint checked
         Assert.True((await VerifyAsync(mirror, pinned, "greet")).Ok);
     }

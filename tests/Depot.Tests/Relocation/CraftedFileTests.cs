@@ -165,9 +165,9 @@ public sealed class CraftedFileTests : IDisposable
 
     private async Task<string> InstallFailureAsync()
     {
-        var source = new InstallSource("hostile", new LocalDirectoryStore(mirror), TrustPolicy.None(mirror));
-        var result = await InstallOperation.RunAsync([source], [SpecQuery.Parse("victim")],
-            new InstallOptions(new PlainRootTarget(root)), null, Token);
+        var result = await InstallOperation.RunAsync([Mirror.Of(new LocalDirectoryStore(mirror),
+            TrustPolicy.None(mirror), name: "hostile")],
+            [SpecQuery.Parse("victim")], new InstallOptions(new PlainRootTarget(root)), null, Token);
         var reason = Assert.Single(result.Outcomes, o => o.Status == InstallStatus.Failed).Reason!;
         Assert.DoesNotContain('\n', reason);
         return reason;

@@ -1,3 +1,4 @@
+using Depot.Operations;
 using Depot.Configuration;
 using Depot.Signing;
 using Org.BouncyCastle.Bcpg;
@@ -112,16 +113,16 @@ public sealed class SubkeyTests(GpgSubkeyFixture gpgKey) : IClassFixture<GpgSubk
         keyring.Import(gpgKey.SecretKey, "secret.asc", "secret.asc");
         var store = new Depot.Storage.LocalDirectoryStore(mirror.Path);
 
-        var first = await Depot.Operations.SignOperation.RunAsync(store, keyring.SigningKey(), force: false,
+        var first = await Depot.Operations.SignOperation.RunAsync(Mirror.Of(store), keyring.SigningKey(), force: false,
             cancellationToken: TestContext.Current.CancellationToken);
-        var again = await Depot.Operations.SignOperation.RunAsync(store, keyring.SigningKey(), force: false,
+        var again = await Depot.Operations.SignOperation.RunAsync(Mirror.Of(store), keyring.SigningKey(), force: false,
             cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.True(first.Signed > 0);
         Assert.Equal((0, first.Signed), (again.Signed, again.AlreadySigned));
         var layouts = await Depot.Layout.BuildCache.DetectAsync(store, TestContext.Current.CancellationToken);
-        var verified = await Depot.Operations.VerifyOperation.RunAsync(store, layouts,
-            TestData.Trusting(keyring, mirror.Path), new Depot.Operations.VerifyOptions([]),
+        var verified = await Depot.Operations.VerifyOperation.RunAsync(Mirror.Of(store, TestData.Trusting(keyring,
+            mirror.Path)), new Depot.Operations.VerifyOptions([]),
             cancellationToken: TestContext.Current.CancellationToken);
         Assert.True(verified.Ok, string.Join("\n", verified.Failures));
         Assert.Equal(first.Signed, verified.Signed);

@@ -1,3 +1,4 @@
+using Depot.Operations;
 using Depot.Storage;
 using Depot.Storage.Azure;
 
@@ -15,13 +16,16 @@ public sealed class AzureBlobStoreTests(Azurite server) : StoreContractTests, IC
         var store = new AzureBlobStore("devstoreaccount1", "depot-test", "pushed-" + Guid.NewGuid().ToString("N")[..8], server.ConnectionString);
         var db = await Depot.InstallTree.InstallDatabase.ReadAsync(TestData.Path("spack-0.21/install-tree"), cancellationToken: Token);
         var plan = Depot.InstallTree.PushSelection.Select(db, [], all: true);
-        var pushed = await Depot.Operations.PushOperation.RunAsync(store, db, plan, new Depot.Operations.PushOptions(Depot.Operations.PushLayout.V2), null, null, Token);
+        var pushed = await Depot.Operations.PushOperation.RunAsync(Mirror.Of(store, layout: PushLayout.V2), db, plan,
+            new PushOptions(), null, Token);
         Assert.Equal(3, pushed.Count(Depot.Operations.PushStatus.Pushed));
 
-        var listed = await Depot.Operations.ListOperation.RunAsync(store, new Depot.Operations.ListOptions([]), null, Token);
+        var listed = await Depot.Operations.ListOperation.RunAsync(Mirror.Of(store),
+            new Depot.Operations.ListOptions([]), null, Token);
         Assert.Equal(3, listed.Rows.Count);
         using var root = new TempDir();
-        var installed = await Depot.Operations.InstallOperation.RunAsync([new Depot.Operations.InstallSource("azure", store, Depot.Signing.TrustPolicy.None("azure"))],
+        var installed = await Depot.Operations.InstallOperation.RunAsync([Mirror.Of(store,
+            Depot.Signing.TrustPolicy.None("azure"), name: "azure")],
             [Depot.Specs.SpecQuery.Parse("greet")], new Depot.Operations.InstallOptions(new Depot.Operations.PlainRootTarget(root.Path)), null, Token);
         Assert.False(installed.AnyFailed);
         var greet = installed.Outcomes.Single(o => o.Name == "greet").Prefix!;

@@ -90,19 +90,19 @@ public sealed class HttpStoreTests : IAsyncLifetime
     public async Task ListAndInstallWorkFromTheIndexOverHttp()
     {
         using var store = new HttpStore(url, cache.Path);
-        var listed = await ListOperation.RunAsync(store, new ListOptions([]), null, Token);
+        var listed = await ListOperation.RunAsync(Mirror.Of(store), new ListOptions([]), null, Token);
         Assert.Equal(5, listed.Rows.Count);
 
         using var root = new TempDir();
         var trust = Depot.Tests.Operations.InstallOperationTests.FixtureTrust(url);
-        var result = await InstallOperation.RunAsync([new InstallSource(url, store, trust)], [SpecQuery.Parse("greet")],
+        var result = await InstallOperation.RunAsync([Mirror.Of(store, trust, name: url)], [SpecQuery.Parse("greet")],
             new InstallOptions(new PlainRootTarget(root.Path)), null, Token);
         Assert.False(result.AnyFailed, string.Join("; ", result.Outcomes.Select(o => o.Reason)));
         var greet = result.Outcomes.Single(o => o.Name == "greet").Prefix!;
         Assert.Equal("Hello, world.", Depot.Tests.Operations.InstallOperationTests.Run(Path.Combine(greet, "bin/greet")));
 
         // Verify takes the entries from the index: every signature, spec and tarball checked over HTTP.
-        var verified = await VerifyOperation.RunAsync(store, await Depot.Layout.BuildCache.DetectAsync(store, Token), trust, new VerifyOptions([]), null, Token);
+        var verified = await VerifyOperation.RunAsync(Mirror.Of(store, trust), new VerifyOptions([]), null, Token);
         Assert.Equal((5, 5), (verified.Checked, verified.Signed));
         Assert.Empty(verified.Failures);
     }

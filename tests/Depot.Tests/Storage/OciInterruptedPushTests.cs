@@ -25,11 +25,13 @@ public sealed class OciInterruptedPushTests(DockerRegistry registry) : IClassFix
         Assert.DoesNotContain(tags, t => t.EndsWith(".spack", StringComparison.Ordinal));
 
         var db = await Depot.InstallTree.InstallDatabase.ReadAsync(tree.Path, cancellationToken: Token);
-        var again = await PushOperation.RunAsync(store, db, Depot.InstallTree.PushSelection.Select(db, [], all: true), new PushOptions(), null, null, Token);
+        var again = await PushOperation.RunAsync(Mirror.Of(store), db, Depot.InstallTree.PushSelection.Select(db, [],
+            all: true), new PushOptions(), null,
+            Token);
         Assert.False(again.AnyFailed, string.Join("; ", again.Outcomes.Select(o => o.Reason)));
         Assert.Equal(PushStatus.Pushed, again.Outcomes.Single(o => o.Hash == big).Status);
         Assert.Equal(PushStatus.Pushed, again.Outcomes.Single(o => o.Hash == small).Status); // its image was never written either
-        var verify = await VerifyOperation.RunAsync(store, await BuildCache.DetectAsync(store, Token), Depot.Signing.TrustPolicy.None("oci"),
+        var verify = await VerifyOperation.RunAsync(Mirror.Of(store, Depot.Signing.TrustPolicy.None("oci")),
             new VerifyOptions([]), null, Token);
         Assert.Equal((2, 0), (verify.Checked, verify.Failures.Count));
     }

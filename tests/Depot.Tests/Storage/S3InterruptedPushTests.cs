@@ -49,13 +49,15 @@ public sealed class S3InterruptedPushTests(S3rver server) : IClassFixture<S3rver
         var again = await PushAgainAsync(store, tree.Path);
         Assert.Equal(PushStatus.Pushed, again.Outcomes.Single(o => o.Hash == big).Status);
         Assert.NotEqual(PushStatus.Failed, again.Outcomes.Single(o => o.Hash == small).Status);
-        var listed = await ListOperation.RunAsync(store, new ListOptions([]), null, Token);
+        var listed = await ListOperation.RunAsync(Mirror.Of(store), new ListOptions([]), null, Token);
         Assert.Equal(2, listed.Rows.Count);
     }
 
     private static async Task<PushResult> PushAgainAsync(IObjectStore store, string tree)
     {
         var db = await Depot.InstallTree.InstallDatabase.ReadAsync(tree, cancellationToken: Token);
-        return await PushOperation.RunAsync(store, db, Depot.InstallTree.PushSelection.Select(db, [], all: true), new PushOptions(), null, null, Token);
+        return await PushOperation.RunAsync(Mirror.Of(store), db, Depot.InstallTree.PushSelection.Select(db, [],
+            all: true), new PushOptions(), null,
+            Token);
     }
 }

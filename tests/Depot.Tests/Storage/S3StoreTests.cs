@@ -1,3 +1,4 @@
+using Depot.Operations;
 using Depot.Storage;
 using Depot.Storage.S3;
 
@@ -24,7 +25,8 @@ public sealed class S3StoreTests(S3rver server) : StoreContractTests, IClassFixt
             await store.WriteAsync(Path.GetRelativePath(TestData.Path(TestData.V3Signed), file), content, Token);
         }
 
-        var listed = await Depot.Operations.ListOperation.RunAsync(store, new Depot.Operations.ListOptions([]), null, Token);
+        var listed = await Depot.Operations.ListOperation.RunAsync(Mirror.Of(store),
+            new Depot.Operations.ListOptions([]), null, Token);
         Assert.Equal(5, listed.Rows.Count);
         const string greetTarball = "blobs/sha256/2c/2c73d3a0d6bda497c14e96be4f083accce60c521ce2aa34ed810e69bf6982d25";
         Assert.Equal(new FileInfo(TestData.Path(TestData.V3Signed + "/" + greetTarball)).Length, (await store.GetInfoAsync(greetTarball, Token))!.Length);

@@ -30,23 +30,26 @@ public abstract class StoreEndToEndTests
         var fingerprint = SignatureVerifier.Fingerprint(secret.PublicKey);
         var db = await InstallDatabase.ReadAsync(TestData.Path("spack-1.2/install-tree"), cancellationToken: Token);
         var plan = PushSelection.Select(db, [SpecQuery.Parse("greet")], all: false);
-        var pushed = await PushOperation.RunAsync(store, db, plan, new PushOptions(SigningKey: secret, UpdateIndex: false), null, null, Token);
+        var pushed = await PushOperation.RunAsync(Mirror.Of(store, signing: new SigningChoice(secret, null)), db, plan,
+            new PushOptions(UpdateIndex: false), null,
+            Token);
         Assert.Equal(3, pushed.Count(PushStatus.Pushed));
 
-        var indexed = Assert.Single(await IndexOperation.RunAsync(store, new IndexOptions(), null, Token));
+        var indexed = Assert.Single(await IndexOperation.RunAsync(Mirror.Of(store), new IndexOptions(), null, Token));
         Assert.Equal(3, indexed.Specs);
         await new BuildCacheV3(store).PublishKeysAsync([new PublishedKey(fingerprint, keyring.ExportPublic(fingerprint), fingerprint)], Token);
 
-        var listed = await ListOperation.RunAsync(store, new ListOptions([]), null, Token);
+        var listed = await ListOperation.RunAsync(Mirror.Of(store), new ListOptions([]), null, Token);
         Assert.Equal(["gcc-runtime", "greet", "libgreet"], listed.Rows.Select(r => r.Name).Order(StringComparer.Ordinal));
 
         var trust = TestData.Trusting(keyring, store.Root);
-        var verified = await VerifyOperation.RunAsync(store, await BuildCache.DetectAsync(store, Token), trust, new VerifyOptions([]), null, Token);
+        var verified = await VerifyOperation.RunAsync(Mirror.Of(store, trust), new VerifyOptions([]), null, Token);
         Assert.Empty(verified.Failures);
         Assert.Equal(3, verified.Signed);
 
         using var root = new TempDir();
-        var installed = await InstallOperation.RunAsync([new InstallSource(store.Root, store, trust)], [SpecQuery.Parse("greet")],
+        var installed = await InstallOperation.RunAsync([Mirror.Of(store, trust, name: store.Root)],
+            [SpecQuery.Parse("greet")],
             new InstallOptions(new PlainRootTarget(root.Path)), null, Token);
         Assert.False(installed.AnyFailed, string.Join("; ", installed.Outcomes.Select(o => o.Reason)));
         var greet = installed.Outcomes.Single(o => o.Name == "greet").Prefix!;
