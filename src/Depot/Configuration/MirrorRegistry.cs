@@ -68,7 +68,7 @@ public sealed class MirrorRegistry
         var where = $"mirror '{found.Name}' ({found.Mirror.Source})";
         string? Variable(string? name) => name is null ? null
             : Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value
-            : throw new DepotException($"{where}: environment variable {name} is not set");
+            : throw new DepotException(ErrorKind.Usage, $"{where}: environment variable {name} is not set");
 
         if (connection.Url.StartsWith("gs://", StringComparison.OrdinalIgnoreCase))
         {

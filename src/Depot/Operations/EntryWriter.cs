@@ -30,7 +30,7 @@ internal sealed class EntryWriter(IObjectStore store, PushLayout layout, PgpSecr
 
     /// <summary>For the OCI layout: the images, written once every tarball is up (<see cref="OciImageWriter"/>).</summary>
     public OciImageWriter? Images { get; } = layout == PushLayout.Oci
-        ? new OciImageWriter(store as Storage.Oci.OciStore ?? throw new DepotException($"{store.Root}: the OCI layout needs an oci:// mirror"), prefixes, key, baseImage)
+        ? new OciImageWriter(store as Storage.Oci.OciStore ?? throw new DepotException(ErrorKind.Usage, $"{store.Root}: the OCI layout needs an oci:// mirror"), prefixes, key, baseImage)
         : null;
 
     /// <summary>True when the mirror holds a complete entry for the spec (signed, if this push signs).</summary>

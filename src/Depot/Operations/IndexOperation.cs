@@ -127,7 +127,7 @@ public static class IndexOperation
 
             if (attempt == 5)
             {
-                throw new DepotException($"{layout.Store.Describe(layout.IndexKey)}: the index kept changing while it was updated (5 attempts); try again");
+                throw new DepotException(ErrorKind.Conflict, $"{layout.Store.Describe(layout.IndexKey)}: the index kept changing while it was updated (5 attempts); try again");
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(50, 250 * attempt)), cancellationToken).ConfigureAwait(false);

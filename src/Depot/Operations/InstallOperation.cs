@@ -19,7 +19,7 @@ public static class InstallOperation
         var clock = Stopwatch.StartNew();
         if (sources.Count == 0)
         {
-            throw new DepotException("no mirror to install from: pass --from MIRROR");
+            throw new DepotException(ErrorKind.Usage, "no mirror to install from: pass --from MIRROR");
         }
 
         // The indexes (unsigned) only say which hashes the mirrors cache and where; each root's spec file is read and
@@ -72,7 +72,7 @@ public static class InstallOperation
             {
                 target.CheckCanRecord(node);
                 prefixes[node.Hash] = target.PrefixFor(node);
-                var cached = catalog.Find(node.Hash) ?? throw new DepotException(
+                var cached = catalog.Find(node.Hash) ?? throw new DepotException(ErrorKind.NotFound, 
                     $"{node.Name}/{node.Hash[..7]} is needed, but no mirror caches it and the target does not have it");
                 toInstall.Add(cached with { Spec = node });
             }

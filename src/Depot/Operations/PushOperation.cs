@@ -20,14 +20,14 @@ public static class PushOperation
         var layout = options.Layout ?? await ExistingLayoutAsync(store, cancellationToken).ConfigureAwait(false);
         if ((layout == PushLayout.Oci) != BuildCache.HoldsOciLayout(store))
         {
-            throw new DepotException(layout == PushLayout.Oci
+            throw new DepotException(ErrorKind.Unsupported, layout == PushLayout.Oci
                 ? $"{store.Root}: only an OCI registry (oci://, oci+http://) holds the OCI layout"
                 : $"{store.Root}: a registry holds Spack's OCI layout only (drop --layout)");
         }
 
         if ((options.BaseImage ?? options.Tag) is not null && layout != PushLayout.Oci)
         {
-            throw new DepotException($"{(options.BaseImage is not null ? "--base-image" : "--tag")} is for OCI registries (oci://, oci+http://) only");
+            throw new DepotException(ErrorKind.Usage, $"{(options.BaseImage is not null ? "--base-image" : "--tag")} is for OCI registries (oci://, oci+http://) only");
         }
 
         if (options.Tag is { } requested)

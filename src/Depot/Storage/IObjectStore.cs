@@ -106,7 +106,7 @@ public interface IObjectStore
 public sealed class StoreObjectNotFoundException : DepotException
 {
     public StoreObjectNotFoundException(string location)
-        : base($"{location}: not found") => Location = location;
+        : base(ErrorKind.NotFound, $"{location}: not found") => Location = location;
 
     public string Location { get; }
 }

@@ -8,14 +8,14 @@ public static class StoreFactory
     {
         if (string.IsNullOrWhiteSpace(mirror))
         {
-            throw new DepotException("no mirror given: pass a directory path or a URL (file://, s3://, azure://)");
+            throw new DepotException(ErrorKind.Usage, "no mirror given: pass a directory path or a URL (file://, s3://, azure://)");
         }
 
         if (mirror.StartsWith("file://", StringComparison.OrdinalIgnoreCase))
         {
             if (!Uri.TryCreate(mirror, UriKind.Absolute, out var uri) || !uri.IsFile)
             {
-                throw new DepotException($"'{mirror}' is not a valid file:// URL");
+                throw new DepotException(ErrorKind.Usage, $"'{mirror}' is not a valid file:// URL");
             }
 
             return new LocalDirectoryStore(uri.LocalPath);
@@ -45,7 +45,7 @@ public static class StoreFactory
                 case "http" or "https":
                     return new HttpStore(mirror, httpCache);
                 default:
-                    throw new DepotException($"mirror '{mirror}': the '{scheme}' scheme is not supported yet (directory, file://, s3://, gs://, azure://, http(s)://, oci://, oci+http://)");
+                    throw new DepotException(ErrorKind.Unsupported, $"mirror '{mirror}': the '{scheme}' scheme is not supported yet (directory, file://, s3://, gs://, azure://, http(s)://, oci://, oci+http://)");
             }
         }
 
@@ -53,5 +53,5 @@ public static class StoreFactory
     }
 
     private static string Required(string value, string what, string mirror) =>
-        value.Length > 0 ? value : throw new DepotException($"mirror '{mirror}' names no {what}");
+        value.Length > 0 ? value : throw new DepotException(ErrorKind.Usage, $"mirror '{mirror}' names no {what}");
 }
