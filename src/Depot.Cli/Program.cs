@@ -38,6 +38,12 @@ public static class Program
             MirrorCommand.Create(console),
         };
         var parse = root.Parse(args);
+        if (parse.Errors.Count > 0 && args.Contains("--json"))
+        {
+            JsonOutput.WriteError(stdout, ErrorKind.Usage, string.Join("; ", parse.Errors.Select(e => e.Message)), null);
+            return ExitCodes.Usage;
+        }
+
         if (parse.Errors.Count > 0)
         {
             foreach (var error in parse.Errors)

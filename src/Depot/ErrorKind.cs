@@ -157,6 +157,14 @@ public static class ErrorKinds
         _ => ErrorKind.InvalidContent,
     };
 
+    /// <summary>
+    /// True when an error of this kind can concern one entry of a mirror (its content, signature, a missing or
+    /// unsupported part, a conflicting write, a read that failed), so a run over many entries records it and goes on.
+    /// False for a request that is wrong (usage) or credentials that are refused (authentication): every other entry
+    /// would fail alike, so the run stops with that error.
+    /// </summary>
+    public static bool ConcernsOneEntry(this ErrorKind kind) => kind is not (ErrorKind.Usage or ErrorKind.Authentication);
+
     internal static string SnakeCase(string pascal) =>
         string.Concat(pascal.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 }

@@ -10,7 +10,8 @@ public static class InstallTreeLocator
         var root = installTree ?? (string.IsNullOrWhiteSpace(spackRoot) ? null : Path.Combine(spackRoot, "opt", "spack"));
         if (root is null)
         {
-            throw new DepotException(ErrorKind.Usage, "no Spack install tree: pass --install-tree PATH (the folder holding .spack-db/) or set SPACK_ROOT");
+            throw new DepotException(ErrorKind.Usage, "no Spack install tree given (the folder holding .spack-db/), and SPACK_ROOT is not set",
+                new ErrorHint(HintAction.ChooseInstallTree));
         }
 
         root = Path.GetFullPath(root);

@@ -41,7 +41,11 @@ public enum InstallStatus
 
 /// <summary>One spec's result.</summary>
 public sealed record InstallOutcome(string Name, string Hash, string Display, InstallStatus Status, string? Prefix = null, string? Reason = null,
-    InstallPhases? Phases = null, RelocationReport? Relocation = null, string? Mirror = null, string? Signer = null);
+    InstallPhases? Phases = null, RelocationReport? Relocation = null, string? Mirror = null, string? Signer = null)
+{
+    /// <summary>What would let a failed spec install (trust its mirror's key), for the host to render.</summary>
+    public ErrorHint? Hint { get; init; }
+}
 
 /// <summary>The whole install, dependencies first.</summary>
 public sealed record InstallResult(IReadOnlyList<InstallOutcome> Outcomes, TimeSpan Elapsed)

@@ -19,7 +19,7 @@ public static class InstallOperation
         var clock = Stopwatch.StartNew();
         if (sources.Count == 0)
         {
-            throw new DepotException(ErrorKind.Usage, "no mirror to install from: pass --from MIRROR");
+            throw new DepotException(ErrorKind.Usage, "no mirror to install from", new ErrorHint(HintAction.ChooseMirror));
         }
 
         // The indexes (unsigned) only say which hashes the mirrors cache and where; each root's spec file is read and
@@ -42,10 +42,10 @@ public static class InstallOperation
 
                 roots.Add(root);
             }
-            catch (Exception e) when (e is DepotException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException || e is DepotException d && d.Kind.ConcernsOneEntry())
             {
                 outcomes.Add(new InstallOutcome(candidate.Spec.Name, candidate.Spec.Hash, SpecFormatter.Short(candidate.Spec), InstallStatus.Failed,
-                    Reason: e.Message, Mirror: candidate.Source.Name));
+                    Reason: e.Message, Mirror: candidate.Source.Name) { Hint = HintFor(candidate.Source, e) });
             }
         }
 
@@ -95,10 +95,10 @@ public static class InstallOperation
                     {
                         results[i] = await installer.InstallAsync(spec, progress, token).ConfigureAwait(false);
                     }
-                    catch (Exception e) when (e is DepotException or IOException or UnauthorizedAccessException)
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException || e is DepotException d && d.Kind.ConcernsOneEntry())
                     {
                         results[i] = new InstallOutcome(spec.Spec.Name, spec.Spec.Hash, SpecFormatter.Short(spec.Spec), InstallStatus.Failed,
-                            prefixes[spec.Spec.Hash], e.Message, Mirror: spec.Source.Name);
+                            prefixes[spec.Spec.Hash], e.Message, Mirror: spec.Source.Name) { Hint = HintFor(spec.Source, e) };
                         if (options.FailFast)
                         {
                             await stop.CancelAsync().ConfigureAwait(false);
@@ -134,6 +134,10 @@ public static class InstallOperation
     // Packages install side by side, so a dependent may finish although a dependency failed. It would point at a prefix
     // that is not there: take it out again (dependencies come first, so one pass sees every cause), so that a tree never
     // holds, nor a database records, a package whose dependencies are missing.
+    /// <summary>What would fix a package's failure: its mirror's trust says how to trust the signer, else the error's hint.</summary>
+    private static ErrorHint? HintFor(InstallSource source, Exception error) =>
+        error is DepotException d ? source.Trust?.HintFor(d) ?? d.Hint : null;
+
     private static void WithdrawDependentsOfFailures(List<CatalogSpec> toInstall, InstallOutcome?[] results, Dictionary<string, string> prefixes)
     {
         var broken = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -23,7 +23,7 @@ public static class KeyOperations
         var keys = ids.Count == 0 ? keyring.List(secretOnly: true) : ids.Select(id => keyring.Find(id)).ToList();
         if (keys.Count == 0)
         {
-            throw new DepotException(ErrorKind.NotFound, "no keys to publish: create one with 'depot keys create NAME EMAIL' or name keys to publish");
+            throw new DepotException(ErrorKind.NotFound, "no keys to publish: no key can sign, and none was named", new ErrorHint(HintAction.CreateSigningKey));
         }
 
         var published = keys.Select(k => new PublishedKey(k.Fingerprint, keyring.ExportPublic(k.Fingerprint), k.Fingerprint)).ToList();
@@ -34,7 +34,7 @@ public static class KeyOperations
                 ? await BuildCache.DetectAsync(store, cancellationToken).ConfigureAwait(false)
                 : [await BuildCache.OpenForWriteAsync(store, layoutVersion, cancellationToken).ConfigureAwait(false)];
         }
-        catch (DepotException) when (layoutVersion is null)
+        catch (NoBuildCacheException) when (layoutVersion is null)
         {
             layouts = [new BuildCacheV3(store)]; // an empty mirror gets the current layout
         }
@@ -90,7 +90,8 @@ public static class KeyOperations
         var keys = await ReadMirrorKeysAsync(store, layouts, cancellationToken).ConfigureAwait(false);
         if (keys.Count == 0)
         {
-            throw new DepotException(ErrorKind.NotFound, $"{mirror}: publishes no keys (no v3/manifests/key/ or build_cache/_pgp/); get the key file from its owner and run 'depot keys trust FILE'");
+            throw new DepotException(ErrorKind.NotFound, $"{mirror}: publishes no keys (no v3/manifests/key/ or build_cache/_pgp/); get the key file from its owner",
+                new ErrorHint(HintAction.TrustKeyFile));
         }
 
         if (fingerprint is not null)
@@ -98,7 +99,7 @@ public static class KeyOperations
             var wanted = Keyring.NormalizeId(fingerprint);
             if (wanted.Length != 40)
             {
-                throw new DepotException(ErrorKind.Usage, $"--fingerprint needs the full 40-hex fingerprint, not '{fingerprint}'");
+                throw new DepotException(ErrorKind.Usage, $"a mirror's key is pinned by its full 40-hex fingerprint, not '{fingerprint}'");
             }
 
             keys = keys.Where(k => k.Info.Fingerprint == wanted).ToList();

@@ -105,7 +105,7 @@ internal sealed class OciImageWriter(OciStore store, Func<SpecNode, (string Buil
     {
         if (tag.EndsWith(BuildCacheOci.TagSuffix, StringComparison.Ordinal) || !System.Text.RegularExpressions.Regex.IsMatch(tag, "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"))
         {
-            throw new DepotException(ErrorKind.Usage, $"--tag '{tag}': not a valid image tag ([A-Za-z0-9_][A-Za-z0-9_.-]*, at most 128, not ending in .spack)");
+            throw new DepotException(ErrorKind.Usage, $"image tag '{tag}': not valid ([A-Za-z0-9_][A-Za-z0-9_.-]*, at most 128, not ending in .spack)");
         }
     }
 
@@ -145,7 +145,7 @@ internal sealed class OciImageWriter(OciStore store, Func<SpecNode, (string Buil
         catch (StoreObjectNotFoundException)
         {
             throw new DepotException(ErrorKind.NotFound, $"{dependent.Name}/{dependent.Hash[..7]} needs {dependency.Name}/{dependency.Hash[..7]} as a layer, "
-                + $"and {store.Root} does not have it: push it too (drop --only package)");
+                + $"and {store.Root} does not have it: push it too", new ErrorHint(HintAction.IncludeDependencies));
         }
 
         using var doc = JsonDocument.Parse(image.Config);

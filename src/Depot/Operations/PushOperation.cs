@@ -22,12 +22,12 @@ public static class PushOperation
         {
             throw new DepotException(ErrorKind.Unsupported, layout == PushLayout.Oci
                 ? $"{store.Root}: only an OCI registry (oci://, oci+http://) holds the OCI layout"
-                : $"{store.Root}: a registry holds Spack's OCI layout only (drop --layout)");
+                : $"{store.Root}: a registry holds Spack's OCI layout only", layout == PushLayout.Oci ? null : new ErrorHint(HintAction.UseMirrorLayout));
         }
 
         if ((options.BaseImage ?? options.Tag) is not null && layout != PushLayout.Oci)
         {
-            throw new DepotException(ErrorKind.Usage, $"{(options.BaseImage is not null ? "--base-image" : "--tag")} is for OCI registries (oci://, oci+http://) only");
+            throw new DepotException(ErrorKind.Usage, $"{(options.BaseImage is not null ? "a base image" : "an image tag")} is for OCI registries (oci://, oci+http://) only");
         }
 
         if (options.Tag is { } requested)
@@ -50,16 +50,17 @@ public static class PushOperation
                     {
                         if (!options.Force && await writer.ExistsAsync(record, token).ConfigureAwait(false))
                         {
-                            outcomes[i] = Outcome(record, PushStatus.SkippedExists, "already in the mirror (--force rewrites it)");
+                            outcomes[i] = Outcome(record, PushStatus.SkippedExists, "already in the mirror")
+                                with { Hint = new ErrorHint(HintAction.Overwrite) };
                         }
                         else
                         {
                             outcomes[i] = await writer.PushAsync(record, progress, token).ConfigureAwait(false);
                         }
                     }
-                    catch (Exception e) when (e is DepotException or IOException or UnauthorizedAccessException)
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException || e is DepotException d && d.Kind.ConcernsOneEntry())
                     {
-                        outcomes[i] = Outcome(record, PushStatus.Failed, e.Message) with { Elapsed = started.Elapsed };
+                        outcomes[i] = Outcome(record, PushStatus.Failed, e.Message) with { Elapsed = started.Elapsed, Hint = (e as DepotException)?.Hint };
                         if (options.FailFast)
                         {
                             await stop.CancelAsync().ConfigureAwait(false);

@@ -48,7 +48,8 @@ public static class GpgExport
         }
         catch (System.ComponentModel.Win32Exception)
         {
-            throw new DepotException(ErrorKind.Unsupported, "importing from a gpg home needs the gpg binary, which is not installed (e.g. apt-get install gnupg); or export the keys with gpg elsewhere and run 'depot keys import FILE'");
+            throw new DepotException(ErrorKind.Unsupported, "importing from a gpg home needs the gpg binary, which is not installed (e.g. apt-get install gnupg); or export the keys with gpg elsewhere and import the file",
+                new ErrorHint(HintAction.ImportKeyFile));
         }
 
         using (process)

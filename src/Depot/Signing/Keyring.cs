@@ -108,7 +108,7 @@ public sealed class Keyring
         return matches.Count switch
         {
             1 => matches[0],
-            0 => throw new DepotException(ErrorKind.NotFound, $"no {(secret ? "secret" : "trusted")} key {id} in {folder} (see 'depot keys list{(secret ? " --secret" : "")}')"),
+            0 => throw new DepotException(ErrorKind.NotFound, $"no {(secret ? "secret" : "trusted")} key {id} in {folder}", ErrorHint.ListKeys(secret)),
             _ => throw new DepotException(ErrorKind.Usage, $"key id {id} is ambiguous: {string.Join(", ", matches.Select(m => m.Fingerprint))}"),
         };
     }
@@ -172,8 +172,9 @@ public sealed class Keyring
             key = all.Count switch
             {
                 1 => all[0],
-                0 => throw new DepotException(ErrorKind.NotFound, "no signing key: create one with 'depot keys create NAME EMAIL' or import one with 'depot keys import FILE'"),
-                _ => throw new DepotException(ErrorKind.Usage, "several signing keys (" + string.Join(", ", all.Select(k => k.Fingerprint)) + "): pick one with --key FPR"),
+                0 => throw new DepotException(ErrorKind.NotFound, "no signing key", new ErrorHint(HintAction.CreateSigningKey)),
+                _ => throw new DepotException(ErrorKind.Usage, "several signing keys (" + string.Join(", ", all.Select(k => k.Fingerprint)) + ")",
+                    ErrorHint.ChooseSigningKey(all.Select(k => k.Fingerprint))),
             };
         }
 
