@@ -15,7 +15,10 @@ public enum ErrorKind
     /// <summary>Credentials are missing, refused, or lack permission on a remote store or registry.</summary>
     Authentication,
 
-    /// <summary>A signature is missing, does not verify, or comes from a key that is not trusted for the mirror.</summary>
+    /// <summary>
+    /// A signature is missing, does not verify, or comes from a key that is not trusted for the mirror; or a server's
+    /// TLS certificate is not trusted.
+    /// </summary>
     Trust,
 
     /// <summary>The target is in a state that refuses the request: it exists already, is locked, changed meanwhile.</summary>
