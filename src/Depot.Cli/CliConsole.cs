@@ -28,7 +28,7 @@ public sealed class CliConsole(TextWriter stdout, TextWriter stderr, string? dep
     /// <summary>A skipped entry: its message and, when there is one, the advice.</summary>
     public void Warn(Depot.Operations.EntryProblem problem) => Warn(HintText.WithHint(problem.Message, problem.Hint));
 
-    /// <summary>True when the command was given <c>--json</c>: results and errors are printed as JSON on stdout.</summary>
+    /// <summary>True when the command was given <c>--json</c>: results and errors go to stdout as JSON.</summary>
     public static bool WantsJson(ParseResult parse) =>
         parse.CommandResult.Command.Options.OfType<Option<bool>>().FirstOrDefault(o => o.Name == "--json") is { } json
         && parse.GetValue(json);

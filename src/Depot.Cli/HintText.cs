@@ -3,7 +3,7 @@ namespace Depot.Cli;
 /// <summary>How the CLI spells the engine's hints: as the command (or flag) that would fix the problem.</summary>
 public static class HintText
 {
-    /// <summary>The advice as a phrase, e.g. "if you trust this key, run: depot keys trust M --fingerprint F".</summary>
+    /// <summary>The advice as a phrase: "if you trust this key, run: depot keys trust M --fingerprint F".</summary>
     public static string Render(ErrorHint hint) => hint.Action switch
     {
         HintAction.TrustMirrorKey => $"if you trust this key, run: {Command(hint)}",
@@ -21,7 +21,8 @@ public static class HintText
         HintAction.UseMirrorLayout => "drop --layout",
         HintAction.IncludeDependencies => "drop --only package",
         HintAction.ConfigureRegistryLogin =>
-            $"give the mirror --oci-username and --oci-password-variable, or add the registry to {hint["docker_config"]}",
+            "give the mirror --oci-username and --oci-password-variable, or add the registry to "
+            + hint["docker_config"],
         HintAction.TrustCertificate => "give the mirror --ca-cert FILE, or set SSL_CERT_FILE",
         _ => hint.ActionName,
     };
@@ -39,5 +40,6 @@ public static class HintText
     };
 
     /// <summary>A message with its hint appended ("message; advice"), or the message alone.</summary>
-    public static string WithHint(string message, ErrorHint? hint) => hint is null ? message : message + "; " + Render(hint);
+    public static string WithHint(string message, ErrorHint? hint) =>
+        hint is null ? message : message + "; " + Render(hint);
 }

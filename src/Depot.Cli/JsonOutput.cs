@@ -16,18 +16,21 @@ internal static class JsonOutput
         output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
     }
 
-    /// <summary>An error as the one object on stdout: kind, exit code, message, and the hint when there is one.</summary>
-    public static void WriteError(TextWriter output, ErrorKind kind, string message, ErrorHint? hint) => Write(output, w =>
+    /// <summary>An error as the one object on stdout: kind, exit code, message, and the hint if any.</summary>
+    public static void WriteError(TextWriter output, ErrorKind kind, string message, ErrorHint? hint)
     {
-        w.WriteStartObject();
-        w.WriteStartObject("error");
-        w.WriteString("kind", kind.Name());
-        w.WriteNumber("exit_code", ExitCodes.For(kind));
-        w.WriteString("message", message);
-        WriteHint(w, hint);
-        w.WriteEndObject();
-        w.WriteEndObject();
-    });
+        Write(output, w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartObject("error");
+            w.WriteString("kind", kind.Name());
+            w.WriteNumber("exit_code", ExitCodes.For(kind));
+            w.WriteString("message", message);
+            WriteHint(w, hint);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        });
+    }
 
     /// <summary>
     /// <c>"hint": {"action", "arguments", "text", "command"}</c> when <paramref name="hint"/> is set: the structured

@@ -40,7 +40,8 @@ public static class Program
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && args.Contains("--json"))
         {
-            JsonOutput.WriteError(stdout, ErrorKind.Usage, string.Join("; ", parse.Errors.Select(e => e.Message)), null);
+            var message = string.Join("; ", parse.Errors.Select(e => e.Message));
+            JsonOutput.WriteError(stdout, ErrorKind.Usage, message, null);
             return ExitCodes.Usage;
         }
 

@@ -21,16 +21,16 @@ public enum ErrorKind
     /// </summary>
     Trust,
 
-    /// <summary>The target is in a state that refuses the request: it exists already, is locked, changed meanwhile.</summary>
+    /// <summary>The target's state refuses the request: it exists already, is locked, changed meanwhile.</summary>
     Conflict,
 
-    /// <summary>Something read does not hold what it must: malformed JSON or YAML, a bad manifest, a wrong checksum.</summary>
+    /// <summary>Something read is not what it must be: malformed JSON or YAML, a bad manifest, a wrong checksum.</summary>
     InvalidContent,
 
     /// <summary>Valid, but not something Depot does: a layout version, a URL scheme, a key type, a platform.</summary>
     Unsupported,
 
-    /// <summary>Reading or writing failed: a disk, a network connection, a server that stalls or does not answer.</summary>
+    /// <summary>Reading or writing failed: a disk, a network connection, a server that stalls or never answers.</summary>
     IO,
 }
 
@@ -46,7 +46,7 @@ public enum HintAction
     /// <summary>Trust the keys mirror <c>mirror</c> publishes, or import the signer's key from a file.</summary>
     TrustMirrorKeys,
 
-    /// <summary>Accept unsigned entries from mirror <c>mirror</c> (skip signature checks, or configure it unsigned).</summary>
+    /// <summary>Accept unsigned entries from mirror <c>mirror</c> (skip signature checks, or configure so).</summary>
     AllowUnsigned,
 
     /// <summary>Import a key from an ASCII-armored file.</summary>
@@ -79,7 +79,7 @@ public enum HintAction
     /// <summary>Push a spec's dependencies with it.</summary>
     IncludeDependencies,
 
-    /// <summary>Give registry <c>registry</c> a login (the mirror's settings, or Docker's config <c>docker_config</c>).</summary>
+    /// <summary>Give registry <c>registry</c> a login (mirror settings, or Docker's config <c>docker_config</c>).</summary>
     ConfigureRegistryLogin,
 
     /// <summary>Trust the certificate authority of <c>registry</c>'s TLS certificate.</summary>
@@ -90,7 +90,7 @@ public enum HintAction
 /// A structured suggestion that would fix an error: an action and its arguments (mirror names, fingerprints), no prose.
 /// </summary>
 /// <param name="Action">What to do.</param>
-/// <param name="Arguments">Named values the action needs; the names are documented on each <see cref="HintAction"/>.</param>
+/// <param name="Arguments">Named values the action needs, as documented on each <see cref="HintAction"/>.</param>
 public sealed record ErrorHint(HintAction Action, IReadOnlyDictionary<string, string> Arguments)
 {
     /// <summary>A hint without arguments.</summary>
@@ -104,7 +104,8 @@ public sealed record ErrorHint(HintAction Action, IReadOnlyDictionary<string, st
 
     /// <summary>Trust the key <paramref name="fingerprint"/> of <paramref name="mirror"/>.</summary>
     public static ErrorHint TrustMirrorKey(string mirror, string fingerprint) =>
-        new(HintAction.TrustMirrorKey, new Dictionary<string, string> { ["mirror"] = mirror, ["fingerprint"] = fingerprint });
+        new(HintAction.TrustMirrorKey,
+            new Dictionary<string, string> { ["mirror"] = mirror, ["fingerprint"] = fingerprint });
 
     /// <summary>Trust the keys <paramref name="mirror"/> publishes.</summary>
     public static ErrorHint TrustMirrorKeys(string mirror) =>
@@ -120,9 +121,10 @@ public sealed record ErrorHint(HintAction Action, IReadOnlyDictionary<string, st
 
     /// <summary>Choose one of <paramref name="fingerprints"/>.</summary>
     public static ErrorHint ChooseSigningKey(IEnumerable<string> fingerprints) =>
-        new(HintAction.ChooseSigningKey, new Dictionary<string, string> { ["fingerprints"] = string.Join(",", fingerprints) });
+        new(HintAction.ChooseSigningKey,
+            new Dictionary<string, string> { ["fingerprints"] = string.Join(",", fingerprints) });
 
-    /// <summary>Give <paramref name="registry"/> a login; <paramref name="dockerConfig"/> is Docker's config file.</summary>
+    /// <summary>Log in to <paramref name="registry"/>; <paramref name="dockerConfig"/> is Docker's config file.</summary>
     public static ErrorHint ConfigureRegistryLogin(string registry, string dockerConfig) =>
         new(HintAction.ConfigureRegistryLogin,
             new Dictionary<string, string> { ["registry"] = registry, ["docker_config"] = dockerConfig });
@@ -138,7 +140,7 @@ public static class ErrorKinds
     /// <summary>The kind as a stable snake_case token: usage, not_found, authentication, trust, conflict, …</summary>
     public static string Name(this ErrorKind kind) => kind == ErrorKind.IO ? "io" : SnakeCase(kind.ToString());
 
-    /// <summary>The kind of any exception a host catches: a DepotException's own, I/O for I/O failures, else null.</summary>
+    /// <summary>The kind of an exception a host catches: a DepotException's own, I/O for I/O failures, else null.</summary>
     public static ErrorKind? Of(Exception exception) => exception switch
     {
         DepotException d => d.Kind,
@@ -166,8 +168,10 @@ public static class ErrorKinds
     /// False for a request that is wrong (usage) or credentials that are refused (authentication): every other entry
     /// would fail alike, so the run stops with that error.
     /// </summary>
-    public static bool ConcernsOneEntry(this ErrorKind kind) => kind is not (ErrorKind.Usage or ErrorKind.Authentication);
+    public static bool ConcernsOneEntry(this ErrorKind kind) =>
+        kind is not (ErrorKind.Usage or ErrorKind.Authentication);
 
     internal static string SnakeCase(string pascal) =>
-        string.Concat(pascal.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+        string.Concat(pascal.Select((c, i) =>
+            char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 }

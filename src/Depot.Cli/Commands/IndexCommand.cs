@@ -29,7 +29,8 @@ public static class IndexCommand
                 // Where the time goes (for bench/ and bug reports).
                 foreach (var phase in results.SelectMany(r => r.Phases))
                 {
-                    console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {phase.Name}: {phase.Elapsed.TotalMilliseconds:0} ms"));
+                    console.Error.WriteLine(
+                        string.Create(CultureInfo.InvariantCulture, $"  {phase.Name}: {phase.Elapsed.TotalMilliseconds:0} ms"));
                 }
             }
 
@@ -60,32 +61,35 @@ public static class IndexCommand
         return command;
     }
 
-    private static void WriteJson(TextWriter output, IReadOnlyList<IndexResult> results) => JsonOutput.Write(output, w =>
+    private static void WriteJson(TextWriter output, IReadOnlyList<IndexResult> results)
     {
-        w.WriteStartObject();
-        w.WriteStartArray("layouts");
-        foreach (var r in results)
+        JsonOutput.Write(output, w =>
         {
             w.WriteStartObject();
-            w.WriteNumber("layout", r.LayoutVersion);
-            w.WriteString("index", r.IndexKey);
-            w.WriteNumber("specs", r.Specs);
-            w.WriteNumber("records", r.Records);
-            w.WriteNumber("read", r.Read);
-            w.WriteNumber("reused", r.Reused);
-            w.WriteNumber("removed", r.Removed);
-            w.WriteBoolean("full_rebuild", r.FullRebuild);
-            w.WriteNumber("seconds", Math.Round(r.Elapsed.TotalSeconds, 3));
-            if (r.PreviousIndexIssue is { } issue)
+            w.WriteStartArray("layouts");
+            foreach (var r in results)
             {
-                w.WriteString("previous_index_issue", issue);
+                w.WriteStartObject();
+                w.WriteNumber("layout", r.LayoutVersion);
+                w.WriteString("index", r.IndexKey);
+                w.WriteNumber("specs", r.Specs);
+                w.WriteNumber("records", r.Records);
+                w.WriteNumber("read", r.Read);
+                w.WriteNumber("reused", r.Reused);
+                w.WriteNumber("removed", r.Removed);
+                w.WriteBoolean("full_rebuild", r.FullRebuild);
+                w.WriteNumber("seconds", Math.Round(r.Elapsed.TotalSeconds, 3));
+                if (r.PreviousIndexIssue is { } issue)
+                {
+                    w.WriteString("previous_index_issue", issue);
+                }
+
+                JsonOutput.WriteProblems(w, "problems", r.Problems);
+                w.WriteEndObject();
             }
 
-            JsonOutput.WriteProblems(w, "problems", r.Problems);
+            w.WriteEndArray();
             w.WriteEndObject();
-        }
-
-        w.WriteEndArray();
-        w.WriteEndObject();
-    });
+        });
+    }
 }

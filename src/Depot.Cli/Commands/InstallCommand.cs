@@ -88,7 +88,8 @@ internal static class InstallReport
                     $"installed {o.Display} /{o.Hash[..7]} -> {o.Prefix}  (verify {Ms(p.Verify)}, fetch {Ms(p.Fetch)}, extract {Ms(p.Extract)}, relocate {Ms(p.Relocate)}){(o.Signer is null ? "" : ", signed by " + o.Signer)}"),
                 InstallStatus.AlreadyInstalled => $"present   {o.Display} /{o.Hash[..7]} at {o.Prefix}",
                 InstallStatus.External => $"external  {o.Display} /{o.Hash[..7]} at {o.Prefix}",
-                InstallStatus.Failed => $"FAILED    {o.Display} /{o.Hash[..7]}: {HintText.WithHint(o.Reason ?? "", o.Hint)}",
+                InstallStatus.Failed =>
+                    $"FAILED    {o.Display} /{o.Hash[..7]}: {HintText.WithHint(o.Reason ?? "", o.Hint)}",
                 _ => $"stopped   {o.Display} /{o.Hash[..7]}: {o.Reason}",
             };
             (o.Status is InstallStatus.Failed ? console.Error : console.Out).WriteLine(line);

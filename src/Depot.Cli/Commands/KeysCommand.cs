@@ -80,7 +80,10 @@ public static class KeysCommand
         var secret = new Option<bool>("--secret") { Description = "Export the secret key (keep it safe)" };
         var output = new Option<string>("--output", "-o") { Description = "Write to this file instead of standard output" };
         var json = CommonArguments.Json("Print {\"file\"} or {\"armored\"} as JSON (errors too)");
-        var command = new Command("export", "Export a key, ASCII-armored (as gpg --armor --export)") { id, secret, output, json };
+        var command = new Command("export", "Export a key, ASCII-armored (as gpg --armor --export)")
+        {
+            id, secret, output, json,
+        };
         command.SetAction(console.Guard((parse, _) =>
         {
             var keyring = Keyring.Open(console.Home.KeysFolder);
@@ -140,7 +143,8 @@ public static class KeysCommand
                 throw new DepotException(ErrorKind.Usage, "give a key FILE or --gpg-home DIR");
             }
 
-            Report(console, parse, "imported", keys, k => $"imported {(k.HasSecret ? "sec" : "pub")} {k.Fingerprint} {k.PrimaryUserId}");
+            Report(console, parse, "imported", keys,
+                k => $"imported {(k.HasSecret ? "sec" : "pub")} {k.Fingerprint} {k.PrimaryUserId}");
 
             return Task.FromResult(ExitCodes.Success);
         }));
@@ -166,12 +170,16 @@ public static class KeysCommand
         var mirror = CommonArguments.Mirror();
         var ids = new Argument<string[]>("fingerprint") { Description = "Keys to publish (default: every key that can sign)", Arity = ArgumentArity.ZeroOrMore };
         var json = CommonArguments.Json();
-        var command = new Command("publish", "Put public keys on a mirror where Spack's 'buildcache keys' finds them") { mirror, ids, json };
+        var command = new Command("publish", "Put public keys on a mirror where Spack's 'buildcache keys' finds them")
+        {
+            mirror, ids, json,
+        };
         command.SetAction(console.Guard(async (parse, token) =>
         {
             var store = console.OpenStore(parse.GetValue(mirror)!);
             var keys = await KeyOperations.PublishAsync(console.Home, store, parse.GetValue(ids) ?? [], null, token).ConfigureAwait(false);
-            Report(console, parse, "published", keys, k => $"published {k.Fingerprint} {k.PrimaryUserId} to {store.Root}");
+            Report(console, parse, "published", keys,
+                k => $"published {k.Fingerprint} {k.PrimaryUserId} to {store.Root}");
 
             return ExitCodes.Success;
         }));
@@ -184,13 +192,17 @@ public static class KeysCommand
         var fingerprint = new Option<string>("--fingerprint") { Description = "Trust (and pin) only the mirror's key with this fingerprint" };
         var all = new Option<bool>("--all") { Description = "Trust every key the mirror publishes (trust on first use)" };
         var json = CommonArguments.Json();
-        var command = new Command("trust", "Trust a key file, or a mirror's published key by fingerprint") { target, fingerprint, all, json };
+        var command = new Command("trust", "Trust a key file, or a mirror's published key by fingerprint")
+        {
+            target, fingerprint, all, json,
+        };
         command.SetAction(console.Guard(async (parse, token) =>
         {
             var what = parse.GetValue(target)!;
             if (File.Exists(what))
             {
-                var imported = Keyring.Open(console.Home.KeysFolder).Import(File.ReadAllText(what), what, Path.GetFullPath(what));
+                var imported = Keyring.Open(console.Home.KeysFolder)
+                    .Import(File.ReadAllText(what), what, Path.GetFullPath(what));
                 Report(console, parse, "trusted", imported, k => $"trusted {k.Fingerprint} {k.PrimaryUserId}");
 
                 return ExitCodes.Success;
@@ -213,10 +225,12 @@ public static class KeysCommand
             if (fpr is null)
             {
                 (CliConsole.WantsJson(parse) ? console.Error : console.Out)
-                    .WriteLine($"Trusting every key {what} publishes, on first use: check these fingerprints with the mirror's owner.");
+                    .WriteLine($"Trusting every key {what} publishes, on first use: "
+                        + "check these fingerprints with the mirror's owner.");
             }
 
-            var trusted = await KeyOperations.TrustMirrorKeysAsync(console.Home, what, store, fpr, token).ConfigureAwait(false);
+            var trusted = await KeyOperations.TrustMirrorKeysAsync(console.Home, what, store, fpr, token)
+                .ConfigureAwait(false);
             Report(console, parse, "trusted", trusted, k => $"trusted {k.Fingerprint} {k.PrimaryUserId}");
 
             return ExitCodes.Success;
@@ -225,7 +239,8 @@ public static class KeysCommand
     }
 
     /// <summary>A line per key, or with <c>--json</c> <c>{"ACTION": [keys]}</c>.</summary>
-    private static void Report(CliConsole console, ParseResult parse, string action, IEnumerable<KeyInfo> keys, Func<KeyInfo, string> line)
+    private static void Report(CliConsole console, ParseResult parse, string action, IEnumerable<KeyInfo> keys,
+        Func<KeyInfo, string> line)
     {
         if (!CliConsole.WantsJson(parse))
         {

@@ -35,7 +35,8 @@ public static class ListCommand
 
             if (parsed.Count > 0 && result.Rows.Count == 0)
             {
-                return console.Fail(parse, ErrorKind.NotFound, $"no cached spec matches {string.Join(' ', parsed.Select(q => q.Text))}");
+                var wanted = string.Join(' ', parsed.Select(q => q.Text));
+                return console.Fail(parse, ErrorKind.NotFound, $"no cached spec matches {wanted}");
             }
 
             if (parse.GetValue(json))

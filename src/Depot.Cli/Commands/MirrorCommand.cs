@@ -147,7 +147,10 @@ public static class MirrorCommand
     private static Command List(CliConsole console)
     {
         var json = CommonArguments.Json();
-        var command = new Command("list", "List mirrors: Depot's, then Spack's user and site scopes, and where each comes from") { json };
+        var command = new Command("list", "List mirrors: Depot's, then Spack's user and site scopes, and where each comes from")
+        {
+            json,
+        };
         command.SetAction(console.Guard((parse, token) =>
         {
             if (parse.GetValue(json))
@@ -204,7 +207,10 @@ public static class MirrorCommand
         var name = new Argument<string>("mirror") { Description = "Mirror name or URL" };
         var write = new Option<bool>("--write") { Description = "Also write and delete a probe object (what push needs)" };
         var json = CommonArguments.Json();
-        var command = new Command("check", "Check that a mirror works: credentials, listing, layout, index, writing") { name, write, json };
+        var command = new Command("check", "Check that a mirror works: credentials, listing, layout, index, writing")
+        {
+            name, write, json,
+        };
         command.SetAction(console.Guard(async (parse, token) =>
         {
             var mirror = parse.GetValue(name)!;
@@ -220,7 +226,8 @@ public static class MirrorCommand
                 catch (Exception e) when (ErrorKinds.Of(e) is { } kind)
                 {
                     failures++;
-                    steps.Add(new CheckStep(what, null, kind, HintText.WithHint(e.Message, (e as DepotException)?.Hint), fix));
+                    var error = HintText.WithHint(e.Message, (e as DepotException)?.Hint);
+                    steps.Add(new CheckStep(what, null, kind, error, fix));
                 }
 
                 if (!parse.GetValue(json))
@@ -306,37 +313,41 @@ public static class MirrorCommand
         console.Out.WriteLine($"      fix: {step.Fix}");
     }
 
-    private static void WriteCheck(CliConsole console, string mirror, List<CheckStep> steps) => JsonOutput.Write(console.Out, w =>
+    private static void WriteCheck(CliConsole console, string mirror, List<CheckStep> steps)
     {
-        w.WriteStartObject();
-        w.WriteString("mirror", mirror);
-        w.WriteBoolean("ok", steps.All(s => s.Kind is null));
-        w.WriteStartArray("steps");
-        foreach (var step in steps)
+        JsonOutput.Write(console.Out, w =>
         {
             w.WriteStartObject();
-            w.WriteString("step", step.Name);
-            w.WriteBoolean("ok", step.Kind is null);
-            if (step.Kind is { } kind)
+            w.WriteString("mirror", mirror);
+            w.WriteBoolean("ok", steps.All(s => s.Kind is null));
+            w.WriteStartArray("steps");
+            foreach (var step in steps)
             {
-                w.WriteString("kind", kind.Name());
-                w.WriteString("error", step.Error);
-                w.WriteString("fix", step.Fix);
-            }
-            else
-            {
-                w.WriteString("result", step.Result);
+                w.WriteStartObject();
+                w.WriteString("step", step.Name);
+                w.WriteBoolean("ok", step.Kind is null);
+                if (step.Kind is { } kind)
+                {
+                    w.WriteString("kind", kind.Name());
+                    w.WriteString("error", step.Error);
+                    w.WriteString("fix", step.Fix);
+                }
+                else
+                {
+                    w.WriteString("result", step.Result);
+                }
+
+                w.WriteEndObject();
             }
 
+            w.WriteEndArray();
             w.WriteEndObject();
-        }
-
-        w.WriteEndArray();
-        w.WriteEndObject();
-    });
+        });
+    }
 
     /// <summary>A line, or with <c>--json</c> <c>{"ACTION": {"name", "url"}}</c>.</summary>
-    private static void Report(CliConsole console, ParseResult parse, string action, string name, string url, string line)
+    private static void Report(CliConsole console, ParseResult parse, string action, string name, string url,
+        string line)
     {
         if (!CliConsole.WantsJson(parse))
         {

@@ -31,7 +31,8 @@ public static class VerifyCommand
             var result = await VerifyOperation.RunAsync(store, layouts, trust, options, null, token).ConfigureAwait(false);
             if (options.Queries.Count > 0 && result.Checked == 0)
             {
-                return console.Fail(parse, ErrorKind.NotFound, "no entry matches " + string.Join(' ', options.Queries.Select(q => q.Text)));
+                var wanted = string.Join(' ', options.Queries.Select(q => q.Text));
+                return console.Fail(parse, ErrorKind.NotFound, "no entry matches " + wanted);
             }
 
             if (parse.GetValue(json))

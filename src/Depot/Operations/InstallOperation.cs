@@ -45,7 +45,7 @@ public static class InstallOperation
             catch (Exception e) when (e is IOException or UnauthorizedAccessException || e is DepotException d && d.Kind.ConcernsOneEntry())
             {
                 outcomes.Add(new InstallOutcome(candidate.Spec.Name, candidate.Spec.Hash, SpecFormatter.Short(candidate.Spec), InstallStatus.Failed,
-                    Reason: e.Message, Mirror: candidate.Source.Name) { Hint = HintFor(candidate.Source, e) });
+                    Reason: e.Message, Mirror: candidate.Source.Name, Hint: HintFor(candidate.Source, e)));
             }
         }
 
@@ -72,7 +72,7 @@ public static class InstallOperation
             {
                 target.CheckCanRecord(node);
                 prefixes[node.Hash] = target.PrefixFor(node);
-                var cached = catalog.Find(node.Hash) ?? throw new DepotException(ErrorKind.NotFound, 
+                var cached = catalog.Find(node.Hash) ?? throw new DepotException(ErrorKind.NotFound,
                     $"{node.Name}/{node.Hash[..7]} is needed, but no mirror caches it and the target does not have it");
                 toInstall.Add(cached with { Spec = node });
             }
@@ -98,7 +98,7 @@ public static class InstallOperation
                     catch (Exception e) when (e is IOException or UnauthorizedAccessException || e is DepotException d && d.Kind.ConcernsOneEntry())
                     {
                         results[i] = new InstallOutcome(spec.Spec.Name, spec.Spec.Hash, SpecFormatter.Short(spec.Spec), InstallStatus.Failed,
-                            prefixes[spec.Spec.Hash], e.Message, Mirror: spec.Source.Name) { Hint = HintFor(spec.Source, e) };
+                            prefixes[spec.Spec.Hash], e.Message, Mirror: spec.Source.Name, Hint: HintFor(spec.Source, e));
                         if (options.FailFast)
                         {
                             await stop.CancelAsync().ConfigureAwait(false);

@@ -50,8 +50,8 @@ public static class PushOperation
                     {
                         if (!options.Force && await writer.ExistsAsync(record, token).ConfigureAwait(false))
                         {
-                            outcomes[i] = Outcome(record, PushStatus.SkippedExists, "already in the mirror")
-                                with { Hint = new ErrorHint(HintAction.Overwrite) };
+                            var exists = Outcome(record, PushStatus.SkippedExists, "already in the mirror");
+                            outcomes[i] = exists with { Hint = new ErrorHint(HintAction.Overwrite) };
                         }
                         else
                         {

@@ -12,11 +12,12 @@ public sealed class ExitCodeTests(BasicAuthRegistry basic, TlsRegistry tls)
     : CliTestBase, IClassFixture<BasicAuthRegistry>, IClassFixture<TlsRegistry>
 {
     /// <summary>
-    /// Runs <paramref name="args"/> twice: as text (one <c>depot: error:</c> line on stderr, nothing on stdout) and with
-    /// <c>--json</c> (one error object on stdout, nothing on stderr); both exit with <paramref name="kind"/>'s code.
+    /// Runs <paramref name="args"/> twice: as text (one <c>depot: error:</c> line on stderr, nothing on stdout) and
+    /// with <c>--json</c> (one error object on stdout, nothing on stderr); both exit with <paramref name="kind"/>'s code.
     /// Returns the error line and the JSON error object.
     /// </summary>
-    private async Task<(string Line, JsonElement Error)> FailsAsync(ErrorKind kind, int code, string message, params string[] args)
+    private async Task<(string Line, JsonElement Error)> FailsAsync(ErrorKind kind, int code, string message,
+        params string[] args)
     {
         Assert.Equal(code, ExitCodes.For(kind));
         var text = await RunAsync(args);
@@ -42,7 +43,8 @@ public sealed class ExitCodeTests(BasicAuthRegistry basic, TlsRegistry tls)
     public async Task UsageIs2LikeTheParsersOwnErrors()
     {
         var (_, error) = await FailsAsync(ErrorKind.Usage, 2, "--unsigned and --key contradict each other",
-            "push", Scratch.Path, "--all", "--unsigned", "--key", "X", "--install-tree", TestData.Path("spack-1.2/install-tree"));
+            "push", Scratch.Path, "--all", "--unsigned", "--key", "X",
+            "--install-tree", TestData.Path("spack-1.2/install-tree"));
         Assert.False(error.TryGetProperty("hint", out _));
 
         var parser = await RunAsync("list");
@@ -63,7 +65,8 @@ public sealed class ExitCodeTests(BasicAuthRegistry basic, TlsRegistry tls)
     [Fact]
     public async Task AuthenticationIs5AndSaysHowToLogIn()
     {
-        var (line, error) = await FailsAsync(ErrorKind.Authentication, 5, "requires a login", "list", basic.Url("exit/auth"));
+        var (line, error) = await FailsAsync(ErrorKind.Authentication, 5, "requires a login",
+            "list", basic.Url("exit/auth"));
         Assert.Contains("give the mirror --oci-username and --oci-password-variable", line, StringComparison.Ordinal);
         var hint = error.GetProperty("hint");
         Assert.Equal("configure_registry_login", hint.GetProperty("action").GetString());
@@ -73,7 +76,8 @@ public sealed class ExitCodeTests(BasicAuthRegistry basic, TlsRegistry tls)
     [Fact]
     public async Task TrustIs6ForAnUntrustedCertificate()
     {
-        var (line, error) = await FailsAsync(ErrorKind.Trust, 6, "its TLS certificate is not trusted", "list", tls.Url("exit/trust"));
+        var (line, error) = await FailsAsync(ErrorKind.Trust, 6, "its TLS certificate is not trusted",
+            "list", tls.Url("exit/trust"));
         Assert.EndsWith("; give the mirror --ca-cert FILE, or set SSL_CERT_FILE", line, StringComparison.Ordinal);
         Assert.Equal("trust_certificate", error.GetProperty("hint").GetProperty("action").GetString());
     }
@@ -118,7 +122,8 @@ public sealed class ExitCodeTests(BasicAuthRegistry basic, TlsRegistry tls)
     {
         Assert.Equal(ExitCodes.Failed, (await RunAsync("verify", TestData.Path(TestData.V2Signed))).Code);
         using var copy = TestData.Copy(TestData.V3Unsigned);
-        File.AppendAllText(copy.Combine("blobs/sha256/32/32be1bd8585e4ea587976f5efe946ee53720c8eb328c812071e6038d77252b48"), " ");
+        const string IndexBlob = "blobs/sha256/32/32be1bd8585e4ea587976f5efe946ee53720c8eb328c812071e6038d77252b48";
+        File.AppendAllText(copy.Combine(IndexBlob), " ");
         Assert.Equal(ExitCodes.CompletedWithProblems, (await RunAsync("list", copy.Path)).Code);
     }
 
@@ -133,7 +138,11 @@ public sealed class ExitCodeTests(BasicAuthRegistry basic, TlsRegistry tls)
             Assert.Contains($"| `{kind.Name()}` | {ExitCodes.For(kind)} |", section, StringComparison.Ordinal);
         }
 
-        foreach (var (name, code) in new[] { ("usage", ExitCodes.Usage), ("cancelled", ExitCodes.Cancelled), ("problems", ExitCodes.CompletedWithProblems) })
+        var special = new[]
+        {
+            ("usage", ExitCodes.Usage), ("cancelled", ExitCodes.Cancelled), ("problems", ExitCodes.CompletedWithProblems),
+        };
+        foreach (var (name, code) in special)
         {
             Assert.Contains($" | {code} |", section, StringComparison.Ordinal);
             Assert.Contains(name, section, StringComparison.Ordinal);

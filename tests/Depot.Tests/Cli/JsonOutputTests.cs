@@ -11,6 +11,8 @@ public sealed class JsonOutputTests : CliTestBase
 {
     private static readonly string InstallTree = TestData.Path("spack-1.2/install-tree");
 
+    private static readonly string Fixture = SignatureTests.FixtureFingerprint;
+
     /// <summary>Runs <c>depot ARGS --json</c>, asserts the exit code and returns the parsed stdout.</summary>
     private async Task<JsonElement> JsonAsync(int expectedCode, params string[] args)
     {
@@ -24,118 +26,132 @@ public sealed class JsonOutputTests : CliTestBase
     public async Task ListIndexVerifyAndSign()
     {
         var list = await JsonAsync(0, "list", TestData.Path(TestData.V3Unsigned));
-        Assert.Contains(list.EnumerateArray(), s => s.GetProperty("name").GetString() == "greet" && s.GetProperty("hash").GetString()!.Length == 32);
+        Assert.Contains(list.EnumerateArray(), s => s.Str("name") == "greet" && s.Str("hash")!.Length == 32);
 
         using var copy = TestData.Copy(TestData.V3Unsigned);
         var index = await JsonAsync(0, "index", copy.Path, "--full");
         var layout = Assert.Single(index.GetProperty("layouts").EnumerateArray());
-        Assert.Equal((3, 5, true), (layout.GetProperty("layout").GetInt32(), layout.GetProperty("specs").GetInt32(), layout.GetProperty("full_rebuild").GetBoolean()));
+        Assert.Equal((3, 5, true), (layout.Int("layout"), layout.Int("specs"), layout.Bool("full_rebuild")));
         Assert.Empty(layout.GetProperty("problems").EnumerateArray());
 
         var checksumsOnly = await JsonAsync(0, "verify", copy.Path, "--no-verify", "greet");
-        Assert.Equal((1, 1, false), (checksumsOnly.GetProperty("checked").GetInt32(), checksumsOnly.GetProperty("ok").GetInt32(),
-            checksumsOnly.GetProperty("signatures_checked").GetBoolean()));
+        Assert.Equal((1, 1, false),
+            (checksumsOnly.Int("checked"), checksumsOnly.Int("ok"), checksumsOnly.Bool("signatures_checked")));
 
         var untrusted = await JsonAsync(ExitCodes.Failed, "verify", TestData.Path(TestData.V2Signed));
         Assert.Equal(3, untrusted.GetProperty("failures").GetArrayLength());
         foreach (var failure in untrusted.GetProperty("failures").EnumerateArray())
         {
-            Assert.Equal("trust", failure.GetProperty("kind").GetString());
-            Assert.Contains("which is not trusted", failure.GetProperty("message").GetString(), StringComparison.Ordinal);
+            Assert.Equal("trust", failure.Str("kind"));
+            Assert.Contains("which is not trusted", failure.Str("message"), StringComparison.Ordinal);
             var hint = failure.GetProperty("hint");
-            Assert.Equal("trust_mirror_key", hint.GetProperty("action").GetString());
-            Assert.Equal(SignatureTests.FixtureFingerprint, hint.GetProperty("arguments").GetProperty("fingerprint").GetString());
-            Assert.Equal($"depot keys trust {TestData.Path(TestData.V2Signed)} --fingerprint {SignatureTests.FixtureFingerprint}",
-                hint.GetProperty("command").GetString());
+            Assert.Equal("trust_mirror_key", hint.Str("action"));
+            Assert.Equal(Fixture, hint.GetProperty("arguments").Str("fingerprint"));
+            var command = $"depot keys trust {TestData.Path(TestData.V2Signed)} --fingerprint {Fixture}";
+            Assert.Equal(command, hint.Str("command"));
         }
 
         var imported = await JsonAsync(0, "keys", "import", TestData.Path("spack-1.2/keys/secret.asc"));
-        Assert.True(imported.GetProperty("imported")[0].GetProperty("secret").GetBoolean());
+        Assert.True(imported.GetProperty("imported")[0].Bool("secret"));
         var signed = await JsonAsync(0, "sign", copy.Path);
-        Assert.Equal((5, 0, SignatureTests.FixtureFingerprint), (signed.GetProperty("signed").GetInt32(), signed.GetProperty("already_signed").GetInt32(),
-            signed.GetProperty("key").GetString()));
+        Assert.Equal((5, 0, Fixture), (signed.Int("signed"), signed.Int("already_signed"), signed.Str("key")));
     }
 
     [Fact]
     public async Task PushCopyInstallAndEnv()
     {
         var mirror = Path.Combine(Scratch.Path, "mirror");
-        var push = await JsonAsync(0, "push", mirror, "greet", "--only", "package", "--unsigned", "--install-tree", InstallTree);
-        Assert.Equal(1, push.GetProperty("counts").GetProperty("pushed").GetInt32());
-        var again = await JsonAsync(0, "push", mirror, "greet", "--only", "package", "--unsigned", "--install-tree", InstallTree);
-        var skipped = Assert.Single(again.GetProperty("specs").EnumerateArray());
-        Assert.Equal(("skipped_exists", "overwrite"), (skipped.GetProperty("status").GetString(), skipped.GetProperty("hint").GetProperty("action").GetString()));
+        string[] push = ["push", mirror, "greet", "--only", "package", "--unsigned", "--install-tree", InstallTree];
+        Assert.Equal(1, (await JsonAsync(0, push)).GetProperty("counts").Int("pushed"));
+        var skipped = Assert.Single((await JsonAsync(0, push)).GetProperty("specs").EnumerateArray());
+        Assert.Equal(("skipped_exists", "overwrite"),
+            (skipped.Str("status"), skipped.GetProperty("hint").Str("action")));
 
-        var copy = await JsonAsync(0, "copy", TestData.Path(TestData.V3Unsigned), Path.Combine(Scratch.Path, "copy"), "greet-data", "--no-verify", "--unsigned");
-        Assert.Equal(1, copy.GetProperty("counts").GetProperty("copied").GetInt32());
-        Assert.Equal("v3", copy.GetProperty("layout").GetString());
+        var copy = await JsonAsync(0, "copy", TestData.Path(TestData.V3Unsigned), Path.Combine(Scratch.Path, "copy"),
+            "greet-data", "--no-verify", "--unsigned");
+        Assert.Equal((1, "v3"), (copy.GetProperty("counts").Int("copied"), copy.Str("layout")));
 
         var root = Path.Combine(Scratch.Path, "sw");
-        var install = await JsonAsync(0, "install", "greet-data", "--from", TestData.Path(TestData.V3Unsigned), "--root", root, "--no-verify");
-        Assert.Equal("installed", Assert.Single(install.GetProperty("specs").EnumerateArray()).GetProperty("status").GetString());
+        var install = await JsonAsync(0, "install", "greet-data", "--from", TestData.Path(TestData.V3Unsigned),
+            "--root", root, "--no-verify");
+        Assert.Equal("installed", Assert.Single(install.GetProperty("specs").EnumerateArray()).Str("status"));
         var env = await JsonAsync(0, "env", "--root", root, "greet-data");
         Assert.NotEmpty(env.GetProperty("variables").EnumerateArray());
-        Assert.All(env.GetProperty("variables").EnumerateArray(), v => Assert.All(v.GetProperty("directories").EnumerateArray(),
-            d => Assert.StartsWith(root, d.GetString(), StringComparison.Ordinal)));
+        var directories = env.GetProperty("variables").EnumerateArray()
+            .SelectMany(v => v.GetProperty("directories").EnumerateArray());
+        Assert.All(directories, d => Assert.StartsWith(root, d.GetString(), StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task MirrorSubcommands()
     {
         var added = await JsonAsync(0, "mirror", "add", "team", TestData.Path(TestData.V3Signed));
-        Assert.Equal("team", added.GetProperty("added").GetProperty("name").GetString());
+        Assert.Equal("team", added.GetProperty("added").Str("name"));
         var mirrors = await JsonAsync(0, "mirror", "list");
-        var listed = Assert.Single(mirrors.EnumerateArray(), m => m.GetProperty("name").GetString() == "team");
-        Assert.Equal((TestData.Path(TestData.V3Signed), true), (listed.GetProperty("url").GetString(), listed.GetProperty("signed").GetBoolean()));
+        var listed = Assert.Single(mirrors.EnumerateArray(), m => m.Str("name") == "team");
+        Assert.Equal((TestData.Path(TestData.V3Signed), true), (listed.Str("url"), listed.Bool("signed")));
 
         var check = await JsonAsync(0, "mirror", "check", "team");
-        Assert.True(check.GetProperty("ok").GetBoolean());
-        Assert.Contains(check.GetProperty("steps").EnumerateArray(), s => s.GetProperty("step").GetString() == "layout" && s.GetProperty("result").GetString() == "v3");
+        Assert.True(check.Bool("ok"));
+        Assert.Contains(check.GetProperty("steps").EnumerateArray(),
+            s => s.Str("step") == "layout" && s.Str("result") == "v3");
         var failed = await JsonAsync(ExitCodes.Failed, "mirror", "check", Path.Combine(Scratch.Path, "nothing"));
-        var layout = Assert.Single(failed.GetProperty("steps").EnumerateArray(), s => !s.GetProperty("ok").GetBoolean());
-        Assert.Equal("not_found", layout.GetProperty("kind").GetString());
+        var layout = Assert.Single(failed.GetProperty("steps").EnumerateArray(), s => !s.Bool("ok"));
+        Assert.Equal("not_found", layout.Str("kind"));
 
-        Assert.Equal("team", (await JsonAsync(0, "mirror", "set", "team", "--unsigned")).GetProperty("updated").GetProperty("name").GetString());
-        Assert.Equal("team", (await JsonAsync(0, "mirror", "remove", "team")).GetProperty("removed").GetProperty("name").GetString());
+        var set = await JsonAsync(0, "mirror", "set", "team", "--unsigned");
+        Assert.Equal("team", set.GetProperty("updated").Str("name"));
+        Assert.Equal("team", (await JsonAsync(0, "mirror", "remove", "team")).GetProperty("removed").Str("name"));
     }
 
     [Fact]
     public async Task KeysSubcommands()
     {
-        var created = (await JsonAsync(0, "keys", "create", "Json", "json@example.invalid", "--algorithm", "ed25519")).GetProperty("created")[0];
-        var fingerprint = created.GetProperty("fingerprint").GetString()!;
-        Assert.True(created.GetProperty("secret").GetBoolean());
+        var created = await JsonAsync(0, "keys", "create", "Json", "json@example.invalid", "--algorithm", "ed25519");
+        var fingerprint = created.GetProperty("created")[0].Str("fingerprint")!;
+        Assert.True(created.GetProperty("created")[0].Bool("secret"));
         var keys = await JsonAsync(0, "keys", "list");
-        Assert.Contains(keys.EnumerateArray(), k => k.GetProperty("fingerprint").GetString() == fingerprint);
+        Assert.Contains(keys.EnumerateArray(), k => k.Str("fingerprint") == fingerprint);
 
-        Assert.StartsWith("-----BEGIN PGP PUBLIC KEY BLOCK-----", (await JsonAsync(0, "keys", "export", fingerprint)).GetProperty("armored").GetString(),
-            StringComparison.Ordinal);
+        var armored = (await JsonAsync(0, "keys", "export", fingerprint)).Str("armored");
+        Assert.StartsWith("-----BEGIN PGP PUBLIC KEY BLOCK-----", armored, StringComparison.Ordinal);
         var file = Path.Combine(Scratch.Path, "key.asc");
-        Assert.Equal(file, (await JsonAsync(0, "keys", "export", fingerprint, "-o", file)).GetProperty("file").GetString());
+        Assert.Equal(file, (await JsonAsync(0, "keys", "export", fingerprint, "-o", file)).Str("file"));
 
         var mirror = Path.Combine(Scratch.Path, "mirror");
         var published = await JsonAsync(0, "keys", "publish", mirror, fingerprint);
-        Assert.Equal(fingerprint, published.GetProperty("published")[0].GetProperty("fingerprint").GetString());
-        Assert.Equal(fingerprint, (await JsonAsync(0, "keys", "remove", fingerprint)).GetProperty("removed")[0].GetProperty("fingerprint").GetString());
+        Assert.Equal(fingerprint, published.GetProperty("published")[0].Str("fingerprint"));
+        var removed = await JsonAsync(0, "keys", "remove", fingerprint);
+        Assert.Equal(fingerprint, removed.GetProperty("removed")[0].Str("fingerprint"));
 
-        var trusted = await JsonAsync(0, "keys", "trust", mirror, "--fingerprint", fingerprint);
-        Assert.Equal(fingerprint, trusted.GetProperty("trusted")[0].GetProperty("fingerprint").GetString());
-        Assert.False(trusted.GetProperty("trusted")[0].GetProperty("secret").GetBoolean());
+        var trust = await JsonAsync(0, "keys", "trust", mirror, "--fingerprint", fingerprint);
+        var trusted = trust.GetProperty("trusted")[0];
+        Assert.Equal((fingerprint, false), (trusted.Str("fingerprint"), trusted.Bool("secret")));
         var fromFile = await JsonAsync(0, "keys", "trust", file);
-        Assert.Equal(fingerprint, fromFile.GetProperty("trusted")[0].GetProperty("fingerprint").GetString());
+        Assert.Equal(fingerprint, fromFile.GetProperty("trusted")[0].Str("fingerprint"));
     }
 
     [Fact]
     public async Task AnErrorIsTheOnlyObjectOnStdout()
     {
         var error = (await JsonAsync(ExitCodes.NotFound, "keys", "export", "DEADBEEF")).GetProperty("error");
-        Assert.Equal(("not_found", ExitCodes.NotFound), (error.GetProperty("kind").GetString(), error.GetProperty("exit_code").GetInt32()));
-        Assert.Contains("no trusted key DEADBEEF", error.GetProperty("message").GetString(), StringComparison.Ordinal);
-        Assert.Equal(("list_keys", "depot keys list"), (error.GetProperty("hint").GetProperty("action").GetString(),
-            error.GetProperty("hint").GetProperty("command").GetString()));
+        Assert.Equal(("not_found", ExitCodes.NotFound), (error.Str("kind"), error.Int("exit_code")));
+        Assert.Contains("no trusted key DEADBEEF", error.Str("message"), StringComparison.Ordinal);
+        var hint = error.GetProperty("hint");
+        Assert.Equal(("list_keys", "depot keys list"), (hint.Str("action"), hint.Str("command")));
 
-        var noKey = (await JsonAsync(ExitCodes.NotFound, "push", Scratch.Path, "greet", "--install-tree", InstallTree)).GetProperty("error");
-        Assert.Equal("create_signing_key", noKey.GetProperty("hint").GetProperty("action").GetString());
+        var noKey = await JsonAsync(ExitCodes.NotFound, "push", Scratch.Path, "greet", "--install-tree", InstallTree);
+        Assert.Equal("create_signing_key", noKey.GetProperty("error").GetProperty("hint").Str("action"));
         Assert.Empty(Directory.EnumerateFileSystemEntries(Scratch.Path));
     }
+}
+
+/// <summary>Short reads of JSON properties for the assertions above.</summary>
+internal static class JsonElementReads
+{
+    public static string? Str(this JsonElement e, string name) => e.GetProperty(name).GetString();
+
+    public static int Int(this JsonElement e, string name) => e.GetProperty(name).GetInt32();
+
+    public static bool Bool(this JsonElement e, string name) => e.GetProperty(name).GetBoolean();
 }

@@ -24,7 +24,9 @@ public sealed class PerEntryErrorTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var served = TestData.Path(TestData.V3Unsigned);
-        var tarballs = Directory.EnumerateFiles(Path.Combine(served, "v3/manifests/spec"), "*.json", SearchOption.AllDirectories)
+        var manifests = Directory.EnumerateFiles(Path.Combine(served, "v3/manifests/spec"), "*.json",
+            SearchOption.AllDirectories);
+        var tarballs = manifests
             .SelectMany(m => JsonDocument.Parse(File.ReadAllText(m)).RootElement.GetProperty("data").EnumerateArray())
             .Where(d => d.GetProperty("mediaType").GetString()!.Contains("tar", StringComparison.Ordinal))
             .Select(d => d.GetProperty("checksum").GetString()!)
@@ -85,6 +87,7 @@ public sealed class PerEntryErrorTests : IAsyncLifetime
         var (code, output, err) = await RunAsync("verify", TestData.Path(TestData.V3Unsigned), "--no-verify");
         Assert.Equal(ExitCodes.Failed, code);
         Assert.Contains("5 entries checked, 4 ok, 1 failed", output, StringComparison.Ordinal);
-        Assert.Contains("tarball is missing", Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+        var line = Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("tarball is missing", line, StringComparison.Ordinal);
     }
 }
