@@ -13,7 +13,8 @@ public sealed class ExitCodeTests(BasicAuthRegistry basic, TlsRegistry tls)
 {
     /// <summary>
     /// Runs <paramref name="args"/> twice: as text (one <c>depot: error:</c> line on stderr, nothing on stdout) and
-    /// with <c>--json</c> (one error object on stdout, nothing on stderr); both exit with <paramref name="kind"/>'s code.
+    /// with <c>--json</c> (one error object on stdout, nothing on stderr); both exit with the code of
+    /// <paramref name="kind"/>.
     /// Returns the error line and the JSON error object.
     /// </summary>
     private async Task<(string Line, JsonElement Error)> FailsAsync(ErrorKind kind, int code, string message,
@@ -127,6 +128,21 @@ public sealed class ExitCodeTests(BasicAuthRegistry basic, TlsRegistry tls)
         Assert.Equal(ExitCodes.CompletedWithProblems, (await RunAsync("list", copy.Path)).Code);
     }
 
+    [Fact]
+    public async Task CancelledIs130AndABugIsNotAnError()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var console = new CliConsole(output, error, Home.Path);
+        var parse = new System.CommandLine.RootCommand().Parse([]);
+        var cancelled = console.Guard((_, _) => throw new OperationCanceledException());
+        Assert.Equal(ExitCodes.Cancelled, await cancelled(parse, CancellationToken.None));
+        Assert.Equal("depot: cancelled", error.ToString().Trim());
+        var bug = console.Guard((_, _) => throw new ArgumentException("a bug"));
+        // A bug crashes with its stack trace instead of passing for a user error.
+        await Assert.ThrowsAsync<ArgumentException>(() => bug(parse, CancellationToken.None));
+    }
+
     /// <summary>The README's table says what <see cref="ExitCodes.For"/> does, kind by kind.</summary>
     [Fact]
     public void TheReadmeTableIsTheCode()
@@ -140,7 +156,8 @@ public sealed class ExitCodeTests(BasicAuthRegistry basic, TlsRegistry tls)
 
         var special = new[]
         {
-            ("usage", ExitCodes.Usage), ("cancelled", ExitCodes.Cancelled), ("problems", ExitCodes.CompletedWithProblems),
+            ("usage", ExitCodes.Usage), ("cancelled", ExitCodes.Cancelled),
+            ("problems", ExitCodes.CompletedWithProblems),
         };
         foreach (var (name, code) in special)
         {
