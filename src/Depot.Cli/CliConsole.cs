@@ -2,16 +2,6 @@ using System.CommandLine;
 
 namespace Depot.Cli;
 
-/// <summary>Named exit codes: scripts can tell a failure from a run that completed but skipped bad entries.</summary>
-public static class ExitCodes
-{
-    public const int Success = 0;
-    public const int Error = 1;
-    public const int Usage = 2;
-    public const int CompletedWithProblems = 3;
-    public const int Cancelled = 130;
-}
-
 /// <summary>Where commands write, and the one place that turns exceptions into one-line errors and exit codes.</summary>
 public sealed class CliConsole(TextWriter stdout, TextWriter stderr, string? depotHome = null, bool interactive = false,
     Depot.Operations.MirrorAccess? access = null)
@@ -37,7 +27,36 @@ public sealed class CliConsole(TextWriter stdout, TextWriter stderr, string? dep
 
     public void Warn(string message) => Error.WriteLine("depot: warning: " + message);
 
-    /// <summary>Wraps a command body: user errors become <c>depot: error: ...</c> and exit 1, no stack trace.</summary>
+    /// <summary>A skipped entry: its message and, when there is one, the advice.</summary>
+    public void Warn(Depot.Operations.EntryProblem problem) => Warn(HintText.WithHint(problem.Message, problem.Hint));
+
+    /// <summary>True when the command was given <c>--json</c>: results and errors go to stdout as JSON.</summary>
+    public static bool WantsJson(ParseResult parse) =>
+        parse.CommandResult.Command.Options.OfType<Option<bool>>().FirstOrDefault(o => o.Name == "--json") is { } json
+        && parse.GetValue(json);
+
+    /// <summary>
+    /// Reports an error and returns its exit code: with <c>--json</c> one JSON object on stdout
+    /// (<c>{"error":{"kind","exit_code","message","hint"}}</c>), else <c>depot: error: MESSAGE; ADVICE</c> on stderr.
+    /// </summary>
+    public int Fail(ParseResult parse, ErrorKind kind, string message, ErrorHint? hint = null)
+    {
+        if (WantsJson(parse))
+        {
+            JsonOutput.WriteError(Out, kind, message, hint);
+        }
+        else
+        {
+            Error.WriteLine("depot: error: " + HintText.WithHint(message, hint));
+        }
+
+        return ExitCodes.For(kind);
+    }
+
+    /// <summary>
+    /// Wraps a command body: user errors (a <see cref="DepotException"/>, an I/O failure) become one line, or one JSON
+    /// object with <c>--json</c>, and the exit code of their kind; no stack trace. Anything else is a bug and crashes.
+    /// </summary>
     public Func<ParseResult, CancellationToken, Task<int>> Guard(Func<ParseResult, CancellationToken, Task<int>> action) =>
         async (parse, token) =>
         {
@@ -45,25 +64,14 @@ public sealed class CliConsole(TextWriter stdout, TextWriter stderr, string? dep
             {
                 return await action(parse, token).ConfigureAwait(false);
             }
-            catch (DepotException e)
-            {
-                await Error.WriteLineAsync("depot: error: " + e.Message).ConfigureAwait(false);
-                return ExitCodes.Error;
-            }
             catch (OperationCanceledException)
             {
                 await Error.WriteLineAsync("depot: cancelled").ConfigureAwait(false);
                 return ExitCodes.Cancelled;
             }
-            catch (IOException e)
+            catch (Exception e) when (ErrorKinds.Of(e) is { } kind)
             {
-                await Error.WriteLineAsync("depot: error: " + e.Message).ConfigureAwait(false);
-                return ExitCodes.Error;
-            }
-            catch (UnauthorizedAccessException e)
-            {
-                await Error.WriteLineAsync("depot: error: " + e.Message).ConfigureAwait(false);
-                return ExitCodes.Error;
+                return Fail(parse, kind, e.Message, (e as DepotException)?.Hint);
             }
         };
 }

@@ -16,6 +16,74 @@ internal static class JsonOutput
         output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
     }
 
+    /// <summary>An error as the one object on stdout: kind, exit code, message, and the hint if any.</summary>
+    public static void WriteError(TextWriter output, ErrorKind kind, string message, ErrorHint? hint)
+    {
+        Write(output, w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartObject("error");
+            w.WriteString("kind", kind.Name());
+            w.WriteNumber("exit_code", ExitCodes.For(kind));
+            w.WriteString("message", message);
+            WriteHint(w, hint);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        });
+    }
+
+    /// <summary>
+    /// <c>"hint": {"action", "arguments", "text", "command"}</c> when <paramref name="hint"/> is set: the structured
+    /// action, the CLI's advice, and the command to run when it is one.
+    /// </summary>
+    public static void WriteHint(Utf8JsonWriter w, ErrorHint? hint)
+    {
+        if (hint is null)
+        {
+            return;
+        }
+
+        w.WriteStartObject("hint");
+        w.WriteString("action", hint.ActionName);
+        w.WriteStartObject("arguments");
+        foreach (var (name, value) in hint.Arguments.OrderBy(a => a.Key, StringComparer.Ordinal))
+        {
+            w.WriteString(name, value);
+        }
+
+        w.WriteEndObject();
+        w.WriteString("text", HintText.Render(hint));
+        if (HintText.Command(hint) is { } command)
+        {
+            w.WriteString("command", command);
+        }
+
+        w.WriteEndObject();
+    }
+
+    /// <summary>A problem or failure of one entry: location, kind, message and hint.</summary>
+    public static void WriteProblem(Utf8JsonWriter w, Depot.Operations.EntryProblem problem)
+    {
+        w.WriteStartObject();
+        w.WriteString("location", problem.Location);
+        w.WriteString("kind", problem.Kind.Name());
+        w.WriteString("message", problem.Message);
+        WriteHint(w, problem.Hint);
+        w.WriteEndObject();
+    }
+
+    /// <summary><c>"name": [problems]</c>.</summary>
+    public static void WriteProblems(Utf8JsonWriter w, string name, IEnumerable<Depot.Operations.EntryProblem> problems)
+    {
+        w.WriteStartArray(name);
+        foreach (var problem in problems)
+        {
+            WriteProblem(w, problem);
+        }
+
+        w.WriteEndArray();
+    }
+
     /// <summary>Opens a spec's record: name, hash, spec, status (the caller adds the rest and closes it).</summary>
     public static void StartSpec(Utf8JsonWriter w, string name, string hash, string display, string status)
     {

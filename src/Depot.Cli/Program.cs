@@ -43,6 +43,13 @@ public static class Program
             MirrorCommand.Create(console),
         };
         var parse = root.Parse(args);
+        if (parse.Errors.Count > 0 && args.Contains("--json"))
+        {
+            var message = string.Join("; ", parse.Errors.Select(e => e.Message));
+            JsonOutput.WriteError(stdout, ErrorKind.Usage, message, null);
+            return ExitCodes.Usage;
+        }
+
         if (parse.Errors.Count > 0)
         {
             foreach (var error in parse.Errors)

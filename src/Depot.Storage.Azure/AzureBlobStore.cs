@@ -170,9 +170,9 @@ public sealed class AzureBlobStore : IObjectStore
 
     private static DepotException Failure(Exception e, string location) => e switch
     {
-        AuthenticationFailedException a => new DepotException($"{location}: no Azure credentials worked (tried AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_SAS_TOKEN, then DefaultAzureCredential): {a.Message.Split('\n')[0]}", e),
-        RequestFailedException { Status: 403 } r => new DepotException($"{location}: access denied ({r.ErrorCode}): check the connection string, SAS token or role assignment", e),
-        RequestFailedException r => new DepotException($"{location}: {r.ErrorCode ?? r.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)}: {r.Message.Split('\n')[0]}", e),
-        _ => new DepotException($"{location}: {e.Message}", e),
+        AuthenticationFailedException a => new DepotException(ErrorKind.Authentication, $"{location}: no Azure credentials worked (tried AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_SAS_TOKEN, then DefaultAzureCredential): {a.Message.Split('\n')[0]}", e),
+        RequestFailedException { Status: 403 } r => new DepotException(ErrorKind.Authentication, $"{location}: access denied ({r.ErrorCode}): check the connection string, SAS token or role assignment", e),
+        RequestFailedException r => new DepotException(ErrorKind.IO, $"{location}: {r.ErrorCode ?? r.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)}: {r.Message.Split('\n')[0]}", e),
+        _ => new DepotException(ErrorKind.IO, $"{location}: {e.Message}", e),
     };
 }

@@ -167,7 +167,7 @@ public sealed class GcsStore : IObjectStore
         }
         catch (InvalidOperationException e)
         {
-            throw new DepotException($"{location}: no Google credentials: {e.Message}", e);
+            throw new DepotException(ErrorKind.Authentication, $"{location}: no Google credentials: {e.Message}", e);
         }
     }
 
@@ -259,7 +259,7 @@ public sealed class GcsStore : IObjectStore
     private static DepotException Failure(GoogleApiException e, string location) => e.HttpStatusCode switch
     {
         HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden =>
-            new DepotException($"{location}: access denied ({(int)e.HttpStatusCode}): the credentials work but lack permission on the bucket (roles/storage.objectAdmin to push, objectViewer to read)", e),
-        _ => new DepotException($"{location}: {(int)e.HttpStatusCode} {e.Error?.Message ?? e.Message.Split('\n')[0]}", e),
+            new DepotException(ErrorKind.Authentication, $"{location}: access denied ({(int)e.HttpStatusCode}): the credentials work but lack permission on the bucket (roles/storage.objectAdmin to push, objectViewer to read)", e),
+        _ => new DepotException(ErrorKind.IO, $"{location}: {(int)e.HttpStatusCode} {e.Error?.Message ?? e.Message.Split('\n')[0]}", e),
     };
 }

@@ -253,7 +253,7 @@ public sealed class S3Store : IObjectStore, IDisposable
         {
             var chain = new Amazon.Runtime.CredentialManagement.CredentialProfileStoreChain();
             return chain.TryGetAWSCredentials(profile, out var found) ? found
-                : throw new DepotException($"AWS profile '{profile}' not found in the shared config or credentials files");
+                : throw new DepotException(ErrorKind.Authentication, $"AWS profile '{profile}' not found in the shared config or credentials files");
         }
 
         return null; // the SDK's default chain: environment, profiles, SSO, container and instance roles
@@ -273,9 +273,9 @@ public sealed class S3Store : IObjectStore, IDisposable
 
     private static DepotException Failure(AmazonServiceException e, string location) => e switch
     {
-        AmazonS3Exception { StatusCode: HttpStatusCode.Forbidden } s => new DepotException($"{location}: access denied ({s.ErrorCode}): check the credentials (access_pair, profile, AWS_* variables) and the bucket policy", e),
-        AmazonS3Exception { ErrorCode: "NoSuchBucket" } => new DepotException($"{location}: no such bucket", e),
-        _ when e.InnerException is HttpRequestException h => new DepotException($"{location}: cannot reach the S3 endpoint: {h.Message}", e),
-        _ => new DepotException($"{location}: {e.Message}", e),
+        AmazonS3Exception { StatusCode: HttpStatusCode.Forbidden } s => new DepotException(ErrorKind.Authentication, $"{location}: access denied ({s.ErrorCode}): check the credentials (access_pair, profile, AWS_* variables) and the bucket policy", e),
+        AmazonS3Exception { ErrorCode: "NoSuchBucket" } => new DepotException(ErrorKind.NotFound, $"{location}: no such bucket", e),
+        _ when e.InnerException is HttpRequestException h => new DepotException(ErrorKind.IO, $"{location}: cannot reach the S3 endpoint: {h.Message}", e),
+        _ => new DepotException(ErrorKind.IO, $"{location}: {e.Message}", e),
     };
 }

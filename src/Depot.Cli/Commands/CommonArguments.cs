@@ -19,6 +19,10 @@ public static class CommonArguments
         return queries;
     }
 
+    /// <summary><c>--json</c>: results, and errors, as JSON on stdout (every verb has it).</summary>
+    public static Option<bool> Json(string description = "Print JSON for machines (errors too)") =>
+        new("--json") { Description = description };
+
     // System.CommandLine hands an unknown "--flag" to the next argument; say what it is instead.
     private static void RejectOptionLike(System.CommandLine.Parsing.ArgumentResult result, IEnumerable<string> values)
     {

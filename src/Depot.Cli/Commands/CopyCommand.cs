@@ -22,7 +22,7 @@ public static class CopyCommand
         var force = new Option<bool>("--force", "-f") { Description = "Copy entries the destination holds already" };
         var jobs = new Option<int>("--jobs", "-j") { Description = "Entries copied at once", DefaultValueFactory = _ => 8 };
         var noIndex = new Option<bool>("--no-index") { Description = "Do not update the destination's index" };
-        var json = new Option<bool>("--json") { Description = "Print a JSON summary instead of lines" };
+        var json = CommonArguments.Json("Print a JSON summary instead of lines (errors too)");
         var command = new Command("copy", "Copy a build cache into another mirror (directory, S3, GCS, Azure, OCI registry), verifying as it goes")
         {
             source, destination, queries, layout, unsigned, key, noVerify, force, jobs, noIndex, json,
@@ -45,7 +45,7 @@ public static class CopyCommand
             {
                 if (p.Outcome is { } o && !parse.GetValue(json))
                 {
-                    var line = string.Create(CultureInfo.InvariantCulture, $"{StatusName(o.Status),-10}{o.Display} /{o.Hash[..7]}{(o.Reason is null ? "" : ": " + o.Reason)}");
+                    var line = string.Create(CultureInfo.InvariantCulture, $"{StatusName(o.Status),-10}{o.Display} /{o.Hash[..7]}{(o.Reason is null ? "" : ": " + HintText.WithHint(o.Reason, o.Hint))}");
                     (o.Status == CopyStatus.Failed ? console.Error : console.Out).WriteLine(line);
                 }
             });
@@ -54,7 +54,7 @@ public static class CopyCommand
             if (parse.GetValue(json))
             {
                 WriteJson(console.Out, result);
-                return result.AnyFailed ? ExitCodes.Error : ExitCodes.Success;
+                return result.AnyFailed ? ExitCodes.Failed : ExitCodes.Success;
             }
 
             console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -64,7 +64,7 @@ public static class CopyCommand
                 console.Out.WriteLine($"index updated: {index.Specs} specs in {index.IndexKey}");
             }
 
-            return result.AnyFailed ? ExitCodes.Error : ExitCodes.Success;
+            return result.AnyFailed ? ExitCodes.Failed : ExitCodes.Success;
         }));
         return command;
     }
@@ -94,6 +94,8 @@ public static class CopyCommand
                 {
                     w.WriteString("reason", o.Reason);
                 }
+
+                JsonOutput.WriteHint(w, o.Hint);
 
                 if (o.Bytes > 0)
                 {

@@ -13,13 +13,36 @@ public static class EnvCommand
         var root = new Option<string>("--root") { Description = "The plain tree 'depot install --root' installed into", Required = true };
         var shell = new Option<string>("--shell") { Description = "sh (default; bash, zsh), csh or fish", DefaultValueFactory = _ => "sh" };
         shell.AcceptOnlyFromAmong("sh", "bash", "zsh", "csh", "tcsh", "fish");
+        var json = CommonArguments.Json("Print the variables and their directories as JSON (errors too)");
         var command = new Command("env", "Print the environment (PATH, LD_LIBRARY_PATH, ...) that makes installed specs usable")
         {
-            queries, root, shell,
+            queries, root, shell, json,
         };
         command.SetAction(console.Guard((parse, token) =>
         {
             var entries = EnvironmentOperation.Run(Path.GetFullPath(parse.GetValue(root)!), parse.GetValue(queries)!.Select(SpecQuery.Parse).ToList());
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(console.Out, w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteStartArray("variables");
+                    foreach (var entry in entries)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("name", entry.Variable);
+                        w.WriteStartArray("directories");
+                        entry.Directories.ToList().ForEach(w.WriteStringValue);
+                        w.WriteEndArray();
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                });
+                return Task.FromResult(ExitCodes.Success);
+            }
+
             foreach (var entry in entries)
             {
                 var joined = string.Join(':', entry.Directories);

@@ -19,7 +19,7 @@ public static class InstallCommand
         var noVerify = new Option<bool>("--no-verify") { Description = "Do not check signatures (checksums are always checked)" };
         var jobs = new Option<int>("--jobs", "-j") { Description = "Packages installed at once", DefaultValueFactory = _ => Math.Max(2, Environment.ProcessorCount) };
         var failFast = new Option<bool>("--fail-fast") { Description = "Stop at the first failure" };
-        var json = new Option<bool>("--json") { Description = "Print a JSON summary" };
+        var json = CommonArguments.Json("Print a JSON summary (errors too)");
         var command = new Command("install", "Install specs from build caches: verify, unpack safely, relocate, register")
         {
             queries, from, root, tree, spackVersion, noVerify, jobs, failFast, json,
@@ -28,7 +28,7 @@ public static class InstallCommand
         {
             if (parse.GetValue(root) is not null && parse.GetValue(tree) is not null)
             {
-                throw new DepotException("--root and --install-tree exclude each other: pick a plain tree or a Spack tree");
+                throw new DepotException(ErrorKind.Usage, "--root and --install-tree exclude each other: pick a plain tree or a Spack tree");
             }
 
             InstallTarget target = parse.GetValue(root) is { } plain ? new PlainRootTarget(plain)
@@ -49,7 +49,7 @@ public static class InstallCommand
                 InstallReport.WriteText(console, result, target);
             }
 
-            return result.AnyFailed ? ExitCodes.Error : ExitCodes.Success;
+            return result.AnyFailed ? ExitCodes.Failed : ExitCodes.Success;
         }));
         return command;
     }
@@ -57,13 +57,13 @@ public static class InstallCommand
     private static string SpackRootTree() =>
         Environment.GetEnvironmentVariable("SPACK_ROOT") is { Length: > 0 } spackRoot
             ? Path.Combine(spackRoot, "opt", "spack")
-            : throw new DepotException("where to install? pass --root PATH (plain tree) or --install-tree PATH (Spack tree), or set SPACK_ROOT");
+            : throw new DepotException(ErrorKind.Usage, "where to install? pass --root PATH (plain tree) or --install-tree PATH (Spack tree), or set SPACK_ROOT");
 
     private static string[] ConfiguredMirrors(EngineContext engine)
     {
         var names = engine.Registry.Mirrors.Select(m => m.Name).ToArray();
         return names.Length > 0 ? names
-            : throw new DepotException("no mirror to install from: pass --from MIRROR (or configure mirrors in "
+            : throw new DepotException(ErrorKind.Usage, "no mirror to install from: pass --from MIRROR (or configure mirrors in "
                 + engine.Home.ConfigFile + ")");
     }
 }
@@ -81,7 +81,8 @@ internal static class InstallReport
                     $"installed {o.Display} /{o.Hash[..7]} -> {o.Prefix}  (verify {Ms(p.Verify)}, fetch {Ms(p.Fetch)}, extract {Ms(p.Extract)}, relocate {Ms(p.Relocate)}){(o.Signer is null ? "" : ", signed by " + o.Signer)}"),
                 InstallStatus.AlreadyInstalled => $"present   {o.Display} /{o.Hash[..7]} at {o.Prefix}",
                 InstallStatus.External => $"external  {o.Display} /{o.Hash[..7]} at {o.Prefix}",
-                InstallStatus.Failed => $"FAILED    {o.Display} /{o.Hash[..7]}: {o.Reason}",
+                InstallStatus.Failed =>
+                    $"FAILED    {o.Display} /{o.Hash[..7]}: {HintText.WithHint(o.Reason ?? "", o.Hint)}",
                 _ => $"stopped   {o.Display} /{o.Hash[..7]}: {o.Reason}",
             };
             (o.Status is InstallStatus.Failed ? console.Error : console.Out).WriteLine(line);
@@ -117,6 +118,8 @@ internal static class InstallReport
                 {
                     json.WriteString("reason", o.Reason);
                 }
+
+                JsonOutput.WriteHint(json, o.Hint);
 
                 if (o.Phases is { } p)
                 {

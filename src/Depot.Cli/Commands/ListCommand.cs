@@ -15,7 +15,7 @@ public static class ListCommand
         var shortHash = new Option<bool>("--long", "-l") { Description = "Show 7-character hashes" };
         var fullHash = new Option<bool>("--very-long", "-L") { Description = "Show full 32-character hashes" };
         var variants = new Option<bool>("--variants", "-v") { Description = "Show variants and compiler flags" };
-        var json = new Option<bool>("--json") { Description = "Print JSON for machines" };
+        var json = CommonArguments.Json();
         var rescan = new Option<bool>("--rescan") { Description = "Read every entry instead of the index" };
         var command = new Command("list", "List the specs in a build cache (every architecture)")
         {
@@ -30,7 +30,13 @@ public static class ListCommand
             var result = await ListOperation.RunAsync(source, options, null, token).ConfigureAwait(false);
             foreach (var problem in result.Problems)
             {
-                console.Warn(problem.Message);
+                console.Warn(problem);
+            }
+
+            if (parsed.Count > 0 && result.Rows.Count == 0)
+            {
+                var wanted = string.Join(' ', parsed.Select(q => q.Text));
+                return console.Fail(parse, ErrorKind.NotFound, $"no cached spec matches {wanted}");
             }
 
             if (parse.GetValue(json))
@@ -41,12 +47,6 @@ public static class ListCommand
             {
                 var hashLength = parse.GetValue(fullHash) ? DagHash.Length : parse.GetValue(shortHash) ? 7 : 0;
                 WriteText(console.Out, result, hashLength, parse.GetValue(variants));
-            }
-
-            if (parsed.Count > 0 && result.Rows.Count == 0)
-            {
-                console.Error.WriteLine($"depot: no cached spec matches {string.Join(' ', parsed.Select(q => q.Text))}");
-                return ExitCodes.Error;
             }
 
             return result.Problems.Count > 0 ? ExitCodes.CompletedWithProblems : ExitCodes.Success;

@@ -54,7 +54,7 @@ public static class MirrorCommand
 
             if (parse.GetValue(CaCert) is { } ca)
             {
-                mirror.CaCert = File.Exists(ca) ? Path.GetFullPath(ca) : throw new DepotException($"--ca-cert {ca}: no such file");
+                mirror.CaCert = File.Exists(ca) ? Path.GetFullPath(ca) : throw new DepotException(ErrorKind.NotFound, $"--ca-cert {ca}: no such file");
             }
 
             mirror.AccessTokenVariable = parse.GetValue(TokenVariable) ?? mirror.AccessTokenVariable;
@@ -64,7 +64,7 @@ public static class MirrorCommand
             mirror.AzureConnectionStringVariable = parse.GetValue(AzureVariable) ?? mirror.AzureConnectionStringVariable;
             if (parse.GetValue(Signed) && parse.GetValue(Unsigned))
             {
-                throw new DepotException("--signed and --unsigned contradict each other");
+                throw new DepotException(ErrorKind.Usage, "--signed and --unsigned contradict each other");
             }
 
             mirror.Signed = parse.GetValue(Unsigned) ? false : parse.GetValue(Signed) ? true : mirror.Signed;
@@ -76,7 +76,8 @@ public static class MirrorCommand
         var name = new Argument<string>("name") { Description = "Mirror name" };
         var url = new Argument<string>("url") { Description = "Directory, file://, s3://, gs://, azure://, https://, oci://, oci+http://" };
         var options = ConnectionOptions.Create();
-        var command = new Command("add", "Add a mirror") { name, url };
+        var json = CommonArguments.Json();
+        var command = new Command("add", "Add a mirror") { name, url, json };
         options.All.ToList().ForEach(command.Options.Add);
         command.SetAction(console.Guard((parse, token) =>
         {
@@ -84,7 +85,7 @@ public static class MirrorCommand
             var mirrorName = parse.GetValue(name)!;
             if (config.Mirrors.ContainsKey(mirrorName))
             {
-                throw new DepotException($"mirror '{mirrorName}' exists already in {console.Home.ConfigFile}: use 'depot mirror set' or remove it first");
+                throw new DepotException(ErrorKind.Conflict, $"mirror '{mirrorName}' exists already in {console.Home.ConfigFile}: use 'depot mirror set' or remove it first");
             }
 
             var location = parse.GetValue(url)!;
@@ -93,7 +94,7 @@ public static class MirrorCommand
             ShippedStores.Providers.Open(mirror.Url); // a malformed URL is refused now, not at first use
             config.Mirrors[mirrorName] = mirror;
             config.Save(console.Home.ConfigFile);
-            console.Out.WriteLine($"added mirror '{mirrorName}' -> {mirror.Url}");
+            Report(console, parse, "added", mirrorName, mirror.Url, $"added mirror '{mirrorName}' -> {mirror.Url}");
             return Task.FromResult(ExitCodes.Success);
         }));
         return command;
@@ -104,18 +105,19 @@ public static class MirrorCommand
         var name = new Argument<string>("name") { Description = "Mirror name" };
         var url = new Option<string?>("--url") { Description = "New URL" };
         var options = ConnectionOptions.Create();
-        var command = new Command("set", "Change a mirror's URL or settings") { name, url };
+        var json = CommonArguments.Json();
+        var command = new Command("set", "Change a mirror's URL or settings") { name, url, json };
         options.All.ToList().ForEach(command.Options.Add);
         command.SetAction(console.Guard((parse, token) =>
         {
             var config = DepotConfig.Load(console.Home.ConfigFile);
             var mirrorName = parse.GetValue(name)!;
             var mirror = config.Mirrors.GetValueOrDefault(mirrorName)
-                ?? throw new DepotException($"no mirror '{mirrorName}' in {console.Home.ConfigFile} (Spack's mirrors are changed with spack mirror set-url)");
+                ?? throw new DepotException(ErrorKind.NotFound, $"no mirror '{mirrorName}' in {console.Home.ConfigFile} (Spack's mirrors are changed with spack mirror set-url)");
             mirror.Url = parse.GetValue(url) is { } u ? (u.Contains("://", StringComparison.Ordinal) ? u : Path.GetFullPath(u)) : mirror.Url;
             options.Apply(parse, mirror);
             config.Save(console.Home.ConfigFile);
-            console.Out.WriteLine($"updated mirror '{mirrorName}'");
+            Report(console, parse, "updated", mirrorName, mirror.Url, $"updated mirror '{mirrorName}'");
             return Task.FromResult(ExitCodes.Success);
         }));
         return command;
@@ -124,19 +126,20 @@ public static class MirrorCommand
     private static Command Remove(CliConsole console)
     {
         var name = new Argument<string>("name") { Description = "Mirror name" };
-        var command = new Command("remove", "Remove a mirror from Depot's configuration") { name };
+        var json = CommonArguments.Json();
+        var command = new Command("remove", "Remove a mirror from Depot's configuration") { name, json };
         command.Aliases.Add("rm");
         command.SetAction(console.Guard((parse, token) =>
         {
             var config = DepotConfig.Load(console.Home.ConfigFile);
             var mirrorName = parse.GetValue(name)!;
-            if (!config.Mirrors.Remove(mirrorName))
+            if (!config.Mirrors.Remove(mirrorName, out var removed))
             {
-                throw new DepotException($"no mirror '{mirrorName}' in {console.Home.ConfigFile}");
+                throw new DepotException(ErrorKind.NotFound, $"no mirror '{mirrorName}' in {console.Home.ConfigFile}");
             }
 
             config.Save(console.Home.ConfigFile);
-            console.Out.WriteLine($"removed mirror '{mirrorName}'");
+            Report(console, parse, "removed", mirrorName, removed.Url, $"removed mirror '{mirrorName}'");
             return Task.FromResult(ExitCodes.Success);
         }));
         return command;
@@ -144,9 +147,38 @@ public static class MirrorCommand
 
     private static Command List(CliConsole console)
     {
-        var command = new Command("list", "List mirrors: Depot's, then Spack's user and site scopes, and where each comes from");
+        var json = CommonArguments.Json();
+        var command = new Command("list", "List mirrors: Depot's, then Spack's user and site scopes, and where each comes from")
+        {
+            json,
+        };
         command.SetAction(console.Guard((parse, token) =>
         {
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(console.Out, w =>
+                {
+                    w.WriteStartArray();
+                    foreach (var (name, mirror) in console.Engine.Registry.Mirrors)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("name", name);
+                        w.WriteString("url", mirror.Url);
+                        w.WriteString("fetch_url", mirror.Fetch?.Url is { Length: > 0 } f ? f : mirror.Url);
+                        w.WriteString("push_url", mirror.Push?.Url is { Length: > 0 } p ? p : mirror.Url);
+                        w.WriteBoolean("signed", mirror.Signed != false);
+                        w.WriteString("source", mirror.Source);
+                        w.WriteStartArray("variables");
+                        mirror.Variables().ToList().ForEach(w.WriteStringValue);
+                        w.WriteEndArray();
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndArray();
+                });
+                return Task.FromResult(ExitCodes.Success);
+            }
+
             foreach (var (name, mirror) in console.Engine.Registry.Mirrors)
             {
                 var details = new List<string> { mirror.Signed == false ? "unsigned" : "signed" };
@@ -175,23 +207,44 @@ public static class MirrorCommand
     {
         var name = new Argument<string>("mirror") { Description = "Mirror name or URL" };
         var write = new Option<bool>("--write") { Description = "Also write and delete a probe object (what push needs)" };
-        var command = new Command("check", "Check that a mirror works: credentials, listing, layout, index, writing") { name, write };
+        var json = CommonArguments.Json();
+        var command = new Command("check", "Check that a mirror works: credentials, listing, layout, index, writing")
+        {
+            name, write, json,
+        };
         command.SetAction(console.Guard(async (parse, token) =>
         {
             var mirror = parse.GetValue(name)!;
             var failures = 0;
+            var steps = new List<CheckStep>();
             async Task Step(string what, Func<Task<string>> step, string fix)
             {
+                // Each step's failure is the finding, reported with its fix; the check goes on where it can.
                 try
                 {
-                    console.Out.WriteLine($"ok    {what}: {await step().ConfigureAwait(false)}");
+                    steps.Add(new CheckStep(what, await step().ConfigureAwait(false), null, null, null));
                 }
-                catch (Exception e) when (e is DepotException or IOException)
+                catch (Exception e) when (ErrorKinds.Of(e) is { } kind)
                 {
                     failures++;
-                    console.Out.WriteLine($"FAIL  {what}: {e.Message}");
-                    console.Out.WriteLine($"      fix: {fix}");
+                    var error = HintText.WithHint(e.Message, (e as DepotException)?.Hint);
+                    steps.Add(new CheckStep(what, null, kind, error, fix));
                 }
+
+                if (!parse.GetValue(json))
+                {
+                    WriteStep(console, steps[^1]);
+                }
+            }
+
+            int Done(int code)
+            {
+                if (parse.GetValue(json))
+                {
+                    WriteCheck(console, mirror, steps);
+                }
+
+                return code;
             }
 
             Mirror? opened = null;
@@ -201,7 +254,7 @@ public static class MirrorCommand
                 "check the URL and that every variable named in the mirror's configuration is set").ConfigureAwait(false);
             if (opened is null)
             {
-                return ExitCodes.Error;
+                return Done(ExitCodes.Failed);
             }
 
             var store = opened.Store;
@@ -217,7 +270,7 @@ public static class MirrorCommand
                     .ConfigureAwait(false);
                 if (failures > before)
                 {
-                    return ExitCodes.Error;
+                    return Done(ExitCodes.Failed);
                 }
             }
 
@@ -245,8 +298,76 @@ public static class MirrorCommand
                 }, "grant write and delete permission to these credentials (push needs both)").ConfigureAwait(false);
             }
 
-            return failures == 0 ? ExitCodes.Success : ExitCodes.Error;
+            return Done(failures == 0 ? ExitCodes.Success : ExitCodes.Failed);
         }));
         return command;
+    }
+
+    /// <summary>One step of <c>mirror check</c>: what it found, or what failed (its kind) and the fix.</summary>
+    private sealed record CheckStep(string Name, string? Result, ErrorKind? Kind, string? Error, string? Fix);
+
+    private static void WriteStep(CliConsole console, CheckStep step)
+    {
+        if (step.Kind is null)
+        {
+            console.Out.WriteLine($"ok    {step.Name}: {step.Result}");
+            return;
+        }
+
+        console.Out.WriteLine($"FAIL  {step.Name}: {step.Error}");
+        console.Out.WriteLine($"      fix: {step.Fix}");
+    }
+
+    private static void WriteCheck(CliConsole console, string mirror, List<CheckStep> steps)
+    {
+        JsonOutput.Write(console.Out, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("mirror", mirror);
+            w.WriteBoolean("ok", steps.All(s => s.Kind is null));
+            w.WriteStartArray("steps");
+            foreach (var step in steps)
+            {
+                w.WriteStartObject();
+                w.WriteString("step", step.Name);
+                w.WriteBoolean("ok", step.Kind is null);
+                if (step.Kind is { } kind)
+                {
+                    w.WriteString("kind", kind.Name());
+                    w.WriteString("error", step.Error);
+                    w.WriteString("fix", step.Fix);
+                }
+                else
+                {
+                    w.WriteString("result", step.Result);
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+    }
+
+    /// <summary>A line, or with <c>--json</c> <c>{"ACTION": {"name", "url"}}</c>.</summary>
+    private static void Report(CliConsole console, ParseResult parse, string action, string name, string url,
+        string line)
+    {
+        if (!CliConsole.WantsJson(parse))
+        {
+            console.Out.WriteLine(line);
+            return;
+        }
+
+        JsonOutput.Write(console.Out, w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartObject(action);
+            w.WriteString("name", name);
+            w.WriteString("url", url);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        });
     }
 }

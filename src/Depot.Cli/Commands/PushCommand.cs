@@ -32,7 +32,7 @@ public static class PushCommand
         var jobs = new Option<int>("--jobs", "-j") { Description = "Packages pushed at once (default: number of cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var noIndex = new Option<bool>("--no-index") { Description = "Do not publish the key or update the index afterwards" };
         var failFast = new Option<bool>("--fail-fast") { Description = "Stop at the first failure (default: push the rest, report at the end)" };
-        var json = new Option<bool>("--json") { Description = "Print a JSON summary" };
+        var json = CommonArguments.Json("Print a JSON summary (errors too)");
         var spackPrefix = new Option<string?>("--spack-prefix") { Description = "Builder's Spack checkout recorded in build info (default: $SPACK_ROOT)" };
         var baseImage = new Option<string?>("--base-image")
         {
@@ -51,7 +51,7 @@ public static class PushCommand
             var specs = parse.GetValue(queries) ?? [];
             if (specs.Length == 0 && !parse.GetValue(all))
             {
-                throw new DepotException("name the specs to push, or use --all to push everything installed");
+                throw new DepotException(ErrorKind.Usage, "name the specs to push, or use --all to push everything installed");
             }
 
             // Like Spack: --unsigned, else --key, else the mirror's configured `signed` (default true).
@@ -81,7 +81,7 @@ public static class PushCommand
                 PushReport.WriteJson(console.Out, result);
             }
 
-            return result.AnyFailed ? ExitCodes.Error : ExitCodes.Success;
+            return result.AnyFailed ? ExitCodes.Failed : ExitCodes.Success;
         }));
         return command;
     }
@@ -132,7 +132,7 @@ internal static class PushReport
         }
         else if (o.Reason is not null)
         {
-            line += "  " + o.Reason;
+            line += "  " + HintText.WithHint(o.Reason, o.Hint);
         }
 
         (o.Status is PushStatus.Failed ? console.Error : console.Out).WriteLine(line);
@@ -162,6 +162,8 @@ internal static class PushReport
                 {
                     json.WriteString("reason", o.Reason);
                 }
+
+                JsonOutput.WriteHint(json, o.Hint);
 
                 if (o.Status == PushStatus.Pushed)
                 {

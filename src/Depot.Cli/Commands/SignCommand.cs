@@ -13,9 +13,10 @@ public static class SignCommand
         var key = new Option<string>("--key", "-k") { Description = "Signing key fingerprint (default: the only secret key)" };
         var force = new Option<bool>("--force") { Description = "Re-sign entries this key already signed" };
         var noPublish = new Option<bool>("--no-publish") { Description = "Do not publish the public key on the mirror" };
+        var json = CommonArguments.Json();
         var command = new Command("sign", "Sign every entry of a build cache with a Depot key, and publish the key")
         {
-            mirror, key, force, noPublish,
+            mirror, key, force, noPublish, json,
         };
         command.SetAction(console.Guard(async (parse, token) =>
         {
@@ -25,15 +26,31 @@ public static class SignCommand
             var signingKey = console.Engine.SigningKey(parse.GetValue(key)).Key!;
             var result = await SignOperation.RunAsync(target, signingKey, parse.GetValue(force), 8,
                 token).ConfigureAwait(false);
-            foreach (var p in result.Problems)
+            foreach (var p in parse.GetValue(json) ? [] : result.Problems)
             {
-                console.Warn(p.Message);
+                console.Warn(p);
             }
 
             var fingerprint = SignatureVerifier.Fingerprint(signingKey.PublicKey);
             if (!parse.GetValue(noPublish))
             {
                 await KeyOperations.PublishAsync(console.Home, target, [fingerprint], token).ConfigureAwait(false);
+            }
+
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(console.Out, w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteString("mirror", store.Root);
+                    w.WriteString("key", fingerprint);
+                    w.WriteNumber("signed", result.Signed);
+                    w.WriteNumber("already_signed", result.AlreadySigned);
+                    w.WriteBoolean("key_published", !parse.GetValue(noPublish));
+                    JsonOutput.WriteProblems(w, "problems", result.Problems);
+                    w.WriteEndObject();
+                });
+                return result.Problems.Count > 0 ? ExitCodes.CompletedWithProblems : ExitCodes.Success;
             }
 
             console.Out.WriteLine($"{store.Root}: signed {result.Signed} entries with {fingerprint} ({result.AlreadySigned} already signed by it, {result.Problems.Count} skipped)");

@@ -14,9 +14,10 @@ public static class VerifyCommand
         var queries = CommonArguments.Queries("Only these specs: name, name@version, /hashprefix (default: all)");
         var noVerify = new Option<bool>("--no-verify") { Description = "Do not check signatures (checksums only)" };
         var jobs = new Option<int>("--jobs", "-j") { Description = "Entries checked in parallel", DefaultValueFactory = _ => 8 };
+        var json = CommonArguments.Json();
         var command = new Command("verify", "Check the signature and checksums of every entry of a build cache")
         {
-            mirror, queries, noVerify, jobs,
+            mirror, queries, noVerify, jobs, json,
         };
         command.SetAction(console.Guard(async (parse, token) =>
         {
@@ -25,21 +26,38 @@ public static class VerifyCommand
             var options = new VerifyOptions((parse.GetValue(queries) ?? []).Select(SpecQuery.Parse).ToList(), Math.Max(1, parse.GetValue(jobs)));
             var result = await VerifyOperation.RunAsync(source, options, null, token).ConfigureAwait(false);
             var trust = await source.GetTrustAsync(token).ConfigureAwait(false);
+            if (options.Queries.Count > 0 && result.Checked == 0)
+            {
+                var wanted = string.Join(' ', options.Queries.Select(q => q.Text));
+                return console.Fail(parse, ErrorKind.NotFound, "no entry matches " + wanted);
+            }
+
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(console.Out, w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteString("mirror", name);
+                    w.WriteNumber("checked", result.Checked);
+                    w.WriteNumber("ok", result.Checked - result.Failures.Count);
+                    w.WriteNumber("signed", result.Signed);
+                    w.WriteBoolean("signatures_checked", trust.Verifier is not null);
+                    w.WriteNumber("seconds", Math.Round(result.Elapsed.TotalSeconds, 3));
+                    JsonOutput.WriteProblems(w, "failures", result.Failures);
+                    w.WriteEndObject();
+                });
+                return result.Ok ? ExitCodes.Success : ExitCodes.Failed;
+            }
+
             foreach (var failure in result.Failures)
             {
-                console.Error.WriteLine("FAILED " + failure);
+                console.Error.WriteLine("FAILED " + HintText.WithHint(failure.Message, failure.Hint));
             }
 
             var signatures = trust.Verifier is null ? "signatures not checked" : $"{result.Signed} signatures good";
             console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{name}: {result.Checked} entries checked, {result.Checked - result.Failures.Count} ok, {result.Failures.Count} failed ({signatures}, checksums of spec and tarball), {result.Elapsed.TotalSeconds:0.00} s"));
-            if (options.Queries.Count > 0 && result.Checked == 0)
-            {
-                console.Error.WriteLine("depot: no entry matches " + string.Join(' ', options.Queries.Select(q => q.Text)));
-                return ExitCodes.Error;
-            }
-
-            return result.Ok ? ExitCodes.Success : ExitCodes.Error;
+            return result.Ok ? ExitCodes.Success : ExitCodes.Failed;
         }));
         return command;
     }

@@ -166,7 +166,7 @@ public static class PrefixArchiver
         var rootStatus = FileStatus.Lstat(root);
         if (rootStatus.Kind != FileKind.Directory)
         {
-            throw new DepotException($"{root}: install prefix is not a directory");
+            throw new DepotException(ErrorKind.NotFound, $"{root}: install prefix is not a directory");
         }
 
         var stack = new Stack<(string Path, string Relative)>();

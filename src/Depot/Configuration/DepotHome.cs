@@ -26,7 +26,7 @@ public sealed class DepotHome
         var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
         if (string.IsNullOrEmpty(home))
         {
-            throw new DepotException("cannot find a home folder for Depot: set DEPOT_HOME");
+            throw new DepotException(ErrorKind.NotFound, "cannot find a home folder for Depot: set DEPOT_HOME");
         }
 
         return new DepotHome(System.IO.Path.Combine(home, ".depot"));

@@ -93,7 +93,7 @@ public sealed class InstallDatabase
         var index = IndexPath(root);
         if (!File.Exists(index))
         {
-            throw new DepotException($"{root}: not a Spack install tree (no .spack-db/index.json)");
+            throw new DepotException(ErrorKind.NotFound, $"{root}: not a Spack install tree (no .spack-db/index.json)");
         }
 
         byte[] bytes;

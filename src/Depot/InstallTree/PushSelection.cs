@@ -39,21 +39,18 @@ public static class PushSelection
             var matches = db.Records.Where(r => r.Installed && query.Matches(r.Spec)).ToList();
             if (matches.Count == 0)
             {
-                throw new DepotException($"'{query.Text}' matches no installed spec in {db.Root}");
+                throw new DepotException(ErrorKind.NotFound, $"'{query.Text}' matches no installed spec in {db.Root}");
             }
 
             if (matches.Count > 1 && query.HashPrefix is null)
             {
-                var candidates = string.Join(", ",
-                    matches.Select(m => $"{SpecFormatter.Short(m.Spec)}/{m.Spec.Hash[..7]}"));
-                throw new DepotException($"'{query.Text}' matches {matches.Count} installed specs ({candidates}): add "
-                    + "/hash to pick one");
+                var candidates = string.Join(", ", matches.Select(m => $"{SpecFormatter.Short(m.Spec)}/{m.Spec.Hash[..7]}"));
+                throw new DepotException(ErrorKind.Usage, $"'{query.Text}' matches {matches.Count} installed specs ({candidates}): add /hash to pick one");
             }
 
             if (matches.Count > 1)
             {
-                throw new DepotException($"'{query.Text}' is an ambiguous hash prefix: "
-                    + $"{string.Join(", ", matches.Select(m => m.Spec.Hash))}");
+                throw new DepotException(ErrorKind.Usage, $"'{query.Text}' is an ambiguous hash prefix: {string.Join(", ", matches.Select(m => m.Spec.Hash))}");
             }
 
             roots.Add(matches[0]);

@@ -51,7 +51,7 @@ public static partial class BuildCache
         {
             if (LayoutFolder().Match(obj.Key) is { Success: true } m)
             {
-                throw new DepotException($"{store.Root}: build cache layout v{m.Groups[1].Value} is not supported (Depot reads v3 and v2)");
+                throw new DepotException(ErrorKind.Unsupported, $"{store.Root}: build cache layout v{m.Groups[1].Value} is not supported (Depot reads v3 and v2)");
             }
         }
 
@@ -133,4 +133,5 @@ public static partial class BuildCache
 }
 
 /// <summary>The mirror holds no build cache yet (a new mirror, or a wrong path).</summary>
-public sealed class NoBuildCacheException(string root) : DepotException($"{root}: no build cache here (neither v3/ nor build_cache/ found)");
+public sealed class NoBuildCacheException(string root)
+    : DepotException(ErrorKind.NotFound, $"{root}: no build cache here (neither v3/ nor build_cache/ found)");

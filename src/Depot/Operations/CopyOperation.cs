@@ -30,7 +30,11 @@ public enum CopyStatus
     Failed,
 }
 
-public sealed record CopyOutcome(string Name, string Hash, string Display, CopyStatus Status, string? Reason = null, long Bytes = 0);
+public sealed record CopyOutcome(string Name, string Hash, string Display, CopyStatus Status, string? Reason = null, long Bytes = 0)
+{
+    /// <summary>What would change the outcome (trust the source's key, overwrite), for the host to render.</summary>
+    public ErrorHint? Hint { get; init; }
+}
 
 /// <summary>One entry's progress (bytes of its tarball), or (once) its outcome.</summary>
 public sealed record CopyProgress(string Name, string Hash, long Done, long Total, CopyOutcome? Outcome = null);
@@ -82,11 +86,14 @@ public static class CopyOperation
                     outcomes[i] = await CopyEntryAsync(from, entry, trust, writer, options, progress, token)
                         .ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is DepotException or IOException or HttpRequestException)
+                catch (Exception e) when (e is IOException or HttpRequestException || e is DepotException d && d.Kind.ConcernsOneEntry())
                 {
                     var stem = entry.DisplayName.Split('/')[0];
                     outcomes[i] = new CopyOutcome(stem, entry.Hash, stem, CopyStatus.Failed,
-                        e is SignatureException or InvalidContentException ? trust.Explain(entry.DisplayName, (DepotException)e) : e.Message);
+                        e is SignatureException or InvalidContentException ? trust.Explain(entry.DisplayName, (DepotException)e) : e.Message)
+                    {
+                        Hint = e is DepotException failure ? trust.HintFor(failure) : null,
+                    };
                 }
 
                 if (outcomes[i] is { } done && (!writer.CompletesLater || done.Status != CopyStatus.Converted))
@@ -139,7 +146,10 @@ public static class CopyOperation
         var display = SpecFormatter.Short(spec);
         if (!options.Force && await writer.ExistsAsync(spec, cancellationToken).ConfigureAwait(false))
         {
-            return new CopyOutcome(spec.Name, spec.Hash, display, CopyStatus.SkippedExists, "already in the destination (--force copies it again)");
+            return new CopyOutcome(spec.Name, spec.Hash, display, CopyStatus.SkippedExists, "already in the destination")
+            {
+                Hint = new ErrorHint(HintAction.Overwrite),
+            };
         }
 
         var tarball = content.Tarball ?? throw new InvalidContentException(from.Store.Describe(entry.Key), "the entry names no tarball checksum");

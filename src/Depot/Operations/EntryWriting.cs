@@ -23,9 +23,10 @@ public static class EntryWriting
     {
         if ((layout == PushLayout.Oci) != BuildCache.HoldsOciLayout(store))
         {
-            throw new DepotException(layout == PushLayout.Oci
+            throw new DepotException(ErrorKind.Unsupported, layout == PushLayout.Oci
                 ? $"{store.Root}: only an OCI registry (oci://, oci+http://) holds the OCI layout"
-                : $"{store.Root}: a registry holds Spack's OCI layout only (drop --layout)");
+                : $"{store.Root}: a registry holds Spack's OCI layout only",
+                layout == PushLayout.Oci ? null : new ErrorHint(HintAction.UseMirrorLayout));
         }
 
         int? version = layout switch { PushLayout.Oci => null, PushLayout.V3 => 3, _ => 2 };

@@ -49,7 +49,7 @@ public static class EnvironmentOperation
             var matches = installed.Values.Where(i => query.Matches(i.Spec.Root)).ToList();
             if (matches.Count != 1)
             {
-                throw new DepotException(matches.Count == 0
+                throw new DepotException(matches.Count == 0 ? ErrorKind.NotFound : ErrorKind.Usage, matches.Count == 0
                     ? $"'{query.Text}' matches nothing installed in {root}"
                     : $"'{query.Text}' matches {matches.Count} installed specs ({string.Join(", ", matches.Select(m => $"{SpecFormatter.Short(m.Spec.Root)} /{m.Spec.Root.Hash[..7]}"))}): add /hash");
             }

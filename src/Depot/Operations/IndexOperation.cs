@@ -28,7 +28,13 @@ public sealed record IndexResult(int LayoutVersion, string IndexKey, int Specs, 
 {
     /// <summary>Why the previous index could not be used, when it existed but was unreadable.</summary>
     public string? PreviousIndexIssue { get; init; }
+
+    /// <summary>How long each phase of the update took, in order (previous index, list entries, read, compose, write).</summary>
+    public IReadOnlyList<PhaseTime> Phases { get; init; } = [];
 }
+
+/// <summary>One phase of an operation and its wall-clock time.</summary>
+public sealed record PhaseTime(string Name, TimeSpan Elapsed);
 
 /// <summary>
 /// Rebuilds a build cache's index from its entries, incrementally: the previous index is the state. An entry whose
@@ -39,7 +45,6 @@ public sealed record IndexResult(int LayoutVersion, string IndexKey, int Specs, 
 /// </summary>
 public static class IndexOperation
 {
-    private static readonly bool Timings = Environment.GetEnvironmentVariable("DEPOT_TIMINGS") == "1";
 
     /// <summary>
     /// Reads new entries in parallel, adding the nodes they bring to <paramref name="known"/>. Only nodes not yet known
@@ -81,9 +86,9 @@ public static class IndexOperation
 
                     read.Add(entry.Key);
                 }
-                catch (DepotException e)
+                catch (DepotException e) when (e.Kind.ConcernsOneEntry())
                 {
-                    problems.Add(new EntryProblem(layout.Store.Describe(entry.Key), "skipped entry: " + e.Message));
+                    problems.Add(new EntryProblem(layout.Store.Describe(entry.Key), "skipped entry: " + e.Message, e.Kind, e.Hint));
                 }
 
                 progress?.Report(new OperationProgress("read", Interlocked.Increment(ref done), entries.Count));
@@ -130,7 +135,7 @@ public static class IndexOperation
 
             if (attempt == 5)
             {
-                throw new DepotException($"{layout.Store.Describe(layout.IndexKey)}: the index kept changing while it was updated (5 attempts); try again");
+                throw new DepotException(ErrorKind.Conflict, $"{layout.Store.Describe(layout.IndexKey)}: the index kept changing while it was updated (5 attempts); try again");
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(50, 250 * attempt)), cancellationToken).ConfigureAwait(false);
@@ -144,14 +149,12 @@ public static class IndexOperation
         var clock = Stopwatch.StartNew();
         var indexVersion = (await layout.Store.GetInfoAsync(layout.IndexKey, cancellationToken).ConfigureAwait(false))?.Version;
         var phaseStart = TimeSpan.Zero;
+        var phases = new List<PhaseTime>();
         void Phase(string name)
         {
-            // DEPOT_TIMINGS=1 prints where the time goes (for bench/ and bug reports).
-            if (Timings)
-            {
-                Console.Error.WriteLine($"  {name}: {(clock.Elapsed - phaseStart).TotalMilliseconds:0} ms");
-                phaseStart = clock.Elapsed;
-            }
+            // Where the time goes, for the host to show (bench/ and bug reports); engines never print.
+            phases.Add(new PhaseTime(name, clock.Elapsed - phaseStart));
+            phaseStart = clock.Elapsed;
         }
 
         var problems = new List<EntryProblem>();
@@ -238,7 +241,7 @@ public static class IndexOperation
         Phase("listing summary");
         return new IndexResult(layout.Version, layout.Store.Describe(layout.IndexKey), roots.Count, composed.Records,
             readKeys.Count, reused.Count, removed, previous is null, problems, clock.Elapsed)
-        { PreviousIndexIssue = previousIssue };
+        { PreviousIndexIssue = previousIssue, Phases = phases };
     }
 
     /// <summary>

@@ -34,9 +34,10 @@ public enum InstallStatus
     NotAttempted,
 }
 
-/// <summary>One spec's result.</summary>
+/// <summary>One spec's result; <c>Hint</c> says what would let a failed spec install (trust its mirror's key).</summary>
 public sealed record InstallOutcome(string Name, string Hash, string Display, InstallStatus Status, string? Prefix = null, string? Reason = null,
-    InstallPhases? Phases = null, RelocationReport? Relocation = null, string? Mirror = null, string? Signer = null);
+    InstallPhases? Phases = null, RelocationReport? Relocation = null, string? Mirror = null, string? Signer = null,
+    ErrorHint? Hint = null);
 
 /// <summary>The whole install, dependencies first.</summary>
 public sealed record InstallResult(IReadOnlyList<InstallOutcome> Outcomes, TimeSpan Elapsed)

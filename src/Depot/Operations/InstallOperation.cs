@@ -25,7 +25,7 @@ public static class InstallOperation
         var clock = Stopwatch.StartNew();
         if (sources.Count == 0)
         {
-            throw new DepotException("no mirror to install from: pass --from MIRROR");
+            throw new DepotException(ErrorKind.Usage, "no mirror to install from", new ErrorHint(HintAction.ChooseMirror));
         }
 
         foreach (var source in sources)
@@ -55,10 +55,10 @@ public static class InstallOperation
 
                 roots.Add(root);
             }
-            catch (Exception e) when (e is DepotException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException || e is DepotException d && d.Kind.ConcernsOneEntry())
             {
                 outcomes.Add(new InstallOutcome(candidate.Spec.Name, candidate.Spec.Hash, SpecFormatter.Short(candidate.Spec), InstallStatus.Failed,
-                    Reason: e.Message, Mirror: candidate.Source.Name));
+                    Reason: e.Message, Mirror: candidate.Source.Name, Hint: HintFor(candidate.Source, e)));
             }
         }
 
@@ -85,7 +85,7 @@ public static class InstallOperation
             {
                 target.CheckCanRecord(node);
                 prefixes[node.Hash] = target.PrefixFor(node);
-                var cached = catalog.Find(node.Hash) ?? throw new DepotException(
+                var cached = catalog.Find(node.Hash) ?? throw new DepotException(ErrorKind.NotFound,
                     $"{node.Name}/{node.Hash[..7]} is needed, but no mirror caches it and the target does not have it");
                 toInstall.Add(cached with { Spec = node });
             }
@@ -108,10 +108,10 @@ public static class InstallOperation
                     {
                         results[i] = await installer.InstallAsync(spec, progress, token).ConfigureAwait(false);
                     }
-                    catch (Exception e) when (e is DepotException or IOException or UnauthorizedAccessException)
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException || e is DepotException d && d.Kind.ConcernsOneEntry())
                     {
                         results[i] = new InstallOutcome(spec.Spec.Name, spec.Spec.Hash, SpecFormatter.Short(spec.Spec), InstallStatus.Failed,
-                            prefixes[spec.Spec.Hash], e.Message, Mirror: spec.Source.Name);
+                            prefixes[spec.Spec.Hash], e.Message, Mirror: spec.Source.Name, Hint: HintFor(spec.Source, e));
                         if (options.FailFast)
                         {
                             await stop.CancelAsync().ConfigureAwait(false);
@@ -143,6 +143,10 @@ public static class InstallOperation
             externals, verified.Node, cancellationToken).ConfigureAwait(false);
         return new InstallResult(outcomes, clock.Elapsed);
     }
+
+    /// <summary>What would fix a package's failure: its mirror's trust says how to trust the signer, else the error's hint.</summary>
+    private static ErrorHint? HintFor(Mirror source, Exception error) =>
+        error is DepotException d ? source.BuiltTrust?.HintFor(d) ?? d.Hint : null;
 
     // Packages install side by side, so a dependent may finish although a dependency failed. It would point at a prefix
     // that is not there: take it out again (dependencies come first, so one pass sees every cause), so that a tree never

@@ -110,6 +110,21 @@ public sealed class Mirror
     }
 
     /// <summary>
+    /// The trust policy if <see cref="GetTrustAsync"/> has built it already, else null: explaining a failure never
+    /// starts building it.
+    /// </summary>
+    public TrustPolicy? BuiltTrust
+    {
+        get
+        {
+            lock (gate)
+            {
+                return trust is { IsCompletedSuccessfully: true } built ? built.Result : null;
+            }
+        }
+    }
+
+    /// <summary>
     /// The trust policy the mirror's entries are read under (keyring, the mirror's pinned fingerprints, its
     /// <c>signed</c> setting, or no checks for <c>--no-verify</c>), built on the first call and reused afterwards.
     /// </summary>

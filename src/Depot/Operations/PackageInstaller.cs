@@ -38,7 +38,7 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
         using var prefixLock = target.IsPlainRoot ? null : await InstallTree.InstallDatabaseWriter.LockPrefixAsync(target.Root, node.Hash, cancellationToken).ConfigureAwait(false);
         if (!target.IsPlainRoot && Directory.Exists(prefix))
         {
-            throw new DepotException($"{prefix} exists but the database does not record it: remove it or run 'spack reindex'");
+            throw new DepotException(ErrorKind.Conflict, $"{prefix} exists but the database does not record it: remove it or run 'spack reindex'");
         }
 
         var staging = Path.Combine(Path.GetDirectoryName(prefix)!, $".depot-tmp-{node.Hash}-{Guid.NewGuid():N}");

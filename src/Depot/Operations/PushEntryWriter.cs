@@ -37,7 +37,7 @@ internal sealed class PushEntryWriter(InstallDatabase db, PushLayout layout, IBu
         var localPrefix = db.LocalPrefix(record);
         if (!Directory.Exists(localPrefix))
         {
-            throw new DepotException($"{localPrefix}: install prefix of {spec.Name}/{spec.Hash[..7]} is missing");
+            throw new DepotException(ErrorKind.NotFound, $"{localPrefix}: install prefix of {spec.Name}/{spec.Hash[..7]} is missing");
         }
 
         var specDocument = await ReadSpecAsync(record, localPrefix, cancellationToken).ConfigureAwait(false);

@@ -51,7 +51,11 @@ public enum PushStatus
 
 /// <summary>One spec's result: sizes are the prefix content read and the tarball written.</summary>
 public sealed record PushOutcome(string Name, string Hash, string Display, PushStatus Status, string? Reason = null,
-    long ContentBytes = 0, long TarballBytes = 0, TimeSpan Elapsed = default);
+    long ContentBytes = 0, long TarballBytes = 0, TimeSpan Elapsed = default)
+{
+    /// <summary>What would change the outcome (overwrite an existing entry), for the host to render.</summary>
+    public ErrorHint? Hint { get; init; }
+}
 
 /// <summary>Progress of one package: <c>Done</c> of <c>Total</c> content bytes archived, or (once) its outcome.</summary>
 public sealed record PushProgress(string Name, string Hash, long Done, long Total, PushOutcome? Finished = null);

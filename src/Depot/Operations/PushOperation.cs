@@ -30,7 +30,7 @@ public static class PushOperation
         var entries = await EntryWriting.OpenAsync(store, layout, writing, cancellationToken).ConfigureAwait(false);
         if ((options.BaseImage ?? options.Tag) is not null && layout != PushLayout.Oci)
         {
-            throw new DepotException($"{(options.BaseImage is not null ? "--base-image" : "--tag")} is for OCI registries (oci://, oci+http://) only");
+            throw new DepotException(ErrorKind.Usage, $"{(options.BaseImage is not null ? "a base image" : "an image tag")} is for OCI registries (oci://, oci+http://) only");
         }
 
         if (options.Tag is { } requested)
@@ -53,16 +53,17 @@ public static class PushOperation
                     {
                         if (!options.Force && await writer.ExistsAsync(record, token).ConfigureAwait(false))
                         {
-                            outcomes[i] = Outcome(record, PushStatus.SkippedExists, "already in the mirror (--force rewrites it)");
+                            var exists = Outcome(record, PushStatus.SkippedExists, "already in the mirror");
+                            outcomes[i] = exists with { Hint = new ErrorHint(HintAction.Overwrite) };
                         }
                         else
                         {
                             outcomes[i] = await writer.PushAsync(record, progress, token).ConfigureAwait(false);
                         }
                     }
-                    catch (Exception e) when (e is DepotException or IOException or UnauthorizedAccessException)
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException || e is DepotException d && d.Kind.ConcernsOneEntry())
                     {
-                        outcomes[i] = Outcome(record, PushStatus.Failed, e.Message) with { Elapsed = started.Elapsed };
+                        outcomes[i] = Outcome(record, PushStatus.Failed, e.Message) with { Elapsed = started.Elapsed, Hint = (e as DepotException)?.Hint };
                         if (options.FailFast)
                         {
                             await stop.CancelAsync().ConfigureAwait(false);

@@ -49,11 +49,11 @@ public static class SignOperation
                             Interlocked.Increment(ref already);
                         }
                     }
-                    catch (DepotException e)
+                    catch (DepotException e) when (e.Kind.ConcernsOneEntry())
                     {
                         lock (problems)
                         {
-                            problems.Add(new EntryProblem(store.Describe(entry.Key), "skipped entry: " + e.Message));
+                            problems.Add(new EntryProblem(store.Describe(entry.Key), "skipped entry: " + e.Message, e.Kind, e.Hint));
                         }
                     }
                 }).ConfigureAwait(false);

@@ -16,7 +16,7 @@ public sealed record MirrorWriteOptions(bool Unsigned = false, string? Key = nul
     /// <summary>Refuses options that contradict each other (hosts may call it before any slow work).</summary>
     /// <exception cref="DepotException">Both unsigned and a key were asked for.</exception>
     public MirrorWriteOptions Validate() =>
-        Unsigned && Key is not null ? throw new DepotException("--unsigned and --key contradict each other") : this;
+        Unsigned && Key is not null ? throw new DepotException(ErrorKind.Usage, "--unsigned and --key contradict each other") : this;
 }
 
 /// <summary>
@@ -83,6 +83,6 @@ public static class PushLayouts
         "v3" => PushLayout.V3,
         "v2" => PushLayout.V2,
         "v2-0.22" => PushLayout.V2Spack022,
-        _ => throw new DepotException($"layout '{name}' is not one of {string.Join(", ", Names)}"),
+        _ => throw new DepotException(ErrorKind.Usage, $"layout '{name}' is not one of {string.Join(", ", Names)}"),
     };
 }

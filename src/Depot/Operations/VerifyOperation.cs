@@ -16,9 +16,9 @@ public sealed record VerifyOptions(IReadOnlyList<SpecQuery> Queries, int Paralle
 /// <summary>What <see cref="VerifyOperation"/> found.</summary>
 /// <param name="Checked">Entries checked (matching the queries).</param>
 /// <param name="Signed">Entries whose signature verified.</param>
-/// <param name="Failures">One line per bad entry: mirror, entry, what is wrong, how to fix it.</param>
+/// <param name="Failures">One per bad entry, by key: a line naming mirror, entry and what is wrong, its kind and hint.</param>
 /// <param name="Elapsed">Wall-clock time.</param>
-public sealed record VerifyResult(int Checked, int Signed, IReadOnlyList<string> Failures, TimeSpan Elapsed)
+public sealed record VerifyResult(int Checked, int Signed, IReadOnlyList<EntryProblem> Failures, TimeSpan Elapsed)
 {
     public bool Ok => Failures.Count == 0;
 }
@@ -40,7 +40,7 @@ public static class VerifyOperation
         var layouts = await mirror.GetLayoutsAsync(cancellationToken).ConfigureAwait(false);
         var trust = await mirror.GetTrustAsync(cancellationToken).ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
-        var failures = new ConcurrentBag<(string Key, string Line)>();
+        var failures = new ConcurrentBag<EntryProblem>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         int checkedCount = 0, signed = 0, done = 0;
         var work = new List<(IBuildCacheLayout Layout, SpecEntry Entry)>();
@@ -75,7 +75,7 @@ public static class VerifyOperation
                     }
                     await CheckTarballAsync(store, item.Entry, content, ct).ConfigureAwait(false);
                 }
-                catch (DepotException e)
+                catch (DepotException e) when (e.Kind.ConcernsOneEntry())
                 {
                     if (counted || await MightMatchAsync(item.Layout, item.Entry, options.Queries, ct).ConfigureAwait(false))
                     {
@@ -84,7 +84,7 @@ public static class VerifyOperation
                             Interlocked.Increment(ref checkedCount);
                         }
 
-                        failures.Add((item.Entry.Key, trust.Explain(item.Entry.DisplayName, e)));
+                        failures.Add(new EntryProblem(item.Entry.Key, trust.Explain(item.Entry.DisplayName, e), e.Kind, trust.HintFor(e)));
                     }
                 }
                 finally
@@ -93,7 +93,7 @@ public static class VerifyOperation
                 }
             }).ConfigureAwait(false);
 
-        return new VerifyResult(checkedCount, signed, failures.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => f.Line).ToList(), clock.Elapsed);
+        return new VerifyResult(checkedCount, signed, failures.OrderBy(f => f.Location, StringComparer.Ordinal).ToList(), clock.Elapsed);
     }
 
     /// <summary>
@@ -113,8 +113,9 @@ public static class VerifyOperation
             var spec = await layout.ReadSpecAsync(entry, cancellationToken).ConfigureAwait(false);
             return queries.Any(q => q.Matches(spec.Root));
         }
-        catch (DepotException)
+        catch (DepotException e) when (e.Kind.ConcernsOneEntry())
         {
+            // Unreadable even unchecked: the key's package name (or the hash) decides.
             return queries.Any(q => q.HashPrefix is { } prefix
                 ? entry.Hash.StartsWith(prefix, StringComparison.Ordinal)
                 : q.Name is { } name

@@ -42,7 +42,7 @@ public sealed partial class PosixFileLock : IDisposable
     {
         if (!OperatingSystem.IsLinux())
         {
-            throw new PlatformNotSupportedException("Spack install trees are locked with Linux fcntl locks");
+            throw new DepotException(ErrorKind.Unsupported, "Spack install trees are locked with Linux fcntl locks");
         }
 
         var file = exclusive || !File.Exists(path)
@@ -75,8 +75,7 @@ public sealed partial class PosixFileLock : IDisposable
             if (DateTime.UtcNow >= deadline)
             {
                 await file.DisposeAsync().ConfigureAwait(false);
-                throw new DepotException($"{path}: still locked by another process (a running spack?) after "
-                    + $"{timeout.TotalSeconds:0} s");
+                throw new DepotException(ErrorKind.Conflict, $"{path}: still locked by another process (a running spack?) after {timeout.TotalSeconds:0} s");
             }
 
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);

@@ -14,14 +14,14 @@ public static class GpgExport
     {
         if (!Directory.Exists(gpgHome))
         {
-            throw new DepotException($"{gpgHome}: no such gpg home directory");
+            throw new DepotException(ErrorKind.NotFound, $"{gpgHome}: no such gpg home directory");
         }
 
         var publicKeys = Run(gpgHome, "--armor", "--export");
         var secretKeys = Run(gpgHome, "--armor", "--export-secret-keys");
         if (string.IsNullOrWhiteSpace(publicKeys) && string.IsNullOrWhiteSpace(secretKeys))
         {
-            throw new DepotException($"{gpgHome}: gpg home holds no keys");
+            throw new DepotException(ErrorKind.NotFound, $"{gpgHome}: gpg home holds no keys");
         }
 
         return publicKeys + "\n" + secretKeys;
@@ -45,12 +45,12 @@ public static class GpgExport
         Process process;
         try
         {
-            process = Process.Start(start) ?? throw new DepotException("cannot start gpg");
+            process = Process.Start(start) ?? throw new DepotException(ErrorKind.IO, "cannot start gpg");
         }
         catch (System.ComponentModel.Win32Exception)
         {
-            throw new DepotException("importing from a gpg home needs the gpg binary, which is not installed (e.g. "
-                + "apt-get install gnupg); or export the keys with gpg elsewhere and run 'depot keys import FILE'");
+            throw new DepotException(ErrorKind.Unsupported, "importing from a gpg home needs the gpg binary, which is not installed (e.g. apt-get install gnupg); or export the keys with gpg elsewhere and import the file",
+                new ErrorHint(HintAction.ImportKeyFile));
         }
 
         using (process)
@@ -61,13 +61,13 @@ public static class GpgExport
             if (!process.WaitForExit(120_000))
             {
                 process.Kill(entireProcessTree: true);
-                throw new DepotException($"gpg --homedir {home} did not finish in 2 minutes");
+                throw new DepotException(ErrorKind.IO, $"gpg --homedir {home} did not finish in 2 minutes");
             }
 
             if (process.ExitCode != 0)
             {
                 var firstLine = error.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
-                throw new DepotException($"gpg --homedir {home} {string.Join(' ', args)} failed: {firstLine}");
+                throw new DepotException(ErrorKind.IO, $"gpg --homedir {home} {string.Join(' ', args)} failed: {firstLine}");
             }
 
             return output.Result;

@@ -30,20 +30,20 @@ public static class KeyGenerator
     {
         if (string.IsNullOrWhiteSpace(name) || name.IndexOfAny(['<', '>', '(', ')']) >= 0)
         {
-            throw new DepotException($"invalid key name '{name}': use a plain name without <, >, ( or )");
+            throw new DepotException(ErrorKind.Usage, $"invalid key name '{name}': use a plain name without <, >, ( or )");
         }
 
         if (string.IsNullOrWhiteSpace(email) || !email.Contains('@', StringComparison.Ordinal)
             || email.IndexOfAny(['<', '>', ' ']) >= 0)
         {
-            throw new DepotException($"invalid email '{email}'");
+            throw new DepotException(ErrorKind.Usage, $"invalid email '{email}'");
         }
 
         var created = now ?? DateTime.UtcNow;
         created = created.AddTicks(-(created.Ticks % TimeSpan.TicksPerSecond));
         if (expires is { } e && e <= created)
         {
-            throw new DepotException($"expiry {e:yyyy-MM-dd} is not in the future");
+            throw new DepotException(ErrorKind.Usage, $"expiry {e:yyyy-MM-dd} is not in the future");
         }
 
         var random = new SecureRandom();

@@ -69,8 +69,7 @@ public sealed class Keyring
             var pub = secret.GetPublicKey();
             if (secret.GetSecretKey().KeyEncryptionAlgorithm != SymmetricKeyAlgorithmTag.Null)
             {
-                throw new DepotException($"{location}: secret key {SignatureVerifier.Fingerprint(pub)} is protected by "
-                    + "a passphrase; export it without one (gpg --export-secret-keys after removing the passphrase)");
+                throw new DepotException(ErrorKind.Unsupported, $"{location}: secret key {SignatureVerifier.Fingerprint(pub)} is protected by a passphrase; export it without one (gpg --export-secret-keys after removing the passphrase)");
             }
 
             WriteSecret(secret);
@@ -111,10 +110,8 @@ public sealed class Keyring
         return matches.Count switch
         {
             1 => matches[0],
-            0 => throw new DepotException($"no {(secret ? "secret" : "trusted")} key {id} in {folder} (see 'depot keys "
-                + $"list{(secret ? " --secret" : "")}')"),
-            _ => throw new DepotException($"key id {id} is ambiguous: "
-                + $"{string.Join(", ", matches.Select(m => m.Fingerprint))}"),
+            0 => throw new DepotException(ErrorKind.NotFound, $"no {(secret ? "secret" : "trusted")} key {id} in {folder}", ErrorHint.ListKeys(secret)),
+            _ => throw new DepotException(ErrorKind.Usage, $"key id {id} is ambiguous: {string.Join(", ", matches.Select(m => m.Fingerprint))}"),
         };
     }
 
@@ -124,7 +121,7 @@ public sealed class Keyring
         var key = Find(id);
         return OpenPgpArmor.Armor(OpenPgpArmor.PublicKeyBlock, File.Exists(PublicPath(key.Fingerprint))
             ? ReadRing<PgpPublicKeyRing>(PublicPath(key.Fingerprint)).GetEncoded()
-            : throw new DepotException($"public key {key.Fingerprint} missing from {PublicFolder}"));
+            : throw new DepotException(ErrorKind.NotFound, $"public key {key.Fingerprint} missing from {PublicFolder}"));
     }
 
     /// <summary>The ASCII-armored secret key, as <c>gpg --armor --export-secret-keys</c> writes it.</summary>
@@ -178,10 +175,9 @@ public sealed class Keyring
             key = all.Count switch
             {
                 1 => all[0],
-                0 => throw new DepotException("no signing key: create one with 'depot keys create NAME EMAIL' or "
-                    + "import one with 'depot keys import FILE'"),
-                _ => throw new DepotException("several signing keys ("
-                    + string.Join(", ", all.Select(k => k.Fingerprint)) + "): pick one with --key FPR"),
+                0 => throw new DepotException(ErrorKind.NotFound, "no signing key", new ErrorHint(HintAction.CreateSigningKey)),
+                _ => throw new DepotException(ErrorKind.Usage, "several signing keys (" + string.Join(", ", all.Select(k => k.Fingerprint)) + ")",
+                    ErrorHint.ChooseSigningKey(all.Select(k => k.Fingerprint))),
             };
         }
 
@@ -204,7 +200,7 @@ public sealed class Keyring
 
         var why = statuses.FirstOrDefault(s => s.Failure is not null)?.Problem
             ?? (statuses.Any(s => s.Expires <= now) ? "it has expired" : "no key of it may sign");
-        throw new DepotException($"key {key.Fingerprint} has no usable signing key: {why}");
+        throw new DepotException(ErrorKind.Trust, $"key {key.Fingerprint} has no usable signing key: {why}");
     }
 
     public static KeyInfo Describe(PgpPublicKey key, bool hasSecret, string source)
@@ -235,7 +231,7 @@ public sealed class Keyring
 
         if (wanted.Length < 8 || !wanted.All(char.IsAsciiHexDigit))
         {
-            throw new DepotException($"'{id}' is not a key fingerprint or key id (8 to 40 hex digits)");
+            throw new DepotException(ErrorKind.Usage, $"'{id}' is not a key fingerprint or key id (8 to 40 hex digits)");
         }
 
         return wanted;
@@ -340,7 +336,7 @@ public sealed class Keyring
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             File.Delete(temp);
-            throw new DepotException($"{path}: cannot write: {e.Message}");
+            throw new DepotException(ErrorKind.IO, $"{path}: cannot write: {e.Message}");
         }
     }
 

@@ -34,7 +34,7 @@ public sealed class SignatureException : DepotException
 {
     public SignatureException(string location, SignatureFailure failure, string message, string? signerKeyId = null,
         string? signerFingerprint = null, string? primaryFingerprint = null)
-        : base($"{location}: {message}")
+        : base(ErrorKind.Trust, $"{location}: {message}")
     {
         Location = location;
         Failure = failure;

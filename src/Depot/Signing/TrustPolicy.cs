@@ -4,8 +4,8 @@ namespace Depot.Signing;
 
 /// <summary>
 /// How entries of one mirror are checked: which keys may sign them, and whether unsigned entries are accepted
-/// (mirror configured <c>signed: false</c>, or <c>--no-verify</c>). Failures name the mirror, the entry, the signer
-/// and the command that would fix it.
+/// (mirror configured <c>signed: false</c>, or signatures not checked on request). Failures name the mirror, the
+/// entry and the signer; <see cref="HintFor"/> says what would fix them.
 /// </summary>
 public sealed class TrustPolicy
 {
@@ -19,7 +19,7 @@ public sealed class TrustPolicy
     /// <summary>The mirror as the user named it, for messages and fix commands.</summary>
     public string Mirror { get; }
 
-    /// <summary>Checks signatures; null when signatures are not checked at all (<c>--no-verify</c>).</summary>
+    /// <summary>Checks signatures; null when signatures are not checked at all (the user asked so).</summary>
     public SignatureVerifier? Verifier { get; }
 
     public bool RequireSignature { get; }
@@ -58,7 +58,10 @@ public sealed class TrustPolicy
         return null;
     }
 
-    /// <summary>One line for a failed entry: mirror, entry, what failed, and how to fix it.</summary>
+    /// <summary>
+    /// One line for a failed entry: mirror, entry, what failed, and (when no host command is involved) how to fix
+    /// it. A fix a host spells as a command comes from <see cref="HintFor"/>.
+    /// </summary>
     public string Explain(string entryName, DepotException error)
     {
         var what = $"{Mirror}: {entryName}: ";
@@ -69,17 +72,25 @@ public sealed class TrustPolicy
 
         var fix = s.Failure switch
         {
-            SignatureFailure.UntrustedKey => s.SignerFingerprint is { } fpr
-                ? $"if you trust this key, run: depot keys trust {Mirror} --fingerprint {fpr}"
-                : $"trust the signer's key: depot keys trust {Mirror} --all (or depot keys import KEYFILE)",
-            SignatureFailure.Unsigned =>
-                "if this mirror is meant to be unsigned, pass --no-verify or set 'signed: false' for it in config.yaml",
+            SignatureFailure.UntrustedKey or SignatureFailure.Unsigned => null,
             SignatureFailure.KeyNotValid => "ask the mirror's owner to re-sign with a valid key",
             SignatureFailure.NotASigningKey =>
-                "only a trusted key, or a signing subkey it bound itself, may sign: the entry may have been tampered "
-                + "with",
+                "only a trusted key, or a signing subkey it bound itself, may sign: the entry may have been tampered with",
             _ => "the entry is damaged or was tampered with: re-push it from a trusted source",
         };
-        return $"{what}{s.Message}; {fix}";
+        return fix is null ? what + s.Message : $"{what}{s.Message}; {fix}";
     }
+
+    /// <summary>
+    /// What would let this mirror's entries pass, for an error <see cref="Check"/> raised: trust the signer's key
+    /// (by its fingerprint when known), or accept the mirror unsigned; otherwise the error's own hint.
+    /// </summary>
+    public ErrorHint? HintFor(DepotException error) => error switch
+    {
+        SignatureException { Failure: SignatureFailure.UntrustedKey, SignerFingerprint: { } fpr } =>
+            ErrorHint.TrustMirrorKey(Mirror, fpr),
+        SignatureException { Failure: SignatureFailure.UntrustedKey } => ErrorHint.TrustMirrorKeys(Mirror),
+        SignatureException { Failure: SignatureFailure.Unsigned } => ErrorHint.AllowUnsigned(Mirror),
+        _ => error.Hint,
+    };
 }

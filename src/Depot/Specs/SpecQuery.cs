@@ -28,7 +28,7 @@ public sealed class SpecQuery
         var tokens = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (tokens.Length == 0)
         {
-            throw new DepotException("empty spec query");
+            throw new DepotException(ErrorKind.Usage, "empty spec query");
         }
 
         foreach (var token in tokens)
@@ -48,7 +48,7 @@ public sealed class SpecQuery
             HashPrefix = rest[(slash + 1)..].ToLowerInvariant();
             if (HashPrefix.Length == 0 || !Base32.IsLowerBase32(HashPrefix))
             {
-                throw new DepotException($"'{Text}': '/{HashPrefix}' is not a DAG hash prefix");
+                throw new DepotException(ErrorKind.Usage, $"'{Text}': '/{HashPrefix}' is not a DAG hash prefix");
             }
 
             rest = rest[..slash];
@@ -80,7 +80,7 @@ public sealed class SpecQuery
             }
             else
             {
-                throw new DepotException($"'{Text}': unexpected '{part}'");
+                throw new DepotException(ErrorKind.Usage, $"'{Text}': unexpected '{part}'");
             }
         }
     }

@@ -16,7 +16,7 @@ public sealed class LocalDirectoryStoreProvider : IStoreProvider
 
         return Uri.TryCreate(location.Url, UriKind.Absolute, out var uri) && uri.IsFile
             ? new LocalDirectoryStore(uri.LocalPath)
-            : throw new DepotException($"'{location.Url}' is not a valid file:// URL");
+            : throw new DepotException(ErrorKind.Usage, $"'{location.Url}' is not a valid file:// URL");
     }
 }
 

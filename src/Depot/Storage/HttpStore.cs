@@ -183,7 +183,7 @@ public sealed class HttpStore : IStoreReader, IDisposable
         }
         catch (HttpRequestException e)
         {
-            throw new DepotException($"{Describe(key)}: cannot reach the server: {e.Message}", e);
+            throw new DepotException(ErrorKind.IO, $"{Describe(key)}: cannot reach the server: {e.Message}", e);
         }
     }
 
@@ -225,8 +225,9 @@ public sealed class HttpStore : IStoreReader, IDisposable
             var message = $"{Describe(key)}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}" +
                 (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden ? " (the server wants credentials Depot was not given)" : "")
                 + HttpBodies.RetryAfterNote(response);
+            var kind = ErrorKinds.OfHttpStatus(response.StatusCode);
             response.Dispose();
-            throw new DepotException(message);
+            throw new DepotException(kind, message);
         }
     }
 }

@@ -18,7 +18,7 @@ public static class StoreCapabilities
 }
 
 /// <summary>A mirror that can only be read (plain HTTP) was given where a command writes; nothing was written.</summary>
-public sealed class ReadOnlyStoreException(string root) : DepotException(
+public sealed class ReadOnlyStoreException(string root) : DepotException(ErrorKind.Unsupported,
     $"{root}: this mirror is read-only (plain HTTP); write to the storage behind the web server (a directory, s3://, "
     + "gs://, azure://, oci://)")
 {

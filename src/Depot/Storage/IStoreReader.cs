@@ -48,7 +48,7 @@ public sealed class StoreObjectNotFoundException : DepotException
 {
     /// <summary>Names the missing object by its <paramref name="location"/> (path or URL).</summary>
     public StoreObjectNotFoundException(string location)
-        : base($"{location}: not found") => Location = location;
+        : base(ErrorKind.NotFound, $"{location}: not found") => Location = location;
 
     /// <summary>The missing object's path or URL.</summary>
     public string Location { get; }

@@ -25,7 +25,7 @@ internal sealed class IdleTimeoutHandler(TimeSpan idle) : DelegatingHandler
             }
             catch (Exception e) when (e is OperationCanceledException or HttpRequestException && timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                throw new DepotException($"{request.Method} {Where(request.RequestUri)}: no answer within {HttpBodies.Seconds(idle)} s");
+                throw new DepotException(ErrorKind.IO, $"{request.Method} {Where(request.RequestUri)}: no answer within {HttpBodies.Seconds(idle)} s");
             }
         }
         else
@@ -111,7 +111,7 @@ internal sealed class IdleTimeoutStream(Stream inner, TimeSpan idle, string loca
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException && timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw new DepotException($"{location}: no data for {HttpBodies.Seconds(idle)} s; the server stalled in the middle of the body");
+            throw new DepotException(ErrorKind.IO, $"{location}: no data for {HttpBodies.Seconds(idle)} s; the server stalled in the middle of the body");
         }
     }
 

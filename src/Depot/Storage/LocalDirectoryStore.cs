@@ -152,7 +152,7 @@ public sealed class LocalDirectoryStore : IObjectStore
         }
         catch (UnauthorizedAccessException e)
         {
-            throw new DepotException($"{path}: permission denied", e);
+            throw new DepotException(ErrorKind.IO, $"{path}: permission denied", e);
         }
 
         try

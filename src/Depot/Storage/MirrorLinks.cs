@@ -101,7 +101,7 @@ internal static partial class MirrorLinks
         var resolved = RealPathNative(path, 0);
         if (resolved == 0)
         {
-            throw new DepotException($"{path}: cannot be resolved ({Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())})");
+            throw new DepotException(ErrorKind.IO, $"{path}: cannot be resolved ({Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())})");
         }
 
         try

@@ -56,7 +56,7 @@ public sealed record StoreLocation(string Url)
     /// </exception>
     public string? Variable(string? name) => name is null ? null
         : Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value
-        : throw new DepotException($"{Where}: environment variable {name} is not set");
+        : throw new DepotException(ErrorKind.Usage, $"{Where}: environment variable {name} is not set");
 
     /// <summary>
     /// The URL split after <c>scheme://</c> into at most <paramref name="count"/> '/'-separated parts.
@@ -71,5 +71,5 @@ public sealed record StoreLocation(string Url)
     /// <exception cref="DepotException">The part is missing (the message names <paramref name="what"/>).</exception>
     public static string Required(string[] parts, int index, string what, string url) =>
         parts.Length > index && parts[index].Length > 0 ? parts[index]
-            : throw new DepotException($"mirror '{url}' names no {what}");
+            : throw new DepotException(ErrorKind.Usage, $"mirror '{url}' names no {what}");
 }

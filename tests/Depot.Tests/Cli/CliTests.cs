@@ -49,7 +49,7 @@ public sealed class CliTests : CliTestBase
     public async Task AQueryThatMatchesNothingFails()
     {
         var (code, _, err) = await RunAsync("list", TestData.Path(TestData.V3Unsigned), "zlib");
-        Assert.Equal(1, code);
+        Assert.Equal(ExitCodes.NotFound, code);
         Assert.Contains("no cached spec matches zlib", err, StringComparison.Ordinal);
     }
 
@@ -85,7 +85,7 @@ public sealed class CliTests : CliTestBase
     {
         using var empty = new TempDir();
         var (code, output, err) = await RunAsync("list", empty.Path);
-        Assert.Equal(1, code);
+        Assert.Equal(ExitCodes.NotFound, code);
         Assert.Equal("", output);
         var line = Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("depot: error: " + empty.Path, line, StringComparison.Ordinal);

@@ -1,3 +1,4 @@
+using Depot.Cli;
 using System.Text.Json.Nodes;
 
 namespace Depot.Tests.Cli;
@@ -47,14 +48,14 @@ public sealed class InstallCliTests : CliTestBase
     }
 
     [Theory]
-    [InlineData("matches nothing cached", "install", "zlib", "--from", "MIRROR", "--root", "ROOT")]
-    [InlineData("--root and --install-tree exclude each other", "install", "greet", "--from", "MIRROR", "--root", "ROOT", "--install-tree", "ROOT")]
-    [InlineData("matches nothing installed", "env", "--root", "ROOT", "greet")]
-    public async Task BadRequestsFailWithOneLine(string message, params string[] args)
+    [InlineData(ExitCodes.NotFound, "matches nothing cached", "install", "zlib", "--from", "MIRROR", "--root", "ROOT")]
+    [InlineData(ExitCodes.Usage, "--root and --install-tree exclude each other", "install", "greet", "--from", "MIRROR", "--root", "ROOT", "--install-tree", "ROOT")]
+    [InlineData(ExitCodes.NotFound, "matches nothing installed", "env", "--root", "ROOT", "greet")]
+    public async Task BadRequestsFailWithOneLine(int expectedCode, string message, params string[] args)
     {
         args = args.Select(a => a == "MIRROR" ? TestData.Path(TestData.V3Signed) : a == "ROOT" ? Path.Combine(Scratch.Path, "sw") : a).ToArray();
         var (code, output, err) = await RunAsync(args);
-        Assert.Equal(1, code);
+        Assert.Equal(expectedCode, code);
         Assert.Equal("", output);
         Assert.Single(err.TrimEnd('\n').Split('\n'));
         Assert.Contains(message, err, StringComparison.Ordinal);

@@ -1,3 +1,4 @@
+using Depot.Cli;
 using Depot.Tests.Signing;
 
 namespace Depot.Tests.Cli;
@@ -86,7 +87,7 @@ public sealed class KeysCliTests : CliTestBase
     public async Task TrustWithoutAChoiceListsTheMirrorsKeysAndRefuses()
     {
         var (code, _, err) = await RunAsync("keys", "trust", TestData.Path(TestData.V3Signed));
-        Assert.Equal(1, code);
+        Assert.Equal(ExitCodes.Usage, code);
         Assert.Contains(SignatureTests.FixtureFingerprint, err, StringComparison.Ordinal);
         Assert.Contains("--fingerprint FPR", err, StringComparison.Ordinal);
         Assert.Equal("", (await RunAsync("keys", "list")).Out);
@@ -106,15 +107,15 @@ public sealed class KeysCliTests : CliTestBase
     }
 
     [Theory]
-    [InlineData("keys", "export", "DEADBEEF", "no trusted key DEADBEEF")]
-    [InlineData("keys", "import", "/no/such/file.asc", "/no/such/file.asc: no such file")]
-    [InlineData("keys", "create", "x", "not-an-email", "invalid email 'not-an-email'")]
-    [InlineData("keys", "remove", "xyz", "'xyz' is not a key fingerprint")]
-    [InlineData("sign", "/tmp", "no signing key")]
-    public async Task KeyErrorsAreOneLine(params string[] argsAndExpected)
+    [InlineData(ExitCodes.NotFound, "keys", "export", "DEADBEEF", "no trusted key DEADBEEF")]
+    [InlineData(ExitCodes.NotFound, "keys", "import", "/no/such/file.asc", "/no/such/file.asc: no such file")]
+    [InlineData(ExitCodes.Usage, "keys", "create", "x", "not-an-email", "invalid email 'not-an-email'")]
+    [InlineData(ExitCodes.Usage, "keys", "remove", "xyz", "'xyz' is not a key fingerprint")]
+    [InlineData(ExitCodes.NotFound, "sign", "/tmp", "no signing key")]
+    public async Task KeyErrorsAreOneLine(int expectedCode, params string[] argsAndExpected)
     {
         var (code, _, err) = await RunAsync(argsAndExpected[..^1]);
-        Assert.Equal(1, code);
+        Assert.Equal(expectedCode, code);
         var line = Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains(argsAndExpected[^1], line, StringComparison.Ordinal);
     }

@@ -1,3 +1,4 @@
+using Depot.Cli;
 using System.Text.Json.Nodes;
 
 namespace Depot.Tests.Cli;
@@ -38,7 +39,7 @@ public sealed class PushCliTests : CliTestBase
     public async Task WithoutAKeyItSaysHowToGetOneOrToPushUnsigned()
     {
         var (code, _, err) = await RunAsync("push", Scratch.Path, "greet", "--install-tree", TestData.Path("spack-1.2/install-tree"));
-        Assert.Equal(1, code);
+        Assert.Equal(ExitCodes.NotFound, code);
         Assert.StartsWith("depot: error: ", err, StringComparison.Ordinal);
         Assert.Contains("depot keys create", err, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(Scratch.Path));
@@ -49,15 +50,15 @@ public sealed class PushCliTests : CliTestBase
     }
 
     [Theory]
-    [InlineData("name the specs to push, or use --all", "push", "MIRROR", "--install-tree", "TREE")]
-    [InlineData("'nosuch' matches no installed spec", "push", "MIRROR", "nosuch", "--unsigned", "--install-tree", "TREE")]
-    [InlineData("not a Spack install tree", "push", "MIRROR", "--all", "--unsigned", "--install-tree", "MIRROR")]
-    [InlineData("--unsigned and --key contradict", "push", "MIRROR", "--all", "--unsigned", "--key", "X", "--install-tree", "TREE")]
-    public async Task BadRequestsFailWithOneLineAndWriteNothing(string message, params string[] args)
+    [InlineData(ExitCodes.Usage, "name the specs to push, or use --all", "push", "MIRROR", "--install-tree", "TREE")]
+    [InlineData(ExitCodes.NotFound, "'nosuch' matches no installed spec", "push", "MIRROR", "nosuch", "--unsigned", "--install-tree", "TREE")]
+    [InlineData(ExitCodes.NotFound, "not a Spack install tree", "push", "MIRROR", "--all", "--unsigned", "--install-tree", "MIRROR")]
+    [InlineData(ExitCodes.Usage, "--unsigned and --key contradict", "push", "MIRROR", "--all", "--unsigned", "--key", "X", "--install-tree", "TREE")]
+    public async Task BadRequestsFailWithOneLineAndWriteNothing(int expectedCode, string message, params string[] args)
     {
         args = args.Select(a => a == "MIRROR" ? Scratch.Path : a == "TREE" ? TestData.Path("spack-1.2/install-tree") : a).ToArray();
         var (code, output, err) = await RunAsync(args);
-        Assert.Equal(1, code);
+        Assert.Equal(expectedCode, code);
         Assert.Equal("", output);
         Assert.Single(err.TrimEnd('\n').Split('\n'));
         Assert.Contains(message, err, StringComparison.Ordinal);

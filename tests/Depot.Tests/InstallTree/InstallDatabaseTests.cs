@@ -51,12 +51,9 @@ public class InstallDatabaseTests
         Directory.CreateDirectory(spack.Combine("opt", "spack", ".spack-db"));
         File.WriteAllText(spack.Combine("opt", "spack", ".spack-db", "index.json"), "{}");
         Assert.Equal(spack.Combine("opt", "spack"), InstallTreeLocator.Resolve(null, spack.Path));
-        Assert.Contains("pass --install-tree PATH",
-            Assert.Throws<DepotException>(() => InstallTreeLocator.Resolve(null, "")).Message,
-            StringComparison.Ordinal);
-        Assert.Contains("not a Spack install tree",
-            Assert.Throws<DepotException>(() => InstallTreeLocator.Resolve("/nonexistent")).Message,
-            StringComparison.Ordinal);
+        var none = Assert.Throws<DepotException>(() => InstallTreeLocator.Resolve(null, ""));
+        Assert.Equal((ErrorKind.Usage, HintAction.ChooseInstallTree), (none.Kind, none.Hint?.Action));
+        Assert.Contains("not a Spack install tree", Assert.Throws<DepotException>(() => InstallTreeLocator.Resolve("/nonexistent")).Message, StringComparison.Ordinal);
     }
 
     [Fact]

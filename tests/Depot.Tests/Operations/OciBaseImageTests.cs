@@ -138,6 +138,7 @@ public sealed class OciBaseImageTests(DockerRegistry registry) : IClassFixture<D
         var listed = await ListOperation.RunAsync(Mirror.Of(store), new ListOptions([]), null, Token);
         Assert.Equal(5, listed.Rows.Count);
         var e = await Assert.ThrowsAsync<DepotException>(() => OciBuildCacheTests.PushAsync(store, new PushOptions(Tag: "bad.spack")));
-        Assert.Contains("--tag 'bad.spack'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("image tag 'bad.spack': not valid", e.Message, StringComparison.Ordinal);
+        Assert.Equal(ErrorKind.Usage, e.Kind);
     }
 }

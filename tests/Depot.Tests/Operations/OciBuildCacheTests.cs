@@ -114,7 +114,7 @@ public sealed class OciBuildCacheTests(DockerRegistry registry) : IClassFixture<
         var verify = await VerifyOperation.RunAsync(Mirror.Of(store, TestData.Trusting(keyring, "oci")),
             new VerifyOptions([]), null, Token);
         Assert.Equal(5, verify.Failures.Count);
-        Assert.All(verify.Failures, f => Assert.Contains("not signed", f, StringComparison.Ordinal));
+        Assert.All(verify.Failures, f => Assert.Contains("not signed", f.Message, StringComparison.Ordinal));
 
         // depot sign adds signatures beside Spack's images, which stay as they were.
         var before = await ImageDigestsAsync(store);
@@ -168,7 +168,7 @@ public sealed class OciBuildCacheTests(DockerRegistry registry) : IClassFixture<
             signature.Replace("\"greet\"", "\"gre3t\"", StringComparison.Ordinal), Token);
         verify = await VerifyOperation.RunAsync(Mirror.Of(store, TestData.Trusting(keyring, "oci")),
             new VerifyOptions([]), null, Token);
-        Assert.Contains("greet-1.0.0/ilccysm", Assert.Single(verify.Failures), StringComparison.Ordinal);
+        Assert.Contains("greet-1.0.0/ilccysm", Assert.Single(verify.Failures).Message, StringComparison.Ordinal);
 
         // 2. An image whose tarball layer was swapped (the manifest changes, so its signature no longer applies).
         var libgreet = await new BuildCacheOci(store).ReadImageAsync("libgreet-1.0.0-45qqyrdm2lgdwkith6pdxfyacbtymalw.spack", Token);
@@ -176,10 +176,10 @@ public sealed class OciBuildCacheTests(DockerRegistry registry) : IClassFixture<
         await store.Registry.PutManifestAsync(Greet, swapped.ToJsonBytes(), Token);
         verify = await VerifyOperation.RunAsync(Mirror.Of(store, TestData.Trusting(keyring, "oci")),
             new VerifyOptions([]), null, Token);
-        Assert.Contains("not signed", Assert.Single(verify.Failures), StringComparison.Ordinal);
+        Assert.Contains("not signed", Assert.Single(verify.Failures).Message, StringComparison.Ordinal);
         verify = await VerifyOperation.RunAsync(Mirror.Of(store, TrustPolicy.None("oci")), new VerifyOptions([]), null,
             Token);
-        Assert.Contains("last layer", Assert.Single(verify.Failures), StringComparison.Ordinal); // even unsigned, the checksums disagree
+        Assert.Contains("last layer", Assert.Single(verify.Failures).Message, StringComparison.Ordinal); // even unsigned, the checksums disagree
 
         using var root = new TempDir();
         var install = await InstallOperationTests.InstallAsync(Mirror.Of(store, TestData.Trusting(keyring, "oci"),

@@ -39,7 +39,7 @@ public class VerifyOperationTests
     {
         var result = await VerifyAsync(TestData.Path(TestData.V3Signed), FixtureTrust("m"));
         Assert.Equal((5, 5), (result.Checked, result.Signed));
-        var failure = Assert.Single(result.Failures);
+        var failure = Assert.Single(result.Failures).Message;
         Assert.Contains("gcc-runtime-12.2.0/vkw5xvd", failure, StringComparison.Ordinal);
         Assert.Contains("tarball is missing", failure, StringComparison.Ordinal);
         Assert.True((await VerifyAsync(TestData.Path(TestData.V3Signed), FixtureTrust("m"), "greet", "libgreet", "greet-data")).Ok);
@@ -52,7 +52,7 @@ public class VerifyOperationTests
     public async Task UnsignedMirrorsNeedExplicitConsent()
     {
         var refused = await VerifyAsync(TestData.Path(TestData.V3Unsigned), FixtureTrust("m"), "greet");
-        Assert.Contains("not signed, and this mirror requires signatures", Assert.Single(refused.Failures), StringComparison.Ordinal);
+        Assert.Contains("not signed, and this mirror requires signatures", Assert.Single(refused.Failures).Message, StringComparison.Ordinal);
         Assert.True((await VerifyAsync(TestData.Path(TestData.V3Unsigned), FixtureTrust("m", require: false), "greet")).Ok);
         Assert.True((await VerifyAsync(TestData.Path(TestData.V2Unsigned), TrustPolicy.None("m"))).Ok);
     }
@@ -72,20 +72,23 @@ public class VerifyOperationTests
 
         Assert.Equal(3, result.Checked);
         Assert.Equal(2, result.Failures.Count);
-        Assert.Contains(result.Failures, f => f.StartsWith("the-mirror: linux-debian12-x86_64-gcc-12.2.0-greet-1.0.0/tnhxyee: ", StringComparison.Ordinal)
-            && f.Contains("BAD signature from key 06BD5C3F48A372CC", StringComparison.Ordinal));
-        Assert.Contains(result.Failures, f => f.Contains("greet-data", StringComparison.Ordinal)
-            && f.Contains("tarball checksum mismatch: expected sha256 814d42af3e3594e94fd8e0a371cdcba82e23f4daa6cff115d386c76cd74a3ae7", StringComparison.Ordinal));
+        Assert.Contains(result.Failures, f => f.Message.StartsWith("the-mirror: linux-debian12-x86_64-gcc-12.2.0-greet-1.0.0/tnhxyee: ", StringComparison.Ordinal)
+            && f.Message.Contains("BAD signature from key 06BD5C3F48A372CC", StringComparison.Ordinal));
+        Assert.Contains(result.Failures, f => f.Message.Contains("greet-data", StringComparison.Ordinal)
+            && f.Message.Contains("tarball checksum mismatch: expected sha256 814d42af3e3594e94fd8e0a371cdcba82e23f4daa6cff115d386c76cd74a3ae7", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task AnUntrustedKeyFailureSaysHowToTrustIt()
     {
         var result = await VerifyAsync(TestData.Path(TestData.V3Signed), new TrustPolicy("mirror-x", new SignatureVerifier([]), true), "greet");
-        var line = Assert.Single(result.Failures);
-        Assert.StartsWith("mirror-x: greet-1.0.0/ilccysm: ", line, StringComparison.Ordinal);
-        Assert.Contains("signed by key 06BD5C3F48A372CC", line, StringComparison.Ordinal);
-        Assert.EndsWith("run: depot keys trust mirror-x --fingerprint 6640D90F8A1E84DD1142614C06BD5C3F48A372CC", line, StringComparison.Ordinal);
+        var failure = Assert.Single(result.Failures);
+        Assert.StartsWith("mirror-x: greet-1.0.0/ilccysm: ", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("signed by key 06BD5C3F48A372CC", failure.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("depot ", failure.Message, StringComparison.Ordinal); // the advice is the hint, not prose
+        Assert.Equal(ErrorKind.Trust, failure.Kind);
+        Assert.Equal(ErrorHint.TrustMirrorKey("mirror-x", "6640D90F8A1E84DD1142614C06BD5C3F48A372CC").Arguments, failure.Hint!.Arguments);
+        Assert.Equal(HintAction.TrustMirrorKey, failure.Hint.Action);
     }
 
     [Fact]
@@ -95,7 +98,7 @@ public class VerifyOperationTests
         var tarball = copy.Combine("blobs/sha256/2c/2c73d3a0d6bda497c14e96be4f083accce60c521ce2aa34ed810e69bf6982d25");
         File.AppendAllText(tarball, "x");
         var result = await VerifyAsync(copy.Path, FixtureTrust("m"), "greet");
-        Assert.Contains("tarball checksum mismatch", Assert.Single(result.Failures), StringComparison.Ordinal);
+        Assert.Contains("tarball checksum mismatch", Assert.Single(result.Failures).Message, StringComparison.Ordinal);
     }
 
     [Fact]

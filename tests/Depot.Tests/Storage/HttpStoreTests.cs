@@ -176,7 +176,7 @@ public sealed class HttpsStoreTests : IAsyncLifetime
     {
         Assert.StartsWith("https://127.0.0.1:", url, StringComparison.Ordinal);
         var (untrusted, _, error) = await RunCliAsync(null, "list", url, "-L");
-        Assert.Equal(1, untrusted);
+        Assert.Equal(Depot.Cli.ExitCodes.IO, untrusted);
         Assert.Contains("cannot reach the server", error, StringComparison.Ordinal);
 
         var (code, output, err) = await RunCliAsync(caFile, "list", url, "-L");

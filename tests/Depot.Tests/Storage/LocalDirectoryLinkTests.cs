@@ -69,7 +69,7 @@ public sealed class LocalDirectoryLinkTests : IDisposable
         Directory.Delete(index, recursive: true);
         File.CreateSymbolicLink(index, outside);
         var (code, _, err) = await Depot.Tests.Cli.CliRun.RunAsync(temp.Combine("home"), "index", copy.Path);
-        Assert.Equal(1, code);
+        Assert.Equal(Depot.Cli.ExitCodes.InvalidContent, code);
         Assert.Equal($"depot: error: {index}{Refused}", err.TrimEnd('\n'));
         AssertOutsideUntouched();
     }

@@ -23,7 +23,7 @@ public sealed class OciAuthTests(BasicAuthRegistry basic, TokenAuthRegistry bear
         using var anonymous = new OciStore(OciReference.Parse(basic.Url("auth/basic")));
         var e = await Assert.ThrowsAsync<OciAuthException>(() => anonymous.GetInfoAsync("probe/a.txt", Token));
         Assert.Contains($"registry 127.0.0.1:{basic.Port} requires a login", e.Message, StringComparison.Ordinal);
-        Assert.Contains("--oci-username", e.Message, StringComparison.Ordinal);
+        Assert.Equal((ErrorKind.Authentication, HintAction.ConfigureRegistryLogin, $"127.0.0.1:{basic.Port}"), (e.Kind, e.Hint?.Action, e.Hint?["registry"]));
 
         var good = new OciCredential(BasicAuthRegistry.User, BasicAuthRegistry.Password, "test");
         using var store = new OciStore(OciReference.Parse(basic.Url("auth/basic")), new OciClientOptions(good));
@@ -100,7 +100,8 @@ public sealed class OciAuthTests(BasicAuthRegistry basic, TokenAuthRegistry bear
     {
         using var untrusting = new OciStore(OciReference.Parse(tls.Url("tls/repo")));
         var e = await Assert.ThrowsAsync<DepotException>(() => untrusting.GetInfoAsync("probe/a.txt", Token));
-        Assert.Contains("--ca-cert", e.Message, StringComparison.Ordinal);
+        Assert.Contains("its TLS certificate is not trusted", e.Message, StringComparison.Ordinal);
+        Assert.Equal((ErrorKind.Trust, HintAction.TrustCertificate), (e.Kind, e.Hint?.Action));
 
         using var store = new OciStore(OciReference.Parse(tls.Url("tls/repo")), new OciClientOptions(CaCertificateFile: DockerRegistry.CaCertificate));
         Assert.StartsWith("oci://", store.Root, StringComparison.Ordinal);

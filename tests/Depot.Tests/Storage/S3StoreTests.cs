@@ -52,7 +52,7 @@ public sealed class S3StoreTests(S3rver server) : StoreContractTests, IClassFixt
         Assert.DoesNotContain("S3RVER\n", File.ReadAllText(Path.Combine(home.Path, "config.yaml")).Replace("id: S3RVER", "", StringComparison.Ordinal), StringComparison.Ordinal);
 
         var (missing, _, err) = await Depot.Tests.Cli.CliRun.RunAsync(home.Path, "push", "s3m", "greet-data", "--install-tree", TestData.Path("spack-0.21/install-tree"));
-        Assert.Equal(1, missing);
+        Assert.Equal(Depot.Cli.ExitCodes.Usage, missing);
         Assert.Contains($"environment variable {variable} is not set", err, StringComparison.Ordinal);
 
         Environment.SetEnvironmentVariable(variable, "S3RVER");

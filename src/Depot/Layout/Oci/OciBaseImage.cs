@@ -25,13 +25,13 @@ internal sealed record OciBaseImage(OciImageManifest Manifest, JsonElement Confi
         var (repository, reference) = OciReference.ParseImage(image);
         using var source = new OciRegistryClient(repository, options);
         var found = await source.GetManifestAsync(reference, cancellationToken).ConfigureAwait(false)
-            ?? throw new DepotException($"base image {image}: not found in {repository}");
+            ?? throw new DepotException(ErrorKind.NotFound, $"base image {image}: not found in {repository}");
         if (found.MediaType is OciMediaTypes.ImageIndex or OciMediaTypes.DockerManifestList)
         {
             var platform = OciImageManifest.ParseIndex(found.Bytes, image).FirstOrDefault(d => d.Architecture == architecture)
-                ?? throw new DepotException($"base image {image} has no linux/{architecture} image");
+                ?? throw new DepotException(ErrorKind.NotFound, $"base image {image} has no linux/{architecture} image");
             found = await source.GetManifestAsync(platform.Digest, cancellationToken).ConfigureAwait(false)
-                ?? throw new DepotException($"base image {image}: its {architecture} manifest {platform.Digest} is missing");
+                ?? throw new DepotException(ErrorKind.NotFound, $"base image {image}: its {architecture} manifest {platform.Digest} is missing");
         }
 
         var manifest = OciImageManifest.Parse(found.Bytes, image);

@@ -219,7 +219,7 @@ public sealed class OciImageWriter(BuildCacheOci layout, EntryWriterOptions opti
     {
         if (tag.EndsWith(BuildCacheOci.TagSuffix, StringComparison.Ordinal) || !System.Text.RegularExpressions.Regex.IsMatch(tag, "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"))
         {
-            throw new DepotException($"--tag '{tag}': not a valid image tag ([A-Za-z0-9_][A-Za-z0-9_.-]*, at most 128, not ending in .spack)");
+            throw new DepotException(ErrorKind.Usage, $"image tag '{tag}': not valid ([A-Za-z0-9_][A-Za-z0-9_.-]*, at most 128, not ending in .spack)");
         }
     }
 
@@ -261,8 +261,8 @@ public sealed class OciImageWriter(BuildCacheOci layout, EntryWriterOptions opti
         }
         catch (StoreObjectNotFoundException)
         {
-            throw new DepotException($"{dependent.Name}/{dependent.Hash[..7]} needs {dependency.Name}/{dependency.Hash[..7]} as a layer, "
-                + $"and {Store.Root} does not have it: push it too (drop --only package)");
+            throw new DepotException(ErrorKind.NotFound, $"{dependent.Name}/{dependent.Hash[..7]} needs {dependency.Name}/{dependency.Hash[..7]} as a layer, "
+                + $"and {Store.Root} does not have it: push it too", new ErrorHint(HintAction.IncludeDependencies));
         }
 
         using var doc = JsonDocument.Parse(image.Config);

@@ -55,8 +55,8 @@ internal sealed partial class OciAuthHandler(OciReference reference, Lazy<OciCre
         if (offered.Scheme == "basic" && Credential is null)
         {
             response.Dispose();
-            throw new OciAuthException($"registry {reference.Registry} requires a login (Basic, scope {scope}); no credentials found: "
-                + "give the mirror --oci-username and --oci-password-variable, or add the registry to " + OciCredentials.DockerConfigPath());
+            throw new OciAuthException($"registry {reference.Registry} requires a login (Basic, scope {scope}); no credentials found",
+                ErrorHint.ConfigureRegistryLogin(reference.Registry, OciCredentials.DockerConfigPath()));
         }
 
         response.Dispose();

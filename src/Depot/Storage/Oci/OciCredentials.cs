@@ -138,11 +138,11 @@ public static class OciCredentials
         Process process;
         try
         {
-            process = Process.Start(start) ?? throw new DepotException($"{source}: could not be started");
+            process = Process.Start(start) ?? throw new DepotException(ErrorKind.Authentication, $"{source}: could not be started");
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new DepotException($"{source}: cannot run it ({e.Message}); install it or remove it from the config");
+            throw new DepotException(ErrorKind.Authentication, $"{source}: cannot run it ({e.Message}); install it or remove it from the config");
         }
 
         using (process)
@@ -154,7 +154,7 @@ public static class OciCredentials
             if (!process.WaitForExit(30_000))
             {
                 process.Kill();
-                throw new DepotException($"{source}: no answer within 30 s");
+                throw new DepotException(ErrorKind.Authentication, $"{source}: no answer within 30 s");
             }
 
             if (process.ExitCode != 0)
@@ -163,7 +163,7 @@ public static class OciCredentials
                 var message = (output + error).Trim();
                 return message.Contains("not found", StringComparison.OrdinalIgnoreCase)
                     ? null
-                    : throw new DepotException($"{source}: failed for {registry} (exit {process.ExitCode}): {message}");
+                    : throw new DepotException(ErrorKind.Authentication, $"{source}: failed for {registry} (exit {process.ExitCode}): {message}");
             }
 
             try
@@ -175,7 +175,7 @@ public static class OciCredentials
             }
             catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
             {
-                throw new DepotException($"{source}: answered something other than {{\"Username\",\"Secret\"}} for {registry}");
+                throw new DepotException(ErrorKind.Authentication, $"{source}: answered something other than {{\"Username\",\"Secret\"}} for {registry}");
             }
         }
     }

@@ -4,14 +4,15 @@ using System.Text.Json;
 namespace Depot.Storage.Oci;
 
 /// <summary>A registry refused a login, or one could not be attempted; the message names registry, scope and source.</summary>
-public sealed class OciAuthException(string message) : DepotException(message);
+public sealed class OciAuthException(string message, ErrorHint? hint = null)
+    : DepotException(ErrorKind.Authentication, message, hint);
 
 /// <summary>A registry answered an error: method, URL, status and the registry's own error codes in one line.</summary>
 public sealed class OciRegistryException : DepotException
 {
     /// <summary>The message says method, URL, status, the body's summary and <paramref name="note"/> (a too-long <c>Retry-After</c>).</summary>
     public OciRegistryException(HttpMethod method, Uri uri, HttpStatusCode status, string body, string note = "")
-        : base($"{method} {uri.GetLeftPart(UriPartial.Path)}: {(int)status} {status}: {Summarize(body)}{note}")
+        : base(ErrorKinds.OfHttpStatus(status), $"{method} {uri.GetLeftPart(UriPartial.Path)}: {(int)status} {status}: {Summarize(body)}{note}")
     {
         Status = status;
         Codes = ErrorCodes(body);

@@ -42,7 +42,7 @@ public sealed record OciReference(string Scheme, string Registry, string Reposit
 
         if (reference.Length == 0)
         {
-            throw new DepotException($"'{image}' is not an image reference (REGISTRY/REPOSITORY[:TAG|@DIGEST])");
+            throw new DepotException(ErrorKind.Usage, $"'{image}' is not an image reference (REGISTRY/REPOSITORY[:TAG|@DIGEST])");
         }
 
         return (Parse(url), reference);
@@ -57,19 +57,19 @@ public sealed record OciReference(string Scheme, string Registry, string Reposit
         {
             "oci" or "oci+https" => "https",
             "oci+http" => "http",
-            _ => throw new DepotException($"'{url}' is not an OCI mirror URL (oci://host/repository or oci+http://host/repository)"),
+            _ => throw new DepotException(ErrorKind.Usage, $"'{url}' is not an OCI mirror URL (oci://host/repository or oci+http://host/repository)"),
         };
         var rest = url[(colon + 3)..].Trim('/');
         var at = rest.IndexOfAny(['@', ':'], Math.Max(0, rest.LastIndexOf('/') + 1));
         if (at > 0 && rest.LastIndexOf('/') > 0)
         {
-            throw new DepotException($"'{url}': a build cache mirror names a repository, not a tag or digest");
+            throw new DepotException(ErrorKind.Usage, $"'{url}': a build cache mirror names a repository, not a tag or digest");
         }
 
         var parts = rest.Split('/', 2);
         if (parts.Length == 1 && (rest.Contains('.', StringComparison.Ordinal) || rest.Contains(':', StringComparison.Ordinal) || rest == "localhost"))
         {
-            throw new DepotException($"'{url}' names a registry but no repository (oci://{rest}/REPOSITORY)");
+            throw new DepotException(ErrorKind.Usage, $"'{url}' names a registry but no repository (oci://{rest}/REPOSITORY)");
         }
 
         string registry;
@@ -88,7 +88,7 @@ public sealed record OciReference(string Scheme, string Registry, string Reposit
         repository = repository.ToLowerInvariant();
         if (repository.Length == 0 || !System.Text.RegularExpressions.Regex.IsMatch(repository, "^[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*$"))
         {
-            throw new DepotException($"'{url}': '{repository}' is not a valid OCI repository name (lower-case letters, digits, '.', '_', '-', '/')");
+            throw new DepotException(ErrorKind.Usage, $"'{url}': '{repository}' is not a valid OCI repository name (lower-case letters, digits, '.', '_', '-', '/')");
         }
 
         return new OciReference(httpScheme, registry, repository);

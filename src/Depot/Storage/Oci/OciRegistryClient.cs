@@ -255,8 +255,9 @@ public sealed partial class OciRegistryClient : IDisposable
         catch (HttpRequestException e)
         {
             var tls = e.InnerException is System.Security.Authentication.AuthenticationException;
-            throw new DepotException($"{request.Method} {request.RequestUri?.GetLeftPart(UriPartial.Path)}: cannot reach registry {Reference.Registry}: "
-                + (tls ? "its TLS certificate is not trusted (give the mirror --ca-cert FILE, or set SSL_CERT_FILE)" : e.Message));
+            throw new DepotException(tls ? ErrorKind.Trust : ErrorKind.IO,
+                $"{request.Method} {request.RequestUri?.GetLeftPart(UriPartial.Path)}: cannot reach registry {Reference.Registry}: "
+                + (tls ? "its TLS certificate is not trusted" : e.Message), e, tls ? ErrorHint.TrustCertificate(Reference.Registry) : null);
         }
     }
 

@@ -183,7 +183,7 @@ public sealed class OciStore : IObjectStore, IDisposable
             }
         }
 
-        return tag.Length <= 128 ? tag.ToString() : throw new DepotException($"key '{key}' is too long to be stored in an OCI registry (tags hold 128 characters)");
+        return tag.Length <= 128 ? tag.ToString() : throw new DepotException(ErrorKind.Unsupported, $"key '{key}' is too long to be stored in an OCI registry (tags hold 128 characters)");
     }
 
     /// <summary>The key a tag encodes, or null for tags that are not Depot objects (Spack's images, say).</summary>
