@@ -30,7 +30,7 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
 
     /// <summary>True when <paramref name="store"/> holds anything under <c>build_cache/</c>.</summary>
     public static Task<bool> IsPresentAsync(IStoreReader store, CancellationToken cancellationToken = default) =>
-        BuildCache.AnyAsync(store, Prefix, cancellationToken);
+        StoreProbe.AnyAsync(store, Prefix, cancellationToken);
 
     public int Version => 2;
 

@@ -33,7 +33,7 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
     /// <summary>True when <paramref name="store"/> holds this layout: <c>v3/layout.json</c>, or any manifest.</summary>
     public static async Task<bool> IsPresentAsync(IStoreReader store, CancellationToken cancellationToken = default) =>
         await store.ExistsAsync(LayoutKey, cancellationToken).ConfigureAwait(false)
-        || await BuildCache.AnyAsync(store, "v3/manifests/", cancellationToken).ConfigureAwait(false);
+        || await StoreProbe.AnyAsync(store, "v3/manifests/", cancellationToken).ConfigureAwait(false);
 
     public int Version => 3;
 

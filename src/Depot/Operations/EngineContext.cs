@@ -1,5 +1,6 @@
 using Depot.Configuration;
 using Depot.Layout;
+using Depot.Layout.Detection;
 using Depot.Storage;
 using Depot.Storage.Providers;
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Depot.Layout;
+using Depot.Layout.Detection;
 using Depot.Specs;
 
 namespace Depot.Operations;

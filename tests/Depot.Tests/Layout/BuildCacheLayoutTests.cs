@@ -1,5 +1,6 @@
 using System.Text;
 using Depot.Layout;
+using Depot.Layout.Detection;
 using Depot.Specs;
 using Depot.Storage;
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Depot.Layout;
+using Depot.Layout.Detection;
 using Depot.Operations;
 using Depot.Signing;
 using Depot.Specs;

@@ -1,4 +1,5 @@
 using Depot.Layout;
+using Depot.Layout.Detection;
 using Depot.Specs;
 using Depot.Storage;
 using Depot.Storage.Oci;

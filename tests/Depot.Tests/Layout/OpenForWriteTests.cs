@@ -1,4 +1,5 @@
 using Depot.Layout;
+using Depot.Layout.Detection;
 using Depot.Storage;
 using Depot.Storage.S3;
 using Depot.Tests.Storage;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Depot.Layout;
+using Depot.Layout.Detection;
 using Depot.Operations;
 using Depot.Storage;
 using Depot.Tests.Storage;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Depot.InstallTree;
 using Depot.Layout;
+using Depot.Layout.Detection;
 using Depot.Layout.Oci;
 using Depot.Operations;
 using Depot.Signing;

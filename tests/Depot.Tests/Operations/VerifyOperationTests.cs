@@ -1,6 +1,7 @@
 using Depot.Cli;
 using Depot.Configuration;
 using Depot.Layout;
+using Depot.Layout.Detection;
 using Depot.Operations;
 using Depot.Signing;
 using Depot.Specs;

@@ -1,3 +1,4 @@
+using Depot.Layout.Detection;
 using Depot.Operations;
 using Depot.Configuration;
 using Depot.Signing;
@@ -120,7 +121,7 @@ public sealed class SubkeyTests(GpgSubkeyFixture gpgKey) : IClassFixture<GpgSubk
 
         Assert.True(first.Signed > 0);
         Assert.Equal((0, first.Signed), (again.Signed, again.AlreadySigned));
-        var layouts = await Depot.Layout.BuildCache.DetectAsync(store, TestContext.Current.CancellationToken);
+        var layouts = await BuildCache.DetectAsync(store, TestContext.Current.CancellationToken);
         var verified = await Depot.Operations.VerifyOperation.RunAsync(Mirror.Of(store, TestData.Trusting(keyring,
             mirror.Path)), new Depot.Operations.VerifyOptions([]),
             cancellationToken: TestContext.Current.CancellationToken);

@@ -1,5 +1,6 @@
 using System.Reflection;
 using Depot.Layout;
+using Depot.Layout.Detection;
 using Depot.Operations;
 using Depot.Storage;
 using Depot.Storage.Azure;

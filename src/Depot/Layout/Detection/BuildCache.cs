@@ -1,22 +1,18 @@
 using System.Text.RegularExpressions;
+using Depot.Layout;
 using Depot.Layout.Oci;
 using Depot.Storage;
 
-namespace Depot.Layout;
+namespace Depot.Layout.Detection;
 
 /// <summary>
-/// Finds which build cache layouts a mirror holds. Each file layout says whether it is present
+/// The one place that knows every layout (so the layouts need not know each other): finds which build cache layouts
+/// a mirror holds, and which layout an entry is read or written with. Each file layout says whether it is present
 /// (<see cref="BuildCacheV3.IsPresentAsync"/>, <see cref="BuildCacheV2.IsPresentAsync"/>); a registry holds Spack's OCI
 /// layout and only that, which <see cref="RegistryLayout"/> alone knows.
 /// </summary>
 public static partial class BuildCache
 {
-    private static readonly string[] IndexFiles =
-    [
-        BuildCacheV3.IndexManifestKey, BuildCacheV3.KeyIndexManifestKey,
-        BuildCacheV2.IndexJsonKey, BuildCacheV2.IndexHashKey, BuildCacheV2.KeyIndexKey,
-    ];
-
     /// <summary>
     /// Returns the layouts present at the store's root, newest first (a mirror may hold both v3 and v2). Cheap: it
     /// stops at the first object of each layout.
@@ -103,35 +99,6 @@ public static partial class BuildCache
     public static IBuildCacheLayout? RegistryLayout(IStoreReader store) =>
         store is Storage.Oci.OciStore oci ? new BuildCacheOci(oci) : null;
 
-    /// <summary>True when <paramref name="store"/> lists at least one object under <paramref name="prefix"/>.</summary>
-    internal static async Task<bool> AnyAsync(IStoreReader store, string prefix, CancellationToken cancellationToken)
-    {
-        if (store is not IStoreLister lister)
-        {
-            // A store that cannot list (HTTP) shows a layout by its index files, where Spack looks over HTTP.
-            foreach (var key in IndexFiles.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)))
-            {
-                if (await store.ExistsAsync(key, cancellationToken).ConfigureAwait(false))
-                {
-                    return true;
-                }
-            }
-
-            return false;
-        }
-
-        await foreach (var _ in lister.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
-        {
-            return true;
-        }
-
-        return false;
-    }
-
     [GeneratedRegex(@"^v([0-9]+)/")]
     private static partial Regex LayoutFolder();
 }
-
-/// <summary>The mirror holds no build cache yet (a new mirror, or a wrong path).</summary>
-public sealed class NoBuildCacheException(string root)
-    : DepotException(ErrorKind.NotFound, $"{root}: no build cache here (neither v3/ nor build_cache/ found)");
