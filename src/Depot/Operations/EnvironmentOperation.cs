@@ -30,7 +30,8 @@ public static class EnvironmentOperation
             foreach (var dir in Directory.EnumerateDirectories(root))
             {
                 var specPath = Path.Combine(dir, ".spack", "spec.json");
-                if (new DirectoryInfo(dir).LinkTarget is null && new FileInfo(specPath).LinkTarget is null && File.Exists(specPath))
+                if (new DirectoryInfo(dir).LinkTarget is null && new FileInfo(specPath).LinkTarget is null
+                    && File.Exists(specPath))
                 {
                     // A prefix is name-version-hash: one whose spec says another hash is not that spec's prefix.
                     var spec = SpecFile.Parse(File.ReadAllBytes(specPath), specPath);
