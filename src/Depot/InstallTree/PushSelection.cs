@@ -44,8 +44,10 @@ public static class PushSelection
 
             if (matches.Count > 1 && query.HashPrefix is null)
             {
-                var candidates = string.Join(", ", matches.Select(m => $"{SpecFormatter.Short(m.Spec)}/{m.Spec.Hash[..7]}"));
-                throw new DepotException(ErrorKind.Usage, $"'{query.Text}' matches {matches.Count} installed specs ({candidates}): add /hash to pick one");
+                var candidates = string.Join(", ",
+                    matches.Select(m => $"{SpecFormatter.Short(m.Spec)}/{m.Spec.Hash[..7]}"));
+                throw new DepotException(ErrorKind.Usage,
+                    $"'{query.Text}' matches {matches.Count} installed specs ({candidates}): add /hash to pick one");
             }
 
             if (matches.Count > 1)
