@@ -60,7 +60,8 @@ public sealed class CliConsole(TextWriter stdout, TextWriter stderr, string? dep
     /// Wraps a command body: user errors (a <see cref="DepotException"/>, an I/O failure) become one line, or one JSON
     /// object with <c>--json</c>, and the exit code of their kind; no stack trace. Anything else is a bug and crashes.
     /// </summary>
-    public Func<ParseResult, CancellationToken, Task<int>> Guard(Func<ParseResult, CancellationToken, Task<int>> action) =>
+    public Func<ParseResult, CancellationToken, Task<int>> Guard(
+        Func<ParseResult, CancellationToken, Task<int>> action) =>
         async (parse, token) =>
         {
             try

@@ -61,7 +61,9 @@ public static class Program
                 await stderr.WriteLineAsync("depot: error: " + error.Message).ConfigureAwait(false);
             }
 
-            await stderr.WriteLineAsync($"Run '{string.Join(' ', ["depot", .. CommandPath(parse.CommandResult.Command, root)])} --help' for usage.")
+            await stderr.WriteLineAsync(
+                    $"Run '{string.Join(' ', ["depot", .. CommandPath(parse.CommandResult.Command, root)])} --help' "
+                    + "for usage.")
                 .ConfigureAwait(false);
             return ExitCodes.Usage;
         }

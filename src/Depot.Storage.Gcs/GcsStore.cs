@@ -270,14 +270,16 @@ public sealed class GcsStore : IObjectStore
             {
                 "service_account" => CredentialFactory.FromFile<ServiceAccountCredential>(path).ToGoogleCredential(),
                 "authorized_user" => CredentialFactory.FromFile<UserCredential>(path).ToGoogleCredential(),
-#pragma warning disable CS0618 // external-account files are what workload identity federation writes; no typed factory covers all their kinds.
+                // External-account files are what workload identity federation writes; no typed factory covers all their kinds.
+#pragma warning disable CS0618
                 "external_account" => GoogleCredential.FromFile(path),
 #pragma warning restore CS0618
                 _ => throw new InvalidOperationException($"{source}: {path} is a credential file of unknown type "
                     + $"'{type}'"),
             };
         }
-        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException or ArgumentException or IOException)
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException
+            or ArgumentException or IOException)
         {
             throw new InvalidOperationException(e is InvalidOperationException
                 && e.Message.StartsWith(source, StringComparison.Ordinal)

@@ -85,7 +85,9 @@ public static class InstallCommand
     private static string SpackRootTree() =>
         Environment.GetEnvironmentVariable("SPACK_ROOT") is { Length: > 0 } spackRoot
             ? Path.Combine(spackRoot, "opt", "spack")
-            : throw new DepotException(ErrorKind.Usage, "where to install? pass --root PATH (plain tree) or --install-tree PATH (Spack tree), or set SPACK_ROOT");
+            : throw new DepotException(ErrorKind.Usage,
+                "where to install? pass --root PATH (plain tree) or --install-tree PATH (Spack tree), "
+                + "or set SPACK_ROOT");
 
     private static string[] ConfiguredMirrors(EngineContext engine)
     {

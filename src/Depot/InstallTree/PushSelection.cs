@@ -52,7 +52,8 @@ public static class PushSelection
 
             if (matches.Count > 1)
             {
-                throw new DepotException(ErrorKind.Usage, $"'{query.Text}' is an ambiguous hash prefix: {string.Join(", ", matches.Select(m => m.Spec.Hash))}");
+                throw new DepotException(ErrorKind.Usage, $"'{query.Text}' is an ambiguous hash prefix: "
+                    + $"{string.Join(", ", matches.Select(m => m.Spec.Hash))}");
             }
 
             roots.Add(matches[0]);

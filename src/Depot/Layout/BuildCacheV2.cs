@@ -47,11 +47,14 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
     /// <summary><c>{arch}-{compiler}-{compiler version}-{name}-{version}-{hash}</c>; <c>none-none</c> without a
     /// compiler.</summary>
     public static string TarballStem(SpecNode node) =>
-        PathNames.Polite($"{node.Architecture}-{node.Compiler?.Name ?? "none"}-{node.Compiler?.Version ?? "none"}-{node.Name}-{node.Version}-{node.Hash}");
+        PathNames.Polite($"{node.Architecture}-{node.Compiler?.Name ?? "none"}-{node.Compiler?.Version ?? "none"}-"
+            + $"{node.Name}-{node.Version}-{node.Hash}");
 
     /// <summary><c>build_cache/{arch}/{compiler}-{compiler version}/{name}-{version}/{stem}.spack</c>.</summary>
     public static string TarballKey(SpecNode node) =>
-        $"{Prefix}{PathNames.Polite(node.Architecture)}/{PathNames.Polite($"{node.Compiler?.Name ?? "none"}-{node.Compiler?.Version ?? "none"}")}/{PathNames.Polite($"{node.Name}-{node.Version}")}/{TarballStem(node)}.spack";
+        $"{Prefix}{PathNames.Polite(node.Architecture)}/"
+        + $"{PathNames.Polite($"{node.Compiler?.Name ?? "none"}-{node.Compiler?.Version ?? "none"}")}/"
+        + $"{PathNames.Polite($"{node.Name}-{node.Version}")}/{TarballStem(node)}.spack";
 
     public static string SpecFileKey(SpecNode node, bool signed) =>
         Prefix + TarballStem(node) + (signed ? SignedSuffix : PlainSuffix);
@@ -65,7 +68,8 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
             : new SpecEntry(SpecFileKey(node, signed: false), node.Hash, Signed: false);
     }
 
-    public async IAsyncEnumerable<SpecEntry> ListSpecEntriesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<SpecEntry> ListSpecEntriesAsync(
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         if (Store is not IStoreLister lister)
         {

@@ -48,14 +48,18 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
 
     public static string BlobKey(string algorithm, string checksum) => $"blobs/{algorithm}/{checksum[..2]}/{checksum}";
 
-    /// <summary><c>v3/manifests/spec/&lt;name&gt;/&lt;name&gt;-&lt;version&gt;-&lt;hash&gt;.spec.manifest.json</c>.</summary>
+    /// <summary>
+    /// <c>v3/manifests/spec/&lt;name&gt;/&lt;name&gt;-&lt;version&gt;-&lt;hash&gt;.spec.manifest.json</c>.
+    /// </summary>
     public static string SpecManifestKey(SpecNode node) =>
-        $"{SpecManifestPrefix}{node.Name}/{PathNames.Polite($"{node.Name}-{node.Version}-{node.Hash}")}{SpecManifestSuffix}";
+        $"{SpecManifestPrefix}{node.Name}/"
+        + $"{PathNames.Polite($"{node.Name}-{node.Version}-{node.Hash}")}{SpecManifestSuffix}";
 
     public Task<SpecEntry> EntryForAsync(SpecNode node, CancellationToken cancellationToken = default) =>
         Task.FromResult(new SpecEntry(SpecManifestKey(node), node.Hash, Signed: false));
 
-    public async IAsyncEnumerable<SpecEntry> ListSpecEntriesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<SpecEntry> ListSpecEntriesAsync(
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         if (Store is not IStoreLister lister)
         {

@@ -45,7 +45,8 @@ public sealed class IndexCache
     /// <paramref name="store"/>.</summary>
     public static string Key(Storage.IStoreReader store, int layoutVersion, string indexChecksum)
     {
-        var mirror = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(store.Root)))[..16];
+        var mirror = Convert.ToHexStringLower(
+            System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(store.Root)))[..16];
         return $"{mirror}-v{layoutVersion}-{indexChecksum}";
     }
 
@@ -142,7 +143,9 @@ public sealed class IndexCache
 
                 foreach (var r in rows)
                 {
-                    writer.Write($"{r.Hash}\t{Escape(r.Name)}\t{Escape(r.Version)}\t{Escape(r.Namespace)}\t{Escape(r.Architecture)}\t{Escape(r.CompilerLabel)}\t{Escape(r.VariantsText)}\t{r.LayoutVersion}\n");
+                    writer.Write($"{r.Hash}\t{Escape(r.Name)}\t{Escape(r.Version)}\t{Escape(r.Namespace)}\t"
+                        + $"{Escape(r.Architecture)}\t{Escape(r.CompilerLabel)}\t{Escape(r.VariantsText)}\t"
+                        + $"{r.LayoutVersion}\n");
                 }
             }
 

@@ -51,8 +51,9 @@ public static class IndexOperation
     /// Reads new entries in parallel, adding the nodes they bring to <paramref name="known"/>. Only nodes not yet known
     /// are parsed. Returns the keys read successfully and the entries skipped.
     /// </summary>
-    private static async Task<(HashSet<string> Read, List<EntryProblem> Problems)> ReadNewEntriesAsync(IBuildCacheLayout layout,
-        List<SpecEntry> entries, Func<string, bool> isKnown, ConcurrentDictionary<string, SpecNode> known,
+    private static async Task<(HashSet<string> Read, List<EntryProblem> Problems)> ReadNewEntriesAsync(
+        IBuildCacheLayout layout, List<SpecEntry> entries, Func<string, bool> isKnown,
+        ConcurrentDictionary<string, SpecNode> known,
         int parallelism, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         var read = new ConcurrentBag<string>();

@@ -73,7 +73,8 @@ public static class KeyOperations
                     if (!string.Equals(info.Fingerprint, published.Fingerprint, StringComparison.OrdinalIgnoreCase))
                     {
                         throw new InvalidContentException(published.Location,
-                            $"filed under fingerprint {published.Fingerprint} but the key inside is {info.Fingerprint}");
+                            $"filed under fingerprint {published.Fingerprint} but the key inside is "
+                            + $"{info.Fingerprint}");
                     }
 
                     found.TryAdd(info.Fingerprint,

@@ -137,7 +137,8 @@ public static class ListOperation
         return true;
     }
 
-    private static async Task<(bool FromIndex, List<CachedSpec> Specs, byte[]? IndexJson)> ReadSpecsAsync(IBuildCacheLayout layout, ListOptions options,
+    private static async Task<(bool FromIndex, List<CachedSpec> Specs, byte[]? IndexJson)> ReadSpecsAsync(
+        IBuildCacheLayout layout, ListOptions options,
         List<EntryProblem> problems, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         BuildCacheIndex? index = null;

@@ -282,7 +282,8 @@ public sealed class LocalDirectoryStore : IObjectStore
 
     // Size and modification time to the tick: a rename of a new file always changes the inode's ctime/mtime.
     private static string Version(FileInfo info) =>
-        $"{info.LastWriteTimeUtc.Ticks:x}-{info.Length:x}-{(OperatingSystem.IsLinux() ? FileStatus.Lstat(info.FullName).Inode : 0):x}";
+        $"{info.LastWriteTimeUtc.Ticks:x}-{info.Length:x}-"
+        + $"{(OperatingSystem.IsLinux() ? FileStatus.Lstat(info.FullName).Inode : 0):x}";
 
     /// <summary>Stages in a temporary file inside the mirror folder, so commit is a rename on the same file
     /// system.</summary>

@@ -49,7 +49,8 @@ public sealed class BuildCacheOci(OciStore store) : IBuildCacheLayout
     public Task<SpecEntry> EntryForAsync(SpecNode node, CancellationToken cancellationToken = default) =>
         Task.FromResult(new SpecEntry(TagFor(node), node.Hash, Signed: false));
 
-    public async IAsyncEnumerable<SpecEntry> ListSpecEntriesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<SpecEntry> ListSpecEntriesAsync(
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await foreach (var tag in store.Registry.ListTagsAsync(cancellationToken).ConfigureAwait(false))
         {

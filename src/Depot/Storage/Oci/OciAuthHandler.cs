@@ -50,7 +50,8 @@ internal sealed partial class OciAuthHandler(OciReference reference, Lazy<OciCre
         if (response.StatusCode != HttpStatusCode.Unauthorized
             || !HttpBodies.SameOrigin(response.RequestMessage?.RequestUri ?? request.RequestUri, registry))
         {
-            return response; // a 401 from elsewhere (after a redirect) is the caller's error, never a reason to send credentials
+            // a 401 from elsewhere (after a redirect) is the caller's error, never a reason to send credentials
+            return response;
         }
 
         var offered = Parse(response.Headers.WwwAuthenticate);

@@ -262,7 +262,8 @@ public sealed partial class OciRegistryClient : IDisposable
         using var request = new HttpRequestMessage(HttpMethod.Get, Api($"referrers/{digest}{query}"));
         request.Headers.Accept.ParseAdd(OciMediaTypes.ImageIndex);
         using var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed or HttpStatusCode.BadRequest
+        if (response.StatusCode
+                is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed or HttpStatusCode.BadRequest
             || response.Content.Headers.ContentType?.MediaType != OciMediaTypes.ImageIndex)
         {
             // A registry with the API answers an (empty) index for any digest; anything else means it has none.

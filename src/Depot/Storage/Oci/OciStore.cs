@@ -192,7 +192,8 @@ public sealed class OciStore : IObjectStore, IDisposable
         var tag = new StringBuilder(ObjectTagPrefix);
         foreach (var b in Encoding.UTF8.GetBytes(key))
         {
-            if (b is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or >= (byte)'0' and <= (byte)'9' or (byte)'-')
+            if (b is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or >= (byte)'0' and <= (byte)'9'
+                or (byte)'-')
             {
                 tag.Append((char)b);
             }
@@ -270,7 +271,8 @@ public sealed class OciStore : IObjectStore, IDisposable
     private static async Task<(string Digest, long Size)> HashAsync(Stream stream, CancellationToken cancellationToken)
     {
         var start = stream.Position;
-        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(
+            System.Security.Cryptography.HashAlgorithmName.SHA256);
         var buffer = new byte[1 << 16];
         int n;
         while ((n = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
