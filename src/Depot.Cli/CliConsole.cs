@@ -2,7 +2,8 @@ using System.CommandLine;
 
 namespace Depot.Cli;
 
-/// <summary>Where commands write, and the one place that turns exceptions into one-line errors and exit codes.</summary>
+/// <summary>Where commands write, and the one place that turns exceptions into one-line errors and exit
+/// codes.</summary>
 public sealed class CliConsole(TextWriter stdout, TextWriter stderr, string? depotHome = null, bool interactive = false,
     Depot.Operations.MirrorAccess? access = null)
 {
@@ -13,13 +14,15 @@ public sealed class CliConsole(TextWriter stdout, TextWriter stderr, string? dep
 
     /// <summary>Depot's home: the one given (tests), else <c>$DEPOT_HOME</c> or <c>~/.depot</c>.</summary>
     public Depot.Configuration.DepotHome Home =>
-        depotHome is null ? Depot.Configuration.DepotHome.FromEnvironment() : new Depot.Configuration.DepotHome(depotHome);
+        depotHome is null ? Depot.Configuration.DepotHome.FromEnvironment()
+            : new Depot.Configuration.DepotHome(depotHome);
 
     /// <summary>
     /// The engine this command runs on (one per command: the configuration is loaded once, each mirror opened once);
     /// commands open mirrors through it and hand them to operations.
     /// </summary>
-    public Depot.Operations.EngineContext Engine => engine ??= new Depot.Operations.EngineContext(Home, ShippedStores.Providers, access);
+    public Depot.Operations.EngineContext Engine =>
+        engine ??= new Depot.Operations.EngineContext(Home, ShippedStores.Providers, access);
 
     public TextWriter Out { get; } = stdout;
 
@@ -57,7 +60,8 @@ public sealed class CliConsole(TextWriter stdout, TextWriter stderr, string? dep
     /// Wraps a command body: user errors (a <see cref="DepotException"/>, an I/O failure) become one line, or one JSON
     /// object with <c>--json</c>, and the exit code of their kind; no stack trace. Anything else is a bug and crashes.
     /// </summary>
-    public Func<ParseResult, CancellationToken, Task<int>> Guard(Func<ParseResult, CancellationToken, Task<int>> action) =>
+    public Func<ParseResult, CancellationToken, Task<int>> Guard(
+        Func<ParseResult, CancellationToken, Task<int>> action) =>
         async (parse, token) =>
         {
             try

@@ -2,7 +2,8 @@ using System.Text.Json;
 
 namespace Depot.Cli;
 
-/// <summary>What <c>--json</c> prints: one indented JSON document, and the fields every per-spec record starts with.</summary>
+/// <summary>What <c>--json</c> prints: one indented JSON document, and the fields every per-spec record starts
+/// with.</summary>
 internal static class JsonOutput
 {
     public static void Write(TextWriter output, Action<Utf8JsonWriter> write)

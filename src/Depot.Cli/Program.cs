@@ -8,10 +8,14 @@ public static class Program
     public static async Task<int> Main(string[] args)
     {
         // One write per line would cost a system call per listed spec: buffer standard output, flush once.
-        var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16) { AutoFlush = false };
+        var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16)
+        {
+            AutoFlush = false,
+        };
         try
         {
-            var interactive = !Console.IsOutputRedirected && !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("TERM") != "dumb";
+            var interactive = !Console.IsOutputRedirected && !Console.IsErrorRedirected
+                && Environment.GetEnvironmentVariable("TERM") != "dumb";
             return await Run(args, stdout, Console.Error, null, interactive).ConfigureAwait(false);
         }
         finally
@@ -57,12 +61,19 @@ public static class Program
                 await stderr.WriteLineAsync("depot: error: " + error.Message).ConfigureAwait(false);
             }
 
-            await stderr.WriteLineAsync($"Run '{string.Join(' ', ["depot", .. CommandPath(parse.CommandResult.Command, root)])} --help' for usage.")
+            await stderr.WriteLineAsync(
+                    $"Run '{string.Join(' ', ["depot", .. CommandPath(parse.CommandResult.Command, root)])} --help' "
+                    + "for usage.")
                 .ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 
-        var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
+        var config = new InvocationConfiguration
+        {
+            Output = stdout,
+            Error = stderr,
+            EnableDefaultExceptionHandler = false,
+        };
         return await parse.InvokeAsync(config).ConfigureAwait(false);
     }
 

@@ -7,10 +7,11 @@ using Azure.Storage.Blobs.Models;
 namespace Depot.Storage.Azure;
 
 /// <summary>
-/// Azure Blob Storage: <c>azure://account/container/prefix</c> or <c>https://account.blob.core.windows.net/container/prefix</c>.
-/// Credentials: a connection string (<c>AZURE_STORAGE_CONNECTION_STRING</c>; its endpoint then wins, which is how
-/// Azurite is reached), a SAS token (<c>AZURE_STORAGE_SAS_TOKEN</c>), else DefaultAzureCredential. Block-blob uploads
-/// commit at once, so readers never see half an object.
+/// Azure Blob Storage: <c>azure://account/container/prefix</c> or
+/// <c>https://account.blob.core.windows.net/container/prefix</c>. Credentials: a connection string
+/// (<c>AZURE_STORAGE_CONNECTION_STRING</c>; its endpoint then wins, which is how Azurite is reached), a SAS token
+/// (<c>AZURE_STORAGE_SAS_TOKEN</c>), else DefaultAzureCredential. Block-blob uploads commit at once, so readers never
+/// see half an object.
 /// </summary>
 public sealed class AzureBlobStore : IObjectStore
 {
@@ -18,7 +19,8 @@ public sealed class AzureBlobStore : IObjectStore
     private readonly string prefix;
     private readonly string display;
 
-    public AzureBlobStore(string account, string containerName, string prefix, string? connectionString = null, string? sasToken = null)
+    public AzureBlobStore(string account, string containerName, string prefix, string? connectionString = null,
+        string? sasToken = null)
     {
         this.prefix = prefix.Trim('/').Length == 0 ? "" : prefix.Trim('/') + "/";
         connectionString ??= Environment.GetEnvironmentVariable("AZURE_STORAGE_CONNECTION_STRING");
@@ -50,9 +52,11 @@ public sealed class AzureBlobStore : IObjectStore
 
     public string Describe(string key) => $"{display}/{prefix}{key}";
 
-    public async IAsyncEnumerable<StoreObject> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<StoreObject> ListAsync(string prefix,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var pages = container.GetBlobsAsync(new GetBlobsOptions { Prefix = this.prefix + prefix }, cancellationToken).ConfigureAwait(false);
+        var pages = container.GetBlobsAsync(new GetBlobsOptions { Prefix = this.prefix + prefix }, cancellationToken)
+            .ConfigureAwait(false);
         await using var items = pages.GetAsyncEnumerator();
         while (true)
         {
@@ -73,7 +77,8 @@ public sealed class AzureBlobStore : IObjectStore
             }
 
             var blob = items.Current;
-            yield return new StoreObject(blob.Name[this.prefix.Length..], blob.Properties.ContentLength ?? 0, blob.Properties.LastModified);
+            yield return new StoreObject(blob.Name[this.prefix.Length..], blob.Properties.ContentLength ?? 0,
+                blob.Properties.LastModified);
         }
     }
 
@@ -81,8 +86,10 @@ public sealed class AzureBlobStore : IObjectStore
     {
         try
         {
-            var properties = await Blob(key).GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            return new StoreObject(key, properties.Value.ContentLength, properties.Value.LastModified, properties.Value.ETag.ToString());
+            var properties = await Blob(key).GetPropertiesAsync(cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
+            return new StoreObject(key, properties.Value.ContentLength, properties.Value.LastModified,
+                properties.Value.ETag.ToString());
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
@@ -98,7 +105,8 @@ public sealed class AzureBlobStore : IObjectStore
     {
         try
         {
-            var download = await Blob(key).DownloadStreamingAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            var download = await Blob(key).DownloadStreamingAsync(cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
             return download.Value.Content;
         }
         catch (RequestFailedException e) when (e.Status == 404)
@@ -134,14 +142,18 @@ public sealed class AzureBlobStore : IObjectStore
         }
     }
 
-    /// <summary>Azure conditional writes: <c>If-Match</c> the ETag read, or <c>If-None-Match: *</c> for a new blob.</summary>
-    public async Task<bool> WriteIfUnchangedAsync(string key, Stream content, string? expectedVersion, CancellationToken cancellationToken = default)
+    /// <summary>Azure conditional writes: <c>If-Match</c> the ETag read, or <c>If-None-Match: *</c> for a new
+    /// blob.</summary>
+    public async Task<bool> WriteIfUnchangedAsync(string key, Stream content, string? expectedVersion,
+        CancellationToken cancellationToken = default)
     {
-        var conditions = expectedVersion is null ? new BlobRequestConditions { IfNoneMatch = ETag.All } : new BlobRequestConditions { IfMatch = new ETag(expectedVersion) };
+        var conditions = expectedVersion is null ? new BlobRequestConditions { IfNoneMatch = ETag.All }
+            : new BlobRequestConditions { IfMatch = new ETag(expectedVersion) };
         try
         {
             await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            await Blob(key).UploadAsync(content, new BlobUploadOptions { Conditions = conditions }, cancellationToken).ConfigureAwait(false);
+            await Blob(key).UploadAsync(content, new BlobUploadOptions { Conditions = conditions }, cancellationToken)
+                .ConfigureAwait(false);
             return true;
         }
         catch (RequestFailedException e) when (e.Status is 412 or 409)
@@ -158,7 +170,8 @@ public sealed class AzureBlobStore : IObjectStore
     {
         try
         {
-            return (await Blob(key).DeleteIfExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
+            return (await Blob(key).DeleteIfExistsAsync(cancellationToken: cancellationToken)
+                .ConfigureAwait(false)).Value;
         }
         catch (Exception e) when (e is RequestFailedException or AuthenticationFailedException)
         {
@@ -170,9 +183,18 @@ public sealed class AzureBlobStore : IObjectStore
 
     private static DepotException Failure(Exception e, string location) => e switch
     {
-        AuthenticationFailedException a => new DepotException(ErrorKind.Authentication, $"{location}: no Azure credentials worked (tried AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_SAS_TOKEN, then DefaultAzureCredential): {a.Message.Split('\n')[0]}", e),
-        RequestFailedException { Status: 403 } r => new DepotException(ErrorKind.Authentication, $"{location}: access denied ({r.ErrorCode}): check the connection string, SAS token or role assignment", e),
-        RequestFailedException r => new DepotException(ErrorKind.IO, $"{location}: {r.ErrorCode ?? r.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)}: {r.Message.Split('\n')[0]}", e),
+        AuthenticationFailedException a =>
+            new DepotException(ErrorKind.Authentication,
+                $"{location}: no Azure credentials worked (tried AZURE_STORAGE_CONNECTION_STRING, "
+                + $"AZURE_STORAGE_SAS_TOKEN, then DefaultAzureCredential): {a.Message.Split('\n')[0]}", e),
+        RequestFailedException { Status: 403 } r =>
+            new DepotException(ErrorKind.Authentication,
+                $"{location}: access denied ({r.ErrorCode}): check the connection string, SAS token or role assignment",
+            e),
+        RequestFailedException r =>
+            new DepotException(ErrorKind.IO,
+                $"{location}: {r.ErrorCode ?? r.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)}: "
+                + $"{r.Message.Split('\n')[0]}", e),
         _ => new DepotException(ErrorKind.IO, $"{location}: {e.Message}", e),
     };
 }

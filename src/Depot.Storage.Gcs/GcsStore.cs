@@ -23,13 +23,15 @@ public sealed class GcsStore : IObjectStore
     /// <c>endpoint</c> sends requests elsewhere than Google (a private endpoint, a test server) with the same
     /// credentials; <c>anonymous</c> sends none (emulators: what <c>STORAGE_EMULATOR_HOST</c> selects).
     /// </remarks>
-    public GcsStore(string bucket, string prefix, string? keyFile = null, string? endpoint = null, bool anonymous = false)
+    public GcsStore(string bucket, string prefix, string? keyFile = null, string? endpoint = null,
+        bool anonymous = false)
     {
         this.bucket = bucket;
         this.prefix = prefix.Trim('/').Length == 0 ? "" : prefix.Trim('/') + "/";
         if (endpoint is null && Environment.GetEnvironmentVariable("STORAGE_EMULATOR_HOST") is { Length: > 0 } host)
         {
-            endpoint = (host.Contains("://", StringComparison.Ordinal) ? host : "http://" + host).TrimEnd('/') + "/storage/v1/";
+            endpoint = (host.Contains("://", StringComparison.Ordinal) ? host : "http://" + host).TrimEnd('/')
+                + "/storage/v1/";
             anonymous = true;
         }
 
@@ -41,10 +43,12 @@ public sealed class GcsStore : IObjectStore
 
     public string Describe(string key) => $"gs://{bucket}/{prefix}{key}";
 
-    public async IAsyncEnumerable<StoreObject> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<StoreObject> ListAsync(string prefix,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var storage = await Client(Describe(prefix)).ConfigureAwait(false);
-        var objects = storage.ListObjectsAsync(bucket, this.prefix + prefix).WithCancellation(cancellationToken).ConfigureAwait(false);
+        var objects = storage.ListObjectsAsync(bucket, this.prefix + prefix).WithCancellation(cancellationToken)
+            .ConfigureAwait(false);
         await using var items = objects.GetAsyncEnumerator();
         while (true)
         {
@@ -70,8 +74,10 @@ public sealed class GcsStore : IObjectStore
         var storage = await Client(Describe(key)).ConfigureAwait(false);
         try
         {
-            var o = await storage.GetObjectAsync(bucket, Key(key), cancellationToken: cancellationToken).ConfigureAwait(false);
-            return new StoreObject(key, (long)(o.Size ?? 0), o.UpdatedDateTimeOffset, o.Generation?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var o = await storage.GetObjectAsync(bucket, Key(key), cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
+            return new StoreObject(key, (long)(o.Size ?? 0), o.UpdatedDateTimeOffset,
+                o.Generation?.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
         catch (GoogleApiException e) when (e.HttpStatusCode == HttpStatusCode.NotFound)
         {
@@ -90,7 +96,8 @@ public sealed class GcsStore : IObjectStore
         var temp = PrivateTemp.CreateFile("depot-gcs");
         try
         {
-            await storage.DownloadObjectAsync(bucket, Key(key), temp, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await storage.DownloadObjectAsync(bucket, Key(key), temp, cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
             temp.Position = 0;
             return temp;
         }
@@ -111,7 +118,8 @@ public sealed class GcsStore : IObjectStore
         var storage = await Client(Describe(key)).ConfigureAwait(false);
         try
         {
-            await storage.UploadObjectAsync(bucket, Key(key), "application/octet-stream", content, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await storage.UploadObjectAsync(bucket, Key(key), "application/octet-stream", content,
+                cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (GoogleApiException e)
         {
@@ -120,13 +128,19 @@ public sealed class GcsStore : IObjectStore
     }
 
     /// <summary>GCS conditional writes: <c>ifGenerationMatch</c> the generation read, or 0 for a new object.</summary>
-    public async Task<bool> WriteIfUnchangedAsync(string key, Stream content, string? expectedVersion, CancellationToken cancellationToken = default)
+    public async Task<bool> WriteIfUnchangedAsync(string key, Stream content, string? expectedVersion,
+        CancellationToken cancellationToken = default)
     {
         var storage = await Client(Describe(key)).ConfigureAwait(false);
-        var options = new UploadObjectOptions { IfGenerationMatch = expectedVersion is null ? 0 : long.Parse(expectedVersion, System.Globalization.CultureInfo.InvariantCulture) };
+        var options = new UploadObjectOptions
+        {
+            IfGenerationMatch = expectedVersion is null ? 0
+                : long.Parse(expectedVersion, System.Globalization.CultureInfo.InvariantCulture),
+        };
         try
         {
-            await storage.UploadObjectAsync(bucket, Key(key), "application/octet-stream", content, options, cancellationToken).ConfigureAwait(false);
+            await storage.UploadObjectAsync(bucket, Key(key), "application/octet-stream", content, options,
+                cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (GoogleApiException e) when (e.HttpStatusCode == HttpStatusCode.PreconditionFailed)
@@ -144,7 +158,8 @@ public sealed class GcsStore : IObjectStore
         var storage = await Client(Describe(key)).ConfigureAwait(false);
         try
         {
-            await storage.DeleteObjectAsync(bucket, Key(key), cancellationToken: cancellationToken).ConfigureAwait(false);
+            await storage.DeleteObjectAsync(bucket, Key(key), cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
             return true;
         }
         catch (GoogleApiException e) when (e.HttpStatusCode == HttpStatusCode.NotFound)
@@ -175,13 +190,20 @@ public sealed class GcsStore : IObjectStore
     {
         if (anonymous)
         {
-            return await new StorageClientBuilder { BaseUri = endpoint, UnauthenticatedAccess = true }.BuildAsync().ConfigureAwait(false);
+            return await new StorageClientBuilder { BaseUri = endpoint, UnauthenticatedAccess = true }.BuildAsync()
+                .ConfigureAwait(false);
         }
 
         var credential = keyFile is not null
-            ? FromFile(keyFile, "the mirror configuration") ?? throw new InvalidOperationException($"key file {keyFile} (from the mirror configuration) does not exist")
+            ? FromFile(keyFile, "the mirror configuration")
+                ?? throw new InvalidOperationException($"key file {keyFile} (from the mirror configuration) does not "
+                    + "exist")
             : await ApplicationDefaultAsync().ConfigureAwait(false);
-        return await new StorageClientBuilder { BaseUri = endpoint, Credential = credential.CreateScoped("https://www.googleapis.com/auth/devstorage.read_write") }
+        return await new StorageClientBuilder
+        {
+            BaseUri = endpoint,
+            Credential = credential.CreateScoped("https://www.googleapis.com/auth/devstorage.read_write"),
+        }
             .BuildAsync().ConfigureAwait(false);
     }
 
@@ -199,7 +221,9 @@ public sealed class GcsStore : IObjectStore
         {
             try
             {
-                return FromFile(env, "GOOGLE_APPLICATION_CREDENTIALS") ?? throw new InvalidOperationException($"GOOGLE_APPLICATION_CREDENTIALS names {env}, which does not exist");
+                return FromFile(env, "GOOGLE_APPLICATION_CREDENTIALS")
+                    ?? throw new InvalidOperationException($"GOOGLE_APPLICATION_CREDENTIALS names {env}, which does "
+                        + "not exist");
             }
             catch (InvalidOperationException e)
             {
@@ -208,10 +232,13 @@ public sealed class GcsStore : IObjectStore
         }
 
         var gcloud = Path.Combine(Environment.GetEnvironmentVariable("CLOUDSDK_CONFIG")
-            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config", "gcloud"), "application_default_credentials.json");
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config", "gcloud"),
+            "application_default_credentials.json");
         try
         {
-            return FromFile(gcloud, "gcloud") ?? throw new InvalidOperationException($"gcloud ADC file {gcloud} does not exist (run: gcloud auth application-default login)");
+            return FromFile(gcloud, "gcloud")
+                ?? throw new InvalidOperationException($"gcloud ADC file {gcloud} does not exist (run: gcloud auth "
+                    + "application-default login)");
         }
         catch (InvalidOperationException e)
         {
@@ -243,15 +270,19 @@ public sealed class GcsStore : IObjectStore
             {
                 "service_account" => CredentialFactory.FromFile<ServiceAccountCredential>(path).ToGoogleCredential(),
                 "authorized_user" => CredentialFactory.FromFile<UserCredential>(path).ToGoogleCredential(),
-#pragma warning disable CS0618 // external-account files are what workload identity federation writes; no typed factory covers all their kinds.
+                // External-account files are what workload identity federation writes; no typed factory covers all their kinds.
+#pragma warning disable CS0618
                 "external_account" => GoogleCredential.FromFile(path),
 #pragma warning restore CS0618
-                _ => throw new InvalidOperationException($"{source}: {path} is a credential file of unknown type '{type}'"),
+                _ => throw new InvalidOperationException($"{source}: {path} is a credential file of unknown type "
+                    + $"'{type}'"),
             };
         }
-        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException or ArgumentException or IOException)
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException
+            or ArgumentException or IOException)
         {
-            throw new InvalidOperationException(e is InvalidOperationException && e.Message.StartsWith(source, StringComparison.Ordinal)
+            throw new InvalidOperationException(e is InvalidOperationException
+                && e.Message.StartsWith(source, StringComparison.Ordinal)
                 ? e.Message : $"{source}: {path} could not be used: {e.Message.Split('\n')[0]}", e);
         }
     }
@@ -259,7 +290,10 @@ public sealed class GcsStore : IObjectStore
     private static DepotException Failure(GoogleApiException e, string location) => e.HttpStatusCode switch
     {
         HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden =>
-            new DepotException(ErrorKind.Authentication, $"{location}: access denied ({(int)e.HttpStatusCode}): the credentials work but lack permission on the bucket (roles/storage.objectAdmin to push, objectViewer to read)", e),
-        _ => new DepotException(ErrorKind.IO, $"{location}: {(int)e.HttpStatusCode} {e.Error?.Message ?? e.Message.Split('\n')[0]}", e),
+            new DepotException(ErrorKind.Authentication,
+                $"{location}: access denied ({(int)e.HttpStatusCode}): the credentials work but lack permission on the "
+                + "bucket (roles/storage.objectAdmin to push, objectViewer to read)", e),
+        _ => new DepotException(ErrorKind.IO,
+            $"{location}: {(int)e.HttpStatusCode} {e.Error?.Message ?? e.Message.Split('\n')[0]}", e),
     };
 }

@@ -7,15 +7,17 @@ using Amazon.S3.Model;
 
 namespace Depot.Storage.S3;
 
-/// <summary>How to reach an S3 bucket: Spack's mirror settings, all optional (the SDK's default chain otherwise).</summary>
-/// <param name="EndpointUrl">S3-compatible service (path-style addressing); else <c>AWS_ENDPOINT_URL_S3</c> / <c>AWS_ENDPOINT_URL</c>.</param>
+/// <summary>How to reach an S3 bucket: Spack's mirror settings, all optional (the SDK's default chain
+/// otherwise).</summary>
+/// <param name="EndpointUrl">S3-compatible service (path-style addressing); else <c>AWS_ENDPOINT_URL_S3</c> /
+/// <c>AWS_ENDPOINT_URL</c>.</param>
 /// <param name="AccessKeyId">With <paramref name="SecretAccessKey"/>: Spack's <c>access_pair</c>.</param>
 /// <param name="SecretAccessKey">The secret half of <c>access_pair</c>.</param>
 /// <param name="SessionToken">Spack's <c>access_token</c>.</param>
 /// <param name="Profile">A profile of the AWS shared config files.</param>
 /// <param name="Region">Bucket region (else the SDK's: <c>AWS_REGION</c>, profile).</param>
-public sealed record S3StoreOptions(string? EndpointUrl = null, string? AccessKeyId = null, string? SecretAccessKey = null,
-    string? SessionToken = null, string? Profile = null, string? Region = null);
+public sealed record S3StoreOptions(string? EndpointUrl = null, string? AccessKeyId = null,
+    string? SecretAccessKey = null, string? SessionToken = null, string? Profile = null, string? Region = null);
 
 /// <summary>
 /// <c>s3://bucket/prefix</c> through AWSSDK.S3. Bodies are sent without <c>aws-chunked</c> framing, which several
@@ -34,7 +36,8 @@ public sealed class S3Store : IObjectStore, IDisposable
         options ??= new S3StoreOptions();
         this.bucket = bucket;
         this.prefix = prefix.Trim('/').Length == 0 ? "" : prefix.Trim('/') + "/";
-        var endpoint = options.EndpointUrl ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3") ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL");
+        var endpoint = options.EndpointUrl ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3")
+            ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL");
         var config = new AmazonS3Config
         {
             // Only what must be: checksums on request bodies make the SDK use aws-chunked framing.
@@ -50,7 +53,8 @@ public sealed class S3Store : IObjectStore, IDisposable
         {
             config.ServiceURL = endpoint;
             config.ForcePathStyle = true;
-            config.AuthenticationRegion = options.Region ?? Environment.GetEnvironmentVariable("AWS_REGION") ?? "us-east-1";
+            config.AuthenticationRegion = options.Region ?? Environment.GetEnvironmentVariable("AWS_REGION")
+                ?? "us-east-1";
         }
         else if (options.Region is { } region)
         {
@@ -64,7 +68,8 @@ public sealed class S3Store : IObjectStore, IDisposable
         }
         catch (AmazonClientException) when (string.IsNullOrEmpty(endpoint) && options.Region is null)
         {
-            // No region configured anywhere: S3 redirects requests to the bucket's region from us-east-1, as boto3 does.
+            // No region configured anywhere: S3 redirects requests to the bucket's region from us-east-1, as boto3
+            // does.
             config.RegionEndpoint = Amazon.RegionEndpoint.USEast1;
             client = credentials is not null ? new AmazonS3Client(credentials, config) : new AmazonS3Client(config);
         }
@@ -75,16 +80,19 @@ public sealed class S3Store : IObjectStore, IDisposable
 
     public string Describe(string key) => $"s3://{bucket}/{prefix}{key}";
 
-    public async IAsyncEnumerable<StoreObject> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<StoreObject> ListAsync(string prefix,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var request = new ListObjectsV2Request { BucketName = bucket, Prefix = this.prefix + prefix };
         ListObjectsV2Response response;
         do
         {
-            response = await Call(() => client.ListObjectsV2Async(request, cancellationToken), Describe(prefix)).ConfigureAwait(false);
+            response = await Call(() => client.ListObjectsV2Async(request, cancellationToken), Describe(prefix))
+                .ConfigureAwait(false);
             foreach (var o in response.S3Objects ?? [])
             {
-                yield return new StoreObject(o.Key[this.prefix.Length..], o.Size ?? 0, o.LastModified is { } t ? new DateTimeOffset(t) : null);
+                yield return new StoreObject(o.Key[this.prefix.Length..], o.Size ?? 0,
+                    o.LastModified is { } t ? new DateTimeOffset(t) : null);
             }
 
             request.ContinuationToken = response.NextContinuationToken;
@@ -98,7 +106,8 @@ public sealed class S3Store : IObjectStore, IDisposable
         try
         {
             var head = await client.GetObjectMetadataAsync(bucket, path, cancellationToken).ConfigureAwait(false);
-            return new StoreObject(key, head.ContentLength, head.LastModified is { } t ? new DateTimeOffset(t) : null, head.ETag);
+            return new StoreObject(key, head.ContentLength, head.LastModified is { } t ? new DateTimeOffset(t) : null,
+                head.ETag);
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
@@ -145,15 +154,19 @@ public sealed class S3Store : IObjectStore, IDisposable
         }
 
         // Large or unsized: multipart, one part in memory at a time; aborted on failure so nothing partial appears.
-        var upload = await Call(() => client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = path }, cancellationToken),
-            Describe(key)).ConfigureAwait(false);
+        var upload = await Call(() => client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest
+        {
+            BucketName = bucket,
+            Key = path,
+        }, cancellationToken), Describe(key)).ConfigureAwait(false);
         var parts = new List<PartETag>();
         try
         {
             var buffer = new byte[PartSize];
             for (var number = 1; ; number++)
             {
-                var filled = await content.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+                var filled = await content.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false,
+                    cancellationToken).ConfigureAwait(false);
                 if (filled == 0 && number > 1)
                 {
                     break;
@@ -188,7 +201,8 @@ public sealed class S3Store : IObjectStore, IDisposable
         {
             try
             {
-                await client.AbortMultipartUploadAsync(bucket, path, upload.UploadId, CancellationToken.None).ConfigureAwait(false);
+                await client.AbortMultipartUploadAsync(bucket, path, upload.UploadId, CancellationToken.None)
+                    .ConfigureAwait(false);
             }
             catch (AmazonServiceException)
             {
@@ -199,10 +213,19 @@ public sealed class S3Store : IObjectStore, IDisposable
         }
     }
 
-    /// <summary>S3 conditional writes: <c>If-Match</c> the ETag read, or <c>If-None-Match: *</c> for a new object.</summary>
-    public async Task<bool> WriteIfUnchangedAsync(string key, Stream content, string? expectedVersion, CancellationToken cancellationToken = default)
+    /// <summary>S3 conditional writes: <c>If-Match</c> the ETag read, or <c>If-None-Match: *</c> for a new
+    /// object.</summary>
+    public async Task<bool> WriteIfUnchangedAsync(string key, Stream content, string? expectedVersion,
+        CancellationToken cancellationToken = default)
     {
-        var request = new PutObjectRequest { BucketName = bucket, Key = Key(key), InputStream = content, AutoCloseStream = false, UseChunkEncoding = false };
+        var request = new PutObjectRequest
+        {
+            BucketName = bucket,
+            Key = Key(key),
+            InputStream = content,
+            AutoCloseStream = false,
+            UseChunkEncoding = false,
+        };
         if (expectedVersion is null)
         {
             request.IfNoneMatch = "*";
@@ -234,7 +257,8 @@ public sealed class S3Store : IObjectStore, IDisposable
             return false;
         }
 
-        await Call(() => client.DeleteObjectAsync(bucket, Key(key), cancellationToken), Describe(key)).ConfigureAwait(false);
+        await Call(() => client.DeleteObjectAsync(bucket, Key(key), cancellationToken), Describe(key))
+            .ConfigureAwait(false);
         return true;
     }
 
@@ -246,14 +270,16 @@ public sealed class S3Store : IObjectStore, IDisposable
     {
         if (options.AccessKeyId is { Length: > 0 } id && options.SecretAccessKey is { Length: > 0 } secret)
         {
-            return options.SessionToken is { Length: > 0 } token ? new SessionAWSCredentials(id, secret, token) : new BasicAWSCredentials(id, secret);
+            return options.SessionToken is { Length: > 0 } token ? new SessionAWSCredentials(id, secret, token)
+                : new BasicAWSCredentials(id, secret);
         }
 
         if (options.Profile is { Length: > 0 } profile)
         {
             var chain = new Amazon.Runtime.CredentialManagement.CredentialProfileStoreChain();
             return chain.TryGetAWSCredentials(profile, out var found) ? found
-                : throw new DepotException(ErrorKind.Authentication, $"AWS profile '{profile}' not found in the shared config or credentials files");
+                : throw new DepotException(ErrorKind.Authentication,
+                    $"AWS profile '{profile}' not found in the shared config or credentials files");
         }
 
         return null; // the SDK's default chain: environment, profiles, SSO, container and instance roles
@@ -273,9 +299,14 @@ public sealed class S3Store : IObjectStore, IDisposable
 
     private static DepotException Failure(AmazonServiceException e, string location) => e switch
     {
-        AmazonS3Exception { StatusCode: HttpStatusCode.Forbidden } s => new DepotException(ErrorKind.Authentication, $"{location}: access denied ({s.ErrorCode}): check the credentials (access_pair, profile, AWS_* variables) and the bucket policy", e),
-        AmazonS3Exception { ErrorCode: "NoSuchBucket" } => new DepotException(ErrorKind.NotFound, $"{location}: no such bucket", e),
-        _ when e.InnerException is HttpRequestException h => new DepotException(ErrorKind.IO, $"{location}: cannot reach the S3 endpoint: {h.Message}", e),
+        AmazonS3Exception { StatusCode: HttpStatusCode.Forbidden } s =>
+            new DepotException(ErrorKind.Authentication,
+                $"{location}: access denied ({s.ErrorCode}): check the credentials (access_pair, profile, AWS_* "
+                + "variables) and the bucket policy", e),
+        AmazonS3Exception { ErrorCode: "NoSuchBucket" } =>
+            new DepotException(ErrorKind.NotFound, $"{location}: no such bucket", e),
+        _ when e.InnerException is HttpRequestException h =>
+            new DepotException(ErrorKind.IO, $"{location}: cannot reach the S3 endpoint: {h.Message}", e),
         _ => new DepotException(ErrorKind.IO, $"{location}: {e.Message}", e),
     };
 }

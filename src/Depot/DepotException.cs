@@ -39,7 +39,8 @@ public class DepotException : Exception
     /// <summary>What sort of problem this is: hosts map it to an exit code or an HTTP status.</summary>
     public ErrorKind Kind { get; }
 
-    /// <summary>What would fix it, for the host to render (a command, a JSON field); null when nothing to say.</summary>
+    /// <summary>What would fix it, for the host to render (a command, a JSON field); null when nothing to
+    /// say.</summary>
     public ErrorHint? Hint { get; }
 }
 
@@ -50,7 +51,8 @@ public class InvalidContentException : DepotException
     public InvalidContentException(string location, string problem)
         : base(ErrorKind.InvalidContent, $"{location}: {problem}") => Location = location;
 
-    /// <summary>Invalid content (<see cref="ErrorKind.InvalidContent"/>) caused by <paramref name="innerException"/>.</summary>
+    /// <summary>Invalid content (<see cref="ErrorKind.InvalidContent"/>) caused by
+    /// <paramref name="innerException"/>.</summary>
     public InvalidContentException(string location, string problem, Exception innerException)
         : base(ErrorKind.InvalidContent, $"{location}: {problem}", innerException) => Location = location;
 

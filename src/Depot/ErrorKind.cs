@@ -24,13 +24,15 @@ public enum ErrorKind
     /// <summary>The target's state refuses the request: it exists already, is locked, changed meanwhile.</summary>
     Conflict,
 
-    /// <summary>Something read is not what it must be: malformed JSON or YAML, a bad manifest, a wrong checksum.</summary>
+    /// <summary>Something read is not what it must be: malformed JSON or YAML, a bad manifest, a wrong
+    /// checksum.</summary>
     InvalidContent,
 
     /// <summary>Valid, but not something Depot does: a layout version, a URL scheme, a key type, a platform.</summary>
     Unsupported,
 
-    /// <summary>Reading or writing failed: a disk, a network connection, a server that stalls or never answers.</summary>
+    /// <summary>Reading or writing failed: a disk, a network connection, a server that stalls or never
+    /// answers.</summary>
     IO,
 }
 
@@ -79,7 +81,8 @@ public enum HintAction
     /// <summary>Push a spec's dependencies with it.</summary>
     IncludeDependencies,
 
-    /// <summary>Give registry <c>registry</c> a login (mirror settings, or Docker's config <c>docker_config</c>).</summary>
+    /// <summary>Give registry <c>registry</c> a login (mirror settings, or Docker's config
+    /// <c>docker_config</c>).</summary>
     ConfigureRegistryLogin,
 
     /// <summary>Trust the certificate authority of <c>registry</c>'s TLS certificate.</summary>
@@ -124,7 +127,8 @@ public sealed record ErrorHint(HintAction Action, IReadOnlyDictionary<string, st
         new(HintAction.ChooseSigningKey,
             new Dictionary<string, string> { ["fingerprints"] = string.Join(",", fingerprints) });
 
-    /// <summary>Log in to <paramref name="registry"/>; <paramref name="dockerConfig"/> is Docker's config file.</summary>
+    /// <summary>Log in to <paramref name="registry"/>; <paramref name="dockerConfig"/> is Docker's config
+    /// file.</summary>
     public static ErrorHint ConfigureRegistryLogin(string registry, string dockerConfig) =>
         new(HintAction.ConfigureRegistryLogin,
             new Dictionary<string, string> { ["registry"] = registry, ["docker_config"] = dockerConfig });
@@ -140,7 +144,8 @@ public static class ErrorKinds
     /// <summary>The kind as a stable snake_case token: usage, not_found, authentication, trust, conflict, …</summary>
     public static string Name(this ErrorKind kind) => kind == ErrorKind.IO ? "io" : SnakeCase(kind.ToString());
 
-    /// <summary>The kind of an exception a host catches: a DepotException's own, I/O for I/O failures, else null.</summary>
+    /// <summary>The kind of an exception a host catches: a DepotException's own, I/O for I/O failures, else
+    /// null.</summary>
     public static ErrorKind? Of(Exception exception) => exception switch
     {
         DepotException d => d.Kind,

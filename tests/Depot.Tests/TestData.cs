@@ -40,8 +40,10 @@ public static class TestData
         {
             var keyring = FixtureKeyring(home.Path);
             var key = mirror == V3Signed ? keyring.SigningKey() : null;
-            var db = Depot.InstallTree.InstallDatabase.ReadAsync(Path("spack-1.2/install-tree")).GetAwaiter().GetResult();
-            var plan = Depot.InstallTree.PushSelection.Select(db, [Depot.Specs.SpecQuery.Parse("gcc-runtime")], all: false, Depot.InstallTree.PushParts.Package);
+            var db = Depot.InstallTree.InstallDatabase.ReadAsync(Path("spack-1.2/install-tree")).GetAwaiter()
+                .GetResult();
+            var plan = Depot.InstallTree.PushSelection.Select(db, [Depot.Specs.SpecQuery.Parse("gcc-runtime")],
+                all: false, Depot.InstallTree.PushParts.Package);
             var target = Depot.Operations.Mirror.Of(new Depot.Storage.LocalDirectoryStore(copy.Path),
                 signing: new Depot.Operations.SigningChoice(key, null), layout: Depot.Operations.PushLayout.V3);
             Depot.Operations.PushOperation.RunAsync(target, db, plan, new Depot.Operations.PushOptions(Force: true,
@@ -55,7 +57,8 @@ public static class TestData
         }
     }
 
-    /// <summary>A keyring in <paramref name="home"/> holding the fixture key pair (fpr 6640D90F…), which can sign.</summary>
+    /// <summary>A keyring in <paramref name="home"/> holding the fixture key pair (fpr 6640D90F…), which can
+    /// sign.</summary>
     public static Depot.Signing.Keyring FixtureKeyring(string home)
     {
         var keyring = Depot.Signing.Keyring.Open(new Depot.Configuration.DepotHome(home).KeysFolder);

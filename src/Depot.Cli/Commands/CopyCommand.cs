@@ -12,18 +12,38 @@ public static class CopyCommand
     public static Command Create(CliConsole console)
     {
         var source = new Argument<string>("source") { Description = "Mirror to copy from: name, directory or URL" };
-        var destination = new Argument<string>("destination") { Description = "Mirror to copy into: name, directory or URL (oci://, s3://, ...)" };
+        var destination = new Argument<string>("destination")
+        {
+            Description = "Mirror to copy into: name, directory or URL (oci://, s3://, ...)",
+        };
         var queries = CommonArguments.Queries("Only these specs: name, name@version, /hashprefix (default: all)");
-        var layout = new Option<string?>("--layout") { Description = "Destination layout for a new directory or bucket: v3 (default), v2 or v2-0.22" };
+        var layout = new Option<string?>("--layout")
+        {
+            Description = "Destination layout for a new directory or bucket: v3 (default), v2 or v2-0.22",
+        };
         layout.AcceptOnlyFromAmong("v3", "v2", "v2-0.22");
-        var unsigned = new Option<bool>("--unsigned", "-u") { Description = "Write entries rewritten in another layout unsigned (default: sign with the Depot key)" };
-        var key = new Option<string?>("--key", "-k") { Description = "Signing key fingerprint (default: the only secret key)" };
-        var noVerify = new Option<bool>("--no-verify") { Description = "Do not check the source's signatures (checksums are always checked)" };
+        var unsigned = new Option<bool>("--unsigned", "-u")
+        {
+            Description = "Write entries rewritten in another layout unsigned (default: sign with the Depot key)",
+        };
+        var key = new Option<string?>("--key", "-k")
+        {
+            Description = "Signing key fingerprint (default: the only secret key)",
+        };
+        var noVerify = new Option<bool>("--no-verify")
+        {
+            Description = "Do not check the source's signatures (checksums are always checked)",
+        };
         var force = new Option<bool>("--force", "-f") { Description = "Copy entries the destination holds already" };
-        var jobs = new Option<int>("--jobs", "-j") { Description = "Entries copied at once", DefaultValueFactory = _ => 8 };
+        var jobs = new Option<int>("--jobs", "-j")
+        {
+            Description = "Entries copied at once",
+            DefaultValueFactory = _ => 8,
+        };
         var noIndex = new Option<bool>("--no-index") { Description = "Do not update the destination's index" };
         var json = CommonArguments.Json("Print a JSON summary instead of lines (errors too)");
-        var command = new Command("copy", "Copy a build cache into another mirror (directory, S3, GCS, Azure, OCI registry), verifying as it goes")
+        var command = new Command("copy",
+            "Copy a build cache into another mirror (directory, S3, GCS, Azure, OCI registry), verifying as it goes")
         {
             source, destination, queries, layout, unsigned, key, noVerify, force, jobs, noIndex, json,
         };
@@ -45,7 +65,9 @@ public static class CopyCommand
             {
                 if (p.Outcome is { } o && !parse.GetValue(json))
                 {
-                    var line = string.Create(CultureInfo.InvariantCulture, $"{StatusName(o.Status),-10}{o.Display} /{o.Hash[..7]}{(o.Reason is null ? "" : ": " + HintText.WithHint(o.Reason, o.Hint))}");
+                    var line = string.Create(CultureInfo.InvariantCulture,
+                        $"{StatusName(o.Status),-10}{o.Display} "
+                        + $"/{o.Hash[..7]}{(o.Reason is null ? "" : ": " + HintText.WithHint(o.Reason, o.Hint))}");
                     (o.Status == CopyStatus.Failed ? console.Error : console.Out).WriteLine(line);
                 }
             });
@@ -58,7 +80,10 @@ public static class CopyCommand
             }
 
             console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{from} -> {to}: copied {result.Count(CopyStatus.Copied)}, converted {result.Count(CopyStatus.Converted)} (layout {PushReport.LayoutName(result.Layout)}), skipped {result.Count(CopyStatus.SkippedExists)} existing, failed {result.Count(CopyStatus.Failed)} in {result.Elapsed.TotalSeconds:0.00} s"));
+                $"{from} -> {to}: copied {result.Count(CopyStatus.Copied)}, converted "
+                + $"{result.Count(CopyStatus.Converted)} (layout {PushReport.LayoutName(result.Layout)}), skipped "
+                + $"{result.Count(CopyStatus.SkippedExists)} existing, failed {result.Count(CopyStatus.Failed)} in "
+                + $"{result.Elapsed.TotalSeconds:0.00} s"));
             if (result.Index is { } index)
             {
                 console.Out.WriteLine($"index updated: {index.Specs} specs in {index.IndexKey}");
@@ -126,7 +151,8 @@ public static class CopyCommand
         _ => "FAILED",
     };
 
-    /// <summary>Reports on the calling thread, one at a time, so lines are printed as outcomes arrive and before the summary.</summary>
+    /// <summary>Reports on the calling thread, one at a time, so lines are printed as outcomes arrive and before the
+    /// summary.</summary>
     private sealed class LineProgress<T>(Action<T> report) : IProgress<T>
     {
         private readonly Lock gate = new();

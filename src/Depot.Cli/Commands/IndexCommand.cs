@@ -11,7 +11,11 @@ public static class IndexCommand
     {
         var mirror = CommonArguments.Mirror();
         var full = new Option<bool>("--full") { Description = "Read every entry instead of reusing the current index" };
-        var jobs = new Option<int>("--jobs", "-j") { Description = "Entries read in parallel", DefaultValueFactory = _ => 16 };
+        var jobs = new Option<int>("--jobs", "-j")
+        {
+            Description = "Entries read in parallel",
+            DefaultValueFactory = _ => 16,
+        };
         var json = CommonArguments.Json();
         var command = new Command("index", "Rebuild a build cache's index (incremental; Spack reads the result)")
         {
@@ -31,7 +35,8 @@ public static class IndexCommand
                 foreach (var phase in results.SelectMany(r => r.Phases))
                 {
                     console.Error.WriteLine(
-                        string.Create(CultureInfo.InvariantCulture, $"  {phase.Name}: {phase.Elapsed.TotalMilliseconds:0} ms"));
+                        string.Create(CultureInfo.InvariantCulture,
+                            $"  {phase.Name}: {phase.Elapsed.TotalMilliseconds:0} ms"));
                 }
             }
 
@@ -54,7 +59,10 @@ public static class IndexCommand
                 }
 
                 console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"layout v{r.LayoutVersion}: indexed {r.Specs} specs ({r.Records} records) in {r.IndexKey}: {r.Read} read, {r.Reused} reused, {r.Removed} removed{(r.FullRebuild ? ", full rebuild" : "")}, {r.Problems.Count} skipped, {r.Elapsed.TotalSeconds:0.00} s"));
+                    $"layout v{r.LayoutVersion}: indexed {r.Specs} specs ({r.Records} records) in {r.IndexKey}: "
+                    + $"{r.Read} read, {r.Reused} reused, {r.Removed} "
+                    + $"removed{(r.FullRebuild ? ", full rebuild" : "")}, {r.Problems.Count} skipped, "
+                    + $"{r.Elapsed.TotalSeconds:0.00} s"));
             }
 
             return problems > 0 ? ExitCodes.CompletedWithProblems : ExitCodes.Success;

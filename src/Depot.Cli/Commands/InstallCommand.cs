@@ -10,17 +10,43 @@ public static class InstallCommand
 {
     public static Command Create(CliConsole console)
     {
-        var queries = new Argument<string[]>("spec") { Description = "Specs to install: name, name@version or /hash", Arity = ArgumentArity.OneOrMore };
-        var from = new Option<string[]>("--from") { Description = "Mirror to install from (repeatable, tried in order; default: configured mirrors)", AllowMultipleArgumentsPerToken = false };
-        var root = new Option<string?>("--root") { Description = "Plain tree without Spack: one prefix per package, ROOT/name-version-hash" };
-        var tree = new Option<string?>("--install-tree") { Description = "Spack install tree to install into and register in (default: $SPACK_ROOT/opt/spack)" };
-        var spackVersion = new Option<string>("--spack-version") { Description = "For a tree with no database yet: 1 (default) or 0.21", DefaultValueFactory = _ => "1" };
+        var queries = new Argument<string[]>("spec")
+        {
+            Description = "Specs to install: name, name@version or /hash",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var from = new Option<string[]>("--from")
+        {
+            Description = "Mirror to install from (repeatable, tried in order; default: configured mirrors)",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var root = new Option<string?>("--root")
+        {
+            Description = "Plain tree without Spack: one prefix per package, ROOT/name-version-hash",
+        };
+        var tree = new Option<string?>("--install-tree")
+        {
+            Description = "Spack install tree to install into and register in (default: $SPACK_ROOT/opt/spack)",
+        };
+        var spackVersion = new Option<string>("--spack-version")
+        {
+            Description = "For a tree with no database yet: 1 (default) or 0.21",
+            DefaultValueFactory = _ => "1",
+        };
         spackVersion.AcceptOnlyFromAmong("1", "0.21", "0.22", "0.23");
-        var noVerify = new Option<bool>("--no-verify") { Description = "Do not check signatures (checksums are always checked)" };
-        var jobs = new Option<int>("--jobs", "-j") { Description = "Packages installed at once", DefaultValueFactory = _ => Math.Max(2, Environment.ProcessorCount) };
+        var noVerify = new Option<bool>("--no-verify")
+        {
+            Description = "Do not check signatures (checksums are always checked)",
+        };
+        var jobs = new Option<int>("--jobs", "-j")
+        {
+            Description = "Packages installed at once",
+            DefaultValueFactory = _ => Math.Max(2, Environment.ProcessorCount),
+        };
         var failFast = new Option<bool>("--fail-fast") { Description = "Stop at the first failure" };
         var json = CommonArguments.Json("Print a JSON summary (errors too)");
-        var command = new Command("install", "Install specs from build caches: verify, unpack safely, relocate, register")
+        var command = new Command("install",
+            "Install specs from build caches: verify, unpack safely, relocate, register")
         {
             queries, from, root, tree, spackVersion, noVerify, jobs, failFast, json,
         };
@@ -28,11 +54,13 @@ public static class InstallCommand
         {
             if (parse.GetValue(root) is not null && parse.GetValue(tree) is not null)
             {
-                throw new DepotException(ErrorKind.Usage, "--root and --install-tree exclude each other: pick a plain tree or a Spack tree");
+                throw new DepotException(ErrorKind.Usage,
+                    "--root and --install-tree exclude each other: pick a plain tree or a Spack tree");
             }
 
             InstallTarget target = parse.GetValue(root) is { } plain ? new PlainRootTarget(plain)
-                : new SpackTreeTarget(parse.GetValue(tree) ?? SpackRootTree(), parse.GetValue(spackVersion) == "1" ? 8 : 7);
+                : new SpackTreeTarget(parse.GetValue(tree) ?? SpackRootTree(),
+                    parse.GetValue(spackVersion) == "1" ? 8 : 7);
             var mirrors = parse.GetValue(from) is { Length: > 0 } given ? given : ConfiguredMirrors(console.Engine);
             var sources = mirrors.Select(name => console.Engine.OpenForRead(name, parse.GetValue(noVerify))).ToList();
 
@@ -57,13 +85,16 @@ public static class InstallCommand
     private static string SpackRootTree() =>
         Environment.GetEnvironmentVariable("SPACK_ROOT") is { Length: > 0 } spackRoot
             ? Path.Combine(spackRoot, "opt", "spack")
-            : throw new DepotException(ErrorKind.Usage, "where to install? pass --root PATH (plain tree) or --install-tree PATH (Spack tree), or set SPACK_ROOT");
+            : throw new DepotException(ErrorKind.Usage,
+                "where to install? pass --root PATH (plain tree) or --install-tree PATH (Spack tree), "
+                + "or set SPACK_ROOT");
 
     private static string[] ConfiguredMirrors(EngineContext engine)
     {
         var names = engine.Registry.Mirrors.Select(m => m.Name).ToArray();
         return names.Length > 0 ? names
-            : throw new DepotException(ErrorKind.Usage, "no mirror to install from: pass --from MIRROR (or configure mirrors in "
+            : throw new DepotException(ErrorKind.Usage,
+                "no mirror to install from: pass --from MIRROR (or configure mirrors in "
                 + engine.Home.ConfigFile + ")");
     }
 }
@@ -78,7 +109,9 @@ internal static class InstallReport
             var line = o.Status switch
             {
                 InstallStatus.Installed when o.Phases is { } p => string.Create(CultureInfo.InvariantCulture,
-                    $"installed {o.Display} /{o.Hash[..7]} -> {o.Prefix}  (verify {Ms(p.Verify)}, fetch {Ms(p.Fetch)}, extract {Ms(p.Extract)}, relocate {Ms(p.Relocate)}){(o.Signer is null ? "" : ", signed by " + o.Signer)}"),
+                    $"installed {o.Display} /{o.Hash[..7]} -> {o.Prefix}  (verify {Ms(p.Verify)}, fetch {Ms(p.Fetch)}, "
+                    + $"extract {Ms(p.Extract)}, relocate "
+                    + $"{Ms(p.Relocate)}){(o.Signer is null ? "" : ", signed by " + o.Signer)}"),
                 InstallStatus.AlreadyInstalled => $"present   {o.Display} /{o.Hash[..7]} at {o.Prefix}",
                 InstallStatus.External => $"external  {o.Display} /{o.Hash[..7]} at {o.Prefix}",
                 InstallStatus.Failed =>
@@ -100,7 +133,9 @@ internal static class InstallReport
         var installed = result.Outcomes.Count(o => o.Status == InstallStatus.Installed);
         var failed = result.Outcomes.Count(o => o.Status == InstallStatus.Failed);
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{target.Root}: installed {installed}, already present {result.Outcomes.Count(o => o.Status == InstallStatus.AlreadyInstalled)}, failed {failed} in {result.Elapsed.TotalSeconds:0.00} s"));
+            $"{target.Root}: installed {installed}, already present "
+            + $"{result.Outcomes.Count(o => o.Status == InstallStatus.AlreadyInstalled)}, failed {failed} in "
+            + $"{result.Elapsed.TotalSeconds:0.00} s"));
     }
 
     public static void WriteJson(TextWriter output, InstallResult result)

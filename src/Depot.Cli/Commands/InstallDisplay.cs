@@ -9,7 +9,8 @@ namespace Depot.Cli.Commands;
 /// </summary>
 internal static class InstallDisplay
 {
-    public static async Task<InstallResult> RunAsync(CliConsole console, bool json, Func<IProgress<InstallProgress>?, Task<InstallResult>> run)
+    public static async Task<InstallResult> RunAsync(CliConsole console, bool json,
+        Func<IProgress<InstallProgress>?, Task<InstallResult>> run)
     {
         if (json || !console.Interactive)
         {

@@ -11,16 +11,28 @@ public static class KeysCommand
 {
     public static Command Create(CliConsole console) => new("keys", "Manage signing keys and trusted keys")
     {
-        CreateKey(console), ListKeys(console), Export(console), Import(console), Remove(console), Publish(console), Trust(console),
+        CreateKey(console), ListKeys(console), Export(console), Import(console), Remove(console), Publish(console),
+            Trust(console),
     };
 
     private static Command CreateKey(CliConsole console)
     {
         var name = new Argument<string>("name") { Description = "Name for the key's user id" };
         var email = new Argument<string>("email") { Description = "Email for the key's user id" };
-        var comment = new Option<string>("--comment") { Description = "Comment in the user id", DefaultValueFactory = _ => KeyGenerator.DefaultComment };
-        var expires = new Option<string>("--expires") { Description = "Expiry: never (default), a date (2028-12-31) or a span (2y, 6m, 30d)" };
-        var algorithm = new Option<string>("--algorithm") { Description = "rsa4096 (default, as spack gpg create), rsa2048 or ed25519", DefaultValueFactory = _ => "rsa4096" };
+        var comment = new Option<string>("--comment")
+        {
+            Description = "Comment in the user id",
+            DefaultValueFactory = _ => KeyGenerator.DefaultComment,
+        };
+        var expires = new Option<string>("--expires")
+        {
+            Description = "Expiry: never (default), a date (2028-12-31) or a span (2y, 6m, 30d)",
+        };
+        var algorithm = new Option<string>("--algorithm")
+        {
+            Description = "rsa4096 (default, as spack gpg create), rsa2048 or ed25519",
+            DefaultValueFactory = _ => "rsa4096",
+        };
         var json = CommonArguments.Json();
         var command = new Command("create", "Create a signing key (no passphrase, like spack gpg create)")
         {
@@ -33,9 +45,12 @@ public static class KeysCommand
                 "rsa4096" or "rsa" => KeyAlgorithm.Rsa4096,
                 "rsa2048" => KeyAlgorithm.Rsa2048,
                 "ed25519" => KeyAlgorithm.Ed25519,
-                var other => throw new DepotException(ErrorKind.Usage, $"--algorithm: unknown algorithm '{other}' (rsa4096, rsa2048, ed25519)"),
+                var other =>
+                    throw new DepotException(ErrorKind.Usage,
+                        $"--algorithm: unknown algorithm '{other}' (rsa4096, rsa2048, ed25519)"),
             };
-            var key = Keyring.Open(console.Home.KeysFolder).Create(parse.GetValue(name)!, parse.GetValue(email)!, parse.GetValue(comment),
+            var key = Keyring.Open(console.Home.KeysFolder)
+                .Create(parse.GetValue(name)!, parse.GetValue(email)!, parse.GetValue(comment),
                 ParseExpiry(parse.GetValue(expires)), alg);
             Report(console, parse, "created", [key], k => $"created {k.Fingerprint} {k.Algorithm} {k.PrimaryUserId}");
             return Task.FromResult(ExitCodes.Success);
@@ -64,8 +79,10 @@ public static class KeysCommand
 
             foreach (var k in keys)
             {
-                var expiry = k.Expires is { } e ? " expires " + e.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : "";
-                console.Out.WriteLine($"{(k.HasSecret ? "sec" : "pub")}  {k.Fingerprint}  {k.Algorithm}  {k.Created:yyyy-MM-dd}{expiry}  {k.PrimaryUserId}  (from {k.Source})");
+                var expiry = k.Expires is { } e ? " expires " + e.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)
+                    : "";
+                console.Out.WriteLine($"{(k.HasSecret ? "sec" : "pub")}  {k.Fingerprint}  {k.Algorithm}  "
+                    + $"{k.Created:yyyy-MM-dd}{expiry}  {k.PrimaryUserId}  (from {k.Source})");
             }
 
             return Task.FromResult(ExitCodes.Success);
@@ -77,7 +94,10 @@ public static class KeysCommand
     {
         var id = new Argument<string>("fingerprint") { Description = "Fingerprint or key id" };
         var secret = new Option<bool>("--secret") { Description = "Export the secret key (keep it safe)" };
-        var output = new Option<string>("--output", "-o") { Description = "Write to this file instead of standard output" };
+        var output = new Option<string>("--output", "-o")
+        {
+            Description = "Write to this file instead of standard output",
+        };
         var json = CommonArguments.Json("Print {\"file\"} or {\"armored\"} as JSON (errors too)");
         var command = new Command("export", "Export a key, ASCII-armored (as gpg --armor --export)")
         {
@@ -94,7 +114,8 @@ public static class KeysCommand
                 return Task.FromResult(ExitCodes.Success);
             }
 
-            var text = parse.GetValue(secret) ? keyring.ExportSecret(parse.GetValue(id)!) : keyring.ExportPublic(parse.GetValue(id)!);
+            var text = parse.GetValue(secret) ? keyring.ExportSecret(parse.GetValue(id)!)
+                : keyring.ExportPublic(parse.GetValue(id)!);
             if (file is not null)
             {
                 File.WriteAllText(file, text, System.Text.Encoding.ASCII);
@@ -116,8 +137,15 @@ public static class KeysCommand
 
     private static Command Import(CliConsole console)
     {
-        var file = new Argument<string?>("file") { Description = "ASCII-armored key file (public or secret)", Arity = ArgumentArity.ZeroOrOne };
-        var gpgHome = new Option<string>("--gpg-home") { Description = "Import every key of a gpg (or Spack) key directory; needs the gpg binary" };
+        var file = new Argument<string?>("file")
+        {
+            Description = "ASCII-armored key file (public or secret)",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var gpgHome = new Option<string>("--gpg-home")
+        {
+            Description = "Import every key of a gpg (or Spack) key directory; needs the gpg binary",
+        };
         var json = CommonArguments.Json();
         var command = new Command("import", "Import and trust keys from a file or a gpg home") { file, gpgHome, json };
         command.SetAction(console.Guard((parse, _) =>
@@ -167,7 +195,11 @@ public static class KeysCommand
     private static Command Publish(CliConsole console)
     {
         var mirror = CommonArguments.Mirror();
-        var ids = new Argument<string[]>("fingerprint") { Description = "Keys to publish (default: every key that can sign)", Arity = ArgumentArity.ZeroOrMore };
+        var ids = new Argument<string[]>("fingerprint")
+        {
+            Description = "Keys to publish (default: every key that can sign)",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
         var json = CommonArguments.Json();
         var command = new Command("publish", "Put public keys on a mirror where Spack's 'buildcache keys' finds them")
         {
@@ -189,9 +221,18 @@ public static class KeysCommand
 
     private static Command Trust(CliConsole console)
     {
-        var target = new Argument<string>("target") { Description = "A key file, or a mirror whose published keys to trust" };
-        var fingerprint = new Option<string>("--fingerprint") { Description = "Trust (and pin) only the mirror's key with this fingerprint" };
-        var all = new Option<bool>("--all") { Description = "Trust every key the mirror publishes (trust on first use)" };
+        var target = new Argument<string>("target")
+        {
+            Description = "A key file, or a mirror whose published keys to trust",
+        };
+        var fingerprint = new Option<string>("--fingerprint")
+        {
+            Description = "Trust (and pin) only the mirror's key with this fingerprint",
+        };
+        var all = new Option<bool>("--all")
+        {
+            Description = "Trust every key the mirror publishes (trust on first use)",
+        };
         var json = CommonArguments.Json();
         var command = new Command("trust", "Trust a key file, or a mirror's published key by fingerprint")
         {
@@ -219,7 +260,8 @@ public static class KeysCommand
                     console.Error.WriteLine($"  {info.Fingerprint}  {info.PrimaryUserId}");
                 }
 
-                throw new DepotException(ErrorKind.Usage, $"{what}: say which key to trust: --fingerprint FPR (check it with the mirror's owner) or --all");
+                throw new DepotException(ErrorKind.Usage,
+                    $"{what}: say which key to trust: --fingerprint FPR (check it with the mirror's owner) or --all");
             }
 
             if (fpr is null)
@@ -303,7 +345,8 @@ public static class KeysCommand
         }
 
         var now = DateTimeOffset.UtcNow;
-        if (text.Length > 1 && int.TryParse(text[..^1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0)
+        if (text.Length > 1 && int.TryParse(text[..^1], NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+            && n > 0)
         {
             switch (char.ToLowerInvariant(text[^1]))
             {
@@ -314,11 +357,13 @@ public static class KeysCommand
             }
         }
 
-        if (DateTimeOffset.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date))
+        if (DateTimeOffset.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal, out var date))
         {
             return date;
         }
 
-        throw new DepotException(ErrorKind.Usage, $"--expires: '{text}' is not a date (2028-12-31), a span (2y, 6m, 4w, 30d) or 'never'");
+        throw new DepotException(ErrorKind.Usage,
+            $"--expires: '{text}' is not a date (2028-12-31), a span (2y, 6m, 4w, 30d) or 'never'");
     }
 }

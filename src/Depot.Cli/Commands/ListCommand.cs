@@ -5,7 +5,8 @@ using Depot.Specs;
 
 namespace Depot.Cli.Commands;
 
-/// <summary><c>depot list MIRROR [QUERY...]</c>: what a build cache holds, like <c>spack buildcache list -a</c>.</summary>
+/// <summary><c>depot list MIRROR [QUERY...]</c>: what a build cache holds, like <c>spack buildcache list
+/// -a</c>.</summary>
 public static class ListCommand
 {
     public static Command Create(CliConsole console)

@@ -6,36 +6,67 @@ using Depot.Storage;
 
 namespace Depot.Cli.Commands;
 
-/// <summary><c>depot mirror add|list|remove|set|check</c>: mirrors in Depot's config.yaml, with Spack's option names.</summary>
+/// <summary><c>depot mirror add|list|remove|set|check</c>: mirrors in Depot's config.yaml, with Spack's option
+/// names.</summary>
 public static class MirrorCommand
 {
-    public static Command Create(CliConsole console) => new("mirror", "Configure mirrors (Spack's mirrors.yaml is read too)")
+    public static Command Create(CliConsole console) =>
+        new("mirror", "Configure mirrors (Spack's mirrors.yaml is read too)")
     {
         Add(console), List(console), Remove(console), Set(console), Check(console),
     };
 
-    private sealed record ConnectionOptions(Option<string?> KeyId, Option<string?> KeyIdVariable, Option<string?> SecretVariable,
-        Option<string?> TokenVariable, Option<string?> Profile, Option<string?> Endpoint, Option<string?> GcsKeyFile, Option<string?> AzureVariable,
-        Option<bool> Signed, Option<bool> Unsigned, Option<string?> OciUser, Option<string?> OciUserVariable, Option<string?> OciPasswordVariable,
+    private sealed record ConnectionOptions(Option<string?> KeyId, Option<string?> KeyIdVariable,
+        Option<string?> SecretVariable,
+        Option<string?> TokenVariable, Option<string?> Profile, Option<string?> Endpoint, Option<string?> GcsKeyFile,
+            Option<string?> AzureVariable,
+        Option<bool> Signed, Option<bool> Unsigned, Option<string?> OciUser, Option<string?> OciUserVariable,
+            Option<string?> OciPasswordVariable,
         Option<string?> CaCert)
     {
         public static ConnectionOptions Create() => new(
             new Option<string?>("--s3-access-key-id") { Description = "S3 access key id (not secret)" },
-            new Option<string?>("--s3-access-key-id-variable") { Description = "Environment variable holding the S3 access key id" },
-            new Option<string?>("--s3-access-key-secret-variable") { Description = "Environment variable holding the S3 secret key" },
-            new Option<string?>("--s3-access-token-variable") { Description = "Environment variable holding an S3 session token" },
+            new Option<string?>("--s3-access-key-id-variable")
+            {
+                Description = "Environment variable holding the S3 access key id",
+            },
+            new Option<string?>("--s3-access-key-secret-variable")
+            {
+                Description = "Environment variable holding the S3 secret key",
+            },
+            new Option<string?>("--s3-access-token-variable")
+            {
+                Description = "Environment variable holding an S3 session token",
+            },
             new Option<string?>("--s3-profile") { Description = "AWS profile" },
             new Option<string?>("--s3-endpoint-url") { Description = "S3-compatible endpoint (path-style addressing)" },
-            new Option<string?>("--gcs-key-file") { Description = "Google service-account key file (default: Application Default Credentials)" },
-            new Option<string?>("--azure-connection-string-variable") { Description = "Environment variable holding an Azure connection string" },
+            new Option<string?>("--gcs-key-file")
+            {
+                Description = "Google service-account key file (default: Application Default Credentials)",
+            },
+            new Option<string?>("--azure-connection-string-variable")
+            {
+                Description = "Environment variable holding an Azure connection string",
+            },
             new Option<bool>("--signed") { Description = "Require signed entries (the default)" },
             new Option<bool>("--unsigned") { Description = "Accept unsigned entries and push unsigned" },
             new Option<string?>("--oci-username") { Description = "OCI registry user name (not secret)" },
-            new Option<string?>("--oci-username-variable") { Description = "Environment variable holding the OCI registry user name" },
-            new Option<string?>("--oci-password-variable") { Description = "Environment variable holding the OCI registry password or token" },
-            new Option<string?>("--ca-cert") { Description = "CA certificate (PEM) to trust for this mirror's https, besides the system's" });
+            new Option<string?>("--oci-username-variable")
+            {
+                Description = "Environment variable holding the OCI registry user name",
+            },
+            new Option<string?>("--oci-password-variable")
+            {
+                Description = "Environment variable holding the OCI registry password or token",
+            },
+            new Option<string?>("--ca-cert")
+            {
+                Description = "CA certificate (PEM) to trust for this mirror's https, besides the system's",
+            });
 
-        public IEnumerable<Option> All => [KeyId, KeyIdVariable, SecretVariable, TokenVariable, Profile, Endpoint, GcsKeyFile, AzureVariable, Signed, Unsigned,
+        public IEnumerable<Option> All =>
+            [KeyId, KeyIdVariable, SecretVariable, TokenVariable, Profile, Endpoint, GcsKeyFile, AzureVariable, Signed,
+                Unsigned,
             OciUser, OciUserVariable, OciPasswordVariable, CaCert];
 
         public void Apply(ParseResult parse, MirrorConfig mirror)
@@ -54,14 +85,16 @@ public static class MirrorCommand
 
             if (parse.GetValue(CaCert) is { } ca)
             {
-                mirror.CaCert = File.Exists(ca) ? Path.GetFullPath(ca) : throw new DepotException(ErrorKind.NotFound, $"--ca-cert {ca}: no such file");
+                mirror.CaCert = File.Exists(ca) ? Path.GetFullPath(ca)
+                    : throw new DepotException(ErrorKind.NotFound, $"--ca-cert {ca}: no such file");
             }
 
             mirror.AccessTokenVariable = parse.GetValue(TokenVariable) ?? mirror.AccessTokenVariable;
             mirror.Profile = parse.GetValue(Profile) ?? mirror.Profile;
             mirror.EndpointUrl = parse.GetValue(Endpoint) ?? mirror.EndpointUrl;
             mirror.GcsKeyFile = parse.GetValue(GcsKeyFile) is { } key ? Path.GetFullPath(key) : mirror.GcsKeyFile;
-            mirror.AzureConnectionStringVariable = parse.GetValue(AzureVariable) ?? mirror.AzureConnectionStringVariable;
+            mirror.AzureConnectionStringVariable = parse.GetValue(AzureVariable)
+                ?? mirror.AzureConnectionStringVariable;
             if (parse.GetValue(Signed) && parse.GetValue(Unsigned))
             {
                 throw new DepotException(ErrorKind.Usage, "--signed and --unsigned contradict each other");
@@ -74,7 +107,10 @@ public static class MirrorCommand
     private static Command Add(CliConsole console)
     {
         var name = new Argument<string>("name") { Description = "Mirror name" };
-        var url = new Argument<string>("url") { Description = "Directory, file://, s3://, gs://, azure://, https://, oci://, oci+http://" };
+        var url = new Argument<string>("url")
+        {
+            Description = "Directory, file://, s3://, gs://, azure://, https://, oci://, oci+http://",
+        };
         var options = ConnectionOptions.Create();
         var json = CommonArguments.Json();
         var command = new Command("add", "Add a mirror") { name, url, json };
@@ -85,11 +121,16 @@ public static class MirrorCommand
             var mirrorName = parse.GetValue(name)!;
             if (config.Mirrors.ContainsKey(mirrorName))
             {
-                throw new DepotException(ErrorKind.Conflict, $"mirror '{mirrorName}' exists already in {console.Home.ConfigFile}: use 'depot mirror set' or remove it first");
+                throw new DepotException(ErrorKind.Conflict,
+                    $"mirror '{mirrorName}' exists already in {console.Home.ConfigFile}: use 'depot mirror set' or "
+                    + "remove it first");
             }
 
             var location = parse.GetValue(url)!;
-            var mirror = new MirrorConfig { Url = location.Contains("://", StringComparison.Ordinal) ? location : Path.GetFullPath(location) };
+            var mirror = new MirrorConfig
+            {
+                Url = location.Contains("://", StringComparison.Ordinal) ? location : Path.GetFullPath(location),
+            };
             options.Apply(parse, mirror);
             ShippedStores.Providers.Open(mirror.Url); // a malformed URL is refused now, not at first use
             config.Mirrors[mirrorName] = mirror;
@@ -113,8 +154,11 @@ public static class MirrorCommand
             var config = DepotConfig.Load(console.Home.ConfigFile);
             var mirrorName = parse.GetValue(name)!;
             var mirror = config.Mirrors.GetValueOrDefault(mirrorName)
-                ?? throw new DepotException(ErrorKind.NotFound, $"no mirror '{mirrorName}' in {console.Home.ConfigFile} (Spack's mirrors are changed with spack mirror set-url)");
-            mirror.Url = parse.GetValue(url) is { } u ? (u.Contains("://", StringComparison.Ordinal) ? u : Path.GetFullPath(u)) : mirror.Url;
+                ?? throw new DepotException(ErrorKind.NotFound,
+                    $"no mirror '{mirrorName}' in {console.Home.ConfigFile} (Spack's mirrors are changed with spack "
+                    + "mirror set-url)");
+            mirror.Url = parse.GetValue(url) is { } u
+                ? (u.Contains("://", StringComparison.Ordinal) ? u : Path.GetFullPath(u)) : mirror.Url;
             options.Apply(parse, mirror);
             config.Save(console.Home.ConfigFile);
             Report(console, parse, "updated", mirrorName, mirror.Url, $"updated mirror '{mirrorName}'");
@@ -148,7 +192,8 @@ public static class MirrorCommand
     private static Command List(CliConsole console)
     {
         var json = CommonArguments.Json();
-        var command = new Command("list", "List mirrors: Depot's, then Spack's user and site scopes, and where each comes from")
+        var command = new Command("list",
+            "List mirrors: Depot's, then Spack's user and site scopes, and where each comes from")
         {
             json,
         };
@@ -192,8 +237,10 @@ public static class MirrorCommand
                     details.Add("push " + pushUrl);
                 }
 
-                details.AddRange(new[] { mirror.EndpointUrl is { } e ? "endpoint " + e : null, mirror.Profile is { } p ? "profile " + p : null,
-                    mirror.AccessPair?.Id is { } id ? "key id " + id : null, mirror.GcsKeyFile is { } k ? "key file " + k : null }.OfType<string>());
+                details.AddRange(new[] { mirror.EndpointUrl is { } e ? "endpoint " + e : null,
+                    mirror.Profile is { } p ? "profile " + p : null,
+                    mirror.AccessPair?.Id is { } id ? "key id " + id : null,
+                        mirror.GcsKeyFile is { } k ? "key file " + k : null }.OfType<string>());
                 details.AddRange(mirror.Variables().Select(v => "$" + v));
                 console.Out.WriteLine($"{name,-16} {mirror.Url}  [{string.Join(", ", details)}]  from {mirror.Source}");
             }
@@ -206,7 +253,10 @@ public static class MirrorCommand
     private static Command Check(CliConsole console)
     {
         var name = new Argument<string>("mirror") { Description = "Mirror name or URL" };
-        var write = new Option<bool>("--write") { Description = "Also write and delete a probe object (what push needs)" };
+        var write = new Option<bool>("--write")
+        {
+            Description = "Also write and delete a probe object (what push needs)",
+        };
         var json = CommonArguments.Json();
         var command = new Command("check", "Check that a mirror works: credentials, listing, layout, index, writing")
         {
@@ -251,7 +301,8 @@ public static class MirrorCommand
             var purpose = parse.GetValue(write) ? MirrorPurpose.Write : MirrorPurpose.Read;
             await Step("configuration", () => Task.FromResult((opened = console.Engine.Open(mirror,
                 purpose)).Store.Root),
-                "check the URL and that every variable named in the mirror's configuration is set").ConfigureAwait(false);
+                "check the URL and that every variable named in the mirror's configuration is set")
+                    .ConfigureAwait(false);
             if (opened is null)
             {
                 return Done(ExitCodes.Failed);
@@ -265,8 +316,10 @@ public static class MirrorCommand
                 await Step("registry", async () =>
                 {
                     var tags = await oci.Registry.ListTagsAsync(token).CountAsync(token).ConfigureAwait(false);
-                    return $"{oci.Registry.Reference.BaseUri.GetLeftPart(UriPartial.Authority)} answers, repository {oci.Registry.Reference.Repository} has {tags} tags";
-                }, "check host and port, the login (--oci-username / --oci-password-variable, or ~/.docker/config.json) and, for https with a private CA, --ca-cert or SSL_CERT_FILE")
+                    return $"{oci.Registry.Reference.BaseUri.GetLeftPart(UriPartial.Authority)} answers, repository "
+                        + $"{oci.Registry.Reference.Repository} has {tags} tags";
+                }, "check host and port, the login (--oci-username / --oci-password-variable, or "
+                    + "~/.docker/config.json) and, for https with a private CA, --ca-cert or SSL_CERT_FILE")
                     .ConfigureAwait(false);
                 if (failures > before)
                 {
@@ -279,11 +332,13 @@ public static class MirrorCommand
             {
                 layouts = await opened.GetLayoutsAsync(token).ConfigureAwait(false);
                 return string.Join(", ", layouts.Select(l => l.Name));
-            }, "the credentials may lack list/read permission, or the URL points at the wrong prefix; 'depot push' creates a cache").ConfigureAwait(false);
+            }, "the credentials may lack list/read permission, or the URL points at the wrong prefix; 'depot push' "
+                + "creates a cache").ConfigureAwait(false);
             foreach (var layout in layouts)
             {
                 await Step($"index ({layout.Name})", async () =>
-                    await layout.ReadIndexAsync(token).ConfigureAwait(false) is { } index ? $"{index.CachedSpecs.Count()} cached specs" : "none yet (run 'depot index')",
+                    await layout.ReadIndexAsync(token).ConfigureAwait(false) is { } index
+                        ? $"{index.CachedSpecs.Count()} cached specs" : "none yet (run 'depot index')",
                     "rebuild it with 'depot index'").ConfigureAwait(false);
             }
 

@@ -6,59 +6,95 @@ using Depot.Specs;
 
 namespace Depot.Cli.Commands;
 
-/// <summary><c>depot push MIRROR [SPEC...] [--all]</c>: installed specs → build cache entries, signed, in parallel.</summary>
+/// <summary><c>depot push MIRROR [SPEC...] [--all]</c>: installed specs → build cache entries, signed, in
+/// parallel.</summary>
 public static class PushCommand
 {
     public static Command Create(CliConsole console)
     {
         var mirror = CommonArguments.Mirror();
-        var queries = CommonArguments.Queries("Installed specs to push: name, name@version or /hash (with their link and run dependencies)");
+        var queries =
+            CommonArguments.Queries("Installed specs to push: name, name@version or /hash (with their link and run "
+                + "dependencies)");
         var all = new Option<bool>("--all", "-a") { Description = "Push every installed, non-external spec" };
-        var tree = new Option<string?>("--install-tree") { Description = "Spack install tree (default: $SPACK_ROOT/opt/spack)" };
+        var tree = new Option<string?>("--install-tree")
+        {
+            Description = "Spack install tree (default: $SPACK_ROOT/opt/spack)",
+        };
         var only = new Option<string>("--only")
         {
-            Description = "Push only the named specs ('package') or only their dependencies ('dependencies'); default both",
+            Description =
+                "Push only the named specs ('package') or only their dependencies ('dependencies'); default both",
         };
         only.AcceptOnlyFromAmong("package", "dependencies", "package,dependencies");
         var buildDeps = new Option<bool>("--with-build-dependencies") { Description = "Also push build dependencies" };
         var force = new Option<bool>("--force", "-f") { Description = "Rewrite entries the mirror already holds" };
-        var unsigned = new Option<bool>("--unsigned", "-u") { Description = "Do not sign (default: sign with the Depot key)" };
-        var key = new Option<string?>("--key", "-k") { Description = "Signing key fingerprint (default: the only secret key)" };
+        var unsigned = new Option<bool>("--unsigned", "-u")
+        {
+            Description = "Do not sign (default: sign with the Depot key)",
+        };
+        var key = new Option<string?>("--key", "-k")
+        {
+            Description = "Signing key fingerprint (default: the only secret key)",
+        };
         var layout = new Option<string?>("--layout")
         {
-            Description = "v3 (Spack 1.x), v2 (what Spack 0.21 writes and 0.21-1.x read) or v2-0.22 (what Spack 0.22/0.23 write); default: the mirror's, v3 if new (a registry always gets Spack's OCI layout)",
+            Description =
+                "v3 (Spack 1.x), v2 (what Spack 0.21 writes and 0.21-1.x read) or v2-0.22 (what Spack 0.22/0.23 "
+                + "write); default: the mirror's, v3 if new (a registry always gets Spack's OCI layout)",
         };
         layout.AcceptOnlyFromAmong("v3", "v2", "v2-0.22");
-        var jobs = new Option<int>("--jobs", "-j") { Description = "Packages pushed at once (default: number of cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var noIndex = new Option<bool>("--no-index") { Description = "Do not publish the key or update the index afterwards" };
-        var failFast = new Option<bool>("--fail-fast") { Description = "Stop at the first failure (default: push the rest, report at the end)" };
+        var jobs = new Option<int>("--jobs", "-j")
+        {
+            Description = "Packages pushed at once (default: number of cores)",
+            DefaultValueFactory = _ => Environment.ProcessorCount,
+        };
+        var noIndex = new Option<bool>("--no-index")
+        {
+            Description = "Do not publish the key or update the index afterwards",
+        };
+        var failFast = new Option<bool>("--fail-fast")
+        {
+            Description = "Stop at the first failure (default: push the rest, report at the end)",
+        };
         var json = CommonArguments.Json("Print a JSON summary (errors too)");
-        var spackPrefix = new Option<string?>("--spack-prefix") { Description = "Builder's Spack checkout recorded in build info (default: $SPACK_ROOT)" };
+        var spackPrefix = new Option<string?>("--spack-prefix")
+        {
+            Description = "Builder's Spack checkout recorded in build info (default: $SPACK_ROOT)",
+        };
         var baseImage = new Option<string?>("--base-image")
         {
-            Description = "OCI registries: build each spec's image on this image (oci://host/repo:tag or a Docker reference like ubuntu:24.04), as Spack does",
+            Description =
+                "OCI registries: build each spec's image on this image (oci://host/repo:tag or a Docker reference like "
+                + "ubuntu:24.04), as Spack does",
         };
         var tag = new Option<string?>("--tag")
         {
-            Description = "OCI registries: also tag one runnable image holding every pushed spec and its dependencies, as Spack's --tag",
+            Description =
+                "OCI registries: also tag one runnable image holding every pushed spec and its dependencies, as "
+                + "Spack's --tag",
         };
-        var command = new Command("push", "Push installed Spack packages to a build cache (signed, in parallel; index updated)")
+        var command = new Command("push",
+            "Push installed Spack packages to a build cache (signed, in parallel; index updated)")
         {
-            mirror, queries, all, tree, only, buildDeps, force, unsigned, key, layout, jobs, noIndex, failFast, json, spackPrefix, baseImage, tag,
+            mirror, queries, all, tree, only, buildDeps, force, unsigned, key, layout, jobs, noIndex, failFast, json,
+                spackPrefix, baseImage, tag,
         };
         command.SetAction(console.Guard(async (parse, token) =>
         {
             var specs = parse.GetValue(queries) ?? [];
             if (specs.Length == 0 && !parse.GetValue(all))
             {
-                throw new DepotException(ErrorKind.Usage, "name the specs to push, or use --all to push everything installed");
+                throw new DepotException(ErrorKind.Usage,
+                    "name the specs to push, or use --all to push everything installed");
             }
 
             // Like Spack: --unsigned, else --key, else the mirror's configured `signed` (default true).
             var writeOptions = new MirrorWriteOptions(parse.GetValue(unsigned), parse.GetValue(key),
                 PushLayouts.Parse(parse.GetValue(layout)))
                 .Validate();
-            var root = InstallTreeLocator.Resolve(parse.GetValue(tree), Environment.GetEnvironmentVariable("SPACK_ROOT"));
+            var root = InstallTreeLocator.Resolve(parse.GetValue(tree),
+                Environment.GetEnvironmentVariable("SPACK_ROOT"));
             var db = await InstallDatabase.ReadAsync(root, cancellationToken: token).ConfigureAwait(false);
             var parts = parse.GetValue(only) switch
             {
@@ -66,7 +102,8 @@ public static class PushCommand
                 "dependencies" => PushParts.Dependencies,
                 _ => PushParts.Both,
             };
-            var plan = PushSelection.Select(db, specs.Select(SpecQuery.Parse).ToList(), parse.GetValue(all), parts, parse.GetValue(buildDeps));
+            var plan = PushSelection.Select(db, specs.Select(SpecQuery.Parse).ToList(), parse.GetValue(all), parts,
+                parse.GetValue(buildDeps));
 
             var target = console.Engine.OpenForWrite(parse.GetValue(mirror)!, writeOptions);
             var options = new PushOptions(parse.GetValue(force), Math.Max(1, parse.GetValue(jobs)),
@@ -100,7 +137,10 @@ internal static class PushReport
 
         var signing = result.PublishedKey is null ? "" : $", key {result.PublishedKey} published";
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{result.Mirror}: pushed {result.Count(PushStatus.Pushed)}, skipped {result.Count(PushStatus.SkippedExists)} existing and {result.Count(PushStatus.SkippedExternal)} external, failed {result.Count(PushStatus.Failed)} (layout {LayoutName(result.Layout)}{signing}) in {result.Elapsed.TotalSeconds:0.00} s"));
+            $"{result.Mirror}: pushed {result.Count(PushStatus.Pushed)}, skipped "
+            + $"{result.Count(PushStatus.SkippedExists)} existing and {result.Count(PushStatus.SkippedExternal)} "
+            + $"external, failed {result.Count(PushStatus.Failed)} (layout {LayoutName(result.Layout)}{signing}) in "
+            + $"{result.Elapsed.TotalSeconds:0.00} s"));
         if (result.Index is { } index)
         {
             console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -128,7 +168,8 @@ internal static class PushReport
         var line = $"{label,-8} {o.Display} /{o.Hash[..7]}";
         if (o.Status == PushStatus.Pushed)
         {
-            line += string.Create(CultureInfo.InvariantCulture, $"  {Size(o.ContentBytes)} -> {Size(o.TarballBytes)}  {o.Elapsed.TotalSeconds:0.00} s");
+            line += string.Create(CultureInfo.InvariantCulture,
+                $"  {Size(o.ContentBytes)} -> {Size(o.TarballBytes)}  {o.Elapsed.TotalSeconds:0.00} s");
         }
         else if (o.Reason is not null)
         {

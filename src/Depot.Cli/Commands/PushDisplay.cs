@@ -9,7 +9,8 @@ namespace Depot.Cli.Commands;
 /// </summary>
 internal static class PushDisplay
 {
-    public static async Task<PushResult> RunAsync(CliConsole console, bool json, Func<IProgress<PushProgress>, Task<PushResult>> run)
+    public static async Task<PushResult> RunAsync(CliConsole console, bool json,
+        Func<IProgress<PushProgress>, Task<PushResult>> run)
     {
         if (json)
         {
@@ -35,7 +36,8 @@ internal static class PushDisplay
         PushResult? done = null;
         await terminal.Progress()
             .AutoClear(true)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
+                new TransferSpeedColumn(), new RemainingTimeColumn())
             .StartAsync(async context =>
             {
                 var total = context.AddTask("[bold]total[/]", maxValue: 1);
@@ -58,7 +60,8 @@ internal static class PushDisplay
 
                     if (!bars.TryGetValue(p.Hash, out var bar))
                     {
-                        bar = context.AddTask(Markup.Escape($"{p.Name} /{p.Hash[..7]}"), maxValue: Math.Max(1, p.Total));
+                        bar = context.AddTask(Markup.Escape($"{p.Name} /{p.Hash[..7]}"),
+                            maxValue: Math.Max(1, p.Total));
                         bars[p.Hash] = bar;
                     }
 
@@ -73,7 +76,8 @@ internal static class PushDisplay
         return done!;
     }
 
-    /// <summary>Reports on the caller's thread, in order (Progress&lt;T&gt; would post them to the thread pool).</summary>
+    /// <summary>Reports on the caller's thread, in order (Progress&lt;T&gt; would post them to the thread
+    /// pool).</summary>
     private sealed class SyncProgress(Action<PushProgress> handler) : IProgress<PushProgress>
     {
         private readonly Lock gate = new();

@@ -10,9 +10,15 @@ public static class SignCommand
     public static Command Create(CliConsole console)
     {
         var mirror = CommonArguments.Mirror();
-        var key = new Option<string>("--key", "-k") { Description = "Signing key fingerprint (default: the only secret key)" };
+        var key = new Option<string>("--key", "-k")
+        {
+            Description = "Signing key fingerprint (default: the only secret key)",
+        };
         var force = new Option<bool>("--force") { Description = "Re-sign entries this key already signed" };
-        var noPublish = new Option<bool>("--no-publish") { Description = "Do not publish the public key on the mirror" };
+        var noPublish = new Option<bool>("--no-publish")
+        {
+            Description = "Do not publish the public key on the mirror",
+        };
         var json = CommonArguments.Json();
         var command = new Command("sign", "Sign every entry of a build cache with a Depot key, and publish the key")
         {
@@ -53,7 +59,8 @@ public static class SignCommand
                 return result.Problems.Count > 0 ? ExitCodes.CompletedWithProblems : ExitCodes.Success;
             }
 
-            console.Out.WriteLine($"{store.Root}: signed {result.Signed} entries with {fingerprint} ({result.AlreadySigned} already signed by it, {result.Problems.Count} skipped)");
+            console.Out.WriteLine($"{store.Root}: signed {result.Signed} entries with {fingerprint} "
+                + $"({result.AlreadySigned} already signed by it, {result.Problems.Count} skipped)");
             return result.Problems.Count > 0 ? ExitCodes.CompletedWithProblems : ExitCodes.Success;
         }));
         return command;

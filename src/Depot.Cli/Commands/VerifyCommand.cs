@@ -13,7 +13,11 @@ public static class VerifyCommand
         var mirror = CommonArguments.Mirror();
         var queries = CommonArguments.Queries("Only these specs: name, name@version, /hashprefix (default: all)");
         var noVerify = new Option<bool>("--no-verify") { Description = "Do not check signatures (checksums only)" };
-        var jobs = new Option<int>("--jobs", "-j") { Description = "Entries checked in parallel", DefaultValueFactory = _ => 8 };
+        var jobs = new Option<int>("--jobs", "-j")
+        {
+            Description = "Entries checked in parallel",
+            DefaultValueFactory = _ => 8,
+        };
         var json = CommonArguments.Json();
         var command = new Command("verify", "Check the signature and checksums of every entry of a build cache")
         {
@@ -23,7 +27,8 @@ public static class VerifyCommand
         {
             var name = parse.GetValue(mirror)!;
             var source = console.Engine.OpenForRead(name, parse.GetValue(noVerify));
-            var options = new VerifyOptions((parse.GetValue(queries) ?? []).Select(SpecQuery.Parse).ToList(), Math.Max(1, parse.GetValue(jobs)));
+            var options = new VerifyOptions((parse.GetValue(queries) ?? []).Select(SpecQuery.Parse).ToList(),
+                Math.Max(1, parse.GetValue(jobs)));
             var result = await VerifyOperation.RunAsync(source, options, null, token).ConfigureAwait(false);
             var trust = await source.GetTrustAsync(token).ConfigureAwait(false);
             if (options.Queries.Count > 0 && result.Checked == 0)
@@ -56,7 +61,9 @@ public static class VerifyCommand
 
             var signatures = trust.Verifier is null ? "signatures not checked" : $"{result.Signed} signatures good";
             console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{name}: {result.Checked} entries checked, {result.Checked - result.Failures.Count} ok, {result.Failures.Count} failed ({signatures}, checksums of spec and tarball), {result.Elapsed.TotalSeconds:0.00} s"));
+                $"{name}: {result.Checked} entries checked, {result.Checked - result.Failures.Count} ok, "
+                + $"{result.Failures.Count} failed ({signatures}, checksums of spec and tarball), "
+                + $"{result.Elapsed.TotalSeconds:0.00} s"));
             return result.Ok ? ExitCodes.Success : ExitCodes.Failed;
         }));
         return command;

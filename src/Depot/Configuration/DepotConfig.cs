@@ -12,7 +12,8 @@ public sealed class DepotConfig
 
     private static readonly ISerializer Writer = new SerializerBuilder()
         .WithNamingConvention(UnderscoredNamingConvention.Instance)
-        .ConfigureDefaultValuesHandling(DefaultValuesHandling.OmitNull | DefaultValuesHandling.OmitEmptyCollections).Build();
+        .ConfigureDefaultValuesHandling(DefaultValuesHandling.OmitNull | DefaultValuesHandling.OmitEmptyCollections)
+            .Build();
 
     public Dictionary<string, MirrorConfig> Mirrors { get; set; } = new(StringComparer.Ordinal);
 
@@ -29,21 +30,24 @@ public sealed class DepotConfig
             var config = Reader.Deserialize<DepotConfig?>(File.ReadAllText(path)) ?? new DepotConfig();
             foreach (var (name, mirror) in config.Mirrors)
             {
-                if (string.IsNullOrWhiteSpace(mirror?.Url) && string.IsNullOrWhiteSpace(mirror?.Fetch?.Url) && string.IsNullOrWhiteSpace(mirror?.Push?.Url))
+                if (string.IsNullOrWhiteSpace(mirror?.Url) && string.IsNullOrWhiteSpace(mirror?.Fetch?.Url)
+                    && string.IsNullOrWhiteSpace(mirror?.Push?.Url))
                 {
                     throw new DepotException($"{path}: mirror '{name}' has no 'url'");
                 }
 
                 mirror.Source = path;
 
-                mirror.TrustedFingerprints = mirror.TrustedFingerprints.Select(f => f.Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant()).ToList();
+                mirror.TrustedFingerprints = mirror.TrustedFingerprints.Select(f => f.Replace(" ", "",
+                    StringComparison.Ordinal).ToUpperInvariant()).ToList();
             }
 
             return config;
         }
         catch (YamlException e)
         {
-            throw new DepotException($"{path}: invalid YAML at line {e.Start.Line}: {e.InnerException?.Message ?? e.Message}");
+            throw new DepotException($"{path}: invalid YAML at line {e.Start.Line}: "
+                + $"{e.InnerException?.Message ?? e.Message}");
         }
     }
 
@@ -75,12 +79,14 @@ public sealed class DepotConfig
         return null;
     }
 
-    /// <summary>Whether two mirror locations name the same place (file:// and paths normalised, trailing '/' ignored).</summary>
+    /// <summary>Whether two mirror locations name the same place (file:// and paths normalised, trailing '/'
+    /// ignored).</summary>
     internal static bool SameLocation(string a, string b)
     {
         static string Normalize(string s)
         {
-            if (s.StartsWith("file://", StringComparison.OrdinalIgnoreCase) && Uri.TryCreate(s, UriKind.Absolute, out var u))
+            if (s.StartsWith("file://", StringComparison.OrdinalIgnoreCase)
+                && Uri.TryCreate(s, UriKind.Absolute, out var u))
             {
                 s = u.LocalPath;
             }

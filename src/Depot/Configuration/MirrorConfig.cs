@@ -32,7 +32,8 @@ public class MirrorConnection
     /// <summary>Depot's own: a Google service-account key file for <c>gs://</c>.</summary>
     public string? GcsKeyFile { get; set; }
 
-    /// <summary>Depot's own: the variable holding an Azure connection string (default AZURE_STORAGE_CONNECTION_STRING).</summary>
+    /// <summary>Depot's own: the variable holding an Azure connection string (default
+    /// AZURE_STORAGE_CONNECTION_STRING).</summary>
     public string? AzureConnectionStringVariable { get; set; }
 
     /// <summary>Depot's own: a CA certificate (PEM) to trust for this mirror's https, besides the system's.</summary>
@@ -40,7 +41,8 @@ public class MirrorConnection
 
     /// <summary>Names of the environment variables this connection reads, for messages (never their values).</summary>
     public IEnumerable<string> Variables() =>
-        new[] { AccessPair?.IdVariable, AccessPair?.SecretVariable, AccessTokenVariable, AzureConnectionStringVariable }.OfType<string>();
+        new[] { AccessPair?.IdVariable, AccessPair?.SecretVariable, AccessTokenVariable,
+            AzureConnectionStringVariable }.OfType<string>();
 }
 
 /// <summary>One configured mirror, with the field names of Spack's <c>mirrors.yaml</c> where they exist.</summary>

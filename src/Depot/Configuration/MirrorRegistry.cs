@@ -64,7 +64,8 @@ public sealed class MirrorRegistry
             return entry;
         }
 
-        foreach (var entry in Mirrors.Where(m => m.Mirror.Url.Length > 0 && DepotConfig.SameLocation(m.Mirror.Url, nameOrUrl)))
+        foreach (var entry in Mirrors.Where(m => m.Mirror.Url.Length > 0
+            && DepotConfig.SameLocation(m.Mirror.Url, nameOrUrl)))
         {
             return entry;
         }

@@ -47,7 +47,8 @@ public static class SpackMirrors
         }
 
         if (yaml.Documents.FirstOrDefault()?.RootNode is not YamlMappingNode root
-            || !root.Children.TryGetValue(new YamlScalarNode("mirrors"), out var mirrorsNode) && !root.Children.TryGetValue(new YamlScalarNode("mirrors:"), out mirrorsNode)
+            || !root.Children.TryGetValue(new YamlScalarNode("mirrors"), out var mirrorsNode)
+                && !root.Children.TryGetValue(new YamlScalarNode("mirrors:"), out mirrorsNode)
             || mirrorsNode is not YamlMappingNode mirrors)
         {
             return result;
@@ -109,10 +110,16 @@ public static class SpackMirrors
         {
             connection.AccessPair = pair switch
             {
-                YamlMappingNode m => new MirrorAccessPair { Id = Text(m, "id"), IdVariable = Text(m, "id_variable"), SecretVariable = Text(m, "secret_variable") },
+                YamlMappingNode m => new MirrorAccessPair
+                {
+                    Id = Text(m, "id"),
+                    IdVariable = Text(m, "id_variable"),
+                    SecretVariable = Text(m, "secret_variable"),
+                },
                 // Older Spack: [id, secret] in plain text. Depot keeps the id and refuses to carry a stored secret.
                 YamlSequenceNode { Children.Count: 2 } s => throw new DepotException(
-                    $"{path}: mirror '{name}' stores a secret in access_pair; use access_pair: {{id: ..., secret_variable: VAR}} instead"),
+                    $"{path}: mirror '{name}' stores a secret in access_pair; use access_pair: "
+                    + $"{{id: ..., secret_variable: VAR}} instead"),
                 _ => throw new DepotException($"{path}: mirror '{name}': access_pair must be a mapping"),
             };
         }

@@ -184,7 +184,10 @@ public static class InstallDatabaseWriter
         var oldStyle = spec.Json.TryGetProperty("compiler", out _);
         if (version >= 8 && oldStyle || version < 8 && !oldStyle && spec.Json.TryGetProperty("annotations", out _))
         {
-            throw new DepotException(ErrorKind.Conflict, $"{index}: database version {version} belongs to Spack {(version >= 8 ? "1.x" : "0.21-0.23")}, but {spec.Name}/{spec.Hash[..7]} was built by Spack {(oldStyle ? "0.21-0.23" : "1.x")}: install it into a tree of that Spack");
+            throw new DepotException(ErrorKind.Conflict,
+                $"{index}: database version {version} belongs to Spack {(version >= 8 ? "1.x" : "0.21-0.23")}, but "
+                + $"{spec.Name}/{spec.Hash[..7]} was built by Spack {(oldStyle ? "0.21-0.23" : "1.x")}: install it "
+                + "into a tree of that Spack");
         }
     }
 

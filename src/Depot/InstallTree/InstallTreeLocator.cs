@@ -11,14 +11,17 @@ public static class InstallTreeLocator
             ?? (string.IsNullOrWhiteSpace(spackRoot) ? null : Path.Combine(spackRoot, "opt", "spack"));
         if (root is null)
         {
-            throw new DepotException(ErrorKind.Usage, "no Spack install tree given (the folder holding .spack-db/), and SPACK_ROOT is not set",
+            throw new DepotException(ErrorKind.Usage,
+                "no Spack install tree given (the folder holding .spack-db/), and SPACK_ROOT is not set",
                 new ErrorHint(HintAction.ChooseInstallTree));
         }
 
         root = Path.GetFullPath(root);
         if (!File.Exists(InstallDatabase.IndexPath(root)))
         {
-            throw new DepotException(ErrorKind.NotFound, $"{root}: not a Spack install tree (no .spack-db/index.json){(installTree is null ? " (from $SPACK_ROOT)" : "")}");
+            throw new DepotException(ErrorKind.NotFound,
+                $"{root}: not a Spack install tree (no "
+                + $".spack-db/index.json){(installTree is null ? " (from $SPACK_ROOT)" : "")}");
         }
 
         return root;

@@ -74,7 +74,8 @@ public static partial class Projection
             "architecture.target" or "arch.target" => spec.Target,
             "compiler.name" => spec.Compiler?.Name ?? "none",
             "compiler.version" => spec.Compiler?.Version ?? "none",
-            _ => throw new DepotException(ErrorKind.Unsupported, $"install tree projection '{projection}' uses {{{token}}}, which Depot does not render"),
+            _ => throw new DepotException(ErrorKind.Unsupported,
+                $"install tree projection '{projection}' uses {{{token}}}, which Depot does not render"),
         };
         return length is { Length: > 0 } && int.TryParse(length, out var n) && n < value.Length ? value[..n] : value;
     }

@@ -44,13 +44,16 @@ public static class PushSelection
 
             if (matches.Count > 1 && query.HashPrefix is null)
             {
-                var candidates = string.Join(", ", matches.Select(m => $"{SpecFormatter.Short(m.Spec)}/{m.Spec.Hash[..7]}"));
-                throw new DepotException(ErrorKind.Usage, $"'{query.Text}' matches {matches.Count} installed specs ({candidates}): add /hash to pick one");
+                var candidates = string.Join(", ",
+                    matches.Select(m => $"{SpecFormatter.Short(m.Spec)}/{m.Spec.Hash[..7]}"));
+                throw new DepotException(ErrorKind.Usage,
+                    $"'{query.Text}' matches {matches.Count} installed specs ({candidates}): add /hash to pick one");
             }
 
             if (matches.Count > 1)
             {
-                throw new DepotException(ErrorKind.Usage, $"'{query.Text}' is an ambiguous hash prefix: {string.Join(", ", matches.Select(m => m.Spec.Hash))}");
+                throw new DepotException(ErrorKind.Usage, $"'{query.Text}' is an ambiguous hash prefix: "
+                    + $"{string.Join(", ", matches.Select(m => m.Spec.Hash))}");
             }
 
             roots.Add(matches[0]);

@@ -5,7 +5,8 @@ using Depot.Specs;
 
 namespace Depot.Layout;
 
-/// <summary>One record of a build cache index: a node, how many indexed nodes depend on it, and whether it was pushed.</summary>
+/// <summary>One record of a build cache index: a node, how many indexed nodes depend on it, and whether it was
+/// pushed.</summary>
 public sealed record IndexRecord(SpecNode Spec, int RefCount, bool InBuildcache);
 
 /// <summary>
@@ -119,7 +120,8 @@ public sealed class BuildCacheIndex
         var text = v.ValueKind == JsonValueKind.String ? v.GetString() : v.GetRawText();
         if (!int.TryParse(text, out var version) || version is < 5 or > 8)
         {
-            throw new InvalidContentException(location, $"unsupported index database version '{text}' (Depot reads 5 to 8)");
+            throw new InvalidContentException(location,
+                $"unsupported index database version '{text}' (Depot reads 5 to 8)");
         }
 
         return version;

@@ -8,9 +8,11 @@ using Depot.Specs;
 namespace Depot.Layout;
 
 /// <summary>One record of a v3 manifest: a blob's size, type, compression and checksum (of the stored bytes).</summary>
-public sealed record BlobRecord(long ContentLength, string MediaType, string Compression, string ChecksumAlgorithm, string Checksum)
+public sealed record BlobRecord(long ContentLength, string MediaType, string Compression, string ChecksumAlgorithm,
+    string Checksum)
 {
-    /// <summary>The blob's key in the mirror: <c>blobs/&lt;algorithm&gt;/&lt;first two&gt;/&lt;checksum&gt;</c>.</summary>
+    /// <summary>The blob's key in the mirror: <c>blobs/&lt;algorithm&gt;/&lt;first
+    /// two&gt;/&lt;checksum&gt;</c>.</summary>
     public string BlobKey => BuildCacheV3.BlobKey(ChecksumAlgorithm, Checksum);
 }
 
@@ -34,7 +36,8 @@ public sealed class BuildCacheManifest
 
     /// <summary>The first record whose media type equals, or starts with, <paramref name="mediaType"/>.</summary>
     public BlobRecord? Find(string mediaType, bool prefix = false) =>
-        Records.FirstOrDefault(r => prefix ? r.MediaType.StartsWith(mediaType, StringComparison.Ordinal) : r.MediaType == mediaType);
+        Records.FirstOrDefault(r => prefix ? r.MediaType.StartsWith(mediaType, StringComparison.Ordinal)
+            : r.MediaType == mediaType);
 
     /// <exception cref="InvalidContentException">Malformed JSON, a wrong version or a bad record.</exception>
     public static BuildCacheManifest Parse(ReadOnlySpan<byte> content, string location)
@@ -67,7 +70,9 @@ public sealed class BuildCacheManifest
 
             if (!version.TryGetInt32(out var v) || v != SupportedVersion)
             {
-                throw new InvalidContentException(location, $"unsupported manifest layout version {version.GetRawText()} (this Depot reads version {SupportedVersion})");
+                throw new InvalidContentException(location,
+                    $"unsupported manifest layout version {version.GetRawText()} (this Depot reads version "
+                    + $"{SupportedVersion})");
             }
 
             if (!root.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Array)
@@ -101,7 +106,8 @@ public sealed class BuildCacheManifest
         var algorithm = Field("checksumAlgorithm");
         if (algorithm != "sha256" || checksum.Length != 64 || !checksum.All(char.IsAsciiHexDigitLower))
         {
-            throw new InvalidContentException(location, $"manifest record {index} has an invalid checksum '{algorithm}:{checksum}'");
+            throw new InvalidContentException(location,
+                $"manifest record {index} has an invalid checksum '{algorithm}:{checksum}'");
         }
 
         return new BlobRecord(contentLength, Field("mediaType"), Field("compression"), algorithm, checksum);

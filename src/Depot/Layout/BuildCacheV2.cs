@@ -23,7 +23,8 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
     public const string KeysPrefix = "build_cache/_pgp/";
     public const string KeyIndexKey = "build_cache/_pgp/index.json";
 
-    /// <summary>Highest <c>buildcache_layout_version</c> inside v2 spec files that Depot reads (0.22+ write 2).</summary>
+    /// <summary>Highest <c>buildcache_layout_version</c> inside v2 spec files that Depot reads (0.22+ write
+    /// 2).</summary>
     public const int MaxSpecLayoutVersion2 = 2;
 
     public BuildCacheV2(IStoreReader store) => Store = store;
@@ -43,15 +44,20 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
 
     public string IndexKey => IndexJsonKey;
 
-    /// <summary><c>{arch}-{compiler}-{compiler version}-{name}-{version}-{hash}</c>; <c>none-none</c> without a compiler.</summary>
+    /// <summary><c>{arch}-{compiler}-{compiler version}-{name}-{version}-{hash}</c>; <c>none-none</c> without a
+    /// compiler.</summary>
     public static string TarballStem(SpecNode node) =>
-        PathNames.Polite($"{node.Architecture}-{node.Compiler?.Name ?? "none"}-{node.Compiler?.Version ?? "none"}-{node.Name}-{node.Version}-{node.Hash}");
+        PathNames.Polite($"{node.Architecture}-{node.Compiler?.Name ?? "none"}-{node.Compiler?.Version ?? "none"}-"
+            + $"{node.Name}-{node.Version}-{node.Hash}");
 
     /// <summary><c>build_cache/{arch}/{compiler}-{compiler version}/{name}-{version}/{stem}.spack</c>.</summary>
     public static string TarballKey(SpecNode node) =>
-        $"{Prefix}{PathNames.Polite(node.Architecture)}/{PathNames.Polite($"{node.Compiler?.Name ?? "none"}-{node.Compiler?.Version ?? "none"}")}/{PathNames.Polite($"{node.Name}-{node.Version}")}/{TarballStem(node)}.spack";
+        $"{Prefix}{PathNames.Polite(node.Architecture)}/"
+        + $"{PathNames.Polite($"{node.Compiler?.Name ?? "none"}-{node.Compiler?.Version ?? "none"}")}/"
+        + $"{PathNames.Polite($"{node.Name}-{node.Version}")}/{TarballStem(node)}.spack";
 
-    public static string SpecFileKey(SpecNode node, bool signed) => Prefix + TarballStem(node) + (signed ? SignedSuffix : PlainSuffix);
+    public static string SpecFileKey(SpecNode node, bool signed) =>
+        Prefix + TarballStem(node) + (signed ? SignedSuffix : PlainSuffix);
 
     /// <summary>The signed spec file when there is one, else the plain one.</summary>
     public async Task<SpecEntry> EntryForAsync(SpecNode node, CancellationToken cancellationToken = default)
@@ -62,12 +68,14 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
             : new SpecEntry(SpecFileKey(node, signed: false), node.Hash, Signed: false);
     }
 
-    public async IAsyncEnumerable<SpecEntry> ListSpecEntriesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<SpecEntry> ListSpecEntriesAsync(
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         if (Store is not IStoreLister lister)
         {
             // Over HTTP the index says what is cached; the signed spec file is preferred, as Spack does.
-            foreach (var node in (await this.ReadIndexAsync(cancellationToken).ConfigureAwait(false))?.CachedSpecs ?? [])
+            foreach (var node in (await this.ReadIndexAsync(cancellationToken).ConfigureAwait(false))?.CachedSpecs
+                ?? [])
             {
                 var signedKey = SpecFileKey(node, signed: true);
                 yield return await Store.GetInfoAsync(signedKey, cancellationToken).ConfigureAwait(false) is not null
@@ -108,13 +116,15 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
 
     public int MaxSpecLayoutVersion => MaxSpecLayoutVersion2;
 
-    public async Task<RawEntry> ReadRawEntryAsync(SpecEntry entry, TrustPolicy? trust, CancellationToken cancellationToken = default)
+    public async Task<RawEntry> ReadRawEntryAsync(SpecEntry entry, TrustPolicy? trust,
+        CancellationToken cancellationToken = default)
     {
         var location = Store.Describe(entry.Key);
         var bytes = await Store.ReadAllBytesAsync(entry.Key, 64 << 20, cancellationToken).ConfigureAwait(false);
         if (bytes.Length > 1 && bytes[0] == 0x1f && bytes[1] == 0x8b)
         {
-            throw new InvalidContentException(location, "compressed spec files are not allowed in a build_cache/ layout");
+            throw new InvalidContentException(location,
+                "compressed spec files are not allowed in a build_cache/ layout");
         }
 
         string? signer = null;
@@ -140,7 +150,8 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
     public async Task<IReadOnlyList<PublishedKey>> ReadPublishedKeysAsync(CancellationToken cancellationToken = default)
     {
         var fingerprints = new List<string>();
-        var index = await Store.TryReadAllBytesAsync(KeyIndexKey, Gzip.SpecLimit, cancellationToken).ConfigureAwait(false);
+        var index = await Store.TryReadAllBytesAsync(KeyIndexKey, Gzip.SpecLimit, cancellationToken)
+            .ConfigureAwait(false);
         if (index is not null)
         {
             fingerprints = BuildCacheLayoutExtensions.ParseKeyIndex(index, Store.Describe(KeyIndexKey));
@@ -154,7 +165,9 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
         foreach (var fpr in fingerprints.Order(StringComparer.Ordinal))
         {
             var key = KeysPrefix + fpr + ".pub";
-            keys.Add(new PublishedKey(fpr, Encoding.ASCII.GetString(await Store.ReadAllBytesAsync(key, 1 << 20, cancellationToken).ConfigureAwait(false)),
+            keys.Add(new PublishedKey(fpr,
+                Encoding.ASCII.GetString(await Store.ReadAllBytesAsync(key, 1 << 20, cancellationToken)
+                    .ConfigureAwait(false)),
                 Store.Describe(key)));
         }
 
@@ -165,11 +178,13 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
     {
         foreach (var key in keys)
         {
-            await Writable.WriteAllTextAsync(KeysPrefix + key.Fingerprint + ".pub", key.Armored, cancellationToken).ConfigureAwait(false);
+            await Writable.WriteAllTextAsync(KeysPrefix + key.Fingerprint + ".pub", key.Armored, cancellationToken)
+                .ConfigureAwait(false);
         }
 
         var published = await ListKeyFilesAsync(cancellationToken).ConfigureAwait(false);
-        await Writable.WriteAllBytesAsync(KeyIndexKey, BuildCacheLayoutExtensions.KeyIndexJson(published), cancellationToken).ConfigureAwait(false);
+        await Writable.WriteAllBytesAsync(KeyIndexKey, BuildCacheLayoutExtensions.KeyIndexJson(published),
+            cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<List<string>> ListKeyFilesAsync(CancellationToken cancellationToken)
@@ -189,10 +204,12 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
         return fingerprints;
     }
 
-    public async Task<(byte[] Json, string Location)?> ReadIndexBytesAsync(CancellationToken cancellationToken = default)
+    public async Task<(byte[] Json, string Location)?> ReadIndexBytesAsync(CancellationToken cancellationToken =
+        default)
     {
         // Spack ignores a mismatching index.json.hash on purpose (it is only a freshness hint), and so do we.
-        var bytes = await Store.TryReadAllBytesAsync(IndexJsonKey, Gzip.IndexLimit, cancellationToken).ConfigureAwait(false);
+        var bytes = await Store.TryReadAllBytesAsync(IndexJsonKey, Gzip.IndexLimit, cancellationToken)
+            .ConfigureAwait(false);
         return bytes is null ? null : (bytes, Store.Describe(IndexJsonKey));
     }
 
@@ -201,20 +218,24 @@ public sealed class BuildCacheV2 : IBuildCacheLayout
     {
         var hash = Convert.ToHexStringLower(SHA256.HashData(json));
         await Writable.WriteAllBytesAsync(IndexJsonKey, json, cancellationToken).ConfigureAwait(false);
-        await Writable.WriteAllBytesAsync(IndexHashKey, Encoding.ASCII.GetBytes(hash), cancellationToken).ConfigureAwait(false);
+        await Writable.WriteAllBytesAsync(IndexHashKey, Encoding.ASCII.GetBytes(hash), cancellationToken)
+            .ConfigureAwait(false);
         return hash;
     }
 
     /// <summary><c>index.json</c> conditionally, then its <c>index.json.hash</c>.</summary>
-    public async Task<string?> TryWriteIndexBytesAsync(byte[] json, string? expectedVersion, CancellationToken cancellationToken = default)
+    public async Task<string?> TryWriteIndexBytesAsync(byte[] json, string? expectedVersion,
+        CancellationToken cancellationToken = default)
     {
         var hash = Convert.ToHexStringLower(SHA256.HashData(json));
-        if (!await Writable.WriteIfUnchangedAsync(IndexJsonKey, new MemoryStream(json, writable: false), expectedVersion, cancellationToken).ConfigureAwait(false))
+        if (!await Writable.WriteIfUnchangedAsync(IndexJsonKey, new MemoryStream(json, writable: false),
+            expectedVersion, cancellationToken).ConfigureAwait(false))
         {
             return null;
         }
 
-        await Writable.WriteAllBytesAsync(IndexHashKey, Encoding.ASCII.GetBytes(hash), cancellationToken).ConfigureAwait(false);
+        await Writable.WriteAllBytesAsync(IndexHashKey, Encoding.ASCII.GetBytes(hash), cancellationToken)
+            .ConfigureAwait(false);
         return hash;
     }
 

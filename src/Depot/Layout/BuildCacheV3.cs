@@ -48,19 +48,24 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
 
     public static string BlobKey(string algorithm, string checksum) => $"blobs/{algorithm}/{checksum[..2]}/{checksum}";
 
-    /// <summary><c>v3/manifests/spec/&lt;name&gt;/&lt;name&gt;-&lt;version&gt;-&lt;hash&gt;.spec.manifest.json</c>.</summary>
+    /// <summary>
+    /// <c>v3/manifests/spec/&lt;name&gt;/&lt;name&gt;-&lt;version&gt;-&lt;hash&gt;.spec.manifest.json</c>.
+    /// </summary>
     public static string SpecManifestKey(SpecNode node) =>
-        $"{SpecManifestPrefix}{node.Name}/{PathNames.Polite($"{node.Name}-{node.Version}-{node.Hash}")}{SpecManifestSuffix}";
+        $"{SpecManifestPrefix}{node.Name}/"
+        + $"{PathNames.Polite($"{node.Name}-{node.Version}-{node.Hash}")}{SpecManifestSuffix}";
 
     public Task<SpecEntry> EntryForAsync(SpecNode node, CancellationToken cancellationToken = default) =>
         Task.FromResult(new SpecEntry(SpecManifestKey(node), node.Hash, Signed: false));
 
-    public async IAsyncEnumerable<SpecEntry> ListSpecEntriesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<SpecEntry> ListSpecEntriesAsync(
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         if (Store is not IStoreLister lister)
         {
             // Over HTTP the index says what is cached; each entry's manifest is where Spack would look.
-            foreach (var node in (await this.ReadIndexAsync(cancellationToken).ConfigureAwait(false))?.CachedSpecs ?? [])
+            foreach (var node in (await this.ReadIndexAsync(cancellationToken).ConfigureAwait(false))?.CachedSpecs
+                ?? [])
             {
                 yield return new SpecEntry(SpecManifestKey(node), node.Hash, Signed: false);
             }
@@ -84,11 +89,14 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
     }
 
     /// <summary>Reads a small blob whole (spec, key) and checks its length and sha256 against the record.</summary>
-    public Task<byte[]> ReadBlobAsync(BlobRecord record, string manifestLocation, CancellationToken cancellationToken = default) =>
+    public Task<byte[]> ReadBlobAsync(BlobRecord record, string manifestLocation,
+        CancellationToken cancellationToken = default) =>
         ReadBlobAsync(record, manifestLocation, Gzip.SpecLimit, cancellationToken);
 
-    /// <summary>Reads a small blob whole (at most <paramref name="maxBytes"/>) and checks its length and sha256 against the record.</summary>
-    public async Task<byte[]> ReadBlobAsync(BlobRecord record, string manifestLocation, long maxBytes, CancellationToken cancellationToken)
+    /// <summary>Reads a small blob whole (at most <paramref name="maxBytes"/>) and checks its length and sha256 against
+    /// the record.</summary>
+    public async Task<byte[]> ReadBlobAsync(BlobRecord record, string manifestLocation, long maxBytes,
+        CancellationToken cancellationToken)
     {
         byte[] bytes;
         try
@@ -97,14 +105,17 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
         }
         catch (StoreObjectNotFoundException)
         {
-            throw new InvalidContentException(manifestLocation, $"names blob {record.Checksum[..12]}… ({record.MediaType}), which is missing at {Store.Describe(record.BlobKey)}");
+            throw new InvalidContentException(manifestLocation,
+                $"names blob {record.Checksum[..12]}… ({record.MediaType}), which is missing at "
+                + $"{Store.Describe(record.BlobKey)}");
         }
 
         var actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
         if (bytes.LongLength != record.ContentLength || actual != record.Checksum)
         {
             throw new InvalidContentException(Store.Describe(record.BlobKey),
-                $"checksum mismatch: manifest {manifestLocation} expects sha256 {record.Checksum} and {record.ContentLength} bytes, found sha256 {actual} and {bytes.LongLength} bytes");
+                $"checksum mismatch: manifest {manifestLocation} expects sha256 {record.Checksum} and "
+                + $"{record.ContentLength} bytes, found sha256 {actual} and {bytes.LongLength} bytes");
         }
 
         return bytes;
@@ -112,7 +123,8 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
 
     public int MaxSpecLayoutVersion => 3;
 
-    public async Task<RawEntry> ReadRawEntryAsync(SpecEntry entry, TrustPolicy? trust, CancellationToken cancellationToken = default)
+    public async Task<RawEntry> ReadRawEntryAsync(SpecEntry entry, TrustPolicy? trust,
+        CancellationToken cancellationToken = default)
     {
         var location = Store.Describe(entry.Key);
         var bytes = await Store.ReadAllBytesAsync(entry.Key, 16 << 20, cancellationToken).ConfigureAwait(false);
@@ -129,9 +141,11 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
         }
 
         var record = manifest.Find(MediaTypes.SpecPrefix, prefix: true)
-            ?? throw new InvalidContentException(location, "manifest has no spec record (" + MediaTypes.SpecPrefix + "N+json)");
+            ?? throw new InvalidContentException(location,
+                "manifest has no spec record (" + MediaTypes.SpecPrefix + "N+json)");
         var tarball = manifest.Find(MediaTypes.Tarball)
-            ?? throw new InvalidContentException(location, "manifest has no tarball record (" + MediaTypes.Tarball + ")");
+            ?? throw new InvalidContentException(location,
+                "manifest has no tarball record (" + MediaTypes.Tarball + ")");
         var blobLocation = Store.Describe(record.BlobKey);
         var blob = await ReadBlobAsync(record, location, cancellationToken).ConfigureAwait(false);
         if (blob.Length > 1 && blob[0] == 0x1f && blob[1] == 0x8b)
@@ -149,13 +163,16 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
     public async Task<IReadOnlyList<PublishedKey>> ReadPublishedKeysAsync(CancellationToken cancellationToken = default)
     {
         var fingerprints = new List<string>();
-        var indexBytes = await Store.TryReadAllBytesAsync(KeyIndexManifestKey, ManifestLimit, cancellationToken).ConfigureAwait(false);
+        var indexBytes = await Store.TryReadAllBytesAsync(KeyIndexManifestKey, ManifestLimit, cancellationToken)
+            .ConfigureAwait(false);
         if (indexBytes is not null)
         {
             var location = Store.Describe(KeyIndexManifestKey);
             var record = BuildCacheManifest.Parse(indexBytes, location).Find(MediaTypes.KeyIndex)
-                ?? throw new InvalidContentException(location, "key index manifest has no " + MediaTypes.KeyIndex + " record");
-            fingerprints = BuildCacheLayoutExtensions.ParseKeyIndex(await ReadBlobAsync(record, location, cancellationToken).ConfigureAwait(false), location);
+                ?? throw new InvalidContentException(location,
+                    "key index manifest has no " + MediaTypes.KeyIndex + " record");
+            fingerprints = BuildCacheLayoutExtensions.ParseKeyIndex(await ReadBlobAsync(record, location,
+                cancellationToken).ConfigureAwait(false), location);
         }
         else
         {
@@ -164,7 +181,8 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
             await foreach (var obj in listed.ConfigureAwait(false))
             {
                 var name = obj.Key[KeyManifestPrefix.Length..];
-                if (!name.Contains('/', StringComparison.Ordinal) && name.EndsWith(KeyManifestSuffix, StringComparison.Ordinal))
+                if (!name.Contains('/', StringComparison.Ordinal)
+                    && name.EndsWith(KeyManifestSuffix, StringComparison.Ordinal))
                 {
                     fingerprints.Add(name[..^KeyManifestSuffix.Length]);
                 }
@@ -176,8 +194,10 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
         {
             var key = KeyManifestPrefix + fpr + KeyManifestSuffix;
             var location = Store.Describe(key);
-            var manifest = BuildCacheManifest.Parse(await Store.ReadAllBytesAsync(key, 1 << 20, cancellationToken).ConfigureAwait(false), location);
-            var record = manifest.Find(MediaTypes.Key) ?? throw new InvalidContentException(location, "key manifest has no " + MediaTypes.Key + " record");
+            var manifest = BuildCacheManifest.Parse(await Store.ReadAllBytesAsync(key, 1 << 20, cancellationToken)
+                .ConfigureAwait(false), location);
+            var record = manifest.Find(MediaTypes.Key)
+                ?? throw new InvalidContentException(location, "key manifest has no " + MediaTypes.Key + " record");
             var blob = await ReadBlobAsync(record, location, cancellationToken).ConfigureAwait(false);
             keys.Add(new PublishedKey(fpr, Encoding.ASCII.GetString(blob), Store.Describe(record.BlobKey)));
         }
@@ -189,30 +209,36 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
     {
         foreach (var key in keys)
         {
-            var record = await PutBlobAsync(Encoding.ASCII.GetBytes(key.Armored), MediaTypes.Key, "none", cancellationToken).ConfigureAwait(false);
-            await Writable.WriteAllBytesAsync(KeyManifestPrefix + key.Fingerprint + KeyManifestSuffix, new BuildCacheManifest([record]).ToJsonBytes(),
+            var record = await PutBlobAsync(Encoding.ASCII.GetBytes(key.Armored), MediaTypes.Key, "none",
                 cancellationToken).ConfigureAwait(false);
+            await Writable.WriteAllBytesAsync(KeyManifestPrefix + key.Fingerprint + KeyManifestSuffix,
+                new BuildCacheManifest([record]).ToJsonBytes(), cancellationToken).ConfigureAwait(false);
         }
 
         var published = new List<string>();
         await foreach (var obj in Writable.ListAsync(KeyManifestPrefix, cancellationToken).ConfigureAwait(false))
         {
             var name = obj.Key[KeyManifestPrefix.Length..];
-            if (!name.Contains('/', StringComparison.Ordinal) && name.EndsWith(KeyManifestSuffix, StringComparison.Ordinal))
+            if (!name.Contains('/', StringComparison.Ordinal)
+                && name.EndsWith(KeyManifestSuffix, StringComparison.Ordinal))
             {
                 published.Add(name[..^KeyManifestSuffix.Length]);
             }
         }
 
-        var index = await PutBlobAsync(BuildCacheLayoutExtensions.KeyIndexJson(published), MediaTypes.KeyIndex, "none", cancellationToken).ConfigureAwait(false);
-        await Writable.WriteAllBytesAsync(KeyIndexManifestKey, new BuildCacheManifest([index]).ToJsonBytes(), cancellationToken).ConfigureAwait(false);
+        var index = await PutBlobAsync(BuildCacheLayoutExtensions.KeyIndexJson(published), MediaTypes.KeyIndex, "none",
+            cancellationToken).ConfigureAwait(false);
+        await Writable.WriteAllBytesAsync(KeyIndexManifestKey, new BuildCacheManifest([index]).ToJsonBytes(),
+            cancellationToken).ConfigureAwait(false);
         await EnsureLayoutJsonAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<(byte[] Json, string Location)?> ReadIndexBytesAsync(CancellationToken cancellationToken = default)
+    public async Task<(byte[] Json, string Location)?> ReadIndexBytesAsync(CancellationToken cancellationToken =
+        default)
     {
         var location = Store.Describe(IndexManifestKey);
-        var manifestBytes = await Store.TryReadAllBytesAsync(IndexManifestKey, ManifestLimit, cancellationToken).ConfigureAwait(false);
+        var manifestBytes = await Store.TryReadAllBytesAsync(IndexManifestKey, ManifestLimit, cancellationToken)
+            .ConfigureAwait(false);
         if (manifestBytes is null)
         {
             return null;
@@ -220,7 +246,8 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
 
         var manifest = BuildCacheManifest.Parse(manifestBytes, location);
         var record = manifest.Find(MediaTypes.IndexPrefix, prefix: true)
-            ?? throw new InvalidContentException(location, "index manifest has no database record (" + MediaTypes.IndexPrefix + "N+json)");
+            ?? throw new InvalidContentException(location,
+                "index manifest has no database record (" + MediaTypes.IndexPrefix + "N+json)");
         var bytes = await ReadBlobAsync(record, location, Gzip.IndexLimit, cancellationToken).ConfigureAwait(false);
         if (record.Compression == "gzip" || (bytes.Length > 1 && bytes[0] == 0x1f && bytes[1] == 0x8b))
         {
@@ -241,11 +268,13 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
     }
 
     /// <summary>The blob first (content-addressed, harmless if unused), then the manifest, conditionally.</summary>
-    public async Task<string?> TryWriteIndexBytesAsync(byte[] json, string? expectedVersion, CancellationToken cancellationToken = default)
+    public async Task<string?> TryWriteIndexBytesAsync(byte[] json, string? expectedVersion,
+        CancellationToken cancellationToken = default)
     {
         var record = await PutBlobAsync(json, MediaTypes.IndexV8, "none", cancellationToken).ConfigureAwait(false);
         var manifest = new BuildCacheManifest([record]).ToJsonBytes();
-        if (!await Writable.WriteIfUnchangedAsync(IndexManifestKey, new MemoryStream(manifest, writable: false), expectedVersion, cancellationToken).ConfigureAwait(false))
+        if (!await Writable.WriteIfUnchangedAsync(IndexManifestKey, new MemoryStream(manifest, writable: false),
+            expectedVersion, cancellationToken).ConfigureAwait(false))
         {
             return null;
         }
@@ -256,12 +285,17 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
 
     public async Task<string?> ReadIndexChecksumAsync(CancellationToken cancellationToken = default)
     {
-        var bytes = await Store.TryReadAllBytesAsync(IndexManifestKey, ManifestLimit, cancellationToken).ConfigureAwait(false);
-        return bytes is null ? null : BuildCacheManifest.Parse(bytes, Store.Describe(IndexManifestKey)).Find(MediaTypes.IndexPrefix, prefix: true)?.Checksum;
+        var bytes = await Store.TryReadAllBytesAsync(IndexManifestKey, ManifestLimit, cancellationToken)
+            .ConfigureAwait(false);
+        return bytes is null ? null
+            : BuildCacheManifest.Parse(bytes, Store.Describe(IndexManifestKey))
+                .Find(MediaTypes.IndexPrefix, prefix: true)?.Checksum;
     }
 
-    /// <summary>Stores bytes as a content-addressed blob (skipped when an equal blob exists) and returns its record.</summary>
-    public async Task<BlobRecord> PutBlobAsync(byte[] content, string mediaType, string compression, CancellationToken cancellationToken = default)
+    /// <summary>Stores bytes as a content-addressed blob (skipped when an equal blob exists) and returns its
+    /// record.</summary>
+    public async Task<BlobRecord> PutBlobAsync(byte[] content, string mediaType, string compression,
+        CancellationToken cancellationToken = default)
     {
         var checksum = Convert.ToHexStringLower(SHA256.HashData(content));
         var record = new BlobRecord(content.LongLength, mediaType, compression, "sha256", checksum);

@@ -41,16 +41,21 @@ public interface IBuildCacheLayout
     /// clearsigning. The JSON itself is not parsed here.
     /// </summary>
     /// <exception cref="InvalidContentException">The entry is malformed or a checksum does not match.</exception>
-    /// <exception cref="Signing.SignatureException">The signature is required and missing, or does not verify.</exception>
-    Task<RawEntry> ReadRawEntryAsync(SpecEntry entry, Signing.TrustPolicy? trust, CancellationToken cancellationToken = default);
+    /// <exception cref="Signing.SignatureException">The signature is required and missing, or does not
+    /// verify.</exception>
+    Task<RawEntry> ReadRawEntryAsync(SpecEntry entry, Signing.TrustPolicy? trust,
+        CancellationToken cancellationToken = default);
 
-    /// <summary>The tarball an entry's spec points at, or null when the entry does not say (v2 without checksum).</summary>
+    /// <summary>The tarball an entry's spec points at, or null when the entry does not say (v2 without
+    /// checksum).</summary>
     TarballRef? TarballOf(SpecFile spec, RawEntry raw);
 
-    /// <summary>Public keys published on the mirror (v3 key manifests, v2 <c>_pgp/</c>), listed by the key index or by name.</summary>
+    /// <summary>Public keys published on the mirror (v3 key manifests, v2 <c>_pgp/</c>), listed by the key index or by
+    /// name.</summary>
     Task<IReadOnlyList<PublishedKey>> ReadPublishedKeysAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Publishes public keys where Spack looks for them and rewrites the key index from what is there.</summary>
+    /// <summary>Publishes public keys where Spack looks for them and rewrites the key index from what is
+    /// there.</summary>
     Task PublishKeysAsync(IReadOnlyList<PublishedKey> keys, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -59,8 +64,10 @@ public interface IBuildCacheLayout
     /// </summary>
     Task<string?> ReadIndexChecksumAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Reads the index JSON (checksum checked, gzip undone) and where it came from, or null when there is none.</summary>
-    /// <exception cref="InvalidContentException">The index exists but its manifest is malformed or it fails its checksum.</exception>
+    /// <summary>Reads the index JSON (checksum checked, gzip undone) and where it came from, or null when there is
+    /// none.</summary>
+    /// <exception cref="InvalidContentException">The index exists but its manifest is malformed or it fails its
+    /// checksum.</exception>
     Task<(byte[] Json, string Location)?> ReadIndexBytesAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -74,7 +81,8 @@ public interface IBuildCacheLayout
     /// <paramref name="expectedVersion"/> (null: there is none). Returns null, having changed nothing a reader uses,
     /// when another writer replaced the index first.
     /// </summary>
-    Task<string?> TryWriteIndexBytesAsync(byte[] json, string? expectedVersion, CancellationToken cancellationToken = default);
+    Task<string?> TryWriteIndexBytesAsync(byte[] json, string? expectedVersion,
+        CancellationToken cancellationToken = default);
 
     /// <summary>
     /// A writer of entries in this layout (on the same store), signing with <paramref name="options"/>' key if any.
@@ -85,10 +93,12 @@ public interface IBuildCacheLayout
 /// <summary>A public key as published on a mirror: the fingerprint it is filed under and its armored text.</summary>
 public sealed record PublishedKey(string Fingerprint, string Armored, string Location);
 
-/// <summary>An entry read down to its spec JSON (plain UTF-8, unwrapped), with who signed it and its tarball record (v3).</summary>
-/// <remarks>When <paramref name="PooledBuffer"/> is set, <see cref="Json"/> lives in it: call <see cref="Release"/> when done.</remarks>
-public sealed record RawEntry(ReadOnlyMemory<byte> Json, string Location, string? SignerFingerprint, BlobRecord? TarballRecord,
-    byte[]? PooledBuffer = null)
+/// <summary>An entry read down to its spec JSON (plain UTF-8, unwrapped), with who signed it and its tarball record
+/// (v3).</summary>
+/// <remarks>When <paramref name="PooledBuffer"/> is set, <see cref="Json"/> lives in it: call <see cref="Release"/>
+/// when done.</remarks>
+public sealed record RawEntry(ReadOnlyMemory<byte> Json, string Location, string? SignerFingerprint,
+    BlobRecord? TarballRecord, byte[]? PooledBuffer = null)
 {
     /// <summary>Returns a pooled buffer; <see cref="Json"/> must not be used afterwards.</summary>
     public void Release()
@@ -106,8 +116,8 @@ public static class BuildCacheLayoutExtensions
     /// Reads and parses an entry: signature (under <paramref name="trust"/>), checksums, spec file, the layout version
     /// inside it, and that the spec's hash is the one the entry's name carries.
     /// </summary>
-    public static async Task<EntryContent> ReadEntryAsync(this IBuildCacheLayout layout, SpecEntry entry, Signing.TrustPolicy? trust,
-        CancellationToken cancellationToken = default)
+    public static async Task<EntryContent> ReadEntryAsync(this IBuildCacheLayout layout, SpecEntry entry,
+        Signing.TrustPolicy? trust, CancellationToken cancellationToken = default)
     {
         var raw = await layout.ReadRawEntryAsync(entry, trust, cancellationToken).ConfigureAwait(false);
         SpecFile spec;
@@ -127,20 +137,23 @@ public static class BuildCacheLayoutExtensions
 
     /// <summary>Reads and parses the index, or returns null when the cache has none.</summary>
     /// <exception cref="InvalidContentException">The index exists but is malformed or fails its checksum.</exception>
-    public static async Task<BuildCacheIndex?> ReadIndexAsync(this IBuildCacheLayout layout, CancellationToken cancellationToken = default) =>
+    public static async Task<BuildCacheIndex?> ReadIndexAsync(this IBuildCacheLayout layout,
+        CancellationToken cancellationToken = default) =>
         await layout.ReadIndexBytesAsync(cancellationToken).ConfigureAwait(false) is { } found
             ? BuildCacheIndex.Parse(found.Json, found.Location)
             : null;
 
     /// <summary>Reads an entry's spec without checking signatures.</summary>
-    public static async Task<SpecFile> ReadSpecAsync(this IBuildCacheLayout layout, SpecEntry entry, CancellationToken cancellationToken = default) =>
+    public static async Task<SpecFile> ReadSpecAsync(this IBuildCacheLayout layout, SpecEntry entry,
+        CancellationToken cancellationToken = default) =>
         (await layout.ReadEntryAsync(entry, null, cancellationToken).ConfigureAwait(false)).Spec;
 
     internal static void CheckLayoutVersion(IBuildCacheLayout layout, int version, string location)
     {
         if (version > layout.MaxSpecLayoutVersion)
         {
-            throw new InvalidContentException(location, $"buildcache_layout_version {version} is too new (Depot reads up to {layout.MaxSpecLayoutVersion})");
+            throw new InvalidContentException(location,
+                $"buildcache_layout_version {version} is too new (Depot reads up to {layout.MaxSpecLayoutVersion})");
         }
     }
 
@@ -148,11 +161,13 @@ public static class BuildCacheLayoutExtensions
     {
         if (rootHash != entry.Hash)
         {
-            throw new InvalidContentException(layout.Store.Describe(entry.Key), $"the spec inside has hash {rootHash}, not the {entry.Hash} its name says");
+            throw new InvalidContentException(layout.Store.Describe(entry.Key),
+                $"the spec inside has hash {rootHash}, not the {entry.Hash} its name says");
         }
     }
 
-    /// <summary><c>{"keys":{"FPR":{},...}}</c>, compact with sorted fingerprints, as Spack writes key indexes.</summary>
+    /// <summary><c>{"keys":{"FPR":{},...}}</c>, compact with sorted fingerprints, as Spack writes key
+    /// indexes.</summary>
     internal static byte[] KeyIndexJson(IEnumerable<string> fingerprints)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
@@ -178,7 +193,8 @@ public static class BuildCacheLayoutExtensions
         try
         {
             using var doc = System.Text.Json.JsonDocument.Parse(json, SpecFile.DocumentOptions);
-            if (!doc.RootElement.TryGetProperty("keys", out var keys) || keys.ValueKind != System.Text.Json.JsonValueKind.Object)
+            if (!doc.RootElement.TryGetProperty("keys", out var keys)
+                || keys.ValueKind != System.Text.Json.JsonValueKind.Object)
             {
                 throw new InvalidContentException(location, "key index has no 'keys' object");
             }

@@ -7,18 +7,20 @@ namespace Depot.Layout;
 
 /// <summary>
 /// Writes index JSON for a set of pushed specs (roots) from the previous index and newly read nodes, as Spack's
-/// database writes it: <c>{"database":{"version":"8","installs":{hash:{"spec":node,"ref_count":n,"in_buildcache":b}}}}</c>,
-/// compact. Only nodes reachable from the roots are kept; <c>ref_count</c> counts indexed dependents. Records of the
-/// previous index keep their place and their stored node bytes; new nodes follow, dependencies first.
+/// database writes it:
+/// <c>{"database":{"version":"8","installs":{hash:{"spec":node,"ref_count":n,"in_buildcache":b}}}}</c>, compact. Only
+/// nodes reachable from the roots are kept; <c>ref_count</c> counts indexed dependents. Records of the previous index
+/// keep their place and their stored node bytes; new nodes follow, dependencies first.
 /// </summary>
 public static class IndexComposer
 {
     /// <summary>The index JSON and its record table (what <see cref="IndexSnapshot.Read"/> would find in it).</summary>
     public sealed record Composed(byte[] Json, int Records, IndexSnapshot Snapshot);
 
-    /// <summary>Adds to <paramref name="order"/> every node reachable from the roots and not yet kept, dependencies first.</summary>
-    private static void PostOrder(IEnumerable<string> roots, Func<string, bool> isKept, Func<string, bool> keep, List<string> order,
-        Func<string, IEnumerable<string>> dependenciesOf, Func<string, bool> exists)
+    /// <summary>Adds to <paramref name="order"/> every node reachable from the roots and not yet kept, dependencies
+    /// first.</summary>
+    private static void PostOrder(IEnumerable<string> roots, Func<string, bool> isKept, Func<string, bool> keep,
+        List<string> order, Func<string, IEnumerable<string>> dependenciesOf, Func<string, bool> exists)
     {
         // Iterative: deep DAGs must not overflow the stack.
         foreach (var root in roots)
@@ -70,12 +72,14 @@ public static class IndexComposer
         var refCounts = new Dictionary<string, int>(StringComparer.Ordinal);
         List<string> written;
         var unchangedRefCounts = false;
-        if (previous is not null && previous.Order.All(h => previous.Find(h)!.InBuildcache == false || rootSet.Contains(h)))
+        if (previous is not null
+            && previous.Order.All(h => previous.Find(h)!.InBuildcache == false || rootSet.Contains(h)))
         {
             // Nothing was removed: every previous record stays with its ref_count, raised by the new dependents.
             // Only the new nodes are walked.
             var added = new HashSet<string>(StringComparer.Ordinal);
-            PostOrder(roots.Where(r => previous.Find(r) is null), h => previous.Find(h) is not null || added.Contains(h), h => added.Add(h),
+            PostOrder(roots.Where(r => previous.Find(r) is null),
+                h => previous.Find(h) is not null || added.Contains(h), h => added.Add(h),
                 order, DependenciesOf, Exists);
             foreach (var hash in order)
             {
@@ -100,7 +104,8 @@ public static class IndexComposer
                 }
             }
 
-            written = previous is null ? order : previous.Order.Where(kept.Contains).Concat(order.Where(h => previous.Find(h) is null)).ToList();
+            written = previous is null ? order
+                : previous.Order.Where(kept.Contains).Concat(order.Where(h => previous.Find(h) is null)).ToList();
         }
 
         var inCache = rootSet;
@@ -145,7 +150,8 @@ public static class IndexComposer
                 }
             }
 
-            table.Add(new IndexSnapshot.Record(hash, specStart, buffer.WrittenCount - specStart, refCount, inCache.Contains(hash), deps));
+            table.Add(new IndexSnapshot.Record(hash, specStart, buffer.WrittenCount - specStart, refCount,
+                inCache.Contains(hash), deps));
             w.WriteNumber("ref_count", refCount);
             w.WritePropertyName("in_buildcache");
             w.WriteBoolean(inCache.Contains(hash));

@@ -16,7 +16,8 @@ public sealed class IndexSnapshot
     private readonly Dictionary<string, SpecNode> parsed = new(StringComparer.Ordinal);
     private readonly string location;
 
-    private IndexSnapshot(byte[] json, string location, int databaseVersion, Dictionary<string, Record> records, List<string> order)
+    private IndexSnapshot(byte[] json, string location, int databaseVersion, Dictionary<string, Record> records,
+        List<string> order)
     {
         this.json = json;
         this.location = location;
@@ -26,7 +27,8 @@ public sealed class IndexSnapshot
     }
 
     /// <summary>One record's position and the fields re-indexing needs.</summary>
-    public sealed record Record(string Hash, int SpecStart, int SpecLength, int RefCount, bool InBuildcache, IReadOnlyList<string> Dependencies);
+    public sealed record Record(string Hash, int SpecStart, int SpecLength, int RefCount, bool InBuildcache,
+        IReadOnlyList<string> Dependencies);
 
     public int DatabaseVersion { get; }
 
@@ -57,7 +59,8 @@ public sealed class IndexSnapshot
 
             try
             {
-                node = SpecNode.Parse(JsonDocument.Parse(json.AsMemory(r.SpecStart, r.SpecLength), SpecFile.DocumentOptions).RootElement, location);
+                node = SpecNode.Parse(JsonDocument.Parse(json.AsMemory(r.SpecStart, r.SpecLength),
+                    SpecFile.DocumentOptions).RootElement, location);
             }
             catch (JsonException e)
             {
@@ -70,7 +73,8 @@ public sealed class IndexSnapshot
     }
 
     /// <summary>A snapshot of index JSON just written, from the record table its writer kept.</summary>
-    internal static IndexSnapshot FromWritten(byte[] json, string location, int databaseVersion, List<Record> written) =>
+    internal static IndexSnapshot FromWritten(byte[] json, string location, int databaseVersion,
+        List<Record> written) =>
         new(json, location, databaseVersion, written);
 
     private IndexSnapshot(byte[] json, string location, int databaseVersion, List<Record> table)
@@ -109,7 +113,8 @@ public sealed class IndexSnapshot
         }
     }
 
-    /// <summary>Loads a table saved by <see cref="SaveTable"/> for this exact JSON; null when it does not fit.</summary>
+    /// <summary>Loads a table saved by <see cref="SaveTable"/> for this exact JSON; null when it does not
+    /// fit.</summary>
     public static IndexSnapshot? LoadTable(Stream input, byte[] json, string location)
     {
         try
@@ -179,7 +184,8 @@ public sealed class IndexSnapshot
         var records = new Dictionary<string, Record>(StringComparer.Ordinal);
         var order = new List<string>();
         var sawDatabase = false;
-        Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject, location, "not a build cache index: no 'database' object");
+        Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject, location,
+            "not a build cache index: no 'database' object");
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (!reader.ValueTextEquals("database"u8))
@@ -190,23 +196,28 @@ public sealed class IndexSnapshot
             }
 
             sawDatabase = true;
-            Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject, location, "not a build cache index: no 'database' object");
+            Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject, location,
+                "not a build cache index: no 'database' object");
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 if (reader.ValueTextEquals("version"u8))
                 {
                     reader.Read();
-                    var text = reader.TokenType == JsonTokenType.String ? reader.GetString() : reader.TokenType == JsonTokenType.Number ? reader.GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
+                    var text = reader.TokenType == JsonTokenType.String ? reader.GetString()
+                        : reader.TokenType == JsonTokenType.Number
+                            ? reader.GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
                     if (!int.TryParse(text, out var v) || v is < 5 or > 8)
                     {
-                        throw new InvalidContentException(location, $"unsupported index database version '{text}' (Depot reads 5 to 8)");
+                        throw new InvalidContentException(location,
+                            $"unsupported index database version '{text}' (Depot reads 5 to 8)");
                     }
 
                     version = v;
                 }
                 else if (reader.ValueTextEquals("installs"u8))
                 {
-                    Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject, location, "index has no 'database.installs' object");
+                    Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject, location,
+                        "index has no 'database.installs' object");
                     while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                     {
                         var hash = reader.GetString()!;
@@ -232,7 +243,8 @@ public sealed class IndexSnapshot
     // The record, and the hash its spec node states ("hash", else "full_hash" or "build_hash", as SpecNode reads it).
     private static (Record Record, string? SpecHash) ReadRecord(ref Utf8JsonReader reader, string hash, string location)
     {
-        Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject, location, $"index record {hash} is not an object");
+        Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject, location,
+            $"index record {hash} is not an object");
         int specStart = -1, specLength = 0, refCount = 0;
         var inCache = false;
         string? specHash = null, fullHash = null, buildHash = null;
@@ -241,7 +253,8 @@ public sealed class IndexSnapshot
         {
             if (reader.ValueTextEquals("spec"u8))
             {
-                Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject, location, $"index record {hash} has no 'spec'");
+                Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject, location,
+                    $"index record {hash} has no 'spec'");
                 specStart = (int)reader.TokenStartIndex;
                 var depth = reader.CurrentDepth;
                 while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
@@ -252,7 +265,8 @@ public sealed class IndexSnapshot
                         {
                             ReadDependencyHashes(ref reader, deps);
                         }
-                        else if (reader.ValueTextEquals("hash"u8) || reader.ValueTextEquals("full_hash"u8) || reader.ValueTextEquals("build_hash"u8))
+                        else if (reader.ValueTextEquals("hash"u8) || reader.ValueTextEquals("full_hash"u8)
+                            || reader.ValueTextEquals("build_hash"u8))
                         {
                             var field = reader.GetString();
                             reader.Read();

@@ -5,7 +5,8 @@ namespace Depot.Layout;
 /// <summary>File-name rules Spack applies to formatted spec strings.</summary>
 public static class PathNames
 {
-    /// <summary>Spack's <c>polite_filename</c>: every character outside <c>[A-Za-z0-9_.-]</c> becomes <c>_</c>.</summary>
+    /// <summary>Spack's <c>polite_filename</c>: every character outside <c>[A-Za-z0-9_.-]</c> becomes
+    /// <c>_</c>.</summary>
     public static string Polite(string text)
     {
         var sb = new StringBuilder(text.Length);
@@ -17,7 +18,8 @@ public static class PathNames
         return sb.ToString();
     }
 
-    /// <summary>The hash in an entry name <c>...-&lt;hash&gt;.suffix</c>: the last '-' field, up to the first '.'.</summary>
+    /// <summary>The hash in an entry name <c>...-&lt;hash&gt;.suffix</c>: the last '-' field, up to the first
+    /// '.'.</summary>
     public static string? HashFromEntryName(string fileName)
     {
         var dash = fileName.LastIndexOf('-');

@@ -30,7 +30,8 @@ public enum CopyStatus
     Failed,
 }
 
-public sealed record CopyOutcome(string Name, string Hash, string Display, CopyStatus Status, string? Reason = null, long Bytes = 0)
+public sealed record CopyOutcome(string Name, string Hash, string Display, CopyStatus Status, string? Reason = null,
+    long Bytes = 0)
 {
     /// <summary>What would change the outcome (trust the source's key, overwrite), for the host to render.</summary>
     public ErrorHint? Hint { get; init; }
@@ -39,8 +40,8 @@ public sealed record CopyOutcome(string Name, string Hash, string Display, CopyS
 /// <summary>One entry's progress (bytes of its tarball), or (once) its outcome.</summary>
 public sealed record CopyProgress(string Name, string Hash, long Done, long Total, CopyOutcome? Outcome = null);
 
-public sealed record CopyResult(string Source, string Destination, PushLayout Layout, IReadOnlyList<CopyOutcome> Outcomes, string? PublishedKey,
-    IndexResult? Index, TimeSpan Elapsed)
+public sealed record CopyResult(string Source, string Destination, PushLayout Layout,
+    IReadOnlyList<CopyOutcome> Outcomes, string? PublishedKey, IndexResult? Index, TimeSpan Elapsed)
 {
     public int Count(CopyStatus status) => Outcomes.Count(o => o.Status == status);
 
@@ -72,12 +73,17 @@ public static class CopyOperation
         var trust = await sourceMirror.GetTrustAsync(cancellationToken).ConfigureAwait(false);
         var keyToPublish = destinationMirror.Signing.Published;
         var layout = await destinationMirror.GetWriteLayoutAsync(cancellationToken).ConfigureAwait(false);
-        var writer = await EntryWriting.OpenAsync(destination, layout, new EntryWriterOptions(destinationMirror.Signing.Key),
-            cancellationToken).ConfigureAwait(false);
-        var entries = await from.ListSpecEntriesAsync(cancellationToken).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var writer = await EntryWriting.OpenAsync(destination, layout,
+            new EntryWriterOptions(destinationMirror.Signing.Key), cancellationToken).ConfigureAwait(false);
+        var entries = await from.ListSpecEntriesAsync(cancellationToken).ToListAsync(cancellationToken)
+            .ConfigureAwait(false);
         var outcomes = new CopyOutcome?[entries.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, entries.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism), CancellationToken = cancellationToken },
+            new ParallelOptions
+            {
+                MaxDegreeOfParallelism = Math.Max(1, options.Parallelism),
+                CancellationToken = cancellationToken,
+            },
             async (i, token) =>
             {
                 var entry = entries[i];
@@ -86,11 +92,13 @@ public static class CopyOperation
                     outcomes[i] = await CopyEntryAsync(from, entry, trust, writer, options, progress, token)
                         .ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is IOException or HttpRequestException || e is DepotException d && d.Kind.ConcernsOneEntry())
+                catch (Exception e) when (e is IOException or HttpRequestException || e is DepotException d
+                    && d.Kind.ConcernsOneEntry())
                 {
                     var stem = entry.DisplayName.Split('/')[0];
                     outcomes[i] = new CopyOutcome(stem, entry.Hash, stem, CopyStatus.Failed,
-                        e is SignatureException or InvalidContentException ? trust.Explain(entry.DisplayName, (DepotException)e) : e.Message)
+                        e is SignatureException or InvalidContentException
+                            ? trust.Explain(entry.DisplayName, (DepotException)e) : e.Message)
                     {
                         Hint = e is DepotException failure ? trust.HintFor(failure) : null,
                     };
@@ -111,7 +119,8 @@ public static class CopyOperation
                 if (outcomes[i] is { Status: CopyStatus.Converted } o)
                 {
                     // An image is complete only now: report it (or why it could not be written).
-                    outcomes[i] = failed.TryGetValue(o.Hash, out var error) ? o with { Status = CopyStatus.Failed, Reason = error } : o;
+                    outcomes[i] = failed.TryGetValue(o.Hash, out var error)
+                        ? o with { Status = CopyStatus.Failed, Reason = error } : o;
                     progress?.Report(new CopyProgress(o.Name, o.Hash, 0, 0, outcomes[i]));
                 }
             }
@@ -146,13 +155,15 @@ public static class CopyOperation
         var display = SpecFormatter.Short(spec);
         if (!options.Force && await writer.ExistsAsync(spec, cancellationToken).ConfigureAwait(false))
         {
-            return new CopyOutcome(spec.Name, spec.Hash, display, CopyStatus.SkippedExists, "already in the destination")
+            return new CopyOutcome(spec.Name, spec.Hash, display, CopyStatus.SkippedExists,
+                "already in the destination")
             {
                 Hint = new ErrorHint(HintAction.Overwrite),
             };
         }
 
-        var tarball = content.Tarball ?? throw new InvalidContentException(from.Store.Describe(entry.Key), "the entry names no tarball checksum");
+        var tarball = content.Tarball
+            ?? throw new InvalidContentException(from.Store.Describe(entry.Key), "the entry names no tarball checksum");
         void Report(long done) => progress?.Report(new CopyProgress(spec.Name, spec.Hash, done, tarball.Length ?? 0));
 
         // Same layout: the entry's own objects, byte for byte, the tarball first and the (signed) metadata last.
@@ -163,7 +174,8 @@ public static class CopyOperation
         }
 
         // Another layout: stream the tarball into a staged object, checking it, and write the entry as push does.
-        await using var staged = await writer.Layout.Store.RequireWritable().CreateStagedAsync(cancellationToken).ConfigureAwait(false);
+        await using var staged = await writer.Layout.Store.RequireWritable().CreateStagedAsync(cancellationToken)
+            .ConfigureAwait(false);
         var (checksum, written) = await CheckedCopy.StageAsync(from.Store, tarball, staged, Report, cancellationToken)
             .ConfigureAwait(false);
         await writer.WriteAsync(content.Spec, new StagedTarball(staged, checksum, written), cancellationToken)

@@ -23,7 +23,8 @@ public sealed record StoreRequest(MirrorRegistry Registry, string NameOrUrl, Mir
 public sealed record MirrorAccess
 {
     /// <summary>
-    /// The engine's own: <see cref="MirrorRegistry.Load(DepotHome, StoreProviders, bool)"/>, <see cref="MirrorRegistry.Open"/>,
+    /// The engine's own: <see cref="MirrorRegistry.Load(DepotHome, StoreProviders, bool)"/>,
+    /// <see cref="MirrorRegistry.Open"/>,
     /// <see cref="BuildCache.DetectAsync"/>.
     /// </summary>
     public static MirrorAccess Default { get; } = new();

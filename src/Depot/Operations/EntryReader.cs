@@ -10,21 +10,24 @@ namespace Depot.Operations;
 /// <param name="Message">One line naming the entry and what is wrong.</param>
 /// <param name="Kind">What sort of problem it is.</param>
 /// <param name="Hint">What would fix it, for the host to render; null when nothing to say.</param>
-public sealed record EntryProblem(string Location, string Message, ErrorKind Kind = ErrorKind.InvalidContent, ErrorHint? Hint = null)
+public sealed record EntryProblem(string Location, string Message, ErrorKind Kind = ErrorKind.InvalidContent,
+    ErrorHint? Hint = null)
 {
     /// <summary>The problem <paramref name="error"/> makes at <paramref name="location"/>.</summary>
-    public static EntryProblem From(string location, DepotException error) => new(location, error.Message, error.Kind, error.Hint);
+    public static EntryProblem From(string location, DepotException error) =>
+        new(location, error.Message, error.Kind, error.Hint);
 
     /// <summary>The message.</summary>
     public override string ToString() => Message;
 }
 
-/// <summary>Reads many spec entries in parallel; a bad entry becomes a problem, not a failure of the whole run.</summary>
+/// <summary>Reads many spec entries in parallel; a bad entry becomes a problem, not a failure of the whole
+/// run.</summary>
 internal static class EntryReader
 {
     public static async Task<(List<(SpecEntry Entry, SpecFile Spec)> Read, List<EntryProblem> Problems)> ReadAllAsync(
-        IBuildCacheLayout layout, IReadOnlyList<SpecEntry> entries, int parallelism, IProgress<OperationProgress>? progress,
-        string phase, CancellationToken cancellationToken)
+        IBuildCacheLayout layout, IReadOnlyList<SpecEntry> entries, int parallelism,
+        IProgress<OperationProgress>? progress, string phase, CancellationToken cancellationToken)
     {
         var read = new ConcurrentBag<(int Order, SpecEntry Entry, SpecFile Spec)>();
         var problems = new ConcurrentBag<EntryProblem>();
@@ -41,7 +44,8 @@ internal static class EntryReader
                 }
                 catch (DepotException e) when (e.Kind.ConcernsOneEntry())
                 {
-                    problems.Add(new EntryProblem(layout.Store.Describe(item.Entry.Key), "skipped entry: " + e.Message, e.Kind, e.Hint));
+                    problems.Add(new EntryProblem(layout.Store.Describe(item.Entry.Key), "skipped entry: " + e.Message,
+                        e.Kind, e.Hint));
                 }
 
                 progress?.Report(new OperationProgress(phase, Interlocked.Increment(ref done), entries.Count));

@@ -30,7 +30,8 @@ public static class EnvironmentOperation
             foreach (var dir in Directory.EnumerateDirectories(root))
             {
                 var specPath = Path.Combine(dir, ".spack", "spec.json");
-                if (new DirectoryInfo(dir).LinkTarget is null && new FileInfo(specPath).LinkTarget is null && File.Exists(specPath))
+                if (new DirectoryInfo(dir).LinkTarget is null && new FileInfo(specPath).LinkTarget is null
+                    && File.Exists(specPath))
                 {
                     // A prefix is name-version-hash: one whose spec says another hash is not that spec's prefix.
                     var spec = SpecFile.Parse(File.ReadAllBytes(specPath), specPath);
@@ -51,7 +52,9 @@ public static class EnvironmentOperation
             {
                 throw new DepotException(matches.Count == 0 ? ErrorKind.NotFound : ErrorKind.Usage, matches.Count == 0
                     ? $"'{query.Text}' matches nothing installed in {root}"
-                    : $"'{query.Text}' matches {matches.Count} installed specs ({string.Join(", ", matches.Select(m => $"{SpecFormatter.Short(m.Spec.Root)} /{m.Spec.Root.Hash[..7]}"))}): add /hash");
+                    : $"'{query.Text}' matches {matches.Count} installed specs ("
+                        + $"{string.Join(", ", matches.Select(m => $"{SpecFormatter.Short(m.Spec.Root)} /{m.Spec.Root.Hash[..7]}"))}"
+                        + "): add /hash");
             }
 
             // The spec first, then what it links and runs, breadth-first: earlier entries win on the search paths.

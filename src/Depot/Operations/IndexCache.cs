@@ -9,7 +9,8 @@ public sealed record ListingRow(string Hash, string Name, string Version, string
     string CompilerLabel, string VariantsText, int LayoutVersion)
 {
     public static ListingRow From(SpecNode node, Func<string, SpecNode?> resolve, int layoutVersion) =>
-        new(node.Hash, node.Name, node.Version, node.Namespace ?? "", node.Architecture, SpecFormatter.CompilerLabel(node, resolve),
+        new(node.Hash, node.Name, node.Version, node.Namespace ?? "", node.Architecture,
+            SpecFormatter.CompilerLabel(node, resolve),
             SpecFormatter.WithVariants(node, node.Compiler is null), layoutVersion);
 
     public string Short => Version.Length > 0 ? $"{Name}@{Version}" : Name;
@@ -40,10 +41,12 @@ public sealed class IndexCache
 
     public static IndexCache For(DepotHome home) => new(Path.Combine(home.Path, "cache", "indexes"));
 
-    /// <summary>The key of what was built from index bytes with sha256 <paramref name="indexChecksum"/> read from <paramref name="store"/>.</summary>
+    /// <summary>The key of what was built from index bytes with sha256 <paramref name="indexChecksum"/> read from
+    /// <paramref name="store"/>.</summary>
     public static string Key(Storage.IStoreReader store, int layoutVersion, string indexChecksum)
     {
-        var mirror = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(store.Root)))[..16];
+        var mirror = Convert.ToHexStringLower(
+            System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(store.Root)))[..16];
         return $"{mirror}-v{layoutVersion}-{indexChecksum}";
     }
 
@@ -52,7 +55,8 @@ public sealed class IndexCache
     /// <c>index.json.hash</c> claims does not count); for v3 and OCI the blob digest <paramref name="claimed"/>, which
     /// the layout checked while reading the blob, when the mirror still names that blob (else null: nothing to key by).
     /// </summary>
-    public static async Task<string?> ChecksumOfRead(Layout.IBuildCacheLayout layout, string? claimed, byte[] json, CancellationToken cancellationToken)
+    public static async Task<string?> ChecksumOfRead(Layout.IBuildCacheLayout layout, string? claimed, byte[] json,
+        CancellationToken cancellationToken)
     {
         if (layout is Layout.BuildCacheV2)
         {
@@ -96,7 +100,8 @@ public sealed class IndexCache
                     return null;
                 }
 
-                rows.Add(new ListingRow(f[0], Unescape(f[1]), Unescape(f[2]), Unescape(f[3]), Unescape(f[4]), Unescape(f[5]), Unescape(f[6]), layout));
+                rows.Add(new ListingRow(f[0], Unescape(f[1]), Unescape(f[2]), Unescape(f[3]), Unescape(f[4]),
+                    Unescape(f[5]), Unescape(f[6]), layout));
             }
 
             return rows;
@@ -113,7 +118,8 @@ public sealed class IndexCache
 
     public void Write(string key, IEnumerable<ListingRow> rows) => Save(key, null, rows);
 
-    /// <summary>A new summary made of an existing one plus rows (nothing removed): the old rows are copied as bytes.</summary>
+    /// <summary>A new summary made of an existing one plus rows (nothing removed): the old rows are copied as
+    /// bytes.</summary>
     public void Extend(string fromKey, string key, IEnumerable<ListingRow> added) => Save(key, fromKey, added);
 
     private void Save(string key, string? fromKey, IEnumerable<ListingRow> rows)
@@ -137,7 +143,9 @@ public sealed class IndexCache
 
                 foreach (var r in rows)
                 {
-                    writer.Write($"{r.Hash}\t{Escape(r.Name)}\t{Escape(r.Version)}\t{Escape(r.Namespace)}\t{Escape(r.Architecture)}\t{Escape(r.CompilerLabel)}\t{Escape(r.VariantsText)}\t{r.LayoutVersion}\n");
+                    writer.Write($"{r.Hash}\t{Escape(r.Name)}\t{Escape(r.Version)}\t{Escape(r.Namespace)}\t"
+                        + $"{Escape(r.Architecture)}\t{Escape(r.CompilerLabel)}\t{Escape(r.VariantsText)}\t"
+                        + $"{r.LayoutVersion}\n");
                 }
             }
 
@@ -211,7 +219,8 @@ public sealed class IndexCache
     }
 
     private static string Escape(string s) => s.AsSpan().IndexOfAny("\\\t\n\r") < 0 ? s :
-        s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\t", "\\t", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal).Replace("\r", "\\r", StringComparison.Ordinal);
+        s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\t", "\\t", StringComparison.Ordinal)
+            .Replace("\n", "\\n", StringComparison.Ordinal).Replace("\r", "\\r", StringComparison.Ordinal);
 
     private static string Unescape(string s)
     {

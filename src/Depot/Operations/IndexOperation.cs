@@ -23,13 +23,14 @@ public sealed record IndexOptions(bool Full = false, int Parallelism = 16, Index
 /// <param name="FullRebuild">True when no usable previous index existed (or a full rebuild was asked for).</param>
 /// <param name="Problems">Entries that were skipped, with the reason.</param>
 /// <param name="Elapsed">Wall-clock time of the run.</param>
-public sealed record IndexResult(int LayoutVersion, string IndexKey, int Specs, int Records, int Read, int Reused, int Removed,
-    bool FullRebuild, IReadOnlyList<EntryProblem> Problems, TimeSpan Elapsed)
+public sealed record IndexResult(int LayoutVersion, string IndexKey, int Specs, int Records, int Read, int Reused,
+    int Removed, bool FullRebuild, IReadOnlyList<EntryProblem> Problems, TimeSpan Elapsed)
 {
     /// <summary>Why the previous index could not be used, when it existed but was unreadable.</summary>
     public string? PreviousIndexIssue { get; init; }
 
-    /// <summary>How long each phase of the update took, in order (previous index, list entries, read, compose, write).</summary>
+    /// <summary>How long each phase of the update took, in order (previous index, list entries, read, compose,
+    /// write).</summary>
     public IReadOnlyList<PhaseTime> Phases { get; init; } = [];
 }
 
@@ -50,14 +51,16 @@ public static class IndexOperation
     /// Reads new entries in parallel, adding the nodes they bring to <paramref name="known"/>. Only nodes not yet known
     /// are parsed. Returns the keys read successfully and the entries skipped.
     /// </summary>
-    private static async Task<(HashSet<string> Read, List<EntryProblem> Problems)> ReadNewEntriesAsync(IBuildCacheLayout layout,
-        List<SpecEntry> entries, Func<string, bool> isKnown, ConcurrentDictionary<string, SpecNode> known, int parallelism,
-        IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    private static async Task<(HashSet<string> Read, List<EntryProblem> Problems)> ReadNewEntriesAsync(
+        IBuildCacheLayout layout, List<SpecEntry> entries, Func<string, bool> isKnown,
+        ConcurrentDictionary<string, SpecNode> known,
+        int parallelism, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         var read = new ConcurrentBag<string>();
         var problems = new ConcurrentBag<EntryProblem>();
         var done = 0;
-        await Parallel.ForEachAsync(entries, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
+        await Parallel.ForEachAsync(entries,
+            new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
             async (entry, ct) =>
             {
                 try
@@ -68,7 +71,8 @@ public static class IndexOperation
                     IReadOnlyList<SpecNode> nodes;
                     try
                     {
-                        (rootHash, layoutVersion, nodes) = SpecFileScanner.Scan(raw.Json.Span, raw.Location, isKnown) is { } scan
+                        (rootHash, layoutVersion, nodes) = SpecFileScanner.Scan(raw.Json.Span, raw.Location,
+                            isKnown) is { } scan
                             ? (scan.RootHash, scan.LayoutVersion, scan.NewNodes)
                             : LegacyScan(raw);
                     }
@@ -88,12 +92,14 @@ public static class IndexOperation
                 }
                 catch (DepotException e) when (e.Kind.ConcernsOneEntry())
                 {
-                    problems.Add(new EntryProblem(layout.Store.Describe(entry.Key), "skipped entry: " + e.Message, e.Kind, e.Hint));
+                    problems.Add(new EntryProblem(layout.Store.Describe(entry.Key), "skipped entry: " + e.Message,
+                        e.Kind, e.Hint));
                 }
 
                 progress?.Report(new OperationProgress("read", Interlocked.Increment(ref done), entries.Count));
             }).ConfigureAwait(false);
-        return (read.ToHashSet(StringComparer.Ordinal), problems.OrderBy(p => p.Location, StringComparer.Ordinal).ToList());
+        return (read.ToHashSet(StringComparer.Ordinal),
+            problems.OrderBy(p => p.Location, StringComparer.Ordinal).ToList());
     }
 
     private static (string, int, IReadOnlyList<SpecNode>) LegacyScan(RawEntry raw)
@@ -135,10 +141,13 @@ public static class IndexOperation
 
             if (attempt == 5)
             {
-                throw new DepotException(ErrorKind.Conflict, $"{layout.Store.Describe(layout.IndexKey)}: the index kept changing while it was updated (5 attempts); try again");
+                throw new DepotException(ErrorKind.Conflict,
+                    $"{layout.Store.Describe(layout.IndexKey)}: the index kept changing while it was updated (5 "
+                    + "attempts); try again");
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(50, 250 * attempt)), cancellationToken).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(50, 250 * attempt)), cancellationToken)
+                .ConfigureAwait(false);
         }
     }
 
@@ -147,7 +156,8 @@ public static class IndexOperation
         IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var indexVersion = (await layout.Store.GetInfoAsync(layout.IndexKey, cancellationToken).ConfigureAwait(false))?.Version;
+        var indexVersion = (await layout.Store.GetInfoAsync(layout.IndexKey, cancellationToken)
+            .ConfigureAwait(false))?.Version;
         var phaseStart = TimeSpan.Zero;
         var phases = new List<PhaseTime>();
         void Phase(string name)
@@ -169,9 +179,12 @@ public static class IndexOperation
                 previousChecksum = await layout.ReadIndexChecksumAsync(cancellationToken).ConfigureAwait(false);
                 if (await layout.ReadIndexBytesAsync(cancellationToken).ConfigureAwait(false) is { } found)
                 {
-                    // The record table of this exact index may be cached locally (keyed by the sha256 of the bytes read).
-                    previousChecksum = await IndexCache.ChecksumOfRead(layout, previousChecksum, found.Json, cancellationToken).ConfigureAwait(false);
-                    var key = previousChecksum is null ? null : IndexCache.Key(layout.Store, layout.Version, previousChecksum);
+                    // The record table of this exact index may be cached locally (keyed by the sha256 of the bytes
+                    // read).
+                    previousChecksum = await IndexCache.ChecksumOfRead(layout, previousChecksum, found.Json,
+                        cancellationToken).ConfigureAwait(false);
+                    var key = previousChecksum is null ? null
+                        : IndexCache.Key(layout.Store, layout.Version, previousChecksum);
                     previous = key is null ? null : options.Cache?.TryReadSnapshot(key, found.Json, found.Location);
                     snapshotCached = previous is not null;
                     previous ??= IndexSnapshot.Read(found.Json, found.Location);
@@ -209,23 +222,27 @@ public static class IndexOperation
 
         // Nodes new entries bring; nodes the previous index already has are not parsed again.
         var known = new ConcurrentDictionary<string, SpecNode>(StringComparer.Ordinal);
-        var (readKeys, bad) = await ReadNewEntriesAsync(layout, toRead, h => known.ContainsKey(h) || previous?.Find(h) is not null, known,
+        var (readKeys, bad) = await ReadNewEntriesAsync(layout, toRead,
+            h => known.ContainsKey(h) || previous?.Find(h) is not null, known,
             options.Parallelism, progress, cancellationToken).ConfigureAwait(false);
         problems.AddRange(bad);
         Phase("read new entries");
 
         // Roots in listing order (sorted keys) so that a full rebuild is deterministic.
-        var roots = entries.Where(e => readKeys.Contains(e.Key) || reused.Contains(e.Key)).Select(e => e.Hash).Distinct().ToList();
+        var roots = entries.Where(e => readKeys.Contains(e.Key) || reused.Contains(e.Key)).Select(e => e.Hash)
+            .Distinct().ToList();
         var current = new HashSet<string>(entries.Select(e => e.Hash), StringComparer.Ordinal);
-        var removed = previous is null ? 0 : previous.Order.Count(h => previous.Find(h)!.InBuildcache && !current.Contains(h));
+        var removed = previous is null ? 0
+            : previous.Order.Count(h => previous.Find(h)!.InBuildcache && !current.Contains(h));
         var added = entries.Where(e => readKeys.Contains(e.Key)).Select(e => e.Hash).Distinct().ToList();
-        var listing = Task.Run(() => PlanListing(options.Cache, layout.Store, layout.Version, previousChecksum, roots, added, removed, previous, known),
-            cancellationToken);
+        var listing = Task.Run(() => PlanListing(options.Cache, layout.Store, layout.Version, previousChecksum, roots,
+            added, removed, previous, known), cancellationToken);
 
         var composed = IndexComposer.Compose(layout.IndexDatabaseVersion, roots, previous, known);
         Phase("compose");
         cancellationToken.ThrowIfCancellationRequested();
-        var written = await layout.TryWriteIndexBytesAsync(composed.Json, indexVersion, cancellationToken).ConfigureAwait(false);
+        var written = await layout.TryWriteIndexBytesAsync(composed.Json, indexVersion, cancellationToken)
+            .ConfigureAwait(false);
         if (written is not { } checksum)
         {
             return null;
@@ -254,8 +271,10 @@ public static class IndexOperation
     /// removed, else the previous rows that remain plus new ones, or all rows when every node was parsed anyway.
     /// Returns what writes it under the new index's checksum, or null when there is nothing to do.
     /// </summary>
-    private static Action<string>? PlanListing(IndexCache? cache, IStoreReader store, int layoutVersion, string? previousChecksum,
-        List<string> roots, List<string> added, int removed, IndexSnapshot? previous, ConcurrentDictionary<string, SpecNode> known)
+    private static Action<string>? PlanListing(IndexCache? cache, IStoreReader store, int layoutVersion,
+        string? previousChecksum,
+        List<string> roots, List<string> added, int removed, IndexSnapshot? previous,
+            ConcurrentDictionary<string, SpecNode> known)
     {
         if (cache is null)
         {
@@ -264,7 +283,8 @@ public static class IndexOperation
 
         SpecNode? Resolve(string h) => known.TryGetValue(h, out var n) ? n : previous?.Node(h);
         List<ListingRow> RowsFor(IEnumerable<string> hashes) =>
-            hashes.AsParallel().AsOrdered().Select(Resolve).OfType<SpecNode>().Select(n => ListingRow.From(n, Resolve, layoutVersion)).ToList();
+            hashes.AsParallel().AsOrdered().Select(Resolve).OfType<SpecNode>()
+                .Select(n => ListingRow.From(n, Resolve, layoutVersion)).ToList();
         string Key(string checksum) => IndexCache.Key(store, layoutVersion, checksum);
         bool Unchanged(string checksum) => checksum == previousChecksum && cache.Has(Key(checksum));
 

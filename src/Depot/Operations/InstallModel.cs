@@ -14,10 +14,12 @@ public sealed record PlainRootTarget(string Root) : InstallTarget(Root);
 /// them. <paramref name="NewTreeDatabaseVersion"/> is used only when the tree has no database yet (8: Spack 1.x,
 /// 7: Spack 0.21–0.23); <paramref name="Projection"/> overrides the projection (else config or Spack's default).
 /// </summary>
-public sealed record SpackTreeTarget(string Root, int NewTreeDatabaseVersion = 8, string? Projection = null) : InstallTarget(Root);
+public sealed record SpackTreeTarget(string Root, int NewTreeDatabaseVersion = 8, string? Projection = null)
+    : InstallTarget(Root);
 
 /// <summary>How to install.</summary>
-public sealed record InstallOptions(InstallTarget Target, int Parallelism = 4, ExtractionLimits? Limits = null, bool FailFast = false);
+public sealed record InstallOptions(InstallTarget Target, int Parallelism = 4, ExtractionLimits? Limits = null,
+    bool FailFast = false);
 
 /// <summary>Time spent per phase of one package.</summary>
 public sealed record InstallPhases(TimeSpan Fetch, TimeSpan Verify, TimeSpan Extract, TimeSpan Relocate)
@@ -34,8 +36,10 @@ public enum InstallStatus
     NotAttempted,
 }
 
-/// <summary>One spec's result; <c>Hint</c> says what would let a failed spec install (trust its mirror's key).</summary>
-public sealed record InstallOutcome(string Name, string Hash, string Display, InstallStatus Status, string? Prefix = null, string? Reason = null,
+/// <summary>One spec's result; <c>Hint</c> says what would let a failed spec install (trust its mirror's
+/// key).</summary>
+public sealed record InstallOutcome(string Name, string Hash, string Display, InstallStatus Status,
+    string? Prefix = null, string? Reason = null,
     InstallPhases? Phases = null, RelocationReport? Relocation = null, string? Mirror = null, string? Signer = null,
     ErrorHint? Hint = null);
 

@@ -25,7 +25,8 @@ public static class InstallOperation
         var clock = Stopwatch.StartNew();
         if (sources.Count == 0)
         {
-            throw new DepotException(ErrorKind.Usage, "no mirror to install from", new ErrorHint(HintAction.ChooseMirror));
+            throw new DepotException(ErrorKind.Usage, "no mirror to install from",
+                new ErrorHint(HintAction.ChooseMirror));
         }
 
         foreach (var source in sources)
@@ -42,7 +43,8 @@ public static class InstallOperation
         var verified = new VerifiedEntries();
         var outcomes = new List<InstallOutcome>();
         var roots = new List<SpecNode>();
-        foreach (var (query, candidate) in queries.Select(q => (q, catalog.Resolve(q))).DistinctBy(p => p.Item2.Spec.Hash).ToList())
+        foreach (var (query, candidate) in queries.Select(q => (q, catalog.Resolve(q)))
+            .DistinctBy(p => p.Item2.Spec.Hash).ToList())
         {
             try
             {
@@ -50,14 +52,18 @@ public static class InstallOperation
                 var root = entry.Content.Spec.Root;
                 if (!query.Matches(root))
                 {
-                    throw new InvalidContentException(entry.Location, $"'{query.Text}' matched {SpecFormatter.Short(candidate.Spec)} in the index of {candidate.Source.Name}, but the verified spec is {SpecFormatter.Short(root)}");
+                    throw new InvalidContentException(entry.Location,
+                        $"'{query.Text}' matched {SpecFormatter.Short(candidate.Spec)} in the index of "
+                        + $"{candidate.Source.Name}, but the verified spec is {SpecFormatter.Short(root)}");
                 }
 
                 roots.Add(root);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException || e is DepotException d && d.Kind.ConcernsOneEntry())
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException || e is DepotException d
+                && d.Kind.ConcernsOneEntry())
             {
-                outcomes.Add(new InstallOutcome(candidate.Spec.Name, candidate.Spec.Hash, SpecFormatter.Short(candidate.Spec), InstallStatus.Failed,
+                outcomes.Add(new InstallOutcome(candidate.Spec.Name, candidate.Spec.Hash,
+                    SpecFormatter.Short(candidate.Spec), InstallStatus.Failed,
                     Reason: e.Message, Mirror: candidate.Source.Name, Hint: HintFor(candidate.Source, e)));
             }
         }
@@ -79,7 +85,8 @@ public static class InstallOperation
             if (target.InstalledPrefix(node.Hash) is { } existing)
             {
                 prefixes[node.Hash] = existing;
-                outcomes.Add(new InstallOutcome(node.Name, node.Hash, SpecFormatter.Short(node), InstallStatus.AlreadyInstalled, existing));
+                outcomes.Add(new InstallOutcome(node.Name, node.Hash, SpecFormatter.Short(node),
+                    InstallStatus.AlreadyInstalled, existing));
             }
             else
             {
@@ -91,16 +98,23 @@ public static class InstallOperation
             }
         }
 
-        // Folders the prefixes need that do not exist yet (the root, projection levels): removed again if they stay empty.
-        var newFolders = toInstall.SelectMany(s => FoldersToCreate(Path.GetDirectoryName(prefixes[s.Spec.Hash])!, target.Root))
+        // Folders the prefixes need that do not exist yet (the root, projection levels): removed again if they stay
+        // empty.
+        var newFolders = toInstall.SelectMany(s => FoldersToCreate(Path.GetDirectoryName(prefixes[s.Spec.Hash])!,
+            target.Root))
             .Distinct(StringComparer.Ordinal).OrderByDescending(f => f.Length).ToList();
-        var installer = new PackageInstaller(target, prefixes, options.Limits ?? new Archive.ExtractionLimits(), verified);
+        var installer = new PackageInstaller(target, prefixes, options.Limits ?? new Archive.ExtractionLimits(),
+            verified);
         var results = new InstallOutcome?[toInstall.Count];
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
             await Parallel.ForEachAsync(Enumerable.Range(0, toInstall.Count),
-                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism), CancellationToken = stop.Token },
+                new ParallelOptions
+                {
+                    MaxDegreeOfParallelism = Math.Max(1, options.Parallelism),
+                    CancellationToken = stop.Token,
+                },
                 async (i, token) =>
                 {
                     var spec = toInstall[i];
@@ -108,10 +122,13 @@ public static class InstallOperation
                     {
                         results[i] = await installer.InstallAsync(spec, progress, token).ConfigureAwait(false);
                     }
-                    catch (Exception e) when (e is IOException or UnauthorizedAccessException || e is DepotException d && d.Kind.ConcernsOneEntry())
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException || e is DepotException d
+                        && d.Kind.ConcernsOneEntry())
                     {
-                        results[i] = new InstallOutcome(spec.Spec.Name, spec.Spec.Hash, SpecFormatter.Short(spec.Spec), InstallStatus.Failed,
-                            prefixes[spec.Spec.Hash], e.Message, Mirror: spec.Source.Name, Hint: HintFor(spec.Source, e));
+                        results[i] = new InstallOutcome(spec.Spec.Name, spec.Spec.Hash, SpecFormatter.Short(spec.Spec),
+                            InstallStatus.Failed,
+                            prefixes[spec.Spec.Hash], e.Message, Mirror: spec.Source.Name,
+                                Hint: HintFor(spec.Source, e));
                         if (options.FailFast)
                         {
                             await stop.CancelAsync().ConfigureAwait(false);
@@ -131,27 +148,32 @@ public static class InstallOperation
         for (var i = 0; i < toInstall.Count; i++)
         {
             var spec = toInstall[i].Spec;
-            outcomes.Add(results[i] ?? new InstallOutcome(spec.Name, spec.Hash, SpecFormatter.Short(spec), InstallStatus.NotAttempted, Reason: "not attempted (--fail-fast)"));
+            outcomes.Add(results[i]
+                ?? new InstallOutcome(spec.Name, spec.Hash, SpecFormatter.Short(spec), InstallStatus.NotAttempted,
+                    Reason: "not attempted (--fail-fast)"));
         }
 
-        outcomes.AddRange(externals.Select(e => new InstallOutcome(e.Name, e.Hash, SpecFormatter.Short(e), InstallStatus.External, e.ExternalPath,
-            "external: used where it is")));
+        outcomes.AddRange(externals.Select(e => new InstallOutcome(e.Name, e.Hash, SpecFormatter.Short(e),
+            InstallStatus.External, e.ExternalPath, "external: used where it is")));
 
         // Register what was installed, dependencies first; a record is only written for a complete prefix.
         var installed = toInstall.Where((s, i) => results[i]?.Status == InstallStatus.Installed).ToList();
-        await target.RegisterAsync(installed.Select(s => (installer.VerifiedNode(s.Spec.Hash), prefixes[s.Spec.Hash], explicitHashes.Contains(s.Spec.Hash))).ToList(),
+        await target.RegisterAsync(installed.Select(s => (installer.VerifiedNode(s.Spec.Hash), prefixes[s.Spec.Hash],
+            explicitHashes.Contains(s.Spec.Hash))).ToList(),
             externals, verified.Node, cancellationToken).ConfigureAwait(false);
         return new InstallResult(outcomes, clock.Elapsed);
     }
 
-    /// <summary>What would fix a package's failure: its mirror's trust says how to trust the signer, else the error's hint.</summary>
+    /// <summary>What would fix a package's failure: its mirror's trust says how to trust the signer, else the error's
+    /// hint.</summary>
     private static ErrorHint? HintFor(Mirror source, Exception error) =>
         error is DepotException d ? source.BuiltTrust?.HintFor(d) ?? d.Hint : null;
 
     // Packages install side by side, so a dependent may finish although a dependency failed. It would point at a prefix
-    // that is not there: take it out again (dependencies come first, so one pass sees every cause), so that a tree never
-    // holds, nor a database records, a package whose dependencies are missing.
-    private static void WithdrawDependentsOfFailures(List<CatalogSpec> toInstall, InstallOutcome?[] results, Dictionary<string, string> prefixes)
+    // that is not there: take it out again (dependencies come first, so one pass sees every cause), so that a tree
+    // never holds, nor a database records, a package whose dependencies are missing.
+    private static void WithdrawDependentsOfFailures(List<CatalogSpec> toInstall, InstallOutcome?[] results,
+        Dictionary<string, string> prefixes)
     {
         var broken = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < toInstall.Count; i++)
@@ -172,7 +194,12 @@ public static class InstallOperation
 
             broken[node.Hash] = cause;
             Directory.Delete(prefixes[node.Hash], recursive: true);
-            results[i] = done with { Status = InstallStatus.Failed, Reason = $"removed again: its dependency {cause} did not install", Relocation = null };
+            results[i] = done with
+            {
+                Status = InstallStatus.Failed,
+                Reason = $"removed again: its dependency {cause} did not install",
+                Relocation = null,
+            };
         }
     }
 
@@ -191,14 +218,16 @@ public static class InstallOperation
 
     private static void RemoveIfEmpty(List<string> deepestFirst)
     {
-        foreach (var folder in deepestFirst.Where(f => Directory.Exists(f) && !Directory.EnumerateFileSystemEntries(f).Any()))
+        foreach (var folder in deepestFirst.Where(f => Directory.Exists(f)
+            && !Directory.EnumerateFileSystemEntries(f).Any()))
         {
             Directory.Delete(folder);
         }
     }
 
     // Walks verified nodes only: every edge of a verified spec file names a node of that file (SpecFile checks it).
-    private static void Visit(SpecNode root, Func<string, SpecNode?> find, HashSet<string> seen, List<SpecNode> order, List<SpecNode> externals)
+    private static void Visit(SpecNode root, Func<string, SpecNode?> find, HashSet<string> seen, List<SpecNode> order,
+        List<SpecNode> externals)
     {
         var stack = new Stack<(SpecNode Node, int Next)>();
         if (!seen.Add(root.Hash))
@@ -220,7 +249,9 @@ public static class InstallOperation
                     continue;
                 }
 
-                var dep = find(edge.Hash) ?? throw new DepotException($"{node.Name}/{node.Hash[..7]} needs {edge.Name}/{edge.Hash[..7]}, which its spec file does not hold");
+                var dep = find(edge.Hash)
+                    ?? throw new DepotException($"{node.Name}/{node.Hash[..7]} needs {edge.Name}/{edge.Hash[..7]}, "
+                        + "which its spec file does not hold");
                 if (dep.IsExternal)
                 {
                     externals.Add(dep);

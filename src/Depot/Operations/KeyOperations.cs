@@ -26,10 +26,12 @@ public static class KeyOperations
         var keys = ids.Count == 0 ? keyring.List(secretOnly: true) : ids.Select(id => keyring.Find(id)).ToList();
         if (keys.Count == 0)
         {
-            throw new DepotException(ErrorKind.NotFound, "no keys to publish: no key can sign, and none was named", new ErrorHint(HintAction.CreateSigningKey));
+            throw new DepotException(ErrorKind.NotFound, "no keys to publish: no key can sign, and none was named",
+                new ErrorHint(HintAction.CreateSigningKey));
         }
 
-        var published = keys.Select(k => new PublishedKey(k.Fingerprint, keyring.ExportPublic(k.Fingerprint), k.Fingerprint)).ToList();
+        var published = keys.Select(k => new PublishedKey(k.Fingerprint, keyring.ExportPublic(k.Fingerprint),
+            k.Fingerprint)).ToList();
         IReadOnlyList<IBuildCacheLayout> layouts;
         try
         {
@@ -71,10 +73,12 @@ public static class KeyOperations
                     if (!string.Equals(info.Fingerprint, published.Fingerprint, StringComparison.OrdinalIgnoreCase))
                     {
                         throw new InvalidContentException(published.Location,
-                            $"filed under fingerprint {published.Fingerprint} but the key inside is {info.Fingerprint}");
+                            $"filed under fingerprint {published.Fingerprint} but the key inside is "
+                            + $"{info.Fingerprint}");
                     }
 
-                    found.TryAdd(info.Fingerprint, (info, OpenPgpArmor.Armor(OpenPgpArmor.PublicKeyBlock, ring.GetEncoded())));
+                    found.TryAdd(info.Fingerprint,
+                        (info, OpenPgpArmor.Armor(OpenPgpArmor.PublicKeyBlock, ring.GetEncoded())));
                 }
             }
         }
@@ -96,8 +100,9 @@ public static class KeyOperations
         var keys = await ReadMirrorKeysAsync(mirror, cancellationToken).ConfigureAwait(false);
         if (keys.Count == 0)
         {
-            throw new DepotException(ErrorKind.NotFound, $"{mirror.Name}: publishes no keys (no v3/manifests/key/ or build_cache/_pgp/); get the key file from its owner",
-                new ErrorHint(HintAction.TrustKeyFile));
+            throw new DepotException(ErrorKind.NotFound,
+                $"{mirror.Name}: publishes no keys (no v3/manifests/key/ or build_cache/_pgp/); get the key file from "
+                + "its owner", new ErrorHint(HintAction.TrustKeyFile));
         }
 
         if (fingerprint is not null)
@@ -105,13 +110,15 @@ public static class KeyOperations
             var wanted = Keyring.NormalizeId(fingerprint);
             if (wanted.Length != 40)
             {
-                throw new DepotException(ErrorKind.Usage, $"a mirror's key is pinned by its full 40-hex fingerprint, not '{fingerprint}'");
+                throw new DepotException(ErrorKind.Usage,
+                    $"a mirror's key is pinned by its full 40-hex fingerprint, not '{fingerprint}'");
             }
 
             keys = keys.Where(k => k.Info.Fingerprint == wanted).ToList();
             if (keys.Count == 0)
             {
-                throw new DepotException(ErrorKind.NotFound, $"{mirror.Name}: publishes no key with fingerprint {wanted}; refusing to trust anything");
+                throw new DepotException(ErrorKind.NotFound,
+                    $"{mirror.Name}: publishes no key with fingerprint {wanted}; refusing to trust anything");
             }
         }
 

@@ -8,11 +8,13 @@ public sealed record CachedSpec(SpecNode Spec, int LayoutVersion, Func<string, S
 
 /// <summary>What <see cref="ListOperation"/> found.</summary>
 /// <param name="Rows">Cached specs matching the queries, sorted by name, version and hash.</param>
-/// <param name="Specs">The same specs as full nodes, when asked for (<see cref="ListOptions.NeedNodes"/>); else empty.</param>
-/// <param name="FromIndex">Per layout version: true when its index (or its cached summary) was used, false when scanned.</param>
+/// <param name="Specs">The same specs as full nodes, when asked for (<see cref="ListOptions.NeedNodes"/>); else
+/// empty.</param>
+/// <param name="FromIndex">Per layout version: true when its index (or its cached summary) was used, false when
+/// scanned.</param>
 /// <param name="Problems">Entries that could not be read during a scan, or an unreadable index.</param>
-public sealed record ListResult(IReadOnlyList<ListingRow> Rows, IReadOnlyList<CachedSpec> Specs, IReadOnlyDictionary<int, bool> FromIndex,
-    IReadOnlyList<EntryProblem> Problems);
+public sealed record ListResult(IReadOnlyList<ListingRow> Rows, IReadOnlyList<CachedSpec> Specs,
+    IReadOnlyDictionary<int, bool> FromIndex, IReadOnlyList<EntryProblem> Problems);
 
 /// <summary>Options of <see cref="ListOperation"/>.</summary>
 /// <param name="Queries">Spec queries; a spec is listed when it matches any (all specs when empty).</param>
@@ -20,8 +22,8 @@ public sealed record ListResult(IReadOnlyList<ListingRow> Rows, IReadOnlyList<Ca
 /// <param name="Parallelism">How many entries to read at once when scanning.</param>
 /// <param name="NeedNodes">Return full nodes too (machine-readable output); bypasses the summary cache.</param>
 /// <param name="Cache">Local summaries of indexes (null: always read the index).</param>
-public sealed record ListOptions(IReadOnlyList<SpecQuery> Queries, bool Rescan = false, int Parallelism = 16, bool NeedNodes = false,
-    IndexCache? Cache = null);
+public sealed record ListOptions(IReadOnlyList<SpecQuery> Queries, bool Rescan = false, int Parallelism = 16,
+    bool NeedNodes = false, IndexCache? Cache = null);
 
 /// <summary>
 /// Lists the specs a build cache holds (index records marked <c>in_buildcache</c>; externals recorded in the index
@@ -41,7 +43,8 @@ public static class ListOperation
         var nodes = new Dictionary<string, CachedSpec>(StringComparer.Ordinal);
         var fromIndex = new Dictionary<int, bool>();
         var problems = new List<EntryProblem>();
-        var useSummaries = options.Cache is not null && !options.Rescan && !options.NeedNodes && !options.Queries.Any(q => q.HasVariants);
+        var useSummaries = options.Cache is not null && !options.Rescan && !options.NeedNodes
+            && !options.Queries.Any(q => q.HasVariants);
         foreach (var layout in layouts)
         {
             string? checksum = null;
@@ -56,7 +59,8 @@ public static class ListOperation
                     // Reading the index below reports the problem.
                 }
 
-                if (checksum is not null && options.Cache!.TryRead(IndexCache.Key(store, layout.Version, checksum)) is { } cached)
+                if (checksum is not null
+                    && options.Cache!.TryRead(IndexCache.Key(store, layout.Version, checksum)) is { } cached)
                 {
                     fromIndex[layout.Version] = true;
                     foreach (var row in cached)
@@ -68,12 +72,15 @@ public static class ListOperation
                 }
             }
 
-            var found = await ReadSpecsAsync(layout, options, problems, progress, cancellationToken).ConfigureAwait(false);
+            var found = await ReadSpecsAsync(layout, options, problems, progress, cancellationToken)
+                .ConfigureAwait(false);
             var readChecksum = useSummaries && found.IndexJson is not null
-                ? await IndexCache.ChecksumOfRead(layout, checksum, found.IndexJson, cancellationToken).ConfigureAwait(false)
+                ? await IndexCache.ChecksumOfRead(layout, checksum, found.IndexJson, cancellationToken)
+                    .ConfigureAwait(false)
                 : null;
             fromIndex[layout.Version] = found.FromIndex;
-            var pairs = found.Specs.Select(c => (Row: ListingRow.From(c.Spec, c.Resolve, layout.Version), Spec: c)).ToList();
+            var pairs = found.Specs.Select(c => (Row: ListingRow.From(c.Spec, c.Resolve, layout.Version), Spec: c))
+                .ToList();
             pairs.Sort((a, b) => DisplayOrder(a.Row, b.Row));
             var layoutRows = pairs.Select(p => p.Row).ToList();
             if (readChecksum is not null)
@@ -130,7 +137,8 @@ public static class ListOperation
         return true;
     }
 
-    private static async Task<(bool FromIndex, List<CachedSpec> Specs, byte[]? IndexJson)> ReadSpecsAsync(IBuildCacheLayout layout, ListOptions options,
+    private static async Task<(bool FromIndex, List<CachedSpec> Specs, byte[]? IndexJson)> ReadSpecsAsync(
+        IBuildCacheLayout layout, ListOptions options,
         List<EntryProblem> problems, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         BuildCacheIndex? index = null;
@@ -148,13 +156,16 @@ public static class ListOperation
             catch (InvalidContentException e)
             {
                 // A broken index must not hide the cache: say so and read the entries instead.
-                problems.Add(new EntryProblem(e.Location, e.Message + " (index unreadable: scanned the entries instead)"));
+                problems.Add(new EntryProblem(e.Location,
+                    e.Message + " (index unreadable: scanned the entries instead)"));
             }
         }
 
         if (index is not null)
         {
-            return (true, index.CachedSpecs.Select(s => new CachedSpec(s, layout.Version, h => index.Find(h)?.Spec)).ToList(), json);
+            return (true,
+                index.CachedSpecs.Select(s => new CachedSpec(s, layout.Version, h => index.Find(h)?.Spec)).ToList(),
+                json);
         }
 
         var entries = new List<SpecEntry>();
@@ -163,7 +174,8 @@ public static class ListOperation
             entries.Add(entry);
         }
 
-        var (read, bad) = await EntryReader.ReadAllAsync(layout, entries, options.Parallelism, progress, "scan", cancellationToken)
+        var (read, bad) = await EntryReader.ReadAllAsync(layout, entries, options.Parallelism, progress, "scan",
+            cancellationToken)
             .ConfigureAwait(false);
         problems.AddRange(bad);
         return (false, read.Select(r => new CachedSpec(r.Spec.Root, layout.Version, r.Spec.FindByHash)).ToList(), null);

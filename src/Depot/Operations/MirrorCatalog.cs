@@ -46,13 +46,17 @@ internal sealed class MirrorCatalog
         var matches = cached.Values.Where(c => !c.Spec.IsExternal && query.Matches(c.Spec)).ToList();
         if (matches.Count == 0)
         {
-            throw new DepotException(ErrorKind.NotFound, $"'{query.Text}' matches nothing cached in {string.Join(", ", names)}");
+            throw new DepotException(ErrorKind.NotFound,
+                $"'{query.Text}' matches nothing cached in {string.Join(", ", names)}");
         }
 
         if (matches.Count > 1)
         {
-            var candidates = string.Join(", ", matches.OrderBy(m => m.Spec.Name, StringComparer.Ordinal).Select(m => $"{SpecFormatter.Short(m.Spec)} /{m.Spec.Hash[..7]}"));
-            throw new DepotException(ErrorKind.Usage, $"'{query.Text}' matches {matches.Count} specs ({candidates}): add /hash to pick one");
+            var candidates = string.Join(", ",
+                matches.OrderBy(m => m.Spec.Name, StringComparer.Ordinal)
+                    .Select(m => $"{SpecFormatter.Short(m.Spec)} /{m.Spec.Hash[..7]}"));
+            throw new DepotException(ErrorKind.Usage,
+                $"'{query.Text}' matches {matches.Count} specs ({candidates}): add /hash to pick one");
         }
 
         return matches[0];

@@ -16,13 +16,17 @@ namespace Depot.Operations;
 /// folder beside its prefix, relocate it, check that every symlink ends inside the prefixes being installed, and only
 /// then move it into place.
 /// </summary>
-internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<string, string> prefixes, ExtractionLimits limits, VerifiedEntries entries)
+internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<string, string> prefixes,
+    ExtractionLimits limits, VerifiedEntries entries)
 {
     /// <summary>The root node of an installed package as its verified spec file gave it.</summary>
-    public SpecNode VerifiedNode(string hash) => entries.Root(hash) ?? throw new InvalidOperationException($"{hash} was not verified");
+    public SpecNode VerifiedNode(string hash) =>
+        entries.Root(hash) ?? throw new InvalidOperationException($"{hash} was not verified");
 
-    /// <summary>Installs <paramref name="spec"/> (its node taken from a verified spec file) from the mirror that caches it.</summary>
-    public async Task<InstallOutcome> InstallAsync(CatalogSpec spec, IProgress<InstallProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>Installs <paramref name="spec"/> (its node taken from a verified spec file) from the mirror that caches
+    /// it.</summary>
+    public async Task<InstallOutcome> InstallAsync(CatalogSpec spec, IProgress<InstallProgress>? progress,
+        CancellationToken cancellationToken)
     {
         var node = spec.Spec;
         var prefix = prefixes[node.Hash];
@@ -31,14 +35,18 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
 
         progress?.Report(new InstallProgress(node.Name, node.Hash, "verify"));
         var (content, entryLocation) = await entries.ReadAsync(spec, cancellationToken).ConfigureAwait(false);
-        var tarball = content.Tarball ?? throw new InvalidContentException(entryLocation, "the entry names no tarball checksum");
+        var tarball = content.Tarball
+            ?? throw new InvalidContentException(entryLocation, "the entry names no tarball checksum");
         var verifyTime = clock.Elapsed;
 
         Directory.CreateDirectory(Path.GetDirectoryName(prefix)!);
-        using var prefixLock = target.IsPlainRoot ? null : await InstallTree.InstallDatabaseWriter.LockPrefixAsync(target.Root, node.Hash, cancellationToken).ConfigureAwait(false);
+        using var prefixLock = target.IsPlainRoot ? null
+            : await InstallTree.InstallDatabaseWriter.LockPrefixAsync(target.Root, node.Hash, cancellationToken)
+                .ConfigureAwait(false);
         if (!target.IsPlainRoot && Directory.Exists(prefix))
         {
-            throw new DepotException(ErrorKind.Conflict, $"{prefix} exists but the database does not record it: remove it or run 'spack reindex'");
+            throw new DepotException(ErrorKind.Conflict,
+                $"{prefix} exists but the database does not record it: remove it or run 'spack reindex'");
         }
 
         var staging = Path.Combine(Path.GetDirectoryName(prefix)!, $".depot-tmp-{node.Hash}-{Guid.NewGuid():N}");
@@ -46,20 +54,24 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
         try
         {
             progress?.Report(new InstallProgress(node.Name, node.Hash, "fetch"));
-            await FetchAsync(store, tarball, download, limits.MaxDownloadBytes, cancellationToken).ConfigureAwait(false);
+            await FetchAsync(store, tarball, download, limits.MaxDownloadBytes, cancellationToken)
+                .ConfigureAwait(false);
             var fetchTime = clock.Elapsed - verifyTime;
 
             progress?.Report(new InstallProgress(node.Name, node.Hash, "extract"));
-            var unpacked = await SafeExtractor.ExtractAsync(download, staging, limits, store.Describe(tarball.Key), cancellationToken).ConfigureAwait(false);
+            var unpacked = await SafeExtractor.ExtractAsync(download, staging, limits, store.Describe(tarball.Key),
+                cancellationToken).ConfigureAwait(false);
             File.Delete(download);
             var extractTime = clock.Elapsed - verifyTime - fetchTime;
 
             progress?.Report(new InstallProgress(node.Name, node.Hash, "relocate"));
             var infoPath = Path.Combine(unpacked, ".spack", "binary_distribution");
             var location = store.Describe(tarball.Key) + ":.spack/binary_distribution";
-            var info = BuildInfo.Parse(await File.ReadAllBytesAsync(infoPath, cancellationToken).ConfigureAwait(false), location);
+            var info = BuildInfo.Parse(await File.ReadAllBytesAsync(infoPath, cancellationToken).ConfigureAwait(false),
+                location);
             var (map, aliases, dependencyPrefixes) = PrefixMapFor(content.Spec, info, prefix);
-            var report = await PackageRelocator.RelocateAsync(unpacked, info, map, old => aliases.TryGetValue(old, out var a) ? a.Alias : null, location, cancellationToken)
+            var report = await PackageRelocator.RelocateAsync(unpacked, info, map,
+                old => aliases.TryGetValue(old, out var a) ? a.Alias : null, location, cancellationToken)
                 .ConfigureAwait(false);
 
             // Only now is every link's final target known: each must end inside the prefixes being installed. Checked
@@ -75,8 +87,8 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
             CreateAliases(aliases.Values);
             var relocateTime = clock.Elapsed - verifyTime - fetchTime - extractTime;
             return new InstallOutcome(node.Name, node.Hash, SpecFormatter.Short(node), InstallStatus.Installed, prefix,
-                Phases: new InstallPhases(fetchTime, verifyTime, extractTime, relocateTime), Relocation: report, Mirror: spec.Source.Name,
-                Signer: content.SignerFingerprint);
+                Phases: new InstallPhases(fetchTime, verifyTime, extractTime, relocateTime), Relocation: report,
+                Mirror: spec.Source.Name, Signer: content.SignerFingerprint);
         }
         finally
         {
@@ -117,42 +129,50 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
 
     // Streams the tarball to a local file, hashing on the way, and stops as soon as more bytes arrive than the entry
     // records (v3, OCI) or than the download limit (v2 records no size); a size or checksum mismatch leaves nothing.
-    private static async Task FetchAsync(IStoreReader store, TarballRef tarball, string path, long maxBytes, CancellationToken cancellationToken)
+    private static async Task FetchAsync(IStoreReader store, TarballRef tarball, string path, long maxBytes,
+        CancellationToken cancellationToken)
     {
         var location = store.Describe(tarball.Key);
         if (tarball.Length > maxBytes)
         {
-            throw new InvalidContentException(location, $"its entry records {tarball.Length} bytes, more than the download limit of {maxBytes} bytes");
+            throw new InvalidContentException(location,
+                $"its entry records {tarball.Length} bytes, more than the download limit of {maxBytes} bytes");
         }
 
         var limit = tarball.Length ?? maxBytes;
         await using (var input = await store.OpenReadAsync(tarball.Key, cancellationToken).ConfigureAwait(false))
-        await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+        await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16,
+            FileOptions.Asynchronous))
         await using (var hashing = new ChecksumStream(file, leaveOpen: true))
         {
             // Never asks for more than one byte past the limit: that byte is enough to know the tarball is too long.
             var buffer = new byte[1 << 16];
             int read;
-            while ((read = await input.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, limit + 1 - hashing.BytesWritten)), cancellationToken).ConfigureAwait(false)) > 0)
+            while ((read = await input.ReadAsync(buffer.AsMemory(0,
+                (int)Math.Min(buffer.Length, limit + 1 - hashing.BytesWritten)), cancellationToken)
+                    .ConfigureAwait(false)) > 0)
             {
                 await hashing.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
                 if (hashing.BytesWritten > limit)
                 {
                     throw new InvalidContentException(location, tarball.Length is { } expected
                         ? $"larger than the {expected} bytes its entry records: download stopped"
-                        : $"larger than the download limit of {maxBytes} bytes (a v2 entry records no size): download stopped");
+                        : $"larger than the download limit of {maxBytes} bytes (a v2 entry records no size): download "
+                            + "stopped");
                 }
             }
 
             if (tarball.Length is { } length && hashing.BytesWritten != length)
             {
-                throw new InvalidContentException(location, $"holds {hashing.BytesWritten} bytes, but its entry records {length}");
+                throw new InvalidContentException(location,
+                    $"holds {hashing.BytesWritten} bytes, but its entry records {length}");
             }
 
             var actual = hashing.Sha256Hex();
             if (!string.Equals(actual, tarball.Sha256, StringComparison.OrdinalIgnoreCase))
             {
-                throw new InvalidContentException(location, $"sha256 is {actual}, but the entry records {tarball.Sha256}");
+                throw new InvalidContentException(location,
+                    $"sha256 is {actual}, but the entry records {tarball.Sha256}");
             }
         }
     }
@@ -161,8 +181,8 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
     // the old root. Aliases: for prefixes that grow, a short path in the new root that binaries can hold instead.
     // Also the new prefixes of the dependencies relocated to (link closure and direct run dependencies): where the
     // package's symlinks may point besides itself.
-    private (PrefixMap Map, Dictionary<string, (string Alias, string Target)> Aliases, List<string> DependencyPrefixes) PrefixMapFor(SpecFile spec,
-        BuildInfo info, string prefix)
+    private (PrefixMap Map, Dictionary<string, (string Alias, string Target)> Aliases,
+        List<string> DependencyPrefixes) PrefixMapFor(SpecFile spec, BuildInfo info, string prefix)
     {
         var map = new PrefixMap();
         var dependencyPrefixes = new List<string>();
@@ -172,15 +192,18 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
             map.Add(info.SbangInstallPath, target.SbangPath);
         }
 
-        var oldByHash = info.HashToPrefix.GroupBy(p => p.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Value, StringComparer.Ordinal);
+        var oldByHash = info.HashToPrefix.GroupBy(p => p.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.First().Value, StringComparer.Ordinal);
         if (!oldByHash.ContainsKey(spec.Root.Hash) && info.RelativePrefix.Length > 0)
         {
             oldByHash[spec.Root.Hash] = info.BuildPath.TrimEnd('/') + "/" + info.RelativePrefix;
         }
 
-        foreach (var node in InstallTree.RelocationPrefixes.SpecsToRelocate(spec.Root, spec.FindByHash, depthFirst: false))
+        foreach (var node in InstallTree.RelocationPrefixes.SpecsToRelocate(spec.Root, spec.FindByHash,
+            depthFirst: false))
         {
-            var @new = node.Hash == spec.Root.Hash ? prefix : prefixes.GetValueOrDefault(node.Hash) ?? target.InstalledPrefix(node.Hash);
+            var @new = node.Hash == spec.Root.Hash ? prefix
+                : prefixes.GetValueOrDefault(node.Hash) ?? target.InstalledPrefix(node.Hash);
             if (@new is not null && node.Hash != spec.Root.Hash)
             {
                 dependencyPrefixes.Add(@new);
@@ -214,7 +237,9 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
         foreach (var relative in info.RelocateTextFiles)
         {
             var path = Path.Combine(staging, relative);
-            if (File.Exists(path) && (await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false)).AsSpan().IndexOf(needle) >= 0)
+            if (File.Exists(path)
+                && (await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false)).AsSpan()
+                    .IndexOf(needle) >= 0)
             {
                 await Sbang.InstallAsync(target.SbangPath, cancellationToken).ConfigureAwait(false);
                 return;

@@ -26,18 +26,21 @@ internal sealed class PushEntryWriter(InstallDatabase db, PushLayout layout, IBu
         node => db.Find(node.Hash) is { Path: { } path } r ? (path, db.LocalPrefix(r)) : null;
 
     /// <summary>True when the mirror holds a complete entry for the spec (signed, if this push signs).</summary>
-    public Task<bool> ExistsAsync(InstallRecord record, CancellationToken cancellationToken) => entries.ExistsAsync(record.Spec, cancellationToken);
+    public Task<bool> ExistsAsync(InstallRecord record, CancellationToken cancellationToken) =>
+        entries.ExistsAsync(record.Spec, cancellationToken);
 
     /// <exception cref="DepotException">The prefix or its spec cannot be read.</exception>
     /// <exception cref="IOException">A file could not be read or the store could not be written.</exception>
-    public async Task<PushOutcome> PushAsync(InstallRecord record, IProgress<PushProgress>? progress, CancellationToken cancellationToken)
+    public async Task<PushOutcome> PushAsync(InstallRecord record, IProgress<PushProgress>? progress,
+        CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var spec = record.Spec;
         var localPrefix = db.LocalPrefix(record);
         if (!Directory.Exists(localPrefix))
         {
-            throw new DepotException(ErrorKind.NotFound, $"{localPrefix}: install prefix of {spec.Name}/{spec.Hash[..7]} is missing");
+            throw new DepotException(ErrorKind.NotFound,
+                $"{localPrefix}: install prefix of {spec.Name}/{spec.Hash[..7]} is missing");
         }
 
         var specDocument = await ReadSpecAsync(record, localPrefix, cancellationToken).ConfigureAwait(false);
@@ -45,7 +48,8 @@ internal sealed class PushEntryWriter(InstallDatabase db, PushLayout layout, IBu
         var total = PrefixArchiver.ContentSize(localPrefix);
         progress?.Report(new PushProgress(spec.Name, spec.Hash, 0, total));
 
-        await using var staged = await entries.Layout.Store.RequireWritable().CreateStagedAsync(cancellationToken).ConfigureAwait(false);
+        await using var staged = await entries.Layout.Store.RequireWritable().CreateStagedAsync(cancellationToken)
+            .ConfigureAwait(false);
         string checksum;
         long length;
         string? diffId = null;
@@ -59,7 +63,8 @@ internal sealed class PushEntryWriter(InstallDatabase db, PushLayout layout, IBu
                     : null;
                 await using (var tar = new PythonTarWriter((Stream?)uncompressed ?? gzip, leaveOpen: true))
                 {
-                    await PrefixArchiver.WriteAsync(tar, request, done => progress?.Report(new PushProgress(spec.Name, spec.Hash, done, total)),
+                    await PrefixArchiver.WriteAsync(tar, request,
+                        done => progress?.Report(new PushProgress(spec.Name, spec.Hash, done, total)),
                         cancellationToken).ConfigureAwait(false);
                     await tar.CloseAsync(cancellationToken).ConfigureAwait(false);
                 }
@@ -74,7 +79,8 @@ internal sealed class PushEntryWriter(InstallDatabase db, PushLayout layout, IBu
         var tarball = new StagedTarball(staged, checksum, length, diffId);
         await entries.WriteAsync(specDocument, tarball, cancellationToken).ConfigureAwait(false);
 
-        return new PushOutcome(spec.Name, spec.Hash, SpecFormatter.Short(spec), PushStatus.Pushed, null, total, length, clock.Elapsed);
+        return new PushOutcome(spec.Name, spec.Hash, SpecFormatter.Short(spec), PushStatus.Pushed, null, total, length,
+            clock.Elapsed);
     }
 
     private PrefixArchiveRequest ArchiveRequest(InstallRecord record, string localPrefix)
@@ -92,14 +98,16 @@ internal sealed class PushEntryWriter(InstallDatabase db, PushLayout layout, IBu
 
     // The prefix's own .spack/spec.json is what Spack caches; if it is missing or names another spec, the database's
     // nodes are assembled into the same shape (root first, then dependencies depth-first in name order).
-    private async Task<SpecFile> ReadSpecAsync(InstallRecord record, string localPrefix, CancellationToken cancellationToken)
+    private async Task<SpecFile> ReadSpecAsync(InstallRecord record, string localPrefix,
+        CancellationToken cancellationToken)
     {
         var path = Path.Combine(localPrefix, ".spack", "spec.json");
         if (File.Exists(path))
         {
             try
             {
-                var file = SpecFile.Parse(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false), path);
+                var file = SpecFile.Parse(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false),
+                    path);
                 if (file.Root.Hash == record.Spec.Hash)
                 {
                     return file;
@@ -136,7 +144,8 @@ internal sealed class PushEntryWriter(InstallDatabase db, PushLayout layout, IBu
             foreach (var edge in r.Spec.Dependencies.OrderByDescending(e => e.Name, StringComparer.Ordinal))
             {
                 var dep = db.Find(edge.Hash) ?? throw new DepotException(
-                    $"{InstallDatabase.IndexPath(db.Root)}: {record.Spec.Name}/{record.Spec.Hash[..7]} depends on {edge.Name}/{edge.Hash[..7]}, which the database does not hold");
+                    $"{InstallDatabase.IndexPath(db.Root)}: {record.Spec.Name}/{record.Spec.Hash[..7]} depends on "
+                    + $"{edge.Name}/{edge.Hash[..7]}, which the database does not hold");
                 stack.Push(dep);
             }
         }

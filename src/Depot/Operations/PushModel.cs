@@ -7,10 +7,12 @@ public enum PushLayout
     /// <summary>Layout v3 (Spack 1.x): <c>v3/manifests</c> + <c>blobs/sha256</c>.</summary>
     V3,
 
-    /// <summary>Layout v2 as Spack 0.21 writes it (<c>buildcache_layout_version</c> 1, no parent directories): read by 0.21–1.x.</summary>
+    /// <summary>Layout v2 as Spack 0.21 writes it (<c>buildcache_layout_version</c> 1, no parent directories): read by
+    /// 0.21–1.x.</summary>
     V2,
 
-    /// <summary>Layout v2 as Spack 0.22/0.23 write it (<c>buildcache_layout_version</c> 2, parent directories); 0.21 refuses it.</summary>
+    /// <summary>Layout v2 as Spack 0.22/0.23 write it (<c>buildcache_layout_version</c> 2, parent directories); 0.21
+    /// refuses it.</summary>
     V2Spack022,
 
     /// <summary>Spack's OCI layout in a registry: one image per spec, <c>index.spack</c>.</summary>
@@ -23,11 +25,13 @@ public enum PushLayout
 /// <param name="Force">Rewrite entries that already exist.</param>
 /// <param name="Parallelism">Packages archived and uploaded at once.</param>
 /// <param name="FailFast">Stop at the first failure instead of pushing the rest.</param>
-/// <param name="SpackPrefix">The builder's Spack checkout for the build info (else <c>$SPACK_ROOT</c> or a guess).</param>
+/// <param name="SpackPrefix">The builder's Spack checkout for the build info (else <c>$SPACK_ROOT</c> or a
+/// guess).</param>
 /// <param name="UpdateIndex">Publish the signing key and update the index (incrementally) afterwards.</param>
 /// <param name="IndexCache">Local cache the index update may reuse.</param>
 /// <param name="BaseImage">OCI only: the image every spec image is built on (as Spack's <c>--base-image</c>).</param>
-/// <param name="Tag">OCI only: also tag one image holding every pushed root and its dependencies (Spack's <c>--tag</c>).</param>
+/// <param name="Tag">OCI only: also tag one image holding every pushed root and its dependencies (Spack's
+/// <c>--tag</c>).</param>
 public sealed record PushOptions(
     bool Force = false,
     int Parallelism = 2,
@@ -57,12 +61,13 @@ public sealed record PushOutcome(string Name, string Hash, string Display, PushS
     public ErrorHint? Hint { get; init; }
 }
 
-/// <summary>Progress of one package: <c>Done</c> of <c>Total</c> content bytes archived, or (once) its outcome.</summary>
+/// <summary>Progress of one package: <c>Done</c> of <c>Total</c> content bytes archived, or (once) its
+/// outcome.</summary>
 public sealed record PushProgress(string Name, string Hash, long Done, long Total, PushOutcome? Finished = null);
 
 /// <summary>The whole push: per-spec outcomes in push order, the layout written and what happened afterwards.</summary>
-public sealed record PushResult(string Mirror, PushLayout Layout, IReadOnlyList<PushOutcome> Outcomes, string? PublishedKey,
-    IndexResult? Index, TimeSpan Elapsed)
+public sealed record PushResult(string Mirror, PushLayout Layout, IReadOnlyList<PushOutcome> Outcomes,
+    string? PublishedKey, IndexResult? Index, TimeSpan Elapsed)
 {
     /// <summary>OCI <c>--tag</c>: the tag of the image of all pushed specs, when one was written.</summary>
     public string? TaggedImage { get; init; }

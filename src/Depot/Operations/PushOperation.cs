@@ -30,7 +30,9 @@ public static class PushOperation
         var entries = await EntryWriting.OpenAsync(store, layout, writing, cancellationToken).ConfigureAwait(false);
         if ((options.BaseImage ?? options.Tag) is not null && layout != PushLayout.Oci)
         {
-            throw new DepotException(ErrorKind.Usage, $"{(options.BaseImage is not null ? "a base image" : "an image tag")} is for OCI registries (oci://, oci+http://) only");
+            throw new DepotException(ErrorKind.Usage,
+                $"{(options.BaseImage is not null ? "a base image" : "an image tag")} is for OCI registries (oci://, "
+                + "oci+http://) only");
         }
 
         if (options.Tag is { } requested)
@@ -44,7 +46,11 @@ public static class PushOperation
         try
         {
             await Parallel.ForEachAsync(Enumerable.Range(0, plan.ToPush.Count),
-                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism), CancellationToken = stop.Token },
+                new ParallelOptions
+                {
+                    MaxDegreeOfParallelism = Math.Max(1, options.Parallelism),
+                    CancellationToken = stop.Token,
+                },
                 async (i, token) =>
                 {
                     var record = plan.ToPush[i];
@@ -61,9 +67,14 @@ public static class PushOperation
                             outcomes[i] = await writer.PushAsync(record, progress, token).ConfigureAwait(false);
                         }
                     }
-                    catch (Exception e) when (e is IOException or UnauthorizedAccessException || e is DepotException d && d.Kind.ConcernsOneEntry())
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException || e is DepotException d
+                        && d.Kind.ConcernsOneEntry())
                     {
-                        outcomes[i] = Outcome(record, PushStatus.Failed, e.Message) with { Elapsed = started.Elapsed, Hint = (e as DepotException)?.Hint };
+                        outcomes[i] = Outcome(record, PushStatus.Failed, e.Message) with
+                        {
+                            Elapsed = started.Elapsed,
+                            Hint = (e as DepotException)?.Hint,
+                        };
                         if (options.FailFast)
                         {
                             await stop.CancelAsync().ConfigureAwait(false);
@@ -95,18 +106,23 @@ public static class PushOperation
         var all = new List<PushOutcome>();
         for (var i = 0; i < outcomes.Length; i++)
         {
-            all.Add(outcomes[i] ?? Outcome(plan.ToPush[i], PushStatus.NotAttempted, "not attempted: an earlier package failed (--fail-fast)"));
+            all.Add(outcomes[i]
+                ?? Outcome(plan.ToPush[i], PushStatus.NotAttempted,
+                    "not attempted: an earlier package failed (--fail-fast)"));
         }
 
-        all.AddRange(plan.SkippedExternal.Select(r => Outcome(r, PushStatus.SkippedExternal, $"external ({r.Path ?? "no path"}): never pushed")));
-        all.AddRange(plan.SkippedNotInstalled.Select(r => Outcome(r, PushStatus.SkippedNotInstalled, "recorded but not installed in this tree")));
+        all.AddRange(plan.SkippedExternal.Select(r => Outcome(r, PushStatus.SkippedExternal,
+            $"external ({r.Path ?? "no path"}): never pushed")));
+        all.AddRange(plan.SkippedNotInstalled.Select(r => Outcome(r, PushStatus.SkippedNotInstalled,
+            "recorded but not installed in this tree")));
 
         string? tagged = null;
         if (options.Tag is { } tag && entries is OciImageWriter images
             && !all.Any(o => o.Status is PushStatus.Failed or PushStatus.NotAttempted))
         {
             // The roots: pushed specs no other pushed spec links to or runs.
-            var needed = plan.ToPush.SelectMany(r => r.Spec.Dependencies).Where(e => (e.Types & (Specs.DepTypes.Link | Specs.DepTypes.Run)) != 0)
+            var needed = plan.ToPush.SelectMany(r => r.Spec.Dependencies)
+                .Where(e => (e.Types & (Specs.DepTypes.Link | Specs.DepTypes.Run)) != 0)
                 .Select(e => e.Hash).ToHashSet(StringComparer.Ordinal);
             var roots = plan.ToPush.Where(r => !needed.Contains(r.Spec.Hash)).Select(r => r.Spec).ToList();
             await images.WriteTaggedImageAsync(tag, roots, h => db.Find(h)?.Spec, cancellationToken)

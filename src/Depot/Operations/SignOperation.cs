@@ -35,7 +35,8 @@ public static class SignOperation
                 entries.Add(entry);
             }
 
-            await Parallel.ForEachAsync(entries, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
+            await Parallel.ForEachAsync(entries,
+                new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
                 async (entry, ct) =>
                 {
                     try
@@ -53,7 +54,8 @@ public static class SignOperation
                     {
                         lock (problems)
                         {
-                            problems.Add(new EntryProblem(store.Describe(entry.Key), "skipped entry: " + e.Message, e.Kind, e.Hint));
+                            problems.Add(new EntryProblem(store.Describe(entry.Key), "skipped entry: " + e.Message,
+                                e.Kind, e.Hint));
                         }
                     }
                 }).ConfigureAwait(false);

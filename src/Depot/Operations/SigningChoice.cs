@@ -16,7 +16,8 @@ public sealed record MirrorWriteOptions(bool Unsigned = false, string? Key = nul
     /// <summary>Refuses options that contradict each other (hosts may call it before any slow work).</summary>
     /// <exception cref="DepotException">Both unsigned and a key were asked for.</exception>
     public MirrorWriteOptions Validate() =>
-        Unsigned && Key is not null ? throw new DepotException(ErrorKind.Usage, "--unsigned and --key contradict each other") : this;
+        Unsigned && Key is not null
+            ? throw new DepotException(ErrorKind.Usage, "--unsigned and --key contradict each other") : this;
 }
 
 /// <summary>

@@ -15,7 +15,8 @@ internal sealed class TargetTree
     private readonly string projection;
     private readonly Dictionary<string, string> plainPrefixes;
 
-    private TargetTree(InstallTarget target, InstallDatabase? database, string projection, Dictionary<string, string> plainPrefixes)
+    private TargetTree(InstallTarget target, InstallDatabase? database, string projection,
+        Dictionary<string, string> plainPrefixes)
     {
         this.target = target;
         this.database = database;
@@ -44,7 +45,8 @@ internal sealed class TargetTree
                 {
                     var name = Path.GetFileName(dir);
                     var dash = name.LastIndexOf('-');
-                    if (dash > 0 && DagHash.IsValid(name[(dash + 1)..]) && File.Exists(Path.Combine(dir, ".spack", "spec.json")))
+                    if (dash > 0 && DagHash.IsValid(name[(dash + 1)..])
+                        && File.Exists(Path.Combine(dir, ".spack", "spec.json")))
                     {
                         found[name[(dash + 1)..]] = dir;
                     }
@@ -61,7 +63,8 @@ internal sealed class TargetTree
         var configured = Environment.GetEnvironmentVariable("SPACK_ROOT") is { Length: > 0 } spackRoot
             ? Projection.FromSpackConfig(Path.Combine(spackRoot, "etc", "spack", "config.yaml"))
             : null;
-        var projection = spack.Projection ?? configured ?? Projection.DefaultFor(db?.Version ?? spack.NewTreeDatabaseVersion);
+        var projection = spack.Projection ?? configured
+            ?? Projection.DefaultFor(db?.Version ?? spack.NewTreeDatabaseVersion);
         return new TargetTree(target, db, projection, []);
     }
 
@@ -73,7 +76,8 @@ internal sealed class TargetTree
             return plainPrefixes.GetValueOrDefault(hash);
         }
 
-        return database.Find(hash) is { Installed: true } r && r.Path is not null ? (r.Spec.IsExternal ? r.Path : database.LocalPrefix(r)) : null;
+        return database.Find(hash) is { Installed: true } r && r.Path is not null
+            ? (r.Spec.IsExternal ? r.Path : database.LocalPrefix(r)) : null;
     }
 
     /// <summary>Refuses, before anything is unpacked, a spec the tree's database could not record.</summary>
@@ -82,7 +86,8 @@ internal sealed class TargetTree
     {
         if (target is SpackTreeTarget spack)
         {
-            InstallDatabaseWriter.CheckGeneration(spec, database?.Version ?? spack.NewTreeDatabaseVersion, InstallDatabase.IndexPath(Root));
+            InstallDatabaseWriter.CheckGeneration(spec, database?.Version ?? spack.NewTreeDatabaseVersion,
+                InstallDatabase.IndexPath(Root));
         }
     }
 
@@ -94,7 +99,8 @@ internal sealed class TargetTree
     public string PrefixFor(SpecNode spec)
     {
         PrefixNames.CheckSpec(spec);
-        var relative = target is PlainRootTarget ? PathNames.Polite($"{spec.Name}-{spec.Version}-{spec.Hash}") : Projection.Render(projection, spec);
+        var relative = target is PlainRootTarget ? PathNames.Polite($"{spec.Name}-{spec.Version}-{spec.Hash}")
+            : Projection.Render(projection, spec);
         return PrefixNames.Inside(Root, relative, $"{spec.Name}/{spec.Hash[..7]}");
     }
 
@@ -120,8 +126,8 @@ internal sealed class TargetTree
     /// Records finished installs (dependencies first) in a Spack tree's database; <paramref name="resolve"/> gives the
     /// verified nodes of dependencies the database lacks (externals, build dependencies).
     /// </summary>
-    public Task RegisterAsync(IReadOnlyList<(SpecNode Spec, string Prefix, bool Explicit)> installed, IReadOnlyList<SpecNode> externals,
-        Func<string, SpecNode?> resolve, CancellationToken cancellationToken)
+    public Task RegisterAsync(IReadOnlyList<(SpecNode Spec, string Prefix, bool Explicit)> installed,
+        IReadOnlyList<SpecNode> externals, Func<string, SpecNode?> resolve, CancellationToken cancellationToken)
     {
         if (target is not SpackTreeTarget spack || installed.Count == 0)
         {

@@ -23,11 +23,13 @@ internal sealed class VerifiedEntries
     /// <summary>Any node of a spec file read so far, by its (recomputed) hash.</summary>
     public SpecNode? Node(string hash) => nodes.GetValueOrDefault(hash);
 
-    /// <summary>The root node of the entry read for <paramref name="hash"/>, exactly as its own spec file holds it.</summary>
+    /// <summary>The root node of the entry read for <paramref name="hash"/>, exactly as its own spec file holds
+    /// it.</summary>
     public SpecNode? Root(string hash) => entries.GetValueOrDefault(hash)?.Content.Spec.Root;
 
     /// <summary>Reads (once) the entry filed under <paramref name="spec"/>'s hash in its source.</summary>
-    /// <exception cref="DepotException">The entry is missing, malformed, badly signed, or its hashes do not recompute.</exception>
+    /// <exception cref="DepotException">The entry is missing, malformed, badly signed, or its hashes do not
+    /// recompute.</exception>
     public async Task<VerifiedEntry> ReadAsync(CatalogSpec spec, CancellationToken cancellationToken)
     {
         var hash = spec.Spec.Hash;
@@ -46,14 +48,16 @@ internal sealed class VerifiedEntries
         var recomputed = DagHash.Compute(content.Spec.Root.Json);
         if (recomputed != hash)
         {
-            throw new InvalidContentException(location, $"the spec's DAG hash recomputes to {recomputed}, not the {hash} it is filed under");
+            throw new InvalidContentException(location,
+                $"the spec's DAG hash recomputes to {recomputed}, not the {hash} it is filed under");
         }
 
         foreach (var node in content.Spec.Nodes.Skip(1))
         {
             if (DagHash.Compute(node.Json) is var nodeHash && nodeHash != node.Hash)
             {
-                throw new InvalidContentException(location, $"node {node.Name} says hash {node.Hash}, but its DAG hash recomputes to {nodeHash}");
+                throw new InvalidContentException(location,
+                    $"node {node.Name} says hash {node.Hash}, but its DAG hash recomputes to {nodeHash}");
             }
         }
 

@@ -16,7 +16,8 @@ public sealed record VerifyOptions(IReadOnlyList<SpecQuery> Queries, int Paralle
 /// <summary>What <see cref="VerifyOperation"/> found.</summary>
 /// <param name="Checked">Entries checked (matching the queries).</param>
 /// <param name="Signed">Entries whose signature verified.</param>
-/// <param name="Failures">One per bad entry, by key: a line naming mirror, entry and what is wrong, its kind and hint.</param>
+/// <param name="Failures">One per bad entry, by key: a line naming mirror, entry and what is wrong, its kind and
+/// hint.</param>
 /// <param name="Elapsed">Wall-clock time.</param>
 public sealed record VerifyResult(int Checked, int Signed, IReadOnlyList<EntryProblem> Failures, TimeSpan Elapsed)
 {
@@ -55,7 +56,8 @@ public static class VerifyOperation
             }
         }
 
-        await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken },
+        await Parallel.ForEachAsync(work,
+            new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken },
             async (item, ct) =>
             {
                 var counted = false;
@@ -77,14 +79,16 @@ public static class VerifyOperation
                 }
                 catch (DepotException e) when (e.Kind.ConcernsOneEntry())
                 {
-                    if (counted || await MightMatchAsync(item.Layout, item.Entry, options.Queries, ct).ConfigureAwait(false))
+                    if (counted
+                        || await MightMatchAsync(item.Layout, item.Entry, options.Queries, ct).ConfigureAwait(false))
                     {
                         if (!counted)
                         {
                             Interlocked.Increment(ref checkedCount);
                         }
 
-                        failures.Add(new EntryProblem(item.Entry.Key, trust.Explain(item.Entry.DisplayName, e), e.Kind, trust.HintFor(e)));
+                        failures.Add(new EntryProblem(item.Entry.Key, trust.Explain(item.Entry.DisplayName, e), e.Kind,
+                            trust.HintFor(e)));
                     }
                 }
                 finally
@@ -93,15 +97,16 @@ public static class VerifyOperation
                 }
             }).ConfigureAwait(false);
 
-        return new VerifyResult(checkedCount, signed, failures.OrderBy(f => f.Location, StringComparer.Ordinal).ToList(), clock.Elapsed);
+        return new VerifyResult(checkedCount, signed,
+            failures.OrderBy(f => f.Location, StringComparer.Ordinal).ToList(), clock.Elapsed);
     }
 
     /// <summary>
     /// For an entry that failed its checks: did a query mean it? Its spec is read again without checks to decide;
     /// when even that fails, the package name in the entry's key decides.
     /// </summary>
-    private static async Task<bool> MightMatchAsync(IBuildCacheLayout layout, SpecEntry entry, IReadOnlyList<SpecQuery> queries,
-        CancellationToken cancellationToken)
+    private static async Task<bool> MightMatchAsync(IBuildCacheLayout layout, SpecEntry entry,
+        IReadOnlyList<SpecQuery> queries, CancellationToken cancellationToken)
     {
         if (queries.Count == 0)
         {
@@ -119,14 +124,17 @@ public static class VerifyOperation
             return queries.Any(q => q.HashPrefix is { } prefix
                 ? entry.Hash.StartsWith(prefix, StringComparison.Ordinal)
                 : q.Name is { } name
-                    && (entry.Key.Contains("-" + name + "-", StringComparison.Ordinal) || entry.Key.Contains("/" + name + "/", StringComparison.Ordinal)));
+                    && (entry.Key.Contains("-" + name + "-", StringComparison.Ordinal)
+                        || entry.Key.Contains("/" + name + "/", StringComparison.Ordinal)));
         }
     }
 
-    private static async Task CheckTarballAsync(IStoreReader store, SpecEntry entry, EntryContent content, CancellationToken cancellationToken)
+    private static async Task CheckTarballAsync(IStoreReader store, SpecEntry entry, EntryContent content,
+        CancellationToken cancellationToken)
     {
         var tarball = content.Tarball
-            ?? throw new InvalidContentException(store.Describe(entry.Key), "spec file has no sha256 'binary_cache_checksum' for its tarball");
+            ?? throw new InvalidContentException(store.Describe(entry.Key),
+                "spec file has no sha256 'binary_cache_checksum' for its tarball");
         var location = store.Describe(tarball.Key);
         Stream stream;
         try
@@ -154,7 +162,9 @@ public static class VerifyOperation
             if (actual != tarball.Sha256 || (tarball.Length is { } expected && expected != length))
             {
                 throw new InvalidContentException(location,
-                    $"tarball checksum mismatch: expected sha256 {tarball.Sha256}{(tarball.Length is { } l ? $" ({l} bytes)" : "")}, found {actual} ({length} bytes)");
+                    "tarball checksum mismatch: expected sha256 "
+                    + $"{tarball.Sha256}{(tarball.Length is { } l ? $" ({l} bytes)" : "")}, found {actual} ({length} "
+                    + "bytes)");
             }
         }
     }

@@ -75,7 +75,8 @@ public sealed partial class PosixFileLock : IDisposable
             if (DateTime.UtcNow >= deadline)
             {
                 await file.DisposeAsync().ConfigureAwait(false);
-                throw new DepotException(ErrorKind.Conflict, $"{path}: still locked by another process (a running spack?) after {timeout.TotalSeconds:0} s");
+                throw new DepotException(ErrorKind.Conflict,
+                    $"{path}: still locked by another process (a running spack?) after {timeout.TotalSeconds:0} s");
             }
 
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);

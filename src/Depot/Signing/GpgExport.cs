@@ -49,8 +49,9 @@ public static class GpgExport
         }
         catch (System.ComponentModel.Win32Exception)
         {
-            throw new DepotException(ErrorKind.Unsupported, "importing from a gpg home needs the gpg binary, which is not installed (e.g. apt-get install gnupg); or export the keys with gpg elsewhere and import the file",
-                new ErrorHint(HintAction.ImportKeyFile));
+            throw new DepotException(ErrorKind.Unsupported,
+                "importing from a gpg home needs the gpg binary, which is not installed (e.g. apt-get install gnupg); "
+                + "or export the keys with gpg elsewhere and import the file", new ErrorHint(HintAction.ImportKeyFile));
         }
 
         using (process)
@@ -67,7 +68,8 @@ public static class GpgExport
             if (process.ExitCode != 0)
             {
                 var firstLine = error.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
-                throw new DepotException(ErrorKind.IO, $"gpg --homedir {home} {string.Join(' ', args)} failed: {firstLine}");
+                throw new DepotException(ErrorKind.IO,
+                    $"gpg --homedir {home} {string.Join(' ', args)} failed: {firstLine}");
             }
 
             return output.Result;

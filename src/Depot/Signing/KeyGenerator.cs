@@ -30,7 +30,8 @@ public static class KeyGenerator
     {
         if (string.IsNullOrWhiteSpace(name) || name.IndexOfAny(['<', '>', '(', ')']) >= 0)
         {
-            throw new DepotException(ErrorKind.Usage, $"invalid key name '{name}': use a plain name without <, >, ( or )");
+            throw new DepotException(ErrorKind.Usage,
+                $"invalid key name '{name}': use a plain name without <, >, ( or )");
         }
 
         if (string.IsNullOrWhiteSpace(email) || !email.Contains('@', StringComparison.Ordinal)

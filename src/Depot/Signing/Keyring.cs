@@ -69,7 +69,9 @@ public sealed class Keyring
             var pub = secret.GetPublicKey();
             if (secret.GetSecretKey().KeyEncryptionAlgorithm != SymmetricKeyAlgorithmTag.Null)
             {
-                throw new DepotException(ErrorKind.Unsupported, $"{location}: secret key {SignatureVerifier.Fingerprint(pub)} is protected by a passphrase; export it without one (gpg --export-secret-keys after removing the passphrase)");
+                throw new DepotException(ErrorKind.Unsupported,
+                    $"{location}: secret key {SignatureVerifier.Fingerprint(pub)} is protected by a passphrase; export "
+                    + "it without one (gpg --export-secret-keys after removing the passphrase)");
             }
 
             WriteSecret(secret);
@@ -110,8 +112,10 @@ public sealed class Keyring
         return matches.Count switch
         {
             1 => matches[0],
-            0 => throw new DepotException(ErrorKind.NotFound, $"no {(secret ? "secret" : "trusted")} key {id} in {folder}", ErrorHint.ListKeys(secret)),
-            _ => throw new DepotException(ErrorKind.Usage, $"key id {id} is ambiguous: {string.Join(", ", matches.Select(m => m.Fingerprint))}"),
+            0 => throw new DepotException(ErrorKind.NotFound,
+                $"no {(secret ? "secret" : "trusted")} key {id} in {folder}", ErrorHint.ListKeys(secret)),
+            _ => throw new DepotException(ErrorKind.Usage,
+                $"key id {id} is ambiguous: {string.Join(", ", matches.Select(m => m.Fingerprint))}"),
         };
     }
 
@@ -121,7 +125,8 @@ public sealed class Keyring
         var key = Find(id);
         return OpenPgpArmor.Armor(OpenPgpArmor.PublicKeyBlock, File.Exists(PublicPath(key.Fingerprint))
             ? ReadRing<PgpPublicKeyRing>(PublicPath(key.Fingerprint)).GetEncoded()
-            : throw new DepotException(ErrorKind.NotFound, $"public key {key.Fingerprint} missing from {PublicFolder}"));
+            : throw new DepotException(ErrorKind.NotFound,
+                $"public key {key.Fingerprint} missing from {PublicFolder}"));
     }
 
     /// <summary>The ASCII-armored secret key, as <c>gpg --armor --export-secret-keys</c> writes it.</summary>
@@ -175,8 +180,10 @@ public sealed class Keyring
             key = all.Count switch
             {
                 1 => all[0],
-                0 => throw new DepotException(ErrorKind.NotFound, "no signing key", new ErrorHint(HintAction.CreateSigningKey)),
-                _ => throw new DepotException(ErrorKind.Usage, "several signing keys (" + string.Join(", ", all.Select(k => k.Fingerprint)) + ")",
+                0 => throw new DepotException(ErrorKind.NotFound, "no signing key",
+                    new ErrorHint(HintAction.CreateSigningKey)),
+                _ => throw new DepotException(ErrorKind.Usage,
+                    "several signing keys (" + string.Join(", ", all.Select(k => k.Fingerprint)) + ")",
                     ErrorHint.ChooseSigningKey(all.Select(k => k.Fingerprint))),
             };
         }
@@ -231,7 +238,8 @@ public sealed class Keyring
 
         if (wanted.Length < 8 || !wanted.All(char.IsAsciiHexDigit))
         {
-            throw new DepotException(ErrorKind.Usage, $"'{id}' is not a key fingerprint or key id (8 to 40 hex digits)");
+            throw new DepotException(ErrorKind.Usage,
+                $"'{id}' is not a key fingerprint or key id (8 to 40 hex digits)");
         }
 
         return wanted;

@@ -75,7 +75,8 @@ public sealed class TrustPolicy
             SignatureFailure.UntrustedKey or SignatureFailure.Unsigned => null,
             SignatureFailure.KeyNotValid => "ask the mirror's owner to re-sign with a valid key",
             SignatureFailure.NotASigningKey =>
-                "only a trusted key, or a signing subkey it bound itself, may sign: the entry may have been tampered with",
+                "only a trusted key, or a signing subkey it bound itself, may sign: the entry may have been tampered "
+                + "with",
             _ => "the entry is damaged or was tampered with: re-push it from a trusted source",
         };
         return fix is null ? what + s.Message : $"{what}{s.Message}; {fix}";

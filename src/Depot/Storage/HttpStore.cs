@@ -32,14 +32,22 @@ public sealed class HttpStore : IStoreReader, IDisposable
     /// Opens <paramref name="url"/>; <paramref name="cacheFolder"/> keeps index copies between runs (null: none);
     /// <paramref name="idleTimeout"/> is how long a body may stall, or the server take to answer (null: 60 s).
     /// </summary>
-    public HttpStore(string url, string? cacheFolder = null, TimeSpan? ttl = null, HttpMessageHandler? handler = null, TimeSpan? idleTimeout = null)
+    public HttpStore(string url, string? cacheFolder = null, TimeSpan? ttl = null, HttpMessageHandler? handler = null,
+        TimeSpan? idleTimeout = null)
     {
         baseUri = new Uri(url.TrimEnd('/') + "/");
         this.cacheFolder = cacheFolder;
         this.ttl = ttl ?? TimeSpan.FromSeconds(600);
-        var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>().AddRetry(HttpBodies.RetryOptions(TimeSpan.FromMilliseconds(200))).Build();
+        var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddRetry(HttpBodies.RetryOptions(TimeSpan.FromMilliseconds(200))).Build();
         var transport = handler ?? new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.None };
-        http = new HttpClient(new ResilienceHandler(pipeline) { InnerHandler = new IdleTimeoutHandler(idleTimeout ?? HttpBodies.DefaultIdleTimeout) { InnerHandler = transport } })
+        http = new HttpClient(new ResilienceHandler(pipeline)
+        {
+            InnerHandler = new IdleTimeoutHandler(idleTimeout ?? HttpBodies.DefaultIdleTimeout)
+            {
+                InnerHandler = transport,
+            },
+        })
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
@@ -54,7 +62,8 @@ public sealed class HttpStore : IStoreReader, IDisposable
 
     public string Describe(string key) => baseUri + key;
 
-    public Task<StoreObject?> GetInfoAsync(string key, CancellationToken cancellationToken = default) => HeadAsync(key, cancellationToken);
+    public Task<StoreObject?> GetInfoAsync(string key, CancellationToken cancellationToken = default) =>
+        HeadAsync(key, cancellationToken);
 
     public async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default)
     {
@@ -66,7 +75,8 @@ public sealed class HttpStore : IStoreReader, IDisposable
     /// Small reads, capped at <paramref name="maxBytes"/> before anything is buffered; well-known index files come from
     /// the local cache when fresh, else with a conditional GET, streamed into the cache as they arrive.
     /// </summary>
-    public async Task<byte[]> ReadAllBytesAsync(string key, long maxBytes, CancellationToken cancellationToken = default)
+    public async Task<byte[]> ReadAllBytesAsync(string key, long maxBytes,
+        CancellationToken cancellationToken = default)
     {
         if (cacheFolder is null || !WellKnown.Contains(key))
         {
@@ -82,7 +92,9 @@ public sealed class HttpStore : IStoreReader, IDisposable
             return await ReadCachedAsync(body, key, maxBytes, cancellationToken).ConfigureAwait(false);
         }
 
-        using var response = await GetFoundAsync(key, File.Exists(body) && File.Exists(validator) ? await File.ReadAllTextAsync(validator, cancellationToken).ConfigureAwait(false) : null,
+        using var response = await GetFoundAsync(key,
+            File.Exists(body) && File.Exists(validator)
+                ? await File.ReadAllTextAsync(validator, cancellationToken).ConfigureAwait(false) : null,
             cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotModified)
         {
@@ -95,7 +107,8 @@ public sealed class HttpStore : IStoreReader, IDisposable
         var temp = body + "." + Guid.NewGuid().ToString("N")[..8];
         try
         {
-            await HttpBodies.CopyToFileAsync(response, temp, Describe(key), maxBytes, cancellationToken).ConfigureAwait(false);
+            await HttpBodies.CopyToFileAsync(response, temp, Describe(key), maxBytes, cancellationToken)
+                .ConfigureAwait(false);
             File.Move(temp, body, overwrite: true);
         }
         finally
@@ -118,12 +131,14 @@ public sealed class HttpStore : IStoreReader, IDisposable
 
     public void Dispose() => http.Dispose();
 
-    private async Task<byte[]> ReadCachedAsync(string path, string key, long maxBytes, CancellationToken cancellationToken)
+    private async Task<byte[]> ReadCachedAsync(string path, string key, long maxBytes,
+        CancellationToken cancellationToken)
     {
         var info = new FileInfo(path);
         if (!info.Exists)
         {
-            throw new DepotException($"{Describe(key)}: the server answered 304 Not Modified to a request without a validator");
+            throw new DepotException($"{Describe(key)}: the server answered 304 Not Modified to a request without a "
+                + "validator");
         }
 
         return info.Length <= maxBytes
@@ -140,11 +155,14 @@ public sealed class HttpStore : IStoreReader, IDisposable
         }
 
         Check(response, key);
-        return new StoreObject(key, response.Content.Headers.ContentLength ?? 0, response.Content.Headers.LastModified, response.Headers.ETag?.ToString());
+        return new StoreObject(key, response.Content.Headers.ContentLength ?? 0, response.Content.Headers.LastModified,
+            response.Headers.ETag?.ToString());
     }
 
-    /// <summary>A GET whose body is left unread (the caller reads it, capped): 404 is <see cref="StoreObjectNotFoundException"/>, other errors a message.</summary>
-    private async Task<HttpResponseMessage> GetFoundAsync(string key, string? validator, CancellationToken cancellationToken)
+    /// <summary>A GET whose body is left unread (the caller reads it, capped): 404 is
+    /// <see cref="StoreObjectNotFoundException"/>, other errors a message.</summary>
+    private async Task<HttpResponseMessage> GetFoundAsync(string key, string? validator,
+        CancellationToken cancellationToken)
     {
         var response = await SendAsync(HttpMethod.Get, key, validator, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound)
@@ -161,7 +179,8 @@ public sealed class HttpStore : IStoreReader, IDisposable
         return response;
     }
 
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string key, string? validator, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string key, string? validator,
+        CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, Url(key));
         if (validator is not null)
@@ -179,7 +198,8 @@ public sealed class HttpStore : IStoreReader, IDisposable
         Requests++;
         try
         {
-            return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken)
+                .ConfigureAwait(false);
         }
         catch (HttpRequestException e)
         {
@@ -213,9 +233,11 @@ public sealed class HttpStore : IStoreReader, IDisposable
         }
 
         return Uri.TryCreate(baseUri, key, out var url) && HttpBodies.SameOrigin(url, baseUri)
-            && url.AbsolutePath.StartsWith(baseUri.AbsolutePath, StringComparison.Ordinal) && url.Query.Length == 0 && url.Fragment.Length == 0
+            && url.AbsolutePath.StartsWith(baseUri.AbsolutePath, StringComparison.Ordinal) && url.Query.Length == 0
+                && url.Fragment.Length == 0
             ? url
-            : throw new DepotException($"invalid object key '{key}' in {Root}: its URL {url?.ToString() ?? "(none)"} is not under the mirror's");
+            : throw new DepotException($"invalid object key '{key}' in {Root}: its URL {url?.ToString() ?? "(none)"} "
+                + "is not under the mirror's");
     }
 
     private void Check(HttpResponseMessage response, string key)
@@ -223,7 +245,8 @@ public sealed class HttpStore : IStoreReader, IDisposable
         if (!response.IsSuccessStatusCode)
         {
             var message = $"{Describe(key)}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}" +
-                (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden ? " (the server wants credentials Depot was not given)" : "")
+                (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
+                    ? " (the server wants credentials Depot was not given)" : "")
                 + HttpBodies.RetryAfterNote(response);
             var kind = ErrorKinds.OfHttpStatus(response.StatusCode);
             response.Dispose();

@@ -8,7 +8,8 @@ namespace Depot.Storage;
 /// </summary>
 public interface IObjectStore : IStoreLister, IStoreWriter;
 
-/// <summary>Checks on a store's capabilities where a store chosen at run time (a mirror URL) meets code that needs more.</summary>
+/// <summary>Checks on a store's capabilities where a store chosen at run time (a mirror URL) meets code that needs
+/// more.</summary>
 public static class StoreCapabilities
 {
     /// <summary>The store as a full store, for writing.</summary>
@@ -17,7 +18,8 @@ public static class StoreCapabilities
         store as IObjectStore ?? throw new ReadOnlyStoreException(store.Root);
 }
 
-/// <summary>A mirror that can only be read (plain HTTP) was given where a command writes; nothing was written.</summary>
+/// <summary>A mirror that can only be read (plain HTTP) was given where a command writes; nothing was
+/// written.</summary>
 public sealed class ReadOnlyStoreException(string root) : DepotException(ErrorKind.Unsupported,
     $"{root}: this mirror is read-only (plain HTTP); write to the storage behind the web server (a directory, s3://, "
     + "gs://, azure://, oci://)")

@@ -12,7 +12,8 @@ namespace Depot.Storage;
 /// </summary>
 internal sealed class IdleTimeoutHandler(TimeSpan idle) : DelegatingHandler
 {
-    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request,
+        CancellationToken cancellationToken)
     {
         HttpResponseMessage response;
         if (request.Method == HttpMethod.Get || request.Method == HttpMethod.Head)
@@ -23,9 +24,11 @@ internal sealed class IdleTimeoutHandler(TimeSpan idle) : DelegatingHandler
             {
                 response = await base.SendAsync(request, timer.Token).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is OperationCanceledException or HttpRequestException && timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (e is OperationCanceledException or HttpRequestException
+                && timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                throw new DepotException(ErrorKind.IO, $"{request.Method} {Where(request.RequestUri)}: no answer within {HttpBodies.Seconds(idle)} s");
+                throw new DepotException(ErrorKind.IO,
+                    $"{request.Method} {Where(request.RequestUri)}: no answer within {HttpBodies.Seconds(idle)} s");
             }
         }
         else
@@ -33,13 +36,15 @@ internal sealed class IdleTimeoutHandler(TimeSpan idle) : DelegatingHandler
             response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
-        response.Content = new IdleTimeoutContent(response.Content, idle, Where(response.RequestMessage?.RequestUri ?? request.RequestUri));
+        response.Content = new IdleTimeoutContent(response.Content, idle,
+            Where(response.RequestMessage?.RequestUri ?? request.RequestUri));
         return response;
     }
 
     private static string Where(Uri? uri) => uri?.GetLeftPart(UriPartial.Path) ?? "(no URL)";
 
-    /// <summary>A response's content, read through <see cref="IdleTimeoutStream"/>; headers as the server sent them.</summary>
+    /// <summary>A response's content, read through <see cref="IdleTimeoutStream"/>; headers as the server sent
+    /// them.</summary>
     private sealed class IdleTimeoutContent : HttpContent
     {
         private readonly HttpContent inner;
@@ -58,13 +63,17 @@ internal sealed class IdleTimeoutHandler(TimeSpan idle) : DelegatingHandler
         }
 
         protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) =>
-            new IdleTimeoutStream(await inner.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), idle, location);
+            new IdleTimeoutStream(await inner.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), idle,
+                location);
 
-        protected override Task<Stream> CreateContentReadStreamAsync() => CreateContentReadStreamAsync(CancellationToken.None);
+        protected override Task<Stream> CreateContentReadStreamAsync() =>
+            CreateContentReadStreamAsync(CancellationToken.None);
 
-        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => SerializeToStreamAsync(stream, context, CancellationToken.None);
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+            SerializeToStreamAsync(stream, context, CancellationToken.None);
 
-        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context,
+            CancellationToken cancellationToken)
         {
             await using var body = await CreateContentReadStreamAsync(cancellationToken).ConfigureAwait(false);
             await body.CopyToAsync(stream, cancellationToken).ConfigureAwait(false);
@@ -88,7 +97,8 @@ internal sealed class IdleTimeoutHandler(TimeSpan idle) : DelegatingHandler
     }
 }
 
-/// <summary>A read-only stream that fails with a one-line <see cref="DepotException"/> when a read waits longer than <c>idle</c>.</summary>
+/// <summary>A read-only stream that fails with a one-line <see cref="DepotException"/> when a read waits longer than
+/// <c>idle</c>.</summary>
 internal sealed class IdleTimeoutStream(Stream inner, TimeSpan idle, string location) : Stream
 {
     public override bool CanRead => true;
@@ -99,7 +109,11 @@ internal sealed class IdleTimeoutStream(Stream inner, TimeSpan idle, string loca
 
     public override long Length => throw new NotSupportedException();
 
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -109,9 +123,11 @@ internal sealed class IdleTimeoutStream(Stream inner, TimeSpan idle, string loca
         {
             return await inner.ReadAsync(buffer, timer.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException && timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException
+            && timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw new DepotException(ErrorKind.IO, $"{location}: no data for {HttpBodies.Seconds(idle)} s; the server stalled in the middle of the body");
+            throw new DepotException(ErrorKind.IO,
+                $"{location}: no data for {HttpBodies.Seconds(idle)} s; the server stalled in the middle of the body");
         }
     }
 
@@ -120,7 +136,8 @@ internal sealed class IdleTimeoutStream(Stream inner, TimeSpan idle, string loca
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
-    // Synchronous readers (a tar or gzip reader) get the same limit; the network read underneath is asynchronous anyway.
+    // Synchronous readers (a tar or gzip reader) get the same limit; the network read underneath is asynchronous
+    // anyway.
     public override int Read(Span<byte> buffer)
     {
         var rented = ArrayPool<byte>.Shared.Rent(buffer.Length);

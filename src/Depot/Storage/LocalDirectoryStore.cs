@@ -13,7 +13,8 @@ public sealed class LocalDirectoryStore : IObjectStore
 {
     /// <summary>Temporary files start with this; listings skip them.</summary>
     internal const string TempPrefix = ".depot-tmp-";
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> Gates = new(StringComparer.Ordinal);
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> Gates =
+        new(StringComparer.Ordinal);
 
     private const string LockName = TempPrefix + "write.lock";
 
@@ -30,7 +31,8 @@ public sealed class LocalDirectoryStore : IObjectStore
     public string Describe(string key) => Path.Combine(root, key);
 
     public IAsyncEnumerable<StoreObject> ListAsync(string prefix, CancellationToken cancellationToken = default) =>
-        Enumerate(prefix, (ref FileSystemEntry e, string key) => new StoreObject(key, e.Length, e.LastWriteTimeUtc), cancellationToken);
+        Enumerate(prefix, (ref FileSystemEntry e, string key) => new StoreObject(key, e.Length, e.LastWriteTimeUtc),
+            cancellationToken);
 
     public IAsyncEnumerable<string> ListKeysAsync(string prefix, CancellationToken cancellationToken = default) =>
         Enumerate(prefix, (ref FileSystemEntry _, string key) => key, cancellationToken);
@@ -47,7 +49,8 @@ public sealed class LocalDirectoryStore : IObjectStore
         var folder = folderKey.Length == 0 ? root : CheckedPath(folderKey.TrimEnd('/'));
         if (folderKey.Length > 0)
         {
-            MirrorLinks.CheckFolders(root, folderKey + "-", create: false); // every folder of the prefix, not its last part
+            // every folder of the prefix, not its last part
+            MirrorLinks.CheckFolders(root, folderKey + "-", create: false);
         }
 
         if (!Directory.Exists(folder))
@@ -55,18 +58,25 @@ public sealed class LocalDirectoryStore : IObjectStore
             yield break;
         }
 
-        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = 0 };
+        var options = new EnumerationOptions
+        {
+            RecurseSubdirectories = true,
+            IgnoreInaccessible = false,
+            AttributesToSkip = 0,
+        };
         var rootLength = root.Length + 1;
         var entries = new FileSystemEnumerable<(string Key, T Value)>(folder,
             (ref FileSystemEntry e) =>
             {
                 var directory = e.Directory.Length > root.Length ? e.Directory[rootLength..] : ReadOnlySpan<char>.Empty;
                 var key = directory.IsEmpty ? e.FileName.ToString() : string.Concat(directory, "/", e.FileName);
-                return key.StartsWith(prefix, StringComparison.Ordinal) ? (key, transform(ref e, key)) : (key, default!);
+                return key.StartsWith(prefix, StringComparison.Ordinal) ? (key, transform(ref e, key))
+                    : (key, default!);
             },
             options)
         {
-            ShouldIncludePredicate = (ref FileSystemEntry e) => !e.IsDirectory && !e.FileName.StartsWith(TempPrefix, StringComparison.Ordinal),
+            ShouldIncludePredicate = (ref FileSystemEntry e) =>
+                !e.IsDirectory && !e.FileName.StartsWith(TempPrefix, StringComparison.Ordinal),
             // A linked folder is not walked into (its keys would be outside the mirror); a linked file is listed, and
             // reading it names the link.
             ShouldRecursePredicate = (ref FileSystemEntry e) => (e.Attributes & FileAttributes.ReparsePoint) == 0,
@@ -91,7 +101,8 @@ public sealed class LocalDirectoryStore : IObjectStore
         }
 
         var info = new FileInfo(path);
-        return Task.FromResult(info.Exists ? new StoreObject(key, info.Length, info.LastWriteTimeUtc, Version(info)) : null);
+        return Task.FromResult(info.Exists ? new StoreObject(key, info.Length, info.LastWriteTimeUtc, Version(info))
+            : null);
     }
 
     public Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default)
@@ -127,7 +138,8 @@ public sealed class LocalDirectoryStore : IObjectStore
         return Task.FromResult(bytes);
     }
 
-    // The object itself must be a regular file (not a link, not a FIFO); the file opened must be the one inside the root.
+    // The object itself must be a regular file (not a link, not a FIFO); the file opened must be the one inside the
+    // root.
     private SafeFileHandle OpenForReading(string key, FileOptions options)
     {
         var path = CheckedPath(key);
@@ -197,7 +209,8 @@ public sealed class LocalDirectoryStore : IObjectStore
     /// Conditional write under an fcntl lock on a file in the mirror folder, so writers on this machine (or sharing it
     /// over NFS with working locks) serialise the compare and the rename.
     /// </summary>
-    public async Task<bool> WriteIfUnchangedAsync(string key, Stream content, string? expectedVersion, CancellationToken cancellationToken = default)
+    public async Task<bool> WriteIfUnchangedAsync(string key, Stream content, string? expectedVersion,
+        CancellationToken cancellationToken = default)
     {
         var path = CheckedPath(key);
         Directory.CreateDirectory(root);
@@ -207,7 +220,8 @@ public sealed class LocalDirectoryStore : IObjectStore
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await WriteUnderLockAsync(key, path, content, expectedVersion, cancellationToken).ConfigureAwait(false);
+            return await WriteUnderLockAsync(key, path, content, expectedVersion, cancellationToken)
+                .ConfigureAwait(false);
         }
         finally
         {
@@ -215,7 +229,8 @@ public sealed class LocalDirectoryStore : IObjectStore
         }
     }
 
-    private async Task<bool> WriteUnderLockAsync(string key, string path, Stream content, string? expectedVersion, CancellationToken cancellationToken)
+    private async Task<bool> WriteUnderLockAsync(string key, string path, Stream content, string? expectedVersion,
+        CancellationToken cancellationToken)
     {
         using var held = await PosixFileLock.AcquireAsync(OpenLockFile(), Path.Combine(root, LockName), exclusive: true,
             TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
@@ -239,7 +254,8 @@ public sealed class LocalDirectoryStore : IObjectStore
         FileStream? file = null;
         try
         {
-            file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite,
+                FileShare.ReadWrite | FileShare.Delete);
         }
         catch (IOException) when (File.Exists(path) || new FileInfo(path).LinkTarget is not null)
         {
@@ -266,14 +282,17 @@ public sealed class LocalDirectoryStore : IObjectStore
 
     // Size and modification time to the tick: a rename of a new file always changes the inode's ctime/mtime.
     private static string Version(FileInfo info) =>
-        $"{info.LastWriteTimeUtc.Ticks:x}-{info.Length:x}-{(OperatingSystem.IsLinux() ? FileStatus.Lstat(info.FullName).Inode : 0):x}";
+        $"{info.LastWriteTimeUtc.Ticks:x}-{info.Length:x}-"
+        + $"{(OperatingSystem.IsLinux() ? FileStatus.Lstat(info.FullName).Inode : 0):x}";
 
-    /// <summary>Stages in a temporary file inside the mirror folder, so commit is a rename on the same file system.</summary>
+    /// <summary>Stages in a temporary file inside the mirror folder, so commit is a rename on the same file
+    /// system.</summary>
     public Task<IStagedObject> CreateStagedAsync(CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(root);
         var name = TempPrefix + Guid.NewGuid().ToString("N") + "-staged";
-        var file = new FileStream(Path.Combine(root, name), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+        var file = new FileStream(Path.Combine(root, name), FileMode.CreateNew, FileAccess.Write, FileShare.None,
+            1 << 16, FileOptions.Asynchronous);
         try
         {
             MirrorLinks.CheckOpened(file.SafeFileHandle, RealPathOf(name), root, name);
@@ -301,7 +320,8 @@ public sealed class LocalDirectoryStore : IObjectStore
         return Task.FromResult(true);
     }
 
-    /// <summary>The path of a key, its folders made (none of them may be a link), and no link at the key itself.</summary>
+    /// <summary>The path of a key, its folders made (none of them may be a link), and no link at the key
+    /// itself.</summary>
     private string PrepareWrite(string key)
     {
         var path = CheckedPath(key);

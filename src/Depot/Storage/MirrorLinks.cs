@@ -92,7 +92,8 @@ internal static partial class MirrorLinks
 
         CheckFolders(root, relative, create: false);
         CheckObject(Path.Combine(root, relative));
-        throw new DepotException($"{Path.Combine(root, relative)}: opened {opened}, which is not inside the mirror; Depot does not follow links inside a mirror");
+        throw new DepotException($"{Path.Combine(root, relative)}: opened {opened}, which is not inside the mirror; "
+            + "Depot does not follow links inside a mirror");
     }
 
     /// <summary>The path with every symbolic link resolved (the path must exist).</summary>
@@ -101,7 +102,8 @@ internal static partial class MirrorLinks
         var resolved = RealPathNative(path, 0);
         if (resolved == 0)
         {
-            throw new DepotException(ErrorKind.IO, $"{path}: cannot be resolved ({Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())})");
+            throw new DepotException(ErrorKind.IO,
+                $"{path}: cannot be resolved ({Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())})");
         }
 
         try

@@ -14,7 +14,8 @@ public static class PrivateTemp
     /// <summary>This process's private temporary folder (made on first use).</summary>
     public static string Folder => Shared.Value;
 
-    /// <summary>A new owner-only file named <paramref name="prefix"/>-&lt;random&gt;, read-write, deleted on close.</summary>
+    /// <summary>A new owner-only file named <paramref name="prefix"/>-&lt;random&gt;, read-write, deleted on
+    /// close.</summary>
     public static FileStream CreateFile(string prefix, FileOptions options = FileOptions.Asynchronous) =>
         new(Path.Combine(Folder, $"{prefix}-{Guid.NewGuid():N}"), new FileStreamOptions
         {

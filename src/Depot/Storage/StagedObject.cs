@@ -1,6 +1,7 @@
 namespace Depot.Storage;
 
-/// <summary>An object being written before its key is known; see <see cref="IStoreWriter.CreateStagedAsync"/>.</summary>
+/// <summary>An object being written before its key is known; see
+/// <see cref="IStoreWriter.CreateStagedAsync"/>.</summary>
 public interface IStagedObject : IAsyncDisposable
 {
     /// <summary>Where to write the content. Do not dispose it: commit or dispose the staged object.</summary>

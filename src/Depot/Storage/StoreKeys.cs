@@ -1,6 +1,7 @@
 namespace Depot.Storage;
 
-/// <summary>The one rule for object keys, shared by every store: relative, '/'-separated, no empty, '.' or '..' parts.</summary>
+/// <summary>The one rule for object keys, shared by every store: relative, '/'-separated, no empty, '.' or '..'
+/// parts.</summary>
 public static class StoreKeys
 {
     /// <exception cref="DepotException">The key could name something outside the mirror root.</exception>

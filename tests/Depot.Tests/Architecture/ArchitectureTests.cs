@@ -6,10 +6,12 @@ namespace Depot.Tests.Architecture;
 /// </summary>
 public sealed class ArchitectureTests
 {
-    private const string GraphBegin = "<!-- namespace-graph:begin (tests/Depot.Tests/Architecture; update: docs/update-architecture-graph.sh) -->";
+    private const string GraphBegin =
+        "<!-- namespace-graph:begin (tests/Depot.Tests/Architecture; update: docs/update-architecture-graph.sh) -->";
     private const string GraphEnd = "<!-- namespace-graph:end -->";
 
-    private static readonly Lazy<NamespaceGraph> Engine = new(() => NamespaceGraph.Of(NamespaceGraph.EngineAssemblies(), "Depot"));
+    private static readonly Lazy<NamespaceGraph> Engine = new(() => NamespaceGraph.Of(NamespaceGraph.EngineAssemblies(),
+        "Depot"));
 
     [Fact]
     public void EngineNamespacesFormNoCycle()
@@ -17,7 +19,8 @@ public sealed class ArchitectureTests
         Assert.Contains("Depot.Specs", Engine.Value.Edges.Keys); // the graph was read, not empty
         Assert.True(Engine.Value.Edges["Depot.Operations"].Count >= 5);
         var cycles = Engine.Value.Cycles();
-        Assert.True(cycles.Count == 0, "namespace cycles: " + string.Join("; ", cycles.Select(c => string.Join(" <-> ", c))));
+        Assert.True(cycles.Count == 0,
+            "namespace cycles: " + string.Join("; ", cycles.Select(c => string.Join(" <-> ", c))));
     }
 
     [Fact]
@@ -26,7 +29,8 @@ public sealed class ArchitectureTests
         // The same check over two sample namespaces of this assembly that use each other (CycleSample below).
         var sample = NamespaceGraph.Of([typeof(ArchitectureTests).Assembly], "Depot.Tests.Architecture.CycleSample");
         var cycle = Assert.Single(sample.Cycles());
-        Assert.Equal(["Depot.Tests.Architecture.CycleSample.Left", "Depot.Tests.Architecture.CycleSample.Right"], cycle);
+        Assert.Equal(["Depot.Tests.Architecture.CycleSample.Left", "Depot.Tests.Architecture.CycleSample.Right"],
+            cycle);
     }
 
     [Fact]
@@ -34,7 +38,8 @@ public sealed class ArchitectureTests
     {
         foreach (var assembly in NamespaceGraph.EngineAssemblies())
         {
-            var hosts = assembly.GetReferencedAssemblies().Select(a => a.Name!).Where(n => n is "Depot.Cli" or "Depot.Server").ToList();
+            var hosts = assembly.GetReferencedAssemblies().Select(a => a.Name!)
+                .Where(n => n is "Depot.Cli" or "Depot.Server").ToList();
             Assert.True(hosts.Count == 0, $"{assembly.GetName().Name} references {string.Join(", ", hosts)}");
         }
 
@@ -44,12 +49,15 @@ public sealed class ArchitectureTests
     [Fact]
     public void StoresNeverReferenceWhatUsesThem()
     {
-        string[] above = ["Depot.Layout", "Depot.Operations", "Depot.Configuration", "Depot.InstallTree", "Depot.Archive", "Depot.Relocation"];
-        var stores = Engine.Value.Edges.Where(e => e.Key.StartsWith("Depot.Storage", StringComparison.Ordinal)).ToList();
+        string[] above = ["Depot.Layout", "Depot.Operations", "Depot.Configuration", "Depot.InstallTree",
+            "Depot.Archive", "Depot.Relocation"];
+        var stores = Engine.Value.Edges.Where(e => e.Key.StartsWith("Depot.Storage", StringComparison.Ordinal))
+            .ToList();
         Assert.NotEmpty(stores);
         foreach (var (store, uses) in stores)
         {
-            var wrong = uses.Where(u => above.Any(a => u == a || u.StartsWith(a + ".", StringComparison.Ordinal))).ToList();
+            var wrong = uses.Where(u => above.Any(a => u == a || u.StartsWith(a + ".", StringComparison.Ordinal)))
+                .ToList();
             Assert.True(wrong.Count == 0, $"{store} uses {string.Join(", ", wrong)}");
         }
     }
@@ -71,7 +79,8 @@ public sealed class ArchitectureTests
         }
 
         Assert.True(text.Contains(expected, StringComparison.Ordinal),
-            $"{document}: the namespace graph is out of date; run docs/update-architecture-graph.sh. Expected:\n{mermaid}");
+            $"{document}: the namespace graph is out of date; run docs/update-architecture-graph.sh. "
+            + $"Expected:\n{mermaid}");
     }
 
     private static string ArchitectureDocument()

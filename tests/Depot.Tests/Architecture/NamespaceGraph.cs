@@ -14,7 +14,8 @@ public sealed class NamespaceGraph
     /// <summary>Namespace → the namespaces it uses (itself excluded).</summary>
     public SortedDictionary<string, SortedSet<string>> Edges { get; }
 
-    /// <summary>The engine: every Depot assembly next to the tests except the hosts, the benchmarks and the tests.</summary>
+    /// <summary>The engine: every Depot assembly next to the tests except the hosts, the benchmarks and the
+    /// tests.</summary>
     public static IReadOnlyList<Assembly> EngineAssemblies()
     {
         string[] notEngine = ["Depot.Cli", "Depot.Server", "Depot.Bench", "Depot.Tests"];
@@ -35,7 +36,8 @@ public sealed class NamespaceGraph
         foreach (var type in architecture.Types.Where(t => Inside(t.Namespace.FullName)))
         {
             var from = type.Namespace.FullName;
-            var targets = edges.TryGetValue(from, out var set) ? set : edges[from] = new SortedSet<string>(StringComparer.Ordinal);
+            var targets = edges.TryGetValue(from, out var set) ? set
+                : edges[from] = new SortedSet<string>(StringComparer.Ordinal);
             foreach (var to in type.Dependencies.Select(d => d.Target?.Namespace?.FullName).OfType<string>())
             {
                 if (to != from && Inside(to))
@@ -121,7 +123,8 @@ public sealed class NamespaceGraph
         return string.Join('\n', lines) + "\n";
     }
 
-    /// <summary>True when <paramref name="to"/> is reachable from <paramref name="from"/> by a path of two or more arrows.</summary>
+    /// <summary>True when <paramref name="to"/> is reachable from <paramref name="from"/> by a path of two or more
+    /// arrows.</summary>
     private bool ReachableAvoiding(string from, string to)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);

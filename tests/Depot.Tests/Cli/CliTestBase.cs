@@ -15,5 +15,6 @@ public abstract class CliTestBase : IDisposable
     }
 
     /// <summary>Runs <c>depot ARGS</c> in-process with this test's home.</summary>
-    protected Task<(int Code, string Out, string Err)> RunAsync(params string[] args) => CliRun.RunAsync(Home.Path, args);
+    protected Task<(int Code, string Out, string Err)> RunAsync(params string[] args) =>
+        CliRun.RunAsync(Home.Path, args);
 }

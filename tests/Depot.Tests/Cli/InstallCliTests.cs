@@ -11,7 +11,8 @@ public sealed class InstallCliTests : CliTestBase
     {
         Assert.Equal(0, (await RunAsync("keys", "trust", TestData.Path("spack-1.2/keys/public.asc"))).Code);
         var root = Path.Combine(Scratch.Path, "sw");
-        var (code, output, err) = await RunAsync("install", "greet", "--from", TestData.Path(TestData.V2Signed), "--root", root);
+        var (code, output, err) = await RunAsync("install", "greet", "--from", TestData.Path(TestData.V2Signed),
+            "--root", root);
         Assert.Equal("", err);
         Assert.Equal(0, code);
         Assert.Matches(@"installed greet@1\.0\.0 /tnhxyee -> .*/sw/greet-1\.0\.0-tnhxyee\w+  \(verify \d+ ms, fetch \d+ ms, extract \d+ ms, relocate \d+ ms\), signed by 6640D90F8A1E84DD1142614C06BD5C3F48A372CC", output);
@@ -19,12 +20,14 @@ public sealed class InstallCliTests : CliTestBase
 
         var (envCode, env, _) = await RunAsync("env", "--root", root, "greet");
         Assert.Equal(0, envCode);
-        Assert.Contains($"export PATH=\"{root}/greet-1.0.0-tnhxyeebiakcjb3lvymiwx63ueuccyl6/bin${{PATH:+:$PATH}}\"", env, StringComparison.Ordinal);
+        Assert.Contains($"export PATH=\"{root}/greet-1.0.0-tnhxyeebiakcjb3lvymiwx63ueuccyl6/bin${{PATH:+:$PATH}}\"",
+            env, StringComparison.Ordinal);
         Assert.Contains("export LD_LIBRARY_PATH=\"" + root + "/libgreet-1.0.0-", env, StringComparison.Ordinal);
         var (_, fish, _) = await RunAsync("env", "--root", root, "greet", "--shell", "fish");
         Assert.Contains("set -gx PATH \"" + root + "/greet-1.0.0-", fish, StringComparison.Ordinal);
 
-        var (againCode, again, _) = await RunAsync("install", "greet", "--from", TestData.Path(TestData.V2Signed), "--root", root, "--json");
+        var (againCode, again, _) = await RunAsync("install", "greet", "--from", TestData.Path(TestData.V2Signed),
+            "--root", root, "--json");
         Assert.Equal(0, againCode);
         Assert.All(JsonNode.Parse(again)!["specs"]!.AsArray().Where(s => (string)s!["name"]! != "gmake"),
             s => Assert.Equal("alreadyinstalled", (string)s!["status"]!));
@@ -34,26 +37,33 @@ public sealed class InstallCliTests : CliTestBase
     public async Task UnsignedCachesNeedNoVerifyAndUntrustedKeysAreRefused()
     {
         var root = Path.Combine(Scratch.Path, "sw");
-        var (code, _, err) = await RunAsync("install", "greet-data", "--from", TestData.Path(TestData.V3Unsigned), "--root", root);
+        var (code, _, err) = await RunAsync("install", "greet-data", "--from", TestData.Path(TestData.V3Unsigned),
+            "--root", root);
         Assert.Equal(1, code);
         Assert.Contains("not signed, and this mirror requires signatures", err, StringComparison.Ordinal);
         Assert.False(Directory.Exists(root) && Directory.EnumerateFileSystemEntries(root).Any());
 
-        var (untrustedCode, _, untrusted) = await RunAsync("install", "greet-data", "--from", TestData.Path(TestData.V3Signed), "--root", root);
+        var (untrustedCode, _, untrusted) = await RunAsync("install", "greet-data", "--from",
+            TestData.Path(TestData.V3Signed), "--root", root);
         Assert.Equal(1, untrustedCode);
         Assert.Contains("not trusted", untrusted, StringComparison.Ordinal);
 
-        Assert.Equal(0, (await RunAsync("install", "greet-data", "--from", TestData.Path(TestData.V3Unsigned), "--root", root, "--no-verify")).Code);
-        Assert.True(File.Exists(Path.Combine(root, "greet-data-1.0.0-peahnwn7aa2lc5t6iese4dp7o7jjbnwu/share/greet-data/words.txt")));
+        Assert.Equal(0,
+            (await RunAsync("install", "greet-data", "--from", TestData.Path(TestData.V3Unsigned), "--root", root,
+                "--no-verify")).Code);
+        Assert.True(File.Exists(Path.Combine(root,
+            "greet-data-1.0.0-peahnwn7aa2lc5t6iese4dp7o7jjbnwu/share/greet-data/words.txt")));
     }
 
     [Theory]
     [InlineData(ExitCodes.NotFound, "matches nothing cached", "install", "zlib", "--from", "MIRROR", "--root", "ROOT")]
-    [InlineData(ExitCodes.Usage, "--root and --install-tree exclude each other", "install", "greet", "--from", "MIRROR", "--root", "ROOT", "--install-tree", "ROOT")]
+    [InlineData(ExitCodes.Usage, "--root and --install-tree exclude each other", "install", "greet", "--from", "MIRROR",
+        "--root", "ROOT", "--install-tree", "ROOT")]
     [InlineData(ExitCodes.NotFound, "matches nothing installed", "env", "--root", "ROOT", "greet")]
     public async Task BadRequestsFailWithOneLine(int expectedCode, string message, params string[] args)
     {
-        args = args.Select(a => a == "MIRROR" ? TestData.Path(TestData.V3Signed) : a == "ROOT" ? Path.Combine(Scratch.Path, "sw") : a).ToArray();
+        args = args.Select(a => a == "MIRROR" ? TestData.Path(TestData.V3Signed) : a == "ROOT"
+            ? Path.Combine(Scratch.Path, "sw") : a).ToArray();
         var (code, output, err) = await RunAsync(args);
         Assert.Equal(expectedCode, code);
         Assert.Equal("", output);

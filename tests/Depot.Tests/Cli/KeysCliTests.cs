@@ -9,7 +9,8 @@ public sealed class KeysCliTests : CliTestBase
     [Fact]
     public async Task CreateListExportImportRemove()
     {
-        var (code, created, _) = await RunAsync("keys", "create", "CLI Key", "cli@example.invalid", "--algorithm", "ed25519", "--expires", "2y");
+        var (code, created, _) = await RunAsync("keys", "create", "CLI Key", "cli@example.invalid", "--algorithm",
+            "ed25519", "--expires", "2y");
         Assert.Equal(0, code);
         var fingerprint = created.Split(' ')[1];
         Assert.Equal(40, fingerprint.Length);
@@ -36,26 +37,30 @@ public sealed class KeysCliTests : CliTestBase
     [InlineData(true)]
     public async Task ASecretKeyIsExportedOwnerOnlyEvenOverAnExistingFile(bool fileExists)
     {
-        var (_, created, _) = await RunAsync("keys", "create", "Secret Key", "secret@example.invalid", "--algorithm", "ed25519");
+        var (_, created, _) = await RunAsync("keys", "create", "Secret Key", "secret@example.invalid", "--algorithm",
+            "ed25519");
         var fingerprint = created.Split(' ')[1];
         var target = Scratch.Combine("secret.asc");
         if (fileExists)
         {
             File.WriteAllText(target, "world-readable\n");
-            File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            File.SetUnixFileMode(target,
+                UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         }
 
         Assert.Equal(0, (await RunAsync("keys", "export", fingerprint, "--secret", "-o", target)).Code);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(target));
         Assert.StartsWith("-----BEGIN PGP PRIVATE KEY BLOCK-----", File.ReadAllText(target), StringComparison.Ordinal);
-        Assert.Equal(["secret.asc"], Directory.EnumerateFileSystemEntries(Scratch.Path).Select(Path.GetFileName)); // no temporary file left
+        Assert.Equal(["secret.asc"],
+            Directory.EnumerateFileSystemEntries(Scratch.Path).Select(Path.GetFileName)); // no temporary file left
     }
 
     [Fact]
     public async Task SignPublishTrustAndVerifyAMirror()
     {
         using var mirror = TestData.Copy(TestData.V2Unsigned);
-        Assert.Equal(0, (await RunAsync("keys", "create", "Signer", "signer@example.invalid", "--algorithm", "ed25519")).Code);
+        Assert.Equal(0,
+            (await RunAsync("keys", "create", "Signer", "signer@example.invalid", "--algorithm", "ed25519")).Code);
 
         var (signCode, signed, _) = await RunAsync("sign", mirror.Path);
         Assert.Equal(0, signCode);
@@ -77,9 +82,13 @@ public sealed class KeysCliTests : CliTestBase
         Assert.Contains("3 entries checked, 0 ok, 3 failed", output, StringComparison.Ordinal);
         var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(3, lines.Length);
-        Assert.All(lines, l => Assert.EndsWith($"depot keys trust {TestData.Path(TestData.V2Signed)} --fingerprint {SignatureTests.FixtureFingerprint}", l, StringComparison.Ordinal));
+        Assert.All(lines,
+            l => Assert.EndsWith($"depot keys trust {TestData.Path(TestData.V2Signed)} --fingerprint "
+                + $"{SignatureTests.FixtureFingerprint}", l, StringComparison.Ordinal));
 
-        Assert.Equal(0, (await RunAsync("keys", "trust", TestData.Path(TestData.V2Signed), "--fingerprint", SignatureTests.FixtureFingerprint)).Code);
+        Assert.Equal(0,
+            (await RunAsync("keys", "trust", TestData.Path(TestData.V2Signed), "--fingerprint",
+                SignatureTests.FixtureFingerprint)).Code);
         Assert.Equal(0, (await RunAsync("verify", TestData.Path(TestData.V2Signed))).Code);
     }
 

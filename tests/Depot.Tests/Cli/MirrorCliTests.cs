@@ -2,13 +2,15 @@ using Depot.Configuration;
 
 namespace Depot.Tests.Cli;
 
-/// <summary><c>depot mirror</c>: configured names work everywhere a mirror is taken; secrets are never stored or printed.</summary>
+/// <summary><c>depot mirror</c>: configured names work everywhere a mirror is taken; secrets are never stored or
+/// printed.</summary>
 public sealed class MirrorCliTests : CliTestBase
 {
     [Fact]
     public async Task AddListCheckSetRemove()
     {
-        var (code, added, _) = await RunAsync("mirror", "add", "team", TestData.Path(TestData.V3Signed), "--s3-access-key-secret-variable", "TEAM_SECRET");
+        var (code, added, _) = await RunAsync("mirror", "add", "team", TestData.Path(TestData.V3Signed),
+            "--s3-access-key-secret-variable", "TEAM_SECRET");
         Assert.Equal(0, code);
         Assert.Contains("added mirror 'team'", added, StringComparison.Ordinal);
         var (_, listed, _) = await RunAsync("mirror", "list");
@@ -26,7 +28,8 @@ public sealed class MirrorCliTests : CliTestBase
         Assert.Contains("ok    index (v3): 5 cached specs", check, StringComparison.Ordinal);
 
         Assert.Equal(0, (await RunAsync("mirror", "set", "team", "--unsigned")).Code);
-        Assert.Contains("signed: false", File.ReadAllText(Path.Combine(Home.Path, "config.yaml")), StringComparison.Ordinal);
+        Assert.Contains("signed: false", File.ReadAllText(Path.Combine(Home.Path, "config.yaml")),
+            StringComparison.Ordinal);
         Assert.Equal(0, (await RunAsync("mirror", "remove", "team")).Code);
         var (_, empty, _) = await RunAsync("mirror", "list");
         Assert.DoesNotContain("team", empty, StringComparison.Ordinal);
@@ -35,7 +38,8 @@ public sealed class MirrorCliTests : CliTestBase
     [Fact]
     public async Task ACheckSaysWhatFailsAndHowToFixIt()
     {
-        var (code, output, _) = await RunAsync("mirror", "check", Path.Combine(Scratch.Path, "nothing-here"), "--write");
+        var (code, output, _) = await RunAsync("mirror", "check", Path.Combine(Scratch.Path, "nothing-here"),
+            "--write");
         Assert.Equal(1, code);
         Assert.Contains("FAIL  layout:", output, StringComparison.Ordinal);
         Assert.Contains("fix:", output, StringComparison.Ordinal);

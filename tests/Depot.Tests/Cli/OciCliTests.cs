@@ -2,7 +2,8 @@ using Depot.Tests.Storage;
 
 namespace Depot.Tests.Cli;
 
-/// <summary>The CLI on registries: a mirror with Spack's OCI login options, push, list, verify, install, copy, check.</summary>
+/// <summary>The CLI on registries: a mirror with Spack's OCI login options, push, list, verify, install, copy,
+/// check.</summary>
 public sealed class OciCliTests(BasicAuthRegistry registry) : CliTestBase, IClassFixture<BasicAuthRegistry>
 {
     [Fact]
@@ -11,17 +12,19 @@ public sealed class OciCliTests(BasicAuthRegistry registry) : CliTestBase, IClas
         var url = registry.Url("cli/cache" + Guid.NewGuid().ToString("N")[..6]);
         Environment.SetEnvironmentVariable("DEPOT_TEST_OCI_PASSWORD", BasicAuthRegistry.Password);
         Assert.Equal(0, (await RunAsync("keys", "import", TestData.Path("spack-1.2/keys/secret.asc"))).Code);
-        var (code, output, error) = await RunAsync("mirror", "add", "reg", url, "--oci-username", BasicAuthRegistry.User,
-            "--oci-password-variable", "DEPOT_TEST_OCI_PASSWORD");
+        var (code, output, error) = await RunAsync("mirror", "add", "reg", url, "--oci-username",
+            BasicAuthRegistry.User, "--oci-password-variable", "DEPOT_TEST_OCI_PASSWORD");
         Assert.True(code == 0, error);
         var config = File.ReadAllText(Path.Combine(Home.Path, "config.yaml"));
         Assert.Contains("secret_variable: DEPOT_TEST_OCI_PASSWORD", config, StringComparison.Ordinal);
         Assert.DoesNotContain(BasicAuthRegistry.Password, config, StringComparison.Ordinal);
 
-        (code, output, error) = await RunAsync("push", "reg", "--all", "--install-tree", TestData.Path("spack-1.2/install-tree"));
+        (code, output, error) = await RunAsync("push", "reg", "--all", "--install-tree",
+            TestData.Path("spack-1.2/install-tree"));
         Assert.True(code == 0, error + output);
         Assert.Contains("pushed 5", output, StringComparison.Ordinal);
-        Assert.Contains("(layout oci, key 6640D90F8A1E84DD1142614C06BD5C3F48A372CC published)", output, StringComparison.Ordinal);
+        Assert.Contains("(layout oci, key 6640D90F8A1E84DD1142614C06BD5C3F48A372CC published)", output,
+            StringComparison.Ordinal);
 
         (code, output, _) = await RunAsync("list", "reg", "-L");
         Assert.Contains("ilccysmlleizqaxfvvqsb6selpnnszug greet@1.0.0", output, StringComparison.Ordinal);
@@ -44,7 +47,8 @@ public sealed class OciCliTests(BasicAuthRegistry registry) : CliTestBase, IClas
         Assert.True(code == 0, error + output);
         using (var summary = System.Text.Json.JsonDocument.Parse(output))
         {
-            Assert.Equal(5, summary.RootElement.GetProperty("counts").GetProperty("exists").GetInt32()); // nothing copied twice
+            Assert.Equal(5,
+                summary.RootElement.GetProperty("counts").GetProperty("exists").GetInt32()); // nothing copied twice
         }
 
         // Another machine trusts the key the push published in the registry, then verifies.
@@ -73,7 +77,8 @@ public sealed class OciCliTests(BasicAuthRegistry registry) : CliTestBase, IClas
 
         var (code, output, _) = await RunAsync("mirror", "check", $"oci+http://127.0.0.1:{port}/nothing");
         Assert.Equal(1, code);
-        Assert.Contains($"FAIL  registry: GET http://127.0.0.1:{port}/v2/nothing/tags/list: cannot reach registry 127.0.0.1:{port}", output, StringComparison.Ordinal);
+        Assert.Contains($"FAIL  registry: GET http://127.0.0.1:{port}/v2/nothing/tags/list: cannot reach registry "
+            + $"127.0.0.1:{port}", output, StringComparison.Ordinal);
         Assert.Contains("fix: check host and port", output, StringComparison.Ordinal);
         Assert.DoesNotContain("layout", output, StringComparison.Ordinal);
     }
@@ -82,11 +87,13 @@ public sealed class OciCliTests(BasicAuthRegistry registry) : CliTestBase, IClas
     public async Task AWrongPasswordIsOneLineNamingRegistryAndSource()
     {
         Environment.SetEnvironmentVariable("DEPOT_TEST_OCI_WRONG", "not-it");
-        await RunAsync("mirror", "add", "bad", registry.Url("cli/x"), "--oci-username", "depot", "--oci-password-variable", "DEPOT_TEST_OCI_WRONG");
+        await RunAsync("mirror", "add", "bad", registry.Url("cli/x"), "--oci-username", "depot",
+            "--oci-password-variable", "DEPOT_TEST_OCI_WRONG");
         var (code, _, error) = await RunAsync("list", "bad");
         Assert.NotEqual(0, code);
         var line = Assert.Single(error.Trim().Split('\n'));
-        Assert.Contains($"registry 127.0.0.1:{registry.Port} refused user 'depot' from mirror 'bad'", line, StringComparison.Ordinal);
+        Assert.Contains($"registry 127.0.0.1:{registry.Port} refused user 'depot' from mirror 'bad'", line,
+            StringComparison.Ordinal);
         Assert.DoesNotContain("not-it", line, StringComparison.Ordinal);
     }
 }
@@ -98,13 +105,17 @@ public sealed class OciTlsCliTests(TlsRegistry registry) : CliTestBase, IClassFi
     public async Task ThePrivateCaIsTrustedOnceTheMirrorNamesIt()
     {
         var url = registry.Url("cli/tls");
-        var (code, _, error) = await RunAsync("push", url, "greet-data", "--unsigned", "--install-tree", TestData.Path("spack-1.2/install-tree"));
+        var (code, _, error) = await RunAsync("push", url, "greet-data", "--unsigned", "--install-tree",
+            TestData.Path("spack-1.2/install-tree"));
         Assert.NotEqual(0, code);
         Assert.Contains("--ca-cert", error, StringComparison.Ordinal);
 
-        Assert.Equal(0, (await RunAsync("mirror", "add", "tls", url, "--ca-cert", DockerRegistry.CaCertificate, "--unsigned")).Code);
+        Assert.Equal(0,
+            (await RunAsync("mirror", "add", "tls", url, "--ca-cert", DockerRegistry.CaCertificate,
+                "--unsigned")).Code);
         string output;
-        (code, output, error) = await RunAsync("push", "tls", "greet-data", "--install-tree", TestData.Path("spack-1.2/install-tree"));
+        (code, output, error) = await RunAsync("push", "tls", "greet-data", "--install-tree",
+            TestData.Path("spack-1.2/install-tree"));
         Assert.True(code == 0, error + output);
         (code, output, error) = await RunAsync("mirror", "check", "tls");
         Assert.True(code == 0, error + output);

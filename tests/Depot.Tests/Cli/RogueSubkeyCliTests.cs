@@ -17,7 +17,8 @@ namespace Depot.Tests.Cli;
 /// </summary>
 public sealed class RogueSubkeyCliTests : CliTestBase
 {
-    private const string GreetData = "v3/manifests/spec/greet-data/greet-data-1.0.0-peahnwn7aa2lc5t6iese4dp7o7jjbnwu.spec.manifest.json";
+    private const string GreetData =
+        "v3/manifests/spec/greet-data/greet-data-1.0.0-peahnwn7aa2lc5t6iese4dp7o7jjbnwu.spec.manifest.json";
     private const string EvilFile = "greet-data-1.0.0-peahnwn7aa2lc5t6iese4dp7o7jjbnwu/share/greet-data/evil.txt";
 
     private static readonly string RealKey = File.ReadAllText(TestData.Path("spack-1.2/keys/public.asc"));
@@ -33,17 +34,20 @@ public sealed class RogueSubkeyCliTests : CliTestBase
         rogueFingerprint = SignatureVerifier.Fingerprint(rogue.GetPublicKey());
         var tampered = RogueKeys.WithUnboundSubkey(SignatureTests.FixturePublicKey(), rogue.GetPublicKey());
         new BuildCacheV3(new LocalDirectoryStore(mirror))
-            .PublishKeysAsync([new PublishedKey(SignatureTests.FixtureFingerprint, RogueKeys.Armored(tampered), "rogue")], TestContext.Current.CancellationToken)
+            .PublishKeysAsync([new PublishedKey(SignatureTests.FixtureFingerprint, RogueKeys.Armored(tampered),
+                "rogue")], TestContext.Current.CancellationToken)
             .GetAwaiter().GetResult();
 
         var manifest = Path.Combine(mirror, GreetData);
         var body = ClearSignedMessage.Parse(File.ReadAllText(manifest), manifest).Body;
-        var tarball = WithEvilFile(Path.Combine(mirror, "blobs/sha256/60/604a9f07c6e69308a550ed0858d24149e3b4131168800ad110d46fbb4fdaa9ef"));
+        var tarball = WithEvilFile(Path.Combine(mirror,
+            "blobs/sha256/60/604a9f07c6e69308a550ed0858d24149e3b4131168800ad110d46fbb4fdaa9ef"));
         var checksum = Convert.ToHexStringLower(SHA256.HashData(tarball));
         Directory.CreateDirectory(Path.Combine(mirror, "blobs/sha256", checksum[..2]));
         File.WriteAllBytes(Path.Combine(mirror, "blobs/sha256", checksum[..2], checksum), tarball);
         body = body.Replace("\"contentLength\":3614", $"\"contentLength\":{tarball.Length}", StringComparison.Ordinal)
-            .Replace("604a9f07c6e69308a550ed0858d24149e3b4131168800ad110d46fbb4fdaa9ef", checksum, StringComparison.Ordinal);
+            .Replace("604a9f07c6e69308a550ed0858d24149e3b4131168800ad110d46fbb4fdaa9ef", checksum,
+                StringComparison.Ordinal);
         File.WriteAllText(manifest, ClearSigner.Sign(body, rogue.GetSecretKey()));
     }
 
@@ -68,11 +72,16 @@ public sealed class RogueSubkeyCliTests : CliTestBase
         switch (howTrusted)
         {
             case "keys trust MIRROR --fingerprint":
-                Assert.Equal(0, (await RunAsync("keys", "trust", mirror, "--fingerprint", SignatureTests.FixtureFingerprint)).Code);
+                Assert.Equal(0,
+                    (await RunAsync("keys", "trust", mirror, "--fingerprint", SignatureTests.FixtureFingerprint)).Code);
                 break;
             case "fingerprint pinned in config.yaml":
                 var config = new DepotConfig();
-                config.Mirrors["cache"] = new MirrorConfig { Url = "file://" + mirror, TrustedFingerprints = [SignatureTests.FixtureFingerprint] };
+                config.Mirrors["cache"] = new MirrorConfig
+                {
+                    Url = "file://" + mirror,
+                    TrustedFingerprints = [SignatureTests.FixtureFingerprint],
+                };
                 config.Save(new DepotHome(Home.Path).ConfigFile);
                 source = "cache";
                 break;
@@ -85,11 +94,16 @@ public sealed class RogueSubkeyCliTests : CliTestBase
         var (code, output, err) = await RunAsync("install", "greet-data", "--from", source, "--root", Root);
         Assert.Equal(1, code);
         var line = Assert.Single(err.TrimEnd('\n').Split('\n'));
-        // The rogue subkey was never stored with the trusted key (nor taken with the pinned one): its signer is a stranger.
-        var expected = $"{GreetData}: signed by key {rogueFingerprint[^16..]} (fingerprint {rogueFingerprint}), which is not trusted";
+        // The rogue subkey was never stored with the trusted key (nor taken with the pinned one): its signer is a
+        // stranger.
+        var expected =
+            $"{GreetData}: signed by key {rogueFingerprint[^16..]} (fingerprint {rogueFingerprint}), which is not "
+            + "trusted";
         Assert.True(line.Contains(expected, StringComparison.Ordinal), line);
         Assert.DoesNotContain("installed greet-data", output, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(Root) && Directory.EnumerateFileSystemEntries(Root, "*", SearchOption.AllDirectories).Any(), "something was installed");
+        Assert.False(Directory.Exists(Root)
+            && Directory.EnumerateFileSystemEntries(Root, "*", SearchOption.AllDirectories).Any(),
+            "something was installed");
 
         var (verifyCode, _, verifyErr) = await RunAsync("verify", source);
         Assert.Equal(1, verifyCode);

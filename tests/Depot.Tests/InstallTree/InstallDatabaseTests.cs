@@ -53,7 +53,9 @@ public class InstallDatabaseTests
         Assert.Equal(spack.Combine("opt", "spack"), InstallTreeLocator.Resolve(null, spack.Path));
         var none = Assert.Throws<DepotException>(() => InstallTreeLocator.Resolve(null, ""));
         Assert.Equal((ErrorKind.Usage, HintAction.ChooseInstallTree), (none.Kind, none.Hint?.Action));
-        Assert.Contains("not a Spack install tree", Assert.Throws<DepotException>(() => InstallTreeLocator.Resolve("/nonexistent")).Message, StringComparison.Ordinal);
+        Assert.Contains("not a Spack install tree",
+            Assert.Throws<DepotException>(() => InstallTreeLocator.Resolve("/nonexistent")).Message,
+            StringComparison.Ordinal);
     }
 
     [Fact]

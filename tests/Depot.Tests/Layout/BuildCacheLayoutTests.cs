@@ -10,8 +10,10 @@ public class BuildCacheLayoutTests
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    private const string GreetManifest = "v3/manifests/spec/greet/greet-1.0.0-ilccysmlleizqaxfvvqsb6selpnnszug.spec.manifest.json";
-    private const string V3IndexBlob = "blobs/sha256/32/32be1bd8585e4ea587976f5efe946ee53720c8eb328c812071e6038d77252b48";
+    private const string GreetManifest =
+        "v3/manifests/spec/greet/greet-1.0.0-ilccysmlleizqaxfvvqsb6selpnnszug.spec.manifest.json";
+    private const string V3IndexBlob =
+        "blobs/sha256/32/32be1bd8585e4ea587976f5efe946ee53720c8eb328c812071e6038d77252b48";
 
     [Theory]
     [InlineData(TestData.V3Signed, 3)]
@@ -51,14 +53,16 @@ public class BuildCacheLayoutTests
         Assert.False(manifest.IsSigned);
         Assert.Equal(2, manifest.Records.Count);
         Assert.Equal(7831, manifest.Find(MediaTypes.Tarball)!.ContentLength);
-        Assert.Equal("blobs/sha256/c3/c3607bc9ed60f5ed4e48a754a3bd3cab96a9d3112ca6f33c829808cfdc49d565", manifest.Find(MediaTypes.SpecV5)!.BlobKey);
+        Assert.Equal("blobs/sha256/c3/c3607bc9ed60f5ed4e48a754a3bd3cab96a9d3112ca6f33c829808cfdc49d565",
+            manifest.Find(MediaTypes.SpecV5)!.BlobKey);
         Assert.Equal(bytes, manifest.ToJsonBytes());
     }
 
     [Fact]
     public void SignedManifestsCarryTheUnsignedTextAsTheirBody()
     {
-        var signed = BuildCacheManifest.Parse(File.ReadAllBytes(TestData.Path(TestData.V3Signed + "/" + GreetManifest)), "signed");
+        var signed = BuildCacheManifest.Parse(File.ReadAllBytes(TestData.Path(TestData.V3Signed + "/" + GreetManifest)),
+            "signed");
         Assert.True(signed.IsSigned);
         Assert.Equal(File.ReadAllText(TestData.Path(TestData.V3Unsigned + "/" + GreetManifest)), signed.SignedText);
     }
@@ -72,7 +76,8 @@ public class BuildCacheLayoutTests
     [InlineData("{\"version\":3,", "malformed JSON")]
     public void BadManifestsFailWithOneLineNamingTheFile(string content, string expected)
     {
-        var e = Assert.Throws<InvalidContentException>(() => BuildCacheManifest.Parse(Encoding.UTF8.GetBytes(content), "/m/x.spec.manifest.json"));
+        var e = Assert.Throws<InvalidContentException>(() => BuildCacheManifest.Parse(Encoding.UTF8.GetBytes(content),
+            "/m/x.spec.manifest.json"));
         Assert.StartsWith("/m/x.spec.manifest.json: ", e.Message, StringComparison.Ordinal);
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
     }
@@ -105,7 +110,8 @@ public class BuildCacheLayoutTests
     [InlineData("{\"database\":{\"version\":\"8\",\"installs\":{\"h\":{}}}}", "index record h has no 'spec'")]
     public void BadIndexesFailWithOneLine(string content, string expected)
     {
-        var e = Assert.Throws<InvalidContentException>(() => BuildCacheIndex.Parse(Encoding.UTF8.GetBytes(content), "/m/index.json"));
+        var e = Assert.Throws<InvalidContentException>(() => BuildCacheIndex.Parse(Encoding.UTF8.GetBytes(content),
+            "/m/index.json"));
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
     }
 
@@ -113,7 +119,8 @@ public class BuildCacheLayoutTests
     public async Task EntryNamesFollowSpacksTemplatesInBothLayouts()
     {
         var v3 = new BuildCacheV3(new LocalDirectoryStore(TestData.Path(TestData.V3Signed)));
-        var spec = await v3.ReadSpecAsync(new SpecEntry(GreetManifest, "ilccysmlleizqaxfvvqsb6selpnnszug", false), Token);
+        var spec = await v3.ReadSpecAsync(new SpecEntry(GreetManifest, "ilccysmlleizqaxfvvqsb6selpnnszug", false),
+            Token);
         Assert.Equal(GreetManifest, BuildCacheV3.SpecManifestKey(spec.Root));
 
         var v2Root = TestData.Path(TestData.V2Signed);
@@ -121,7 +128,8 @@ public class BuildCacheLayoutTests
         {
             var node = SpecFile.Parse(File.ReadAllBytes(file), file).Root;
             Assert.Equal(Path.GetRelativePath(v2Root, file), BuildCacheV2.SpecFileKey(node, signed: true));
-            Assert.True(File.Exists(Path.Combine(v2Root, BuildCacheV2.TarballKey(node))), BuildCacheV2.TarballKey(node));
+            Assert.True(File.Exists(Path.Combine(v2Root, BuildCacheV2.TarballKey(node))),
+                BuildCacheV2.TarballKey(node));
         }
     }
 
@@ -156,7 +164,8 @@ public class BuildCacheLayoutTests
     public async Task AnEntryWhoseSpecHasAnotherHashIsRefused()
     {
         using var copy = TestData.Copy(TestData.V3Unsigned);
-        var wrong = GreetManifest.Replace("ilccysmlleizqaxfvvqsb6selpnnszug", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", StringComparison.Ordinal);
+        var wrong = GreetManifest.Replace("ilccysmlleizqaxfvvqsb6selpnnszug", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            StringComparison.Ordinal);
         File.Move(copy.Combine(GreetManifest), copy.Combine(wrong));
         var v3 = new BuildCacheV3(new LocalDirectoryStore(copy.Path));
         var e = await Assert.ThrowsAsync<InvalidContentException>(() =>
@@ -169,9 +178,13 @@ public class BuildCacheLayoutTests
     {
         using var copy = TestData.Copy(TestData.V2Unsigned);
         var file = Directory.EnumerateFiles(copy.Combine("build_cache"), "*greet-data*.spec.json").Single();
-        File.WriteAllText(file, File.ReadAllText(file).Replace("\"buildcache_layout_version\":1", "\"buildcache_layout_version\":3", StringComparison.Ordinal));
+        File.WriteAllText(file,
+            File.ReadAllText(file)
+                .Replace("\"buildcache_layout_version\":1", "\"buildcache_layout_version\":3",
+            StringComparison.Ordinal));
         var v2 = new BuildCacheV2(new LocalDirectoryStore(copy.Path));
-        var entry = await v2.ListSpecEntriesAsync(Token).SingleAsync(e => e.Key.Contains("greet-data", StringComparison.Ordinal), Token);
+        var entry = await v2.ListSpecEntriesAsync(Token)
+            .SingleAsync(e => e.Key.Contains("greet-data", StringComparison.Ordinal), Token);
         var e = await Assert.ThrowsAsync<InvalidContentException>(() => v2.ReadSpecAsync(entry, Token));
         Assert.Contains("buildcache_layout_version 3 is too new", e.Message, StringComparison.Ordinal);
     }

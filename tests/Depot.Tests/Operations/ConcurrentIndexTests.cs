@@ -5,18 +5,22 @@ using Depot.Storage;
 
 namespace Depot.Tests.Operations;
 
-/// <summary>Two index updates at once: the one that writes second redoes its work on top of the first, losing nothing.</summary>
+/// <summary>Two index updates at once: the one that writes second redoes its work on top of the first, losing
+/// nothing.</summary>
 public class ConcurrentIndexTests
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     [Theory]
-    [InlineData(TestData.V3Unsigned, "v3/manifests/spec/greet-data/greet-data-1.0.0-peahnwn7aa2lc5t6iese4dp7o7jjbnwu.spec.manifest.json")]
-    [InlineData(TestData.V2Unsigned, "build_cache/linux-debian12-x86_64-gcc-12.2.0-greet-data-1.0.0-zi66hh25uj52mbypxnkvycwkkbwphquj.spec.json")]
+    [InlineData(TestData.V3Unsigned,
+        "v3/manifests/spec/greet-data/greet-data-1.0.0-peahnwn7aa2lc5t6iese4dp7o7jjbnwu.spec.manifest.json")]
+    [InlineData(TestData.V2Unsigned,
+        "build_cache/linux-debian12-x86_64-gcc-12.2.0-greet-data-1.0.0-zi66hh25uj52mbypxnkvycwkkbwphquj.spec.json")]
     public async Task AnIndexWrittenMeanwhileIsNotOverwritten(string fixture, string lateEntry)
     {
         using var copy = TestData.Copy(fixture);
-        foreach (var index in new[] { "v3/manifests/index/index.manifest.json", "build_cache/index.json", "build_cache/index.json.hash" })
+        foreach (var index in new[] { "v3/manifests/index/index.manifest.json", "build_cache/index.json",
+            "build_cache/index.json.hash" })
         {
             if (File.Exists(Path.Combine(copy.Path, index)))
             {
@@ -47,7 +51,8 @@ public class ConcurrentIndexTests
 
     private static IndexResult Single(IReadOnlyList<IndexResult> results) => Assert.Single(results);
 
-    /// <summary>Runs <c>race</c> once, right before the first conditional write, as a concurrent writer would.</summary>
+    /// <summary>Runs <c>race</c> once, right before the first conditional write, as a concurrent writer
+    /// would.</summary>
     private sealed class RacingStore(IObjectStore inner, Func<Task> race) : IObjectStore
     {
         private Func<Task>? pending = race;
@@ -58,17 +63,23 @@ public class ConcurrentIndexTests
 
         public string Describe(string key) => inner.Describe(key);
 
-        public IAsyncEnumerable<StoreObject> ListAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
+        public IAsyncEnumerable<StoreObject> ListAsync(string prefix, CancellationToken cancellationToken = default) =>
+            inner.ListAsync(prefix, cancellationToken);
 
-        public Task<StoreObject?> GetInfoAsync(string key, CancellationToken cancellationToken = default) => inner.GetInfoAsync(key, cancellationToken);
+        public Task<StoreObject?> GetInfoAsync(string key, CancellationToken cancellationToken = default) =>
+            inner.GetInfoAsync(key, cancellationToken);
 
-        public Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default) => inner.OpenReadAsync(key, cancellationToken);
+        public Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default) =>
+            inner.OpenReadAsync(key, cancellationToken);
 
-        public Task WriteAsync(string key, Stream content, CancellationToken cancellationToken = default) => inner.WriteAsync(key, content, cancellationToken);
+        public Task WriteAsync(string key, Stream content, CancellationToken cancellationToken = default) =>
+            inner.WriteAsync(key, content, cancellationToken);
 
-        public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
+        public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default) =>
+            inner.DeleteAsync(key, cancellationToken);
 
-        public async Task<bool> WriteIfUnchangedAsync(string key, Stream content, string? expectedVersion, CancellationToken cancellationToken = default)
+        public async Task<bool> WriteIfUnchangedAsync(string key, Stream content, string? expectedVersion,
+            CancellationToken cancellationToken = default)
         {
             ConditionalWrites++;
             if (Interlocked.Exchange(ref pending, null) is { } run)

@@ -49,7 +49,9 @@ public sealed class CopyOperationTests(DockerRegistry registry) : IClassFixture<
         var tarballs = TarballKeys(source.Path);
         Assert.Equal(5, tarballs.Count);
         Assert.Equal(tarballs.Order(), TarballKeys(back.Path).Order());
-        Assert.All(tarballs, t => Assert.Equal(File.ReadAllBytes(Path.Combine(source.Path, t)), File.ReadAllBytes(Path.Combine(back.Path, t))));
+        Assert.All(tarballs,
+            t => Assert.Equal(File.ReadAllBytes(Path.Combine(source.Path, t)),
+                File.ReadAllBytes(Path.Combine(back.Path, t))));
 
         var again = await CopyOperation.RunAsync(Mirror.Of(oci, TestData.Trusting(keyring, "oci")), Mirror.Of(store,
             signing: new SigningChoice(key, null)),
@@ -70,7 +72,8 @@ public sealed class CopyOperationTests(DockerRegistry registry) : IClassFixture<
                 new CopyOptions([Depot.Specs.SpecQuery.Parse("greet-data")]), null, Token);
         Assert.Equal(CopyStatus.Copied, Assert.Single(result.Outcomes).Status);
         var manifest = Directory.EnumerateFiles(Path.Combine(source.Path, "v3/manifests/spec/greet-data")).Single();
-        Assert.Equal(File.ReadAllBytes(manifest), File.ReadAllBytes(Path.Combine(target.Path, Path.GetRelativePath(source.Path, manifest))));
+        Assert.Equal(File.ReadAllBytes(manifest),
+            File.ReadAllBytes(Path.Combine(target.Path, Path.GetRelativePath(source.Path, manifest))));
     }
 
     [Fact]
@@ -79,8 +82,8 @@ public sealed class CopyOperationTests(DockerRegistry registry) : IClassFixture<
         using var oci = new OciStore(OciReference.Parse(registry.Url("copy/l" + Guid.NewGuid().ToString("N")[..8])));
         var source = new LocalDirectoryStore(TestData.Path(TestData.V3Unsigned));
         var e = await Assert.ThrowsAsync<DepotException>(() => CopyOperation.RunAsync(
-            Mirror.Of(source, TrustPolicy.None("v3")), Mirror.Of(oci, layout: PushLayout.V3, purpose: MirrorPurpose.Write),
-            new CopyOptions([]), null, Token));
+            Mirror.Of(source, TrustPolicy.None("v3")),
+            Mirror.Of(oci, layout: PushLayout.V3, purpose: MirrorPurpose.Write), new CopyOptions([]), null, Token));
         Assert.Contains("a registry holds Spack's OCI layout only", e.Message, StringComparison.Ordinal);
         Assert.Empty(await oci.Registry.ListTagsAsync(Token).ToListAsync(Token));
     }
@@ -90,7 +93,8 @@ public sealed class CopyOperationTests(DockerRegistry registry) : IClassFixture<
     {
         using var source = TestData.Copy(TestData.V3Unsigned);
         var manifest = Directory.EnumerateFiles(Path.Combine(source.Path, "v3/manifests/spec/greet-data")).Single();
-        var tarball = Path.Combine(source.Path, BuildCacheManifest.Parse(File.ReadAllBytes(manifest), manifest).Find(MediaTypes.Tarball)!.BlobKey);
+        var tarball = Path.Combine(source.Path,
+            BuildCacheManifest.Parse(File.ReadAllBytes(manifest), manifest).Find(MediaTypes.Tarball)!.BlobKey);
         var bytes = File.ReadAllBytes(tarball);
         bytes[^10] ^= 0xff;
         File.WriteAllBytes(tarball, bytes);

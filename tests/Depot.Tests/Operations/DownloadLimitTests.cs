@@ -34,9 +34,11 @@ public sealed class DownloadLimitTests
         }
 
         using var root = new TempDir();
-        var result = await InstallOperationTests.InstallAsync(InstallOperationTests.Source(mirror.Path, signed: true), new PlainRootTarget(root.Path), "greet-data");
+        var result = await InstallOperationTests.InstallAsync(InstallOperationTests.Source(mirror.Path, signed: true),
+            new PlainRootTarget(root.Path), "greet-data");
         var failed = Assert.Single(result.Outcomes, o => o.Status == InstallStatus.Failed);
-        Assert.Equal($"{Path.Combine(mirror.Path, key)}: larger than the {length} bytes its entry records: download stopped", failed.Reason);
+        Assert.Equal($"{Path.Combine(mirror.Path, key)}: larger than the {length} bytes its entry records: download "
+            + "stopped", failed.Reason);
         Assert.Empty(Directory.EnumerateFileSystemEntries(root.Path));
     }
 
@@ -46,15 +48,19 @@ public sealed class DownloadLimitTests
         using var root = new TempDir();
         var size = new FileInfo(TestData.Path(TestData.V2Signed + "/" + V2GreetDataTarball)).Length;
         var limits = new ExtractionLimits(MaxDownloadBytes: size - 1);
-        var result = await InstallOperation.RunAsync([InstallOperationTests.Source(TestData.Path(TestData.V2Signed), signed: true)], [SpecQuery.Parse("greet-data")],
+        var result = await InstallOperation.RunAsync([InstallOperationTests.Source(TestData.Path(TestData.V2Signed),
+            signed: true)], [SpecQuery.Parse("greet-data")],
             new InstallOptions(new PlainRootTarget(root.Path), Limits: limits), null, Token);
         var failed = Assert.Single(result.Outcomes, o => o.Status == InstallStatus.Failed);
-        Assert.EndsWith($"{V2GreetDataTarball}: larger than the download limit of {size - 1} bytes (a v2 entry records no size): download stopped", failed.Reason, StringComparison.Ordinal);
+        Assert.EndsWith($"{V2GreetDataTarball}: larger than the download limit of {size - 1} bytes (a v2 entry records "
+            + "no size): download stopped", failed.Reason, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(root.Path));
 
         // At its exact size it installs: the limit is not off by one.
-        var exact = await InstallOperation.RunAsync([InstallOperationTests.Source(TestData.Path(TestData.V2Signed), signed: true)], [SpecQuery.Parse("greet-data")],
-            new InstallOptions(new PlainRootTarget(root.Path), Limits: limits with { MaxDownloadBytes = size }), null, Token);
+        var exact = await InstallOperation.RunAsync([InstallOperationTests.Source(TestData.Path(TestData.V2Signed),
+            signed: true)], [SpecQuery.Parse("greet-data")],
+            new InstallOptions(new PlainRootTarget(root.Path), Limits: limits with { MaxDownloadBytes = size }), null,
+                Token);
         Assert.False(exact.AnyFailed, string.Join("; ", exact.Outcomes.Select(o => o.Reason)));
     }
 
@@ -73,16 +79,18 @@ public sealed class DownloadLimitTests
         var clock = Stopwatch.StartNew();
         var result = await InstallOperation.RunAsync([Mirror.Of(store, TrustPolicy.None("http"), name: "http")],
             [SpecQuery.Parse("greet-data")],
-            new InstallOptions(new PlainRootTarget(root.Path), Limits: new ExtractionLimits(MaxDownloadBytes: layout == 3 ? 64L << 30 : limit)), null, Token);
+            new InstallOptions(new PlainRootTarget(root.Path),
+                Limits: new ExtractionLimits(MaxDownloadBytes: layout == 3 ? 64L << 30 : limit)), null, Token);
 
         var failed = Assert.Single(result.Outcomes, o => o.Status == InstallStatus.Failed);
-        Assert.Contains(layout == 3 ? $"larger than the {limit} bytes its entry records: download stopped" : $"larger than the download limit of {limit} bytes",
-            failed.Reason, StringComparison.Ordinal);
+        Assert.Contains(layout == 3 ? $"larger than the {limit} bytes its entry records: download stopped"
+            : $"larger than the download limit of {limit} bytes", failed.Reason, StringComparison.Ordinal);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}");
         Assert.Equal(1, server.EndlessRequests);
         await server.WaitUntilTheClientHungUpAsync();
         // What the kernel accepted from the server: what the client read plus two socket buffers.
-        Assert.True(server.Sent < limit + (16L << 20), $"the server sent {server.Sent} bytes before the client hung up");
+        Assert.True(server.Sent < limit + (16L << 20),
+            $"the server sent {server.Sent} bytes before the client hung up");
         TestContext.Current.SendDiagnosticMessage($"limit {limit}: the server sent {server.Sent} bytes");
         Assert.Empty(Directory.EnumerateFileSystemEntries(root.Path));
     }
@@ -159,7 +167,8 @@ public sealed class DownloadLimitTests
                 if (key == endlessKey)
                 {
                     Interlocked.Increment(ref endlessRequests);
-                    await stream.WriteAsync(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n"), stop.Token);
+                    await stream.WriteAsync(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Type: "
+                        + "application/octet-stream\r\nConnection: close\r\n\r\n"), stop.Token);
                     var chunk = new byte[1 << 16];
                     Random.Shared.NextBytes(chunk);
                     try
@@ -186,7 +195,8 @@ public sealed class DownloadLimitTests
                 var path = Path.Combine(folder, key);
                 var body = File.Exists(path) ? await File.ReadAllBytesAsync(path) : [];
                 var status = File.Exists(path) ? "200 OK" : "404 Not Found";
-                await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 {status}\r\nContent-Type: application/octet-stream\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n"));
+                await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 {status}\r\nContent-Type: "
+                    + $"application/octet-stream\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n"));
                 if (parts[0] == "GET")
                 {
                     await stream.WriteAsync(body);

@@ -12,7 +12,8 @@ public class IndexOperationTests
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    private const string GreetManifest = "v3/manifests/spec/greet/greet-1.0.0-ilccysmlleizqaxfvvqsb6selpnnszug.spec.manifest.json";
+    private const string GreetManifest =
+        "v3/manifests/spec/greet/greet-1.0.0-ilccysmlleizqaxfvvqsb6selpnnszug.spec.manifest.json";
 
     private static async Task<JsonNode> ReadIndexJsonAsync(string mirror)
     {
@@ -23,7 +24,8 @@ public class IndexOperationTests
 
     private static void RemoveIndex(string mirror)
     {
-        foreach (var f in new[] { "build_cache/index.json", "build_cache/index.json.hash", "v3/manifests/index/index.manifest.json" })
+        foreach (var f in new[] { "build_cache/index.json", "build_cache/index.json.hash",
+            "v3/manifests/index/index.manifest.json" })
         {
             if (File.Exists(Path.Combine(mirror, f)))
             {
@@ -49,7 +51,8 @@ public class IndexOperationTests
         Assert.True(result.FullRebuild);
         Assert.Empty(result.Problems);
         var actual = await ReadIndexJsonAsync(copy.Path);
-        Assert.Equal(expected["database"]!["version"]!.GetValue<string>(), actual["database"]!["version"]!.GetValue<string>());
+        Assert.Equal(expected["database"]!["version"]!.GetValue<string>(),
+            actual["database"]!["version"]!.GetValue<string>());
         var want = expected["database"]!["installs"]!.AsObject();
         var got = actual["database"]!["installs"]!.AsObject();
         Assert.Equal(want.Select(p => p.Key).Order(), got.Select(p => p.Key).Order());
@@ -66,7 +69,8 @@ public class IndexOperationTests
         RemoveIndex(copy.Path);
         await IndexOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(copy.Path)), new IndexOptions(), null, Token);
         var json = File.ReadAllBytes(copy.Combine("build_cache/index.json"));
-        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(json)), File.ReadAllText(copy.Combine("build_cache/index.json.hash")));
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(json)),
+            File.ReadAllText(copy.Combine("build_cache/index.json.hash")));
     }
 
     [Fact]
@@ -78,7 +82,8 @@ public class IndexOperationTests
         var store = new RecordingStore(new LocalDirectoryStore(copy.Path));
 
         var removed = Assert.Single(await IndexOperation.RunAsync(Mirror.Of(store), new IndexOptions(), null, Token));
-        Assert.Equal((4, 0, 4, 1, false), (removed.Specs, removed.Read, removed.Reused, removed.Removed, removed.FullRebuild));
+        Assert.Equal((4, 0, 4, 1, false),
+            (removed.Specs, removed.Read, removed.Reused, removed.Removed, removed.FullRebuild));
 
         File.Move(aside, copy.Combine(GreetManifest));
         store.Opened.Clear();
@@ -114,7 +119,10 @@ public class IndexOperationTests
         using var copy = TestData.Copy(TestData.V3Unsigned);
         var before = File.ReadAllBytes(copy.Combine(BuildCacheV3.IndexManifestKey));
         File.Delete(copy.Combine(GreetManifest));
-        var store = new RecordingStore(new LocalDirectoryStore(copy.Path)) { FailWrite = k => k == BuildCacheV3.IndexManifestKey };
+        var store = new RecordingStore(new LocalDirectoryStore(copy.Path))
+        {
+            FailWrite = k => k == BuildCacheV3.IndexManifestKey,
+        };
 
         await Assert.ThrowsAsync<IOException>(() => IndexOperation.RunAsync(Mirror.Of(store), new IndexOptions(), null,
             Token));
@@ -128,7 +136,8 @@ public class IndexOperationTests
     public async Task AnUnreadablePreviousIndexMeansAFullRebuild()
     {
         using var copy = TestData.Copy(TestData.V2Signed);
-        File.WriteAllText(copy.Combine("build_cache/index.json"), "{\"database\":{\"version\":\"42\",\"installs\":{}}}");
+        File.WriteAllText(copy.Combine("build_cache/index.json"),
+            "{\"database\":{\"version\":\"42\",\"installs\":{}}}");
 
         var result = Assert.Single(await IndexOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(copy.Path)),
             new IndexOptions(), null, Token));
@@ -204,7 +213,9 @@ public class IndexOperationTests
 
         await IndexOperation.RunAsync(Mirror.Of(store), new IndexOptions(Full: true), null, Token);
         var full = (await new BuildCacheV3(store).ReadIndexBytesAsync(Token))!.Value.Json;
-        Assert.Equal(JsonNode.Parse(full)!["database"]!["installs"]!.AsObject().OrderBy(p => p.Key).Select(p => p.Value!.ToJsonString()),
-            JsonNode.Parse(incremental)!["database"]!["installs"]!.AsObject().OrderBy(p => p.Key).Select(p => p.Value!.ToJsonString()));
+        Assert.Equal(JsonNode.Parse(full)!["database"]!["installs"]!.AsObject().OrderBy(p => p.Key)
+            .Select(p => p.Value!.ToJsonString()),
+            JsonNode.Parse(incremental)!["database"]!["installs"]!.AsObject().OrderBy(p => p.Key)
+                .Select(p => p.Value!.ToJsonString()));
     }
 }

@@ -45,8 +45,8 @@ public sealed class IndexTrustTests
         });
 
         using var tree = new TempDir();
-        var result = await InstallOperationTests.InstallAsync(InstallOperationTests.Source(mirror.Path, signed: true), new SpackTreeTarget(tree.Path),
-            "greet", "greet-data");
+        var result = await InstallOperationTests.InstallAsync(InstallOperationTests.Source(mirror.Path, signed: true),
+            new SpackTreeTarget(tree.Path), "greet", "greet-data");
 
         Assert.False(result.AnyFailed, string.Join("; ", result.Outcomes.Select(o => o.Reason)));
         Assert.Equal("/usr", result.Outcomes.Single(o => o.Name == "glibc").Prefix);
@@ -54,7 +54,8 @@ public sealed class IndexTrustTests
         Assert.DoesNotContain("/tmp/evil", indexJson, StringComparison.Ordinal);
         using (var doc = JsonDocument.Parse(indexJson))
         {
-            var keys = doc.RootElement.GetProperty("database").GetProperty("installs").EnumerateObject().Select(p => p.Name).ToList();
+            var keys = doc.RootElement.GetProperty("database").GetProperty("installs").EnumerateObject()
+                .Select(p => p.Name).ToList();
             Assert.Equal(keys.Count, keys.Distinct().Count());
             Assert.All(doc.RootElement.GetProperty("database").GetProperty("installs").EnumerateObject(),
                 p => Assert.Equal(p.Name, p.Value.GetProperty("spec").GetProperty("hash").GetString()));
@@ -76,10 +77,13 @@ public sealed class IndexTrustTests
             var listed = await ListOperation.RunAsync(Mirror.Of(new LocalDirectoryStore(mirror.Path)),
                 new ListOptions([]), null, Token);
             var problem = Assert.Single(listed.Problems);
-            Assert.Contains($"index record {Gcc} holds a spec whose hash is {GreetData}", problem.Message, StringComparison.Ordinal);
-            Assert.StartsWith(Path.Combine(mirror.Path, "blobs/sha256/"), problem.Message, StringComparison.Ordinal); // the index blob
+            Assert.Contains($"index record {Gcc} holds a spec whose hash is {GreetData}", problem.Message,
+                StringComparison.Ordinal);
+            Assert.StartsWith(Path.Combine(mirror.Path, "blobs/sha256/"), problem.Message,
+                StringComparison.Ordinal); // the index blob
             Assert.False(listed.FromIndex[3]);
-            Assert.Equal(["compiler-wrapper", "gcc-runtime", "greet", "greet-data", "libgreet"], listed.Rows.Select(r => r.Name));
+            Assert.Equal(["compiler-wrapper", "gcc-runtime", "greet", "greet-data", "libgreet"],
+                listed.Rows.Select(r => r.Name));
         }
     }
 
@@ -89,14 +93,16 @@ public sealed class IndexTrustTests
         // greet-data's record, key and hash intact, claims build_system=cmake: the query matches the record and finds
         // greet-data's entry, whose verified spec is not what was asked for.
         using var mirror = TestData.InstallableV3(TestData.V3Signed);
-        await RewriteIndexAsync(mirror.Path, installs => installs[GreetData]!["spec"]!["parameters"]!["build_system"] = "cmake");
+        await RewriteIndexAsync(mirror.Path,
+            installs => installs[GreetData]!["spec"]!["parameters"]!["build_system"] = "cmake");
         using var root = new TempDir();
-        var result = await InstallOperationTests.InstallAsync(InstallOperationTests.Source(mirror.Path, signed: true), new PlainRootTarget(root.Path),
-            "greet-data build_system=cmake");
+        var result = await InstallOperationTests.InstallAsync(InstallOperationTests.Source(mirror.Path, signed: true),
+            new PlainRootTarget(root.Path), "greet-data build_system=cmake");
 
         var failed = Assert.Single(result.Outcomes);
         Assert.Equal(InstallStatus.Failed, failed.Status);
-        Assert.Contains("'greet-data build_system=cmake' matched greet-data@1.0.0 in the index of", failed.Reason, StringComparison.Ordinal);
+        Assert.Contains("'greet-data build_system=cmake' matched greet-data@1.0.0 in the index of", failed.Reason,
+            StringComparison.Ordinal);
         Assert.Contains("but the verified spec is greet-data@1.0.0", failed.Reason, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(root.Path));
     }
@@ -118,7 +124,8 @@ public sealed class IndexTrustTests
         Assert.False(pushed.AnyFailed);
 
         var root = temp.Combine("a", "b", "tree");
-        InstallTarget target = targetKind == "spack-tree" ? new SpackTreeTarget(root, Projection: "{name}/{version}/{hash:16}") : new PlainRootTarget(root);
+        InstallTarget target = targetKind == "spack-tree"
+            ? new SpackTreeTarget(root, Projection: "{name}/{version}/{hash:16}") : new PlainRootTarget(root);
         var before = Snapshot(temp.Path);
         var e = await Assert.ThrowsAsync<DepotException>(() => InstallOperationTests.InstallAsync(
             Mirror.Of(new LocalDirectoryStore(mirror), TrustPolicy.None("m"), name: "m"), target, "/" + hash));
@@ -136,7 +143,8 @@ public sealed class IndexTrustTests
         using var temp = new TempDir();
         var builder = new InstallTreeBuilder(temp.Path);
         var hash = builder.Add(name, version);
-        var spec = SpecFile.Parse(File.ReadAllBytes(Path.Combine(builder.Prefix(name, version, hash), ".spack/spec.json")), "spec.json").Root;
+        var spec = SpecFile.Parse(File.ReadAllBytes(Path.Combine(builder.Prefix(name, version, hash),
+            ".spack/spec.json")), "spec.json").Root;
         if (version == "..")
         {
             var e = Assert.Throws<DepotException>(() => Projection.Render(projection, spec));
@@ -159,5 +167,6 @@ public sealed class IndexTrustTests
     }
 
     private static List<string> Snapshot(string folder) =>
-        Directory.EnumerateFileSystemEntries(folder, "*", SearchOption.AllDirectories).Select(p => Path.GetRelativePath(folder, p)).Order(StringComparer.Ordinal).ToList();
+        Directory.EnumerateFileSystemEntries(folder, "*", SearchOption.AllDirectories)
+            .Select(p => Path.GetRelativePath(folder, p)).Order(StringComparer.Ordinal).ToList();
 }

@@ -27,13 +27,15 @@ public sealed class InstallLinkTests : IDisposable
             PushOperationTests.WriteFile(p, "share/own.txt", "own\n");
             Directory.CreateDirectory(Path.Combine(p, "bin"));
             File.CreateSymbolicLink(Path.Combine(p, "bin/absolute"), depPrefix + "/share/dep.txt");
-            File.CreateSymbolicLink(Path.Combine(p, "bin/relative"), Path.GetRelativePath(Path.Combine(p, "bin"), depPrefix + "/share/dep.txt"));
+            File.CreateSymbolicLink(Path.Combine(p, "bin/relative"),
+                Path.GetRelativePath(Path.Combine(p, "bin"), depPrefix + "/share/dep.txt"));
             File.CreateSymbolicLink(Path.Combine(p, "bin/own"), "../share/own.txt");
         }, [(depHash, ["build", "link"])]);
         strayHash = builder.Add("stray", "1.0", p =>
         {
             Directory.CreateDirectory(Path.Combine(p, "bin"));
-            File.CreateSymbolicLink(Path.Combine(p, "bin/elsewhere"), Path.GetRelativePath(Path.Combine(p, "bin"), depPrefix + "/share/dep.txt"));
+            File.CreateSymbolicLink(Path.Combine(p, "bin/elsewhere"),
+                Path.GetRelativePath(Path.Combine(p, "bin"), depPrefix + "/share/dep.txt"));
         });
         builder.WriteDatabase();
         mirror = temp.Combine("mirror");
@@ -71,7 +73,8 @@ public sealed class InstallLinkTests : IDisposable
         var result = await InstallAsync(root, "stray");
         var failed = Assert.Single(result.Outcomes, o => o.Status == InstallStatus.Failed);
         Assert.Equal(strayHash, failed.Hash);
-        Assert.Contains($"symlink bin/elsewhere -> ../../dep-1.0-{depHash}/share/dep.txt points outside the packages being installed", failed.Reason, StringComparison.Ordinal);
+        Assert.Contains($"symlink bin/elsewhere -> ../../dep-1.0-{depHash}/share/dep.txt points outside the packages "
+            + "being installed", failed.Reason, StringComparison.Ordinal);
         Assert.Equal(before, Directory.EnumerateFileSystemEntries(root).Order(StringComparer.Ordinal).ToList());
     }
 }

@@ -11,7 +11,8 @@ using Depot.Tests.InstallTree;
 
 namespace Depot.Tests.Operations;
 
-/// <summary>Installs greet from the real Spack caches into roots shorter and longer than the one it was built in.</summary>
+/// <summary>Installs greet from the real Spack caches into roots shorter and longer than the one it was built
+/// in.</summary>
 public class InstallOperationTests
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
@@ -29,7 +30,8 @@ public class InstallOperationTests
             name: mirror);
 
     internal static Task<InstallResult> InstallAsync(Mirror source, InstallTarget target, params string[] specs) =>
-        InstallOperation.RunAsync([source], specs.Select(SpecQuery.Parse).ToList(), new InstallOptions(target), null, Token);
+        InstallOperation.RunAsync([source], specs.Select(SpecQuery.Parse).ToList(), new InstallOptions(target), null,
+            Token);
 
     [Theory]
     [InlineData(TestData.V3Signed, "/tmp/depot-fixtures/spack-1.2/opt/spack", false)]
@@ -43,11 +45,14 @@ public class InstallOperationTests
     public async Task GreetRunsRelocatedFromEveryFixtureMirror(string mirror, string originalRoot, bool longer)
     {
         using var temp = new TempDir();
-        var root = longer ? Path.Combine(temp.Path, "a-root-longer-than-the-original-one", "opt", "tree") : Path.Combine(temp.Path, "r");
+        var root = longer ? Path.Combine(temp.Path, "a-root-longer-than-the-original-one", "opt", "tree")
+            : Path.Combine(temp.Path, "r");
         Assert.True(longer ? root.Length > originalRoot.Length : root.Length < originalRoot.Length);
 
-        using var installable = mirror.StartsWith("spack-1.2", StringComparison.Ordinal) ? TestData.InstallableV3(mirror) : TestData.Copy(mirror);
-        var result = await InstallAsync(Source(installable.Path, signed: mirror is TestData.V3Signed or TestData.V2Signed), new PlainRootTarget(root), "greet");
+        using var installable = mirror.StartsWith("spack-1.2", StringComparison.Ordinal)
+            ? TestData.InstallableV3(mirror) : TestData.Copy(mirror);
+        var result = await InstallAsync(Source(installable.Path,
+            signed: mirror is TestData.V3Signed or TestData.V2Signed), new PlainRootTarget(root), "greet");
 
         Assert.False(result.AnyFailed, string.Join("; ", result.Outcomes.Select(o => o.Reason)));
         var greet = result.Outcomes.Single(o => o.Name == "greet");
@@ -56,15 +61,20 @@ public class InstallOperationTests
         Assert.Empty(greet.Relocation.Leftovers);
         var prefix = greet.Prefix!;
         Assert.Equal("Hello, world.", Run(Path.Combine(prefix, "bin/greet")));
-        Assert.StartsWith(root + "/", Run(Path.Combine(prefix, "bin/greet"), "--prefix").TrimStart('/').Insert(0, "/"), StringComparison.Ordinal);
-        Assert.Contains("greet installed in " + prefix, Run(Path.Combine(prefix, "bin/greet-info")), StringComparison.Ordinal);
+        Assert.StartsWith(root + "/", Run(Path.Combine(prefix, "bin/greet"), "--prefix").TrimStart('/').Insert(0, "/"),
+            StringComparison.Ordinal);
+        Assert.Contains("greet installed in " + prefix, Run(Path.Combine(prefix, "bin/greet-info")),
+            StringComparison.Ordinal);
         Assert.Equal("Hello, Depot.", Run(Path.Combine(prefix, "bin/hello"), "Depot"));
-        Assert.StartsWith(root + "/", new FileInfo(Path.Combine(prefix, "bin/hello")).LinkTarget, StringComparison.Ordinal);
+        Assert.StartsWith(root + "/", new FileInfo(Path.Combine(prefix, "bin/hello")).LinkTarget,
+            StringComparison.Ordinal);
         var libgreet = result.Outcomes.Single(o => o.Name == "libgreet").Prefix!;
         Assert.Equal(libgreet, File.ReadAllText(Path.Combine(libgreet, "share/libgreet/prefix.txt")).Trim());
-        Assert.Contains("prefix=" + libgreet, File.ReadAllText(Path.Combine(libgreet, "lib/pkgconfig/libgreet.pc")), StringComparison.Ordinal);
+        Assert.Contains("prefix=" + libgreet, File.ReadAllText(Path.Combine(libgreet, "lib/pkgconfig/libgreet.pc")),
+            StringComparison.Ordinal);
         Assert.Empty(FilesMentioning(root, originalRoot));
-        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(root), e => Path.GetFileName(e).StartsWith(".depot-tmp", StringComparison.Ordinal));
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(root),
+            e => Path.GetFileName(e).StartsWith(".depot-tmp", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -74,13 +84,15 @@ public class InstallOperationTests
         var source = Source(TestData.Path(TestData.V2Signed), signed: true);
         await InstallAsync(source, new PlainRootTarget(temp.Path), "greet");
         var again = await InstallAsync(source, new PlainRootTarget(temp.Path), "greet");
-        Assert.All(again.Outcomes.Where(o => o.Status != InstallStatus.External), o => Assert.Equal(InstallStatus.AlreadyInstalled, o.Status));
+        Assert.All(again.Outcomes.Where(o => o.Status != InstallStatus.External),
+            o => Assert.Equal(InstallStatus.AlreadyInstalled, o.Status));
 
         var env = EnvironmentOperation.Run(temp.Path, [SpecQuery.Parse("greet")]);
         var path = env.Single(e => e.Variable == "PATH").Directories;
         Assert.EndsWith("/bin", path[0], StringComparison.Ordinal);
         Assert.Contains("greet-1.0.0-", path[0], StringComparison.Ordinal);
-        Assert.Contains(env.Single(e => e.Variable == "LD_LIBRARY_PATH").Directories, d => d.Contains("libgreet-1.0.0-", StringComparison.Ordinal));
+        Assert.Contains(env.Single(e => e.Variable == "LD_LIBRARY_PATH").Directories,
+            d => d.Contains("libgreet-1.0.0-", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -106,7 +118,8 @@ public class InstallOperationTests
 
         // A 0.21 tree cannot record Spack 1.x specs: refused before anything is unpacked into it.
         using var old = new TempDir();
-        var e = await Assert.ThrowsAsync<DepotException>(() => InstallAsync(Source(TestData.Path(TestData.V3Signed), signed: true), new SpackTreeTarget(old.Path, 7), "greet-data"));
+        var e = await Assert.ThrowsAsync<DepotException>(() => InstallAsync(Source(TestData.Path(TestData.V3Signed),
+            signed: true), new SpackTreeTarget(old.Path, 7), "greet-data"));
         Assert.Contains("database version 7 belongs to Spack 0.21-0.23", e.Message, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(old.Path));
     }
@@ -117,7 +130,8 @@ public class InstallOperationTests
         // The committed v3 mirror lacks gcc-runtime's tarball: gcc-runtime fails, and greet and libgreet, which link to
         // it, must not stay installed (or recorded) pointing at a prefix that is not there.
         using var tree = new TempDir();
-        var result = await InstallAsync(Source(TestData.Path(TestData.V3Unsigned), signed: false), new SpackTreeTarget(tree.Path), "greet", "greet-data");
+        var result = await InstallAsync(Source(TestData.Path(TestData.V3Unsigned), signed: false),
+            new SpackTreeTarget(tree.Path), "greet", "greet-data");
         Assert.Equal(InstallStatus.Failed, result.Outcomes.Single(o => o.Name == "gcc-runtime").Status);
         foreach (var name in new[] { "libgreet", "greet" })
         {
@@ -127,7 +141,8 @@ public class InstallOperationTests
             Assert.False(Directory.Exists(outcome.Prefix), outcome.Prefix);
         }
 
-        Assert.Equal(InstallStatus.Installed, result.Outcomes.Single(o => o.Name == "greet-data").Status); // independent: kept
+        Assert.Equal(InstallStatus.Installed,
+            result.Outcomes.Single(o => o.Name == "greet-data").Status); // independent: kept
         var db = await InstallDatabase.ReadAsync(tree.Path, cancellationToken: Token);
         Assert.Null(db.Find("ilccysmlleizqaxfvvqsb6selpnnszug"));
         Assert.True(db.Find("peahnwn7aa2lc5t6iese4dp7o7jjbnwu")!.Installed);
@@ -146,7 +161,8 @@ public class InstallOperationTests
             PushOperationTests.WriteFile(p, "share/tool/paths.txt", $"data={p}/share\n");
             PushOperationTests.WriteFile(p, "bin/tool", $"#!/bin/sh\necho {p}\n");
             File.SetUnixFileMode(Path.Combine(p, "bin/tool"), (UnixFileMode)0x1ed);
-            using var ln = Process.Start("ln", [Path.Combine(p, "share/tool/paths.txt"), Path.Combine(p, "share/tool/same.txt")]);
+            using var ln = Process.Start("ln",
+                [Path.Combine(p, "share/tool/paths.txt"), Path.Combine(p, "share/tool/same.txt")]);
             ln.WaitForExit();
             File.CreateSymbolicLink(Path.Combine(p, "bin/alias"), p + "/bin/tool");
         });
@@ -171,7 +187,11 @@ public class InstallOperationTests
 
     internal static string Run(string program, params string[] args)
     {
-        using var process = Process.Start(new ProcessStartInfo(program, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        using var process = Process.Start(new ProcessStartInfo(program, args)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
         var output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
         Assert.True(process.ExitCode == 0, $"{program} exited {process.ExitCode}: {process.StandardError.ReadToEnd()}");

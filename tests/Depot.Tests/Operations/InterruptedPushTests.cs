@@ -6,7 +6,8 @@ using Depot.Tests.InstallTree;
 
 namespace Depot.Tests.Operations;
 
-/// <summary>A push killed mid-upload (SIGKILL, a real process) leaves a valid mirror, and the next push completes it.</summary>
+/// <summary>A push killed mid-upload (SIGKILL, a real process) leaves a valid mirror, and the next push completes
+/// it.</summary>
 public class InterruptedPushTests
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
@@ -19,7 +20,8 @@ public class InterruptedPushTests
         var small = builder.Add("a-small", "1.0", p => PushOperationTests.WriteFile(p, "share/a.txt", "small\n"));
         var big = builder.Add("b-big", "1.0", p =>
         {
-            // Random letters: slow to deflate (random bytes would be stored at disk speed), so the kill lands mid-write.
+            // Random letters: slow to deflate (random bytes would be stored at disk speed), so the kill lands
+            // mid-write.
             var data = new byte[96 << 20];
             var random = new Random(1);
             for (var i = 0; i < data.Length; i++)
@@ -35,7 +37,8 @@ public class InterruptedPushTests
         using var home = new TempDir();
 
         var cli = Path.Combine(AppContext.BaseDirectory, "Depot.Cli.dll");
-        var start = new ProcessStartInfo("dotnet", ["exec", cli, "push", mirror.Path, "--all", "--install-tree", tree.Path, "--unsigned", "-j", "1"])
+        var start = new ProcessStartInfo("dotnet",
+            ["exec", cli, "push", mirror.Path, "--all", "--install-tree", tree.Path, "--unsigned", "-j", "1"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -51,7 +54,8 @@ public class InterruptedPushTests
 
             if (push.HasExited)
             {
-                Assert.Fail("push finished before it could be interrupted: " + await push.StandardError.ReadToEndAsync(Token));
+                Assert.Fail("push finished before it could be interrupted: "
+                    + await push.StandardError.ReadToEndAsync(Token));
             }
 
             push.Kill(entireProcessTree: true);
@@ -66,7 +70,8 @@ public class InterruptedPushTests
         foreach (var key in manifests)
         {
             var manifest = BuildCacheManifest.Parse(await store.ReadAllBytesAsync(key, cancellationToken: Token), key);
-            Assert.All(manifest.Records, r => Assert.True(File.Exists(Path.Combine(mirror.Path, r.BlobKey)), r.BlobKey));
+            Assert.All(manifest.Records,
+                r => Assert.True(File.Exists(Path.Combine(mirror.Path, r.BlobKey)), r.BlobKey));
         }
 
         var again = await PushOperationTests.PushAsync(tree.Path, mirror.Path, new PushOptions());
@@ -77,5 +82,7 @@ public class InterruptedPushTests
     }
 
     private static bool StagingUnderWay(string mirror) =>
-        Directory.Exists(mirror) && Directory.EnumerateFiles(mirror, "*-staged", SearchOption.TopDirectoryOnly).Any(f => new FileInfo(f).Length > (64 << 10));
+        Directory.Exists(mirror)
+            && Directory.EnumerateFiles(mirror, "*-staged", SearchOption.TopDirectoryOnly)
+        .Any(f => new FileInfo(f).Length > (64 << 10));
 }

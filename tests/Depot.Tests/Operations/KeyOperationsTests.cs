@@ -25,12 +25,15 @@ public class KeyOperationsTests
 
         Assert.Equal(SignatureTests.FixtureFingerprint, Assert.Single(published).Fingerprint);
         // Spack's own signed mirror holds exactly these bytes for the same key.
-        foreach (var key in new[] { "v3/manifests/key/keys.manifest.json", $"v3/manifests/key/{SignatureTests.FixtureFingerprint}.key.manifest.json" })
+        foreach (var key in new[] { "v3/manifests/key/keys.manifest.json",
+            $"v3/manifests/key/{SignatureTests.FixtureFingerprint}.key.manifest.json" })
         {
-            Assert.Equal(File.ReadAllText(TestData.Path(TestData.V3Signed + "/" + key)), File.ReadAllText(mirror.Combine(key)));
+            Assert.Equal(File.ReadAllText(TestData.Path(TestData.V3Signed + "/" + key)),
+                File.ReadAllText(mirror.Combine(key)));
         }
 
-        Assert.Equal(File.ReadAllBytes(TestData.Path(TestData.V3Signed + "/blobs/sha256/14/147ca9f5a27889d2101b4906b5fa3bd4b9c1a95d83f5147ea9cb4a672499f0ee")),
+        Assert.Equal(File.ReadAllBytes(TestData.Path(TestData.V3Signed
+            + "/blobs/sha256/14/147ca9f5a27889d2101b4906b5fa3bd4b9c1a95d83f5147ea9cb4a672499f0ee")),
             File.ReadAllBytes(mirror.Combine("blobs/sha256/14/147ca9f5a27889d2101b4906b5fa3bd4b9c1a95d83f5147ea9cb4a672499f0ee")));
     }
 
@@ -40,14 +43,17 @@ public class KeyOperationsTests
         using var home = new TempDir();
         using var mirror = TestData.Copy(TestData.V2Unsigned);
         var depotHome = new DepotHome(home.Path);
-        Keyring.Open(depotHome.KeysFolder).Import(File.ReadAllText(TestData.Path("spack-1.2/keys/public.asc")), "public.asc", "test");
+        Keyring.Open(depotHome.KeysFolder)
+            .Import(File.ReadAllText(TestData.Path("spack-1.2/keys/public.asc")), "public.asc", "test");
 
         await KeyOperations.PublishAsync(depotHome, Mirror.Of(new LocalDirectoryStore(mirror.Path)),
             [SignatureTests.FixtureFingerprint], Token);
 
-        Assert.Equal(File.ReadAllText(TestData.Path(TestData.V2Signed + "/build_cache/_pgp/index.json")), File.ReadAllText(mirror.Combine("build_cache/_pgp/index.json")));
+        Assert.Equal(File.ReadAllText(TestData.Path(TestData.V2Signed + "/build_cache/_pgp/index.json")),
+            File.ReadAllText(mirror.Combine("build_cache/_pgp/index.json")));
         var pub = File.ReadAllText(mirror.Combine($"build_cache/_pgp/{SignatureTests.FixtureFingerprint}.pub"));
-        Assert.Equal(File.ReadAllText(TestData.Path(TestData.V2Signed + $"/build_cache/_pgp/{SignatureTests.FixtureFingerprint}.pub")), pub);
+        Assert.Equal(File.ReadAllText(TestData.Path(TestData.V2Signed
+            + $"/build_cache/_pgp/{SignatureTests.FixtureFingerprint}.pub")), pub);
     }
 
     [Fact]
@@ -57,7 +63,8 @@ public class KeyOperationsTests
         using var consumerHome = new TempDir();
         using var mirror = new TempDir();
         var producer = new DepotHome(producerHome.Path);
-        var created = Keyring.Open(producer.KeysFolder).Create("Producer", "producer@example.invalid", null, null, KeyAlgorithm.Ed25519);
+        var created = Keyring.Open(producer.KeysFolder)
+            .Create("Producer", "producer@example.invalid", null, null, KeyAlgorithm.Ed25519);
         var store = new LocalDirectoryStore(mirror.Path);
         await KeyOperations.PublishAsync(producer, Mirror.Of(store), [], Token);
         Assert.True(File.Exists(mirror.Combine("v3/layout.json")));
@@ -89,7 +96,8 @@ public class KeyOperationsTests
             Mirror.Of(new LocalDirectoryStore(TestData.Path(TestData.V3Signed)), name: "fixtures"), null,
             Token);
 
-        Assert.Equal([SignatureTests.FixtureFingerprint], DepotConfig.Load(depotHome.ConfigFile).Mirrors["fixtures"].TrustedFingerprints);
+        Assert.Equal([SignatureTests.FixtureFingerprint],
+            DepotConfig.Load(depotHome.ConfigFile).Mirrors["fixtures"].TrustedFingerprints);
     }
 
     [Fact]
@@ -98,23 +106,30 @@ public class KeyOperationsTests
         using var home = new TempDir();
         using var mirror = TestData.Copy(TestData.V2Signed);
         var original = File.ReadAllText(TestData.Path("spack-1.2/keys/public.asc"));
-        var tampered = RogueKeys.WithUnboundSubkey(SignatureTests.FixturePublicKey(), RogueKeys.Create().GetPublicKey());
-        var fakeId = new Org.BouncyCastle.Bcpg.UserIdPacket("Spack Official Builds <builds@example.invalid>").GetEncoded();
+        var tampered = RogueKeys.WithUnboundSubkey(SignatureTests.FixturePublicKey(),
+            RogueKeys.Create().GetPublicKey());
+        var fakeId = new Org.BouncyCastle.Bcpg.UserIdPacket("Spack Official Builds <builds@example.invalid>")
+            .GetEncoded();
         var encoded = tampered.GetEncoded();
-        var firstSubkey = encoded.Length - tampered.GetPublicKeys().Cast<Org.BouncyCastle.Bcpg.OpenPgp.PgpPublicKey>().Last().PublicKeyPacket.GetEncoded().Length;
-        var withFakeId = new Org.BouncyCastle.Bcpg.OpenPgp.PgpPublicKeyRing([.. encoded[..firstSubkey], .. fakeId, .. encoded[firstSubkey..]]);
+        var firstSubkey = encoded.Length - tampered.GetPublicKeys().Cast<Org.BouncyCastle.Bcpg.OpenPgp.PgpPublicKey>()
+            .Last().PublicKeyPacket.GetEncoded().Length;
+        var withFakeId = new Org.BouncyCastle.Bcpg.OpenPgp.PgpPublicKeyRing([.. encoded[..firstSubkey], .. fakeId,
+            .. encoded[firstSubkey..]]);
         Assert.Equal(2, withFakeId.GetPublicKey().GetUserIds().Count());
-        File.WriteAllText(mirror.Combine($"build_cache/_pgp/{SignatureTests.FixtureFingerprint}.pub"), RogueKeys.Armored(withFakeId));
+        File.WriteAllText(mirror.Combine($"build_cache/_pgp/{SignatureTests.FixtureFingerprint}.pub"),
+            RogueKeys.Armored(withFakeId));
         var store = new LocalDirectoryStore(mirror.Path);
 
         var (info, armored) = Assert.Single(await KeyOperations.ReadMirrorKeysAsync(Mirror.Of(store), Token));
-        Assert.Equal(["Depot Fixture Key 1.2 (GPG created for Spack) <depot-fixture-12@example.invalid>"], info.UserIds);
+        Assert.Equal(["Depot Fixture Key 1.2 (GPG created for Spack) <depot-fixture-12@example.invalid>"],
+            info.UserIds);
         Assert.Equal(original, armored);
 
         await KeyOperations.TrustMirrorKeysAsync(new DepotHome(home.Path), Mirror.Of(store, name: mirror.Path),
             SignatureTests.FixtureFingerprint,
             Token);
-        Assert.Equal(original, Keyring.Open(new DepotHome(home.Path).KeysFolder).ExportPublic(SignatureTests.FixtureFingerprint));
+        Assert.Equal(original,
+            Keyring.Open(new DepotHome(home.Path).KeysFolder).ExportPublic(SignatureTests.FixtureFingerprint));
     }
 
     [Fact]
@@ -123,11 +138,14 @@ public class KeyOperationsTests
         using var home = new TempDir();
         using var mirror = TestData.Copy(TestData.V2Signed);
         var fake = "0123456789ABCDEF0123456789ABCDEF01234567";
-        File.Move(mirror.Combine($"build_cache/_pgp/{SignatureTests.FixtureFingerprint}.pub"), mirror.Combine($"build_cache/_pgp/{fake}.pub"));
-        File.WriteAllText(mirror.Combine("build_cache/_pgp/index.json"), JsonSerializer.Serialize(new { keys = new Dictionary<string, object> { [fake] = new { } } }));
+        File.Move(mirror.Combine($"build_cache/_pgp/{SignatureTests.FixtureFingerprint}.pub"),
+            mirror.Combine($"build_cache/_pgp/{fake}.pub"));
+        File.WriteAllText(mirror.Combine("build_cache/_pgp/index.json"),
+            JsonSerializer.Serialize(new { keys = new Dictionary<string, object> { [fake] = new { } } }));
         var e = await Assert.ThrowsAsync<InvalidContentException>(() =>
             KeyOperations.TrustMirrorKeysAsync(new DepotHome(home.Path),
                 Mirror.Of(new LocalDirectoryStore(mirror.Path), name: mirror.Path), fake, Token));
-        Assert.Contains($"filed under fingerprint {fake} but the key inside is {SignatureTests.FixtureFingerprint}", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"filed under fingerprint {fake} but the key inside is {SignatureTests.FixtureFingerprint}",
+            e.Message, StringComparison.Ordinal);
     }
 }

@@ -7,7 +7,8 @@ using Depot.Tests.Layout;
 
 namespace Depot.Tests.Operations;
 
-/// <summary>Issue 14: what a hostile mirror can make <c>depot list</c> spend (class 6) or show for another mirror (class 8).</summary>
+/// <summary>Issue 14: what a hostile mirror can make <c>depot list</c> spend (class 6) or show for another mirror
+/// (class 8).</summary>
 public sealed class ListHostileMirrorTests
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
@@ -26,8 +27,11 @@ public sealed class ListHostileMirrorTests
             var blob = GzipTests.LyingGzip(Encoding.ASCII.GetBytes("{\"n\":" + i + "}"), 512u << 20);
             Assert.True(blob.Length < 40);
             var spec = await v3.PutBlobAsync(blob, MediaTypes.SpecV5, "gzip", Token);
-            var hash = Depot.Specs.Base32.EncodeLower(System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(i)).AsSpan(0, 20));
-            await store.WriteAllBytesAsync($"v3/manifests/spec/evil/evil-1.0-{hash}.spec.manifest.json", new BuildCacheManifest([spec, tarball]).ToJsonBytes(), Token);
+            var hash =
+                Depot.Specs.Base32.EncodeLower(System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(i))
+                    .AsSpan(0, 20));
+            await store.WriteAllBytesAsync($"v3/manifests/spec/evil/evil-1.0-{hash}.spec.manifest.json",
+                new BuildCacheManifest([spec, tarball]).ToJsonBytes(), Token);
         }
 
         GC.Collect();
@@ -56,8 +60,10 @@ public sealed class ListHostileMirrorTests
         using var good = TestData.Copy(TestData.V2Unsigned);
         using var hostile = TestData.Copy(TestData.V2Unsigned);
         var index = hostile.Combine("build_cache", "index.json");
-        File.WriteAllText(index, File.ReadAllText(index).Replace("\"greet-data\"", "\"invented\"", StringComparison.Ordinal));
-        Assert.Equal(File.ReadAllText(good.Combine("build_cache", "index.json.hash")), File.ReadAllText(hostile.Combine("build_cache", "index.json.hash")));
+        File.WriteAllText(index,
+            File.ReadAllText(index).Replace("\"greet-data\"", "\"invented\"", StringComparison.Ordinal));
+        Assert.Equal(File.ReadAllText(good.Combine("build_cache", "index.json.hash")),
+            File.ReadAllText(hostile.Combine("build_cache", "index.json.hash")));
 
         var cache = new IndexCache(home.Path);
         async Task<string[]> Names(string mirror) =>

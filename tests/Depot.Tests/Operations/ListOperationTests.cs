@@ -21,7 +21,8 @@ public class ListOperationTests
         }
         else
         {
-            using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(mirror, "v3/manifests/index/index.manifest.json")));
+            using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(mirror,
+                "v3/manifests/index/index.manifest.json")));
             var checksum = manifest.RootElement.GetProperty("data")[0].GetProperty("checksum").GetString()!;
             indexFile = Path.Combine(mirror, "blobs/sha256", checksum[..2], checksum);
         }

@@ -12,7 +12,8 @@ using Depot.Tests.Storage;
 
 namespace Depot.Tests.Operations;
 
-/// <summary>Spack's OCI layout in a real registry: the cache Spack 1.2 pushed, and what Depot pushes and signs.</summary>
+/// <summary>Spack's OCI layout in a real registry: the cache Spack 1.2 pushed, and what Depot pushes and
+/// signs.</summary>
 public sealed class OciBuildCacheTests(DockerRegistry registry) : IClassFixture<DockerRegistry>
 {
     private const string Tree12 = "spack-1.2/install-tree";
@@ -23,7 +24,8 @@ public sealed class OciBuildCacheTests(DockerRegistry registry) : IClassFixture<
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    private OciStore NewRepository() => new(OciReference.Parse(registry.Url("ops/r" + Guid.NewGuid().ToString("N")[..10])));
+    private OciStore NewRepository() =>
+        new(OciReference.Parse(registry.Url("ops/r" + Guid.NewGuid().ToString("N")[..10])));
 
     internal static Task<PushResult> PushAsync(OciStore store, PushOptions options, params string[] queries) =>
         PushAsync(Mirror.Of(store), options, queries);
@@ -36,7 +38,8 @@ public sealed class OciBuildCacheTests(DockerRegistry registry) : IClassFixture<
     internal static async Task<PushResult> PushAsync(Mirror mirror, PushOptions options, params string[] queries)
     {
         var db = await InstallDatabase.ReadAsync(TestData.Path(Tree12), cancellationToken: Token);
-        var plan = PushSelection.Select(db, queries.Select(Depot.Specs.SpecQuery.Parse).ToList(), all: queries.Length == 0);
+        var plan = PushSelection.Select(db, queries.Select(Depot.Specs.SpecQuery.Parse).ToList(),
+            all: queries.Length == 0);
         return await PushOperation.RunAsync(mirror, db, plan, options, null, Token);
     }
 
@@ -48,7 +51,8 @@ public sealed class OciBuildCacheTests(DockerRegistry registry) : IClassFixture<
         Assert.Equal(5, result.Count(PushStatus.Pushed));
         Assert.Equal(PushLayout.Oci, result.Layout);
 
-        foreach (var dir in Directory.EnumerateDirectories(TestData.Path("spack-1.2-oci/images")).Where(d => !d.EndsWith("index.spack", StringComparison.Ordinal)))
+        foreach (var dir in Directory.EnumerateDirectories(TestData.Path("spack-1.2-oci/images"))
+            .Where(d => !d.EndsWith("index.spack", StringComparison.Ordinal)))
         {
             var tag = Path.GetFileName(dir);
             var spackManifest = OciImageManifest.Parse(File.ReadAllBytes(Path.Combine(dir, "manifest.json")), tag);
@@ -61,18 +65,25 @@ public sealed class OciBuildCacheTests(DockerRegistry registry) : IClassFixture<
 
             // The same keys in the same order (Spack writes compact JSON with these keys), the same spec.
             using var spackConfig = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "config.json")));
-            using var config = JsonDocument.Parse(await store.Registry.ReadBlobAsync(manifest.Config.Digest, manifest.Config.Size, 1 << 20, Token));
-            Assert.Equal(spackConfig.RootElement.EnumerateObject().Select(p => p.Name), config.RootElement.EnumerateObject().Select(p => p.Name));
+            using var config = JsonDocument.Parse(await store.Registry.ReadBlobAsync(manifest.Config.Digest,
+                manifest.Config.Size, 1 << 20, Token));
+            Assert.Equal(spackConfig.RootElement.EnumerateObject().Select(p => p.Name),
+                config.RootElement.EnumerateObject().Select(p => p.Name));
             Assert.True(JsonNode.DeepEquals(JsonNode.Parse(spackConfig.RootElement.GetProperty("spec").GetRawText()),
                 JsonNode.Parse(config.RootElement.GetProperty("spec").GetRawText())), tag);
             Assert.Equal(3, config.RootElement.GetProperty("buildcache_layout_version").GetInt32());
-            Assert.Equal(manifest.Layers[^1].Hex, config.RootElement.GetProperty("binary_cache_checksum").GetProperty("hash").GetString());
+            Assert.Equal(manifest.Layers[^1].Hex,
+                config.RootElement.GetProperty("binary_cache_checksum").GetProperty("hash").GetString());
 
-            // Layers by uncompressed content: identical tars to Spack's, except gcc-runtime (our tree keeps 2 of its libraries).
-            var spackDiffs = spackConfig.RootElement.GetProperty("rootfs").GetProperty("diff_ids").EnumerateArray().Select(e => e.GetString()).ToList();
-            var ourDiffs = config.RootElement.GetProperty("rootfs").GetProperty("diff_ids").EnumerateArray().Select(e => e.GetString()).ToList();
+            // Layers by uncompressed content: identical tars to Spack's, except gcc-runtime (our tree keeps 2 of its
+            // libraries).
+            var spackDiffs = spackConfig.RootElement.GetProperty("rootfs").GetProperty("diff_ids").EnumerateArray()
+                .Select(e => e.GetString()).ToList();
+            var ourDiffs = config.RootElement.GetProperty("rootfs").GetProperty("diff_ids").EnumerateArray()
+                .Select(e => e.GetString()).ToList();
             Assert.Equal(spackDiffs.Count, ourDiffs.Count);
-            var gccRuntimeFirst = spackManifest.Layers.Count > 1 || tag.StartsWith("gcc-runtime", StringComparison.Ordinal);
+            var gccRuntimeFirst = spackManifest.Layers.Count > 1
+                || tag.StartsWith("gcc-runtime", StringComparison.Ordinal);
             Assert.Equal(spackDiffs.Skip(gccRuntimeFirst ? 1 : 0), ourDiffs.Skip(gccRuntimeFirst ? 1 : 0));
         }
 
@@ -90,14 +101,17 @@ public sealed class OciBuildCacheTests(DockerRegistry registry) : IClassFixture<
         await fixture.InitializeAsync();
         using var store = new OciStore(OciReference.Parse(fixture.Url("depot-fixtures")));
         var listed = await ListOperation.RunAsync(Mirror.Of(store), new ListOptions([]), null, Token);
-        Assert.Equal(["compiler-wrapper", "gcc-runtime", "greet", "greet-data", "libgreet"], listed.Rows.Select(r => r.Name).Order());
+        Assert.Equal(["compiler-wrapper", "gcc-runtime", "greet", "greet-data", "libgreet"],
+            listed.Rows.Select(r => r.Name).Order());
 
         // A full re-index by Depot writes the very index image Spack wrote (same manifest digest).
         var spacksIndex = (await store.Registry.HeadManifestAsync(BuildCacheOci.IndexTag, Token))!.Value.Digest;
         await IndexOperation.RunAsync(Mirror.Of(store), new IndexOptions(Full: true), null, Token);
-        Assert.Equal(spacksIndex, (await store.Registry.HeadManifestAsync(BuildCacheOci.IndexTag, Token))!.Value.Digest);
+        Assert.Equal(spacksIndex,
+            (await store.Registry.HeadManifestAsync(BuildCacheOci.IndexTag, Token))!.Value.Digest);
 
-        // The repository leaves out gcc-runtime's 10 MiB layer: re-push gcc-runtime (same hash) from the committed tree.
+        // The repository leaves out gcc-runtime's 10 MiB layer: re-push gcc-runtime (same hash) from the committed
+        // tree.
         var repushed = await PushAsync(store, new PushOptions(Force: true, UpdateIndex: false), "gcc-runtime");
         Assert.Equal(1, repushed.Count(PushStatus.Pushed));
 
@@ -157,22 +171,27 @@ public sealed class OciBuildCacheTests(DockerRegistry registry) : IClassFixture<
         Assert.Equal(5, verify.Signed);
         Assert.Empty(verify.Failures);
 
-        // Spack's view is untouched: its tags are the five images and the index; signatures hang off the images' digests.
+        // Spack's view is untouched: its tags are the five images and the index; signatures hang off the images'
+        // digests.
         var tags = await store.Registry.ListTagsAsync(Token).ToListAsync(Token);
         Assert.Equal(6, tags.Count(t => t.EndsWith(".spack", StringComparison.Ordinal)));
-        Assert.Equal(5, tags.Count(t => t.StartsWith("sha256-", StringComparison.Ordinal) && t.EndsWith(".sig", StringComparison.Ordinal)));
+        Assert.Equal(5,
+            tags.Count(t => t.StartsWith("sha256-", StringComparison.Ordinal)
+                && t.EndsWith(".sig", StringComparison.Ordinal)));
 
         // 1. A signature whose text was altered.
         var image = await new BuildCacheOci(store).ReadImageAsync(Greet, Token);
         var signature = (await OciSignatures.FindAsync(store.Registry, image.ManifestDigest, Token))!.Value.Text;
-        await OciSignatures.PublishAsync(store.Registry, new OciDescriptor(OciMediaTypes.ImageManifest, image.ManifestDigest, image.ManifestSize),
+        await OciSignatures.PublishAsync(store.Registry,
+            new OciDescriptor(OciMediaTypes.ImageManifest, image.ManifestDigest, image.ManifestSize),
             signature.Replace("\"greet\"", "\"gre3t\"", StringComparison.Ordinal), Token);
         verify = await VerifyOperation.RunAsync(Mirror.Of(store, TestData.Trusting(keyring, "oci")),
             new VerifyOptions([]), null, Token);
         Assert.Contains("greet-1.0.0/ilccysm", Assert.Single(verify.Failures).Message, StringComparison.Ordinal);
 
         // 2. An image whose tarball layer was swapped (the manifest changes, so its signature no longer applies).
-        var libgreet = await new BuildCacheOci(store).ReadImageAsync("libgreet-1.0.0-45qqyrdm2lgdwkith6pdxfyacbtymalw.spack", Token);
+        var libgreet = await new BuildCacheOci(store)
+            .ReadImageAsync("libgreet-1.0.0-45qqyrdm2lgdwkith6pdxfyacbtymalw.spack", Token);
         var swapped = image.Manifest with { Layers = [.. image.Manifest.Layers.SkipLast(1), libgreet.Tarball] };
         await store.Registry.PutManifestAsync(Greet, swapped.ToJsonBytes(), Token);
         verify = await VerifyOperation.RunAsync(Mirror.Of(store, TestData.Trusting(keyring, "oci")),
@@ -180,7 +199,8 @@ public sealed class OciBuildCacheTests(DockerRegistry registry) : IClassFixture<
         Assert.Contains("not signed", Assert.Single(verify.Failures).Message, StringComparison.Ordinal);
         verify = await VerifyOperation.RunAsync(Mirror.Of(store, TrustPolicy.None("oci")), new VerifyOptions([]), null,
             Token);
-        Assert.Contains("last layer", Assert.Single(verify.Failures).Message, StringComparison.Ordinal); // even unsigned, the checksums disagree
+        Assert.Contains("last layer", Assert.Single(verify.Failures).Message,
+            StringComparison.Ordinal); // even unsigned, the checksums disagree
 
         using var root = new TempDir();
         var install = await InstallOperationTests.InstallAsync(Mirror.Of(store, TestData.Trusting(keyring, "oci"),

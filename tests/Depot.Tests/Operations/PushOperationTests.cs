@@ -33,7 +33,8 @@ public class PushOperationTests
         params string[] queries)
     {
         var db = await InstallDatabase.ReadAsync(tree, cancellationToken: Token);
-        var plan = PushSelection.Select(db, queries.Select(Depot.Specs.SpecQuery.Parse).ToList(), all: queries.Length == 0);
+        var plan = PushSelection.Select(db, queries.Select(Depot.Specs.SpecQuery.Parse).ToList(),
+            all: queries.Length == 0);
         return await PushOperation.RunAsync(mirror, db, plan, options, null, Token);
     }
 
@@ -57,13 +58,17 @@ public class PushOperationTests
             Assert.Equal(spec, ours[manifest].Spec);
             if (!manifest.StartsWith("gcc-runtime", StringComparison.Ordinal)) // our tree keeps 2 of its 11 libraries
             {
-                Assert.True(tarball.AsSpan().SequenceEqual(ours[manifest].Tarball), $"{manifest}: uncompressed tarball differs from Spack's");
+                Assert.True(tarball.AsSpan().SequenceEqual(ours[manifest].Tarball),
+                    $"{manifest}: uncompressed tarball differs from Spack's");
             }
         }
 
         // The index holds the same records as the one Spack wrote (externals included, not in the cache).
-        var expected = JsonNode.Parse((await new BuildCacheV3(new LocalDirectoryStore(TestData.Path(TestData.V3Unsigned))).ReadIndexAsync(Token))!.ToJsonBytes());
-        var actual = JsonNode.Parse((await new BuildCacheV3(new LocalDirectoryStore(mirror.Path)).ReadIndexAsync(Token))!.ToJsonBytes());
+        var expected =
+            JsonNode.Parse((await new BuildCacheV3(new LocalDirectoryStore(TestData.Path(TestData.V3Unsigned)))
+                .ReadIndexAsync(Token))!.ToJsonBytes());
+        var actual = JsonNode.Parse((await new BuildCacheV3(new LocalDirectoryStore(mirror.Path))
+            .ReadIndexAsync(Token))!.ToJsonBytes());
         Assert.True(JsonNode.DeepEquals(expected, actual));
         Assert.Equal("{\"signing\": \"gpg\"}", File.ReadAllText(Path.Combine(mirror.Path, "v3/layout.json")));
     }
@@ -87,16 +92,20 @@ public class PushOperationTests
             var oursJson = JsonNode.Parse(oursText)!.AsObject();
             var checksum = (string)oursJson["binary_cache_checksum"]!["hash"]!;
             var spacksChecksum = (string)JsonNode.Parse(spacksText)!["binary_cache_checksum"]!["hash"]!;
-            Assert.Equal(spacksText.Replace(spacksChecksum, checksum, StringComparison.Ordinal), oursText); // same bytes but the checksum
+            Assert.Equal(spacksText.Replace(spacksChecksum, checksum, StringComparison.Ordinal),
+                oursText); // same bytes but the checksum
 
-            var tarball = Directory.GetFiles(Path.Combine(mirror.Path, "build_cache"), Path.GetFileName(spackFile).Replace(".spec.json", ".spack", StringComparison.Ordinal), SearchOption.AllDirectories).Single();
+            var tarball = Directory.GetFiles(Path.Combine(mirror.Path, "build_cache"),
+                Path.GetFileName(spackFile).Replace(".spec.json", ".spack", StringComparison.Ordinal),
+                SearchOption.AllDirectories).Single();
             Assert.Equal(checksum, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(tarball))));
             var spacksTarball = tarball.Replace(mirror.Path, fixture, StringComparison.Ordinal);
             Assert.Equal(Gunzip(File.ReadAllBytes(spacksTarball)), Gunzip(File.ReadAllBytes(tarball)));
         }
 
         var index = JsonNode.Parse(File.ReadAllText(Path.Combine(mirror.Path, "build_cache/index.json")));
-        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(File.ReadAllText(Path.Combine(fixture, "build_cache/index.json"))), index));
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(File.ReadAllText(Path.Combine(fixture,
+            "build_cache/index.json"))), index));
     }
 
     [Fact]
@@ -111,7 +120,8 @@ public class PushOperationTests
         var names = Members(Gunzip(File.ReadAllBytes(tarball))).Select(m => m.Name).ToList();
         Assert.Equal(["tmp/", "tmp/depot-fixtures/", "tmp/depot-fixtures/spack-0.21/"], names.Take(3));
         Assert.EndsWith("/.spack/binary_distribution", names[^1], StringComparison.Ordinal);
-        Assert.Contains("hash_to_prefix: {zi66hh25uj52mbypxnkvycwkkbwphquj:", BuildInfo(tarball), StringComparison.Ordinal); // 1.x flow style
+        Assert.Contains("hash_to_prefix: {zi66hh25uj52mbypxnkvycwkkbwphquj:", BuildInfo(tarball),
+            StringComparison.Ordinal); // 1.x flow style
     }
 
     [Fact]
@@ -203,7 +213,8 @@ public class PushOperationTests
             WriteFile(p, "share/flags.txt", $"-I{builder.Root}/linux-x86_64/other/include\n");
             WriteFile(p, "share/notprefix.txt", $"/elsewhere{builder.Root}/x\n");
             WriteFile(p, "share/latin1.dat", "caf\u00e9 " + p);
-            File.WriteAllBytes(Path.Combine(p, "share/binary.dat"), [.. Encoding.UTF8.GetBytes(p), 0xff, 0x00, 0x01, 0x02]);
+            File.WriteAllBytes(Path.Combine(p, "share/binary.dat"),
+                [.. Encoding.UTF8.GetBytes(p), 0xff, 0x00, 0x01, 0x02]);
             File.CreateSymbolicLink(Path.Combine(p, "bin/abs"), p + "/libexec/real");
             File.CreateSymbolicLink(Path.Combine(p, "bin/rel"), "../libexec/real");
             CreateHardLink(Path.Combine(p, "libexec/real"), Path.Combine(p, "libexec/zz-second-name"));
@@ -211,7 +222,8 @@ public class PushOperationTests
             File.WriteAllText(Path.Combine(p, ".spack/mentions.txt"), p);
         }, [(dep, ["build", "link"])]);
         builder.WriteDatabase();
-        File.WriteAllBytes(Path.Combine(prefix!, "share/latin1.dat"), [.. Encoding.Latin1.GetBytes("caf\u00e9 " + prefix)]);
+        File.WriteAllBytes(Path.Combine(prefix!, "share/latin1.dat"),
+            [.. Encoding.Latin1.GetBytes("caf\u00e9 " + prefix)]);
 
         using var mirror = new TempDir();
         await PushAsync(tree.Path, mirror.Path, new PushOptions(), "tool");
@@ -222,14 +234,17 @@ public class PushOperationTests
         Assert.Equal(TarEntryType.HardLink, members.Single(m => m.Name == root + "/libexec/zz-second-name").EntryType);
         Assert.Equal(root + "/libexec/real", members.Single(m => m.Name == root + "/libexec/zz-second-name").LinkName);
         Assert.Equal(prefix + "/libexec/real", members.Single(m => m.Name == root + "/bin/abs").LinkName);
-        Assert.Single(members, m => m.Name.EndsWith("binary_distribution", StringComparison.Ordinal)); // the stale one is gone
+        Assert.Single(members,
+            m => m.Name.EndsWith("binary_distribution", StringComparison.Ordinal)); // the stale one is gone
         Assert.All(members, m => Assert.Equal(0, m.Uid));
 
         var info = System.Text.Encoding.UTF8.GetString(members[^1].Content);
         Assert.Contains("relocate_binaries: [libexec/real]", info, StringComparison.Ordinal);
         Assert.Contains("relocate_links: [bin/abs]", info, StringComparison.Ordinal);
-        Assert.Contains("relocate_textfiles: [bin/run.sh, share/flags.txt, share/latin1.dat]", info, StringComparison.Ordinal);
-        Assert.Contains($"hash_to_prefix: {{{hash}: {prefix}, {dep}: {builder.Prefix("dep", "2.0", dep)}}}", info, StringComparison.Ordinal);
+        Assert.Contains("relocate_textfiles: [bin/run.sh, share/flags.txt, share/latin1.dat]", info,
+            StringComparison.Ordinal);
+        Assert.Contains($"hash_to_prefix: {{{hash}: {prefix}, {dep}: {builder.Prefix("dep", "2.0", dep)}}}", info,
+            StringComparison.Ordinal);
     }
 
     internal static void WriteFile(string prefix, string relative, string content)
@@ -273,11 +288,13 @@ public class PushOperationTests
         return result;
     }
 
-    /// <summary>Manifest file name → (uncompressed tarball or null when its blob is absent, uncompressed spec blob).</summary>
+    /// <summary>Manifest file name → (uncompressed tarball or null when its blob is absent, uncompressed spec
+    /// blob).</summary>
     internal static Dictionary<string, (byte[]? Tarball, byte[] Spec)> V3Entries(string mirror)
     {
         var result = new Dictionary<string, (byte[]?, byte[])>(StringComparer.Ordinal);
-        foreach (var path in Directory.GetFiles(Path.Combine(mirror, "v3/manifests/spec"), "*.json", SearchOption.AllDirectories))
+        foreach (var path in Directory.GetFiles(Path.Combine(mirror, "v3/manifests/spec"), "*.json",
+            SearchOption.AllDirectories))
         {
             var manifest = BuildCacheManifest.Parse(File.ReadAllBytes(path), path);
             byte[]? Blob(string mediaPrefix)

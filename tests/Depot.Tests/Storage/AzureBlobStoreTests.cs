@@ -8,13 +8,16 @@ namespace Depot.Tests.Storage;
 public sealed class AzureBlobStoreTests(Azurite server) : StoreContractTests, IClassFixture<Azurite>
 {
     protected override IObjectStore CreateStore() =>
-        new AzureBlobStore("devstoreaccount1", "depot-test", "mirror-" + Guid.NewGuid().ToString("N")[..8], server.ConnectionString);
+        new AzureBlobStore("devstoreaccount1", "depot-test", "mirror-" + Guid.NewGuid().ToString("N")[..8],
+            server.ConnectionString);
 
     [Fact]
     public async Task AMirrorPushedToAzureListsAndInstalls()
     {
-        var store = new AzureBlobStore("devstoreaccount1", "depot-test", "pushed-" + Guid.NewGuid().ToString("N")[..8], server.ConnectionString);
-        var db = await Depot.InstallTree.InstallDatabase.ReadAsync(TestData.Path("spack-0.21/install-tree"), cancellationToken: Token);
+        var store = new AzureBlobStore("devstoreaccount1", "depot-test", "pushed-" + Guid.NewGuid().ToString("N")[..8],
+            server.ConnectionString);
+        var db = await Depot.InstallTree.InstallDatabase.ReadAsync(TestData.Path("spack-0.21/install-tree"),
+            cancellationToken: Token);
         var plan = Depot.InstallTree.PushSelection.Select(db, [], all: true);
         var pushed = await Depot.Operations.PushOperation.RunAsync(Mirror.Of(store, layout: PushLayout.V2), db, plan,
             new PushOptions(), null, Token);
@@ -26,9 +29,11 @@ public sealed class AzureBlobStoreTests(Azurite server) : StoreContractTests, IC
         using var root = new TempDir();
         var installed = await Depot.Operations.InstallOperation.RunAsync([Mirror.Of(store,
             Depot.Signing.TrustPolicy.None("azure"), name: "azure")],
-            [Depot.Specs.SpecQuery.Parse("greet")], new Depot.Operations.InstallOptions(new Depot.Operations.PlainRootTarget(root.Path)), null, Token);
+            [Depot.Specs.SpecQuery.Parse("greet")],
+                new Depot.Operations.InstallOptions(new Depot.Operations.PlainRootTarget(root.Path)), null, Token);
         Assert.False(installed.AnyFailed);
         var greet = installed.Outcomes.Single(o => o.Name == "greet").Prefix!;
-        Assert.Equal("Hello, world.", Depot.Tests.Operations.InstallOperationTests.Run(Path.Combine(greet, "bin/greet")));
+        Assert.Equal("Hello, world.",
+            Depot.Tests.Operations.InstallOperationTests.Run(Path.Combine(greet, "bin/greet")));
     }
 }

@@ -16,14 +16,16 @@ namespace Depot.Tests.Storage;
 /// </summary>
 public sealed class FakeGcsServer : IAsyncLifetime
 {
-    private readonly ConcurrentDictionary<string, (byte[] Data, long Generation, DateTimeOffset Updated)> objects = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (byte[] Data, long Generation, DateTimeOffset Updated)> objects =
+        new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (string Bucket, string Name, MemoryStream Data, string? IfGeneration)> sessions = new(StringComparer.Ordinal);
     private WebApplication? app;
     private long generation;
 
     public string BaseUri { get; private set; } = "";
 
-    /// <summary>The access token the fake's token endpoint hands out; with <see cref="RequireToken"/>, the only one accepted.</summary>
+    /// <summary>The access token the fake's token endpoint hands out; with <see cref="RequireToken"/>, the only one
+    /// accepted.</summary>
     public const string AccessToken = "fake-access-token-for-depot";
 
     public bool RequireToken { get; set; }
@@ -54,7 +56,8 @@ public sealed class FakeGcsServer : IAsyncLifetime
     {
         var request = context.Request;
         var path = request.Path.Value ?? "";
-        var raw = (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? path).Split('?')[0];
+        var raw = (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget
+            ?? path).Split('?')[0];
         var body = await BodyAsync(request);
         if (raw == "/token" && request.Method == "POST")
         {
@@ -73,7 +76,10 @@ public sealed class FakeGcsServer : IAsyncLifetime
         if (RequireToken && authorization != "Bearer " + AccessToken)
         {
             context.Response.StatusCode = 401;
-            await context.Response.WriteAsJsonAsync(new { error = new { code = 401, message = "Request is missing required authentication credential" } });
+            await context.Response.WriteAsJsonAsync(new
+            {
+                error = new { code = 401, message = "Request is missing required authentication credential" },
+            });
             return;
         }
         if (raw.StartsWith("/upload/storage/v1/b/", StringComparison.Ordinal) && request.Method == "POST")
@@ -113,11 +119,15 @@ public sealed class FakeGcsServer : IAsyncLifetime
             sessions.TryRemove(id, out _);
             if (session.IfGeneration is { } wanted)
             {
-                var current = objects.TryGetValue(session.Bucket + "/" + session.Name, out var o) ? o.Generation.ToString(System.Globalization.CultureInfo.InvariantCulture) : "0";
+                var current = objects.TryGetValue(session.Bucket + "/" + session.Name, out var o)
+                    ? o.Generation.ToString(System.Globalization.CultureInfo.InvariantCulture) : "0";
                 if (current != wanted)
                 {
                     context.Response.StatusCode = 412;
-                    await context.Response.WriteAsJsonAsync(new { error = new { code = 412, message = "Precondition Failed" } });
+                    await context.Response.WriteAsJsonAsync(new
+                    {
+                        error = new { code = 412, message = "Precondition Failed" },
+                    });
                     return;
                 }
             }
@@ -141,7 +151,10 @@ public sealed class FakeGcsServer : IAsyncLifetime
             if (!objects.TryGetValue(key, out var found))
             {
                 context.Response.StatusCode = 404;
-                await context.Response.WriteAsJsonAsync(new { error = new { code = 404, message = "No such object: " + key } });
+                await context.Response.WriteAsJsonAsync(new
+                {
+                    error = new { code = 404, message = "No such object: " + key },
+                });
                 return;
             }
 
@@ -162,7 +175,10 @@ public sealed class FakeGcsServer : IAsyncLifetime
         }
 
         context.Response.StatusCode = 400;
-        await context.Response.WriteAsJsonAsync(new { error = new { code = 400, message = $"fake GCS does not handle {request.Method} {raw}" } });
+        await context.Response.WriteAsJsonAsync(new
+        {
+            error = new { code = 400, message = $"fake GCS does not handle {request.Method} {raw}" },
+        });
     }
 
     private async Task StoreAsync(HttpContext context, string bucket, string name, byte[] data)
@@ -177,12 +193,14 @@ public sealed class FakeGcsServer : IAsyncLifetime
     {
         var prefix = bucket + "/" + (context.Request.Query["prefix"].ToString() ?? "");
         var start = int.TryParse(context.Request.Query["pageToken"], out var s) ? s : 0;
-        var matching = objects.Where(o => o.Key.StartsWith(prefix, StringComparison.Ordinal)).OrderBy(o => o.Key, StringComparer.Ordinal).ToList();
+        var matching = objects.Where(o => o.Key.StartsWith(prefix, StringComparison.Ordinal))
+            .OrderBy(o => o.Key, StringComparer.Ordinal).ToList();
         var page = matching.Skip(start).Take(3).ToList(); // small pages, so paging is exercised
         var result = new JsonObject
         {
             ["kind"] = "storage#objects",
-            ["items"] = new JsonArray(page.Select(o => (JsonNode)Resource(bucket, o.Key[(bucket.Length + 1)..], o.Value)).ToArray()),
+            ["items"] = new JsonArray(page.Select(o => (JsonNode)Resource(bucket, o.Key[(bucket.Length + 1)..],
+                o.Value)).ToArray()),
         };
         if (start + page.Count < matching.Count)
         {
@@ -193,16 +211,18 @@ public sealed class FakeGcsServer : IAsyncLifetime
         await context.Response.WriteAsync(result.ToJsonString());
     }
 
-    private static JsonObject Resource(string bucket, string name, (byte[] Data, long Generation, DateTimeOffset Updated) o) => new()
-    {
-        ["kind"] = "storage#object",
-        ["bucket"] = bucket,
-        ["name"] = name,
-        ["size"] = o.Data.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["generation"] = o.Generation.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["contentType"] = "application/octet-stream",
-        ["updated"] = o.Updated.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture),
-    };
+    private static JsonObject Resource(string bucket, string name,
+        (byte[] Data, long Generation, DateTimeOffset Updated) o) => new()
+        {
+            ["kind"] = "storage#object",
+            ["bucket"] = bucket,
+            ["name"] = name,
+            ["size"] = o.Data.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["generation"] = o.Generation.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["contentType"] = "application/octet-stream",
+            ["updated"] = o.Updated.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'",
+                System.Globalization.CultureInfo.InvariantCulture),
+        };
 
     private static async Task<byte[]> BodyAsync(HttpRequest request)
     {

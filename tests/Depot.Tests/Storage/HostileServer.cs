@@ -35,14 +35,17 @@ public sealed class HostileServer : IAsyncDisposable
     /// <summary>The Authorization headers this server received.</summary>
     public IReadOnlyList<string> Authorizations => Requests.Select(r => r.Authorization).OfType<string>().ToList();
 
-    /// <summary>The fixture's certificate for 127.0.0.1 (its CA is <see cref="DockerRegistry.CaCertificate"/>), for https servers.</summary>
+    /// <summary>The fixture's certificate for 127.0.0.1 (its CA is <see cref="DockerRegistry.CaCertificate"/>), for
+    /// https servers.</summary>
     public static X509Certificate2 FixtureCertificate()
     {
-        using var pem = X509Certificate2.CreateFromPemFile(TestData.Path("spack-1.2-oci/tls/server.pem"), TestData.Path("spack-1.2-oci/tls/server.key"));
+        using var pem = X509Certificate2.CreateFromPemFile(TestData.Path("spack-1.2-oci/tls/server.pem"),
+            TestData.Path("spack-1.2-oci/tls/server.key"));
         return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pfx), null);
     }
 
-    public static async Task<HostileServer> StartAsync(string address, Func<HttpContext, Task> answer, X509Certificate2? certificate = null)
+    public static async Task<HostileServer> StartAsync(string address, Func<HttpContext, Task> answer,
+        X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -62,7 +65,8 @@ public sealed class HostileServer : IAsyncDisposable
         app.Run(async context =>
         {
             var authorization = context.Request.Headers.Authorization.ToString();
-            server!.Requests.Enqueue((context.Request.Method, context.Request.Path + context.Request.QueryString, authorization.Length > 0 ? authorization : null));
+            server!.Requests.Enqueue((context.Request.Method, context.Request.Path + context.Request.QueryString,
+                authorization.Length > 0 ? authorization : null));
             try
             {
                 await answer(context);
@@ -77,7 +81,8 @@ public sealed class HostileServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>Sends <paramref name="total"/> zero bytes from one reused buffer (so the server allocates next to nothing).</summary>
+    /// <summary>Sends <paramref name="total"/> zero bytes from one reused buffer (so the server allocates next to
+    /// nothing).</summary>
     public static async Task SendZerosAsync(HttpContext context, long total, bool announce)
     {
         if (announce)
@@ -88,7 +93,8 @@ public sealed class HostileServer : IAsyncDisposable
         var chunk = new byte[1 << 20];
         for (long sent = 0; sent < total && !context.RequestAborted.IsCancellationRequested; sent += chunk.Length)
         {
-            await context.Response.Body.WriteAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, total - sent)), context.RequestAborted);
+            await context.Response.Body.WriteAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, total - sent)),
+                context.RequestAborted);
         }
     }
 

@@ -9,7 +9,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Depot.Tests.Storage;
 
-/// <summary>A read-only HTTP mirror served by Kestrel from a fixture folder: read side of the contract, list and install.</summary>
+/// <summary>A read-only HTTP mirror served by Kestrel from a fixture folder: read side of the contract, list and
+/// install.</summary>
 public sealed class HttpStoreTests : IAsyncLifetime
 {
     private readonly TempDir cache = new();
@@ -57,7 +58,8 @@ public sealed class HttpStoreTests : IAsyncLifetime
     {
         using var store = new HttpStore(url, cache.Path);
         var local = TestData.Path(TestData.V3Signed + "/v3/layout.json");
-        Assert.Equal(await File.ReadAllBytesAsync(local, Token), await store.ReadAllBytesAsync("v3/layout.json", 1 << 20, Token));
+        Assert.Equal(await File.ReadAllBytesAsync(local, Token),
+            await store.ReadAllBytesAsync("v3/layout.json", 1 << 20, Token));
         Assert.Equal(new FileInfo(local).Length, (await store.GetInfoAsync("v3/layout.json", Token))!.Length);
         Assert.Null(await store.GetInfoAsync("v3/nothing.json", Token));
         await Assert.ThrowsAsync<StoreObjectNotFoundException>(() => store.OpenReadAsync("v3/nothing.json", Token));
@@ -77,7 +79,8 @@ public sealed class HttpStoreTests : IAsyncLifetime
         using var second = new HttpStore(url, cache.Path, TimeSpan.Zero);
         var before = requests;
         var again = await second.ReadAllBytesAsync("v3/manifests/index/index.manifest.json", 1 << 20, Token);
-        Assert.Equal(await File.ReadAllBytesAsync(TestData.Path(TestData.V3Signed + "/v3/manifests/index/index.manifest.json"), Token), again);
+        Assert.Equal(await File.ReadAllBytesAsync(TestData.Path(TestData.V3Signed
+            + "/v3/manifests/index/index.manifest.json"), Token), again);
         Assert.Equal(1, requests - before); // one conditional GET, answered 304
 
         using var withinTtl = new HttpStore(url, cache.Path, TimeSpan.FromMinutes(10));
@@ -99,7 +102,8 @@ public sealed class HttpStoreTests : IAsyncLifetime
             new InstallOptions(new PlainRootTarget(root.Path)), null, Token);
         Assert.False(result.AnyFailed, string.Join("; ", result.Outcomes.Select(o => o.Reason)));
         var greet = result.Outcomes.Single(o => o.Name == "greet").Prefix!;
-        Assert.Equal("Hello, world.", Depot.Tests.Operations.InstallOperationTests.Run(Path.Combine(greet, "bin/greet")));
+        Assert.Equal("Hello, world.",
+            Depot.Tests.Operations.InstallOperationTests.Run(Path.Combine(greet, "bin/greet")));
 
         // Verify takes the entries from the index: every signature, spec and tarball checked over HTTP.
         var verified = await VerifyOperation.RunAsync(Mirror.Of(store, trust), new VerifyOptions([]), null, Token);
@@ -112,7 +116,8 @@ public sealed class HttpStoreTests : IAsyncLifetime
     {
         using var store = new HttpStore("http://127.0.0.1:9/mirror", cache.Path);
         var e = await Assert.ThrowsAsync<DepotException>(() => store.GetInfoAsync("v3/layout.json", Token));
-        Assert.Contains("http://127.0.0.1:9/mirror/v3/layout.json: cannot reach the server", e.Message, StringComparison.Ordinal);
+        Assert.Contains("http://127.0.0.1:9/mirror/v3/layout.json: cannot reach the server", e.Message,
+            StringComparison.Ordinal);
     }
 }
 
@@ -133,18 +138,22 @@ public sealed class HttpsStoreTests : IAsyncLifetime
     {
         using var caKey = System.Security.Cryptography.RSA.Create(2048);
         var caRequest = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=Depot Test CA", caKey,
-            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+            System.Security.Cryptography.HashAlgorithmName.SHA256,
+            System.Security.Cryptography.RSASignaturePadding.Pkcs1);
         caRequest.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension(true, false, 0, true));
         using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
         using var key = System.Security.Cryptography.RSA.Create(2048);
         var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", key,
-            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+            System.Security.Cryptography.HashAlgorithmName.SHA256,
+            System.Security.Cryptography.RSASignaturePadding.Pkcs1);
         var san = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
         san.AddIpAddress(System.Net.IPAddress.Loopback);
         request.CertificateExtensions.Add(san.Build());
-        using var issued = request.Create(ca, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddHours(12), [1, 2, 3, 4]);
+        using var issued = request.Create(ca, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddHours(12),
+            [1, 2, 3, 4]);
         var server = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12(
-            System.Security.Cryptography.X509Certificates.RSACertificateExtensions.CopyWithPrivateKey(issued, key).Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx), null);
+            System.Security.Cryptography.X509Certificates.RSACertificateExtensions.CopyWithPrivateKey(issued, key)
+                .Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx), null);
         caFile = Path.Combine(temp.Path, "ca.pem");
         await File.WriteAllTextAsync(caFile, ca.ExportCertificatePem(), Token);
 
@@ -186,7 +195,8 @@ public sealed class HttpsStoreTests : IAsyncLifetime
 
     private async Task<(int, string, string)> RunCliAsync(string? certFile, params string[] args)
     {
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "Depot.Cli.dll"), .. args])
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet",
+            ["exec", Path.Combine(AppContext.BaseDirectory, "Depot.Cli.dll"), .. args])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

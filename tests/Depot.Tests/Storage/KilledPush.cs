@@ -13,7 +13,8 @@ internal static class KilledPush
     public static (string Small, string Big) BuildTree(string tree, int seed)
     {
         var builder = new InstallTreeBuilder(tree);
-        var small = builder.Add("a-small", "1.0", p => Depot.Tests.Operations.PushOperationTests.WriteFile(p, "share/a.txt", "small\n"));
+        var small = builder.Add("a-small", "1.0",
+            p => Depot.Tests.Operations.PushOperationTests.WriteFile(p, "share/a.txt", "small\n"));
         var big = builder.Add("b-big", "1.0", p =>
         {
             var data = new byte[96 << 20];
@@ -34,10 +35,11 @@ internal static class KilledPush
     /// Runs <c>depot push MIRROR --all</c> on the tree, -j 1, and kills it once the big tarball is staged in
     /// <paramref name="staging"/> (its TMPDIR) and has stopped growing, that is, while it is being uploaded.
     /// </summary>
-    public static async Task RunAndKillAsync(string mirror, string tree, string home, string staging, IReadOnlyDictionary<string, string> environment,
-        CancellationToken cancellationToken)
+    public static async Task RunAndKillAsync(string mirror, string tree, string home, string staging,
+        IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "Depot.Cli.dll"), "push", mirror, "--all",
+        var start = new ProcessStartInfo("dotnet",
+            ["exec", Path.Combine(AppContext.BaseDirectory, "Depot.Cli.dll"), "push", mirror, "--all",
             "--install-tree", tree, "--unsigned", "-j", "1"])
         {
             RedirectStandardOutput = true,
@@ -55,7 +57,8 @@ internal static class KilledPush
         var clock = Stopwatch.StartNew();
         while (!push.HasExited && clock.Elapsed < TimeSpan.FromSeconds(90))
         {
-            var staged = Directory.EnumerateFiles(staging, "depot-staged-*", SearchOption.AllDirectories).Select(f => new FileInfo(f).Length).DefaultIfEmpty(0).Max();
+            var staged = Directory.EnumerateFiles(staging, "depot-staged-*", SearchOption.AllDirectories)
+                .Select(f => new FileInfo(f).Length).DefaultIfEmpty(0).Max();
             if (staged > 20 << 20 && staged == last)
             {
                 break;
@@ -67,7 +70,8 @@ internal static class KilledPush
 
         if (push.HasExited)
         {
-            Assert.Fail("push finished before it could be interrupted: " + await push.StandardError.ReadToEndAsync(cancellationToken));
+            Assert.Fail("push finished before it could be interrupted: "
+                + await push.StandardError.ReadToEndAsync(cancellationToken));
         }
 
         await Task.Delay(75, cancellationToken);

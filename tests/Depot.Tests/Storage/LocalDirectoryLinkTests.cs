@@ -40,7 +40,8 @@ public sealed class LocalDirectoryLinkTests : IDisposable
     }
 
     private void AssertOutsideUntouched(params string[] expected) =>
-        Assert.Equal(expected.Order(StringComparer.Ordinal), Directory.EnumerateFileSystemEntries(outside).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(expected.Order(StringComparer.Ordinal),
+            Directory.EnumerateFileSystemEntries(outside).Select(Path.GetFileName).Order(StringComparer.Ordinal));
 
     [Fact]
     public async Task WritesThroughALinkedFolderAreRefusedNamingTheLink()
@@ -58,7 +59,9 @@ public sealed class LocalDirectoryLinkTests : IDisposable
         }
 
         AssertOutsideUntouched();
-        Assert.DoesNotContain(Directory.EnumerateFiles(mirror, "*", SearchOption.AllDirectories), f => Path.GetFileName(f).StartsWith(".depot-tmp-", StringComparison.Ordinal) && !f.EndsWith("write.lock", StringComparison.Ordinal));
+        Assert.DoesNotContain(Directory.EnumerateFiles(mirror, "*", SearchOption.AllDirectories),
+            f => Path.GetFileName(f).StartsWith(".depot-tmp-", StringComparison.Ordinal)
+                && !f.EndsWith("write.lock", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -89,7 +92,8 @@ public sealed class LocalDirectoryLinkTests : IDisposable
         var target = Path.Combine(outside, "created-by-depot");
         var lockFile = Path.Combine(mirror, ".depot-tmp-write.lock");
         File.CreateSymbolicLink(lockFile, target);
-        var e = await Assert.ThrowsAsync<DepotException>(() => store.WriteIfUnchangedAsync("index.json", Text("{}"), null, Token));
+        var e = await Assert.ThrowsAsync<DepotException>(() => store.WriteIfUnchangedAsync("index.json", Text("{}"),
+            null, Token));
         Assert.Equal(lockFile + Refused, e.Message);
         Assert.False(File.Exists(target));
         Assert.False(File.Exists(Path.Combine(mirror, "index.json")));
@@ -132,11 +136,14 @@ public sealed class LocalDirectoryLinkTests : IDisposable
 
         var e = await Assert.ThrowsAsync<DepotException>(() => store.ReadAllBytesAsync("v3/manifests/spec/a.spec.manifest.json", cancellationToken: Token));
         Assert.Equal(link + Refused, e.Message);
-        e = await Assert.ThrowsAsync<DepotException>(() => store.OpenReadAsync("v3/manifests/spec/a.spec.manifest.json", Token));
+        e = await Assert.ThrowsAsync<DepotException>(() => store.OpenReadAsync("v3/manifests/spec/a.spec.manifest.json",
+            Token));
         Assert.Equal(link + Refused, e.Message);
-        e = await Assert.ThrowsAsync<DepotException>(() => store.GetInfoAsync("v3/manifests/spec/a.spec.manifest.json", Token));
+        e = await Assert.ThrowsAsync<DepotException>(() => store.GetInfoAsync("v3/manifests/spec/a.spec.manifest.json",
+            Token));
         Assert.Equal(link + Refused, e.Message);
-        e = await Assert.ThrowsAsync<DepotException>(() => store.ListKeysAsync("v3/manifests/spec/", Token).ToListAsync(Token).AsTask());
+        e = await Assert.ThrowsAsync<DepotException>(() => store.ListKeysAsync("v3/manifests/spec/", Token)
+            .ToListAsync(Token).AsTask());
         Assert.Equal(link + Refused, e.Message);
 
         // Listing from above does not walk into the linked folder.
@@ -160,7 +167,8 @@ public sealed class LocalDirectoryLinkTests : IDisposable
         var fifo = Path.Combine(mirror, "index.json");
         var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo])!;
         await mkfifo.WaitForExitAsync(Token);
-        var e = await Assert.ThrowsAsync<DepotException>(() => store.ReadAllBytesAsync("index.json", cancellationToken: Token));
+        var e = await Assert.ThrowsAsync<DepotException>(() => store.ReadAllBytesAsync("index.json",
+            cancellationToken: Token));
         Assert.Equal(fifo + ": is not a regular file; Depot reads only regular files in a mirror", e.Message);
     }
 
@@ -178,7 +186,9 @@ public sealed class LocalDirectoryLinkTests : IDisposable
             await staged.CommitAsync("blobs/sha256/ab/abc", Token);
         }
 
-        Assert.Equal("{}", Encoding.UTF8.GetString(await linked.ReadAllBytesAsync("v3/manifests/index/index.manifest.json", cancellationToken: Token)));
+        Assert.Equal("{}",
+            Encoding.UTF8.GetString(await linked.ReadAllBytesAsync("v3/manifests/index/index.manifest.json",
+                cancellationToken: Token)));
         Assert.Equal("blob", File.ReadAllText(Path.Combine(mirror, "blobs/sha256/ab/abc")));
         Assert.Equal(3, (await linked.ListKeysAsync("", Token).ToListAsync(Token)).Count);
     }
@@ -191,13 +201,16 @@ public sealed class LocalDirectoryLinkTests : IDisposable
         File.WriteAllText(secret, "x");
         var link = PlantFolderLink("v3");
         using var handle = File.OpenHandle(Path.Combine(mirror, "v3", "secret"));
-        var e = Assert.Throws<DepotException>(() => MirrorLinks.CheckOpened(handle, mirror + "/v3/secret", mirror, "v3/secret"));
+        var e = Assert.Throws<DepotException>(() => MirrorLinks.CheckOpened(handle, mirror + "/v3/secret", mirror,
+            "v3/secret"));
         Assert.Equal(link + Refused, e.Message);
 
         File.Delete(link);
         Directory.CreateDirectory(link);
         File.WriteAllText(Path.Combine(link, "secret"), "inside");
-        e = Assert.Throws<DepotException>(() => MirrorLinks.CheckOpened(handle, mirror + "/v3/secret", mirror, "v3/secret"));
-        Assert.Equal($"{mirror}/v3/secret: opened {secret}, which is not inside the mirror; Depot does not follow links inside a mirror", e.Message);
+        e = Assert.Throws<DepotException>(() => MirrorLinks.CheckOpened(handle, mirror + "/v3/secret", mirror,
+            "v3/secret"));
+        Assert.Equal($"{mirror}/v3/secret: opened {secret}, which is not inside the mirror; Depot does not follow "
+            + "links inside a mirror", e.Message);
     }
 }

@@ -42,7 +42,8 @@ public sealed class LocalDirectoryStoreTests : StoreContractTests
     {
         public override int Read(byte[] buffer, int offset, int count) => throw new IOException("broken");
 
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count,
+            CancellationToken cancellationToken) =>
             throw new IOException("broken");
 
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>

@@ -14,7 +14,8 @@ public sealed class OciCredentialOriginTests
     private const string User = "depot";
     private const string Password = "for-the-registry-only";
     private const string RegistryToken = "registry-token-123";
-    private static readonly string Basic = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{User}:{Password}"));
+    private static readonly string Basic = "Basic "
+        + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{User}:{Password}"));
     private static readonly OciCredential Login = new(User, Password, "test");
     private static readonly byte[] Blob = "the blob's bytes"u8.ToArray();
     private static readonly string BlobDigest = OciRegistryClient.Digest(Blob);
@@ -72,26 +73,31 @@ public sealed class OciCredentialOriginTests
     [InlineData("bearer")]
     public async Task ATagListLinkToAnotherHostIsNotFollowed(string scheme)
     {
-        await using var elsewhere = await HostileServer.StartAsync("127.0.0.2", c => Json(c, """{"name":"repo","tags":["stolen"]}"""));
+        await using var elsewhere = await HostileServer.StartAsync("127.0.0.2",
+            c => Json(c, """{"name":"repo","tags":["stolen"]}"""));
         await using var registry = await HostileServer.StartAsync("127.0.0.1", Registry(scheme, context =>
         {
             context.Response.Headers.Link = $"<{elsewhere.Origin}/v2/repo/tags/list?last=a&n=1000>; rel=\"next\"";
             return Json(context, """{"name":"repo","tags":["a"]}""");
         }));
-        using var client = new OciRegistryClient(OciReference.Parse($"oci+http://{registry.Authority}/repo"), new OciClientOptions(Login));
+        using var client = new OciRegistryClient(OciReference.Parse($"oci+http://{registry.Authority}/repo"),
+            new OciClientOptions(Login));
 
         var (tags, error) = await ListAsync(client);
         Assert.Equal(["a"], tags);
         var refused = Assert.IsType<InvalidContentException>(error);
-        Assert.Contains($"the next-page Link points to {elsewhere.Origin}, not the registry {registry.Origin}; not followed", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"the next-page Link points to {elsewhere.Origin}, not the registry {registry.Origin}; not "
+            + "followed", refused.Message, StringComparison.Ordinal);
         Assert.Empty(elsewhere.Requests);
-        Assert.Contains(scheme == "bearer" ? "Bearer " + RegistryToken : Basic, registry.Authorizations); // the login was in use
+        Assert.Contains(scheme == "bearer" ? "Bearer " + RegistryToken : Basic,
+            registry.Authorizations); // the login was in use
     }
 
     [Fact]
     public async Task AnHttpsRegistrysLinkToPlainHttpIsNotFollowed()
     {
-        await using var plain = await HostileServer.StartAsync("127.0.0.1", c => Json(c, """{"name":"repo","tags":["downgraded"]}"""));
+        await using var plain = await HostileServer.StartAsync("127.0.0.1",
+            c => Json(c, """{"name":"repo","tags":["downgraded"]}"""));
         using var certificate = HostileServer.FixtureCertificate();
         await using var registry = await HostileServer.StartAsync("127.0.0.1", Registry("basic", context =>
         {
@@ -99,11 +105,13 @@ public sealed class OciCredentialOriginTests
             return Json(context, """{"name":"repo","tags":["a"]}""");
         }), certificate);
         Assert.StartsWith("https://", registry.Origin, StringComparison.Ordinal);
-        using var client = new OciRegistryClient(OciReference.Parse($"oci://{registry.Authority}/repo"), new OciClientOptions(Login, DockerRegistry.CaCertificate));
+        using var client = new OciRegistryClient(OciReference.Parse($"oci://{registry.Authority}/repo"),
+            new OciClientOptions(Login, DockerRegistry.CaCertificate));
 
         var (tags, error) = await ListAsync(client);
         Assert.Equal(["a"], tags);
-        Assert.Contains($"points to {plain.Origin}, not the registry", Assert.IsType<InvalidContentException>(error).Message, StringComparison.Ordinal);
+        Assert.Contains($"points to {plain.Origin}, not the registry",
+            Assert.IsType<InvalidContentException>(error).Message, StringComparison.Ordinal);
         Assert.Empty(plain.Requests);
     }
 
@@ -128,35 +136,43 @@ public sealed class OciCredentialOriginTests
         await using var registry = await HostileServer.StartAsync("127.0.0.1", Registry(scheme, context =>
         {
             context.Response.StatusCode = 307;
-            context.Response.Headers.Location = storage.Origin + (context.Request.Path.Value!.EndsWith(BlobDigest, StringComparison.Ordinal) ? "/signed?sig=1" : "/login");
+            context.Response.Headers.Location = storage.Origin
+                + (context.Request.Path.Value!.EndsWith(BlobDigest, StringComparison.Ordinal) ? "/signed?sig=1"
+                    : "/login");
             return Task.CompletedTask;
         }));
-        using var client = new OciRegistryClient(OciReference.Parse($"oci+http://{registry.Authority}/repo"), new OciClientOptions(Login));
+        using var client = new OciRegistryClient(OciReference.Parse($"oci+http://{registry.Authority}/repo"),
+            new OciClientOptions(Login));
 
         Assert.Equal(Blob, await client.ReadBlobAsync(BlobDigest, Blob.Length, 1 << 20, Token));
-        var e = await Assert.ThrowsAsync<OciRegistryException>(() => client.ReadBlobAsync(GuardedDigest, 10, 1 << 20, Token));
+        var e = await Assert.ThrowsAsync<OciRegistryException>(() => client.ReadBlobAsync(GuardedDigest, 10, 1 << 20,
+            Token));
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, e.Status);
         Assert.Contains($"GET {storage.Origin}/login: 401", e.Message, StringComparison.Ordinal);
 
         Assert.Empty(storage.Authorizations);
-        Assert.Equal(["/signed?sig=1", "/login"], storage.Requests.Select(r => r.Target)); // the 401 was not answered with a login
+        Assert.Equal(["/signed?sig=1", "/login"],
+            storage.Requests.Select(r => r.Target)); // the 401 was not answered with a login
         Assert.Contains(scheme == "bearer" ? "Bearer " + RegistryToken : Basic, registry.Authorizations);
     }
 
     [Fact]
     public async Task APlainHttpTokenRealmOnAnotherHostGetsNoLogin()
     {
-        await using var realm = await HostileServer.StartAsync("127.0.0.2", c => Json(c, $"{{\"token\":\"{RegistryToken}\"}}"));
+        await using var realm = await HostileServer.StartAsync("127.0.0.2",
+            c => Json(c, $"{{\"token\":\"{RegistryToken}\"}}"));
         await using var registry = await HostileServer.StartAsync("127.0.0.1", context =>
         {
             context.Response.StatusCode = 401;
             context.Response.Headers.WWWAuthenticate = $"Bearer realm=\"{realm.Origin}/token\",service=\"test\"";
             return Task.CompletedTask;
         });
-        using var client = new OciRegistryClient(OciReference.Parse($"oci+http://{registry.Authority}/repo"), new OciClientOptions(Login));
+        using var client = new OciRegistryClient(OciReference.Parse($"oci+http://{registry.Authority}/repo"),
+            new OciClientOptions(Login));
 
         var e = await Assert.ThrowsAsync<OciAuthException>(() => client.GetManifestAsync("latest", Token));
-        Assert.Equal($"registry {registry.Authority}: token realm {realm.Origin}/token is plain http on another origin; "
+        Assert.Equal($"registry {registry.Authority}: token realm {realm.Origin}/token is plain http on another "
+            + "origin; "
             + "the login is not sent there (a realm must be https, or on the registry itself)", e.Message);
         Assert.Empty(realm.Requests);
     }
@@ -184,7 +200,8 @@ public sealed class OciCredentialOriginTests
 
             return Json(context, manifest, "application/vnd.oci.image.manifest.v1+json");
         });
-        using var client = new OciRegistryClient(OciReference.Parse($"oci+http://{registry.Authority}/repo"), new OciClientOptions(Login, DockerRegistry.CaCertificate));
+        using var client = new OciRegistryClient(OciReference.Parse($"oci+http://{registry.Authority}/repo"),
+            new OciClientOptions(Login, DockerRegistry.CaCertificate));
 
         var found = await client.GetManifestAsync("latest", Token);
         Assert.Equal(Encoding.UTF8.GetBytes(manifest), found!.Bytes);

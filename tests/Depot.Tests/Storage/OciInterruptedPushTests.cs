@@ -4,7 +4,8 @@ using Depot.Storage.Oci;
 
 namespace Depot.Tests.Storage;
 
-/// <summary>A push to a registry killed (SIGKILL, a real process) during a layer upload leaves no image naming missing layers.</summary>
+/// <summary>A push to a registry killed (SIGKILL, a real process) during a layer upload leaves no image naming missing
+/// layers.</summary>
 public sealed class OciInterruptedPushTests(DockerRegistry registry) : IClassFixture<DockerRegistry>
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
@@ -17,7 +18,8 @@ public sealed class OciInterruptedPushTests(DockerRegistry registry) : IClassFix
         using var home = new TempDir();
         using var staging = new TempDir();
         var mirror = registry.Url("killed/r" + Guid.NewGuid().ToString("N")[..8]);
-        await KilledPush.RunAndKillAsync(mirror, tree.Path, home.Path, staging.Path, new Dictionary<string, string>(), Token);
+        await KilledPush.RunAndKillAsync(mirror, tree.Path, home.Path, staging.Path, new Dictionary<string, string>(),
+            Token);
 
         // Images are written only once every layer is up: none exists, so no reader can meet a missing layer.
         using var store = new OciStore(OciReference.Parse(mirror));
@@ -30,7 +32,8 @@ public sealed class OciInterruptedPushTests(DockerRegistry registry) : IClassFix
             Token);
         Assert.False(again.AnyFailed, string.Join("; ", again.Outcomes.Select(o => o.Reason)));
         Assert.Equal(PushStatus.Pushed, again.Outcomes.Single(o => o.Hash == big).Status);
-        Assert.Equal(PushStatus.Pushed, again.Outcomes.Single(o => o.Hash == small).Status); // its image was never written either
+        Assert.Equal(PushStatus.Pushed,
+            again.Outcomes.Single(o => o.Hash == small).Status); // its image was never written either
         var verify = await VerifyOperation.RunAsync(Mirror.Of(store, Depot.Signing.TrustPolicy.None("oci")),
             new VerifyOptions([]), null, Token);
         Assert.Equal((2, 0), (verify.Checked, verify.Failures.Count));

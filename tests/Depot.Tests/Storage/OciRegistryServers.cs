@@ -8,7 +8,8 @@ namespace Depot.Tests.Storage;
 /// </summary>
 public class DockerRegistry : TestServer
 {
-    /// <summary>Storage copied in before start (a registry's own <c>docker/registry/v2</c> tree), or null for empty.</summary>
+    /// <summary>Storage copied in before start (a registry's own <c>docker/registry/v2</c> tree), or null for
+    /// empty.</summary>
     protected virtual string? Seed => null;
 
     protected virtual string? Htpasswd => null;
@@ -27,7 +28,8 @@ public class DockerRegistry : TestServer
 
     protected override string ProgramPath(string program) =>
         new[] { "/usr/bin", "/usr/local/bin" }.Select(d => Path.Combine(d, program)).FirstOrDefault(File.Exists)
-        ?? throw new InvalidOperationException($"{program} is not installed: run ./test.sh, which installs the Debian package docker-registry");
+        ?? throw new InvalidOperationException($"{program} is not installed: run ./test.sh, which installs the Debian "
+            + "package docker-registry");
 
     protected override (string, string[]) Command(int port)
     {
@@ -100,7 +102,8 @@ public class DockerRegistry : TestServer
     }
 }
 
-/// <summary>The registry serving the storage real Spack 1.2 pushed (repository <c>depot-fixtures</c>, and gcc-runtime's big layer left out).</summary>
+/// <summary>The registry serving the storage real Spack 1.2 pushed (repository <c>depot-fixtures</c>, and gcc-runtime's
+/// big layer left out).</summary>
 public sealed class SpackFixtureRegistry : DockerRegistry
 {
     protected override string? Seed => TestData.Path("spack-1.2-oci/registry-storage");

@@ -5,13 +5,15 @@ using Depot.Storage.Oci;
 
 namespace Depot.Tests.Storage;
 
-/// <summary>The store contract against a real registry (distribution 2.8); every test gets its own repository.</summary>
+/// <summary>The store contract against a real registry (distribution 2.8); every test gets its own
+/// repository.</summary>
 public sealed class OciStoreTests(DockerRegistry registry) : StoreContractTests, IClassFixture<DockerRegistry>
 {
     // Registries have no conditional manifest PUT: the store compares first (the interface's default).
     protected override bool EnforcesConditionalWrites => false;
 
-    protected override IObjectStore CreateStore() => new OciStore(OciReference.Parse(registry.Url("contract/r" + Guid.NewGuid().ToString("N")[..8])));
+    protected override IObjectStore CreateStore() =>
+        new OciStore(OciReference.Parse(registry.Url("contract/r" + Guid.NewGuid().ToString("N")[..8])));
 
     private OciStore Oci => (OciStore)Store;
 
@@ -28,7 +30,8 @@ public sealed class OciStoreTests(DockerRegistry registry) : StoreContractTests,
         var wrong = $"blobs/sha256/00/{new string('0', 64)}";
         var e = await Assert.ThrowsAsync<DepotException>(() => Store.WriteAllBytesAsync(wrong, content, Token));
         Assert.Contains("content addressed", e.Message, StringComparison.Ordinal);
-        Assert.Empty(await Store.ListKeysAsync("blobs/", Token).ToListAsync(Token)); // registries cannot enumerate blobs
+        Assert.Empty(await Store.ListKeysAsync("blobs/", Token)
+            .ToListAsync(Token)); // registries cannot enumerate blobs
 
         Assert.True(await Store.DeleteAsync(key, Token));
         Assert.Null(await Oci.Registry.HeadBlobAsync("sha256:" + hex, Token));
@@ -38,7 +41,8 @@ public sealed class OciStoreTests(DockerRegistry registry) : StoreContractTests,
     [Fact]
     public async Task LargeBlobsGoUpInChunksAndAreCheckedOnTheWayBack()
     {
-        using var chunked = new OciStore(OciReference.Parse(registry.Url("contract/chunked" + Guid.NewGuid().ToString("N")[..8])),
+        using var chunked = new OciStore(OciReference.Parse(registry.Url("contract/chunked"
+            + Guid.NewGuid().ToString("N")[..8])),
             new OciClientOptions(ChunkedUploadThreshold: 100_000, ChunkSize: 64 * 1024));
         var content = new byte[300_001];
         new Random(3).NextBytes(content);
@@ -47,8 +51,10 @@ public sealed class OciStoreTests(DockerRegistry registry) : StoreContractTests,
         Assert.Equal(content, await chunked.Registry.ReadBlobAsync(digest, content.Length, 1 << 20, Token));
 
         // A reader told another size refuses the blob before reading it, as the registry announces its own length.
-        var e = await Assert.ThrowsAsync<InvalidContentException>(() => chunked.Registry.OpenBlobAsync(digest, content.Length + 1, Token));
-        Assert.Contains("the registry announces 300001 bytes, the descriptor says 300002", e.Message, StringComparison.Ordinal);
+        var e = await Assert.ThrowsAsync<InvalidContentException>(() => chunked.Registry.OpenBlobAsync(digest,
+            content.Length + 1, Token));
+        Assert.Contains("the registry announces 300001 bytes, the descriptor says 300002", e.Message,
+            StringComparison.Ordinal);
     }
 
     [Fact]
@@ -81,7 +87,8 @@ public sealed class OciStoreTests(DockerRegistry registry) : StoreContractTests,
         var current = new Uri("https://ghcr.io/v2/org/cache/tags/list?n=1000");
         using var relative = new HttpResponseMessage();
         relative.Headers.TryAddWithoutValidation("Link", "</v2/org/cache/tags/list?last=b.spack&n=1000>; rel=\"next\"");
-        Assert.Equal("https://ghcr.io/v2/org/cache/tags/list?last=b.spack&n=1000", OciRegistryClient.NextPage(relative, current)!.ToString());
+        Assert.Equal("https://ghcr.io/v2/org/cache/tags/list?last=b.spack&n=1000",
+            OciRegistryClient.NextPage(relative, current)!.ToString());
         using var absolute = new HttpResponseMessage();
         absolute.Headers.TryAddWithoutValidation("Link", "<https://pages.example/v2/x?last=c>; rel=\"next\"");
         Assert.Equal("https://pages.example/v2/x?last=c", OciRegistryClient.NextPage(absolute, current)!.ToString());

@@ -40,30 +40,40 @@ public sealed class OversizedResponseTests
     {
         // 1.5 GB announced: refused unread. 600 MiB streamed without a length: stopped at the 512 MiB cap, in a file.
         await using var server = await HostileServer.StartAsync("127.0.0.1", context =>
-            HostileServer.SendZerosAsync(context, context.Request.Path.Value!.EndsWith("index.json", StringComparison.Ordinal) ? 1_500_000_000 : 600L << 20,
+            HostileServer.SendZerosAsync(context,
+                context.Request.Path.Value!.EndsWith("index.json", StringComparison.Ordinal) ? 1_500_000_000
+            : 600L << 20,
                 announce: context.Request.Path.Value.EndsWith("index.json", StringComparison.Ordinal)));
         using var cache = new TempDir();
         using var store = new HttpStore(server.Origin + "/mirror", cache.Path);
 
-        var (error, allocated) = await MeasureAsync(() => store.ReadAllBytesAsync("build_cache/index.json", cancellationToken: Token));
+        var (error,
+            allocated) = await MeasureAsync(() =>
+                store.ReadAllBytesAsync("build_cache/index.json", cancellationToken: Token));
         Assert.InRange(allocated, 0, Budget);
-        AssertOneLineRefusal(error, $"{server.Origin}/mirror/build_cache/index.json: the server announces 1500000000 bytes, more than the 512 MiB allowed here");
+        AssertOneLineRefusal(error,
+            $"{server.Origin}/mirror/build_cache/index.json: the server announces 1500000000 bytes, more than the 512 "
+            + "MiB allowed here");
 
         var blob = "blobs/sha256/aa/" + new string('a', 64);
         (error, allocated) = await MeasureAsync(() => store.ReadAllBytesAsync(blob, cancellationToken: Token));
         Assert.InRange(allocated, 0, Budget);
         AssertOneLineRefusal(error, $"{server.Origin}/mirror/{blob}: larger than the 512 MiB allowed here");
-        Assert.Empty(Directory.EnumerateFileSystemEntries(cache.Path, "*", SearchOption.AllDirectories)); // nothing half-written in the cache
+        Assert.Empty(Directory.EnumerateFileSystemEntries(cache.Path, "*",
+            SearchOption.AllDirectories)); // nothing half-written in the cache
     }
 
     [Fact]
     public async Task AnHttpIndexStreamedPastItsCapIsNotCached()
     {
-        await using var server = await HostileServer.StartAsync("127.0.0.1", context => HostileServer.SendZerosAsync(context, 600L << 20, announce: false));
+        await using var server = await HostileServer.StartAsync("127.0.0.1",
+            context => HostileServer.SendZerosAsync(context, 600L << 20, announce: false));
         using var cache = new TempDir();
         using var store = new HttpStore(server.Origin, cache.Path);
 
-        var (error, allocated) = await MeasureAsync(() => store.ReadAllBytesAsync("v3/manifests/index/index.manifest.json", cancellationToken: Token));
+        var (error,
+            allocated) = await MeasureAsync(() =>
+                store.ReadAllBytesAsync("v3/manifests/index/index.manifest.json", cancellationToken: Token));
         Assert.InRange(allocated, 0, Budget);
         AssertOneLineRefusal(error, "index.manifest.json: larger than the 512 MiB allowed here");
         Assert.Empty(Directory.EnumerateFileSystemEntries(cache.Path, "*", SearchOption.AllDirectories));
@@ -73,12 +83,15 @@ public sealed class OversizedResponseTests
     public async Task AnOversizedManifestIsRefusedWithinTheMemoryBudget()
     {
         await using var registry = await HostileServer.StartAsync("127.0.0.1", context =>
-            HostileServer.SendZerosAsync(context, 600L << 20, announce: context.Request.Path.Value!.EndsWith("/announced", StringComparison.Ordinal)));
+            HostileServer.SendZerosAsync(context, 600L << 20,
+                announce: context.Request.Path.Value!.EndsWith("/announced", StringComparison.Ordinal)));
         using var client = new OciRegistryClient(OciReference.Parse($"oci+http://{registry.Authority}/repo"));
 
         var (error, allocated) = await MeasureAsync(() => client.GetManifestAsync("announced", Token));
         Assert.InRange(allocated, 0, Budget);
-        AssertOneLineRefusal(error, $"oci+http://{registry.Authority}/repo/manifests/announced: the server announces 629145600 bytes, more than the 4 MiB allowed here");
+        AssertOneLineRefusal(error,
+            $"oci+http://{registry.Authority}/repo/manifests/announced: the server announces 629145600 bytes, more "
+            + "than the 4 MiB allowed here");
 
         (error, allocated) = await MeasureAsync(() => client.GetManifestAsync("streamed", Token));
         Assert.InRange(allocated, 0, Budget);
@@ -89,7 +102,8 @@ public sealed class OversizedResponseTests
     public async Task ABlobLongerThanItsDescriptorIsStoppedThere()
     {
         // Sent without a length (as a CDN may): the descriptor's size is the limit.
-        await using var storage = await HostileServer.StartAsync("127.0.0.1", context => HostileServer.SendZerosAsync(context, 600L << 20, announce: false));
+        await using var storage = await HostileServer.StartAsync("127.0.0.1",
+            context => HostileServer.SendZerosAsync(context, 600L << 20, announce: false));
         using var client = new OciRegistryClient(OciReference.Parse($"oci+http://{storage.Authority}/repo"));
         var digest = OciRegistryClient.Digest(new byte[1000]);
 
@@ -99,12 +113,16 @@ public sealed class OversizedResponseTests
             await blob.CopyToAsync(Stream.Null, Token);
         });
         Assert.InRange(allocated, 0, Budget);
-        AssertOneLineRefusal(error, $"oci+http://{storage.Authority}/repo/blobs/{digest}: blob is longer than the 1000 bytes its descriptor says");
+        AssertOneLineRefusal(error,
+            $"oci+http://{storage.Authority}/repo/blobs/{digest}: blob is longer than the 1000 bytes its descriptor "
+            + "says");
 
         // With neither a descriptor nor a Content-Length there is no end to expect: refused before reading.
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var unbounded = await Assert.ThrowsAsync<InvalidContentException>(() => client.OpenBlobAsync(digest, null, Token));
-        Assert.EndsWith("the registry sent a blob without a Content-Length, and no descriptor gives its size", unbounded.Message, StringComparison.Ordinal);
+        var unbounded = await Assert.ThrowsAsync<InvalidContentException>(() => client.OpenBlobAsync(digest, null,
+            Token));
+        Assert.EndsWith("the registry sent a blob without a Content-Length, and no descriptor gives its size",
+            unbounded.Message, StringComparison.Ordinal);
         Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(5));
     }
 
@@ -121,7 +139,8 @@ public sealed class OversizedResponseTests
             if (context.Request.Path.Value!.EndsWith("/needs-token", StringComparison.Ordinal))
             {
                 context.Response.StatusCode = 401;
-                context.Response.Headers.WWWAuthenticate = $"Bearer realm=\"http://{context.Request.Host}/token\",service=\"test\"";
+                context.Response.Headers.WWWAuthenticate =
+                    $"Bearer realm=\"http://{context.Request.Host}/token\",service=\"test\"";
                 return Task.CompletedTask;
             }
 
@@ -132,12 +151,14 @@ public sealed class OversizedResponseTests
 
         var (error, allocated) = await MeasureAsync(() => client.GetManifestAsync("needs-token", Token));
         Assert.InRange(allocated, 0, Budget);
-        AssertOneLineRefusal(error, $"token service http://{registry.Authority}/token: larger than the 1 MiB allowed here");
+        AssertOneLineRefusal(error,
+            $"token service http://{registry.Authority}/token: larger than the 1 MiB allowed here");
 
         (error, allocated) = await MeasureAsync(() => client.GetManifestAsync("error", Token));
         Assert.InRange(allocated, 0, Budget);
         var refused = Assert.IsType<OciRegistryException>(error);
-        Assert.StartsWith($"GET http://{registry.Authority}/v2/repo/manifests/error: 400 BadRequest: ", refused.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"GET http://{registry.Authority}/v2/repo/manifests/error: 400 BadRequest: ", refused.Message,
+            StringComparison.Ordinal);
         Assert.InRange(refused.Message.Length, 0, 400);
     }
 }

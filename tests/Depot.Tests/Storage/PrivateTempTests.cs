@@ -18,7 +18,8 @@ public sealed class PrivateTempTests
         var folder = Path.GetDirectoryName(file)!;
 
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(folder));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute,
+            File.GetUnixFileMode(folder));
         Assert.Equal(PrivateTemp.Folder, folder);
         Assert.NotEqual(Path.TrimEndingDirectorySeparator(Path.GetTempPath()), folder);
         Assert.Null(new DirectoryInfo(folder).LinkTarget);

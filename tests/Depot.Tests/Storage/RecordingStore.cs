@@ -40,5 +40,6 @@ public sealed class RecordingStore(IObjectStore inner) : IObjectStore
         return inner.WriteAsync(key, content, cancellationToken);
     }
 
-    public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
+    public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default) =>
+        inner.DeleteAsync(key, cancellationToken);
 }

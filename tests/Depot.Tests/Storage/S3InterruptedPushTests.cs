@@ -32,7 +32,8 @@ public sealed class S3InterruptedPushTests(S3rver server) : IClassFixture<S3rver
         Assert.DoesNotContain(keys, k => k.Contains(big, StringComparison.Ordinal));
         foreach (var manifestKey in keys.Where(k => k.EndsWith(".spec.manifest.json", StringComparison.Ordinal)))
         {
-            var manifest = BuildCacheManifest.Parse(await store.ReadAllBytesAsync(manifestKey, cancellationToken: Token), manifestKey);
+            var manifest = BuildCacheManifest.Parse(await store.ReadAllBytesAsync(manifestKey,
+                cancellationToken: Token), manifestKey);
             foreach (var blob in manifest.Records)
             {
                 Assert.Equal(blob.ContentLength, (await store.GetInfoAsync(blob.BlobKey, Token))?.Length);
@@ -43,7 +44,8 @@ public sealed class S3InterruptedPushTests(S3rver server) : IClassFixture<S3rver
         foreach (var blobKey in keys.Where(k => k.StartsWith("blobs/", StringComparison.Ordinal)))
         {
             var bytes = await store.ReadAllBytesAsync(blobKey, cancellationToken: Token);
-            Assert.Equal(blobKey[(blobKey.LastIndexOf('/') + 1)..], Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)));
+            Assert.Equal(blobKey[(blobKey.LastIndexOf('/') + 1)..],
+                Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)));
         }
 
         var again = await PushAgainAsync(store, tree.Path);

@@ -4,14 +4,16 @@ using Depot.Storage.S3;
 
 namespace Depot.Tests.Storage;
 
-/// <summary>The store contract against a real S3 server (s3rver); every test gets its own prefix in the bucket.</summary>
+/// <summary>The store contract against a real S3 server (s3rver); every test gets its own prefix in the
+/// bucket.</summary>
 public sealed class S3StoreTests(S3rver server) : StoreContractTests, IClassFixture<S3rver>
 {
     // s3rver answers If-None-Match only on GET and ignores conditions on PUT; S3 itself enforces both.
     protected override bool EnforcesConditionalWrites => false;
 
     protected override IObjectStore CreateStore() =>
-        new S3Store(S3rver.Bucket, "mirror-" + Guid.NewGuid().ToString("N")[..8], new S3StoreOptions(server.Endpoint, "S3RVER", "S3RVER"));
+        new S3Store(S3rver.Bucket, "mirror-" + Guid.NewGuid().ToString("N")[..8],
+            new S3StoreOptions(server.Endpoint, "S3RVER", "S3RVER"));
 
     [Fact]
     public async Task MirrorUrlsOpenS3AndAWholeMirrorRoundTrips()
@@ -19,7 +21,8 @@ public sealed class S3StoreTests(S3rver server) : StoreContractTests, IClassFixt
         var prefix = "m-" + Guid.NewGuid().ToString("N")[..8];
         using var store = new S3Store(S3rver.Bucket, prefix, new S3StoreOptions(server.Endpoint, "S3RVER", "S3RVER"));
         Assert.Equal($"s3://{S3rver.Bucket}/{prefix}", store.Root);
-        foreach (var file in Directory.EnumerateFiles(TestData.Path(TestData.V3Signed), "*", SearchOption.AllDirectories))
+        foreach (var file in Directory.EnumerateFiles(TestData.Path(TestData.V3Signed), "*",
+            SearchOption.AllDirectories))
         {
             await using var content = File.OpenRead(file);
             await store.WriteAsync(Path.GetRelativePath(TestData.Path(TestData.V3Signed), file), content, Token);
@@ -29,13 +32,15 @@ public sealed class S3StoreTests(S3rver server) : StoreContractTests, IClassFixt
             new Depot.Operations.ListOptions([]), null, Token);
         Assert.Equal(5, listed.Rows.Count);
         const string greetTarball = "blobs/sha256/2c/2c73d3a0d6bda497c14e96be4f083accce60c521ce2aa34ed810e69bf6982d25";
-        Assert.Equal(new FileInfo(TestData.Path(TestData.V3Signed + "/" + greetTarball)).Length, (await store.GetInfoAsync(greetTarball, Token))!.Length);
+        Assert.Equal(new FileInfo(TestData.Path(TestData.V3Signed + "/" + greetTarball)).Length,
+            (await store.GetInfoAsync(greetTarball, Token))!.Length);
     }
 
     [Fact]
     public async Task WrongCredentialsSayAccessDenied()
     {
-        using var store = new S3Store("no-such-bucket-here", "", new S3StoreOptions(server.Endpoint, "S3RVER", "S3RVER"));
+        using var store = new S3Store("no-such-bucket-here", "",
+            new S3StoreOptions(server.Endpoint, "S3RVER", "S3RVER"));
         var e = await Assert.ThrowsAsync<DepotException>(() => store.WriteAllTextAsync("a", "b", Token));
         Assert.Contains("s3://no-such-bucket-here/a", e.Message, StringComparison.Ordinal);
     }
@@ -46,19 +51,24 @@ public sealed class S3StoreTests(S3rver server) : StoreContractTests, IClassFixt
         using var home = new TempDir();
         var variable = "DEPOT_TEST_SECRET_" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
         var url = $"s3://{S3rver.Bucket}/configured-{Guid.NewGuid().ToString("N")[..8]}";
-        var (added, _, _) = await Depot.Tests.Cli.CliRun.RunAsync(home.Path, "mirror", "add", "s3m", url, "--s3-endpoint-url", server.Endpoint,
+        var (added, _, _) = await Depot.Tests.Cli.CliRun.RunAsync(home.Path, "mirror", "add", "s3m", url,
+            "--s3-endpoint-url", server.Endpoint,
             "--s3-access-key-id", "S3RVER", "--s3-access-key-secret-variable", variable, "--unsigned");
         Assert.Equal(0, added);
-        Assert.DoesNotContain("S3RVER\n", File.ReadAllText(Path.Combine(home.Path, "config.yaml")).Replace("id: S3RVER", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.DoesNotContain("S3RVER\n",
+            File.ReadAllText(Path.Combine(home.Path, "config.yaml"))
+                .Replace("id: S3RVER", "", StringComparison.Ordinal), StringComparison.Ordinal);
 
-        var (missing, _, err) = await Depot.Tests.Cli.CliRun.RunAsync(home.Path, "push", "s3m", "greet-data", "--install-tree", TestData.Path("spack-0.21/install-tree"));
+        var (missing, _, err) = await Depot.Tests.Cli.CliRun.RunAsync(home.Path, "push", "s3m", "greet-data",
+            "--install-tree", TestData.Path("spack-0.21/install-tree"));
         Assert.Equal(Depot.Cli.ExitCodes.Usage, missing);
         Assert.Contains($"environment variable {variable} is not set", err, StringComparison.Ordinal);
 
         Environment.SetEnvironmentVariable(variable, "S3RVER");
         try
         {
-            var (pushed, output, pushErr) = await Depot.Tests.Cli.CliRun.RunAsync(home.Path, "push", "s3m", "greet-data", "--install-tree", TestData.Path("spack-0.21/install-tree"));
+            var (pushed, output, pushErr) = await Depot.Tests.Cli.CliRun.RunAsync(home.Path, "push", "s3m",
+                "greet-data", "--install-tree", TestData.Path("spack-0.21/install-tree"));
             Assert.True(pushed == 0, pushErr);
             Assert.Contains("pushed 1,", output, StringComparison.Ordinal);
             var (listed, specs, _) = await Depot.Tests.Cli.CliRun.RunAsync(home.Path, "list", "s3m", "-L");

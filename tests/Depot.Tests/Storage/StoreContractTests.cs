@@ -57,7 +57,8 @@ public abstract class StoreContractTests : StoreListerContractTests<IObjectStore
             await abandoned.Content.WriteAsync(content.AsMemory(0, 100), Token);
         }
 
-        Assert.Equal(["blobs/sha256/cd/staged"], (await Store.ListAsync("", Token).ToListAsync(Token)).Select(o => o.Key));
+        Assert.Equal(["blobs/sha256/cd/staged"],
+            (await Store.ListAsync("", Token).ToListAsync(Token)).Select(o => o.Key));
     }
 
     /// <summary>False for a test server known to ignore conditional headers on writes (s3rver).</summary>
@@ -81,7 +82,8 @@ public abstract class StoreContractTests : StoreListerContractTests<IObjectStore
             Assert.False(await Store.WriteIfUnchangedAsync("i/index.json", Text("stale writer"), version, Token));
         }
 
-        Assert.Equal("second", Encoding.UTF8.GetString(await Store.ReadAllBytesAsync("i/index.json", cancellationToken: Token)));
+        Assert.Equal("second",
+            Encoding.UTF8.GetString(await Store.ReadAllBytesAsync("i/index.json", cancellationToken: Token)));
         Assert.NotEqual(version, (await Store.GetInfoAsync("i/index.json", Token))!.Version);
     }
 
@@ -90,7 +92,8 @@ public abstract class StoreContractTests : StoreListerContractTests<IObjectStore
     {
         await Store.WriteAllTextAsync("a/b.json", "old and longer", Token);
         await Store.WriteAllTextAsync("a/b.json", "new", Token);
-        Assert.Equal("new", Encoding.UTF8.GetString(await Store.ReadAllBytesAsync("a/b.json", cancellationToken: Token)));
+        Assert.Equal("new",
+            Encoding.UTF8.GetString(await Store.ReadAllBytesAsync("a/b.json", cancellationToken: Token)));
     }
 
     [Fact]
@@ -107,10 +110,13 @@ public abstract class StoreContractTests : StoreListerContractTests<IObjectStore
     public async Task AFailedWriteLeavesNoObjectAndKeepsThePreviousOne()
     {
         await Store.WriteAllTextAsync("index/index.json", "previous", Token);
-        await Assert.ThrowsAsync<IOException>(() => Store.WriteAsync("index/index.json", new FailingStream(100_000), Token));
-        await Assert.ThrowsAsync<IOException>(() => Store.WriteAsync("index/new.json", new FailingStream(100_000), Token));
+        await Assert.ThrowsAsync<IOException>(() => Store.WriteAsync("index/index.json", new FailingStream(100_000),
+            Token));
+        await Assert.ThrowsAsync<IOException>(() => Store.WriteAsync("index/new.json", new FailingStream(100_000),
+            Token));
 
-        Assert.Equal("previous", Encoding.UTF8.GetString(await Store.ReadAllBytesAsync("index/index.json", cancellationToken: Token)));
+        Assert.Equal("previous",
+            Encoding.UTF8.GetString(await Store.ReadAllBytesAsync("index/index.json", cancellationToken: Token)));
         Assert.Null(await Store.GetInfoAsync("index/new.json", Token));
         Assert.Equal(["index/index.json"], await KeysAsync("index/"));
     }

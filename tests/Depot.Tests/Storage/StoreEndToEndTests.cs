@@ -37,10 +37,12 @@ public abstract class StoreEndToEndTests
 
         var indexed = Assert.Single(await IndexOperation.RunAsync(Mirror.Of(store), new IndexOptions(), null, Token));
         Assert.Equal(3, indexed.Specs);
-        await new BuildCacheV3(store).PublishKeysAsync([new PublishedKey(fingerprint, keyring.ExportPublic(fingerprint), fingerprint)], Token);
+        await new BuildCacheV3(store)
+            .PublishKeysAsync([new PublishedKey(fingerprint, keyring.ExportPublic(fingerprint), fingerprint)], Token);
 
         var listed = await ListOperation.RunAsync(Mirror.Of(store), new ListOptions([]), null, Token);
-        Assert.Equal(["gcc-runtime", "greet", "libgreet"], listed.Rows.Select(r => r.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["gcc-runtime", "greet", "libgreet"],
+            listed.Rows.Select(r => r.Name).Order(StringComparer.Ordinal));
 
         var trust = TestData.Trusting(keyring, store.Root);
         var verified = await VerifyOperation.RunAsync(Mirror.Of(store, trust), new VerifyOptions([]), null, Token);
@@ -53,7 +55,8 @@ public abstract class StoreEndToEndTests
             new InstallOptions(new PlainRootTarget(root.Path)), null, Token);
         Assert.False(installed.AnyFailed, string.Join("; ", installed.Outcomes.Select(o => o.Reason)));
         var greet = installed.Outcomes.Single(o => o.Name == "greet").Prefix!;
-        Assert.Equal("Hello, world.", Depot.Tests.Operations.InstallOperationTests.Run(Path.Combine(greet, "bin/greet")));
+        Assert.Equal("Hello, world.",
+            Depot.Tests.Operations.InstallOperationTests.Run(Path.Combine(greet, "bin/greet")));
     }
 }
 
@@ -69,17 +72,20 @@ public sealed class LocalEndToEndTests : StoreEndToEndTests, IDisposable
 public sealed class S3EndToEndTests(S3rver server) : StoreEndToEndTests, IClassFixture<S3rver>
 {
     protected override IObjectStore CreateStore() =>
-        new S3Store(S3rver.Bucket, "e2e-" + Guid.NewGuid().ToString("N")[..8], new S3StoreOptions(server.Endpoint, "S3RVER", "S3RVER"));
+        new S3Store(S3rver.Bucket, "e2e-" + Guid.NewGuid().ToString("N")[..8],
+            new S3StoreOptions(server.Endpoint, "S3RVER", "S3RVER"));
 }
 
 public sealed class GcsEndToEndTests(FakeGcsServer server) : StoreEndToEndTests, IClassFixture<FakeGcsServer>
 {
     protected override IObjectStore CreateStore() =>
-        new GcsStore("depot-test", "e2e-" + Guid.NewGuid().ToString("N")[..8], endpoint: server.BaseUri + "/storage/v1/", anonymous: true);
+        new GcsStore("depot-test", "e2e-" + Guid.NewGuid().ToString("N")[..8],
+            endpoint: server.BaseUri + "/storage/v1/", anonymous: true);
 }
 
 public sealed class AzureEndToEndTests(Azurite server) : StoreEndToEndTests, IClassFixture<Azurite>
 {
     protected override IObjectStore CreateStore() =>
-        new AzureBlobStore("devstoreaccount1", "depot-e2e", "e2e-" + Guid.NewGuid().ToString("N")[..8], server.ConnectionString);
+        new AzureBlobStore("devstoreaccount1", "depot-e2e", "e2e-" + Guid.NewGuid().ToString("N")[..8],
+            server.ConnectionString);
 }

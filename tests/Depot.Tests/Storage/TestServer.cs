@@ -28,7 +28,11 @@ public abstract class TestServer : IAsyncLifetime
 
         Port = FreePort();
         (_, arguments) = Command(Port);
-        process = Process.Start(new ProcessStartInfo(path, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        process = Process.Start(new ProcessStartInfo(path, arguments)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
@@ -56,14 +60,16 @@ public abstract class TestServer : IAsyncLifetime
         throw new InvalidOperationException($"{program} did not listen on 127.0.0.1:{Port} within 30 s");
     }
 
-    /// <summary>Where the server program is: the npm packages <c>./test.sh</c> installs into <c>.test-services/</c>.</summary>
+    /// <summary>Where the server program is: the npm packages <c>./test.sh</c> installs into
+    /// <c>.test-services/</c>.</summary>
     protected virtual string ProgramPath(string program)
     {
         var bin = Path.Combine(TestData.Path(""), "..", "..", ".test-services", "node_modules", ".bin");
         var path = Path.GetFullPath(Path.Combine(bin, program));
         return File.Exists(path)
             ? path
-            : throw new InvalidOperationException($"{program} is not installed in {Path.GetFullPath(bin)}: run ./test.sh, which installs the test services");
+            : throw new InvalidOperationException($"{program} is not installed in {Path.GetFullPath(bin)}: run "
+                + "./test.sh, which installs the test services");
     }
 
     public virtual async ValueTask DisposeAsync()
@@ -95,18 +101,23 @@ public sealed class S3rver : TestServer
     public string Endpoint => $"http://127.0.0.1:{Port}";
 
     protected override (string, string[]) Command(int port) =>
-        ("s3rver", ["-d", DataPath, "-a", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--configure-bucket", Bucket, "--silent"]);
+        ("s3rver",
+            ["-d", DataPath, "-a", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "--configure-bucket", Bucket, "--silent"]);
 }
 
 /// <summary>Azurite's blob service (the well-known development account), in memory.</summary>
 public sealed class Azurite : TestServer
 {
-    public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    public const string AccountKey =
+        "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     public string ConnectionString =>
         $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};BlobEndpoint=http://127.0.0.1:{Port}/devstoreaccount1;";
 
     protected override (string, string[]) Command(int port) =>
-        ("azurite-blob", ["--blobHost", "127.0.0.1", "--blobPort", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--inMemoryPersistence",
+        ("azurite-blob",
+            ["--blobHost", "127.0.0.1", "--blobPort", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "--inMemoryPersistence",
             "--disableTelemetry", "--skipApiVersionCheck", "--loose", "--extentMemoryLimit", "256", "--silent"]);
 }

@@ -33,15 +33,18 @@ public sealed class TokenAuthRegistry : DockerRegistry
 
     public TokenAuthRegistry()
     {
-        var request = new CertificateRequest("CN=depot test token issuer", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var request = new CertificateRequest("CN=depot test token issuer", key, HashAlgorithmName.SHA256,
+            RSASignaturePadding.Pkcs1);
         certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
         bundle = Path.Combine(Path.GetTempPath(), $"depot-token-ca-{Guid.NewGuid():N}.pem");
         File.WriteAllText(bundle, certificate.ExportCertificatePem());
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        using var pem = X509Certificate2.CreateFromPemFile(TestData.Path("spack-1.2-oci/tls/server.pem"), TestData.Path("spack-1.2-oci/tls/server.key"));
+        using var pem = X509Certificate2.CreateFromPemFile(TestData.Path("spack-1.2-oci/tls/server.pem"),
+            TestData.Path("spack-1.2-oci/tls/server.key"));
         var serverCertificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pfx), null);
-        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0, o => o.UseHttps(serverCertificate)));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0,
+            o => o.UseHttps(serverCertificate)));
         tokenServer = builder.Build();
         tokenServer.Run(IssueAsync);
         tokenServer.StartAsync().GetAwaiter().GetResult();
@@ -81,14 +84,31 @@ public sealed class TokenAuthRegistry : DockerRegistry
 
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var jwtHeader = new { typ = "JWT", alg = "RS256", x5c = new[] { Convert.ToBase64String(certificate.RawData) } };
-        var claims = new { iss = Issuer, sub = User, aud = Service, exp = now + 300, nbf = now - 10, iat = now, jti = Guid.NewGuid().ToString("N"), access };
-        var input = $"{Base64Url(JsonSerializer.SerializeToUtf8Bytes(jwtHeader))}.{Base64Url(JsonSerializer.SerializeToUtf8Bytes(claims))}";
-        var signature = key.SignData(Encoding.ASCII.GetBytes(input), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var claims = new
+        {
+            iss = Issuer,
+            sub = User,
+            aud = Service,
+            exp = now + 300,
+            nbf = now - 10,
+            iat = now,
+            jti = Guid.NewGuid().ToString("N"),
+            access,
+        };
+        var input = $"{Base64Url(JsonSerializer.SerializeToUtf8Bytes(jwtHeader))}."
+            + $"{Base64Url(JsonSerializer.SerializeToUtf8Bytes(claims))}";
+        var signature = key.SignData(Encoding.ASCII.GetBytes(input), HashAlgorithmName.SHA256,
+            RSASignaturePadding.Pkcs1);
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(JsonSerializer.Serialize(new { token = $"{input}.{Base64Url(signature)}", expires_in = 300 }));
+        await context.Response.WriteAsync(JsonSerializer.Serialize(new
+        {
+            token = $"{input}.{Base64Url(signature)}",
+            expires_in = 300,
+        }));
     }
 
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    private static string Base64Url(byte[] bytes) =>
+        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     public override async ValueTask DisposeAsync()
     {

@@ -17,8 +17,10 @@ public static partial class BuildCache
     /// Returns the layouts present at the store's root, newest first (a mirror may hold both v3 and v2). Cheap: it
     /// stops at the first object of each layout.
     /// </summary>
-    /// <exception cref="DepotException">No build cache at the root, or only a layout this Depot does not know.</exception>
-    public static async Task<IReadOnlyList<IBuildCacheLayout>> DetectAsync(IStoreReader store, CancellationToken cancellationToken = default)
+    /// <exception cref="DepotException">No build cache at the root, or only a layout this Depot does not
+    /// know.</exception>
+    public static async Task<IReadOnlyList<IBuildCacheLayout>> DetectAsync(IStoreReader store,
+        CancellationToken cancellationToken = default)
     {
         if (RegistryLayout(store) is { } oci)
         {
@@ -47,7 +49,8 @@ public static partial class BuildCache
         {
             if (LayoutFolder().Match(obj.Key) is { Success: true } m)
             {
-                throw new DepotException(ErrorKind.Unsupported, $"{store.Root}: build cache layout v{m.Groups[1].Value} is not supported (Depot reads v3 and v2)");
+                throw new DepotException(ErrorKind.Unsupported,
+                    $"{store.Root}: build cache layout v{m.Groups[1].Value} is not supported (Depot reads v3 and v2)");
             }
         }
 
@@ -61,7 +64,8 @@ public static partial class BuildCache
     /// <exception cref="DepotException">
     /// Detection failed for another reason than an empty mirror (the store refused, or it holds an unsupported layout).
     /// </exception>
-    public static async Task<IBuildCacheLayout> OpenForWriteAsync(IObjectStore store, int? version, CancellationToken cancellationToken = default)
+    public static async Task<IBuildCacheLayout> OpenForWriteAsync(IObjectStore store, int? version,
+        CancellationToken cancellationToken = default)
     {
         if (RegistryLayout(store) is { } oci)
         {
@@ -91,7 +95,8 @@ public static partial class BuildCache
     /// <summary>True for registries: they hold Spack's OCI layout and only that.</summary>
     public static bool HoldsOciLayout(IStoreReader store) => RegistryLayout(store) is not null;
 
-    /// <summary>The layout an entry of <paramref name="version"/> was listed from (a registry has only its own).</summary>
+    /// <summary>The layout an entry of <paramref name="version"/> was listed from (a registry has only its
+    /// own).</summary>
     public static IBuildCacheLayout ForVersion(IStoreReader store, int version) =>
         RegistryLayout(store) ?? (version == 3 ? new BuildCacheV3(store) : new BuildCacheV2(store));
 

@@ -49,19 +49,23 @@ public sealed class BuildCacheOci(OciStore store) : IBuildCacheLayout
     public Task<SpecEntry> EntryForAsync(SpecNode node, CancellationToken cancellationToken = default) =>
         Task.FromResult(new SpecEntry(TagFor(node), node.Hash, Signed: false));
 
-    public async IAsyncEnumerable<SpecEntry> ListSpecEntriesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<SpecEntry> ListSpecEntriesAsync(
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await foreach (var tag in store.Registry.ListTagsAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (tag != IndexTag && tag.EndsWith(TagSuffix, StringComparison.Ordinal) && PathNames.HashFromEntryName(tag) is { } hash)
+            if (tag != IndexTag && tag.EndsWith(TagSuffix, StringComparison.Ordinal)
+                && PathNames.HashFromEntryName(tag) is { } hash)
             {
                 yield return new SpecEntry(tag, hash, Signed: false);
             }
         }
     }
 
-    /// <summary>An image as read: its manifest and digest, the config bytes (the spec file) and the tarball layer.</summary>
-    public sealed record SpecImage(OciImageManifest Manifest, string ManifestDigest, long ManifestSize, byte[] Config, OciDescriptor Tarball);
+    /// <summary>An image as read: its manifest and digest, the config bytes (the spec file) and the tarball
+    /// layer.</summary>
+    public sealed record SpecImage(OciImageManifest Manifest, string ManifestDigest, long ManifestSize, byte[] Config,
+        OciDescriptor Tarball);
 
     /// <summary>Reads a spec's image: manifest, config (digest checked) and the tarball layer's descriptor.</summary>
     /// <exception cref="InvalidContentException">No such image, or it is not a Spack image.</exception>
@@ -73,14 +77,17 @@ public sealed class BuildCacheOci(OciStore store) : IBuildCacheLayout
         var manifest = OciImageManifest.Parse(found.Bytes, location);
         if (manifest.Layers.Count == 0)
         {
-            throw new InvalidContentException(location, "image has no layers (a Spack image's last layer is its tarball)");
+            throw new InvalidContentException(location,
+                "image has no layers (a Spack image's last layer is its tarball)");
         }
 
-        var config = await store.Registry.ReadBlobAsync(manifest.Config.Digest, manifest.Config.Size, 64 << 20, cancellationToken).ConfigureAwait(false);
+        var config = await store.Registry.ReadBlobAsync(manifest.Config.Digest, manifest.Config.Size, 64 << 20,
+            cancellationToken).ConfigureAwait(false);
         return new SpecImage(manifest, found.Digest, found.Bytes.LongLength, config, manifest.Layers[^1]);
     }
 
-    public async Task<RawEntry> ReadRawEntryAsync(SpecEntry entry, TrustPolicy? trust, CancellationToken cancellationToken = default)
+    public async Task<RawEntry> ReadRawEntryAsync(SpecEntry entry, TrustPolicy? trust,
+        CancellationToken cancellationToken = default)
     {
         var image = await ReadImageAsync(entry.Key, cancellationToken).ConfigureAwait(false);
         var location = store.Describe(entry.Key);
@@ -88,7 +95,8 @@ public sealed class BuildCacheOci(OciStore store) : IBuildCacheLayout
         if (trust is not null)
         {
             var configText = Encoding.UTF8.GetString(image.Config);
-            var signature = await OciSignatures.FindAsync(store.Registry, image.ManifestDigest, cancellationToken).ConfigureAwait(false);
+            var signature = await OciSignatures.FindAsync(store.Registry, image.ManifestDigest, cancellationToken)
+                .ConfigureAwait(false);
             if (signature is null)
             {
                 trust.Check(configText, location, out _); // throws when signatures are required
@@ -120,7 +128,8 @@ public sealed class BuildCacheOci(OciStore store) : IBuildCacheLayout
             if (key.EndsWith(".pub", StringComparison.Ordinal))
             {
                 var bytes = await store.ReadAllBytesAsync(key, 1 << 20, cancellationToken).ConfigureAwait(false);
-                keys.Add(new PublishedKey(key[KeyPrefix.Length..^4], Encoding.ASCII.GetString(bytes), store.Describe(key)));
+                keys.Add(new PublishedKey(key[KeyPrefix.Length..^4], Encoding.ASCII.GetString(bytes),
+                    store.Describe(key)));
             }
         }
 
@@ -131,7 +140,8 @@ public sealed class BuildCacheOci(OciStore store) : IBuildCacheLayout
     {
         foreach (var key in keys)
         {
-            await store.WriteAllBytesAsync($"{KeyPrefix}{key.Fingerprint}.pub", Encoding.ASCII.GetBytes(key.Armored), cancellationToken).ConfigureAwait(false);
+            await store.WriteAllBytesAsync($"{KeyPrefix}{key.Fingerprint}.pub", Encoding.ASCII.GetBytes(key.Armored),
+                cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -141,7 +151,8 @@ public sealed class BuildCacheOci(OciStore store) : IBuildCacheLayout
         return found is null ? null : IndexLayer(found).Hex;
     }
 
-    public async Task<(byte[] Json, string Location)?> ReadIndexBytesAsync(CancellationToken cancellationToken = default)
+    public async Task<(byte[] Json, string Location)?> ReadIndexBytesAsync(CancellationToken cancellationToken =
+        default)
     {
         var found = await store.Registry.GetManifestAsync(IndexTag, cancellationToken).ConfigureAwait(false);
         if (found is null)
@@ -150,22 +161,28 @@ public sealed class BuildCacheOci(OciStore store) : IBuildCacheLayout
         }
 
         var layer = IndexLayer(found);
-        // The same cap as every layout's index (20,000 specs are about 30 MB): a manifest claiming more is refused unread.
-        var bytes = await store.Registry.ReadBlobAsync(layer.Digest, layer.Size, 512L << 20, cancellationToken).ConfigureAwait(false);
+        // The same cap as every layout's index (20,000 specs are about 30 MB): a manifest claiming more is refused
+        // unread.
+        var bytes = await store.Registry.ReadBlobAsync(layer.Digest, layer.Size, 512L << 20, cancellationToken)
+            .ConfigureAwait(false);
         var location = store.Describe($"blobs/sha256/{layer.Hex[..2]}/{layer.Hex}");
-        return (bytes.Length > 1 && bytes[0] == 0x1f && bytes[1] == 0x8b ? Gzip.Decompress(bytes, location, Gzip.IndexLimit) : bytes, location);
+        return (bytes.Length > 1 && bytes[0] == 0x1f && bytes[1] == 0x8b
+            ? Gzip.Decompress(bytes, location, Gzip.IndexLimit) : bytes, location);
     }
 
-    /// <summary>The index JSON as a blob, <c>{}</c> as config, then the <c>index.spack</c> manifest, as Spack writes them.</summary>
+    /// <summary>The index JSON as a blob, <c>{}</c> as config, then the <c>index.spack</c> manifest, as Spack writes
+    /// them.</summary>
     public async Task<string> WriteIndexBytesAsync(byte[] json, CancellationToken cancellationToken = default)
     {
         var manifest = await UploadIndexAsync(json, cancellationToken).ConfigureAwait(false);
-        await store.Registry.PutManifestAsync(IndexTag, manifest.ToJsonBytes(), cancellationToken).ConfigureAwait(false);
+        await store.Registry.PutManifestAsync(IndexTag, manifest.ToJsonBytes(), cancellationToken)
+            .ConfigureAwait(false);
         return manifest.Layers[0].Hex;
     }
 
     /// <summary>Registries have no conditional manifest PUT: the tag is compared just before it is replaced.</summary>
-    public async Task<string?> TryWriteIndexBytesAsync(byte[] json, string? expectedVersion, CancellationToken cancellationToken = default)
+    public async Task<string?> TryWriteIndexBytesAsync(byte[] json, string? expectedVersion,
+        CancellationToken cancellationToken = default)
     {
         var manifest = await UploadIndexAsync(json, cancellationToken).ConfigureAwait(false);
         var current = await store.Registry.HeadManifestAsync(IndexTag, cancellationToken).ConfigureAwait(false);
@@ -174,15 +191,18 @@ public sealed class BuildCacheOci(OciStore store) : IBuildCacheLayout
             return null;
         }
 
-        await store.Registry.PutManifestAsync(IndexTag, manifest.ToJsonBytes(), cancellationToken).ConfigureAwait(false);
+        await store.Registry.PutManifestAsync(IndexTag, manifest.ToJsonBytes(), cancellationToken)
+            .ConfigureAwait(false);
         return manifest.Layers[0].Hex;
     }
 
     private async Task<OciImageManifest> UploadIndexAsync(byte[] json, CancellationToken cancellationToken)
     {
         var layer = await store.Registry.PutBlobIfMissingAsync(json, cancellationToken).ConfigureAwait(false);
-        var config = await store.Registry.PutBlobIfMissingAsync("{}"u8.ToArray(), cancellationToken).ConfigureAwait(false);
-        return new OciImageManifest(OciMediaTypes.ImageManifest, new OciDescriptor(OciMediaTypes.ImageConfig, config, 2),
+        var config = await store.Registry.PutBlobIfMissingAsync("{}"u8.ToArray(), cancellationToken)
+            .ConfigureAwait(false);
+        return new OciImageManifest(OciMediaTypes.ImageManifest,
+            new OciDescriptor(OciMediaTypes.ImageConfig, config, 2),
             [new OciDescriptor(OciMediaTypes.Layer, layer, json.LongLength)]);
     }
 
@@ -190,7 +210,8 @@ public sealed class BuildCacheOci(OciStore store) : IBuildCacheLayout
     {
         var location = store.Describe(IndexTag);
         var manifest = OciImageManifest.Parse(found.Bytes, location);
-        return manifest.Layers.Count == 1 ? manifest.Layers[0] : throw new InvalidContentException(location, $"index image has {manifest.Layers.Count} layers, not 1");
+        return manifest.Layers.Count == 1 ? manifest.Layers[0]
+            : throw new InvalidContentException(location, $"index image has {manifest.Layers.Count} layers, not 1");
     }
 
     // The config's binary_cache_checksum must name the tarball layer: a config pointing elsewhere is a tampered image.
@@ -199,10 +220,12 @@ public sealed class BuildCacheOci(OciStore store) : IBuildCacheLayout
         try
         {
             using var doc = JsonDocument.Parse(image.Config);
-            if (doc.RootElement.TryGetProperty("binary_cache_checksum", out var checksum) && checksum.TryGetProperty("hash", out var hash)
+            if (doc.RootElement.TryGetProperty("binary_cache_checksum", out var checksum)
+                && checksum.TryGetProperty("hash", out var hash)
                 && hash.GetString() is { } hex && hex != image.Tarball.Hex)
             {
-                throw new InvalidContentException(location, $"config says the tarball is sha256 {hex}, but the image's last layer is {image.Tarball.Digest}");
+                throw new InvalidContentException(location,
+                    $"config says the tarball is sha256 {hex}, but the image's last layer is {image.Tarball.Digest}");
             }
         }
         catch (JsonException e)

@@ -12,16 +12,19 @@ namespace Depot.Layout.Oci;
 /// </summary>
 internal static class OciImageConfig
 {
-    private static readonly string[] SpecKeys = ["spec", "buildcache_layout_version", "binary_cache_checksum", "archive_size", "archive_timestamp", "archive_compression"];
+    private static readonly string[] SpecKeys = ["spec", "buildcache_layout_version", "binary_cache_checksum",
+        "archive_size", "archive_timestamp", "archive_compression"];
 
     /// <param name="root">The spec the image is for (its target gives the architecture).</param>
-    /// <param name="spec">The spec file, for a cache entry; null for a tagged image of several specs (no spec keys then).</param>
+    /// <param name="spec">The spec file, for a cache entry; null for a tagged image of several specs (no spec keys
+    /// then).</param>
     /// <param name="diffIds">sha256 of each of the spec's layers, uncompressed, in layer order.</param>
     /// <param name="paths">Search paths to prepend, by variable (PATH, CMAKE_PREFIX_PATH, …), in order.</param>
     /// <param name="tarball">The spec's own tarball layer: sha256 hex and size.</param>
     /// <param name="timestamp">When it was archived.</param>
     /// <param name="baseConfig">The base image's config, or null for Spack's default.</param>
-    public static byte[] Write(SpecNode root, SpecFile? spec, IReadOnlyList<string> diffIds, IReadOnlyList<(string Variable, string Value)> paths,
+    public static byte[] Write(SpecNode root, SpecFile? spec, IReadOnlyList<string> diffIds,
+        IReadOnlyList<(string Variable, string Value)> paths,
         (string Hex, long Size) tarball, string timestamp, JsonElement? baseConfig)
     {
         var buffer = new ArrayBufferWriter<byte>();
@@ -96,9 +99,13 @@ internal static class OciImageConfig
         return t switch
         {
             "aarch64" or "arm64" or "m1" or "m2" or "a64fx" or "thunderx2" or "cortex_a72" => "arm64",
-            _ when t.StartsWith("neoverse", StringComparison.Ordinal) || t.StartsWith("graviton", StringComparison.Ordinal) || t.StartsWith("armv8", StringComparison.Ordinal) => "arm64",
-            _ when t.StartsWith("ppc64le", StringComparison.Ordinal) || t.StartsWith("power", StringComparison.Ordinal) => "ppc64le",
-            _ when t.StartsWith("riscv64", StringComparison.Ordinal) || t.StartsWith("u74", StringComparison.Ordinal) => "riscv64",
+            _ when t.StartsWith("neoverse", StringComparison.Ordinal)
+                || t.StartsWith("graviton", StringComparison.Ordinal)
+                    || t.StartsWith("armv8", StringComparison.Ordinal) => "arm64",
+            _ when t.StartsWith("ppc64le", StringComparison.Ordinal)
+                || t.StartsWith("power", StringComparison.Ordinal) => "ppc64le",
+            _ when t.StartsWith("riscv64", StringComparison.Ordinal) || t.StartsWith("u74", StringComparison.Ordinal) =>
+                "riscv64",
             _ => "amd64",
         };
     }
@@ -129,7 +136,8 @@ internal static class OciImageConfig
 
         w.WritePropertyName("diff_ids");
         w.StartArray();
-        if (base_ is { ValueKind: JsonValueKind.Object } existing && existing.TryGetProperty("diff_ids", out var old) && old.ValueKind == JsonValueKind.Array)
+        if (base_ is { ValueKind: JsonValueKind.Object } existing && existing.TryGetProperty("diff_ids", out var old)
+            && old.ValueKind == JsonValueKind.Array)
         {
             foreach (var id in old.EnumerateArray())
             {
@@ -147,10 +155,12 @@ internal static class OciImageConfig
     }
 
     // The base image's environment (PATH=/bin:/usr/bin when it sets none), with the spec's search paths prepended.
-    private static void WriteRuntime(PythonJsonWriter w, JsonElement? base_, IReadOnlyList<(string Variable, string Value)> paths)
+    private static void WriteRuntime(PythonJsonWriter w, JsonElement? base_,
+        IReadOnlyList<(string Variable, string Value)> paths)
     {
         var env = new List<KeyValuePair<string, string>> { new("PATH", "/bin:/usr/bin") };
-        if (base_ is { ValueKind: JsonValueKind.Object } runtime && runtime.TryGetProperty("Env", out var list) && list.ValueKind == JsonValueKind.Array)
+        if (base_ is { ValueKind: JsonValueKind.Object } runtime && runtime.TryGetProperty("Env", out var list)
+            && list.ValueKind == JsonValueKind.Array)
         {
             foreach (var item in list.EnumerateArray().Select(e => e.GetString() ?? ""))
             {

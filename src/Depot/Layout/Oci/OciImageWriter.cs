@@ -26,7 +26,8 @@ public sealed class OciImageWriter(BuildCacheOci layout, EntryWriterOptions opti
     private sealed record Layer(OciDescriptor Blob, string DiffId);
 
     private readonly ConcurrentDictionary<string, Layer> layers = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, (SpecFile Spec, string Timestamp)> pending = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (SpecFile Spec, string Timestamp)> pending =
+        new(StringComparer.Ordinal);
 
     private OciStore Store => layout.Oci;
 
@@ -89,7 +90,8 @@ public sealed class OciImageWriter(BuildCacheOci layout, EntryWriterOptions opti
             .ConfigureAwait(false);
         var blob = new OciDescriptor(OciMediaTypes.Layer, "sha256:" + tarball.Sha256, tarball.Length);
         layers[spec.Root.Hash] = new Layer(blob, "sha256:" + diffId);
-        pending[spec.Root.Hash] = (spec, DateTimeOffset.Now.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffffzzz", CultureInfo.InvariantCulture));
+        pending[spec.Root.Hash] = (spec,
+            DateTimeOffset.Now.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffffzzz", CultureInfo.InvariantCulture));
     }
 
     // Images name each layer by the sha256 of the tar inside it too.
@@ -188,7 +190,8 @@ public sealed class OciImageWriter(BuildCacheOci layout, EntryWriterOptions opti
     private async Task WriteImageAsync(SpecFile spec, string timestamp, CancellationToken cancellationToken)
     {
         var closure = LinkRunClosure([spec.Root], spec.FindByHash);
-        var (manifest, config) = await AssembleAsync(spec.Root, closure, spec, timestamp, cancellationToken).ConfigureAwait(false);
+        var (manifest, config) = await AssembleAsync(spec.Root, closure, spec, timestamp, cancellationToken)
+            .ConfigureAwait(false);
         var bytes = manifest.ToJsonBytes();
         var tag = BuildCacheOci.TagFor(spec.Root);
         var (digest, _) = await Store.Registry.PutManifestAsync(tag, bytes, cancellationToken).ConfigureAwait(false);
@@ -205,7 +208,8 @@ public sealed class OciImageWriter(BuildCacheOci layout, EntryWriterOptions opti
     /// link/run dependencies as layers with their search paths — a runnable image of the whole set, not a cache entry
     /// (no spec in its config, a tag not ending in <c>.spack</c>).
     /// </summary>
-    public async Task WriteTaggedImageAsync(string tag, IReadOnlyList<SpecNode> roots, Func<string, SpecNode?> find, CancellationToken cancellationToken)
+    public async Task WriteTaggedImageAsync(string tag, IReadOnlyList<SpecNode> roots, Func<string, SpecNode?> find,
+        CancellationToken cancellationToken)
     {
         CheckTag(tag);
         var closure = LinkRunClosure(roots, find);
@@ -214,23 +218,27 @@ public sealed class OciImageWriter(BuildCacheOci layout, EntryWriterOptions opti
         await Store.Registry.PutManifestAsync(tag, bytes, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <exception cref="DepotException">Not a tag a registry takes, or one Spack would read as a cache entry.</exception>
+    /// <exception cref="DepotException">Not a tag a registry takes, or one Spack would read as a cache
+    /// entry.</exception>
     public static void CheckTag(string tag)
     {
-        if (tag.EndsWith(BuildCacheOci.TagSuffix, StringComparison.Ordinal) || !System.Text.RegularExpressions.Regex.IsMatch(tag, "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"))
+        if (tag.EndsWith(BuildCacheOci.TagSuffix, StringComparison.Ordinal)
+            || !System.Text.RegularExpressions.Regex.IsMatch(tag, "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"))
         {
-            throw new DepotException(ErrorKind.Usage, $"image tag '{tag}': not valid ([A-Za-z0-9_][A-Za-z0-9_.-]*, at most 128, not ending in .spack)");
+            throw new DepotException(ErrorKind.Usage,
+                $"image tag '{tag}': not valid ([A-Za-z0-9_][A-Za-z0-9_.-]*, at most 128, not ending in .spack)");
         }
     }
 
     // Layers (base image's, then the closure's, dependencies first), config (with the spec when it is a cache entry).
-    private async Task<(OciImageManifest Manifest, byte[] Config)> AssembleAsync(SpecNode root, List<SpecNode> closure, SpecFile? spec, string timestamp,
-        CancellationToken cancellationToken)
+    private async Task<(OciImageManifest Manifest, byte[] Config)> AssembleAsync(SpecNode root, List<SpecNode> closure,
+        SpecFile? spec, string timestamp, CancellationToken cancellationToken)
     {
         var imageLayers = new List<Layer>();
         foreach (var node in closure)
         {
-            imageLayers.Add(layers.TryGetValue(node.Hash, out var pushed) ? pushed : await ExistingLayerAsync(root, node, cancellationToken).ConfigureAwait(false));
+            imageLayers.Add(layers.TryGetValue(node.Hash, out var pushed) ? pushed
+                : await ExistingLayerAsync(root, node, cancellationToken).ConfigureAwait(false));
         }
 
         var architecture = OciImageConfig.Architecture(root.Target);
@@ -245,23 +253,30 @@ public sealed class OciImageWriter(BuildCacheOci layout, EntryWriterOptions opti
         var docker = based?.DockerFormat == true;
         var layerType = docker ? OciMediaTypes.DockerLayer : OciMediaTypes.Layer;
         var manifest = new OciImageManifest(based?.Manifest.MediaType ?? OciMediaTypes.ImageManifest,
-            new OciDescriptor(based?.Manifest.Config.MediaType ?? OciMediaTypes.ImageConfig, configDigest, config.LongLength),
+            new OciDescriptor(based?.Manifest.Config.MediaType ?? OciMediaTypes.ImageConfig, configDigest,
+                config.LongLength),
             [.. based?.Manifest.Layers ?? [], .. imageLayers.Select(l => l.Blob with { MediaType = layerType })],
-            docker ? null : new Dictionary<string, string> { ["org.opencontainers.image.description"] = Description(root) });
+            docker ? null : new Dictionary<string, string>
+            {
+                ["org.opencontainers.image.description"] = Description(root),
+            });
         return (manifest, config);
     }
 
     // A dependency not pushed in this run: its image's own layer and diff id.
-    private async Task<Layer> ExistingLayerAsync(SpecNode dependent, SpecNode dependency, CancellationToken cancellationToken)
+    private async Task<Layer> ExistingLayerAsync(SpecNode dependent, SpecNode dependency,
+        CancellationToken cancellationToken)
     {
         BuildCacheOci.SpecImage image;
         try
         {
-            image = await layout.ReadImageAsync(BuildCacheOci.TagFor(dependency), cancellationToken).ConfigureAwait(false);
+            image = await layout.ReadImageAsync(BuildCacheOci.TagFor(dependency), cancellationToken)
+                .ConfigureAwait(false);
         }
         catch (StoreObjectNotFoundException)
         {
-            throw new DepotException(ErrorKind.NotFound, $"{dependent.Name}/{dependent.Hash[..7]} needs {dependency.Name}/{dependency.Hash[..7]} as a layer, "
+            throw new DepotException(ErrorKind.NotFound,
+                $"{dependent.Name}/{dependent.Hash[..7]} needs {dependency.Name}/{dependency.Hash[..7]} as a layer, "
                 + $"and {Store.Root} does not have it: push it too", new ErrorHint(HintAction.IncludeDependencies));
         }
 
@@ -270,7 +285,8 @@ public sealed class OciImageWriter(BuildCacheOci layout, EntryWriterOptions opti
         return new Layer(image.Tarball, diffIds[diffIds.GetArrayLength() - 1].GetString()!);
     }
 
-    /// <summary>The roots and their non-external link/run dependencies, dependencies first, each root after its own.</summary>
+    /// <summary>The roots and their non-external link/run dependencies, dependencies first, each root after its
+    /// own.</summary>
     private static List<SpecNode> LinkRunClosure(IReadOnlyList<SpecNode> roots, Func<string, SpecNode?> find)
     {
         var order = new List<SpecNode>();
@@ -282,10 +298,12 @@ public sealed class OciImageWriter(BuildCacheOci layout, EntryWriterOptions opti
                 return;
             }
 
-            foreach (var edge in node.Dependencies.Where(e => (e.Types & (DepTypes.Link | DepTypes.Run)) != 0).OrderBy(e => e.Name, StringComparer.Ordinal))
+            foreach (var edge in node.Dependencies.Where(e => (e.Types & (DepTypes.Link | DepTypes.Run)) != 0)
+                .OrderBy(e => e.Name, StringComparer.Ordinal))
             {
                 var dep = find(edge.Hash) ?? throw new InvalidContentException(node.Name,
-                    $"{node.Name}/{node.Hash[..7]} depends on {edge.Name}/{edge.Hash[..7]}, which its spec does not hold");
+                    $"{node.Name}/{node.Hash[..7]} depends on {edge.Name}/{edge.Hash[..7]}, which its spec does not "
+                    + "hold");
                 if (!dep.IsExternal)
                 {
                     Visit(dep);
@@ -318,7 +336,8 @@ public sealed class OciImageWriter(BuildCacheOci layout, EntryWriterOptions opti
         var inspections = new (string Dir, string Variable)[]
         {
             ("bin", "PATH"), ("share/aclocal", "ACLOCAL_PATH"), ("man", "MANPATH"), ("share/man", "MANPATH"),
-            ("lib/pkgconfig", "PKG_CONFIG_PATH"), ("lib64/pkgconfig", "PKG_CONFIG_PATH"), ("share/pkgconfig", "PKG_CONFIG_PATH"),
+            ("lib/pkgconfig", "PKG_CONFIG_PATH"), ("lib64/pkgconfig", "PKG_CONFIG_PATH"),
+                ("share/pkgconfig", "PKG_CONFIG_PATH"),
         };
         foreach (var node in Enumerable.Reverse(closure))
         {

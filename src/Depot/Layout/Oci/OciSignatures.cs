@@ -18,24 +18,30 @@ public static class OciSignatures
     /// <summary>The fallback tag for the signature of the manifest with <paramref name="digest"/>.</summary>
     public static string TagFor(string digest) => digest.Replace(':', '-') + ".sig";
 
-    /// <summary>Stores a signature for an image manifest; referrers where the registry offers them, the tag in any case.</summary>
-    public static async Task PublishAsync(OciRegistryClient registry, OciDescriptor subject, string clearSigned, CancellationToken cancellationToken = default)
+    /// <summary>Stores a signature for an image manifest; referrers where the registry offers them, the tag in any
+    /// case.</summary>
+    public static async Task PublishAsync(OciRegistryClient registry, OciDescriptor subject, string clearSigned,
+        CancellationToken cancellationToken = default)
     {
         var bytes = Encoding.UTF8.GetBytes(clearSigned);
         var layer = await registry.PutBlobIfMissingAsync(bytes, cancellationToken).ConfigureAwait(false);
         var config = await registry.PutBlobIfMissingAsync("{}"u8.ToArray(), cancellationToken).ConfigureAwait(false);
-        var manifest = new OciImageManifest(OciMediaTypes.ImageManifest, new OciDescriptor(OciMediaTypes.Empty, config, 2),
+        var manifest = new OciImageManifest(OciMediaTypes.ImageManifest,
+            new OciDescriptor(OciMediaTypes.Empty, config, 2),
             [new OciDescriptor(LayerMediaType, layer, bytes.LongLength)], ArtifactType: ArtifactType, Subject: subject);
 
         // Tagging also keeps the artifact from being garbage-collected on registries that ignore 'subject'.
-        await registry.PutManifestAsync(TagFor(subject.Digest), manifest.ToJsonBytes(), cancellationToken).ConfigureAwait(false);
+        await registry.PutManifestAsync(TagFor(subject.Digest), manifest.ToJsonBytes(), cancellationToken)
+            .ConfigureAwait(false);
     }
 
     /// <summary>The clearsigned text for an image manifest and where it was found, or null when it has none.</summary>
-    public static async Task<(string Text, string Location)?> FindAsync(OciRegistryClient registry, string manifestDigest, CancellationToken cancellationToken = default)
+    public static async Task<(string Text, string Location)?> FindAsync(OciRegistryClient registry,
+        string manifestDigest, CancellationToken cancellationToken = default)
     {
         var candidates = new List<string>();
-        if (await registry.ReferrersAsync(manifestDigest, ArtifactType, cancellationToken).ConfigureAwait(false) is { } referrers)
+        if (await registry.ReferrersAsync(manifestDigest, ArtifactType, cancellationToken)
+            .ConfigureAwait(false) is { } referrers)
         {
             candidates.AddRange(referrers.Select(r => r.Digest));
         }
@@ -51,12 +57,14 @@ public static class OciSignatures
 
             var location = registry.Describe($"manifests/{reference}");
             var manifest = OciImageManifest.Parse(found.Bytes, location);
-            if (manifest.ArtifactType != ArtifactType || manifest.Layers.Count != 1 || manifest.Subject?.Digest != manifestDigest)
+            if (manifest.ArtifactType != ArtifactType || manifest.Layers.Count != 1
+                || manifest.Subject?.Digest != manifestDigest)
             {
                 throw new InvalidContentException(location, $"is not a Depot signature for {manifestDigest}");
             }
 
-            var text = await registry.ReadBlobAsync(manifest.Layers[0].Digest, manifest.Layers[0].Size, 1 << 24, cancellationToken).ConfigureAwait(false);
+            var text = await registry.ReadBlobAsync(manifest.Layers[0].Digest, manifest.Layers[0].Size, 1 << 24,
+                cancellationToken).ConfigureAwait(false);
             return (Encoding.UTF8.GetString(text), location);
         }
 

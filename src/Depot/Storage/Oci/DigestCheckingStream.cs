@@ -6,7 +6,8 @@ namespace Depot.Storage.Oci;
 /// Reads a blob through, hashing as it goes; at the end of the stream the sha256 and size must be what the descriptor
 /// said, else <see cref="InvalidContentException"/> — so no caller ever consumes a blob the registry got wrong.
 /// </summary>
-internal sealed class DigestCheckingStream(Stream inner, string digest, long? size, string location, IDisposable? owner) : Stream
+internal sealed class DigestCheckingStream(Stream inner, string digest, long? size, string location, IDisposable? owner)
+    : Stream
 {
     private readonly IncrementalHash hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private long read;
@@ -40,14 +41,16 @@ internal sealed class DigestCheckingStream(Stream inner, string digest, long? si
     }
 
     // Never asks for more than one byte past the descriptor's size: that byte is enough to refuse the blob.
-    private int Allowed(int wanted) => size is { } expected ? (int)Math.Min(wanted, Math.Max(1, expected - read + 1)) : wanted;
+    private int Allowed(int wanted) =>
+        size is { } expected ? (int)Math.Min(wanted, Math.Max(1, expected - read + 1)) : wanted;
 
     private int Account(ReadOnlySpan<byte> data)
     {
         read += data.Length;
         if (size is { } expected && read > expected)
         {
-            throw new InvalidContentException(location, $"blob is longer than the {expected} bytes its descriptor says");
+            throw new InvalidContentException(location,
+                $"blob is longer than the {expected} bytes its descriptor says");
         }
 
         if (data.Length > 0)
@@ -60,7 +63,10 @@ internal sealed class DigestCheckingStream(Stream inner, string digest, long? si
             var actual = "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());
             if (actual != digest || (size is { } s && s != read))
             {
-                throw new InvalidContentException(location, $"blob does not match its digest: expected {digest} ({size?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"} bytes), got {actual} ({read} bytes)");
+                throw new InvalidContentException(location,
+                    $"blob does not match its digest: expected {digest} "
+                    + $"({size?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"} bytes), got "
+                    + $"{actual} ({read} bytes)");
             }
         }
 

@@ -20,19 +20,25 @@ namespace Depot.Storage.Oci;
 /// only the login (Basic), never a token, and only over https or on the registry's own origin.
 /// </para>
 /// </summary>
-internal sealed partial class OciAuthHandler(OciReference reference, Lazy<OciCredential?> found, HttpMessageHandler tokenHandler) : DelegatingHandler
+internal sealed partial class OciAuthHandler(OciReference reference, Lazy<OciCredential?> found,
+    HttpMessageHandler tokenHandler) : DelegatingHandler
 {
     // Found on the first challenge, not before: anonymous registries never run a credential helper.
     private OciCredential? Credential => found.Value;
 
     private readonly Uri registry = reference.BaseUri;
-    private readonly ConcurrentDictionary<string, (string Token, DateTimeOffset Expires)> tokens = new(StringComparer.Ordinal);
-    private readonly HttpClient tokenClient = new(tokenHandler, disposeHandler: false) { Timeout = TimeSpan.FromSeconds(60) };
+    private readonly ConcurrentDictionary<string, (string Token, DateTimeOffset Expires)> tokens =
+        new(StringComparer.Ordinal);
+    private readonly HttpClient tokenClient = new(tokenHandler, disposeHandler: false)
+    {
+        Timeout = TimeSpan.FromSeconds(60),
+    };
     private volatile Challenge? known;
 
     private sealed record Challenge(string Scheme, IReadOnlyDictionary<string, string> Parameters);
 
-    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request,
+        CancellationToken cancellationToken)
     {
         var scope = ScopeOf(request);
         if (known is { } challenge)
@@ -41,9 +47,11 @@ internal sealed partial class OciAuthHandler(OciReference reference, Lazy<OciCre
         }
 
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode != HttpStatusCode.Unauthorized || !HttpBodies.SameOrigin(response.RequestMessage?.RequestUri ?? request.RequestUri, registry))
+        if (response.StatusCode != HttpStatusCode.Unauthorized
+            || !HttpBodies.SameOrigin(response.RequestMessage?.RequestUri ?? request.RequestUri, registry))
         {
-            return response; // a 401 from elsewhere (after a redirect) is the caller's error, never a reason to send credentials
+            // a 401 from elsewhere (after a redirect) is the caller's error, never a reason to send credentials
+            return response;
         }
 
         var offered = Parse(response.Headers.WwwAuthenticate);
@@ -55,7 +63,8 @@ internal sealed partial class OciAuthHandler(OciReference reference, Lazy<OciCre
         if (offered.Scheme == "basic" && Credential is null)
         {
             response.Dispose();
-            throw new OciAuthException($"registry {reference.Registry} requires a login (Basic, scope {scope}); no credentials found",
+            throw new OciAuthException($"registry {reference.Registry} requires a login (Basic, scope {scope}); no "
+                + "credentials found",
                 ErrorHint.ConfigureRegistryLogin(reference.Registry, OciCredentials.DockerConfigPath()));
         }
 
@@ -73,21 +82,24 @@ internal sealed partial class OciAuthHandler(OciReference reference, Lazy<OciCre
         }
         else
         {
-            throw new OciAuthException($"registry {reference.Registry}: challenged a request whose body cannot be sent twice");
+            throw new OciAuthException($"registry {reference.Registry}: challenged a request whose body cannot be sent "
+                + "twice");
         }
 
         if (response.StatusCode == HttpStatusCode.Unauthorized)
         {
             var body = await HttpBodies.ReadErrorTextAsync(response, cancellationToken).ConfigureAwait(false);
             response.Dispose();
-            throw new OciAuthException($"registry {reference.Registry} refused {Who()} for scope {scope} ({offered.Scheme}): "
+            throw new OciAuthException($"registry {reference.Registry} refused {Who()} for scope {scope} "
+                + $"({offered.Scheme}): "
                 + OciRegistryException.Summarize(body));
         }
 
         return response;
     }
 
-    private string Who() => Credential is null ? "anonymous access" : $"user '{Credential.Username}' from {Credential.Source}";
+    private string Who() =>
+        Credential is null ? "anonymous access" : $"user '{Credential.Username}' from {Credential.Source}";
 
     private void Apply(HttpRequestMessage request, Challenge challenge, string scope)
     {
@@ -113,7 +125,8 @@ internal sealed partial class OciAuthHandler(OciReference reference, Lazy<OciCre
     private string? CachedToken(string scope)
     {
         var now = DateTimeOffset.UtcNow;
-        foreach (var candidate in new[] { scope, scope.EndsWith(":pull", StringComparison.Ordinal) ? scope + ",push" : null })
+        foreach (var candidate in new[] { scope,
+            scope.EndsWith(":pull", StringComparison.Ordinal) ? scope + ",push" : null })
         {
             if (candidate is not null && tokens.TryGetValue(candidate, out var cached) && cached.Expires > now)
             {
@@ -126,7 +139,8 @@ internal sealed partial class OciAuthHandler(OciReference reference, Lazy<OciCre
 
     private async Task FetchTokenAsync(Challenge challenge, string scope, CancellationToken cancellationToken)
     {
-        if (!challenge.Parameters.TryGetValue("realm", out var realm) || !Uri.TryCreate(realm, UriKind.Absolute, out var realmUri)
+        if (!challenge.Parameters.TryGetValue("realm", out var realm)
+            || !Uri.TryCreate(realm, UriKind.Absolute, out var realmUri)
             || (realmUri.Scheme != Uri.UriSchemeHttps && realmUri.Scheme != Uri.UriSchemeHttp))
         {
             throw new OciAuthException($"registry {reference.Registry}: Bearer challenge without a usable realm");
@@ -135,7 +149,8 @@ internal sealed partial class OciAuthHandler(OciReference reference, Lazy<OciCre
         if (realmUri.Scheme != Uri.UriSchemeHttps && !HttpBodies.SameOrigin(realmUri, registry))
         {
             // Docker Hub's realm is on another host, over https; plain http is accepted only on the registry itself.
-            throw new OciAuthException($"registry {reference.Registry}: token realm {realmUri.GetLeftPart(UriPartial.Path)} is plain http on another origin; "
+            throw new OciAuthException($"registry {reference.Registry}: token realm "
+                + $"{realmUri.GetLeftPart(UriPartial.Path)} is plain http on another origin; "
                 + "the login is not sent there (a realm must be https, or on the registry itself)");
         }
 
@@ -157,35 +172,43 @@ internal sealed partial class OciAuthHandler(OciReference reference, Lazy<OciCre
         }
 
         query.Append("&client_id=depot");
-        using var tokenRequest = new HttpRequestMessage(HttpMethod.Get, new UriBuilder(realmUri) { Query = query.ToString() }.Uri);
+        using var tokenRequest = new HttpRequestMessage(HttpMethod.Get,
+            new UriBuilder(realmUri) { Query = query.ToString() }.Uri);
         if (Credential is not null)
         {
             tokenRequest.Headers.Authorization = BasicHeader(Credential);
         }
 
-        using var response = await tokenClient.SendAsync(tokenRequest, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        using var response = await tokenClient.SendAsync(tokenRequest, HttpCompletionOption.ResponseHeadersRead,
+            cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
             var error = await HttpBodies.ReadErrorTextAsync(response, cancellationToken).ConfigureAwait(false);
-            throw new OciAuthException($"registry {reference.Registry}: token service {realmUri.GetLeftPart(UriPartial.Path)} refused {Who()} for scope {scope}: "
-                + $"{(int)response.StatusCode} {OciRegistryException.Summarize(error)}{HttpBodies.RetryAfterNote(response)}");
+            throw new OciAuthException($"registry {reference.Registry}: token service "
+                + $"{realmUri.GetLeftPart(UriPartial.Path)} refused {Who()} for scope {scope}: "
+                + $"{(int)response.StatusCode} "
+                + $"{OciRegistryException.Summarize(error)}{HttpBodies.RetryAfterNote(response)}");
         }
 
-        var body = await HttpBodies.ReadAsync(response, $"token service {realmUri.GetLeftPart(UriPartial.Path)}", HttpBodies.TokenLimit, cancellationToken).ConfigureAwait(false);
+        var body = await HttpBodies.ReadAsync(response, $"token service {realmUri.GetLeftPart(UriPartial.Path)}",
+            HttpBodies.TokenLimit, cancellationToken).ConfigureAwait(false);
         string? token;
         var lifetime = 60;
         try
         {
             using var doc = JsonDocument.Parse(body);
-            token = (doc.RootElement.TryGetProperty("token", out var t) ? t : doc.RootElement.GetProperty("access_token")).GetString();
-            if (doc.RootElement.TryGetProperty("expires_in", out var e) && e.TryGetInt32(out var seconds) && seconds > 0)
+            token = (doc.RootElement.TryGetProperty("token", out var t) ? t
+                : doc.RootElement.GetProperty("access_token")).GetString();
+            if (doc.RootElement.TryGetProperty("expires_in", out var e) && e.TryGetInt32(out var seconds)
+                && seconds > 0)
             {
                 lifetime = seconds;
             }
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
-            throw new OciAuthException($"registry {reference.Registry}: token service {realmUri.GetLeftPart(UriPartial.Path)} answered no token");
+            throw new OciAuthException($"registry {reference.Registry}: token service "
+                + $"{realmUri.GetLeftPart(UriPartial.Path)} answered no token");
         }
 
         // A little early, so a token never expires on the way.

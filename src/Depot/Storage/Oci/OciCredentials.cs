@@ -58,7 +58,8 @@ public static class OciCredentials
                 }
             }
 
-            if (root.TryGetProperty("credsStore", out var store) && store.ValueKind == JsonValueKind.String && store.GetString() is { Length: > 0 } storeName)
+            if (root.TryGetProperty("credsStore", out var store) && store.ValueKind == JsonValueKind.String
+                && store.GetString() is { Length: > 0 } storeName)
             {
                 return FromHelper(storeName, registry, path);
             }
@@ -138,11 +139,13 @@ public static class OciCredentials
         Process process;
         try
         {
-            process = Process.Start(start) ?? throw new DepotException(ErrorKind.Authentication, $"{source}: could not be started");
+            process = Process.Start(start)
+                ?? throw new DepotException(ErrorKind.Authentication, $"{source}: could not be started");
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new DepotException(ErrorKind.Authentication, $"{source}: cannot run it ({e.Message}); install it or remove it from the config");
+            throw new DepotException(ErrorKind.Authentication,
+                $"{source}: cannot run it ({e.Message}); install it or remove it from the config");
         }
 
         using (process)
@@ -163,7 +166,8 @@ public static class OciCredentials
                 var message = (output + error).Trim();
                 return message.Contains("not found", StringComparison.OrdinalIgnoreCase)
                     ? null
-                    : throw new DepotException(ErrorKind.Authentication, $"{source}: failed for {registry} (exit {process.ExitCode}): {message}");
+                    : throw new DepotException(ErrorKind.Authentication,
+                        $"{source}: failed for {registry} (exit {process.ExitCode}): {message}");
             }
 
             try
@@ -175,7 +179,8 @@ public static class OciCredentials
             }
             catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
             {
-                throw new DepotException(ErrorKind.Authentication, $"{source}: answered something other than {{\"Username\",\"Secret\"}} for {registry}");
+                throw new DepotException(ErrorKind.Authentication,
+                    $"{source}: answered something other than {{\"Username\",\"Secret\"}} for {registry}");
             }
         }
     }

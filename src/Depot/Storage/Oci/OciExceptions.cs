@@ -3,16 +3,19 @@ using System.Text.Json;
 
 namespace Depot.Storage.Oci;
 
-/// <summary>A registry refused a login, or one could not be attempted; the message names registry, scope and source.</summary>
+/// <summary>A registry refused a login, or one could not be attempted; the message names registry, scope and
+/// source.</summary>
 public sealed class OciAuthException(string message, ErrorHint? hint = null)
     : DepotException(ErrorKind.Authentication, message, hint);
 
 /// <summary>A registry answered an error: method, URL, status and the registry's own error codes in one line.</summary>
 public sealed class OciRegistryException : DepotException
 {
-    /// <summary>The message says method, URL, status, the body's summary and <paramref name="note"/> (a too-long <c>Retry-After</c>).</summary>
+    /// <summary>The message says method, URL, status, the body's summary and <paramref name="note"/> (a too-long
+    /// <c>Retry-After</c>).</summary>
     public OciRegistryException(HttpMethod method, Uri uri, HttpStatusCode status, string body, string note = "")
-        : base(ErrorKinds.OfHttpStatus(status), $"{method} {uri.GetLeftPart(UriPartial.Path)}: {(int)status} {status}: {Summarize(body)}{note}")
+        : base(ErrorKinds.OfHttpStatus(status),
+            $"{method} {uri.GetLeftPart(UriPartial.Path)}: {(int)status} {status}: {Summarize(body)}{note}")
     {
         Status = status;
         Codes = ErrorCodes(body);
@@ -32,7 +35,8 @@ public sealed class OciRegistryException : DepotException
             if (doc.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array)
             {
                 return string.Join("; ", errors.EnumerateArray().Select(e =>
-                    $"{(e.TryGetProperty("code", out var c) ? c.GetString() : "ERROR")}: {(e.TryGetProperty("message", out var m) ? m.GetString() : "")}"));
+                    $"{(e.TryGetProperty("code", out var c) ? c.GetString() : "ERROR")}: "
+                    + $"{(e.TryGetProperty("message", out var m) ? m.GetString() : "")}"));
             }
         }
         catch (JsonException)
@@ -49,7 +53,8 @@ public sealed class OciRegistryException : DepotException
         {
             using var doc = JsonDocument.Parse(body);
             return doc.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array
-                ? errors.EnumerateArray().Select(e => e.TryGetProperty("code", out var c) ? c.GetString() ?? "" : "").ToList()
+                ? errors.EnumerateArray().Select(e => e.TryGetProperty("code", out var c) ? c.GetString() ?? "" : "")
+                    .ToList()
                 : [];
         }
         catch (JsonException)

@@ -20,11 +20,13 @@ public static class OciMediaTypes
 }
 
 /// <summary>A content descriptor: what a manifest says about a blob or another manifest.</summary>
-public sealed record OciDescriptor(string MediaType, string Digest, long Size, IReadOnlyDictionary<string, string>? Annotations = null,
-    string? ArtifactType = null, string? Architecture = null)
+public sealed record OciDescriptor(string MediaType, string Digest, long Size,
+    IReadOnlyDictionary<string, string>? Annotations = null, string? ArtifactType = null, string? Architecture = null)
 {
     /// <summary>The hex of a sha256 digest.</summary>
-    public string Hex => Digest.StartsWith("sha256:", StringComparison.Ordinal) ? Digest[7..] : throw new InvalidContentException(Digest, "not a sha256 digest");
+    public string Hex =>
+        Digest.StartsWith("sha256:", StringComparison.Ordinal) ? Digest[7..]
+            : throw new InvalidContentException(Digest, "not a sha256 digest");
 }
 
 /// <summary>
@@ -80,18 +82,23 @@ public sealed record OciImageManifest(string MediaType, OciDescriptor Config, IR
         {
             using var doc = JsonDocument.Parse(bytes);
             var root = doc.RootElement;
-            var mediaType = root.TryGetProperty("mediaType", out var m) ? m.GetString() ?? "" : OciMediaTypes.ImageManifest;
-            if (mediaType is OciMediaTypes.ImageIndex or OciMediaTypes.DockerManifestList || root.TryGetProperty("manifests", out _))
+            var mediaType = root.TryGetProperty("mediaType", out var m) ? m.GetString() ?? ""
+                : OciMediaTypes.ImageManifest;
+            if (mediaType is OciMediaTypes.ImageIndex or OciMediaTypes.DockerManifestList
+                || root.TryGetProperty("manifests", out _))
             {
-                throw new InvalidContentException(location, "is an image index (several platforms), not an image manifest");
+                throw new InvalidContentException(location,
+                    "is an image index (several platforms), not an image manifest");
             }
 
-            if (!root.TryGetProperty("config", out var config) || !root.TryGetProperty("layers", out var layers) || layers.ValueKind != JsonValueKind.Array)
+            if (!root.TryGetProperty("config", out var config) || !root.TryGetProperty("layers", out var layers)
+                || layers.ValueKind != JsonValueKind.Array)
             {
                 throw new InvalidContentException(location, "image manifest without 'config' and 'layers'");
             }
 
-            return new OciImageManifest(mediaType, Descriptor(config, location), layers.EnumerateArray().Select(l => Descriptor(l, location)).ToList(),
+            return new OciImageManifest(mediaType, Descriptor(config, location),
+                layers.EnumerateArray().Select(l => Descriptor(l, location)).ToList(),
                 root.TryGetProperty("annotations", out var a) ? Map(a) : null,
                 root.TryGetProperty("artifactType", out var t) ? t.GetString() : null,
                 root.TryGetProperty("subject", out var s) ? Descriptor(s, location) : null);
@@ -108,7 +115,8 @@ public sealed record OciImageManifest(string MediaType, OciDescriptor Config, IR
         try
         {
             using var doc = JsonDocument.Parse(bytes);
-            return doc.RootElement.TryGetProperty("manifests", out var manifests) && manifests.ValueKind == JsonValueKind.Array
+            return doc.RootElement.TryGetProperty("manifests", out var manifests)
+                && manifests.ValueKind == JsonValueKind.Array
                 ? manifests.EnumerateArray().Select(d => Descriptor(d, location)).ToList()
                 : throw new InvalidContentException(location, "image index without 'manifests'");
         }
@@ -151,7 +159,8 @@ public sealed record OciImageManifest(string MediaType, OciDescriptor Config, IR
 
     private static OciDescriptor Descriptor(JsonElement e, string location)
     {
-        if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty("digest", out var digest) || digest.GetString() is not { } d
+        if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty("digest", out var digest)
+            || digest.GetString() is not { } d
             || !e.TryGetProperty("size", out var size) || !size.TryGetInt64(out var length) || length < 0)
         {
             throw new InvalidContentException(location, "descriptor without a digest and size");
@@ -169,11 +178,13 @@ public sealed record OciImageManifest(string MediaType, OciDescriptor Config, IR
         }
 
         return new OciDescriptor(e.TryGetProperty("mediaType", out var m) ? m.GetString() ?? "" : "", d, length,
-            e.TryGetProperty("annotations", out var a) ? Map(a) : null, e.TryGetProperty("artifactType", out var t) ? t.GetString() : null, architecture);
+            e.TryGetProperty("annotations", out var a) ? Map(a) : null,
+            e.TryGetProperty("artifactType", out var t) ? t.GetString() : null, architecture);
     }
 
     private static Dictionary<string, string>? Map(JsonElement e) =>
         e.ValueKind == JsonValueKind.Object
-            ? e.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.String).ToDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal)
+            ? e.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.String)
+                .ToDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal)
             : null;
 }

@@ -1,9 +1,10 @@
 namespace Depot.Storage.Oci;
 
 /// <summary>
-/// Where an OCI mirror lives: <c>oci://host[:port]/repository</c> (https) or <c>oci+http://…</c> (plain http), read like
-/// a Docker reference: a first component without '.' or ':' that is not <c>localhost</c> is not a host, so such names
-/// go to Docker Hub (with <c>library/</c> in front of a single component). Repositories are lower-cased as Spack does.
+/// Where an OCI mirror lives: <c>oci://host[:port]/repository</c> (https) or <c>oci+http://…</c> (plain http), read
+/// like a Docker reference: a first component without '.' or ':' that is not <c>localhost</c> is not a host, so such
+/// names go to Docker Hub (with <c>library/</c> in front of a single component). Repositories are lower-cased as Spack
+/// does.
 /// </summary>
 public sealed record OciReference(string Scheme, string Registry, string Repository)
 {
@@ -16,7 +17,8 @@ public sealed record OciReference(string Scheme, string Registry, string Reposit
     public override string ToString() => $"{(Scheme == "https" ? "oci" : "oci+http")}://{Registry}/{Repository}";
 
     public static bool IsOciUrl(string url) =>
-        url.StartsWith("oci://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("oci+http://", StringComparison.OrdinalIgnoreCase)
+        url.StartsWith("oci://", StringComparison.OrdinalIgnoreCase)
+            || url.StartsWith("oci+http://", StringComparison.OrdinalIgnoreCase)
         || url.StartsWith("oci+https://", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
@@ -42,7 +44,8 @@ public sealed record OciReference(string Scheme, string Registry, string Reposit
 
         if (reference.Length == 0)
         {
-            throw new DepotException(ErrorKind.Usage, $"'{image}' is not an image reference (REGISTRY/REPOSITORY[:TAG|@DIGEST])");
+            throw new DepotException(ErrorKind.Usage,
+                $"'{image}' is not an image reference (REGISTRY/REPOSITORY[:TAG|@DIGEST])");
         }
 
         return (Parse(url), reference);
@@ -57,24 +60,31 @@ public sealed record OciReference(string Scheme, string Registry, string Reposit
         {
             "oci" or "oci+https" => "https",
             "oci+http" => "http",
-            _ => throw new DepotException(ErrorKind.Usage, $"'{url}' is not an OCI mirror URL (oci://host/repository or oci+http://host/repository)"),
+            _ => throw new DepotException(ErrorKind.Usage,
+                $"'{url}' is not an OCI mirror URL (oci://host/repository or oci+http://host/repository)"),
         };
         var rest = url[(colon + 3)..].Trim('/');
         var at = rest.IndexOfAny(['@', ':'], Math.Max(0, rest.LastIndexOf('/') + 1));
         if (at > 0 && rest.LastIndexOf('/') > 0)
         {
-            throw new DepotException(ErrorKind.Usage, $"'{url}': a build cache mirror names a repository, not a tag or digest");
+            throw new DepotException(ErrorKind.Usage,
+                $"'{url}': a build cache mirror names a repository, not a tag or digest");
         }
 
         var parts = rest.Split('/', 2);
-        if (parts.Length == 1 && (rest.Contains('.', StringComparison.Ordinal) || rest.Contains(':', StringComparison.Ordinal) || rest == "localhost"))
+        if (parts.Length == 1
+            && (rest.Contains('.', StringComparison.Ordinal) || rest.Contains(':', StringComparison.Ordinal)
+                || rest == "localhost"))
         {
-            throw new DepotException(ErrorKind.Usage, $"'{url}' names a registry but no repository (oci://{rest}/REPOSITORY)");
+            throw new DepotException(ErrorKind.Usage,
+                $"'{url}' names a registry but no repository (oci://{rest}/REPOSITORY)");
         }
 
         string registry;
         string repository;
-        if (parts.Length == 2 && (parts[0].Contains('.', StringComparison.Ordinal) || parts[0].Contains(':', StringComparison.Ordinal) || parts[0] == "localhost"))
+        if (parts.Length == 2
+            && (parts[0].Contains('.', StringComparison.Ordinal) || parts[0].Contains(':', StringComparison.Ordinal)
+                || parts[0] == "localhost"))
         {
             registry = parts[0].ToLowerInvariant();
             repository = parts[1];
@@ -86,9 +96,13 @@ public sealed record OciReference(string Scheme, string Registry, string Reposit
         }
 
         repository = repository.ToLowerInvariant();
-        if (repository.Length == 0 || !System.Text.RegularExpressions.Regex.IsMatch(repository, "^[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*$"))
+        if (repository.Length == 0
+            || !System.Text.RegularExpressions.Regex.IsMatch(repository,
+                "^[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*$"))
         {
-            throw new DepotException(ErrorKind.Usage, $"'{url}': '{repository}' is not a valid OCI repository name (lower-case letters, digits, '.', '_', '-', '/')");
+            throw new DepotException(ErrorKind.Usage,
+                $"'{url}': '{repository}' is not a valid OCI repository name (lower-case letters, digits, '.', '_', "
+                + "'-', '/')");
         }
 
         return new OciReference(httpScheme, registry, repository);

@@ -36,9 +36,11 @@ public sealed partial class OciRegistryClient
         return response.Content.Headers.ContentLength ?? -1;
     }
 
-    /// <summary>Opens a blob; the stream throws at its end unless the bytes match <paramref name="digest"/> (and size).</summary>
+    /// <summary>Opens a blob; the stream throws at its end unless the bytes match <paramref name="digest"/> (and
+    /// size).</summary>
     /// <exception cref="StoreObjectNotFoundException">The repository has no such blob.</exception>
-    public async Task<Stream> OpenBlobAsync(string digest, long? size = null, CancellationToken cancellationToken = default)
+    public async Task<Stream> OpenBlobAsync(string digest, long? size = null,
+        CancellationToken cancellationToken = default)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, BlobUri(digest));
         var response = await SendFoundAsync(request, cancellationToken).ConfigureAwait(false)
@@ -59,15 +61,18 @@ public sealed partial class OciRegistryClient
     }
 
     /// <summary>Reads a small blob whole, checked against its digest.</summary>
-    public async Task<byte[]> ReadBlobAsync(string digest, long? size, long maxBytes, CancellationToken cancellationToken = default)
+    public async Task<byte[]> ReadBlobAsync(string digest, long? size, long maxBytes,
+        CancellationToken cancellationToken = default)
     {
         if (size > maxBytes)
         {
-            throw new InvalidContentException(Describe($"blobs/{digest}"), $"blob of {size} bytes is larger than the {maxBytes} expected here");
+            throw new InvalidContentException(Describe($"blobs/{digest}"),
+                $"blob of {size} bytes is larger than the {maxBytes} expected here");
         }
 
         await using var stream = await OpenBlobAsync(digest, size, cancellationToken).ConfigureAwait(false);
-        return await HttpBodies.ReadAsync(stream, size, Describe($"blobs/{digest}"), maxBytes, cancellationToken).ConfigureAwait(false);
+        return await HttpBodies.ReadAsync(stream, size, Describe($"blobs/{digest}"), maxBytes, cancellationToken)
+            .ConfigureAwait(false);
     }
 
     /// <summary>
@@ -75,7 +80,8 @@ public sealed partial class OciRegistryClient
     /// whole body, or PATCH chunks and a closing PUT for blobs above the threshold. The registry checks the digest.
     /// With <paramref name="mountFrom"/>, first asks the registry to link the blob from that repository instead.
     /// </summary>
-    public async Task UploadBlobAsync(Stream content, string digest, long size, string? mountFrom = null, CancellationToken cancellationToken = default)
+    public async Task UploadBlobAsync(Stream content, string digest, long size, string? mountFrom = null,
+        CancellationToken cancellationToken = default)
     {
         var start = mountFrom is null ? Api("blobs/uploads/")
             : Api($"blobs/uploads/?mount={Uri.EscapeDataString(digest)}&from={Uri.EscapeDataString(mountFrom)}");
@@ -98,8 +104,12 @@ public sealed partial class OciRegistryClient
             long sent = 0;
             while (sent < size)
             {
-                var n = await content.ReadAtLeastAsync(buffer, (int)Math.Min(buffer.Length, size - sent), throwOnEndOfStream: true, cancellationToken).ConfigureAwait(false);
-                using var patch = new HttpRequestMessage(HttpMethod.Patch, location) { Content = new ByteArrayContent(buffer, 0, n) };
+                var n = await content.ReadAtLeastAsync(buffer, (int)Math.Min(buffer.Length, size - sent),
+                    throwOnEndOfStream: true, cancellationToken).ConfigureAwait(false);
+                using var patch = new HttpRequestMessage(HttpMethod.Patch, location)
+                {
+                    Content = new ByteArrayContent(buffer, 0, n),
+                };
                 patch.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
                 patch.Content.Headers.TryAddWithoutValidation("Content-Range", $"{sent}-{sent + n - 1}");
                 using var response = await SendAsync(patch, cancellationToken).ConfigureAwait(false);
@@ -108,13 +118,19 @@ public sealed partial class OciRegistryClient
                 sent += n;
             }
 
-            using var close = new HttpRequestMessage(HttpMethod.Put, WithDigest(location, digest)) { Content = new ByteArrayContent([]) };
+            using var close = new HttpRequestMessage(HttpMethod.Put, WithDigest(location, digest))
+            {
+                Content = new ByteArrayContent([]),
+            };
             using var closed = await SendAsync(close, cancellationToken).ConfigureAwait(false);
             await EnsureSuccessAsync(closed, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        using var put = new HttpRequestMessage(HttpMethod.Put, WithDigest(location, digest)) { Content = new StreamContent(content, 1 << 20) };
+        using var put = new HttpRequestMessage(HttpMethod.Put, WithDigest(location, digest))
+        {
+            Content = new StreamContent(content, 1 << 20),
+        };
         put.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         put.Content.Headers.ContentLength = size;
         using var done = await SendAsync(put, cancellationToken).ConfigureAwait(false);
@@ -122,7 +138,8 @@ public sealed partial class OciRegistryClient
     }
 
     /// <summary>Asks the registry to link a blob from another repository of its own; false when it would not.</summary>
-    public async Task<bool> TryMountBlobAsync(string digest, string fromRepository, CancellationToken cancellationToken = default)
+    public async Task<bool> TryMountBlobAsync(string digest, string fromRepository,
+        CancellationToken cancellationToken = default)
     {
         using var post = new HttpRequestMessage(HttpMethod.Post,
             Api($"blobs/uploads/?mount={Uri.EscapeDataString(digest)}&from={Uri.EscapeDataString(fromRepository)}"))
@@ -137,7 +154,8 @@ public sealed partial class OciRegistryClient
         var digest = Digest(content);
         if (await HeadBlobAsync(digest, cancellationToken).ConfigureAwait(false) is null)
         {
-            await UploadBlobAsync(new MemoryStream(content, writable: false), digest, content.LongLength, null, cancellationToken).ConfigureAwait(false);
+            await UploadBlobAsync(new MemoryStream(content, writable: false), digest, content.LongLength, null,
+                cancellationToken).ConfigureAwait(false);
         }
 
         return digest;

@@ -17,21 +17,24 @@ public sealed record OciManifestBytes(byte[] Bytes, string Digest, string MediaT
 /// How to reach a registry: credentials (null: found like container tools do), a private CA, upload chunking, how
 /// long a body may stall (null: <see cref="HttpBodies.DefaultIdleTimeout"/>) and how many tag-list pages are followed.
 /// </summary>
-public sealed record OciClientOptions(OciCredential? Credential = null, string? CaCertificateFile = null, long ChunkedUploadThreshold = 64L << 20,
+public sealed record OciClientOptions(OciCredential? Credential = null, string? CaCertificateFile = null,
+    long ChunkedUploadThreshold = 64L << 20,
     int ChunkSize = 16 << 20, TimeSpan? IdleTimeout = null, int MaxTagPages = 10_000);
 
 /// <summary>
 /// The OCI distribution API for one repository, by hand on HttpClient (no client library exists here): manifests by
 /// tag or digest, blobs (HEAD, GET checked against digest and size, monolithic POST+PUT or chunked PATCH uploads,
-/// cross-repository mount), tags with <c>Link</c> pagination, referrers. Authentication is <see cref="OciAuthHandler"/>;
-/// GET and HEAD are retried with backoff and jitter on throttling and server errors. Nothing the registry sends is
-/// trusted for size or time: every body is read against a cap (<see cref="HttpBodies"/>) and fails when it stalls
-/// (<see cref="IdleTimeoutHandler"/>), and paging never leaves the registry's origin.
+/// cross-repository mount), tags with <c>Link</c> pagination, referrers. Authentication is
+/// <see cref="OciAuthHandler"/>; GET and HEAD are retried with backoff and jitter on throttling and server errors.
+/// Nothing the registry sends is trusted for size or time: every body is read against a cap (<see cref="HttpBodies"/>)
+/// and fails when it stalls (<see cref="IdleTimeoutHandler"/>), and paging never leaves the registry's origin.
 /// </summary>
 public sealed partial class OciRegistryClient : IDisposable
 {
-    /// <summary>What Spack asks for when it reads a manifest; registry 2.8 answers 404 to a GET lacking the OCI type.</summary>
-    public const string ManifestAccept = "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, "
+    /// <summary>What Spack asks for when it reads a manifest; registry 2.8 answers 404 to a GET lacking the OCI
+    /// type.</summary>
+    public const string ManifestAccept =
+        "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, "
         + "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json";
 
     private readonly HttpClient http;
@@ -54,17 +57,23 @@ public sealed partial class OciRegistryClient : IDisposable
             var authority = LoadCertificate(caFile);
             transport.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
                 errors == System.Net.Security.SslPolicyErrors.None
-                || (errors == System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors && certificate is X509Certificate2 cert && ChainsTo(cert, authority));
+                || (errors == System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors
+                    && certificate is X509Certificate2 cert && ChainsTo(cert, authority));
         }
 
-        var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>().AddRetry(HttpBodies.RetryOptions(TimeSpan.FromMilliseconds(250))).Build();
+        var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddRetry(HttpBodies.RetryOptions(TimeSpan.FromMilliseconds(250))).Build();
         var retrying = new ResilienceHandler(request =>
         {
             // Only reads are repeated: an upload session or manifest PUT is not safely sent twice.
-            return request.Method == HttpMethod.Get || request.Method == HttpMethod.Head ? pipeline : ResiliencePipeline<HttpResponseMessage>.Empty;
+            return request.Method == HttpMethod.Get || request.Method == HttpMethod.Head ? pipeline
+                : ResiliencePipeline<HttpResponseMessage>.Empty;
         });
         // Token requests go through the same time limits but never through the registry's authentication.
-        var guarded = new IdleTimeoutHandler(options.IdleTimeout ?? HttpBodies.DefaultIdleTimeout) { InnerHandler = transport };
+        var guarded = new IdleTimeoutHandler(options.IdleTimeout ?? HttpBodies.DefaultIdleTimeout)
+        {
+            InnerHandler = transport,
+        };
         retrying.InnerHandler = new OciAuthHandler(reference, credential, guarded) { InnerHandler = guarded };
         http = new HttpClient(retrying) { Timeout = TimeSpan.FromMinutes(30) };
         http.DefaultRequestHeaders.UserAgent.ParseAdd("depot/0.1");
@@ -74,7 +83,8 @@ public sealed partial class OciRegistryClient : IDisposable
 
     private Uri Api(string path) => new(Reference.BaseUri, $"/v2/{Reference.Repository}/{path}");
 
-    /// <summary>The URL of a manifest: a tag or a digest, nothing that could reshape the path (a digest or tag from a registry's answer).</summary>
+    /// <summary>The URL of a manifest: a tag or a digest, nothing that could reshape the path (a digest or tag from a
+    /// registry's answer).</summary>
     private Uri ManifestUri(string reference) =>
         TagOrDigest().IsMatch(reference)
             ? Api($"manifests/{reference}")
@@ -83,8 +93,10 @@ public sealed partial class OciRegistryClient : IDisposable
     /// <summary>Where an object is, as a user can read it.</summary>
     public string Describe(string path) => $"{Reference}/{path}";
 
-    /// <summary>GETs a manifest by tag or digest; null when there is none. The bytes are checked against the digest.</summary>
-    public async Task<OciManifestBytes?> GetManifestAsync(string reference, CancellationToken cancellationToken = default)
+    /// <summary>GETs a manifest by tag or digest; null when there is none. The bytes are checked against the
+    /// digest.</summary>
+    public async Task<OciManifestBytes?> GetManifestAsync(string reference,
+        CancellationToken cancellationToken = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, ManifestUri(reference));
         request.Headers.Accept.ParseAdd(ManifestAccept);
@@ -93,20 +105,26 @@ public sealed partial class OciRegistryClient : IDisposable
         {
             return null;
         }
-        var bytes = await HttpBodies.ReadAsync(response, Describe($"manifests/{reference}"), HttpBodies.ManifestLimit, cancellationToken).ConfigureAwait(false);
+        var bytes = await HttpBodies.ReadAsync(response, Describe($"manifests/{reference}"), HttpBodies.ManifestLimit,
+            cancellationToken).ConfigureAwait(false);
 
         var digest = Digest(bytes);
-        var claimed = response.Headers.TryGetValues("Docker-Content-Digest", out var values) ? values.FirstOrDefault() : null;
-        if ((reference.StartsWith("sha256:", StringComparison.Ordinal) && reference != digest) || (claimed is not null && claimed != digest))
+        var claimed = response.Headers.TryGetValues("Docker-Content-Digest", out var values) ? values.FirstOrDefault()
+            : null;
+        if ((reference.StartsWith("sha256:", StringComparison.Ordinal) && reference != digest)
+            || (claimed is not null && claimed != digest))
         {
-            throw new InvalidContentException(Describe($"manifests/{reference}"), $"manifest bytes hash to {digest}, not {(claimed ?? reference)}");
+            throw new InvalidContentException(Describe($"manifests/{reference}"),
+                $"manifest bytes hash to {digest}, not {(claimed ?? reference)}");
         }
 
-        return new OciManifestBytes(bytes, digest, response.Content.Headers.ContentType?.MediaType ?? MediaTypeOf(bytes));
+        return new OciManifestBytes(bytes, digest,
+            response.Content.Headers.ContentType?.MediaType ?? MediaTypeOf(bytes));
     }
 
     /// <summary>HEADs a manifest: its digest and size, or null when there is none.</summary>
-    public async Task<(string Digest, long Size)?> HeadManifestAsync(string reference, CancellationToken cancellationToken = default)
+    public async Task<(string Digest, long Size)?> HeadManifestAsync(string reference,
+        CancellationToken cancellationToken = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Head, ManifestUri(reference));
         request.Headers.Accept.ParseAdd(ManifestAccept);
@@ -119,23 +137,30 @@ public sealed partial class OciRegistryClient : IDisposable
         if (digest is null)
         {
             // Some registries answer HEAD without the digest: read it.
-            return await GetManifestAsync(reference, cancellationToken).ConfigureAwait(false) is { } m ? (m.Digest, m.Bytes.LongLength) : null;
+            return await GetManifestAsync(reference, cancellationToken).ConfigureAwait(false) is { } m
+                ? (m.Digest, m.Bytes.LongLength) : null;
         }
 
         return (digest, response.Content.Headers.ContentLength ?? -1);
     }
 
-    /// <summary>PUTs a manifest under a tag (or its digest). Returns its digest and whether the registry processed a <c>subject</c>.</summary>
-    public async Task<(string Digest, bool SubjectAccepted)> PutManifestAsync(string reference, byte[] manifest, CancellationToken cancellationToken = default)
+    /// <summary>PUTs a manifest under a tag (or its digest). Returns its digest and whether the registry processed a
+    /// <c>subject</c>.</summary>
+    public async Task<(string Digest, bool SubjectAccepted)> PutManifestAsync(string reference, byte[] manifest,
+        CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Put, ManifestUri(reference)) { Content = new ByteArrayContent(manifest) };
+        using var request = new HttpRequestMessage(HttpMethod.Put, ManifestUri(reference))
+        {
+            Content = new ByteArrayContent(manifest),
+        };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue(MediaTypeOf(manifest));
         using var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
         await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
         var digest = Digest(manifest);
         if (response.Headers.TryGetValues("Docker-Content-Digest", out var values) && values.First() != digest)
         {
-            throw new InvalidContentException(Describe($"manifests/{reference}"), $"registry stored the manifest as {values.First()}, not {digest}");
+            throw new InvalidContentException(Describe($"manifests/{reference}"),
+                $"registry stored the manifest as {values.First()}, not {digest}");
         }
 
         return (digest, response.Headers.Contains("OCI-Subject"));
@@ -157,8 +182,10 @@ public sealed partial class OciRegistryClient : IDisposable
     /// Every tag of the repository (none when it does not exist yet), following <c>Link</c> pages on the registry's own
     /// origin only, each page URL once, at most <see cref="OciClientOptions.MaxTagPages"/> pages.
     /// </summary>
-    /// <exception cref="InvalidContentException">A page is malformed or too large, or the links leave the registry, loop or never end.</exception>
-    public async IAsyncEnumerable<string> ListTagsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <exception cref="InvalidContentException">A page is malformed or too large, or the links leave the registry,
+    /// loop or never end.</exception>
+    public async IAsyncEnumerable<string> ListTagsAsync([EnumeratorCancellation] CancellationToken cancellationToken =
+        default)
     {
         Uri? next = Api("tags/list?n=1000");
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -166,12 +193,14 @@ public sealed partial class OciRegistryClient : IDisposable
         {
             if (!seen.Add(next.AbsoluteUri))
             {
-                throw new InvalidContentException(Describe("tags/list"), $"the next-page Link repeats {next.PathAndQuery}: the tag list never ends");
+                throw new InvalidContentException(Describe("tags/list"),
+                    $"the next-page Link repeats {next.PathAndQuery}: the tag list never ends");
             }
 
             if (seen.Count > options.MaxTagPages)
             {
-                throw new InvalidContentException(Describe("tags/list"), $"more than {options.MaxTagPages} pages of tags; stopped");
+                throw new InvalidContentException(Describe("tags/list"),
+                    $"more than {options.MaxTagPages} pages of tags; stopped");
             }
 
             using var request = new HttpRequestMessage(HttpMethod.Get, next);
@@ -180,7 +209,8 @@ public sealed partial class OciRegistryClient : IDisposable
             {
                 yield break; // NAME_UNKNOWN: nothing pushed yet
             }
-            var body = await HttpBodies.ReadAsync(response, Describe("tags/list"), HttpBodies.TagPageLimit, cancellationToken).ConfigureAwait(false);
+            var body = await HttpBodies.ReadAsync(response, Describe("tags/list"), HttpBodies.TagPageLimit,
+                cancellationToken).ConfigureAwait(false);
             List<string> tags;
             try
             {
@@ -202,9 +232,11 @@ public sealed partial class OciRegistryClient : IDisposable
             next = NextPage(response, next);
             if (next is not null && !HttpBodies.SameOrigin(next, Reference.BaseUri))
             {
-                // Credentials and tokens are bound to the registry; a page elsewhere (or over plain http) is not followed.
+                // Credentials and tokens are bound to the registry; a page elsewhere (or over plain http) is not
+                // followed.
                 throw new InvalidContentException(Describe("tags/list"),
-                    $"the next-page Link points to {next.GetLeftPart(UriPartial.Authority)}, not the registry {Reference.BaseUri.GetLeftPart(UriPartial.Authority)}; not followed");
+                    $"the next-page Link points to {next.GetLeftPart(UriPartial.Authority)}, not the registry "
+                    + $"{Reference.BaseUri.GetLeftPart(UriPartial.Authority)}; not followed");
             }
         }
     }
@@ -213,7 +245,8 @@ public sealed partial class OciRegistryClient : IDisposable
     /// Manifests that name <paramref name="digest"/> as their subject (OCI 1.1 referrers API), or null when the
     /// registry does not offer the API (then clients use the tag schema).
     /// </summary>
-    public async Task<IReadOnlyList<OciDescriptor>?> ReferrersAsync(string digest, string? artifactType, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<OciDescriptor>?> ReferrersAsync(string digest, string? artifactType,
+        CancellationToken cancellationToken = default)
     {
         if (noReferrersApi)
         {
@@ -229,7 +262,8 @@ public sealed partial class OciRegistryClient : IDisposable
         using var request = new HttpRequestMessage(HttpMethod.Get, Api($"referrers/{digest}{query}"));
         request.Headers.Accept.ParseAdd(OciMediaTypes.ImageIndex);
         using var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed or HttpStatusCode.BadRequest
+        if (response.StatusCode
+                is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed or HttpStatusCode.BadRequest
             || response.Content.Headers.ContentType?.MediaType != OciMediaTypes.ImageIndex)
         {
             // A registry with the API answers an (empty) index for any digest; anything else means it has none.
@@ -238,31 +272,38 @@ public sealed partial class OciRegistryClient : IDisposable
         }
 
         await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
-        var bytes = await HttpBodies.ReadAsync(response, Describe($"referrers/{digest}"), HttpBodies.ManifestLimit, cancellationToken).ConfigureAwait(false);
+        var bytes = await HttpBodies.ReadAsync(response, Describe($"referrers/{digest}"), HttpBodies.ManifestLimit,
+            cancellationToken).ConfigureAwait(false);
         return OciImageManifest.ParseIndex(bytes, Describe($"referrers/{digest}"))
             .Where(d => artifactType is null || d.ArtifactType == artifactType).ToList();
     }
 
-    public static string Digest(ReadOnlySpan<byte> bytes) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
+    public static string Digest(ReadOnlySpan<byte> bytes) =>
+        "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
 
     /// <summary>Sends a request; the body is left unread (every read is capped by its caller).</summary>
     private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         try
         {
-            return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken)
+                .ConfigureAwait(false);
         }
         catch (HttpRequestException e)
         {
             var tls = e.InnerException is System.Security.Authentication.AuthenticationException;
             throw new DepotException(tls ? ErrorKind.Trust : ErrorKind.IO,
-                $"{request.Method} {request.RequestUri?.GetLeftPart(UriPartial.Path)}: cannot reach registry {Reference.Registry}: "
-                + (tls ? "its TLS certificate is not trusted" : e.Message), e, tls ? ErrorHint.TrustCertificate(Reference.Registry) : null);
+                $"{request.Method} {request.RequestUri?.GetLeftPart(UriPartial.Path)}: cannot reach registry "
+                + $"{Reference.Registry}: "
+                + (tls ? "its TLS certificate is not trusted" : e.Message), e,
+                    tls ? ErrorHint.TrustCertificate(Reference.Registry) : null);
         }
     }
 
-    /// <summary>Sends a request: null when the registry answers 404, the response when it succeeds, else <see cref="OciRegistryException"/>.</summary>
-    private async Task<HttpResponseMessage?> SendFoundAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    /// <summary>Sends a request: null when the registry answers 404, the response when it succeeds, else
+    /// <see cref="OciRegistryException"/>.</summary>
+    private async Task<HttpResponseMessage?> SendFoundAsync(HttpRequestMessage request,
+        CancellationToken cancellationToken)
     {
         var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound)
@@ -290,7 +331,8 @@ public sealed partial class OciRegistryClient : IDisposable
     private Uri Location(HttpResponseMessage response) =>
         response.Headers.Location is { } location
             ? location.IsAbsoluteUri ? location : new Uri(Reference.BaseUri, location)
-            : throw new OciRegistryException(response.RequestMessage!.Method, response.RequestMessage.RequestUri!, response.StatusCode, "upload session without a Location");
+            : throw new OciRegistryException(response.RequestMessage!.Method, response.RequestMessage.RequestUri!,
+                response.StatusCode, "upload session without a Location");
 
     private static Uri WithDigest(Uri location, string digest) =>
         new(location + (location.Query.Length > 0 ? "&" : "?") + "digest=" + Uri.EscapeDataString(digest));
@@ -310,7 +352,8 @@ public sealed partial class OciRegistryClient : IDisposable
             {
                 var target = link[(open + 1)..close];
                 // On Unix "/v2/..." parses as an absolute file: URI, so only http(s) links count as absolute.
-                return Uri.TryCreate(target, UriKind.Absolute, out var absolute) && (absolute.Scheme == Uri.UriSchemeHttp || absolute.Scheme == Uri.UriSchemeHttps)
+                return Uri.TryCreate(target, UriKind.Absolute, out var absolute)
+                    && (absolute.Scheme == Uri.UriSchemeHttp || absolute.Scheme == Uri.UriSchemeHttps)
                     ? absolute
                     : new Uri(new Uri(current.GetLeftPart(UriPartial.Authority)), target);
             }
@@ -324,7 +367,8 @@ public sealed partial class OciRegistryClient : IDisposable
         try
         {
             using var doc = JsonDocument.Parse(manifest);
-            return doc.RootElement.TryGetProperty("mediaType", out var m) && m.GetString() is { Length: > 0 } type ? type : OciMediaTypes.ImageManifest;
+            return doc.RootElement.TryGetProperty("mediaType", out var m) && m.GetString() is { Length: > 0 } type
+                ? type : OciMediaTypes.ImageManifest;
         }
         catch (JsonException)
         {

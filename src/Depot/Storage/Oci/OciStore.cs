@@ -8,9 +8,11 @@ namespace Depot.Storage.Oci;
 /// <list type="bullet">
 /// <item><c>blobs/sha256/&lt;xx&gt;/&lt;hex&gt;</c> is the repository's blob of that digest (content addressed: a
 /// write must carry exactly those bytes; registries cannot enumerate blobs, so listing never shows them);</item>
-/// <item>a key that is a tag ending in <c>.spack</c> (Spack's images and <c>index.spack</c>) is that tag's manifest;</item>
+/// <item>a key that is a tag ending in <c>.spack</c> (Spack's images and <c>index.spack</c>) is that tag's
+/// manifest;</item>
 /// <item>any other key is a small artifact, as <c>oras push</c> makes: a manifest tagged with the key's reversible
-/// encoding (<see cref="TagFor"/>), one layer holding the bytes, the key in its <c>org.opencontainers.image.title</c>.</item>
+/// encoding (<see cref="TagFor"/>), one layer holding the bytes, the key in its
+/// <c>org.opencontainers.image.title</c>.</item>
 /// </list>
 /// Spack's own layout (one image per spec, <c>index.spack</c>) is not objects but images: <c>Layout/BuildCacheOci</c>
 /// reads and writes it through <see cref="Registry"/>. A manifest PUT is atomic, so readers never see half an object;
@@ -22,29 +24,35 @@ public sealed class OciStore : IObjectStore, IDisposable
     public const string ObjectArtifactType = "application/vnd.depot.object.v1";
     private const string TitleAnnotation = "org.opencontainers.image.title";
 
-    public OciStore(OciReference reference, OciClientOptions? options = null) => Registry = new OciRegistryClient(reference, options);
+    public OciStore(OciReference reference, OciClientOptions? options = null) =>
+        Registry = new OciRegistryClient(reference, options);
 
     public OciRegistryClient Registry { get; }
 
     public string Root => Registry.Reference.ToString();
 
-    public string Describe(string key) => BlobDigest(key) is { } digest ? $"{Root}@{digest}" : IsImageTag(key) ? $"{Root}:{key}" : $"{Root}/{key}";
+    public string Describe(string key) =>
+        BlobDigest(key) is { } digest ? $"{Root}@{digest}" : IsImageTag(key) ? $"{Root}:{key}" : $"{Root}/{key}";
 
-    /// <summary>True for keys that are Spack image tags (<c>…​.spack</c>), stored as the manifest under that tag.</summary>
+    /// <summary>True for keys that are Spack image tags (<c>…​.spack</c>), stored as the manifest under that
+    /// tag.</summary>
     public static bool IsImageTag(string key) =>
-        key.EndsWith(".spack", StringComparison.Ordinal) && key.Length <= 128 && System.Text.RegularExpressions.Regex.IsMatch(key, "^[A-Za-z0-9_][A-Za-z0-9_.-]*$");
+        key.EndsWith(".spack", StringComparison.Ordinal) && key.Length <= 128
+            && System.Text.RegularExpressions.Regex.IsMatch(key, "^[A-Za-z0-9_][A-Za-z0-9_.-]*$");
 
     /// <summary>The digest a <c>blobs/sha256/xx/hex</c> key names, or null for any other key.</summary>
     public static string? BlobDigest(string key)
     {
         var parts = key.Split('/');
-        return parts.Length == 4 && parts[0] == "blobs" && parts[1] == "sha256" && parts[3].Length == 64 && parts[2] == parts[3][..2]
+        return parts.Length == 4 && parts[0] == "blobs" && parts[1] == "sha256" && parts[3].Length == 64
+            && parts[2] == parts[3][..2]
             && parts[3].All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f')
             ? "sha256:" + parts[3]
             : null;
     }
 
-    public async IAsyncEnumerable<StoreObject> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<StoreObject> ListAsync(string prefix,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await foreach (var tag in Registry.ListTagsAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -56,7 +64,8 @@ public sealed class OciStore : IObjectStore, IDisposable
         }
     }
 
-    public async IAsyncEnumerable<string> ListKeysAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<string> ListKeysAsync(string prefix,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await foreach (var tag in Registry.ListTagsAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -72,12 +81,14 @@ public sealed class OciStore : IObjectStore, IDisposable
         StoreKeys.Check(key, Root);
         if (BlobDigest(key) is { } digest)
         {
-            return await Registry.HeadBlobAsync(digest, cancellationToken).ConfigureAwait(false) is { } size ? new StoreObject(key, size, null, digest) : null;
+            return await Registry.HeadBlobAsync(digest, cancellationToken).ConfigureAwait(false) is { } size
+                ? new StoreObject(key, size, null, digest) : null;
         }
 
         if (IsImageTag(key))
         {
-            return await Registry.HeadManifestAsync(key, cancellationToken).ConfigureAwait(false) is { } head ? new StoreObject(key, head.Size, null, head.Digest) : null;
+            return await Registry.HeadManifestAsync(key, cancellationToken).ConfigureAwait(false) is { } head
+                ? new StoreObject(key, head.Size, null, head.Digest) : null;
         }
 
         return await ObjectManifestAsync(key, cancellationToken).ConfigureAwait(false) is { } found
@@ -95,11 +106,13 @@ public sealed class OciStore : IObjectStore, IDisposable
 
         if (IsImageTag(key))
         {
-            var manifest = await Registry.GetManifestAsync(key, cancellationToken).ConfigureAwait(false) ?? throw new StoreObjectNotFoundException(Describe(key));
+            var manifest = await Registry.GetManifestAsync(key, cancellationToken).ConfigureAwait(false)
+                ?? throw new StoreObjectNotFoundException(Describe(key));
             return new MemoryStream(manifest.Bytes, writable: false);
         }
 
-        var found = await ObjectManifestAsync(key, cancellationToken).ConfigureAwait(false) ?? throw new StoreObjectNotFoundException(Describe(key));
+        var found = await ObjectManifestAsync(key, cancellationToken).ConfigureAwait(false)
+            ?? throw new StoreObjectNotFoundException(Describe(key));
         var layer = found.Manifest.Layers[0];
         return await Registry.OpenBlobAsync(layer.Digest, layer.Size, cancellationToken).ConfigureAwait(false);
     }
@@ -124,11 +137,13 @@ public sealed class OciStore : IObjectStore, IDisposable
             {
                 try
                 {
-                    await Registry.UploadBlobAsync(spooled, blob, length, null, cancellationToken).ConfigureAwait(false);
+                    await Registry.UploadBlobAsync(spooled, blob, length, null, cancellationToken)
+                        .ConfigureAwait(false);
                 }
                 catch (OciRegistryException e) when (e.Codes.Contains("DIGEST_INVALID"))
                 {
-                    throw new DepotException($"{Describe(key)}: registry blobs are content addressed, and these bytes are not {blob}");
+                    throw new DepotException($"{Describe(key)}: registry blobs are content addressed, and these bytes "
+                        + $"are not {blob}");
                 }
             }
 
@@ -144,8 +159,10 @@ public sealed class OciStore : IObjectStore, IDisposable
         }
 
         var config = await Registry.PutBlobIfMissingAsync("{}"u8.ToArray(), cancellationToken).ConfigureAwait(false);
-        var manifest = new OciImageManifest(OciMediaTypes.ImageManifest, new OciDescriptor(OciMediaTypes.ImageConfig, config, 2),
-            [new OciDescriptor("application/octet-stream", digest, size, new Dictionary<string, string> { [TitleAnnotation] = key })],
+        var manifest = new OciImageManifest(OciMediaTypes.ImageManifest,
+            new OciDescriptor(OciMediaTypes.ImageConfig, config, 2),
+            [new OciDescriptor("application/octet-stream", digest, size,
+                new Dictionary<string, string> { [TitleAnnotation] = key })],
             ArtifactType: ObjectArtifactType);
         await Registry.PutManifestAsync(tag, manifest.ToJsonBytes(), cancellationToken).ConfigureAwait(false);
     }
@@ -158,8 +175,10 @@ public sealed class OciStore : IObjectStore, IDisposable
             return await Registry.DeleteBlobAsync(digest, cancellationToken).ConfigureAwait(false);
         }
 
-        var head = await Registry.HeadManifestAsync(IsImageTag(key) ? key : TagFor(key), cancellationToken).ConfigureAwait(false);
-        return head is not null && await Registry.DeleteManifestAsync(head.Value.Digest, cancellationToken).ConfigureAwait(false);
+        var head = await Registry.HeadManifestAsync(IsImageTag(key) ? key : TagFor(key), cancellationToken)
+            .ConfigureAwait(false);
+        return head is not null
+            && await Registry.DeleteManifestAsync(head.Value.Digest, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -173,7 +192,8 @@ public sealed class OciStore : IObjectStore, IDisposable
         var tag = new StringBuilder(ObjectTagPrefix);
         foreach (var b in Encoding.UTF8.GetBytes(key))
         {
-            if (b is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or >= (byte)'0' and <= (byte)'9' or (byte)'-')
+            if (b is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or >= (byte)'0' and <= (byte)'9'
+                or (byte)'-')
             {
                 tag.Append((char)b);
             }
@@ -183,7 +203,9 @@ public sealed class OciStore : IObjectStore, IDisposable
             }
         }
 
-        return tag.Length <= 128 ? tag.ToString() : throw new DepotException(ErrorKind.Unsupported, $"key '{key}' is too long to be stored in an OCI registry (tags hold 128 characters)");
+        return tag.Length <= 128 ? tag.ToString()
+            : throw new DepotException(ErrorKind.Unsupported,
+                $"key '{key}' is too long to be stored in an OCI registry (tags hold 128 characters)");
     }
 
     /// <summary>The key a tag encodes, or null for tags that are not Depot objects (Spack's images, say).</summary>
@@ -201,7 +223,8 @@ public sealed class OciStore : IObjectStore, IDisposable
             {
                 bytes.Add((byte)tag[i]);
             }
-            else if (i + 2 < tag.Length && byte.TryParse(tag.AsSpan(i + 1, 2), System.Globalization.NumberStyles.HexNumber, null, out var b))
+            else if (i + 2 < tag.Length
+                && byte.TryParse(tag.AsSpan(i + 1, 2), System.Globalization.NumberStyles.HexNumber, null, out var b))
             {
                 bytes.Add(b);
                 i += 2;
@@ -215,7 +238,8 @@ public sealed class OciStore : IObjectStore, IDisposable
         return Encoding.UTF8.GetString([.. bytes]);
     }
 
-    private async Task<(OciImageManifest Manifest, string Digest)?> ObjectManifestAsync(string key, CancellationToken cancellationToken)
+    private async Task<(OciImageManifest Manifest, string Digest)?> ObjectManifestAsync(string key,
+        CancellationToken cancellationToken)
     {
         var found = await Registry.GetManifestAsync(TagFor(key), cancellationToken).ConfigureAwait(false);
         if (found is null)
@@ -226,7 +250,8 @@ public sealed class OciStore : IObjectStore, IDisposable
         var manifest = OciImageManifest.Parse(found.Bytes, Describe(key));
         return manifest.Layers.Count == 1
             ? (manifest, found.Digest)
-            : throw new InvalidContentException(Describe(key), $"tag {TagFor(key)} is not a Depot object (it has {manifest.Layers.Count} layers)");
+            : throw new InvalidContentException(Describe(key),
+                $"tag {TagFor(key)} is not a Depot object (it has {manifest.Layers.Count} layers)");
     }
 
     // Uploads need the digest before the bytes go out: a seekable stream is hashed in place, anything else spooled.
@@ -246,7 +271,8 @@ public sealed class OciStore : IObjectStore, IDisposable
     private static async Task<(string Digest, long Size)> HashAsync(Stream stream, CancellationToken cancellationToken)
     {
         var start = stream.Position;
-        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(
+            System.Security.Cryptography.HashAlgorithmName.SHA256);
         var buffer = new byte[1 << 16];
         int n;
         while ((n = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
@@ -278,9 +304,11 @@ public sealed class OciStore : IObjectStore, IDisposable
 
         public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
 
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            inner.ReadAsync(buffer, cancellationToken);
 
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count,
+            CancellationToken cancellationToken) =>
             inner.ReadAsync(buffer, offset, count, cancellationToken);
 
         public override long Seek(long offset, SeekOrigin origin) => origin switch

@@ -63,7 +63,8 @@ public sealed class StoreProviders
     {
         if (string.IsNullOrWhiteSpace(url))
         {
-            throw new DepotException(ErrorKind.Usage, $"no mirror given: pass a directory path or a URL ({Supported()})");
+            throw new DepotException(ErrorKind.Usage,
+                $"no mirror given: pass a directory path or a URL ({Supported()})");
         }
 
         var end = url.IndexOf("://", StringComparison.Ordinal);
@@ -79,9 +80,11 @@ public sealed class StoreProviders
         }
 
         throw OptionalProjects.TryGetValue(scheme, out var project)
-            ? new DepotException(ErrorKind.Unsupported, $"mirror '{url}': {scheme}:// needs the {project} store provider, which this program "
+            ? new DepotException(ErrorKind.Unsupported,
+                $"mirror '{url}': {scheme}:// needs the {project} store provider, which this program "
                 + $"was built without ({Supported()})")
-            : new DepotException(ErrorKind.Unsupported, $"mirror '{url}': the '{scheme}' scheme is not supported ({Supported()})");
+            : new DepotException(ErrorKind.Unsupported,
+                $"mirror '{url}': the '{scheme}' scheme is not supported ({Supported()})");
     }
 
     /// <summary>Opens the store at <paramref name="location"/> with the provider of its URL.</summary>
