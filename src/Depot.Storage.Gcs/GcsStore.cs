@@ -270,7 +270,8 @@ public sealed class GcsStore : IObjectStore
             {
                 "service_account" => CredentialFactory.FromFile<ServiceAccountCredential>(path).ToGoogleCredential(),
                 "authorized_user" => CredentialFactory.FromFile<UserCredential>(path).ToGoogleCredential(),
-                // External-account files are what workload identity federation writes; no typed factory covers all their kinds.
+                // External-account files are what workload identity federation writes; no typed factory covers
+                // all their kinds.
 #pragma warning disable CS0618
                 "external_account" => GoogleCredential.FromFile(path),
 #pragma warning restore CS0618

@@ -17,23 +17,12 @@ public sealed class SourceStyleTests
 
     private static string RepositoryRoot => Path.GetFullPath(Path.Combine(TestData.Path("."), "..", ".."));
 
-    /// <summary>
-    /// Long lines not yet shortened (nested interpolations, one-line raw JSON in tests), each as "path, tab, the
-    /// line trimmed". A ratchet: a new long line fails, and so does an entry whose line is gone or was shortened.
-    /// </summary>
-    private const string BaselineFile = "long-lines-baseline.txt";
-
     [Fact]
     public void NoLineIsLongerThan120Characters()
     {
-        var baseline = File.ReadAllLines(Path.Combine(RepositoryRoot, "tests", BaselineFile))
-            .Where(l => l.Length > 0).ToHashSet(StringComparer.Ordinal);
-        var found = LongLineTexts(RepositoryRoot);
-        var longLines = LongLines(RepositoryRoot).Where((_, i) => !baseline.Contains(found[i])).ToList();
+        var longLines = LongLines(RepositoryRoot);
         Assert.True(longLines.Count == 0,
             $"{longLines.Count} lines are longer than {MaxLineLength} characters:\n" + string.Join('\n', longLines));
-        var stale = baseline.Except(found, StringComparer.Ordinal).ToList();
-        Assert.True(stale.Count == 0, $"tests/{BaselineFile}: no longer long, remove:\n" + string.Join('\n', stale));
     }
 
     [Fact]
@@ -83,14 +72,6 @@ public sealed class SourceStyleTests
 
         return longLines;
     }
-
-    // The same lines as LongLines, in the same order, as baseline entries: path, tab, the line trimmed.
-    private static List<string> LongLineTexts(string root) =>
-        Areas.Where(area => Directory.Exists(Path.Combine(root, area)))
-            .SelectMany(area => SourceFiles(Path.Combine(root, area))).Order(StringComparer.Ordinal)
-            .SelectMany(file => File.ReadLines(file).Where(line => line.Length > MaxLineLength)
-                .Select(line => Path.GetRelativePath(root, file) + "\t" + line.Trim()))
-            .ToList();
 
     private static IEnumerable<string> SourceFiles(string directory)
     {

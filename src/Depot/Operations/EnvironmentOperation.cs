@@ -53,7 +53,8 @@ public static class EnvironmentOperation
                 throw new DepotException(matches.Count == 0 ? ErrorKind.NotFound : ErrorKind.Usage, matches.Count == 0
                     ? $"'{query.Text}' matches nothing installed in {root}"
                     : $"'{query.Text}' matches {matches.Count} installed specs ("
-                        + $"{string.Join(", ", matches.Select(m => $"{SpecFormatter.Short(m.Spec.Root)} /{m.Spec.Root.Hash[..7]}"))}"
+                        + $"{string.Join(", ", matches.Select(m =>
+                            $"{SpecFormatter.Short(m.Spec.Root)} /{m.Spec.Root.Hash[..7]}"))}"
                         + "): add /hash");
             }
 

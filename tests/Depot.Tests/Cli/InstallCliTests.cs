@@ -15,7 +15,9 @@ public sealed class InstallCliTests : CliTestBase
             "--root", root);
         Assert.Equal("", err);
         Assert.Equal(0, code);
-        Assert.Matches(@"installed greet@1\.0\.0 /tnhxyee -> .*/sw/greet-1\.0\.0-tnhxyee\w+  \(verify \d+ ms, fetch \d+ ms, extract \d+ ms, relocate \d+ ms\), signed by 6640D90F8A1E84DD1142614C06BD5C3F48A372CC", output);
+        Assert.Matches(@"installed greet@1\.0\.0 /tnhxyee -> .*/sw/greet-1\.0\.0-tnhxyee\w+  "
+            + @"\(verify \d+ ms, fetch \d+ ms, extract \d+ ms, relocate \d+ ms\), "
+            + @"signed by 6640D90F8A1E84DD1142614C06BD5C3F48A372CC", output);
         Assert.Contains("installed 2, already present 0, failed 0", output, StringComparison.Ordinal);
 
         var (envCode, env, _) = await RunAsync("env", "--root", root, "greet");

@@ -136,7 +136,8 @@ public sealed class RogueSubkeyCliTests : CliTestBase
                     var evil = new PaxTarEntry(TarEntryType.RegularFile, entry.Name[..^"words.txt".Length] + "evil.txt")
                     {
                         DataStream = new MemoryStream("tampered\n"u8.ToArray()),
-                        Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
+                        Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite
+                            | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
                     };
                     writer.WriteEntry(evil);
                 }

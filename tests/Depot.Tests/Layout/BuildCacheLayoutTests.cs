@@ -30,7 +30,8 @@ public class BuildCacheLayoutTests
     public async Task AnEmptyDirectoryIsNotABuildCache()
     {
         using var temp = new TempDir();
-        var e = await Assert.ThrowsAsync<NoBuildCacheException>(() => BuildCache.DetectAsync(new LocalDirectoryStore(temp.Path), Token));
+        var e = await Assert.ThrowsAsync<NoBuildCacheException>(() =>
+            BuildCache.DetectAsync(new LocalDirectoryStore(temp.Path), Token));
         Assert.Contains("no build cache here", e.Message, StringComparison.Ordinal);
     }
 
@@ -71,7 +72,8 @@ public class BuildCacheLayoutTests
     [InlineData("{\"version\":4,\"data\":[]}", "unsupported manifest layout version 4")]
     [InlineData("{\"data\":[]}", "no integer 'version'")]
     [InlineData("{\"version\":3}", "no 'data' list")]
-    [InlineData("{\"version\":3,\"data\":[{\"contentLength\":1,\"mediaType\":\"x\",\"compression\":\"none\",\"checksumAlgorithm\":\"sha256\",\"checksum\":\"abc\"}]}", "invalid checksum")]
+    [InlineData("{\"version\":3,\"data\":[{\"contentLength\":1,\"mediaType\":\"x\",\"compression\":\"none\","
+        + "\"checksumAlgorithm\":\"sha256\",\"checksum\":\"abc\"}]}", "invalid checksum")]
     [InlineData("{\"version\":3,\"data\":[{\"mediaType\":\"x\"}]}", "no valid 'contentLength'")]
     [InlineData("{\"version\":3,", "malformed JSON")]
     public void BadManifestsFailWithOneLineNamingTheFile(string content, string expected)

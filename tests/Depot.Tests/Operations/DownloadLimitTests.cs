@@ -19,7 +19,8 @@ namespace Depot.Tests.Operations;
 public sealed class DownloadLimitTests
 {
     private const string V2GreetDataTarball =
-        "build_cache/linux-debian12-x86_64/gcc-12.2.0/greet-data-1.0.0/linux-debian12-x86_64-gcc-12.2.0-greet-data-1.0.0-zi66hh25uj52mbypxnkvycwkkbwphquj.spack";
+        "build_cache/linux-debian12-x86_64/gcc-12.2.0/greet-data-1.0.0/"
+        + "linux-debian12-x86_64-gcc-12.2.0-greet-data-1.0.0-zi66hh25uj52mbypxnkvycwkkbwphquj.spack";
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 

@@ -44,7 +44,9 @@ public sealed class HostileCacheTests : IDisposable
 
     private static string BuildInfoYaml(string textFiles = "", string sbang = "/nowhere/bin/sbang",
         string links = "") =>
-        $"{{sbang_install_path: {sbang}, buildpath: /nowhere, spackprefix: /nowhere, relative_prefix: x, hardlinks_deduped: true, hash_to_prefix: {{}}, relocate_binaries: [], relocate_links: [{links}], relocate_textfiles: [{textFiles}]}}\n";
+        $"{{sbang_install_path: {sbang}, buildpath: /nowhere, spackprefix: /nowhere, relative_prefix: x, "
+        + "hardlinks_deduped: true, hash_to_prefix: {}, relocate_binaries: [], "
+        + $"relocate_links: [{links}], relocate_textfiles: [{textFiles}]}}\n";
 
     public static TheoryData<string, string> ArchiveAttacks => new()
     {

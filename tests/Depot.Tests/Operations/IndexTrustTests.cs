@@ -25,7 +25,8 @@ public sealed class IndexTrustTests
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     [Theory]
-    [InlineData("key-differs-from-hash")] // gcc's record carries greet-data's hash and an external path of the attacker's
+    // gcc's record carries greet-data's hash and an external path of the attacker's
+    [InlineData("key-differs-from-hash")]
     [InlineData("key-matches-hash")]      // glibc's record keeps its key and hash, but names another external path
     public async Task ARewrittenIndexDecidesNoPathAndNoDatabaseRecord(string attack)
     {

@@ -34,7 +34,8 @@ public class KeyOperationsTests
 
         Assert.Equal(File.ReadAllBytes(TestData.Path(TestData.V3Signed
             + "/blobs/sha256/14/147ca9f5a27889d2101b4906b5fa3bd4b9c1a95d83f5147ea9cb4a672499f0ee")),
-            File.ReadAllBytes(mirror.Combine("blobs/sha256/14/147ca9f5a27889d2101b4906b5fa3bd4b9c1a95d83f5147ea9cb4a672499f0ee")));
+            File.ReadAllBytes(
+                mirror.Combine("blobs/sha256/14/147ca9f5a27889d2101b4906b5fa3bd4b9c1a95d83f5147ea9cb4a672499f0ee")));
     }
 
     [Fact]

@@ -42,7 +42,9 @@ public sealed class OciBaseImageTests(DockerRegistry registry) : IClassFixture<D
         }
 
         var layer = await client.PutBlobIfMissingAsync(gz.ToArray(), Token);
-        var config = Encoding.UTF8.GetBytes($$$"""{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/bin:/usr/bin","LANG=C.UTF-8"],"Cmd":["/bin/sh"]},"rootfs":{"type":"layers","diff_ids":["{{{diffId}}}"]},"history":[{"created_by":"depot test"}]}""");
+        var config = Encoding.UTF8.GetBytes("""{"architecture":"amd64","os":"linux","config":"""
+            + """{"Env":["PATH=/usr/local/bin:/usr/bin","LANG=C.UTF-8"],"Cmd":["/bin/sh"]},"rootfs":"""
+            + $$$"""{"type":"layers","diff_ids":["{{{diffId}}}"]},"history":[{"created_by":"depot test"}]}""");
         var configDigest = await client.PutBlobIfMissingAsync(config, Token);
         var manifest = new OciImageManifest(docker ? OciMediaTypes.DockerManifest : OciMediaTypes.ImageManifest,
             new OciDescriptor(docker ? OciMediaTypes.DockerConfig : OciMediaTypes.ImageConfig, configDigest,

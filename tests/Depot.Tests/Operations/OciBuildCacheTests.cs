@@ -88,7 +88,9 @@ public sealed class OciBuildCacheTests(DockerRegistry registry) : IClassFixture<
         }
 
         var index = await new BuildCacheOci(store).ReadIndexBytesAsync(Token);
-        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(File.ReadAllBytes(TestData.Path("spack-1.2-oci/images/index.spack/index.json"))), JsonNode.Parse(index!.Value.Json)));
+        Assert.True(JsonNode.DeepEquals(
+            JsonNode.Parse(File.ReadAllBytes(TestData.Path("spack-1.2-oci/images/index.spack/index.json"))),
+            JsonNode.Parse(index!.Value.Json)));
 
         var again = await PushAsync(store, new PushOptions());
         Assert.Equal(5, again.Count(PushStatus.SkippedExists)); // incremental: existing images are skipped

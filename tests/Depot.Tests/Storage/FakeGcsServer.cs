@@ -18,7 +18,8 @@ public sealed class FakeGcsServer : IAsyncLifetime
 {
     private readonly ConcurrentDictionary<string, (byte[] Data, long Generation, DateTimeOffset Updated)> objects =
         new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, (string Bucket, string Name, MemoryStream Data, string? IfGeneration)> sessions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string Bucket, string Name, MemoryStream Data, string? IfGeneration)>
+        sessions = new(StringComparer.Ordinal);
     private WebApplication? app;
     private long generation;
 
@@ -63,7 +64,8 @@ public sealed class FakeGcsServer : IAsyncLifetime
         {
             // OAuth2 JWT-bearer grant from a service-account key whose token_uri points here.
             context.Response.ContentType = "application/json";
-            await context.Response.WriteAsync($"{{\"access_token\":\"{AccessToken}\",\"expires_in\":3600,\"token_type\":\"Bearer\"}}");
+            await context.Response.WriteAsync(
+                $"{{\"access_token\":\"{AccessToken}\",\"expires_in\":3600,\"token_type\":\"Bearer\"}}");
             return;
         }
 

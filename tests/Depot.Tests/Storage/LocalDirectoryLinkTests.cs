@@ -47,9 +47,11 @@ public sealed class LocalDirectoryLinkTests : IDisposable
     public async Task WritesThroughALinkedFolderAreRefusedNamingTheLink()
     {
         var link = PlantFolderLink("v3/manifests/index");
-        var e = await Assert.ThrowsAsync<DepotException>(() => store.WriteAsync("v3/manifests/index/index.manifest.json", Text("{}"), Token));
+        var e = await Assert.ThrowsAsync<DepotException>(() =>
+            store.WriteAsync("v3/manifests/index/index.manifest.json", Text("{}"), Token));
         Assert.Equal(link + Refused, e.Message);
-        e = await Assert.ThrowsAsync<DepotException>(() => store.WriteIfUnchangedAsync("v3/manifests/index/index.manifest.json", Text("{}"), null, Token));
+        e = await Assert.ThrowsAsync<DepotException>(() =>
+            store.WriteIfUnchangedAsync("v3/manifests/index/index.manifest.json", Text("{}"), null, Token));
         Assert.Equal(link + Refused, e.Message);
         await using (var staged = await store.CreateStagedAsync(Token))
         {
@@ -81,7 +83,8 @@ public sealed class LocalDirectoryLinkTests : IDisposable
     public async Task AFolderLinkHigherUpIsRefusedToo()
     {
         var link = PlantFolderLink("v3");
-        var e = await Assert.ThrowsAsync<DepotException>(() => store.WriteAsync("v3/manifests/spec/a/a.spec.manifest.json", Text("{}"), Token));
+        var e = await Assert.ThrowsAsync<DepotException>(() =>
+            store.WriteAsync("v3/manifests/spec/a/a.spec.manifest.json", Text("{}"), Token));
         Assert.Equal(link + Refused, e.Message);
         AssertOutsideUntouched();
     }
@@ -134,7 +137,8 @@ public sealed class LocalDirectoryLinkTests : IDisposable
         var link = PlantFolderLink("v3/manifests/spec");
         await store.WriteAllTextAsync("v3/layout.json", "{}", Token);
 
-        var e = await Assert.ThrowsAsync<DepotException>(() => store.ReadAllBytesAsync("v3/manifests/spec/a.spec.manifest.json", cancellationToken: Token));
+        var e = await Assert.ThrowsAsync<DepotException>(() =>
+            store.ReadAllBytesAsync("v3/manifests/spec/a.spec.manifest.json", cancellationToken: Token));
         Assert.Equal(link + Refused, e.Message);
         e = await Assert.ThrowsAsync<DepotException>(() => store.OpenReadAsync("v3/manifests/spec/a.spec.manifest.json",
             Token));

@@ -67,7 +67,8 @@ public sealed class OciAuthTests(BasicAuthRegistry basic, TokenAuthRegistry bear
         try
         {
             Environment.SetEnvironmentVariable("DOCKER_CONFIG", dir.Path);
-            var auth = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{BasicAuthRegistry.User}:{BasicAuthRegistry.Password}"));
+            var auth = Convert.ToBase64String(
+                Encoding.UTF8.GetBytes($"{BasicAuthRegistry.User}:{BasicAuthRegistry.Password}"));
             File.WriteAllText(Path.Combine(dir.Path, "config.json"),
                 "{\"auths\": {\"http://127.0.0.1:" + basic.Port + "/v1/\": {\"auth\": \"" + auth + "\"}}}");
             using (var store = new OciStore(OciReference.Parse(basic.Url("auth/docker-config"))))
@@ -79,11 +80,11 @@ public sealed class OciAuthTests(BasicAuthRegistry basic, TokenAuthRegistry bear
             // stdin).
             var helper = Path.Combine(dir.Path, "docker-credential-depottest");
             File.WriteAllText(helper, $$"""
-                #!/bin/sh
-                read server
-                [ "$server" = "127.0.0.1:{{bearer.Port}}" ] || { echo "credentials not found in native keychain"; exit 1; }
-                echo '{"ServerURL":"'$server'","Username":"{{TokenAuthRegistry.User}}","Secret":"{{TokenAuthRegistry.Password}}"}'
-                """);
+    #!/bin/sh
+    read server
+    [ "$server" = "127.0.0.1:{{bearer.Port}}" ] || { echo "credentials not found in native keychain"; exit 1; }
+    echo '{"ServerURL":"'$server'","Username":"{{TokenAuthRegistry.User}}","Secret":"{{TokenAuthRegistry.Password}}"}'
+    """);
             File.SetUnixFileMode(helper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             Environment.SetEnvironmentVariable("PATH", dir.Path + ":" + previousPath);
             File.WriteAllText(Path.Combine(dir.Path, "config.json"),

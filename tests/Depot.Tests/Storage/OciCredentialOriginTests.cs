@@ -188,7 +188,10 @@ public sealed class OciCredentialOriginTests
             context.Response.StatusCode = ok ? 200 : 401;
             return Json(context, ok ? $"{{\"token\":\"{RegistryToken}\",\"expires_in\":300}}" : "{}");
         }, certificate);
-        const string manifest = """{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}""";
+        const string manifest = """{"schemaVersion":"""
+            + """2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":"""
+            + """{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:"""
+            + """44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}""";
         await using var registry = await HostileServer.StartAsync("127.0.0.2", context =>
         {
             if (context.Request.Headers.Authorization != "Bearer " + RegistryToken)
