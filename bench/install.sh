@@ -1,60 +1,86 @@
 #!/usr/bin/env bash
-# bench/install.sh -- `depot install` of a synthetic 20-package DAG (about 500 MB) from a local, signed mirror.
+# bench/install.sh -- `depot install` of a synthetic DAG from a signed local mirror into an empty Spack install tree,
+# against `spack install --cache-only` (Spack 1.2) of the same specs from the same mirror, measured in this run.
 #
-#   PACKAGES=20 MB_PER_PACKAGE=25 bench/install.sh
-#   KEEP=1 keeps bench/out/install-tree and its mirror between runs.
-#   BENCH_SPACK_INSTALL="<command>" adds a row: it is run as-is and timed (e.g. a script that runs
-#     `spack install --cache-only` of the same specs from the same mirror into a fresh Spack); without it, no row.
+#   PACKAGES=20 MB_PER_PACKAGE=25 bench/install.sh    (defaults: 20 packages, about 500 MB)
+#   BENCH_RUNS=5, SPACK_SNAPSHOTS=/work/.mirror (enables the Spack row; without it the script says it is skipped).
 #
-# Prints one table: wall time of the whole install, and the per-phase times summed over packages (verify: entry and
-# signature; fetch: tarball copy with sha256; extract: safe unpacking; relocate: text, ELF and string rewriting).
+# Target (issue 7): depot install at least 5x faster than spack install --cache-only of the same DAG.
+# Both verify the signatures (Spack trusts the Depot key published in the mirror) and install into an empty install
+# tree of the same path length, registering in its database. Every run gets a new tree: the previous one is moved
+# aside and deleted only at the end (ext4 creates files slowly for minutes after many were deleted).
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/.." && pwd)
-out=$here/out
-tree=$out/install-tree
-mirror=$out/install-mirror
-# A new root per run: ext4 creates files slowly for minutes after many were deleted (recently_deleted() in inode
-# allocation), so deleting the previous run's root just before this one would measure the file system, not Depot.
-target=$out/install-root-$(date +%s)
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 packages=${PACKAGES:-20}
 mb=${MB_PER_PACKAGE:-25}
-export DEPOT_HOME=$out/install-home
-mkdir -p "$out"
-"$root/depot" --help > /dev/null # build first, outside the timings
+wd=$BENCH_SPACK_WD
+tree=$wd/opt
+repo=$wd/repo/spack_repo/benchpkgs
+mirror=$BENCH_OUT/install-mirror
+trash=$wd/trash
+export DEPOT_HOME=$BENCH_OUT/install-home
+bench_depot_build
 
-if [ "${KEEP:-0}" != 1 ] || [ ! -d "$mirror/v3" ]; then
-    rm -rf "$tree" "$mirror" "$DEPOT_HOME"
-    python3 "$here/make-install-tree.py" "$tree" "$packages" "$mb" > /dev/null
-    "$root/depot" keys create "Bench Key" bench@example.invalid --algorithm rsa2048 > /dev/null
-    "$root/depot" push "$mirror" --all --install-tree "$tree" -j 2 > "$out/install-push.log"
-fi
-specs=$(python3 -c "import json;print(' '.join('/'+h for h in json.load(open('$tree/.spack-db/index.json'))['database']['installs']))")
+echo "== install: generating $packages packages of $mb MB, pushing them signed" >&2
+rm -rf "$mirror" "$DEPOT_HOME" "$trash"
+mkdir -p "$trash"
+python3 "$bench_here/make-install-tree.py" "$tree" "$packages" "$mb" --repo "$repo" > /dev/null
 content=$(du -sb --apparent-size "$tree/linux-x86_64" | cut -f1)
+specs=$(bench_tree_specs "$tree")
+"$DEPOT" keys create "Bench Key" bench@example.invalid --algorithm rsa2048 > /dev/null
+"$DEPOT" push "$mirror" --all --install-tree "$tree" -j 2 > "$BENCH_DATA/install-push.log"
+mv "$tree" "$trash/source-tree"
 
-sync
-start=$(python3 -c "import time; print(time.monotonic())")
+runs=0
+aside() { # DIR: move a previous run's tree out of the way, make a new empty one
+    runs=$((runs + 1))
+    [ ! -e "$1" ] || mv "$1" "$trash/$(basename "$1")-$runs"
+    mkdir -p "$1"
+    sync
+}
+new_depot_tree() { aside "$wd/dpt"; } # same path length as $wd/opt
+check_installed() { # TREE
+    local n
+    n=$(find "$1/linux-x86_64" -mindepth 1 -maxdepth 1 -type d | wc -l)
+    [ "$n" = "$packages" ] || { echo "install: $n of $packages prefixes in $1" >&2; exit 1; }
+}
+
+echo "== install: depot install" >&2
+BENCH_BEFORE=new_depot_tree
 # shellcheck disable=SC2086 # one argument per spec
-"$root/depot" install $specs --from "$mirror" --root "$target" --json > "$out/install.json"
-end=$(python3 -c "import time; print(time.monotonic())")
+bench_measure install-depot -- "$DEPOT" install $specs --from "$mirror" --install-tree "$wd/dpt" -j 2
+check_installed "$wd/dpt"
 
-python3 - "$out/install.json" "$start" "$end" "$content" "$packages" <<'PY'
-import json, sys
-result = json.load(open(sys.argv[1])); wall = float(sys.argv[3]) - float(sys.argv[2])
-content, packages = int(sys.argv[4]), sys.argv[5]
-installed = [s for s in result["specs"] if s["status"] == "installed"]
-phase = lambda p: sum(s["seconds"][p] for s in installed)
-print(f"install: {len(installed)} of {packages} packages, {content / 1e6:.0f} MB of prefix content, from a signed local mirror")
-print(f"{'run':<34} {'seconds':>8}")
-print(f"{'depot install (wall, -j default)':<34} {wall:>8.2f}")
-for p in ("verify", "fetch", "extract", "relocate"):
-    print(f"{'  ' + p + ' (summed over packages)':<34} {phase(p):>8.2f}")
-PY
-if [ -n "${BENCH_SPACK_INSTALL:-}" ]; then
-    a=$(python3 -c "import time; print(time.monotonic())")
-    $BENCH_SPACK_INSTALL > "$out/install-spack.log" 2>&1
-    b=$(python3 -c "import time; print(time.monotonic())")
-    printf "%-34s %8.2f\n" "spack install --cache-only" "$(python3 -c "print($b - $a)")"
+spack=0
+spack_note=$(bench_spack_enabled) && spack=1
+if [ "$spack" = 1 ]; then
+    export SPACK12_REPOS=$repo
+    new_spack_tree() { aside "$tree"; }
+    echo "== install: spack install --cache-only (untimed warm-up: one spec)" >&2
+    mkdir -p "$tree"
+    bench_spack mirror remove bench > /dev/null 2>&1 || true
+    bench_spack mirror add --signed bench "file://$mirror" > /dev/null
+    bench_spack buildcache keys --install --trust > "$BENCH_DATA/install-spack-keys.log" 2>&1
+    bench_spack install --cache-only "${specs%% *}" > "$BENCH_DATA/install-spack-warm.log" 2>&1
+    BENCH_BEFORE=new_spack_tree
+    # shellcheck disable=SC2086 # one argument per spec
+    bench_measure install-spack -- "$SPACK12" "$wd" -- install --cache-only $specs
+    check_installed "$tree"
+    bench_spack mirror remove bench > /dev/null 2>&1 || true
 fi
-rm -rf "$target"
-[ "${KEEP:-0}" = 1 ] || rm -rf "$tree" "$mirror"
+BENCH_BEFORE=
+
+d=$(bench_stat install-depot median)
+bench_table_start "install: $packages packages, $(bench_calc "$content / 1e6" 0) MB of prefix content" \
+    "From a signed local mirror (signatures verified) into an empty Spack install tree, registered in its database."
+bench_row "depot install -j 2" install-depot "baseline of the Spack row" "—" "—"
+if [ "$spack" = 1 ]; then
+    ratio=$(bench_calc "$(bench_stat install-spack median) / $d")
+    bench_row "spack install --cache-only (Spack 1.2, same specs and mirror)" install-spack \
+        "depot is ${ratio}x faster" "depot ≥ 5x faster" "$(bench_verdict_atleast "$ratio" 5 x)"
+else
+    echo "$spack_note"
+fi
+rm -rf "$trash" "$wd/dpt" "$tree"
+[ "${KEEP:-0}" = 1 ] || rm -rf "$mirror"

@@ -1,17 +1,29 @@
 #!/usr/bin/env python3
-"""make-install-tree.py OUT [PACKAGES] [MB_PER_PACKAGE] -- a synthetic Spack 1.x install tree for bench/push.sh.
+"""make-install-tree.py OUT [PACKAGES] [MB_PER_PACKAGE] [--repo DIR] -- a synthetic Spack 1.x install tree for bench/.
 
 Each package gets a realistic mix, built from this machine's own files so compressibility is real: ELF shared
 libraries and executables (copied from /usr/lib and /usr/bin, a prefix C string and RPATH-like text appended),
 headers and scripts (from /usr/include and /usr/share, some mentioning the prefix), a pkg-config file, versioned
 symlinks, and the .spack/ metadata Spack writes. Packages depend on earlier ones (link), so hash_to_prefix is
 non-trivial. The database (format 8) carries real DAG hashes. Deterministic for given arguments.
+
+Packages are named pkgNN-<kind> in the namespace `benchpkgs`. With --repo DIR (a path ending in
+.../spack_repo/benchpkgs, as Spack requires), also writes a Spack package repository
+(repo.yaml, api v2.2, and a stub recipe per package) at DIR, so that a real Spack whose install tree is OUT can push
+these specs (`SPACK12_REPOS=DIR`) and install them back from a build cache.
 """
 import base64, hashlib, json, os, random, shutil, sys
 
-out = os.path.abspath(sys.argv[1])
-packages = int(sys.argv[2]) if len(sys.argv) > 2 else 50
-mb_per_package = float(sys.argv[3]) if len(sys.argv) > 3 else 20.0
+args = sys.argv[1:]
+repo = None
+if "--repo" in args:
+    at = args.index("--repo")
+    repo = os.path.abspath(args[at + 1])
+    del args[at:at + 2]
+out = os.path.abspath(args[0])
+packages = int(args[1]) if len(args) > 1 else 50
+mb_per_package = float(args[2]) if len(args) > 2 else 20.0
+NAMESPACE = "benchpkgs"
 rng = random.Random(6)
 
 
@@ -64,8 +76,8 @@ for i in range(packages):
     node = {
         "name": name, "version": f"{rng.randint(1, 9)}.{rng.randint(0, 20)}",
         "arch": {"platform": "linux", "platform_os": "debian12", "target": "x86_64"},
-        "namespace": "builtin",
-        "parameters": {"build_system": "cmake", "cflags": [], "cxxflags": [], "ldflags": []},
+        "namespace": NAMESPACE,
+        "parameters": {"build_system": "generic", "cflags": [], "cxxflags": [], "ldflags": []},
         "package_hash": hashlib.sha256(name.encode()).hexdigest()[:32],
     }
     if deps:
@@ -131,4 +143,31 @@ for i in range(packages):
 
 with open(os.path.join(out, ".spack-db", "index.json"), "w") as f:
     json.dump({"database": {"version": "8", "installs": installs}}, f)
+
+
+def write_repo(where):
+    """A Spack package repository (api v2.2) with a stub recipe per package: enough for push and cache installs."""
+    if os.path.exists(where):
+        shutil.rmtree(where)
+    os.makedirs(os.path.join(where, "packages"))
+    with open(os.path.join(where, "repo.yaml"), "w") as f:
+        f.write(f"repo:\n  namespace: '{NAMESPACE}'\n  api: v2.2\n")
+    for node in nodes.values():
+        module = node["name"].replace("-", "_")
+        cls = "".join(part.capitalize() for part in node["name"].split("-"))
+        os.makedirs(os.path.join(where, "packages", module))
+        deps = "".join(f'    depends_on("{d["name"]}", type=("build", "link"))\n' for d in node.get("dependencies", []))
+        with open(os.path.join(where, "packages", module, "package.py"), "w") as f:
+            f.write(f"# Stub recipe of a synthetic benchmark package (bench/make-install-tree.py).\n"
+                    f"from spack_repo.builtin.build_systems.generic import Package\n\n"
+                    f"from spack.package import *\n\n\n"
+                    f"class {cls}(Package):\n"
+                    f'    """Synthetic benchmark package."""\n\n'
+                    f'    homepage = "https://example.invalid/{node["name"]}"\n'
+                    f'    url = "https://example.invalid/{node["name"]}-{node["version"]}.tar.gz"\n\n'
+                    f'    version("{node["version"]}", sha256="{"0" * 64}")\n\n{deps}')
+
+
+if repo:
+    write_repo(repo)
 print(f"{out}: {packages} packages")
