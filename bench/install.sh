@@ -32,10 +32,10 @@ specs=$(bench_tree_specs "$tree")
 "$DEPOT" push "$mirror" --all --install-tree "$tree" -j 2 > "$BENCH_DATA/install-push.log"
 mv "$tree" "$trash/source-tree"
 
-runs=0
+moved=0
 aside() { # DIR: move a previous run's tree out of the way, make a new empty one
-    runs=$((runs + 1))
-    [ ! -e "$1" ] || mv "$1" "$trash/$(basename "$1")-$runs"
+    moved=$((moved + 1))
+    [ ! -e "$1" ] || mv "$1" "$trash/$(basename "$1")-$moved"
     mkdir -p "$1"
     sync
 }

@@ -34,20 +34,21 @@ if [ ! -x /usr/bin/time ]; then
 fi
 
 bench_measure() { # KEY -- CMD...
-    local key=$1 runs=${BENCH_RUNS_OVERRIDE:-$BENCH_RUNS} i
+    # (names prefixed: BENCH_BEFORE hooks run inside this function and see its locals)
+    local _bm_key=$1 _bm_runs=${BENCH_RUNS_OVERRIDE:-$BENCH_RUNS} _bm_i
     shift
     [ "$1" = "--" ] && shift
-    : > "$BENCH_DATA/$key.runs"
-    : > "$BENCH_DATA/$key.log"
-    for ((i = 1; i <= runs; i++)); do
+    : > "$BENCH_DATA/$_bm_key.runs"
+    : > "$BENCH_DATA/$_bm_key.log"
+    for ((_bm_i = 1; _bm_i <= _bm_runs; _bm_i++)); do
         if [ -n "${BENCH_BEFORE:-}" ]; then "$BENCH_BEFORE"; fi
-        if ! /usr/bin/time -f '%e %M' -o "$BENCH_DATA/$key.time" "$@" >> "$BENCH_DATA/$key.log" 2>&1; then
-            echo "bench: '$key' run $i failed: $*" >&2
-            tail -20 "$BENCH_DATA/$key.log" >&2
+        if ! /usr/bin/time -f '%e %M' -o "$BENCH_DATA/$_bm_key.time" "$@" >> "$BENCH_DATA/$_bm_key.log" 2>&1; then
+            echo "bench: '$_bm_key' run $_bm_i failed: $*" >&2
+            tail -20 "$BENCH_DATA/$_bm_key.log" >&2
             return 1
         fi
-        tail -1 "$BENCH_DATA/$key.time" >> "$BENCH_DATA/$key.runs"
-        echo "  $key run $i/$runs: $(tail -1 "$BENCH_DATA/$key.time" | awk '{ printf "%s s, %d MiB", $1, $2 / 1024 }')" >&2
+        tail -1 "$BENCH_DATA/$_bm_key.time" >> "$BENCH_DATA/$_bm_key.runs"
+        echo "  $_bm_key run $_bm_i/$_bm_runs: $(tail -1 "$BENCH_DATA/$_bm_key.time" | awk '{ printf "%s s, %d MiB", $1, $2 / 1024 }')" >&2
     done
 }
 

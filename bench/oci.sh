@@ -1,22 +1,21 @@
 #!/usr/bin/env bash
-# bench/oci.sh -- push and pull of a synthetic install tree to a local OCI registry, at parallelism 1 and 8.
-#   PACKAGES=50 MB_PER_PACKAGE=4 LEVELS="1 8" bench/oci.sh
-# Starts docker-registry (Debian package, installed by ./test.sh) on a free 127.0.0.1 port, stops it afterwards.
-# push: `depot push oci+http://… --all -j N` (tar, gzip, upload, images, index); pull: `depot copy oci+http://… DIR -j N`
-# (every layer downloaded, digest-checked and its sha256 checked against the spec, written to a directory cache).
+# bench/oci.sh -- push and pull of a synthetic install tree to a local OCI registry (distribution 2.8), at
+# parallelism 1 and 8.
+#
+#   PACKAGES=50 MB_PER_PACKAGE=4 LEVELS="1 8" bench/oci.sh      (BENCH_RUNS runs of each)
+# push: `depot push oci+http://… --all -j N` (tar, gzip, upload, images, index) into an emptied registry;
+# pull: `depot copy oci+http://… DIR -j N` (every layer downloaded, digest-checked and its sha256 checked against the
+# spec, written to a directory cache). No target and no baseline were set for this one (issue 9): the table shows
+# what parallelism gains. Starts docker-registry (installed by ./test.sh) on a free port, stops it afterwards.
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/.." && pwd)
-command -v docker-registry >/dev/null || { echo "docker-registry is not installed: run ./test.sh once (it installs it)" >&2; exit 1; }
-out=$here/out
-tree=$out/oci-tree
-packages=${PACKAGES:-50}
-mb=${MB_PER_PACKAGE:-4}
-mkdir -p "$out"
-"$root/depot" --help > /dev/null # build first, outside the timings
-if [ "${KEEP:-0}" != 1 ] || [ ! -f "$tree/.spack-db/index.json" ]; then
-    python3 "$here/make-install-tree.py" "$tree" "$packages" "$mb" > /dev/null
-fi
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+command -v docker-registry >/dev/null \
+    || { echo "docker-registry is not installed: run ./test.sh once (it installs it)" >&2; exit 1; }
+packages=${PACKAGES:-50}; mb=${MB_PER_PACKAGE:-4}; levels=${LEVELS:-1 8}
+tree=$BENCH_OUT/oci-tree
+bench_depot_build
+python3 "$bench_here/make-install-tree.py" "$tree" "$packages" "$mb" > /dev/null
 content=$(du -sb --apparent-size "$tree/linux-x86_64" | cut -f1)
 
 reg=$(mktemp -d)
@@ -27,21 +26,36 @@ log: {level: error, accesslog: {disabled: true}}
 storage: {filesystem: {rootdirectory: $reg/data}, delete: {enabled: true}}
 http: {addr: 127.0.0.1:$port, secret: bench}
 YAML
-docker-registry serve "$reg/config.yml" > "$reg/log" 2>&1 &
-server=$!
+server=
+start_registry() {
+    [ -z "$server" ] || { kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; }
+    rm -rf "$reg/data"
+    docker-registry serve "$reg/config.yml" > "$reg/log" 2>&1 &
+    server=$!
+    for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.1; done
+}
 export DEPOT_HOME=$reg/home
-trap 'kill $server 2>/dev/null; rm -rf "$reg" "$out"/oci-pull-*' EXIT
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-
-seconds() { python3 -c "import time; print(time.monotonic())"; }
-echo "OCI registry (distribution 2.8 on 127.0.0.1): $packages packages, $(python3 -c "print(f'{$content / 1e6:.0f}')") MB of prefix content ($(nproc) cores)"
-printf "%-12s %8s %10s %8s %10s\n" "parallelism" "push s" "push MB/s" "pull s" "pull MB/s"
-for j in ${LEVELS:-1 8}; do
-    mirror=oci+http://127.0.0.1:$port/bench-j$j
-    a=$(seconds); "$root/depot" push "$mirror" --all --unsigned -j "$j" --install-tree "$tree" > "$out/oci-push-j$j.log"; b=$(seconds)
-    pulled=$out/oci-pull-j$j; rm -rf "$pulled"
-    c=$(seconds); "$root/depot" copy "$mirror" "$pulled" --no-verify --unsigned --no-index -j "$j" > "$out/oci-pull-j$j.log"; d=$(seconds)
+trap 'kill $server 2>/dev/null; rm -rf "$reg" "$tree" "$BENCH_OUT"/oci-pull' EXIT
+pulled=$BENCH_OUT/oci-pull
+clear_pull() { rm -rf "$pulled"; }
+for j in $levels; do
+    mirror=oci+http://127.0.0.1:$port/bench
+    echo "== oci: push -j $j" >&2
+    BENCH_BEFORE=start_registry
+    bench_measure "oci-push-$j" -- "$DEPOT" push "$mirror" --all --unsigned -j "$j" --install-tree "$tree"
+    echo "== oci: pull -j $j" >&2
+    BENCH_BEFORE=clear_pull
+    bench_measure "oci-pull-$j" -- "$DEPOT" copy "$mirror" "$pulled" --no-verify --unsigned --no-index -j "$j"
     tarballs=$(du -sb --apparent-size "$pulled/blobs" | cut -f1)
-    python3 -c "p=$b-$a; q=$d-$c; print(f'{$j:<12} {p:8.2f} {$content/1e6/p:10.1f} {q:8.2f} {$tarballs/1e6/q:10.1f}')"
 done
-echo "push MB/s: prefix content archived and uploaded; pull MB/s: compressed tarballs downloaded and checked"
+BENCH_BEFORE=
+first=${levels%% *}
+bench_table_start "OCI registry (distribution 2.8 on 127.0.0.1): $packages packages, $(bench_calc "$content / 1e6" 0) MB" \
+    "Push: prefix content archived and uploaded with images and index. Pull: $(bench_calc "$tarballs / 1e6" 0) MB of
+tarballs downloaded and checked. No target was set; the ratio is against the $first-way run."
+for op in push pull; do
+    for j in $levels; do
+        ratio=$(bench_calc "$(bench_stat "oci-$op-$first" median) / $(bench_stat "oci-$op-$j" median)" 1)
+        bench_row "depot ${op/pull/copy (pull)} -j $j" "oci-$op-$j" "${ratio}x the $first-way" "—" "—"
+    done
+done

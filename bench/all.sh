@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# bench/all.sh -- runs every comparison and writes bench/results.md (the tables the README shows).
+#
+#   SPACK_SNAPSHOTS=/work/.mirror bench/all.sh        full run: about 25 minutes on this 2-core machine
+#   BENCH_SMALL=1 BENCH_RUNS=2 bench/all.sh            small sizes, to check that everything runs end to end
+#   BENCH_RUNS=5 (runs per row), ONLY="push install" (a subset of: push install list-index verify s3 oci),
+#   RESULTS=path (default bench/results.md). Each script also runs alone; the sizes below are their env knobs.
+#
+# Without SPACK_SNAPSHOTS the Spack rows are skipped and the results say so. Every baseline (Spack 1.2, gzip on the
+# same bytes) is measured in the same run as Depot. Progress and every command's log go to bench/out/.
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+export BENCH_RUNS=${BENCH_RUNS:-5}
+results=${RESULTS:-$here/results.md}
+only=${ONLY:-push install list-index verify s3 oci}
+mkdir -p "$here/out"
+
+# Sizes: full run, and BENCH_SMALL=1 for a quick end-to-end check.
+if [ "${BENCH_SMALL:-0}" = 1 ]; then
+    push_env=(PACKAGES=8 MB_PER_PACKAGE=2); install_env=(PACKAGES=6 MB_PER_PACKAGE=2)
+    li_env=(N=1000); verify_env=(N=200); s3_env=(COUNT=50 RTTS="0 20"); oci_env=(PACKAGES=10 MB_PER_PACKAGE=1)
+else
+    push_env=(PACKAGES=50 MB_PER_PACKAGE=10); install_env=(PACKAGES=20 MB_PER_PACKAGE=25)
+    li_env=(N=20000); verify_env=(N=1000); s3_env=(COUNT=200 RTTS="0 50"); oci_env=(PACKAGES=50 MB_PER_PACKAGE=4)
+fi
+
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+commit=$(git -C "$root" rev-parse --short HEAD)
+git -C "$root" diff --quiet HEAD -- src bench 2>/dev/null || commit="$commit (+ uncommitted changes in src/ or bench/)"
+start=$(date +%s)
+load_start=$(load)
+body=$(mktemp)
+trap 'rm -f "$body"' EXIT
+: > "$here/out/all.log"
+
+run() { # NAME SCRIPT ENV...
+    local name=$1 script=$2 t0 t1 status
+    shift 2
+    case " $only " in *" $name "*) ;; *) return 0 ;; esac
+    echo "== all: $name ($*)" | tee -a "$here/out/all.log" >&2
+    t0=$(date +%s)
+    env "$@" "$here/$script" > "$here/out/$name.md" 2> >(tee -a "$here/out/all.log" >&2)
+    status=$?
+    t1=$(date +%s)
+    cat "$here/out/$name.md" >> "$body"
+    if [ "$status" -ne 0 ]; then
+        printf '\n**%s FAILED** (exit %s; see bench/out/all.log)\n' "$script" "$status" >> "$body"
+    fi
+    printf '\n_%s: %s s wall for the whole script (settings: %s)._\n' "$script" "$((t1 - t0))" "${*:-defaults}" >> "$body"
+}
+
+run push push.sh "${push_env[@]}"
+run install install.sh "${install_env[@]}"
+run list-index list-index.sh "${li_env[@]}"
+run verify verify.sh "${verify_env[@]}"
+run s3 s3.sh "${s3_env[@]}"
+run oci oci.sh "${oci_env[@]}"
+
+end=$(date +%s)
+{
+    echo "## Benchmark results (bench/all.sh)"
+    echo
+    echo "- date: $(date -u -d "@$start" '+%Y-%m-%d %H:%M UTC'), $(( (end - start) / 60 )) min $(( (end - start) % 60 )) s"
+    echo "- commit: $commit"
+    echo "- machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM;" \
+        "load averages (1, 5, 15 min) at start $load_start, at end $(load)"
+    echo "- runs per row: $BENCH_RUNS (median, min–max over them; peak RSS is the largest of any run)$(
+        [ "${BENCH_SMALL:-0}" = 1 ] && echo "; **BENCH_SMALL=1: reduced sizes, targets do not apply**")"
+    if [ -n "${SPACK_SNAPSHOTS:-}" ]; then
+        echo "- baseline Spack: Spack 1.2 (shared/tools/spack12.sh, SPACK_SNAPSHOTS=$SPACK_SNAPSHOTS), run in the same run"
+    else
+        echo "- baseline Spack: **skipped** (SPACK_SNAPSHOTS not set; set it to the folder of the fetched bare repos)"
+    fi
+    cat "$body"
+} > "$results"
+echo "wrote $results ($(( (end - start) / 60 )) min $(( (end - start) % 60 )) s)" >&2
