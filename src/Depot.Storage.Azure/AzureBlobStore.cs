@@ -142,11 +142,19 @@ public sealed class AzureBlobStore : IObjectStore
         }
     }
 
-    /// <summary>Azure conditional writes: <c>If-Match</c> the ETag read, or <c>If-None-Match: *</c> for a new
-    /// blob.</summary>
+    /// <summary>Azure Blob (and Azurite) enforce <c>If-Match</c>/<c>If-None-Match</c> on the upload itself.</summary>
+    public bool ConditionalWritesAreAtomic => true;
+
+    /// <summary>Azure conditional writes: the ETag is compared first (a stale writer uploads nothing), then the upload
+    /// carries <c>If-Match</c> the ETag read, or <c>If-None-Match: *</c> for a new blob.</summary>
     public async Task<bool> WriteIfUnchangedAsync(string key, Stream content, string? expectedVersion,
         CancellationToken cancellationToken = default)
     {
+        if ((await GetInfoAsync(key, cancellationToken).ConfigureAwait(false))?.Version != expectedVersion)
+        {
+            return false;
+        }
+
         var conditions = expectedVersion is null ? new BlobRequestConditions { IfNoneMatch = ETag.All }
             : new BlobRequestConditions { IfMatch = new ETag(expectedVersion) };
         try

@@ -127,10 +127,19 @@ public sealed class GcsStore : IObjectStore
         }
     }
 
-    /// <summary>GCS conditional writes: <c>ifGenerationMatch</c> the generation read, or 0 for a new object.</summary>
+    /// <summary>GCS enforces generation preconditions in the same request as the write.</summary>
+    public bool ConditionalWritesAreAtomic => true;
+
+    /// <summary>GCS conditional writes: the generation is compared first (a stale writer uploads nothing), then the
+    /// upload carries <c>ifGenerationMatch</c> the generation read, or 0 for a new object.</summary>
     public async Task<bool> WriteIfUnchangedAsync(string key, Stream content, string? expectedVersion,
         CancellationToken cancellationToken = default)
     {
+        if ((await GetInfoAsync(key, cancellationToken).ConfigureAwait(false))?.Version != expectedVersion)
+        {
+            return false;
+        }
+
         var storage = await Client(Describe(key)).ConfigureAwait(false);
         var options = new UploadObjectOptions
         {

@@ -16,8 +16,12 @@ namespace Depot.Storage.S3;
 /// <param name="SessionToken">Spack's <c>access_token</c>.</param>
 /// <param name="Profile">A profile of the AWS shared config files.</param>
 /// <param name="Region">Bucket region (else the SDK's: <c>AWS_REGION</c>, profile).</param>
+/// <param name="ConditionalWritesAreAtomic">Whether the service enforces <c>If-Match</c>/<c>If-None-Match</c> on
+/// PUT (see <see cref="IStoreWriter.ConditionalWritesAreAtomic"/>); null: true for AWS S3 itself, false for an
+/// S3-compatible endpoint, which may ignore them as s3rver does.</param>
 public sealed record S3StoreOptions(string? EndpointUrl = null, string? AccessKeyId = null,
-    string? SecretAccessKey = null, string? SessionToken = null, string? Profile = null, string? Region = null);
+    string? SecretAccessKey = null, string? SessionToken = null, string? Profile = null, string? Region = null,
+    bool? ConditionalWritesAreAtomic = null);
 
 /// <summary>
 /// <c>s3://bucket/prefix</c> through AWSSDK.S3. Bodies are sent without <c>aws-chunked</c> framing, which several
@@ -74,9 +78,14 @@ public sealed class S3Store : IObjectStore, IDisposable
             client = credentials is not null ? new AmazonS3Client(credentials, config) : new AmazonS3Client(config);
         }
         Root = $"s3://{bucket}/{this.prefix.TrimEnd('/')}".TrimEnd('/');
+        ConditionalWritesAreAtomic = options.ConditionalWritesAreAtomic ?? string.IsNullOrEmpty(endpoint);
     }
 
     public string Root { get; }
+
+    /// <summary>AWS S3 enforces conditional PUTs; an S3-compatible endpoint is not trusted to (s3rver ignores
+    /// them) unless <see cref="S3StoreOptions.ConditionalWritesAreAtomic"/> says so.</summary>
+    public bool ConditionalWritesAreAtomic { get; }
 
     public string Describe(string key) => $"s3://{bucket}/{prefix}{key}";
 
@@ -135,6 +144,59 @@ public sealed class S3Store : IObjectStore, IDisposable
         {
             throw Failure(e, Describe(key));
         }
+    }
+
+    /// <summary>
+    /// Reads a small object whole, checked against the length and (for a single-part upload) the MD5 ETag the
+    /// response declares: an S3-compatible server that replaces objects in place (s3rver) can serve a torn body while
+    /// another writer replaces it, and such a read is made again.
+    /// </summary>
+    public async Task<byte[]> ReadAllBytesAsync(string key, long maxBytes, CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            byte[] bytes;
+            long declared;
+            string? etag;
+            var path = Key(key);
+            try
+            {
+                using var response = await client.GetObjectAsync(bucket, path, cancellationToken).ConfigureAwait(false);
+                (declared, etag) = (response.ContentLength, response.ETag);
+                bytes = await ObjectStoreExtensions.ReadBoundedAsync(response.ResponseStream, Describe(key), maxBytes,
+                    cancellationToken).ConfigureAwait(false);
+            }
+            catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+            {
+                throw new StoreObjectNotFoundException(Describe(key));
+            }
+            catch (AmazonServiceException e)
+            {
+                throw Failure(e, Describe(key));
+            }
+
+            if (IsWhole(bytes, declared, etag) || attempt == 5)
+            {
+                return bytes;
+            }
+
+            await Task.Delay(20 * attempt, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static bool IsWhole(byte[] bytes, long declared, string? etag)
+    {
+        if (bytes.LongLength != declared)
+        {
+            return false;
+        }
+
+        var md5 = etag?.Trim('"');
+#pragma warning disable CA5351 // S3's ETag of a single-part upload is an MD5; compared, not trusted for security
+        return md5 is not { Length: 32 } || !md5.All(char.IsAsciiHexDigit)
+            || string.Equals(md5, Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(bytes)),
+                StringComparison.OrdinalIgnoreCase);
+#pragma warning restore CA5351
     }
 
     public async Task WriteAsync(string key, Stream content, CancellationToken cancellationToken = default)
@@ -213,11 +275,17 @@ public sealed class S3Store : IObjectStore, IDisposable
         }
     }
 
-    /// <summary>S3 conditional writes: <c>If-Match</c> the ETag read, or <c>If-None-Match: *</c> for a new
-    /// object.</summary>
+    /// <summary>S3 conditional writes: the current ETag is compared first (a stale writer is refused even by a
+    /// service that ignores conditions), then the PUT carries <c>If-Match</c> the ETag read, or
+    /// <c>If-None-Match: *</c> for a new object, which S3 enforces atomically.</summary>
     public async Task<bool> WriteIfUnchangedAsync(string key, Stream content, string? expectedVersion,
         CancellationToken cancellationToken = default)
     {
+        if ((await GetInfoAsync(key, cancellationToken).ConfigureAwait(false))?.Version != expectedVersion)
+        {
+            return false;
+        }
+
         var request = new PutObjectRequest
         {
             BucketName = bucket,

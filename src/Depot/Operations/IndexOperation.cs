@@ -32,6 +32,10 @@ public sealed record IndexResult(int LayoutVersion, string IndexKey, int Specs, 
     /// <summary>How long each phase of the update took, in order (previous index, list entries, read, compose,
     /// write).</summary>
     public IReadOnlyList<PhaseTime> Phases { get; init; } = [];
+
+    /// <summary>How many times the update was made: more than 1 when a concurrent writer's index was refused or
+    /// repaired (see <see cref="IndexOperation.IndexLayoutAsync"/>).</summary>
+    public int Attempts { get; init; } = 1;
 }
 
 /// <summary>One phase of an operation and its wall-clock time.</summary>
@@ -46,6 +50,8 @@ public sealed record PhaseTime(string Name, TimeSpan Elapsed);
 /// </summary>
 public static class IndexOperation
 {
+    /// <summary>How many times an update is made before it gives up with <see cref="ErrorKind.Conflict"/>.</summary>
+    public const int MaxAttempts = 10;
 
     /// <summary>
     /// Reads new entries in parallel, adding the nodes they bring to <paramref name="known"/>. Only nodes not yet known
@@ -124,35 +130,42 @@ public static class IndexOperation
     }
 
     /// <summary>
-    /// Re-indexes one layout. The index is written only if nobody replaced it since it was read (a conditional write);
-    /// when another <c>depot index</c> or push got there first, the update is made again on top of theirs, so
-    /// concurrent updates never lose each other's entries.
+    /// Re-indexes one layout, never losing a concurrent writer's entries. The index is written conditionally: only if
+    /// nobody replaced it since it was read. When another <c>depot index</c> or push got there first, the update is
+    /// made again on top of theirs. On a store whose conditional writes are not atomic
+    /// (<see cref="IStoreWriter.ConditionalWritesAreAtomic"/>: s3rver, an OCI registry) a write racing another can
+    /// still replace it, so there the index is read back and the entries listed again once written: when the index is
+    /// not the one written, or an entry is missing from it, the update is made again (from the index now there, so
+    /// only what is missing is read), until the index is stable or <see cref="MaxAttempts"/> is reached.
     /// </summary>
+    /// <exception cref="DepotException"><see cref="ErrorKind.Conflict"/>: the index kept changing.</exception>
     public static async Task<IndexResult> IndexLayoutAsync(IBuildCacheLayout layout, IndexOptions options,
         IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        var atomic = layout.Store is IStoreWriter { ConditionalWritesAreAtomic: true };
         for (var attempt = 1; ; attempt++)
         {
-            var result = await IndexOnceAsync(layout, options, progress, cancellationToken).ConfigureAwait(false);
-            if (result is not null)
+            var written = await IndexOnceAsync(layout, options, progress, cancellationToken).ConfigureAwait(false);
+            if (written is not null && (atomic || await IndexSettling.IsSettledAsync(layout, written, cancellationToken)
+                .ConfigureAwait(false)))
             {
-                return result;
+                return written.Result with { Attempts = attempt };
             }
 
-            if (attempt == 5)
+            if (attempt == MaxAttempts)
             {
                 throw new DepotException(ErrorKind.Conflict,
-                    $"{layout.Store.Describe(layout.IndexKey)}: the index kept changing while it was updated (5 "
-                    + "attempts); try again");
+                    $"{layout.Store.Describe(layout.IndexKey)}: the index kept changing while it was updated "
+                    + $"({MaxAttempts} attempts); try again");
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(50, 250 * attempt)), cancellationToken)
+            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(20, 100 * attempt)), cancellationToken)
                 .ConfigureAwait(false);
         }
     }
 
     // One attempt; null when the index changed under it.
-    private static async Task<IndexResult?> IndexOnceAsync(IBuildCacheLayout layout, IndexOptions options,
+    private static async Task<WrittenIndex?> IndexOnceAsync(IBuildCacheLayout layout, IndexOptions options,
         IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
@@ -256,15 +269,13 @@ public static class IndexOperation
         Phase("write");
         (await listing.ConfigureAwait(false))?.Invoke(checksum);
         Phase("listing summary");
-        return new IndexResult(layout.Version, layout.Store.Describe(layout.IndexKey), roots.Count, composed.Records,
-            readKeys.Count, reused.Count, removed, previous is null, problems, clock.Elapsed)
+        var result = new IndexResult(layout.Version, layout.Store.Describe(layout.IndexKey), roots.Count,
+            composed.Records, readKeys.Count, reused.Count, removed, previous is null, problems, clock.Elapsed)
         { PreviousIndexIssue = previousIssue, Phases = phases };
+        return new WrittenIndex(result, checksum, roots.ToHashSet(StringComparer.Ordinal),
+            toRead.Select(e => e.Key).Where(k => !readKeys.Contains(k)).ToHashSet(StringComparer.Ordinal));
     }
 
-    /// <summary>
-    /// Keeps the local listing summary in step with the index just written: the previous summary minus what is gone
-    /// plus rows for new specs, or a full summary when every node was parsed anyway (full rebuild).
-    /// </summary>
     /// <summary>
     /// Prepares the local listing summary that goes with the index being written (the rows are the costly part, so
     /// they are made while the index is composed): the previous summary plus rows for new specs when nothing was

@@ -17,12 +17,25 @@ public interface IStoreWriter : IStoreReader
     Task WriteAsync(string key, Stream content, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Whether <see cref="WriteIfUnchangedAsync"/> is atomic: true when the backend itself refuses a write whose
+    /// condition no longer holds, in the same step as the write (S3 and Azure <c>If-Match</c>/<c>If-None-Match</c>,
+    /// GCS <c>ifGenerationMatch</c>, a directory's lock around compare and rename), so of two writers holding the
+    /// same version exactly one wins. False when the store can only compare first and then write (an OCI registry
+    /// has no conditional tag update; s3rver ignores conditions on PUT): a stale writer is still refused when its
+    /// compare comes after the newer write, but one racing between the compare and the write lands. Callers that
+    /// must not lose a concurrent update (the index) verify after writing on such stores and redo their update
+    /// (<c>IndexOperation</c>). Every writer states it; the contract suite checks the claim.
+    /// </summary>
+    bool ConditionalWritesAreAtomic { get; }
+
+    /// <summary>
     /// Writes only if the object is as the caller last saw it: <paramref name="expectedVersion"/> is the
     /// <see cref="StoreObject.Version"/> it read, or null for "must not exist yet". Returns false, writing nothing,
     /// when another writer got there first (so two concurrent index updates cannot lose each other's entries). Stores
     /// override this with the service's own conditional request (S3 <c>If-Match</c>/<c>If-None-Match</c>, GCS
     /// <c>ifGenerationMatch</c>, Azure <c>If-Match</c>/<c>If-None-Match</c>, a lock for a directory); this default
-    /// compares and then writes, which narrows the race without closing it.
+    /// compares and then writes, which narrows the race without closing it (see
+    /// <see cref="ConditionalWritesAreAtomic"/>).
     /// </summary>
     async Task<bool> WriteIfUnchangedAsync(string key, Stream content, string? expectedVersion,
         CancellationToken cancellationToken = default)

@@ -205,6 +205,9 @@ public sealed class LocalDirectoryStore : IObjectStore
         }
     }
 
+    /// <summary>The compare and the rename happen under one lock.</summary>
+    public bool ConditionalWritesAreAtomic => true;
+
     /// <summary>
     /// Conditional write under an fcntl lock on a file in the mirror folder, so writers on this machine (or sharing it
     /// over NFS with working locks) serialise the compare and the rename.

@@ -61,6 +61,8 @@ public class ConcurrentIndexTests
 
         public string Root => inner.Root;
 
+    public bool ConditionalWritesAreAtomic => inner.ConditionalWritesAreAtomic;
+
         public string Describe(string key) => inner.Describe(key);
 
         public IAsyncEnumerable<StoreObject> ListAsync(string prefix, CancellationToken cancellationToken = default) =>

@@ -16,6 +16,7 @@ namespace Depot.Tests.Storage;
 /// </summary>
 public sealed class FakeGcsServer : IAsyncLifetime
 {
+    private readonly Lock preconditions = new();
     private readonly ConcurrentDictionary<string, (byte[] Data, long Generation, DateTimeOffset Updated)> objects =
         new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (string Bucket, string Name, MemoryStream Data, string? IfGeneration)>
@@ -119,22 +120,27 @@ public sealed class FakeGcsServer : IAsyncLifetime
             }
 
             sessions.TryRemove(id, out _);
-            if (session.IfGeneration is { } wanted)
+            (byte[] Data, long Generation, DateTimeOffset Updated)? stored;
+            lock (preconditions) // as GCS: the generation check and the write are one step
             {
                 var current = objects.TryGetValue(session.Bucket + "/" + session.Name, out var o)
                     ? o.Generation.ToString(System.Globalization.CultureInfo.InvariantCulture) : "0";
-                if (current != wanted)
-                {
-                    context.Response.StatusCode = 412;
-                    await context.Response.WriteAsJsonAsync(new
-                    {
-                        error = new { code = 412, message = "Precondition Failed" },
-                    });
-                    return;
-                }
+                stored = session.IfGeneration is { } wanted && current != wanted ? null
+                    : Put(session.Bucket, session.Name, session.Data.ToArray());
             }
 
-            await StoreAsync(context, session.Bucket, session.Name, session.Data.ToArray());
+            if (stored is not { } entry)
+            {
+                context.Response.StatusCode = 412;
+                await context.Response.WriteAsJsonAsync(new
+                {
+                    error = new { code = 412, message = "Precondition Failed" },
+                });
+                return;
+            }
+
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(Resource(session.Bucket, session.Name, entry).ToJsonString());
             return;
         }
 
@@ -183,10 +189,16 @@ public sealed class FakeGcsServer : IAsyncLifetime
         });
     }
 
-    private async Task StoreAsync(HttpContext context, string bucket, string name, byte[] data)
+    private (byte[] Data, long Generation, DateTimeOffset Updated) Put(string bucket, string name, byte[] data)
     {
         var entry = (data, Interlocked.Increment(ref generation), DateTimeOffset.UtcNow);
         objects[bucket + "/" + name] = entry;
+        return entry;
+    }
+
+    private async Task StoreAsync(HttpContext context, string bucket, string name, byte[] data)
+    {
+        var entry = Put(bucket, name, data);
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync(Resource(bucket, name, entry).ToJsonString());
     }

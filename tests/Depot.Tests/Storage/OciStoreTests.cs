@@ -9,9 +9,6 @@ namespace Depot.Tests.Storage;
 /// repository.</summary>
 public sealed class OciStoreTests(DockerRegistry registry) : StoreContractTests, IClassFixture<DockerRegistry>
 {
-    // Registries have no conditional manifest PUT: the store compares first (the interface's default).
-    protected override bool EnforcesConditionalWrites => false;
-
     protected override IObjectStore CreateStore() =>
         new OciStore(OciReference.Parse(registry.Url("contract/r" + Guid.NewGuid().ToString("N")[..8])));
 

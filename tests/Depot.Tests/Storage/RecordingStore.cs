@@ -15,6 +15,8 @@ public sealed class RecordingStore(IObjectStore inner) : IObjectStore
 
     public string Root => inner.Root;
 
+    public bool ConditionalWritesAreAtomic => inner.ConditionalWritesAreAtomic;
+
     public string Describe(string key) => inner.Describe(key);
 
     public IAsyncEnumerable<StoreObject> ListAsync(string prefix, CancellationToken cancellationToken = default) =>

@@ -8,9 +8,6 @@ namespace Depot.Tests.Storage;
 /// bucket.</summary>
 public sealed class S3StoreTests(S3rver server) : StoreContractTests, IClassFixture<S3rver>
 {
-    // s3rver answers If-None-Match only on GET and ignores conditions on PUT; S3 itself enforces both.
-    protected override bool EnforcesConditionalWrites => false;
-
     protected override IObjectStore CreateStore() =>
         new S3Store(S3rver.Bucket, "mirror-" + Guid.NewGuid().ToString("N")[..8],
             new S3StoreOptions(server.Endpoint, "S3RVER", "S3RVER"));
