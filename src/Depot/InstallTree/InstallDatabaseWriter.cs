@@ -146,10 +146,21 @@ public static class InstallDatabaseWriter
             w.EndObject();
 
             var temp = Path.Combine(dbFolder, $"index.json.{Environment.MachineName}.{Environment.ProcessId}.temp");
-            await File.WriteAllBytesAsync(temp, buffer.WrittenSpan.ToArray(), cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await File.WriteAllBytesAsync(temp, buffer.WrittenSpan.ToArray(), cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            catch
+            {
+                File.Delete(temp);
+                throw;
+            }
+
+            // The rename is the commit point: from here on the records are in, and a cancel no longer applies.
             File.Move(temp, index, overwrite: true);
             await File.WriteAllTextAsync(Path.Combine(dbFolder, "index_verifier"), Guid.NewGuid().ToString(),
-                cancellationToken).ConfigureAwait(false);
+                CancellationToken.None).ConfigureAwait(false);
         }
     }
 

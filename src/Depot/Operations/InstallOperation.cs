@@ -142,6 +142,11 @@ public static class InstallOperation
         {
             // Fail-fast: what did not finish is reported as not attempted.
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            RollBack(toInstall, results, prefixes, newFolders, target.Root);
+            throw;
+        }
 
         WithdrawDependentsOfFailures(toInstall, results, prefixes);
         RemoveIfEmpty(newFolders);
@@ -158,10 +163,50 @@ public static class InstallOperation
 
         // Register what was installed, dependencies first; a record is only written for a complete prefix.
         var installed = toInstall.Where((s, i) => results[i]?.Status == InstallStatus.Installed).ToList();
-        await target.RegisterAsync(installed.Select(s => (installer.VerifiedNode(s.Spec.Hash), prefixes[s.Spec.Hash],
-            explicitHashes.Contains(s.Spec.Hash))).ToList(),
-            externals, verified.Node, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await target.RegisterAsync(installed.Select(s => (installer.VerifiedNode(s.Spec.Hash),
+                prefixes[s.Spec.Hash], explicitHashes.Contains(s.Spec.Hash))).ToList(),
+                externals, verified.Node, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Cancelled before the database took the records (its rename is the commit point).
+            RollBack(toInstall, results, prefixes, newFolders, target.Root);
+            throw;
+        }
+
         return new InstallResult(outcomes, clock.Elapsed);
+    }
+
+    // Cancelled: the prefixes this run moved into place are taken out again, with the short aliases pointing at them
+    // and the folders made for them, so that a cancelled install leaves the tree as it found it (no prefix without
+    // its database record; a package being unpacked only ever lives in its staging folder, removed on the way out).
+    private static void RollBack(List<CatalogSpec> toInstall, InstallOutcome?[] results,
+        Dictionary<string, string> prefixes, List<string> newFolders, string root)
+    {
+        var removed = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < toInstall.Count; i++)
+        {
+            if (results[i]?.Status == InstallStatus.Installed && prefixes[toInstall[i].Spec.Hash] is var prefix
+                && Directory.Exists(prefix))
+            {
+                Directory.Delete(prefix, recursive: true);
+                removed.Add(prefix);
+            }
+        }
+
+        if (Directory.Exists(root))
+        {
+            foreach (var alias in Directory.EnumerateFileSystemEntries(root)
+                .Where(e => new FileInfo(e).LinkTarget is { } link
+                    && removed.Contains(Path.GetFullPath(link, Path.GetDirectoryName(e)!))))
+            {
+                File.Delete(alias);
+            }
+        }
+
+        RemoveIfEmpty(newFolders);
     }
 
     /// <summary>What would fix a package's failure: its mirror's trust says how to trust the signer, else the error's
