@@ -32,6 +32,8 @@ public sealed class CancellingStore(IObjectStore inner, StoreCall kind, int nth)
 
     public string Root => inner.Root;
 
+    public bool ConditionalWritesAreAtomic => inner.ConditionalWritesAreAtomic;
+
     public string Describe(string key) => inner.Describe(key);
 
     public async IAsyncEnumerable<StoreObject> ListAsync(string prefix,
