@@ -26,6 +26,14 @@ else
     li_env=(N=20000); verify_env=(N=1000); s3_env=(COUNT=100 RTTS="0 50"); oci_env=(PACKAGES=50 MB_PER_PACKAGE=4)
 fi
 
+# Build once, outside every measurement: Depot.Bench first (its build rewrites obj/ files under src/, which makes
+# ./depot rebuild), then the CLI.
+echo "== all: building bench/Depot.Bench and the CLI" >&2
+dotnet build -c Release "$here/Depot.Bench" --nologo -v q > "$here/out/generator-build.log" 2>&1 \
+    || { cat "$here/out/generator-build.log" >&2; exit 1; }
+export BENCH_GEN_READY=1
+"$root/depot" --help > /dev/null || exit 1
+
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 commit=$(git -C "$root" rev-parse --short HEAD)
 git -C "$root" diff --quiet HEAD -- src bench 2>/dev/null || commit="$commit (+ uncommitted changes in src/ or bench/)"

@@ -141,7 +141,8 @@ bench_depot_build() {
 
 # Depot.Bench (the generator and store driver). Build it before bench_depot_build: it rewrites obj/ files under src/.
 bench_generator_build() {
+    BENCH_GEN=$bench_here/Depot.Bench/bin/Release/net10.0/Depot.Bench.dll
+    [ "${BENCH_GEN_READY:-0}" = 1 ] && [ -f "$BENCH_GEN" ] && return 0 # all.sh built it once
     dotnet build -c Release "$bench_here/Depot.Bench" --nologo -v q > "$BENCH_DATA/generator-build.log" 2>&1 \
         || { cat "$BENCH_DATA/generator-build.log" >&2; exit 1; }
-    BENCH_GEN=$bench_here/Depot.Bench/bin/Release/net10.0/Depot.Bench.dll
 }
