@@ -99,7 +99,7 @@ bench_table_start() { # TITLE [DESCRIPTION]
 bench_row() { # LABEL KEY RATIO TARGET VERDICT
     local n
     n=$(wc -l < "$BENCH_DATA/$2.runs")
-    echo "| $1 | $(bench_stat "$2" median) | $(bench_stat "$2" min)–$(bench_stat "$2" max) ($n runs) |" \
+    echo "| $1 | $(bench_stat "$2" median) | $(bench_stat "$2" min)–$(bench_stat "$2" max) ($n run$([ "$n" = 1 ] || echo s)) |" \
         "$(bench_stat "$2" rss) | $3 | $4 | $5 |"
 }
 
@@ -124,13 +124,25 @@ bench_tree_specs() {
         "$1/.spack-db/index.json"
 }
 
-# The CLI is built once by ./depot; scripts run it through this copy so a rebuild by concurrent source edits cannot
-# land inside a measurement.
+# The CLI is built once by ./depot; scripts run it through a copy named after that build's time, so that a rebuild
+# (./depot rebuilds when a .cs under src/ is newer, which includes obj/ files a `dotnet build` of Depot.Bench
+# rewrites) cannot land inside a measurement or remove a binary another script is running.
 bench_depot_build() {
     "$bench_root/depot" --help > /dev/null
-    if [ ! -x "$BENCH_OUT/depot-bin/Depot.Cli" ] || [ "$bench_root/.depot-build/Depot.Cli" -nt "$BENCH_OUT/depot-bin/Depot.Cli" ]; then
-        rm -rf "$BENCH_OUT/depot-bin"
-        cp -rp "$bench_root/.depot-build" "$BENCH_OUT/depot-bin"
+    local built
+    built=$(stat -c %Y "$bench_root/.depot-build/Depot.Cli")
+    if [ ! -x "$BENCH_OUT/depot-bin-$built/Depot.Cli" ]; then
+        rm -rf "$BENCH_OUT/depot-bin-$built.tmp"
+        cp -rp "$bench_root/.depot-build" "$BENCH_OUT/depot-bin-$built.tmp"
+        mv "$BENCH_OUT/depot-bin-$built.tmp" "$BENCH_OUT/depot-bin-$built"
     fi
-    DEPOT=$BENCH_OUT/depot-bin/Depot.Cli
+    DEPOT=$BENCH_OUT/depot-bin-$built/Depot.Cli
+}
+
+# Depot.Bench (the generator and store driver). Build it before bench_depot_build: it rewrites obj/ files under src/.
+bench_generator_build() {
+    BENCH_GEN=$bench_here/Depot.Bench/bin/Release/net10.0/Depot.Bench.dll
+    [ "${BENCH_GEN_READY:-0}" = 1 ] && [ -f "$BENCH_GEN" ] && return 0 # all.sh built it once
+    dotnet build -c Release "$bench_here/Depot.Bench" --nologo -v q > "$BENCH_DATA/generator-build.log" 2>&1 \
+        || { cat "$BENCH_DATA/generator-build.log" >&2; exit 1; }
 }

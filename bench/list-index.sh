@@ -19,11 +19,9 @@ add=10
 base=$BENCH_OUT/li-base-N$n-seed$seed
 work=$BENCH_OUT/li-work
 export DEPOT_HOME=$BENCH_OUT/li-home
+bench_generator_build
 bench_depot_build
-echo "== list-index: building bench/Depot.Bench" >&2
-dotnet build -c Release "$bench_here/Depot.Bench" --nologo -v q > "$BENCH_DATA/li-gen-build.log" 2>&1 \
-    || { cat "$BENCH_DATA/li-gen-build.log" >&2; exit 1; }
-gen() { dotnet "$bench_here/Depot.Bench/bin/Release/net10.0/Depot.Bench.dll" "$@"; }
+gen() { dotnet "$BENCH_GEN" "$@"; }
 
 if [ ! -f "$base.done" ]; then
     echo "== list-index: generating $n specs" >&2

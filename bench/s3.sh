@@ -21,7 +21,7 @@ port=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); pr
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-dotnet build -c Release "$bench_here/Depot.Bench" --nologo -v quiet > /dev/null
+bench_generator_build
 for rtt in $rtts; do
     delay=(); [ "$rtt" = 0 ] || delay=(--rtt "$rtt")
     for op in push pull; do for j in $levels; do : > "$BENCH_DATA/s3-$rtt-$op-$j.runs"; done; done
@@ -29,7 +29,7 @@ for rtt in $rtts; do
         # shellcheck disable=SC2086 # one argument per level
         AWS_ENDPOINT_URL=http://127.0.0.1:$port AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER \
             AWS_REGION=us-east-1 /usr/bin/time -f '%e %M' -o "$BENCH_DATA/s3.time" \
-            dotnet "$bench_here/Depot.Bench/bin/Release/net10.0/Depot.Bench.dll" store-transfer s3://bench "$count" \
+            dotnet "$BENCH_GEN" store-transfer s3://bench "$count" \
             "$size" "${delay[@]}" $levels > "$BENCH_DATA/s3.out"
         rss=$(awk 'END { print $2 }' "$BENCH_DATA/s3.time")
         # "LEVEL PUSH_S PUSH_MBS PULL_S PULL_MBS (...)"
