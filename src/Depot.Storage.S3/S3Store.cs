@@ -151,7 +151,8 @@ public sealed class S3Store : IObjectStore, IDisposable
     /// response declares: an S3-compatible server that replaces objects in place (s3rver) can serve a torn body while
     /// another writer replaces it, and such a read is made again.
     /// </summary>
-    public async Task<byte[]> ReadAllBytesAsync(string key, long maxBytes, CancellationToken cancellationToken = default)
+    public async Task<byte[]> ReadAllBytesAsync(string key, long maxBytes,
+        CancellationToken cancellationToken = default)
     {
         for (var attempt = 1; ; attempt++)
         {

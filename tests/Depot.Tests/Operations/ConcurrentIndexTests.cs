@@ -61,7 +61,7 @@ public class ConcurrentIndexTests
 
         public string Root => inner.Root;
 
-    public bool ConditionalWritesAreAtomic => inner.ConditionalWritesAreAtomic;
+        public bool ConditionalWritesAreAtomic => inner.ConditionalWritesAreAtomic;
 
         public string Describe(string key) => inner.Describe(key);
 
