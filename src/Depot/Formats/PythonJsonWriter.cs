@@ -20,7 +20,9 @@ public enum PythonJsonStyle
 /// <summary>
 /// Writes JSON byte-for-byte as Python's <c>json</c> module does with <c>ensure_ascii=True</c>: Spack hashes and
 /// signs that exact text, so System.Text.Json's own escaping (which escapes <c>+ &lt; &gt; &amp; '</c>) cannot be used.
-/// Keys are written in the order given; numbers taken from parsed documents keep their original text.
+/// Keys are written in the order given. Numbers taken from parsed documents come out as Python prints them after
+/// <c>json.loads</c>: integers keep their digits, other numbers become the shortest text that reads back as the same
+/// double (Python's float <c>repr</c>: <c>1.50</c> is written <c>1.5</c>, <c>1e16</c> is written <c>1e+16</c>).
 /// </summary>
 public sealed class PythonJsonWriter
 {
@@ -69,6 +71,13 @@ public sealed class PythonJsonWriter
     {
         BeforeValue();
         Ascii(value.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Writes a float as Python's <c>json.dumps</c> does (its <c>repr</c>).</summary>
+    public void WriteNumber(double value)
+    {
+        BeforeValue();
+        Ascii(PythonFloat.Repr(value));
     }
 
     public void WriteBoolean(bool value)
@@ -136,7 +145,7 @@ public sealed class PythonJsonWriter
                 break;
             case JsonValueKind.Number:
                 BeforeValue();
-                Ascii(element.GetRawText());
+                Ascii(PythonFloat.FromJson(element.GetRawText()));
                 break;
             case JsonValueKind.True:
                 WriteBoolean(true);

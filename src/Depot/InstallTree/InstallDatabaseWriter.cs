@@ -134,8 +134,7 @@ public static class InstallDatabaseWriter
                 w.WritePropertyName("explicit");
                 w.WriteBoolean(@explicit);
                 w.WritePropertyName("installation_time");
-                w.WriteRaw(System.Text.Encoding.ASCII.GetBytes(time.ToString("0.0######",
-                    CultureInfo.InvariantCulture)));
+                w.WriteNumber(time);
                 w.WritePropertyName("deprecated_for");
                 w.WriteNull();
                 w.EndObject();

@@ -14,11 +14,38 @@ public class PythonJsonWriterTests
     [InlineData("""{"a":"caf\u00e9 \ud83d\ude00 / \\ \" \n\t\u0001\u007f"}""",
         """{"a":"caf\u00e9 \ud83d\ude00 / \\ \" \n\t\u0001\u007f"}""")]
     [InlineData("""{ "n" : 1.50, "big": 12345678901234567890, "t": true, "f": false, "z": null, "e": [], "o": {} }""",
-        """{"n":1.50,"big":12345678901234567890,"t":true,"f":false,"z":null,"e":[],"o":{}}""")]
+        """{"n":1.5,"big":12345678901234567890,"t":true,"f":false,"z":null,"e":[],"o":{}}""")]
     public void CompactOutputEscapesLikePythonEnsureAscii(string input, string expected)
     {
         using var doc = JsonDocument.Parse(input);
         Assert.Equal(expected, Encoding.ASCII.GetString(PythonJsonWriter.ToBytes(doc.RootElement)));
+    }
+
+    // The gzipped spec blobs of the two v3 fixture mirrors (five specs each): the loop must find them all to check.
+    private const int ExpectedV3SpecBlobs = 10;
+
+    [Fact]
+    public async Task NumbersAreWrittenAsPythonsJsonDumpsPrintsThem()
+    {
+        string[] numbers =
+        [
+            "1.50", "0", "-0", "-12", "12345678901234567890", "1.0", "-0.0", "0.1", "0.30000000000000004",
+            "1e16", "1E15", "123456789012345678.0", "1e-4", "0.00001", "1.5e-7", "2.5e+300", "1e400", "-1e400",
+            "5e-324", "1.7976931348623157e308", "1733456789.123456", "3.14159265358979323846", "100", "1e22",
+            "9007199254740993.0", "0.000123456789", "-2.50E-3", "1e1", "123.456e2",
+        ];
+        var input = "[" + string.Join(",", numbers) + "]";
+        using var python = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("python3",
+            ["-c", "import json,sys\nprint(json.dumps(json.loads(sys.argv[1]),separators=(',',':')),end='')", input])
+        { RedirectStandardOutput = true })!;
+        var expected = await python.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await python.WaitForExitAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(0, python.ExitCode);
+        Assert.Equal(numbers.Length, expected.Split(',').Length);
+
+        using var doc = JsonDocument.Parse(input);
+        Assert.Equal(expected, Encoding.ASCII.GetString(PythonJsonWriter.ToBytes(doc.RootElement)));
+        Assert.Equal("1733456789.123456", PythonFloat.Repr(1733456789.123456));
     }
 
     [Fact]
@@ -32,7 +59,9 @@ public class PythonJsonWriterTests
     [Fact]
     public void V3SpecBlobsAreReproducedByteForByte()
     {
-        foreach (var file in TestData.SpecFiles().Where(f => f.Contains("/blobs/", StringComparison.Ordinal)))
+        var blobs = TestData.SpecFiles().Where(f => f.Contains("/blobs/", StringComparison.Ordinal)).ToList();
+        Assert.Equal(ExpectedV3SpecBlobs, blobs.Count);
+        foreach (var file in blobs)
         {
             var json = Gzip.Decompress(File.ReadAllBytes(file), file);
             using var doc = JsonDocument.Parse(json);
