@@ -5,16 +5,22 @@ namespace Depot.Cli;
 /// <summary>Where commands write, and the one place that turns exceptions into one-line errors and exit
 /// codes.</summary>
 public sealed class CliConsole(TextWriter stdout, TextWriter stderr, string? depotHome = null, bool interactive = false,
-    Depot.Operations.MirrorAccess? access = null)
+    Depot.Operations.MirrorAccess? access = null, EnvironmentVariables? environment = null)
 {
     private Depot.Operations.EngineContext? engine;
 
     /// <summary>True when a person watches a terminal: progress bars instead of log lines.</summary>
     public bool Interactive => interactive;
 
+    /// <summary>
+    /// The environment this run sees (<c>Program.Main</c>: the process's; tests: their own): Depot's home, Spack's
+    /// root and scopes, the variables mirrors name. Nothing below the CLI reads the process environment.
+    /// </summary>
+    public EnvironmentVariables Environment { get; } = environment ?? EnvironmentVariables.Empty;
+
     /// <summary>Depot's home: the one given (tests), else <c>$DEPOT_HOME</c> or <c>~/.depot</c>.</summary>
     public Depot.Configuration.DepotHome Home =>
-        depotHome is null ? Depot.Configuration.DepotHome.FromEnvironment()
+        depotHome is null ? Depot.Configuration.DepotHome.FromEnvironment(Environment)
             : new Depot.Configuration.DepotHome(depotHome);
 
     /// <summary>
@@ -22,7 +28,8 @@ public sealed class CliConsole(TextWriter stdout, TextWriter stderr, string? dep
     /// commands open mirrors through it and hand them to operations.
     /// </summary>
     public Depot.Operations.EngineContext Engine =>
-        engine ??= new Depot.Operations.EngineContext(Home, ShippedStores.Providers, access);
+        engine ??= new Depot.Operations.EngineContext(Home, ShippedStores.Providers.WithEnvironment(Environment),
+            access);
 
     public TextWriter Out { get; } = stdout;
 

@@ -14,9 +14,12 @@ public static class Program
         };
         try
         {
+            // The one place the process environment is read: everything below gets it from here.
+            var environment = EnvironmentVariables.FromProcess();
             var interactive = !Console.IsOutputRedirected && !Console.IsErrorRedirected
-                && Environment.GetEnvironmentVariable("TERM") != "dumb";
-            return await Run(args, stdout, Console.Error, null, interactive).ConfigureAwait(false);
+                && environment["TERM"] != "dumb";
+            return await Run(args, stdout, Console.Error, null, interactive, environment: environment)
+                .ConfigureAwait(false);
         }
         finally
         {
@@ -25,14 +28,15 @@ public static class Program
     }
 
     /// <summary>
-    /// Runs the CLI with the given streams (tests call this in-process with their own Depot home, and may pass how the
-    /// engine reaches mirrors, to count it).
+    /// Runs the CLI with the given streams (tests call this in-process with their own Depot home and environment
+    /// variables, and may pass how the engine reaches mirrors, to count it). <paramref name="environment"/>: the
+    /// variables the run sees; none when not given (the process's are read only by <see cref="Main"/>).
     /// </summary>
     public static async Task<int> Run(string[] args, TextWriter stdout, TextWriter stderr, string? depotHome = null,
         bool interactive = false,
-        Depot.Operations.MirrorAccess? access = null)
+        Depot.Operations.MirrorAccess? access = null, EnvironmentVariables? environment = null)
     {
-        var console = new CliConsole(stdout, stderr, depotHome, interactive, access);
+        var console = new CliConsole(stdout, stderr, depotHome, interactive, access, environment);
         var root = new RootCommand("Depot: a fast, Spack-compatible binary build cache.")
         {
             ListCommand.Create(console),

@@ -8,9 +8,9 @@ namespace Depot.Storage.Azure;
 
 /// <summary>
 /// Azure Blob Storage: <c>azure://account/container/prefix</c> or
-/// <c>https://account.blob.core.windows.net/container/prefix</c>. Credentials: a connection string
-/// (<c>AZURE_STORAGE_CONNECTION_STRING</c>; its endpoint then wins, which is how Azurite is reached), a SAS token
-/// (<c>AZURE_STORAGE_SAS_TOKEN</c>), else DefaultAzureCredential. Block-blob uploads commit at once, so readers never
+/// <c>https://account.blob.core.windows.net/container/prefix</c>. Credentials: a connection string (its endpoint then
+/// wins, which is how Azurite is reached), a SAS token, else DefaultAzureCredential (which reads its own settings).
+/// The provider takes the first two from the host's environment. Block-blob uploads commit at once, so readers never
 /// see half an object.
 /// </summary>
 public sealed class AzureBlobStore : IObjectStore
@@ -23,8 +23,6 @@ public sealed class AzureBlobStore : IObjectStore
         string? sasToken = null)
     {
         this.prefix = prefix.Trim('/').Length == 0 ? "" : prefix.Trim('/') + "/";
-        connectionString ??= Environment.GetEnvironmentVariable("AZURE_STORAGE_CONNECTION_STRING");
-        sasToken ??= Environment.GetEnvironmentVariable("AZURE_STORAGE_SAS_TOKEN");
         // Throttling (503/500) and transient errors: exponential backoff with jitter, bounded per try and overall.
         var options = new BlobClientOptions();
         options.Retry.Mode = global::Azure.Core.RetryMode.Exponential;

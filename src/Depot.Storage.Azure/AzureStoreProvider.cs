@@ -5,7 +5,9 @@ namespace Depot.Storage.Azure;
 /// <summary>
 /// Azure Blob Storage: <c>azure://account/container/prefix</c>, and <c>https://account.blob.core.windows.net/...</c>
 /// (claimed from plain HTTP). Credentials: the connection string in the variable the mirror names (else
-/// <c>AZURE_STORAGE_CONNECTION_STRING</c>), a SAS token, else DefaultAzureCredential.
+/// <c>AZURE_STORAGE_CONNECTION_STRING</c>), a SAS token (<c>AZURE_STORAGE_SAS_TOKEN</c>), else
+/// DefaultAzureCredential; the variables are read from the host's environment
+/// (<see cref="StoreLocation.Environment"/>).
 /// </summary>
 public sealed class AzureStoreProvider : IStoreProvider
 {
@@ -25,8 +27,11 @@ public sealed class AzureStoreProvider : IStoreProvider
         var parts = location.PathParts(3);
         var account = Claims(location.Url) ? parts[0].Split('.')[0]
             : StoreLocation.Required(parts, 0, "account", location.Url);
+        var environment = location.Environment;
         return new AzureBlobStore(account, StoreLocation.Required(parts, 1, "container", location.Url),
-            parts.Length > 2 ? parts[2] : "", location.Variable(location.AzureConnectionStringVariable));
+            parts.Length > 2 ? parts[2] : "",
+            location.Variable(location.AzureConnectionStringVariable) ?? environment["AZURE_STORAGE_CONNECTION_STRING"],
+            environment["AZURE_STORAGE_SAS_TOKEN"]);
     }
 }
 

@@ -9,9 +9,11 @@ namespace Depot.Storage.Gcs;
 /// <summary>
 /// <c>gs://bucket/prefix</c> through Google.Cloud.Storage.V1. Credentials: an explicit key file (mirror config), else
 /// Application Default Credentials — <c>GOOGLE_APPLICATION_CREDENTIALS</c> (service-account key or external-account
-/// file), gcloud's user ADC file, the metadata server. When none works the error names each source and why.
-/// <c>STORAGE_EMULATOR_HOST</c> points it at an emulator (no credentials), as Google's own clients do. Uploads are
-/// resumable and an object appears only when its upload is finalised.
+/// file), gcloud's user ADC file (<c>CLOUDSDK_CONFIG</c>, else <c>~/.config/gcloud</c>), the metadata server
+/// (<c>GCE_METADATA_HOST</c>, else Google's). When none works the error names each source and why.
+/// <c>STORAGE_EMULATOR_HOST</c> points it at an emulator (no credentials), as Google's own clients do. Every variable
+/// is read from the environment given (the host's), never from the process. Uploads are resumable and an object
+/// appears only when its upload is finalised.
 /// </summary>
 public sealed class GcsStore : IObjectStore
 {
@@ -21,21 +23,23 @@ public sealed class GcsStore : IObjectStore
 
     /// <remarks>
     /// <c>endpoint</c> sends requests elsewhere than Google (a private endpoint, a test server) with the same
-    /// credentials; <c>anonymous</c> sends none (emulators: what <c>STORAGE_EMULATOR_HOST</c> selects).
+    /// credentials: a base URL (<c>/storage/v1/</c> is added unless it names it); <c>anonymous</c> sends none
+    /// (emulators: what <c>STORAGE_EMULATOR_HOST</c> selects).
     /// </remarks>
     public GcsStore(string bucket, string prefix, string? keyFile = null, string? endpoint = null,
-        bool anonymous = false)
+        bool anonymous = false, EnvironmentVariables? environment = null)
     {
         this.bucket = bucket;
         this.prefix = prefix.Trim('/').Length == 0 ? "" : prefix.Trim('/') + "/";
-        if (endpoint is null && Environment.GetEnvironmentVariable("STORAGE_EMULATOR_HOST") is { Length: > 0 } host)
+        environment ??= EnvironmentVariables.Empty;
+        if (endpoint is null && environment["STORAGE_EMULATOR_HOST"] is { } host)
         {
-            endpoint = (host.Contains("://", StringComparison.Ordinal) ? host : "http://" + host).TrimEnd('/')
-                + "/storage/v1/";
+            endpoint = host.Contains("://", StringComparison.Ordinal) ? host : "http://" + host;
             anonymous = true;
         }
 
-        client = new Lazy<Task<StorageClient>>(() => CreateAsync(keyFile, endpoint, anonymous));
+        endpoint = endpoint is null ? null : ApiBase(endpoint);
+        client = new Lazy<Task<StorageClient>>(() => CreateAsync(keyFile, endpoint, anonymous, environment));
         Root = $"gs://{bucket}/{this.prefix}".TrimEnd('/');
     }
 
@@ -195,7 +199,15 @@ public sealed class GcsStore : IObjectStore
         }
     }
 
-    private static async Task<StorageClient> CreateAsync(string? keyFile, string? endpoint, bool anonymous)
+    // The JSON API's base: an endpoint given as a host (https://storage.example.com) gets /storage/v1/.
+    private static string ApiBase(string endpoint)
+    {
+        var trimmed = endpoint.TrimEnd('/');
+        return (trimmed.EndsWith("/storage/v1", StringComparison.Ordinal) ? trimmed : trimmed + "/storage/v1") + "/";
+    }
+
+    private static async Task<StorageClient> CreateAsync(string? keyFile, string? endpoint, bool anonymous,
+        EnvironmentVariables environment)
     {
         if (anonymous)
         {
@@ -207,7 +219,7 @@ public sealed class GcsStore : IObjectStore
             ? FromFile(keyFile, "the mirror configuration")
                 ?? throw new InvalidOperationException($"key file {keyFile} (from the mirror configuration) does not "
                     + "exist")
-            : await ApplicationDefaultAsync().ConfigureAwait(false);
+            : await ApplicationDefaultAsync(environment).ConfigureAwait(false);
         return await new StorageClientBuilder
         {
             BaseUri = endpoint,
@@ -218,10 +230,10 @@ public sealed class GcsStore : IObjectStore
 
     // Application Default Credentials, walked here rather than by the library (which caches its answer for the
     // process and says little): each source in Google's order, and why each one was passed over.
-    private static async Task<GoogleCredential> ApplicationDefaultAsync()
+    private static async Task<GoogleCredential> ApplicationDefaultAsync(EnvironmentVariables environment)
     {
         var tried = new List<string>();
-        var env = Environment.GetEnvironmentVariable("GOOGLE_APPLICATION_CREDENTIALS");
+        var env = environment["GOOGLE_APPLICATION_CREDENTIALS"];
         if (string.IsNullOrEmpty(env))
         {
             tried.Add("GOOGLE_APPLICATION_CREDENTIALS is not set");
@@ -240,27 +252,46 @@ public sealed class GcsStore : IObjectStore
             }
         }
 
-        var gcloud = Path.Combine(Environment.GetEnvironmentVariable("CLOUDSDK_CONFIG")
-            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config", "gcloud"),
-            "application_default_credentials.json");
+        var gcloudFolder = environment["CLOUDSDK_CONFIG"]
+            ?? (environment.UserHome is { } home ? Path.Combine(home, ".config", "gcloud") : null);
+        var gcloud = gcloudFolder is null ? null : Path.Combine(gcloudFolder, "application_default_credentials.json");
         try
         {
-            return FromFile(gcloud, "gcloud")
-                ?? throw new InvalidOperationException($"gcloud ADC file {gcloud} does not exist (run: gcloud auth "
-                    + "application-default login)");
+            return (gcloud is null ? null : FromFile(gcloud, "gcloud"))
+                ?? throw new InvalidOperationException($"gcloud ADC file {gcloud ?? "(no HOME)"} does not exist (run: "
+                    + "gcloud auth application-default login)");
         }
         catch (InvalidOperationException e)
         {
             tried.Add(e.Message);
         }
 
-        if (await ComputeCredential.IsRunningOnComputeEngine().ConfigureAwait(false))
+        var metadata = "http://" + (environment["GCE_METADATA_HOST"] ?? "169.254.169.254") + "/computeMetadata/v1/";
+        if (await MetadataServerAnswersAsync(metadata).ConfigureAwait(false))
         {
-            return new ComputeCredential().ToGoogleCredential();
+            return new ComputeCredential(new ComputeCredential.Initializer(
+                metadata + "instance/service-accounts/default/token")).ToGoogleCredential();
         }
 
-        tried.Add("metadata server: not reachable (not on Google Cloud)");
+        tried.Add($"metadata server {metadata}: not reachable (not on Google Cloud)");
         throw new InvalidOperationException(string.Join("; ", tried));
+    }
+
+    // Google's check for Compute Engine: the metadata server answers with its flavour header, quickly.
+    private static async Task<bool> MetadataServerAnswersAsync(string metadata)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        using var request = new HttpRequestMessage(HttpMethod.Get, metadata);
+        request.Headers.Add("Metadata-Flavor", "Google");
+        try
+        {
+            using var response = await http.SendAsync(request).ConfigureAwait(false);
+            return response.Headers.TryGetValues("Metadata-Flavor", out var flavour) && flavour.Contains("Google");
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return false;
+        }
     }
 
     // A credential file of any kind gcloud and Google's tools write; null when the file does not exist.

@@ -4,7 +4,8 @@ namespace Depot.Storage.Gcs;
 
 /// <summary>
 /// <c>gs://bucket/prefix</c>. Credentials: the mirror's service-account key file (<c>gcs_key_file</c>), else Google's
-/// Application Default Credentials.
+/// Application Default Credentials, from the host's environment. The mirror's <c>endpoint_url</c> sends requests to
+/// another server speaking the JSON API (a private endpoint, a test server) with the same credentials.
 /// </summary>
 public sealed class GcsStoreProvider : IStoreProvider
 {
@@ -16,7 +17,7 @@ public sealed class GcsStoreProvider : IStoreProvider
     {
         var parts = location.PathParts(2);
         return new GcsStore(StoreLocation.Required(parts, 0, "bucket", location.Url), parts.Length > 1 ? parts[1] : "",
-            location.GcsKeyFile);
+            location.GcsKeyFile, location.EndpointUrl, environment: location.Environment);
     }
 }
 

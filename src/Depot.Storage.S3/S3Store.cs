@@ -15,13 +15,16 @@ namespace Depot.Storage.S3;
 /// <param name="SecretAccessKey">The secret half of <c>access_pair</c>.</param>
 /// <param name="SessionToken">Spack's <c>access_token</c>.</param>
 /// <param name="Profile">A profile of the AWS shared config files.</param>
-/// <param name="Region">Bucket region (else the SDK's: <c>AWS_REGION</c>, profile).</param>
+/// <param name="Region">Bucket region (else <c>AWS_REGION</c>, else the SDK's: profile).</param>
 /// <param name="ConditionalWritesAreAtomic">Whether the service enforces <c>If-Match</c>/<c>If-None-Match</c> on
 /// PUT (see <see cref="IStoreWriter.ConditionalWritesAreAtomic"/>); null: true for AWS S3 itself, false for an
 /// S3-compatible endpoint, which may ignore them as s3rver does.</param>
+/// <param name="Environment">Where <c>AWS_ENDPOINT_URL_S3</c>, <c>AWS_ENDPOINT_URL</c>, <c>AWS_REGION</c>,
+/// <c>AWS_ACCESS_KEY_ID</c> / <c>AWS_SECRET_ACCESS_KEY</c> / <c>AWS_SESSION_TOKEN</c> and <c>AWS_PROFILE</c> are read
+/// (the host's; none by default). Without any of these the SDK's default chain applies.</param>
 public sealed record S3StoreOptions(string? EndpointUrl = null, string? AccessKeyId = null,
     string? SecretAccessKey = null, string? SessionToken = null, string? Profile = null, string? Region = null,
-    bool? ConditionalWritesAreAtomic = null);
+    bool? ConditionalWritesAreAtomic = null, EnvironmentVariables? Environment = null);
 
 /// <summary>
 /// <c>s3://bucket/prefix</c> through AWSSDK.S3. Bodies are sent without <c>aws-chunked</c> framing, which several
@@ -38,10 +41,21 @@ public sealed class S3Store : IObjectStore, IDisposable
     public S3Store(string bucket, string prefix, S3StoreOptions? options = null)
     {
         options ??= new S3StoreOptions();
+        var environment = options.Environment ?? EnvironmentVariables.Empty;
+        var fromEnvironment = options.AccessKeyId is null && options.Profile is null;
+        options = options with
+        {
+            AccessKeyId = options.AccessKeyId ?? (fromEnvironment ? environment["AWS_ACCESS_KEY_ID"] : null),
+            SecretAccessKey = options.SecretAccessKey
+                ?? (fromEnvironment ? environment["AWS_SECRET_ACCESS_KEY"] : null),
+            SessionToken = options.SessionToken ?? (fromEnvironment ? environment["AWS_SESSION_TOKEN"] : null),
+            Profile = options.Profile
+                ?? (fromEnvironment && environment["AWS_ACCESS_KEY_ID"] is null ? environment["AWS_PROFILE"] : null),
+            Region = options.Region ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"],
+        };
         this.bucket = bucket;
         this.prefix = prefix.Trim('/').Length == 0 ? "" : prefix.Trim('/') + "/";
-        var endpoint = options.EndpointUrl ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3")
-            ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL");
+        var endpoint = options.EndpointUrl ?? environment["AWS_ENDPOINT_URL_S3"] ?? environment["AWS_ENDPOINT_URL"];
         var config = new AmazonS3Config
         {
             // Only what must be: checksums on request bodies make the SDK use aws-chunked framing.
@@ -57,8 +71,7 @@ public sealed class S3Store : IObjectStore, IDisposable
         {
             config.ServiceURL = endpoint;
             config.ForcePathStyle = true;
-            config.AuthenticationRegion = options.Region ?? Environment.GetEnvironmentVariable("AWS_REGION")
-                ?? "us-east-1";
+            config.AuthenticationRegion = options.Region ?? "us-east-1";
         }
         else if (options.Region is { } region)
         {

@@ -19,7 +19,7 @@ public sealed class S3StoreProvider : IStoreProvider
         var options = new S3StoreOptions(location.EndpointUrl,
             location.AccessKeyId ?? location.Variable(location.AccessKeyIdVariable),
             location.Variable(location.SecretVariable),
-            location.Variable(location.SessionTokenVariable), location.Profile);
+            location.Variable(location.SessionTokenVariable), location.Profile, Environment: location.Environment);
         return new S3Store(bucket, parts.Length > 1 ? parts[1] : "", options);
     }
 }

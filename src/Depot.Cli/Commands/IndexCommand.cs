@@ -29,7 +29,7 @@ public static class IndexCommand
                 console.Engine.IndexCache);
             var results = await IndexOperation.RunAsync(target, options, null, token).ConfigureAwait(false);
             var problems = results.Sum(r => r.Problems.Count);
-            if (Environment.GetEnvironmentVariable("DEPOT_TIMINGS") == "1")
+            if (console.Environment["DEPOT_TIMINGS"] == "1")
             {
                 // Where the time goes (for bench/ and bug reports).
                 foreach (var phase in results.SelectMany(r => r.Phases))

@@ -59,8 +59,8 @@ public static class InstallCommand
             }
 
             InstallTarget target = parse.GetValue(root) is { } plain ? new PlainRootTarget(plain)
-                : new SpackTreeTarget(parse.GetValue(tree) ?? SpackRootTree(),
-                    parse.GetValue(spackVersion) == "1" ? 8 : 7);
+                : new SpackTreeTarget(parse.GetValue(tree) ?? SpackRootTree(console.Environment),
+                    parse.GetValue(spackVersion) == "1" ? 8 : 7, SpackRoot: console.Environment["SPACK_ROOT"]);
             var mirrors = parse.GetValue(from) is { Length: > 0 } given ? given : ConfiguredMirrors(console.Engine);
             var sources = mirrors.Select(name => console.Engine.OpenForRead(name, parse.GetValue(noVerify))).ToList();
 
@@ -82,8 +82,8 @@ public static class InstallCommand
         return command;
     }
 
-    private static string SpackRootTree() =>
-        Environment.GetEnvironmentVariable("SPACK_ROOT") is { Length: > 0 } spackRoot
+    private static string SpackRootTree(EnvironmentVariables environment) =>
+        environment["SPACK_ROOT"] is { } spackRoot
             ? Path.Combine(spackRoot, "opt", "spack")
             : throw new DepotException(ErrorKind.Usage,
                 "where to install? pass --root PATH (plain tree) or --install-tree PATH (Spack tree), "

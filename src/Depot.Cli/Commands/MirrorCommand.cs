@@ -132,7 +132,7 @@ public static class MirrorCommand
                 Url = location.Contains("://", StringComparison.Ordinal) ? location : Path.GetFullPath(location),
             };
             options.Apply(parse, mirror);
-            ShippedStores.Providers.Open(mirror.Url); // a malformed URL is refused now, not at first use
+            console.Engine.Providers.Open(mirror.Url); // a malformed URL is refused now, not at first use
             config.Mirrors[mirrorName] = mirror;
             config.Save(console.Home.ConfigFile);
             Report(console, parse, "added", mirrorName, mirror.Url, $"added mirror '{mirrorName}' -> {mirror.Url}");
@@ -157,8 +157,12 @@ public static class MirrorCommand
                 ?? throw new DepotException(ErrorKind.NotFound,
                     $"no mirror '{mirrorName}' in {console.Home.ConfigFile} (Spack's mirrors are changed with spack "
                     + "mirror set-url)");
-            mirror.Url = parse.GetValue(url) is { } u
-                ? (u.Contains("://", StringComparison.Ordinal) ? u : Path.GetFullPath(u)) : mirror.Url;
+            if (parse.GetValue(url) is { } u)
+            {
+                mirror.Url = u.Contains("://", StringComparison.Ordinal) ? u : Path.GetFullPath(u);
+                console.Engine.Providers.Open(mirror.Url); // as for add: refused before the file is changed
+            }
+
             options.Apply(parse, mirror);
             config.Save(console.Home.ConfigFile);
             Report(console, parse, "updated", mirrorName, mirror.Url, $"updated mirror '{mirrorName}'");

@@ -93,8 +93,7 @@ public static class PushCommand
             var writeOptions = new MirrorWriteOptions(parse.GetValue(unsigned), parse.GetValue(key),
                 PushLayouts.Parse(parse.GetValue(layout)))
                 .Validate();
-            var root = InstallTreeLocator.Resolve(parse.GetValue(tree),
-                Environment.GetEnvironmentVariable("SPACK_ROOT"));
+            var root = InstallTreeLocator.Resolve(parse.GetValue(tree), console.Environment["SPACK_ROOT"]);
             var db = await InstallDatabase.ReadAsync(root, cancellationToken: token).ConfigureAwait(false);
             var parts = parse.GetValue(only) switch
             {
@@ -108,7 +107,8 @@ public static class PushCommand
             var target = console.Engine.OpenForWrite(parse.GetValue(mirror)!, writeOptions);
             var options = new PushOptions(parse.GetValue(force), Math.Max(1, parse.GetValue(jobs)),
                 parse.GetValue(failFast),
-                parse.GetValue(spackPrefix), !parse.GetValue(noIndex), console.Engine.IndexCache,
+                parse.GetValue(spackPrefix) ?? console.Environment["SPACK_ROOT"],
+                !parse.GetValue(noIndex), console.Engine.IndexCache,
                     parse.GetValue(baseImage), parse.GetValue(tag));
 
             var result = await PushDisplay.RunAsync(console, parse.GetValue(json),

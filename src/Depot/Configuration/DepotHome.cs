@@ -14,16 +14,20 @@ public sealed class DepotHome
 
     public string KeysFolder => System.IO.Path.Combine(Path, "keys");
 
-    /// <summary>The home named by <c>DEPOT_HOME</c>, or <c>~/.depot</c>.</summary>
-    public static DepotHome FromEnvironment()
+    /// <summary>
+    /// The home named by <c>DEPOT_HOME</c> in <paramref name="environment"/>, or <c>$HOME/.depot</c>.
+    /// </summary>
+    /// <exception cref="DepotException">Neither variable is set.</exception>
+    public static DepotHome FromEnvironment(EnvironmentVariables environment)
     {
-        var env = Environment.GetEnvironmentVariable("DEPOT_HOME");
+        ArgumentNullException.ThrowIfNull(environment);
+        var env = environment["DEPOT_HOME"];
         if (!string.IsNullOrWhiteSpace(env))
         {
             return new DepotHome(env);
         }
 
-        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        var home = environment.UserHome;
         if (string.IsNullOrEmpty(home))
         {
             throw new DepotException(ErrorKind.NotFound, "cannot find a home folder for Depot: set DEPOT_HOME");

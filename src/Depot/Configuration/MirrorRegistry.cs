@@ -29,7 +29,10 @@ public sealed class MirrorRegistry
     public static MirrorRegistry Load(DepotHome home, bool includeSpack = true) =>
         Load(home, StoreProviders.Builtin, includeSpack);
 
-    /// <summary>The mirrors, opened with <paramref name="providers"/> (the host's choice of store providers).</summary>
+    /// <summary>
+    /// The mirrors, opened with <paramref name="providers"/> (the host's choice of store providers); Spack's scopes
+    /// are those the providers' environment names (<see cref="StoreProviders.Environment"/>).
+    /// </summary>
     public static MirrorRegistry Load(DepotHome home, StoreProviders providers, bool includeSpack = true)
     {
         var all = new List<(string, MirrorConfig)>();
@@ -43,7 +46,7 @@ public sealed class MirrorRegistry
 
         if (includeSpack)
         {
-            foreach (var (scope, path) in SpackMirrors.Scopes())
+            foreach (var (scope, path) in SpackMirrors.Scopes(providers.Environment))
             {
                 foreach (var (name, mirror) in SpackMirrors.Read(path).Where(m => seen.Add(m.Key)))
                 {

@@ -11,17 +11,21 @@ namespace Depot.Configuration;
 /// </summary>
 public static class SpackMirrors
 {
-    /// <summary>The scopes that exist, highest precedence first: (scope name, mirrors.yaml path).</summary>
-    public static IEnumerable<(string Scope, string Path)> Scopes()
+    /// <summary>
+    /// The scopes <paramref name="environment"/> names, highest precedence first: (scope name, mirrors.yaml path). No
+    /// user scope without <c>SPACK_USER_CONFIG_PATH</c> or <c>HOME</c>, no site scope without <c>SPACK_ROOT</c>.
+    /// </summary>
+    public static IEnumerable<(string Scope, string Path)> Scopes(EnvironmentVariables environment)
     {
-        var user = Environment.GetEnvironmentVariable("SPACK_USER_CONFIG_PATH") is { Length: > 0 } u
-            ? u : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".spack");
-        if (Environment.GetEnvironmentVariable("SPACK_DISABLE_LOCAL_CONFIG") is not ("1" or "true"))
+        ArgumentNullException.ThrowIfNull(environment);
+        var user = environment["SPACK_USER_CONFIG_PATH"]
+            ?? (environment.UserHome is { } home ? Path.Combine(home, ".spack") : null);
+        if (user is not null && environment["SPACK_DISABLE_LOCAL_CONFIG"] is not ("1" or "true"))
         {
             yield return ("spack user", Path.Combine(user, "mirrors.yaml"));
         }
 
-        if (Environment.GetEnvironmentVariable("SPACK_ROOT") is { Length: > 0 } root)
+        if (environment["SPACK_ROOT"] is { } root)
         {
             yield return ("spack site", Path.Combine(root, "etc", "spack", "mirrors.yaml"));
         }

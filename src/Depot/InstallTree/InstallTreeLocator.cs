@@ -1,12 +1,14 @@
 namespace Depot.InstallTree;
 
-/// <summary>Finds the Spack install tree to read: an explicit path, else <c>$SPACK_ROOT/opt/spack</c>.</summary>
+/// <summary>
+/// Finds the Spack install tree to read: an explicit path, else <c>SPACK_ROOT/opt/spack</c> (the host passes
+/// <c>$SPACK_ROOT</c>).
+/// </summary>
 public static class InstallTreeLocator
 {
     /// <exception cref="DepotException">Neither is given, or the place has no Spack database.</exception>
     public static string Resolve(string? installTree, string? spackRoot = null)
     {
-        spackRoot ??= Environment.GetEnvironmentVariable("SPACK_ROOT");
         var root = installTree
             ?? (string.IsNullOrWhiteSpace(spackRoot) ? null : Path.Combine(spackRoot, "opt", "spack"));
         if (root is null)

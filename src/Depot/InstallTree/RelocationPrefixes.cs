@@ -90,19 +90,14 @@ public static class RelocationPrefixes
 
     /// <summary>
     /// The Spack checkout recorded as <c>spackprefix</c> (only Spack 0.21 uses it, for legacy sbang lines): the given
-    /// one, else <c>$SPACK_ROOT</c>, else the root's grandparent when the root is Spack's default <c>opt/spack</c>.
+    /// one (a host passes <c>$SPACK_ROOT</c> when the user gives none), else the root's grandparent when the root is
+    /// Spack's default <c>opt/spack</c>.
     /// </summary>
     public static string SpackPrefix(string root, string? given)
     {
         if (!string.IsNullOrEmpty(given))
         {
             return given.TrimEnd('/');
-        }
-
-        var fromEnvironment = Environment.GetEnvironmentVariable("SPACK_ROOT");
-        if (!string.IsNullOrEmpty(fromEnvironment))
-        {
-            return fromEnvironment.TrimEnd('/');
         }
 
         var unpadded = UnpaddedRoot(root);

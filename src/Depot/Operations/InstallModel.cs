@@ -12,9 +12,12 @@ public sealed record PlainRootTarget(string Root) : InstallTarget(Root);
 /// <summary>
 /// A Spack install tree: prefixes follow its projection and records go into its database, so <c>spack find</c> sees
 /// them. <paramref name="NewTreeDatabaseVersion"/> is used only when the tree has no database yet (8: Spack 1.x,
-/// 7: Spack 0.21–0.23); <paramref name="Projection"/> overrides the projection (else config or Spack's default).
+/// 7: Spack 0.21–0.23); <paramref name="Projection"/> overrides the projection (else the projections of
+/// <paramref name="SpackRoot"/>'s <c>etc/spack/config.yaml</c>, else Spack's default). A host passes
+/// <c>$SPACK_ROOT</c> as <paramref name="SpackRoot"/>.
 /// </summary>
-public sealed record SpackTreeTarget(string Root, int NewTreeDatabaseVersion = 8, string? Projection = null)
+public sealed record SpackTreeTarget(string Root, int NewTreeDatabaseVersion = 8, string? Projection = null,
+    string? SpackRoot = null)
     : InstallTarget(Root);
 
 /// <summary>How to install.</summary>

@@ -25,8 +25,8 @@ public enum PushLayout
 /// <param name="Force">Rewrite entries that already exist.</param>
 /// <param name="Parallelism">Packages archived and uploaded at once.</param>
 /// <param name="FailFast">Stop at the first failure instead of pushing the rest.</param>
-/// <param name="SpackPrefix">The builder's Spack checkout for the build info (else <c>$SPACK_ROOT</c> or a
-/// guess).</param>
+/// <param name="SpackPrefix">The builder's Spack checkout for the build info (a host passes <c>$SPACK_ROOT</c> when
+/// the user names none; else a guess from the root).</param>
 /// <param name="UpdateIndex">Publish the signing key and update the index (incrementally) afterwards.</param>
 /// <param name="IndexCache">Local cache the index update may reuse.</param>
 /// <param name="BaseImage">OCI only: the image every spec image is built on (as Spack's <c>--base-image</c>).</param>

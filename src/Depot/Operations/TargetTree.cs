@@ -60,7 +60,7 @@ internal sealed class TargetTree
         InstallDatabase? db = File.Exists(InstallDatabase.IndexPath(root))
             ? await InstallDatabase.ReadAsync(root, cancellationToken: cancellationToken).ConfigureAwait(false)
             : null;
-        var configured = Environment.GetEnvironmentVariable("SPACK_ROOT") is { Length: > 0 } spackRoot
+        var configured = spack.SpackRoot is { Length: > 0 } spackRoot
             ? Projection.FromSpackConfig(Path.Combine(spackRoot, "etc", "spack", "config.yaml"))
             : null;
         var projection = spack.Projection ?? configured

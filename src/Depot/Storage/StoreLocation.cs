@@ -45,17 +45,23 @@ public sealed record StoreLocation(string Url)
     /// <summary>Where an HTTP mirror keeps its index copies between runs; null: none.</summary>
     public string? HttpCacheFolder { get; init; }
 
+    /// <summary>
+    /// The environment the variables named here are read from (the host's, given through its
+    /// <c>StoreProviders</c>); none set by default.
+    /// </summary>
+    public EnvironmentVariables Environment { get; init; } = EnvironmentVariables.Empty;
+
     /// <summary>The mirror for messages: where it was configured, else its URL.</summary>
     public string Where => ConfiguredBy ?? $"mirror '{Url}'";
 
     /// <summary>
-    /// The value of the environment variable <paramref name="name"/>; null when no variable is named.
+    /// The value of the variable <paramref name="name"/> in <see cref="Environment"/>; null when no variable is named.
     /// </summary>
     /// <exception cref="DepotException">
     /// The variable is named but not set (the message names it and the mirror).
     /// </exception>
     public string? Variable(string? name) => name is null ? null
-        : Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value
+        : Environment[name] is { } value ? value
         : throw new DepotException(ErrorKind.Usage, $"{Where}: environment variable {name} is not set");
 
     /// <summary>

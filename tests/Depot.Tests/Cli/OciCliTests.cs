@@ -10,7 +10,7 @@ public sealed class OciCliTests(BasicAuthRegistry registry) : CliTestBase, IClas
     public async Task PushListVerifyInstallAndCopyThroughALoggedInRegistry()
     {
         var url = registry.Url("cli/cache" + Guid.NewGuid().ToString("N")[..6]);
-        Environment.SetEnvironmentVariable("DEPOT_TEST_OCI_PASSWORD", BasicAuthRegistry.Password);
+        Variables["DEPOT_TEST_OCI_PASSWORD"] = BasicAuthRegistry.Password;
         Assert.Equal(0, (await RunAsync("keys", "import", TestData.Path("spack-1.2/keys/secret.asc"))).Code);
         var (code, output, error) = await RunAsync("mirror", "add", "reg", url, "--oci-username",
             BasicAuthRegistry.User, "--oci-password-variable", "DEPOT_TEST_OCI_PASSWORD");
@@ -54,10 +54,10 @@ public sealed class OciCliTests(BasicAuthRegistry registry) : CliTestBase, IClas
         // Another machine trusts the key the push published in the registry, then verifies.
         using var other = new TempDir();
         File.Copy(Path.Combine(Home.Path, "config.yaml"), Path.Combine(other.Path, "config.yaml"));
-        (code, output, error) = await CliRun.RunAsync(other.Path, "keys", "trust", "reg", "--all");
+        (code, output, error) = await CliRun.RunAsync(other.Path, Variables, "keys", "trust", "reg", "--all");
         Assert.True(code == 0, error);
         Assert.Contains("trusted 6640D90F8A1E84DD1142614C06BD5C3F48A372CC", output, StringComparison.Ordinal);
-        (code, output, error) = await CliRun.RunAsync(other.Path, "verify", "reg");
+        (code, output, error) = await CliRun.RunAsync(other.Path, Variables, "verify", "reg");
         Assert.True(code == 0, error + output);
 
         (code, output, _) = await RunAsync("mirror", "check", "reg", "--write");
@@ -86,7 +86,7 @@ public sealed class OciCliTests(BasicAuthRegistry registry) : CliTestBase, IClas
     [Fact]
     public async Task AWrongPasswordIsOneLineNamingRegistryAndSource()
     {
-        Environment.SetEnvironmentVariable("DEPOT_TEST_OCI_WRONG", "not-it");
+        Variables["DEPOT_TEST_OCI_WRONG"] = "not-it";
         await RunAsync("mirror", "add", "bad", registry.Url("cli/x"), "--oci-username", "depot",
             "--oci-password-variable", "DEPOT_TEST_OCI_WRONG");
         var (code, _, error) = await RunAsync("list", "bad");

@@ -32,6 +32,15 @@ public sealed class FakeGcsServer : IAsyncLifetime
 
     public bool RequireToken { get; set; }
 
+    /// <summary>
+    /// Tokens handed out by the fake's metadata server (<c>/computeMetadata/v1/</c>, what <c>GCE_METADATA_HOST</c>
+    /// names).
+    /// </summary>
+    public int MetadataTokenRequests { get; private set; }
+
+    /// <summary>host:port, as <c>GCE_METADATA_HOST</c> names a metadata server.</summary>
+    public string HostAndPort => new Uri(BaseUri).Authority;
+
     /// <summary>Bearer tokens seen on storage requests.</summary>
     public ConcurrentBag<string> BearerTokens { get; } = [];
 
@@ -67,6 +76,27 @@ public sealed class FakeGcsServer : IAsyncLifetime
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync(
                 $"{{\"access_token\":\"{AccessToken}\",\"expires_in\":3600,\"token_type\":\"Bearer\"}}");
+            return;
+        }
+
+        if (raw.StartsWith("/computeMetadata/v1/", StringComparison.Ordinal))
+        {
+            // The Compute Engine metadata server: answers only requests carrying its flavour header, as Google's does.
+            if (request.Headers["Metadata-Flavor"] != "Google")
+            {
+                context.Response.StatusCode = 403;
+                return;
+            }
+
+            context.Response.Headers["Metadata-Flavor"] = "Google";
+            if (raw == "/computeMetadata/v1/instance/service-accounts/default/token")
+            {
+                MetadataTokenRequests++;
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync(
+                    $"{{\"access_token\":\"{AccessToken}\",\"expires_in\":3600,\"token_type\":\"Bearer\"}}");
+            }
+
             return;
         }
 

@@ -15,40 +15,86 @@ public sealed class GcsStoreTests(FakeGcsServer server) : StoreContractTests, IC
     public async Task WithoutCredentialsTheErrorNamesEverySourceTried()
     {
         using var home = new TempDir();
-        var saved = (Environment.GetEnvironmentVariable("GOOGLE_APPLICATION_CREDENTIALS"),
-            Environment.GetEnvironmentVariable("CLOUDSDK_CONFIG"),
-            Environment.GetEnvironmentVariable("STORAGE_EMULATOR_HOST"),
-                Environment.GetEnvironmentVariable("GCE_METADATA_HOST"));
-        try
+        var environment = EnvironmentVariables.From(new Dictionary<string, string>
         {
-            Environment.SetEnvironmentVariable("GOOGLE_APPLICATION_CREDENTIALS",
-                Path.Combine(home.Path, "missing.json"));
-            Environment.SetEnvironmentVariable("CLOUDSDK_CONFIG", home.Path);
-            Environment.SetEnvironmentVariable("STORAGE_EMULATOR_HOST", null);
-            Environment.SetEnvironmentVariable("GCE_METADATA_HOST", "127.0.0.1:9");
-            var store = new GcsStore("bucket", "p");
-            var e = await Assert.ThrowsAsync<DepotException>(() => store.GetInfoAsync("v3/layout.json", Token));
-            Assert.Contains("gs://bucket/p/v3/layout.json: no Google credentials", e.Message, StringComparison.Ordinal);
-            Assert.Contains("GOOGLE_APPLICATION_CREDENTIALS names " + Path.Combine(home.Path, "missing.json")
-                + ", which does not exist", e.Message, StringComparison.Ordinal);
-            Assert.Contains("gcloud ADC file", e.Message, StringComparison.Ordinal);
-            Assert.Contains("metadata server", e.Message, StringComparison.Ordinal);
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("GOOGLE_APPLICATION_CREDENTIALS", saved.Item1);
-            Environment.SetEnvironmentVariable("CLOUDSDK_CONFIG", saved.Item2);
-            Environment.SetEnvironmentVariable("STORAGE_EMULATOR_HOST", saved.Item3);
-            Environment.SetEnvironmentVariable("GCE_METADATA_HOST", saved.Item4);
-        }
+            ["GOOGLE_APPLICATION_CREDENTIALS"] = Path.Combine(home.Path, "missing.json"),
+            ["CLOUDSDK_CONFIG"] = home.Path,
+            ["GCE_METADATA_HOST"] = "127.0.0.1:9",
+        });
+        var store = new GcsStore("bucket", "p", environment: environment);
+        var e = await Assert.ThrowsAsync<DepotException>(() => store.GetInfoAsync("v3/layout.json", Token));
+        Assert.Contains("gs://bucket/p/v3/layout.json: no Google credentials", e.Message, StringComparison.Ordinal);
+        Assert.Contains("GOOGLE_APPLICATION_CREDENTIALS names " + Path.Combine(home.Path, "missing.json")
+            + ", which does not exist", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"gcloud ADC file {home.Path}/application_default_credentials.json does not exist",
+            e.Message, StringComparison.Ordinal);
+        Assert.Contains("metadata server http://127.0.0.1:9/computeMetadata/v1/: not reachable", e.Message,
+            StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task AServiceAccountKeyInGoogleApplicationCredentialsIsUsed()
     {
         using var home = new TempDir();
+        var key = WriteServiceAccountKey(home.Path);
+        var environment = EnvironmentVariables.From(new Dictionary<string, string>
+        {
+            ["GOOGLE_APPLICATION_CREDENTIALS"] = key,
+        });
+        server.RequireToken = true;
+        try
+        {
+            var store = new GcsStore("depot-test", "sa-" + Guid.NewGuid().ToString("N")[..8],
+                endpoint: server.BaseUri + "/storage/v1/", environment: environment);
+            await store.WriteAllTextAsync("v3/layout.json", "{}", Token);
+            Assert.Equal("{}",
+                System.Text.Encoding.UTF8.GetString(await store.ReadAllBytesAsync("v3/layout.json",
+                    cancellationToken: Token)));
+            Assert.Contains(FakeGcsServer.AccessToken, server.BearerTokens);
+
+            File.WriteAllText(key, "{ not json");
+            var broken = new GcsStore("depot-test", "sa", endpoint: server.BaseUri + "/storage/v1/",
+                environment: environment);
+            var e = await Assert.ThrowsAsync<DepotException>(() => broken.GetInfoAsync("v3/layout.json", Token));
+            Assert.Contains("no Google credentials", e.Message, StringComparison.Ordinal);
+            Assert.Contains(key, e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            server.RequireToken = false;
+        }
+    }
+
+    [Fact]
+    public async Task WithoutKeyFilesTheMetadataServerThatGceMetadataHostNamesGivesTheToken()
+    {
+        using var home = new TempDir();
+        var environment = EnvironmentVariables.From(new Dictionary<string, string>
+        {
+            ["CLOUDSDK_CONFIG"] = home.Path, // no gcloud ADC file there
+            ["GCE_METADATA_HOST"] = server.HostAndPort,
+        });
+        server.RequireToken = true;
+        try
+        {
+            var before = server.MetadataTokenRequests;
+            var store = new GcsStore("depot-test", "md-" + Guid.NewGuid().ToString("N")[..8],
+                endpoint: server.BaseUri, environment: environment); // a bare host: /storage/v1/ is added
+            await store.WriteAllTextAsync("v3/layout.json", "{}", Token);
+            Assert.NotNull(await store.GetInfoAsync("v3/layout.json", Token));
+            Assert.True(server.MetadataTokenRequests > before, "no token was asked of the metadata server");
+        }
+        finally
+        {
+            server.RequireToken = false;
+        }
+    }
+
+    /// <summary>A service-account key whose token endpoint is the fake's.</summary>
+    internal string WriteServiceAccountKey(string folder)
+    {
         using var rsa = System.Security.Cryptography.RSA.Create(2048);
-        var key = Path.Combine(home.Path, "sa.json");
+        var key = Path.Combine(folder, "sa.json");
         File.WriteAllText(key, System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string>
         {
             ["type"] = "service_account",
@@ -59,29 +105,6 @@ public sealed class GcsStoreTests(FakeGcsServer server) : StoreContractTests, IC
             ["client_id"] = "1",
             ["token_uri"] = server.BaseUri + "/token",
         }));
-        var saved = Environment.GetEnvironmentVariable("GOOGLE_APPLICATION_CREDENTIALS");
-        server.RequireToken = true;
-        try
-        {
-            Environment.SetEnvironmentVariable("GOOGLE_APPLICATION_CREDENTIALS", key);
-            var store = new GcsStore("depot-test", "sa-" + Guid.NewGuid().ToString("N")[..8],
-                endpoint: server.BaseUri + "/storage/v1/");
-            await store.WriteAllTextAsync("v3/layout.json", "{}", Token);
-            Assert.Equal("{}",
-                System.Text.Encoding.UTF8.GetString(await store.ReadAllBytesAsync("v3/layout.json",
-                    cancellationToken: Token)));
-            Assert.Contains(FakeGcsServer.AccessToken, server.BearerTokens);
-
-            File.WriteAllText(key, "{ not json");
-            var broken = new GcsStore("depot-test", "sa", endpoint: server.BaseUri + "/storage/v1/");
-            var e = await Assert.ThrowsAsync<DepotException>(() => broken.GetInfoAsync("v3/layout.json", Token));
-            Assert.Contains("no Google credentials", e.Message, StringComparison.Ordinal);
-            Assert.Contains(key, e.Message, StringComparison.Ordinal);
-        }
-        finally
-        {
-            server.RequireToken = false;
-            Environment.SetEnvironmentVariable("GOOGLE_APPLICATION_CREDENTIALS", saved);
-        }
+        return key;
     }
 }

@@ -62,49 +62,50 @@ public sealed class OciAuthTests(BasicAuthRegistry basic, TokenAuthRegistry bear
     public async Task DockerConfigAuthsAndCredentialHelpersAreUsed()
     {
         using var dir = new TempDir();
-        var previousConfig = Environment.GetEnvironmentVariable("DOCKER_CONFIG");
-        var previousPath = Environment.GetEnvironmentVariable("PATH");
-        try
+        // The store's own environment: this Docker config, and a PATH holding only the helper written below.
+        var environment = EnvironmentVariables.From(new Dictionary<string, string>
         {
-            Environment.SetEnvironmentVariable("DOCKER_CONFIG", dir.Path);
-            var auth = Convert.ToBase64String(
-                Encoding.UTF8.GetBytes($"{BasicAuthRegistry.User}:{BasicAuthRegistry.Password}"));
-            File.WriteAllText(Path.Combine(dir.Path, "config.json"),
-                "{\"auths\": {\"http://127.0.0.1:" + basic.Port + "/v1/\": {\"auth\": \"" + auth + "\"}}}");
-            using (var store = new OciStore(OciReference.Parse(basic.Url("auth/docker-config"))))
-            {
-                await RoundTripAsync(store);
-            }
+            ["DOCKER_CONFIG"] = dir.Path,
+            ["PATH"] = dir.Path,
+        });
+        var auth = Convert.ToBase64String(
+            Encoding.UTF8.GetBytes($"{BasicAuthRegistry.User}:{BasicAuthRegistry.Password}"));
+        File.WriteAllText(Path.Combine(dir.Path, "config.json"),
+            "{\"auths\": {\"http://127.0.0.1:" + basic.Port + "/v1/\": {\"auth\": \"" + auth + "\"}}}");
+        using (var store = new OciStore(OciReference.Parse(basic.Url("auth/docker-config")),
+            new OciClientOptions(Environment: environment)))
+        {
+            await RoundTripAsync(store);
+        }
 
-            // A credential helper named for the registry wins over auths (docker-credential-<name> get, server on
-            // stdin).
-            var helper = Path.Combine(dir.Path, "docker-credential-depottest");
-            File.WriteAllText(helper, $$"""
+        // A credential helper named for the registry wins over auths (docker-credential-<name> get, server on
+        // stdin).
+        var helper = Path.Combine(dir.Path, "docker-credential-depottest");
+        File.WriteAllText(helper, $$"""
     #!/bin/sh
     read server
     [ "$server" = "127.0.0.1:{{bearer.Port}}" ] || { echo "credentials not found in native keychain"; exit 1; }
     echo '{"ServerURL":"'$server'","Username":"{{TokenAuthRegistry.User}}","Secret":"{{TokenAuthRegistry.Password}}"}'
     """);
-            File.SetUnixFileMode(helper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            Environment.SetEnvironmentVariable("PATH", dir.Path + ":" + previousPath);
-            File.WriteAllText(Path.Combine(dir.Path, "config.json"),
-                "{\"credHelpers\": {\"127.0.0.1:" + bearer.Port + "\": \"depottest\"}}");
-            using (var store = new OciStore(OciReference.Parse(bearer.Url("auth/helper")),
-                new OciClientOptions(CaCertificateFile: DockerRegistry.CaCertificate)))
-            {
-                await RoundTripAsync(store);
-            }
-
-            File.WriteAllText(Path.Combine(dir.Path, "config.json"), """{"credsStore": "missing-helper"}""");
-            using var broken = new OciStore(OciReference.Parse(basic.Url("auth/docker-config")));
-            var e = await Assert.ThrowsAsync<DepotException>(() => broken.GetInfoAsync("probe/a.txt", Token));
-            Assert.Contains("docker-credential-missing-helper", e.Message, StringComparison.Ordinal);
-        }
-        finally
+        File.SetUnixFileMode(helper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.WriteAllText(Path.Combine(dir.Path, "config.json"),
+            "{\"credHelpers\": {\"127.0.0.1:" + bearer.Port + "\": \"depottest\"}}");
+        using (var store = new OciStore(OciReference.Parse(bearer.Url("auth/helper")),
+            new OciClientOptions(CaCertificateFile: DockerRegistry.CaCertificate, Environment: environment)))
         {
-            Environment.SetEnvironmentVariable("DOCKER_CONFIG", previousConfig);
-            Environment.SetEnvironmentVariable("PATH", previousPath);
+            await RoundTripAsync(store);
         }
+
+        File.WriteAllText(Path.Combine(dir.Path, "config.json"), """{"credsStore": "missing-helper"}""");
+        using var broken = new OciStore(OciReference.Parse(basic.Url("auth/docker-config")),
+            new OciClientOptions(Environment: environment));
+        var e = await Assert.ThrowsAsync<DepotException>(() => broken.GetInfoAsync("probe/a.txt", Token));
+        Assert.Contains("docker-credential-missing-helper", e.Message, StringComparison.Ordinal);
+
+        // Without an environment no Docker config is read: the same registry is asked anonymously, and refuses.
+        using var anonymous = new OciStore(OciReference.Parse(basic.Url("auth/docker-config")));
+        var refused = await Assert.ThrowsAsync<OciAuthException>(() => anonymous.GetInfoAsync("probe/a.txt", Token));
+        Assert.Contains("no credentials found", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -61,20 +61,13 @@ public sealed class S3StoreTests(S3rver server) : StoreContractTests, IClassFixt
         Assert.Equal(Depot.Cli.ExitCodes.Usage, missing);
         Assert.Contains($"environment variable {variable} is not set", err, StringComparison.Ordinal);
 
-        Environment.SetEnvironmentVariable(variable, "S3RVER");
-        try
-        {
-            var (pushed, output, pushErr) = await Depot.Tests.Cli.CliRun.RunAsync(home.Path, "push", "s3m",
-                "greet-data", "--install-tree", TestData.Path("spack-0.21/install-tree"));
-            Assert.True(pushed == 0, pushErr);
-            Assert.Contains("pushed 1,", output, StringComparison.Ordinal);
-            var (listed, specs, _) = await Depot.Tests.Cli.CliRun.RunAsync(home.Path, "list", "s3m", "-L");
-            Assert.Equal(0, listed);
-            Assert.Contains("zi66hh25uj52mbypxnkvycwkkbwphquj greet-data@1.0.0", specs, StringComparison.Ordinal);
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable(variable, null);
-        }
+        var variables = new Dictionary<string, string> { [variable] = "S3RVER" };
+        var (pushed, output, pushErr) = await Depot.Tests.Cli.CliRun.RunAsync(home.Path, variables, "push", "s3m",
+            "greet-data", "--install-tree", TestData.Path("spack-0.21/install-tree"));
+        Assert.True(pushed == 0, pushErr);
+        Assert.Contains("pushed 1,", output, StringComparison.Ordinal);
+        var (listed, specs, _) = await Depot.Tests.Cli.CliRun.RunAsync(home.Path, variables, "list", "s3m", "-L");
+        Assert.Equal(0, listed);
+        Assert.Contains("zi66hh25uj52mbypxnkvycwkkbwphquj greet-data@1.0.0", specs, StringComparison.Ordinal);
     }
 }

@@ -21,7 +21,7 @@ namespace Depot.Storage.Oci;
 /// </para>
 /// </summary>
 internal sealed partial class OciAuthHandler(OciReference reference, Lazy<OciCredential?> found,
-    HttpMessageHandler tokenHandler) : DelegatingHandler
+    HttpMessageHandler tokenHandler, string? dockerConfig) : DelegatingHandler
 {
     // Found on the first challenge, not before: anonymous registries never run a credential helper.
     private OciCredential? Credential => found.Value;
@@ -65,7 +65,7 @@ internal sealed partial class OciAuthHandler(OciReference reference, Lazy<OciCre
             response.Dispose();
             throw new OciAuthException($"registry {reference.Registry} requires a login (Basic, scope {scope}); no "
                 + "credentials found",
-                ErrorHint.ConfigureRegistryLogin(reference.Registry, OciCredentials.DockerConfigPath()));
+                ErrorHint.ConfigureRegistryLogin(reference.Registry, dockerConfig ?? "~/.docker/config.json"));
         }
 
         response.Dispose();

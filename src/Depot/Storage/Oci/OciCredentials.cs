@@ -10,22 +10,26 @@ public sealed record OciCredential(string Username, string Password, string Sour
 /// <summary>
 /// Finds credentials for a registry the way container tools do: the mirror's own (Spack's <c>access_pair</c>), else
 /// <c>$DOCKER_CONFIG/config.json</c> (default <c>~/.docker/config.json</c>): a credential helper named for the registry
-/// in <c>credHelpers</c>, an <c>auths</c> entry, then the <c>credsStore</c> helper. Null means anonymous.
+/// in <c>credHelpers</c>, an <c>auths</c> entry, then the <c>credsStore</c> helper (found in the environment's
+/// <c>PATH</c>). Null means anonymous. The variables come from the environment given, never the process's.
 /// </summary>
 public static class OciCredentials
 {
     /// <param name="registry">host[:port] as in the mirror URL.</param>
     /// <param name="explicitCredential">from the mirror configuration; wins when set.</param>
+    /// <param name="environment">where <c>DOCKER_CONFIG</c>, <c>HOME</c> and <c>PATH</c> are read.</param>
     /// <exception cref="DepotException">The Docker config is malformed, or a helper it names fails.</exception>
-    public static OciCredential? Resolve(string registry, OciCredential? explicitCredential)
+    public static OciCredential? Resolve(string registry, OciCredential? explicitCredential,
+        EnvironmentVariables environment)
     {
+        ArgumentNullException.ThrowIfNull(environment);
         if (explicitCredential is not null)
         {
             return explicitCredential;
         }
 
-        var path = DockerConfigPath();
-        if (!File.Exists(path))
+        var path = DockerConfigPath(environment);
+        if (path is null || !File.Exists(path))
         {
             return null;
         }
@@ -46,7 +50,7 @@ public static class OciCredentials
             if (root.TryGetProperty("credHelpers", out var helpers) && helpers.ValueKind == JsonValueKind.Object
                 && Matching(helpers, registry) is { ValueKind: JsonValueKind.String } helper)
             {
-                return FromHelper(helper.GetString()!, registry, path);
+                return FromHelper(helper.GetString()!, registry, path, environment);
             }
 
             if (root.TryGetProperty("auths", out var auths) && auths.ValueKind == JsonValueKind.Object
@@ -61,17 +65,23 @@ public static class OciCredentials
             if (root.TryGetProperty("credsStore", out var store) && store.ValueKind == JsonValueKind.String
                 && store.GetString() is { Length: > 0 } storeName)
             {
-                return FromHelper(storeName, registry, path);
+                return FromHelper(storeName, registry, path, environment);
             }
         }
 
         return null;
     }
 
-    public static string DockerConfigPath() =>
-        Path.Combine(Environment.GetEnvironmentVariable("DOCKER_CONFIG") is { Length: > 0 } dir
-            ? dir
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".docker"), "config.json");
+    /// <summary>
+    /// <c>$DOCKER_CONFIG/config.json</c>, else <c>$HOME/.docker/config.json</c>; null when neither is set.
+    /// </summary>
+    public static string? DockerConfigPath(EnvironmentVariables environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        var folder = environment["DOCKER_CONFIG"]
+            ?? (environment.UserHome is { } home ? Path.Combine(home, ".docker") : null);
+        return folder is null ? null : Path.Combine(folder, "config.json");
+    }
 
     // Keys are written as "host", "host:port", "https://host/v1/" (Docker Hub's is "https://index.docker.io/v1/").
     private static JsonElement? Matching(JsonElement map, string registry)
@@ -125,17 +135,26 @@ public static class OciCredentials
     }
 
     // The credential-helper protocol: `docker-credential-<name> get`, the server on stdin, {"Username","Secret"} out.
-    private static OciCredential? FromHelper(string name, string registry, string configPath)
+    private static OciCredential? FromHelper(string name, string registry, string configPath,
+        EnvironmentVariables environment)
     {
         var program = "docker-credential-" + name;
         var source = $"credential helper {program} (named in {configPath})";
-        var start = new ProcessStartInfo(program, ["get"])
+        var executable = environment.FindProgram(program)
+            ?? throw new DepotException(ErrorKind.Authentication,
+                $"{source}: cannot run it (not found in PATH); install it or remove it from the config");
+        var start = new ProcessStartInfo(executable, ["get"])
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (environment["PATH"] is { } searchPath)
+        {
+            start.Environment["PATH"] = searchPath;
+        }
+
         Process process;
         try
         {

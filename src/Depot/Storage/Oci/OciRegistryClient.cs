@@ -17,9 +17,12 @@ public sealed record OciManifestBytes(byte[] Bytes, string Digest, string MediaT
 /// How to reach a registry: credentials (null: found like container tools do), a private CA, upload chunking, how
 /// long a body may stall (null: <see cref="HttpBodies.DefaultIdleTimeout"/>) and how many tag-list pages are followed.
 /// </summary>
+/// <remarks><c>Environment</c>: where <c>DOCKER_CONFIG</c>, <c>HOME</c> and the <c>PATH</c> of credential helpers are
+/// read (the host's); none by default, so no Docker config is consulted.</remarks>
 public sealed record OciClientOptions(OciCredential? Credential = null, string? CaCertificateFile = null,
     long ChunkedUploadThreshold = 64L << 20,
-    int ChunkSize = 16 << 20, TimeSpan? IdleTimeout = null, int MaxTagPages = 10_000);
+    int ChunkSize = 16 << 20, TimeSpan? IdleTimeout = null, int MaxTagPages = 10_000,
+    EnvironmentVariables? Environment = null);
 
 /// <summary>
 /// The OCI distribution API for one repository, by hand on HttpClient (no client library exists here): manifests by
@@ -45,7 +48,9 @@ public sealed partial class OciRegistryClient : IDisposable
     {
         Reference = reference;
         this.options = options ??= new OciClientOptions();
-        var credential = new Lazy<OciCredential?>(() => OciCredentials.Resolve(reference.Registry, options.Credential));
+        var environment = options.Environment ?? EnvironmentVariables.Empty;
+        var credential = new Lazy<OciCredential?>(() => OciCredentials.Resolve(reference.Registry, options.Credential,
+            environment));
         var transport = new SocketsHttpHandler
         {
             MaxConnectionsPerServer = 64,
@@ -74,7 +79,11 @@ public sealed partial class OciRegistryClient : IDisposable
         {
             InnerHandler = transport,
         };
-        retrying.InnerHandler = new OciAuthHandler(reference, credential, guarded) { InnerHandler = guarded };
+        var dockerConfig = OciCredentials.DockerConfigPath(environment);
+        retrying.InnerHandler = new OciAuthHandler(reference, credential, guarded, dockerConfig)
+        {
+            InnerHandler = guarded,
+        };
         http = new HttpClient(retrying) { Timeout = TimeSpan.FromMinutes(30) };
         http.DefaultRequestHeaders.UserAgent.ParseAdd("depot/0.1");
     }

@@ -21,6 +21,7 @@ public sealed class OciStoreProvider : IStoreProvider
         var credential = user is null ? null
             : new OciCredential(user, location.Variable(location.SecretVariable) ?? "",
                 $"{location.Where} access_pair");
-        return new OciStore(reference, new OciClientOptions(credential, location.CaCert));
+        return new OciStore(reference, new OciClientOptions(credential, location.CaCert,
+            Environment: location.Environment));
     }
 }

@@ -22,8 +22,9 @@ public sealed class StoreProviders
     private readonly List<IStoreProvider> providers;
     private readonly Dictionary<string, IStoreProvider> bySchemes = new(StringComparer.Ordinal);
 
-    private StoreProviders(IEnumerable<IStoreProvider> providers)
+    private StoreProviders(IEnumerable<IStoreProvider> providers, EnvironmentVariables environment)
     {
+        Environment = environment;
         this.providers = [.. providers];
         foreach (var provider in this.providers)
         {
@@ -40,7 +41,15 @@ public sealed class StoreProviders
 
     /// <summary>The engine's own providers: directories and <c>file://</c>, <c>http(s)://</c>, <c>oci://</c>.</summary>
     public static StoreProviders Builtin { get; } =
-        new([new LocalDirectoryStoreProvider(), new HttpStoreProvider(), new OciStoreProvider()]);
+        new([new LocalDirectoryStoreProvider(), new HttpStoreProvider(), new OciStoreProvider()],
+            EnvironmentVariables.Empty);
+
+    /// <summary>
+    /// The environment stores are opened in: the variables a mirror's settings name, and each service's own
+    /// (<c>AZURE_STORAGE_CONNECTION_STRING</c>, <c>GOOGLE_APPLICATION_CREDENTIALS</c>, <c>DOCKER_CONFIG</c>…), and
+    /// Spack's configuration scopes. Empty unless the host gives its own (<see cref="WithEnvironment"/>).
+    /// </summary>
+    public EnvironmentVariables Environment { get; }
 
     /// <summary>Every scheme a provider here owns, sorted, for messages.</summary>
     public IEnumerable<string> Schemes => bySchemes.Keys.Order(StringComparer.Ordinal);
@@ -50,7 +59,16 @@ public sealed class StoreProviders
 
     /// <summary>These providers and <paramref name="more"/> (a host adding the cloud providers it ships).</summary>
     /// <exception cref="ArgumentException">Two providers own the same scheme.</exception>
-    public StoreProviders With(params IEnumerable<IStoreProvider> more) => new(providers.Concat(more));
+    public StoreProviders With(params IEnumerable<IStoreProvider> more) => new(providers.Concat(more), Environment);
+
+    /// <summary>
+    /// These providers, opening stores in <paramref name="environment"/> (a host's, built at its edge).
+    /// </summary>
+    public StoreProviders WithEnvironment(EnvironmentVariables environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        return new(providers, environment);
+    }
 
     /// <summary>
     /// The provider that opens <paramref name="url"/>: one that claims it (Azure's https host), else the owner of its
@@ -89,7 +107,11 @@ public sealed class StoreProviders
 
     /// <summary>Opens the store at <paramref name="location"/> with the provider of its URL.</summary>
     /// <exception cref="DepotException">See <see cref="For"/> and <see cref="IStoreProvider.Open"/>.</exception>
-    public IStoreReader Open(StoreLocation location) => For(location.Url).Open(location);
+    public IStoreReader Open(StoreLocation location)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        return For(location.Url).Open(location with { Environment = Environment });
+    }
 
     /// <summary>Opens a bare path or URL (no configured settings; the clouds' own credential chains apply).</summary>
     /// <exception cref="DepotException">See <see cref="For"/> and <see cref="IStoreProvider.Open"/>.</exception>
