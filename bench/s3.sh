@@ -36,7 +36,7 @@ for rtt in $rtts; do
         while read -r level push _ pull _; do
             bench_record "s3-$rtt-push-$level" "$push" "$rss"
             bench_record "s3-$rtt-pull-$level" "$pull" "$rss"
-        done < <(grep -E '^[0-9]+ ' "$BENCH_DATA/s3.out")
+        done < <(grep -E '^[0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+' "$BENCH_DATA/s3.out")
         echo "  s3 RTT $rtt ms run $i/$BENCH_RUNS done" >&2
     done
     where=$([ "$rtt" = 0 ] && echo "s3rver direct" || echo "s3rver behind a $rtt ms round-trip relay")
