@@ -17,7 +17,7 @@ bin=$bench_root/.test-services/node_modules/.bin/s3rver
 count=${COUNT:-500}; size=${SIZE_KB:-1024}; levels=${LEVELS:-1 8 32}; rtts=${RTTS:-0 50}
 data=$(mktemp -d)
 port=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
-"$bin" -d "$data" -a 127.0.0.1 -p "$port" --configure-bucket bench --silent &
+"$bin" -d "$data" -a 127.0.0.1 -p "$port" --configure-bucket bench --silent > "$BENCH_DATA/s3rver.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
