@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/all.sh -- runs every comparison and writes bench/results.md (the tables the README shows).
 #
-#   SPACK_SNAPSHOTS=/work/.mirror bench/all.sh        full run: about 25 minutes on this 2-core machine
+#   SPACK_SNAPSHOTS=/work/.mirror bench/all.sh        full run: about 25–30 minutes on this 2-core machine, idle
 #   BENCH_SMALL=1 BENCH_RUNS=2 bench/all.sh            small sizes, to check that everything runs end to end
 #   BENCH_RUNS=5 (runs per row), ONLY="push install" (a subset of: push install list-index verify s3 oci),
 #   RESULTS=path (default bench/results.md). Each script also runs alone; the sizes below are their env knobs.

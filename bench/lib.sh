@@ -48,7 +48,8 @@ bench_measure() { # KEY -- CMD...
             return 1
         fi
         tail -1 "$BENCH_DATA/$_bm_key.time" >> "$BENCH_DATA/$_bm_key.runs"
-        echo "  $_bm_key run $_bm_i/$_bm_runs: $(tail -1 "$BENCH_DATA/$_bm_key.time" | awk '{ printf "%s s, %d MiB", $1, $2 / 1024 }')" >&2
+        echo "  $_bm_key run $_bm_i/$_bm_runs:" \
+            "$(tail -1 "$BENCH_DATA/$_bm_key.time" | awk '{ printf "%s s, %d MiB", $1, $2 / 1024 }')" >&2
     done
 }
 
@@ -83,7 +84,8 @@ bench_verdict_atleast() { # VALUE NEED UNIT
     python3 - "$@" <<'PY'
 import sys
 v, need, unit = float(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
-print("met" if v >= need else f"missed: {v:.2f}{unit} where {need:g}{unit} is needed ({(need - v) / need * 100:.0f} % short)")
+short = (need - v) / need * 100
+print("met" if v >= need else f"missed: {v:.2f}{unit} where {need:g}{unit} is needed ({short:.0f} % short)")
 PY
 }
 
@@ -97,9 +99,10 @@ bench_table_start() { # TITLE [DESCRIPTION]
 }
 
 bench_row() { # LABEL KEY RATIO TARGET VERDICT
-    local n
+    local n plural=s
     n=$(wc -l < "$BENCH_DATA/$2.runs")
-    echo "| $1 | $(bench_stat "$2" median) | $(bench_stat "$2" min)–$(bench_stat "$2" max) ($n run$([ "$n" = 1 ] || echo s)) |" \
+    [ "$n" != 1 ] || plural=
+    echo "| $1 | $(bench_stat "$2" median) | $(bench_stat "$2" min)–$(bench_stat "$2" max) ($n run$plural) |" \
         "$(bench_stat "$2" rss) | $3 | $4 | $5 |"
 }
 
@@ -120,8 +123,8 @@ bench_spack() { "$SPACK12" "$BENCH_SPACK_WD" -- "$@"; }
 
 # The DAG hashes of an install tree's database, as /hash arguments.
 bench_tree_specs() {
-    python3 -c "import json,sys; print(' '.join('/' + h for h in json.load(open(sys.argv[1]))['database']['installs']))" \
-        "$1/.spack-db/index.json"
+    python3 -c "import json, sys
+print(' '.join('/' + h for h in json.load(open(sys.argv[1]))['database']['installs']))" "$1/.spack-db/index.json"
 }
 
 # The CLI is built once by ./depot; scripts run it through a copy named after that build's time, so that a rebuild

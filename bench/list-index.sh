@@ -58,7 +58,7 @@ if [ "$spack" = 1 ]; then
     bench_spack mirror add --unsigned li "file://$swork" > /dev/null
     echo "== list-index: spack buildcache list -a (untimed warm-up first)" >&2
     bench_spack buildcache list -a > "$BENCH_DATA/li-spack-list-warm.log" 2>&1
-    spack_listed=$(grep -cv -e '^--' -e '^$' -e '^==>' "$BENCH_DATA/li-spack-list-warm.log" || true)
+    spack_listed=$(grep -cE '^[a-z0-9][-a-z0-9_]*@' "$BENCH_DATA/li-spack-list-warm.log" || true)
     bench_measure li-spack-list -- "$SPACK12" "$BENCH_SPACK_WD" -- buildcache list -a
     echo "== list-index: spack buildcache update-index" >&2
     index_runs=${BENCH_SPACK_INDEX_RUNS:-$((BENCH_RUNS < 3 ? BENCH_RUNS : 3))}
@@ -90,8 +90,8 @@ fi
 bench_row "depot index, incremental after +$add" li-depot-incr "—" "< 1 s at 20,000" "$(verdict "$di" 1)"
 if [ "$spack" = 1 ]; then
     echo
-    echo "Spack has no incremental index: its update-index reads every spec manifest each time. Spack listed" \
-        "${spack_listed} lines in its warm-up list."
+    echo "Spack has no incremental index: its update-index reads every spec manifest each time" \
+        "(its untimed warm-up list printed ${spack_listed} name@version lines)."
 else
     echo "$spack_note"
 fi

@@ -50,7 +50,8 @@ for j in $levels; do
 done
 BENCH_BEFORE=
 first=${levels%% *}
-bench_table_start "OCI registry (distribution 2.8 on 127.0.0.1): $packages packages, $(bench_calc "$content / 1e6" 0) MB" \
+bench_table_start \
+    "OCI registry (distribution 2.8 on 127.0.0.1): $packages packages, $(bench_calc "$content / 1e6" 0) MB" \
     "Push: prefix content archived and uploaded with images and index. Pull: $(bench_calc "$tarballs / 1e6" 0) MB of
 tarballs downloaded and checked. No target was set; the ratio is against the $first-way run."
 for op in push pull; do

@@ -47,7 +47,8 @@ if [ "$spack" = 1 ]; then
     export SPACK12_REPOS=$repo
     echo "== push: spack buildcache push -j 2 (untimed warm-up with one spec first)" >&2
     rm -rf "$BENCH_OUT/push-mirror-warm"
-    bench_spack buildcache push --unsigned "$BENCH_OUT/push-mirror-warm" "${specs%% *}" > "$BENCH_DATA/push-spack-warm.log" 2>&1
+    bench_spack buildcache push --unsigned "$BENCH_OUT/push-mirror-warm" "${specs%% *}" \
+        > "$BENCH_DATA/push-spack-warm.log" 2>&1
     rm -rf "$BENCH_OUT/push-mirror-warm"
     # shellcheck disable=SC2086 # one argument per spec
     bench_measure push-spack -- "$SPACK12" "$BENCH_SPACK_WD" -- buildcache push -j 2 --unsigned "$mirror" $specs
@@ -63,8 +64,9 @@ j2=$(bench_stat push-depot-j2 median)
 pc1=$(bench_calc "$gz / $j1")
 pc2=$(bench_calc "$gz / $j2 / 2")
 bench_table_start "push: $packages packages, $content_mb MB of prefix content" \
-    "Unsigned, no index. gzip -6 compresses a tar of the same prefixes (page cache warm). Depot's MB/s (median):
--j 1 $(bench_calc "$content / 1e6 / $j1" 1), -j 2 $(bench_calc "$content / 1e6 / $j2" 1); gzip $(bench_calc "$content / 1e6 / $gz" 1)."
+    "Unsigned, no index. gzip -6 compresses a tar of the same prefixes (page cache warm). MB/s of the medians:
+depot -j 1 $(bench_calc "$content / 1e6 / $j1" 1), -j 2 $(bench_calc "$content / 1e6 / $j2" 1);\
+ gzip $(bench_calc "$content / 1e6 / $gz" 1)."
 bench_row "gzip -6 (1 core, same bytes)" push-gzip "baseline" "—" "—"
 bench_row "depot push -j 1" push-depot-j1 "per core ${pc1}x gzip" "≥ 0.8x gzip per core" \
     "$(bench_verdict_atleast "$pc1" 0.8 x)"

@@ -17,7 +17,7 @@ bin=$bench_root/.test-services/node_modules/.bin/s3rver
 count=${COUNT:-500}; size=${SIZE_KB:-1024}; levels=${LEVELS:-1 8 32}; rtts=${RTTS:-0 50}
 data=$(mktemp -d)
 port=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
-"$bin" -d "$data" -a 127.0.0.1 -p "$port" --configure-bucket bench --silent &
+"$bin" -d "$data" -a 127.0.0.1 -p "$port" --configure-bucket bench --silent > "$BENCH_DATA/s3rver.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
@@ -36,7 +36,7 @@ for rtt in $rtts; do
         while read -r level push _ pull _; do
             bench_record "s3-$rtt-push-$level" "$push" "$rss"
             bench_record "s3-$rtt-pull-$level" "$pull" "$rss"
-        done < <(grep -E '^[0-9]+ ' "$BENCH_DATA/s3.out")
+        done < <(grep -E '^[0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+' "$BENCH_DATA/s3.out")
         echo "  s3 RTT $rtt ms run $i/$BENCH_RUNS done" >&2
     done
     where=$([ "$rtt" = 0 ] && echo "s3rver direct" || echo "s3rver behind a $rtt ms round-trip relay")

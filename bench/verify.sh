@@ -5,8 +5,8 @@
 #   N=1000 ALGORITHM=rsa4096 bench/verify.sh     (ALGORITHM: rsa4096 or ed25519; SEED=1)
 #   BENCH_RUNS=5 runs of verify; signing is timed once (it is the setup, shown for information).
 #
-# Target (issue 5): verify under 2 ms per entry on this machine, for 1,000 entries (at another N: n/a). No baseline: Spack has no command that verifies a
-# whole mirror.
+# Target (issue 5): verify under 2 ms per entry on this machine, for 1,000 entries (at another N: n/a).
+# No baseline: Spack has no command that verifies a whole mirror.
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
