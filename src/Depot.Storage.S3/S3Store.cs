@@ -162,11 +162,12 @@ public sealed class S3Store : IObjectStore, IDisposable
     /// <summary>
     /// Reads a small object whole, checked against the length and (for a single-part upload) the MD5 ETag the
     /// response declares: an S3-compatible server that replaces objects in place (s3rver) can serve a torn body while
-    /// another writer replaces it, and such a read is made again.
+    /// another writer replaces it, and such a read is made again (up to 5 times).
     /// </summary>
     public async Task<byte[]> ReadAllBytesAsync(string key, long maxBytes,
         CancellationToken cancellationToken = default)
     {
+        byte[]? previous = null;
         for (var attempt = 1; ; attempt++)
         {
             byte[] bytes;
@@ -189,10 +190,15 @@ public sealed class S3Store : IObjectStore, IDisposable
                 throw Failure(e, Describe(key));
             }
 
-            if (IsWhole(bytes, declared, etag) || attempt == 5)
+            // AWS S3 replaces objects atomically; an ETag that is no MD5 of the body twice in a row (encryption,
+            // a server's own scheme) is how that object is, not a torn read.
+            if (ConditionalWritesAreAtomic || IsWhole(bytes, declared, etag) || attempt == 5
+                || (previous is not null && bytes.AsSpan().SequenceEqual(previous)))
             {
                 return bytes;
             }
+
+            previous = bytes;
 
             await Task.Delay(20 * attempt, cancellationToken).ConfigureAwait(false);
         }

@@ -106,7 +106,8 @@ public abstract class StoreContractTests : StoreListerContractTests<IObjectStore
             // The documented weaker guarantee: at least one wins, several may, and the object is one winner's whole
             // content (never a mix); callers verify after writing (IndexOperation).
             Assert.NotEmpty(winners);
-            Assert.Contains(final, winners.Select(i => $"writer {i} of the race"));
+            Assert.True(winners.Any(i => final == $"writer {i} of the race"),
+                $"final object '{final}' is not the whole content of a winner ({string.Join(", ", winners)})");
         }
     }
 
