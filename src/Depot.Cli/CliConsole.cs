@@ -64,8 +64,28 @@ public sealed class CliConsole(TextWriter stdout, TextWriter stderr, string? dep
     }
 
     /// <summary>
+    /// The user interrupted the run (Ctrl-C, SIGINT, SIGTERM): <c>depot: cancelled</c> on stderr, or with <c>--json</c>
+    /// <c>{"error":{"kind":"cancelled","exit_code":130,...}}</c> on stdout; exit code 130, as shells report SIGINT.
+    /// </summary>
+    public int Cancelled(ParseResult parse)
+    {
+        if (WantsJson(parse))
+        {
+            JsonOutput.WriteError(Out, "cancelled", ExitCodes.Cancelled, "cancelled", null);
+        }
+        else
+        {
+            Error.WriteLine("depot: cancelled");
+        }
+
+        return ExitCodes.Cancelled;
+    }
+
+    /// <summary>
     /// Wraps a command body: user errors (a <see cref="DepotException"/>, an I/O failure) become one line, or one JSON
-    /// object with <c>--json</c>, and the exit code of their kind; no stack trace. Anything else is a bug and crashes.
+    /// object with <c>--json</c>, and the exit code of their kind; no stack trace. A cancel is <see cref="Cancelled"/>
+    /// only when the command's token was cancelled (the user stopped it); a cancel nobody asked for is a timeout, an
+    /// I/O error. Anything else is a bug and crashes.
     /// </summary>
     public Func<ParseResult, CancellationToken, Task<int>> Guard(
         Func<ParseResult, CancellationToken, Task<int>> action) =>
@@ -75,10 +95,15 @@ public sealed class CliConsole(TextWriter stdout, TextWriter stderr, string? dep
             {
                 return await action(parse, token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
-                await Error.WriteLineAsync("depot: cancelled").ConfigureAwait(false);
-                return ExitCodes.Cancelled;
+                return Cancelled(parse);
+            }
+            catch (OperationCanceledException e)
+            {
+                // Nobody asked to stop: a timeout inside a request (HttpClient's, a service SDK's) is an I/O error.
+                return Fail(parse, ErrorKind.IO, "a request was abandoned before it finished (a timeout): "
+                    + e.Message.Split('\n')[0]);
             }
             catch (Exception e) when (ErrorKinds.Of(e) is { } kind)
             {

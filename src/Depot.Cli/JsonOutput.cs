@@ -18,14 +18,18 @@ internal static class JsonOutput
     }
 
     /// <summary>An error as the one object on stdout: kind, exit code, message, and the hint if any.</summary>
-    public static void WriteError(TextWriter output, ErrorKind kind, string message, ErrorHint? hint)
+    public static void WriteError(TextWriter output, ErrorKind kind, string message, ErrorHint? hint) =>
+        WriteError(output, kind.Name(), ExitCodes.For(kind), message, hint);
+
+    /// <summary>An error that is no <see cref="ErrorKind"/> (<c>cancelled</c>): its kind name and exit code.</summary>
+    public static void WriteError(TextWriter output, string kind, int exitCode, string message, ErrorHint? hint)
     {
         Write(output, w =>
         {
             w.WriteStartObject();
             w.WriteStartObject("error");
-            w.WriteString("kind", kind.Name());
-            w.WriteNumber("exit_code", ExitCodes.For(kind));
+            w.WriteString("kind", kind);
+            w.WriteNumber("exit_code", exitCode);
             w.WriteString("message", message);
             WriteHint(w, hint);
             w.WriteEndObject();

@@ -37,6 +37,8 @@ public sealed class S3Store : IObjectStore, IDisposable
     private readonly AmazonS3Client client;
     private readonly string bucket;
     private readonly string prefix;
+    private readonly string credentialSource;
+    private readonly string? endpointShown;
 
     public S3Store(string bucket, string prefix, S3StoreOptions? options = null)
     {
@@ -79,6 +81,11 @@ public sealed class S3Store : IObjectStore, IDisposable
         }
 
         var credentials = Credentials(options);
+        credentialSource = options.AccessKeyId is { Length: > 0 } keyId && credentials is not null
+            ? $"access key id {keyId} (the mirror's access_pair)"
+            : options.Profile is { Length: > 0 } named ? $"AWS profile '{named}'"
+            : "the AWS SDK's default credentials (AWS_* variables, profiles, instance role)";
+        endpointShown = string.IsNullOrEmpty(endpoint) ? null : endpoint;
         try
         {
             client = credentials is not null ? new AmazonS3Client(credentials, config) : new AmazonS3Client(config);
@@ -139,6 +146,10 @@ public sealed class S3Store : IObjectStore, IDisposable
         {
             throw Failure(e, Describe(key));
         }
+        catch (HttpRequestException e)
+        {
+            throw Unreachable(e, Describe(key));
+        }
     }
 
     public async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default)
@@ -156,6 +167,10 @@ public sealed class S3Store : IObjectStore, IDisposable
         catch (AmazonServiceException e)
         {
             throw Failure(e, Describe(key));
+        }
+        catch (HttpRequestException e)
+        {
+            throw Unreachable(e, Describe(key));
         }
     }
 
@@ -336,6 +351,10 @@ public sealed class S3Store : IObjectStore, IDisposable
         {
             throw Failure(e, Describe(key));
         }
+        catch (HttpRequestException e)
+        {
+            throw Unreachable(e, Describe(key));
+        }
     }
 
     public async Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
@@ -373,7 +392,7 @@ public sealed class S3Store : IObjectStore, IDisposable
         return null; // the SDK's default chain: environment, profiles, SSO, container and instance roles
     }
 
-    private static async Task<T> Call<T>(Func<Task<T>> call, string location)
+    private async Task<T> Call<T>(Func<Task<T>> call, string location)
     {
         try
         {
@@ -383,18 +402,26 @@ public sealed class S3Store : IObjectStore, IDisposable
         {
             throw Failure(e, location);
         }
+        catch (HttpRequestException e)
+        {
+            throw Unreachable(e, location);
+        }
     }
 
-    private static DepotException Failure(AmazonServiceException e, string location) => e switch
+    // One line naming the object, and for a refused login the credentials used (never the secret), for an unreachable
+    // service its endpoint.
+    private DepotException Failure(AmazonServiceException e, string location) => e switch
     {
         AmazonS3Exception { StatusCode: HttpStatusCode.Forbidden } s =>
             new DepotException(ErrorKind.Authentication,
-                $"{location}: access denied ({s.ErrorCode}): check the credentials (access_pair, profile, AWS_* "
-                + "variables) and the bucket policy", e),
+                $"{location}: access denied ({s.ErrorCode}) for {credentialSource}: check the credentials and the "
+                + "bucket policy", e),
         AmazonS3Exception { ErrorCode: "NoSuchBucket" } =>
             new DepotException(ErrorKind.NotFound, $"{location}: no such bucket", e),
-        _ when e.InnerException is HttpRequestException h =>
-            new DepotException(ErrorKind.IO, $"{location}: cannot reach the S3 endpoint: {h.Message}", e),
-        _ => new DepotException(ErrorKind.IO, $"{location}: {e.Message}", e),
+        _ when e.InnerException is HttpRequestException h => Unreachable(h, location),
+        _ => new DepotException(ErrorKind.IO, $"{location}: {e.Message.Split('\n')[0]}", e),
     };
+
+    private DepotException Unreachable(HttpRequestException e, string location) => new(ErrorKind.IO,
+        $"{location}: cannot reach the S3 endpoint {endpointShown ?? "of the bucket's region"}: {e.Message}", e);
 }

@@ -129,18 +129,51 @@ public sealed class ExitCodeTests(BasicAuthRegistry basic, TlsRegistry tls)
     }
 
     [Fact]
-    public async Task CancelledIs130AndABugIsNotAnError()
+    public async Task CancelledIs130OnlyForAUserCancelATimeoutIsAnIOErrorAndABugIsNotAnError()
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
         var console = new CliConsole(output, error, Home.Path);
         var parse = new System.CommandLine.RootCommand().Parse([]);
-        var cancelled = console.Guard((_, _) => throw new OperationCanceledException());
-        Assert.Equal(ExitCodes.Cancelled, await cancelled(parse, CancellationToken.None));
+        using var stop = new CancellationTokenSource();
+        await stop.CancelAsync();
+        var cancelled = console.Guard((_, token) => throw new OperationCanceledException(token));
+        Assert.Equal(ExitCodes.Cancelled, await cancelled(parse, stop.Token));
         Assert.Equal("depot: cancelled", error.ToString().Trim());
+
+        // The same exception when nobody cancelled the command's token: a request timed out.
+        error.GetStringBuilder().Clear();
+        var timedOut = console.Guard((_, _) => throw new TaskCanceledException(
+            "The request was canceled due to the configured HttpClient.Timeout of 100 seconds elapsing."));
+        Assert.Equal(ExitCodes.IO, await timedOut(parse, CancellationToken.None));
+        Assert.Equal("depot: error: a request was abandoned before it finished (a timeout): The request was canceled "
+            + "due to the configured HttpClient.Timeout of 100 seconds elapsing.", error.ToString().Trim());
+        Assert.Equal("", output.ToString());
+
         var bug = console.Guard((_, _) => throw new ArgumentException("a bug"));
         // A bug crashes with its stack trace instead of passing for a user error.
         await Assert.ThrowsAsync<ArgumentException>(() => bug(parse, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task CancelledWithJsonPrintsTheCancelledErrorObject()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var console = new CliConsole(output, error, Home.Path);
+        var json = new System.CommandLine.Option<bool>("--json");
+        var parse = new System.CommandLine.RootCommand { json }.Parse(["--json"]);
+        using var stop = new CancellationTokenSource();
+        await stop.CancelAsync();
+
+        var code = await console.Guard((_, token) => throw new OperationCanceledException(token))(parse, stop.Token);
+
+        Assert.Equal(130, code);
+        Assert.Equal("", error.ToString());
+        using var document = JsonDocument.Parse(output.ToString());
+        var e = document.RootElement.GetProperty("error");
+        Assert.Equal(("cancelled", 130, "cancelled"), (e.GetProperty("kind").GetString(),
+            e.GetProperty("exit_code").GetInt32(), e.GetProperty("message").GetString()));
     }
 
     /// <summary>The README's table says what <see cref="ExitCodes.For"/> does, kind by kind.</summary>

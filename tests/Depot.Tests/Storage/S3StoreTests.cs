@@ -34,12 +34,52 @@ public sealed class S3StoreTests(S3rver server) : StoreContractTests, IClassFixt
     }
 
     [Fact]
-    public async Task WrongCredentialsSayAccessDenied()
+    public async Task AMissingBucketIsNotFoundAndNamesTheObject()
     {
         using var store = new S3Store("no-such-bucket-here", "",
             new S3StoreOptions(server.Endpoint, "S3RVER", "S3RVER"));
         var e = await Assert.ThrowsAsync<DepotException>(() => store.WriteAllTextAsync("a", "b", Token));
-        Assert.Contains("s3://no-such-bucket-here/a", e.Message, StringComparison.Ordinal);
+        Assert.Equal(ErrorKind.NotFound, e.Kind);
+        Assert.Equal("s3://no-such-bucket-here/a: no such bucket", e.Message);
+    }
+
+    [Fact]
+    public async Task AnUnknownAccessKeyIsRefusedForReadAndWriteNamingTheKeyIdNeverTheSecret()
+    {
+        const string Secret = "not-the-secret-s3rver-knows-2f9c";
+        using var store = new S3Store(S3rver.Bucket, "denied", new S3StoreOptions(server.Endpoint, "WRONGKEYID",
+            Secret));
+        var reads = new Func<Task>[]
+        {
+            () => store.GetInfoAsync("v3/layout.json", Token),
+            () => store.ReadAllBytesAsync("v3/layout.json", cancellationToken: Token),
+            () => store.WriteAllTextAsync("v3/layout.json", "{}", Token),
+        };
+        foreach (var call in reads)
+        {
+            var e = await Assert.ThrowsAsync<DepotException>(call);
+            Assert.Equal(ErrorKind.Authentication, e.Kind);
+            Assert.StartsWith($"s3://{S3rver.Bucket}/denied/v3/layout.json: access denied (", e.Message,
+                StringComparison.Ordinal);
+            Assert.Contains(") for access key id WRONGKEYID (the mirror's access_pair): check the credentials",
+                e.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain(Secret, e.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain('\n', e.Message);
+        }
+    }
+
+    [Fact]
+    public async Task AnUnreachableEndpointIsOneIOErrorNamingItWithinSeconds()
+    {
+        var endpoint = $"http://127.0.0.1:{TestServer.FreePort()}";
+        using var store = new S3Store(S3rver.Bucket, "gone", new S3StoreOptions(endpoint, "S3RVER", "S3RVER"));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var e = await Assert.ThrowsAsync<DepotException>(() => store.WriteAllTextAsync("a", "b", Token));
+        Assert.Equal(ErrorKind.IO, e.Kind);
+        Assert.StartsWith($"s3://{S3rver.Bucket}/gone/a: cannot reach the S3 endpoint {endpoint}: ", e.Message,
+            StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed.TotalSeconds:F1} s");
     }
 
     [Fact]

@@ -85,7 +85,7 @@ public abstract class TestServer : IAsyncLifetime
         GC.SuppressFinalize(this);
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
