@@ -13,9 +13,11 @@ public sealed record PlainRootTarget(string Root) : InstallTarget(Root);
 /// A Spack install tree: prefixes follow its projection and records go into its database, so <c>spack find</c> sees
 /// them. <paramref name="NewTreeDatabaseVersion"/> is used only when the tree has no database yet (8: Spack 1.x,
 /// 7: Spack 0.21–0.23); <paramref name="Projection"/> overrides the projection (else config or Spack's default).
+/// <paramref name="LockTimeout"/>: how long to wait for a lock another install holds (default 10 minutes for prefix
+/// locks, 60 s for the database lock).
 /// </summary>
-public sealed record SpackTreeTarget(string Root, int NewTreeDatabaseVersion = 8, string? Projection = null)
-    : InstallTarget(Root);
+public sealed record SpackTreeTarget(string Root, int NewTreeDatabaseVersion = 8, string? Projection = null,
+    TimeSpan? LockTimeout = null) : InstallTarget(Root);
 
 /// <summary>How to install.</summary>
 public sealed record InstallOptions(InstallTarget Target, int Parallelism = 4, ExtractionLimits? Limits = null,
