@@ -24,7 +24,7 @@ public static class InstallDatabaseWriter
     /// <exception cref="DepotException">The database is of another Spack generation than the specs, or
     /// malformed.</exception>
     public static async Task AddAsync(string root, int versionIfNew, IReadOnlyList<NewInstallRecord> added,
-        Func<string, SpecNode?> resolve, CancellationToken cancellationToken = default)
+        Func<string, SpecNode?> resolve, TimeSpan? lockTimeout = null, CancellationToken cancellationToken = default)
     {
         if (added.Count == 0)
         {
@@ -34,7 +34,7 @@ public static class InstallDatabaseWriter
         var dbFolder = Path.Combine(root, ".spack-db");
         Directory.CreateDirectory(dbFolder);
         using var held = await PosixFileLock.AcquireAsync(Path.Combine(dbFolder, "lock"), exclusive: true,
-            TimeSpan.FromSeconds(60), cancellationToken)
+            lockTimeout ?? TimeSpan.FromSeconds(60), cancellationToken)
             .ConfigureAwait(false);
         var index = InstallDatabase.IndexPath(root);
         var version = versionIfNew;
@@ -163,20 +163,9 @@ public static class InstallDatabaseWriter
         }
     }
 
-    // Spack 1.x nodes (database 8) carry compilers as dependencies; 0.21 nodes (database 7) as a "compiler" field.
-    /// <summary>
-    /// Spack's per-spec install lock: an exclusive one-byte fcntl lock in <c>.spack-db/prefix_lock</c> at the offset
-    /// given by the first 63 bits of the DAG hash, so a concurrent <c>spack install</c> of the same spec waits.
-    /// </summary>
-    public static Task<PosixFileLock> LockPrefixAsync(string root, string hash, CancellationToken cancellationToken)
-    {
-        Directory.CreateDirectory(Path.Combine(root, ".spack-db"));
-        return PosixFileLock.AcquireRangeAsync(Path.Combine(root, ".spack-db", "prefix_lock"), exclusive: true,
-            TimeSpan.FromMinutes(10), HashBitPrefix(hash, 63), 1, cancellationToken);
-    }
-
-    // base32-decode the DAG hash and take its leading bits as an unsigned integer (Spack's dag_hash_bit_prefix).
-    internal static long HashBitPrefix(string hash, int bits)
+    /// <summary>Spack's <c>dag_hash_bit_prefix</c>: the leading <paramref name="bits"/> bits of the base32-decoded DAG
+    /// hash; with 63 bits, the byte offset of the spec's prefix lock.</summary>
+    public static long HashBitPrefix(string hash, int bits)
     {
         const string Alphabet = "abcdefghijklmnopqrstuvwxyz234567";
         System.Numerics.BigInteger value = 0;
@@ -188,6 +177,7 @@ public static class InstallDatabaseWriter
         return (long)(value >> ((hash.Length * 5) - bits));
     }
 
+    // Spack 1.x nodes (database 8) carry compilers as dependencies; 0.21 nodes (database 7) as a "compiler" field.
     /// <exception cref="DepotException">The spec comes from another Spack generation than the database.</exception>
     public static void CheckGeneration(SpecNode spec, int version, string index)
     {

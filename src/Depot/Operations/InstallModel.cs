@@ -14,10 +14,11 @@ public sealed record PlainRootTarget(string Root) : InstallTarget(Root);
 /// them. <paramref name="NewTreeDatabaseVersion"/> is used only when the tree has no database yet (8: Spack 1.x,
 /// 7: Spack 0.21–0.23); <paramref name="Projection"/> overrides the projection (else the projections of
 /// <paramref name="SpackRoot"/>'s <c>etc/spack/config.yaml</c>, else Spack's default). A host passes
-/// <c>$SPACK_ROOT</c> as <paramref name="SpackRoot"/>.
+/// <c>$SPACK_ROOT</c> as <paramref name="SpackRoot"/>. <paramref name="LockTimeout"/>: how long to wait for a lock
+/// another install holds (default 10 minutes for prefix locks, 60 s for the database lock).
 /// </summary>
 public sealed record SpackTreeTarget(string Root, int NewTreeDatabaseVersion = 8, string? Projection = null,
-    string? SpackRoot = null)
+    string? SpackRoot = null, TimeSpan? LockTimeout = null)
     : InstallTarget(Root);
 
 /// <summary>How to install.</summary>

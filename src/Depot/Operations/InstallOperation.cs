@@ -80,6 +80,8 @@ public static class InstallOperation
         var explicitHashes = roots.Select(r => r.Hash).ToHashSet(StringComparer.Ordinal);
         var prefixes = new Dictionary<string, string>(StringComparer.Ordinal);
         var toInstall = new List<CatalogSpec>();
+        using var prefixLocks = await target.LockAsync(order.Where(n => !n.IsExternal), cancellationToken)
+            .ConfigureAwait(false); // held until the database records the installs
         foreach (var node in order)
         {
             if (target.InstalledPrefix(node.Hash) is { } existing)

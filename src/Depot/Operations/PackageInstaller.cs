@@ -40,9 +40,8 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
         var verifyTime = clock.Elapsed;
 
         Directory.CreateDirectory(Path.GetDirectoryName(prefix)!);
-        using var prefixLock = target.IsPlainRoot ? null
-            : await InstallTree.InstallDatabaseWriter.LockPrefixAsync(target.Root, node.Hash, cancellationToken)
-                .ConfigureAwait(false);
+        // A Spack tree's prefix lock for this spec is held by the whole install (TargetTree.LockAsync), from before
+        // the database was last read until the record is written.
         if (!target.IsPlainRoot && Directory.Exists(prefix))
         {
             throw new DepotException(ErrorKind.Conflict,

@@ -11,7 +11,7 @@ namespace Depot.Operations;
 internal sealed class TargetTree
 {
     private readonly InstallTarget target;
-    private readonly InstallDatabase? database;
+    private InstallDatabase? database;
     private readonly string projection;
     private readonly Dictionary<string, string> plainPrefixes;
 
@@ -58,7 +58,7 @@ internal sealed class TargetTree
 
         var spack = (SpackTreeTarget)target;
         InstallDatabase? db = File.Exists(InstallDatabase.IndexPath(root))
-            ? await InstallDatabase.ReadAsync(root, cancellationToken: cancellationToken).ConfigureAwait(false)
+            ? await InstallDatabase.ReadAsync(root, spack.LockTimeout, cancellationToken).ConfigureAwait(false)
             : null;
         var configured = spack.SpackRoot is { Length: > 0 } spackRoot
             ? Projection.FromSpackConfig(Path.Combine(spackRoot, "etc", "spack", "config.yaml"))
@@ -66,6 +66,43 @@ internal sealed class TargetTree
         var projection = spack.Projection ?? configured
             ?? Projection.DefaultFor(db?.Version ?? spack.NewTreeDatabaseVersion);
         return new TargetTree(target, db, projection, []);
+    }
+
+    /// <summary>
+    /// In a Spack tree, takes the prefix locks of the specs this install may install (<see cref="PrefixLocks"/>) and
+    /// then reads the database again, so that a spec another install recorded meanwhile counts as installed. The
+    /// locks are to be held until <see cref="RegisterAsync"/> has run. Nothing for a plain root.
+    /// </summary>
+    /// <exception cref="DepotException">A lock was still held by another install after the target's lock
+    /// timeout.</exception>
+    /// <exception cref="DepotException">A spec the tree's database could not record (nothing is created
+    /// then).</exception>
+    public async Task<IDisposable> LockAsync(IEnumerable<SpecNode> specs, CancellationToken cancellationToken)
+    {
+        if (target is not SpackTreeTarget spack)
+        {
+            return PlainRootLock.Instance;
+        }
+
+        var wanted = specs.Where(s => InstalledPrefix(s.Hash) is null).ToList();
+        wanted.ForEach(CheckCanRecord);
+        var timeout = spack.LockTimeout ?? TimeSpan.FromMinutes(10);
+        var locks = await PrefixLocks.AcquireAsync(Root, wanted.Select(s => s.Hash), timeout, cancellationToken)
+            .ConfigureAwait(false);
+        try
+        {
+            if (File.Exists(InstallDatabase.IndexPath(Root)))
+            {
+                database = await InstallDatabase.ReadAsync(Root, timeout, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            locks.Dispose();
+            throw;
+        }
+
+        return locks;
     }
 
     /// <summary>The prefix of an installed spec, or null when the target does not have it.</summary>
@@ -142,6 +179,15 @@ internal sealed class TargetTree
 
         return InstallDatabaseWriter.AddAsync(Root, spack.NewTreeDatabaseVersion,
             installed.Select(i => new NewInstallRecord(i.Spec, i.Prefix, i.Explicit)).ToList(),
-            hash => known.GetValueOrDefault(hash) ?? resolve(hash), cancellationToken);
+            hash => known.GetValueOrDefault(hash) ?? resolve(hash), spack.LockTimeout, cancellationToken);
+    }
+
+    private sealed class PlainRootLock : IDisposable
+    {
+        public static readonly PlainRootLock Instance = new();
+
+        public void Dispose()
+        {
+        }
     }
 }

@@ -3,13 +3,17 @@ using System.Runtime.InteropServices;
 namespace Depot.Posix;
 
 /// <summary>
-/// A POSIX record lock (<c>fcntl</c> F_SETLK on the whole file), the lock Spack takes on <c>.spack-db/lock</c>.
-/// .NET's own file locking uses <c>flock</c>, which on Linux does not conflict with <c>fcntl</c> locks, so the
-/// call is made directly. Readers share, writers exclude; waiting polls with back-off up to a timeout.
+/// A record lock on a file or a byte range of it, of the kind Spack takes on <c>.spack-db/lock</c> and
+/// <c>.spack-db/prefix_lock</c>. It is an open-file-description lock (<c>fcntl</c> F_OFD_SETLK): it conflicts with
+/// the classic <c>fcntl</c>/<c>lockf</c> locks Spack (Python) takes, and, unlike those, belongs to this lock's own
+/// open file rather than to the whole process, so two holders in one process exclude each other too and closing an
+/// unrelated descriptor of the same file does not drop it. (.NET's own file locking uses <c>flock</c>, which does not
+/// conflict with <c>fcntl</c> locks at all.) Readers share, writers exclude; waiting polls with back-off up to a
+/// timeout and can be cancelled.
 /// </summary>
 public sealed partial class PosixFileLock : IDisposable
 {
-    private const int SetLock = 6; // F_SETLK (Linux)
+    private const int SetLock = 37; // F_OFD_SETLK (Linux; F_OFD_SETLKW, 38, would block a thread uncancellably)
     private const short ReadLock = 0; // F_RDLCK
     private const short WriteLock = 1; // F_WRLCK
     private const short Unlock = 2; // F_UNLCK
@@ -17,6 +21,7 @@ public sealed partial class PosixFileLock : IDisposable
     private readonly FileStream file;
     private readonly long start;
     private readonly long length;
+    private bool released;
 
     private PosixFileLock(FileStream file, long start, long length)
     {
@@ -34,7 +39,7 @@ public sealed partial class PosixFileLock : IDisposable
         CancellationToken cancellationToken = default) =>
         AcquireRangeAsync(path, exclusive, timeout, 0, 0, cancellationToken);
 
-    /// <summary>An fcntl lock on <paramref name="length"/> bytes at <paramref name="start"/> (length 0: to the end of
+    /// <summary>A lock on <paramref name="length"/> bytes at <paramref name="start"/> (length 0: to the end of
     /// the file).</summary>
     /// <exception cref="DepotException">The lock could not be had within <paramref name="timeout"/>.</exception>
     public static async Task<PosixFileLock> AcquireRangeAsync(string path, bool exclusive, TimeSpan timeout, long start,
@@ -76,7 +81,7 @@ public sealed partial class PosixFileLock : IDisposable
             {
                 await file.DisposeAsync().ConfigureAwait(false);
                 throw new DepotException(ErrorKind.Conflict,
-                    $"{path}: still locked by another process (a running spack?) after {timeout.TotalSeconds:0} s");
+                    $"{path}: still locked by another process (a running spack?) after {timeout.TotalSeconds:0.#} s");
             }
 
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
@@ -86,13 +91,20 @@ public sealed partial class PosixFileLock : IDisposable
 
     public void Dispose()
     {
+        if (released)
+        {
+            return;
+        }
+
+        released = true;
         TryLock(file, Unlock, start, length);
         file.Dispose();
     }
 
     private static bool TryLock(FileStream file, short type, long start, long length)
     {
-        var request = new Flock { Type = type, Whence = 0, Start = start, Length = length };
+        // Pid must be 0 for an open-file-description lock.
+        var request = new Flock { Type = type, Whence = 0, Start = start, Length = length, Pid = 0 };
         var fd = (int)file.SafeFileHandle.DangerousGetHandle();
         if (Fcntl(fd, SetLock, ref request) == 0)
         {

@@ -85,21 +85,3 @@ public class InstallDatabaseTests
         await holder.WaitForExitAsync(Token);
     }
 }
-
-public class PrefixLockTests
-{
-    [Fact]
-    public void TheLockOffsetIsTheHashsFirst63Bits() =>
-        // Python: int(b32decode) >> 97
-        Assert.Equal(2405509498160318668L,
-            Depot.InstallTree.InstallDatabaseWriter.HashBitPrefix("ilccysmlleizqaxfvvqsb6selpnnszug", 63));
-
-    [Fact]
-    public async Task InstallingIntoASpackTreeTakesSpacksPerSpecLock()
-    {
-        using var tree = new TempDir();
-        using var held = await Depot.InstallTree.InstallDatabaseWriter.LockPrefixAsync(tree.Path,
-            "ilccysmlleizqaxfvvqsb6selpnnszug", TestContext.Current.CancellationToken);
-        Assert.True(File.Exists(Path.Combine(tree.Path, ".spack-db", "prefix_lock")));
-    }
-}

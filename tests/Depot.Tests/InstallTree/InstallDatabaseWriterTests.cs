@@ -66,7 +66,8 @@ public sealed class InstallDatabaseWriterTests : IDisposable
         node["version"] = "6.6.6";
         var forged = SpecNode.Parse(JsonDocument.Parse(node.ToJsonString()).RootElement, "forged");
         var e = await Assert.ThrowsAsync<DepotException>(() =>
-            InstallDatabaseWriter.AddAsync(tree.Path, 8, [new NewInstallRecord(forged, "/x", true)], _ => null, Token));
+            InstallDatabaseWriter.AddAsync(tree.Path, 8, [new NewInstallRecord(forged, "/x", true)], _ => null,
+                cancellationToken: Token));
         Assert.Contains("refusing to record greet-data/peahnwn: its DAG hash recomputes to", e.Message,
             StringComparison.Ordinal);
         Assert.False(File.Exists(IndexPath));
@@ -79,7 +80,7 @@ public sealed class InstallDatabaseWriterTests : IDisposable
         await AddGreetAsync(source.Find);
         await InstallDatabaseWriter.AddAsync(tree.Path, 8,
             [new NewInstallRecord(source.Find(GreetData)!.Spec, "/p/greet-data", true)], h => source.Find(h)?.Spec,
-            Token);
+            cancellationToken: Token);
         using var doc = JsonDocument.Parse(await File.ReadAllBytesAsync(IndexPath, Token));
         var keys = doc.RootElement.GetProperty("database").GetProperty("installs").EnumerateObject().Select(p => p.Name)
             .ToList();
@@ -92,5 +93,5 @@ public sealed class InstallDatabaseWriterTests : IDisposable
 
     private Task AddGreetAsync(Func<string, SpecNode?> resolve) =>
         InstallDatabaseWriter.AddAsync(tree.Path, 8, [new NewInstallRecord(source.Find(Greet)!.Spec, "/p/greet", true)],
-            resolve, Token);
+            resolve, cancellationToken: Token);
 }
