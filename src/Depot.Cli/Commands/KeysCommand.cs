@@ -207,7 +207,8 @@ public static class KeysCommand
         };
         command.SetAction(console.Guard(async (parse, token) =>
         {
-            var target = console.Engine.Open(parse.GetValue(mirror)!, MirrorPurpose.Read);
+            // Publishing writes: the mirror's push connection, as push and sign use.
+            var target = console.Engine.Open(parse.GetValue(mirror)!, MirrorPurpose.Write);
             var store = target.Store;
             var keys = await KeyOperations.PublishAsync(console.Home, target, parse.GetValue(ids) ?? [],
                 token).ConfigureAwait(false);

@@ -39,7 +39,11 @@ public static class MirrorCommand
                 Description = "Environment variable holding an S3 session token",
             },
             new Option<string?>("--s3-profile") { Description = "AWS profile" },
-            new Option<string?>("--s3-endpoint-url") { Description = "S3-compatible endpoint (path-style addressing)" },
+            new Option<string?>("--endpoint-url", "--s3-endpoint-url")
+            {
+                Description = "S3-compatible endpoint (path-style addressing), or the server a gs:// mirror's "
+                    + "requests go to (Spack's endpoint_url)",
+            },
             new Option<string?>("--gcs-key-file")
             {
                 Description = "Google service-account key file (default: Application Default Credentials)",

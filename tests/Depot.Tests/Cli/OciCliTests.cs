@@ -121,4 +121,35 @@ public sealed class OciTlsCliTests(TlsRegistry registry) : CliTestBase, IClassFi
         Assert.True(code == 0, error + output);
         Assert.Contains("ok    index (oci): 1 cached specs", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task TheOciUserNameCanComeFromTheVariableTheMirrorNames()
+    {
+        var url = registry.Url("cli/uservar" + Guid.NewGuid().ToString("N")[..6]);
+        var (code, _, error) = await RunAsync("mirror", "add", "reg", url, "--oci-username-variable",
+            "DEPOT_TEST_OCI_USER", "--oci-password-variable", "DEPOT_TEST_OCI_PASS", "--unsigned");
+        Assert.True(code == 0, error);
+        var config = File.ReadAllText(Path.Combine(Home.Path, "config.yaml"));
+        Assert.Contains("id_variable: DEPOT_TEST_OCI_USER", config, StringComparison.Ordinal);
+        Assert.DoesNotContain(BasicAuthRegistry.User + "\n", config, StringComparison.Ordinal);
+
+        Variables["DEPOT_TEST_OCI_PASS"] = BasicAuthRegistry.Password;
+        (code, _, error) = await RunAsync("list", "reg");
+        Assert.Equal(Depot.Cli.ExitCodes.Usage, code); // the user's variable is not set yet
+        Assert.Contains("environment variable DEPOT_TEST_OCI_USER is not set", error, StringComparison.Ordinal);
+
+        Variables["DEPOT_TEST_OCI_USER"] = BasicAuthRegistry.User;
+        var (pushed, output, pushError) = await RunAsync("push", "reg", "greet-data", "--install-tree",
+            TestData.Path("spack-1.2/install-tree"));
+        Assert.True(pushed == 0, pushError + output);
+        Assert.Contains("pushed 1,", output, StringComparison.Ordinal);
+        var (listed, specs, listError) = await RunAsync("list", "reg", "-L");
+        Assert.True(listed == 0, listError);
+        Assert.Contains("greet-data@1.0.0", specs, StringComparison.Ordinal);
+
+        Variables["DEPOT_TEST_OCI_USER"] = "somebody-else";
+        (code, _, error) = await RunAsync("list", "reg");
+        Assert.NotEqual(0, code);
+        Assert.Contains("refused user 'somebody-else'", error, StringComparison.Ordinal);
+    }
 }

@@ -21,7 +21,7 @@ public sealed class OciBaseImageTests(DockerRegistry registry) : IClassFixture<D
 
     /// <summary>Pushes a one-layer base image (an os-release file; Env, Cmd, history) and returns its layer digest and
     /// diff id.</summary>
-    private static async Task<(string Layer, string DiffId)> PushBaseAsync(OciRegistryClient client, string tag,
+    internal static async Task<(string Layer, string DiffId)> PushBaseAsync(OciRegistryClient client, string tag,
         bool docker)
     {
         using var tar = new MemoryStream();

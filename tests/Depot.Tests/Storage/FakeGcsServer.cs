@@ -44,6 +44,24 @@ public sealed class FakeGcsServer : IAsyncLifetime
     /// <summary>Bearer tokens seen on storage requests.</summary>
     public ConcurrentBag<string> BearerTokens { get; } = [];
 
+    /// <summary>A service-account key (a fresh RSA key) whose token endpoint is this fake's: its path.</summary>
+    public string WriteServiceAccountKey(string folder)
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var key = Path.Combine(folder, "sa.json");
+        File.WriteAllText(key, System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["type"] = "service_account",
+            ["project_id"] = "depot-test",
+            ["private_key_id"] = "k1",
+            ["private_key"] = rsa.ExportPkcs8PrivateKeyPem(),
+            ["client_email"] = "depot@depot-test.iam.gserviceaccount.com",
+            ["client_id"] = "1",
+            ["token_uri"] = BaseUri + "/token",
+        }));
+        return key;
+    }
+
     public async ValueTask InitializeAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();

@@ -36,7 +36,7 @@ public sealed class GcsStoreTests(FakeGcsServer server) : StoreContractTests, IC
     public async Task AServiceAccountKeyInGoogleApplicationCredentialsIsUsed()
     {
         using var home = new TempDir();
-        var key = WriteServiceAccountKey(home.Path);
+        var key = server.WriteServiceAccountKey(home.Path);
         var environment = EnvironmentVariables.From(new Dictionary<string, string>
         {
             ["GOOGLE_APPLICATION_CREDENTIALS"] = key,
@@ -88,23 +88,5 @@ public sealed class GcsStoreTests(FakeGcsServer server) : StoreContractTests, IC
         {
             server.RequireToken = false;
         }
-    }
-
-    /// <summary>A service-account key whose token endpoint is the fake's.</summary>
-    internal string WriteServiceAccountKey(string folder)
-    {
-        using var rsa = System.Security.Cryptography.RSA.Create(2048);
-        var key = Path.Combine(folder, "sa.json");
-        File.WriteAllText(key, System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string>
-        {
-            ["type"] = "service_account",
-            ["project_id"] = "depot-test",
-            ["private_key_id"] = "k1",
-            ["private_key"] = rsa.ExportPkcs8PrivateKeyPem(),
-            ["client_email"] = "depot@depot-test.iam.gserviceaccount.com",
-            ["client_id"] = "1",
-            ["token_uri"] = server.BaseUri + "/token",
-        }));
-        return key;
     }
 }
