@@ -31,7 +31,8 @@ public sealed class OciStore : IObjectStore, IDisposable
 
     public string Root => Registry.Reference.ToString();
 
-    /// <summary>Registries have no conditional manifest PUT: a write compares the tag first, then replaces it.</summary>
+    /// <summary>Registries have no conditional manifest PUT: a write compares the tag first, then replaces
+    /// it.</summary>
     public bool ConditionalWritesAreAtomic => false;
 
     public string Describe(string key) =>
