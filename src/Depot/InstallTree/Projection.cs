@@ -39,8 +39,13 @@ public static partial class Projection
         return string.Join('/', parts);
     }
 
-    /// <summary>The <c>config:install_tree:projections:all</c> of a Spack <c>config.yaml</c>, if it sets one.</summary>
-    public static string? FromSpackConfig(string configYaml)
+    /// <summary>
+    /// The <c>config:install_tree:projections</c> of a Spack <c>config.yaml</c>, in the file's order: a package name
+    /// (or <c>all</c>) and its format; null when the file sets none.
+    /// </summary>
+    /// <exception cref="DepotException">A key is a spec constraint Depot does not evaluate (only package names and
+    /// <c>all</c>), or the file is not YAML.</exception>
+    public static IReadOnlyList<(string Key, string Format)>? FromSpackConfig(string configYaml)
     {
         if (!File.Exists(configYaml))
         {
@@ -48,16 +53,60 @@ public static partial class Projection
         }
 
         var yaml = new YamlDotNet.RepresentationModel.YamlStream();
-        yaml.Load(new StringReader(File.ReadAllText(configYaml, Encoding.UTF8)));
+        try
+        {
+            yaml.Load(new StringReader(File.ReadAllText(configYaml, Encoding.UTF8)));
+        }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            throw new InvalidContentException(configYaml, $"invalid YAML at line {e.Start.Line}");
+        }
+
         var node = yaml.Documents.FirstOrDefault()?.RootNode;
-        foreach (var key in new[] { "config", "install_tree", "projections", "all" })
+        foreach (var key in new[] { "config", "install_tree", "projections" })
         {
             node = node is YamlDotNet.RepresentationModel.YamlMappingNode map
                 && map.Children.TryGetValue(new YamlDotNet.RepresentationModel.YamlScalarNode(key), out var child)
                 ? child : null;
         }
 
-        return (node as YamlDotNet.RepresentationModel.YamlScalarNode)?.Value?.ToLowerInvariant();
+        if (node is not YamlDotNet.RepresentationModel.YamlMappingNode projections)
+        {
+            return null;
+        }
+
+        var result = new List<(string, string)>();
+        foreach (var (key, value) in projections.Children)
+        {
+            var name = (key as YamlDotNet.RepresentationModel.YamlScalarNode)?.Value ?? "";
+            if (name != "all" && !PackageName().IsMatch(name))
+            {
+                throw new DepotException(ErrorKind.Unsupported,
+                    $"{configYaml}: install_tree projection for '{name}': Depot matches projections by package name "
+                    + "or 'all' only");
+            }
+
+            if ((value as YamlDotNet.RepresentationModel.YamlScalarNode)?.Value is { Length: > 0 } format)
+            {
+                result.Add((name, format.ToLowerInvariant()));
+            }
+        }
+
+        return result.Count > 0 ? result : null;
+    }
+
+    /// <summary>
+    /// The format for <paramref name="spec"/> as Spack picks it: the projection named for its package, else
+    /// <c>all</c>'s, else <paramref name="fallback"/>.
+    /// </summary>
+    public static string For(IReadOnlyList<(string Key, string Format)>? projections, SpecNode spec,
+        string fallback)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        projections ??= [];
+        return projections.Where(p => p.Key == spec.Name).Select(p => p.Format).FirstOrDefault()
+            ?? projections.Where(p => p.Key == "all").Select(p => p.Format).FirstOrDefault()
+            ?? fallback;
     }
 
     private static string Value(string token, string? length, SpecNode spec, string projection)
@@ -79,6 +128,9 @@ public static partial class Projection
         };
         return length is { Length: > 0 } && int.TryParse(length, out var n) && n < value.Length ? value[..n] : value;
     }
+
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9_-]*$")]
+    private static partial Regex PackageName();
 
     [GeneratedRegex(@"\{([a-z_.]+)(?::(\d+))?\}")]
     private static partial Regex Token();

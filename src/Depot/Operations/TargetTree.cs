@@ -13,11 +13,13 @@ internal sealed class TargetTree
     private readonly InstallTarget target;
     private InstallDatabase? database;
     private readonly string projection;
+    private readonly IReadOnlyList<(string Key, string Format)>? configured;
     private readonly Dictionary<string, string> plainPrefixes;
 
     private TargetTree(InstallTarget target, InstallDatabase? database, string projection,
-        Dictionary<string, string> plainPrefixes)
+        IReadOnlyList<(string Key, string Format)>? configured, Dictionary<string, string> plainPrefixes)
     {
+        this.configured = configured;
         this.target = target;
         this.database = database;
         this.projection = projection;
@@ -53,19 +55,19 @@ internal sealed class TargetTree
                 }
             }
 
-            return new TargetTree(target, null, "", found);
+            return new TargetTree(target, null, "", null, found);
         }
 
         var spack = (SpackTreeTarget)target;
         InstallDatabase? db = File.Exists(InstallDatabase.IndexPath(root))
             ? await InstallDatabase.ReadAsync(root, spack.LockTimeout, cancellationToken).ConfigureAwait(false)
             : null;
-        var configured = spack.SpackRoot is { Length: > 0 } spackRoot
+        // An explicit projection wins; else the Spack checkout's config.yaml (per package, then all); else the default.
+        var configured = spack.Projection is null && spack.SpackRoot is { Length: > 0 } spackRoot
             ? Projection.FromSpackConfig(Path.Combine(spackRoot, "etc", "spack", "config.yaml"))
             : null;
-        var projection = spack.Projection ?? configured
-            ?? Projection.DefaultFor(db?.Version ?? spack.NewTreeDatabaseVersion);
-        return new TargetTree(target, db, projection, []);
+        var projection = spack.Projection ?? Projection.DefaultFor(db?.Version ?? spack.NewTreeDatabaseVersion);
+        return new TargetTree(target, db, projection, configured, []);
     }
 
     /// <summary>
@@ -137,7 +139,7 @@ internal sealed class TargetTree
     {
         PrefixNames.CheckSpec(spec);
         var relative = target is PlainRootTarget ? PathNames.Polite($"{spec.Name}-{spec.Version}-{spec.Hash}")
-            : Projection.Render(projection, spec);
+            : Projection.Render(Projection.For(configured, spec, projection), spec);
         return PrefixNames.Inside(Root, relative, $"{spec.Name}/{spec.Hash[..7]}");
     }
 

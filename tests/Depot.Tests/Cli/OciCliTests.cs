@@ -96,31 +96,6 @@ public sealed class OciCliTests(BasicAuthRegistry registry) : CliTestBase, IClas
             StringComparison.Ordinal);
         Assert.DoesNotContain("not-it", line, StringComparison.Ordinal);
     }
-}
-
-/// <summary>A registry behind https with a private CA: refused until the mirror names the CA.</summary>
-public sealed class OciTlsCliTests(TlsRegistry registry) : CliTestBase, IClassFixture<TlsRegistry>
-{
-    [Fact]
-    public async Task ThePrivateCaIsTrustedOnceTheMirrorNamesIt()
-    {
-        var url = registry.Url("cli/tls");
-        var (code, _, error) = await RunAsync("push", url, "greet-data", "--unsigned", "--install-tree",
-            TestData.Path("spack-1.2/install-tree"));
-        Assert.NotEqual(0, code);
-        Assert.Contains("--ca-cert", error, StringComparison.Ordinal);
-
-        Assert.Equal(0,
-            (await RunAsync("mirror", "add", "tls", url, "--ca-cert", DockerRegistry.CaCertificate,
-                "--unsigned")).Code);
-        string output;
-        (code, output, error) = await RunAsync("push", "tls", "greet-data", "--install-tree",
-            TestData.Path("spack-1.2/install-tree"));
-        Assert.True(code == 0, error + output);
-        (code, output, error) = await RunAsync("mirror", "check", "tls");
-        Assert.True(code == 0, error + output);
-        Assert.Contains("ok    index (oci): 1 cached specs", output, StringComparison.Ordinal);
-    }
 
     [Fact]
     public async Task TheOciUserNameCanComeFromTheVariableTheMirrorNames()
@@ -151,5 +126,30 @@ public sealed class OciTlsCliTests(TlsRegistry registry) : CliTestBase, IClassFi
         (code, _, error) = await RunAsync("list", "reg");
         Assert.NotEqual(0, code);
         Assert.Contains("refused user 'somebody-else'", error, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>A registry behind https with a private CA: refused until the mirror names the CA.</summary>
+public sealed class OciTlsCliTests(TlsRegistry registry) : CliTestBase, IClassFixture<TlsRegistry>
+{
+    [Fact]
+    public async Task ThePrivateCaIsTrustedOnceTheMirrorNamesIt()
+    {
+        var url = registry.Url("cli/tls");
+        var (code, _, error) = await RunAsync("push", url, "greet-data", "--unsigned", "--install-tree",
+            TestData.Path("spack-1.2/install-tree"));
+        Assert.NotEqual(0, code);
+        Assert.Contains("--ca-cert", error, StringComparison.Ordinal);
+
+        Assert.Equal(0,
+            (await RunAsync("mirror", "add", "tls", url, "--ca-cert", DockerRegistry.CaCertificate,
+                "--unsigned")).Code);
+        string output;
+        (code, output, error) = await RunAsync("push", "tls", "greet-data", "--install-tree",
+            TestData.Path("spack-1.2/install-tree"));
+        Assert.True(code == 0, error + output);
+        (code, output, error) = await RunAsync("mirror", "check", "tls");
+        Assert.True(code == 0, error + output);
+        Assert.Contains("ok    index (oci): 1 cached specs", output, StringComparison.Ordinal);
     }
 }
