@@ -78,8 +78,8 @@ public static class Program
             Error = stderr,
             EnableDefaultExceptionHandler = false,
 
-            // Ctrl-C (SIGINT) and SIGTERM cancel the command's token; the command then stops, removes what it staged and
-            // says "cancelled" (exit 130). Only a command that does not stop within this time is cut off.
+            // Ctrl-C (SIGINT) and SIGTERM cancel the command's token; the command then stops, removes what it staged
+            // and says "cancelled" (exit 130). Only a command that does not stop within this time is cut off.
             ProcessTerminationTimeout = TimeSpan.FromSeconds(10),
         };
         return await parse.InvokeAsync(config).ConfigureAwait(false);

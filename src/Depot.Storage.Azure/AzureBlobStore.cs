@@ -18,6 +18,7 @@ public sealed class AzureBlobStore : IObjectStore
     private readonly BlobContainerClient container;
     private readonly string prefix;
     private readonly string display;
+    private readonly string credentialSource;
 
     public AzureBlobStore(string account, string containerName, string prefix, string? connectionString = null,
         string? sasToken = null)
@@ -33,10 +34,12 @@ public sealed class AzureBlobStore : IObjectStore
         if (!string.IsNullOrEmpty(connectionString))
         {
             container = new BlobContainerClient(connectionString, containerName, options);
+            credentialSource = $"the connection string's key of account {container.AccountName}";
         }
         else
         {
             var uri = new Uri($"https://{account}.blob.core.windows.net/{containerName}");
+            credentialSource = !string.IsNullOrEmpty(sasToken) ? "the SAS token" : "DefaultAzureCredential";
             container = !string.IsNullOrEmpty(sasToken)
                 ? new BlobContainerClient(new UriBuilder(uri) { Query = sasToken.TrimStart('?') }.Uri, options)
                 : new BlobContainerClient(uri, new DefaultAzureCredential(), options);
@@ -187,7 +190,7 @@ public sealed class AzureBlobStore : IObjectStore
 
     private BlobClient Blob(string key) => container.GetBlobClient(prefix + StoreKeys.Check(key, Root));
 
-    private static DepotException Failure(Exception e, string location) => e switch
+    private DepotException Failure(Exception e, string location) => e switch
     {
         AuthenticationFailedException a =>
             new DepotException(ErrorKind.Authentication,
@@ -195,8 +198,8 @@ public sealed class AzureBlobStore : IObjectStore
                 + $"AZURE_STORAGE_SAS_TOKEN, then DefaultAzureCredential): {a.Message.Split('\n')[0]}", e),
         RequestFailedException { Status: 403 } r =>
             new DepotException(ErrorKind.Authentication,
-                $"{location}: access denied ({r.ErrorCode}): check the connection string, SAS token or role assignment",
-            e),
+                $"{location}: access denied ({r.ErrorCode}) for {credentialSource}: check the connection string, SAS "
+                + "token or role assignment", e),
         RequestFailedException r =>
             new DepotException(ErrorKind.IO,
                 $"{location}: {r.ErrorCode ?? r.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)}: "

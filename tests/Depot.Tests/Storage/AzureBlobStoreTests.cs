@@ -36,4 +36,29 @@ public sealed class AzureBlobStoreTests(Azurite server) : StoreContractTests, IC
         Assert.Equal("Hello, world.",
             Depot.Tests.Operations.InstallOperationTests.Run(Path.Combine(greet, "bin/greet")));
     }
+
+    [Fact]
+    public async Task AWrongAccountKeyIsRefusedForReadAndWriteNamingTheAccountNeverTheKey()
+    {
+        var wrongKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(64));
+        var store = new AzureBlobStore("devstoreaccount1", "depot-test", "denied",
+            server.ConnectionString.Replace(Azurite.AccountKey, wrongKey, StringComparison.Ordinal));
+        var calls = new Func<Task>[]
+        {
+            () => store.ReadAllBytesAsync("v3/layout.json", cancellationToken: Token),
+            () => store.WriteAllTextAsync("v3/layout.json", "{}", Token),
+            () => ((IStoreLister)store).ListKeysAsync("v3/", Token).ToListAsync(Token).AsTask(),
+        };
+        foreach (var call in calls)
+        {
+            var e = await Assert.ThrowsAsync<DepotException>(call);
+            Assert.Equal(ErrorKind.Authentication, e.Kind);
+            Assert.StartsWith("azure://devstoreaccount1/depot-test/denied/v3/", e.Message, StringComparison.Ordinal);
+            Assert.Contains(": access denied (", e.Message, StringComparison.Ordinal);
+            Assert.Contains(" for the connection string's key of account devstoreaccount1: ", e.Message,
+                StringComparison.Ordinal);
+            Assert.DoesNotContain(wrongKey, e.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain('\n', e.Message);
+        }
+    }
 }
