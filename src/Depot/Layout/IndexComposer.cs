@@ -10,7 +10,8 @@ namespace Depot.Layout;
 /// database writes it:
 /// <c>{"database":{"version":"8","installs":{hash:{"spec":node,"ref_count":n,"in_buildcache":b}}}}</c>, compact. Only
 /// nodes reachable from the roots are kept; <c>ref_count</c> counts indexed dependents. Records of the previous index
-/// keep their place and their stored node bytes; new nodes follow, dependencies first.
+/// keep their stored node bytes. Records come dependencies first, roots in the order given, whether the index is
+/// composed from scratch or from a previous one: an incremental index is byte-identical to a full rebuild.
 /// </summary>
 public static class IndexComposer
 {
@@ -89,7 +90,12 @@ public static class IndexComposer
                 }
             }
 
-            written = [.. previous.Order, .. order];
+            // Written in the order a full rebuild writes (so the bytes, and the checksum clients key their copies by,
+            // are the same); records no root reaches any more stay, after the rest.
+            var everything = new List<string>(previous.Count + order.Count);
+            var placed = new HashSet<string>(StringComparer.Ordinal);
+            PostOrder(roots, placed.Contains, placed.Add, everything, DependenciesOf, Exists);
+            written = [.. everything, .. previous.Order.Where(h => !placed.Contains(h))];
             unchangedRefCounts = true;
         }
         else
@@ -104,8 +110,7 @@ public static class IndexComposer
                 }
             }
 
-            written = previous is null ? order
-                : previous.Order.Where(kept.Contains).Concat(order.Where(h => previous.Find(h) is null)).ToList();
+            written = order; // the full rebuild's order, whether or not a previous index was read
         }
 
         var inCache = rootSet;

@@ -197,7 +197,7 @@ public class IndexOperationTests
     }
 
     [Fact]
-    public async Task AnIncrementalIndexIsByteIdenticalToAFullRebuild()
+    public async Task AnIncrementalIndexHasTheSameRecordsAsAFullRebuild()
     {
         using var home = new TempDir();
         using var copy = TestData.Copy(TestData.V3Unsigned);
