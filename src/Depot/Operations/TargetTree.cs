@@ -88,6 +88,7 @@ internal sealed class TargetTree
 
         var wanted = specs.Where(s => InstalledPrefix(s.Hash) is null).ToList();
         wanted.ForEach(CheckCanRecord);
+        wanted.ForEach(s => PrefixFor(s)); // a spec that cannot have a prefix is refused before anything is created
         var timeout = spack.LockTimeout ?? TimeSpan.FromMinutes(10);
         var locks = await PrefixLocks.AcquireAsync(Root, wanted.Select(s => s.Hash), timeout, cancellationToken)
             .ConfigureAwait(false);
