@@ -33,7 +33,17 @@ public sealed class AzureBlobStore : IObjectStore
         options.Retry.NetworkTimeout = TimeSpan.FromMinutes(5);
         if (!string.IsNullOrEmpty(connectionString))
         {
-            container = new BlobContainerClient(connectionString, containerName, options);
+            try
+            {
+                container = new BlobContainerClient(connectionString, containerName, options);
+            }
+            catch (FormatException e)
+            {
+                // The SDK's own message names what is missing, never the string (which holds the key): neither do we.
+                throw new DepotException(ErrorKind.Usage,
+                    $"azure://{account}/{containerName}: the Azure connection string is malformed: {e.Message}", e);
+            }
+
             credentialSource = $"the connection string's key of account {container.AccountName}";
         }
         else
