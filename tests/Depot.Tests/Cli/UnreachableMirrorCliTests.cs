@@ -79,4 +79,80 @@ public sealed class UnreachableMirrorCliTests : CliTestBase
         Assert.Contains(hostPort, run.Out + run.Err, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", run.Out + run.Err, StringComparison.Ordinal);
     }
+
+    public static TheoryData<string, string> CloudCases
+    {
+        get
+        {
+            var cases = new TheoryData<string, string>();
+            foreach (var cloud in new[] { "s3", "azure", "gs" })
+            {
+                foreach (var command in new[] { "list", "push", "check" })
+                {
+                    cases.Add(cloud, command);
+                }
+            }
+
+            return cases;
+        }
+    }
+
+    // A cloud mirror URL whose service endpoint (given as its SDK's variable, in this test's environment only) is a
+    // 127.0.0.1 port nobody listens on; returns the URL and that host:port.
+    private string UnreachableCloud(string cloud)
+    {
+        var hostPort = $"127.0.0.1:{TestServer.FreePort()}";
+        switch (cloud)
+        {
+            case "s3":
+                Variables["AWS_ENDPOINT_URL"] = "http://" + hostPort;
+                Variables["AWS_ACCESS_KEY_ID"] = "S3RVER";
+                Variables["AWS_SECRET_ACCESS_KEY"] = "S3RVER";
+                Variables["AWS_REGION"] = "us-east-1";
+                return $"s3://{S3rver.Bucket}/mirror";
+            case "azure":
+                Variables["AZURE_STORAGE_CONNECTION_STRING"] = "DefaultEndpointsProtocol=http;"
+                    + $"AccountName=devstoreaccount1;AccountKey={Azurite.AccountKey};"
+                    + $"BlobEndpoint=http://{hostPort}/devstoreaccount1;";
+                return "azure://devstoreaccount1/depot/mirror";
+            default:
+                Variables["STORAGE_EMULATOR_HOST"] = hostPort;
+                return "gs://depot-test/mirror";
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(CloudCases))]
+    public async Task ACloudMirrorWhoseEndpointIsNotThereIsOneIOErrorLineNamingItWithinSeconds(string cloud,
+        string command)
+    {
+        var url = UnreachableCloud(cloud);
+        var hostPort = (Variables.GetValueOrDefault("STORAGE_EMULATOR_HOST")
+            ?? new Uri(Variables.GetValueOrDefault("AWS_ENDPOINT_URL")
+                ?? Variables["AZURE_STORAGE_CONNECTION_STRING"].Split("BlobEndpoint=")[1].TrimEnd(';')).Authority);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var run = command switch
+        {
+            "list" => await RunAsync("list", url),
+            "push" => await RunAsync("push", url, "greet-data", "--unsigned", "--install-tree",
+                TestData.Path("spack-0.21/install-tree")),
+            _ => await RunAsync("mirror", "check", url, "--json"),
+        };
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed.TotalSeconds:F1} s");
+        Assert.DoesNotContain("   at ", run.Out + run.Err, StringComparison.Ordinal);
+        if (command == "check")
+        {
+            Assert.Equal(ExitCodes.Failed, run.Code);
+            var failed = Assert.Single(System.Text.Json.Nodes.JsonNode.Parse(run.Out)!["steps"]!.AsArray(),
+                s => !(bool)s!["ok"]!)!;
+            Assert.Equal(("layout", "io"), ((string)failed["step"]!, (string)failed["kind"]!));
+            Assert.Contains(hostPort, (string)failed["error"]!, StringComparison.Ordinal);
+            return;
+        }
+
+        Assert.True(run.Code == ExitCodes.IO, run.Err + run.Out);
+        var errors = run.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(hostPort, Assert.Single(errors), StringComparison.Ordinal);
+        Assert.StartsWith("depot: error: ", errors[0], StringComparison.Ordinal);
+    }
 }
