@@ -24,7 +24,7 @@ internal static class MirrorCommandLines
         "verify" => ["verify", mirror, "--no-verify"],
         "install" => ["install", "greet", "--from", mirror, "--root", Path.Combine(scratch, "root"), "--no-verify"],
         "copy-from" => ["copy", mirror, Path.Combine(scratch, "copy"), "--no-verify", "--unsigned"],
-        "copy-to" => ["copy", TestData.Path(TestData.V3Signed), mirror, "--no-verify"],
+        "copy-to" => ["copy", TestData.Path(TestData.V3Signed), mirror, "--no-verify", "--unsigned"],
         "sign" => ["sign", mirror],
         "keys-trust" => ["keys", "trust", mirror, "--all"],
         "keys-publish" => ["keys", "publish", mirror],
