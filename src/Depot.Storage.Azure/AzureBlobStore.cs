@@ -33,7 +33,17 @@ public sealed class AzureBlobStore : IObjectStore
         options.Retry.NetworkTimeout = TimeSpan.FromMinutes(5);
         if (!string.IsNullOrEmpty(connectionString))
         {
-            container = new BlobContainerClient(connectionString, containerName, options);
+            try
+            {
+                container = new BlobContainerClient(connectionString, containerName, options);
+            }
+            catch (FormatException e)
+            {
+                // The SDK's own message names what is missing, never the string (which holds the key): neither do we.
+                throw new DepotException(ErrorKind.Usage,
+                    $"azure://{account}/{containerName}: the Azure connection string is malformed: {e.Message}", e);
+            }
+
             credentialSource = $"the connection string's key of account {container.AccountName}";
         }
         else
@@ -72,7 +82,7 @@ public sealed class AzureBlobStore : IObjectStore
             {
                 yield break; // no container yet: nothing under any prefix
             }
-            catch (Exception e) when (e is RequestFailedException or AuthenticationFailedException)
+            catch (Exception e) when (IsStoreFailure(e))
             {
                 throw Failure(e, Describe(prefix));
             }
@@ -96,7 +106,7 @@ public sealed class AzureBlobStore : IObjectStore
         {
             return null;
         }
-        catch (Exception e) when (e is RequestFailedException or AuthenticationFailedException)
+        catch (Exception e) when (IsStoreFailure(e))
         {
             throw Failure(e, Describe(key));
         }
@@ -114,7 +124,7 @@ public sealed class AzureBlobStore : IObjectStore
         {
             throw new StoreObjectNotFoundException(Describe(key));
         }
-        catch (Exception e) when (e is RequestFailedException or AuthenticationFailedException)
+        catch (Exception e) when (IsStoreFailure(e))
         {
             throw Failure(e, Describe(key));
         }
@@ -137,7 +147,7 @@ public sealed class AzureBlobStore : IObjectStore
 
             await blob.UploadAsync(content, overwrite: true, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is RequestFailedException or AuthenticationFailedException)
+        catch (Exception e) when (IsStoreFailure(e))
         {
             throw Failure(e, Describe(key));
         }
@@ -169,7 +179,7 @@ public sealed class AzureBlobStore : IObjectStore
         {
             return false;
         }
-        catch (Exception e) when (e is RequestFailedException or AuthenticationFailedException)
+        catch (Exception e) when (IsStoreFailure(e))
         {
             throw Failure(e, Describe(key));
         }
@@ -182,7 +192,7 @@ public sealed class AzureBlobStore : IObjectStore
             return (await Blob(key).DeleteIfExistsAsync(cancellationToken: cancellationToken)
                 .ConfigureAwait(false)).Value;
         }
-        catch (Exception e) when (e is RequestFailedException or AuthenticationFailedException)
+        catch (Exception e) when (IsStoreFailure(e))
         {
             throw Failure(e, Describe(key));
         }
@@ -196,6 +206,11 @@ public sealed class AzureBlobStore : IObjectStore
             new DepotException(ErrorKind.Authentication,
                 $"{location}: no Azure credentials worked (tried AZURE_STORAGE_CONNECTION_STRING, "
                 + $"AZURE_STORAGE_SAS_TOKEN, then DefaultAzureCredential): {a.Message.Split('\n')[0]}", e),
+        // Nothing answered (connection refused, no route, DNS): after the SDK's retries, one AggregateException of
+        // them; a single transport failure is a RequestFailedException with status 0.
+        AggregateException { InnerException: RequestFailedException { Status: 0 } r } =>
+            Unreachable(r, location, e),
+        RequestFailedException { Status: 0 } r => Unreachable(r, location, e),
         RequestFailedException { Status: 403 } r =>
             new DepotException(ErrorKind.Authentication,
                 $"{location}: access denied ({r.ErrorCode}) for {credentialSource}: check the connection string, SAS "
@@ -206,4 +221,11 @@ public sealed class AzureBlobStore : IObjectStore
                 + $"{r.Message.Split('\n')[0]}", e),
         _ => new DepotException(ErrorKind.IO, $"{location}: {e.Message}", e),
     };
+
+    private DepotException Unreachable(RequestFailedException e, string location, Exception cause) =>
+        new(ErrorKind.IO, $"{location}: cannot reach {container.Uri.GetLeftPart(UriPartial.Authority)}: "
+            + e.Message.Split('\n')[0], cause);
+
+    private static bool IsStoreFailure(Exception e) => e is RequestFailedException or AuthenticationFailedException
+        or AggregateException { InnerException: RequestFailedException };
 }

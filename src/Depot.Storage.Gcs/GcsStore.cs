@@ -2,6 +2,7 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using Google;
 using Google.Apis.Auth.OAuth2;
+using Google.Apis.Auth.OAuth2.Responses;
 using Google.Cloud.Storage.V1;
 
 namespace Depot.Storage.Gcs;
@@ -17,8 +18,9 @@ namespace Depot.Storage.Gcs;
 /// </summary>
 public sealed class GcsStore : IObjectStore
 {
-    private readonly Lazy<Task<StorageClient>> client;
+    private readonly Lazy<Task<(StorageClient Client, string Credentials)>> client;
     private readonly string bucket;
+    private readonly string server;
     private readonly string prefix;
 
     /// <remarks>
@@ -39,7 +41,8 @@ public sealed class GcsStore : IObjectStore
         }
 
         endpoint = endpoint is null ? null : ApiBase(endpoint);
-        client = new Lazy<Task<StorageClient>>(() => CreateAsync(keyFile, endpoint, anonymous, environment));
+        server = endpoint ?? "https://storage.googleapis.com/";
+        client = new Lazy<Task<(StorageClient, string)>>(() => CreateAsync(keyFile, endpoint, anonymous, environment));
         Root = $"gs://{bucket}/{this.prefix}".TrimEnd('/');
     }
 
@@ -63,9 +66,9 @@ public sealed class GcsStore : IObjectStore
                     yield break;
                 }
             }
-            catch (GoogleApiException e)
+            catch (Exception e) when (Failure(e, Describe(prefix)) is { } failure)
             {
-                throw Failure(e, Describe(prefix));
+                throw failure;
             }
 
             var o = items.Current;
@@ -87,9 +90,9 @@ public sealed class GcsStore : IObjectStore
         {
             return null;
         }
-        catch (GoogleApiException e)
+        catch (Exception e) when (Failure(e, Describe(key)) is { } failure)
         {
-            throw Failure(e, Describe(key));
+            throw failure;
         }
     }
 
@@ -110,10 +113,10 @@ public sealed class GcsStore : IObjectStore
             await temp.DisposeAsync().ConfigureAwait(false);
             throw new StoreObjectNotFoundException(Describe(key));
         }
-        catch (GoogleApiException e)
+        catch (Exception e) when (Failure(e, Describe(key)) is { } failure)
         {
             await temp.DisposeAsync().ConfigureAwait(false);
-            throw Failure(e, Describe(key));
+            throw failure;
         }
     }
 
@@ -125,9 +128,9 @@ public sealed class GcsStore : IObjectStore
             await storage.UploadObjectAsync(bucket, Key(key), "application/octet-stream", content,
                 cancellationToken: cancellationToken).ConfigureAwait(false);
         }
-        catch (GoogleApiException e)
+        catch (Exception e) when (Failure(e, Describe(key)) is { } failure)
         {
-            throw Failure(e, Describe(key));
+            throw failure;
         }
     }
 
@@ -160,9 +163,9 @@ public sealed class GcsStore : IObjectStore
         {
             return false;
         }
-        catch (GoogleApiException e)
+        catch (Exception e) when (Failure(e, Describe(key)) is { } failure)
         {
-            throw Failure(e, Describe(key));
+            throw failure;
         }
     }
 
@@ -179,9 +182,9 @@ public sealed class GcsStore : IObjectStore
         {
             return false;
         }
-        catch (GoogleApiException e)
+        catch (Exception e) when (Failure(e, Describe(key)) is { } failure)
         {
-            throw Failure(e, Describe(key));
+            throw failure;
         }
     }
 
@@ -191,7 +194,7 @@ public sealed class GcsStore : IObjectStore
     {
         try
         {
-            return await client.Value.ConfigureAwait(false);
+            return (await client.Value.ConfigureAwait(false)).Client;
         }
         catch (InvalidOperationException e)
         {
@@ -206,31 +209,33 @@ public sealed class GcsStore : IObjectStore
         return (trimmed.EndsWith("/storage/v1", StringComparison.Ordinal) ? trimmed : trimmed + "/storage/v1") + "/";
     }
 
-    private static async Task<StorageClient> CreateAsync(string? keyFile, string? endpoint, bool anonymous,
+    // The client, and where its credentials came from (a key file's path, an ADC source, the metadata server): what
+    // an access-denied error names. Never the key itself.
+    private static async Task<(StorageClient, string)> CreateAsync(string? keyFile, string? endpoint, bool anonymous,
         EnvironmentVariables environment)
     {
         if (anonymous)
         {
-            return await new StorageClientBuilder { BaseUri = endpoint, UnauthenticatedAccess = true }.BuildAsync()
-                .ConfigureAwait(false);
+            return (await new StorageClientBuilder { BaseUri = endpoint, UnauthenticatedAccess = true }.BuildAsync()
+                .ConfigureAwait(false), "no credentials (anonymous)");
         }
 
-        var credential = keyFile is not null
-            ? FromFile(keyFile, "the mirror configuration")
+        var (credential, source) = keyFile is not null
+            ? (FromFile(keyFile, "the mirror configuration")
                 ?? throw new InvalidOperationException($"key file {keyFile} (from the mirror configuration) does not "
-                    + "exist")
+                    + "exist"), $"key file {keyFile} (from the mirror configuration)")
             : await ApplicationDefaultAsync(environment).ConfigureAwait(false);
-        return await new StorageClientBuilder
+        return (await new StorageClientBuilder
         {
             BaseUri = endpoint,
             Credential = credential.CreateScoped("https://www.googleapis.com/auth/devstorage.read_write"),
         }
-            .BuildAsync().ConfigureAwait(false);
+            .BuildAsync().ConfigureAwait(false), source);
     }
 
     // Application Default Credentials, walked here rather than by the library (which caches its answer for the
     // process and says little): each source in Google's order, and why each one was passed over.
-    private static async Task<GoogleCredential> ApplicationDefaultAsync(EnvironmentVariables environment)
+    private static async Task<(GoogleCredential, string)> ApplicationDefaultAsync(EnvironmentVariables environment)
     {
         var tried = new List<string>();
         var env = environment["GOOGLE_APPLICATION_CREDENTIALS"];
@@ -242,9 +247,9 @@ public sealed class GcsStore : IObjectStore
         {
             try
             {
-                return FromFile(env, "GOOGLE_APPLICATION_CREDENTIALS")
+                return (FromFile(env, "GOOGLE_APPLICATION_CREDENTIALS")
                     ?? throw new InvalidOperationException($"GOOGLE_APPLICATION_CREDENTIALS names {env}, which does "
-                        + "not exist");
+                        + "not exist"), $"key file {env} (from GOOGLE_APPLICATION_CREDENTIALS)");
             }
             catch (InvalidOperationException e)
             {
@@ -257,9 +262,9 @@ public sealed class GcsStore : IObjectStore
         var gcloud = gcloudFolder is null ? null : Path.Combine(gcloudFolder, "application_default_credentials.json");
         try
         {
-            return (gcloud is null ? null : FromFile(gcloud, "gcloud"))
+            return ((gcloud is null ? null : FromFile(gcloud, "gcloud"))
                 ?? throw new InvalidOperationException($"gcloud ADC file {gcloud ?? "(no HOME)"} does not exist (run: "
-                    + "gcloud auth application-default login)");
+                    + "gcloud auth application-default login)"), $"gcloud ADC file {gcloud}");
         }
         catch (InvalidOperationException e)
         {
@@ -269,8 +274,9 @@ public sealed class GcsStore : IObjectStore
         var metadata = "http://" + (environment["GCE_METADATA_HOST"] ?? "169.254.169.254") + "/computeMetadata/v1/";
         if (await MetadataServerAnswersAsync(metadata).ConfigureAwait(false))
         {
-            return new ComputeCredential(new ComputeCredential.Initializer(
-                metadata + "instance/service-accounts/default/token")).ToGoogleCredential();
+            return (new ComputeCredential(new ComputeCredential.Initializer(
+                metadata + "instance/service-accounts/default/token")).ToGoogleCredential(),
+                $"metadata server {metadata}");
         }
 
         tried.Add($"metadata server {metadata}: not reachable (not on Google Cloud)");
@@ -328,13 +334,30 @@ public sealed class GcsStore : IObjectStore
         }
     }
 
-    private static DepotException Failure(GoogleApiException e, string location) => e.HttpStatusCode switch
+    // A failed request as a DepotException naming the object and, for refused credentials, where they came from
+    // (never the key); null for what is not a store failure (cancellation), which then propagates as it is.
+    private DepotException? Failure(Exception e, string location) => e switch
     {
-        HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden =>
+        GoogleApiException { HttpStatusCode: HttpStatusCode.Unauthorized } api =>
             new DepotException(ErrorKind.Authentication,
-                $"{location}: access denied ({(int)e.HttpStatusCode}): the credentials work but lack permission on the "
-                + "bucket (roles/storage.objectAdmin to push, objectViewer to read)", e),
-        _ => new DepotException(ErrorKind.IO,
-            $"{location}: {(int)e.HttpStatusCode} {e.Error?.Message ?? e.Message.Split('\n')[0]}", e),
+                $"{location}: credentials refused (401) from {Credentials()}: {ServerMessage(api)}", e),
+        GoogleApiException { HttpStatusCode: HttpStatusCode.Forbidden } api =>
+            new DepotException(ErrorKind.Authentication,
+                $"{location}: access denied (403) to {Credentials()}: {ServerMessage(api)} "
+                + "(roles/storage.objectAdmin to push, objectViewer to read)", e),
+        GoogleApiException api => new DepotException(ErrorKind.IO,
+            $"{location}: {(int)api.HttpStatusCode} {ServerMessage(api)}", e),
+        TokenResponseException token => new DepotException(ErrorKind.Authentication,
+            $"{location}: no token for {Credentials()}: {token.Error?.Error} {token.Error?.ErrorDescription}".Trim(),
+            e),
+        HttpRequestException http => new DepotException(ErrorKind.IO,
+            $"{location}: cannot reach {server}: {http.Message}", e),
+        _ => null,
     };
+
+    private static string ServerMessage(GoogleApiException e) => e.Error?.Message ?? e.Message.Split('\n')[0];
+
+    // Where the credentials came from; only asked once the client exists (a request failed with them).
+    private string Credentials() => client.IsValueCreated && client.Value.IsCompletedSuccessfully
+        ? client.Value.Result.Credentials : "the credentials";
 }

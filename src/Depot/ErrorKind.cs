@@ -176,6 +176,35 @@ public static class ErrorKinds
     public static bool ConcernsOneEntry(this ErrorKind kind) =>
         kind is not (ErrorKind.Usage or ErrorKind.Authentication);
 
+    /// <summary>
+    /// True when <paramref name="exception"/> (or what caused it) says the store's server could not be reached at all:
+    /// the connection was refused, the host not found or not routable. Every other request to that server would fail
+    /// alike, so a run over many entries stops at the first one instead of retrying each.
+    /// </summary>
+    public static bool IsUnreachable(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e is AggregateException { InnerExceptions.Count: > 0 } all
+            ? all.InnerExceptions[0] : e.InnerException)
+        {
+            if (e is HttpRequestException
+                {
+                    HttpRequestError: HttpRequestError.ConnectionError
+                or HttpRequestError.NameResolutionError
+                }
+                || e is System.Net.Sockets.SocketException
+                {
+                    SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused
+                    or System.Net.Sockets.SocketError.HostNotFound or System.Net.Sockets.SocketError.HostUnreachable
+                    or System.Net.Sockets.SocketError.NetworkUnreachable or System.Net.Sockets.SocketError.NetworkDown,
+                })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     internal static string SnakeCase(string pascal) =>
         string.Concat(pascal.Select((c, i) =>
             char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));

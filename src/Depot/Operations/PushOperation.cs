@@ -9,7 +9,8 @@ namespace Depot.Operations;
 /// <summary>
 /// <c>depot push</c>: writes the selected installed specs to a mirror as Spack would (<see cref="PushEntryWriter"/>),
 /// several packages at once, skipping entries the mirror already holds; then publishes the signing key and updates the
-/// index incrementally. A failed package is reported and the rest carry on, unless fail-fast.
+/// index incrementally. A failed package is reported and the rest carry on, unless fail-fast or the store cannot be
+/// reached at all (then the run ends with that error).
 /// </summary>
 public static class PushOperation
 {
@@ -67,8 +68,10 @@ public static class PushOperation
                             outcomes[i] = await writer.PushAsync(record, progress, token).ConfigureAwait(false);
                         }
                     }
-                    catch (Exception e) when (e is IOException or UnauthorizedAccessException || e is DepotException d
-                        && d.Kind.ConcernsOneEntry())
+                    // A store that cannot be reached at all is not one entry's failure: the run stops with it (the
+                    // other packages are cancelled) rather than retrying every entry against a dead server.
+                    catch (Exception e) when ((e is IOException or UnauthorizedAccessException || e is DepotException d
+                        && d.Kind.ConcernsOneEntry()) && !ErrorKinds.IsUnreachable(e))
                     {
                         outcomes[i] = Outcome(record, PushStatus.Failed, e.Message) with
                         {

@@ -72,4 +72,23 @@ public sealed class InstallCliTests : CliTestBase
         Assert.Single(err.TrimEnd('\n').Split('\n'));
         Assert.Contains(message, err, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task FailFastExitsOneWithOneErrorLineNamingTheBrokenEntryAndInstallsNothing()
+    {
+        // The committed v3 mirror lacks gcc-runtime's tarball; greet and libgreet link to it, greet-data does not.
+        var root = Path.Combine(Scratch.Path, "sw");
+        var (code, output, err) = await RunAsync("install", "greet", "greet-data", "--from",
+            TestData.Path(TestData.V3Unsigned), "--root", root, "--no-verify", "--jobs", "1", "--fail-fast");
+        Assert.Equal(ExitCodes.Failed, code);
+        var line = Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("FAILED    gcc-runtime", line, StringComparison.Ordinal);
+        Assert.Contains("/vkw5xvd", line, StringComparison.Ordinal);
+        Assert.EndsWith("3ca324a3e79d81def85772fafce958af3bc2bcd97889f8683c001e11605f19cf: not found", line,
+            StringComparison.Ordinal);
+        Assert.Equal(3, output.Split('\n').Count(l => l.StartsWith("stopped   ", StringComparison.Ordinal)
+            && l.EndsWith("not attempted (--fail-fast)", StringComparison.Ordinal)));
+        Assert.Contains("installed 0, already present 0, failed 1", output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(root) && Directory.EnumerateFileSystemEntries(root).Any());
+    }
 }

@@ -32,6 +32,20 @@ public sealed class FakeGcsServer : IAsyncLifetime
 
     public bool RequireToken { get; set; }
 
+    /// <summary>A token the fake's <c>/token/denied</c> grant hands out: valid, but storage answers every request
+    /// carrying it with 403 (an account without a role on the bucket).</summary>
+    public const string DeniedToken = "fake-token-without-storage-role";
+
+    /// <summary>A token the fake's <c>/token/unknown</c> grant hands out and storage answers with 401 (as Google
+    /// answers an expired or revoked token).</summary>
+    public const string UnknownToken = "fake-token-storage-does-not-know";
+
+    /// <summary>Token paths for <see cref="WriteServiceAccountKey"/>: granted (<c>/token</c>), granted a token without
+    /// permission (<c>/token/denied</c>) or one storage does not accept (<c>/token/unknown</c>), or refused with
+    /// <c>invalid_grant</c> as Google refuses a deleted key (<c>/token/refused</c>).</summary>
+    public const string DeniedTokenPath = "/token/denied", UnknownTokenPath = "/token/unknown",
+        RefusedTokenPath = "/token/refused";
+
     /// <summary>
     /// Tokens handed out by the fake's metadata server (<c>/computeMetadata/v1/</c>, what <c>GCE_METADATA_HOST</c>
     /// names).
@@ -45,7 +59,7 @@ public sealed class FakeGcsServer : IAsyncLifetime
     public ConcurrentBag<string> BearerTokens { get; } = [];
 
     /// <summary>A service-account key (a fresh RSA key) whose token endpoint is this fake's: its path.</summary>
-    public string WriteServiceAccountKey(string folder)
+    public string WriteServiceAccountKey(string folder, string tokenPath = "/token")
     {
         using var rsa = System.Security.Cryptography.RSA.Create(2048);
         var key = Path.Combine(folder, "sa.json");
@@ -57,7 +71,7 @@ public sealed class FakeGcsServer : IAsyncLifetime
             ["private_key"] = rsa.ExportPkcs8PrivateKeyPem(),
             ["client_email"] = "depot@depot-test.iam.gserviceaccount.com",
             ["client_id"] = "1",
-            ["token_uri"] = BaseUri + "/token",
+            ["token_uri"] = BaseUri + tokenPath,
         }));
         return key;
     }
@@ -88,6 +102,23 @@ public sealed class FakeGcsServer : IAsyncLifetime
         var raw = (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget
             ?? path).Split('?')[0];
         var body = await BodyAsync(request);
+        if (raw == RefusedTokenPath && request.Method == "POST")
+        {
+            context.Response.StatusCode = 400;
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(
+                "{\"error\":\"invalid_grant\",\"error_description\":\"Invalid JWT Signature.\"}");
+            return;
+        }
+
+        if (raw is DeniedTokenPath or UnknownTokenPath && request.Method == "POST")
+        {
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync($"{{\"access_token\":\"{(raw == DeniedTokenPath ? DeniedToken
+                : UnknownToken)}\",\"expires_in\":3600,\"token_type\":\"Bearer\"}}");
+            return;
+        }
+
         if (raw == "/token" && request.Method == "POST")
         {
             // OAuth2 JWT-bearer grant from a service-account key whose token_uri points here.
@@ -124,7 +155,22 @@ public sealed class FakeGcsServer : IAsyncLifetime
             BearerTokens.Add(authorization["Bearer ".Length..]);
         }
 
-        if (RequireToken && authorization != "Bearer " + AccessToken)
+        if (authorization == "Bearer " + DeniedToken)
+        {
+            context.Response.StatusCode = 403;
+            await context.Response.WriteAsJsonAsync(new
+            {
+                error = new
+                {
+                    code = 403,
+                    message = "depot@depot-test.iam.gserviceaccount.com does not have "
+                    + "storage.objects.get access to the Google Cloud Storage object."
+                },
+            });
+            return;
+        }
+
+        if (RequireToken && authorization != "Bearer " + AccessToken || authorization == "Bearer " + UnknownToken)
         {
             context.Response.StatusCode = 401;
             await context.Response.WriteAsJsonAsync(new
