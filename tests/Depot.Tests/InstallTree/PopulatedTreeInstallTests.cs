@@ -63,6 +63,8 @@ public class PopulatedTreeInstallTests
         Assert.All(result.Outcomes.Where(o => o.Hash != hash),
             o => Assert.Contains(o.Status, new[] { InstallStatus.AlreadyInstalled, InstallStatus.External }));
         Assert.True(File.Exists(Path.Combine(prefix, ".spack", "spec.json")));
+        // Linked to the tree's own libgreet.
+        Assert.Equal("Hello, world.", InstallOperationTests.Run(Path.Combine(prefix, "bin", name)));
 
         var depotBytes = await File.ReadAllBytesAsync(index, Token);
         AssertNoDuplicateKeys(depotBytes);
@@ -157,6 +159,144 @@ public class PopulatedTreeInstallTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Trees))]
+    public async Task ANewSpecOverInstalledDependenciesIsAddedBesideSpacksRecordsWhichKeepTheirFields(string tree,
+        string mirror, string spackRoot)
+    {
+        _ = mirror;
+        using var build = TestData.Copy(tree);
+        using var pushed = new TempDir();
+        var (name, oldHash, newHash, node) = await PushVariantOfRootAsync(build.Path, pushed.Path);
+
+        using var copy = TestData.Copy(tree);
+        var index = Depot.InstallTree.InstallDatabase.IndexPath(copy.Path);
+        var spack = JsonNode.Parse(await File.ReadAllBytesAsync(index, Token))!.AsObject();
+        var spackInstalls = Installs(spack);
+        var dependencies = DependencyHashes(spackInstalls[oldHash]!.AsObject());
+        var result = await InstallOperationTests.InstallAsync(
+            Depot.Operations.Mirror.Of(new Depot.Storage.LocalDirectoryStore(pushed.Path),
+                Depot.Signing.TrustPolicy.None("variant"), name: "variant"),
+            new SpackTreeTarget(copy.Path), $"{name}/{newHash}");
+
+        Assert.False(result.AnyFailed, string.Join("; ", result.Outcomes.Select(o => o.Reason)));
+        var outcome = Assert.Single(result.Outcomes, o => o.Hash == newHash);
+        Assert.Equal(InstallStatus.Installed, outcome.Status);
+        var oldPath = (string)spackInstalls[oldHash]!["path"]!;
+        var prefix = copy.Path + oldPath[spackRoot.Length..].Replace(oldHash, newHash, StringComparison.Ordinal);
+        Assert.Equal(prefix, outcome.Prefix);
+        Assert.All(result.Outcomes.Where(o => o.Hash != newHash),
+            o => Assert.Contains(o.Status, new[] { InstallStatus.AlreadyInstalled, InstallStatus.External }));
+        Assert.Equal("Hello, world.", InstallOperationTests.Run(Path.Combine(prefix, "bin", name)));
+
+        var depotBytes = await File.ReadAllBytesAsync(index, Token);
+        AssertNoDuplicateKeys(depotBytes);
+        var depot = JsonNode.Parse(depotBytes)!.AsObject();
+        AssertSameShape(spack, depot);
+        var depotInstalls = Installs(depot);
+        Assert.Equal(spackInstalls.Select(p => p.Key).Append(newHash).Order(StringComparer.Ordinal),
+            depotInstalls.Select(p => p.Key).Order(StringComparer.Ordinal));
+        foreach (var (key, value) in spackInstalls)
+        {
+            var expected = value!.DeepClone().AsObject();
+            if (dependencies.Contains(key))
+            {
+                expected["ref_count"] = (int)expected["ref_count"]! + 1; // one more dependent
+            }
+
+            AssertSameFields(expected, depotInstalls[key]!.AsObject(), key, except: null);
+        }
+
+        // Spack's fields, in Spack's order, for the new record.
+        var added = spackInstalls[oldHash]!.DeepClone().AsObject();
+        added["spec"] = node.DeepClone();
+        added["path"] = prefix;
+        added["ref_count"] = 0;
+        added["explicit"] = true;
+        AssertSameFields(added, depotInstalls[newHash]!.AsObject(), newHash, except: "installation_time");
+    }
+
+    // Makes the leaf-most root of a Spack tree copy into another spec over the same dependencies (its package_hash
+    // changed, so its DAG hash), moves its prefix and record to the new hash, and pushes it, unsigned.
+    private static async Task<(string Name, string OldHash, string NewHash, JsonObject Node)> PushVariantOfRootAsync(
+        string build, string mirror)
+    {
+        var index = Depot.InstallTree.InstallDatabase.IndexPath(build);
+        var db = JsonNode.Parse(await File.ReadAllBytesAsync(index, Token))!.AsObject();
+        var installs = Installs(db);
+        var (oldHash, name) = LeafMostRoot(installs);
+        var record = installs[oldHash]!.AsObject();
+        var node = record["spec"]!.DeepClone().AsObject();
+        var packageHash = (string)node["package_hash"]!;
+        node["package_hash"] = (packageHash[0] == 'a' ? "b" : "a") + packageHash[1..];
+        var newHash = Depot.Specs.DagHash.Compute(JsonSerializer.SerializeToElement(node));
+        Assert.NotEqual(oldHash, newHash);
+        node["hash"] = newHash;
+
+        var oldPath = (string)record["path"]!;
+        var recordedRoot = (await Depot.InstallTree.InstallDatabase.ReadAsync(build, cancellationToken: Token))
+            .RecordedRoot;
+        var oldLocal = build + oldPath[recordedRoot.Length..];
+        var newLocal = oldLocal.Replace(oldHash, newHash, StringComparison.Ordinal);
+        Directory.Move(oldLocal, newLocal);
+        RenameHashInside(newLocal, oldHash, newHash);
+        var specFile = Path.Combine(newLocal, ".spack", "spec.json");
+        var spec = JsonNode.Parse(await File.ReadAllBytesAsync(specFile, Token))!.AsObject();
+        var nodes = spec["spec"]!["nodes"]!.AsArray();
+        var at = nodes.Select((n, i) => (n, i)).Single(p => (string)p.n!["hash"]! == newHash).i; // renamed above
+        nodes[at] = node.DeepClone();
+        await File.WriteAllTextAsync(specFile, spec.ToJsonString(), Token);
+
+        var moved = record.DeepClone().AsObject();
+        moved["spec"] = node.DeepClone();
+        moved["path"] = oldPath.Replace(oldHash, newHash, StringComparison.Ordinal);
+        installs.Remove(oldHash);
+        installs[newHash] = moved;
+        await File.WriteAllTextAsync(index, db.ToJsonString(), Token);
+
+        var push = await PushOperationTests.PushAsync(build, mirror, new PushOptions(), $"{name}/{newHash}");
+        Assert.False(push.AnyFailed, string.Join("; ", push.Outcomes.Select(o => o.Reason)));
+        return (name, oldHash, newHash, node);
+    }
+
+    // The prefix names itself (symlinks, paths in text and binaries): the same-length new hash in place of the old.
+    private static void RenameHashInside(string prefix, string oldHash, string newHash)
+    {
+        var from = System.Text.Encoding.ASCII.GetBytes(oldHash);
+        var to = System.Text.Encoding.ASCII.GetBytes(newHash);
+        foreach (var entry in Directory.EnumerateFileSystemEntries(prefix, "*", SearchOption.AllDirectories))
+        {
+            if (new FileInfo(entry).LinkTarget is { } link)
+            {
+                if (link.Contains(oldHash, StringComparison.Ordinal))
+                {
+                    File.Delete(entry);
+                    File.CreateSymbolicLink(entry, link.Replace(oldHash, newHash, StringComparison.Ordinal));
+                }
+
+                continue;
+            }
+
+            if (!File.Exists(entry))
+            {
+                continue;
+            }
+
+            var bytes = File.ReadAllBytes(entry);
+            var changed = false;
+            for (var at = bytes.AsSpan().IndexOf(from); at >= 0; at = bytes.AsSpan().IndexOf(from))
+            {
+                to.CopyTo(bytes, at);
+                changed = true;
+            }
+
+            if (changed)
+            {
+                File.WriteAllBytes(entry, bytes);
+            }
+        }
+    }
+
     private static JsonObject Installs(JsonObject db) => db["database"]!["installs"]!.AsObject();
 
     // The installed, non-external spec no other record depends on that has the most dependencies (greet in both
@@ -167,7 +307,8 @@ public class PopulatedTreeInstallTests
         var root = installs
             .Where(p => !dependedOn.Contains(p.Key) && (bool)p.Value!["installed"]!
                 && p.Value["spec"]!["external"] is null)
-            .OrderByDescending(p => DependencyHashes(p.Value!.AsObject()).Count).ThenBy(p => p.Key, StringComparer.Ordinal)
+            .OrderByDescending(p => DependencyHashes(p.Value!.AsObject()).Count)
+            .ThenBy(p => p.Key, StringComparer.Ordinal)
             .First();
         return (root.Key, (string)root.Value!["spec"]!["name"]!);
     }
