@@ -44,12 +44,20 @@ public sealed class InstallDatabase
     /// </summary>
     public string RecordedRoot => recordedRoot ??= FindRecordedRoot();
 
-    /// <summary>Where a record's prefix is on this machine.</summary>
-    /// <exception cref="DepotException">The record has no path, or one outside the recorded root.</exception>
+    /// <summary>
+    /// Where a record's prefix is on this machine: a path under <see cref="Root"/> as it is (records added since the
+    /// tree was moved name its new root), one under <see cref="RecordedRoot"/> moved to <see cref="Root"/>.
+    /// </summary>
+    /// <exception cref="DepotException">The record has no path, or one outside both roots.</exception>
     public string LocalPrefix(InstallRecord record)
     {
         var path = record.Path ?? throw new DepotException(
             $"{IndexPath(Root)}: record {record.Spec.Hash} ({record.Spec.Name}) has no path");
+        if (path.StartsWith(System.IO.Path.TrimEndingDirectorySeparator(Root) + "/", StringComparison.Ordinal))
+        {
+            return path;
+        }
+
         var recorded = RecordedRoot;
         if (!path.StartsWith(recorded + "/", StringComparison.Ordinal))
         {
@@ -62,14 +70,13 @@ public sealed class InstallDatabase
 
     private string FindRecordedRoot()
     {
+        // Records under the local root say nothing of where the tree was before (a moved tree's database holds both
+        // once something was installed into it since): the first record outside it does.
         var root = System.IO.Path.TrimEndingDirectorySeparator(Root);
-        foreach (var record in records.Values.Where(r => r.Installed && !r.Spec.IsExternal && r.Path is not null))
+        foreach (var record in records.Values.Where(r => r.Installed && !r.Spec.IsExternal && r.Path is not null
+                     && !r.Path.StartsWith(root + "/", StringComparison.Ordinal)))
         {
             var path = record.Path!;
-            if (path.StartsWith(root + "/", StringComparison.Ordinal))
-            {
-                return root;
-            }
 
             // Longest ancestor whose remainder exists under the local root.
             for (var cut = path.LastIndexOf('/'); cut > 0; cut = path.LastIndexOf('/', cut - 1))
