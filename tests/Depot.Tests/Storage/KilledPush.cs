@@ -33,7 +33,8 @@ internal static class KilledPush
 
     /// <summary>
     /// Runs <c>depot push MIRROR --all</c> on the tree, -j 1, and kills it once the big tarball is staged in
-    /// <paramref name="staging"/> (its TMPDIR) and has stopped growing, that is, while it is being uploaded.
+    /// <paramref name="staging"/> (its TMPDIR) and has stopped growing, that is, while it is being uploaded; fails
+    /// the test if that moment never comes.
     /// </summary>
     public static async Task RunAndKillAsync(string mirror, string tree, string home, string staging,
         IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
@@ -54,13 +55,16 @@ internal static class KilledPush
 
         using var push = Process.Start(start)!;
         long last = -1;
+        var staged = 0L;
+        var uploading = false;
         var clock = Stopwatch.StartNew();
         while (!push.HasExited && clock.Elapsed < TimeSpan.FromSeconds(90))
         {
-            var staged = Directory.EnumerateFiles(staging, "depot-staged-*", SearchOption.AllDirectories)
+            staged = Directory.EnumerateFiles(staging, "depot-staged-*", SearchOption.AllDirectories)
                 .Select(f => new FileInfo(f).Length).DefaultIfEmpty(0).Max();
             if (staged > 20 << 20 && staged == last)
             {
+                uploading = true;
                 break;
             }
 
@@ -72,6 +76,13 @@ internal static class KilledPush
         {
             Assert.Fail("push finished before it could be interrupted: "
                 + await push.StandardError.ReadToEndAsync(cancellationToken));
+        }
+
+        if (!uploading)
+        {
+            // Killing now would test a push that never reached its upload: the test would pass without testing.
+            push.Kill(entireProcessTree: true);
+            Assert.Fail($"the big tarball was never staged whole within 90 s (largest staged file: {staged} bytes)");
         }
 
         await Task.Delay(75, cancellationToken);
