@@ -3,7 +3,8 @@
 #
 #   SPACK_SNAPSHOTS=/work/.mirror bench/all.sh        full run: about 25–30 minutes on this 2-core machine, idle
 #   BENCH_SMALL=1 BENCH_RUNS=2 bench/all.sh            small sizes, to check that everything runs end to end
-#   BENCH_RUNS=5 (runs per row), ONLY="push install" (a subset of: push install list-index verify s3 oci),
+#   BENCH_RUNS=3 (runs per row), BENCH_SPACK_INDEX_RUNS=2 (Spack's update-index at N specs),
+#   ONLY="push install" (a subset of: push install list-index verify s3 oci),
 #   RESULTS=path (default bench/results.md). Each script also runs alone; the sizes below are their env knobs.
 #
 # Without SPACK_SNAPSHOTS the Spack rows are skipped and the results say so. Every baseline (Spack 1.2, gzip on the
@@ -11,7 +12,10 @@
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
-export BENCH_RUNS=${BENCH_RUNS:-5}
+# Three runs per row (median, min–max) and two of Spack's update-index (minutes each at 20,000 specs) keep the full
+# run within 30 minutes here.
+export BENCH_RUNS=${BENCH_RUNS:-3}
+export BENCH_SPACK_INDEX_RUNS=${BENCH_SPACK_INDEX_RUNS:-2}
 results=${RESULTS:-$here/results.md}
 only=${ONLY:-push install list-index verify s3 oci}
 mkdir -p "$here/out"
