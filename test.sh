@@ -27,6 +27,19 @@ if [ ${#missing[@]} -gt 0 ]; then
         || { echo "test.sh: could not install ${missing[*]}"; echo "0 passed, 1 failed"; exit 1; }
 fi
 
+# Unix accounts for the shared-mirror tests (tests/Depot.Tests/Storage/SharedMirrorTests.cs), which run depot as
+# depot-a and depot-b (group depot-share) and depot-c (outside it) on one group-writable mirror. The tests make them
+# too when missing; they need root either way (as CI runs), and fail otherwise.
+if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+getent group depot-share >/dev/null 2>&1 || $sudo groupadd depot-share
+for account in depot-a depot-b depot-c; do
+    groups=(-G depot-share)
+    [ "$account" = depot-c ] && groups=()
+    getent passwd "$account" >/dev/null 2>&1 \
+        || $sudo useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "${groups[@]}" "$account" \
+        || echo "test.sh: could not create the account $account (the shared-mirror tests will fail)"
+done
+
 # Store test servers (npm): s3rver for S3, Azurite for Azure Blob. Installed once into .test-services/; the tests start
 # each on a free 127.0.0.1 port and stop it when their class is done.
 if ! command -v npm >/dev/null 2>&1; then
