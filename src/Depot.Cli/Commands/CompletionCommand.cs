@@ -29,9 +29,19 @@ public static class CompletionCommand
         {
             if (parse.GetValue(mirrorNames))
             {
-                foreach (var (name, _) in console.Engine.Registry.Mirrors)
+                var names = console.Engine.Registry.Mirrors.Select(m => m.Name).ToList();
+                if (parse.GetValue(json))
                 {
-                    console.Out.WriteLine(name);
+                    JsonOutput.Write(console.Out, w =>
+                    {
+                        w.WriteStartArray();
+                        names.ForEach(w.WriteStringValue);
+                        w.WriteEndArray();
+                    });
+                }
+                else
+                {
+                    names.ForEach(console.Out.WriteLine);
                 }
 
                 return Task.FromResult(ExitCodes.Success);

@@ -22,6 +22,11 @@ internal static class CompletionScript
     private static readonly HashSet<string> MirrorArguments =
         new(["mirror", "source", "destination", "target"], StringComparer.Ordinal);
 
+    /// <summary>Options whose value is a path (or, for --url, may be one); other free-text values get no
+    /// candidates.</summary>
+    private static readonly HashSet<string> PathOptions = new(["--install-tree", "--root", "--output", "--gpg-home",
+        "--spack-prefix", "--ca-cert", "--gcs-key-file", "--url"], StringComparer.Ordinal);
+
     public static string For(string shell, Command root) => shell switch
     {
         "fish" => Fish(Nodes(root)),
@@ -80,8 +85,7 @@ internal static class CompletionScript
         }
 
         var fixedValues = option.GetCompletions(CompletionContext.Empty).Select(c => c.Label).ToList();
-        return fixedValues.Count > 0 ? fixedValues
-            : option.ValueType == typeof(int?) || option.ValueType == typeof(int) ? [] : [Files];
+        return fixedValues.Count > 0 ? fixedValues : PathOptions.Contains(option.Name) ? [Files] : [];
     }
 
     private static List<string> ValuesOf(Argument argument)
