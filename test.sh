@@ -20,6 +20,9 @@ command -v readelf >/dev/null 2>&1 || missing+=(binutils)   # reads relocated RP
 command -v perl >/dev/null 2>&1 || missing+=(perl)   # one interpreter the sbang tests start
 # OCI registry (distribution 2.8) for oci:// tests
 command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+# Shells whose completion scripts (depot completion zsh|fish) the tests check and run
+command -v zsh >/dev/null 2>&1 || missing+=(zsh)
+command -v fish >/dev/null 2>&1 || missing+=(fish)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}"
     if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using Depot.Cli.Commands;
 
 namespace Depot.Cli;
@@ -37,8 +38,12 @@ public static class Program
         Depot.Operations.MirrorAccess? access = null, EnvironmentVariables? environment = null)
     {
         var console = new CliConsole(stdout, stderr, depotHome, interactive, access, environment);
-        var root = new RootCommand("Depot: a fast, Spack-compatible binary build cache.")
+
+        // A plain command named "depot", not RootCommand (named after the executable: "Depot.Cli" in help).
+        var root = new Command("depot", "Depot: a fast, Spack-compatible binary build cache.")
         {
+            new HelpOption(),
+            new VersionOption(),
             ListCommand.Create(console),
             IndexCommand.Create(console),
             VerifyCommand.Create(console),
@@ -49,26 +54,22 @@ public static class Program
             InstallCommand.Create(console),
             EnvCommand.Create(console),
             MirrorCommand.Create(console),
+            CompletionCommand.Create(console),
         };
-        var parse = root.Parse(args);
-        if (parse.Errors.Count > 0 && args.Contains("--json"))
-        {
-            var message = string.Join("; ", parse.Errors.Select(e => e.Message));
-            JsonOutput.WriteError(stdout, ErrorKind.Usage, message, null);
-            return ExitCodes.Usage;
-        }
 
-        if (parse.Errors.Count > 0)
+        // No response files: "@1.0" is Spack's version syntax (depot list demo @1.0), not a file to read.
+        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (UsageErrors.Describe(parse) is { } usage && !HelpRequested(parse))
         {
-            foreach (var error in parse.Errors)
+            if (args.Contains("--json"))
             {
-                await stderr.WriteLineAsync("depot: error: " + error.Message).ConfigureAwait(false);
+                JsonOutput.WriteError(stdout, ErrorKind.Usage, usage, null);
+            }
+            else
+            {
+                await stderr.WriteLineAsync("depot: error: " + usage).ConfigureAwait(false);
             }
 
-            await stderr.WriteLineAsync(
-                    $"Run '{string.Join(' ', ["depot", .. CommandPath(parse.CommandResult.Command, root)])} --help' "
-                    + "for usage.")
-                .ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 
@@ -85,6 +86,6 @@ public static class Program
         return await parse.InvokeAsync(config).ConfigureAwait(false);
     }
 
-    private static IEnumerable<string> CommandPath(Command command, RootCommand root) =>
-        command == root ? [] : [command.Name];
+    /// <summary>--help shows the help page even where the rest of the line is incomplete.</summary>
+    private static bool HelpRequested(ParseResult parse) => parse.Action is HelpAction;
 }
