@@ -82,12 +82,27 @@ fi
 dotnet test --solution Depot.slnx -c Release --no-build 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
+# The shipped artefacts, built and used as a user would (packaging/smoke.sh): the self-contained single-file binary for
+# this machine and the dotnet tool, each running --version, list, and a signed push + install round trip. Each check
+# is counted as one test; a smoke run that fails without naming a check counts as one failure.
+smoke_log=$(mktemp)
+trap 'rm -f "$log" "$smoke_log"' EXIT
+packaging/smoke.sh 2>&1 | tee "$smoke_log"
+smoke_status=${PIPESTATUS[0]}
+smoke_passed=$(grep -c '^smoke: ok ' "$smoke_log")
+smoke_failed=$(grep -c '^smoke: FAILED ' "$smoke_log")
+if [ "$smoke_status" -ne 0 ] && [ "$smoke_failed" -eq 0 ]; then
+    smoke_failed=1
+fi
+
 # The runner's own summary ("total: N / failed: N / succeeded: N") is not a line CI reads: print the plain one.
 passed=$(awk '/^[[:space:]]*succeeded:/ {s += $2} END {print s + 0}' "$log")
 failed=$(awk '/^[[:space:]]*failed:/ {s += $2} END {print s + 0}' "$log")
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
     failed=1   # the run itself failed (crash, no tests found): never report it as green
 fi
+passed=$((passed + smoke_passed))
+failed=$((failed + smoke_failed))
 if [ "$format_ok" -eq 0 ]; then
     echo "test.sh: 'dotnet format Depot.slnx --verify-no-changes' found files not formatted as .editorconfig says" \
         "(listed above); run 'dotnet format Depot.slnx' and commit the result"
