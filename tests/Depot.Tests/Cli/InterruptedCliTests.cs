@@ -70,13 +70,27 @@ public sealed class InterruptedCliTests : IDisposable
         using var push = Process.Start(start)!;
         var stdout = push.StandardOutput.ReadToEndAsync(Token);
         var stderr = push.StandardError.ReadToEndAsync(Token);
-        // One package at a time (six of 48 MB of random letters, about 1 s each to deflate here): 2 s in, depot is
-        // pushing and the last package is not started.
-        await Task.Delay(TimeSpan.FromSeconds(2), Token);
+        // One package at a time (six of 48 MB of random letters, about 1 s each to deflate here): once the first
+        // object is in the mirror, depot has started (its Ctrl-C handler is in place: a signal before that would end
+        // the runtime with 130 and no report) and the last package is not started. Waiting for that, rather than a
+        // fixed time, keeps the test true on a loaded machine.
+        var clock = Stopwatch.StartNew();
+        while (!push.HasExited && clock.Elapsed < TimeSpan.FromSeconds(60)
+            && !Directory.EnumerateFiles(mirror.Path, "*", SearchOption.AllDirectories).Any())
+        {
+            await Task.Delay(50, Token);
+        }
+
         if (push.HasExited)
         {
             // (The output is read only here: awaiting it sooner would wait for depot to end.)
             Assert.Fail($"push finished before it could be interrupted: {await stdout}{await stderr}");
+        }
+
+        if (!Directory.EnumerateFiles(mirror.Path, "*", SearchOption.AllDirectories).Any())
+        {
+            push.Kill(entireProcessTree: true);
+            Assert.Fail("depot push wrote nothing to the mirror within 60 s: nothing to interrupt");
         }
 
         await InterruptAsync(push.Id);
