@@ -22,7 +22,7 @@ public static class EnvCommand
         };
         var shell = new Option<string>("--shell")
         {
-            Description = "sh (default; bash, zsh), csh or fish",
+            Description = "Syntax of the lines: sh (also for bash and zsh), csh or fish",
             DefaultValueFactory = _ => "sh",
         };
         shell.AcceptOnlyFromAmong("sh", "bash", "zsh", "csh", "tcsh", "fish");

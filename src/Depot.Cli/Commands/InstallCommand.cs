@@ -31,7 +31,7 @@ public static class InstallCommand
         };
         var spackVersion = new Option<string>("--spack-version")
         {
-            Description = "For a tree with no database yet: 1 (default) or 0.21",
+            Description = "Database format for a tree with no database yet: Spack 1.x, or 0.21 to 0.23",
             DefaultValueFactory = _ => "1",
         };
         spackVersion.AcceptOnlyFromAmong("1", "0.21", "0.22", "0.23");

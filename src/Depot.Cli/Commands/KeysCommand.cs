@@ -30,7 +30,7 @@ public static class KeysCommand
         };
         var algorithm = new Option<string>("--algorithm")
         {
-            Description = "rsa4096 (default, as spack gpg create), rsa2048 or ed25519",
+            Description = "rsa4096 (as spack gpg create), rsa2048 or ed25519",
             DefaultValueFactory = _ => "rsa4096",
         };
         var json = CommonArguments.Json();

@@ -210,6 +210,15 @@ public sealed partial class ArgumentParsingTests : CliTestBase
         Assert.Single(Regex.Matches(line, "default"));
     }
 
+    [Theory]
+    [MemberData(nameof(Commands))]
+    public async Task NoHelpLineStatesADefaultTwice(string command)
+    {
+        var (_, output, _) = await RunAsync([.. command.Split(' ', StringSplitOptions.RemoveEmptyEntries), "--help"]);
+        Assert.All(output.Split('\n'),
+            line => Assert.True(Regex.Count(line, @"[(\[]default") <= 1, line));
+    }
+
     [GeneratedRegex(@"\s+")]
     private static partial Regex Spaces();
 }
