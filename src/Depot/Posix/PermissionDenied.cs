@@ -178,15 +178,22 @@ public static class PermissionDenied
         {
             fix = $"ask {owner} (its owner) or an admin to run `chmod g+{letter} {target}`";
         }
+        else if ((status.Mode & GroupBit(letter)) != 0)
+        {
+            fix = $"you ({UnixAccounts.UserName(me)}) are not in its group {group}: ask an admin to add you to it";
+        }
         else
         {
-            fix = $"you ({UnixAccounts.UserName(me)}) are not in its group {group}: ask an admin to add you to it "
-                + $"(and to run `chmod g+{letter} {target}` if the group lacks it)";
+            // Neither its owner's group nor anyone else may: adding the user to that group would not help.
+            fix = $"it is {owner}'s alone: ask {owner} or an admin to share it with a group you are in "
+                + $"(`chgrp GROUP {target} && chmod g+{letter} {target}`), or use another {what}";
         }
 
         return $"no {permission} permission on {what} {target} (owner {owner}, group {group}, "
             + $"{UnixAccounts.Describe(status.Kind, status.Mode)}); fix: {fix}";
     }
+
+    private static int GroupBit(char letter) => letter switch { 'r' => 0x20, 'w' => 0x10, _ => 0x8 };
 
     private static bool Exists(string path)
     {
