@@ -37,19 +37,7 @@ public static class Program
         Depot.Operations.MirrorAccess? access = null, EnvironmentVariables? environment = null)
     {
         var console = new CliConsole(stdout, stderr, depotHome, interactive, access, environment);
-        var root = new RootCommand("Depot: a fast, Spack-compatible binary build cache.")
-        {
-            ListCommand.Create(console),
-            IndexCommand.Create(console),
-            VerifyCommand.Create(console),
-            KeysCommand.Create(console),
-            SignCommand.Create(console),
-            PushCommand.Create(console),
-            CopyCommand.Create(console),
-            InstallCommand.Create(console),
-            EnvCommand.Create(console),
-            MirrorCommand.Create(console),
-        };
+        var root = CreateRoot(console, VerbsFor(args));
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && args.Contains("--json"))
         {
@@ -83,6 +71,55 @@ public static class Program
             ProcessTerminationTimeout = TimeSpan.FromSeconds(10),
         };
         return await parse.InvokeAsync(config).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Every verb, by name, with the factory of its command. Only the verbs a run needs are built
+    /// (<see cref="VerbsFor"/>): each builds its options, arguments and actions, and that is most of the start-up.
+    /// Help lists them in this order.
+    /// </summary>
+    public static IReadOnlyList<(string Name, Func<CliConsole, Command> Create)> Verbs { get; } =
+    [
+        ("list", ListCommand.Create),
+        ("index", IndexCommand.Create),
+        ("verify", VerifyCommand.Create),
+        ("keys", KeysCommand.Create),
+        ("sign", SignCommand.Create),
+        ("push", PushCommand.Create),
+        ("copy", CopyCommand.Create),
+        ("install", InstallCommand.Create),
+        ("env", EnvCommand.Create),
+        ("mirror", MirrorCommand.Create),
+    ];
+
+    /// <summary>The root command with the given verbs' commands (all of <see cref="Verbs"/> for help and
+    /// completion).</summary>
+    public static RootCommand CreateRoot(CliConsole console,
+        IEnumerable<(string Name, Func<CliConsole, Command> Create)> verbs)
+    {
+        ArgumentNullException.ThrowIfNull(verbs);
+        var root = new RootCommand("Depot: a fast, Spack-compatible binary build cache.");
+        foreach (var (_, create) in verbs)
+        {
+            root.Subcommands.Add(create(console));
+        }
+
+        return root;
+    }
+
+    /// <summary>
+    /// The verbs a run parses: the one named first (<c>depot list ...</c>), none for a lone <c>--version</c>, else
+    /// all of them (root help, a mistyped verb, directives): parsing and help are then the same as with every verb.
+    /// </summary>
+    internal static IEnumerable<(string Name, Func<CliConsole, Command> Create)> VerbsFor(string[] args)
+    {
+        if (args is ["--version"])
+        {
+            return [];
+        }
+
+        var named = args.Length > 0 ? Verbs.Where(v => v.Name == args[0]).ToList() : [];
+        return named.Count == 1 ? named : Verbs;
     }
 
     private static IEnumerable<string> CommandPath(Command command, RootCommand root) =>
