@@ -20,12 +20,28 @@ command -v readelf >/dev/null 2>&1 || missing+=(binutils)   # reads relocated RP
 command -v perl >/dev/null 2>&1 || missing+=(perl)   # one interpreter the sbang tests start
 # OCI registry (distribution 2.8) for oci:// tests
 command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+# Shells whose completion scripts (depot completion zsh|fish) the tests check and run
+command -v zsh >/dev/null 2>&1 || missing+=(zsh)
+command -v fish >/dev/null 2>&1 || missing+=(fish)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}"
     if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
     $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
         || { echo "test.sh: could not install ${missing[*]}"; echo "0 passed, 1 failed"; exit 1; }
 fi
+
+# Unix accounts for the shared-mirror tests (tests/Depot.Tests/Storage/SharedMirrorTests.cs), which run depot as
+# depot-a and depot-b (group depot-share) and depot-c (outside it) on one group-writable mirror. The tests make them
+# too when missing; they need root either way (as CI runs), and fail otherwise.
+if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+getent group depot-share >/dev/null 2>&1 || $sudo groupadd depot-share
+for account in depot-a depot-b depot-c; do
+    groups=(-G depot-share)
+    [ "$account" = depot-c ] && groups=()
+    getent passwd "$account" >/dev/null 2>&1 \
+        || $sudo useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "${groups[@]}" "$account" \
+        || echo "test.sh: could not create the account $account (the shared-mirror tests will fail)"
+done
 
 # Store test servers (npm): s3rver for S3, Azurite for Azure Blob. Installed once into .test-services/; the tests start
 # each on a free 127.0.0.1 port and stop it when their class is done.
@@ -66,12 +82,27 @@ fi
 dotnet test --solution Depot.slnx -c Release --no-build 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
+# The shipped artefacts, built and used as a user would (packaging/smoke.sh): the self-contained single-file binary for
+# this machine and the dotnet tool, each running --version, list, and a signed push + install round trip. Each check
+# is counted as one test; a smoke run that fails without naming a check counts as one failure.
+smoke_log=$(mktemp)
+trap 'rm -f "$log" "$smoke_log"' EXIT
+packaging/smoke.sh 2>&1 | tee "$smoke_log"
+smoke_status=${PIPESTATUS[0]}
+smoke_passed=$(grep -c '^smoke: ok ' "$smoke_log")
+smoke_failed=$(grep -c '^smoke: FAILED ' "$smoke_log")
+if [ "$smoke_status" -ne 0 ] && [ "$smoke_failed" -eq 0 ]; then
+    smoke_failed=1
+fi
+
 # The runner's own summary ("total: N / failed: N / succeeded: N") is not a line CI reads: print the plain one.
 passed=$(awk '/^[[:space:]]*succeeded:/ {s += $2} END {print s + 0}' "$log")
 failed=$(awk '/^[[:space:]]*failed:/ {s += $2} END {print s + 0}' "$log")
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
     failed=1   # the run itself failed (crash, no tests found): never report it as green
 fi
+passed=$((passed + smoke_passed))
+failed=$((failed + smoke_failed))
 if [ "$format_ok" -eq 0 ]; then
     echo "test.sh: 'dotnet format Depot.slnx --verify-no-changes' found files not formatted as .editorconfig says" \
         "(listed above); run 'dotnet format Depot.slnx' and commit the result"

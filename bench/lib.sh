@@ -127,16 +127,16 @@ bench_tree_specs() {
 print(' '.join('/' + h for h in json.load(open(sys.argv[1]))['database']['installs']))" "$1/.spack-db/index.json"
 }
 
-# The CLI is built once by ./depot; scripts run it through a copy named after that build's time, so that a rebuild
-# (./depot rebuilds when a .cs under src/ is newer, which includes obj/ files a `dotnet build` of Depot.Bench
-# rewrites) cannot land inside a measurement or remove a binary another script is running.
+# The CLI is built once by ./depot (into .depot-build/$HOSTTYPE/app); scripts run it through a copy named after that
+# build's time, so that a rebuild (when a source under src/ changed) cannot land inside a measurement or remove a
+# binary another script is running.
 bench_depot_build() {
     "$bench_root/depot" --help > /dev/null
-    local built
-    built=$(stat -c %Y "$bench_root/.depot-build/Depot.Cli")
+    local built app=$bench_root/.depot-build/${HOSTTYPE:-$(uname -m)}/app
+    built=$(stat -c %Y "$app/Depot.Cli")
     if [ ! -x "$BENCH_OUT/depot-bin-$built/Depot.Cli" ]; then
         rm -rf "$BENCH_OUT/depot-bin-$built.tmp"
-        cp -rp "$bench_root/.depot-build" "$BENCH_OUT/depot-bin-$built.tmp"
+        cp -rp "$app" "$BENCH_OUT/depot-bin-$built.tmp"
         mv "$BENCH_OUT/depot-bin-$built.tmp" "$BENCH_OUT/depot-bin-$built"
     fi
     DEPOT=$BENCH_OUT/depot-bin-$built/Depot.Cli

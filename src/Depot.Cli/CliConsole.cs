@@ -107,7 +107,8 @@ public sealed class CliConsole(TextWriter stdout, TextWriter stderr, string? dep
             }
             catch (Exception e) when (ErrorKinds.Of(e) is { } kind)
             {
-                return Fail(parse, kind, e.Message, (e as DepotException)?.Hint);
+                // A refusal .NET words as "Access to the path … is denied.": named with the permission and the fix.
+                return Fail(parse, kind, Depot.Posix.PermissionDenied.MessageOf(e), (e as DepotException)?.Hint);
             }
         };
 }

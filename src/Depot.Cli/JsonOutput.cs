@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Depot.Cli;
@@ -6,10 +7,21 @@ namespace Depot.Cli;
 /// with.</summary>
 internal static class JsonOutput
 {
+    /// <summary>
+    /// How every document is written: indented, and with text as it is (<c>"Depot &lt;depot@example.org&gt;"</c>, not
+    /// <c>\u003C</c>): the output is read by programs and people, never embedded in HTML. Quotes, backslashes and
+    /// control characters are still escaped, as JSON requires.
+    /// </summary>
+    public static JsonWriterOptions Options { get; } = new()
+    {
+        Indented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
     public static void Write(TextWriter output, Action<Utf8JsonWriter> write)
     {
         using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        using (var writer = new Utf8JsonWriter(stream, Options))
         {
             write(writer);
         }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using Depot.Cli.Commands;
 
 namespace Depot.Cli;
@@ -37,26 +38,22 @@ public static class Program
         Depot.Operations.MirrorAccess? access = null, EnvironmentVariables? environment = null)
     {
         var console = new CliConsole(stdout, stderr, depotHome, interactive, access, environment);
-        var root = CreateRoot(console, VerbsFor(args));
-        var parse = root.Parse(args);
-        if (parse.Errors.Count > 0 && args.Contains("--json"))
-        {
-            var message = string.Join("; ", parse.Errors.Select(e => e.Message));
-            JsonOutput.WriteError(stdout, ErrorKind.Usage, message, null);
-            return ExitCodes.Usage;
-        }
 
-        if (parse.Errors.Count > 0)
+        var root = CreateRoot(console, VerbsFor(args));
+
+        // No response files: "@1.0" is Spack's version syntax (depot list demo @1.0), not a file to read.
+        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (UsageErrors.Describe(parse) is { } usage && !HelpRequested(parse))
         {
-            foreach (var error in parse.Errors)
+            if (args.Contains("--json"))
             {
-                await stderr.WriteLineAsync("depot: error: " + error.Message).ConfigureAwait(false);
+                JsonOutput.WriteError(stdout, ErrorKind.Usage, usage, null);
+            }
+            else
+            {
+                await stderr.WriteLineAsync("depot: error: " + usage).ConfigureAwait(false);
             }
 
-            await stderr.WriteLineAsync(
-                    $"Run '{string.Join(' ', ["depot", .. CommandPath(parse.CommandResult.Command, root)])} --help' "
-                    + "for usage.")
-                .ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 
@@ -74,9 +71,9 @@ public static class Program
     }
 
     /// <summary>
-    /// Every verb, by name, with the factory of its command. Only the verbs a run needs are built
-    /// (<see cref="VerbsFor"/>): each builds its options, arguments and actions, and that is most of the start-up.
-    /// Help lists them in this order.
+    /// Every verb, by name, with the factory of its command. A run builds only the verbs it needs
+    /// (<see cref="VerbsFor"/>): building a command (its options, arguments, validators and action) is most of the
+    /// start-up. Help lists them in this order.
     /// </summary>
     public static IReadOnlyList<(string Name, Func<CliConsole, Command> Create)> Verbs { get; } =
     [
@@ -90,15 +87,21 @@ public static class Program
         ("install", InstallCommand.Create),
         ("env", EnvCommand.Create),
         ("mirror", MirrorCommand.Create),
+        ("completion", CompletionCommand.Create),
     ];
 
-    /// <summary>The root command with the given verbs' commands (all of <see cref="Verbs"/> for help and
-    /// completion).</summary>
-    public static RootCommand CreateRoot(CliConsole console,
+    /// <summary>The root command, <c>depot</c>, with the given verbs' commands.</summary>
+    public static Command CreateRoot(CliConsole console,
         IEnumerable<(string Name, Func<CliConsole, Command> Create)> verbs)
     {
         ArgumentNullException.ThrowIfNull(verbs);
-        var root = new RootCommand("Depot: a fast, Spack-compatible binary build cache.");
+
+        // A plain command named "depot", not RootCommand (named after the executable: "Depot.Cli" in help).
+        var root = new Command("depot", "Depot: a fast, Spack-compatible binary build cache.")
+        {
+            new HelpOption(),
+            new VersionOption(),
+        };
         foreach (var (_, create) in verbs)
         {
             root.Subcommands.Add(create(console));
@@ -109,7 +112,8 @@ public static class Program
 
     /// <summary>
     /// The verbs a run parses: the one named first (<c>depot list ...</c>), none for a lone <c>--version</c>, else
-    /// all of them (root help, a mistyped verb, directives): parsing and help are then the same as with every verb.
+    /// all of them (root help, a mistyped verb, <c>completion</c>, which describes every verb): parsing, errors and
+    /// help are then the same as with every verb built.
     /// </summary>
     internal static IEnumerable<(string Name, Func<CliConsole, Command> Create)> VerbsFor(string[] args)
     {
@@ -118,10 +122,10 @@ public static class Program
             return [];
         }
 
-        var named = args.Length > 0 ? Verbs.Where(v => v.Name == args[0]).ToList() : [];
+        var named = args.Length > 0 && args[0] != "completion" ? Verbs.Where(v => v.Name == args[0]).ToList() : [];
         return named.Count == 1 ? named : Verbs;
     }
 
-    private static IEnumerable<string> CommandPath(Command command, RootCommand root) =>
-        command == root ? [] : [command.Name];
+    /// <summary>--help shows the help page even where the rest of the line is incomplete.</summary>
+    private static bool HelpRequested(ParseResult parse) => parse.Action is HelpAction;
 }

@@ -11,10 +11,13 @@ public static class CopyCommand
 {
     public static Command Create(CliConsole console)
     {
-        var source = new Argument<string>("source") { Description = "Mirror to copy from: name, directory or URL" };
+        var source = new Argument<string>("source")
+        {
+            Description = "Mirror to copy from: " + CommonArguments.MirrorForms,
+        };
         var destination = new Argument<string>("destination")
         {
-            Description = "Mirror to copy into: name, directory or URL (oci://, s3://, ...)",
+            Description = "Mirror to copy into: " + CommonArguments.MirrorForms,
         };
         var queries = CommonArguments.Queries("Only these specs: name, name@version, /hashprefix (default: all)");
         var layout = new Option<string?>("--layout")
@@ -35,11 +38,7 @@ public static class CopyCommand
             Description = "Do not check the source's signatures (checksums are always checked)",
         };
         var force = new Option<bool>("--force", "-f") { Description = "Copy entries the destination holds already" };
-        var jobs = new Option<int>("--jobs", "-j")
-        {
-            Description = "Entries copied at once",
-            DefaultValueFactory = _ => 8,
-        };
+        var jobs = CommonArguments.Jobs("Entries copied at once", "8");
         var noIndex = new Option<bool>("--no-index") { Description = "Do not update the destination's index" };
         var json = CommonArguments.Json("Print a JSON summary instead of lines (errors too)");
         var command = new Command("copy",
@@ -59,19 +58,18 @@ public static class CopyCommand
             var sourceMirror = console.Engine.OpenForRead(from, parse.GetValue(noVerify));
             var destinationMirror = console.Engine.OpenForWrite(to, writeOptions);
             var options = new CopyOptions((parse.GetValue(queries) ?? []).Select(SpecQuery.Parse).ToList(),
-                Math.Max(1, parse.GetValue(jobs)), parse.GetValue(force), !parse.GetValue(noIndex),
+                parse.GetValue(jobs) ?? 8, parse.GetValue(force), !parse.GetValue(noIndex),
                     console.Engine.IndexCache);
-            var progress = new LineProgress<CopyProgress>(p =>
+            void Print(CopyOutcome o)
             {
-                if (p.Outcome is { } o && !parse.GetValue(json))
-                {
-                    var line = string.Create(CultureInfo.InvariantCulture,
-                        $"{StatusName(o.Status),-10}{o.Display} "
-                        + $"/{o.Hash[..7]}{(o.Reason is null ? "" : ": " + HintText.WithHint(o.Reason, o.Hint))}");
-                    (o.Status == CopyStatus.Failed ? console.Error : console.Out).WriteLine(line);
-                }
-            });
-            var result = await CopyOperation.RunAsync(sourceMirror, destinationMirror, options, progress, token)
+                var line = string.Create(CultureInfo.InvariantCulture,
+                    $"{StatusName(o.Status),-10}{o.Display} "
+                    + $"/{o.Hash[..7]}{(o.Reason is null ? "" : ": " + HintText.WithHint(o.Reason, o.Hint))}");
+                (o.Status == CopyStatus.Failed ? console.Error : console.Out).WriteLine(line);
+            }
+
+            var result = await ProgressDisplay.CopyAsync(console, parse.GetValue(json), Print,
+                progress => CopyOperation.RunAsync(sourceMirror, destinationMirror, options, progress, token))
                 .ConfigureAwait(false);
             if (parse.GetValue(json))
             {
@@ -150,19 +148,4 @@ public static class CopyCommand
         CopyStatus.SkippedExists => "exists",
         _ => "FAILED",
     };
-
-    /// <summary>Reports on the calling thread, one at a time, so lines are printed as outcomes arrive and before the
-    /// summary.</summary>
-    private sealed class LineProgress<T>(Action<T> report) : IProgress<T>
-    {
-        private readonly Lock gate = new();
-
-        public void Report(T value)
-        {
-            lock (gate)
-            {
-                report(value);
-            }
-        }
-    }
 }

@@ -9,13 +9,9 @@ public static class IndexCommand
 {
     public static Command Create(CliConsole console)
     {
-        var mirror = CommonArguments.Mirror();
+        var mirror = CommonArguments.Mirror("Mirror to index");
         var full = new Option<bool>("--full") { Description = "Read every entry instead of reusing the current index" };
-        var jobs = new Option<int>("--jobs", "-j")
-        {
-            Description = "Entries read in parallel",
-            DefaultValueFactory = _ => 16,
-        };
+        var jobs = CommonArguments.Jobs("Entries read in parallel", "16");
         var json = CommonArguments.Json();
         var command = new Command("index", "Rebuild a build cache's index (incremental; Spack reads the result)")
         {
@@ -25,9 +21,10 @@ public static class IndexCommand
         {
             // Read connection, as Depot has always indexed through it.
             var target = console.Engine.Open(parse.GetValue(mirror)!, MirrorPurpose.Read);
-            var options = new IndexOptions(parse.GetValue(full), Math.Max(1, parse.GetValue(jobs)),
+            var options = new IndexOptions(parse.GetValue(full), parse.GetValue(jobs) ?? 16,
                 console.Engine.IndexCache);
-            var results = await IndexOperation.RunAsync(target, options, null, token).ConfigureAwait(false);
+            var results = await ProgressDisplay.RunAsync(console, parse.GetValue(json),
+                progress => IndexOperation.RunAsync(target, options, progress, token)).ConfigureAwait(false);
             var problems = results.Sum(r => r.Problems.Count);
             if (console.Environment["DEPOT_TIMINGS"] == "1")
             {

@@ -17,7 +17,8 @@ public static class InstallCommand
         };
         var from = new Option<string[]>("--from")
         {
-            Description = "Mirror to install from (repeatable, tried in order; default: configured mirrors)",
+            Description = "Mirror to install from, repeatable, tried in order (default: every configured mirror): "
+                + CommonArguments.MirrorForms,
             AllowMultipleArgumentsPerToken = false,
         };
         var root = new Option<string?>("--root")
@@ -34,15 +35,14 @@ public static class InstallCommand
             DefaultValueFactory = _ => "1",
         };
         spackVersion.AcceptOnlyFromAmong("1", "0.21", "0.22", "0.23");
-        var noVerify = new Option<bool>("--no-verify")
+        // Spack's names for the same thing: `spack buildcache install -u/--unsigned`, `spack install
+        // --no-check-signature` (install without checking signatures).
+        var noVerify = new Option<bool>("--no-verify", "--no-check-signature", "-u", "--unsigned")
         {
-            Description = "Do not check signatures (checksums are always checked)",
+            Description = "Do not check signatures (checksums are always checked); -u, --unsigned and "
+                + "--no-check-signature are Spack's names for it",
         };
-        var jobs = new Option<int>("--jobs", "-j")
-        {
-            Description = "Packages installed at once",
-            DefaultValueFactory = _ => Math.Max(2, Environment.ProcessorCount),
-        };
+        var jobs = CommonArguments.Jobs("Packages installed at once", "number of cores, at least 2");
         var failFast = new Option<bool>("--fail-fast") { Description = "Stop at the first failure" };
         var json = CommonArguments.Json("Print a JSON summary (errors too)");
         var command = new Command("install",
@@ -64,7 +64,8 @@ public static class InstallCommand
             var mirrors = parse.GetValue(from) is { Length: > 0 } given ? given : ConfiguredMirrors(console.Engine);
             var sources = mirrors.Select(name => console.Engine.OpenForRead(name, parse.GetValue(noVerify))).ToList();
 
-            var options = new InstallOptions(target, Math.Max(1, parse.GetValue(jobs)), null, parse.GetValue(failFast));
+            var options = new InstallOptions(target, parse.GetValue(jobs) ?? Math.Max(2, Environment.ProcessorCount),
+                null, parse.GetValue(failFast));
             var specs = parse.GetValue(queries)!.Select(SpecQuery.Parse).ToList();
             var result = await InstallDisplay.RunAsync(console, parse.GetValue(json),
                 progress => InstallOperation.RunAsync(sources, specs, options, progress, token)).ConfigureAwait(false);

@@ -194,7 +194,7 @@ public static class KeysCommand
 
     private static Command Publish(CliConsole console)
     {
-        var mirror = CommonArguments.Mirror();
+        var mirror = CommonArguments.Mirror("Mirror to publish the keys on");
         var ids = new Argument<string[]>("fingerprint")
         {
             Description = "Keys to publish (default: every key that can sign)",
@@ -224,7 +224,7 @@ public static class KeysCommand
     {
         var target = new Argument<string>("target")
         {
-            Description = "A key file, or a mirror whose published keys to trust",
+            Description = "A key file, or a mirror whose published keys to trust: " + CommonArguments.MirrorForms,
         };
         var fingerprint = new Option<string>("--fingerprint")
         {

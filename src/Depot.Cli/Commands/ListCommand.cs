@@ -5,30 +5,59 @@ using Depot.Specs;
 
 namespace Depot.Cli.Commands;
 
-/// <summary><c>depot list MIRROR [QUERY...]</c>: what a build cache holds, like <c>spack buildcache list
-/// -a</c>.</summary>
+/// <summary><c>depot list [MIRROR] [QUERY...]</c>: what a build cache holds, or every configured mirror, like
+/// <c>spack buildcache list -a</c>.</summary>
 public static class ListCommand
 {
     public static Command Create(CliConsole console)
     {
-        var mirror = CommonArguments.Mirror();
+        var mirror = CommonArguments.Mirror(
+            "Mirror to list (default: every configured mirror, as spack buildcache list)");
+        mirror.Arity = ArgumentArity.ZeroOrOne;
         var queries = CommonArguments.Queries("Specs to show: name, name@version, /hashprefix (default: all)");
         var shortHash = new Option<bool>("--long", "-l") { Description = "Show 7-character hashes" };
         var fullHash = new Option<bool>("--very-long", "-L") { Description = "Show full 32-character hashes" };
         var variants = new Option<bool>("--variants", "-v") { Description = "Show variants and compiler flags" };
         var json = CommonArguments.Json();
         var rescan = new Option<bool>("--rescan") { Description = "Read every entry instead of the index" };
-        var command = new Command("list", "List the specs in a build cache (every architecture)")
+        var allArch = new Option<bool>("--allarch", "-a")
         {
-            mirror, queries, shortHash, fullHash, variants, json, rescan,
+            Description = "Accepted as Spack's list -a; changes nothing, as Depot always lists every architecture",
+        };
+        var command = new Command("list", "List the specs in a build cache, or in every configured mirror (every "
+            + "architecture)")
+        {
+            mirror, queries, shortHash, fullHash, variants, json, rescan, allArch,
         };
         command.SetAction(console.Guard(async (parse, token) =>
         {
-            var source = console.Engine.Open(parse.GetValue(mirror)!, MirrorPurpose.Read);
-            var parsed = (parse.GetValue(queries) ?? []).Select(SpecQuery.Parse).ToList();
+            var named = parse.GetValue(mirror);
+            var words = parse.GetValue(queries) ?? [];
+            if (named is not null && !ListEveryMirrorOperation.NamesAMirror(console.Engine, named))
+            {
+                // `depot list zlib`: a query over every configured mirror, as `spack buildcache list zlib`.
+                words = [named, .. words];
+                named = null;
+            }
+
+            var parsed = words.Select(SpecQuery.Parse).ToList();
             var options = new ListOptions(parsed, parse.GetValue(rescan), NeedNodes: parse.GetValue(json),
                 Cache: console.Engine.IndexCache);
-            var result = await ListOperation.RunAsync(source, options, null, token).ConfigureAwait(false);
+            IReadOnlyDictionary<string, string>? sourceOf = null;
+            ListResult result;
+            if (named is null)
+            {
+                var every = await ListEveryMirrorOperation.RunAsync(console.Engine, options, token)
+                    .ConfigureAwait(false);
+                (result, sourceOf) = (every.Listing, every.SourceOf);
+            }
+            else
+            {
+                var source = console.Engine.Open(named, MirrorPurpose.Read);
+                result = await ProgressDisplay.RunAsync(console, parse.GetValue(json),
+                    progress => ListOperation.RunAsync(source, options, progress, token)).ConfigureAwait(false);
+            }
+
             foreach (var problem in result.Problems)
             {
                 console.Warn(problem);
@@ -42,7 +71,7 @@ public static class ListCommand
 
             if (parse.GetValue(json))
             {
-                WriteJson(console.Out, result);
+                WriteJson(console.Out, result, sourceOf);
             }
             else
             {
@@ -83,7 +112,8 @@ public static class ListCommand
         }
     }
 
-    private static void WriteJson(TextWriter output, ListResult result)
+    /// <summary>One object per spec; listing every mirror, each also says which mirror it was listed from.</summary>
+    private static void WriteJson(TextWriter output, ListResult result, IReadOnlyDictionary<string, string>? sourceOf)
     {
         JsonOutput.Write(output, w =>
         {
@@ -130,6 +160,11 @@ public static class ListCommand
 
                 w.WriteEndArray();
                 w.WriteNumber("layout", c.LayoutVersion);
+                if (sourceOf is not null)
+                {
+                    w.WriteString("mirror", sourceOf[s.Hash]);
+                }
+
                 w.WriteEndObject();
             }
 

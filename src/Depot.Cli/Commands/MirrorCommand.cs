@@ -113,7 +113,8 @@ public static class MirrorCommand
         var name = new Argument<string>("name") { Description = "Mirror name" };
         var url = new Argument<string>("url")
         {
-            Description = "Directory, file://, s3://, gs://, azure://, https://, oci://, oci+http://",
+            Description = "A directory path, file://, s3://, gs://, azure://, https:// (read-only), oci:// or "
+                + "oci+http:// URL",
         };
         var options = ConnectionOptions.Create();
         var json = CommonArguments.Json();
@@ -260,7 +261,7 @@ public static class MirrorCommand
 
     private static Command Check(CliConsole console)
     {
-        var name = new Argument<string>("mirror") { Description = "Mirror name or URL" };
+        var name = CommonArguments.Mirror("Mirror to check");
         var write = new Option<bool>("--write")
         {
             Description = "Also write and delete a probe object (what push needs)",

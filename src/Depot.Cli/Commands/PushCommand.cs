@@ -12,7 +12,7 @@ public static class PushCommand
 {
     public static Command Create(CliConsole console)
     {
-        var mirror = CommonArguments.Mirror();
+        var mirror = CommonArguments.Mirror("Mirror to push to");
         var queries =
             CommonArguments.Queries("Installed specs to push: name, name@version or /hash (with their link and run "
                 + "dependencies)");
@@ -44,11 +44,7 @@ public static class PushCommand
                 + "write); default: the mirror's, v3 if new (a registry always gets Spack's OCI layout)",
         };
         layout.AcceptOnlyFromAmong("v3", "v2", "v2-0.22");
-        var jobs = new Option<int>("--jobs", "-j")
-        {
-            Description = "Packages pushed at once (default: number of cores)",
-            DefaultValueFactory = _ => Environment.ProcessorCount,
-        };
+        var jobs = CommonArguments.Jobs("Packages pushed at once", "number of cores");
         var noIndex = new Option<bool>("--no-index")
         {
             Description = "Do not publish the key or update the index afterwards",
@@ -105,7 +101,7 @@ public static class PushCommand
                 parse.GetValue(buildDeps));
 
             var target = console.Engine.OpenForWrite(parse.GetValue(mirror)!, writeOptions);
-            var options = new PushOptions(parse.GetValue(force), Math.Max(1, parse.GetValue(jobs)),
+            var options = new PushOptions(parse.GetValue(force), parse.GetValue(jobs) ?? Environment.ProcessorCount,
                 parse.GetValue(failFast),
                 parse.GetValue(spackPrefix) ?? console.Environment["SPACK_ROOT"],
                 !parse.GetValue(noIndex), console.Engine.IndexCache,

@@ -9,7 +9,7 @@ public static class SignCommand
 {
     public static Command Create(CliConsole console)
     {
-        var mirror = CommonArguments.Mirror();
+        var mirror = CommonArguments.Mirror("Mirror to sign");
         var key = new Option<string>("--key", "-k")
         {
             Description = "Signing key fingerprint (default: the only secret key)",
@@ -30,8 +30,9 @@ public static class SignCommand
             var target = console.Engine.Open(parse.GetValue(mirror)!, MirrorPurpose.Read);
             var store = target.Store;
             var signingKey = console.Engine.SigningKey(parse.GetValue(key)).Key!;
-            var result = await SignOperation.RunAsync(target, signingKey, parse.GetValue(force), 8,
-                token).ConfigureAwait(false);
+            var result = await ProgressDisplay.RunAsync(console, parse.GetValue(json),
+                progress => SignOperation.RunAsync(target, signingKey, parse.GetValue(force), 8, progress, token))
+                .ConfigureAwait(false);
             foreach (var p in parse.GetValue(json) ? [] : result.Problems)
             {
                 console.Warn(p);

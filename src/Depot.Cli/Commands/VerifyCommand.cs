@@ -10,14 +10,10 @@ public static class VerifyCommand
 {
     public static Command Create(CliConsole console)
     {
-        var mirror = CommonArguments.Mirror();
+        var mirror = CommonArguments.Mirror("Mirror to verify");
         var queries = CommonArguments.Queries("Only these specs: name, name@version, /hashprefix (default: all)");
         var noVerify = new Option<bool>("--no-verify") { Description = "Do not check signatures (checksums only)" };
-        var jobs = new Option<int>("--jobs", "-j")
-        {
-            Description = "Entries checked in parallel",
-            DefaultValueFactory = _ => 8,
-        };
+        var jobs = CommonArguments.Jobs("Entries checked in parallel", "8");
         var json = CommonArguments.Json();
         var command = new Command("verify", "Check the signature and checksums of every entry of a build cache")
         {
@@ -28,8 +24,9 @@ public static class VerifyCommand
             var name = parse.GetValue(mirror)!;
             var source = console.Engine.OpenForRead(name, parse.GetValue(noVerify));
             var options = new VerifyOptions((parse.GetValue(queries) ?? []).Select(SpecQuery.Parse).ToList(),
-                Math.Max(1, parse.GetValue(jobs)));
-            var result = await VerifyOperation.RunAsync(source, options, null, token).ConfigureAwait(false);
+                parse.GetValue(jobs) ?? 8);
+            var result = await ProgressDisplay.RunAsync(console, parse.GetValue(json),
+                progress => VerifyOperation.RunAsync(source, options, progress, token)).ConfigureAwait(false);
             var trust = await source.GetTrustAsync(token).ConfigureAwait(false);
             if (options.Queries.Count > 0 && result.Checked == 0)
             {

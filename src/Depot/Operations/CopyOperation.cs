@@ -38,7 +38,14 @@ public sealed record CopyOutcome(string Name, string Hash, string Display, CopyS
 }
 
 /// <summary>One entry's progress (bytes of its tarball), or (once) its outcome.</summary>
-public sealed record CopyProgress(string Name, string Hash, long Done, long Total, CopyOutcome? Outcome = null);
+public sealed record CopyProgress(string Name, string Hash, long Done, long Total, CopyOutcome? Outcome = null)
+{
+    /// <summary>Entries of the source looked at so far (copied, skipped, failed or not matching the queries).</summary>
+    public int Examined { get; init; }
+
+    /// <summary>Entries the source holds: what <see cref="Examined"/> counts up to.</summary>
+    public int Entries { get; init; }
+}
 
 public sealed record CopyResult(string Source, string Destination, PushLayout Layout,
     IReadOnlyList<CopyOutcome> Outcomes, string? PublishedKey, IndexResult? Index, TimeSpan Elapsed)
@@ -78,6 +85,9 @@ public static class CopyOperation
         var entries = await from.ListSpecEntriesAsync(cancellationToken).ToListAsync(cancellationToken)
             .ConfigureAwait(false);
         var outcomes = new CopyOutcome?[entries.Count];
+        var examined = 0;
+        var counted = progress is null ? null : new CountedProgress(progress, () => Volatile.Read(ref examined),
+            entries.Count);
         await Parallel.ForEachAsync(Enumerable.Range(0, entries.Count),
             new ParallelOptions
             {
@@ -89,7 +99,7 @@ public static class CopyOperation
                 var entry = entries[i];
                 try
                 {
-                    outcomes[i] = await CopyEntryAsync(from, entry, trust, writer, options, progress, token)
+                    outcomes[i] = await CopyEntryAsync(from, entry, trust, writer, options, counted, token)
                         .ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is IOException or HttpRequestException || e is DepotException d
@@ -104,9 +114,10 @@ public static class CopyOperation
                     };
                 }
 
+                Interlocked.Increment(ref examined);
                 if (outcomes[i] is { } done && (!writer.CompletesLater || done.Status != CopyStatus.Converted))
                 {
-                    progress?.Report(new CopyProgress(done.Name, done.Hash, 0, 0, done));
+                    counted?.Report(new CopyProgress(done.Name, done.Hash, 0, 0, done));
                 }
             }).ConfigureAwait(false);
 
@@ -121,7 +132,7 @@ public static class CopyOperation
                     // An image is complete only now: report it (or why it could not be written).
                     outcomes[i] = failed.TryGetValue(o.Hash, out var error)
                         ? o with { Status = CopyStatus.Failed, Reason = error } : o;
-                    progress?.Report(new CopyProgress(o.Name, o.Hash, 0, 0, outcomes[i]));
+                    counted?.Report(new CopyProgress(o.Name, o.Hash, 0, 0, outcomes[i]));
                 }
             }
         }
@@ -181,5 +192,13 @@ public static class CopyOperation
         await writer.WriteAsync(content.Spec, new StagedTarball(staged, checksum, written), cancellationToken)
             .ConfigureAwait(false);
         return new CopyOutcome(spec.Name, spec.Hash, display, CopyStatus.Converted, null, written);
+    }
+
+    /// <summary>Stamps every report with how many entries were examined, of how many.</summary>
+    private sealed class CountedProgress(IProgress<CopyProgress> inner, Func<int> examined, int entries)
+        : IProgress<CopyProgress>
+    {
+        public void Report(CopyProgress value) =>
+            inner.Report(value with { Examined = examined(), Entries = entries });
     }
 }

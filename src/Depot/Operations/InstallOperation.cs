@@ -64,7 +64,8 @@ public static class InstallOperation
             {
                 outcomes.Add(new InstallOutcome(candidate.Spec.Name, candidate.Spec.Hash,
                     SpecFormatter.Short(candidate.Spec), InstallStatus.Failed,
-                    Reason: e.Message, Mirror: candidate.Source.Name, Hint: HintFor(candidate.Source, e)));
+                    Reason: Posix.PermissionDenied.MessageOf(e), Mirror: candidate.Source.Name,
+                    Hint: HintFor(candidate.Source, e)));
             }
         }
 
@@ -129,7 +130,7 @@ public static class InstallOperation
                     {
                         results[i] = new InstallOutcome(spec.Spec.Name, spec.Spec.Hash, SpecFormatter.Short(spec.Spec),
                             InstallStatus.Failed,
-                            prefixes[spec.Spec.Hash], e.Message, Mirror: spec.Source.Name,
+                            prefixes[spec.Spec.Hash], Posix.PermissionDenied.MessageOf(e), Mirror: spec.Source.Name,
                                 Hint: HintFor(spec.Source, e));
                         if (options.FailFast)
                         {

@@ -68,12 +68,14 @@ public static class PushOperation
                             outcomes[i] = await writer.PushAsync(record, progress, token).ConfigureAwait(false);
                         }
                     }
-                    // A store that cannot be reached at all is not one entry's failure: the run stops with it (the
-                    // other packages are cancelled) rather than retrying every entry against a dead server.
+                    // A store that cannot be reached at all, or a mirror this user may not write, is not one entry's
+                    // failure: the run stops with it (the other packages are cancelled) rather than retrying every
+                    // entry against a dead server.
                     catch (Exception e) when ((e is IOException or UnauthorizedAccessException || e is DepotException d
-                        && d.Kind.ConcernsOneEntry()) && !ErrorKinds.IsUnreachable(e))
+                        && d.Kind.ConcernsOneEntry()) && !ErrorKinds.IsUnreachable(e)
+                        && e is not Storage.MirrorNotWritableException)
                     {
-                        outcomes[i] = Outcome(record, PushStatus.Failed, e.Message) with
+                        outcomes[i] = Outcome(record, PushStatus.Failed, Posix.PermissionDenied.MessageOf(e)) with
                         {
                             Elapsed = started.Elapsed,
                             Hint = (e as DepotException)?.Hint,

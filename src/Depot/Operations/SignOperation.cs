@@ -16,10 +16,11 @@ public sealed record SignResult(int Signed, int AlreadySigned, IReadOnlyList<Ent
 public static class SignOperation
 {
     /// <summary>
-    /// Signs <paramref name="mirror"/>'s entries with <paramref name="key"/>, in the layouts it detected once.
+    /// Signs <paramref name="mirror"/>'s entries with <paramref name="key"/>, in the layouts it detected once;
+    /// <paramref name="progress"/> hears, per layout, how many of its entries are done (phase <c>sign</c>).
     /// </summary>
     public static async Task<SignResult> RunAsync(Mirror mirror, PgpSecretKey key, bool force, int parallelism = 8,
-        CancellationToken cancellationToken = default)
+        IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(mirror);
         var store = mirror.Writable; // a read-only mirror is refused before anything is read
@@ -35,6 +36,7 @@ public static class SignOperation
                 entries.Add(entry);
             }
 
+            var done = 0;
             await Parallel.ForEachAsync(entries,
                 new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
                 async (entry, ct) =>
@@ -58,6 +60,8 @@ public static class SignOperation
                                 e.Kind, e.Hint));
                         }
                     }
+
+                    progress?.Report(new OperationProgress("sign", Interlocked.Increment(ref done), entries.Count));
                 }).ConfigureAwait(false);
         }
 

@@ -50,9 +50,21 @@ public sealed partial class PosixFileLock : IDisposable
             throw new DepotException(ErrorKind.Unsupported, "Spack install trees are locked with Linux fcntl locks");
         }
 
-        var file = exclusive || !File.Exists(path)
-            ? new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete)
-            : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var exists = File.Exists(path);
+        FileStream file;
+        try
+        {
+            file = exclusive || !exists
+                ? new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite,
+                    FileShare.ReadWrite | FileShare.Delete)
+                : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            var use = !exists ? PathUse.Create : exclusive ? PathUse.Write : PathUse.Read;
+            throw PermissionDenied.Explain(path, use, e);
+        }
+
         return await LockAsync(file, path, exclusive, timeout, start, length, cancellationToken).ConfigureAwait(false);
     }
 

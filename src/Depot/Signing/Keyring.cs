@@ -339,7 +339,12 @@ public sealed class Keyring
 
             File.Move(temp, path, overwrite: true);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (UnauthorizedAccessException e)
+        {
+            File.Delete(temp);
+            throw Posix.PermissionDenied.Explain(e, path);
+        }
+        catch (IOException e)
         {
             File.Delete(temp);
             throw new DepotException(ErrorKind.IO, $"{path}: cannot write: {e.Message}");

@@ -20,10 +20,11 @@ internal static partial class MirrorLinks
     /// <summary>
     /// Walks the folders from <paramref name="root"/> down to the one holding <paramref name="relative"/> (its last
     /// part is not examined), refusing a symbolic link; with <paramref name="create"/>, makes missing folders one by
-    /// one and checks each again once made (a link planted in between is refused, not used).
+    /// one (with <paramref name="make"/>, else as <c>mkdir</c> does) and checks each again once made (a link planted in
+    /// between is refused, not used).
     /// </summary>
     /// <exception cref="DepotException">A folder on the way is a symbolic link, or (creating) not a folder.</exception>
-    public static void CheckFolders(string root, string relative, bool create)
+    public static void CheckFolders(string root, string relative, bool create, Action<string>? make = null)
     {
         var parts = relative.Split('/');
         var current = root;
@@ -33,7 +34,8 @@ internal static partial class MirrorLinks
             var kind = KindOf(current);
             if (kind is null && create)
             {
-                Directory.CreateDirectory(current); // a no-op when it exists (also through a link: checked below)
+                // a no-op when it exists (also through a link: checked below)
+                (make ?? (path => Directory.CreateDirectory(path)))(current);
                 kind = KindOf(current);
             }
 
