@@ -4,7 +4,7 @@
 #   SPACK_SNAPSHOTS=/work/.mirror bench/all.sh        full run: about 25–30 minutes on this 2-core machine, idle
 #   BENCH_SMALL=1 BENCH_RUNS=2 bench/all.sh            small sizes, to check that everything runs end to end
 #   BENCH_RUNS=3 (runs per row), BENCH_SPACK_INDEX_RUNS=2 (Spack's update-index at N specs),
-#   ONLY="push install" (a subset of: push install list-index verify s3 oci),
+#   ONLY="push install" (a subset of: push install list-index startup verify s3 oci),
 #   RESULTS=path (default bench/results.md). Each script also runs alone; the sizes below are their env knobs.
 #
 # Without SPACK_SNAPSHOTS the Spack rows are skipped and the results say so. Every baseline (Spack 1.2, gzip on the
@@ -17,7 +17,7 @@ root=$(cd "$here/.." && pwd)
 export BENCH_RUNS=${BENCH_RUNS:-3}
 export BENCH_SPACK_INDEX_RUNS=${BENCH_SPACK_INDEX_RUNS:-2}
 results=${RESULTS:-$here/results.md}
-only=${ONLY:-push install list-index verify s3 oci}
+only=${ONLY:-push install list-index startup verify s3 oci}
 mkdir -p "$here/out"
 rm -rf "$here"/out/depot-bin*   # copies of earlier builds (lib.sh's bench_depot_build)
 
@@ -66,6 +66,7 @@ run() { # NAME SCRIPT ENV...
 run push push.sh "${push_env[@]}"
 run install install.sh "${install_env[@]}"
 run list-index list-index.sh "${li_env[@]}"
+run startup startup.sh "N=$([ "${BENCH_SMALL:-0}" = 1 ] && echo 1000 || echo 20000)"
 run verify verify.sh "${verify_env[@]}"
 run s3 s3.sh "${s3_env[@]}"
 run oci oci.sh "${oci_env[@]}"

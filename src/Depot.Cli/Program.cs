@@ -39,23 +39,7 @@ public static class Program
     {
         var console = new CliConsole(stdout, stderr, depotHome, interactive, access, environment);
 
-        // A plain command named "depot", not RootCommand (named after the executable: "Depot.Cli" in help).
-        var root = new Command("depot", "Depot: a fast, Spack-compatible binary build cache.")
-        {
-            new HelpOption(),
-            new VersionOption(),
-            ListCommand.Create(console),
-            IndexCommand.Create(console),
-            VerifyCommand.Create(console),
-            KeysCommand.Create(console),
-            SignCommand.Create(console),
-            PushCommand.Create(console),
-            CopyCommand.Create(console),
-            InstallCommand.Create(console),
-            EnvCommand.Create(console),
-            MirrorCommand.Create(console),
-            CompletionCommand.Create(console),
-        };
+        var root = CreateRoot(console, VerbsFor(args));
 
         // No response files: "@1.0" is Spack's version syntax (depot list demo @1.0), not a file to read.
         var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
@@ -84,6 +68,62 @@ public static class Program
             ProcessTerminationTimeout = TimeSpan.FromSeconds(10),
         };
         return await parse.InvokeAsync(config).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Every verb, by name, with the factory of its command. A run builds only the verbs it needs
+    /// (<see cref="VerbsFor"/>): building a command (its options, arguments, validators and action) is most of the
+    /// start-up. Help lists them in this order.
+    /// </summary>
+    public static IReadOnlyList<(string Name, Func<CliConsole, Command> Create)> Verbs { get; } =
+    [
+        ("list", ListCommand.Create),
+        ("index", IndexCommand.Create),
+        ("verify", VerifyCommand.Create),
+        ("keys", KeysCommand.Create),
+        ("sign", SignCommand.Create),
+        ("push", PushCommand.Create),
+        ("copy", CopyCommand.Create),
+        ("install", InstallCommand.Create),
+        ("env", EnvCommand.Create),
+        ("mirror", MirrorCommand.Create),
+        ("completion", CompletionCommand.Create),
+    ];
+
+    /// <summary>The root command, <c>depot</c>, with the given verbs' commands.</summary>
+    public static Command CreateRoot(CliConsole console,
+        IEnumerable<(string Name, Func<CliConsole, Command> Create)> verbs)
+    {
+        ArgumentNullException.ThrowIfNull(verbs);
+
+        // A plain command named "depot", not RootCommand (named after the executable: "Depot.Cli" in help).
+        var root = new Command("depot", "Depot: a fast, Spack-compatible binary build cache.")
+        {
+            new HelpOption(),
+            new VersionOption(),
+        };
+        foreach (var (_, create) in verbs)
+        {
+            root.Subcommands.Add(create(console));
+        }
+
+        return root;
+    }
+
+    /// <summary>
+    /// The verbs a run parses: the one named first (<c>depot list ...</c>), none for a lone <c>--version</c>, else
+    /// all of them (root help, a mistyped verb, <c>completion</c>, which describes every verb): parsing, errors and
+    /// help are then the same as with every verb built.
+    /// </summary>
+    internal static IEnumerable<(string Name, Func<CliConsole, Command> Create)> VerbsFor(string[] args)
+    {
+        if (args is ["--version"])
+        {
+            return [];
+        }
+
+        var named = args.Length > 0 && args[0] != "completion" ? Verbs.Where(v => v.Name == args[0]).ToList() : [];
+        return named.Count == 1 ? named : Verbs;
     }
 
     /// <summary>--help shows the help page even where the rest of the line is incomplete.</summary>

@@ -7,10 +7,11 @@ namespace Depot.Configuration;
 /// <summary>Depot's <c>config.yaml</c>. Unknown keys are kept out of the model but tolerated.</summary>
 public sealed class DepotConfig
 {
-    private static readonly IDeserializer Reader = new DeserializerBuilder()
+    // Built from the generated ConfigYaml context (no reflection: trimming and Native AOT safe).
+    private static readonly IDeserializer Reader = new StaticDeserializerBuilder(new ConfigYaml())
         .WithNamingConvention(UnderscoredNamingConvention.Instance).IgnoreUnmatchedProperties().Build();
 
-    private static readonly ISerializer Writer = new SerializerBuilder()
+    private static readonly ISerializer Writer = new StaticSerializerBuilder(new ConfigYaml())
         .WithNamingConvention(UnderscoredNamingConvention.Instance)
         .ConfigureDefaultValuesHandling(DefaultValuesHandling.OmitNull | DefaultValuesHandling.OmitEmptyCollections)
             .Build();
@@ -97,3 +98,11 @@ public sealed class DepotConfig
         return string.Equals(Normalize(a), Normalize(b), StringComparison.Ordinal);
     }
 }
+
+/// <summary>The types of <c>config.yaml</c>, for YamlDotNet's source generator.</summary>
+[YamlStaticContext]
+[YamlSerializable(typeof(DepotConfig))]
+[YamlSerializable(typeof(MirrorConfig))]
+[YamlSerializable(typeof(MirrorConnection))]
+[YamlSerializable(typeof(MirrorAccessPair))]
+public partial class ConfigYaml : StaticContext;

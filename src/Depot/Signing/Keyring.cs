@@ -12,8 +12,6 @@ namespace Depot.Signing;
 /// </summary>
 public sealed class Keyring
 {
-    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
-
     private readonly string folder;
     private readonly Dictionary<string, string> sources;
 
@@ -362,7 +360,7 @@ public sealed class Keyring
 
         try
         {
-            return JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path))
+            return JsonSerializer.Deserialize(File.ReadAllText(path), KeyringJson.Default.DictionaryStringString)
                 ?? new Dictionary<string, string>(StringComparer.Ordinal);
         }
         catch (JsonException e)
@@ -376,6 +374,13 @@ public sealed class Keyring
         Directory.CreateDirectory(folder);
         WriteAtomically(SourcesFile,
             JsonSerializer.Serialize(new SortedDictionary<string, string>(sources, StringComparer.Ordinal),
-            IndentedJson), ownerOnly: false);
+            KeyringJson.Default.SortedDictionaryStringString), ownerOnly: false);
     }
 }
+
+/// <summary><c>keyring.json</c>'s shape, generated at compile time (no reflection: trimming and Native AOT
+/// safe).</summary>
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(WriteIndented = true)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string>))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(SortedDictionary<string, string>))]
+internal sealed partial class KeyringJson : System.Text.Json.Serialization.JsonSerializerContext;
