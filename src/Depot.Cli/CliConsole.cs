@@ -105,10 +105,23 @@ public sealed class CliConsole(TextWriter stdout, TextWriter stderr, string? dep
                 return Fail(parse, ErrorKind.IO, "a request was abandoned before it finished (a timeout): "
                     + e.Message.Split('\n')[0]);
             }
+            catch (ErrorReportedException e)
+            {
+                return e.ExitCode;
+            }
             catch (Exception e) when (ErrorKinds.Of(e) is { } kind)
             {
                 // A refusal .NET words as "Access to the path … is denied.": named with the permission and the fix.
                 return Fail(parse, kind, Depot.Posix.PermissionDenied.MessageOf(e), (e as DepotException)?.Hint);
             }
         };
+}
+
+/// <summary>
+/// An error a command has reported already, inside its result (the <c>--json</c> document of a run whose last step
+/// failed carries the error): <see cref="CliConsole.Guard"/> only returns the exit code.
+/// </summary>
+public sealed class ErrorReportedException(int exitCode) : Exception("reported: exit code " + exitCode)
+{
+    public int ExitCode { get; } = exitCode;
 }

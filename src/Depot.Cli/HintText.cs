@@ -24,6 +24,7 @@ public static class HintText
             "give the mirror --oci-username and --oci-password-variable, or add the registry to "
             + hint["docker_config"],
         HintAction.TrustCertificate => "give the mirror --ca-cert FILE, or set SSL_CERT_FILE",
+        HintAction.RebuildIndex => $"if its index is missing or out of date, rebuild it: {Command(hint)}",
         _ => hint.ActionName,
     };
 
@@ -36,6 +37,7 @@ public static class HintText
         HintAction.TrustKeyFile => "depot keys trust FILE",
         HintAction.ListKeys => hint["secret"] == "true" ? "depot keys list --secret" : "depot keys list",
         HintAction.CreateSigningKey => "depot keys create NAME EMAIL",
+        HintAction.RebuildIndex => $"depot index {hint["mirror"]}",
         _ => null,
     };
 

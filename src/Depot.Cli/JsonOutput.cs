@@ -50,6 +50,27 @@ internal static class JsonOutput
     }
 
     /// <summary>
+    /// <c>"error": {"kind", "exit_code", "message", "hint"}</c> inside a result document (a run whose last step failed
+    /// after its main work); returns the exit code.
+    /// </summary>
+    public static int WriteErrorField(Utf8JsonWriter w, DepotException error)
+    {
+        WriteErrorField(w, error.Kind.Name(), ExitCodes.For(error.Kind), error.Message, error.Hint);
+        return ExitCodes.For(error.Kind);
+    }
+
+    /// <summary>The same for an error that is no <see cref="ErrorKind"/> (<c>cancelled</c>).</summary>
+    public static void WriteErrorField(Utf8JsonWriter w, string kind, int exitCode, string message, ErrorHint? hint)
+    {
+        w.WriteStartObject("error");
+        w.WriteString("kind", kind);
+        w.WriteNumber("exit_code", exitCode);
+        w.WriteString("message", message);
+        WriteHint(w, hint);
+        w.WriteEndObject();
+    }
+
+    /// <summary>
     /// <c>"hint": {"action", "arguments", "text", "command"}</c> when <paramref name="hint"/> is set: the structured
     /// action, the CLI's advice, and the command to run when it is one.
     /// </summary>

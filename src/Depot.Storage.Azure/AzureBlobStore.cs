@@ -200,12 +200,23 @@ public sealed class AzureBlobStore : IObjectStore
 
     private BlobClient Blob(string key) => container.GetBlobClient(prefix + StoreKeys.Check(key, Root));
 
+    private static string FirstSentence(string message)
+    {
+        var line = message.Split('\n')[0];
+        var end = line.IndexOf(". ", StringComparison.Ordinal);
+        return end < 0 ? line.TrimEnd('.') : line[..end];
+    }
+
     private DepotException Failure(Exception e, string location) => e switch
     {
         AuthenticationFailedException a =>
             new DepotException(ErrorKind.Authentication,
-                $"{location}: no Azure credentials worked (tried AZURE_STORAGE_CONNECTION_STRING, "
-                + $"AZURE_STORAGE_SAS_TOKEN, then DefaultAzureCredential): {a.Message.Split('\n')[0]}", e),
+                $"{location}: no Azure credentials found: no connection string (the mirror's "
+                + "azure_connection_string_variable, AZURE_STORAGE_CONNECTION_STRING), no AZURE_STORAGE_SAS_TOKEN, "
+                + "and DefaultAzureCredential found none (AZURE_CLIENT_* variables, workload and managed identity, "
+                + $"Azure CLI sign-in: {FirstSentence(a.Message)}); set AZURE_STORAGE_CONNECTION_STRING or name a "
+                + "variable holding one in the mirror's azure_connection_string_variable, or sign in with 'az login'",
+                e),
         // Nothing answered (connection refused, no route, DNS): after the SDK's retries, one AggregateException of
         // them; a single transport failure is a RequestFailedException with status 0.
         AggregateException { InnerException: RequestFailedException { Status: 0 } r } =>

@@ -198,7 +198,9 @@ public sealed class GcsStore : IObjectStore
         }
         catch (InvalidOperationException e)
         {
-            throw new DepotException(ErrorKind.Authentication, $"{location}: no Google credentials: {e.Message}", e);
+            throw new DepotException(ErrorKind.Authentication, $"{location}: no Google credentials: {e.Message}; "
+                + "give the mirror a gcs_key_file, set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file, "
+                + "or run 'gcloud auth application-default login'", e);
         }
     }
 

@@ -146,6 +146,10 @@ public sealed class S3Store : IObjectStore, IDisposable
         {
             throw Failure(e, Describe(key));
         }
+        catch (AmazonClientException e)
+        {
+            throw ClientFailure(e, Describe(key));
+        }
         catch (HttpRequestException e)
         {
             throw Unreachable(e, Describe(key));
@@ -167,6 +171,10 @@ public sealed class S3Store : IObjectStore, IDisposable
         catch (AmazonServiceException e)
         {
             throw Failure(e, Describe(key));
+        }
+        catch (AmazonClientException e)
+        {
+            throw ClientFailure(e, Describe(key));
         }
         catch (HttpRequestException e)
         {
@@ -203,6 +211,10 @@ public sealed class S3Store : IObjectStore, IDisposable
             catch (AmazonServiceException e)
             {
                 throw Failure(e, Describe(key));
+            }
+            catch (AmazonClientException e)
+            {
+                throw ClientFailure(e, Describe(key));
             }
 
             // AWS S3 replaces objects atomically; an ETag that is no MD5 of the body twice in a row (encryption,
@@ -351,6 +363,10 @@ public sealed class S3Store : IObjectStore, IDisposable
         {
             throw Failure(e, Describe(key));
         }
+        catch (AmazonClientException e)
+        {
+            throw ClientFailure(e, Describe(key));
+        }
         catch (HttpRequestException e)
         {
             throw Unreachable(e, Describe(key));
@@ -402,6 +418,10 @@ public sealed class S3Store : IObjectStore, IDisposable
         {
             throw Failure(e, location);
         }
+        catch (AmazonClientException e)
+        {
+            throw ClientFailure(e, location);
+        }
         catch (HttpRequestException e)
         {
             throw Unreachable(e, location);
@@ -421,6 +441,18 @@ public sealed class S3Store : IObjectStore, IDisposable
         _ when e.InnerException is HttpRequestException h => Unreachable(h, location),
         _ => new DepotException(ErrorKind.IO, $"{location}: {e.Message.Split('\n')[0]}", e),
     };
+
+    // What the SDK refuses before any request leaves: no credentials anywhere along its chain (the sources it tried and
+    // the settings that would give it some), or a request it could not build.
+    private DepotException ClientFailure(AmazonClientException e, string location) =>
+        e.Message.StartsWith("Failed to resolve AWS credentials", StringComparison.Ordinal)
+            ? new DepotException(ErrorKind.Authentication,
+                $"{location}: no AWS credentials found: the mirror names none, and the AWS SDK's default chain "
+                + "found none (tried AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, web identity, the profile of "
+                + "~/.aws/credentials and ~/.aws/config, container and instance roles); give the mirror an "
+                + "access_pair or a profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", e)
+            : e.InnerException is HttpRequestException h ? Unreachable(h, location)
+            : new DepotException(ErrorKind.IO, $"{location}: {e.Message.Split('\n')[0]}", e);
 
     private DepotException Unreachable(HttpRequestException e, string location) => new(ErrorKind.IO,
         $"{location}: cannot reach the S3 endpoint {endpointShown ?? "of the bucket's region"}: {e.Message}", e);

@@ -87,6 +87,10 @@ public enum HintAction
 
     /// <summary>Trust the certificate authority of <c>registry</c>'s TLS certificate.</summary>
     TrustCertificate,
+
+    /// <summary>Rebuild the index of mirror <c>mirror</c> from its entries (it is missing, damaged or out of
+    /// date).</summary>
+    RebuildIndex,
 }
 
 /// <summary>
@@ -132,6 +136,10 @@ public sealed record ErrorHint(HintAction Action, IReadOnlyDictionary<string, st
     public static ErrorHint ConfigureRegistryLogin(string registry, string dockerConfig) =>
         new(HintAction.ConfigureRegistryLogin,
             new Dictionary<string, string> { ["registry"] = registry, ["docker_config"] = dockerConfig });
+
+    /// <summary>Rebuild the index of <paramref name="mirror"/> from its entries.</summary>
+    public static ErrorHint RebuildIndex(string mirror) =>
+        new(HintAction.RebuildIndex, new Dictionary<string, string> { ["mirror"] = mirror });
 
     /// <summary>Trust the certificate authority of <paramref name="registry"/>.</summary>
     public static ErrorHint TrustCertificate(string registry) =>
@@ -203,6 +211,39 @@ public static class ErrorKinds
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// The one line to show for <paramref name="exception"/>: a <see cref="DepotException"/>'s message as it is; the
+    /// platform's wording of a file-system failure ("Access to the path '…' is denied.", "Could not find a part of the
+    /// path '…'.") said as the path and what is wrong with it.
+    /// </summary>
+    public static string MessageOf(Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        if (exception is DepotException)
+        {
+            return exception.Message;
+        }
+
+        var message = exception.Message.Split('\n')[0].Trim();
+        var quoted = System.Text.RegularExpressions.Regex.Match(message, "'([^']+)'");
+        if (!quoted.Success)
+        {
+            return message;
+        }
+
+        var path = quoted.Groups[1].Value;
+        return exception switch
+        {
+            UnauthorizedAccessException => $"{path}: permission denied (check who owns it and its mode, or choose a "
+                + "path this user may write)",
+            DirectoryNotFoundException => $"{path}: a folder on this path does not exist",
+            FileNotFoundException => $"{path}: no such file",
+            IOException when message.StartsWith("The file ", StringComparison.Ordinal)
+                && message.EndsWith(" already exists.", StringComparison.Ordinal) => $"{path}: exists already",
+            _ => message,
+        };
     }
 
     internal static string SnakeCase(string pascal) =>

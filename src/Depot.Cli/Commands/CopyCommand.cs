@@ -68,31 +68,51 @@ public static class CopyCommand
                 (o.Status == CopyStatus.Failed ? console.Error : console.Out).WriteLine(line);
             }
 
-            var result = await ProgressDisplay.CopyAsync(console, parse.GetValue(json), Print,
-                progress => CopyOperation.RunAsync(sourceMirror, destinationMirror, options, progress, token))
-                .ConfigureAwait(false);
+            CopyResult result;
+            try
+            {
+                result = await ProgressDisplay.CopyAsync(console, parse.GetValue(json), Print,
+                    progress => CopyOperation.RunAsync(sourceMirror, destinationMirror, options, progress, token))
+                    .ConfigureAwait(false);
+            }
+            catch (IncompleteRunException<CopyResult> e) when (parse.GetValue(json))
+            {
+                // The last step (key, index) failed: what was copied, with the error inside.
+                WriteJson(console.Out, e.Result, e);
+                throw new ErrorReportedException(ExitCodes.For(e.Kind));
+            }
+            catch (IncompleteRunException<CopyResult> e)
+            {
+                WriteSummary(console, from, to, e.Result);
+                throw; // then the error line
+            }
+
             if (parse.GetValue(json))
             {
                 WriteJson(console.Out, result);
                 return result.AnyFailed ? ExitCodes.Failed : ExitCodes.Success;
             }
 
-            console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{from} -> {to}: copied {result.Count(CopyStatus.Copied)}, converted "
-                + $"{result.Count(CopyStatus.Converted)} (layout {PushReport.LayoutName(result.Layout)}), skipped "
-                + $"{result.Count(CopyStatus.SkippedExists)} existing, failed {result.Count(CopyStatus.Failed)} in "
-                + $"{result.Elapsed.TotalSeconds:0.00} s"));
-            if (result.Index is { } index)
-            {
-                console.Out.WriteLine($"index updated: {index.Specs} specs in {index.IndexKey}");
-            }
-
+            WriteSummary(console, from, to, result);
             return result.AnyFailed ? ExitCodes.Failed : ExitCodes.Success;
         }));
         return command;
     }
 
-    private static void WriteJson(TextWriter output, CopyResult result)
+    private static void WriteSummary(CliConsole console, string from, string to, CopyResult result)
+    {
+        console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{from} -> {to}: copied {result.Count(CopyStatus.Copied)}, converted "
+            + $"{result.Count(CopyStatus.Converted)} (layout {PushReport.LayoutName(result.Layout)}), skipped "
+            + $"{result.Count(CopyStatus.SkippedExists)} existing, failed {result.Count(CopyStatus.Failed)} in "
+            + $"{result.Elapsed.TotalSeconds:0.00} s"));
+        if (result.Index is { } index)
+        {
+            console.Out.WriteLine($"index updated: {index.Specs} specs in {index.IndexKey}");
+        }
+    }
+
+    private static void WriteJson(TextWriter output, CopyResult result, DepotException? error = null)
     {
         JsonOutput.Write(output, w =>
         {
@@ -135,6 +155,11 @@ public static class CopyCommand
                 w.WriteString("key", index.IndexKey);
                 w.WriteNumber("specs", index.Specs);
                 w.WriteEndObject();
+            }
+
+            if (error is not null)
+            {
+                JsonOutput.WriteErrorField(w, error);
             }
 
             w.WriteEndObject();

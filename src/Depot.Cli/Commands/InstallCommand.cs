@@ -67,7 +67,7 @@ public static class InstallCommand
             var options = new InstallOptions(target, parse.GetValue(jobs) ?? Math.Max(2, Environment.ProcessorCount),
                 null, parse.GetValue(failFast));
             var specs = parse.GetValue(queries)!.Select(SpecQuery.Parse).ToList();
-            var result = await InstallDisplay.RunAsync(console, parse.GetValue(json),
+            var result = await InstallDisplay.RunAsync(console, parse.GetValue(json), target,
                 progress => InstallOperation.RunAsync(sources, specs, options, progress, token)).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
@@ -131,15 +131,27 @@ internal static class InstallReport
             }
         }
 
+        foreach (var problem in result.Problems)
+        {
+            console.Warn(problem);
+        }
+
         var installed = result.Outcomes.Count(o => o.Status == InstallStatus.Installed);
         var failed = result.Outcomes.Count(o => o.Status == InstallStatus.Failed);
+        var cancelled = result.Outcomes.Where(o => o.Status == InstallStatus.Cancelled).ToList();
+        var undone = cancelled.Count(o => o.Phases is not null); // finished, then taken out again
+        var stopped = cancelled.Count == 0 ? ""
+            : $", cancelled {cancelled.Count} ({undone} of them had finished and were removed again: the tree is as it "
+                + "was)";
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{target.Root}: installed {installed}, already present "
-            + $"{result.Outcomes.Count(o => o.Status == InstallStatus.AlreadyInstalled)}, failed {failed} in "
-            + $"{result.Elapsed.TotalSeconds:0.00} s"));
+            + $"{result.Outcomes.Count(o => o.Status == InstallStatus.AlreadyInstalled)}, failed {failed}{stopped}"
+            + $" in {result.Elapsed.TotalSeconds:0.00} s"));
     }
 
-    public static void WriteJson(TextWriter output, InstallResult result)
+    /// <summary>The JSON document; <paramref name="cancelled"/>: the run was cancelled (a <c>cancelled</c> error
+    /// inside).</summary>
+    public static void WriteJson(TextWriter output, InstallResult result, bool cancelled = false)
     {
         JsonOutput.Write(output, json =>
         {
@@ -181,6 +193,12 @@ internal static class InstallReport
             }
 
             json.WriteEndArray();
+            JsonOutput.WriteProblems(json, "problems", result.Problems);
+            if (cancelled)
+            {
+                JsonOutput.WriteErrorField(json, "cancelled", ExitCodes.Cancelled, "cancelled", null);
+            }
+
             json.WriteEndObject();
         });
     }

@@ -9,7 +9,31 @@ namespace Depot.Cli.Commands;
 /// </summary>
 internal static class InstallDisplay
 {
-    public static async Task<InstallResult> RunAsync(CliConsole console, bool json,
+    /// <summary>
+    /// Runs the install with a display. When it is cancelled while installing, what finished and what did not is
+    /// printed first — the report, or the <c>--json</c> document with a <c>cancelled</c> error inside — and the run
+    /// still ends as cancelled (exit code 130).
+    /// </summary>
+    public static async Task<InstallResult> RunAsync(CliConsole console, bool json, InstallTarget target,
+        Func<IProgress<InstallProgress>?, Task<InstallResult>> run)
+    {
+        try
+        {
+            return await ShowAsync(console, json, run).ConfigureAwait(false);
+        }
+        catch (InstallCancelledException e) when (json)
+        {
+            InstallReport.WriteJson(console.Out, e.Result, cancelled: true);
+            throw new ErrorReportedException(ExitCodes.Cancelled);
+        }
+        catch (InstallCancelledException e)
+        {
+            InstallReport.WriteText(console, e.Result, target);
+            throw; // then "depot: cancelled"
+        }
+    }
+
+    private static async Task<InstallResult> ShowAsync(CliConsole console, bool json,
         Func<IProgress<InstallProgress>?, Task<InstallResult>> run)
     {
         if (json || !console.Interactive)

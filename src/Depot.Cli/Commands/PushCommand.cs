@@ -175,7 +175,9 @@ internal static class PushReport
         (o.Status is PushStatus.Failed ? console.Error : console.Out).WriteLine(line);
     }
 
-    public static void WriteJson(TextWriter output, PushResult result)
+    /// <summary>The JSON document; <paramref name="error"/>: the last step's failure, as an <c>error</c>
+    /// field.</summary>
+    public static void WriteJson(TextWriter output, PushResult result, DepotException? error = null)
     {
         JsonOutput.Write(output, json =>
         {
@@ -221,6 +223,11 @@ internal static class PushReport
                 json.WriteNumber("read", index.Read);
                 json.WriteNumber("reused", index.Reused);
                 json.WriteEndObject();
+            }
+
+            if (error is not null)
+            {
+                JsonOutput.WriteErrorField(json, error);
             }
 
             json.WriteEndObject();

@@ -9,8 +9,32 @@ namespace Depot.Cli.Commands;
 /// </summary>
 internal static class PushDisplay
 {
+    /// <summary>
+    /// Runs the push with a display. When its last step (key, index, tag) fails, the report of what was pushed is
+    /// printed first — the text, or the <c>--json</c> document with the error inside — and the error follows.
+    /// </summary>
     public static async Task<PushResult> RunAsync(CliConsole console, bool json,
         Func<IProgress<PushProgress>, Task<PushResult>> run)
+    {
+        var printed = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            return await ShowAsync(console, json, run, printed).ConfigureAwait(false);
+        }
+        catch (IncompleteRunException<PushResult> e) when (json)
+        {
+            PushReport.WriteJson(console.Out, e.Result, e);
+            throw new ErrorReportedException(ExitCodes.For(e.Kind));
+        }
+        catch (IncompleteRunException<PushResult> e)
+        {
+            PushReport.WriteText(console, e.Result, printed);
+            throw; // then the error line
+        }
+    }
+
+    private static async Task<PushResult> ShowAsync(CliConsole console, bool json,
+        Func<IProgress<PushProgress>, Task<PushResult>> run, HashSet<string> printed)
     {
         if (json)
         {
@@ -19,7 +43,6 @@ internal static class PushDisplay
 
         if (!console.Interactive)
         {
-            var printed = new HashSet<string>(StringComparer.Ordinal);
             var result = await run(new SyncProgress(p =>
             {
                 if (p.Finished is { } outcome)

@@ -1,4 +1,5 @@
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
 
@@ -7,49 +8,145 @@ namespace Depot.Configuration;
 /// <summary>Depot's <c>config.yaml</c>. Unknown keys are kept out of the model but tolerated.</summary>
 public sealed class DepotConfig
 {
-    // Built from the generated ConfigYaml context (no reflection: trimming and Native AOT safe).
-    private static readonly IDeserializer Reader = new StaticDeserializerBuilder(new ConfigYaml())
+    // Built from the generated ConfigYamlContext (no reflection: trimming and Native AOT safe).
+    private static readonly IDeserializer Reader = new StaticDeserializerBuilder(new ConfigYamlContext())
         .WithNamingConvention(UnderscoredNamingConvention.Instance).IgnoreUnmatchedProperties().Build();
 
-    private static readonly ISerializer Writer = new StaticSerializerBuilder(new ConfigYaml())
+    private static readonly ISerializer Writer = new StaticSerializerBuilder(new ConfigYamlContext())
         .WithNamingConvention(UnderscoredNamingConvention.Instance)
         .ConfigureDefaultValuesHandling(DefaultValuesHandling.OmitNull | DefaultValuesHandling.OmitEmptyCollections)
             .Build();
 
     public Dictionary<string, MirrorConfig> Mirrors { get; set; } = new(StringComparer.Ordinal);
 
-    /// <exception cref="DepotException">The file is not valid YAML of this shape.</exception>
+    /// <summary>
+    /// Mirror entries that could not be read (by <see cref="LoadTolerant"/>), by name: each error names the file, line,
+    /// column and field. They are left out of <see cref="Mirrors"/>; using one by name raises its error.
+    /// </summary>
+    [YamlIgnore]
+    public Dictionary<string, DepotException> Broken { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The whole file, every mirror entry valid (what a command that rewrites the file needs).</summary>
+    /// <exception cref="DepotException">
+    /// The file is not valid YAML of this shape: the message names the file, line, column and field.
+    /// </exception>
     public static DepotConfig Load(string path)
     {
+        var config = LoadTolerant(path);
+        return config.Broken.Count == 0 ? config
+            : throw config.Broken.OrderBy(b => b.Key, StringComparer.Ordinal).First().Value;
+    }
+
+    /// <summary>
+    /// The file, with a broken mirror entry set aside in <see cref="Broken"/> rather than failing every command:
+    /// what a command that only reads mirrors needs (one that does not use the broken entry still runs).
+    /// </summary>
+    /// <exception cref="DepotException">The file is not YAML, or not a mapping with a <c>mirrors</c>
+    /// mapping.</exception>
+    public static DepotConfig LoadTolerant(string path)
+    {
+        var config = new DepotConfig();
         if (!File.Exists(path))
         {
-            return new DepotConfig();
+            return config;
         }
 
-        try
+        var events = ConfigYaml.Events(path);
+        var at = 0;
+        while (events[at] is StreamStart or DocumentStart)
         {
-            var config = Reader.Deserialize<DepotConfig?>(File.ReadAllText(path)) ?? new DepotConfig();
-            foreach (var (name, mirror) in config.Mirrors)
+            at++;
+        }
+
+        if (events[at] is StreamEnd or DocumentEnd || events[at] is Scalar { } empty && ConfigYaml.IsNull(empty))
+        {
+            return config;
+        }
+
+        if (events[at] is not MappingStart)
+        {
+            throw ConfigYaml.Error(path, events[at].Start, "(top level)",
+                "must be a mapping with a 'mirrors:' section");
+        }
+
+        for (var i = at + 1; events[i] is not MappingEnd;)
+        {
+            var keyEnd = ConfigYaml.Skip(events, i);
+            var valueEnd = ConfigYaml.Skip(events, keyEnd);
+            if (events[i] is Scalar { Value: "mirrors" })
             {
-                if (string.IsNullOrWhiteSpace(mirror?.Url) && string.IsNullOrWhiteSpace(mirror?.Fetch?.Url)
-                    && string.IsNullOrWhiteSpace(mirror?.Push?.Url))
-                {
-                    throw new DepotException($"{path}: mirror '{name}' has no 'url'");
-                }
-
-                mirror.Source = path;
-
-                mirror.TrustedFingerprints = mirror.TrustedFingerprints.Select(f => f.Replace(" ", "",
-                    StringComparison.Ordinal).ToUpperInvariant()).ToList();
+                config.ReadMirrors(path, events, keyEnd);
             }
 
-            return config;
+            i = valueEnd;
+        }
+
+        return config;
+    }
+
+    // Each mirror on its own: a broken one is recorded with its file, line, column and field, the others kept.
+    private void ReadMirrors(string path, List<ParsingEvent> events, int at)
+    {
+        if (events[at] is Scalar { } none && ConfigYaml.IsNull(none))
+        {
+            return;
+        }
+
+        if (events[at] is not MappingStart)
+        {
+            throw ConfigYaml.Error(path, events[at].Start, "mirrors",
+                "must map mirror names to their settings (NAME: {url: URL})");
+        }
+
+        for (var i = at + 1; events[i] is not MappingEnd;)
+        {
+            var keyEnd = ConfigYaml.Skip(events, i);
+            var valueEnd = ConfigYaml.Skip(events, keyEnd);
+            var name = (events[i] as Scalar)?.Value ?? "";
+            try
+            {
+                Mirrors[name] = ReadMirror(path, events, i, keyEnd, valueEnd);
+            }
+            catch (DepotException e)
+            {
+                Broken[name] = e;
+            }
+
+            i = valueEnd;
+        }
+    }
+
+    private static MirrorConfig ReadMirror(string path, List<ParsingEvent> events, int key, int value, int end)
+    {
+        var field = $"mirrors.{(events[key] as Scalar)?.Value}";
+        if (events[key] is not Scalar { Value.Length: > 0 })
+        {
+            throw ConfigYaml.Error(path, events[key].Start, field, "a mirror's name must be a plain word");
+        }
+
+        MirrorConfig? mirror;
+        try
+        {
+            mirror = Reader.Deserialize<MirrorConfig?>(new ConfigYaml.Replay(events, value, end));
         }
         catch (YamlException e)
         {
-            throw new DepotException($"{path}: invalid YAML at line {e.Start.Line}: "
-                + $"{e.InnerException?.Message ?? e.Message}");
+            // Named by the offending value's own place (whichever mark the library gave: the key's or the value's).
+            var (below, at) = ConfigYaml.FieldAt(events, value, end, e.Start);
+            throw ConfigYaml.Error(path, events[at].Start, field + below, ConfigYaml.Explain(field + below,
+                events[at]));
         }
+
+        if (mirror is null || string.IsNullOrWhiteSpace(mirror.Url) && string.IsNullOrWhiteSpace(mirror.Fetch?.Url)
+            && string.IsNullOrWhiteSpace(mirror.Push?.Url))
+        {
+            throw ConfigYaml.Error(path, events[key].Start, field, "has no 'url'");
+        }
+
+        mirror.Source = path;
+        mirror.TrustedFingerprints = mirror.TrustedFingerprints.Select(f => f.Replace(" ", "",
+            StringComparison.Ordinal).ToUpperInvariant()).ToList();
+        return mirror;
     }
 
     /// <summary>Writes the file atomically (temp file, then rename).</summary>
@@ -105,4 +202,4 @@ public sealed class DepotConfig
 [YamlSerializable(typeof(MirrorConfig))]
 [YamlSerializable(typeof(MirrorConnection))]
 [YamlSerializable(typeof(MirrorAccessPair))]
-public partial class ConfigYaml : StaticContext;
+public partial class ConfigYamlContext : StaticContext;

@@ -11,13 +11,23 @@ namespace Depot.Configuration;
 /// </summary>
 public sealed class MirrorRegistry
 {
-    private MirrorRegistry(IReadOnlyList<(string Name, MirrorConfig Mirror)> mirrors, StoreProviders providers)
+    private readonly IReadOnlyDictionary<string, DepotException> broken;
+
+    private MirrorRegistry(IReadOnlyList<(string Name, MirrorConfig Mirror)> mirrors, StoreProviders providers,
+        IReadOnlyDictionary<string, DepotException> broken)
     {
         Mirrors = mirrors;
         Providers = providers;
+        this.broken = broken;
     }
 
     public IReadOnlyList<(string Name, MirrorConfig Mirror)> Mirrors { get; }
+
+    /// <summary>
+    /// Depot's mirror entries that could not be read, by name, each error naming the file, line and field: left out
+    /// of <see cref="Mirrors"/> so that commands not using them still run; naming one raises its error.
+    /// </summary>
+    public IReadOnlyDictionary<string, DepotException> Broken => broken;
 
     /// <summary>What <see cref="Open"/> opens mirrors with: the host's store providers.</summary>
     public StoreProviders Providers { get; }
@@ -37,12 +47,15 @@ public sealed class MirrorRegistry
     {
         var all = new List<(string, MirrorConfig)>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (name, mirror) in DepotConfig.Load(home.ConfigFile).Mirrors)
+        var config = DepotConfig.LoadTolerant(home.ConfigFile);
+        foreach (var (name, mirror) in config.Mirrors)
         {
             mirror.Source = "depot (" + home.ConfigFile + ")";
             all.Add((name, mirror));
             seen.Add(name);
         }
+
+        seen.UnionWith(config.Broken.Keys); // a broken entry still hides Spack's mirror of that name
 
         if (includeSpack)
         {
@@ -56,12 +69,18 @@ public sealed class MirrorRegistry
             }
         }
 
-        return new MirrorRegistry(all, providers);
+        return new MirrorRegistry(all, providers, config.Broken);
     }
 
     /// <summary>The mirror with this name, or whose URL is this one.</summary>
+    /// <exception cref="DepotException">The name is that of a mirror entry that could not be read.</exception>
     public (string Name, MirrorConfig Mirror)? Find(string nameOrUrl)
     {
+        if (broken.TryGetValue(nameOrUrl, out var error))
+        {
+            throw error;
+        }
+
         foreach (var entry in Mirrors.Where(m => m.Name == nameOrUrl))
         {
             return entry;

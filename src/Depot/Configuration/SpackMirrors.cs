@@ -47,7 +47,7 @@ public static class SpackMirrors
         }
         catch (YamlDotNet.Core.YamlException e)
         {
-            throw new DepotException($"{path}: invalid YAML at line {e.Start.Line}: {e.Message}");
+            throw ConfigYaml.Error(path, e.Start, null, "invalid YAML: " + ConfigYaml.Plain(e.Message));
         }
 
         if (yaml.Documents.FirstOrDefault()?.RootNode is not YamlMappingNode root

@@ -283,6 +283,22 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
         return record.Checksum;
     }
 
+    /// <summary>
+    /// False when the index manifest names a blob that is missing or not the length it records (truncated, replaced):
+    /// cheap, the manifest and one stat, no read. True when there is no index (nothing to check).
+    /// </summary>
+    public async Task<bool> IndexBlobIntactAsync(CancellationToken cancellationToken = default)
+    {
+        var bytes = await Store.TryReadAllBytesAsync(IndexManifestKey, ManifestLimit, cancellationToken)
+            .ConfigureAwait(false);
+        var record = bytes is null ? null
+            : BuildCacheManifest.Parse(bytes, Store.Describe(IndexManifestKey))
+                .Find(MediaTypes.IndexPrefix, prefix: true);
+        return record is null
+            || (await Store.GetInfoAsync(record.BlobKey, cancellationToken).ConfigureAwait(false))?.Length
+                == record.ContentLength;
+    }
+
     public async Task<string?> ReadIndexChecksumAsync(CancellationToken cancellationToken = default)
     {
         var bytes = await Store.TryReadAllBytesAsync(IndexManifestKey, ManifestLimit, cancellationToken)

@@ -108,7 +108,7 @@ public static class CopyOperation
                     var stem = entry.DisplayName.Split('/')[0];
                     outcomes[i] = new CopyOutcome(stem, entry.Hash, stem, CopyStatus.Failed,
                         e is SignatureException or InvalidContentException
-                            ? trust.Explain(entry.DisplayName, (DepotException)e) : e.Message)
+                            ? trust.Explain(entry.DisplayName, (DepotException)e) : ErrorKinds.MessageOf(e))
                     {
                         Hint = e is DepotException failure ? trust.HintFor(failure) : null,
                     };
@@ -143,10 +143,20 @@ public static class CopyOperation
         if (options.UpdateIndex && all.Any(o => o.Status is CopyStatus.Copied or CopyStatus.Converted))
         {
             // The copying key signed only converted entries; copied ones keep their own signatures (and keys).
+            // Reported with the entries even when it fails: the user sees what was copied before the error.
             var key = all.Any(o => o.Status == CopyStatus.Converted) ? keyToPublish : null;
-            index = await EntryWriting.FinishAsync(writer, key, options.IndexCache, cancellationToken)
-                .ConfigureAwait(false);
-            published = key?.Fingerprint;
+            try
+            {
+                await writer.FinishAsync(key is null ? [] : [key], cancellationToken).ConfigureAwait(false);
+                published = key?.Fingerprint;
+                index = await IndexOperation.IndexLayoutAsync(writer.Layout,
+                    new IndexOptions(Cache: options.IndexCache), null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IncompleteRunException.Of(new CopyResult(source.Root, destination.Root, layout,
+                all, published, index, clock.Elapsed), e) is { } incomplete)
+            {
+                throw incomplete;
+            }
         }
 
         return new CopyResult(source.Root, destination.Root, layout, all, published, index, clock.Elapsed);

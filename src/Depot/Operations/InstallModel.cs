@@ -38,6 +38,9 @@ public enum InstallStatus
     External,
     Failed,
     NotAttempted,
+
+    /// <summary>The install was cancelled before this package was in place (or it was taken out again).</summary>
+    Cancelled,
 }
 
 /// <summary>One spec's result; <c>Hint</c> says what would let a failed spec install (trust its mirror's
@@ -50,7 +53,28 @@ public sealed record InstallOutcome(string Name, string Hash, string Display, In
 /// <summary>The whole install, dependencies first.</summary>
 public sealed record InstallResult(IReadOnlyList<InstallOutcome> Outcomes, TimeSpan Elapsed)
 {
-    public bool AnyFailed => Outcomes.Any(o => o.Status is InstallStatus.Failed or InstallStatus.NotAttempted);
+    public bool AnyFailed => Outcomes.Any(o => o.Status is InstallStatus.Failed or InstallStatus.NotAttempted
+        or InstallStatus.Cancelled);
+
+    /// <summary>
+    /// What the mirrors could not tell: an index unreadable (the entries were read instead), entries skipped while
+    /// reading them. Nothing installed depends on these; they explain what could not be found.
+    /// </summary>
+    public IReadOnlyList<EntryProblem> Problems { get; init; } = [];
+}
+
+/// <summary>
+/// An install cancelled once packages were being installed: <see cref="Result"/> says, per package, what had finished
+/// (and was taken out again, so the tree is as it was) and what had not. Still a cancellation for every caller.
+/// </summary>
+public sealed class InstallCancelledException : OperationCanceledException
+{
+    public InstallCancelledException(InstallResult result, CancellationToken token)
+        : base("the install was cancelled", token) => Result = result;
+
+    /// <summary>Per package: cancelled (finished and removed again, being installed, or not started), failed,
+    /// already present, external.</summary>
+    public InstallResult Result { get; }
 }
 
 /// <summary>Progress: a package entering a phase, or finished (with its outcome).</summary>

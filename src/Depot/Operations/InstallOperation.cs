@@ -29,6 +29,8 @@ public static class InstallOperation
                 new ErrorHint(HintAction.ChooseMirror));
         }
 
+        // The target first: a root that cannot be one is refused before any mirror is read.
+        var target = await TargetTree.OpenAsync(options.Target, cancellationToken).ConfigureAwait(false);
         foreach (var source in sources)
         {
             // Each mirror as the command named it: its layouts, then its trust policy (once; reused for every entry).
@@ -39,7 +41,6 @@ public static class InstallOperation
         // The indexes (unsigned) only say which hashes the mirrors cache and where; each root's spec file is read and
         // verified before anything else, and the closure, names, versions, externals and prefixes come from there.
         var catalog = await MirrorCatalog.ReadAsync(sources, cancellationToken).ConfigureAwait(false);
-        var target = await TargetTree.OpenAsync(options.Target, cancellationToken).ConfigureAwait(false);
         var verified = new VerifiedEntries();
         var outcomes = new List<InstallOutcome>();
         var roots = new List<SpecNode>();
@@ -96,7 +97,8 @@ public static class InstallOperation
                 target.CheckCanRecord(node);
                 prefixes[node.Hash] = target.PrefixFor(node);
                 var cached = catalog.Find(node.Hash) ?? throw new DepotException(ErrorKind.NotFound,
-                    $"{node.Name}/{node.Hash[..7]} is needed, but no mirror caches it and the target does not have it");
+                    $"{node.Name}/{node.Hash[..7]} is needed, but no mirror caches it and the target does not have it",
+                    catalog.MissingHint);
                 toInstall.Add(cached with { Spec = node });
             }
         }
@@ -108,7 +110,9 @@ public static class InstallOperation
             .Distinct(StringComparer.Ordinal).OrderByDescending(f => f.Length).ToList();
         var installer = new PackageInstaller(target, prefixes, options.Limits ?? new Archive.ExtractionLimits(),
             verified);
+        var early = outcomes.ToList(); // what was decided before installing: present, refused roots
         var results = new InstallOutcome?[toInstall.Count];
+        var started = new bool[toInstall.Count];
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
@@ -121,6 +125,7 @@ public static class InstallOperation
                 async (i, token) =>
                 {
                     var spec = toInstall[i];
+                    started[i] = true;
                     try
                     {
                         results[i] = await installer.InstallAsync(spec, progress, token).ConfigureAwait(false);
@@ -148,7 +153,7 @@ public static class InstallOperation
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             RollBack(toInstall, results, prefixes, newFolders, target.Root);
-            throw;
+            throw Cancelled(early, toInstall, results, started, prefixes, externals, clock, cancellationToken);
         }
 
         WithdrawDependentsOfFailures(toInstall, results, prefixes);
@@ -176,10 +181,43 @@ public static class InstallOperation
         {
             // Cancelled before the database took the records (its rename is the commit point).
             RollBack(toInstall, results, prefixes, newFolders, target.Root);
-            throw;
+            throw Cancelled(early, toInstall, results, started, prefixes, externals, clock, cancellationToken);
         }
 
-        return new InstallResult(outcomes, clock.Elapsed);
+        return new InstallResult(outcomes, clock.Elapsed) { Problems = catalog.Problems };
+    }
+
+    // What a cancelled install had done, per package, after the roll-back: the packages that had finished were taken
+    // out again, the others never reached their prefix.
+    private static InstallCancelledException Cancelled(List<InstallOutcome> before, List<CatalogSpec> toInstall,
+        InstallOutcome?[] results, bool[] started, Dictionary<string, string> prefixes, List<SpecNode> externals,
+        Stopwatch clock, CancellationToken cancellationToken)
+    {
+        var outcomes = new List<InstallOutcome>(before);
+        for (var i = 0; i < toInstall.Count; i++)
+        {
+            var spec = toInstall[i].Spec;
+            outcomes.Add(results[i] switch
+            {
+                { Status: InstallStatus.Failed } failed => failed,
+
+                // Its phase times stay: it had finished.
+                { Status: InstallStatus.Installed } finished => finished with
+                {
+                    Status = InstallStatus.Cancelled,
+                    Reason = "cancelled: it had finished, and was removed again with the rest of this install",
+                    Relocation = null,
+                },
+                _ => new InstallOutcome(spec.Name, spec.Hash, SpecFormatter.Short(spec), InstallStatus.Cancelled,
+                    prefixes[spec.Hash],
+                    started[i] ? "cancelled while it was being installed" : "cancelled before it started",
+                    Mirror: toInstall[i].Source.Name),
+            });
+        }
+
+        outcomes.AddRange(externals.Select(e => new InstallOutcome(e.Name, e.Hash, SpecFormatter.Short(e),
+            InstallStatus.External, e.ExternalPath, "external: used where it is")));
+        return new InstallCancelledException(new InstallResult(outcomes, clock.Elapsed), cancellationToken);
     }
 
     // Cancelled: the prefixes this run moved into place are taken out again, with the short aliases pointing at them

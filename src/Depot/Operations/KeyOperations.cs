@@ -1,5 +1,6 @@
 using Depot.Configuration;
 using Depot.Layout;
+using Depot.Layout.Detection;
 using Depot.Signing;
 
 namespace Depot.Operations;
@@ -39,7 +40,8 @@ public static class KeyOperations
         }
         catch (NoBuildCacheException)
         {
-            layouts = [new BuildCacheV3(store)]; // an empty mirror gets the current layout
+            // A new mirror gets the current layout; a new registry repository, its only one.
+            layouts = [BuildCache.RegistryLayout(store) ?? new BuildCacheV3(store)];
         }
 
         foreach (var layout in layouts)

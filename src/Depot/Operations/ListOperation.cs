@@ -60,7 +60,8 @@ public static class ListOperation
                 }
 
                 if (checksum is not null
-                    && options.Cache!.TryRead(IndexCache.Key(store, layout.Version, checksum)) is { } cached)
+                    && options.Cache!.TryRead(IndexCache.Key(store, layout.Version, checksum)) is { } cached
+                    && await IndexIntactAsync(layout, cancellationToken).ConfigureAwait(false))
                 {
                     fromIndex[layout.Version] = true;
                     foreach (var row in cached)
@@ -72,7 +73,7 @@ public static class ListOperation
                 }
             }
 
-            var found = await ReadSpecsAsync(layout, options, problems, progress, cancellationToken)
+            var found = await ReadSpecsAsync(mirror, layout, options, problems, progress, cancellationToken)
                 .ConfigureAwait(false);
             var readChecksum = useSummaries && found.IndexJson is not null
                 ? await IndexCache.ChecksumOfRead(layout, checksum, found.IndexJson, cancellationToken)
@@ -112,6 +113,21 @@ public static class ListOperation
         return new ListResult(selected, specs, fromIndex, problems);
     }
 
+    // A summary stands for the index bytes it was made from; an index blob truncated or removed since must not hide
+    // behind it: the index is then read, which reports the damage, and the entries are scanned.
+    private static async Task<bool> IndexIntactAsync(IBuildCacheLayout layout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return layout is not BuildCacheV3 v3
+                || await v3.IndexBlobIntactAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidContentException)
+        {
+            return false; // the manifest changed meanwhile into something unreadable: reading the index says so
+        }
+    }
+
     /// <summary>By name, version and hash: the order listings are shown (and summaries are written) in.</summary>
     public static int DisplayOrder(ListingRow a, ListingRow b)
     {
@@ -138,7 +154,7 @@ public static class ListOperation
     }
 
     private static async Task<(bool FromIndex, List<CachedSpec> Specs, byte[]? IndexJson)> ReadSpecsAsync(
-        IBuildCacheLayout layout, ListOptions options,
+        Mirror mirror, IBuildCacheLayout layout, ListOptions options,
         List<EntryProblem> problems, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         BuildCacheIndex? index = null;
@@ -157,7 +173,8 @@ public static class ListOperation
             {
                 // A broken index must not hide the cache: say so and read the entries instead.
                 problems.Add(new EntryProblem(e.Location,
-                    e.Message + " (index unreadable: scanned the entries instead)"));
+                    e.Message + " (index unreadable: scanned the entries instead)", e.Kind,
+                    ErrorHint.RebuildIndex(mirror.Name)));
             }
         }
 

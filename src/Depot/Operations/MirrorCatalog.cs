@@ -17,6 +17,12 @@ internal sealed class MirrorCatalog
 {
     private readonly Dictionary<string, CatalogSpec> cached = new(StringComparer.Ordinal);
     private readonly List<string> names = [];
+    private readonly List<EntryProblem> problems = [];
+    private readonly List<string> indexed = [];
+
+    /// <summary>What the mirrors could not tell: unreadable indexes (their entries were read instead), entries
+    /// skipped.</summary>
+    public IReadOnlyList<EntryProblem> Problems => problems;
 
     public static async Task<MirrorCatalog> ReadAsync(IReadOnlyList<Mirror> sources,
         CancellationToken cancellationToken)
@@ -27,6 +33,11 @@ internal sealed class MirrorCatalog
             var listed = await ListOperation.RunAsync(source, new ListOptions([], NeedNodes: true), null,
                 cancellationToken).ConfigureAwait(false);
             catalog.names.Add(source.Name);
+            catalog.problems.AddRange(listed.Problems);
+            if (listed.FromIndex.Values.Any(fromIndex => fromIndex))
+            {
+                catalog.indexed.Add(source.Name);
+            }
             foreach (var spec in listed.Specs)
             {
                 catalog.cached.TryAdd(spec.Spec.Hash, new CatalogSpec(spec.Spec, source, spec.LayoutVersion));
@@ -39,6 +50,12 @@ internal sealed class MirrorCatalog
     /// <summary>Where the spec with this hash is cached (the first mirror that has it), or null.</summary>
     public CatalogSpec? Find(string hash) => cached.GetValueOrDefault(hash);
 
+    /// <summary>
+    /// The advice when a spec a verified entry needs is in no mirror: where a mirror was read through its index, the
+    /// index may be out of date (entries added without it); else none.
+    /// </summary>
+    public ErrorHint? MissingHint => indexed.Count > 0 ? ErrorHint.RebuildIndex(indexed[0]) : null;
+
     /// <summary>The one cached spec a query names.</summary>
     /// <exception cref="DepotException">Nothing matches, or several specs do (they are listed).</exception>
     public CatalogSpec Resolve(SpecQuery query)
@@ -46,8 +63,13 @@ internal sealed class MirrorCatalog
         var matches = cached.Values.Where(c => !c.Spec.IsExternal && query.Matches(c.Spec)).ToList();
         if (matches.Count == 0)
         {
+            // An entry that could not be read may be the one asked for: name it rather than only say "nothing".
+            const string Skipped = "skipped entry: ";
+            var unread = problems.Where(p => p.Message.StartsWith(Skipped, StringComparison.Ordinal)).ToList();
             throw new DepotException(ErrorKind.NotFound,
-                $"'{query.Text}' matches nothing cached in {string.Join(", ", names)}");
+                $"'{query.Text}' matches nothing cached in {string.Join(", ", names)}" + (unread.Count == 0 ? ""
+                    : $", but {(unread.Count == 1 ? "1 entry" : $"{unread.Count} entries")} could not be read and "
+                        + $"may hold it: {unread[0].Message[Skipped.Length..]}"));
         }
 
         if (matches.Count > 1)

@@ -121,31 +121,45 @@ public static class PushOperation
         all.AddRange(plan.SkippedNotInstalled.Select(r => Outcome(r, PushStatus.SkippedNotInstalled,
             "recorded but not installed in this tree")));
 
+        // The entries are written: what follows (the image tag, the key, the index) is reported with them even when
+        // it fails, so the user sees what was pushed before the error.
         string? tagged = null;
-        if (options.Tag is { } tag && entries is OciImageWriter images
-            && !all.Any(o => o.Status is PushStatus.Failed or PushStatus.NotAttempted))
-        {
-            // The roots: pushed specs no other pushed spec links to or runs.
-            var needed = plan.ToPush.SelectMany(r => r.Spec.Dependencies)
-                .Where(e => (e.Types & (Specs.DepTypes.Link | Specs.DepTypes.Run)) != 0)
-                .Select(e => e.Hash).ToHashSet(StringComparer.Ordinal);
-            var roots = plan.ToPush.Where(r => !needed.Contains(r.Spec.Hash)).Select(r => r.Spec).ToList();
-            await images.WriteTaggedImageAsync(tag, roots, h => db.Find(h)?.Spec, cancellationToken)
-                .ConfigureAwait(false);
-            tagged = tag;
-        }
-
         string? published = null;
         IndexResult? index = null;
-        var stopped = all.Any(o => o.Status == PushStatus.NotAttempted);
-        if (options.UpdateIndex && !stopped)
+        PushResult Result() =>
+            new(store.Root, layout, all, published, index, clock.Elapsed) { TaggedImage = tagged };
+        try
         {
-            index = await EntryWriting.FinishAsync(entries, keyToPublish, options.IndexCache, cancellationToken)
-                .ConfigureAwait(false);
-            published = keyToPublish?.Fingerprint;
+            if (options.Tag is { } tag && entries is OciImageWriter images
+                && !all.Any(o => o.Status is PushStatus.Failed or PushStatus.NotAttempted))
+            {
+                // The roots: pushed specs no other pushed spec links to or runs.
+                var needed = plan.ToPush.SelectMany(r => r.Spec.Dependencies)
+                    .Where(e => (e.Types & (Specs.DepTypes.Link | Specs.DepTypes.Run)) != 0)
+                    .Select(e => e.Hash).ToHashSet(StringComparer.Ordinal);
+                var roots = plan.ToPush.Where(r => !needed.Contains(r.Spec.Hash)).Select(r => r.Spec).ToList();
+                await images.WriteTaggedImageAsync(tag, roots, h => db.Find(h)?.Spec, cancellationToken)
+                    .ConfigureAwait(false);
+                tagged = tag;
+            }
+
+            var stopped = all.Any(o => o.Status == PushStatus.NotAttempted);
+            if (options.UpdateIndex && !stopped)
+            {
+                // As EntryWriting.FinishAsync, step by step: a key published stays reported if the index fails.
+                await entries.FinishAsync(keyToPublish is null ? [] : [keyToPublish], cancellationToken)
+                    .ConfigureAwait(false);
+                published = keyToPublish?.Fingerprint;
+                index = await IndexOperation.IndexLayoutAsync(entries.Layout,
+                    new IndexOptions(Cache: options.IndexCache), null, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (IncompleteRunException.Of(Result(), e) is { } incomplete)
+        {
+            throw incomplete;
         }
 
-        return new PushResult(store.Root, layout, all, published, index, clock.Elapsed) { TaggedImage = tagged };
+        return Result();
     }
 
     private static PushOutcome Outcome(InstallRecord record, PushStatus status, string reason) =>

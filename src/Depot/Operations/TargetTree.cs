@@ -34,9 +34,11 @@ internal sealed class TargetTree
     /// <summary>Where Spack's <c>sbang</c> is expected: <c>&lt;unpadded root&gt;/bin/sbang</c>.</summary>
     public string SbangPath => RelocationPrefixes.SbangPath(Root);
 
+    /// <exception cref="DepotException">The root, or its deepest part that exists, is not a directory.</exception>
     public static async Task<TargetTree> OpenAsync(InstallTarget target, CancellationToken cancellationToken)
     {
         var root = Path.GetFullPath(target.Root);
+        CheckIsDirectory(root, target is PlainRootTarget ? "install root" : "Spack install tree");
         if (target is PlainRootTarget)
         {
             // Installed prefixes of a plain root are the folders named ...-<hash> that hold .spack/spec.json.
@@ -68,6 +70,26 @@ internal sealed class TargetTree
             : null;
         var projection = spack.Projection ?? Projection.DefaultFor(db?.Version ?? spack.NewTreeDatabaseVersion);
         return new TargetTree(target, db, projection, configured, []);
+    }
+
+    // Nothing is created before this: a root that is a file (or lies below one) would otherwise fail once per
+    // package with the platform's own words.
+    private static void CheckIsDirectory(string root, string what)
+    {
+        for (var part = root; !string.IsNullOrEmpty(part); part = Path.GetDirectoryName(part))
+        {
+            if (Directory.Exists(part))
+            {
+                return;
+            }
+
+            if (Path.Exists(part))
+            {
+                throw new DepotException(ErrorKind.Usage, part == root
+                    ? $"{root}: is a file, not a directory: the {what} must be a directory (it is created if missing)"
+                    : $"{root}: {part} is a file, not a directory, so the {what} cannot be created there");
+            }
+        }
     }
 
     /// <summary>

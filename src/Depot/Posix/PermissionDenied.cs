@@ -62,9 +62,12 @@ public static class PermissionDenied
         return new DepotException(ErrorKind.IO, $"{path}: {verb}: {reason}", inner);
     }
 
-    /// <summary>The message to show for <paramref name="e"/>: a refusal explained, anything else as it is.</summary>
+    /// <summary>
+    /// The message to show for <paramref name="e"/>: a refusal explained, anything else as
+    /// <see cref="ErrorKinds.MessageOf"/> says it.
+    /// </summary>
     public static string MessageOf(Exception e) =>
-        e is UnauthorizedAccessException denied ? Explain(denied).Message : e.Message;
+        e is UnauthorizedAccessException denied ? Explain(denied).Message : ErrorKinds.MessageOf(e);
 
     /// <summary>
     /// The error for a refusal caught where what was being done is not known (a host's last resort, a path deep in a

@@ -24,7 +24,14 @@ public static partial class BuildCache
     {
         if (RegistryLayout(store) is { } oci)
         {
-            // An empty repository is a cache with no entries yet.
+            // An empty repository is a cache with no entries yet; a repository the registry does not know is none.
+            if (store is Storage.Oci.OciStore registry
+                && !await registry.Registry.RepositoryExistsAsync(cancellationToken).ConfigureAwait(false))
+            {
+                throw new NoBuildCacheException(store.Root, $"{store.Root}: the registry has no repository "
+                    + $"'{registry.Registry.Reference.Repository}' (nothing was ever pushed there): check its name");
+            }
+
             return [oci];
         }
 

@@ -64,6 +64,12 @@ public sealed record OciReference(string Scheme, string Registry, string Reposit
                 $"'{url}' is not an OCI mirror URL (oci://host/repository or oci+http://host/repository)"),
         };
         var rest = url[(colon + 3)..].Trim('/');
+        if (rest.Length == 0)
+        {
+            throw new DepotException(ErrorKind.Usage,
+                $"'{url}' names no registry and no repository ({url[..(colon + 3)]}HOST[:PORT]/REPOSITORY)");
+        }
+
         var at = rest.IndexOfAny(['@', ':'], Math.Max(0, rest.LastIndexOf('/') + 1));
         if (at > 0 && rest.LastIndexOf('/') > 0)
         {

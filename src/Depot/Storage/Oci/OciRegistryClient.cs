@@ -102,6 +102,17 @@ public sealed partial class OciRegistryClient : IDisposable
     /// <summary>Where an object is, as a user can read it.</summary>
     public string Describe(string path) => $"{Reference}/{path}";
 
+    /// <summary>
+    /// False when the registry says the repository does not exist (404, NAME_UNKNOWN: nothing was ever pushed to it);
+    /// true when it lists its tags, even none.
+    /// </summary>
+    public async Task<bool> RepositoryExistsAsync(CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, Api("tags/list?n=1"));
+        using var response = await SendFoundAsync(request, cancellationToken).ConfigureAwait(false);
+        return response is not null;
+    }
+
     /// <summary>GETs a manifest by tag or digest; null when there is none. The bytes are checked against the
     /// digest.</summary>
     public async Task<OciManifestBytes?> GetManifestAsync(string reference,
