@@ -15,7 +15,10 @@ public sealed class DepotConfig
     private static readonly ISerializer Writer = new StaticSerializerBuilder(new ConfigYamlContext())
         .WithNamingConvention(UnderscoredNamingConvention.Instance)
         .ConfigureDefaultValuesHandling(DefaultValuesHandling.OmitNull | DefaultValuesHandling.OmitEmptyCollections)
-            .Build();
+        // A settings object shared by two mirrors is written out in each, never as a YAML anchor and alias: the file
+        // is for people to read and edit, and each mirror's entry is read on its own.
+        .DisableAliases()
+        .Build();
 
     public Dictionary<string, MirrorConfig> Mirrors { get; set; } = new(StringComparer.Ordinal);
 
