@@ -39,9 +39,17 @@ public static class SignCommand
             }
 
             var fingerprint = SignatureVerifier.Fingerprint(signingKey.PublicKey);
+            DepotException? publishing = null; // the last step: reported after what was signed
             if (!parse.GetValue(noPublish))
             {
-                await KeyOperations.PublishAsync(console.Home, target, [fingerprint], token).ConfigureAwait(false);
+                try
+                {
+                    await KeyOperations.PublishAsync(console.Home, target, [fingerprint], token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (IncompleteRunException.Of(result, e) is { } failed)
+                {
+                    publishing = failed;
+                }
             }
 
             if (parse.GetValue(json))
@@ -53,16 +61,23 @@ public static class SignCommand
                     w.WriteString("key", fingerprint);
                     w.WriteNumber("signed", result.Signed);
                     w.WriteNumber("already_signed", result.AlreadySigned);
-                    w.WriteBoolean("key_published", !parse.GetValue(noPublish));
+                    w.WriteBoolean("key_published", !parse.GetValue(noPublish) && publishing is null);
                     JsonOutput.WriteProblems(w, "problems", result.Problems);
+                    if (publishing is not null)
+                    {
+                        JsonOutput.WriteErrorField(w, publishing);
+                    }
+
                     w.WriteEndObject();
                 });
-                return result.Problems.Count > 0 ? ExitCodes.CompletedWithProblems : ExitCodes.Success;
+                return publishing is not null ? ExitCodes.For(publishing.Kind)
+                    : result.Problems.Count > 0 ? ExitCodes.CompletedWithProblems : ExitCodes.Success;
             }
 
             console.Out.WriteLine($"{store.Root}: signed {result.Signed} entries with {fingerprint} "
                 + $"({result.AlreadySigned} already signed by it, {result.Problems.Count} skipped)");
-            return result.Problems.Count > 0 ? ExitCodes.CompletedWithProblems : ExitCodes.Success;
+            return publishing is not null ? throw publishing
+                : result.Problems.Count > 0 ? ExitCodes.CompletedWithProblems : ExitCodes.Success;
         }));
         return command;
     }

@@ -118,6 +118,43 @@ internal static partial class ConfigYaml
     [GeneratedRegex(@"^\(Line: \d+, Col: \d+, Idx: \d+\) - \(Line: \d+, Col: \d+, Idx: \d+\): ")]
     private static partial Regex MarkPrefix();
 
+    /// <summary>
+    /// The events of the node [<paramref name="start"/>, <paramref name="end"/>), each alias to an anchor outside it
+    /// replaced by that anchor's node (what YAML means by it), so that the part can be read on its own.
+    /// </summary>
+    public static List<ParsingEvent> Resolved(List<ParsingEvent> events, int start, int end)
+    {
+        var anchors = new Dictionary<string, (int Start, int End)>(StringComparer.Ordinal);
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (events[i] is NodeEvent { Anchor.IsEmpty: false } node)
+            {
+                anchors[node.Anchor.Value] = (i, Skip(events, i));
+            }
+        }
+
+        var result = new List<ParsingEvent>(end - start);
+        Append(start, end, 0);
+        return result;
+
+        void Append(int from, int to, int depth)
+        {
+            for (var i = from; i < to; i++)
+            {
+                if (events[i] is AnchorAlias alias && depth < 8
+                    && anchors.TryGetValue(alias.Value.Value, out var target) && (target.Start < start
+                        || target.Start >= end))
+                {
+                    Append(target.Start, target.End, depth + 1);
+                }
+                else
+                {
+                    result.Add(events[i]);
+                }
+            }
+        }
+    }
+
     /// <summary>Replays the events of one node to the deserializer.</summary>
     internal sealed class Replay(List<ParsingEvent> events, int start, int end) : IParser
     {

@@ -130,7 +130,8 @@ public sealed class DepotConfig
         MirrorConfig? mirror;
         try
         {
-            mirror = Reader.Deserialize<MirrorConfig?>(new ConfigYaml.Replay(events, value, end));
+            var part = ConfigYaml.Resolved(events, value, end);
+            mirror = Reader.Deserialize<MirrorConfig?>(new ConfigYaml.Replay(part, 0, part.Count));
         }
         catch (YamlException e)
         {

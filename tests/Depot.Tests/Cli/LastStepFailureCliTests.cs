@@ -78,6 +78,39 @@ public sealed class LastStepFailureCliTests : CliTestBase
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
+    public async Task ASignWhoseKeyPublicationFailsReportsWhatWasSignedThenTheError(bool json)
+    {
+        Assert.Equal(0, (await RunAsync("keys", "import", TestData.Path("spack-1.2/keys/secret.asc"))).Code);
+        using var mirror = TestData.Copy(TestData.V3Unsigned);
+        var real = MirrorAccess.Default;
+        var access = real with
+        {
+            OpenStore = request => new IndexWriteFailingStore((IObjectStore)real.OpenStore(request),
+                IndexWriteFailingStore.KeyKeys),
+        };
+
+        var run = await CliRun.RunAsync(Home.Path, access, ["sign", mirror.Path, .. json ? new[] { "--json" } : []]);
+
+        Assert.True(run.Code == ExitCodes.IO, run.Err + run.Out);
+        if (json)
+        {
+            Assert.Equal("", run.Err);
+            var document = JsonNode.Parse(run.Out)!;
+            Assert.Equal(5, (int)document["signed"]!);
+            Assert.False((bool)document["key_published"]!);
+            Assert.Equal("io", (string)document["error"]!["kind"]!);
+            return;
+        }
+
+        Assert.StartsWith($"{mirror.Path}: signed 5 entries with ", run.Out, StringComparison.Ordinal);
+        var error = Assert.Single(run.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"depot: error: {mirror.Path}/v3/manifests/key/", error, StringComparison.Ordinal);
+        Assert.EndsWith(IndexWriteFailingStore.Refusal, error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
     public async Task ACopyWhoseIndexUpdateFailsReportsWhatWasCopiedThenTheError(bool json)
     {
         using var source = TestData.InstallableV3(TestData.V3Unsigned);

@@ -61,6 +61,28 @@ public class DepotConfigErrorTests
         Assert.DoesNotContain(registry.Mirrors, m => m.Name == "broken"); // Spack's 'broken' stays hidden by Depot's
     }
 
+    [Fact]
+    public void AnAliasToAnotherMirrorsAnchorIsReadAsItsNode()
+    {
+        using var home = new TempDir();
+        var path = home.Combine("config.yaml");
+        File.WriteAllText(path, """
+            mirrors:
+              first:
+                url: s3://a/cache
+                access_pair: &pair {id_variable: KEY_ID, secret_variable: SECRET}
+              second:
+                url: s3://b/cache
+                access_pair: *pair
+            """);
+
+        var config = DepotConfig.Load(path);
+
+        Assert.Empty(config.Broken);
+        Assert.Equal(("KEY_ID", "SECRET"), (config.Mirrors["second"].AccessPair!.IdVariable,
+            config.Mirrors["second"].AccessPair!.SecretVariable));
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("mirrors:\n")]

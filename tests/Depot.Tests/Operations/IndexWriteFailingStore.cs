@@ -3,18 +3,26 @@ using Depot.Storage;
 namespace Depot.Tests.Operations;
 
 /// <summary>
-/// Wraps a store and refuses every write of an index (v3's index manifest, v2's <c>index.json</c> and its hash, OCI's
-/// is a tag the layout writes through another path): the last step of a push or copy fails after its entries were
-/// written, as a full disk or a revoked permission would make it. Everything else goes to the real store.
+/// Wraps a store and refuses every write under some prefixes — by default the index (v3's index manifest, v2's
+/// <c>index.json</c> and its hash), or the published keys: the last step of a push, copy or sign fails after its
+/// entries were written, as a full disk or a revoked permission would make it. Everything else goes to the real store.
 /// </summary>
-public sealed class IndexWriteFailingStore(IObjectStore inner) : IObjectStore
+public sealed class IndexWriteFailingStore(IObjectStore inner, string[]? refusedPrefixes = null) : IObjectStore
 {
+    /// <summary>Where index writes go: v3's index manifest, v2's <c>index.json</c> and its hash.</summary>
+    public static readonly string[] IndexKeys = ["v3/manifests/index/", "build_cache/index.json"];
+
+    /// <summary>Where published keys go (v3 key manifests, v2 <c>_pgp/</c>).</summary>
+    public static readonly string[] KeyKeys = ["v3/manifests/key/", "build_cache/_pgp/"];
+
+    private readonly string[] prefixes = refusedPrefixes ?? IndexKeys;
+
     /// <summary>The one-line error every refused index write throws.</summary>
     public const string Refusal = "write refused: the test's disk is full";
 
     private int refused;
 
-    /// <summary>Index writes refused so far (a test shows the failing step was reached).</summary>
+    /// <summary>Writes refused so far (a test shows the failing step was reached).</summary>
     public int Refused => Volatile.Read(ref refused);
 
     public string Root => inner.Root;
@@ -59,8 +67,7 @@ public sealed class IndexWriteFailingStore(IObjectStore inner) : IObjectStore
 
     private void Check(string key)
     {
-        if (key.StartsWith("v3/manifests/index/", StringComparison.Ordinal)
-            || key.StartsWith("build_cache/index.json", StringComparison.Ordinal))
+        if (prefixes.Any(prefix => key.StartsWith(prefix, StringComparison.Ordinal)))
         {
             Interlocked.Increment(ref refused);
             throw new DepotException(ErrorKind.IO, $"{Describe(key)}: {Refusal}");
