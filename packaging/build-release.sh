@@ -82,7 +82,7 @@ if [ "$binaries" = 1 ]; then
         stage=$work/$name
         echo "build-release.sh: $name.tar.gz ($mode)"
         run "publish-$rid" "$dotnet" publish "$project" -c Release -r "$rid" --self-contained true \
-            "${publish_mode[@]}" "${runtime[@]}" -p:DebugType=none \
+            "${publish_mode[@]}" "${runtime[@]}" -p:DebugType=none -p:PublishReferencesDocumentationFiles=false \
             -o "$work/publish-$rid" --nologo "${extra[@]}"
         mkdir -p "$stage/bin"
         if [ -f "$work/publish-$rid/Depot.Cli" ]; then
@@ -91,7 +91,8 @@ if [ "$binaries" = 1 ]; then
             echo "build-release.sh: error: the publish for $rid made no Depot.Cli binary" >&2; exit 1
         fi
         # A single file means a single file: anything else the publish left next to it would be missing at run time.
-        others=$(find "$work/publish-$rid" -type f ! -name Depot.Cli ! -name '*.pdb' ! -name '*.dbg' -printf '%f ')
+        others=$(find "$work/publish-$rid" -type f ! -name Depot.Cli ! -name '*.pdb' ! -name '*.dbg' ! -name '*.xml' \
+            -printf '%f ')
         if [ -n "$others" ]; then
             echo "build-release.sh: error: the $rid publish needs files beside the binary: $others" >&2; exit 1
         fi

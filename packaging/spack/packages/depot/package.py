@@ -71,7 +71,7 @@ class Depot(Package):
     _declare_versions()
 
     # Release binaries exist for x86_64 and aarch64 Linux only.
-    for _family in ("ppc64le", "ppc64", "riscv64", "s390x"):
+    for _family in ("ppc64le", "ppc64", "riscv64"):
         conflicts(
             "target={0}:".format(_family),
             msg="Depot ships release binaries for x86_64 and aarch64 Linux only; on {0} build it from a checkout "
