@@ -63,6 +63,9 @@ internal static class CliRun
 
         start.Environment["DEPOT_HOME"] = home;
         start.Environment.TryAdd("HOME", home);
+
+        // Programs depot starts (gpg) are found as in-process runs find them: on this process's PATH.
+        start.Environment.TryAdd("PATH", Environment.GetEnvironmentVariable("PATH"));
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
