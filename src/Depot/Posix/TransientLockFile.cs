@@ -4,8 +4,9 @@ namespace Depot.Posix;
 /// An exclusive lock on a lock file that exists only while someone holds it, so a shared folder is left with no lock
 /// file once every writer is done (and none survives in a copy of it). The protocol, for every holder:
 /// <list type="number">
-/// <item>create the file (<c>O_EXCL</c>; mode from its folder, see <see cref="SharedModes"/>, so every user who may
-/// write the folder may open it), or open the one there;</item>
+/// <item>create the file (under a name of its own, given its folder's mode — see <see cref="SharedModes"/> — so
+/// every user who may write the folder may open it, then linked to the lock's name only if that is free), or open the
+/// one there;</item>
 /// <item>take an <see cref="PosixFileLock"/> on it;</item>
 /// <item>check that the path still names the very file locked (same inode): a holder removes the file before it
 /// unlocks, so one locked after its removal is stale, and the holder starts again;</item>
@@ -45,10 +46,17 @@ public sealed class TransientLockFile : IDisposable
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var (file, writable) = Open(path, folder, checkPath);
+            var (file, writable, vanished) = Open(path, folder, checkPath);
             if (file is null)
             {
-                continue; // removed meanwhile: create it
+                // removed meanwhile: create it (a name that keeps failing to be taken or opened is an error)
+                if (DateTime.UtcNow > deadline)
+                {
+                    throw new DepotException(ErrorKind.IO, $"{path}: the lock file could not be created or opened "
+                        + $"within {timeout.TotalSeconds:0} s: {vanished?.Message}", vanished);
+                }
+
+                continue;
             }
 
             try
@@ -141,34 +149,45 @@ public sealed class TransientLockFile : IDisposable
         }
     }
 
-    // Created (O_EXCL never follows a link) with the folder's mode, or the file there opened for writing, else for
-    // reading; (null, _) when it vanished in between.
-    private static (FileStream? File, bool Writable) Open(string path, FileStatus folder, Action checkPath)
+    // Created with the folder's mode under a name of its own, then linked into place (File.Move without overwrite:
+    // link and unlink, which never follows a link and fails when the name is taken), so no other user ever opens it
+    // with the creator's umask mode; or the file there opened for writing, else for reading; (null, _) when it
+    // vanished in between.
+    private static (FileStream? File, bool Writable, Exception? Vanished) Open(string path, FileStatus folder, Action checkPath)
     {
         const FileShare Share = FileShare.ReadWrite | FileShare.Delete;
+        var staged = path + "." + Guid.NewGuid().ToString("N")[..12];
+        FileStream created;
         try
         {
-            var created = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, Share);
-            try
-            {
-                SharedModes.Inherit(created.SafeFileHandle, folder);
-            }
-            catch
-            {
-                created.Dispose();
-                File.Delete(path);
-                throw;
-            }
-
-            return (created, true);
+            created = new FileStream(staged, FileMode.CreateNew, FileAccess.ReadWrite, Share);
         }
         catch (UnauthorizedAccessException e)
         {
             throw PermissionDenied.Explain(path, PathUse.Create, e);
         }
-        catch (IOException) when (Exists(path))
+
+        try
         {
-            // there already
+            SharedModes.Inherit(created.SafeFileHandle, folder);
+            File.Move(staged, path, overwrite: false);
+            return (created, true, null);
+        }
+        catch (IOException e)
+        {
+            // The name was taken: the file there is opened below; if its holder removed it meanwhile, start again.
+            created.Dispose();
+            File.Delete(staged);
+            if (!Exists(path))
+            {
+                return (null, false, e);
+            }
+        }
+        catch
+        {
+            created.Dispose();
+            File.Delete(staged);
+            throw;
         }
 
         checkPath();
@@ -179,11 +198,11 @@ public sealed class TransientLockFile : IDisposable
 
         try
         {
-            return (new FileStream(path, FileMode.Open, FileAccess.ReadWrite, Share), true);
+            return (new FileStream(path, FileMode.Open, FileAccess.ReadWrite, Share), true, null);
         }
-        catch (FileNotFoundException)
+        catch (FileNotFoundException e)
         {
-            return (null, false);
+            return (null, false, e);
         }
         catch (UnauthorizedAccessException)
         {
@@ -192,11 +211,11 @@ public sealed class TransientLockFile : IDisposable
 
         try
         {
-            return (new FileStream(path, FileMode.Open, FileAccess.Read, Share), false);
+            return (new FileStream(path, FileMode.Open, FileAccess.Read, Share), false, null);
         }
-        catch (FileNotFoundException)
+        catch (FileNotFoundException e)
         {
-            return (null, false);
+            return (null, false, e);
         }
         catch (UnauthorizedAccessException e)
         {

@@ -56,6 +56,13 @@ public static partial class BuildCache
         {
             if (LayoutFolder().Match(obj.Key) is { Success: true } m)
             {
+                // v3's folder with no layout file and no manifest yet: another writer's first push is under way (its
+                // blobs go up before the manifest and layout.json); write beside it rather than refuse.
+                if (m.Groups[1].Value == "3")
+                {
+                    return [new BuildCacheV3(store)];
+                }
+
                 throw new DepotException(ErrorKind.Unsupported,
                     $"{store.Root}: build cache layout v{m.Groups[1].Value} is not supported (Depot reads v3 and v2)");
             }
