@@ -153,7 +153,8 @@ public sealed class TransientLockFile : IDisposable
     // link and unlink, which never follows a link and fails when the name is taken), so no other user ever opens it
     // with the creator's umask mode; or the file there opened for writing, else for reading; (null, _) when it
     // vanished in between.
-    private static (FileStream? File, bool Writable, Exception? Vanished) Open(string path, FileStatus folder, Action checkPath)
+    private static (FileStream? File, bool Writable, Exception? Vanished) Open(string path, FileStatus folder,
+        Action checkPath)
     {
         const FileShare Share = FileShare.ReadWrite | FileShare.Delete;
         var staged = path + "." + Guid.NewGuid().ToString("N")[..12];
