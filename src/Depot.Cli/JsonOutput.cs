@@ -39,12 +39,7 @@ internal static class JsonOutput
         Write(output, w =>
         {
             w.WriteStartObject();
-            w.WriteStartObject("error");
-            w.WriteString("kind", kind);
-            w.WriteNumber("exit_code", exitCode);
-            w.WriteString("message", message);
-            WriteHint(w, hint);
-            w.WriteEndObject();
+            WriteErrorField(w, kind, exitCode, message, hint);
             w.WriteEndObject();
         });
     }

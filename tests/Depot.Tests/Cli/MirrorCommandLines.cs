@@ -12,6 +12,21 @@ internal static class MirrorCommandLines
         "list", "push", "index", "verify", "install", "copy-from", "copy-to", "sign", "keys-trust", "keys-publish",
     ];
 
+    /// <summary>Every cloud store (s3, azure, gs) with every mirror command and <c>mirror check</c>.</summary>
+    public static TheoryData<string, string> EveryCloudAndCommand()
+    {
+        var cases = new TheoryData<string, string>();
+        foreach (var cloud in new[] { "s3", "azure", "gs" })
+        {
+            foreach (var command in Commands.Append("check"))
+            {
+                cases.Add(cloud, command);
+            }
+        }
+
+        return cases;
+    }
+
     /// <summary>Whether the command needs a secret key (made with <c>keys create</c> before it runs).</summary>
     public static bool NeedsKey(string command) => command is "sign" or "keys-publish";
 

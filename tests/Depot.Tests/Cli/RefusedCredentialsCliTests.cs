@@ -18,22 +18,7 @@ public sealed class RefusedCredentialsCliTests(S3rver s3, Azurite azurite, FakeG
 
     private const string WrongS3Secret = "not-the-s3rver-secret-0123456789";
 
-    public static TheoryData<string, string> Cases
-    {
-        get
-        {
-            var cases = new TheoryData<string, string>();
-            foreach (var cloud in new[] { "s3", "azure", "gs" })
-            {
-                foreach (var command in MirrorCommandLines.Commands.Append("check"))
-                {
-                    cases.Add(cloud, command);
-                }
-            }
-
-            return cases;
-        }
-    }
+    public static TheoryData<string, string> Cases => MirrorCommandLines.EveryCloudAndCommand();
 
     // Adds mirror 'm' with refused credentials; returns where they come from (what the error must name) and the
     // secret (what it must not).

@@ -83,22 +83,7 @@ public sealed class UnreachableMirrorCliTests : CliTestBase
         Assert.DoesNotContain("   at ", run.Out + run.Err, StringComparison.Ordinal);
     }
 
-    public static TheoryData<string, string> CloudCases
-    {
-        get
-        {
-            var cases = new TheoryData<string, string>();
-            foreach (var cloud in new[] { "s3", "azure", "gs" })
-            {
-                foreach (var command in MirrorCommandLines.Commands.Append("check"))
-                {
-                    cases.Add(cloud, command);
-                }
-            }
-
-            return cases;
-        }
-    }
+    public static TheoryData<string, string> CloudCases => MirrorCommandLines.EveryCloudAndCommand();
 
     // A cloud mirror URL whose service endpoint (given as its SDK's variable, in this test's environment only) is a
     // 127.0.0.1 port nobody listens on; returns the URL and that host:port.
