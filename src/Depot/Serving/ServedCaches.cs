@@ -9,8 +9,9 @@ namespace Depot.Serving;
 /// </summary>
 public sealed class ServedCache
 {
-    internal ServedCache(ServedCacheConfig config, IStoreReader store, EngineContext engine)
+    internal ServedCache(ServedCacheConfig config, IStoreReader store, EngineContext engine, PullThrough? pullThrough)
     {
+        PullThrough = pullThrough;
         Config = config;
         Store = store;
         Engine = engine;
@@ -24,6 +25,9 @@ public sealed class ServedCache
 
     /// <summary>The store behind the cache, opened through its read (fetch) connection.</summary>
     public IStoreReader Store { get; }
+
+    /// <summary>Fetches misses from the cache's upstreams; null when it names none.</summary>
+    public PullThrough? PullThrough { get; }
 
     /// <summary>The engine the cache's mirror was opened with (keyring, configured mirrors).</summary>
     public EngineContext Engine { get; }
@@ -115,7 +119,7 @@ public sealed class ServedCaches
         foreach (var cache in config.Caches)
         {
             var store = engine.Open(cache.Mirror, MirrorPurpose.Read).Store;
-            caches.Add(new ServedCache(cache, store, engine));
+            caches.Add(new ServedCache(cache, store, engine, PullThrough.Create(cache, engine)));
         }
 
         return new ServedCaches(config, caches);
