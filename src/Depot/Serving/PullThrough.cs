@@ -180,10 +180,15 @@ public sealed class PullThrough : IDisposable
         DepotException? refusal = null;
         foreach (var upstream in upstreams)
         {
-            Fetched? fetched;
             try
             {
-                fetched = await ReadVerifiedAsync(upstream, key, hash, cancellationToken).ConfigureAwait(false);
+                // The tarball is checked while it streams into the store (committed only when it matches).
+                if (await ReadVerifiedAsync(upstream, key, hash, cancellationToken).ConfigureAwait(false) is
+                    { } fetched)
+                {
+                    await StoreAsync(upstream, key, fetched, cancellationToken).ConfigureAwait(false);
+                    return true;
+                }
             }
             catch (Exception e) when (e is SignatureException or InvalidContentException)
             {
@@ -192,22 +197,12 @@ public sealed class PullThrough : IDisposable
                 var d = (DepotException)e;
                 refusal ??= new DepotException(d.Kind, $"cache {config.Name}: upstream {upstream.Name}: refused "
                     + $"{key}: {d.Message}; nothing was stored", e);
-                continue;
             }
             catch (Exception e) when (e is not OperationCanceledException && ErrorKinds.Of(e) is not null)
             {
                 Interlocked.Increment(ref upstreamFailures);
                 down.Add($"{upstream.Name} ({ErrorKinds.MessageOf(e)})");
-                continue;
             }
-
-            if (fetched is null)
-            {
-                continue; // not there
-            }
-
-            await StoreAsync(upstream, key, fetched, cancellationToken).ConfigureAwait(false);
-            return true;
         }
 
         if (refusal is not null)
