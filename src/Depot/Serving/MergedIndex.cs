@@ -79,7 +79,8 @@ internal sealed class MergedIndex(BuildCacheV3 local, IReadOnlyList<PullThroughU
         try
         {
             var checksum = await layout.ReadIndexChecksumAsync(cancellationToken).ConfigureAwait(false);
-            if (checksum != upstreamIndexes[i].Checksum || (checksum is not null && upstreamIndexes[i].Snapshot is null))
+            var (known, snapshot) = upstreamIndexes[i];
+            if (checksum != known || (checksum is not null && snapshot is null))
             {
                 var found = await layout.ReadIndexBytesAsync(cancellationToken).ConfigureAwait(false);
                 upstreamIndexes[i] = (checksum, found is { } f ? IndexSnapshot.Read(f.Json, f.Location) : null);

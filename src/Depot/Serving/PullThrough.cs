@@ -86,7 +86,8 @@ public sealed class PullThrough : IDisposable
     /// The pull-through half of <paramref name="config"/>'s cache, or null when it names no upstream. Opens the cache's
     /// store for writing (its push connection) and each upstream for reading, and loads the <c>sign_with</c> key.
     /// </summary>
-    /// <exception cref="DepotException">A mirror cannot be opened, or the signing key is not in the keyring.</exception>
+    /// <exception cref="DepotException">A mirror cannot be opened, or the signing key is not in the keyring.
+    /// </exception>
     public static PullThrough? Create(ServedCacheConfig config, EngineContext engine, TimeProvider? clock = null)
     {
         ArgumentNullException.ThrowIfNull(config);

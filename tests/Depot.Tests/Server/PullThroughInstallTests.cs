@@ -83,7 +83,8 @@ public class PullThroughInstallTests
     }
 
     private static int ManifestReads(PullThroughHost host, string mirror) =>
-        host.Recorded[mirror].Opened.Count(k => k.StartsWith(BuildCacheV3.SpecManifestPrefix, StringComparison.Ordinal));
+        host.Recorded[mirror].Opened.Count(k =>
+            k.StartsWith(BuildCacheV3.SpecManifestPrefix, StringComparison.Ordinal));
 
     private static async Task<InstallResult> InstallAsync(string url, string root)
     {
