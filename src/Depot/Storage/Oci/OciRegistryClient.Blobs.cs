@@ -109,10 +109,10 @@ public sealed partial class OciRegistryClient
                 limit = Math.Min(length ?? long.MaxValue, (response.Content.Headers.ContentLength ?? size) - offset
                     ?? long.MaxValue);
             }
-            else if (response.Content.Headers.ContentRange?.From != offset)
+            else if (response.Content.Headers.ContentRange is var sent && sent?.From != offset)
             {
                 throw new InvalidContentException(location, $"asked for bytes from {offset}, the registry sent "
-                    + $"{response.Content.Headers.ContentRange?.ToString() ?? "a partial answer without Content-Range"}");
+                    + (sent?.ToString() ?? "a partial answer without Content-Range"));
             }
 
             return new LengthLimitedStream(body, limit, response);
