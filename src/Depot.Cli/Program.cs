@@ -87,6 +87,7 @@ public static class Program
         ("install", InstallCommand.Create),
         ("env", EnvCommand.Create),
         ("mirror", MirrorCommand.Create),
+        ("serve", ServeCommand.Create),
         ("completion", CompletionCommand.Create),
     ];
 

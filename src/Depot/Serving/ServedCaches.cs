@@ -1,0 +1,202 @@
+using Depot.Operations;
+using Depot.Storage;
+
+namespace Depot.Serving;
+
+/// <summary>
+/// One cache as a running server holds it: its configuration and its store, opened once (store clients are costly to
+/// make and safe to share between requests).
+/// </summary>
+public sealed class ServedCache
+{
+    internal ServedCache(ServedCacheConfig config, IStoreReader store, EngineContext engine)
+    {
+        Config = config;
+        Store = store;
+        Engine = engine;
+    }
+
+    /// <summary>The cache's configuration.</summary>
+    public ServedCacheConfig Config { get; }
+
+    /// <summary>The name in URLs.</summary>
+    public string Name => Config.Name;
+
+    /// <summary>The store behind the cache, opened through its read (fetch) connection.</summary>
+    public IStoreReader Store { get; }
+
+    /// <summary>The engine the cache's mirror was opened with (keyring, configured mirrors).</summary>
+    public EngineContext Engine { get; }
+
+    /// <summary>
+    /// The object at <paramref name="key"/>: its size, time and version, or null when there is none.
+    /// </summary>
+    /// <exception cref="DepotException">A malformed key (usage), or the store cannot be reached.</exception>
+    public Task<StoreObject?> GetInfoAsync(string key, CancellationToken cancellationToken) =>
+        Store.GetInfoAsync(StoreKeys.Check(key, Name), cancellationToken);
+
+    /// <summary>
+    /// Opens <paramref name="length"/> bytes (null: to the end) of <paramref name="key"/> from
+    /// <paramref name="offset"/>, streamed from the store.
+    /// </summary>
+    /// <exception cref="StoreObjectNotFoundException">No object has that key.</exception>
+    public async Task<Stream> OpenReadAsync(string key, long offset, long? length, CancellationToken cancellationToken)
+    {
+        var stream = await Store.OpenReadAsync(StoreKeys.Check(key, Name), cancellationToken).ConfigureAwait(false);
+        if (offset == 0 && length is null)
+        {
+            return stream;
+        }
+
+        if (stream.CanSeek)
+        {
+            stream.Seek(offset, SeekOrigin.Begin);
+        }
+        else
+        {
+            var skip = new byte[81920];
+            for (var left = offset; left > 0;)
+            {
+                var n = await stream.ReadAsync(skip.AsMemory(0, (int)Math.Min(skip.Length, left)), cancellationToken)
+                    .ConfigureAwait(false);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                left -= n;
+            }
+        }
+
+        return length is { } l ? new BoundedReadStream(stream, l) : stream;
+    }
+
+    /// <summary>True when the store answers (a missing object counts as an answer).</summary>
+    public async Task<bool> IsReachableAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Store.GetInfoAsync("v3/layout.json", cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is not OperationCanceledException && ErrorKinds.Of(e) is not null)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>Every cache one server serves, opened once at start.</summary>
+public sealed class ServedCaches
+{
+    private readonly Dictionary<string, ServedCache> byName;
+
+    private ServedCaches(ServeConfig config, List<ServedCache> caches)
+    {
+        Config = config;
+        All = caches;
+        byName = caches.ToDictionary(c => c.Name, StringComparer.Ordinal);
+    }
+
+    /// <summary>The configuration served.</summary>
+    public ServeConfig Config { get; }
+
+    /// <summary>The caches, in configuration order.</summary>
+    public IReadOnlyList<ServedCache> All { get; }
+
+    /// <summary>Opens every cache's store through <paramref name="engine"/> (no request is sent yet).</summary>
+    /// <exception cref="DepotException">A mirror cannot be opened (unknown name, bad URL, missing variable).
+    /// </exception>
+    public static ServedCaches Open(EngineContext engine, ServeConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(config);
+        var caches = new List<ServedCache>();
+        foreach (var cache in config.Caches)
+        {
+            var store = engine.Open(cache.Mirror, MirrorPurpose.Read).Store;
+            caches.Add(new ServedCache(cache, store, engine));
+        }
+
+        return new ServedCaches(config, caches);
+    }
+
+    /// <summary>The cache named <paramref name="name"/>, or null.</summary>
+    public ServedCache? Find(string name) => byName.GetValueOrDefault(name);
+}
+
+/// <summary>At most a given number of bytes of an inner stream (a range), which it disposes.</summary>
+internal sealed class BoundedReadStream(Stream inner, long length) : Stream
+{
+    private long left = length;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        if (left <= 0)
+        {
+            return 0;
+        }
+
+        var n = inner.Read(buffer[..(int)Math.Min(buffer.Length, left)]);
+        left -= n;
+        return n;
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (left <= 0)
+        {
+            return 0;
+        }
+
+        var n = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, left)], cancellationToken)
+            .ConfigureAwait(false);
+        left -= n;
+        return n;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await inner.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+}
