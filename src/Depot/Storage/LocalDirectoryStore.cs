@@ -127,7 +127,7 @@ public sealed partial class LocalDirectoryStore : IObjectStore
         CancellationToken cancellationToken = default)
     {
         StoreRange.CheckArguments(offset, length);
-        var handle = OpenForReading(key, FileOptions.Asynchronous);
+        var handle = OpenForReading(key, FileOptions.Asynchronous | FileOptions.SequentialScan);
         try
         {
             var size = RandomAccess.GetLength(handle);
