@@ -31,6 +31,9 @@ public sealed class DepotServer : IAsyncDisposable
     /// <summary>The caches served.</summary>
     public ServedCaches Caches { get; }
 
+    /// <summary>The server's counters (what <c>/metrics</c> shows); endpoints record into it.</summary>
+    public ServerMetrics Metrics => app.Services.GetRequiredService<ServerMetrics>();
+
     /// <summary>Base URLs the server listens on (after <see cref="StartAsync"/>: real ports, not 0).</summary>
     public IReadOnlyList<Uri> BaseUrls =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
@@ -45,7 +48,10 @@ public sealed class DepotServer : IAsyncDisposable
 
     /// <summary>Builds the server (nothing listens until <see cref="StartAsync"/>).</summary>
     /// <exception cref="DepotException">A listen address or TLS file is unusable.</exception>
-    public static DepotServer Create(ServedCaches caches, ILoggerProvider? log = null)
+    /// <param name="caches">The opened caches.</param>
+    /// <param name="log">Where ASP.NET Core's own log goes, or nowhere.</param>
+    /// <param name="requestLog">Where the request log goes (one JSON line per request), or nowhere.</param>
+    public static DepotServer Create(ServedCaches caches, ILoggerProvider? log = null, TextWriter? requestLog = null)
     {
         ArgumentNullException.ThrowIfNull(caches);
         var config = caches.Config;
@@ -56,6 +62,8 @@ public sealed class DepotServer : IAsyncDisposable
             builder.Logging.AddProvider(log);
         }
 
+        var metrics = new ServerMetrics();
+        ServerOperations.AddServices(builder.Services, config, metrics);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         var certificate = config.Tls is { } tls ? LoadCertificate(tls) : null;
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -76,6 +84,7 @@ public sealed class DepotServer : IAsyncDisposable
             }
         });
         var app = builder.Build();
+        ServerOperations.Use(app, caches, metrics, requestLog is null ? null : new RequestLog(requestLog));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", async (HttpContext http) =>
         {
