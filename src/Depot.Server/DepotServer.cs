@@ -28,6 +28,9 @@ public sealed class DepotServer : IAsyncDisposable
         Caches = caches;
     }
 
+    /// <summary>How long requests in flight get to finish once the server is told to stop.</summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>The caches served.</summary>
     public ServedCaches Caches { get; }
 
@@ -64,7 +67,7 @@ public sealed class DepotServer : IAsyncDisposable
 
         var metrics = new ServerMetrics();
         ServerOperations.AddServices(builder.Services, config, metrics);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         var certificate = config.Tls is { } tls ? LoadCertificate(tls) : null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

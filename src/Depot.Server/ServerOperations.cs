@@ -43,7 +43,12 @@ internal static class ServerOperations
     /// <summary>Adds the middleware (first in the pipeline) and <c>/metrics</c>.</summary>
     public static void Use(WebApplication app, ServedCaches caches, ServerMetrics metrics, RequestLog? log)
     {
-        app.UseForwardedHeaders();
+        // No trusted proxy: the headers are not looked at (the middleware with no known proxy would trust any).
+        if (caches.Config.TrustedProxies.Count > 0)
+        {
+            app.UseForwardedHeaders();
+        }
+
         var limits = caches.Config.Limits;
         var uploads = new SemaphoreSlim(limits.MaxConcurrentUploads);
         app.Use(async (http, next) =>

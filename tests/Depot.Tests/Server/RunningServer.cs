@@ -44,8 +44,18 @@ internal sealed class RunningServer : IAsyncDisposable
         var environment = EnvironmentVariables.From(variables ?? new Dictionary<string, string>());
         var engine = new EngineContext(new DepotHome(home.Path), ShippedStores.Providers.WithEnvironment(environment));
         var log = new StringWriter();
-        var server = DepotServer.Create(ServedCaches.Open(engine, config), requestLog: TextWriter.Synchronized(log));
-        await server.StartAsync(TestContext.Current.CancellationToken);
+        DepotServer server;
+        try
+        {
+            server = DepotServer.Create(ServedCaches.Open(engine, config), requestLog: TextWriter.Synchronized(log));
+            await server.StartAsync(TestContext.Current.CancellationToken);
+        }
+        catch
+        {
+            home.Dispose();
+            throw;
+        }
+
         var client = new HttpClient(handler ?? new HttpClientHandler(), disposeHandler: true)
         {
             BaseAddress = server.BaseUrls[0],
