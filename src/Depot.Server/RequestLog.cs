@@ -19,7 +19,7 @@ public sealed class RequestLog(TextWriter writer)
     /// <param name="Path">The path, without the query string.</param>
     /// <param name="Status">The response status (499 when the client went away first).</param>
     /// <param name="Sent">Response body bytes sent.</param>
-    /// <param name="Read">Request body bytes read.</param>
+    /// <param name="Read">Request body bytes declared (Content-Length).</param>
     /// <param name="Elapsed">Time to the last byte.</param>
     /// <param name="Cache">The served cache the path names, or null.</param>
     /// <param name="Client">The client's address (the forwarded one behind a trusted proxy).</param>

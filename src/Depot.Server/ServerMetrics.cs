@@ -23,7 +23,7 @@ public sealed class ServerMetrics
     private readonly Family bytes = new("depot_http_response_bytes_total", "counter",
         "Response body bytes sent, by cache.");
     private readonly Family received = new("depot_http_request_bytes_total", "counter",
-        "Request body bytes read (uploads), by cache.");
+        "Request body bytes declared (Content-Length of uploads), by cache.");
     private readonly Family hits = new("depot_cache_hits_total", "counter",
         "GET/HEAD of a cache's object that was found (2xx, 304), by cache.");
     private readonly Family misses = new("depot_cache_misses_total", "counter",
@@ -41,7 +41,7 @@ public sealed class ServerMetrics
     /// <param name="method">The request method.</param>
     /// <param name="status">The response status.</param>
     /// <param name="sent">Response body bytes sent.</param>
-    /// <param name="read">Request body bytes read.</param>
+    /// <param name="read">Request body bytes declared (Content-Length).</param>
     /// <param name="elapsed">Time from the request's arrival to its last byte.</param>
     public void Request(string? cache, string method, int status, long sent, long read, TimeSpan elapsed)
     {

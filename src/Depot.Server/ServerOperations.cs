@@ -4,6 +4,7 @@ using Depot.Serving;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Depot.Server;
@@ -56,10 +57,11 @@ internal static class ServerOperations
             var arrived = DateTimeOffset.UtcNow;
             var clock = Stopwatch.StartNew();
             var cache = CacheOf(http.Request.Path, caches);
-            var sent = new CountingStream(http.Response.Body, writable: true);
-            var read = new CountingStream(http.Request.Body, writable: false);
-            http.Response.Body = sent;
-            http.Request.Body = read;
+            var sent = new CountingBodyFeature(http.Features.GetRequiredFeature<IHttpResponseBodyFeature>());
+            http.Features.Set<IHttpResponseBodyFeature>(sent);
+
+            // The request body is left as Kestrel gives it (uploads read its pipe in place): its declared length.
+            var read = http.Request.ContentLength ?? 0;
             using var started = metrics.Started();
             var failed = false;
             try
@@ -80,9 +82,9 @@ internal static class ServerOperations
                     metrics.Error(cache, "aborted");
                 }
 
-                metrics.Request(cache, http.Request.Method, status, sent.Count, read.Count, clock.Elapsed);
+                metrics.Request(cache, http.Request.Method, status, sent.Count, read, clock.Elapsed);
                 log?.Write(new RequestLog.Entry(arrived, http.Request.Method, http.Request.Path.ToUriComponent(),
-                    status, sent.Count, read.Count, clock.Elapsed, cache, http.Connection.RemoteIpAddress?.ToString(),
+                    status, sent.Count, read, clock.Elapsed, cache, http.Connection.RemoteIpAddress?.ToString(),
                     http.Items.TryGetValue(TokenItem, out var token) ? token as string : null));
             }
         });
