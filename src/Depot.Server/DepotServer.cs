@@ -51,10 +51,13 @@ public sealed class DepotServer : IAsyncDisposable
 
     /// <summary>Builds the server (nothing listens until <see cref="StartAsync"/>).</summary>
     /// <exception cref="DepotException">A listen address or TLS file is unusable.</exception>
-    /// <param name="caches">The opened caches.</param>
-    /// <param name="log">Where ASP.NET Core's own log goes, or nowhere.</param>
+    /// <param name="caches">The caches to serve.</param>
+    /// <param name="log">Where the server logs (null: nowhere).</param>
+    /// <param name="tokens">The tokens (null: the configuration's tokens file); tests give one with their own clock.
+    /// </param>
     /// <param name="requestLog">Where the request log goes (one JSON line per request), or nowhere.</param>
-    public static DepotServer Create(ServedCaches caches, ILoggerProvider? log = null, TextWriter? requestLog = null)
+    public static DepotServer Create(ServedCaches caches, ILoggerProvider? log = null, TokenStore? tokens = null,
+        TextWriter? requestLog = null)
     {
         ArgumentNullException.ThrowIfNull(caches);
         var config = caches.Config;
@@ -68,6 +71,7 @@ public sealed class DepotServer : IAsyncDisposable
         var metrics = new ServerMetrics();
         ServerOperations.AddServices(builder.Services, config, metrics);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
+        builder.Services.AddSingleton(tokens ?? new TokenStore(config.TokensFile));
         var certificate = config.Tls is { } tls ? LoadCertificate(tls) : null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -16,9 +16,6 @@ namespace Depot.Server;
 /// </summary>
 internal static class ServerOperations
 {
-    /// <summary>The <c>HttpContext.Items</c> key under which an accepted token's id is left (for the log).</summary>
-    public const string TokenItem = "depot.token";
-
     /// <summary>Registers the services (metrics, forwarded-header trust) before the app is built.</summary>
     /// <exception cref="DepotException">A trusted proxy that is neither an address nor a network.</exception>
     public static void AddServices(IServiceCollection services, ServeConfig config, ServerMetrics metrics)
@@ -85,7 +82,7 @@ internal static class ServerOperations
                 metrics.Request(cache, http.Request.Method, status, sent.Count, read, clock.Elapsed);
                 log?.Write(new RequestLog.Entry(arrived, http.Request.Method, http.Request.Path.ToUriComponent(),
                     status, sent.Count, read, clock.Elapsed, cache, http.Connection.RemoteIpAddress?.ToString(),
-                    http.Items.TryGetValue(TokenItem, out var token) ? token as string : null));
+                    http.Items.TryGetValue(CacheAccess.TokenItem, out var token) ? token as string : null));
             }
         });
         app.MapGet("/metrics", (HttpContext http) =>

@@ -89,6 +89,15 @@ public sealed class ServedCaches
         foreach (var cache in config.Caches)
         {
             var store = engine.Open(cache.Mirror, MirrorPurpose.Read).Store;
+            if (Layout.Detection.BuildCache.HoldsOciLayout(store))
+            {
+                // Spack reads a registry's one-image-per-spec layout from the registry itself; served as files it
+                // would be neither v3 nor v2.
+                throw new DepotException(ErrorKind.Unsupported, $"cache {cache.Name}: {cache.Mirror} is an OCI"
+                    + " registry: Spack reads its OCI layout from the registry itself; to serve its entries over HTTP,"
+                    + " copy them into a directory or bucket and serve that");
+            }
+
             caches.Add(new ServedCache(cache, store, engine));
         }
 
