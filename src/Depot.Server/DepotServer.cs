@@ -45,7 +45,11 @@ public sealed class DepotServer : IAsyncDisposable
 
     /// <summary>Builds the server (nothing listens until <see cref="StartAsync"/>).</summary>
     /// <exception cref="DepotException">A listen address or TLS file is unusable.</exception>
-    public static DepotServer Create(ServedCaches caches, ILoggerProvider? log = null)
+    public static DepotServer Create(ServedCaches caches, ILoggerProvider? log = null) =>
+        Create(caches, log, null);
+
+    /// <summary>Builds the server; tests pass <paramref name="testAccess"/> to push without tokens.</summary>
+    internal static DepotServer Create(ServedCaches caches, ILoggerProvider? log, TestAccess? testAccess)
     {
         ArgumentNullException.ThrowIfNull(caches);
         var config = caches.Config;
@@ -54,6 +58,11 @@ public sealed class DepotServer : IAsyncDisposable
         if (log is not null)
         {
             builder.Logging.AddProvider(log);
+        }
+
+        if (testAccess is not null)
+        {
+            builder.Services.AddSingleton(testAccess);
         }
 
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
@@ -91,6 +100,7 @@ public sealed class DepotServer : IAsyncDisposable
 
             await http.Response.WriteAsync("ready\n", http.RequestAborted).ConfigureAwait(false);
         });
+        UploadEndpoints.Map(app, caches);
         ReadEndpoints.Map(app, caches);
         return new DepotServer(app, caches);
     }
