@@ -62,11 +62,14 @@ internal static class UploadEndpoints
         }
         catch (BodyTooLargeException e)
         {
+            // The body is left unread: the connection cannot carry another request, and the client must know.
+            http.Response.Headers.Connection = "close";
             await HttpErrors.WriteAsync(http, StatusCodes.Status413PayloadTooLarge, e.Message, e.Kind)
                 .ConfigureAwait(false);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
+            http.Response.Headers.Connection = "close";
             await HttpErrors.WriteAsync(http, StatusCodes.Status413PayloadTooLarge,
                 $"request body over the limit of {caches.Config.Limits.MaxBodyBytes} bytes", ErrorKind.Usage)
                 .ConfigureAwait(false);
@@ -77,20 +80,24 @@ internal static class UploadEndpoints
         }
     }
 
-    /// <summary>The test hook when the server was built with one (no tokens), else the cache's access rules.</summary>
     private static Task<bool> AllowAsync(HttpContext http, ServedCache cache, TokenScope scope) =>
-        http.RequestServices.GetService<TestAccess>() is { } test ? Task.FromResult(test.Allow(cache, scope))
-            : CacheAccess.AllowAsync(http, cache, scope);
+        CacheAccess.AllowAsync(http, cache, scope);
+
+    /// <summary>What the request's token may do on <paramref name="cache"/> (read without a usable one).</summary>
+    private static TokenScope ScopeOf(HttpContext http, ServedCache cache)
+    {
+        var (text, _) = CacheAccess.Credential(http.Request);
+        var check = text is null ? null : http.RequestServices.GetRequiredService<TokenStore>().Check(text);
+        return check is { Status: TokenStatus.Valid, Token: { } token } && token.Cache == cache.Name ? token.Scope
+            : TokenScope.Read;
+    }
 
     private static async Task InfoAsync(HttpContext http, ServedCache cache)
     {
         var writes = cache.Writes;
         var layout = cache.Config.ReadOnly ? 3 : await writes.LayoutVersionAsync(http.RequestAborted)
             .ConfigureAwait(false);
-        var test = http.RequestServices.GetService<TestAccess>();
-        var scope = test is null ? TokenScope.Read
-            : test.Allow(cache, TokenScope.Admin) ? TokenScope.Admin
-            : test.Allow(cache, TokenScope.Push) ? TokenScope.Push : TokenScope.Read;
+        var scope = ScopeOf(http, cache);
         await WriteJsonAsync(http, StatusCodes.Status200OK, json =>
         {
             json.WriteNumber("layout", layout);
@@ -256,13 +263,4 @@ internal static class UploadEndpoints
         await http.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), http.RequestAborted)
             .ConfigureAwait(false);
     }
-}
-
-/// <summary>
-/// Tests only: who may do what without tokens (built with <see cref="DepotServer.Create(ServedCaches,
-/// Microsoft.Extensions.Logging.ILoggerProvider?, TestAccess?)"/>); a real server never has one.
-/// </summary>
-internal sealed class TestAccess(Func<ServedCache, TokenScope, bool> allow)
-{
-    public bool Allow(ServedCache cache, TokenScope scope) => allow(cache, scope);
 }
