@@ -29,6 +29,8 @@ internal static class UploadEndpoints
         routes.MapMethods(Prefix + "uploads/sha256/{hex}", [HttpMethods.Head, HttpMethods.Get],
             (HttpContext http, string cache, string hex) =>
                 RunAsync(http, caches, cache, TokenScope.Push, c => UploadOffsetAsync(http, c, hex)));
+        routes.MapPut(Prefix + "keys/{fingerprint}", (HttpContext http, string cache, string fingerprint) =>
+            RunAsync(http, caches, cache, TokenScope.Admin, c => PublishKeyAsync(http, c, fingerprint)));
         routes.MapPut(Prefix + "manifests/{**key}", (HttpContext http, string cache, string key) =>
             RunAsync(http, caches, cache, TokenScope.Push, c => CommitAsync(http, c, key)));
     }
@@ -193,6 +195,16 @@ internal static class UploadEndpoints
         http.Response.Headers["Upload-Offset"] = offset.ToString(CultureInfo.InvariantCulture);
         http.Response.Headers.CacheControl = "no-store";
         http.Response.StatusCode = StatusCodes.Status200OK;
+    }
+
+    private static async Task PublishKeyAsync(HttpContext http, ServedCache cache, string fingerprint)
+    {
+        using var reader = new StreamReader(http.Request.Body);
+        var armored = await reader.ReadToEndAsync(http.RequestAborted).ConfigureAwait(false);
+        var published = await cache.Writes.PublishKeyAsync(fingerprint, armored, http.RequestAborted)
+            .ConfigureAwait(false);
+        await WriteJsonAsync(http, StatusCodes.Status201Created, json => json.WriteString("fingerprint", published))
+            .ConfigureAwait(false);
     }
 
     private static async Task CommitAsync(HttpContext http, ServedCache cache, string key)

@@ -294,6 +294,35 @@ public sealed class UploadEndpointsTests
             .GetProperty("scope").GetString());
     }
 
+    [Fact]
+    public async Task AnAdminPublishesAKeyAndAPusherMayNot()
+    {
+        using var mirror = new TempDir();
+        await using var server = await UploadServer.StartAsync([Cache("c", mirror.Path)], false);
+        var armored = File.ReadAllText(TestData.Path(
+            "spack-1.2/mirror-signed/blobs/sha256/" + KeyBlob(TestData.Path(TestData.V3Signed))));
+        var url = UploadServer.ApiUrl("c", "keys/" + FixtureFingerprint);
+        using (var pusher = await server.Client.PutAsync(url, new StringContent(armored), Token))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, pusher.StatusCode);
+        }
+
+        var admin = server.AdminTokens["c"];
+        using var request = new HttpRequestMessage(HttpMethod.Put, url) { Content = new StringContent(armored) };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", admin);
+        using var published = await server.Client.SendAsync(request, Token);
+        Assert.Equal(HttpStatusCode.Created, published.StatusCode);
+        var keys = await new BuildCacheV3(new LocalDirectoryStore(mirror.Path)).ReadPublishedKeysAsync(Token);
+        Assert.Equal(FixtureFingerprint, Assert.Single(keys).Fingerprint);
+    }
+
+    private static string KeyBlob(string mirror)
+    {
+        var manifest = Path.Combine(mirror, "v3/manifests/key", FixtureFingerprint + ".key.manifest.json");
+        var record = BuildCacheManifest.Parse(File.ReadAllBytes(manifest), manifest).Find(MediaTypes.Key)!;
+        return record.Checksum[..2] + "/" + record.Checksum;
+    }
+
     internal static ServedCacheConfig Cache(string name, string mirror, bool allowUnsigned = false) =>
         new(name, mirror) { AllowUnsigned = allowUnsigned, Public = true };
 

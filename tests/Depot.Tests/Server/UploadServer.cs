@@ -23,11 +23,13 @@ internal sealed class UploadServer : IAsyncDisposable
 {
     private readonly TempDir home;
 
-    private UploadServer(TempDir home, DepotServer server, Dictionary<string, string> tokens)
+    private UploadServer(TempDir home, DepotServer server, Dictionary<string, string> tokens,
+        Dictionary<string, string> adminTokens)
     {
         this.home = home;
         Server = server;
         Tokens = tokens;
+        AdminTokens = adminTokens;
         Client = new HttpClient(new TokenPerCache(tokens))
         {
             BaseAddress = server.BaseUrls[0],
@@ -37,6 +39,9 @@ internal sealed class UploadServer : IAsyncDisposable
 
     /// <summary>The push token of each cache.</summary>
     public IReadOnlyDictionary<string, string> Tokens { get; }
+
+    /// <summary>An admin token of each cache (not sent unless a test does).</summary>
+    public IReadOnlyDictionary<string, string> AdminTokens { get; }
 
     public DepotServer Server { get; }
 
@@ -66,15 +71,18 @@ internal sealed class UploadServer : IAsyncDisposable
             limits ?? new ServeLimits(), caches, null);
         var tokenStore = new TokenStore(config.TokensFile);
         var tokens = new Dictionary<string, string>(StringComparer.Ordinal);
+        var adminTokens = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var cache in caches)
         {
+            adminTokens[cache.Name] = (await tokenStore.CreateAsync(cache.Name, TokenScope.Admin, null, "test admin",
+                TestContext.Current.CancellationToken)).Text;
             tokens[cache.Name] = (await tokenStore.CreateAsync(cache.Name, TokenScope.Push, null, "test pusher",
                 TestContext.Current.CancellationToken)).Text;
         }
 
         var server = DepotServer.Create(ServedCaches.Open(engine, config), null, tokenStore);
         await server.StartAsync(TestContext.Current.CancellationToken);
-        return new UploadServer(home, server, tokens);
+        return new UploadServer(home, server, tokens, adminTokens);
     }
 
     public async ValueTask DisposeAsync()
