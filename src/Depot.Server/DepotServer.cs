@@ -107,6 +107,7 @@ public sealed class DepotServer : IAsyncDisposable
 
             await http.Response.WriteAsync("ready\n", http.RequestAborted).ConfigureAwait(false);
         });
+        UploadEndpoints.Map(app, caches);
         ReadEndpoints.Map(app, caches);
         return new DepotServer(app, caches);
     }

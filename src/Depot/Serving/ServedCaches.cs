@@ -9,13 +9,23 @@ namespace Depot.Serving;
 /// </summary>
 public sealed class ServedCache
 {
-    internal ServedCache(ServedCacheConfig config, IStoreReader store, EngineContext engine, PullThrough? pullThrough)
+    private readonly Lazy<CacheWrites> writes;
+
+    internal ServedCache(ServedCacheConfig config, IStoreReader store, EngineContext engine, ServeLimits limits,
+        PullThrough? pullThrough)
     {
         PullThrough = pullThrough;
         Config = config;
         Store = store;
         Engine = engine;
+        writes = new Lazy<CacheWrites>(() => new CacheWrites(config, engine, limits.MaxBodyBytes));
     }
+
+    /// <summary>
+    /// The write side (uploads, commits, index updates), made on first use; its store is opened through the push
+    /// connection then. Callers refuse writes to a read-only cache before asking.
+    /// </summary>
+    public CacheWrites Writes => writes.Value;
 
     /// <summary>The cache's configuration.</summary>
     public ServedCacheConfig Config { get; }
@@ -102,7 +112,7 @@ public sealed class ServedCaches
                     + " copy them into a directory or bucket and serve that");
             }
 
-            caches.Add(new ServedCache(cache, store, engine, PullThrough.Create(cache, engine)));
+            caches.Add(new ServedCache(cache, store, engine, config.Limits, PullThrough.Create(cache, engine)));
         }
 
         return new ServedCaches(config, caches);
