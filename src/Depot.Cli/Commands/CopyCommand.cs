@@ -110,7 +110,7 @@ public static class CopyCommand
         {
             console.Out.WriteLine($"index updated: {index.Specs} specs in {index.IndexKey}");
         }
-        else if (result.IndexedByServer)
+        else if (result.IndexedByServer && result.Count(CopyStatus.Copied) + result.Count(CopyStatus.Converted) > 0)
         {
             console.Out.WriteLine("index updated by the server");
         }

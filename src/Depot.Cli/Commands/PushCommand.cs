@@ -142,7 +142,7 @@ internal static class PushReport
             console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"index updated: {index.Specs} specs ({index.Read} read, {index.Reused} reused) in {index.IndexKey}"));
         }
-        else if (result.IndexedByServer)
+        else if (result.IndexedByServer && result.Count(PushStatus.Pushed) > 0)
         {
             console.Out.WriteLine("index updated by the server");
         }

@@ -21,7 +21,8 @@ public sealed class DepotServerWriter : IBuildCacheWriter
     /// <paramref name="server"/>.
     /// </summary>
     /// <exception cref="DepotException">
-    /// The cache takes only entries signed by its clients and <paramref name="options"/> has no signing key.
+    /// The token may only read, or the cache takes only entries signed by its clients and <paramref name="options"/>
+    /// has no signing key.
     /// </exception>
     public DepotServerWriter(IBuildCacheLayout layout, DepotServerApi server, EntryWriterOptions options)
     {
@@ -30,6 +31,7 @@ public sealed class DepotServerWriter : IBuildCacheWriter
         Layout = layout;
         this.server = server;
         specLayoutVersion = options.SpecLayoutVersion;
+        server.RequirePush();
         var clientSigns = server.Info.Signing == "client";
         if (clientSigns && options.SigningKey is null && !server.Info.AllowUnsigned)
         {

@@ -150,6 +150,16 @@ public sealed class DepotServerApi
         await CheckAsync(response, path, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Refuses, before anything is uploaded, a token the server says may only read.</summary>
+    /// <exception cref="DepotException">The token's scope is <c>read</c> (authentication).</exception>
+    public void RequirePush()
+    {
+        if (Info.Scope == "read")
+        {
+            throw new DepotException(ErrorKind.Authentication, $"{Root}: {store.ReadOnlyTokenProblem}");
+        }
+    }
+
     /// <summary>
     /// A blob staged in a private local file; committing it under a <c>blobs/sha256/…</c> key uploads it unless the
     /// cache holds it already.

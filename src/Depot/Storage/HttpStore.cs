@@ -165,6 +165,11 @@ public sealed class HttpStore : IStoreReader, IDisposable
         ? "the server wants a token: name the variable holding it in the mirror's token_variable"
         : $"the server refused the token in {token.Variable}";
 
+    /// <summary>Why a push is refused when the server lets us read only.</summary>
+    internal string ReadOnlyTokenProblem => token is null
+        ? "pushing needs a token: name the variable holding it in the mirror's token_variable"
+        : $"the token in {token.Variable} may read this cache, not push to it";
+
     /// <summary>Adds the token, if any, to a request for this mirror.</summary>
     internal void Authorize(HttpRequestMessage request)
     {
