@@ -24,7 +24,9 @@ namespace Depot.Server;
 /// </summary>
 internal static class CacheAccess
 {
-    /// <summary>Where an accepted token's display (id and name, never the secret) is left for the request log.</summary>
+    /// <summary>
+    /// Where an accepted token's display (id and name, never the secret) is left for the request log.
+    /// </summary>
     public const string TokenItem = "depot.token";
 
     private const string Challenge = "Bearer realm=\"depot\", Basic realm=\"depot\", charset=\"UTF-8\"";
@@ -77,6 +79,24 @@ internal static class CacheAccess
         return token.Scope >= scope || await RefuseAsync(http, StatusCodes.Status403Forbidden,
             $"token {token.Id} has {token.Scope.Name()} scope on cache {cache.Name}; this needs {scope.Name()}")
             .ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// What the request's token may do on <paramref name="cache"/> (a live token for it: its scope), else read: what
+    /// <c>_depot/v1/info</c> tells a client, so that it refuses to push with a read token before uploading.
+    /// </summary>
+    public static TokenScope ScopeOf(HttpContext http, ServedCache cache)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(cache);
+        if (Credential(http.Request).Token is not { } presented)
+        {
+            return TokenScope.Read;
+        }
+
+        var check = http.RequestServices.GetRequiredService<TokenStore>().Check(presented);
+        return check.Token is { } token && check.Status == TokenStatus.Valid && token.Cache == cache.Name
+            ? token.Scope : TokenScope.Read;
     }
 
     /// <summary>The token a request carries (null: none), or why its Authorization header is unusable.</summary>

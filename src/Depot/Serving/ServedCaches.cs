@@ -9,12 +9,21 @@ namespace Depot.Serving;
 /// </summary>
 public sealed class ServedCache
 {
-    internal ServedCache(ServedCacheConfig config, IStoreReader store, EngineContext engine)
+    private readonly Lazy<CacheWrites> writes;
+
+    internal ServedCache(ServedCacheConfig config, IStoreReader store, EngineContext engine, ServeLimits limits)
     {
         Config = config;
         Store = store;
         Engine = engine;
+        writes = new Lazy<CacheWrites>(() => new CacheWrites(config, engine, limits.MaxBodyBytes));
     }
+
+    /// <summary>
+    /// The write side (uploads, commits, index updates), made on first use; its store is opened through the push
+    /// connection then. Callers refuse writes to a read-only cache before asking.
+    /// </summary>
+    public CacheWrites Writes => writes.Value;
 
     /// <summary>The cache's configuration.</summary>
     public ServedCacheConfig Config { get; }
@@ -115,7 +124,7 @@ public sealed class ServedCaches
         foreach (var cache in config.Caches)
         {
             var store = engine.Open(cache.Mirror, MirrorPurpose.Read).Store;
-            caches.Add(new ServedCache(cache, store, engine));
+            caches.Add(new ServedCache(cache, store, engine, config.Limits));
         }
 
         return new ServedCaches(config, caches);
