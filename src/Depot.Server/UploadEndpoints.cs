@@ -260,7 +260,7 @@ internal static class UploadEndpoints
 
 /// <summary>
 /// Tests only: who may do what without tokens (built with <see cref="DepotServer.Create(ServedCaches,
-/// Microsoft.Extensions.Logging.ILoggerProvider?, TestAccess?)"/>); a real server never has one.
+/// Microsoft.Extensions.Logging.ILoggerProvider?, TestAccess?, TokenStore?)"/>); a real server never has one.
 /// </summary>
 internal sealed class TestAccess(Func<ServedCache, TokenScope, bool> allow)
 {
