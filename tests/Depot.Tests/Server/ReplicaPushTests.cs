@@ -119,8 +119,11 @@ public sealed partial class ReplicaPushTests(S3rver s3) : IClassFixture<S3rver>
     // first lines say where the cache is served.
     private static async Task<(Process Process, string Url)> StartServeAsync(string home, string serveYaml)
     {
-        var start = new ProcessStartInfo("dotnet",
-            ["exec", Path.Combine(AppContext.BaseDirectory, "Depot.Cli.dll"), "serve", "--config", serveYaml])
+        // The CLI's own build output: the copy beside the tests resolves ASP.NET's assemblies from the tests' set.
+        var tfm = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')); // tests/Depot.Tests/bin/CONFIG/TFM
+        var cli = Path.Combine(tfm.Parent!.Parent!.Parent!.Parent!.Parent!.FullName, "src", "Depot.Cli", "bin",
+            tfm.Parent.Name, tfm.Name, "Depot.Cli.dll");
+        var start = new ProcessStartInfo("dotnet", ["exec", cli, "serve", "--config", serveYaml])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
