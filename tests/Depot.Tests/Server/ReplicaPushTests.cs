@@ -30,7 +30,7 @@ public sealed partial class ReplicaPushTests(S3rver s3) : IClassFixture<S3rver>
         var prefix = "replicas-" + Guid.NewGuid().ToString("N")[..8];
         using var serverHome = new TempDir();
         var tokensFile = Path.Combine(serverHome.Path, "tokens.json");
-        File.WriteAllText(Path.Combine(serverHome.Path, "config.yaml"), $"""
+        var config = $"""
             mirrors:
               bucket:
                 url: s3://{S3rver.Bucket}/{prefix}
@@ -38,7 +38,7 @@ public sealed partial class ReplicaPushTests(S3rver s3) : IClassFixture<S3rver>
                 access_pair:
                   id: S3RVER
                   secret_variable: S3_SECRET
-            """);
+            """;
         var serveYaml = Path.Combine(serverHome.Path, "serve.yaml");
         File.WriteAllText(serveYaml, $"""
             listen: 127.0.0.1:0
@@ -69,7 +69,10 @@ public sealed partial class ReplicaPushTests(S3rver s3) : IClassFixture<S3rver>
         {
             for (var r = 0; r < 2; r++)
             {
-                replicas.Add(await StartServeAsync(serverHome.Path, serveYaml));
+                // Each replica has its own home (as on its own host): only the bucket and the tokens file are shared.
+                var home = Directory.CreateDirectory(Path.Combine(serverHome.Path, $"replica{r}")).FullName;
+                File.WriteAllText(Path.Combine(home, "config.yaml"), config);
+                replicas.Add(await StartServeAsync(home, serveYaml));
             }
 
             var clock = Stopwatch.StartNew();
