@@ -24,9 +24,7 @@ namespace Depot.Server;
 /// </summary>
 internal static class CacheAccess
 {
-    /// <summary>
-    /// Where an accepted token's display (id and name, never the secret) is left for the request log.
-    /// </summary>
+    /// <summary>Where an accepted token's id and name (never the secret) are left for the request log.</summary>
     public const string TokenItem = "depot.token";
 
     private const string Challenge = "Bearer realm=\"depot\", Basic realm=\"depot\", charset=\"UTF-8\"";

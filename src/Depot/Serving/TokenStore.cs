@@ -23,7 +23,7 @@ public sealed record TokenCheck(TokenStatus Status, TokenRecord? Token);
 /// <c>depot serve token</c> commands share. Changes (create, revoke) take an exclusive lock on <c>FILE.lock</c>,
 /// read the file, and replace it atomically, so two concurrent creates from two processes both land. A running
 /// server re-reads the file when it changes (inode, size or time; checked at most every second), so a revocation
-/// or a new token counts within a second, without a restart.
+/// counts within a second and a new token at once, without a restart.
 /// </summary>
 public sealed class TokenStore
 {
@@ -113,7 +113,14 @@ public sealed class TokenStore
             return new TokenCheck(TokenStatus.Unknown, null);
         }
 
-        var snapshot = Current();
+        // An id not seen yet re-checks the file at once (a stat: cheap), so a token works the moment it is made;
+        // a revocation is seen at the next check, within a second.
+        var snapshot = Current(force: false);
+        if (!snapshot.ById.ContainsKey(id))
+        {
+            snapshot = Current(force: true);
+        }
+
         if (!snapshot.ById.TryGetValue(id, out var record) || !AccessToken.Matches(text, record.Sha256))
         {
             return new TokenCheck(TokenStatus.Unknown, null);
@@ -122,12 +129,12 @@ public sealed class TokenStore
         return new TokenCheck(record.IsExpired(time.GetUtcNow()) ? TokenStatus.Expired : TokenStatus.Valid, record);
     }
 
-    private Snapshot Current()
+    private Snapshot Current(bool force)
     {
         var now = time.GetTimestamp();
         lock (gate)
         {
-            if (current is not null && time.GetElapsedTime(current.CheckedAt, now) < RecheckAfter)
+            if (current is not null && !force && time.GetElapsedTime(current.CheckedAt, now) < RecheckAfter)
             {
                 return current;
             }
