@@ -49,12 +49,7 @@ public sealed class DepotServer : IAsyncDisposable
     /// <param name="log">Where the server logs (null: nowhere).</param>
     /// <param name="tokens">The tokens (null: the configuration's tokens file); tests give one with their own clock.
     /// </param>
-    public static DepotServer Create(ServedCaches caches, ILoggerProvider? log = null, TokenStore? tokens = null) =>
-        Create(caches, log, null, tokens);
-
-    /// <summary>Builds the server; tests pass <paramref name="testAccess"/> to push without tokens.</summary>
-    internal static DepotServer Create(ServedCaches caches, ILoggerProvider? log, TestAccess? testAccess,
-        TokenStore? tokens = null)
+    public static DepotServer Create(ServedCaches caches, ILoggerProvider? log = null, TokenStore? tokens = null)
     {
         ArgumentNullException.ThrowIfNull(caches);
         var config = caches.Config;
@@ -63,11 +58,6 @@ public sealed class DepotServer : IAsyncDisposable
         if (log is not null)
         {
             builder.Logging.AddProvider(log);
-        }
-
-        if (testAccess is not null)
-        {
-            builder.Services.AddSingleton(testAccess);
         }
 
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));

@@ -29,6 +29,8 @@ internal static class UploadEndpoints
         routes.MapMethods(Prefix + "uploads/sha256/{hex}", [HttpMethods.Head, HttpMethods.Get],
             (HttpContext http, string cache, string hex) =>
                 RunAsync(http, caches, cache, TokenScope.Push, c => UploadOffsetAsync(http, c, hex)));
+        routes.MapPut(Prefix + "keys/{fingerprint}", (HttpContext http, string cache, string fingerprint) =>
+            RunAsync(http, caches, cache, TokenScope.Admin, c => PublishKeyAsync(http, c, fingerprint)));
         routes.MapPut(Prefix + "manifests/{**key}", (HttpContext http, string cache, string key) =>
             RunAsync(http, caches, cache, TokenScope.Push, c => CommitAsync(http, c, key)));
     }
@@ -62,11 +64,14 @@ internal static class UploadEndpoints
         }
         catch (BodyTooLargeException e)
         {
+            // The body is left unread: the connection cannot carry another request, and the client must know.
+            http.Response.Headers.Connection = "close";
             await HttpErrors.WriteAsync(http, StatusCodes.Status413PayloadTooLarge, e.Message, e.Kind)
                 .ConfigureAwait(false);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
+            http.Response.Headers.Connection = "close";
             await HttpErrors.WriteAsync(http, StatusCodes.Status413PayloadTooLarge,
                 $"request body over the limit of {caches.Config.Limits.MaxBodyBytes} bytes", ErrorKind.Usage)
                 .ConfigureAwait(false);
@@ -77,20 +82,24 @@ internal static class UploadEndpoints
         }
     }
 
-    /// <summary>The test hook when the server was built with one (no tokens), else the cache's access rules.</summary>
     private static Task<bool> AllowAsync(HttpContext http, ServedCache cache, TokenScope scope) =>
-        http.RequestServices.GetService<TestAccess>() is { } test ? Task.FromResult(test.Allow(cache, scope))
-            : CacheAccess.AllowAsync(http, cache, scope);
+        CacheAccess.AllowAsync(http, cache, scope);
+
+    /// <summary>What the request's token may do on <paramref name="cache"/> (read without a usable one).</summary>
+    private static TokenScope ScopeOf(HttpContext http, ServedCache cache)
+    {
+        var (text, _) = CacheAccess.Credential(http.Request);
+        var check = text is null ? null : http.RequestServices.GetRequiredService<TokenStore>().Check(text);
+        return check is { Status: TokenStatus.Valid, Token: { } token } && token.Cache == cache.Name ? token.Scope
+            : TokenScope.Read;
+    }
 
     private static async Task InfoAsync(HttpContext http, ServedCache cache)
     {
         var writes = cache.Writes;
         var layout = cache.Config.ReadOnly ? 3 : await writes.LayoutVersionAsync(http.RequestAborted)
             .ConfigureAwait(false);
-        var test = http.RequestServices.GetService<TestAccess>();
-        var scope = test is null ? CacheAccess.ScopeOf(http, cache)
-            : test.Allow(cache, TokenScope.Admin) ? TokenScope.Admin
-            : test.Allow(cache, TokenScope.Push) ? TokenScope.Push : TokenScope.Read;
+        var scope = ScopeOf(http, cache);
         await WriteJsonAsync(http, StatusCodes.Status200OK, json =>
         {
             json.WriteNumber("layout", layout);
@@ -188,6 +197,16 @@ internal static class UploadEndpoints
         http.Response.StatusCode = StatusCodes.Status200OK;
     }
 
+    private static async Task PublishKeyAsync(HttpContext http, ServedCache cache, string fingerprint)
+    {
+        using var reader = new StreamReader(http.Request.Body);
+        var armored = await reader.ReadToEndAsync(http.RequestAborted).ConfigureAwait(false);
+        var published = await cache.Writes.PublishKeyAsync(fingerprint, armored, http.RequestAborted)
+            .ConfigureAwait(false);
+        await WriteJsonAsync(http, StatusCodes.Status201Created, json => json.WriteString("fingerprint", published))
+            .ConfigureAwait(false);
+    }
+
     private static async Task CommitAsync(HttpContext http, ServedCache cache, string key)
     {
         if (http.Request.ContentLength is { } length && length > ManifestCommit.MaxBytes)
@@ -256,13 +275,4 @@ internal static class UploadEndpoints
         await http.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), http.RequestAborted)
             .ConfigureAwait(false);
     }
-}
-
-/// <summary>
-/// Tests only: who may do what without tokens (built with <see cref="DepotServer.Create(ServedCaches,
-/// Microsoft.Extensions.Logging.ILoggerProvider?, TestAccess?, TokenStore?)"/>); a real server never has one.
-/// </summary>
-internal sealed class TestAccess(Func<ServedCache, TokenScope, bool> allow)
-{
-    public bool Allow(ServedCache cache, TokenScope scope) => allow(cache, scope);
 }

@@ -106,6 +106,39 @@ public sealed class CacheWrites
         return new TrustPolicy(config.Name, new SignatureVerifier(rings), requireSignature: !config.AllowUnsigned);
     }
 
+    /// <summary>
+    /// Publishes an armored public key on the cache where Spack looks for keys (v3 key manifests and key index), as an
+    /// admin asks. The key's primary fingerprint must be <paramref name="fingerprint"/>. Publishing does not make the
+    /// server trust it (trust is the keyring and <c>trusted_fingerprints</c>).
+    /// </summary>
+    /// <exception cref="DepotException">Not one public key with that fingerprint (invalid content), or the store
+    /// fails.</exception>
+    public async Task<string> PublishKeyAsync(string fingerprint, string armored, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(fingerprint);
+        var location = $"key {fingerprint}";
+        if (armored.Length > 1 << 20)
+        {
+            throw new BodyTooLargeException($"{location}: an armored key of {armored.Length} characters");
+        }
+
+        var (rings, secrets) = OpenPgpArmor.ReadKeyRings(armored, location);
+        if (secrets.Count > 0 || rings.Count != 1)
+        {
+            throw new InvalidContentException(location, "expected one armored public key (and no secret key)");
+        }
+
+        var actual = SignatureVerifier.Fingerprint(rings[0].GetPublicKey());
+        if (!actual.Equals(fingerprint, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidContentException(location, $"the key sent has fingerprint {actual}");
+        }
+
+        await new BuildCacheV3(Store).PublishKeysAsync([new PublishedKey(actual, armored, location)],
+            cancellationToken).ConfigureAwait(false);
+        return actual;
+    }
+
     private (EntrySigner, PublishedKey)? Signer()
     {
         if (config.SignWith is not { } name)

@@ -178,6 +178,8 @@ public sealed class UploadEndpointsTests
             var json = JsonDocument.Parse(await info.Content.ReadAsStringAsync(Token)).RootElement;
             Assert.Equal("server", json.GetProperty("signing").GetString());
             Assert.Equal(3, json.GetProperty("layout").GetInt32());
+            Assert.Equal("push", json.GetProperty("scope").GetString());
+            Assert.False(json.GetProperty("allow_unsigned").GetBoolean());
         }
 
         var entry = PushedEntry.FromFixture(TestData.V3Unsigned, "greet-data");
@@ -260,6 +262,65 @@ public sealed class UploadEndpointsTests
         Assert.Equal(HttpStatusCode.MethodNotAllowed, commit.StatusCode);
         using var missing = await server.Client.GetAsync("/nope/_depot/v1/info", Token);
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task PushesNeedATokenOfPushScopeForThatCache()
+    {
+        using var mirror = new TempDir();
+        using var other = new TempDir();
+        await using var server = await UploadServer.StartAsync(
+            [Cache("c", mirror.Path, allowUnsigned: true), Cache("d", other.Path, allowUnsigned: true)], false);
+        var blob = "guarded"u8.ToArray();
+        var url = UploadServer.ApiUrl("c", "blobs/sha256/" + UploadServer.Hex(blob));
+        using var anonymous = new HttpRequestMessage(HttpMethod.Put, url) { Content = new ByteArrayContent(blob) };
+        anonymous.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "dpt_x_y");
+        using (var refused = await server.Client.SendAsync(anonymous, Token))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+
+        using var otherCache = new HttpRequestMessage(HttpMethod.Put, url) { Content = new ByteArrayContent(blob) };
+        otherCache.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer",
+            server.Tokens["d"]);
+        using (var refused = await server.Client.SendAsync(otherCache, Token))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        }
+
+        Assert.Empty(Directory.EnumerateFiles(mirror.Path, "*", SearchOption.AllDirectories));
+        using var info = await server.Client.GetAsync(UploadServer.ApiUrl("c", "info"), Token);
+        Assert.Equal("push", JsonDocument.Parse(await info.Content.ReadAsStringAsync(Token)).RootElement
+            .GetProperty("scope").GetString());
+    }
+
+    [Fact]
+    public async Task AnAdminPublishesAKeyAndAPusherMayNot()
+    {
+        using var mirror = new TempDir();
+        await using var server = await UploadServer.StartAsync([Cache("c", mirror.Path)], false);
+        var armored = File.ReadAllText(TestData.Path(
+            "spack-1.2/mirror-signed/blobs/sha256/" + KeyBlob(TestData.Path(TestData.V3Signed))));
+        var url = UploadServer.ApiUrl("c", "keys/" + FixtureFingerprint);
+        using (var pusher = await server.Client.PutAsync(url, new StringContent(armored), Token))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, pusher.StatusCode);
+        }
+
+        var admin = server.AdminTokens["c"];
+        using var request = new HttpRequestMessage(HttpMethod.Put, url) { Content = new StringContent(armored) };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", admin);
+        using var published = await server.Client.SendAsync(request, Token);
+        Assert.Equal(HttpStatusCode.Created, published.StatusCode);
+        var keys = await new BuildCacheV3(new LocalDirectoryStore(mirror.Path)).ReadPublishedKeysAsync(Token);
+        Assert.Equal(FixtureFingerprint, Assert.Single(keys).Fingerprint);
+    }
+
+    private static string KeyBlob(string mirror)
+    {
+        var manifest = Path.Combine(mirror, "v3/manifests/key", FixtureFingerprint + ".key.manifest.json");
+        var record = BuildCacheManifest.Parse(File.ReadAllBytes(manifest), manifest).Find(MediaTypes.Key)!;
+        return record.Checksum[..2] + "/" + record.Checksum;
     }
 
     internal static ServedCacheConfig Cache(string name, string mirror, bool allowUnsigned = false) =>

@@ -15,19 +15,33 @@ using Depot.Storage.Providers;
 namespace Depot.Tests.Server;
 
 /// <summary>
-/// A real <c>depot serve</c> (Kestrel on a free port) over caches of a temporary Depot home, with a test hook in place
-/// of tokens (every scope allowed), and a small pusher speaking the upload API.
+/// A real <c>depot serve</c> (Kestrel on a free port) over caches of a temporary Depot home, a token of
+/// <see cref="TokenScope.Push"/> scope made for each cache (sent as Bearer to the cache a request names), and a small
+/// pusher speaking the upload API.
 /// </summary>
 internal sealed class UploadServer : IAsyncDisposable
 {
     private readonly TempDir home;
 
-    private UploadServer(TempDir home, DepotServer server)
+    private UploadServer(TempDir home, DepotServer server, Dictionary<string, string> tokens,
+        Dictionary<string, string> adminTokens)
     {
         this.home = home;
         Server = server;
-        Client = new HttpClient { BaseAddress = server.BaseUrls[0], Timeout = TimeSpan.FromMinutes(2) };
+        Tokens = tokens;
+        AdminTokens = adminTokens;
+        Client = new HttpClient(new TokenPerCache(tokens))
+        {
+            BaseAddress = server.BaseUrls[0],
+            Timeout = TimeSpan.FromMinutes(2),
+        };
     }
+
+    /// <summary>The push token of each cache.</summary>
+    public IReadOnlyDictionary<string, string> Tokens { get; }
+
+    /// <summary>An admin token of each cache (not sent unless a test does).</summary>
+    public IReadOnlyDictionary<string, string> AdminTokens { get; }
 
     public DepotServer Server { get; }
 
@@ -55,9 +69,20 @@ internal sealed class UploadServer : IAsyncDisposable
         var engine = new EngineContext(new DepotHome(home.Path), StoreProviders.Builtin, access);
         var config = new ServeConfig(["127.0.0.1:0"], null, Path.Combine(home.Path, "tokens.json"),
             limits ?? new ServeLimits(), caches, null);
-        var server = DepotServer.Create(ServedCaches.Open(engine, config), null, new TestAccess((_, _) => true));
+        var tokenStore = new TokenStore(config.TokensFile);
+        var tokens = new Dictionary<string, string>(StringComparer.Ordinal);
+        var adminTokens = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var cache in caches)
+        {
+            adminTokens[cache.Name] = (await tokenStore.CreateAsync(cache.Name, TokenScope.Admin, null, "test admin",
+                TestContext.Current.CancellationToken)).Text;
+            tokens[cache.Name] = (await tokenStore.CreateAsync(cache.Name, TokenScope.Push, null, "test pusher",
+                TestContext.Current.CancellationToken)).Text;
+        }
+
+        var server = DepotServer.Create(ServedCaches.Open(engine, config), null, tokenStore);
         await server.StartAsync(TestContext.Current.CancellationToken);
-        return new UploadServer(home, server);
+        return new UploadServer(home, server, tokens, adminTokens);
     }
 
     public async ValueTask DisposeAsync()
@@ -115,6 +140,24 @@ internal sealed class UploadServer : IAsyncDisposable
     }
 
     public static string Hex(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+}
+
+/// <summary>Sends the token of the cache a request's path names (its first segment), as a pusher would.</summary>
+internal sealed class TokenPerCache(IReadOnlyDictionary<string, string> tokens) : DelegatingHandler(
+    new HttpClientHandler())
+{
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request,
+        CancellationToken cancellationToken)
+    {
+        var cache = request.RequestUri!.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries)
+            .FirstOrDefault();
+        if (request.Headers.Authorization is null && cache is not null && tokens.TryGetValue(cache, out var token))
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return base.SendAsync(request, cancellationToken);
+    }
 }
 
 /// <summary>An entry to push: its manifest key and bytes, and its blobs by sha256.</summary>
