@@ -79,24 +79,6 @@ internal static class CacheAccess
             .ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// What the request's token may do on <paramref name="cache"/> (a live token for it: its scope), else read: what
-    /// <c>_depot/v1/info</c> tells a client, so that it refuses to push with a read token before uploading.
-    /// </summary>
-    public static TokenScope ScopeOf(HttpContext http, ServedCache cache)
-    {
-        ArgumentNullException.ThrowIfNull(http);
-        ArgumentNullException.ThrowIfNull(cache);
-        if (Credential(http.Request).Token is not { } presented)
-        {
-            return TokenScope.Read;
-        }
-
-        var check = http.RequestServices.GetRequiredService<TokenStore>().Check(presented);
-        return check.Token is { } token && check.Status == TokenStatus.Valid && token.Cache == cache.Name
-            ? token.Scope : TokenScope.Read;
-    }
-
     /// <summary>The token a request carries (null: none), or why its Authorization header is unusable.</summary>
     internal static (string? Token, string? Problem) Credential(HttpRequest request)
     {
