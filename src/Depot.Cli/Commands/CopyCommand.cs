@@ -110,6 +110,10 @@ public static class CopyCommand
         {
             console.Out.WriteLine($"index updated: {index.Specs} specs in {index.IndexKey}");
         }
+        else if (result.IndexedByServer && result.Count(CopyStatus.Copied) + result.Count(CopyStatus.Converted) > 0)
+        {
+            console.Out.WriteLine("index updated by the server");
+        }
     }
 
     private static void WriteJson(TextWriter output, CopyResult result, DepotException? error = null)
@@ -155,6 +159,10 @@ public static class CopyCommand
                 w.WriteString("key", index.IndexKey);
                 w.WriteNumber("specs", index.Specs);
                 w.WriteEndObject();
+            }
+            else if (result.IndexedByServer)
+            {
+                w.WriteBoolean("indexed_by_server", true);
             }
 
             if (error is not null)

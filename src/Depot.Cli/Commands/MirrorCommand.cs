@@ -22,7 +22,7 @@ public static class MirrorCommand
             Option<string?> AzureVariable,
         Option<bool> Signed, Option<bool> Unsigned, Option<string?> OciUser, Option<string?> OciUserVariable,
             Option<string?> OciPasswordVariable,
-        Option<string?> CaCert)
+        Option<string?> CaCert, Option<string?> HttpTokenVariable)
     {
         public static ConnectionOptions Create() => new(
             new Option<string?>("--s3-access-key-id") { Description = "S3 access key id (not secret)" },
@@ -66,12 +66,16 @@ public static class MirrorCommand
             new Option<string?>("--ca-cert")
             {
                 Description = "CA certificate (PEM) to trust for this mirror's https, besides the system's",
+            },
+            new Option<string?>("--token-variable")
+            {
+                Description = "Environment variable holding the token of a depot serve cache (https://)",
             });
 
         public IEnumerable<Option> All =>
             [KeyId, KeyIdVariable, SecretVariable, TokenVariable, Profile, Endpoint, GcsKeyFile, AzureVariable, Signed,
                 Unsigned,
-            OciUser, OciUserVariable, OciPasswordVariable, CaCert];
+            OciUser, OciUserVariable, OciPasswordVariable, CaCert, HttpTokenVariable];
 
         public void Apply(ParseResult parse, MirrorConfig mirror)
         {
@@ -94,6 +98,7 @@ public static class MirrorCommand
             }
 
             mirror.AccessTokenVariable = parse.GetValue(TokenVariable) ?? mirror.AccessTokenVariable;
+            mirror.TokenVariable = parse.GetValue(HttpTokenVariable) ?? mirror.TokenVariable;
             mirror.Profile = parse.GetValue(Profile) ?? mirror.Profile;
             mirror.EndpointUrl = parse.GetValue(Endpoint) ?? mirror.EndpointUrl;
             mirror.GcsKeyFile = parse.GetValue(GcsKeyFile) is { } key ? Path.GetFullPath(key) : mirror.GcsKeyFile;
@@ -113,8 +118,8 @@ public static class MirrorCommand
         var name = new Argument<string>("name") { Description = "Mirror name" };
         var url = new Argument<string>("url")
         {
-            Description = "A directory path, file://, s3://, gs://, azure://, https:// (read-only), oci:// or "
-                + "oci+http:// URL",
+            Description = "A directory path, file://, s3://, gs://, azure://, https:// (read-only unless depot serve), "
+                + "oci:// or oci+http:// URL",
         };
         var options = ConnectionOptions.Create();
         var json = CommonArguments.Json();

@@ -142,6 +142,10 @@ internal static class PushReport
             console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"index updated: {index.Specs} specs ({index.Read} read, {index.Reused} reused) in {index.IndexKey}"));
         }
+        else if (result.IndexedByServer && result.Count(PushStatus.Pushed) > 0)
+        {
+            console.Out.WriteLine("index updated by the server");
+        }
 
         if (result.TaggedImage is { } tag)
         {
@@ -223,6 +227,10 @@ internal static class PushReport
                 json.WriteNumber("read", index.Read);
                 json.WriteNumber("reused", index.Reused);
                 json.WriteEndObject();
+            }
+            else if (result.IndexedByServer)
+            {
+                json.WriteBoolean("indexed_by_server", true);
             }
 
             if (error is not null)

@@ -39,10 +39,14 @@ public class MirrorConnection
     /// <summary>Depot's own: a CA certificate (PEM) to trust for this mirror's https, besides the system's.</summary>
     public string? CaCert { get; set; }
 
+    /// <summary>Depot's own: the variable holding the bearer token of an http(s) mirror served by
+    /// <c>depot serve</c> (sent to that server only, reads and pushes).</summary>
+    public string? TokenVariable { get; set; }
+
     /// <summary>Names of the environment variables this connection reads, for messages (never their values).</summary>
     public IEnumerable<string> Variables() =>
         new[] { AccessPair?.IdVariable, AccessPair?.SecretVariable, AccessTokenVariable,
-            AzureConnectionStringVariable }.OfType<string>();
+            AzureConnectionStringVariable, TokenVariable }.OfType<string>();
 }
 
 /// <summary>One configured mirror, with the field names of Spack's <c>mirrors.yaml</c> where they exist.</summary>
@@ -77,6 +81,7 @@ public sealed class MirrorConfig : MirrorConnection
             GcsKeyFile = specific?.GcsKeyFile ?? GcsKeyFile,
             AzureConnectionStringVariable = specific?.AzureConnectionStringVariable ?? AzureConnectionStringVariable,
             CaCert = specific?.CaCert ?? CaCert,
+            TokenVariable = specific?.TokenVariable ?? TokenVariable,
         };
     }
 }

@@ -123,6 +123,7 @@ public sealed class MirrorRegistry
             GcsKeyFile = connection.GcsKeyFile,
             AzureConnectionStringVariable = connection.AzureConnectionStringVariable,
             CaCert = connection.CaCert,
+            TokenVariable = connection.TokenVariable,
             HttpCacheFolder = httpCache,
         });
     }

@@ -39,29 +39,35 @@ public sealed class BuildCacheV2Writer(BuildCacheV2 layout, EntryWriterOptions o
     {
         await tarball.Staged.CommitAsync(BuildCacheV2.TarballKey(spec.Root), cancellationToken).ConfigureAwait(false);
 
-        // The installed spec.json with two keys appended, json.dump(indent=0) (buildcache-v2.md §3).
-        var buffer = new ArrayBufferWriter<byte>();
-        var json = new PythonJsonWriter(buffer, PythonJsonStyle.IndentZero);
-        json.StartObject();
-        // Only the spec: an entry copied from a registry brings image-config keys a spec file has no place for.
-        json.WritePropertyName("spec");
-        json.WriteElement(spec.Document.RootElement.GetProperty("spec"));
-
-        json.WriteNumber("buildcache_layout_version", options.SpecLayoutVersion);
-        json.WritePropertyName("binary_cache_checksum");
-        json.StartObject();
-        json.WriteString("hash_algorithm", "sha256");
-        json.WriteString("hash", tarball.Sha256);
-        json.EndObject();
-        json.EndObject();
-
-        var text = buffer.WrittenSpan.ToArray();
+        var text = SpecFileText(spec, tarball.Sha256, options.SpecLayoutVersion);
         var specFileKey = BuildCacheV2.SpecFileKey(spec.Root, Signs);
         await Store.WriteAllBytesAsync(specFileKey, signer?.Sign(text) ?? text, cancellationToken)
             .ConfigureAwait(false);
 
         // A mirror holds one spec file per entry: the other variant would shadow or contradict this one.
         await Store.DeleteAsync(BuildCacheV2.SpecFileKey(spec.Root, !Signs), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The spec file of an entry: the installed spec.json with two keys appended, json.dump(indent=0)
+    /// (buildcache-v2.md §3). Only the spec is kept: an entry copied from a registry brings image-config keys a spec
+    /// file has no place for.
+    /// </summary>
+    internal static byte[] SpecFileText(SpecFile spec, string tarballSha256, int specLayoutVersion)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var json = new PythonJsonWriter(buffer, PythonJsonStyle.IndentZero);
+        json.StartObject();
+        json.WritePropertyName("spec");
+        json.WriteElement(spec.Document.RootElement.GetProperty("spec"));
+        json.WriteNumber("buildcache_layout_version", specLayoutVersion);
+        json.WritePropertyName("binary_cache_checksum");
+        json.StartObject();
+        json.WriteString("hash_algorithm", "sha256");
+        json.WriteString("hash", tarballSha256);
+        json.EndObject();
+        json.EndObject();
+        return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>

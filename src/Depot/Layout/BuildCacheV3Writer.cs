@@ -67,17 +67,7 @@ public sealed class BuildCacheV3Writer(BuildCacheV3 layout, EntryWriterOptions o
         var record = new BlobRecord(tarball.Length, MediaTypes.Tarball, "gzip", "sha256", tarball.Sha256);
         await tarball.Staged.CommitAsync(record.BlobKey, cancellationToken).ConfigureAwait(false);
 
-        // The spec blob: the installed spec plus "buildcache_layout_version": 2, compact, gzip'd
-        // (buildcache-v3.md §4).
-        var buffer = new ArrayBufferWriter<byte>();
-        var json = new PythonJsonWriter(buffer);
-        json.StartObject();
-        json.WritePropertyName("spec");
-        json.WriteElement(spec.Document.RootElement.GetProperty("spec"));
-        json.WriteNumber("buildcache_layout_version", 2);
-        json.EndObject();
-        var mediaType = $"{MediaTypes.SpecPrefix}{spec.FormatVersion}+json";
-        var compressed = SpackGzip.Compress(buffer.WrittenSpan);
+        var (compressed, mediaType) = SpecBlob(spec);
         var specBlob = await layout.PutBlobAsync(compressed, mediaType, "gzip", cancellationToken)
             .ConfigureAwait(false);
 
@@ -85,6 +75,22 @@ public sealed class BuildCacheV3Writer(BuildCacheV3 layout, EntryWriterOptions o
         await Store.WriteAllBytesAsync(BuildCacheV3.SpecManifestKey(spec.Root), signer?.Sign(manifest) ?? manifest,
             cancellationToken).ConfigureAwait(false);
         await layout.EnsureLayoutJsonAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The spec blob of an entry: the installed spec plus <c>"buildcache_layout_version": 2</c>, compact, gzip'd
+    /// (buildcache-v3.md §4), and its media type.
+    /// </summary>
+    internal static (byte[] Gzipped, string MediaType) SpecBlob(SpecFile spec)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var json = new PythonJsonWriter(buffer);
+        json.StartObject();
+        json.WritePropertyName("spec");
+        json.WriteElement(spec.Document.RootElement.GetProperty("spec"));
+        json.WriteNumber("buildcache_layout_version", 2);
+        json.EndObject();
+        return (SpackGzip.Compress(buffer.WrittenSpan), $"{MediaTypes.SpecPrefix}{spec.FormatVersion}+json");
     }
 
     /// <summary>

@@ -30,6 +30,20 @@ public interface IBuildCacheWriter
     bool CompletesLater { get; }
 
     /// <summary>
+    /// True when the mirror's server updates its index itself as each entry is committed (a Depot server): callers
+    /// then write no index (nor keys, which are the server's business).
+    /// </summary>
+    bool ServerUpdatesIndex => false;
+
+    /// <summary>
+    /// Starts the object a tarball is staged in before <see cref="WriteAsync"/> commits it: the store's own staging
+    /// by default; a writer that uploads elsewhere stages where it can resume from.
+    /// </summary>
+    /// <exception cref="ReadOnlyStoreException">The store can only be read.</exception>
+    Task<IStagedObject> CreateStagedAsync(CancellationToken cancellationToken = default) =>
+        Layout.Store.RequireWritable().CreateStagedAsync(cancellationToken);
+
+    /// <summary>
     /// True when the mirror holds a complete entry for <paramref name="spec"/>: its metadata and every object it names
     /// (the tarball, and the spec blob in v3), and a signature when <see cref="Signs"/>. A partial or malformed entry
     /// is absent (it is rewritten).

@@ -50,6 +50,11 @@ public sealed record CopyProgress(string Name, string Hash, long Done, long Tota
 public sealed record CopyResult(string Source, string Destination, PushLayout Layout,
     IReadOnlyList<CopyOutcome> Outcomes, string? PublishedKey, IndexResult? Index, TimeSpan Elapsed)
 {
+    /// <summary>
+    /// True when the destination is a Depot server, which updated its index as each entry was committed.
+    /// </summary>
+    public bool IndexedByServer { get; init; }
+
     public int Count(CopyStatus status) => Outcomes.Count(o => o.Status == status);
 
     public bool AnyFailed => Outcomes.Any(o => o.Status == CopyStatus.Failed);
@@ -75,12 +80,12 @@ public static class CopyOperation
         ArgumentNullException.ThrowIfNull(destinationMirror);
         var clock = Stopwatch.StartNew();
         var source = sourceMirror.Store;
-        var destination = destinationMirror.Writable;
+        var destination = destinationMirror.Store;
         var from = (await sourceMirror.GetLayoutsAsync(cancellationToken).ConfigureAwait(false))[0];
         var trust = await sourceMirror.GetTrustAsync(cancellationToken).ConfigureAwait(false);
         var keyToPublish = destinationMirror.Signing.Published;
         var layout = await destinationMirror.GetWriteLayoutAsync(cancellationToken).ConfigureAwait(false);
-        var writer = await EntryWriting.OpenAsync(destination, layout,
+        var writer = await EntryWriting.OpenAsync(destinationMirror, layout,
             new EntryWriterOptions(destinationMirror.Signing.Key), cancellationToken).ConfigureAwait(false);
         var entries = await from.ListSpecEntriesAsync(cancellationToken).ToListAsync(cancellationToken)
             .ConfigureAwait(false);
@@ -140,7 +145,8 @@ public static class CopyOperation
         var all = outcomes.Where(o => o is not null).Select(o => o!).ToList();
         string? published = null;
         IndexResult? index = null;
-        if (options.UpdateIndex && all.Any(o => o.Status is CopyStatus.Copied or CopyStatus.Converted))
+        if (options.UpdateIndex && !writer.ServerUpdatesIndex
+            && all.Any(o => o.Status is CopyStatus.Copied or CopyStatus.Converted))
         {
             // The copying key signed only converted entries; copied ones keep their own signatures (and keys).
             // Reported with the entries even when it fails: the user sees what was copied before the error.
@@ -159,7 +165,10 @@ public static class CopyOperation
             }
         }
 
-        return new CopyResult(source.Root, destination.Root, layout, all, published, index, clock.Elapsed);
+        return new CopyResult(source.Root, destination.Root, layout, all, published, index, clock.Elapsed)
+        {
+            IndexedByServer = writer.ServerUpdatesIndex,
+        };
     }
 
     private static async Task<CopyOutcome?> CopyEntryAsync(IBuildCacheLayout from, SpecEntry entry, TrustPolicy trust,
@@ -195,8 +204,7 @@ public static class CopyOperation
         }
 
         // Another layout: stream the tarball into a staged object, checking it, and write the entry as push does.
-        await using var staged = await writer.Layout.Store.RequireWritable().CreateStagedAsync(cancellationToken)
-            .ConfigureAwait(false);
+        await using var staged = await writer.CreateStagedAsync(cancellationToken).ConfigureAwait(false);
         var (checksum, written) = await CheckedCopy.StageAsync(from.Store, tarball, staged, Report, cancellationToken)
             .ConfigureAwait(false);
         await writer.WriteAsync(content.Spec, new StagedTarball(staged, checksum, written), cancellationToken)

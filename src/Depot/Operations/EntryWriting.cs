@@ -36,6 +36,26 @@ public static class EntryWriting
     }
 
     /// <summary>
+    /// The writer of <paramref name="mirror"/> (opened for writing) in <paramref name="layout"/>: a cache served by
+    /// <c>depot serve</c> through its upload API, else the store itself, which must then be writable.
+    /// </summary>
+    /// <exception cref="ReadOnlyStoreException">The mirror can only be read (a web server that is not Depot's).
+    /// </exception>
+    /// <exception cref="DepotException">As <see cref="OpenAsync(IObjectStore, PushLayout, EntryWriterOptions,
+    /// CancellationToken)"/>, or the server refused the token.</exception>
+    public static async Task<IBuildCacheWriter> OpenAsync(Mirror mirror, PushLayout layout,
+        EntryWriterOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(mirror);
+        ArgumentNullException.ThrowIfNull(options);
+        int? version = layout switch { PushLayout.Oci => null, PushLayout.V3 => 3, _ => 2 };
+        var served = await BuildCache.OpenServerWriterAsync(mirror.Store, version,
+            options with { SpecLayoutVersion = layout == PushLayout.V2 ? 1 : 2 }, cancellationToken)
+            .ConfigureAwait(false);
+        return served ?? await OpenAsync(mirror.Writable, layout, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Ends a batch of writes: publishes <paramref name="key"/> (if any) where Spack looks for it, then updates the
     /// index incrementally (<see cref="IndexOperation.IndexLayoutAsync"/>). Entries must be complete
     /// (<see cref="IBuildCacheWriter.CompleteAsync"/>) before.

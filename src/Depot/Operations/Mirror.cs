@@ -146,7 +146,8 @@ public sealed class Mirror
 
     /// <summary>
     /// The layout writes go to: the one asked for, else the one the mirror already has (v3 when it has both), v3 for
-    /// a mirror with no build cache yet, and Spack's OCI layout for a registry. Uses the layouts detected once.
+    /// a mirror with no build cache yet, Spack's OCI layout for a registry, and a Depot server's own layout. Uses the
+    /// layouts detected once.
     /// </summary>
     /// <exception cref="DepotException">The mirror holds only a layout this Depot does not know.</exception>
     public async Task<PushLayout> GetWriteLayoutAsync(CancellationToken cancellationToken = default)
@@ -159,6 +160,11 @@ public sealed class Mirror
         if (BuildCache.HoldsOciLayout(Store))
         {
             return PushLayout.Oci;
+        }
+
+        if (await BuildCache.DepotServerAsync(Store, cancellationToken).ConfigureAwait(false) is { } server)
+        {
+            return server.Info.Layout == 2 ? PushLayout.V2Spack022 : PushLayout.V3;
         }
 
         try

@@ -48,8 +48,7 @@ internal sealed class PushEntryWriter(InstallDatabase db, PushLayout layout, IBu
         var total = PrefixArchiver.ContentSize(localPrefix);
         progress?.Report(new PushProgress(spec.Name, spec.Hash, 0, total));
 
-        await using var staged = await entries.Layout.Store.RequireWritable().CreateStagedAsync(cancellationToken)
-            .ConfigureAwait(false);
+        await using var staged = await entries.CreateStagedAsync(cancellationToken).ConfigureAwait(false);
         string checksum;
         long length;
         string? diffId = null;

@@ -72,6 +72,12 @@ public sealed record PushResult(string Mirror, PushLayout Layout, IReadOnlyList<
     /// <summary>OCI <c>--tag</c>: the tag of the image of all pushed specs, when one was written.</summary>
     public string? TaggedImage { get; init; }
 
+    /// <summary>
+    /// True when the mirror is a Depot server, which updated its index as each entry was committed (no index or key
+    /// was written by the push).
+    /// </summary>
+    public bool IndexedByServer { get; init; }
+
     public int Count(PushStatus status) => Outcomes.Count(o => o.Status == status);
 
     public bool AnyFailed => Outcomes.Any(o => o.Status is PushStatus.Failed or PushStatus.NotAttempted);

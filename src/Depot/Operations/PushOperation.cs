@@ -23,12 +23,12 @@ public static class PushOperation
     {
         ArgumentNullException.ThrowIfNull(mirror);
         var clock = Stopwatch.StartNew();
-        var store = mirror.Writable;
+        var store = mirror.Store;
         var keyToPublish = mirror.Signing.Published;
         var layout = await mirror.GetWriteLayoutAsync(cancellationToken).ConfigureAwait(false);
         var writing = new EntryWriterOptions(mirror.Signing.Key, Prefixes: PushEntryWriter.Prefixes(db),
             BaseImage: options.BaseImage);
-        var entries = await EntryWriting.OpenAsync(store, layout, writing, cancellationToken).ConfigureAwait(false);
+        var entries = await EntryWriting.OpenAsync(mirror, layout, writing, cancellationToken).ConfigureAwait(false);
         if ((options.BaseImage ?? options.Tag) is not null && layout != PushLayout.Oci)
         {
             throw new DepotException(ErrorKind.Usage,
@@ -127,7 +127,11 @@ public static class PushOperation
         string? published = null;
         IndexResult? index = null;
         PushResult Result() =>
-            new(store.Root, layout, all, published, index, clock.Elapsed) { TaggedImage = tagged };
+            new(store.Root, layout, all, published, index, clock.Elapsed)
+            {
+                TaggedImage = tagged,
+                IndexedByServer = entries.ServerUpdatesIndex,
+            };
         try
         {
             if (options.Tag is { } tag && entries is OciImageWriter images
@@ -144,7 +148,7 @@ public static class PushOperation
             }
 
             var stopped = all.Any(o => o.Status == PushStatus.NotAttempted);
-            if (options.UpdateIndex && !stopped)
+            if (options.UpdateIndex && !stopped && !entries.ServerUpdatesIndex)
             {
                 // As EntryWriting.FinishAsync, step by step: a key published stays reported if the index fails.
                 await entries.FinishAsync(keyToPublish is null ? [] : [keyToPublish], cancellationToken)

@@ -68,7 +68,7 @@ public sealed class HttpStoreProvider : IStoreProvider
     /// <summary>
     /// An <see cref="HttpStore"/> keeping index copies in <see cref="StoreLocation.HttpCacheFolder"/>.
     /// </summary>
-    /// <exception cref="DepotException">The URL names no host.</exception>
+    /// <exception cref="DepotException">The URL names no host, or the token's variable is not set.</exception>
     public IStoreReader Open(StoreLocation location)
     {
         ArgumentNullException.ThrowIfNull(location);
@@ -78,6 +78,8 @@ public sealed class HttpStoreProvider : IStoreProvider
                 $"'{location.Url}' is not a valid mirror URL: it names no host (http(s)://HOST[:PORT]/PATH)");
         }
 
-        return new HttpStore(location.Url, location.HttpCacheFolder);
+        var token = location.TokenVariable is { } variable
+            ? new BearerToken(variable, location.Variable(variable)!) : null;
+        return new HttpStore(location.Url, location.HttpCacheFolder, token: token);
     }
 }

@@ -25,19 +25,25 @@ public sealed class HttpStore : IStoreReader, IDisposable
     ];
 
     private readonly HttpClient http;
+    private readonly HttpClient uploads;
     private readonly Uri baseUri;
     private readonly string? cacheFolder;
     private readonly TimeSpan ttl;
+    private readonly BearerToken? token;
+    private readonly Lock gate = new();
+    private Task<DepotServerApi?>? server;
 
     /// <summary>
     /// Opens <paramref name="url"/>; <paramref name="cacheFolder"/> keeps index copies between runs (null: none);
-    /// <paramref name="idleTimeout"/> is how long a body may stall, or the server take to answer (null: 60 s).
+    /// <paramref name="idleTimeout"/> is how long a body may stall, or the server take to answer (null: 60 s);
+    /// <paramref name="token"/> is sent with every request (all go to this mirror's origin, under its path).
     /// </summary>
     public HttpStore(string url, string? cacheFolder = null, TimeSpan? ttl = null, HttpMessageHandler? handler = null,
-        TimeSpan? idleTimeout = null)
+        TimeSpan? idleTimeout = null, BearerToken? token = null)
     {
         baseUri = new Uri(url.TrimEnd('/') + "/");
         this.cacheFolder = cacheFolder;
+        this.token = token;
         this.ttl = ttl ?? TimeSpan.FromSeconds(600);
         var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>()
             .AddRetry(HttpBodies.RetryOptions(TimeSpan.FromMilliseconds(200))).Build();
@@ -53,6 +59,15 @@ public sealed class HttpStore : IStoreReader, IDisposable
             Timeout = Timeout.InfiniteTimeSpan,
         };
         http.DefaultRequestHeaders.UserAgent.ParseAdd("depot/0.1");
+        // Uploads are not retried by the pipeline (a body stream is sent once): DepotServerApi resumes them itself.
+        uploads = new HttpClient(new IdleTimeoutHandler(idleTimeout ?? HttpBodies.DefaultIdleTimeout)
+        {
+            InnerHandler = transport,
+        }, disposeHandler: false)
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        uploads.DefaultRequestHeaders.UserAgent.ParseAdd("depot/0.1");
         Root = baseUri.ToString().TrimEnd('/');
     }
 
@@ -182,7 +197,47 @@ public sealed class HttpStore : IStoreReader, IDisposable
         return await File.ReadAllBytesAsync(body, cancellationToken).ConfigureAwait(false);
     }
 
-    public void Dispose() => http.Dispose();
+    /// <summary>
+    /// The upload API when a Depot server (<c>depot serve</c>) serves this URL: asked once
+    /// (<c>GET _depot/v1/info</c>), then reused; null for any other web server.
+    /// </summary>
+    /// <exception cref="DepotException">
+    /// The server refused the token or wants one (authentication), or could not be reached.
+    /// </exception>
+    public Task<DepotServerApi?> GetDepotServerAsync(CancellationToken cancellationToken = default)
+    {
+        lock (gate)
+        {
+            return server ??= DepotServerApi.ProbeAsync(uploads, baseUri, this, cancellationToken);
+        }
+    }
+
+    /// <summary>Why the server refused us, for messages: the token's variable (never its value), or none
+    /// sent.</summary>
+    internal string TokenProblem => token is null
+        ? "the server wants a token: name the variable holding it in the mirror's token_variable"
+        : $"the server refused the token in {token.Variable}";
+
+    /// <summary>Why a push is refused when the server lets us read only.</summary>
+    internal string ReadOnlyTokenProblem => token is null
+        ? "pushing needs a token: name the variable holding it in the mirror's token_variable"
+        : $"the token in {token.Variable} may read this cache, not push to it";
+
+    /// <summary>Adds the token, if any, to a request for this mirror.</summary>
+    internal void Authorize(HttpRequestMessage request)
+    {
+        if (token is not null && HttpBodies.SameOrigin(request.RequestUri, baseUri))
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer",
+                token.Value);
+        }
+    }
+
+    public void Dispose()
+    {
+        uploads.Dispose();
+        http.Dispose();
+    }
 
     private async Task<byte[]> ReadCachedAsync(string path, string key, long maxBytes,
         CancellationToken cancellationToken)
@@ -249,6 +304,7 @@ public sealed class HttpStore : IStoreReader, IDisposable
             }
         }
 
+        Authorize(request);
         Requests++;
         try
         {
@@ -300,11 +356,24 @@ public sealed class HttpStore : IStoreReader, IDisposable
         {
             var message = $"{Describe(key)}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}" +
                 (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
-                    ? " (the server wants credentials Depot was not given)" : "")
+                    ? token is null ? " (the server wants credentials Depot was not given)" : $" ({TokenProblem})"
+                    : "")
                 + HttpBodies.RetryAfterNote(response);
             var kind = ErrorKinds.OfHttpStatus(response.StatusCode);
             response.Dispose();
             throw new DepotException(kind, message);
         }
     }
+}
+
+/// <summary>
+/// A bearer token and the variable it was read from: messages name the variable, never the value (which
+/// <see cref="ToString"/> leaves out too).
+/// </summary>
+/// <param name="Variable">The environment variable the token came from.</param>
+/// <param name="Value">The token.</param>
+public sealed record BearerToken(string Variable, string Value)
+{
+    /// <summary>The variable only.</summary>
+    public override string ToString() => $"token from {Variable}";
 }

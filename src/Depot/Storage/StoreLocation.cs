@@ -42,6 +42,11 @@ public sealed record StoreLocation(string Url)
     /// <summary>A CA certificate (PEM) to trust for this mirror's https, besides the system's.</summary>
     public string? CaCert { get; init; }
 
+    /// <summary>
+    /// The variable holding the bearer token an http(s) mirror (a Depot server) is sent; null: no token.
+    /// </summary>
+    public string? TokenVariable { get; init; }
+
     /// <summary>Where an HTTP mirror keeps its index copies between runs; null: none.</summary>
     public string? HttpCacheFolder { get; init; }
 

@@ -106,6 +106,43 @@ public static partial class BuildCache
         }
     }
 
+    /// <summary>
+    /// The upload API when <paramref name="store"/> is a cache served by <c>depot serve</c> (asked once per store),
+    /// else null: any other store, or a web server that is not a Depot server.
+    /// </summary>
+    /// <exception cref="DepotException">The server refused the token, or cannot be reached.</exception>
+    public static async Task<DepotServerApi?> DepotServerAsync(IStoreReader store,
+        CancellationToken cancellationToken = default) =>
+        store is HttpStore http ? await http.GetDepotServerAsync(cancellationToken).ConfigureAwait(false) : null;
+
+    /// <summary>
+    /// The writer of a cache served by <c>depot serve</c>: in the layout the server says its cache has, which
+    /// <paramref name="version"/> (when given) must be; null when <paramref name="store"/> is not such a cache.
+    /// </summary>
+    /// <exception cref="DepotException">
+    /// Another layout was asked for, the server refused the token, or the cache wants signed entries and there is no
+    /// signing key.
+    /// </exception>
+    public static async Task<IBuildCacheWriter?> OpenServerWriterAsync(IStoreReader store, int? version,
+        EntryWriterOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (await DepotServerAsync(store, cancellationToken).ConfigureAwait(false) is not { } server)
+        {
+            return null;
+        }
+
+        var layout = server.Info.Layout;
+        if (layout is not (2 or 3) || version is { } asked && asked != layout)
+        {
+            throw new DepotException(ErrorKind.Unsupported, layout is 2 or 3
+                ? $"{store.Root}: the server keeps this cache in layout v{layout}, not v{version}"
+                : $"{store.Root}: the server keeps this cache in layout v{layout}, which this Depot does not write");
+        }
+
+        return new DepotServerWriter(ForVersion(store, layout), server, options);
+    }
+
     /// <summary>True for registries: they hold Spack's OCI layout and only that.</summary>
     public static bool HoldsOciLayout(IStoreReader store) => RegistryLayout(store) is not null;
 
