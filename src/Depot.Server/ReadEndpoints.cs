@@ -73,7 +73,9 @@ internal static class ReadEndpoints
         }
 
         var response = http.Response;
-        var etag = ETagOf(key, info);
+        var etag = ServedKeys.FreshnessOf(key) == Freshness.Revalidate
+            && await cache.ContentDigestAsync(key, info, token).ConfigureAwait(false) is { } digest
+            ? $"\"sha256:{digest}\"" : ETagOf(key, info);
         response.Headers.ETag = etag;
         response.Headers.AcceptRanges = "bytes";
         response.Headers.CacheControl = CacheControl(cache, key);
@@ -138,7 +140,8 @@ internal static class ReadEndpoints
 
     /// <summary>
     /// The digest for a content-addressed key (the strongest validator there is), else the store's version (ETag,
-    /// generation), else size and time.
+    /// generation), else size and time. Indexes get the digest of their bytes instead
+    /// (<see cref="ServedCache.ContentDigestAsync"/>).
     /// </summary>
     internal static string ETagOf(string key, StoreObject info)
     {
