@@ -45,7 +45,11 @@ public sealed class DepotServer : IAsyncDisposable
 
     /// <summary>Builds the server (nothing listens until <see cref="StartAsync"/>).</summary>
     /// <exception cref="DepotException">A listen address or TLS file is unusable.</exception>
-    public static DepotServer Create(ServedCaches caches, ILoggerProvider? log = null)
+    /// <param name="caches">The caches to serve.</param>
+    /// <param name="log">Where the server logs (null: nowhere).</param>
+    /// <param name="tokens">The tokens (null: the configuration's tokens file); tests give one with their own clock.
+    /// </param>
+    public static DepotServer Create(ServedCaches caches, ILoggerProvider? log = null, TokenStore? tokens = null)
     {
         ArgumentNullException.ThrowIfNull(caches);
         var config = caches.Config;
@@ -57,6 +61,7 @@ public sealed class DepotServer : IAsyncDisposable
         }
 
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        builder.Services.AddSingleton(tokens ?? new TokenStore(config.TokensFile));
         var certificate = config.Tls is { } tls ? LoadCertificate(tls) : null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -130,6 +130,38 @@ public sealed class AzureBlobStore : IObjectStore
         }
     }
 
+    /// <summary>A download of an <see cref="HttpRange"/>: Azure sends only those bytes. A range starting at or past
+    /// the end is refused (416); the blob's size then says whether that is an empty range or a wrong one.</summary>
+    public async Task<Stream> OpenReadRangeAsync(string key, long offset, long? length,
+        CancellationToken cancellationToken = default)
+    {
+        StoreRange.CheckArguments(offset, length);
+        if (length == 0)
+        {
+            return await StoreRange.ResolveEmptyAsync(this, key, offset, cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            var download = await Blob(key).DownloadStreamingAsync(
+                new BlobDownloadOptions { Range = new global::Azure.HttpRange(offset, length) }, cancellationToken)
+                .ConfigureAwait(false);
+            return download.Value.Content;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            throw new StoreObjectNotFoundException(Describe(key));
+        }
+        catch (RequestFailedException e) when (e.Status == 416)
+        {
+            return await StoreRange.ResolveEmptyAsync(this, key, offset, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsStoreFailure(e))
+        {
+            throw Failure(e, Describe(key));
+        }
+    }
+
     public async Task WriteAsync(string key, Stream content, CancellationToken cancellationToken = default)
     {
         var blob = Blob(key);

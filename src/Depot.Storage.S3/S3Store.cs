@@ -182,6 +182,50 @@ public sealed class S3Store : IObjectStore, IDisposable
         }
     }
 
+    /// <summary>A GET with a byte range: S3 sends only those bytes. A range starting at or past the end is refused
+    /// (416 InvalidRange); the object's size then says whether that is an empty range or a wrong one.</summary>
+    public async Task<Stream> OpenReadRangeAsync(string key, long offset, long? length,
+        CancellationToken cancellationToken = default)
+    {
+        StoreRange.CheckArguments(offset, length);
+        if (length == 0)
+        {
+            return await StoreRange.ResolveEmptyAsync(this, key, offset, cancellationToken).ConfigureAwait(false);
+        }
+
+        var request = new GetObjectRequest
+        {
+            BucketName = bucket,
+            Key = Key(key),
+            ByteRange = length is { } n ? new ByteRange(offset, offset + n - 1) : new ByteRange($"bytes={offset}-"),
+        };
+        try
+        {
+            var response = await client.GetObjectAsync(request, cancellationToken).ConfigureAwait(false);
+            return response.ResponseStream;
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new StoreObjectNotFoundException(Describe(key));
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+        {
+            return await StoreRange.ResolveEmptyAsync(this, key, offset, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonServiceException e)
+        {
+            throw Failure(e, Describe(key));
+        }
+        catch (AmazonClientException e)
+        {
+            throw ClientFailure(e, Describe(key));
+        }
+        catch (HttpRequestException e)
+        {
+            throw Unreachable(e, Describe(key));
+        }
+    }
+
     /// <summary>
     /// Reads a small object whole, checked against the length and (for a single-part upload) the MD5 ETag the
     /// response declares: an S3-compatible server that replaces objects in place (s3rver) can serve a torn body while

@@ -29,7 +29,7 @@ public static class ServeCommand
         };
         var command = new Command("serve", "Serve build caches to Spack and Depot over HTTP(S)")
         {
-            mirrors, config, listen,
+            mirrors, config, listen, ServeTokenCommand.Create(console),
         };
         command.SetAction(console.Guard(async (parse, token) =>
         {

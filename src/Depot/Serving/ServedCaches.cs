@@ -39,39 +39,13 @@ public sealed class ServedCache
 
     /// <summary>
     /// Opens <paramref name="length"/> bytes (null: to the end) of <paramref name="key"/> from
-    /// <paramref name="offset"/>, streamed from the store.
+    /// <paramref name="offset"/>, streamed from the store: the store's ranged read, which asks the service for just
+    /// those bytes where it can.
     /// </summary>
     /// <exception cref="StoreObjectNotFoundException">No object has that key.</exception>
-    public async Task<Stream> OpenReadAsync(string key, long offset, long? length, CancellationToken cancellationToken)
-    {
-        var stream = await Store.OpenReadAsync(StoreKeys.Check(key, Name), cancellationToken).ConfigureAwait(false);
-        if (offset == 0 && length is null)
-        {
-            return stream;
-        }
-
-        if (stream.CanSeek)
-        {
-            stream.Seek(offset, SeekOrigin.Begin);
-        }
-        else
-        {
-            var skip = new byte[81920];
-            for (var left = offset; left > 0;)
-            {
-                var n = await stream.ReadAsync(skip.AsMemory(0, (int)Math.Min(skip.Length, left)), cancellationToken)
-                    .ConfigureAwait(false);
-                if (n == 0)
-                {
-                    break;
-                }
-
-                left -= n;
-            }
-        }
-
-        return length is { } l ? new BoundedReadStream(stream, l) : stream;
-    }
+    /// <exception cref="RangeNotSatisfiableException">The object is now shorter than the offset.</exception>
+    public Task<Stream> OpenReadAsync(string key, long offset, long? length, CancellationToken cancellationToken) =>
+        Store.OpenReadRangeAsync(StoreKeys.Check(key, Name), offset, length, cancellationToken);
 
     /// <summary>Objects larger than this get no content digest (hashing them on a change would cost too much).
     /// </summary>
@@ -163,6 +137,15 @@ public sealed class ServedCaches
         foreach (var cache in config.Caches)
         {
             var store = engine.Open(cache.Mirror, MirrorPurpose.Read).Store;
+            if (Layout.Detection.BuildCache.HoldsOciLayout(store))
+            {
+                // Spack reads a registry's one-image-per-spec layout from the registry itself; served as files it
+                // would be neither v3 nor v2.
+                throw new DepotException(ErrorKind.Unsupported, $"cache {cache.Name}: {cache.Mirror} is an OCI"
+                    + " registry: Spack reads its OCI layout from the registry itself; to serve its entries over HTTP,"
+                    + " copy them into a directory or bucket and serve that");
+            }
+
             caches.Add(new ServedCache(cache, store, engine));
         }
 
@@ -171,80 +154,4 @@ public sealed class ServedCaches
 
     /// <summary>The cache named <paramref name="name"/>, or null.</summary>
     public ServedCache? Find(string name) => byName.GetValueOrDefault(name);
-}
-
-/// <summary>At most a given number of bytes of an inner stream (a range), which it disposes.</summary>
-internal sealed class BoundedReadStream(Stream inner, long length) : Stream
-{
-    private long left = length;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    public override int Read(Span<byte> buffer)
-    {
-        if (left <= 0)
-        {
-            return 0;
-        }
-
-        var n = inner.Read(buffer[..(int)Math.Min(buffer.Length, left)]);
-        left -= n;
-        return n;
-    }
-
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        if (left <= 0)
-        {
-            return 0;
-        }
-
-        var n = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, left)], cancellationToken)
-            .ConfigureAwait(false);
-        left -= n;
-        return n;
-    }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            inner.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await inner.DisposeAsync().ConfigureAwait(false);
-        await base.DisposeAsync().ConfigureAwait(false);
-    }
 }

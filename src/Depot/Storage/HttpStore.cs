@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Http.Resilience;
@@ -69,6 +70,58 @@ public sealed class HttpStore : IStoreReader, IDisposable
     {
         var response = await GetFoundAsync(key, null, cancellationToken).ConfigureAwait(false);
         return await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A GET with a <c>Range</c> header. 206: the body is the range, whose <c>Content-Range</c> must start at the
+    /// offset; 200, from a server that ignores ranges: the whole body, skipped forward and cut; 416: the object's
+    /// size (a HEAD) says whether that is an empty range or a wrong one.
+    /// </summary>
+    public async Task<Stream> OpenReadRangeAsync(string key, long offset, long? length,
+        CancellationToken cancellationToken = default)
+    {
+        StoreRange.CheckArguments(offset, length);
+        if (length == 0)
+        {
+            return await StoreRange.ResolveEmptyAsync(this, key, offset, cancellationToken).ConfigureAwait(false);
+        }
+
+        var response = await SendAsync(HttpMethod.Get, key, null, cancellationToken,
+            new RangeHeaderValue(offset, offset + length - 1)).ConfigureAwait(false);
+        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.RequestedRangeNotSatisfiable)
+        {
+            var missing = response.StatusCode == HttpStatusCode.NotFound;
+            response.Dispose();
+            return missing ? throw new StoreObjectNotFoundException(Describe(key))
+                : await StoreRange.ResolveEmptyAsync(this, key, offset, cancellationToken).ConfigureAwait(false);
+        }
+
+        Check(response, key);
+        try
+        {
+            var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode != HttpStatusCode.PartialContent)
+            {
+                await StoreRange.SkipAsync(body, offset, Describe(key), cancellationToken).ConfigureAwait(false);
+                return new LengthLimitedStream(body, length ?? long.MaxValue, response);
+            }
+
+            var sent = response.Content.Headers.ContentRange;
+            if (sent?.From != offset)
+            {
+                throw new DepotException(ErrorKind.IO, $"{Describe(key)}: asked for bytes from {offset}, the server "
+                    + $"sent {(sent is null ? "a partial answer without Content-Range" : $"bytes {sent.From}-")}");
+            }
+
+            var sentLength = sent.To - sent.From + 1;
+            return new LengthLimitedStream(body, Math.Min(length ?? long.MaxValue, sentLength ?? long.MaxValue),
+                response);
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -180,9 +233,10 @@ public sealed class HttpStore : IStoreReader, IDisposable
     }
 
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string key, string? validator,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, RangeHeaderValue? range = null)
     {
         using var request = new HttpRequestMessage(method, Url(key));
+        request.Headers.Range = range;
         if (validator is not null)
         {
             if (validator.StartsWith('"') || validator.StartsWith("W/", StringComparison.Ordinal))

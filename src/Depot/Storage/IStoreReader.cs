@@ -27,6 +27,30 @@ public interface IStoreReader
     Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Opens part of an object: <paramref name="length"/> bytes from <paramref name="offset"/>, or to the end when
+    /// <paramref name="length"/> is null; streamed, never read whole first. A range that runs past the end yields the
+    /// bytes that exist (as HTTP does); an offset equal to the size, or a zero length, yields an empty stream. The
+    /// stream yields exactly those bytes. The default opens the object and skips forward (a seek when the stream can);
+    /// stores that can ask for a range (seek, a Range header) do.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A negative offset or length.</exception>
+    /// <exception cref="StoreObjectNotFoundException">No object has that key.</exception>
+    /// <exception cref="RangeNotSatisfiableException">The offset is past the object's size.</exception>
+    async Task<Stream> OpenReadRangeAsync(string key, long offset, long? length,
+        CancellationToken cancellationToken = default)
+    {
+        StoreRange.CheckArguments(offset, length);
+        if (length == 0)
+        {
+            return await StoreRange.ResolveEmptyAsync(this, key, offset, cancellationToken).ConfigureAwait(false);
+        }
+
+        var whole = await OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
+        return await StoreRange.SliceAsync(whole, offset, length, Describe(key), cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Reads a small object whole (manifests, spec files, indexes), refusing one over <paramref name="maxBytes"/>.
     /// The default goes through <see cref="OpenReadAsync"/>; stores may answer faster.
     /// </summary>

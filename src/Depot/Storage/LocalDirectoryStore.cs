@@ -122,6 +122,31 @@ public sealed partial class LocalDirectoryStore : IObjectStore
         return Task.FromResult<Stream>(new FileStream(handle, FileAccess.Read, bufferSize: 1 << 16, isAsync: true));
     }
 
+    /// <summary>A seek in the file opened under the same link rules as <see cref="OpenReadAsync"/>.</summary>
+    public Task<Stream> OpenReadRangeAsync(string key, long offset, long? length,
+        CancellationToken cancellationToken = default)
+    {
+        StoreRange.CheckArguments(offset, length);
+        var handle = OpenForReading(key, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        try
+        {
+            var size = RandomAccess.GetLength(handle);
+            if (offset > size)
+            {
+                throw new RangeNotSatisfiableException(Describe(key), offset, size);
+            }
+
+            var file = new FileStream(handle, FileAccess.Read, bufferSize: 1 << 16, isAsync: true);
+            file.Seek(offset, SeekOrigin.Begin);
+            return Task.FromResult<Stream>(length is { } n ? new LengthLimitedStream(file, n) : file);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
     public Task<byte[]> ReadAllBytesAsync(string key, long maxBytes, CancellationToken cancellationToken = default)
     {
         // Small metadata files dominate listing and indexing: one synchronous read beats a stream per file.

@@ -267,8 +267,8 @@ public sealed class FakeGcsServer : IAsyncLifetime
                     context.Response.StatusCode = 204;
                     return;
                 case "GET" when request.Query["alt"] == "media":
-                    context.Response.ContentType = "application/octet-stream";
-                    await context.Response.Body.WriteAsync(found.Data);
+                    await MediaAsync(context, found.Data, name.EndsWith("/gated", StringComparison.Ordinal)
+                        ? MediaGate : null);
                     return;
                 case "GET":
                     await context.Response.WriteAsync(Resource(bucket, name, found).ToJsonString());
@@ -281,6 +281,49 @@ public sealed class FakeGcsServer : IAsyncLifetime
         {
             error = new { code = 400, message = $"fake GCS does not handle {request.Method} {raw}" },
         });
+    }
+
+    /// <summary>While set, media GETs of objects named <c>…/gated</c> send their first 256 KiB, then wait for it:
+    /// a test sees bytes arrive before the download ends.</summary>
+    public TaskCompletionSource? MediaGate { get; set; }
+
+    // A media GET, with one byte range as GCS honours it: 206 and Content-Range, the end clamped to the size; 416
+    // for a range starting at or past the end.
+    private static async Task MediaAsync(HttpContext context, byte[] data, TaskCompletionSource? gate)
+    {
+        context.Response.ContentType = "application/octet-stream";
+        var range = context.Request.GetTypedHeaders().Range;
+        if (range is not { Ranges.Count: 1 } || range.Ranges.First() is not { From: { } from } one)
+        {
+            await context.Response.Body.WriteAsync(data);
+            return;
+        }
+
+        if (from >= data.Length)
+        {
+            context.Response.StatusCode = 416;
+            context.Response.Headers.ContentRange = $"bytes */{data.Length}";
+            await context.Response.WriteAsJsonAsync(new
+            {
+                error = new { code = 416, message = "The requested range cannot be satisfied." },
+            });
+            return;
+        }
+
+        var to = Math.Min(one.To ?? long.MaxValue, data.Length - 1);
+        context.Response.StatusCode = 206;
+        context.Response.Headers.ContentRange = $"bytes {from}-{to}/{data.Length}";
+        context.Response.ContentLength = to - from + 1;
+        var body = data.AsMemory((int)from, (int)(to - from + 1));
+        if (gate is not null && body.Length > 256 << 10)
+        {
+            await context.Response.Body.WriteAsync(body[..(256 << 10)]);
+            await context.Response.Body.FlushAsync();
+            await gate.Task.WaitAsync(context.RequestAborted);
+            body = body[(256 << 10)..];
+        }
+
+        await context.Response.Body.WriteAsync(body);
     }
 
     private (byte[] Data, long Generation, DateTimeOffset Updated) Put(string bucket, string name, byte[] data)

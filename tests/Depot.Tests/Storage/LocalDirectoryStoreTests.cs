@@ -23,6 +23,27 @@ public sealed class LocalDirectoryStoreTests : StoreContractTests
     }
 
     [Fact]
+    public async Task RangesReadTheFileItselfNotACopy()
+    {
+        // Bytes changed in place after the range is opened are the ones read: the range is a seek in the open file,
+        // nothing was read ahead into memory.
+        var content = new byte[4 << 20];
+        await Store.WriteAllBytesAsync("blobs/big", content, Token);
+        await using var range = await Store.OpenReadRangeAsync("blobs/big", 1 << 20, 2 << 20, Token);
+        await using (var file = new FileStream(Path.Combine(temp.Path, "blobs", "big"), FileMode.Open,
+            FileAccess.Write, FileShare.ReadWrite))
+        {
+            file.Position = 2 << 20;
+            file.Write("changed"u8);
+        }
+
+        using var read = new MemoryStream();
+        await range.CopyToAsync(read, Token);
+        Assert.Equal(2 << 20, read.Length);
+        Assert.Equal("changed"u8.ToArray(), read.ToArray().AsSpan(1 << 20, 7).ToArray());
+    }
+
+    [Fact]
     public void FileUrlsAndPathsOpenTheSameDirectory()
     {
         Assert.Equal(temp.Path, StoreProviders.Builtin.Open("file://" + temp.Path).Root);

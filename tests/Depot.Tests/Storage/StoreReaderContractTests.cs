@@ -8,7 +8,7 @@ namespace Depot.Tests.Storage;
 /// class supplies a store holding given objects: written through the store when it can write, else put where the
 /// store reads from (files a web server serves).
 /// </summary>
-public abstract class StoreReaderContractTests<TStore> : IAsyncDisposable
+public abstract partial class StoreReaderContractTests<TStore> : IAsyncDisposable
     where TStore : IStoreReader
 {
     protected static CancellationToken Token => TestContext.Current.CancellationToken;

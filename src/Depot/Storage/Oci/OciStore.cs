@@ -121,6 +121,53 @@ public sealed class OciStore : IObjectStore, IDisposable
         return await Registry.OpenBlobAsync(layer.Digest, layer.Size, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Blobs and artifacts are read with a ranged blob GET (no digest check: see
+    /// <see cref="OciRegistryClient.OpenBlobRangeAsync"/>); an image manifest is small and read whole, then cut.
+    /// </summary>
+    public async Task<Stream> OpenReadRangeAsync(string key, long offset, long? length,
+        CancellationToken cancellationToken = default)
+    {
+        StoreKeys.Check(key, Root);
+        StoreRange.CheckArguments(offset, length);
+        if (BlobDigest(key) is { } digest)
+        {
+            return await Translated(key, Registry.OpenBlobRangeAsync(digest, offset, length, null, cancellationToken))
+                .ConfigureAwait(false);
+        }
+
+        if (IsImageTag(key))
+        {
+            var whole = await OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
+            return await StoreRange.SliceAsync(whole, offset, length, Describe(key), cancellationToken)
+                .ConfigureAwait(false);
+        }
+
+        var found = await ObjectManifestAsync(key, cancellationToken).ConfigureAwait(false)
+            ?? throw new StoreObjectNotFoundException(Describe(key));
+        var layer = found.Manifest.Layers[0];
+        return await Translated(key,
+            Registry.OpenBlobRangeAsync(layer.Digest, offset, length, layer.Size, cancellationToken))
+            .ConfigureAwait(false);
+    }
+
+    // The registry client names the blob; the store's callers know the key.
+    private async Task<Stream> Translated(string key, Task<Stream> read)
+    {
+        try
+        {
+            return await read.ConfigureAwait(false);
+        }
+        catch (StoreObjectNotFoundException)
+        {
+            throw new StoreObjectNotFoundException(Describe(key));
+        }
+        catch (RangeNotSatisfiableException e)
+        {
+            throw new RangeNotSatisfiableException(Describe(key), e.Offset, e.Size);
+        }
+    }
+
     public async Task WriteAsync(string key, Stream content, CancellationToken cancellationToken = default)
     {
         StoreKeys.Check(key, Root);
