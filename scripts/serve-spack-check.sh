@@ -89,8 +89,10 @@ consume() { # <12|021> <cache url> <greet hash> <key paths...>
     if "$sp" "$wd" -- buildcache list -a -L > "$T/list$v.out" 2>> "$log" && grep -q "^$hash greet@" "$T/list$v.out"
     then pass "$label: buildcache list shows greet /$hash"; else fail "$label: buildcache list (see $T/list$v.out)"; fi
     step "$label: install --cache-only /$hash" "$log" "$sp" "$wd" -- install --cache-only "/$hash" || return
-    local prefix; prefix=$("$sp" "$wd" -- location -i "/$hash" 2>> "$log")
-    if [ -n "$prefix" ] && "$prefix/bin/greet" >> "$log" 2>&1 && "$prefix/bin/greet-info" 2>&1 | grep -q "$wd"
+    local prefix info; prefix=$("$sp" "$wd" -- location -i "/$hash" 2>> "$log")
+    # (greet-info's output is kept first: grep -q would close the pipe early and pipefail count that as a failure)
+    if [ -n "$prefix" ] && "$prefix/bin/greet" >> "$log" 2>&1 && info=$("$prefix/bin/greet-info" 2>&1) \
+        && echo "$info" | tee -a "$log" | grep -q "$wd"
     then pass "$label: greet and greet-info run from $prefix"; else fail "$label: run greet (see $log)"; fi
 }
 
