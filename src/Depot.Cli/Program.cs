@@ -65,7 +65,9 @@ public static class Program
 
             // Ctrl-C (SIGINT) and SIGTERM cancel the command's token; the command then stops, removes what it staged
             // and says "cancelled" (exit 130). Only a command that does not stop within this time is cut off.
-            ProcessTerminationTimeout = TimeSpan.FromSeconds(10),
+            // A server lets its requests in flight finish first (downloads of large blobs), for longer.
+            ProcessTerminationTimeout = args.FirstOrDefault() == "serve"
+                ? Depot.Server.DepotServer.ShutdownTimeout + TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(10),
         };
         return await parse.InvokeAsync(config).ConfigureAwait(false);
     }

@@ -28,8 +28,14 @@ public sealed class DepotServer : IAsyncDisposable
         Caches = caches;
     }
 
+    /// <summary>How long requests in flight get to finish once the server is told to stop.</summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>The caches served.</summary>
     public ServedCaches Caches { get; }
+
+    /// <summary>The server's counters (what <c>/metrics</c> shows); endpoints record into it.</summary>
+    public ServerMetrics Metrics => app.Services.GetRequiredService<ServerMetrics>();
 
     /// <summary>Base URLs the server listens on (after <see cref="StartAsync"/>: real ports, not 0).</summary>
     public IReadOnlyList<Uri> BaseUrls =>
@@ -49,7 +55,9 @@ public sealed class DepotServer : IAsyncDisposable
     /// <param name="log">Where the server logs (null: nowhere).</param>
     /// <param name="tokens">The tokens (null: the configuration's tokens file); tests give one with their own clock.
     /// </param>
-    public static DepotServer Create(ServedCaches caches, ILoggerProvider? log = null, TokenStore? tokens = null)
+    /// <param name="requestLog">Where the request log goes (one JSON line per request), or nowhere.</param>
+    public static DepotServer Create(ServedCaches caches, ILoggerProvider? log = null, TokenStore? tokens = null,
+        TextWriter? requestLog = null)
     {
         ArgumentNullException.ThrowIfNull(caches);
         var config = caches.Config;
@@ -60,7 +68,9 @@ public sealed class DepotServer : IAsyncDisposable
             builder.Logging.AddProvider(log);
         }
 
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        var metrics = new ServerMetrics();
+        ServerOperations.AddServices(builder.Services, config, metrics);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         builder.Services.AddSingleton(tokens ?? new TokenStore(config.TokensFile));
         var certificate = config.Tls is { } tls ? LoadCertificate(tls) : null;
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -81,6 +91,7 @@ public sealed class DepotServer : IAsyncDisposable
             }
         });
         var app = builder.Build();
+        ServerOperations.Use(app, caches, metrics, requestLog is null ? null : new RequestLog(requestLog));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", async (HttpContext http) =>
         {

@@ -66,7 +66,27 @@ internal static class ReadEndpoints
     private static async Task ServeObjectAsync(HttpContext http, ServedCache cache, string key)
     {
         var token = http.RequestAborted;
-        var info = await cache.GetInfoAsync(key, token).ConfigureAwait(false);
+        Func<long, long?, Task<Stream>> open = (offset, length) => cache.OpenReadAsync(key, offset, length, token);
+        StoreObject? info;
+        if (cache.PullThrough is { } pull && await pull.ServedInsteadAsync(key, token).ConfigureAwait(false) is { }
+            instead)
+        {
+            // The merged index of a pull-through cache, not the store's own.
+            var digest = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(instead));
+            info = new StoreObject(key, instead.LongLength, null, digest);
+            open = (offset, length) => Task.FromResult<Stream>(new MemoryStream(instead, (int)offset,
+                (int)(length ?? instead.LongLength - offset), writable: false));
+        }
+        else
+        {
+            info = await cache.GetInfoAsync(key, token).ConfigureAwait(false);
+            if (info is null && cache.PullThrough is { } puller
+                && await puller.FetchAsync(key, token).ConfigureAwait(false))
+            {
+                info = await cache.GetInfoAsync(key, token).ConfigureAwait(false);
+            }
+        }
+
         if (info is null)
         {
             throw new StoreObjectNotFoundException(key);
@@ -123,7 +143,7 @@ internal static class ReadEndpoints
             return;
         }
 
-        await using var body = await cache.OpenReadAsync(key, offset, range?.Length, token).ConfigureAwait(false);
+        await using var body = await open(offset, range?.Length).ConfigureAwait(false);
         await CopyToResponseAsync(body, response.BodyWriter, token).ConfigureAwait(false);
     }
 

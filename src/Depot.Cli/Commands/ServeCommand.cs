@@ -27,16 +27,21 @@ public static class ServeCommand
         {
             Description = $"Address to listen on, HOST:PORT (default {ServeConfig.DefaultListen})",
         };
+        var quiet = new Option<bool>("--quiet", "-q")
+        {
+            Description = "No request log (otherwise one JSON line per request on standard error)",
+        };
         var command = new Command("serve", "Serve build caches to Spack and Depot over HTTP(S)")
         {
-            mirrors, config, listen, ServeTokenCommand.Create(console),
+            mirrors, config, listen, quiet, ServeTokenCommand.Create(console),
         };
         command.SetAction(console.Guard(async (parse, token) =>
         {
             var served = LoadConfig(console, parse.GetValue(mirrors) ?? [], parse.GetValue(config),
                 parse.GetValue(listen));
             var caches = ServedCaches.Open(console.Engine, served);
-            await using var server = DepotServer.Create(caches);
+            await using var server = DepotServer.Create(caches,
+                requestLog: parse.GetValue(quiet) ? null : console.Error);
             await server.StartAsync(token).ConfigureAwait(false);
             foreach (var (name, url) in server.CacheUrls)
             {

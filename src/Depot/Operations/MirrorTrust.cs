@@ -1,5 +1,6 @@
 using Depot.Configuration;
 using Depot.Signing;
+using Org.BouncyCastle.Bcpg.OpenPgp;
 
 namespace Depot.Operations;
 
@@ -30,8 +31,25 @@ public static class MirrorTrust
             return TrustPolicy.None(mirror.Name);
         }
 
+        var rings = await TrustedRingsAsync(home, mirror, mirror.Configuration?.TrustedFingerprints ?? [],
+            cancellationToken).ConfigureAwait(false);
+        var requireSignature = mirror.Configuration?.Signed ?? true;
+        return new TrustPolicy(mirror.Name, new SignatureVerifier(rings), requireSignature);
+    }
+
+    /// <summary>
+    /// The keyring's trusted key rings, restricted to <paramref name="pins"/> when there are any; a pinned key missing
+    /// from the keyring is taken from the mirror's published keys once its fingerprint matches (a pull-through
+    /// server's upstream pins its keys in serve.yaml, not in config.yaml).
+    /// </summary>
+    /// <exception cref="DepotException">The keyring or a published key the pins need cannot be read.</exception>
+    public static async Task<List<PgpPublicKeyRing>> TrustedRingsAsync(DepotHome home, Mirror mirror,
+        IReadOnlyCollection<string> pins, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(home);
+        ArgumentNullException.ThrowIfNull(mirror);
+        ArgumentNullException.ThrowIfNull(pins);
         var rings = Keyring.Open(home.KeysFolder).TrustedRings().ToList();
-        var pins = mirror.Configuration?.TrustedFingerprints ?? [];
         if (pins.Count > 0)
         {
             rings = rings.Where(r => pins.Contains(SignatureVerifier.Fingerprint(r.GetPublicKey()))).ToList();
@@ -56,7 +74,6 @@ public static class MirrorTrust
             }
         }
 
-        var requireSignature = mirror.Configuration?.Signed ?? true;
-        return new TrustPolicy(mirror.Name, new SignatureVerifier(rings), requireSignature);
+        return rings;
     }
 }

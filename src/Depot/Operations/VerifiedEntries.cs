@@ -45,21 +45,7 @@ internal sealed class VerifiedEntries
             await spec.Source.GetTrustAsync(cancellationToken).ConfigureAwait(false),
             cancellationToken).ConfigureAwait(false);
         var location = store.Describe(entry.Key);
-        var recomputed = DagHash.Compute(content.Spec.Root.Json);
-        if (recomputed != hash)
-        {
-            throw new InvalidContentException(location,
-                $"the spec's DAG hash recomputes to {recomputed}, not the {hash} it is filed under");
-        }
-
-        foreach (var node in content.Spec.Nodes.Skip(1))
-        {
-            if (DagHash.Compute(node.Json) is var nodeHash && nodeHash != node.Hash)
-            {
-                throw new InvalidContentException(location,
-                    $"node {node.Name} says hash {node.Hash}, but its DAG hash recomputes to {nodeHash}");
-            }
-        }
+        CheckDagHashes(content.Spec, hash, location);
 
         foreach (var node in content.Spec.Nodes)
         {
@@ -69,5 +55,29 @@ internal sealed class VerifiedEntries
         var verified = new VerifiedEntry(content, location);
         entries[hash] = verified;
         return verified;
+    }
+
+    /// <summary>
+    /// The root's DAG hash recomputes to <paramref name="hash"/> (what the entry is filed under) and every other
+    /// node's to the hash it states, so no node can say anything its hash does not cover.
+    /// </summary>
+    /// <exception cref="InvalidContentException">A hash does not recompute.</exception>
+    internal static void CheckDagHashes(SpecFile spec, string hash, string location)
+    {
+        var recomputed = DagHash.Compute(spec.Root.Json);
+        if (recomputed != hash)
+        {
+            throw new InvalidContentException(location,
+                $"the spec's DAG hash recomputes to {recomputed}, not the {hash} it is filed under");
+        }
+
+        foreach (var node in spec.Nodes.Skip(1))
+        {
+            if (DagHash.Compute(node.Json) is var nodeHash && nodeHash != node.Hash)
+            {
+                throw new InvalidContentException(location,
+                    $"node {node.Name} says hash {node.Hash}, but its DAG hash recomputes to {nodeHash}");
+            }
+        }
     }
 }

@@ -24,6 +24,16 @@ public sealed record ServeConfig(IReadOnlyList<string> Listen, ServeTls? Tls, st
     public static readonly IReadOnlySet<string> ReservedNames =
         new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "healthz", "readyz", "metrics", "_depot", "api" };
 
+    /// <summary>
+    /// Proxies whose <c>X-Forwarded-For/-Proto/-Host</c> are believed (addresses or CIDR networks). Loopback by
+    /// default: a reverse proxy on the same machine is the usual set-up, and only a local process can claim to be one.
+    /// Empty: the headers are ignored and the client is the connection's peer.
+    /// </summary>
+    public IReadOnlyList<string> TrustedProxies { get; init; } = DefaultTrustedProxies;
+
+    /// <summary>Proxies trusted when the configuration names none: loopback, IPv4 and IPv6.</summary>
+    public static readonly IReadOnlyList<string> DefaultTrustedProxies = ["127.0.0.0/8", "::1"];
+
     /// <summary>The cache named <paramref name="name"/> (case-sensitive, as in URLs), or null.</summary>
     public ServedCacheConfig? Find(string name) => Caches.FirstOrDefault(c => c.Name == name);
 

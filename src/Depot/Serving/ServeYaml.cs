@@ -9,7 +9,8 @@ namespace Depot.Serving;
 /// </summary>
 internal sealed class ServeYaml(string path)
 {
-    private static readonly string[] TopFields = ["listen", "tls", "tokens_file", "limits", "caches"];
+    private static readonly string[] TopFields =
+        ["listen", "tls", "tokens_file", "limits", "trusted_proxies", "caches"];
     private static readonly string[] CacheFields =
         ["mirror", "public", "read_only", "allow_unsigned", "trusted_fingerprints", "sign_with", "upstreams"];
     private static readonly string[] UpstreamFields = ["mirror", "trusted_fingerprints", "allow_unsigned"];
@@ -72,7 +73,24 @@ internal sealed class ServeYaml(string path)
             throw Error(path, root, "caches", "no cache is configured (caches: NAME: {mirror: PATH-OR-URL})");
         }
 
-        return new ServeConfig(listen, tls, tokens, limits, caches, path);
+        return new ServeConfig(listen, tls, tokens, limits, caches, path)
+        {
+            TrustedProxies = Field(root, "trusted_proxies") switch
+            {
+                null => ServeConfig.DefaultTrustedProxies,
+                YamlSequenceNode list => list.Select(Proxy).ToList(),
+                var other => throw Error(path, other, "trusted_proxies",
+                    "expected a list of addresses or networks (127.0.0.1, 10.0.0.0/8)"),
+            },
+        };
+    }
+
+    private string Proxy(YamlNode node)
+    {
+        var text = Text(node, "trusted_proxies");
+        return System.Net.IPNetwork.TryParse(text, out _) || System.Net.IPAddress.TryParse(text, out _) ? text
+            : throw Error(path, node, "trusted_proxies", $"'{text}' is not an IP address or network"
+                + " (127.0.0.1, ::1, 10.0.0.0/8)");
     }
 
     private ServedCacheConfig Cache(string name, YamlNode key, YamlNode value)

@@ -11,8 +11,9 @@ namespace Depot.Serving;
 /// </summary>
 public sealed class ServedCache
 {
-    internal ServedCache(ServedCacheConfig config, IStoreReader store, EngineContext engine)
+    internal ServedCache(ServedCacheConfig config, IStoreReader store, EngineContext engine, PullThrough? pullThrough)
     {
+        PullThrough = pullThrough;
         Config = config;
         Store = store;
         Engine = engine;
@@ -26,6 +27,9 @@ public sealed class ServedCache
 
     /// <summary>The store behind the cache, opened through its read (fetch) connection.</summary>
     public IStoreReader Store { get; }
+
+    /// <summary>Fetches misses from the cache's upstreams; null when it names none.</summary>
+    public PullThrough? PullThrough { get; }
 
     /// <summary>The engine the cache's mirror was opened with (keyring, configured mirrors).</summary>
     public EngineContext Engine { get; }
@@ -146,7 +150,7 @@ public sealed class ServedCaches
                     + " copy them into a directory or bucket and serve that");
             }
 
-            caches.Add(new ServedCache(cache, store, engine));
+            caches.Add(new ServedCache(cache, store, engine, PullThrough.Create(cache, engine)));
         }
 
         return new ServedCaches(config, caches);
