@@ -68,12 +68,14 @@ internal static class ReadEndpoints
         var token = http.RequestAborted;
         Func<long, long?, Task<Stream>> open = (offset, length) => cache.OpenReadAsync(key, offset, length, token);
         StoreObject? info;
+        var merged = false;
         if (cache.PullThrough is { } pull && await pull.ServedInsteadAsync(key, token).ConfigureAwait(false) is { }
             instead)
         {
             // The merged index of a pull-through cache, not the store's own.
             var digest = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(instead));
             info = new StoreObject(key, instead.LongLength, null, digest);
+            merged = true;
             open = (offset, length) => Task.FromResult<Stream>(new MemoryStream(instead, (int)offset,
                 (int)(length ?? instead.LongLength - offset), writable: false));
         }
@@ -93,7 +95,10 @@ internal static class ReadEndpoints
         }
 
         var response = http.Response;
-        var etag = ETagOf(key, info);
+        // An index's ETag is the digest of its bytes (a merged index's version already is).
+        var etag = !merged && ServedKeys.FreshnessOf(key) == Freshness.Revalidate
+            && await cache.ContentDigestAsync(key, info, token).ConfigureAwait(false) is { } contentDigest
+            ? $"\"sha256:{contentDigest}\"" : ETagOf(key, info);
         response.Headers.ETag = etag;
         response.Headers.AcceptRanges = "bytes";
         response.Headers.CacheControl = CacheControl(cache, key);
@@ -184,7 +189,8 @@ internal static class ReadEndpoints
 
     /// <summary>
     /// The digest for a content-addressed key (the strongest validator there is), else the store's version (ETag,
-    /// generation), else size and time.
+    /// generation), else size and time. Indexes get the digest of their bytes instead
+    /// (<see cref="ServedCache.ContentDigestAsync"/>).
     /// </summary>
     internal static string ETagOf(string key, StoreObject info)
     {

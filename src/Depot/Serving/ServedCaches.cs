@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
 using Depot.Operations;
 using Depot.Storage;
 
@@ -58,6 +60,52 @@ public sealed class ServedCache
     /// <exception cref="RangeNotSatisfiableException">The object is now shorter than the offset.</exception>
     public Task<Stream> OpenReadAsync(string key, long offset, long? length, CancellationToken cancellationToken) =>
         Store.OpenReadRangeAsync(StoreKeys.Check(key, Name), offset, length, cancellationToken);
+
+    /// <summary>Objects larger than this get no content digest (hashing them on a change would cost too much).
+    /// </summary>
+    public const long MaxDigestBytes = 64L << 20;
+
+    private readonly ConcurrentDictionary<string, (StoreObject Info, string Digest)> digests =
+        new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The sha256 (lowercase hex) of the bytes of <paramref name="key"/> as <paramref name="info"/> describes them, or
+    /// null when it is larger than <see cref="MaxDigestBytes"/>. Why: an index's ETag must not change when the index is
+    /// rewritten unchanged (as S3's, an MD5 of the bytes, does not). Spack 0.21 and 1.x name their cached copy of an
+    /// index after its content hash and delete the old copy after storing the new one; a new ETag over the same
+    /// bytes makes them delete the copy just stored, and every later Spack command fails until `spack clean -m`.
+    /// Read once per store version of the object, then remembered.
+    /// </summary>
+    /// <exception cref="StoreObjectNotFoundException">The object went away.</exception>
+    public async Task<string?> ContentDigestAsync(string key, StoreObject info, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        if (info.Length > MaxDigestBytes)
+        {
+            return null;
+        }
+
+        if (digests.TryGetValue(key, out var known) && known.Info == info)
+        {
+            return known.Digest;
+        }
+
+        string digest;
+        var stream = await OpenReadAsync(key, 0, null, cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            digest = Convert.ToHexStringLower(
+                await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
+        }
+
+        // Remembered only when the object did not change while it was read (else the next request reads it again).
+        if (await GetInfoAsync(key, cancellationToken).ConfigureAwait(false) == info)
+        {
+            digests[key] = (info, digest);
+        }
+
+        return digest;
+    }
 
     /// <summary>True when the store answers (a missing object counts as an answer).</summary>
     public async Task<bool> IsReachableAsync(CancellationToken cancellationToken)
