@@ -24,8 +24,9 @@ public sealed class RequestLog(TextWriter writer)
     /// <param name="Cache">The served cache the path names, or null.</param>
     /// <param name="Client">The client's address (the forwarded one behind a trusted proxy).</param>
     /// <param name="Token">The id of the token the request was accepted with, or null.</param>
+    /// <param name="Error">For a request that failed inside the server (500): the exception's type and message.</param>
     public sealed record Entry(DateTimeOffset Time, string Method, string Path, int Status, long Sent, long Read,
-        TimeSpan Elapsed, string? Cache, string? Client, string? Token);
+        TimeSpan Elapsed, string? Cache, string? Client, string? Token, string? Error = null);
 
     /// <summary>Writes <paramref name="entry"/> as one line (lines of concurrent requests never interleave).</summary>
     public void Write(Entry entry)
@@ -72,6 +73,11 @@ public sealed class RequestLog(TextWriter writer)
             if (entry.Token is not null)
             {
                 json.WriteString("token", entry.Token);
+            }
+
+            if (entry.Error is not null)
+            {
+                json.WriteString("error", entry.Error);
             }
 
             json.WriteEndObject();

@@ -60,19 +60,31 @@ internal static class ServerOperations
             // The request body is left as Kestrel gives it (uploads read its pipe in place): its declared length.
             var read = http.Request.ContentLength ?? 0;
             using var started = metrics.Started();
-            var failed = false;
+            string? error = null;
             try
             {
                 await LimitAsync(http, next, cache, limits, uploads).ConfigureAwait(false);
             }
-            catch (Exception) when (!http.Response.HasStarted)
+            catch (Exception e) when (!http.Response.HasStarted && !http.RequestAborted.IsCancellationRequested)
             {
-                failed = true;
-                throw;
+                // A bug or an error nobody turned into a status: the client gets one line, the log the exception
+                // (its message names files and keys, never a secret: engine messages are written for users).
+                error = $"{e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}";
+                if (ErrorKinds.Of(e) is { } kind)
+                {
+                    // An I/O failure against the store nobody translated: the store's problem, not a bug.
+                    await HttpErrors.WriteAsync(http, HttpErrors.StatusOf(kind), Posix.PermissionDenied.MessageOf(e),
+                        kind).ConfigureAwait(false);
+                }
+                else
+                {
+                    await HttpErrors.WriteAsync(http, StatusCodes.Status500InternalServerError,
+                        "internal error (the server's log has it)").ConfigureAwait(false);
+                }
             }
             finally
             {
-                var status = failed ? StatusCodes.Status500InternalServerError
+                var status = error is not null ? http.Response.StatusCode
                     : http.RequestAborted.IsCancellationRequested ? 499 : http.Response.StatusCode;
                 if (status == 499)
                 {
@@ -82,7 +94,7 @@ internal static class ServerOperations
                 metrics.Request(cache, http.Request.Method, status, sent.Count, read, clock.Elapsed);
                 log?.Write(new RequestLog.Entry(arrived, http.Request.Method, http.Request.Path.ToUriComponent(),
                     status, sent.Count, read, clock.Elapsed, cache, http.Connection.RemoteIpAddress?.ToString(),
-                    http.Items.TryGetValue(CacheAccess.TokenItem, out var token) ? token as string : null));
+                    http.Items.TryGetValue(CacheAccess.TokenItem, out var token) ? token as string : null, error));
             }
         });
         app.MapGet("/metrics", (HttpContext http) =>

@@ -256,6 +256,19 @@ public sealed class S3Store : IObjectStore, IDisposable
             {
                 throw Failure(e, Describe(key));
             }
+            catch (Exception e) when (IsTornRead(e))
+            {
+                // The SDK checks a body against its MD5 ETag: s3rver, replacing the object for another writer at that
+                // moment, declares an ETag that does not parse or does not match: a torn read like the ones below.
+                if (attempt == 5)
+                {
+                    throw new DepotException(ErrorKind.IO, $"{Describe(key)}: the server kept answering with an"
+                        + " ETag that is no checksum while the object was being replaced", e);
+                }
+
+                await Task.Delay(20 * attempt, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
             catch (AmazonClientException e)
             {
                 throw ClientFailure(e, Describe(key));
@@ -274,6 +287,11 @@ public sealed class S3Store : IObjectStore, IDisposable
             await Task.Delay(20 * attempt, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    private static bool IsTornRead(Exception e) =>
+        e is ArgumentOutOfRangeException { ParamName: "hex" } or System.Net.Http.HttpIOException
+        || (e is AmazonClientException && e.Message.Contains("Expected hash not equal to calculated hash",
+            StringComparison.Ordinal));
 
     private static bool IsWhole(byte[] bytes, long declared, string? etag)
     {

@@ -51,6 +51,32 @@ public sealed class IndexUpdater
         return task.WaitAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// One index run; when other writers (another replica) kept replacing the index under it, waits a random while and
+    /// runs again, for up to <see cref="ContendedFor"/>: the entry is in the store already, and a commit's answer
+    /// promises the index holds it.
+    /// </summary>
+    private async Task<IndexResult> IndexOnceSettledAsync()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                Runs++;
+                return await IndexOperation.IndexLayoutAsync(layout(), options, null, CancellationToken.None)
+                    .ConfigureAwait(false);
+            }
+            catch (DepotException e) when (e.Kind == ErrorKind.Conflict && clock.Elapsed < ContendedFor)
+            {
+                await Task.Delay(Random.Shared.Next(50, 500)).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>How long a commit's index run keeps trying against other writers.</summary>
+    internal static TimeSpan ContendedFor { get; } = TimeSpan.FromSeconds(60);
+
     private async Task RunLoopAsync()
     {
         while (true)
@@ -69,10 +95,7 @@ public sealed class IndexUpdater
 
             try
             {
-                Runs++;
-                var result = await IndexOperation.IndexLayoutAsync(layout(), options, null, CancellationToken.None)
-                    .ConfigureAwait(false);
-                batch.SetResult(result);
+                batch.SetResult(await IndexOnceSettledAsync().ConfigureAwait(false));
             }
             catch (Exception e)
             {

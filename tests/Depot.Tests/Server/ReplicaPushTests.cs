@@ -88,7 +88,8 @@ public sealed partial class ReplicaPushTests(S3rver s3) : IClassFixture<S3rver>
             }).ToList();
             foreach (var (code, output, err) in await Task.WhenAll(runs))
             {
-                Assert.True(err.Length == 0 && code == 0, $"exit {code}: {err}");
+                Assert.True(err.Length == 0 && code == 0,
+                    $"exit {code}: {err}; server errors: {string.Join(" | ", ServerErrors.Take(5))}");
                 Assert.Contains($"pushed {SpecsEach},", output, StringComparison.Ordinal);
                 Assert.Contains("index updated by the server", output, StringComparison.Ordinal);
             }
@@ -140,7 +141,16 @@ public sealed partial class ReplicaPushTests(S3rver s3) : IClassFixture<S3rver>
             if (ServingLine().Match(line) is { Success: true } m)
             {
                 _ = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-                _ = process.StandardError.ReadToEndAsync(CancellationToken.None);
+
+                // The request log: lines of requests that failed inside the server go into a failure's message.
+                process.ErrorDataReceived += (_, e) =>
+                {
+                    if (e.Data?.Contains("\"error\"", StringComparison.Ordinal) == true)
+                    {
+                        ServerErrors.Enqueue(e.Data);
+                    }
+                };
+                process.BeginErrorReadLine();
                 return (process, m.Groups[1].Value);
             }
         }
@@ -149,6 +159,8 @@ public sealed partial class ReplicaPushTests(S3rver s3) : IClassFixture<S3rver>
         process.Kill(entireProcessTree: true);
         throw new InvalidOperationException("depot serve did not start: " + err);
     }
+
+    private static readonly System.Collections.Concurrent.ConcurrentQueue<string> ServerErrors = new();
 
     [GeneratedRegex(@"^serving c \(.*\) at (http://\S+/c)/")]
     private static partial Regex ServingLine();
