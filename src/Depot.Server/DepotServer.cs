@@ -91,7 +91,11 @@ public sealed class DepotServer : IAsyncDisposable
             }
         });
         var app = builder.Build();
+        TokenInPath.Use(app);
         ServerOperations.Use(app, caches, metrics, requestLog is null ? null : new RequestLog(requestLog));
+
+        // Routing after the middleware above: an endpoint is chosen for the path as TokenInPath rewrote it.
+        app.UseRouting();
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", async (HttpContext http) =>
         {

@@ -61,14 +61,15 @@ public sealed class UnreachableMirrorCliTests : CliTestBase
     }
 
     [Fact]
-    public async Task PushToAnUnreachableHttpMirrorIsRefusedAsReadOnlyBeforeAnyRequest()
+    public async Task PushToAnUnreachableHttpMirrorIsOneIoLineNamingTheServerItAsked()
     {
+        // An http(s) mirror may be a Depot server (depot serve), which takes pushes: push asks it first.
         var url = Unreachable("http://127.0.0.1:{0}/mirror");
         var run = await RunAsync("push", url, "--all", "--unsigned", "--install-tree",
             TestData.Path("spack-1.2/install-tree"));
-        Assert.Equal(ExitCodes.Unsupported, run.Code);
-        Assert.Contains("read-only", Assert.Single(run.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries)),
-            StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.IO, run.Code);
+        Assert.Contains(url + "/_depot/v1/info", Assert.Single(run.Err.Split('\n',
+            StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
     }
 
     [Theory]
