@@ -16,12 +16,14 @@
 # and spack021.sh), DEPOT_SPACK_FIXTURES (default /work/shared/fixtures: the full caches -- tests/data lacks the
 # gcc-runtime tarball -- and the package repos Spack needs), ONLY=12|021, KEEP=1 keeps the logs and workdirs.
 #
-# Private caches: no token case, because neither Spack can read a private plain http(s) mirror (checked by hand
+# Private caches: no case here. Neither Spack sends credentials to a plain http(s) mirror (checked by hand
 # against a Basic-auth-only front, 2026-12): Spack fetches indexes, keys and manifests with urllib, whose opener has
 # no auth handler; a http://user:token@host/ URL is not split by urllib (the whole user:token@host is taken for the
 # host name); with config:url_fetch_method:curl only the existence checks (curl -r 0-0) carry user:token@ or a
 # netrc, the reads still go through urllib and get 401; mirror access_pair / access_token_variable reach s3:// and
 # oci:// only; Spack 0.21 even refuses curl arguments (`curl --netrc-file F` is not one of urllib, curl).
+# So depot serve takes read URLs that carry their token, /_t/TOKEN/CACHE/: Spack 1.2 installed greet from a private
+# cache that way with spack12-consume.sh (2026-12-06; the token never in the server's log).
 set -uo pipefail
 DEPOT=${DEPOT:-./depot}
 TOOLS=${DEPOT_SPACK_TOOLS:-/work/shared/tools}
