@@ -53,31 +53,13 @@ internal static class PipedDownload
 
     // The pipe's reader as a stream; disposing it stops the download.
     private sealed class ReadingEnd(PipeReader reader, CancellationTokenSource cancel, Task writing,
-        Func<Exception, Exception?> translate) : Stream
+        Func<Exception, Exception?> translate) : Depot.Formats.ReadOnlyStream
     {
         private readonly Stream inner = reader.AsStream(leaveOpen: true);
         private bool disposed;
 
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
         public override int Read(byte[] buffer, int offset, int count) =>
             ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count,
-            CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer,
             CancellationToken cancellationToken = default)
@@ -92,16 +74,6 @@ internal static class PipedDownload
                 throw translated;
             }
         }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

@@ -115,24 +115,18 @@ public sealed class RangeNotSatisfiableException : DepotException
 /// Reads at most a given number of bytes of an inner stream, then reports its end; disposes the inner stream (and
 /// whatever owns it, such as an HTTP response) with itself.
 /// </summary>
-public sealed class LengthLimitedStream(Stream inner, long limit, IDisposable? owner = null) : Stream
+public sealed class LengthLimitedStream(Stream inner, long limit, IDisposable? owner = null)
+    : Formats.ReadOnlyStream
 {
     private readonly long limit = limit;
     private long remaining = limit;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
 
     public override long Position
     {
         get => limit - remaining;
         set => throw new NotSupportedException();
     }
+
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
@@ -148,9 +142,6 @@ public sealed class LengthLimitedStream(Stream inner, long limit, IDisposable? o
         return n;
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (remaining == 0 || buffer.IsEmpty)
@@ -163,16 +154,6 @@ public sealed class LengthLimitedStream(Stream inner, long limit, IDisposable? o
         remaining -= n;
         return n;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
