@@ -27,6 +27,24 @@ internal sealed class RunningServer : IAsyncDisposable
     /// <summary>The request log (JSON lines) so far.</summary>
     public StringWriter Log { get; }
 
+    /// <summary>
+    /// The request log's first <paramref name="count"/> lines, waiting up to ten seconds for them: a line is written
+    /// when the response completes on the server, which can be just after the client has read it.
+    /// </summary>
+    public async Task<string[]> LogLinesAsync(int count)
+    {
+        for (var waited = 0; ; waited += 20)
+        {
+            var lines = Log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            if (lines.Length >= count || waited >= 10_000)
+            {
+                return lines;
+            }
+
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+    }
+
     /// <summary>A client whose base address is the server's first URL.</summary>
     public HttpClient Client { get; }
 

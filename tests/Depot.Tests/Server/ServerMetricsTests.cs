@@ -90,7 +90,7 @@ public sealed class ServerMetricsTests : IDisposable
         Assert.Equal(HttpStatusCode.Unauthorized, (await server.Client.SendAsync(request, token)).StatusCode);
         await server.Client.GetAsync("healthz", token);
 
-        var lines = server.Log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = await server.LogLinesAsync(2);
 
         Assert.Equal(2, lines.Length);
         Assert.DoesNotContain("secret", server.Log.ToString(), StringComparison.Ordinal);

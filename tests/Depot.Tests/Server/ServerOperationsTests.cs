@@ -142,7 +142,7 @@ public sealed class ServerOperationsTests : IDisposable
         request.Headers.Add("X-Forwarded-For", "203.0.113.7");
         Assert.Equal(HttpStatusCode.OK, (await server.Client.SendAsync(request, Token)).StatusCode);
 
-        using var entry = JsonDocument.Parse(server.Log.ToString().Trim());
+        using var entry = JsonDocument.Parse((await server.LogLinesAsync(1))[0]);
         Assert.Equal("127.0.0.1", entry.RootElement.GetProperty("client").GetString());
     }
 
