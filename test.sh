@@ -23,6 +23,8 @@ command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 # Shells whose completion scripts (depot completion zsh|fish) the tests check and run
 command -v zsh >/dev/null 2>&1 || missing+=(zsh)
 command -v fish >/dev/null 2>&1 || missing+=(fish)
+# Headless browser for the catalog's page tests (Playwright drives /usr/bin/chromium; no browser is downloaded)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}"
     if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
