@@ -9,6 +9,8 @@ internal static class Program
         usage: Depot.Bench generate-v3 <dir> <N> [--seed S] [--start K] [--jobs J] [--max-dag-nodes M]
                Depot.Bench profile-v3 <dir> [threads] [--no-retain]
                Depot.Bench store-transfer <url> <count> <size-kb> <parallelism>...
+               Depot.Bench catalog-search <base-url> <cache> <count> [--seed S]
+               Depot.Bench catalog-page <base-url> <cache> <loads> [--seed S]
 
           Writes N synthetic Spack 1.x specs into a build cache layout v3 at <dir> (no index; run `depot index`).
           --seed S    random stream (default 1)
@@ -20,6 +22,9 @@ internal static class Program
 
           profile-v3 re-does the work of `depot list` and `depot index --full` stage by stage in process (read-only)
           and prints time and memory per stage. DEPOT_BENCH_PROFILE=1 makes generate-v3 print its own stage times.
+
+          catalog-search and catalog-page measure a running `depot serve`'s web catalog (bench/catalog.sh): searches
+          timed by the server (Server-Timing), and the cache page loaded in Chromium (/usr/bin/chromium).
         """;
 
     public static int Main(string[] args)
@@ -36,6 +41,8 @@ internal static class Program
             {
                 "generate-v3" => GenerateV3(args[1..]),
                 "store-transfer" => StoreTransfer.RunAsync(args[1..]).GetAwaiter().GetResult(),
+                "catalog-search" => CatalogBench.SearchAsync(args[1..]).GetAwaiter().GetResult(),
+                "catalog-page" => CatalogBench.PageAsync(args[1..]).GetAwaiter().GetResult(),
                 "profile-v3" when args.Length >= 2 => Profiler.Run(args[1],
                     args.Length >= 3 && args[2] != "--no-retain" ? int.Parse(args[2], CultureInfo.InvariantCulture)
                         : 16,
@@ -48,7 +55,8 @@ internal static class Program
             return Fail(e.Message);
         }
         catch (Exception e)
-            when (e is IOException or UnauthorizedAccessException or DepotException or AggregateException)
+            when (e is IOException or UnauthorizedAccessException or DepotException or AggregateException
+                or HttpRequestException or Microsoft.Playwright.PlaywrightException)
         {
             Console.Error.WriteLine("Depot.Bench: error: "
                 + (e is AggregateException a ? a.Flatten().InnerExceptions[0].Message : e.Message));
