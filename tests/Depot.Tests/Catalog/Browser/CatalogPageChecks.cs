@@ -9,7 +9,8 @@ namespace Depot.Tests.Catalog.Browser;
 /// </summary>
 internal static class CatalogPageChecks
 {
-    /// <summary>A spec's page below a cache page (a folder URL: the server answers it, and so does an export).</summary>
+    /// <summary>A spec's page below a cache page (a folder URL: the server answers it, and so does an export).
+    /// </summary>
     public static string SpecUrl(Uri cacheUrl, string hash) => new Uri(cacheUrl, $"spec/{hash}/").ToString();
 
     /// <summary>
@@ -141,7 +142,8 @@ internal static class CatalogPageChecks
         Assert.Empty(tab.Problems);
     }
 
-    /// <summary>Waits until <c>#results</c> is settled (not busy) and lists exactly <paramref name="hashes"/>.</summary>
+    /// <summary>Waits until <c>#results</c> is settled (not busy) and lists exactly <paramref name="hashes"/>.
+    /// </summary>
     public static async Task WaitForResultsAsync(IPage page, IReadOnlyCollection<string> hashes)
     {
         var expected = hashes.Order(StringComparer.Ordinal).ToArray();

@@ -35,7 +35,11 @@ public sealed class CatalogScreenshotTests(ChromiumBrowser chromium, CatalogServ
 
     private static async Task ShootAsync(Microsoft.Playwright.IPage page, string file)
     {
-        await page.ScreenshotAsync(new() { Path = file, Animations = Microsoft.Playwright.ScreenshotAnimations.Disabled });
+        await page.ScreenshotAsync(new()
+        {
+            Path = file,
+            Animations = Microsoft.Playwright.ScreenshotAnimations.Disabled,
+        });
         var header = new byte[24];
         await using (var png = File.OpenRead(file))
         {

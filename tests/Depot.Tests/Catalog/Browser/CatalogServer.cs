@@ -10,7 +10,8 @@ namespace Depot.Tests.Catalog.Browser;
 /// A real <c>depot serve</c> (in-process Kestrel on a free 127.0.0.1 port) over copies of the Spack 1.2 and 0.21
 /// fixture caches, as four caches: <c>trusted</c> (the signed cache, its key's fingerprint in the cache's
 /// <c>trusted_fingerprints</c>), <c>untrusted</c> (the same signed cache pinned to another key, so nothing it holds is
-/// trusted), <c>unsigned</c> (the unsigned cache) and <c>private</c> (not public; read with <see cref="PrivateToken"/>).
+/// trusted), <c>unsigned</c> (the unsigned cache) and <c>private</c> (not public; read with
+/// <see cref="PrivateToken"/>).
 /// The server's keyring holds the fixture key, so <c>untrusted</c> is untrusted by its pin alone.
 /// </summary>
 public sealed class CatalogServer : IAsyncLifetime

@@ -25,7 +25,8 @@ public sealed class FixtureSpecs
 
     /// <summary>The DAG hash of the cache's spec of <paramref name="name"/> (the fixtures hold one each).</summary>
     public string Hash(string name) => byName.TryGetValue(name, out var spec) ? spec.Spec.Hash
-        : throw new InvalidOperationException($"the fixture cache holds no {name} (it holds {string.Join(", ", Names)})");
+        : throw new InvalidOperationException(
+            $"the fixture cache holds no {name} (it holds {string.Join(", ", Names)})");
 
     public string Version(string name) => byName[name].Spec.Version;
 

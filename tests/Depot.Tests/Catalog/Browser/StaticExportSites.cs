@@ -6,7 +6,8 @@ namespace Depot.Tests.Catalog.Browser;
 /// The fixture caches exported with <c>depot catalog</c> (run in-process, as a user would run it) into one folder per
 /// export, all served by one <see cref="StaticFolderServer"/> under a sub-path each (<c>/trusted-site/</c>, …), as a
 /// site published below a repository path would be. <c>trusted</c> is exported by a home whose keyring holds the
-/// fixture key, <c>untrusted</c> (the same signed cache) by a home with no key, <c>unsigned</c> from the unsigned cache.
+/// fixture key, <c>untrusted</c> (the same signed cache) by a home with no key, <c>unsigned</c> from the unsigned
+/// cache.
 /// </summary>
 public sealed class StaticExportSites : IAsyncLifetime
 {
@@ -21,7 +22,8 @@ public sealed class StaticExportSites : IAsyncLifetime
 
     public FixtureSpecs Unsigned { get; private set; } = null!;
 
-    /// <summary>The export's own root (its <c>index.html</c>, the caches listed) for <paramref name="cache"/>.</summary>
+    /// <summary>The export's own root (its <c>index.html</c>, the caches listed) for <paramref name="cache"/>.
+    /// </summary>
     public Uri SiteUrl(string cache) =>
         new((server ?? throw new InvalidOperationException("not started")).BaseUrl, cache + "-site/");
 
