@@ -9,17 +9,13 @@ namespace Depot.Tests.Catalog.Browser;
 /// <summary>
 /// A real <c>depot serve</c> (in-process Kestrel on a free 127.0.0.1 port) over copies of the Spack 1.2 and 0.21
 /// fixture caches, as four caches: <c>trusted</c> (the signed cache, its key's fingerprint in the cache's
-/// <c>trusted_fingerprints</c>), <c>untrusted</c> (the same signed cache pinned to another key, so nothing it holds is
-/// trusted), <c>unsigned</c> (the unsigned cache) and <c>private</c> (not public; read with
-/// <see cref="PrivateToken"/>).
-/// The server's keyring holds the fixture key, so <c>untrusted</c> is untrusted by its pin alone.
+/// <c>trusted_fingerprints</c>: the key the cache publishes is trusted), <c>untrusted</c> (the same signed cache, no
+/// trusted fingerprint), <c>unsigned</c> (the unsigned cache) and <c>private</c> (not public; read with
+/// <see cref="PrivateToken"/>). The server's keyring is empty, so the pin is the only trust there is.
 /// </summary>
 public sealed class CatalogServer : IAsyncLifetime
 {
     public const string FixtureFingerprint = "6640D90F8A1E84DD1142614C06BD5C3F48A372CC";
-
-    /// <summary>A key nobody holds: the untrusted cache trusts only it.</summary>
-    private const string OtherFingerprint = "0123456789ABCDEF0123456789ABCDEF01234567";
 
     private readonly TempDir home = new();
     private readonly List<TempDir> mirrors = [];
@@ -45,7 +41,6 @@ public sealed class CatalogServer : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var cancel = TestContext.Current.CancellationToken;
-        TestData.FixtureKeyring(home.Path);
         var signed = Copy(TestData.V3Signed);
         var unsigned = Copy(TestData.V3Unsigned);
         var secret = Copy(TestData.V2Unsigned);
@@ -59,7 +54,7 @@ public sealed class CatalogServer : IAsyncLifetime
         ServedCacheConfig[] caches =
         [
             new("trusted", signed) { Public = true, ReadOnly = true, TrustedFingerprints = [FixtureFingerprint] },
-            new("untrusted", signed) { Public = true, ReadOnly = true, TrustedFingerprints = [OtherFingerprint] },
+            new("untrusted", signed) { Public = true, ReadOnly = true },
             new("unsigned", unsigned) { Public = true, ReadOnly = true },
             new("private", secret) { Public = false, ReadOnly = true },
         ];
