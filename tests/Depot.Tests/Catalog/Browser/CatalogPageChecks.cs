@@ -51,7 +51,7 @@ internal static class CatalogPageChecks
         await page.Locator($"#results li.result[data-hash=\"{greet}\"] a.spec-link").ClickAsync();
         await page.WaitForURLAsync(SpecUrlPattern(greet));
         Assert.Equal(greet, (await page.Locator("code#spec-hash").InnerTextAsync()).Trim());
-        Assert.Empty(tab.Problems);
+        tab.AssertNoProblems();
     }
 
     /// <summary>
@@ -139,7 +139,7 @@ internal static class CatalogPageChecks
         Assert.Equal(shown, copied);
         await page.Locator("[aria-live]", new() { HasTextString = "Copied" }).First
             .WaitForAsync(new() { State = WaitForSelectorState.Attached });
-        Assert.Empty(tab.Problems);
+        tab.AssertNoProblems();
     }
 
     /// <summary>Waits until <c>#results</c> is settled (not busy) and lists exactly <paramref name="hashes"/>.

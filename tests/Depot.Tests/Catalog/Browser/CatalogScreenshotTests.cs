@@ -46,7 +46,7 @@ public sealed class CatalogScreenshotTests(ChromiumBrowser chromium, CatalogServ
             await png.ReadExactlyAsync(header, TestContext.Current.CancellationToken);
         }
 
-        Assert.Equal("\x89PNG\r\n\x1a\n"u8.ToArray(), header[..8]);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0d, 0x0a, 0x1a, 0x0a }, header[..8]);
         Assert.Equal(ChromiumBrowser.Viewport.Width, BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(16, 4)));
         Assert.Equal(ChromiumBrowser.Viewport.Height, BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(20, 4)));
     }

@@ -67,7 +67,7 @@ public sealed class CatalogServerBrowserTests(ChromiumBrowser chromium, CatalogS
         // An unknown cache answers the same way: the answer does not tell that "private" exists.
         var unknown = await page.GotoAsync(server.CacheUrl("no-such-cache").ToString());
         Assert.Equal(401, unknown!.Status);
-        Assert.Equal(message.Replace("private", "no-such-cache", StringComparison.Ordinal),
+        Assert.Equal(message.Replace("named private", "named no-such-cache", StringComparison.Ordinal),
             await page.Locator("p#login-message").InnerTextAsync());
 
         await page.GotoAsync(server.CacheUrl("private").ToString());

@@ -89,9 +89,11 @@ public sealed class BrowserTab : IAsyncDisposable
         page.PageError += (_, error) => Record("script error: " + error);
         page.Console += (_, message) =>
         {
-            if (message.Type == "error")
+            // The browser asks for /favicon.ico on its own (no page links one); what the server answers to that
+            // is not a problem of the page.
+            if (message.Type == "error" && !message.Location.Contains("/favicon.ico", StringComparison.Ordinal))
             {
-                Record("console error: " + message.Text);
+                Record($"console error: {message.Text} ({message.Location})");
             }
         };
     }
@@ -111,6 +113,14 @@ public sealed class BrowserTab : IAsyncDisposable
                 return problems.ToList();
             }
         }
+    }
+
+    /// <summary>Fails, naming every problem, when the page logged any.</summary>
+    public void AssertNoProblems()
+    {
+        var seen = Problems;
+        Assert.True(seen.Count == 0, $"{Page.Url}: the page logged {seen.Count} problem(s):\n"
+            + string.Join("\n", seen));
     }
 
     private void Record(string problem)

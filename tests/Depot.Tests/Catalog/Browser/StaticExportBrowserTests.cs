@@ -54,6 +54,6 @@ public sealed class StaticExportBrowserTests(ChromiumBrowser chromium, StaticExp
         await page.Locator("section#packages a.package-link", new() { HasTextString = "libgreet" }).ClickAsync();
         await page.Locator("table#versions a.spec-link").First.ClickAsync();
         Assert.Equal(sites.Signed.Hash("libgreet"), (await page.Locator("code#spec-hash").InnerTextAsync()).Trim());
-        Assert.Empty(tab.Problems);
+        tab.AssertNoProblems();
     }
 }
