@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using Depot.Catalog;
 using Depot.Serving;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -56,8 +57,10 @@ public sealed class DepotServer : IAsyncDisposable
     /// <param name="tokens">The tokens (null: the configuration's tokens file); tests give one with their own clock.
     /// </param>
     /// <param name="requestLog">Where the request log goes (one JSON line per request), or nowhere.</param>
+    /// <param name="catalogs">The web catalog's source of each cache (null: the caches' own); tests give their own.
+    /// </param>
     public static DepotServer Create(ServedCaches caches, ILoggerProvider? log = null, TokenStore? tokens = null,
-        TextWriter? requestLog = null)
+        TextWriter? requestLog = null, Func<ServedCache, ICatalogSource>? catalogs = null)
     {
         ArgumentNullException.ThrowIfNull(caches);
         var config = caches.Config;
@@ -112,6 +115,10 @@ public sealed class DepotServer : IAsyncDisposable
             await http.Response.WriteAsync("ready\n", http.RequestAborted).ConfigureAwait(false);
         });
         UploadEndpoints.Map(app, caches);
+        var sources = new System.Collections.Concurrent.ConcurrentDictionary<string, ICatalogSource>(
+            StringComparer.Ordinal);
+        CatalogEndpoints.Map(app, caches, (_, name) => caches.Find(name) is { } served && catalogs is not null
+            ? sources.GetOrAdd(name, _ => catalogs(served)) : null);
         ReadEndpoints.Map(app, caches);
         return new DepotServer(app, caches);
     }

@@ -9,8 +9,10 @@ namespace Depot.Catalog.Pages;
 /// <param name="Packages">One page of the cache's packages.</param>
 /// <param name="PackagePage">Which page of packages (1-based).</param>
 /// <param name="Activity">Recent pushes, newest first.</param>
+/// <param name="SearchProblem">Why the search could not run (a malformed hash prefix), shown instead of a count.
+/// </param>
 public sealed record CachePageModel(CacheSummary Summary, CatalogQuery Query, SearchResult Results,
-    PackageListing Packages, int PackagePage, IReadOnlyList<PushActivity> Activity);
+    PackageListing Packages, int PackagePage, IReadOnlyList<PushActivity> Activity, string? SearchProblem = null);
 
 /// <summary>
 /// <c>/CACHE/</c>: the search form (<c>form#search-form</c>; works without JavaScript: a GET of this page with
@@ -115,8 +117,8 @@ public static class CachePage
         var results = model.Results;
         html.Open("section", ("id", "search-results"), ("aria-labelledby", "results-heading"))
             .Element("h2", "Specs", ("id", "results-heading"))
-            .Element("p", CountText(results.Total, model.Query.Offset, results.Rows.Count), ("id", "result-count"),
-                ("aria-live", "polite"))
+            .Element("p", model.SearchProblem ?? CountText(results.Total, model.Query.Offset, results.Rows.Count),
+                ("id", "result-count"), ("aria-live", "polite"))
             .Open("ul", ("id", "results")).Raw("\n");
         foreach (var row in results.Rows)
         {
