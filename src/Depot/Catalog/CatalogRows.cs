@@ -14,10 +14,23 @@ public sealed class CatalogRows
     private readonly Entry[] entries;
     private readonly Dictionary<string, SpecRow> byHash;
     private readonly Dictionary<string, List<SpecRow>> byPackage;
+    private readonly FacetValues architectures;
+    private readonly FacetValues oses;
+    private readonly FacetValues compilers;
 
     private CatalogRows(Entry[] entries)
     {
         this.entries = entries;
+        architectures = new FacetValues(entries.Select(e => e.Row.Architecture));
+        oses = new FacetValues(entries.Select(e => e.Row.Os));
+        compilers = new FacetValues(entries.Select(e => e.Row.Compiler));
+        foreach (var e in entries)
+        {
+            e.Architecture = architectures.IdOf(e.Row.Architecture);
+            e.Os = oses.IdOf(e.Row.Os);
+            e.Compiler = compilers.IdOf(e.Row.Compiler);
+        }
+
         byHash = new Dictionary<string, SpecRow>(entries.Length, StringComparer.Ordinal);
         byPackage = new Dictionary<string, List<SpecRow>>(StringComparer.Ordinal);
         foreach (var e in entries)
@@ -92,46 +105,45 @@ public sealed class CatalogRows
         ArgumentNullException.ThrowIfNull(query);
         var clock = Stopwatch.StartNew();
         var terms = SearchTerms.Parse(query.Text);
-        var archCounts = new Dictionary<string, int>(StringComparer.Ordinal);
-        var osCounts = new Dictionary<string, int>(StringComparer.Ordinal);
-        var compilerCounts = new Dictionary<string, int>(StringComparer.Ordinal);
-        var page = new List<SpecRow>(Math.Clamp(query.Limit, 0, 500));
+        var archCounts = new int[architectures.Values.Length];
+        var osCounts = new int[oses.Values.Length];
+        var compilerCounts = new int[compilers.Values.Length];
+
+        // A filter value no row has matches nothing (-2 is no row's id); null is any (-1).
+        var arch = query.Architecture is null ? -1 : architectures.IdOf(query.Architecture);
+        var os = query.Os is null ? -1 : oses.IdOf(query.Os);
+        var compiler = query.Compiler is null ? -1 : compilers.IdOf(query.Compiler);
+        var limit = Math.Clamp(query.Limit, 0, 500);
+        var page = new List<SpecRow>(limit);
         var total = 0;
+        var all = terms.IsEmpty;
         foreach (var e in entries)
         {
-            if (!terms.Matches(e.Row, e.VariantWords))
+            if (!all && !terms.Matches(e.Row, e.VariantWords))
             {
                 continue;
             }
 
-            var row = e.Row;
-            Tally(archCounts, row.Architecture);
-            Tally(osCounts, row.Os);
-            Tally(compilerCounts, row.Compiler);
-            if ((query.Architecture is not null && query.Architecture != row.Architecture)
-                || (query.Os is not null && query.Os != row.Os)
-                || (query.Compiler is not null && query.Compiler != row.Compiler))
+            archCounts[e.Architecture]++;
+            osCounts[e.Os]++;
+            compilerCounts[e.Compiler]++;
+            if ((arch != -1 && arch != e.Architecture) || (os != -1 && os != e.Os)
+                || (compiler != -1 && compiler != e.Compiler))
             {
                 continue;
             }
 
-            if (total >= query.Offset && page.Count < query.Limit)
+            if (total >= query.Offset && page.Count < limit)
             {
-                page.Add(row);
+                page.Add(e.Row);
             }
 
             total++;
         }
 
-        return new SearchResult(total, page, Facet(archCounts), Facet(osCounts), Facet(compilerCounts),
-            clock.Elapsed);
+        return new SearchResult(total, page, architectures.Facet(archCounts), oses.Facet(osCounts),
+            compilers.Facet(compilerCounts), clock.Elapsed);
     }
-
-    private static void Tally(Dictionary<string, int> counts, string value) =>
-        counts[value] = counts.GetValueOrDefault(value) + 1;
-
-    private static List<FacetValue> Facet(Dictionary<string, int> counts) =>
-        counts.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => new FacetValue(c.Key, c.Value)).ToList();
 
     /// <summary>A listing row as the catalog's row: the architecture split, the variants without the name.</summary>
     public static SpecRow ToSpecRow(ListingRow row)
@@ -159,5 +171,42 @@ public sealed class CatalogRows
         public SpecRow Row { get; }
 
         public string[] VariantWords { get; }
+
+        // Ids of the row's facet values (see FacetValues), so a search counts and filters without hashing strings.
+        public int Architecture { get; set; }
+
+        public int Os { get; set; }
+
+        public int Compiler { get; set; }
+    }
+
+    /// <summary>The distinct values of one facet, sorted, each with its id (its index).</summary>
+    private sealed class FacetValues
+    {
+        private readonly Dictionary<string, int> ids;
+
+        public FacetValues(IEnumerable<string> values)
+        {
+            Values = values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+            ids = Values.Select((v, i) => (v, i)).ToDictionary(p => p.v, p => p.i, StringComparer.Ordinal);
+        }
+
+        public string[] Values { get; }
+
+        public int IdOf(string value) => ids.TryGetValue(value, out var id) ? id : -2;
+
+        public List<FacetValue> Facet(int[] counts)
+        {
+            var facet = new List<FacetValue>();
+            for (var i = 0; i < counts.Length; i++)
+            {
+                if (counts[i] > 0)
+                {
+                    facet.Add(new FacetValue(Values[i], counts[i]));
+                }
+            }
+
+            return facet;
+        }
     }
 }

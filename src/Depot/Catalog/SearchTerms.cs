@@ -74,6 +74,10 @@ internal sealed class SearchTerms
     private static string Normalize(string word) =>
         word.Replace(":=", "=", StringComparison.Ordinal).Replace("'", "", StringComparison.Ordinal);
 
+    /// <summary>No terms: every spec matches.</summary>
+    public bool IsEmpty => namePrefixes.Count + versions.Count + hashPrefixes.Count + variantWords.Count
+        + compilers.Count == 0;
+
     public bool Matches(SpecRow row, string[] rowVariantWords)
     {
         foreach (var prefix in namePrefixes)
