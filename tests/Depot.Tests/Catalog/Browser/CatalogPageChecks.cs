@@ -49,7 +49,7 @@ internal static class CatalogPageChecks
 
         // The result links to the spec's page.
         await page.Locator($"#results li.result[data-hash=\"{greet}\"] a.spec-link").ClickAsync();
-        await page.WaitForURLAsync(SpecUrlPattern(greet));
+        await WaitForSpecPageAsync(page, greet);
         Assert.Equal(greet, (await page.Locator("code#spec-hash").InnerTextAsync()).Trim());
         tab.AssertNoProblems();
     }
@@ -69,7 +69,7 @@ internal static class CatalogPageChecks
         Assert.Equal(1, await page.Locator("main h1").CountAsync());
 
         await page.Locator($"section#dependencies a.spec-link[href*=\"{libgreet}\"]").ClickAsync();
-        await page.WaitForURLAsync(SpecUrlPattern(libgreet));
+        await WaitForSpecPageAsync(page, libgreet);
         Assert.Equal(libgreet, (await page.Locator("code#spec-hash").InnerTextAsync()).Trim());
         Assert.Contains("libgreet", await page.Locator("main h1").InnerTextAsync());
 
@@ -84,7 +84,7 @@ internal static class CatalogPageChecks
         }
 
         await page.Locator($"section#dependents a.spec-link[href*=\"{greet}\"]").ClickAsync();
-        await page.WaitForURLAsync(SpecUrlPattern(greet));
+        await WaitForSpecPageAsync(page, greet);
         Assert.Equal(greet, (await page.Locator("code#spec-hash").InnerTextAsync()).Trim());
     }
 
@@ -172,5 +172,19 @@ internal static class CatalogPageChecks
         }
     }
 
-    private static Regex SpecUrlPattern(string hash) => new($"/spec/{hash}/?(index\\.html)?$");
+    /// <summary>Waits until the page shown is <paramref name="hash"/>'s spec page, at its URL.</summary>
+    private static async Task WaitForSpecPageAsync(IPage page, string hash)
+    {
+        try
+        {
+            await page.WaitForFunctionAsync(
+                "hash => document.querySelector('code#spec-hash')?.textContent.trim() === hash", hash);
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"the spec page of {hash} did not open; the browser shows {page.Url}");
+        }
+
+        Assert.Matches($"/spec/{hash}/?(index\\.html)?$", page.Url);
+    }
 }

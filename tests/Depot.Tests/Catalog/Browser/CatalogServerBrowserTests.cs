@@ -73,7 +73,8 @@ public sealed class CatalogServerBrowserTests(ChromiumBrowser chromium, CatalogS
         await page.GotoAsync(server.CacheUrl("private").ToString());
         await page.Locator("input#token").FillAsync(server.PrivateToken);
         await page.Locator("form#login [type=submit]").ClickAsync();
-        await page.WaitForURLAsync(server.CacheUrl("private").ToString());
+        await page.Locator("form#search-form").WaitForAsync();
+        Assert.Equal(server.CacheUrl("private").ToString(), page.Url);
         var libgreet = server.Private.Hash("libgreet");
         Assert.Contains("libgreet", await page.Locator("main").InnerTextAsync());
         Assert.DoesNotContain(server.PrivateToken, await page.ContentAsync());

@@ -50,9 +50,11 @@ public sealed class StaticExportBrowserTests(ChromiumBrowser chromium, StaticExp
         var page = tab.Page;
         await page.GotoAsync(sites.SiteUrl("trusted").ToString());
         await page.Locator("table#caches tr[data-cache=\"trusted\"] a.cache-link").ClickAsync();
-        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/trusted-site/trusted/(index\\.html)?$"));
+        await page.Locator("form#search-form").WaitForAsync();
+        Assert.Matches("/trusted-site/trusted/(index\\.html)?$", page.Url);
         await page.Locator("section#packages a.package-link", new() { HasTextString = "libgreet" }).ClickAsync();
         await page.Locator("table#versions a.spec-link").First.ClickAsync();
+        await page.Locator("code#spec-hash").WaitForAsync();
         Assert.Equal(sites.Signed.Hash("libgreet"), (await page.Locator("code#spec-hash").InnerTextAsync()).Trim());
         tab.AssertNoProblems();
     }
