@@ -22,11 +22,13 @@ public enum VerifyParts
 
 /// <summary>What checking a source mirror found.</summary>
 /// <param name="Checked">Archives whose bytes were checked against their names.</param>
+/// <param name="Good">Of those, archives whose bytes match.</param>
 /// <param name="NotCheckable">VCS checkouts, named by revision: listed, not checkable.</param>
 /// <param name="Bytes">Bytes read.</param>
 /// <param name="Failures">One per bad object, by key: an archive whose bytes differ from its name, or a key Spack
 /// would not write.</param>
-public sealed record SourceVerifyResult(int Checked, int NotCheckable, long Bytes, IReadOnlyList<EntryProblem> Failures)
+public sealed record SourceVerifyResult(int Checked, int Good, int NotCheckable, long Bytes,
+    IReadOnlyList<EntryProblem> Failures)
 {
     public bool Ok => Failures.Count == 0;
 }
@@ -58,7 +60,7 @@ internal static class SourceVerification
         }
 
         var archives = objects.Where(o => o.IsCheckable).ToList();
-        int done = 0, checkedCount = 0;
+        int done = 0, checkedCount = 0, bad = 0;
         long bytes = 0;
         await Parallel.ForEachAsync(archives,
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = cancellationToken },
@@ -72,6 +74,7 @@ internal static class SourceVerification
                 catch (Exception e) when (e is IOException or HttpRequestException
                     || e is DepotException d && d.Kind.ConcernsOneEntry())
                 {
+                    Interlocked.Increment(ref bad);
                     failures.Add(e is DepotException failure ? EntryProblem.From(archive.Key, failure)
                         : new EntryProblem(archive.Key, ErrorKinds.MessageOf(e), ErrorKind.IO));
                 }
@@ -82,7 +85,7 @@ internal static class SourceVerification
                 }
             }).ConfigureAwait(false);
 
-        return new SourceVerifyResult(checkedCount,
+        return new SourceVerifyResult(checkedCount, checkedCount - bad,
             objects.Count(o => o.IsWellFormed && o.Kind == SourceObjectKind.Checkout), bytes,
             failures.OrderBy(f => f.Location, StringComparer.Ordinal).ToList());
     }

@@ -31,6 +31,10 @@ public sealed record VerifyResult(int Checked, int Signed, IReadOnlyList<EntryPr
     /// cannot list).</summary>
     public SourceVerifyResult? Sources { get; init; }
 
+    /// <summary>False when only the source mirror was checked (asked for, or the mirror holds no build cache).
+    /// </summary>
+    public bool BuildCacheChecked { get; init; } = true;
+
     public bool Ok => Failures.Count == 0 && (Sources?.Ok ?? true);
 }
 
@@ -51,7 +55,7 @@ public static class VerifyOperation
         ArgumentNullException.ThrowIfNull(options);
         var clock = Stopwatch.StartNew();
         var sources = await SourcesToCheckAsync(mirror, options, cancellationToken).ConfigureAwait(false);
-        var entries = new VerifyResult(0, 0, [], TimeSpan.Zero);
+        var entries = new VerifyResult(0, 0, [], TimeSpan.Zero) { BuildCacheChecked = false };
         if (options.Parts != VerifyParts.Sources)
         {
             try
