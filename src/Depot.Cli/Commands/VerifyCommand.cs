@@ -44,7 +44,8 @@ public static class VerifyCommand
             };
             var source = console.Engine.OpenForRead(name, parse.GetValue(noVerify));
             var options = new VerifyOptions((parse.GetValue(queries) ?? []).Select(SpecQuery.Parse).ToList(),
-                parse.GetValue(jobs) ?? 8) { Parts = parts };
+                parse.GetValue(jobs) ?? 8)
+            { Parts = parts };
             var result = await ProgressDisplay.RunAsync(console, parse.GetValue(json),
                 progress => VerifyOperation.RunAsync(source, options, progress, token)).ConfigureAwait(false);
             var trust = await source.GetTrustAsync(token).ConfigureAwait(false);
@@ -106,7 +107,8 @@ public static class VerifyCommand
             {
                 console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{name}: {checkedSources.Checked} source archives checked against their names, "
-                    + $"{checkedSources.Good} ok, {checkedSources.Failures.Count} failed, {checkedSources.NotCheckable} VCS checkouts not "
+                    + $"{checkedSources.Good} ok, {checkedSources.Failures.Count} failed, "
+                    + $"{checkedSources.NotCheckable} VCS checkouts not "
                     + $"checkable (named by revision), {result.Elapsed.TotalSeconds:0.00} s"));
             }
 

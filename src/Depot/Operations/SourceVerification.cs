@@ -63,7 +63,11 @@ internal static class SourceVerification
         int done = 0, checkedCount = 0, bad = 0;
         long bytes = 0;
         await Parallel.ForEachAsync(archives,
-            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = cancellationToken },
+            new ParallelOptions
+            {
+                MaxDegreeOfParallelism = Math.Max(1, parallelism),
+                CancellationToken = cancellationToken,
+            },
             async (archive, token) =>
             {
                 try

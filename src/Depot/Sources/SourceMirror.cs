@@ -28,7 +28,8 @@ public static class SourceMirror
     public static string ArchiveKey(SourceDigest digest, string? extension)
     {
         ArgumentNullException.ThrowIfNull(digest);
-        return $"{ArchivePrefix}{digest.Hex[..2]}/{digest.Hex}{(string.IsNullOrEmpty(extension) ? "" : "." + extension)}";
+        var suffix = string.IsNullOrEmpty(extension) ? "" : "." + extension;
+        return $"{ArchivePrefix}{digest.Hex[..2]}/{digest.Hex}{suffix}";
     }
 
     /// <summary>What a key under <see cref="Prefix"/> is, and whether Spack would write it.</summary>

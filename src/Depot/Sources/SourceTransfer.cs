@@ -44,7 +44,8 @@ public static class SourceTransfer
                 outcomes[i] = new SourceTransferOutcome(source.Key, SourceTransferStatus.SkippedMalformed, 0,
                     source.Problem);
             }
-            else if (!options.Force && present.TryGetValue(source.Key, out var length) && length == source.Object.Length)
+            else if (!options.Force && present.TryGetValue(source.Key, out var length)
+                && length == source.Object.Length)
             {
                 outcomes[i] = new SourceTransferOutcome(source.Key, SourceTransferStatus.SkippedExists, length,
                     "already in the mirror");
@@ -64,7 +65,8 @@ public static class SourceTransfer
         await Parallel.ForEachAsync(work,
             new ParallelOptions
             {
-                MaxDegreeOfParallelism = Math.Max(1, options.Parallelism), CancellationToken = cancellationToken,
+                MaxDegreeOfParallelism = Math.Max(1, options.Parallelism),
+                CancellationToken = cancellationToken,
             },
             async (i, token) =>
             {
@@ -81,7 +83,8 @@ public static class SourceTransfer
                     && e is not MirrorNotWritableException)
                 {
                     outcomes[i] = new SourceTransferOutcome(source.Key, SourceTransferStatus.Failed, 0,
-                        Posix.PermissionDenied.MessageOf(e)) { Kind = ErrorKinds.Of(e) };
+                        Posix.PermissionDenied.MessageOf(e))
+                    { Kind = ErrorKinds.Of(e) };
                 }
 
                 tracker.Finished(outcomes[i]);

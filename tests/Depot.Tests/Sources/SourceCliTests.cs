@@ -70,7 +70,8 @@ public sealed class SourceCliTests : CliTestBase
 
         (code, var output, error) = await RunAsync("verify", mirror, "--sources-only");
         Assert.Equal(ExitCodes.Failed, code);
-        Assert.StartsWith($"FAILED {target}: checksum mismatch: the name says sha256 ", error, StringComparison.Ordinal);
+        Assert.StartsWith($"FAILED {target}: checksum mismatch: the name says sha256 ", error,
+            StringComparison.Ordinal);
         Assert.Single(error.Trim().Split('\n'));
         Assert.Contains($"{mirror}: 2 source archives checked against their names, 1 ok, 1 failed, 1 VCS checkouts not "
             + "checkable (named by revision)", output, StringComparison.Ordinal);

@@ -27,7 +27,8 @@ public sealed class SourceMirrorTests
         var bare = Describe($"_source-cache/archive/d5/{Sha}");
         Assert.True(bare.IsCheckable);
         Assert.Null(bare.Extension);
-        Assert.Equal("md5", Describe("_source-cache/archive/9e/9e107d9d372bb6826bd81d3542a419d6.tgz").Digest!.Algorithm);
+        var md5 = Describe("_source-cache/archive/9e/9e107d9d372bb6826bd81d3542a419d6.tgz");
+        Assert.Equal("md5", md5.Digest!.Algorithm);
     }
 
     [Theory]
@@ -92,7 +93,8 @@ public sealed class SourceMirrorTests
         using var sources = new FakeSpackSources();
         var store = new LocalDirectoryStore(sources.Cache);
         var listed = await SourceMirror.ListAsync(store, Token).ToListAsync(Token);
-        Assert.Equal(sources.Keys.Order(StringComparer.Ordinal), listed.Select(o => o.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(sources.Keys.Order(StringComparer.Ordinal),
+            listed.Select(o => o.Key).Order(StringComparer.Ordinal));
         Assert.All(listed, o => Assert.True(o.IsWellFormed));
         Assert.Equal(2, listed.Count(o => o.IsCheckable));
         Assert.True(await SourceMirror.HoldsSourcesAsync(store, Token));

@@ -112,8 +112,8 @@ public sealed class SourcePushTests(S3rver s3) : IClassFixture<S3rver>
 
         using var second = new TempDir();
         var back = new LocalDirectoryStore(second.Path);
-        var returned = await SourceCopyOperation.RunAsync(Mirror.Of(bucket), Writable(back), new SourceTransferOptions(),
-            null, Token);
+        var returned = await SourceCopyOperation.RunAsync(Mirror.Of(bucket), Writable(back),
+            new SourceTransferOptions(), null, Token);
         Assert.Equal(3, returned.Count(SourceTransferStatus.Transferred));
         await AssertHoldsAsync(back, sources);
         var verified = await VerifyOperation.RunAsync(Mirror.Of(back), new VerifyOptions([]), null, Token);
