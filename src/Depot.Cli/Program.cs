@@ -88,6 +88,7 @@ public static class Program
         ("copy", CopyCommand.Create),
         ("install", InstallCommand.Create),
         ("env", EnvCommand.Create),
+        ("stats", StatsCommand.Create),
         ("mirror", MirrorCommand.Create),
         ("serve", ServeCommand.Create),
         ("completion", CompletionCommand.Create),
