@@ -89,6 +89,7 @@ public static class Program
         ("install", InstallCommand.Create),
         ("env", EnvCommand.Create),
         ("stats", StatsCommand.Create),
+        ("check", CheckCommand.Create),
         ("mirror", MirrorCommand.Create),
         ("serve", ServeCommand.Create),
         ("completion", CompletionCommand.Create),
