@@ -18,7 +18,7 @@ public sealed record CheckOptions(IReadOnlyList<SpecQuery> Queries, string? Lock
 /// <param name="Name">Package name.</param>
 /// <param name="Version">Its version.</param>
 /// <param name="Hash">Its DAG hash.</param>
-/// <param name="NeededBy">The requested specs, as <c>name@version /hash7</c>.</param>
+/// <param name="NeededBy">The requested specs, as <c>name@version /hash7</c>, sorted.</param>
 public sealed record MissingSpec(string Name, string Version, string Hash, IReadOnlyList<string> NeededBy);
 
 /// <summary>What <see cref="CheckOperation"/> found.</summary>
@@ -75,7 +75,8 @@ public static class CheckOperation
         var missing = neededBy.Values.Where(e => !held.Contains(e.Node.Hash))
             .OrderBy(e => e.Node.Name, StringComparer.Ordinal).ThenBy(e => e.Node.Version, StringComparer.Ordinal)
             .ThenBy(e => e.Node.Hash, StringComparer.Ordinal)
-            .Select(e => new MissingSpec(e.Node.Name, e.Node.Version, e.Node.Hash, e.Roots)).ToList();
+            .Select(e => new MissingSpec(e.Node.Name, e.Node.Version, e.Node.Hash,
+                e.Roots.Order(StringComparer.Ordinal).ToList())).ToList();
         return new CheckResult(missing, neededBy.Count - missing.Count, neededBy.Count, source, listed.Problems);
     }
 
