@@ -90,6 +90,7 @@ public static class Program
         ("env", EnvCommand.Create),
         ("stats", StatsCommand.Create),
         ("check", CheckCommand.Create),
+        ("migrate", MigrateCommand.Create),
         ("mirror", MirrorCommand.Create),
         ("serve", ServeCommand.Create),
         ("completion", CompletionCommand.Create),
