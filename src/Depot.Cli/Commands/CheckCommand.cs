@@ -27,7 +27,10 @@ public static class CheckCommand
             Description = "Spack install tree that resolves the specs without --lock (default: $SPACK_ROOT/opt/spack)",
             HelpName = "PATH",
         };
-        var rescan = new Option<bool>("--rescan") { Description = "Read every entry of the mirror instead of its index" };
+        var rescan = new Option<bool>("--rescan")
+        {
+            Description = "Read every entry of the mirror instead of its index",
+        };
         var json = CommonArguments.Json();
         var command = new Command("check",
             "Say which specs (with their link/run dependencies) a build cache lacks; exit 1 if any")

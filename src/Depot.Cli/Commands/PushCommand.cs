@@ -169,7 +169,8 @@ internal static class PushReport
         if (o.Status == PushStatus.Pushed)
         {
             line += string.Create(CultureInfo.InvariantCulture,
-                $"  {ByteSize.Format(o.ContentBytes)} -> {ByteSize.Format(o.TarballBytes)}  {o.Elapsed.TotalSeconds:0.00} s");
+                $"  {ByteSize.Format(o.ContentBytes)} -> {ByteSize.Format(o.TarballBytes)}  "
+                + $"{o.Elapsed.TotalSeconds:0.00} s");
         }
         else if (o.Reason is not null)
         {

@@ -11,7 +11,8 @@ namespace Depot.Operations;
 /// <param name="Length">Its size in bytes.</param>
 internal sealed record EntryObject(string Id, long Length);
 
-/// <summary>What one entry occupies: its tarball, every object it is made of, and when its metadata was written.</summary>
+/// <summary>What one entry occupies: its tarball, every object it is made of, and when its metadata was
+/// written.</summary>
 /// <param name="TarballBytes">Size of the tarball (0 when the entry names none).</param>
 /// <param name="Objects">Every object of the entry: metadata (manifest, spec file or blob, image config) and tarball.
 /// </param>

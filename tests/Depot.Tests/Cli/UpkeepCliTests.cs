@@ -84,4 +84,37 @@ public sealed class UpkeepCliTests : CliTestBase
         Assert.Equal(5, layout.GetProperty("largest").GetArrayLength());
         Assert.Equal(JsonValueKind.Object, layout.GetProperty("newest").ValueKind);
     }
+
+    [Fact]
+    public async Task MigrateSaysWhatItDidThenThatThereIsNothingLeft()
+    {
+        using var cache = TestData.Copy(TestData.V2Unsigned);
+        var (code, output, err) = await RunAsync("migrate", cache.Path, "--unsigned");
+        Assert.True(code == 0, err);
+        Assert.Contains("migrated greet@1.0.0 /tnhxyee", output, StringComparison.Ordinal);
+        Assert.Contains($"{cache.Path}: migrated 3 entries to layout v3, skipped 0 already there, failed 0",
+            output, StringComparison.Ordinal);
+        Assert.Contains("index updated: 3 specs", output, StringComparison.Ordinal);
+
+        var (again, againOut, _) = await RunAsync("migrate", cache.Path, "--unsigned");
+        Assert.Equal(0, again);
+        Assert.Equal($"{cache.Path}: nothing to migrate: all 3 entries are in layout v3 already, with their index",
+            againOut.TrimEnd('\n'));
+
+        var (deleted, json, _) = await RunAsync("migrate", cache.Path, "--unsigned", "--delete-old", "--json");
+        Assert.Equal(0, deleted);
+        using var doc = JsonDocument.Parse(json);
+        Assert.Equal((0, 3, 8), (doc.RootElement.GetProperty("migrated").GetInt32(),
+            doc.RootElement.GetProperty("skipped").GetInt32(), doc.RootElement.GetProperty("deleted_old").GetInt32()));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(cache.Path, "build_cache"), "*",
+            SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task MigrateRefusesUnsignedAndKeyTogether()
+    {
+        var (code, _, err) = await RunAsync("migrate", Scratch.Path, "--unsigned", "--key", "ABCD");
+        Assert.Equal(2, code);
+        Assert.Contains("--unsigned and --key contradict each other", err, StringComparison.Ordinal);
+    }
 }

@@ -5,7 +5,8 @@ using Depot.Tests.Specs;
 
 namespace Depot.Tests.Operations;
 
-/// <summary><c>depot check</c>: closures from real lock files and install trees against the real fixture caches.</summary>
+/// <summary><c>depot check</c>: closures from real lock files and install trees against the real fixture
+/// caches.</summary>
 public sealed class CheckOperationTests
 {
     private const string Tree = "spack-1.2/install-tree";

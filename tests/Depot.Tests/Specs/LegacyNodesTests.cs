@@ -9,8 +9,8 @@ public sealed class LegacyNodesTests
 {
     private static JsonElement FixtureNode()
     {
-        var file = Directory.EnumerateFiles(TestData.Path(TestData.V2Unsigned + "/build_cache"), "*-gcc-12.2.0-greet-1.0.0-*.spec.json")
-            .Single();
+        var file = Directory.EnumerateFiles(TestData.Path(TestData.V2Unsigned + "/build_cache"),
+            "*-gcc-12.2.0-greet-1.0.0-*.spec.json").Single();
         return SpecFile.Parse(File.ReadAllBytes(file), file).Root.Json;
     }
 

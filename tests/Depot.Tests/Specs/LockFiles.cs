@@ -29,7 +29,9 @@ public static class LockFiles
         {
             ["_meta"] = new JsonObject
             {
-                ["file-type"] = "spack-lockfile", ["lockfile-version"] = version, ["specfile-version"] = 5,
+                ["file-type"] = "spack-lockfile",
+                ["lockfile-version"] = version,
+                ["specfile-version"] = 5,
             },
             ["spack"] = new JsonObject { ["version"] = "1.2.0.dev0", ["type"] = "git" },
             ["roots"] = roots,

@@ -35,8 +35,11 @@ public sealed class SpackLockFileTests
         var inner = LockFiles.FromInstallTree(Tree, 6, "greet-data");
         outer["include_concrete"] = new JsonObject
         {
-            ["/envs/data"] = new JsonObject { ["roots"] = inner["roots"]!.DeepClone(), ["concrete_specs"] =
-                inner["concrete_specs"]!.DeepClone() },
+            ["/envs/data"] = new JsonObject
+            {
+                ["roots"] = inner["roots"]!.DeepClone(),
+                ["concrete_specs"] = inner["concrete_specs"]!.DeepClone(),
+            },
         };
         var lockFile = SpackLockFile.Parse(Encoding.UTF8.GetBytes(outer.ToJsonString()), "spack.lock");
         Assert.Equal(["greet", "greet-data"], lockFile.Roots.Select(r => r.Spec));
@@ -56,7 +59,8 @@ public sealed class SpackLockFileTests
         { "{\"_meta\": {\"lockfile-version\": 6}, \"roots\": [], \"concrete_specs\": {\"x\": {}}}",
             "field 'concrete_specs.x': the key is not a DAG hash" },
         { "{\"_meta\": {\"lockfile-version\": 6}, \"roots\": [], \"concrete_specs\": "
-            + "{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\": {\"name\": \"x\", \"hash\": \"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"}}}",
+            + "{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\": {\"name\": \"x\", "
+            + "\"hash\": \"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"}}}",
             "field 'concrete_specs.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.hash' is bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" },
         { "{\"_meta\": {\"lockfile-version\": 6}, \"roots\": [], \"concrete_specs\": "
             + "{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\": {\"hash\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}}",
@@ -65,7 +69,8 @@ public sealed class SpackLockFileTests
             + "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}], \"concrete_specs\": {}}",
             "root 'x' names hash aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, which 'concrete_specs' lacks" },
         { "{\"_meta\": {\"lockfile-version\": 6}, \"roots\": [], \"concrete_specs\": "
-            + "{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\": {\"name\": \"x\", \"hash\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\", "
+            + "{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\": {\"name\": \"x\", "
+            + "\"hash\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\", "
             + "\"dependencies\": [{\"name\": \"y\", \"hash\": \"cccccccccccccccccccccccccccccccc\", "
             + "\"parameters\": {\"deptypes\": [\"link\"], \"virtuals\": []}}]}}}",
             "field 'concrete_specs.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.dependencies' names y /cccc" },
