@@ -203,7 +203,8 @@ internal static class PushReport
         if (o.Status == PushStatus.Pushed)
         {
             line += string.Create(CultureInfo.InvariantCulture,
-                $"  {Size(o.ContentBytes)} -> {Size(o.TarballBytes)}  {o.Elapsed.TotalSeconds:0.00} s");
+                $"  {ByteSize.Format(o.ContentBytes)} -> {ByteSize.Format(o.TarballBytes)}  "
+                + $"{o.Elapsed.TotalSeconds:0.00} s");
         }
         else if (o.Reason is not null)
         {
@@ -292,13 +293,5 @@ internal static class PushReport
         PushStatus.SkippedNotInstalled => "skipped_not_installed",
         PushStatus.Failed => "failed",
         _ => "not_attempted",
-    };
-
-    private static string Size(long bytes) => bytes switch
-    {
-        < 1024 => $"{bytes} B",
-        < 1 << 20 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.0} KiB"),
-        < 1 << 30 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:0.0} MiB"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1073741824.0:0.00} GiB"),
     };
 }
