@@ -14,12 +14,18 @@ namespace Depot.Server;
 public sealed class CatalogSources : IDisposable
 {
     private readonly ServedCaches caches;
-    private readonly ConcurrentDictionary<string, Lazy<CacheCatalog>> made = new(StringComparer.Ordinal);
+    private readonly Func<ServedCache, ICatalogSource> create;
+    private readonly ConcurrentDictionary<string, Lazy<ICatalogSource>> made = new(StringComparer.Ordinal);
 
-    public CatalogSources(ServedCaches caches)
+    /// <param name="caches">The served caches.</param>
+    /// <param name="create">Makes a cache's catalog (null: a <see cref="CacheCatalog"/> over its store); tests give
+    /// their own.</param>
+    public CatalogSources(ServedCaches caches, Func<ServedCache, ICatalogSource>? create = null)
     {
         ArgumentNullException.ThrowIfNull(caches);
         this.caches = caches;
+        this.create = create ?? (cache => CacheCatalog.Over(cache.Store, cache.Engine,
+            new CatalogOptions(cache.Name, cache.Config.Public, cache.Config.TrustedFingerprints)));
     }
 
     /// <summary>Every cache's catalog, in configuration order (private ones too: callers filter by access).</summary>
@@ -29,16 +35,15 @@ public sealed class CatalogSources : IDisposable
     /// </summary>
     public ICatalogSource? Find(string name) => caches.Find(name) is { } cache ? Of(cache) : null;
 
-    private CacheCatalog Of(ServedCache cache) =>
-        made.GetOrAdd(cache.Name, _ => new Lazy<CacheCatalog>(() => CacheCatalog.Over(cache.Store, cache.Engine,
-            new CatalogOptions(cache.Name, cache.Config.Public, cache.Config.TrustedFingerprints)))).Value;
+    private ICatalogSource Of(ServedCache cache) =>
+        made.GetOrAdd(cache.Name, _ => new Lazy<ICatalogSource>(() => create(cache))).Value;
 
     /// <inheritdoc/>
     public void Dispose()
     {
         foreach (var catalog in made.Values.Where(l => l.IsValueCreated))
         {
-            catalog.Value.Dispose();
+            (catalog.Value as IDisposable)?.Dispose();
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using Depot.Catalog;
 using Depot.Serving;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -59,8 +60,10 @@ public sealed class DepotServer : IAsyncDisposable
     /// <param name="tokens">The tokens (null: the configuration's tokens file); tests give one with their own clock.
     /// </param>
     /// <param name="requestLog">Where the request log goes (one JSON line per request), or nowhere.</param>
+    /// <param name="catalogs">The web catalog's source of each cache (null: the caches' own); tests give their own.
+    /// </param>
     public static DepotServer Create(ServedCaches caches, ILoggerProvider? log = null, TokenStore? tokens = null,
-        TextWriter? requestLog = null)
+        TextWriter? requestLog = null, Func<ServedCache, ICatalogSource>? catalogs = null)
     {
         ArgumentNullException.ThrowIfNull(caches);
         var config = caches.Config;
@@ -75,7 +78,7 @@ public sealed class DepotServer : IAsyncDisposable
         ServerOperations.AddServices(builder.Services, config, metrics);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         builder.Services.AddSingleton(tokens ?? new TokenStore(config.TokensFile));
-        builder.Services.AddSingleton(_ => new CatalogSources(caches));
+        builder.Services.AddSingleton(_ => new CatalogSources(caches, catalogs));
         var certificate = config.Tls is { } tls ? LoadCertificate(tls) : null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -117,6 +120,8 @@ public sealed class DepotServer : IAsyncDisposable
         });
         UploadEndpoints.Map(app, caches);
         CatalogApiEndpoints.Map(app, caches);
+        var catalogSources = app.Services.GetRequiredService<CatalogSources>();
+        CatalogEndpoints.Map(app, caches, (_, name) => catalogSources.Find(name));
         ReadEndpoints.Map(app, caches);
         return new DepotServer(app, caches);
     }
