@@ -35,6 +35,9 @@ public sealed class DepotServer : IAsyncDisposable
     /// <summary>The caches served.</summary>
     public ServedCaches Caches { get; }
 
+    /// <summary>The catalog of every cache (pages and the JSON API read it).</summary>
+    public CatalogSources Catalogs => app.Services.GetRequiredService<CatalogSources>();
+
     /// <summary>The server's counters (what <c>/metrics</c> shows); endpoints record into it.</summary>
     public ServerMetrics Metrics => app.Services.GetRequiredService<ServerMetrics>();
 
@@ -75,6 +78,7 @@ public sealed class DepotServer : IAsyncDisposable
         ServerOperations.AddServices(builder.Services, config, metrics);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         builder.Services.AddSingleton(tokens ?? new TokenStore(config.TokensFile));
+        builder.Services.AddSingleton(_ => new CatalogSources(caches, catalogs));
         var certificate = config.Tls is { } tls ? LoadCertificate(tls) : null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -115,10 +119,9 @@ public sealed class DepotServer : IAsyncDisposable
             await http.Response.WriteAsync("ready\n", http.RequestAborted).ConfigureAwait(false);
         });
         UploadEndpoints.Map(app, caches);
-        var sources = new System.Collections.Concurrent.ConcurrentDictionary<string, ICatalogSource>(
-            StringComparer.Ordinal);
-        CatalogEndpoints.Map(app, caches, (_, name) => caches.Find(name) is { } served && catalogs is not null
-            ? sources.GetOrAdd(name, _ => catalogs(served)) : null);
+        CatalogApiEndpoints.Map(app, caches);
+        CatalogEndpoints.Map(app, caches,
+            (http, name) => http.RequestServices.GetRequiredService<CatalogSources>().Find(name));
         ReadEndpoints.Map(app, caches);
         return new DepotServer(app, caches);
     }
