@@ -90,6 +90,7 @@ public static class Program
         ("env", EnvCommand.Create),
         ("mirror", MirrorCommand.Create),
         ("serve", ServeCommand.Create),
+        ("catalog", CatalogCommand.Create),
         ("completion", CompletionCommand.Create),
     ];
 
