@@ -14,17 +14,17 @@ namespace Depot.Server;
 public sealed class CatalogSources : IDisposable
 {
     private readonly ServedCaches caches;
+    private readonly Func<ServedCache, ICatalogSource> create;
     private readonly ConcurrentDictionary<string, Lazy<ICatalogSource>> made = new(StringComparer.Ordinal);
-    private readonly Func<ServedCache, ICatalogSource> make;
 
     /// <param name="caches">The served caches.</param>
-    /// <param name="make">Makes a cache's catalog (null: a <see cref="CacheCatalog"/> over its store); tests give
+    /// <param name="create">Makes a cache's catalog (null: a <see cref="CacheCatalog"/> over its store); tests give
     /// their own.</param>
-    public CatalogSources(ServedCaches caches, Func<ServedCache, ICatalogSource>? make = null)
+    public CatalogSources(ServedCaches caches, Func<ServedCache, ICatalogSource>? create = null)
     {
         ArgumentNullException.ThrowIfNull(caches);
         this.caches = caches;
-        this.make = make ?? (cache => CacheCatalog.Over(cache.Store, cache.Engine,
+        this.create = create ?? (cache => CacheCatalog.Over(cache.Store, cache.Engine,
             new CatalogOptions(cache.Name, cache.Config.Public, cache.Config.TrustedFingerprints)));
     }
 
@@ -36,7 +36,7 @@ public sealed class CatalogSources : IDisposable
     public ICatalogSource? Find(string name) => caches.Find(name) is { } cache ? Of(cache) : null;
 
     private ICatalogSource Of(ServedCache cache) =>
-        made.GetOrAdd(cache.Name, _ => new Lazy<ICatalogSource>(() => make(cache))).Value;
+        made.GetOrAdd(cache.Name, _ => new Lazy<ICatalogSource>(() => create(cache))).Value;
 
     /// <inheritdoc/>
     public void Dispose()

@@ -120,8 +120,8 @@ public sealed class DepotServer : IAsyncDisposable
         });
         UploadEndpoints.Map(app, caches);
         CatalogApiEndpoints.Map(app, caches);
-        CatalogEndpoints.Map(app, caches,
-            (http, name) => http.RequestServices.GetRequiredService<CatalogSources>().Find(name));
+        var catalogSources = app.Services.GetRequiredService<CatalogSources>();
+        CatalogEndpoints.Map(app, caches, (_, name) => catalogSources.Find(name));
         ReadEndpoints.Map(app, caches);
         return new DepotServer(app, caches);
     }
