@@ -94,8 +94,8 @@ internal sealed class FakeCatalogSource : ICatalogSource
                 [cmake.Hash] = [(openssl.Hash, "build,link"), (zlib.Hash, "link"), (ncurses, "build,link")],
             });
         source.External[ncurses] = ("ncurses", "6.4");
-        source.signatures[zlib.Hash] = new SignatureInfo(SignatureState.Trusted, "0123456789ABCDEF0123456789ABCDEF01234567",
-            "Demo <demo@example.invalid>", Pushed);
+        source.signatures[zlib.Hash] = new SignatureInfo(SignatureState.Trusted,
+            "0123456789ABCDEF0123456789ABCDEF01234567", "Demo <demo@example.invalid>", Pushed);
         source.signatures[openssl.Hash] = new SignatureInfo(SignatureState.Untrusted,
             "FEDCBA9876543210FEDCBA9876543210FEDCBA98", "Someone <x@example.invalid>", Pushed);
         source.signatures[zlibOld.Hash] = new SignatureInfo(SignatureState.Invalid, null, null, null);
@@ -201,7 +201,8 @@ internal sealed class FakeCatalogSource : ICatalogSource
     public Task<IReadOnlyList<CatalogKey>> GetKeysAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<CatalogKey>>(Keys);
 
-    public Task<IReadOnlyList<PushActivity>> GetActivityAsync(int limit, CancellationToken cancellationToken = default) =>
+    public Task<IReadOnlyList<PushActivity>> GetActivityAsync(int limit,
+        CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<PushActivity>>(rows.Take(limit)
             .Select(r => new PushActivity(r.Hash, r.Name, r.Version, Pushed)).ToList());
 

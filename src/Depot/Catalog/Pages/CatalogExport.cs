@@ -224,7 +224,8 @@ public static class CatalogExport
         }
     }
 
-    /// <summary>The staged export becomes <paramref name="target"/>; a previous export there is removed after.</summary>
+    /// <summary>The staged export becomes <paramref name="target"/>; a previous export there is removed after.
+    /// </summary>
     private static void MoveIntoPlace(string staging, string target)
     {
         string? old = null;

@@ -25,7 +25,8 @@ public sealed partial class CatalogExportTests : IDisposable
         var output = dir.Combine("site");
         var reports = new List<OperationProgress>();
 
-        var result = await CatalogExport.RunAsync(source, new CatalogExportOptions(output, "https://cache.example/main"),
+        var result = await CatalogExport.RunAsync(source,
+            new CatalogExportOptions(output, "https://cache.example/main"),
             new SynchronousProgress<OperationProgress>(reports.Add), Token);
 
         string[] expected = ["index.html", "main/index.html", "main/search.json", "main/keys/index.html",
@@ -39,7 +40,8 @@ public sealed partial class CatalogExportTests : IDisposable
         Assert.Equal(6, result.Specs);
         Assert.Equal(1, result.Skipped); // the package whose name holds '/' and '<' gets no folder
         Assert.Equal(2 + 3 + 6 + 1, result.Pages); // caches, cache, 3 packages, 6 specs, keys
-        Assert.Equal(Directory.EnumerateFiles(output, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length),
+        Assert.Equal(
+            Directory.EnumerateFiles(output, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length),
             result.Bytes);
         Assert.Equal(9, reports.Count);
         Assert.Equal(9, reports[^1].Total);
