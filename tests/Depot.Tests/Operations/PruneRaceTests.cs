@@ -1,0 +1,56 @@
+using Depot.InstallTree;
+using Depot.Operations;
+using Depot.Storage;
+using Depot.Tests.Server;
+
+namespace Depot.Tests.Operations;
+
+/// <summary>
+/// A prune running while a push writes to the same directory mirror, many times with the two started together: the
+/// push's blobs are younger than the grace period and its manifests newer than the prune's listing, so nothing it
+/// wrote goes, while the planted (old) orphans do, and the index ends up naming every entry.
+/// </summary>
+public class PruneRaceTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    private const int Iterations = 12;
+    private const int BaseEntries = 20;
+
+    [Fact]
+    public async Task APruneRacingAPushLosesNothing()
+    {
+        var db = await InstallDatabase.ReadAsync(TestData.Path("spack-1.2/install-tree"), cancellationToken: Token);
+        var plan = PushSelection.Select(db, [], all: true);
+        for (var i = 0; i < Iterations; i++)
+        {
+            using var mirror = new TempDir();
+            SyntheticMirror.Write(mirror.Path, "1", BaseEntries);
+            var store = new LocalDirectoryStore(mirror.Path);
+            var orphans = await PlantedOrphans.PlantV3Async(store);
+            orphans.UnionWith(PlantedOrphans.PlantTemporaries(mirror.Path));
+            PlantedOrphans.Age(mirror.Path, PlantedOrphans.Files(mirror.Path), TimeSpan.FromDays(1));
+
+            var delay = TimeSpan.FromMilliseconds(Random.Shared.Next(0, 60));
+            var push = Task.Run(async () =>
+            {
+                await Task.Delay(i % 2 == 0 ? delay : TimeSpan.Zero, Token);
+                return await PushOperation.RunAsync(Mirror.Of(store), db, plan, new PushOptions(), null, Token);
+            }, Token);
+            var prune = Task.Run(async () =>
+            {
+                await Task.Delay(i % 2 == 1 ? delay : TimeSpan.Zero, Token);
+                return await PruneOperation.RunAsync(Mirror.Of(store), new PruneOptions(Apply: true), null, Token);
+            }, Token);
+            var (pushed, pruned) = (await push, await prune);
+
+            var written = pushed.Outcomes.Count(o => o.Status == PushStatus.Pushed);
+            Assert.Equal(5, written);
+            Assert.DoesNotContain(pushed.Outcomes, o => o.Status == PushStatus.Failed);
+            Assert.DoesNotContain(pruned.Items, item => item.Reason is PruneReason.Expired or PruneReason.Removed);
+            var left = PlantedOrphans.Files(mirror.Path);
+            Assert.Empty(left.Intersect(orphans));
+            Assert.Equal(BaseEntries + written, await MirrorState.AssertWholeAsync(mirror.Path));
+        }
+    }
+}
