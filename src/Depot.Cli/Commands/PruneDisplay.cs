@@ -9,8 +9,8 @@ namespace Depot.Cli.Commands;
 /// </summary>
 internal static class PruneDisplay
 {
-    /// <summary>Prints <paramref name="result"/> (a dry run's total ends with <paramref name="dryRunHint"/>); returns the
-    /// exit code (3 when something was left alone or failed).</summary>
+    /// <summary>Prints <paramref name="result"/> (a dry run's total ends with <paramref name="dryRunHint"/>); returns
+    /// the exit code (3 when something was left alone or failed).</summary>
     public static int Print(CliConsole console, string mirror, PruneResult result, bool json, string dryRunHint)
     {
         var code = result.Problems.Count > 0 ? ExitCodes.CompletedWithProblems : ExitCodes.Success;

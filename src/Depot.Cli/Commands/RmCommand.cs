@@ -37,7 +37,8 @@ public static class RmCommand
             var target = console.Engine.Open(name, MirrorPurpose.Read);
             var result = await ProgressDisplay.RunAsync(console, parse.GetValue(json),
                 progress => RmOperation.RunAsync(target, options, progress, token)).ConfigureAwait(false);
-            return PruneDisplay.Print(console, name, result, parse.GetValue(json), "run without --dry-run to remove them");
+            return PruneDisplay.Print(console, name, result, parse.GetValue(json),
+                "run without --dry-run to remove them");
         }));
         return command;
     }

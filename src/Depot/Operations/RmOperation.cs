@@ -70,8 +70,8 @@ public static class RmOperation
             items.AddRange(deleted);
             if (deleted.Count > 0)
             {
-                indexed.Add(await EntryRemoval.ReindexAsync(inventory.Layout, options.Cache, options.Parallelism, progress,
-                    cancellationToken).ConfigureAwait(false));
+                indexed.Add(await EntryRemoval.ReindexAsync(inventory.Layout, options.Cache, options.Parallelism,
+                    progress, cancellationToken).ConfigureAwait(false));
             }
         }
 

@@ -109,7 +109,8 @@ public class PruneOperationTests
     {
         using var mirror = await IndexedV3Async();
         PlantedOrphans.Age(mirror.Path, PlantedOrphans.Files(mirror.Path), TimeSpan.FromDays(100));
-        var greet = PlantedOrphans.Files(mirror.Path).Single(k => k.Contains("/greet-1.0.0-", StringComparison.Ordinal));
+        var greet = PlantedOrphans.Files(mirror.Path)
+            .Single(k => k.Contains("/greet-1.0.0-", StringComparison.Ordinal));
         File.SetLastWriteTimeUtc(Path.Combine(mirror.Path, greet), DateTime.UtcNow);
 
         var plan = await PruneAsync(mirror.Path, new PruneOptions(OlderThan: TimeSpan.FromDays(90)));
@@ -175,7 +176,8 @@ public class PruneOperationTests
 
         Assert.Contains(bad, Assert.Single(plan.Problems).Message, StringComparison.Ordinal);
         Assert.DoesNotContain(plan.Items, i => i.Reason == PruneReason.OrphanBlob);
-        Assert.DoesNotContain(plan.Items.SelectMany(i => i.Keys), k => k.StartsWith("blobs/", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan.Items.SelectMany(i => i.Keys),
+            k => k.StartsWith("blobs/", StringComparison.Ordinal));
     }
 
     [Fact]
