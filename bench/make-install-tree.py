@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""make-install-tree.py OUT [PACKAGES] [MB_PER_PACKAGE] [--repo DIR] -- a synthetic Spack 1.x install tree for bench/.
+"""make-install-tree.py OUT [PACKAGES] [MB_PER_PACKAGE] [--repo DIR] [--prefix P] -- a synthetic Spack 1.x install tree for bench/.
 
 Each package gets a realistic mix, built from this machine's own files so compressibility is real: ELF shared
 libraries and executables (copied from /usr/lib and /usr/bin, a prefix C string and RPATH-like text appended),
@@ -7,7 +7,8 @@ headers and scripts (from /usr/include and /usr/share, some mentioning the prefi
 symlinks, and the .spack/ metadata Spack writes. Packages depend on earlier ones (link), so hash_to_prefix is
 non-trivial. The database (format 8) carries real DAG hashes. Deterministic for given arguments.
 
-Packages are named pkgNN-<kind> in the namespace `benchpkgs`. With --repo DIR (a path ending in
+Packages are named pkgNN-<kind> in the namespace `benchpkgs` (P-pkgNN-<kind> with --prefix P, whose other random
+choices differ too: trees of distinct prefixes share no spec). With --repo DIR (a path ending in
 .../spack_repo/benchpkgs, as Spack requires), also writes a Spack package repository
 (repo.yaml, api v2.2, and a stub recipe per package) at DIR, so that a real Spack whose install tree is OUT can push
 these specs (`SPACK12_REPOS=DIR`) and install them back from a build cache.
@@ -20,11 +21,16 @@ if "--repo" in args:
     at = args.index("--repo")
     repo = os.path.abspath(args[at + 1])
     del args[at:at + 2]
+name_prefix = ""
+if "--prefix" in args:
+    at = args.index("--prefix")
+    name_prefix = args[at + 1] + "-"
+    del args[at:at + 2]
 out = os.path.abspath(args[0])
 packages = int(args[1]) if len(args) > 1 else 50
 mb_per_package = float(args[2]) if len(args) > 2 else 20.0
 NAMESPACE = "benchpkgs"
-rng = random.Random(6)
+rng = random.Random(6 if not name_prefix else name_prefix)
 
 
 def files_under(roots, want_elf, limit):
@@ -71,7 +77,7 @@ with open(os.path.join(out, "bin", "sbang"), "w") as f:
 
 installs, nodes, prefixes = {}, {}, {}
 for i in range(packages):
-    name = f"pkg{i:02d}-{rng.choice(['core', 'io', 'math', 'net', 'util'])}"
+    name = f"{name_prefix}pkg{i:02d}-{rng.choice(['core', 'io', 'math', 'net', 'util'])}"
     deps = sorted(rng.sample(list(nodes), min(len(nodes), rng.randint(0, 3))), key=lambda h: nodes[h]["name"])
     node = {
         "name": name, "version": f"{rng.randint(1, 9)}.{rng.randint(0, 20)}",

@@ -7,8 +7,8 @@
 #   PULL_PER_CLIENT=n: each pulling client fetches n blobs of its own shuffled order instead of all of them
 #
 # Targets (issue 18): at 64 concurrent clients, depot serve's throughput at least 80 % of nginx's and its p99 latency
-# under twice nginx's. And: 200 clients pulling while 4 push, nothing lost (the pull half runs now; the pushers are a
-# marked hook below until `depot serve` accepts pushes).
+# under twice nginx's. And: 200 clients pulling while 4 push over HTTP, nothing lost (PUSHERS=4, PUSH_PACKAGES=6:
+# each pusher's specs, 1 MB each).
 #
 # The cache is a real directory cache -- `depot push` of a generated install tree (PACKAGES x MB_PER_PACKAGE: gzip'd
 # tarballs of real ELF/text content, ~1-3 MB, and their spec blobs, ~0.3-4 KB) -- plus EXTRA_BLOBS synthetic
@@ -104,7 +104,16 @@ echo "== serve: starting nginx on 127.0.0.1:$nport and depot serve" >&2
 "$NGINX" -p "$work/ngx" -c "$work/ngx/nginx.conf" -g 'daemon off;' > "$BENCH_DATA/serve-nginx.log" 2>&1 &
 nginx_pid=$!
 dport=$(free_port)
-DEPOT_HOME=$work/home "$DEPOT" serve "$cache" --listen "127.0.0.1:$dport" > "$BENCH_DATA/serve-depot.log" 2>&1 &
+# One writable cache (pushes over HTTP with a push token, unsigned allowed), public for reads like the zero-config
+# server: the GET runs are the same requests either way.
+cat > "$work/serve.yaml" << EOF
+listen: "127.0.0.1:$dport"
+caches:
+  $name: {mirror: $cache, public: true, read_only: false, allow_unsigned: true}
+EOF
+push_token=$(DEPOT_HOME=$work/home "$DEPOT" serve token create --config "$work/serve.yaml" --cache "$name" \
+    --scope push --name bench-pushers)
+DEPOT_HOME=$work/home "$DEPOT" serve --config "$work/serve.yaml" --quiet > "$BENCH_DATA/serve-depot.log" 2>&1 &
 depot_pid=$!
 first=$(head -1 "$paths")
 for url in "http://127.0.0.1:$nport$first" "http://127.0.0.1:$dport$first"; do
@@ -164,14 +173,47 @@ done
 load_wrk=$(load)
 
 # ---------------------------------------------------------------------------------------------------------------
-# 200 clients pulling while 4 push. HOOK (issue 18, push over HTTP): when `depot serve` accepts pushes, start_pushers
-# starts 4 `depot push http://127.0.0.1:$dport/$name/ ...` in the background (each its own generated install tree,
-# distinct package names) and check_pushed, after they finish, checks that each exited 0, that every pushed spec is
-# in the served index, and that every blob its manifest names reads back with its sha256 (serve-pull.py over those
-# paths). Until then the pull half runs alone and the table says so.
-pushers=0
-start_pushers() { :; }
-check_pushed() { :; }
+# 200 clients pulling while 4 push: each pusher its own generated install tree (distinct package names, so no two
+# share a spec), pushed over HTTP with a push token while the pullers run; afterwards every pusher exited 0, the
+# served index lists every spec they pushed, and `depot verify` of the served cache (checksums of every entry, read
+# back through the server) passes.
+pushers=${PUSHERS:-4}; push_packages=${PUSH_PACKAGES:-6}
+for ((i = 1; i <= pushers; i++)); do
+    python3 "$bench_here/make-install-tree.py" "$work/push-tree$i" "$push_packages" 1 --prefix "w$i" > /dev/null
+    DEPOT_HOME=$work/push-home$i "$DEPOT" mirror add served "http://127.0.0.1:$dport/$name/" \
+        --token-variable DEPOT_BENCH_TOKEN > /dev/null
+done
+DEPOT_HOME=$work/check-home "$DEPOT" mirror add served "http://127.0.0.1:$dport/$name/" > /dev/null
+push_pids=()
+start_pushers() {
+    for ((i = 1; i <= pushers; i++)); do
+        DEPOT_BENCH_TOKEN=$push_token DEPOT_HOME=$work/push-home$i "$DEPOT" push served --all --unsigned -j 2 \
+            --install-tree "$work/push-tree$i" > "$BENCH_DATA/serve-pusher-$i.log" 2>&1 &
+        push_pids+=($!)
+    done
+}
+pushed_ok=yes
+check_pushed() {
+    local i want
+    for ((i = 1; i <= pushers; i++)); do
+        wait "${push_pids[$((i - 1))]}" || pushed_ok="pusher $i failed: $(tail -1 "$BENCH_DATA/serve-pusher-$i.log")"
+    done
+    DEPOT_HOME=$work/check-home "$DEPOT" list served --json > "$BENCH_DATA/serve-pushed-list.json" 2>&1 \
+        || pushed_ok="depot list of the served cache failed"
+    for ((i = 1; i <= pushers; i++)); do
+        want=$(python3 -c "import json, sys
+d = json.load(open(sys.argv[1])); print(' '.join(d['database']['installs']))" "$work/push-tree$i/.spack-db/index.json")
+        python3 -c "import json, sys
+listed = {s['hash'] for s in json.load(open(sys.argv[1]))}
+missing = [h for h in sys.argv[2].split() if h not in listed]
+sys.exit(f'pusher {sys.argv[3]}: {len(missing)} pushed specs missing from the index' if missing else 0)" \
+            "$BENCH_DATA/serve-pushed-list.json" "$want" "$i" 2>> "$BENCH_DATA/serve-pushed-check.log" \
+            || pushed_ok="$(tail -1 "$BENCH_DATA/serve-pushed-check.log")"
+    done
+    DEPOT_HOME=$work/check-home "$DEPOT" verify served --no-verify > "$BENCH_DATA/serve-pushed-verify.log" 2>&1 \
+        || pushed_ok="depot verify of the served cache failed: $(tail -1 "$BENCH_DATA/serve-pushed-verify.log")"
+    echo "  pushers: $pushers x $push_packages specs, $pushed_ok" >&2
+}
 # ---------------------------------------------------------------------------------------------------------------
 echo "== serve: $pull_clients clients each pulling ${pull_per_client:-all} of the $nblobs blobs through depot serve" >&2
 start_pushers
@@ -196,9 +238,10 @@ echo "$nblobs blobs, $(bench_calc "$total / 1e6" 0) MB (sizes $smallest B to" \
     "(1, 5, 15 min): at start $load_start, after the wrk runs $load_wrk, at end $load_end. depot serve peak RSS:" \
     "$depot_rss MiB. Server CPU s per GB: user + system time of the server's processes over the bytes served."
 echo
-python3 - "$BENCH_DATA" "$levels" "$nblobs" "$pull_cpu" "$pushers" << 'PY'
+python3 - "$BENCH_DATA" "$levels" "$nblobs" "$pull_cpu" "$pushers" "$push_packages" "$pushed_ok" << 'PY'
 import json, statistics, sys
 data, levels, nblobs, pull_cpu, pushers = sys.argv[1], sys.argv[2].split(), sys.argv[3], sys.argv[4], sys.argv[5]
+push_packages, pushed_ok = sys.argv[6], sys.argv[7]
 
 def runs(server, c):
     return [json.loads(line) for line in open(f"{data}/serve-{server}-{c}.jsonl") if line.strip()]
@@ -241,15 +284,18 @@ for c in levels:
         print("| " + " | ".join(str(x) for x in row) + " |")
 
 p = json.load(open(f"{data}/serve-pull.json"))
-ok = p["losses"] == 0 and p["fetches"] == p["expected_fetches"]
+lost = p["losses"] != 0 or p["fetches"] != p["expected_fetches"]
+ok = not lost and pushed_ok == "yes"
 print()
 print("| pull test | clients | fetches (checked / expected) | GB | seconds | MB/s | p50 (ms) | p99 (ms) |"
       " depot CPU s | pushers | target | verdict |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
 what = "every blob" if p["per_client"] >= int(nblobs) else f"{p['per_client']} of the {nblobs} blobs"
-verdict = "met (pull half only)" if ok else f"missed: {p['losses']} lost: " + "; ".join(p["first_losses"])
+verdict = "met" if ok else "missed: " + (f"{p['losses']} lost: " + "; ".join(p["first_losses"])
+                                        if lost else pushed_ok)
 print(f"| {what}, each client, sha256 checked | {p['clients']} | {p['fetches']} / {p['expected_fetches']} |"
       f" {p['bytes'] / 1e9:.2f} | {p['seconds']} | {p['bytes'] / 1e6 / p['seconds']:.0f} | {p['p50_ms']} |"
-      f" {p['p99_ms']} | {pull_cpu} | {pushers} (hook: push over HTTP not yet served) | nothing lost |"
+      f" {p['p99_ms']} | {pull_cpu} | {pushers} × {push_packages} specs over HTTP (indexed and verified:"
+      f" {pushed_ok}) | nothing lost |"
       f" {verdict} |")
 PY

@@ -10,7 +10,8 @@ namespace Depot.Server;
 /// <summary>
 /// Whether a request may do what it asks on a cache. The token comes as <c>Authorization: Bearer TOKEN</c> or as
 /// Basic credentials (what Spack's fetcher and curl's <c>.netrc</c> send): any user name with the token as the
-/// password, or the token as the user name with an empty password (<c>curl -u TOKEN:</c>). The rules:
+/// password, or the token as the user name with an empty password (<c>curl -u TOKEN:</c>); a browser signed in to the
+/// web catalog sends it as the <c>depot_token</c> cookie (reads only). The rules:
 /// <list type="bullet">
 /// <item>no token: a public cache may be read; anything else is 401;</item>
 /// <item>a token that is not one (unknown, revoked, expired, malformed header): 401, even where no token is needed —
@@ -79,13 +80,19 @@ internal static class CacheAccess
             .ConfigureAwait(false);
     }
 
-    /// <summary>The token a request carries (null: none), or why its Authorization header is unusable.</summary>
+    /// <summary>
+    /// The token a request carries (null: none), or why its Authorization header is unusable. Without the header, a
+    /// read (GET, HEAD) may carry it in the web catalog's <c>depot_token</c> cookie (<see cref="CatalogLogin"/>); the
+    /// header wins, and a write never takes the cookie (a browser's cookie is for browsing).
+    /// </summary>
     internal static (string? Token, string? Problem) Credential(HttpRequest request)
     {
         var header = request.Headers.Authorization;
         if (header.Count == 0)
         {
-            return (null, null);
+            return (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+                && request.Cookies.TryGetValue(CatalogLogin.CookieName, out var cookie) && cookie.Length > 0
+                ? (cookie, null) : (null, null);
         }
 
         if (header.Count > 1 || !AuthenticationHeaderValue.TryParse(header[0], out var value))

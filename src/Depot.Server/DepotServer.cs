@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using Depot.Catalog;
 using Depot.Serving;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -34,6 +35,9 @@ public sealed class DepotServer : IAsyncDisposable
     /// <summary>The caches served.</summary>
     public ServedCaches Caches { get; }
 
+    /// <summary>The catalog of every cache (pages and the JSON API read it).</summary>
+    public CatalogSources Catalogs => app.Services.GetRequiredService<CatalogSources>();
+
     /// <summary>The server's counters (what <c>/metrics</c> shows); endpoints record into it.</summary>
     public ServerMetrics Metrics => app.Services.GetRequiredService<ServerMetrics>();
 
@@ -56,8 +60,10 @@ public sealed class DepotServer : IAsyncDisposable
     /// <param name="tokens">The tokens (null: the configuration's tokens file); tests give one with their own clock.
     /// </param>
     /// <param name="requestLog">Where the request log goes (one JSON line per request), or nowhere.</param>
+    /// <param name="catalogs">The web catalog's source of each cache (null: the caches' own); tests give their own.
+    /// </param>
     public static DepotServer Create(ServedCaches caches, ILoggerProvider? log = null, TokenStore? tokens = null,
-        TextWriter? requestLog = null)
+        TextWriter? requestLog = null, Func<ServedCache, ICatalogSource>? catalogs = null)
     {
         ArgumentNullException.ThrowIfNull(caches);
         var config = caches.Config;
@@ -72,6 +78,7 @@ public sealed class DepotServer : IAsyncDisposable
         ServerOperations.AddServices(builder.Services, config, metrics);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         builder.Services.AddSingleton(tokens ?? new TokenStore(config.TokensFile));
+        builder.Services.AddSingleton(_ => new CatalogSources(caches, catalogs));
         var certificate = config.Tls is { } tls ? LoadCertificate(tls) : null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -112,6 +119,9 @@ public sealed class DepotServer : IAsyncDisposable
             await http.Response.WriteAsync("ready\n", http.RequestAborted).ConfigureAwait(false);
         });
         UploadEndpoints.Map(app, caches);
+        CatalogApiEndpoints.Map(app, caches);
+        var catalogSources = app.Services.GetRequiredService<CatalogSources>();
+        CatalogEndpoints.Map(app, caches, (_, name) => catalogSources.Find(name));
         ReadEndpoints.Map(app, caches);
         return new DepotServer(app, caches);
     }

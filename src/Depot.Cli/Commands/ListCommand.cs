@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Text.Json;
+using Depot.Catalog;
 using Depot.Operations;
 using Depot.Specs;
 
@@ -120,49 +120,11 @@ public static class ListCommand
             w.WriteStartArray();
             foreach (var c in result.Specs)
             {
-                var s = c.Spec;
                 w.WriteStartObject();
-                w.WriteString("name", s.Name);
-                w.WriteString("version", s.Version);
-                w.WriteString("hash", s.Hash);
-                w.WriteString("namespace", s.Namespace);
-                w.WriteString("arch", s.Architecture);
-                w.WriteString("compiler", SpecFormatter.CompilerLabel(s, c.Resolve));
-                w.WriteStartObject("variants");
-                foreach (var v in s.Variants)
-                {
-                    if (v.IsBoolean)
-                    {
-                        w.WriteBoolean(v.Name, v.BooleanValue);
-                    }
-                    else if (v.IsMultiValued)
-                    {
-                        w.WriteStartArray(v.Name);
-                        v.Values.ToList().ForEach(w.WriteStringValue);
-                        w.WriteEndArray();
-                    }
-                    else
-                    {
-                        w.WriteString(v.Name, v.Values[0]);
-                    }
-                }
-
-                w.WriteEndObject();
-                w.WriteStartArray("dependencies");
-                foreach (var d in s.Dependencies)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("name", d.Name);
-                    w.WriteString("hash", d.Hash);
-                    w.WriteString("types", d.Types.ToString().ToLowerInvariant());
-                    w.WriteEndObject();
-                }
-
-                w.WriteEndArray();
-                w.WriteNumber("layout", c.LayoutVersion);
+                CatalogJson.WriteListedSpecFields(w, c);
                 if (sourceOf is not null)
                 {
-                    w.WriteString("mirror", sourceOf[s.Hash]);
+                    w.WriteString("mirror", sourceOf[c.Spec.Hash]);
                 }
 
                 w.WriteEndObject();

@@ -60,7 +60,10 @@ public sealed record PackageDetail(string Name, IReadOnlyList<SpecRow> Specs);
 /// <param name="IsBoolean">Whether the variant is boolean (drawn <c>+name</c> / <c>~name</c>).</param>
 /// <param name="Name">The variant name.</param>
 /// <param name="Values">One value, or several for a multi-valued variant; a boolean is "True" or "False".</param>
-public sealed record VariantValue(string Name, IReadOnlyList<string> Values, bool IsBoolean);
+/// <param name="IsMultiValued">Whether the variant is multi-valued (a JSON array even with one value, as <c>depot
+/// list --json</c> writes it).</param>
+public sealed record VariantValue(string Name, IReadOnlyList<string> Values, bool IsBoolean,
+    bool IsMultiValued = false);
 
 /// <summary>A dependency or dependent of a spec, linked when the cache holds it.</summary>
 /// <param name="Name">The package name.</param>
