@@ -1,4 +1,7 @@
+using System.Security.Cryptography;
+using System.Text;
 using Depot.InstallTree;
+using Depot.Layout;
 using Depot.Operations;
 using Depot.Storage;
 using Depot.Tests.Server;
@@ -51,6 +54,66 @@ public class PruneRaceTests
             var left = PlantedOrphans.Files(mirror.Path);
             Assert.Empty(left.Intersect(orphans));
             Assert.Equal(BaseEntries + written, await MirrorState.AssertWholeAsync(mirror.Path));
+        }
+    }
+
+    [Fact]
+    public async Task APushReusingAnOldOrphanBlobMidPruneIsReportedNotSilent()
+    {
+        // The race the grace period cannot close: the push found the blob present (so did not upload it), and its
+        // manifest lands after the listing, just as the prune deletes that blob.
+        using var mirror = new TempDir();
+        SyntheticMirror.Write(mirror.Path, "5", 2);
+        var inner = new LocalDirectoryStore(mirror.Path);
+        var content = Encoding.UTF8.GetBytes("a tarball rebuilt byte for byte");
+        var orphan = new BlobRecord(content.Length, MediaTypes.Tarball, "gzip", "sha256",
+            Convert.ToHexStringLower(SHA256.HashData(content)));
+        await inner.WriteAllBytesAsync(orphan.BlobKey, content, Token);
+        PlantedOrphans.Age(mirror.Path, PlantedOrphans.Files(mirror.Path), TimeSpan.FromDays(1));
+        var late = $"{BuildCacheV3.SpecManifestPrefix}late/late-1.0-{PlantedOrphans.NewHash()}"
+            + BuildCacheV3.SpecManifestSuffix;
+        var store = new PushingBeforeDelete(inner, async key =>
+        {
+            if (key == orphan.BlobKey)
+            {
+                await inner.WriteAllBytesAsync(late, new BuildCacheManifest([orphan]).ToJsonBytes(), Token);
+            }
+        });
+
+        var result = await PruneOperation.RunAsync(Mirror.Of(store), new PruneOptions(Apply: true), null, Token);
+
+        Assert.Equal(orphan.BlobKey, Assert.Single(result.Items).Keys.Single());
+        var problem = Assert.Single(result.Problems);
+        Assert.Equal(ErrorKind.Conflict, problem.Kind);
+        Assert.Contains(late, problem.Message, StringComparison.Ordinal);
+        Assert.EndsWith("which the prune removed; push this spec again", problem.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A directory store that runs a push's step just before each delete.</summary>
+    private sealed class PushingBeforeDelete(IObjectStore inner, Func<string, Task> beforeDelete) : IObjectStore
+    {
+        public string Root => inner.Root;
+
+        public bool ConditionalWritesAreAtomic => inner.ConditionalWritesAreAtomic;
+
+        public string Describe(string key) => inner.Describe(key);
+
+        public IAsyncEnumerable<StoreObject> ListAsync(string prefix, CancellationToken cancellationToken = default) =>
+            inner.ListAsync(prefix, cancellationToken);
+
+        public Task<StoreObject?> GetInfoAsync(string key, CancellationToken cancellationToken = default) =>
+            inner.GetInfoAsync(key, cancellationToken);
+
+        public Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default) =>
+            inner.OpenReadAsync(key, cancellationToken);
+
+        public Task WriteAsync(string key, Stream content, CancellationToken cancellationToken = default) =>
+            inner.WriteAsync(key, content, cancellationToken);
+
+        public async Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
+        {
+            await beforeDelete(key);
+            return await inner.DeleteAsync(key, cancellationToken);
         }
     }
 }
