@@ -215,7 +215,8 @@ internal static class CatalogApiEndpoints
         return value;
     }
 
-    /// <summary>200 with the document, an ETag of its bytes and no-cache; 304 when the client has those bytes.</summary>
+    /// <summary>200 with the document, an ETag of its bytes and no-cache; 304 when the client has those bytes.
+    /// </summary>
     private static async Task AnswerAsync(HttpContext http, Action<Utf8JsonWriter> write)
     {
         var body = CatalogJson.Write(write);

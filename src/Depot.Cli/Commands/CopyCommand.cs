@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Depot.Operations;
+using Depot.Sources;
 using Depot.Specs;
 using Depot.Storage;
 
@@ -41,13 +42,34 @@ public static class CopyCommand
         var jobs = CommonArguments.Jobs("Entries copied at once", "8");
         var noIndex = new Option<bool>("--no-index") { Description = "Do not update the destination's index" };
         var json = CommonArguments.Json("Print a JSON summary instead of lines (errors too)");
+        var sources = new Option<bool>("--sources")
+        {
+            Description = "Copy the source mirror (_source-cache/, archives checked against their sha256) instead of "
+                + "the build cache",
+        };
         var command = new Command("copy",
             "Copy a build cache into another mirror (directory, S3, GCS, Azure, OCI registry), verifying as it goes")
         {
-            source, destination, queries, layout, unsigned, key, noVerify, force, jobs, noIndex, json,
+            source, destination, queries, layout, unsigned, key, noVerify, force, jobs, noIndex, json, sources,
         };
         command.SetAction(console.Guard(async (parse, token) =>
         {
+            if (parse.GetValue(sources))
+            {
+                if ((parse.GetValue(queries) ?? []).Length > 0)
+                {
+                    throw new DepotException(ErrorKind.Usage,
+                        "--sources copies every source archive: spec queries do not apply");
+                }
+
+                var fromSources = console.Engine.Open(parse.GetValue(source)!, MirrorPurpose.Read);
+                var toSources = console.Engine.Open(parse.GetValue(destination)!, MirrorPurpose.Write);
+                var transfer = new SourceTransferOptions(parse.GetValue(jobs) ?? 8, parse.GetValue(force));
+                return await SourcesReport.FinishAsync(console, parse.GetValue(json), "copied",
+                    progress => SourceCopyOperation.RunAsync(fromSources, toSources, transfer, progress, token))
+                    .ConfigureAwait(false);
+            }
+
             // Entries rewritten in another layout are signed like a push signs: --unsigned, else --key, else the
             // destination's setting.
             var writeOptions = new MirrorWriteOptions(parse.GetValue(unsigned), parse.GetValue(key),

@@ -61,26 +61,17 @@ internal static class PruneDisplay
         {
             var objects = item.Keys.Count == 1 ? item.Location : $"{item.Keys.Count} objects";
             var reason = item.Reason == PruneReason.Removed ? "" : item.ReasonName + " ";
-            console.Out.WriteLine(item.Name == item.Keys[0] ? $"{verb} {reason}{item.Location} ({Size(item.Bytes)})"
-                : $"{verb} {reason}{item.Name} ({objects}, {Size(item.Bytes)})");
+            console.Out.WriteLine(item.Name == item.Keys[0] ? $"{verb} {reason}{item.Location} ({ByteSize.Format(item.Bytes)})"
+                : $"{verb} {reason}{item.Name} ({objects}, {ByteSize.Format(item.Bytes)})");
         }
 
         var total = string.Create(CultureInfo.InvariantCulture,
             $"{mirror}: {result.Items.Count} {(result.Items.Count == 1 ? "item" : "items")} "
-            + $"({result.Items.Sum(i => i.Keys.Count)} objects), {Size(result.Bytes)} "
+            + $"({result.Items.Sum(i => i.Keys.Count)} objects), {ByteSize.Format(result.Bytes)} "
             + $"{(result.Applied ? "freed" : "would be freed")}, {result.Elapsed.TotalSeconds:0.00} s");
         console.Out.WriteLine(result.Applied || result.Items.Count == 0 ? total : total + "; " + dryRunHint);
         return code;
     }
-
-    /// <summary>Bytes as people read them (B, KiB, MiB, GiB).</summary>
-    public static string Size(long bytes) => bytes switch
-    {
-        < 1024 => $"{bytes} B",
-        < 1 << 20 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.0} KiB"),
-        < 1 << 30 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:0.0} MiB"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1073741824.0:0.00} GiB"),
-    };
 
     /// <summary>A duration as <c>--grace</c> and <c>--older-than</c> take it: a whole number and a unit (s, m, h, d,
     /// w); 0 alone is allowed.</summary>

@@ -2,12 +2,13 @@ using System.CommandLine;
 using System.Globalization;
 using Depot.InstallTree;
 using Depot.Operations;
+using Depot.Sources;
 using Depot.Specs;
 
 namespace Depot.Cli.Commands;
 
 /// <summary><c>depot push MIRROR [SPEC...] [--all]</c>: installed specs → build cache entries, signed, in
-/// parallel.</summary>
+/// parallel; <c>depot push MIRROR --sources</c>: Spack's download cache → the mirror's source archives.</summary>
 public static class PushCommand
 {
     public static Command Create(CliConsole console)
@@ -70,15 +71,48 @@ public static class PushCommand
                 "OCI registries: also tag one runnable image holding every pushed spec and its dependencies, as "
                 + "Spack's --tag",
         };
+        var sources = new Option<bool>("--sources")
+        {
+            Description = "Push Spack's download cache (source archives, checked against their sha256) instead of "
+                + "packages, for air-gapped sites: the mirror becomes a source mirror too",
+        };
+        var sourceCache = new Option<string?>("--source-cache")
+        {
+            Description = "With --sources: the download cache (default: $SPACK_ROOT/var/spack/cache, or the one of "
+                + "--install-tree's Spack)",
+        };
         var command = new Command("push",
             "Push installed Spack packages to a build cache (signed, in parallel; index updated)")
         {
             mirror, queries, all, tree, only, buildDeps, force, unsigned, key, layout, jobs, noIndex, failFast, json,
-                spackPrefix, baseImage, tag,
+                spackPrefix, baseImage, tag, sources, sourceCache,
         };
         command.SetAction(console.Guard(async (parse, token) =>
         {
             var specs = parse.GetValue(queries) ?? [];
+            if (parse.GetValue(sources))
+            {
+                if (specs.Length > 0 || parse.GetValue(all))
+                {
+                    throw new DepotException(ErrorKind.Usage,
+                        "--sources pushes the download cache alone: push packages in a run of their own");
+                }
+
+                var cache = SourceCacheLocator.Resolve(parse.GetValue(sourceCache), parse.GetValue(tree),
+                    console.Environment["SPACK_ROOT"]);
+                var sourceMirror = console.Engine.Open(parse.GetValue(mirror)!, MirrorPurpose.Write);
+                var transfer = new SourceTransferOptions(parse.GetValue(jobs) ?? Environment.ProcessorCount,
+                    parse.GetValue(force));
+                return await SourcesReport.FinishAsync(console, parse.GetValue(json), "pushed",
+                    progress => SourcePushOperation.RunAsync(sourceMirror, cache, transfer, progress, token))
+                    .ConfigureAwait(false);
+            }
+
+            if (parse.GetValue(sourceCache) is not null)
+            {
+                throw new DepotException(ErrorKind.Usage, "--source-cache goes with --sources");
+            }
+
             if (specs.Length == 0 && !parse.GetValue(all))
             {
                 throw new DepotException(ErrorKind.Usage,
@@ -169,7 +203,8 @@ internal static class PushReport
         if (o.Status == PushStatus.Pushed)
         {
             line += string.Create(CultureInfo.InvariantCulture,
-                $"  {Size(o.ContentBytes)} -> {Size(o.TarballBytes)}  {o.Elapsed.TotalSeconds:0.00} s");
+                $"  {ByteSize.Format(o.ContentBytes)} -> {ByteSize.Format(o.TarballBytes)}  "
+                + $"{o.Elapsed.TotalSeconds:0.00} s");
         }
         else if (o.Reason is not null)
         {
@@ -258,13 +293,5 @@ internal static class PushReport
         PushStatus.SkippedNotInstalled => "skipped_not_installed",
         PushStatus.Failed => "failed",
         _ => "not_attempted",
-    };
-
-    private static string Size(long bytes) => bytes switch
-    {
-        < 1024 => $"{bytes} B",
-        < 1 << 20 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.0} KiB"),
-        < 1 << 30 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:0.0} MiB"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1073741824.0:0.00} GiB"),
     };
 }

@@ -241,6 +241,12 @@ public sealed class CacheCatalog : ICatalogSource, IDisposable
 
         var listed = await ListOperation.RunAsync(mirror, new ListOptions([], Cache: indexCache),
             cancellationToken: cancellationToken).ConfigureAwait(false);
-        return new CatalogState(key, CatalogRows.From(listed.Rows), mirror, layouts, keysFolder, extraTrusted);
+        var built = new CatalogState(key, CatalogRows.From(listed.Rows), mirror, layouts, keysFolder, extraTrusted);
+
+        // Started now, awaited by whoever needs them: the store listing (seconds for 60,000 objects) and the full
+        // nodes (the index parsed) are then usually ready when the first page asks. A failure is retried on use.
+        _ = built.Listing.GetAsync(CancellationToken.None);
+        _ = built.Nodes.GetAsync(CancellationToken.None);
+        return built;
     }
 }

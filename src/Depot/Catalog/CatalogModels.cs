@@ -74,7 +74,8 @@ public sealed record VariantValue(string Name, IReadOnlyList<string> Values, boo
 public sealed record DependencyLink(string Name, string Version, string Hash, string Types, bool InCache);
 
 /// <summary>The spec's whole dependency DAG for drawing: nodes (the spec first) and edges parent → child.</summary>
-public sealed record DependencyGraph(IReadOnlyList<DependencyLink> Nodes, IReadOnlyList<(string From, string To)> Edges);
+public sealed record DependencyGraph(IReadOnlyList<DependencyLink> Nodes,
+    IReadOnlyList<(string From, string To)> Edges);
 
 /// <summary>What a spec's signature says to the server (or export) that shows it.</summary>
 public enum SignatureState
@@ -152,7 +153,8 @@ public interface ICatalogSource
 
     Task<PackageDetail?> GetPackageAsync(string name, CancellationToken cancellationToken = default);
 
-    /// <summary>The spec page's data; <paramref name="mirrorUrl"/> is the URL consumers add (for the commands).</summary>
+    /// <summary>The spec page's data; <paramref name="mirrorUrl"/> is the URL consumers add (for the commands).
+    /// </summary>
     Task<SpecDetail?> GetSpecAsync(string hash, string mirrorUrl, CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<CatalogKey>> GetKeysAsync(CancellationToken cancellationToken = default);

@@ -9,9 +9,11 @@ namespace Depot.Catalog;
 /// <summary>
 /// What the spec page shows of one entry, but the install commands (which depend on the URL asked for): its node from
 /// the index (the same one <c>depot list --json</c> prints), its dependencies, dependents and whole DAG, its tarball's
-/// sizes, when it was pushed and its signature. The entry itself is read once: its signed document, its spec and its
-/// tarball record; then two small ranged reads of the tarball (its first two and last four bytes: gzip's magic and
-/// its ISIZE trailer, the uncompressed size modulo 4 GiB).
+/// sizes, when it was pushed and its signature. One read of the entry's signed document (v3 manifest, v2 spec file):
+/// its signature, and (v3) its tarball record; the spec blob is not read, the index node stands for it (the catalog
+/// shows, it does not verify: <c>depot verify</c> does). Then the tarball's length, and a ranged read of its last four
+/// bytes (gzip's ISIZE trailer: the uncompressed size modulo 4 GiB; a v2 <c>.spack</c> is first checked to be gzip).
+/// The push time comes from the store listing when there is one.
 /// </summary>
 internal sealed record SpecFacts(SpecRow Row, CachedSpec Node, IReadOnlyList<VariantValue> Variants,
     IReadOnlyList<DependencyLink> Dependencies, IReadOnlyList<DependencyLink> Dependents, DependencyGraph Graph,
@@ -35,15 +37,16 @@ internal sealed record SpecFacts(SpecRow Row, CachedSpec Node, IReadOnlyList<Var
         var store = state.Mirror.Store;
         var entry = await layout.EntryForAsync(cached.Spec, cancellationToken).ConfigureAwait(false);
         var trust = await state.Trust.GetAsync(cancellationToken).ConfigureAwait(false);
+        var listing = await state.Listing.GetAsync(cancellationToken).ConfigureAwait(false);
         SignatureInfo signature;
-        EntryContent? content = null;
+        Tarball? tarball = null;
         try
         {
+            var location = store.Describe(entry.Key);
             var document = await store.ReadAllBytesAsync(entry.Key, 64 << 20, cancellationToken)
                 .ConfigureAwait(false);
-            signature = trust.Classify(document, store.Describe(entry.Key));
-            content = await layout.ReadEntryAsync(entry, TrustPolicy.None(state.Mirror.Name), cancellationToken)
-                .ConfigureAwait(false);
+            signature = trust.Classify(document, location);
+            tarball = TarballOf(layout, cached.Spec, document, location);
         }
         catch (DepotException e) when (e.Kind.ConcernsOneEntry())
         {
@@ -52,12 +55,13 @@ internal sealed record SpecFacts(SpecRow Row, CachedSpec Node, IReadOnlyList<Var
         }
 
         var node = cached.Spec;
-        SpecNode? Resolve(string h) => cached.Resolve(h) ?? content?.Spec.FindByHash(h);
-        var (compressed, uncompressed) = content?.Tarball is { } tarball
-            ? await SizesAsync(store, tarball, cancellationToken).ConfigureAwait(false)
-            : (null, null);
-        var pushedAt = (await store.GetInfoAsync(entry.Key, cancellationToken).ConfigureAwait(false))?.LastModified;
-        var dependencies = node.Dependencies.Select(d => Link(state.Rows, d.Name, d.Hash, d.Types, Resolve))
+        var resolve = cached.Resolve;
+        var sizes = tarball is null ? Task.FromResult<(long?, long?)>((null, null))
+            : SizesAsync(store, tarball, cancellationToken);
+        var pushedAt = listing.EntryTimes.TryGetValue(hash, out var listed) ? listed
+            : (await store.GetInfoAsync(entry.Key, cancellationToken).ConfigureAwait(false))?.LastModified;
+        var (compressed, uncompressed) = await sizes.ConfigureAwait(false);
+        var dependencies = node.Dependencies.Select(d => Link(state.Rows, d.Name, d.Hash, d.Types, resolve))
             .ToList();
         var dependents = nodes.Dependents.GetValueOrDefault(hash)?
             .Select(d => state.Rows.Find(d.Hash) is { } r
@@ -68,7 +72,7 @@ internal sealed record SpecFacts(SpecRow Row, CachedSpec Node, IReadOnlyList<Var
             .ToList() ?? [];
         var variants = node.Variants.OrderBy(v => v.Name, StringComparer.Ordinal)
             .Select(v => new VariantValue(v.Name, v.Values, v.IsBoolean, v.IsMultiValued)).ToList();
-        return new SpecFacts(row, cached, variants, dependencies, dependents, DrawGraph(state.Rows, node, Resolve),
+        return new SpecFacts(row, cached, variants, dependencies, dependents, DrawGraph(state.Rows, node, resolve),
             compressed, uncompressed, signature, pushedAt);
     }
 
@@ -109,7 +113,22 @@ internal sealed record SpecFacts(SpecRow Row, CachedSpec Node, IReadOnlyList<Var
         return new DependencyGraph(nodes, edges);
     }
 
-    private static async Task<(long?, long?)> SizesAsync(IStoreReader store, TarballRef tarball,
+    /// <summary>Where an entry's tarball is, and whether it is known to be gzip'd (else its first bytes say).
+    /// </summary>
+    private sealed record Tarball(string Key, bool Gzip);
+
+    // v3: the manifest's tarball record (the document already read); v2: where the layout files it by the node.
+    private static Tarball? TarballOf(IBuildCacheLayout layout, SpecNode node, byte[] document, string location) =>
+        layout switch
+        {
+            BuildCacheV3 => BuildCacheManifest.Parse(document, location).Find(MediaTypes.Tarball) is { } record
+                ? new Tarball(record.BlobKey, record.Compression == "gzip")
+                : null,
+            BuildCacheV2 => new Tarball(BuildCacheV2.TarballKey(node), false),
+            _ => null,
+        };
+
+    private static async Task<(long?, long?)> SizesAsync(IStoreReader store, Tarball tarball,
         CancellationToken cancellationToken)
     {
         var info = await store.GetInfoAsync(tarball.Key, cancellationToken).ConfigureAwait(false);
@@ -125,7 +144,8 @@ internal sealed record SpecFacts(SpecRow Row, CachedSpec Node, IReadOnlyList<Var
 
         try
         {
-            var magic = await ReadRangeAsync(store, tarball.Key, 0, 2, cancellationToken).ConfigureAwait(false);
+            var magic = tarball.Gzip ? [0x1f, 0x8b]
+                : await ReadRangeAsync(store, tarball.Key, 0, 2, cancellationToken).ConfigureAwait(false);
             if (magic is not [0x1f, 0x8b])
             {
                 return (info.Length, null);

@@ -133,7 +133,11 @@ public static class IndexComposer
             var refCount = refCounts.GetValueOrDefault(hash);
             if (fresh.TryGetValue(hash, out var node))
             {
-                if (node.IsCompactSource)
+                if (databaseVersion >= 8 && LegacyNodes.NeedsAnnotations(node.Json))
+                {
+                    LegacyNodes.WriteAnnotated(w, node.Json); // a Spack 0.21-0.23 node in Spack 1.x's index
+                }
+                else if (node.IsCompactSource)
                 {
                     w.WriteRaw(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(node.Json));
                 }

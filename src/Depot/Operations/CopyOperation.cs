@@ -77,11 +77,26 @@ public static class CopyOperation
         IProgress<CopyProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(sourceMirror);
+        var from = (await sourceMirror.GetLayoutsAsync(cancellationToken).ConfigureAwait(false))[0];
+        return await RunAsync(sourceMirror, from, destinationMirror, options, progress, cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Copies the entries of one layout of <paramref name="sourceMirror"/>, <paramref name="from"/>, into
+    /// <paramref name="destinationMirror"/>: a mirror that holds two layouts, or one migrated into itself.
+    /// </summary>
+    internal static async Task<CopyResult> RunAsync(Mirror sourceMirror, IBuildCacheLayout from,
+        Mirror destinationMirror, CopyOptions options, IProgress<CopyProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(sourceMirror);
+        ArgumentNullException.ThrowIfNull(from);
         ArgumentNullException.ThrowIfNull(destinationMirror);
+        ArgumentNullException.ThrowIfNull(options);
         var clock = Stopwatch.StartNew();
         var source = sourceMirror.Store;
         var destination = destinationMirror.Store;
-        var from = (await sourceMirror.GetLayoutsAsync(cancellationToken).ConfigureAwait(false))[0];
         var trust = await sourceMirror.GetTrustAsync(cancellationToken).ConfigureAwait(false);
         var keyToPublish = destinationMirror.Signing.Published;
         var layout = await destinationMirror.GetWriteLayoutAsync(cancellationToken).ConfigureAwait(false);

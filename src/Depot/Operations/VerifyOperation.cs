@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Depot.Layout;
 using Depot.Signing;
+using Depot.Sources;
 using Depot.Specs;
 using Depot.Storage;
 
@@ -11,7 +12,12 @@ namespace Depot.Operations;
 /// <summary>Options of <see cref="VerifyOperation"/>.</summary>
 /// <param name="Queries">Only entries whose spec matches one of these (all when empty).</param>
 /// <param name="Parallelism">Entries checked at once.</param>
-public sealed record VerifyOptions(IReadOnlyList<SpecQuery> Queries, int Parallelism = 8);
+public sealed record VerifyOptions(IReadOnlyList<SpecQuery> Queries, int Parallelism = 8)
+{
+    /// <summary>Which halves to check: by default the build cache, and the source mirror when there is one and no
+    /// <see cref="Queries"/> narrow the run to specs.</summary>
+    public VerifyParts Parts { get; init; } = VerifyParts.Both;
+}
 
 /// <summary>What <see cref="VerifyOperation"/> found.</summary>
 /// <param name="Checked">Entries checked (matching the queries).</param>
@@ -21,12 +27,21 @@ public sealed record VerifyOptions(IReadOnlyList<SpecQuery> Queries, int Paralle
 /// <param name="Elapsed">Wall-clock time.</param>
 public sealed record VerifyResult(int Checked, int Signed, IReadOnlyList<EntryProblem> Failures, TimeSpan Elapsed)
 {
-    public bool Ok => Failures.Count == 0;
+    /// <summary>The source mirror's check, or null when it was not checked (none there, not asked for, a store that
+    /// cannot list).</summary>
+    public SourceVerifyResult? Sources { get; init; }
+
+    /// <summary>False when only the source mirror was checked (asked for, or the mirror holds no build cache).
+    /// </summary>
+    public bool BuildCacheChecked { get; init; } = true;
+
+    public bool Ok => Failures.Count == 0 && (Sources?.Ok ?? true);
 }
 
 /// <summary>
 /// Checks every entry of a mirror: the signature of its manifest (v3) or spec file (v2) under the mirror's trust
-/// policy, the spec blob's checksum, and the tarball's size and sha256 (streamed, never held in memory).
+/// policy, the spec blob's checksum, and the tarball's size and sha256 (streamed, never held in memory); then, when the
+/// mirror holds source archives, each against the digest in its name (<see cref="SourceVerification"/>).
 /// </summary>
 public static class VerifyOperation
 {
@@ -37,6 +52,56 @@ public static class VerifyOperation
         IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(mirror);
+        ArgumentNullException.ThrowIfNull(options);
+        var clock = Stopwatch.StartNew();
+        var sources = await SourcesToCheckAsync(mirror, options, cancellationToken).ConfigureAwait(false);
+        var entries = new VerifyResult(0, 0, [], TimeSpan.Zero) { BuildCacheChecked = false };
+        if (options.Parts != VerifyParts.Sources)
+        {
+            try
+            {
+                entries = await VerifyEntriesAsync(mirror, options, progress, cancellationToken).ConfigureAwait(false);
+            }
+            catch (NoBuildCacheException) when (sources is not null && options.Parts == VerifyParts.Both)
+            {
+                // A source mirror alone: nothing else to check.
+            }
+        }
+
+        var checkedSources = sources is null ? null
+            : await SourceVerification.RunAsync(sources, options.Parallelism, progress, cancellationToken)
+                .ConfigureAwait(false);
+        return entries with { Elapsed = clock.Elapsed, Sources = checkedSources };
+    }
+
+    /// <summary>The store to check sources in, or null when they are not checked.</summary>
+    /// <exception cref="DepotException">Only sources were asked for, and there are none or they cannot be
+    /// listed.</exception>
+    private static async Task<IStoreLister?> SourcesToCheckAsync(Mirror mirror, VerifyOptions options,
+        CancellationToken cancellationToken)
+    {
+        if (options.Parts == VerifyParts.BuildCache || options.Parts == VerifyParts.Both && options.Queries.Count > 0)
+        {
+            return null;
+        }
+
+        var lister = SourceVerification.Listable(mirror.Store);
+        if (lister is not null && await SourceMirror.HoldsSourcesAsync(lister, cancellationToken).ConfigureAwait(false))
+        {
+            return lister;
+        }
+
+        return options.Parts != VerifyParts.Sources ? null
+            : lister is null ? throw new DepotException(ErrorKind.Unsupported, $"{mirror.Store.Root}: a source mirror "
+                + "can be checked only where it can be listed (a directory, bucket or container; not plain HTTP or a "
+                + "registry)")
+            : throw new DepotException(ErrorKind.NotFound,
+                $"{mirror.Store.Root}: no source mirror here (nothing under {SourceMirror.Prefix})");
+    }
+
+    private static async Task<VerifyResult> VerifyEntriesAsync(Mirror mirror, VerifyOptions options,
+        IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
         var store = mirror.Store;
         var layouts = await mirror.GetLayoutsAsync(cancellationToken).ConfigureAwait(false);
         var trust = await mirror.GetTrustAsync(cancellationToken).ConfigureAwait(false);

@@ -1,11 +1,14 @@
 using System.Text.RegularExpressions;
+using Depot.Sources;
+using Depot.Storage;
 
 namespace Depot.Serving;
 
 /// <summary>How long a client may keep a served object without asking again.</summary>
 public enum Freshness
 {
-    /// <summary>Content-addressed (<c>blobs/sha256/…</c>): the key names the bytes, they never change.</summary>
+    /// <summary>Content-addressed (<c>blobs/sha256/…</c>, a source mirror's <c>_source-cache/archive/…</c>): the key
+    /// names the bytes, they never change.</summary>
     Immutable,
 
     /// <summary>Indexes and their hashes: they change with every push, so a client revalidates each time (cheap with
@@ -32,7 +35,7 @@ public static partial class ServedKeys
     /// <summary>How long a copy of <paramref name="key"/> stays fresh.</summary>
     public static Freshness FreshnessOf(string key)
     {
-        if (Digest(key) is not null)
+        if (Digest(key) is not null || IsSourceArchive(key))
         {
             return Freshness.Immutable;
         }
@@ -41,6 +44,11 @@ public static partial class ServedKeys
         return name.StartsWith("index.", StringComparison.Ordinal) || key.Contains("/index/", StringComparison.Ordinal)
             ? Freshness.Revalidate : Freshness.Short;
     }
+
+    /// <summary>An archive of a source mirror, named by its checksum.</summary>
+    private static bool IsSourceArchive(string key) =>
+        key.StartsWith(SourceMirror.ArchivePrefix, StringComparison.Ordinal)
+        && SourceMirror.Describe(new StoreObject(key, 0)).IsCheckable;
 
     /// <summary>The content type to serve <paramref name="key"/> with.</summary>
     public static string ContentType(string key) =>

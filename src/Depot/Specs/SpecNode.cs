@@ -136,6 +136,10 @@ public sealed class SpecNode
             {
                 compiler = new NodeCompiler(OptionalString(comp, "name") ?? "", OptionalString(comp, "version") ?? "");
             }
+            else
+            {
+                compiler = LegacyNodes.AnnotatedCompiler(json); // a format-4 node as Spack 1.x's index holds it
+            }
 
             var isExternal = false;
             string? externalPath = null;

@@ -107,7 +107,8 @@ public class CacheCatalogTests
         var spec = await catalog.GetSpecAsync(GreetV3, "http://h/c/", Token);
 
         Assert.Equal(new SignatureInfo(SignatureState.Unsigned, null, null, null), spec!.Signature);
-        Assert.StartsWith("spack mirror add --unsigned c http://h/c/ && ", spec.Install.Spack, StringComparison.Ordinal);
+        Assert.StartsWith("spack mirror add --unsigned c http://h/c/ && ", spec.Install.Spack,
+            StringComparison.Ordinal);
         Assert.Contains("signed: false", spec.Install.SpackYaml, StringComparison.Ordinal);
         Assert.Empty(await catalog.GetKeysAsync(Token));
     }

@@ -1,162 +1,120 @@
 using System.Text.Json;
-using Depot.Cli;
-using Depot.Tests.Operations;
+using Depot.Tests.Specs;
 
 namespace Depot.Tests.Cli;
 
-/// <summary><c>depot prune</c> and <c>depot rm</c>: text, <c>--json</c>, exit codes, refusals.</summary>
+/// <summary><c>depot stats</c> and <c>depot check</c> as a CI pipeline runs them: exit codes, lines and JSON.</summary>
 public sealed class UpkeepCliTests : CliTestBase
 {
-    private static CancellationToken Token => TestContext.Current.CancellationToken;
-
-    private async Task<(string Root, HashSet<string> Orphans)> PlantedMirrorAsync()
-    {
-        var root = Scratch.Combine("mirror");
-        TestData.CopyTree(TestData.Path(TestData.V2Unsigned), root);
-        var orphans = await PlantedOrphans.PlantV2Async(new Depot.Storage.LocalDirectoryStore(root));
-        orphans.UnionWith(PlantedOrphans.PlantTemporaries(root));
-        PlantedOrphans.Age(root, orphans, TimeSpan.FromHours(2));
-        return (root, orphans);
-    }
+    private const string Tree = "spack-1.2/install-tree";
 
     [Fact]
-    public async Task PruneIsADryRunPrintingOneLineEachAndATotalUntilYes()
+    public async Task CheckExitsZeroWhenNothingIsMissing()
     {
-        var (root, orphans) = await PlantedMirrorAsync();
-
-        var (code, output, error) = await RunAsync("prune", root);
-
-        Assert.Equal(ExitCodes.Success, code);
-        Assert.Equal("", error);
-        var lines = output.TrimEnd().Split('\n');
-        Assert.Equal(6, lines.Length);
-        Assert.All(lines[..^1], l => Assert.StartsWith("would remove ", l, StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.StartsWith("would remove broken-entry ", StringComparison.Ordinal)
-            && l.Contains("-greet-1.0.0/", StringComparison.Ordinal));
-        Assert.Matches(@"^.*: 5 items \(5 objects\), [0-9.]+ (B|KiB) would be freed, [0-9.]+ s; --yes removes them$",
-            lines[^1]);
-        Assert.Empty(orphans.Except(PlantedOrphans.Files(root)));
-
-        (code, output, _) = await RunAsync("prune", root, "--yes");
-        Assert.Equal(ExitCodes.Success, code);
-        Assert.Contains("5 items (5 objects)", output, StringComparison.Ordinal);
-        Assert.Contains(" freed, ", output, StringComparison.Ordinal);
-        Assert.Empty(PlantedOrphans.Files(root).Intersect(orphans));
-        (code, _, _) = await RunAsync("verify", root, "--no-verify");
-        Assert.Equal(ExitCodes.Success, code);
-    }
-
-    [Fact]
-    public async Task PruneJsonHasEveryItemWithItsKeysAndTheTotals()
-    {
-        var (root, orphans) = await PlantedMirrorAsync();
-
-        var (code, output, _) = await RunAsync("prune", root, "--json", "--keep-last", "5");
-
-        Assert.Equal(ExitCodes.Success, code);
-        using var doc = JsonDocument.Parse(output);
-        var json = doc.RootElement;
-        Assert.True(json.GetProperty("dry_run").GetBoolean());
-        var items = json.GetProperty("items").EnumerateArray().ToList();
-        Assert.Equal(5, json.GetProperty("count").GetInt32());
-        Assert.Equal(orphans.Order(StringComparer.Ordinal), items.SelectMany(i => i.GetProperty("keys")
-            .EnumerateArray().Select(k => k.GetString()!)).Order(StringComparer.Ordinal));
-        Assert.Equal(items.Sum(i => i.GetProperty("bytes").GetInt64()), json.GetProperty("bytes").GetInt64());
-        Assert.Equal(["broken-entry", "orphan-blob", "temporary", "unlisted-key"],
-            items.Select(i => i.GetProperty("reason").GetString()).Distinct().Order(StringComparer.Ordinal));
-        Assert.All(items, i => Assert.StartsWith(root, i.GetProperty("location").GetString(),
-            StringComparison.Ordinal));
-        Assert.Equal(0, json.GetProperty("problems").GetArrayLength());
-    }
-
-    [Fact]
-    public async Task RmRefusesANeededDependencyInOneLineThenForceRemovesIt()
-    {
-        var root = Scratch.Combine("mirror");
-        TestData.CopyTree(TestData.Path(TestData.V2Unsigned), root);
-
-        var (code, output, error) = await RunAsync("rm", root, "libgreet");
-
-        Assert.Equal(ExitCodes.Conflict, code);
+        var lockPath = LockFiles.Write(Scratch.Path, LockFiles.FromInstallTree(Tree, 6, "greet"));
+        var (code, output, err) = await RunAsync("check", TestData.Path(TestData.V3Signed), "--lock", lockPath);
+        Assert.Equal(0, code);
         Assert.Equal("", output);
-        Assert.Matches(@"^depot: error: libgreet@1\.0\.0/\w{7} is not removed: greet@1\.0\.0/\w{7}, which stays in .*, "
-            + @"depends on it \(link/run\); --force removes it anyway\n$", error);
+        Assert.Contains("3 of 3 specs present, 0 missing", err, StringComparison.Ordinal);
+    }
 
-        (code, output, _) = await RunAsync("rm", root, "libgreet", "--force", "--json");
-        Assert.Equal(ExitCodes.Success, code);
+    [Fact]
+    public async Task CheckNamesEachMissingSpecAndExitsOne()
+    {
+        var (code, output, _) = await RunAsync("check", TestData.Path(TestData.V2Signed), "greet",
+            "--install-tree", TestData.Path(Tree));
+        Assert.Equal(1, code);
+        Assert.Equal(
+            [
+                "missing gcc-runtime@12.2.0 /vkw5xvdpe5yect3sehzv5inhyvrgavno (needed by greet@1.0.0 /ilccysm)",
+                "missing greet@1.0.0 /ilccysmlleizqaxfvvqsb6selpnnszug (needed by greet@1.0.0 /ilccysm)",
+                "missing libgreet@1.0.0 /45qqyrdm2lgdwkith6pdxfyacbtymalw (needed by greet@1.0.0 /ilccysm)",
+            ], output.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n'));
+    }
+
+    [Fact]
+    public async Task CheckJsonListsMissingSpecsWithCounts()
+    {
+        var lockPath = LockFiles.Write(Scratch.Path, LockFiles.FromInstallTree(Tree, 6, "greet", "greet-data"));
+        var (code, output, _) = await RunAsync("check", TestData.Path(TestData.V2Signed), "--lock", lockPath,
+            "--json");
+        Assert.Equal(1, code);
         using var doc = JsonDocument.Parse(output);
-        Assert.False(doc.RootElement.GetProperty("dry_run").GetBoolean());
-        var item = Assert.Single(doc.RootElement.GetProperty("items").EnumerateArray());
-        Assert.Equal("removed", item.GetProperty("reason").GetString());
-        Assert.StartsWith("libgreet@1.0.0/", item.GetProperty("name").GetString(), StringComparison.Ordinal);
-        Assert.Equal(1, doc.RootElement.GetProperty("indexed_layouts").GetInt32());
-        (_, output, _) = await RunAsync("list", root);
-        Assert.DoesNotContain("libgreet", output, StringComparison.Ordinal);
+        var root = doc.RootElement;
+        Assert.Equal((0, 4), (root.GetProperty("present").GetInt32(), root.GetProperty("checked").GetInt32()));
+        var missing = root.GetProperty("missing").EnumerateArray().ToList();
+        Assert.Equal(4, missing.Count);
+        var data = missing.Single(m => m.GetProperty("name").GetString() == "greet-data");
+        Assert.Equal("1.0.0", data.GetProperty("version").GetString());
+        Assert.Equal("peahnwn7aa2lc5t6iese4dp7o7jjbnwu", data.GetProperty("hash").GetString());
+        Assert.Equal(["greet-data@1.0.0 /peahnwn"],
+            data.GetProperty("needed_by").EnumerateArray().Select(e => e.GetString()));
     }
 
     [Fact]
-    public async Task RmPrintsWhatGoesAndADryRunChangesNothing()
+    public async Task CheckRefusesABadLockFileInOneLine()
     {
-        var root = Scratch.Combine("mirror");
-        TestData.CopyTree(TestData.Path(TestData.V2Unsigned), root);
-        var before = PlantedOrphans.Files(root);
-
-        var (code, output, _) = await RunAsync("rm", root, "greet", "--dry-run");
-        Assert.Equal(ExitCodes.Success, code);
-        Assert.StartsWith("would remove greet@1.0.0/", output, StringComparison.Ordinal);
-        Assert.Contains("run without --dry-run to remove them", output, StringComparison.Ordinal);
-        Assert.Equal(before, PlantedOrphans.Files(root));
-
-        (code, output, _) = await RunAsync("rm", root, "greet");
-        Assert.Equal(ExitCodes.Success, code);
-        Assert.StartsWith("removed greet@1.0.0/", output, StringComparison.Ordinal);
-        (code, _, _) = await RunAsync("rm", root, "greet");
-        Assert.Equal(ExitCodes.NotFound, code);
-    }
-
-    [Theory]
-    [InlineData("--grace", "soon", "--grace 'soon': expected a whole number and a unit")]
-    [InlineData("--older-than", "90", "--older-than '90': expected a whole number and a unit")]
-    [InlineData("--keep-last", "0", "--keep-last takes a whole number from 1")]
-    public async Task BadRetentionValuesAreUsageErrorsNamingTheOption(string option, string value, string message)
-    {
-        var root = Scratch.Combine("mirror");
-        TestData.CopyTree(TestData.Path(TestData.V2Unsigned), root);
-
-        var (code, _, error) = await RunAsync("prune", root, option, value);
-
-        Assert.Equal(ExitCodes.Usage, code);
-        Assert.Contains(message, error, StringComparison.Ordinal);
+        var lockPath = Path.Combine(Scratch.Path, "spack.lock");
+        await File.WriteAllTextAsync(lockPath, "{\"_meta\": {\"lockfile-version\": 9}, \"roots\": []}",
+            TestContext.Current.CancellationToken);
+        var (code, _, err) = await RunAsync("check", TestData.Path(TestData.V3Signed), "--lock", lockPath);
+        Assert.Equal(8, code);
+        Assert.Equal($"depot: error: {lockPath}: field '_meta.lockfile-version' is 9: Depot reads lock files of "
+            + "versions 4 to 6 (Spack 0.19 and later)", err.TrimEnd('\n'));
+        var (usage, _, usageErr) = await RunAsync("check", TestData.Path(TestData.V3Signed));
+        Assert.Equal(2, usage);
+        Assert.Contains("name the specs to check", usageErr, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task KeepFilesTakeLockFilesAndHashListsAndNeedARetentionRule()
+    public async Task StatsPrintsTextAndJson()
     {
-        var root = Scratch.Combine("mirror");
-        TestData.CopyTree(TestData.Path(TestData.V2Unsigned), root);
-        PlantedOrphans.Age(root, PlantedOrphans.Files(root), TimeSpan.FromDays(100));
-        var list = Scratch.Combine("keep.txt");
-        var (_, listing, _) = await RunAsync("list", root, "--json");
-        using var listed = JsonDocument.Parse(listing);
-        var greet = listed.RootElement.EnumerateArray()
-            .Single(s => s.GetProperty("name").GetString() == "greet").GetProperty("hash").GetString()!;
-        await File.WriteAllTextAsync(list, $"# kept\n/{greet}\n", Token);
-        var lockFile = Scratch.Combine("spack.lock");
-        await File.WriteAllTextAsync(lockFile, $"{{\"concrete_specs\": {{\"{greet}\": {{}}}}}}", Token);
+        var (code, output, _) = await RunAsync("stats", TestData.Path(TestData.V2Unsigned), "--top", "1");
+        Assert.Equal(0, code);
+        Assert.Contains("(layout v2): 3 specs of 3 packages", output, StringComparison.Ordinal);
+        Assert.Contains("architectures: linux-debian12-x86_64 (3)", output, StringComparison.Ordinal);
+        Assert.Contains("greet@1.0.0 /tnhxyee", output, StringComparison.Ordinal);
 
-        var (code, _, error) = await RunAsync("prune", root, "--keep", list);
-        Assert.Equal(ExitCodes.Usage, code);
-        Assert.Contains("--keep only protects entries from --keep-last or --older-than", error,
-            StringComparison.Ordinal);
+        var (jsonCode, json, _) = await RunAsync("stats", TestData.Path(TestData.V3Unsigned), "--json");
+        Assert.Equal(0, jsonCode);
+        using var doc = JsonDocument.Parse(json);
+        var layout = doc.RootElement.GetProperty("layouts").EnumerateArray().Single();
+        Assert.Equal(("v3", 5), (layout.GetProperty("layout").GetString(), layout.GetProperty("specs").GetInt32()));
+        Assert.True(layout.GetProperty("unique_bytes").GetInt64() > 0);
+        Assert.Equal(5, layout.GetProperty("largest").GetArrayLength());
+        Assert.Equal(JsonValueKind.Object, layout.GetProperty("newest").ValueKind);
+    }
 
-        foreach (var keep in new[] { list, lockFile })
-        {
-            string output;
-            (code, output, _) = await RunAsync("prune", root, "--older-than", "90d", "--keep", keep, "--json");
-            Assert.Equal(ExitCodes.Success, code);
-            using var doc = JsonDocument.Parse(output);
-            Assert.Equal(["greet-data@1.0.0"], doc.RootElement.GetProperty("items").EnumerateArray()
-                .Select(i => i.GetProperty("name").GetString()![..^8]));
-        }
+    [Fact]
+    public async Task MigrateSaysWhatItDidThenThatThereIsNothingLeft()
+    {
+        using var cache = TestData.Copy(TestData.V2Unsigned);
+        var (code, output, err) = await RunAsync("migrate", cache.Path, "--unsigned");
+        Assert.True(code == 0, err);
+        Assert.Contains("migrated greet@1.0.0 /tnhxyee", output, StringComparison.Ordinal);
+        Assert.Contains($"{cache.Path}: migrated 3 entries to layout v3, skipped 0 already there, failed 0",
+            output, StringComparison.Ordinal);
+        Assert.Contains("index updated: 3 specs", output, StringComparison.Ordinal);
+
+        var (again, againOut, _) = await RunAsync("migrate", cache.Path, "--unsigned");
+        Assert.Equal(0, again);
+        Assert.Equal($"{cache.Path}: nothing to migrate: all 3 entries are in layout v3 already, with their index",
+            againOut.TrimEnd('\n'));
+
+        var (deleted, json, _) = await RunAsync("migrate", cache.Path, "--unsigned", "--delete-old", "--json");
+        Assert.Equal(0, deleted);
+        using var doc = JsonDocument.Parse(json);
+        Assert.Equal((0, 3, 8), (doc.RootElement.GetProperty("migrated").GetInt32(),
+            doc.RootElement.GetProperty("skipped").GetInt32(), doc.RootElement.GetProperty("deleted_old").GetInt32()));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(cache.Path, "build_cache"), "*",
+            SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task MigrateRefusesUnsignedAndKeyTogether()
+    {
+        var (code, _, err) = await RunAsync("migrate", Scratch.Path, "--unsigned", "--key", "ABCD");
+        Assert.Equal(2, code);
+        Assert.Contains("--unsigned and --key contradict each other", err, StringComparison.Ordinal);
     }
 }
