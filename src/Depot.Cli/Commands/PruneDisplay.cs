@@ -61,8 +61,9 @@ internal static class PruneDisplay
         {
             var objects = item.Keys.Count == 1 ? item.Location : $"{item.Keys.Count} objects";
             var reason = item.Reason == PruneReason.Removed ? "" : item.ReasonName + " ";
-            console.Out.WriteLine(item.Name == item.Keys[0] ? $"{verb} {reason}{item.Location} ({ByteSize.Format(item.Bytes)})"
-                : $"{verb} {reason}{item.Name} ({objects}, {ByteSize.Format(item.Bytes)})");
+            var size = ByteSize.Format(item.Bytes);
+            console.Out.WriteLine(item.Name == item.Keys[0] ? $"{verb} {reason}{item.Location} ({size})"
+                : $"{verb} {reason}{item.Name} ({objects}, {size})");
         }
 
         var total = string.Create(CultureInfo.InvariantCulture,
