@@ -4,7 +4,7 @@
 #   SPACK_SNAPSHOTS=/work/.mirror bench/all.sh        full run: about 25–30 minutes on this 2-core machine, idle
 #   BENCH_SMALL=1 BENCH_RUNS=2 bench/all.sh            small sizes, to check that everything runs end to end
 #   BENCH_RUNS=3 (runs per row), BENCH_SPACK_INDEX_RUNS=2 (Spack's update-index at N specs),
-#   ONLY="push install" (a subset of: push install list-index startup verify s3 oci serve catalog),
+#   ONLY="push install" (a subset of: push install list-index startup verify s3 oci serve prune catalog),
 #   RESULTS=path (default bench/results.md). Each script also runs alone; the sizes below are their env knobs.
 #
 # Without SPACK_SNAPSHOTS the Spack rows are skipped and the results say so. Every baseline (Spack 1.2, gzip on the
@@ -17,7 +17,7 @@ root=$(cd "$here/.." && pwd)
 export BENCH_RUNS=${BENCH_RUNS:-3}
 export BENCH_SPACK_INDEX_RUNS=${BENCH_SPACK_INDEX_RUNS:-2}
 results=${RESULTS:-$here/results.md}
-only=${ONLY:-push install list-index startup verify s3 oci serve catalog}
+only=${ONLY:-push install list-index startup verify s3 oci serve prune catalog}
 mkdir -p "$here/out"
 rm -rf "$here"/out/depot-bin*   # copies of earlier builds (lib.sh's bench_depot_build)
 
@@ -25,12 +25,12 @@ rm -rf "$here"/out/depot-bin*   # copies of earlier builds (lib.sh's bench_depot
 if [ "${BENCH_SMALL:-0}" = 1 ]; then
     push_env=(PACKAGES=8 MB_PER_PACKAGE=2); install_env=(PACKAGES=6 MB_PER_PACKAGE=2)
     li_env=(N=1000); verify_env=(N=200); s3_env=(COUNT=50 RTTS="0 20"); oci_env=(PACKAGES=10 MB_PER_PACKAGE=1)
-    serve_env=(DURATION=3 PULL_CLIENTS=50 PACKAGES=4 EXTRA_BLOBS=8)
+    serve_env=(DURATION=3 PULL_CLIENTS=50 PACKAGES=4 EXTRA_BLOBS=8); prune_env=(N=1000 ORPHANS=100)
     catalog_env=(N=1000 QUERIES=100 LOADS=5)
 else
     push_env=(PACKAGES=40 MB_PER_PACKAGE=10); install_env=(PACKAGES=20 MB_PER_PACKAGE=25)
     li_env=(N=20000); verify_env=(N=1000); s3_env=(COUNT=100 RTTS="0 50"); oci_env=(PACKAGES=50 MB_PER_PACKAGE=4)
-    serve_env=(DURATION=10 PULL_CLIENTS=200)
+    serve_env=(DURATION=10 PULL_CLIENTS=200); prune_env=(N=20000 ORPHANS=1000)
     catalog_env=(N=20000 QUERIES=400 LOADS=20)
 fi
 
@@ -75,6 +75,7 @@ run verify verify.sh "${verify_env[@]}"
 run s3 s3.sh "${s3_env[@]}"
 run oci oci.sh "${oci_env[@]}"
 run serve serve.sh "${serve_env[@]}"
+run prune prune.sh "${prune_env[@]}"
 run catalog catalog.sh "${catalog_env[@]}"
 
 end=$(date +%s)

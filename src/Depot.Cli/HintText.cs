@@ -25,6 +25,7 @@ public static class HintText
             + hint["docker_config"],
         HintAction.TrustCertificate => "give the mirror --ca-cert FILE, or set SSL_CERT_FILE",
         HintAction.RebuildIndex => $"if its index is missing or out of date, rebuild it: {Command(hint)}",
+        HintAction.ForceRemoval => "--force removes it anyway",
         _ => hint.ActionName,
     };
 

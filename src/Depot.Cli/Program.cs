@@ -86,6 +86,8 @@ public static class Program
         ("sign", SignCommand.Create),
         ("push", PushCommand.Create),
         ("copy", CopyCommand.Create),
+        ("prune", PruneCommand.Create),
+        ("rm", RmCommand.Create),
         ("install", InstallCommand.Create),
         ("env", EnvCommand.Create),
         ("stats", StatsCommand.Create),
@@ -93,6 +95,7 @@ public static class Program
         ("migrate", MigrateCommand.Create),
         ("mirror", MirrorCommand.Create),
         ("serve", ServeCommand.Create),
+        ("catalog", CatalogCommand.Create),
         ("completion", CompletionCommand.Create),
     ];
 

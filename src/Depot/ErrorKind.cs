@@ -91,6 +91,9 @@ public enum HintAction
     /// <summary>Rebuild the index of mirror <c>mirror</c> from its entries (it is missing, damaged or out of
     /// date).</summary>
     RebuildIndex,
+
+    /// <summary>Remove the entry although entries that stay depend on it.</summary>
+    ForceRemoval,
 }
 
 /// <summary>

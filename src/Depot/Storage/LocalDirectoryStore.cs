@@ -11,7 +11,7 @@ namespace Depot.Storage;
 /// by several accounts works as its root's permissions say (see LocalDirectoryStore.Writes.cs); a refused file
 /// operation is one line naming the file, the permission missing and the fix.
 /// </summary>
-public sealed partial class LocalDirectoryStore : IObjectStore
+public sealed partial class LocalDirectoryStore : IObjectStore, IStoreTemporaries
 {
     /// <summary>Temporary files start with this; listings skip them.</summary>
     internal const string TempPrefix = ".depot-tmp-";
@@ -33,6 +33,39 @@ public sealed partial class LocalDirectoryStore : IObjectStore
 
     public IAsyncEnumerable<string> ListKeysAsync(string prefix, CancellationToken cancellationToken = default) =>
         Enumerate(prefix, (ref FileSystemEntry _, string key) => key, cancellationToken);
+
+    /// <summary>Files named <c>.depot-tmp-*</c> at any depth (the index lock excepted), as keys under the
+    /// root.</summary>
+    public async IAsyncEnumerable<StoreObject> ListTemporaryAsync(
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await Task.Yield();
+        if (!Directory.Exists(root))
+        {
+            yield break;
+        }
+
+        var rootLength = root.Length + 1;
+        var found = new FileSystemEnumerable<StoreObject>(root,
+            (ref FileSystemEntry e) =>
+            {
+                var directory = e.Directory.Length > root.Length ? e.Directory[rootLength..] : ReadOnlySpan<char>.Empty;
+                var key = directory.IsEmpty ? e.FileName.ToString() : string.Concat(directory, "/", e.FileName);
+                return new StoreObject(key, e.Length, e.LastWriteTimeUtc);
+            },
+            new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0 })
+        {
+            ShouldIncludePredicate = (ref FileSystemEntry e) =>
+                !e.IsDirectory && e.FileName.StartsWith(TempPrefix, StringComparison.Ordinal)
+                && !e.FileName.SequenceEqual(LockName),
+            ShouldRecursePredicate = (ref FileSystemEntry e) => (e.Attributes & FileAttributes.ReparsePoint) == 0,
+        };
+        foreach (var temporary in found)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return temporary;
+        }
+    }
 
     private delegate T EntryTransform<T>(ref FileSystemEntry entry, string key);
 

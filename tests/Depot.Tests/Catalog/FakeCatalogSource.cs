@@ -24,7 +24,17 @@ internal sealed class FakeCatalogSource : ICatalogSource
             .ThenByDescending(r => r.Version, StringComparer.Ordinal).ThenBy(r => r.Hash, StringComparer.Ordinal)
             .ToList();
         this.dependencies = dependencies ?? [];
+        byHash = this.rows.ToDictionary(r => r.Hash, StringComparer.Ordinal);
+        byName = this.rows.GroupBy(r => r.Name, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        dependents = this.dependencies.SelectMany(d => d.Value.Select(x => (Parent: d.Key, Child: x.Hash, x.Types)))
+            .GroupBy(x => x.Child, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(x => (x.Parent, x.Types)).ToList(), StringComparer.Ordinal);
     }
+
+    private readonly Dictionary<string, SpecRow> byHash;
+    private readonly Dictionary<string, List<SpecRow>> byName;
+    private readonly Dictionary<string, List<(string Parent, string Types)>> dependents;
 
     public string Name { get; }
 
@@ -84,8 +94,8 @@ internal sealed class FakeCatalogSource : ICatalogSource
                 [cmake.Hash] = [(openssl.Hash, "build,link"), (zlib.Hash, "link"), (ncurses, "build,link")],
             });
         source.External[ncurses] = ("ncurses", "6.4");
-        source.signatures[zlib.Hash] = new SignatureInfo(SignatureState.Trusted, "0123456789ABCDEF0123456789ABCDEF01234567",
-            "Demo <demo@example.invalid>", Pushed);
+        source.signatures[zlib.Hash] = new SignatureInfo(SignatureState.Trusted,
+            "0123456789ABCDEF0123456789ABCDEF01234567", "Demo <demo@example.invalid>", Pushed);
         source.signatures[openssl.Hash] = new SignatureInfo(SignatureState.Untrusted,
             "FEDCBA9876543210FEDCBA9876543210FEDCBA98", "Someone <x@example.invalid>", Pushed);
         source.signatures[zlibOld.Hash] = new SignatureInfo(SignatureState.Invalid, null, null, null);
@@ -94,8 +104,8 @@ internal sealed class FakeCatalogSource : ICatalogSource
         return source;
     }
 
-    /// <summary><paramref name="count"/> specs over <c>count / 10</c> packages, each depending on the one before.
-    /// </summary>
+    /// <summary><paramref name="count"/> specs over <c>count / 10</c> packages, each (after the first twenty) depending
+    /// on three of the first twenty.</summary>
     public static FakeCatalogSource Synthetic(string name, int count)
     {
         var list = new List<SpecRow>(count);
@@ -104,9 +114,11 @@ internal sealed class FakeCatalogSource : ICatalogSource
         {
             var row = Row($"pkg{i / 10:D5}", $"1.{i % 10}", i % 2 == 0 ? "+shared" : "~shared",
                 compiler: i % 3 == 0 ? "clang@17.0.0" : "gcc@12.2.0", seed: "synthetic" + i);
-            if (i > 0)
+            if (i >= 20)
             {
-                deps[row.Hash] = [(list[i - 1].Hash, "build,link")];
+                // Small DAGs, as real ones: three of the first twenty specs (the "base libraries"), which have none.
+                deps[row.Hash] = [(list[i % 20].Hash, "build,link"), (list[(i + 7) % 20].Hash, "link"),
+                    (list[(i + 13) % 20].Hash, "run")];
             }
 
             list.Add(row);
@@ -141,20 +153,19 @@ internal sealed class FakeCatalogSource : ICatalogSource
 
     public Task<PackageDetail?> GetPackageAsync(string name, CancellationToken cancellationToken = default)
     {
-        var specs = rows.Where(r => r.Name == name).ToList();
-        return Task.FromResult(specs.Count == 0 ? null : new PackageDetail(name, specs));
+        return Task.FromResult(byName.TryGetValue(name, out var specs) ? new PackageDetail(name, specs) : null);
     }
 
     public Task<SpecDetail?> GetSpecAsync(string hash, string mirrorUrl, CancellationToken cancellationToken = default)
     {
-        if (rows.FirstOrDefault(r => r.Hash == hash) is not { } row)
+        if (!byHash.TryGetValue(hash, out var row))
         {
             return Task.FromResult<SpecDetail?>(null);
         }
 
         var directs = Links(dependencies.GetValueOrDefault(hash) ?? []);
-        var dependents = dependencies.Where(d => d.Value.Any(x => x.Hash == hash))
-            .Select(d => Link(d.Key, d.Value.First(x => x.Hash == hash).Types)).ToList();
+        var parents = (dependents.GetValueOrDefault(hash) ?? []).Take(50).Select(d => Link(d.Parent, d.Types))
+            .ToList();
         var nodes = new List<DependencyLink> { Link(hash, "") };
         var edges = new List<(string, string)>();
         var seen = new HashSet<string>(StringComparer.Ordinal) { hash };
@@ -181,7 +192,7 @@ internal sealed class FakeCatalogSource : ICatalogSource
             $"spack mirror add {Name} {url} && spack buildcache keys --install --trust && "
                 + $"spack install --use-buildcache only /{hash}",
             $"depot install /{hash} --from {url}", $"spack:\n  mirrors:\n    {Name}: {url}\n");
-        return Task.FromResult<SpecDetail?>(new SpecDetail(row, variants, directs, dependents,
+        return Task.FromResult<SpecDetail?>(new SpecDetail(row, variants, directs, parents,
             new DependencyGraph(nodes, edges), 4096, 1_048_576,
             signatures.GetValueOrDefault(hash) ?? new SignatureInfo(SignatureState.Unsigned, null, null, null), Pushed,
             install));
@@ -190,7 +201,8 @@ internal sealed class FakeCatalogSource : ICatalogSource
     public Task<IReadOnlyList<CatalogKey>> GetKeysAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<CatalogKey>>(Keys);
 
-    public Task<IReadOnlyList<PushActivity>> GetActivityAsync(int limit, CancellationToken cancellationToken = default) =>
+    public Task<IReadOnlyList<PushActivity>> GetActivityAsync(int limit,
+        CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<PushActivity>>(rows.Take(limit)
             .Select(r => new PushActivity(r.Hash, r.Name, r.Version, Pushed)).ToList());
 
@@ -199,7 +211,7 @@ internal sealed class FakeCatalogSource : ICatalogSource
 
     private DependencyLink Link(string hash, string types)
     {
-        if (rows.FirstOrDefault(r => r.Hash == hash) is { } row)
+        if (byHash.TryGetValue(hash, out var row))
         {
             return new DependencyLink(row.Name, row.Version, hash, types, true);
         }

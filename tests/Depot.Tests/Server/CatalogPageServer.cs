@@ -9,9 +9,9 @@ using Depot.Tests.Catalog;
 namespace Depot.Tests.Server;
 
 /// <summary>
-/// A real <c>depot serve</c> (Kestrel on a free port, real tokens) over two caches of the v3 fixture mirror: <c>main</c>
-/// public and <c>team</c> private, whose catalogs are <see cref="FakeCatalogSource"/>s. Its client neither follows
-/// redirects nor keeps cookies: the tests look at both.
+/// A real <c>depot serve</c> (Kestrel on a free port, real tokens) over two caches of the v3 fixture mirror:
+/// <c>main</c> public and <c>team</c> private, whose catalogs are <see cref="FakeCatalogSource"/>s. Its client neither
+/// follows redirects nor keeps cookies: the tests look at both.
 /// </summary>
 internal sealed class CatalogPageServer : IAsyncDisposable
 {

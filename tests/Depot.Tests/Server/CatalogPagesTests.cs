@@ -106,6 +106,42 @@ public sealed class CatalogPagesTests
     }
 
     [Fact]
+    public async Task PagesOfARealSpackMirrorLinkItsSpecsAndSayTheirSignature()
+    {
+        // The engine's own catalog (CacheCatalog) over the signed Spack 1.2 mirror; this server trusts no key.
+        await using var server = await RunningServer.StartAsync(TestData.Path(TestData.V3Signed));
+        var token = TestContext.Current.CancellationToken;
+
+        var cachePage = await server.Client.GetStringAsync("/mirror-signed/?q=greet", token);
+        var specLinks = PageAssert.Attributes(cachePage, "<a class=\"spec-link\"", "href")
+            .Where(h => h.StartsWith("/mirror-signed/spec/", StringComparison.Ordinal)).Distinct().ToList();
+        Assert.NotEmpty(specLinks);
+        var withDependencies = 0;
+        foreach (var link in specLinks)
+        {
+            var page = await server.Client.GetStringAsync(link, token);
+            PageAssert.FollowsTheContract(page, "live");
+            Assert.Contains("data-state=\"untrusted\"", page, StringComparison.Ordinal);
+            Assert.Contains($"<code id=\"spec-hash\">{link[^32..]}</code>", page, StringComparison.Ordinal);
+            Assert.Contains($"spack install --use-buildcache only /{link[^32..]}", page, StringComparison.Ordinal);
+            Assert.Contains("<figure id=\"dag\">", page, StringComparison.Ordinal);
+            var dependencies = PageAssert.Attributes(page[page.IndexOf("<section id=\"dependencies\"",
+                StringComparison.Ordinal)..], "<a class=\"spec-link\"", "href");
+            foreach (var dependency in dependencies.Take(3))
+            {
+                var response = await server.Client.GetAsync(dependency, token);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                withDependencies++;
+            }
+        }
+
+        Assert.True(withDependencies > 0, "no spec page linked a dependency");
+        var keys = await server.Client.GetStringAsync("/mirror-signed/keys", token);
+        var download = PageAssert.Attributes(keys, "<a class=\"key-download\"", "href").First();
+        Assert.Equal(HttpStatusCode.OK, (await server.Client.GetAsync(download, token)).StatusCode);
+    }
+
+    [Fact]
     public async Task AssetsAreServedWithAnETagAndADayOfCaching()
     {
         await using var server = await CatalogPageServer.StartAsync();

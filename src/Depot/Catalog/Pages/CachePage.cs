@@ -131,8 +131,8 @@ public static class CachePage
         {
             html.Open("p", ("class", "more-results"))
                 .Element("a", $"Next {Math.Min(ResultsPerPage, results.Total - shown)} results",
-                    ("href", links.Cache(cache) + "?" + QueryString(model.Query, model.Query.Offset + results.Rows.Count,
-                        model.PackagePage)), ("rel", "next"))
+                    ("href", links.Cache(cache) + "?" + QueryString(model.Query, shown, model.PackagePage)),
+                    ("rel", "next"))
                 .Close("p").Raw("\n");
         }
 

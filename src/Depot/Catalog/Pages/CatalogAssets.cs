@@ -15,7 +15,8 @@ public sealed class CatalogAssets
     {
         Name = name;
         ContentType = contentType;
-        using var stream = typeof(CatalogAssets).Assembly.GetManifestResourceStream("Depot.Catalog.Pages.Assets." + name)
+        using var stream = typeof(CatalogAssets).Assembly
+            .GetManifestResourceStream("Depot.Catalog.Pages.Assets." + name)
             ?? throw new InvalidOperationException($"embedded asset {name} is missing from the build");
         using var copy = new MemoryStream();
         stream.CopyTo(copy);

@@ -28,46 +28,41 @@ internal static class DagDrawing
         var layout = Layout(graph);
         var root = graph.Nodes.Count > 0 ? graph.Nodes[0] : null;
         var label = root is null ? "Dependency graph (empty)"
-            : $"Dependency graph of {root.Name}@{root.Version}: {HumanUnits.Count(graph.Nodes.Count, "spec")}, "
-                + $"{HumanUnits.Count(graph.Edges.Count, "dependency edge")}, {layout.Layers} levels deep.";
+            : $"Dependency graph of {root.Name}@{root.Version}: {HumanUnits.Count(layout.At.Length, "spec")}, "
+                + $"{HumanUnits.Count(layout.Edges.Count, "dependency edge")}, {layout.Layers} levels deep.";
         html.Open("figure", ("id", "dag")).Raw("\n")
             .Open("svg", ("xmlns", "http://www.w3.org/2000/svg"), ("role", "img"), ("aria-label", label),
                 ("class", "dag"), ("width", N(layout.Width)), ("height", N(layout.Height)),
                 ("viewBox", $"0 0 {N(layout.Width)} {N(layout.Height)}")).Raw("\n");
-        html.Open("g", ("class", "edges"));
-        foreach (var (from, to) in graph.Edges)
+
+        // Every edge in one path: thousands of spec pages in an export each draw theirs.
+        if (layout.Edges.Count > 0)
         {
-            if (layout.Positions.TryGetValue(from, out var a) && layout.Positions.TryGetValue(to, out var b))
+            var d = new System.Text.StringBuilder(layout.Edges.Count * 40);
+            foreach (var (from, to) in layout.Edges)
             {
-                var x1 = a.X + (NodeWidth / 2);
-                var y1 = a.Y + NodeHeight;
-                var x2 = b.X + (NodeWidth / 2);
-                var y2 = b.Y;
+                var (x1, y1) = (layout.At[from].X + (NodeWidth / 2), layout.At[from].Y + NodeHeight);
+                var (x2, y2) = (layout.At[to].X + (NodeWidth / 2), layout.At[to].Y);
                 var bend = Math.Max(12, (y2 - y1) / 2);
-                html.SelfClosing("path", ("class", "edge"),
-                    ("d", $"M{N(x1)} {N(y1)} C{N(x1)} {N(y1 + bend)} {N(x2)} {N(y2 - bend)} {N(x2)} {N(y2)}"));
+                d.Append(CultureInfo.InvariantCulture, $"M{x1} {y1}C{x1} {y1 + bend} {x2} {y2 - bend} {x2} {y2}");
             }
+
+            html.SelfClosing("path", ("class", "edge"), ("d", d.ToString())).Raw("\n");
         }
 
-        html.Close("g").Raw("\n");
-        for (var i = 0; i < graph.Nodes.Count; i++)
+        for (var i = 0; i < layout.At.Length; i++)
         {
-            var node = graph.Nodes[i];
-            if (!layout.Positions.TryGetValue(node.Hash, out var at))
-            {
-                continue;
-            }
-
+            var node = layout.Nodes[i];
+            var at = layout.At[i];
             var text = node.Name + "@" + node.Version;
             var shown = text.Length > MaxLabel ? text[..(MaxLabel - 1)] + "…" : text;
             var kind = i == 0 ? "node root" : node.InCache ? "node" : "node absent";
-            html.Open("g", ("class", kind), ("data-hash", node.Hash),
-                    ("data-href", node.InCache && i > 0 ? links.Spec(cache, node.Hash) : null))
-                .Element("title", text + " /" + node.Hash + (node.InCache ? "" : " (not in this cache)"))
-                .SelfClosing("rect", ("x", N(at.X)), ("y", N(at.Y)), ("width", N(NodeWidth)),
-                    ("height", N(NodeHeight)), ("rx", "5"))
-                .Element("text", shown, ("x", N(at.X + (NodeWidth / 2))), ("y", N(at.Y + (NodeHeight / 2))),
-                    ("text-anchor", "middle"), ("dominant-baseline", "central"))
+            html.Open("g", ("class", kind), ("data-href", node.InCache && i > 0 ? links.Spec(cache, node.Hash) : null))
+                .Element("title", text + " /" + HumanUnits.ShortHash(node.Hash)
+                    + (node.InCache ? "" : " (not in this cache)"))
+                .SelfClosing("rect", ("x", N(at.X)), ("y", N(at.Y)), ("width", WidthText), ("height", HeightText),
+                    ("rx", "5"))
+                .Element("text", shown, ("x", N(at.X + (NodeWidth / 2))), ("y", N(at.Y + (NodeHeight / 2))))
                 .Close("g").Raw("\n");
         }
 
@@ -77,37 +72,86 @@ internal static class DagDrawing
             .Close("figure").Raw("\n");
     }
 
-    /// <summary>Where each node goes, and the picture's size.</summary>
-    internal sealed record GraphLayout(IReadOnlyDictionary<string, (int X, int Y)> Positions, int Width, int Height,
-        int Layers);
+    /// <summary>Where each node goes (by its index among the distinct nodes, the spec first), the edges between those
+    /// indexes, and the picture's size.</summary>
+    internal sealed record GraphLayout(DependencyLink[] Nodes, (int X, int Y)[] At,
+        IReadOnlyList<(int From, int To)> Edges, int Width, int Height, int Layers)
+    {
+        /// <summary>Where the node with <paramref name="hash"/> sits.</summary>
+        public (int X, int Y) Of(string hash) => At[Array.FindIndex(Nodes, n => n.Hash == hash)];
+    }
 
     /// <summary>Places the nodes (exposed for tests: every edge goes down).</summary>
     internal static GraphLayout Layout(DependencyGraph graph)
     {
-        var depth = Depths(graph);
-        var parents = graph.Edges.GroupBy(e => e.To, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.Select(e => e.From).ToList(), StringComparer.Ordinal);
-        var names = graph.Nodes.GroupBy(n => n.Hash, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.First().Name + "@" + g.First().Version, StringComparer.Ordinal);
-        var layers = depth.GroupBy(d => d.Value).OrderBy(g => g.Key).Select(g => g.Select(d => d.Key).ToList())
-            .ToList();
+        // Nodes as indexes once; the rest works on arrays (an export draws one graph per spec).
+        var index = new Dictionary<string, int>(graph.Nodes.Count, StringComparer.Ordinal);
+        var nodes = new List<DependencyLink>(graph.Nodes.Count);
+        foreach (var node in graph.Nodes)
+        {
+            if (index.TryAdd(node.Hash, nodes.Count))
+            {
+                nodes.Add(node);
+            }
+        }
 
-        // Order within a layer by the mean position of the parents already placed (fewer crossings), then by name.
-        var order = new Dictionary<string, double>(StringComparer.Ordinal);
-        var positions = new Dictionary<string, (int X, int Y)>(StringComparer.Ordinal);
+        var count = nodes.Count;
+        var seen = new HashSet<long>();
+        var edges = new List<(int From, int To)>(graph.Edges.Count);
+        var children = new List<int>[count];
+        var parents = new List<int>[count];
+        for (var i = 0; i < count; i++)
+        {
+            children[i] = [];
+            parents[i] = [];
+        }
+
+        foreach (var (fromHash, toHash) in graph.Edges)
+        {
+            if (index.TryGetValue(fromHash, out var from) && index.TryGetValue(toHash, out var to) && from != to
+                && seen.Add(((long)from << 32) | (uint)to))
+            {
+                edges.Add((from, to));
+                children[from].Add(to);
+                parents[to].Add(from);
+            }
+        }
+
+        var depth = Depths(count, children, parents);
+        var layerCount = count == 0 ? 0 : depth.Max() + 1;
+        var layers = new List<int>[layerCount];
+        for (var i = 0; i < layerCount; i++)
+        {
+            layers[i] = [];
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            layers[depth[i]].Add(i);
+        }
+
+        // Order within a layer by the mean position of the parents above (fewer crossings), then by label.
+        var order = new double[count];
+        var at = new (int X, int Y)[count];
         var y = Margin;
         var widest = 1;
         foreach (var layer in layers)
         {
-            var sorted = layer.OrderBy(h => parents.TryGetValue(h, out var ps) && ps.Any(order.ContainsKey)
-                    ? ps.Where(order.ContainsKey).Average(p => order[p]) : 0)
-                .ThenBy(h => names.GetValueOrDefault(h, h), StringComparer.Ordinal).ToList();
+            var keys = new double[layer.Count];
+            for (var k = 0; k < layer.Count; k++)
+            {
+                var above = parents[layer[k]].Where(p => depth[p] < depth[layer[k]]).ToList();
+                keys[k] = above.Count == 0 ? 0 : above.Average(p => order[p]);
+            }
+
+            var sorted = Enumerable.Range(0, layer.Count).OrderBy(k => keys[k])
+                .ThenBy(k => nodes[layer[k]].Name, StringComparer.Ordinal)
+                .ThenBy(k => nodes[layer[k]].Version, StringComparer.Ordinal).Select(k => layer[k]).ToList();
             for (var i = 0; i < sorted.Count; i++)
             {
-                var column = i % MaxPerRow;
-                var row = i / MaxPerRow;
                 order[sorted[i]] = (double)i / Math.Max(1, sorted.Count - 1);
-                positions[sorted[i]] = (Margin + (column * (NodeWidth + ColumnGap)), y + (row * (NodeHeight + RowGap)));
+                at[sorted[i]] = (Margin + (i % MaxPerRow * (NodeWidth + ColumnGap)),
+                    y + (i / MaxPerRow * (NodeHeight + RowGap)));
             }
 
             widest = Math.Max(widest, Math.Min(sorted.Count, MaxPerRow));
@@ -116,35 +160,29 @@ internal static class DagDrawing
         }
 
         var width = (2 * Margin) + (widest * (NodeWidth + ColumnGap)) - ColumnGap;
-        var height = layers.Count == 0 ? 2 * Margin : y - LayerGap + Margin;
-        return new GraphLayout(positions, width, height, layers.Count);
+        var height = layerCount == 0 ? 2 * Margin : y - LayerGap + Margin;
+        return new GraphLayout([.. nodes], at, edges, width, height, layerCount);
     }
 
     /// <summary>
     /// Each node's depth: the longest path to it from a node nothing points at (the spec), so children sit below all
     /// their parents. Kahn's order; nodes left in a cycle (a malformed graph) go one layer below the deepest.
     /// </summary>
-    private static Dictionary<string, int> Depths(DependencyGraph graph)
+    private static int[] Depths(int count, List<int>[] children, List<int>[] parents)
     {
-        var nodes = graph.Nodes.Select(n => n.Hash).Distinct(StringComparer.Ordinal).ToList();
-        var known = nodes.ToHashSet(StringComparer.Ordinal);
-        var edges = graph.Edges.Where(e => known.Contains(e.From) && known.Contains(e.To) && e.From != e.To)
-            .Distinct().ToList();
-        var incoming = nodes.ToDictionary(n => n, _ => 0, StringComparer.Ordinal);
-        var outgoing = nodes.ToDictionary(n => n, _ => new List<string>(), StringComparer.Ordinal);
-        foreach (var (from, to) in edges)
+        var incoming = new int[count];
+        for (var i = 0; i < count; i++)
         {
-            incoming[to]++;
-            outgoing[from].Add(to);
+            incoming[i] = parents[i].Count;
         }
 
-        var depth = nodes.ToDictionary(n => n, _ => 0, StringComparer.Ordinal);
-        var ready = new Queue<string>(nodes.Where(n => incoming[n] == 0));
-        var placed = new HashSet<string>(StringComparer.Ordinal);
+        var depth = new int[count];
+        var placed = new bool[count];
+        var ready = new Queue<int>(Enumerable.Range(0, count).Where(i => incoming[i] == 0));
         while (ready.TryDequeue(out var node))
         {
-            placed.Add(node);
-            foreach (var child in outgoing[node])
+            placed[node] = true;
+            foreach (var child in children[node])
             {
                 depth[child] = Math.Max(depth[child], depth[node] + 1);
                 if (--incoming[child] == 0)
@@ -154,14 +192,20 @@ internal static class DagDrawing
             }
         }
 
-        var deepest = depth.Count == 0 ? 0 : depth.Values.Max();
-        foreach (var node in nodes.Where(n => !placed.Contains(n)))
+        var deepest = count == 0 ? 0 : depth.Max();
+        for (var i = 0; i < count; i++)
         {
-            depth[node] = deepest + 1;
+            if (!placed[i])
+            {
+                depth[i] = deepest + 1;
+            }
         }
 
         return depth;
     }
+
+    private static readonly string WidthText = N(NodeWidth);
+    private static readonly string HeightText = N(NodeHeight);
 
     private static string N(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

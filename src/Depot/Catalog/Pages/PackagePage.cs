@@ -2,7 +2,8 @@ namespace Depot.Catalog.Pages;
 
 /// <summary>
 /// <c>/CACHE/package/NAME</c>: the package's versions (rows, in the order the source gives them: newest first) ×
-/// architecture and compiler (columns), each cell linking the specs built so (<c>table#versions</c>, <c>a.spec-link</c>).
+/// architecture and compiler (columns), each cell linking the specs built so (<c>table#versions</c>,
+/// <c>a.spec-link</c>).
 /// </summary>
 public static class PackagePage
 {

@@ -26,6 +26,8 @@ internal static class PageLayout
             .Void("meta", ("name", "color-scheme"), ("content", "light dark")).Raw("\n")
             .Void("meta", ("name", "referrer"), ("content", "same-origin")).Raw("\n")
             .Element("title", title + " · " + settings.SiteName).Raw("\n")
+            // No favicon request: /favicon.ico would be a cache name to the server (a 401 sign-in page).
+            .Void("link", ("rel", "icon"), ("href", "data:,")).Raw("\n")
             .Void("link", ("rel", "stylesheet"), ("href", links.Asset(CatalogAssets.Css.Name))).Raw("\n")
             .Open("script", ("src", links.Asset(CatalogAssets.Script.Name)), ("defer", "")).Close("script")
             .Raw("\n</head>\n");

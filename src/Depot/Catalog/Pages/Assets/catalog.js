@@ -89,28 +89,54 @@
     return parts.concat(extra || []).join('&');
   }
 
-  // The server's rules, in the browser: every word must match.
-  //   /abc12 hash prefix · +mpi ~shared variants · key=value variant · name@1.2 name and version prefix · zl name prefix
+  // The server's rules (Depot.Catalog.SearchTerms), in the browser; every word must match:
+  //   /abc12 hash prefix · +mpi ~shared +a~b variants · key=value variant · %gcc compiler
+  //   name@1.2 name and version prefix · zl name prefix. Names compare without case.
+  function normalizeWord(word) { return word.split(':=').join('=').split("'").join(''); }
+
+  function variantWords(text) {
+    var words = [];
+    (text || '').split(/\s+/).forEach(function (token) {
+      if (!token) { return; }
+      if (token.charAt(0) === '+' || token.charAt(0) === '~') {
+        (token.match(/[+~][^+~]+/g) || []).forEach(function (w) { words.push(w); });
+      } else {
+        words.push(normalizeWord(token));
+      }
+    });
+    return words;
+  }
+
+  function parseTerms(text) {
+    var terms = [];
+    text.split(/\s+/).forEach(function (term) {
+      if (!term) { return; }
+      if (term.charAt(0) === '/') {
+        terms.push({ hash: term.slice(1).toLowerCase() });
+      } else if (term.charAt(0) === '+' || term.charAt(0) === '~') {
+        (term.match(/[+~][^+~]+/g) || []).forEach(function (w) { terms.push({ variant: w }); });
+      } else if (term.charAt(0) === '%') {
+        terms.push({ compiler: term.slice(1).toLowerCase() });
+      } else if (term.indexOf('=') >= 0) {
+        terms.push({ variant: normalizeWord(term) });
+      } else if (term.indexOf('@') > 0) {
+        var at = term.indexOf('@');
+        terms.push({ name: term.slice(0, at).toLowerCase(), version: term.slice(at + 1) });
+      } else {
+        terms.push({ prefix: term.replace(/^@+/, '').toLowerCase() });
+      }
+    });
+    return terms;
+  }
+
   function matchesTerm(row, term) {
-    if (term.charAt(0) === '/') { return row.hash.indexOf(term.slice(1)) === 0; }
-    var variants = row.variants ? row.variants.toLowerCase().split(/\s+/) : [];
-    if (term.charAt(0) === '+' || term.charAt(0) === '~') { return variants.indexOf(term) >= 0; }
-    var at = term.indexOf('@');
-    if (at > 0) {
-      return row.name === term.slice(0, at) && row.version.toLowerCase().indexOf(term.slice(at + 1)) === 0;
+    if (term.hash !== undefined) { return row.hash.indexOf(term.hash) === 0; }
+    if (term.variant !== undefined) { return row.words.indexOf(term.variant) >= 0; }
+    if (term.compiler !== undefined) { return row.compiler.toLowerCase().indexOf(term.compiler) >= 0; }
+    if (term.version !== undefined) {
+      return row.lowerName === term.name && row.version.indexOf(term.version) === 0;
     }
-    var equals = term.indexOf('=');
-    if (equals > 0) {
-      var key = term.slice(0, equals);
-      var value = term.slice(equals + 1);
-      return variants.some(function (token) {
-        var tokenEquals = token.indexOf('=');
-        if (tokenEquals < 0 || token.slice(0, tokenEquals) !== key) { return false; }
-        var values = token.slice(tokenEquals + 1);
-        return values === value || values.split(',').indexOf(value) >= 0;
-      });
-    }
-    return row.name.indexOf(term) === 0;
+    return row.lowerName.indexOf(term.prefix) === 0;
   }
 
   function matches(row, terms, query) {
@@ -132,10 +158,13 @@
         var at = {};
         doc.fields.forEach(function (field, i) { at[field] = i; });
         return doc.rows.map(function (r) {
-          return {
+          var row = {
             hash: r[at.hash], name: r[at.name], version: r[at.version], arch: r[at.arch],
             compiler: r[at.compiler], variants: r[at.variants] || ''
           };
+          row.lowerName = row.name.toLowerCase();
+          row.words = variantWords(row.variants);
+          return row;
         });
       });
       index.catch(function () { index = null; });
@@ -145,7 +174,7 @@
 
   function searchStatic(query) {
     return loadIndex().then(function (rows) {
-      var terms = query.q.toLowerCase().split(/\s+/).filter(function (t) { return t; });
+      var terms = parseTerms(query.q);
       var found = rows.filter(function (row) { return matches(row, terms, query); });
       return { total: found.length, rows: found.slice(0, pageSize) };
     });
