@@ -89,9 +89,9 @@ public sealed class BrowserTab : IAsyncDisposable
         page.PageError += (_, error) => Record("script error: " + error);
         page.Console += (_, message) =>
         {
-            // The browser asks for /favicon.ico on its own (no page links one); what the server answers to that
-            // is not a problem of the page.
-            if (message.Type == "error" && !message.Location.Contains("/favicon.ico", StringComparison.Ordinal))
+            // Includes a failed request for /favicon.ico, which the browser makes on its own unless the page names
+            // an icon (the server would answer it as a cache: a 401 sign-in page).
+            if (message.Type == "error")
             {
                 Record($"console error: {message.Text} ({message.Location})");
             }
