@@ -9,9 +9,11 @@ namespace Depot.Catalog;
 
 /// <summary>
 /// What the catalog says about a cache's signatures: the keys the cache publishes (and which of them this server
-/// trusts), and the state of one entry's signature. Trusted means the signature verifies with a key of the Depot
-/// home's keyring or a key the cache publishes under one of the extra trusted fingerprints (a served cache's
-/// <c>trusted_fingerprints</c>). Made once per index checksum (the keyring and the published keys are read then).
+/// trusts), and the state of one entry's signature. Trusted means what a push to the cache means by it
+/// (<c>CacheWrites</c>): the signature verifies with a key of the Depot home's keyring, restricted to the cache's
+/// pinned fingerprints (a served cache's <c>trusted_fingerprints</c>) when it pins any, a pinned key the keyring lacks
+/// being taken from the keys the cache publishes. Made once per index checksum (the keyring and the published keys are
+/// read then).
 /// </summary>
 public sealed class CatalogTrust
 {
@@ -31,13 +33,14 @@ public sealed class CatalogTrust
     /// <summary>Reads the keyring and the published keys of every layout.</summary>
     /// <exception cref="DepotException">The keyring or a published key cannot be read.</exception>
     public static async Task<CatalogTrust> LoadAsync(string keysFolder, IReadOnlyList<IBuildCacheLayout> layouts,
-        IReadOnlyCollection<string> extraTrustedFingerprints, CancellationToken cancellationToken)
+        IReadOnlyCollection<string> pinnedFingerprints, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(layouts);
-        ArgumentNullException.ThrowIfNull(extraTrustedFingerprints);
-        var extra = extraTrustedFingerprints.Select(f => f.Replace(" ", "", StringComparison.Ordinal)
+        ArgumentNullException.ThrowIfNull(pinnedFingerprints);
+        var pins = pinnedFingerprints.Select(f => f.Replace(" ", "", StringComparison.Ordinal)
             .ToUpperInvariant()).ToHashSet(StringComparer.Ordinal);
-        var trustedRings = Keyring.Open(keysFolder).TrustedRings().ToList();
+        var trustedRings = Keyring.Open(keysFolder).TrustedRings()
+            .Where(r => pins.Count == 0 || pins.Contains(SignatureVerifier.Fingerprint(r.GetPublicKey()))).ToList();
         var publishedRings = new List<PgpPublicKeyRing>();
         var keys = new Dictionary<string, (PgpPublicKeyRing Ring, string Download)>(StringComparer.Ordinal);
         foreach (var layout in layouts)
@@ -49,7 +52,8 @@ public sealed class CatalogTrust
                     var certified = CertifiedKeyRing.Merge([ring], key.Location);
                     var fpr = SignatureVerifier.Fingerprint(certified.GetPublicKey());
                     publishedRings.Add(certified);
-                    if (extra.Contains(fpr))
+                    if (pins.Contains(fpr) && !trustedRings.Any(r =>
+                            SignatureVerifier.Fingerprint(r.GetPublicKey()) == fpr))
                     {
                         trustedRings.Add(certified);
                     }

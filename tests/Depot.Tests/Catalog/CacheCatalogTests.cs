@@ -82,6 +82,19 @@ public class CacheCatalogTests
     }
 
     [Fact]
+    public async Task PinnedFingerprintsRestrictTheKeyringAsTheyDoForPushes()
+    {
+        using var home = new TempDir();
+        TestData.FixtureKeyring(home.Path);
+        using var catalog = Catalog(TestData.Path(TestData.V3Signed), home.Path, [new string('A', 40)]);
+
+        var spec = await catalog.GetSpecAsync(GreetV3, "http://h/c/", Token);
+
+        Assert.Equal(SignatureState.Untrusted, spec!.Signature.State);
+        Assert.False(Assert.Single(await catalog.GetKeysAsync(Token)).Trusted);
+    }
+
+    [Fact]
     public async Task AnExtraTrustedFingerprintTrustsTheCachesPublishedKey()
     {
         using var home = new TempDir();
