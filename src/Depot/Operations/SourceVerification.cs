@@ -89,6 +89,8 @@ internal static class SourceVerification
                 }
             }).ConfigureAwait(false);
 
+        // Parallel reports can arrive out of order: the last one a bar sees must be the whole count.
+        progress?.Report(new OperationProgress("sources", archives.Count, archives.Count));
         return new SourceVerifyResult(checkedCount, checkedCount - bad,
             objects.Count(o => o.IsWellFormed && o.Kind == SourceObjectKind.Checkout), bytes,
             failures.OrderBy(f => f.Location, StringComparer.Ordinal).ToList());
