@@ -116,6 +116,8 @@ internal static class ServerOperations
         var request = http.Request;
         if (request.ContentLength > limits.MaxBodyBytes)
         {
+            // The body stays unread: the connection cannot carry another request, and the client must not reuse it.
+            http.Response.Headers.Connection = "close";
             await HttpErrors.WriteAsync(http, StatusCodes.Status413PayloadTooLarge,
                 $"request body of {request.ContentLength} bytes is over this server's limit of {limits.MaxBodyBytes}",
                 ErrorKind.Usage).ConfigureAwait(false);
