@@ -40,6 +40,10 @@ public enum PruneReason
 
     /// <summary>An entry named to <see cref="RmOperation"/>.</summary>
     Removed,
+
+    /// <summary>An object of the source mirror at a key Spack never writes or fetches (<see cref="SourcePrune"/>).
+    /// </summary>
+    StraySource,
 }
 
 /// <summary>One thing that goes (or would): an entry with the objects only it owned, or one object.</summary>
@@ -59,6 +63,7 @@ public sealed record PruneItem(PruneReason Reason, string Name, IReadOnlyList<st
         PruneReason.Temporary => "temporary",
         PruneReason.UnlistedKey => "unlisted-key",
         PruneReason.Expired => "expired",
+        PruneReason.StraySource => "stray-source",
         _ => "removed",
     };
 }

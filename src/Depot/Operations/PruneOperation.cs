@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Depot.Layout;
+using Depot.Sources;
 using Depot.Storage;
 
 namespace Depot.Operations;
@@ -38,7 +39,20 @@ public static class PruneOperation
         var items = new List<PruneItem>();
         var problems = new ConcurrentBag<EntryProblem>();
         var indexed = new List<IndexResult>();
-        foreach (var layout in await mirror.GetLayoutsAsync(cancellationToken).ConfigureAwait(false))
+        var sources = mirror.Store as IStoreLister;
+        var holdsSources = sources is not null
+            && await SourceMirror.HoldsSourcesAsync(sources, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<IBuildCacheLayout> layouts;
+        try
+        {
+            layouts = await mirror.GetLayoutsAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NoBuildCacheException) when (holdsSources)
+        {
+            layouts = []; // a source mirror alone
+        }
+
+        foreach (var layout in layouts)
         {
             var inventory = await CacheInventory.TakeAsync(layout, options.Parallelism, progress, cancellationToken)
                 .ConfigureAwait(false);
@@ -64,6 +78,17 @@ public static class PruneOperation
                     cancellationToken).ConfigureAwait(false));
                 Phase($"v{layout.Version} index");
             }
+        }
+
+        if (holdsSources)
+        {
+            var cutoff = DateTimeOffset.UtcNow - (options.Grace ?? PruneOptions.DefaultGrace);
+            var strays = await SourcePrune.PlanAsync(sources!, cutoff, cancellationToken).ConfigureAwait(false);
+            items.AddRange(options.Apply
+                ? await SourcePrune.DeleteAsync(mirror.Writable, strays, problems, cancellationToken)
+                    .ConfigureAwait(false)
+                : strays.Select(s => s.Item));
+            Phase("sources");
         }
 
         return new PruneResult(items, options.Apply,
