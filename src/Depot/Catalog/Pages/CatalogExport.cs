@@ -90,7 +90,7 @@ public static class CatalogExport
         site.WritePage("index.html", w => CachesPage.Write(w, PageSettings.Static(0), [summary]));
 
         var rows = await AllRowsAsync(source, cancellationToken).ConfigureAwait(false);
-        site.WriteJson(name + "/search.json", w => WriteSearchIndex(w, rows));
+        site.WriteJson(name + "/search.json", w => CatalogJson.WriteSearchIndex(w, rows));
 
         var packages = await AllPackagesAsync(source, cancellationToken).ConfigureAwait(false);
         var first = await source.SearchAsync(new CatalogQuery("", Limit: CachePage.ResultsPerPage), cancellationToken)
@@ -178,34 +178,6 @@ public static class CatalogExport
                 return packages;
             }
         }
-    }
-
-    /// <summary><c>{"fields":["hash","name","version","arch","compiler","variants"],"rows":[[…],…]}</c>.</summary>
-    private static void WriteSearchIndex(Utf8JsonWriter json, IReadOnlyList<SpecRow> rows)
-    {
-        json.WriteStartObject();
-        json.WriteStartArray("fields");
-        foreach (var field in new[] { "hash", "name", "version", "arch", "compiler", "variants" })
-        {
-            json.WriteStringValue(field);
-        }
-
-        json.WriteEndArray();
-        json.WriteStartArray("rows");
-        foreach (var row in rows)
-        {
-            json.WriteStartArray();
-            json.WriteStringValue(row.Hash);
-            json.WriteStringValue(row.Name);
-            json.WriteStringValue(row.Version);
-            json.WriteStringValue(row.Architecture);
-            json.WriteStringValue(row.Compiler);
-            json.WriteStringValue(row.Variants);
-            json.WriteEndArray();
-        }
-
-        json.WriteEndArray();
-        json.WriteEndObject();
     }
 
     /// <summary>A new folder, an empty one, or a previous export; anything else is refused before writing.</summary>
