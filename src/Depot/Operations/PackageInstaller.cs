@@ -44,8 +44,7 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
         // the database was last read until the record is written.
         if (!target.IsPlainRoot && Directory.Exists(prefix))
         {
-            throw new DepotException(ErrorKind.Conflict,
-                $"{prefix} exists but the database does not record it: remove it or run 'spack reindex'");
+            RemoveInterruptedInstall(prefix, node.Hash);
         }
 
         var staging = Path.Combine(Path.GetDirectoryName(prefix)!, $".depot-tmp-{node.Hash}-{Guid.NewGuid():N}");
@@ -101,6 +100,41 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
                 Directory.Delete(staging, recursive: true);
             }
         }
+    }
+
+    /// <summary>
+    /// A prefix that exists while the database does not record it, with this spec's prefix lock held: a complete
+    /// prefix whose install was killed between moving it into place and writing its record (Spack removes such a
+    /// prefix before installing too). It goes only when its <c>.spack/spec.json</c> is this very spec; anything else
+    /// is left alone and refused.
+    /// </summary>
+    private static void RemoveInterruptedInstall(string prefix, string hash)
+    {
+        var specPath = Path.Combine(prefix, ".spack", "spec.json");
+        string? recorded = null;
+        try
+        {
+            if (new DirectoryInfo(prefix).LinkTarget is null && new FileInfo(specPath).LinkTarget is null
+                && File.Exists(specPath))
+            {
+                recorded = SpecFile.Parse(File.ReadAllBytes(specPath), specPath).Root.Hash;
+            }
+        }
+        catch (Exception e) when (e is InvalidContentException or IOException)
+        {
+            recorded = null;
+        }
+
+        if (recorded != hash)
+        {
+            throw new DepotException(ErrorKind.Conflict,
+                $"{prefix} exists but the database does not record it: remove it or run 'spack reindex'");
+        }
+
+        // Renamed aside first, so that the prefix is never visible half-deleted.
+        var aside = Path.Combine(Path.GetDirectoryName(prefix)!, $".depot-tmp-{hash}-{Guid.NewGuid():N}-old");
+        Directory.Move(prefix, aside);
+        Directory.Delete(aside, recursive: true);
     }
 
     // A plain root has no Spack to read the builder's logs, environment, recipes, manifest or build info, which name
