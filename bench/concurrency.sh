@@ -136,6 +136,7 @@ EOF
 
 depot_env() { env "${ENVS[@]}" DEPOT_HOME="$work/home-$store-${1}" "${@:2}"; } # HOME_SUFFIX CMD...
 
+not_yet='no build cache here|has no repository .* \(nothing was ever pushed there\)'
 # Loops CMD... until $work/stop exists; appends each run's exit code to FILE.
 race_loop() { # FILE CMD...
     local file=$1
@@ -146,7 +147,7 @@ race_loop() { # FILE CMD...
         code=$?
         cat "$file.out" >> "$file.log"
         # Before the first pusher created the mirror there is nothing to index or copy yet: not a failure.
-        if [ "$code" != 0 ] && grep -qE 'no build cache here|has no repository .* \(nothing was ever pushed there\)' "$file.out"; then code=early; fi
+        if [ "$code" != 0 ] && grep -qE "$not_yet" "$file.out"; then code=early; fi
         echo "$code" >> "$file"
     done
 }
