@@ -118,6 +118,10 @@ try:
     d = json.load(open(sys.argv[1]))
 except Exception:
     print('prune dry run did not answer: ' + open(sys.argv[2]).read().strip()[:200]); sys.exit()
+if 'error' in d:  # a --json error document
+    if not (sys.argv[3] == 'kill' and 'no build cache here' in d['error']['message']):
+        print('prune dry run failed: ' + d['error']['message'])
+    sys.exit()
 broken = [i['name'] for i in d['items'] if i['reason'] == 'broken-entry']
 if broken:
     print(f'{len(broken)} broken entries (manifest without its blobs), e.g. {broken[0]}')
@@ -131,8 +135,8 @@ if sys.argv[3] == 'rerun' and sys.argv[4] == 'prune' and left:
     print(f\"after the rerun prune still finds {len(left)} items, e.g. {left[0]['reason']} {left[0]['name']}\")" \
             "$log/prune.json" "$log/prune.err" "$2" "$1"
         if ! "$DEPOT" list "$m" --json > "$log/list.json" 2> "$log/list.err"; then
-            grep -q 'no build cache here' "$log/list.err" && [ "$2" = kill ] ||
-                echo "list (the index) fails: $(head -1 "$log/list.err")"
+            grep -q 'no build cache here' "$log/list.err" "$log/list.json" && [ "$2" = kill ] ||
+                echo "list (the index) fails: $(head -c 300 "$log/list.err" "$log/list.json" | tr '\n' ' ')"
         fi
     fi
     case $1 in
