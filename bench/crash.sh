@@ -16,8 +16,10 @@
 #   prune          depot prune --yes --grace 0s --older-than 0h --keep HALF on a mirror holding orphan blobs and
 #                  temporaries: every entry outside HALF's closures expires and goes, and the garbage with it
 #   migrate        depot migrate --unsigned of a layout-v2 mirror (Spack 0.21's) into layout v3
-# The kill moment: uniform between 0 and 1.2x the command's uninterrupted run time (measured once first), from
-# random.Random(seed) where seed = SEED * 1000 + kill number, printed with each kill.
+# The kill moment: uniform between 0 and the command's uninterrupted run time (measured once first), from
+# random.Random(seed) where seed = SEED * 1000 + kill number, printed with each kill; when the command finished first
+# (this machine's speed varies), the state is made again and the next draw of the same generator, from half the range,
+# is tried (at most 6 draws).
 #
 # Invariants after a kill (each failure is a violation):
 #   mirror commands  `depot verify --no-verify` passes (or there is no build cache yet); `depot prune --grace 0s`
@@ -192,14 +194,22 @@ for cmd in $commands; do
     : > "$log/$cmd.log"
     for ((k = 1; k <= kills; k++)); do
         s=$((seed * 1000 + k))
-        delay=$(python3 -c "import random; print(f'{random.Random($s).uniform(0, 1.2 * $full):.3f}')")
-        state "$cmd"
-        # shellcheck disable=SC2046
-        $(command_line "$cmd") > "$log/run.out" 2>&1 &
-        pid=$!
-        sleep "$delay"
-        if kill -9 "$pid" 2> /dev/null; then what=killed; killed=$((killed + 1)); else what="finished first"; fi
-        wait "$pid" 2> /dev/null
+        # Delays drawn one after the other from random.Random(seed): uniform in 0..bound, the bound halved each time
+        # the command finished before its kill (the machine's speed varies), at most 6 draws.
+        read -r -a delays <<< "$(python3 -c "import random
+r, b = random.Random($s), $full
+print(' '.join(f'{r.uniform(0, b * 0.5 ** i):.3f}' for i in range(6)))")"
+        for delay in "${delays[@]}"; do
+            state "$cmd"
+            # shellcheck disable=SC2046
+            $(command_line "$cmd") > "$log/run.out" 2>&1 &
+            pid=$!
+            sleep "$delay"
+            if kill -9 "$pid" 2> /dev/null; then what=killed; else what="finished first"; fi
+            wait "$pid" 2> /dev/null
+            [ "$what" = "finished first" ] || break
+        done
+        [ "$what" != killed ] || killed=$((killed + 1))
         problems=$(checks "$cmd" kill)
         # shellcheck disable=SC2046
         if ! $(command_line "$cmd") > "$log/rerun.out" 2>&1; then
@@ -225,9 +235,10 @@ echo
 echo "### crash: commands killed (SIGKILL) at seeded random moments, then checked and rerun"
 echo
 echo "Directory mirror; $packages packages of $mb MB (bench/make-install-tree.py). Each kill starts from a fresh copy" \
-    "of the command's state and comes after a delay uniform in 0..1.2x the uninterrupted run time, from" \
-    "random.Random(seed); 'killed' counts the runs still going at that moment (the others finished first and were" \
-    "checked all the same). Invariants after each kill: \`depot verify\` passes, no manifest without its blobs" \
+    "of the command's state and comes after a delay uniform in 0..the uninterrupted run time, from" \
+    "random.Random(seed) (when the command finished first, the next draw from half the range, up to 6 draws);" \
+    "'killed' counts the runs still going at their kill (the others finished every draw first and were checked" \
+    "all the same). Invariants after each kill: \`depot verify\` passes, no manifest without its blobs" \
     "(prune's broken-entry), the index reads; for installs no half-installed prefix visible, the Spack tree's" \
     ".spack-db loads and records only complete prefixes$([ "$spack" = 1 ] && echo " and \`spack find\` (Spack 1.2) reads it");" \
     "then a rerun completes and everything is there. $(nproc) cores, load at end $(cut -d' ' -f1-3 /proc/loadavg)."
