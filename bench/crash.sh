@@ -6,6 +6,7 @@
 #   bench/crash.sh                                   KILLS=50 per command, SEED=21, every command
 #   KILLS=3 COMMANDS="push install-root" bench/crash.sh
 #   SPACK_SNAPSHOTS=/work/.mirror bench/crash.sh     also `spack find` (Spack 1.2) in the Spack tree after every kill
+#   CRASH_SPACK_WD=/tmp/dcsp2                         Spack's work folder (default /tmp/dcsp; two runs at once need two)
 #
 # Commands (all on a local directory mirror, from a fresh copy of one prepared state each time):
 #   push           depot push MIRROR --all (PACKAGES packages of MB_PER_PACKAGE MB) into an empty mirror
@@ -76,7 +77,7 @@ find "$tpl" -exec touch -h -d '2 hours ago' {} + # old enough for any grace peri
 spack=0
 if [ -n "${SPACK_SNAPSHOTS:-}" ] && [ -x "$SPACK12" ]; then
     spack=1
-    spack_wd=/tmp/dcsp # short: Spack's install tree is its opt/
+    spack_wd=${CRASH_SPACK_WD:-/tmp/dcsp} # short: Spack's install tree is its opt/ (one per concurrent run)
     SPACK12_REPOS=$work/repo/spack_repo/benchpkgs "$SPACK12" "$spack_wd" -- --version > "$log/spack-setup.log" 2>&1 ||
         { echo "crash: Spack 1.2 did not start (see $log/spack-setup.log)" >&2; spack=0; }
 fi
