@@ -21,8 +21,7 @@ internal static class IndexSettling
 {
     /// <summary>
     /// True when the index in the store is still the one written and every entry listed now is in it (or was skipped
-    /// as bad, or was written after the index landed); false when another writer replaced it or added an entry before
-    /// it landed.
+    /// as bad); false when another writer replaced it or added an entry meanwhile.
     /// </summary>
     public static async Task<bool> IsSettledAsync(IBuildCacheLayout layout, WrittenIndex written,
         CancellationToken cancellationToken)
@@ -32,41 +31,16 @@ internal static class IndexSettling
             return false;
         }
 
-        DateTimeOffset? landed = null;
         await foreach (var entry in layout.ListSpecEntriesAsync(cancellationToken).ConfigureAwait(false))
         {
             if (!written.Roots.Contains(entry.Hash) && !written.Skipped.Contains(entry.Key))
             {
-                landed ??= (await layout.Store.GetInfoAsync(layout.IndexKey, cancellationToken).ConfigureAwait(false))
-                    ?.LastModified;
-                if (!await WrittenAfterAsync(layout, entry.Key, landed, cancellationToken).ConfigureAwait(false))
-                {
-                    return false;
-                }
+                return false;
             }
         }
 
         return true;
     }
-
-    // An entry written after this index landed cannot have been in an index this write replaced: its writer indexes
-    // it afterwards, on top of this index or a later one (and settles that write itself). Only such entries may be
-    // missing; without both times (an OCI registry), or closer than the margin, the update is made again. The margin
-    // covers the store's time resolution (HTTP dates are whole seconds) and the index manifest's own upload.
-    private static async Task<bool> WrittenAfterAsync(IBuildCacheLayout layout, string key, DateTimeOffset? landed,
-        CancellationToken cancellationToken)
-    {
-        if (landed is not { } indexTime)
-        {
-            return false;
-        }
-
-        var entryTime = (await layout.Store.GetInfoAsync(key, cancellationToken).ConfigureAwait(false))?.LastModified;
-        return entryTime is { } t && t - indexTime >= SettlingMargin;
-    }
-
-    /// <summary>How much later than the index an entry's time must be to count as written after it.</summary>
-    internal static readonly TimeSpan SettlingMargin = TimeSpan.FromSeconds(2);
 
     // v3 and OCI name the index blob by its sha256 in a small manifest; v2's index.json.hash is written apart from
     // index.json (two racing writers can leave them mismatched), so there the index itself is hashed.
