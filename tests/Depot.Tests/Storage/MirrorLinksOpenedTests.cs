@@ -3,10 +3,10 @@ using Depot.Storage;
 namespace Depot.Tests.Storage;
 
 /// <summary>
-/// The check after opening a mirror file (<c>MirrorLinks.CheckOpened</c>) against what other writers do meanwhile: a
-/// file replaced by another writer's atomic rename after it was opened is still the file asked for (bench/concurrency.sh
-/// saw `depot index` refuse the index manifest `depot serve` had just replaced), while one moved out of the mirror is
-/// not.
+/// The check after opening a mirror file (<c>MirrorLinks.CheckOpened</c>) against what other writers do meanwhile:
+/// a file replaced by another writer's atomic rename after it was opened is still the file asked for
+/// (bench/concurrency.sh saw `depot index` refuse the index manifest `depot serve` had just replaced), while one moved
+/// out of the mirror is not.
 /// </summary>
 public sealed class MirrorLinksOpenedTests : IDisposable
 {
