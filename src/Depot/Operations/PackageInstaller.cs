@@ -109,7 +109,7 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
         ? limits with
         {
             MaxCompressionRatio = config.MaxCompressionRatio ?? limits.MaxCompressionRatio,
-            RatioSetting = $"max_compression_ratio of mirror '{name}' in {config.Source}",
+            RatioSetting = $"max_compression_ratio of mirror '{name}', configured in {config.Source}",
         }
         : limits with
         {

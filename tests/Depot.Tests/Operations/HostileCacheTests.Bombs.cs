@@ -44,7 +44,7 @@ public sealed partial class HostileCacheTests
 
         var refused = await InstallOperation.RunAsync([engine.OpenForRead("sparse")], [SpecQuery.Parse("victim")],
             new InstallOptions(new PlainRootTarget(root), Limits: LowFloor), null, Token);
-        Assert.EndsWith($"raise max_compression_ratio of mirror 'sparse' in {config}",
+        Assert.EndsWith($"raise max_compression_ratio of mirror 'sparse', configured in depot ({config})",
             Assert.Single(refused.Outcomes, o => o.Status == InstallStatus.Failed).Reason!, StringComparison.Ordinal);
         AssertNothingWritten();
 
@@ -139,7 +139,11 @@ public sealed partial class HostileCacheTests
         {
             foreach (var (entry, data) in entries)
             {
-                entry.DataStream = data is null ? null : new MemoryStream(data);
+                if (data is not null)
+                {
+                    entry.DataStream = new MemoryStream(data);
+                }
+
                 tar.WriteEntry(entry);
             }
 

@@ -64,6 +64,7 @@ public sealed class FaultInjectingStore(IObjectStore inner, FaultPlan plan) : IO
 
     public async Task WriteAsync(string key, Stream content, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(content);
         var upload = Upload(key, content);
         try
         {
@@ -74,12 +75,16 @@ public sealed class FaultInjectingStore(IObjectStore inner, FaultPlan plan) : IO
             throw Reset(key, e);
         }
 
-        Answer(key);
+        if (content.CanSeek)
+        {
+            Answer(key);
+        }
     }
 
     public async Task<bool> WriteIfUnchangedAsync(string key, Stream content, string? expectedVersion,
         CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(content);
         var upload = Upload(key, content);
         bool written;
         try
@@ -92,7 +97,7 @@ public sealed class FaultInjectingStore(IObjectStore inner, FaultPlan plan) : IO
             throw Reset(key, e);
         }
 
-        if (written)
+        if (written && content.CanSeek)
         {
             Answer(key);
         }
@@ -147,8 +152,15 @@ public sealed class FaultInjectingStore(IObjectStore inner, FaultPlan plan) : IO
     }
 
     // The content as the store gets it: whole, or breaking part-way (a reset mid-upload); or a refused request.
+    // Content that cannot be rewound is not faulted: no store could send it again, and the engine uploads none (its
+    // writes are documents in memory, files and staged objects); its own failures still reach the caller as they are.
     private Stream Upload(string key, Stream content)
     {
+        if (!content.CanSeek)
+        {
+            return content;
+        }
+
         Request(key);
         return Plan.Draw(FaultKinds.Reset) == FaultKinds.Reset
             ? new BreakingStream(content, Plan.Next(64 << 10)) : content;
