@@ -93,26 +93,36 @@ internal sealed class FaultingReadStream(Stream inner, FaultKinds kind, long at,
     }
 }
 
-/// <summary>Content being uploaded when the connection resets at byte <c>at</c>: reads fail from there on.</summary>
-internal sealed class BreakingStream(Stream content, long at) : Stream
+/// <summary>Content being uploaded when the connection resets at byte <c>at</c>: reads fail from there on. Its length
+/// and position are the content's (an S3 client sizes the request by them).</summary>
+internal sealed class BreakingStream : Stream
 {
-    private long position;
+    private readonly Stream content;
+    private readonly long start;
+    private readonly long at;
+
+    public BreakingStream(Stream content, long at)
+    {
+        this.content = content;
+        this.at = at;
+        start = content.Position;
+    }
 
     /// <summary>True once a read failed: the store's error is the injected reset.</summary>
     public bool Broke { get; private set; }
 
     public override bool CanRead => true;
 
-    public override bool CanSeek => false;
+    public override bool CanSeek => content.CanSeek;
 
     public override bool CanWrite => false;
 
-    public override long Length => throw new NotSupportedException();
+    public override long Length => content.Length;
 
     public override long Position
     {
-        get => position;
-        set => throw new NotSupportedException();
+        get => content.Position;
+        set => content.Position = value;
     }
 
     public override int Read(byte[] buffer, int offset, int count) =>
@@ -123,23 +133,22 @@ internal sealed class BreakingStream(Stream content, long at) : Stream
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (position >= at)
+        var sent = content.Position - start;
+        if (sent >= at)
         {
             Broke = true;
             throw FaultingReadStream.ConnectionReset();
         }
 
-        var read = await content.ReadAsync(buffer[..(int)Math.Min(buffer.Length, at - position)], cancellationToken)
+        return await content.ReadAsync(buffer[..(int)Math.Min(buffer.Length, at - sent)], cancellationToken)
             .ConfigureAwait(false);
-        position += read;
-        return read;
     }
 
     public override void Flush()
     {
     }
 
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => content.Seek(offset, origin);
 
     public override void SetLength(long value) => throw new NotSupportedException();
 

@@ -31,3 +31,13 @@ public abstract class FaultInjectedStoreContractTests(int seed) : StoreContractT
 public sealed class FaultInjectedStoreContractSeed1Tests() : FaultInjectedStoreContractTests(1);
 
 public sealed class FaultInjectedStoreContractSeed2Tests() : FaultInjectedStoreContractTests(2);
+
+/// <summary>The store contract over S3 (s3rver) behind the fault-injecting store: the SDK's own retries never see
+/// these faults (they come from above it), so the engine's retries alone make up for them.</summary>
+public sealed class FaultInjectedS3StoreContractTests(S3rver server) : StoreContractTests, IClassFixture<S3rver>
+{
+    protected override IObjectStore CreateStore() => new RetryingStore(new FaultInjectingStore(
+        new Depot.Storage.S3.S3Store(S3rver.Bucket, "faults-" + Guid.NewGuid().ToString("N")[..8],
+            new Depot.Storage.S3.S3StoreOptions(server.Endpoint, "S3RVER", "S3RVER")), new FaultPlan(3, 0.25)),
+        FaultInjectedStoreContractTests.QuickRetries);
+}
