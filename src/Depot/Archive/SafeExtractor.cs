@@ -168,8 +168,8 @@ public static partial class SafeExtractor
                     {
                         if (entry.DataStream is { } data)
                         {
-                            await CopyBoundedAsync(data, output, entry.Length, location, name, budget!, cancellationToken)
-                                .ConfigureAwait(false);
+                            await CopyBoundedAsync(data, output, entry.Length, location, name, budget!,
+                                cancellationToken).ConfigureAwait(false);
                         }
                     }
 

@@ -105,7 +105,8 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
     }
 
     // The mirror's own ratio limit, if its configuration sets one; the refusal names where to change it.
-    private ExtractionLimits LimitsOf(Mirror mirror) => mirror is { ConfiguredName: { } name, Configuration: { } config }
+    private ExtractionLimits LimitsOf(Mirror mirror) =>
+        mirror is { ConfiguredName: { } name, Configuration: { } config }
         ? limits with
         {
             MaxCompressionRatio = config.MaxCompressionRatio ?? limits.MaxCompressionRatio,

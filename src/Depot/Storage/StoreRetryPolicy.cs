@@ -97,7 +97,8 @@ public sealed record StoreRetryPolicy(int MaxAttempts, TimeSpan FirstDelay, Time
     // The failure's own words, without the location a TransientStoreException already starts with, on one line.
     private static string Reason(Exception failure)
     {
-        var text = failure is TransientStoreException t && t.Message.StartsWith(t.Location + ": ", StringComparison.Ordinal)
+        var text = failure is TransientStoreException t
+            && t.Message.StartsWith(t.Location + ": ", StringComparison.Ordinal)
             ? t.Message[(t.Location.Length + 2)..] : failure.Message;
         return text.ReplaceLineEndings(" ").Trim();
     }

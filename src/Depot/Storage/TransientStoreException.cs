@@ -9,7 +9,8 @@ namespace Depot.Storage;
 /// </summary>
 public sealed class TransientStoreException : DepotException
 {
-    /// <summary>Names the object (<paramref name="location"/>) and what went wrong (<paramref name="reason"/>).</summary>
+    /// <summary>Names the object (<paramref name="location"/>) and what went wrong
+    /// (<paramref name="reason"/>).</summary>
     public TransientStoreException(string location, string reason, TimeSpan? retryAfter = null,
         Exception? innerException = null)
         : base(ErrorKind.IO, $"{location}: {reason}", innerException)

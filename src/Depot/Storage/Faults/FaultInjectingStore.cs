@@ -49,7 +49,8 @@ public sealed class FaultInjectingStore(IObjectStore inner, FaultPlan plan) : IO
     }
 
     /// <summary>Through <see cref="OpenReadAsync"/>, so the body may break as a streamed one does.</summary>
-    public async Task<byte[]> ReadAllBytesAsync(string key, long maxBytes, CancellationToken cancellationToken = default)
+    public async Task<byte[]> ReadAllBytesAsync(string key, long maxBytes,
+        CancellationToken cancellationToken = default)
     {
         await using var body = await OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
         return await ObjectStoreExtensions.ReadBoundedAsync(body, Describe(key), maxBytes, cancellationToken)

@@ -53,7 +53,8 @@ public sealed class FaultPlan
     private readonly Lock gate = new();
 
     /// <summary>Faults of <paramref name="kinds"/> on a <paramref name="rate"/> share of requests (0 to 1), drawn
-    /// from <paramref name="seed"/>; waits (<c>Retry-After</c>, slow bodies) up to <paramref name="maxWait"/>.</summary>
+    /// from <paramref name="seed"/>; waits (<c>Retry-After</c>, slow bodies) up to <paramref name="maxWait"/>
+    /// (default 20 ms).</summary>
     public FaultPlan(int seed, double rate, FaultKinds kinds = FaultKinds.Default, TimeSpan? maxWait = null)
     {
         if (rate is < 0 or > 1 || double.IsNaN(rate))
