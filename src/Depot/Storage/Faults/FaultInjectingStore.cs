@@ -48,11 +48,23 @@ public sealed class FaultInjectingStore(IObjectStore inner, FaultPlan plan) : IO
         return Body(await Inner.OpenReadRangeAsync(key, offset, length, cancellationToken).ConfigureAwait(false));
     }
 
-    /// <summary>Through <see cref="OpenReadAsync"/>, so the body may break as a streamed one does.</summary>
+    /// <summary>
+    /// The inner store's own whole read (with its own checks: S3's against torn reads), whose body then breaks, ends
+    /// early or arrives late as a streamed one would.
+    /// </summary>
     public async Task<byte[]> ReadAllBytesAsync(string key, long maxBytes,
         CancellationToken cancellationToken = default)
     {
-        await using var body = await OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
+        Request(key);
+        var bytes = await Inner.ReadAllBytesAsync(key, maxBytes, cancellationToken).ConfigureAwait(false);
+        var kind = Plan.Draw(BodyFaults);
+        if (kind == FaultKinds.None)
+        {
+            return bytes;
+        }
+
+        await using var body = new FaultingReadStream(new MemoryStream(bytes, writable: false), kind,
+            Plan.Next(16 << 10), Plan);
         return await ObjectStoreExtensions.ReadBoundedAsync(body, Describe(key), maxBytes, cancellationToken)
             .ConfigureAwait(false);
     }
