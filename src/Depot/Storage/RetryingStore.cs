@@ -152,7 +152,7 @@ public sealed class RetryingStore(IObjectStore inner, StoreRetryPolicy? policy =
         }
     }
 
-    // Whether the object at key now holds exactly the content from start.
+    // Whether the object at key now holds exactly the content from start; false when that cannot be told.
     private async Task<bool> HoldsAsync(string key, Stream content, long start, CancellationToken cancellationToken)
     {
         var length = content.Length - start;
@@ -162,7 +162,18 @@ public sealed class RetryingStore(IObjectStore inner, StoreRetryPolicy? policy =
             return false;
         }
 
-        var held = await Inner.ReadAllBytesAsync(key, length, cancellationToken).ConfigureAwait(false);
+        byte[] held;
+        try
+        {
+            held = await Inner.ReadAllBytesAsync(key, length, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DepotException)
+        {
+            // Cannot tell (gone again, or unreadable while another writer replaces it): not ours, so the caller
+            // redoes its update, which is safe, where taking a write for ours could lose another's.
+            return false;
+        }
+
         var mine = new byte[length];
         content.Position = start;
         await content.ReadExactlyAsync(mine, cancellationToken).ConfigureAwait(false);

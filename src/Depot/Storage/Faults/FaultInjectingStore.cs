@@ -37,15 +37,16 @@ public sealed class FaultInjectingStore(IObjectStore inner, FaultPlan plan) : IO
 
     public async Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default)
     {
-        Request(key);
-        return Body(await Inner.OpenReadAsync(key, cancellationToken).ConfigureAwait(false));
+        var kind = Request(key, BodyFaults);
+        return Body(await Inner.OpenReadAsync(key, cancellationToken).ConfigureAwait(false), kind);
     }
 
     public async Task<Stream> OpenReadRangeAsync(string key, long offset, long? length,
         CancellationToken cancellationToken = default)
     {
-        Request(key);
-        return Body(await Inner.OpenReadRangeAsync(key, offset, length, cancellationToken).ConfigureAwait(false));
+        var kind = Request(key, BodyFaults);
+        return Body(await Inner.OpenReadRangeAsync(key, offset, length, cancellationToken).ConfigureAwait(false),
+            kind);
     }
 
     /// <summary>
@@ -55,9 +56,8 @@ public sealed class FaultInjectingStore(IObjectStore inner, FaultPlan plan) : IO
     public async Task<byte[]> ReadAllBytesAsync(string key, long maxBytes,
         CancellationToken cancellationToken = default)
     {
-        Request(key);
+        var kind = Request(key, BodyFaults);
         var bytes = await Inner.ReadAllBytesAsync(key, maxBytes, cancellationToken).ConfigureAwait(false);
-        var kind = Plan.Draw(BodyFaults);
         if (kind == FaultKinds.None)
         {
             return bytes;
@@ -78,7 +78,7 @@ public sealed class FaultInjectingStore(IObjectStore inner, FaultPlan plan) : IO
     public async Task WriteAsync(string key, Stream content, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(content);
-        var upload = Upload(key, content);
+        var (upload, kind) = Upload(key, content);
         try
         {
             await Inner.WriteAsync(key, upload, cancellationToken).ConfigureAwait(false);
@@ -88,17 +88,14 @@ public sealed class FaultInjectingStore(IObjectStore inner, FaultPlan plan) : IO
             throw Reset(key, e);
         }
 
-        if (content.CanSeek)
-        {
-            Answer(key);
-        }
+        Answer(key, kind);
     }
 
     public async Task<bool> WriteIfUnchangedAsync(string key, Stream content, string? expectedVersion,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(content);
-        var upload = Upload(key, content);
+        var (upload, kind) = Upload(key, content);
         bool written;
         try
         {
@@ -110,9 +107,9 @@ public sealed class FaultInjectingStore(IObjectStore inner, FaultPlan plan) : IO
             throw Reset(key, e);
         }
 
-        if (written && content.CanSeek)
+        if (written)
         {
-            Answer(key);
+            Answer(key, kind);
         }
 
         return written;
@@ -135,12 +132,17 @@ public sealed class FaultInjectingStore(IObjectStore inner, FaultPlan plan) : IO
         Inner is IStoreTemporaries temporaries ? temporaries.ListTemporaryAsync(cancellationToken)
             : AsyncEnumerable.Empty<StoreObject>();
 
-    // A request refused before it reaches the store, or nothing.
-    private void Request(string key)
+    // One draw per request, among the request faults and the call's own (a body's, an upload's), so a request fails
+    // at the plan's rate however many kinds apply to it. A request fault is thrown here; the call's own kind is
+    // returned for it to apply (a timeout is the request's or the body's, evenly). None: no fault.
+    private FaultKinds Request(string key, FaultKinds own = FaultKinds.None)
     {
         var location = Describe(key);
-        switch (Plan.Draw(RequestFaults))
+        var kind = Plan.Draw(RequestFaults | own);
+        switch (kind)
         {
+            case FaultKinds.Timeout when (own & FaultKinds.Timeout) != 0 && Plan.Next(2) == 0:
+                return kind;
             case FaultKinds.Throttle when Plan.Next(2) == 0:
                 throw Injected(location, "HTTP 503 Slow Down (SlowDown: Please reduce your request rate.)",
                     Plan.NextWait());
@@ -151,48 +153,46 @@ public sealed class FaultInjectingStore(IObjectStore inner, FaultPlan plan) : IO
                     + "error. Please try again.)");
             case FaultKinds.Timeout:
                 throw Injected(location, "the request timed out", inner: new TimeoutException());
+            default:
+                return kind;
         }
     }
 
-    // A write that landed but whose answer is lost, or nothing.
-    private void Answer(string key)
+    // A write that landed but whose answer is lost, when that was drawn.
+    private void Answer(string key, FaultKinds kind)
     {
-        if (Plan.Draw(FaultKinds.LostResponse) == FaultKinds.LostResponse)
+        if (kind == FaultKinds.LostResponse)
         {
             throw Injected(Describe(key), "the connection was reset before the answer arrived (the write may have "
                 + "landed)");
         }
     }
 
-    // The content as the store gets it: whole, or breaking part-way (a reset mid-upload); or a refused request.
-    // Content that cannot be rewound is not faulted: no store could send it again, and the engine uploads none (its
-    // writes are documents in memory, files and staged objects); its own failures still reach the caller as they are.
-    private Stream Upload(string key, Stream content)
+    // The content as the store gets it: whole, or breaking part-way (a reset mid-upload); or a refused request; and
+    // what was drawn. Content that cannot be rewound is not faulted: no store could send it again, and the engine
+    // uploads none (its writes are documents in memory, files and staged objects); its own failures reach the caller
+    // as they are.
+    private (Stream Upload, FaultKinds Kind) Upload(string key, Stream content)
     {
         if (!content.CanSeek)
         {
-            return content;
+            return (content, FaultKinds.None);
         }
 
-        Request(key);
-        return Plan.Draw(FaultKinds.Reset) == FaultKinds.Reset
-            ? new BreakingStream(content, Plan.Next(64 << 10)) : content;
+        var kind = Request(key, FaultKinds.Reset | FaultKinds.LostResponse);
+        return (kind == FaultKinds.Reset ? new BreakingStream(content, Plan.Next(64 << 10)) : content, kind);
     }
 
     private TransientStoreException Reset(string key, Exception cause) =>
         Injected(Describe(key), "the connection was reset while uploading", inner: cause);
 
-    private Stream Body(Stream body)
-    {
-        var kind = Plan.Draw(BodyFaults);
-        return kind == FaultKinds.None ? body : new FaultingReadStream(body, kind, Plan.Next(16 << 10), Plan);
-    }
+    private Stream Body(Stream body, FaultKinds kind) =>
+        kind == FaultKinds.None ? body : new FaultingReadStream(body, kind, Plan.Next(16 << 10), Plan);
 
     private async IAsyncEnumerable<T> Listing<T>(string prefix, IAsyncEnumerable<T> items,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        Request(prefix);
-        var breakAt = Plan.Draw(FaultKinds.Reset) == FaultKinds.Reset ? Plan.Next(50) : -1;
+        var breakAt = Request(prefix, FaultKinds.Reset) == FaultKinds.Reset ? Plan.Next(50) : -1;
         var given = 0;
         await foreach (var item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
