@@ -167,7 +167,7 @@ public sealed class RetryingStore(IObjectStore inner, StoreRetryPolicy? policy =
         {
             held = await Inner.ReadAllBytesAsync(key, length, cancellationToken).ConfigureAwait(false);
         }
-        catch (DepotException)
+        catch (DepotException e) when (e is not TransientStoreException)
         {
             // Cannot tell (gone again, or unreadable while another writer replaces it): not ours, so the caller
             // redoes its update, which is safe, where taking a write for ours could lose another's.
