@@ -57,8 +57,9 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
             var fetchTime = clock.Elapsed - verifyTime;
 
             progress?.Report(new InstallProgress(node.Name, node.Hash, "extract"));
-            var unpacked = await SafeExtractor.ExtractAsync(download, staging, limits, store.Describe(tarball.Key),
-                cancellationToken).ConfigureAwait(false);
+            var unpacked = await SafeExtractor.ExtractAsync(download, staging, LimitsOf(spec.Source),
+                store.Describe(tarball.Key), $"{SpecFormatter.Short(node)}/{node.Hash[..7]}", cancellationToken)
+                .ConfigureAwait(false);
             File.Delete(download);
             var extractTime = clock.Elapsed - verifyTime - fetchTime;
 
@@ -136,6 +137,20 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
         Directory.Move(prefix, aside);
         Directory.Delete(aside, recursive: true);
     }
+
+    // The mirror's own ratio limit, if its configuration sets one; the refusal names where to change it.
+    private ExtractionLimits LimitsOf(Mirror mirror) =>
+        mirror is { ConfiguredName: { } name, Configuration: { } config }
+        ? limits with
+        {
+            MaxCompressionRatio = config.MaxCompressionRatio ?? limits.MaxCompressionRatio,
+            RatioSetting = $"max_compression_ratio of mirror '{name}', configured in {config.Source}",
+        }
+        : limits with
+        {
+            RatioSetting = $"max_compression_ratio of the mirror, configured by name in Depot's config.yaml "
+                + $"({mirror.Name} is not)",
+        };
 
     // A plain root has no Spack to read the builder's logs, environment, recipes, manifest or build info, which name
     // the build machine's paths: only .spack/spec.json stays (depot env and later installs read it).
