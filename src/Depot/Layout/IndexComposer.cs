@@ -110,9 +110,26 @@ public static class IndexComposer
     public static Composed Compose(int databaseVersion, IReadOnlyList<string> roots, IndexSnapshot? previous,
         IReadOnlyDictionary<string, SpecNode> fresh)
     {
-        IReadOnlyList<string> DependenciesOf(string hash) =>
-            fresh.TryGetValue(hash, out var node) ? node.DependencyHashList
-            : previous?.Find(hash)?.Dependencies ?? [];
+        // The dependency hashes of new nodes, as the strings the nodes' own hashes already are (at 200,000 specs,
+        // a copy per edge would be some two million more strings).
+        var freshDependencies = new Dictionary<string, string[]>(fresh.Count, StringComparer.Ordinal);
+        string Shared(string hash) =>
+            fresh.TryGetValue(hash, out var node) ? node.Hash : previous?.Find(hash)?.Hash ?? hash;
+        IReadOnlyList<string> DependenciesOf(string hash)
+        {
+            if (!fresh.TryGetValue(hash, out var node))
+            {
+                return previous?.Find(hash)?.Dependencies ?? [];
+            }
+
+            if (!freshDependencies.TryGetValue(hash, out var deps))
+            {
+                deps = [.. SpecNode.DependencyHashesOf(node).Select(d => Shared(d.Hash))];
+                freshDependencies[hash] = deps;
+            }
+
+            return deps;
+        }
 
         bool Exists(string hash) => fresh.ContainsKey(hash) || previous?.Find(hash) is not null;
 
@@ -210,7 +227,7 @@ public static class IndexComposer
             if (fresh.TryGetValue(hash, out var node))
             {
                 w.WriteRaw(serialised.TryGetValue(hash, out var bytes) ? bytes : RawBytes(node));
-                deps = node.DependencyHashList;
+                deps = DependenciesOf(hash);
             }
             else
             {
@@ -238,8 +255,7 @@ public static class IndexComposer
         return new Composed(json, written.Count, IndexSnapshot.FromWritten(json, "index", databaseVersion, table));
     }
 
-    private static ReadOnlySpan<byte> RawBytes(SpecNode node) =>
-        JsonMarshal.GetRawUtf8Value(node.Json);
+    private static ReadOnlySpan<byte> RawBytes(SpecNode node) => node.CompactText;
 
     // A node of Spack 1.x's compact text names no "compiler" key (the bytes say so without a property lookup).
     private static bool NeedsAnnotations(SpecNode node) =>
