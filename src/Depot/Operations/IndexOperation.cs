@@ -64,6 +64,11 @@ public static class IndexOperation
     {
         var read = new ConcurrentBag<string>();
         var problems = new ConcurrentBag<EntryProblem>();
+        if (entries.Count == 0)
+        {
+            return ([], []); // re-indexing an unchanged cache: no workers to start
+        }
+
         var done = 0;
         await Parallel.ForEachAsync(entries,
             new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
