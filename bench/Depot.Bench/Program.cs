@@ -23,7 +23,8 @@ internal static class Program
 
           profile-v3 re-does the work of `depot list` and `depot index --full` stage by stage in process (read-only)
           and prints time and memory per stage. profile-index runs the engine's index operation in process (it
-          writes the index) and prints its phases, CPU time, allocations and peak working set per run. DEPOT_BENCH_PROFILE=1 makes generate-v3 print its own stage times.
+          writes the index) and prints its phases, CPU time, allocations and peak working set per run.
+          DEPOT_BENCH_PROFILE=1 makes generate-v3 print its own stage times.
 
           catalog-search and catalog-page measure a running `depot serve`'s web catalog (bench/catalog.sh): searches
           timed by the server (Server-Timing), and the cache page loaded in Chromium (/usr/bin/chromium).
