@@ -212,16 +212,48 @@ public sealed partial class OciRegistryClient
         return response.StatusCode == HttpStatusCode.Created;
     }
 
-    /// <summary>Uploads bytes as a blob unless the repository has it already. Returns its digest.</summary>
+    /// <summary>
+    /// Uploads bytes as a blob unless the repository has it already. Returns its digest. Callers of this client asking
+    /// for the same bytes at once (every signature artifact's empty config, <c>{}</c>) share one check and upload:
+    /// the distribution registry, given two uploads of one digest committing together, briefly answers
+    /// MANIFEST_BLOB_UNKNOWN to a manifest naming it.
+    /// </summary>
     public async Task<string> PutBlobIfMissingAsync(byte[] content, CancellationToken cancellationToken = default)
     {
         var digest = Digest(content);
-        if (await HeadBlobAsync(digest, cancellationToken).ConfigureAwait(false) is null)
+        var mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var shared = smallUploads.GetOrAdd(digest, mine.Task);
+        if (shared != mine.Task)
         {
-            await UploadBlobAsync(new MemoryStream(content, writable: false), digest, content.LongLength, null,
-                cancellationToken).ConfigureAwait(false);
+            await shared.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return digest;
+        }
+
+        try
+        {
+            if (await HeadBlobAsync(digest, cancellationToken).ConfigureAwait(false) is null)
+            {
+                await UploadBlobAsync(new MemoryStream(content, writable: false), digest, content.LongLength, null,
+                    cancellationToken).ConfigureAwait(false);
+            }
+
+            mine.SetResult();
+        }
+        catch (Exception e)
+        {
+            mine.SetException(e);
+            _ = mine.Task.Exception; // observed here: no one else may be waiting for it
+            throw;
+        }
+        finally
+        {
+            // Only uploads in flight are shared: a later call checks the registry again.
+            smallUploads.TryRemove(new KeyValuePair<string, Task>(digest, mine.Task));
         }
 
         return digest;
     }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> smallUploads =
+        new(StringComparer.Ordinal);
 }
