@@ -200,7 +200,8 @@ public static partial class SafeExtractor
             }
         }
         catch (Exception e)
-            when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException)
+            when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException
+                or OverflowException)
         {
             throw new InvalidContentException(location, "corrupt or truncated package tarball: " + e.Message);
         }

@@ -27,6 +27,11 @@ internal static partial class ConfigYaml
         {
             throw Error(path, e.Start, null, "invalid YAML: " + Plain(e.Message));
         }
+        catch (InvalidOperationException e)
+        {
+            // The scanner's own failure on some malformed input (a plain scalar it cannot end), with no position.
+            throw new InvalidContentException(path, "invalid YAML: " + Plain(e.Message));
+        }
 
         return events;
     }

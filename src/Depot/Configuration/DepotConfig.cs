@@ -140,6 +140,11 @@ public sealed class DepotConfig
             throw ConfigYaml.Error(path, events[at].Start, field + below, ConfigYaml.Explain(field + below,
                 events[at]));
         }
+        catch (Exception e) when (e is InvalidCastException or InvalidOperationException or ArgumentException)
+        {
+            // The deserializer's own failures on shapes it does not expect (a tagged scalar where settings go).
+            throw ConfigYaml.Error(path, events[value].Start, field, "cannot be read as a mirror's settings");
+        }
 
         if (mirror is null || string.IsNullOrWhiteSpace(mirror.Url) && string.IsNullOrWhiteSpace(mirror.Fetch?.Url)
             && string.IsNullOrWhiteSpace(mirror.Push?.Url))

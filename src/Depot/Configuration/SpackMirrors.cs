@@ -49,6 +49,11 @@ public static class SpackMirrors
         {
             throw ConfigYaml.Error(path, e.Start, null, "invalid YAML: " + ConfigYaml.Plain(e.Message));
         }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // The library's own failures on some malformed input (a scanner state, an event it cannot make a node of).
+            throw new InvalidContentException(path, "invalid YAML: " + ConfigYaml.Plain(e.Message));
+        }
 
         if (yaml.Documents.FirstOrDefault()?.RootNode is not YamlMappingNode root
             || !root.Children.TryGetValue(new YamlScalarNode("mirrors"), out var mirrorsNode)

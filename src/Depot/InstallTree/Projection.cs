@@ -61,6 +61,11 @@ public static partial class Projection
         {
             throw new InvalidContentException(configYaml, $"invalid YAML at line {e.Start.Line}");
         }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // The library's own failures on some malformed input, with no position.
+            throw new InvalidContentException(configYaml, "invalid YAML: " + e.Message.Split('\n')[0]);
+        }
 
         var node = yaml.Documents.FirstOrDefault()?.RootNode;
         foreach (var key in new[] { "config", "install_tree", "projections" })
