@@ -58,7 +58,7 @@ failures=$(awk -F'\t' '{ s += $5 } END { print s + 0 }' "$log")
 
 Each run line: when it started (UTC), the commit, the seed, the seconds asked per parser, the load average at the end,
 and per parser `seconds s / iterations / failures`. Seconds are wall-clock time on a machine shared with other work
-(2 cores, `nice`): iterations say how much was done. The short runs in `./test.sh` (fixed seed, ≤ 2.5 s each) are not
+(2 cores, `nice`): iterations say how much was done. The short runs in `./test.sh` (fixed seed, ≤ 2 s each) are not
 counted here.
 
 ## Cumulative

@@ -23,7 +23,7 @@ namespace Depot.Tests;
 public static class FuzzLoop
 {
     /// <summary>The most one parser's short run may take in the default suite.</summary>
-    public const double ShortRunSeconds = 2.5;
+    public const double ShortRunSeconds = 2.0;
 
     private const ulong DefaultSeed = 20261206;
 
