@@ -5,6 +5,7 @@
 #   BENCH_SMALL=1 BENCH_RUNS=2 bench/all.sh            small sizes, to check that everything runs end to end
 #   BENCH_RUNS=3 (runs per row), BENCH_SPACK_INDEX_RUNS=2 (Spack's update-index at N specs),
 #   ONLY="push install" (a subset of: push install list-index startup verify s3 oci serve prune catalog),
+#   ONLY=fuzz runs bench/fuzz.sh instead (not in the default set: FUZZ_MINUTES per parser, default 5, ~14 parsers),
 #   RESULTS=path (default bench/results.md). Each script also runs alone; the sizes below are their env knobs.
 #
 # Without SPACK_SNAPSHOTS the Spack rows are skipped and the results say so. Every baseline (Spack 1.2, gzip on the
@@ -77,6 +78,7 @@ run oci oci.sh "${oci_env[@]}"
 run serve serve.sh "${serve_env[@]}"
 run prune prune.sh "${prune_env[@]}"
 run catalog catalog.sh "${catalog_env[@]}"
+run fuzz fuzz.sh "FUZZ_MINUTES=${FUZZ_MINUTES:-5}"
 
 end=$(date +%s)
 {
