@@ -8,7 +8,7 @@
 #   FUZZ_THREADS=2                          properties run at once (default: the number of cores)
 #   FUZZ_NO_BUILD=1                         use the test binaries as built (default: build Release first)
 #
-# The test binaries are copied to bench/out/fuzz-bin first, so rebuilding the tree meanwhile does not disturb the run.
+# The test binaries are copied to bench/out/fuzz-bin-PID first, so rebuilding the tree meanwhile does not disturb the run.
 # Prints one row per parser (iterations, seconds, seed, failures) and appends one line for the run to
 # bench/results-fuzz.md, whose "Cumulative" table (time and iterations per parser over every recorded run) is then
 # recomputed. Inputs that broke the invariant are saved under bench/out/fuzz-crashes/<parser>/: each is a bug; add it
@@ -31,11 +31,11 @@ if [ "${FUZZ_NO_BUILD:-0}" != 1 ]; then
     dotnet build -c Release "$root/tests/Depot.Tests" --nologo -v q > "$out/fuzz-build.log" 2>&1 \
         || { cat "$out/fuzz-build.log" >&2; exit 1; }
 fi
-rm -rf "$out/fuzz-bin"
-cp -r "$root/tests/Depot.Tests/bin/Release/net10.0" "$out/fuzz-bin"
+bin=$out/fuzz-bin-$$   # one copy per run: runs may overlap
+cp -r "$root/tests/Depot.Tests/bin/Release/net10.0" "$bin"
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+trap 'rm -rf "$log" "$bin"' EXIT
 args=()
 for c in $classes; do args+=(-class "$c"); done
 commit=$(git -C "$root" rev-parse --short HEAD)
@@ -44,13 +44,13 @@ started=$(date -u '+%Y-%m-%d %H:%M')
 echo "== fuzz: $seconds s per parser, seed $seed, $threads at once, commit $commit" >&2
 DEPOT_FUZZ_SECONDS=$seconds DEPOT_FUZZ_SEED=$seed DEPOT_FUZZ_LOG=$log \
     DEPOT_FUZZ_CRASHES=$out/fuzz-crashes \
-    "$out/fuzz-bin/Depot.Tests" "${args[@]}" -maxthreads "$threads" > "$out/fuzz-run.log" 2>&1
+    "$bin/Depot.Tests" "${args[@]}" -maxthreads "$threads" > "$out/fuzz-run-$$.log" 2>&1
 status=$?
 
 printf '| parser | iterations | seconds | seed | failures |\n|---|---:|---:|---:|---:|\n'
 sort "$log" | awk -F'\t' '{ printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5 }'
 failures=$(awk -F'\t' '{ s += $5 } END { print s + 0 }' "$log")
-[ "$status" -ne 0 ] && echo "fuzz: the test run exited $status ($failures failing inputs; see bench/out/fuzz-run.log)" >&2
+[ "$status" -ne 0 ] && echo "fuzz: the test run exited $status ($failures failing inputs; see bench/out/fuzz-run-$$.log)" >&2
 
 # One line per run: date, commit, seed, seconds asked per parser, load, then parser=seconds/iterations/failures for each parser.
 [ -f "$results" ] || cat > "$results" <<'EOF'

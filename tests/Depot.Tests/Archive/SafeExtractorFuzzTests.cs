@@ -8,7 +8,8 @@ namespace Depot.Tests.Archive;
 /// <summary>
 /// Hostile package tarballs: mutated real ones (compressed, and uncompressed then gzipped so the mutation reaches the
 /// tar and PAX headers) and generated archives with any member type, name, link and PAX record go through
-/// <see cref="SafeExtractor.ExtractAsync"/>; only Depot's own errors may come out.
+/// <see cref="SafeExtractor.ExtractAsync"/>, and build info files (<c>.spack/binary_distribution</c>) through
+/// <see cref="BuildInfo.Parse"/>; only Depot's own errors may come out.
 /// </summary>
 public sealed class SafeExtractorFuzzTests
 {
@@ -92,6 +93,11 @@ public sealed class SafeExtractorFuzzTests
             }
         }, iterations: 400, TarLike);
     }
+
+    [Fact]
+    public void BuildInfoFilesParseOrFailWithDepotsOwnError() =>
+        FuzzLoop.Run("buildinfo", input => BuildInfo.Parse(input, "pkg/.spack/binary_distribution"),
+            iterations: 1500);
 
     internal static byte[] Gzipped(byte[] tar)
     {

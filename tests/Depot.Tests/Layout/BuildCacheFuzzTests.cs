@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using CsCheck;
 using Depot.Layout;
+using Depot.Specs;
 using Depot.Storage;
 
 namespace Depot.Tests.Layout;
@@ -50,8 +51,23 @@ public sealed class BuildCacheFuzzTests
 
     [Fact]
     public void IndexesParseOrFailWithDepotsOwnError() =>
-        FuzzLoop.Run("index-json", input => Specs.SpecFileFuzzTests.ReadEveryField(
-            BuildCacheIndex.Parse(input, "index.json").CachedSpecs), iterations: 1500, IndexLike);
+        FuzzLoop.Run("index-json", input =>
+        {
+            try
+            {
+                Specs.SpecFileFuzzTests.ReadEveryField(BuildCacheIndex.Parse(input, "index.json").CachedSpecs);
+            }
+            finally
+            {
+                var snapshot = IndexSnapshot.Read(input, "index.json"); // the incremental indexer's own reader
+                Specs.SpecFileFuzzTests.ReadEveryField(snapshot.Order.Select(snapshot.Node).OfType<SpecNode>());
+            }
+        }, iterations: 1500, IndexLike);
+
+    [Fact]
+    public void KeyIndexesParseOrFailWithDepotsOwnError() =>
+        FuzzLoop.Run("key-index", input => BuildCacheLayoutExtensions.ParseKeyIndex(input, "_pgp/index.json"),
+            iterations: 1500);
 
     [Fact]
     public void ManifestsParseOrFailWithDepotsOwnError() =>
