@@ -17,7 +17,9 @@ internal static partial class ConfigYaml
         var events = new List<ParsingEvent>();
         try
         {
-            var parser = new Parser(new StringReader(File.ReadAllText(path)));
+            var text = File.ReadAllText(path);
+            Formats.YamlDepth.Check(text, path, Formats.YamlDepth.ConfigLimit, "the file");
+            var parser = new Parser(new StringReader(text));
             while (parser.MoveNext())
             {
                 events.Add(parser.Current!);

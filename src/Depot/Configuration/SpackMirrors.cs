@@ -43,7 +43,9 @@ public static class SpackMirrors
         var yaml = new YamlStream();
         try
         {
-            yaml.Load(new StringReader(File.ReadAllText(path)));
+            var text = File.ReadAllText(path);
+            Formats.YamlDepth.Check(text, path, Formats.YamlDepth.ConfigLimit, "the file");
+            yaml.Load(new StringReader(text));
         }
         catch (YamlDotNet.Core.YamlException e)
         {

@@ -55,7 +55,9 @@ public static partial class Projection
         var yaml = new YamlDotNet.RepresentationModel.YamlStream();
         try
         {
-            yaml.Load(new StringReader(File.ReadAllText(configYaml, Encoding.UTF8)));
+            var text = File.ReadAllText(configYaml, Encoding.UTF8);
+            Formats.YamlDepth.Check(text, configYaml, Formats.YamlDepth.ConfigLimit, "the file");
+            yaml.Load(new StringReader(text));
         }
         catch (YamlDotNet.Core.YamlException e)
         {

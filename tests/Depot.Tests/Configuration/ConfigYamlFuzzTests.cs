@@ -52,4 +52,29 @@ public sealed class ConfigYamlFuzzTests
             SpackMirrors.Read(path);
         }, iterations: 1500, YamlLike);
     }
+
+    [Theory]
+    [InlineData("[")]
+    [InlineData("{a: ")]
+    [InlineData("- ")]
+    public void AYamlNestingBombIsRefusedQuicklyWithoutOverflowingTheStack(string opener)
+    {
+        using var home = new TempDir();
+        var path = home.Combine("mirrors.yaml");
+        File.WriteAllText(path, string.Concat(Enumerable.Repeat(opener, 100_000)) + "x\n");
+        var readers = new Action[]
+        {
+            () => DepotConfig.LoadTolerant(path),
+            () => SpackMirrors.Read(path),
+            () => Projection.FromSpackConfig(path),
+            () => Depot.Archive.BuildInfo.Parse(File.ReadAllBytes(path), "binary_distribution"),
+        };
+        foreach (var read in readers)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var e = Assert.ThrowsAny<DepotException>(read);
+            Assert.Contains("nests deeper than", e.Message, StringComparison.Ordinal);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"{e.Message}: {clock.Elapsed}");
+        }
+    }
 }
