@@ -20,7 +20,8 @@ public sealed class HugeMemberSizeTests
     {
         using var scratch = new TempDir();
         var tarball = scratch.Combine("huge.tar.gz");
-        File.WriteAllBytes(tarball, SafeExtractorFuzzTests.Gzipped(PaxTar("pkg/.spack/binary_distribution", size, "tiny"u8.ToArray())));
+        var tar = PaxTar("pkg/.spack/binary_distribution", size, "tiny"u8.ToArray());
+        File.WriteAllBytes(tarball, SafeExtractorFuzzTests.Gzipped(tar));
 
         GC.Collect();
         var before = GC.GetTotalAllocatedBytes(precise: true);

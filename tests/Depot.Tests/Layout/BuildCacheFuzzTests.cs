@@ -45,7 +45,11 @@ public sealed class BuildCacheFuzzTests
                     };
                 }
 
-                var database = new JsonObject { ["version"] = version.ToString(CultureInfo.InvariantCulture), ["installs"] = installs };
+                var database = new JsonObject
+                {
+                    ["version"] = version.ToString(CultureInfo.InvariantCulture),
+                    ["installs"] = installs,
+                };
                 return Encoding.UTF8.GetBytes(new JsonObject { ["database"] = database }.ToJsonString());
             });
 

@@ -14,7 +14,8 @@ public sealed class ElfFuzzTests
 
     private static readonly Gen<byte[]> MinimalElfs =
         Gen.Select(Gen.Bool, Gen.Bool, Gen.Bool, Gen.Int[0, 300], Gen.Bool).Select(
-            (is64, little, interp, length, rpath) => MinimalElf.Create(is64, little, interp ? FixtureRoot + "/ld.so" : null,
+            (is64, little, interp, length, rpath) => MinimalElf.Create(is64, little,
+                interp ? FixtureRoot + "/ld.so" : null,
                 FixtureRoot + "/" + new string('p', length) + ":/usr/lib",
                 rpath ? MinimalElf.DtRpath : MinimalElf.DtRunpath).Bytes);
 

@@ -12,7 +12,8 @@ namespace Depot.Tests.Specs;
 /// </summary>
 public sealed class SpecFileFuzzTests
 {
-    /// <summary>Small JSON documents shaped like spec files: nodes with names, hashes, dependencies of any type.</summary>
+    /// <summary>Small JSON documents shaped like spec files: nodes with names, hashes, dependencies of any
+    /// type.</summary>
     internal static readonly Gen<byte[]> SpecLikeJson =
         Gen.Select(Gen.String[Gen.Char.AlphaNumeric, 0, 40], Gen.Int[0, 6], Gen.Int[-3, 9], Gen.Bool)
             .Select((name, count, version, weird) =>

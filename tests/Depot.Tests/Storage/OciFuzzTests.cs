@@ -29,7 +29,10 @@ public sealed class OciFuzzTests
                 var document = index ? new JsonObject { ["schemaVersion"] = 2, ["manifests"] = list }
                     : new JsonObject
                     {
-                        ["schemaVersion"] = 2, ["config"] = Descriptor(), ["layers"] = list, ["subject"] = Descriptor(),
+                        ["schemaVersion"] = 2,
+                        ["config"] = Descriptor(),
+                        ["layers"] = list,
+                        ["subject"] = Descriptor(),
                     };
                 return Encoding.UTF8.GetBytes(document.ToJsonString());
             });
