@@ -55,6 +55,11 @@ public sealed partial record BuildInfo(
         {
             throw new InvalidContentException(location, "build info is not valid YAML: " + e.Message);
         }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // The library's own failures on some malformed input (a plain scalar its scanner cannot end).
+            throw new InvalidContentException(location, "build info is not valid YAML: " + e.Message);
+        }
 
         string Text(string key) =>
             map.Children.TryGetValue(new YamlDotNet.RepresentationModel.YamlScalarNode(key), out var v)
