@@ -29,9 +29,10 @@ internal static partial class ConfigYaml
         {
             throw Error(path, e.Start, null, "invalid YAML: " + Plain(e.Message));
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
-            // The scanner's own failure on some malformed input (a plain scalar it cannot end), with no position.
+            // The library's own failures on some malformed input (a plain scalar its scanner cannot end, a tag that
+            // is not a URI), with no position.
             throw new InvalidContentException(path, "invalid YAML: " + Plain(e.Message));
         }
 

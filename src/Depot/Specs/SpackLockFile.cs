@@ -103,7 +103,7 @@ public sealed class SpackLockFile
 
         if (!root.TryGetProperty("_meta", out var meta) || meta.ValueKind != JsonValueKind.Object
             || !meta.TryGetProperty("lockfile-version", out var versionField)
-            || !versionField.TryGetInt32(out var version))
+            || versionField.ValueKind != JsonValueKind.Number || !versionField.TryGetInt32(out var version))
         {
             throw new InvalidContentException(location,
                 "not a Spack lock file: field '_meta.lockfile-version' is missing or not an integer");

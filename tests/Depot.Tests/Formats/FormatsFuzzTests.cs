@@ -28,7 +28,7 @@ public sealed class FormatsFuzzTests
             }
 
             var bytes = output.ToArray();
-            if (lie)
+            if (lie && bytes.Length >= 4)
             {
                 BitConverter.TryWriteBytes(bytes.AsSpan(bytes.Length - 4), size);
             }
