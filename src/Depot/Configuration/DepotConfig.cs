@@ -161,7 +161,7 @@ public sealed class DepotConfig
     /// <summary>Writes the file atomically (temp file, then rename).</summary>
     public void Save(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        Posix.OwnerOnly.CreateFolder(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var temp = path + ".tmp-" + Environment.ProcessId;
         File.WriteAllText(temp, Writer.Serialize(this));
         File.Move(temp, path, overwrite: true);

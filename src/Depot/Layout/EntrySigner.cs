@@ -7,25 +7,18 @@ using Org.BouncyCastle.Bcpg.OpenPgp;
 namespace Depot.Layout;
 
 /// <summary>
-/// The key a writer signs entries with: clearsigns text as gpg does, one signature at a time (the private key is
-/// shared by the writer's tasks), and tells whether a signed text is already this key's.
+/// The key a writer signs entries with: clearsigns text as gpg does, from any of the writer's tasks at once (see
+/// <see cref="DocumentSigner"/>), and tells whether a signed text is already this key's.
 /// </summary>
 internal sealed class EntrySigner(PgpSecretKey key)
 {
-    private readonly PgpPrivateKey privateKey = key.ExtractPrivateKey(Array.Empty<char>());
-    private readonly Lock signing = new();
+    private readonly DocumentSigner signer = new(key);
 
     /// <summary>A signer for <paramref name="key"/>, or null when entries are written unsigned.</summary>
     public static EntrySigner? For(PgpSecretKey? key) => key is null ? null : new EntrySigner(key);
 
     /// <summary>The clearsigned document of <paramref name="text"/>.</summary>
-    public string Sign(string text)
-    {
-        lock (signing)
-        {
-            return ClearSigner.Sign(text, key, privateKey);
-        }
-    }
+    public string Sign(string text) => ClearSigner.Sign(text, signer);
 
     /// <summary>UTF-8 <paramref name="text"/> clearsigned, as UTF-8.</summary>
     public byte[] Sign(byte[] text) => Encoding.UTF8.GetBytes(Sign(Encoding.UTF8.GetString(text)));

@@ -1,6 +1,5 @@
 using System.Text;
 using Depot.Formats;
-using Org.BouncyCastle.Bcpg;
 using Org.BouncyCastle.Bcpg.OpenPgp;
 
 namespace Depot.Signing;
@@ -12,25 +11,16 @@ namespace Depot.Signing;
 /// </summary>
 public static class ClearSigner
 {
-    public static string Sign(string text, PgpSecretKey key, DateTime? signingTime = null) =>
-        Sign(text, key, key.ExtractPrivateKey(Array.Empty<char>()), signingTime);
-
-    /// <summary>Signs with an already extracted private key (extracting it is costly; sign many texts with
-    /// one).</summary>
-    public static string Sign(string text, PgpSecretKey key, PgpPrivateKey privateKey, DateTime? signingTime = null)
+    public static string Sign(string text, PgpSecretKey key, DateTime? signingTime = null)
     {
-        var generator = new PgpSignatureGenerator(key.PublicKey.Algorithm, HashAlgorithmTag.Sha512);
-        generator.InitSign(PgpSignature.CanonicalTextDocument, privateKey);
-        var hashed = new PgpSignatureSubpacketGenerator();
-        hashed.SetIssuerFingerprint(false, key.PublicKey);
-        hashed.SetSignatureCreationTime(false, signingTime ?? DateTime.UtcNow);
-        generator.SetHashedSubpackets(hashed.Generate());
-        var unhashed = new PgpSignatureSubpacketGenerator();
-        unhashed.SetIssuerKeyID(false, key.KeyId);
-        generator.SetUnhashedSubpackets(unhashed.Generate());
-        generator.Update(CanonicalText(text));
-        var signature = generator.Generate().GetEncoded();
+        return Sign(text, new DocumentSigner(key), signingTime);
+    }
 
+    /// <summary>Signs with a prepared signer (extracting a private key is costly; sign many texts with
+    /// one).</summary>
+    public static string Sign(string text, DocumentSigner signer, DateTime? signingTime = null)
+    {
+        var signature = signer.Sign(CanonicalText(text), signingTime ?? DateTime.UtcNow);
         var sb = new StringBuilder();
         sb.Append(ClearSignedMessage.BeginMessage).Append("\nHash: SHA512\n\n");
         foreach (var line in text.Split('\n'))

@@ -131,8 +131,7 @@ public sealed class Keyring
     public string ExportSecret(string id)
     {
         var key = Find(id, secret: true);
-        return OpenPgpArmor.Armor(OpenPgpArmor.PrivateKeyBlock,
-            ReadRing<PgpSecretKeyRing>(SecretPath(key.Fingerprint)).GetEncoded());
+        return OpenPgpArmor.Armor(OpenPgpArmor.PrivateKeyBlock, ReadSecretRing(key.Fingerprint).GetEncoded());
     }
 
     /// <summary>
@@ -187,7 +186,7 @@ public sealed class Keyring
         }
 
         // The key that verifiers will accept: the primary when it may sign, else the newest signing subkey it bound.
-        var ring = ReadRing<PgpSecretKeyRing>(SecretPath(key.Fingerprint));
+        var ring = ReadSecretRing(key.Fingerprint);
         var publicRing = PublicRingOf(ring);
         var certification = new KeyCertification(new SignatureMath());
         var now = DateTime.UtcNow;
@@ -274,6 +273,13 @@ public sealed class Keyring
         return ring is T t ? t : throw new InvalidContentException(path, $"expected a {typeof(T).Name}");
     }
 
+    /// <summary>A secret key to use (sign, export): refused when others can read its file.</summary>
+    private PgpSecretKeyRing ReadSecretRing(string fpr)
+    {
+        Posix.OwnerOnly.RequireUnreadableByOthers(SecretPath(fpr), "secret key " + fpr);
+        return ReadRing<PgpSecretKeyRing>(SecretPath(fpr));
+    }
+
     private string PublicPath(string fpr) => Path.Combine(PublicFolder, fpr + ".asc");
 
     private string SecretPath(string fpr) => Path.Combine(SecretFolder, fpr + ".asc");
@@ -281,6 +287,7 @@ public sealed class Keyring
     private void WritePublic(PgpPublicKeyRing ring, string source, string location)
     {
         var fpr = SignatureVerifier.Fingerprint(ring.GetPublicKey());
+        CreateKeysFolder();
         Directory.CreateDirectory(PublicFolder);
 
         // Keep what we have, and take of the new copy only what the key's primary signed (e.g. an extended expiry,
@@ -300,6 +307,7 @@ public sealed class Keyring
     private void WriteSecret(PgpSecretKeyRing ring)
     {
         var fpr = SignatureVerifier.Fingerprint(ring.GetPublicKey());
+        CreateKeysFolder();
         if (OperatingSystem.IsWindows())
         {
             Directory.CreateDirectory(SecretFolder);
@@ -369,9 +377,20 @@ public sealed class Keyring
         }
     }
 
+    /// <summary>Depot's home and its keys folder, created owner-only when missing.</summary>
+    private void CreateKeysFolder()
+    {
+        if (Path.GetDirectoryName(folder) is { Length: > 0 } home)
+        {
+            Posix.OwnerOnly.CreateFolder(home);
+        }
+
+        Posix.OwnerOnly.CreateFolder(folder);
+    }
+
     private void SaveSources()
     {
-        Directory.CreateDirectory(folder);
+        CreateKeysFolder();
         WriteAtomically(SourcesFile,
             JsonSerializer.Serialize(new SortedDictionary<string, string>(sources, StringComparer.Ordinal),
             KeyringJson.Default.SortedDictionaryStringString), ownerOnly: false);

@@ -25,9 +25,9 @@ internal sealed class TokenServer : IAsyncDisposable
     public DepotServer Server { get; }
 
     /// <summary>Starts a server for <paramref name="caches"/>; <paramref name="withFixtureKey"/> puts the fixture key
-    /// pair in its keyring.</summary>
+    /// pair in its keyring; <paramref name="requestLog"/> receives its request log.</summary>
     public static async Task<TokenServer> StartAsync(IReadOnlyList<ServedCacheConfig> caches,
-        bool withFixtureKey = false)
+        bool withFixtureKey = false, TextWriter? requestLog = null)
     {
         var home = new TempDir();
         if (withFixtureKey)
@@ -39,7 +39,7 @@ internal sealed class TokenServer : IAsyncDisposable
         var file = Path.Combine(home.Path, "tokens.json");
         var config = new ServeConfig(["127.0.0.1:0"], null, file, new ServeLimits(), caches, null);
         var tokens = new TokenStore(file);
-        var server = DepotServer.Create(ServedCaches.Open(engine, config), null, tokens);
+        var server = DepotServer.Create(ServedCaches.Open(engine, config), null, tokens, requestLog);
         await server.StartAsync(TestContext.Current.CancellationToken);
         return new TokenServer(home, tokens, server);
     }
