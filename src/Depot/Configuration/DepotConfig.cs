@@ -48,6 +48,19 @@ public sealed class DepotConfig
     /// mapping.</exception>
     public static DepotConfig LoadTolerant(string path)
     {
+        try
+        {
+            return LoadEvents(path);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            // The event walk ran off the end: a stream of events of no shape this file has (found by fuzzing).
+            throw new InvalidContentException(path, "not a YAML mapping with a 'mirrors:' section");
+        }
+    }
+
+    private static DepotConfig LoadEvents(string path)
+    {
         var config = new DepotConfig();
         if (!File.Exists(path))
         {

@@ -34,17 +34,27 @@ public static class YamlDepth
         }
 
         var parser = new Parser(new StringReader(text));
-        var depth = 0;
+        // Anchors of the nodes still open: an alias to one of them is a cycle, on which the node loader recurses
+        // until the stack overflows.
+        var open = new List<string?>();
         while (parser.MoveNext())
         {
-            if (parser.Current is MappingStart or SequenceStart && ++depth > maxDepth)
+            if (parser.Current is NodeEvent { } node && node is MappingStart or SequenceStart)
             {
-                throw TooDeep(location, maxDepth, what);
+                open.Add(node.Anchor.IsEmpty ? null : node.Anchor.Value);
+                if (open.Count > maxDepth)
+                {
+                    throw TooDeep(location, maxDepth, what);
+                }
             }
-
-            if (parser.Current is MappingEnd or SequenceEnd)
+            else if (parser.Current is MappingEnd or SequenceEnd && open.Count > 0)
             {
-                depth--;
+                open.RemoveAt(open.Count - 1);
+            }
+            else if (parser.Current is AnchorAlias { } alias && open.Contains(alias.Value.Value))
+            {
+                throw new InvalidContentException(location,
+                    $"{what} has an alias (*{alias.Value.Value}) inside the node it names, which never ends");
             }
         }
     }
