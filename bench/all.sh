@@ -4,9 +4,13 @@
 #   SPACK_SNAPSHOTS=/work/.mirror bench/all.sh        full run: about 25–30 minutes on this 2-core machine, idle
 #   BENCH_SMALL=1 BENCH_RUNS=2 bench/all.sh            small sizes, to check that everything runs end to end
 #   BENCH_RUNS=3 (runs per row), BENCH_SPACK_INDEX_RUNS=2 (Spack's update-index at N specs),
-#   ONLY="push install" (a subset of: push install list-index startup verify s3 oci serve prune catalog),
-#   ONLY=fuzz runs bench/fuzz.sh instead (not in the default set: FUZZ_MINUTES per parser, default 5, ~14 parsers),
+#   ONLY="push install" (a subset of: push install list-index startup verify s3 oci serve prune catalog, and
+#   concurrency crash, which are not in the default run: ONLY=concurrency / ONLY=crash),
+#   ONLY=fuzz runs bench/fuzz.sh (not in the default set either: FUZZ_MINUTES per parser, default 5),
 #   RESULTS=path (default bench/results.md). Each script also runs alone; the sizes below are their env knobs.
+#   ONLY=scale RESULTS=bench/results-scale.md bench/all.sh runs scale.sh (20,000 and 200,000 specs, a 500-package
+#   install, a 10,000-package push, signing), which is not in the default set: it takes ~30 min more (KEEP=1, the
+#   default for it here, keeps its generated mirrors in bench/out for the next run).
 #
 # Without SPACK_SNAPSHOTS the Spack rows are skipped and the results say so. Every baseline (Spack 1.2, gzip on the
 # same bytes) is measured in the same run as Depot. Progress and every command's log go to bench/out/.
@@ -28,11 +32,15 @@ if [ "${BENCH_SMALL:-0}" = 1 ]; then
     li_env=(N=1000); verify_env=(N=200); s3_env=(COUNT=50 RTTS="0 20"); oci_env=(PACKAGES=10 MB_PER_PACKAGE=1)
     serve_env=(DURATION=3 PULL_CLIENTS=50 PACKAGES=4 EXTRA_BLOBS=8); prune_env=(N=1000 ORPHANS=100)
     catalog_env=(N=1000 QUERIES=100 LOADS=5)
+    concurrency_env=(PROCS=3 SPECS=5 SHARED=4); crash_env=(KILLS=3)
+    scale_env=(N_SMALL=1000 N_LARGE=5000 DAG=20 PUSH=100 SIGN=50 "KEEP=${KEEP:-1}")
 else
     push_env=(PACKAGES=40 MB_PER_PACKAGE=10); install_env=(PACKAGES=20 MB_PER_PACKAGE=25)
     li_env=(N=20000); verify_env=(N=1000); s3_env=(COUNT=100 RTTS="0 50"); oci_env=(PACKAGES=50 MB_PER_PACKAGE=4)
     serve_env=(DURATION=10 PULL_CLIENTS=200); prune_env=(N=20000 ORPHANS=1000)
     catalog_env=(N=20000 QUERIES=400 LOADS=20)
+    concurrency_env=(PROCS=4 SPECS=100 SHARED=20); crash_env=(KILLS=50)
+    scale_env=(N_SMALL=20000 N_LARGE=200000 DAG=500 PUSH=10000 SIGN=1000 "KEEP=${KEEP:-1}")
 fi
 
 # Build once, outside every measurement: Depot.Bench first (its build rewrites obj/ files under src/, which makes
@@ -78,6 +86,10 @@ run oci oci.sh "${oci_env[@]}"
 run serve serve.sh "${serve_env[@]}"
 run prune prune.sh "${prune_env[@]}"
 run catalog catalog.sh "${catalog_env[@]}"
+run concurrency concurrency.sh "${concurrency_env[@]}"
+run crash crash.sh "${crash_env[@]}"
+
+run scale scale.sh "${scale_env[@]}"
 run fuzz fuzz.sh "FUZZ_MINUTES=${FUZZ_MINUTES:-5}"
 
 end=$(date +%s)

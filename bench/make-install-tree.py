@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""make-install-tree.py OUT [PACKAGES] [MB_PER_PACKAGE] [--repo DIR] [--prefix P] -- a synthetic Spack 1.x install tree for bench/.
+"""make-install-tree.py OUT [PACKAGES] [MB_PER_PACKAGE] [--repo DIR] [--prefix P] [--shared N] -- a synthetic Spack 1.x install tree for bench/.
 
 Each package gets a realistic mix, built from this machine's own files so compressibility is real: ELF shared
 libraries and executables (copied from /usr/lib and /usr/bin, a prefix C string and RPATH-like text appended),
 headers and scripts (from /usr/include and /usr/share, some mentioning the prefix), a pkg-config file, versioned
 symlinks, and the .spack/ metadata Spack writes. Packages depend on earlier ones (link), so hash_to_prefix is
 non-trivial. The database (format 8) carries real DAG hashes. Deterministic for given arguments.
+With --shared N the first N packages are shared libraries and every later package depends on one to three of them
+only (bench/concurrency.sh: pushers given disjoint slices of the later packages then share their dependencies).
 
 Packages are named pkgNN-<kind> in the namespace `benchpkgs` (P-pkgNN-<kind> with --prefix P, whose other random
 choices differ too: trees of distinct prefixes share no spec). With --repo DIR (a path ending in
@@ -20,6 +22,11 @@ repo = None
 if "--repo" in args:
     at = args.index("--repo")
     repo = os.path.abspath(args[at + 1])
+    del args[at:at + 2]
+shared = 0
+if "--shared" in args:
+    at = args.index("--shared")
+    shared = int(args[at + 1])
     del args[at:at + 2]
 name_prefix = ""
 if "--prefix" in args:
@@ -78,7 +85,9 @@ with open(os.path.join(out, "bin", "sbang"), "w") as f:
 installs, nodes, prefixes = {}, {}, {}
 for i in range(packages):
     name = f"{name_prefix}pkg{i:02d}-{rng.choice(['core', 'io', 'math', 'net', 'util'])}"
-    deps = sorted(rng.sample(list(nodes), min(len(nodes), rng.randint(0, 3))), key=lambda h: nodes[h]["name"])
+    pool = list(nodes)[:shared] if shared and i >= shared else list(nodes)
+    deps = sorted(rng.sample(pool, min(len(pool), rng.randint(1 if shared and i >= shared else 0, 3))),
+                  key=lambda h: nodes[h]["name"])
     node = {
         "name": name, "version": f"{rng.randint(1, 9)}.{rng.randint(0, 20)}",
         "arch": {"platform": "linux", "platform_os": "debian12", "target": "x86_64"},

@@ -8,6 +8,7 @@ internal static class Program
     private const string Usage = """
         usage: Depot.Bench generate-v3 <dir> <N> [--seed S] [--start K] [--jobs J] [--max-dag-nodes M]
                Depot.Bench profile-v3 <dir> [threads] [--no-retain]
+               Depot.Bench profile-index <dir> [--full] [--repeat R] [--home DIR]
                Depot.Bench store-transfer <url> <count> <size-kb> <parallelism>...
                Depot.Bench catalog-search <base-url> <cache> <count> [--seed S]
                Depot.Bench catalog-page <base-url> <cache> <loads> [--seed S]
@@ -21,7 +22,9 @@ internal static class Program
           --max-dag-nodes M  cap on nodes per spec DAG (default 60)
 
           profile-v3 re-does the work of `depot list` and `depot index --full` stage by stage in process (read-only)
-          and prints time and memory per stage. DEPOT_BENCH_PROFILE=1 makes generate-v3 print its own stage times.
+          and prints time and memory per stage. profile-index runs the engine's index operation in process (it
+          writes the index) and prints its phases, CPU time, allocations and peak working set per run.
+          DEPOT_BENCH_PROFILE=1 makes generate-v3 print its own stage times.
 
           catalog-search and catalog-page measure a running `depot serve`'s web catalog (bench/catalog.sh): searches
           timed by the server (Server-Timing), and the cache page loaded in Chromium (/usr/bin/chromium).
@@ -43,6 +46,7 @@ internal static class Program
                 "store-transfer" => StoreTransfer.RunAsync(args[1..]).GetAwaiter().GetResult(),
                 "catalog-search" => CatalogBench.SearchAsync(args[1..]).GetAwaiter().GetResult(),
                 "catalog-page" => CatalogBench.PageAsync(args[1..]).GetAwaiter().GetResult(),
+                "profile-index" => IndexProfiler.Run(args[1..], Console.Out),
                 "profile-v3" when args.Length >= 2 => Profiler.Run(args[1],
                     args.Length >= 3 && args[2] != "--no-retain" ? int.Parse(args[2], CultureInfo.InvariantCulture)
                         : 16,

@@ -15,7 +15,56 @@ namespace Depot.Archive;
 /// anyway for any real package (gzip does not expand data by more than a fraction of a percent).
 /// </param>
 public sealed record ExtractionLimits(long MaxBytes = 64L << 30, int MaxEntries = 2_000_000,
-    long MaxDownloadBytes = 64L << 30);
+    long MaxDownloadBytes = 64L << 30)
+{
+    /// <summary>
+    /// 200:1. Deflate cannot exceed about 1032:1, and a bomb sits near that (runs of one byte); honest package
+    /// content (binaries, libraries, headers, text) gzips 2–10:1, and even a package padded with zeros or sparse data
+    /// files stays well under 100:1 over hundreds of MiB. 200 is twice the most compressible honest data seen and five
+    /// times under a bomb's, so a 2 MB bomb is stopped after writing at most <see cref="CompressionRatioFloor"/>
+    /// (256 MiB) instead of the 64 GiB <see cref="MaxBytes"/> allows.
+    /// </summary>
+    public const double DefaultMaxCompressionRatio = 200;
+
+    /// <summary>Bytes unpacked per compressed byte read, past <see cref="CompressionRatioFloor"/>; a mirror's
+    /// <c>max_compression_ratio</c> sets it for its packages.</summary>
+    public double MaxCompressionRatio { get; init; } = DefaultMaxCompressionRatio;
+
+    /// <summary>Below this many bytes unpacked, any ratio passes: small packages that compress very well (headers,
+    /// empty files) are no danger.</summary>
+    public long CompressionRatioFloor { get; init; } = 256L << 20;
+
+    /// <summary>The free space Depot leaves on the file system it unpacks to.</summary>
+    public long MinFreeBytes { get; init; } = 64L << 20;
+
+    /// <summary>How often, in bytes unpacked, free space is looked at again while unpacking.</summary>
+    public long FreeSpaceCheckBytes { get; init; } = 64L << 20;
+
+    /// <summary>Free bytes on the file system holding a folder, or null when unknown. The default asks the system
+    /// (statvfs); tests give their own.</summary>
+    public Func<string, long?> FreeBytes { get; init; } = FreeSpace.Of;
+
+    /// <summary>What to change to let a package over the ratio through, for the refusal.</summary>
+    public string RatioSetting { get; init; } = "max_compression_ratio in the mirror's configuration (config.yaml)";
+}
+
+/// <summary>Free space on file systems.</summary>
+public static class FreeSpace
+{
+    /// <summary>Bytes available to this user on the file system holding <paramref name="folder"/> (statvfs's
+    /// <c>f_bavail</c>), or null when the system cannot tell.</summary>
+    public static long? Of(string folder)
+    {
+        try
+        {
+            return new DriveInfo(folder).AvailableFreeSpace;
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+}
 
 /// <summary>
 /// Unpacks a package tarball into an empty staging folder, treating it as hostile even when signed, in one pass:
@@ -43,9 +92,19 @@ public static partial class SafeExtractor
     /// </summary>
     /// <exception cref="InvalidContentException">The archive is corrupt, truncated, too large, or tries to
     /// escape.</exception>
+    public static Task<string> ExtractAsync(string tarballGz, string staging, ExtractionLimits limits,
+        string location, CancellationToken cancellationToken = default) =>
+        ExtractAsync(tarballGz, staging, limits, location, null, cancellationToken);
+
+    /// <summary>As <see cref="ExtractAsync(string, string, ExtractionLimits, string, CancellationToken)"/>;
+    /// <paramref name="package"/> (name@version/hash) is named in refusals of ratio and free space.</summary>
+    /// <exception cref="InvalidContentException">The archive is corrupt, truncated, too large, unpacks at too high a
+    /// ratio, or tries to escape.</exception>
+    /// <exception cref="DepotException">Too little free space (I/O).</exception>
     public static async Task<string> ExtractAsync(string tarballGz, string staging, ExtractionLimits limits,
-        string location, CancellationToken cancellationToken = default)
+        string location, string? package, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(limits);
         Directory.CreateDirectory(staging);
         var members = new List<(string Name, TarEntryType Type, string LinkName)>();
         var symlinks = new HashSet<string>(StringComparer.Ordinal);
@@ -65,7 +124,12 @@ public static partial class SafeExtractor
         }
 
         long total = 0;
-        await ReadAsync(tarballGz, location, async (entry, name) =>
+        ExtractionBudget? budget = null;
+        await ReadAsync(tarballGz, location, compressed =>
+        {
+            budget = new ExtractionBudget(limits, compressed, staging, location, package ?? "the package");
+            budget.CheckFreeSpaceBefore(compressed.Length);
+        }, async (entry, name) =>
         {
             if (members.Count >= limits.MaxEntries)
             {
@@ -132,8 +196,8 @@ public static partial class SafeExtractor
                     {
                         if (entry.DataStream is { } data)
                         {
-                            await CopyBoundedAsync(data, output, entry.Length, location, name, cancellationToken)
-                                .ConfigureAwait(false);
+                            await CopyBoundedAsync(data, output, entry.Length, location, name, budget!,
+                                cancellationToken).ConfigureAwait(false);
                         }
                     }
 
@@ -212,13 +276,14 @@ public static partial class SafeExtractor
         return packageDir;
     }
 
-    private static async Task ReadAsync(string tarballGz, string location, Func<TarEntry, string, Task> visit,
-        CancellationToken cancellationToken)
+    private static async Task ReadAsync(string tarballGz, string location, Action<Stream> opened,
+        Func<TarEntry, string, Task> visit, CancellationToken cancellationToken)
     {
         try
         {
             await using var file = new FileStream(tarballGz, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16,
                 FileOptions.Asynchronous | FileOptions.SequentialScan);
+            opened(file);
             await using var gzip = new GZipStream(file, CompressionMode.Decompress);
             await using var reader = new TarReader(gzip);
             while (await reader.GetNextEntryAsync(copyData: false, cancellationToken)
@@ -269,7 +334,7 @@ public static partial class SafeExtractor
             ? name[(packageDir.Length + 1)..] : null;
 
     private static async Task CopyBoundedAsync(Stream from, Stream to, long expected, string location, string name,
-        CancellationToken cancellationToken)
+        ExtractionBudget budget, CancellationToken cancellationToken)
     {
         var buffer = new byte[1 << 16];
         long copied = 0;
@@ -281,6 +346,8 @@ public static partial class SafeExtractor
             {
                 throw new InvalidContentException(location, $"member {name} holds more data than its header says");
             }
+
+            budget.Wrote(read);
 
             await to.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
         }

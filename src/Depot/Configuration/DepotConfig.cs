@@ -165,6 +165,12 @@ public sealed class DepotConfig
             throw ConfigYaml.Error(path, events[key].Start, field, "has no 'url'");
         }
 
+        if (mirror.MaxCompressionRatio is < 1 || double.IsNaN(mirror.MaxCompressionRatio ?? 1))
+        {
+            throw ConfigYaml.Error(path, events[key].Start, field + ".max_compression_ratio",
+                $"is {mirror.MaxCompressionRatio}: a ratio of unpacked to compressed bytes, at least 1 (default 200)");
+        }
+
         mirror.Source = path;
         mirror.TrustedFingerprints = mirror.TrustedFingerprints.Select(f => f.Replace(" ", "",
             StringComparison.Ordinal).ToUpperInvariant()).ToList();

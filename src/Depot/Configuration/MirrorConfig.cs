@@ -58,6 +58,13 @@ public sealed class MirrorConfig : MirrorConnection
     /// <summary>Key fingerprints this mirror's entries may be signed with. Empty: any trusted key.</summary>
     public List<string> TrustedFingerprints { get; set; } = [];
 
+    /// <summary>
+    /// Depot's own: the compression ratio a package of this mirror may unpack at, past 256 MiB, before it is refused
+    /// as a decompression bomb (default 200, <c>ExtractionLimits.DefaultMaxCompressionRatio</c>), for the rare honest
+    /// package that is mostly zeros. At least 1.
+    /// </summary>
+    public double? MaxCompressionRatio { get; set; }
+
     /// <summary>Spack's separate settings for reading and for pushing; each falls back to the mirror's own.</summary>
     public MirrorConnection? Fetch { get; set; }
 

@@ -89,7 +89,8 @@ public sealed class IndexSnapshot
 
     private Dictionary<string, Record> Records => records ??= table!.ToDictionary(r => r.Hash, StringComparer.Ordinal);
 
-    /// <summary>Saves the record table (not the JSON) so the next run can skip scanning the index.</summary>
+    /// <summary>Saves the record table (not the JSON) so the next run can skip scanning the index. A dependency is
+    /// saved as the position of its record (dependencies come first), else as its hash.</summary>
     public void SaveTable(Stream output)
     {
         using var w = new BinaryWriter(output, System.Text.Encoding.UTF8, leaveOpen: true);
@@ -97,6 +98,8 @@ public sealed class IndexSnapshot
         w.Write(json.Length);
         w.Write(DatabaseVersion);
         w.Write(Order.Count);
+        var position = new Dictionary<string, int>(Order.Count, StringComparer.Ordinal);
+        var index = 0;
         foreach (var r in table ?? Order.Select(h => Records[h]).ToList())
         {
             var hash = r.Hash;
@@ -108,8 +111,18 @@ public sealed class IndexSnapshot
             w.Write(r.Dependencies.Count);
             foreach (var d in r.Dependencies)
             {
-                w.Write(d);
+                if (position.TryGetValue(d, out var at))
+                {
+                    w.Write(at);
+                }
+                else
+                {
+                    w.Write(-1);
+                    w.Write(d);
+                }
             }
+
+            position.TryAdd(hash, index++);
         }
     }
 
@@ -137,15 +150,17 @@ public sealed class IndexSnapshot
                 var deps = new string[r.ReadInt32()];
                 for (var d = 0; d < deps.Length; d++)
                 {
-                    deps[d] = r.ReadString();
+                    // Records earlier in the table are named by position: their hash strings are shared, not copied.
+                    var at = r.ReadInt32();
+                    deps[d] = at < 0 ? r.ReadString() : at < order.Count ? order[at] : throw new EndOfStreamException();
                 }
 
-                if (start < 0 || length <= 0 || start + length > json.Length || json[start] != (byte)'{')
+                if (start < 0 || length <= 0 || start + length > json.Length || json[start] != (byte)'{'
+                    || !records.TryAdd(hash, new Record(hash, start, length, refCount, inCache, deps)))
                 {
                     return null;
                 }
 
-                records[hash] = new Record(hash, start, length, refCount, inCache, deps);
                 order.Add(hash);
             }
 
@@ -161,8 +176,9 @@ public sealed class IndexSnapshot
         }
     }
 
-    // "DPX2": tables saved before record keys were checked against their specs' hashes are not reused.
-    private const int TableMagic = 0x44505832;
+    // "DPX3": tables saved before record keys were checked against their specs' hashes (DPX1), or with every
+    // dependency as a string (DPX2), are not reused.
+    private const int TableMagic = 0x44505833;
 
     /// <exception cref="InvalidContentException">Malformed JSON or an unsupported database version.</exception>
     public static IndexSnapshot Read(byte[] json, string location)
@@ -222,7 +238,7 @@ public sealed class IndexSnapshot
                     while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                     {
                         var hash = reader.GetString()!;
-                        var (record, specHash) = ReadRecord(ref reader, hash, location);
+                        var (record, specHash) = ReadRecord(ref reader, hash, location, records);
                         BuildCacheIndex.CheckKey(hash, specHash ?? "(none)", records.ContainsKey(hash), location);
                         records.Add(hash, record);
                         order.Add(hash);
@@ -242,7 +258,8 @@ public sealed class IndexSnapshot
     }
 
     // The record, and the hash its spec node states ("hash", else "full_hash" or "build_hash", as SpecNode reads it).
-    private static (Record Record, string? SpecHash) ReadRecord(ref Utf8JsonReader reader, string hash, string location)
+    private static (Record Record, string? SpecHash) ReadRecord(ref Utf8JsonReader reader, string hash, string location,
+        Dictionary<string, Record> known)
     {
         Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject, location,
             $"index record {hash} is not an object");
@@ -264,7 +281,7 @@ public sealed class IndexSnapshot
                     {
                         if (reader.ValueTextEquals("dependencies"u8))
                         {
-                            ReadDependencyHashes(ref reader, deps);
+                            ReadDependencyHashes(ref reader, deps, known);
                         }
                         else if (reader.ValueTextEquals("hash"u8) || reader.ValueTextEquals("full_hash"u8)
                             || reader.ValueTextEquals("build_hash"u8))
@@ -317,14 +334,15 @@ public sealed class IndexSnapshot
         return (new Record(hash, specStart, specLength, refCount, inCache, deps), specHash ?? fullHash ?? buildHash);
     }
 
-    private static void ReadDependencyHashes(ref Utf8JsonReader reader, List<string> deps)
+    private static void ReadDependencyHashes(ref Utf8JsonReader reader, List<string> deps,
+        Dictionary<string, Record> known)
     {
         reader.Read();
         if (reader.TokenType == JsonTokenType.StartArray)
         {
             while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
             {
-                ReadHashField(ref reader, deps);
+                ReadHashField(ref reader, deps, known);
             }
         }
         else if (reader.TokenType == JsonTokenType.StartObject)
@@ -334,7 +352,7 @@ public sealed class IndexSnapshot
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.StartObject)
                 {
-                    ReadHashField(ref reader, deps);
+                    ReadHashField(ref reader, deps, known);
                 }
                 else
                 {
@@ -349,7 +367,7 @@ public sealed class IndexSnapshot
     }
 
     /// <summary>Reads an edge object (reader on its StartObject) and takes its "hash".</summary>
-    private static void ReadHashField(ref Utf8JsonReader reader, List<string> deps)
+    private static void ReadHashField(ref Utf8JsonReader reader, List<string> deps, Dictionary<string, Record> known)
     {
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -357,13 +375,31 @@ public sealed class IndexSnapshot
             reader.Read();
             if (isHash && reader.TokenType == JsonTokenType.String)
             {
-                deps.Add(reader.GetString()!);
+                deps.Add(SharedHash(ref reader, known));
             }
             else
             {
                 reader.Skip();
             }
         }
+    }
+
+    /// <summary>The string value under the reader, as the key of an earlier record when there is one: an index of
+    /// 200,000 specs names its records some two million times as dependencies.</summary>
+    private static string SharedHash(ref Utf8JsonReader reader, Dictionary<string, Record> known)
+    {
+        if (!reader.HasValueSequence && !reader.ValueIsEscaped && reader.ValueSpan.Length <= 64
+            && System.Text.Ascii.IsValid(reader.ValueSpan))
+        {
+            Span<char> chars = stackalloc char[64];
+            var n = System.Text.Encoding.ASCII.GetChars(reader.ValueSpan, chars);
+            if (known.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(chars[..n], out var key, out _))
+            {
+                return key;
+            }
+        }
+
+        return reader.GetString()!;
     }
 
     private static void Expect(bool condition, string location, string problem)

@@ -85,23 +85,49 @@ public sealed class IndexCache
             }
 
             var rows = new List<ListingRow>();
-            using var reader = new StreamReader(path, Encoding.UTF8);
+            using var reader = new StreamReader(path, Encoding.UTF8, false, 1 << 16);
             if (reader.ReadLine() != Header)
             {
                 return null;
             }
 
+            // Namespaces, architectures, compiler labels and versions repeat across a cache of 200,000 specs: each
+            // distinct text is one string.
+            var shared = new HashSet<string>(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+            string Text(ReadOnlySpan<char> field, bool share)
+            {
+                if (field.Contains('\\'))
+                {
+                    return Unescape(field.ToString());
+                }
+
+                if (!share)
+                {
+                    return field.ToString();
+                }
+
+                if (!shared.TryGetValue(field, out var text))
+                {
+                    text = field.ToString();
+                    shared.Set.Add(text);
+                }
+
+                return text;
+            }
+
             string? line;
+            Span<Range> f = stackalloc Range[9];
             while ((line = reader.ReadLine()) is not null)
             {
-                var f = line.Split('\t');
-                if (f.Length != 8 || !int.TryParse(f[7], out var layout))
+                var span = line.AsSpan();
+                if (span.Split(f, '\t') != 8 || !int.TryParse(span[f[7]], out var layout))
                 {
                     return null;
                 }
 
-                rows.Add(new ListingRow(f[0], Unescape(f[1]), Unescape(f[2]), Unescape(f[3]), Unescape(f[4]),
-                    Unescape(f[5]), Unescape(f[6]), layout));
+                rows.Add(new ListingRow(span[f[0]].ToString(), Text(span[f[1]], true), Text(span[f[2]], true),
+                    Text(span[f[3]], true), Text(span[f[4]], true), Text(span[f[5]], true), Text(span[f[6]], false),
+                    layout));
             }
 
             return rows;

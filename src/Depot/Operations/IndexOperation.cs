@@ -64,6 +64,11 @@ public static class IndexOperation
     {
         var read = new ConcurrentBag<string>();
         var problems = new ConcurrentBag<EntryProblem>();
+        if (entries.Count == 0)
+        {
+            return ([], []); // re-indexing an unchanged cache: no workers to start
+        }
+
         var done = 0;
         await Parallel.ForEachAsync(entries,
             new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
@@ -293,9 +298,11 @@ public static class IndexOperation
         }
 
         SpecNode? Resolve(string h) => known.TryGetValue(h, out var n) ? n : previous?.Node(h);
+        // Each row is made from a copy of its node that keeps none of what reading its fields caches (edges,
+        // variants): the nodes stay as light as the index needs them, 200,000 of them at once in a full rebuild.
         List<ListingRow> RowsFor(IEnumerable<string> hashes) =>
             hashes.AsParallel().AsOrdered().Select(Resolve).OfType<SpecNode>()
-                .Select(n => ListingRow.From(n, Resolve, layoutVersion)).ToList();
+                .Select(n => ListingRow.From(n.Unshared(), Resolve, layoutVersion)).ToList();
         string Key(string checksum) => IndexCache.Key(store, layoutVersion, checksum);
         bool Unchanged(string checksum) => checksum == previousChecksum && cache.Has(Key(checksum));
 

@@ -64,6 +64,18 @@ public static class ListOperation
                     && await IndexIntactAsync(layout, cancellationToken).ConfigureAwait(false))
                 {
                     fromIndex[layout.Version] = true;
+                    if (layouts.Count == 1 && options.Queries.Count == 0)
+                    {
+                        // One layout, everything asked for: its summary is the listing (200,000 rows not re-keyed).
+                        var all = cached as List<ListingRow> ?? [.. cached];
+                        if (!IsSorted(all))
+                        {
+                            all.Sort(DisplayOrder);
+                        }
+
+                        return new ListResult(all, [], fromIndex, problems);
+                    }
+
                     foreach (var row in cached)
                     {
                         rows.TryAdd(row.Hash, row);

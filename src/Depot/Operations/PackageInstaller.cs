@@ -44,8 +44,7 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
         // the database was last read until the record is written.
         if (!target.IsPlainRoot && Directory.Exists(prefix))
         {
-            throw new DepotException(ErrorKind.Conflict,
-                $"{prefix} exists but the database does not record it: remove it or run 'spack reindex'");
+            RemoveInterruptedInstall(prefix, node.Hash);
         }
 
         var staging = Path.Combine(Path.GetDirectoryName(prefix)!, $".depot-tmp-{node.Hash}-{Guid.NewGuid():N}");
@@ -58,8 +57,9 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
             var fetchTime = clock.Elapsed - verifyTime;
 
             progress?.Report(new InstallProgress(node.Name, node.Hash, "extract"));
-            var unpacked = await SafeExtractor.ExtractAsync(download, staging, limits, store.Describe(tarball.Key),
-                cancellationToken).ConfigureAwait(false);
+            var unpacked = await SafeExtractor.ExtractAsync(download, staging, LimitsOf(spec.Source),
+                store.Describe(tarball.Key), $"{SpecFormatter.Short(node)}/{node.Hash[..7]}", cancellationToken)
+                .ConfigureAwait(false);
             File.Delete(download);
             var extractTime = clock.Elapsed - verifyTime - fetchTime;
 
@@ -102,6 +102,55 @@ internal sealed class PackageInstaller(TargetTree target, IReadOnlyDictionary<st
             }
         }
     }
+
+    /// <summary>
+    /// A prefix that exists while the database does not record it, with this spec's prefix lock held: a complete
+    /// prefix whose install was killed between moving it into place and writing its record (Spack removes such a
+    /// prefix before installing too). It goes only when its <c>.spack/spec.json</c> is this very spec; anything else
+    /// is left alone and refused.
+    /// </summary>
+    private static void RemoveInterruptedInstall(string prefix, string hash)
+    {
+        var specPath = Path.Combine(prefix, ".spack", "spec.json");
+        string? recorded = null;
+        try
+        {
+            if (new DirectoryInfo(prefix).LinkTarget is null && new FileInfo(specPath).LinkTarget is null
+                && File.Exists(specPath))
+            {
+                recorded = SpecFile.Parse(File.ReadAllBytes(specPath), specPath).Root.Hash;
+            }
+        }
+        catch (Exception e) when (e is InvalidContentException or IOException)
+        {
+            recorded = null;
+        }
+
+        if (recorded != hash)
+        {
+            throw new DepotException(ErrorKind.Conflict,
+                $"{prefix} exists but the database does not record it: remove it or run 'spack reindex'");
+        }
+
+        // Renamed aside first, so that the prefix is never visible half-deleted.
+        var aside = Path.Combine(Path.GetDirectoryName(prefix)!, $".depot-tmp-{hash}-{Guid.NewGuid():N}-old");
+        Directory.Move(prefix, aside);
+        Directory.Delete(aside, recursive: true);
+    }
+
+    // The mirror's own ratio limit, if its configuration sets one; the refusal names where to change it.
+    private ExtractionLimits LimitsOf(Mirror mirror) =>
+        mirror is { ConfiguredName: { } name, Configuration: { } config }
+        ? limits with
+        {
+            MaxCompressionRatio = config.MaxCompressionRatio ?? limits.MaxCompressionRatio,
+            RatioSetting = $"max_compression_ratio of mirror '{name}', configured in {config.Source}",
+        }
+        : limits with
+        {
+            RatioSetting = $"max_compression_ratio of the mirror, configured by name in Depot's config.yaml "
+                + $"({mirror.Name} is not)",
+        };
 
     // A plain root has no Spack to read the builder's logs, environment, recipes, manifest or build info, which name
     // the build machine's paths: only .spack/spec.json stays (depot env and later installs read it).

@@ -20,21 +20,21 @@ public sealed record NodeCompiler(string Name, string Version);
 /// display and queries; <see cref="Json"/> keeps the node exactly as stored so it can be re-emitted byte-for-byte
 /// (the stored key order is part of the hash input).
 /// </summary>
-public sealed class SpecNode
+public sealed partial class SpecNode
 {
     /// <summary>The compiler-flag keys of <c>parameters</c>; every other key is a variant.</summary>
     public static readonly IReadOnlySet<string> FlagNames =
         new HashSet<string> { "cflags", "cppflags", "cxxflags", "fflags", "ldflags", "ldlibs" };
 
     private readonly string location;
+    private readonly JsonElement json;
     private IReadOnlyList<DependencyEdge>? dependencies;
-    private IReadOnlyList<string>? dependencyHashes;
     private NodeFields? fields;
     private NodeParameters? parameters;
 
     private SpecNode(JsonElement json, string name, string hash, string location)
     {
-        Json = json;
+        this.json = json;
         Name = name;
         Hash = hash;
         this.location = location;
@@ -43,7 +43,8 @@ public sealed class SpecNode
     // Most nodes read while indexing are never displayed: their fields are parsed on first use only.
     private NodeFields Fields => fields ??= Lazily(() => NodeFields.Read(Json));
 
-    public JsonElement Json { get; }
+    /// <summary>The node as stored (parsed on first use for a node read from compact text).</summary>
+    public JsonElement Json => compactText is null ? json : (document ??= ParseCompactText()).RootElement;
 
     public string Name { get; }
 
@@ -215,9 +216,10 @@ public sealed class SpecNode
     /// </summary>
     internal bool IsCompactSource { get; init; }
 
-    /// <summary>The hashes of the dependency edges, read once (cheaper than <see cref="Dependencies"/>).</summary>
-    internal IReadOnlyList<string> DependencyHashList =>
-        dependencyHashes ??= Lazily(() => DependencyHashes(Json).Select(d => d.Hash).ToList());
+    /// <summary>A node over the same JSON that shares none of this one's parsed fields: what is read from it is
+    /// dropped with it.</summary>
+    internal SpecNode Unshared() => compactText is not null ? new SpecNode(compactText, Name, Hash, location)
+        : new SpecNode(Json, Name, Hash, location) { IsCompactSource = IsCompactSource };
 
     /// <summary>(name, hash) of each dependency edge, read cheaply; malformed edges are skipped (parsing them fully
     /// reports them).</summary>

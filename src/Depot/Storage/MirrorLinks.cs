@@ -87,7 +87,9 @@ internal static partial class MirrorLinks
         }
 
         var opened = OpenedPath(handle);
-        if (opened is null || opened == expectedRealPath)
+        // " (deleted)": the very file opened was replaced (renamed over by another writer's atomic write) or removed
+        // since; the handle still reads it whole (found by bench/concurrency.sh: depot index racing depot serve).
+        if (opened is null || opened == expectedRealPath || opened == expectedRealPath + DeletedSuffix)
         {
             return;
         }
@@ -97,6 +99,9 @@ internal static partial class MirrorLinks
         throw new DepotException($"{Path.Combine(root, relative)}: opened {opened}, which is not inside the mirror; "
             + "Depot does not follow links inside a mirror");
     }
+
+    // What Linux appends to /proc/self/fd/N's target once the file is no longer at its path.
+    private const string DeletedSuffix = " (deleted)";
 
     /// <summary>The path with every symbolic link resolved (the path must exist).</summary>
     public static string RealPath(string path)

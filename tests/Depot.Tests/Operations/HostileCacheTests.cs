@@ -17,7 +17,7 @@ namespace Depot.Tests.Operations;
 /// Caches built to attack the installer: each must fail with a clear message, quickly, and leave the target root and
 /// everything outside it exactly as before.
 /// </summary>
-public sealed class HostileCacheTests : IDisposable
+public sealed partial class HostileCacheTests : IDisposable
 {
     private readonly TempDir temp = new();
     private readonly string mirror;

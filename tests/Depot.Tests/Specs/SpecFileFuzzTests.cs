@@ -60,7 +60,7 @@ public sealed class SpecFileFuzzTests
         foreach (var node in nodes)
         {
             _ = (node.Version, node.Namespace, node.Architecture, node.Compiler, node.IsExternal, node.ExternalPath);
-            _ = (node.Variants.Count, node.Flags.Count, node.Dependencies.Count, node.DependencyHashList.Count);
+            _ = (node.Variants.Count, node.Flags.Count, node.Dependencies.Count);
             _ = SpecFormatter.Short(node);
         }
     }

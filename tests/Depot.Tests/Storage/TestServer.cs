@@ -100,6 +100,9 @@ public sealed class S3rver : TestServer
 
     public string Endpoint => $"http://127.0.0.1:{Port}";
 
+    /// <summary>Where s3rver keeps the objects: <c>BUCKET/KEY._S3rver_object</c> files.</summary>
+    public string DataFolder => DataPath;
+
     protected override (string, string[]) Command(int port) =>
         ("s3rver",
             ["-d", DataPath, "-a", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture),

@@ -1,3 +1,4 @@
+using Depot.Storage.Faults;
 using Depot.Storage.Oci;
 
 namespace Depot.Storage.Providers;
@@ -107,10 +108,18 @@ public sealed class StoreProviders
 
     /// <summary>Opens the store at <paramref name="location"/> with the provider of its URL.</summary>
     /// <exception cref="DepotException">See <see cref="For"/> and <see cref="IStoreProvider.Open"/>.</exception>
+    /// <remarks>
+    /// For tests and benches: when the environment sets <c>DEPOT_FAULTS=SEED:RATE[:KINDS]</c>
+    /// (<see cref="FaultPlan.Parse"/>), a writable store comes wrapped in a <see cref="FaultInjectingStore"/> inside a
+    /// <see cref="RetryingStore"/>, so every command runs against a store that throttles, times out and breaks.
+    /// </remarks>
     public IStoreReader Open(StoreLocation location)
     {
         ArgumentNullException.ThrowIfNull(location);
-        return For(location.Url).Open(location with { Environment = Environment });
+        var store = For(location.Url).Open(location with { Environment = Environment });
+        return Environment[FaultPlan.Variable] is { } faults && store is IObjectStore writable
+            ? new RetryingStore(new FaultInjectingStore(writable, FaultPlan.Parse(faults)))
+            : store;
     }
 
     /// <summary>Opens a bare path or URL (no configured settings; the clouds' own credential chains apply).</summary>
