@@ -6,6 +6,7 @@
 #   BENCH_RUNS=3 (runs per row), BENCH_SPACK_INDEX_RUNS=2 (Spack's update-index at N specs),
 #   ONLY="push install" (a subset of: push install list-index startup verify s3 oci serve prune catalog, and
 #   concurrency crash, which are not in the default run: ONLY=concurrency / ONLY=crash),
+#   ONLY=fuzz runs bench/fuzz.sh (not in the default set either: FUZZ_MINUTES per parser, default 5),
 #   RESULTS=path (default bench/results.md). Each script also runs alone; the sizes below are their env knobs.
 #   ONLY=scale RESULTS=bench/results-scale.md bench/all.sh runs scale.sh (20,000 and 200,000 specs, a 500-package
 #   install, a 10,000-package push, signing), which is not in the default set: it takes ~30 min more (KEEP=1, the
@@ -89,6 +90,7 @@ run concurrency concurrency.sh "${concurrency_env[@]}"
 run crash crash.sh "${crash_env[@]}"
 
 run scale scale.sh "${scale_env[@]}"
+run fuzz fuzz.sh "FUZZ_MINUTES=${FUZZ_MINUTES:-5}"
 
 end=$(date +%s)
 {

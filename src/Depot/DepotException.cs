@@ -49,13 +49,21 @@ public class InvalidContentException : DepotException
 {
     /// <summary>A problem of kind <see cref="ErrorKind.InvalidContent"/>; the message is "location: problem".</summary>
     public InvalidContentException(string location, string problem)
-        : base(ErrorKind.InvalidContent, $"{location}: {problem}") => Location = location;
+        : base(ErrorKind.InvalidContent, $"{location}: {OneLine(problem)}") => Location = location;
 
     /// <summary>Invalid content (<see cref="ErrorKind.InvalidContent"/>) caused by
     /// <paramref name="innerException"/>.</summary>
     public InvalidContentException(string location, string problem, Exception innerException)
-        : base(ErrorKind.InvalidContent, $"{location}: {problem}", innerException) => Location = location;
+        : base(ErrorKind.InvalidContent, $"{location}: {OneLine(problem)}", innerException) => Location = location;
 
     /// <summary>The file or URL the problem was found in.</summary>
     public string Location { get; }
+
+    // A problem often quotes what was read (a parser's message citing the bad token, a registry's error text): line
+    // breaks and control characters from hostile content must not break the one-line message.
+    private static string OneLine(string problem) =>
+        problem.AsSpan().IndexOfAnyInRange('\0', '\u001f') < 0 && !problem.Contains('\u0085')
+            && !problem.Contains('\u2028') && !problem.Contains('\u2029')
+            ? problem
+            : string.Concat(problem.ReplaceLineEndings(" ").Select(c => char.IsControl(c) ? ' ' : c));
 }

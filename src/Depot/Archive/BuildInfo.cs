@@ -44,7 +44,7 @@ public sealed partial record BuildInfo(
         YamlDotNet.RepresentationModel.YamlMappingNode map;
         try
         {
-            CheckDepth(text, location);
+            Formats.YamlDepth.Check(text, location, MaxDepth, "build info");
             var stream = new YamlDotNet.RepresentationModel.YamlStream();
             stream.Load(new StringReader(text));
             map = stream.Documents.Count == 1
@@ -53,6 +53,11 @@ public sealed partial record BuildInfo(
         }
         catch (YamlDotNet.Core.YamlException e)
         {
+            throw new InvalidContentException(location, "build info is not valid YAML: " + e.Message);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // The library's own failures on some malformed input (a plain scalar its scanner cannot end).
             throw new InvalidContentException(location, "build info is not valid YAML: " + e.Message);
         }
 
@@ -112,28 +117,6 @@ public sealed partial record BuildInfo(
 
     // YamlDotNet builds its node tree recursively, so YAML nested 100,000 deep would overflow the stack (which no
     // handler can catch). Its parser is a state machine: walking its events first measures the depth without recursion.
-    private static void CheckDepth(string text, string location)
-    {
-        var parser = new YamlDotNet.Core.Parser(new StringReader(text));
-        var depth = 0;
-        while (parser.MoveNext())
-        {
-            switch (parser.Current)
-            {
-                case YamlDotNet.Core.Events.MappingStart or YamlDotNet.Core.Events.SequenceStart:
-                    if (++depth > MaxDepth)
-                    {
-                        throw new InvalidContentException(location, $"build info nests deeper than {MaxDepth} levels");
-                    }
-
-                    break;
-                case YamlDotNet.Core.Events.MappingEnd or YamlDotNet.Core.Events.SequenceEnd:
-                    depth--;
-                    break;
-            }
-        }
-    }
-
     /// <summary>The file's bytes exactly as Spack's YAML dumper writes them (UTF-8, trailing newline).</summary>
     public byte[] ToYaml(BuildInfoStyle style) =>
         Encoding.UTF8.GetBytes(style == BuildInfoStyle.Flow ? Flow() : Block());

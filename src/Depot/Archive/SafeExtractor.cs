@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Runtime.InteropServices;
+using System.Text;
 
 namespace Depot.Archive;
 
@@ -79,6 +80,10 @@ public static partial class SafeExtractor
 {
     private const string BuildInfoSuffix = ".spack/binary_distribution";
 
+    // Linux's NAME_MAX and PATH_MAX: longer names and paths fail in the file system, not as the archive's fault.
+    private const int MaxNameBytes = 255;
+    private const int MaxPathBytes = 4096;
+
     /// <summary>
     /// Unpacks <paramref name="tarballGz"/> in one pass under <paramref name="staging"/> (created, must not exist),
     /// each member at its own path, then checks the whole: the package directory must exist and hold every member (its
@@ -110,6 +115,11 @@ public static partial class SafeExtractor
             if (folders.Add(folder))
             {
                 Directory.CreateDirectory(folder);
+                // Its parents were created too: a later member of the same name must be seen to replace them.
+                for (var parent = Path.GetDirectoryName(folder); parent is not null && parent.Length > staging.Length
+                    && folders.Add(parent); parent = Path.GetDirectoryName(parent))
+                {
+                }
             }
         }
 
@@ -128,7 +138,8 @@ public static partial class SafeExtractor
 
             members.Add((name, entry.EntryType, entry.LinkName));
 
-            // Nothing is written through a symlink: no parent of this member may be one unpacked before it.
+            // Nothing is written through a symlink: no parent of this member may be one unpacked before it. Nor may a
+            // parent be a file, or the member replace an earlier one (the file system would refuse it half-way).
             for (var cut = name.IndexOf('/'); cut > 0; cut = name.IndexOf('/', cut + 1))
             {
                 if (symlinks.Contains(name[..cut]))
@@ -136,9 +147,26 @@ public static partial class SafeExtractor
                     throw new InvalidContentException(location,
                         $"member {name} would be written through the symlink {name[..cut]}");
                 }
+
+                if (files.Contains(name[..cut]))
+                {
+                    throw new InvalidContentException(location, $"member {name} lies under the file {name[..cut]}");
+                }
             }
 
             var path = Path.Combine(staging, name);
+            if (entry.EntryType != TarEntryType.Directory
+                && (files.Contains(name) || symlinks.Contains(name) || folders.Contains(path)))
+            {
+                throw new InvalidContentException(location, $"member {name} replaces an earlier member");
+            }
+
+            if (Encoding.UTF8.GetByteCount(path) >= MaxPathBytes)
+            {
+                throw new InvalidContentException(location,
+                    $"member {name[..40]}… has a path longer than this system allows ({MaxPathBytes} bytes)");
+            }
+
             switch (entry.EntryType)
             {
                 case TarEntryType.Directory:
@@ -265,7 +293,8 @@ public static partial class SafeExtractor
             }
         }
         catch (Exception e)
-            when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException)
+            when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException
+                or OverflowException)
         {
             throw new InvalidContentException(location, "corrupt or truncated package tarball: " + e.Message);
         }
@@ -288,6 +317,13 @@ public static partial class SafeExtractor
         if (name.Split('/').Any(part => part is ".." or "." or ""))
         {
             throw new InvalidContentException(location, $"member name '{raw}' has '..', '.' or an empty part");
+        }
+
+        if (name.Split('/').FirstOrDefault(part => Encoding.UTF8.GetByteCount(part) > MaxNameBytes) is { } longPart)
+        {
+            throw new InvalidContentException(location,
+                $"member name has a part of {Encoding.UTF8.GetByteCount(longPart)} bytes ({longPart[..40]}…), more "
+                + $"than a file name may have ({MaxNameBytes})");
         }
 
         return name;

@@ -17,7 +17,9 @@ internal static partial class ConfigYaml
         var events = new List<ParsingEvent>();
         try
         {
-            var parser = new Parser(new StringReader(File.ReadAllText(path)));
+            var text = File.ReadAllText(path);
+            Formats.YamlDepth.Check(text, path, Formats.YamlDepth.ConfigLimit, "the file");
+            var parser = new Parser(new StringReader(text));
             while (parser.MoveNext())
             {
                 events.Add(parser.Current!);
@@ -26,6 +28,12 @@ internal static partial class ConfigYaml
         catch (YamlException e)
         {
             throw Error(path, e.Start, null, "invalid YAML: " + Plain(e.Message));
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // The library's own failures on some malformed input (a plain scalar its scanner cannot end, a tag that
+            // is not a URI), with no position.
+            throw new InvalidContentException(path, "invalid YAML: " + Plain(e.Message));
         }
 
         return events;

@@ -48,6 +48,19 @@ public sealed class DepotConfig
     /// mapping.</exception>
     public static DepotConfig LoadTolerant(string path)
     {
+        try
+        {
+            return LoadEvents(path);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            // The event walk ran off the end: a stream of events of no shape this file has (found by fuzzing).
+            throw new InvalidContentException(path, "not a YAML mapping with a 'mirrors:' section");
+        }
+    }
+
+    private static DepotConfig LoadEvents(string path)
+    {
         var config = new DepotConfig();
         if (!File.Exists(path))
         {
@@ -139,6 +152,11 @@ public sealed class DepotConfig
             var (below, at) = ConfigYaml.FieldAt(events, value, end, e.Start);
             throw ConfigYaml.Error(path, events[at].Start, field + below, ConfigYaml.Explain(field + below,
                 events[at]));
+        }
+        catch (Exception e) when (e is InvalidCastException or InvalidOperationException or ArgumentException)
+        {
+            // The deserializer's own failures on shapes it does not expect (a tagged scalar where settings go).
+            throw ConfigYaml.Error(path, events[value].Start, field, "cannot be read as a mirror's settings");
         }
 
         if (mirror is null || string.IsNullOrWhiteSpace(mirror.Url) && string.IsNullOrWhiteSpace(mirror.Fetch?.Url)

@@ -43,11 +43,18 @@ public static class SpackMirrors
         var yaml = new YamlStream();
         try
         {
-            yaml.Load(new StringReader(File.ReadAllText(path)));
+            var text = File.ReadAllText(path);
+            Formats.YamlDepth.Check(text, path, Formats.YamlDepth.ConfigLimit, "the file");
+            yaml.Load(new StringReader(text));
         }
         catch (YamlDotNet.Core.YamlException e)
         {
             throw ConfigYaml.Error(path, e.Start, null, "invalid YAML: " + ConfigYaml.Plain(e.Message));
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // The library's own failures on some malformed input (a scanner state, an event it cannot make a node of).
+            throw new InvalidContentException(path, "invalid YAML: " + ConfigYaml.Plain(e.Message));
         }
 
         if (yaml.Documents.FirstOrDefault()?.RootNode is not YamlMappingNode root

@@ -55,11 +55,18 @@ public static partial class Projection
         var yaml = new YamlDotNet.RepresentationModel.YamlStream();
         try
         {
-            yaml.Load(new StringReader(File.ReadAllText(configYaml, Encoding.UTF8)));
+            var text = File.ReadAllText(configYaml, Encoding.UTF8);
+            Formats.YamlDepth.Check(text, configYaml, Formats.YamlDepth.ConfigLimit, "the file");
+            yaml.Load(new StringReader(text));
         }
         catch (YamlDotNet.Core.YamlException e)
         {
             throw new InvalidContentException(configYaml, $"invalid YAML at line {e.Start.Line}");
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // The library's own failures on some malformed input, with no position.
+            throw new InvalidContentException(configYaml, "invalid YAML: " + e.Message.Split('\n')[0]);
         }
 
         var node = yaml.Documents.FirstOrDefault()?.RootNode;

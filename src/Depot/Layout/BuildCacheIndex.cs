@@ -85,6 +85,12 @@ public sealed class BuildCacheIndex
 
             return new BuildCacheIndex(version, records);
         }
+        catch (InvalidOperationException e)
+        {
+            // A value of the wrong JSON type where a reader did not check, or a string that is not valid UTF-8.
+            doc.Dispose();
+            throw new InvalidContentException(location, "malformed JSON: " + e.Message);
+        }
         catch
         {
             doc.Dispose();

@@ -82,9 +82,17 @@ public sealed class BuildCacheManifest
 
             var records = new List<BlobRecord>();
             var i = 0;
-            foreach (var r in data.EnumerateArray())
+            try
             {
-                records.Add(ParseRecord(r, location, i++));
+                foreach (var r in data.EnumerateArray())
+                {
+                    records.Add(ParseRecord(r, location, i++));
+                }
+            }
+            catch (InvalidOperationException e)
+            {
+                // A string that is not valid UTF-8.
+                throw new InvalidContentException(location, $"manifest record {i - 1}: malformed JSON: " + e.Message);
             }
 
             return new BuildCacheManifest(records) { IsSigned = signed, SignedText = text };

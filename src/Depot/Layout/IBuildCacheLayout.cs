@@ -193,7 +193,8 @@ public static class BuildCacheLayoutExtensions
         try
         {
             using var doc = System.Text.Json.JsonDocument.Parse(json, SpecFile.DocumentOptions);
-            if (!doc.RootElement.TryGetProperty("keys", out var keys)
+            if (doc.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object
+                || !doc.RootElement.TryGetProperty("keys", out var keys)
                 || keys.ValueKind != System.Text.Json.JsonValueKind.Object)
             {
                 throw new InvalidContentException(location, "key index has no 'keys' object");
@@ -201,8 +202,9 @@ public static class BuildCacheLayoutExtensions
 
             return keys.EnumerateObject().Select(p => p.Name).ToList();
         }
-        catch (System.Text.Json.JsonException e)
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a name that is not valid UTF-8.
             throw new InvalidContentException(location, "malformed JSON: " + e.Message);
         }
     }

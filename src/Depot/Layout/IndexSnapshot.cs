@@ -62,7 +62,7 @@ public sealed class IndexSnapshot
                 node = SpecNode.Parse(JsonDocument.Parse(json.AsMemory(r.SpecStart, r.SpecLength),
                     SpecFile.DocumentOptions).RootElement, location);
             }
-            catch (JsonException e)
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
             {
                 throw new InvalidContentException(location, "malformed JSON: " + e.Message);
             }
@@ -187,8 +187,9 @@ public sealed class IndexSnapshot
         {
             return ReadCore(json, location);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a value of the wrong JSON type, or a string that is not valid UTF-8.
             throw new InvalidContentException(location, "malformed JSON: " + e.Message);
         }
     }

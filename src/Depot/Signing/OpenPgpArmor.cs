@@ -102,8 +102,10 @@ public static class OpenPgpArmor
                     }
                 }
             }
-            catch (Exception e) when (e is IOException or PgpException)
+            catch (Exception e) when (e is IOException or PgpException or UnsupportedPacketVersionException)
             {
+                // UnsupportedPacketVersionException: a packet of a version BouncyCastle does not read (it derives
+                // from neither of the others).
                 throw new InvalidContentException(location, "unreadable OpenPGP key data: " + e.Message);
             }
         }

@@ -103,7 +103,7 @@ public sealed class SpackLockFile
 
         if (!root.TryGetProperty("_meta", out var meta) || meta.ValueKind != JsonValueKind.Object
             || !meta.TryGetProperty("lockfile-version", out var versionField)
-            || !versionField.TryGetInt32(out var version))
+            || versionField.ValueKind != JsonValueKind.Number || !versionField.TryGetInt32(out var version))
         {
             throw new InvalidContentException(location,
                 "not a Spack lock file: field '_meta.lockfile-version' is missing or not an integer");
@@ -117,7 +117,16 @@ public sealed class SpackLockFile
 
         var roots = new List<LockRoot>();
         var specs = new Dictionary<string, SpecNode>(StringComparer.Ordinal);
-        ReadEnvironment(root, "", location, roots, specs);
+        try
+        {
+            ReadEnvironment(root, "", location, roots, specs);
+        }
+        catch (InvalidOperationException e)
+        {
+            // A value of the wrong JSON type where a reader did not check, or a string that is not valid UTF-8.
+            throw new InvalidContentException(location, "malformed JSON: " + e.Message);
+        }
+
         CheckReferences(roots, specs, location);
         return new SpackLockFile(location, version, roots, specs);
     }

@@ -98,6 +98,12 @@ public sealed class SpecFile
         {
             return FromDocument(document, location, clearSigned);
         }
+        catch (InvalidOperationException e)
+        {
+            // A value of the wrong JSON type where a reader did not check, or a string that is not valid UTF-8.
+            document.Dispose();
+            throw new InvalidContentException(location, "malformed JSON: " + e.Message);
+        }
         catch
         {
             document.Dispose();

@@ -25,8 +25,9 @@ public static class SpecFileScanner
         {
             return TryFastScan(json, location, isKnown) ?? ScanCore(json, location, isKnown);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a value of the wrong JSON type, or a string that is not valid UTF-8.
             throw new InvalidContentException(location, "malformed JSON: " + e.Message);
         }
     }

@@ -41,7 +41,7 @@ public sealed partial class SpecNode
     }
 
     // Most nodes read while indexing are never displayed: their fields are parsed on first use only.
-    private NodeFields Fields => fields ??= NodeFields.Read(Json);
+    private NodeFields Fields => fields ??= Lazily(() => NodeFields.Read(Json));
 
     /// <summary>The node as stored (parsed on first use for a node read from compact text).</summary>
     public JsonElement Json => compactText is null ? json : (document ??= ParseCompactText()).RootElement;
@@ -64,10 +64,10 @@ public sealed partial class SpecNode
 
     public NodeCompiler? Compiler => Fields.Compiler;
 
-    public IReadOnlyList<Variant> Variants => (parameters ??= NodeParameters.Read(Json)).Variants;
+    public IReadOnlyList<Variant> Variants => Parameters.Variants;
 
     /// <summary>Compiler flags that are set (non-empty lists), by flag name.</summary>
-    public IReadOnlyDictionary<string, IReadOnlyList<string>> Flags => (parameters ??= NodeParameters.Read(Json)).Flags;
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Flags => Parameters.Flags;
 
     public bool IsExternal => Fields.IsExternal;
 
@@ -75,10 +75,27 @@ public sealed partial class SpecNode
 
     /// <summary>Dependency edges, in stored order.</summary>
     /// <exception cref="InvalidContentException">An edge is malformed (first access only).</exception>
-    public IReadOnlyList<DependencyEdge> Dependencies => dependencies ??= ReadDependencies(Json, Name, location);
+    public IReadOnlyList<DependencyEdge> Dependencies =>
+        dependencies ??= Lazily(() => ReadDependencies(Json, Name, location));
+
+    private NodeParameters Parameters => parameters ??= Lazily(() => NodeParameters.Read(Json));
 
     /// <summary><c>platform-os-target</c>, as Spack prints an architecture.</summary>
     public string Architecture => $"{Platform}-{PlatformOs}-{Target}";
+
+    // Fields are read on first use, long after the file was parsed: a string that is not valid UTF-8 (which the JSON
+    // parser lets through until it is read) must still be refused as the file's fault, naming it.
+    private T Lazily<T>(Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (InvalidOperationException e) when (e is not ObjectDisposedException)
+        {
+            throw new InvalidContentException(location, $"spec '{Name}': malformed JSON: " + e.Message);
+        }
+    }
 
     /// <summary>
     /// Reads a node object. <paramref name="location"/> names the file for error messages.

@@ -29,6 +29,9 @@ internal static class HttpBodies
     /// read.</summary>
     public const int ErrorLimit = 64 << 10;
 
+    /// <summary>The most an announced length reserves before the bytes arrive.</summary>
+    public const int InitialBufferLimit = 1 << 20;
+
     /// <summary>Bodies allowed to be larger than this are spooled to a temporary file while they arrive.</summary>
     public const long InMemoryLimit = 16 << 20;
 
@@ -59,7 +62,9 @@ internal static class HttpBodies
         RefuseDeclared(declared, location, maxBytes);
         if (Math.Min(maxBytes, declared ?? long.MaxValue) <= InMemoryLimit)
         {
-            using var memory = new MemoryStream((int)(declared ?? 0));
+            // The announced length sizes the buffer only up to a little: a server (or a descriptor) claiming 16 MiB
+            // and sending ten bytes must not cost 16 MiB; past that the buffer grows with what arrives.
+            using var memory = new MemoryStream((int)Math.Min(declared ?? 0, InitialBufferLimit));
             await CopyCappedAsync(body, memory, location, maxBytes, cancellationToken).ConfigureAwait(false);
             return memory.Length == memory.Capacity ? memory.GetBuffer() : memory.ToArray();
         }

@@ -85,7 +85,9 @@ public sealed class OciImageWriter(BuildCacheOci layout, EntryWriterOptions opti
     /// </summary>
     public async Task WriteAsync(SpecFile spec, StagedTarball tarball, CancellationToken cancellationToken = default)
     {
-        var diffId = tarball.TarSha256 ?? await TarDigestAsync(tarball, cancellationToken).ConfigureAwait(false);
+        var diffId = tarball.TarSha256
+            ?? await TarDigestAsync(tarball, spec.Root.Name + "/" + spec.Root.Hash, cancellationToken)
+                .ConfigureAwait(false);
         await tarball.Staged.CommitAsync(BuildCacheV3.BlobKey("sha256", tarball.Sha256), cancellationToken)
             .ConfigureAwait(false);
         var blob = new OciDescriptor(OciMediaTypes.Layer, "sha256:" + tarball.Sha256, tarball.Length);
@@ -95,16 +97,23 @@ public sealed class OciImageWriter(BuildCacheOci layout, EntryWriterOptions opti
     }
 
     // Images name each layer by the sha256 of the tar inside it too.
-    private static async Task<string> TarDigestAsync(StagedTarball tarball, CancellationToken cancellationToken)
+    private static async Task<string> TarDigestAsync(StagedTarball tarball, string spec,
+        CancellationToken cancellationToken)
     {
         var content = tarball.Staged.Content;
         await content.FlushAsync(cancellationToken).ConfigureAwait(false);
         content.Position = 0;
         string digest;
-        await using (var gunzip = new GZipStream(content, CompressionMode.Decompress, leaveOpen: true))
+        try
         {
+            await using var gunzip = new GZipStream(content, CompressionMode.Decompress, leaveOpen: true);
             var hash = await SHA256.HashDataAsync(gunzip, cancellationToken).ConfigureAwait(false);
             digest = Convert.ToHexStringLower(hash);
+        }
+        catch (InvalidDataException e)
+        {
+            // The tarball came from another mirror: its checksum matched, but it is not gzip.
+            throw new InvalidContentException($"the tarball of {spec}", "corrupt gzip data: " + e.Message);
         }
 
         content.Position = tarball.Length;

@@ -26,40 +26,51 @@ public sealed class OciRegistryException : DepotException
     /// <summary>The distribution spec's error codes in the body (MANIFEST_UNKNOWN, DIGEST_INVALID, …).</summary>
     public IReadOnlyList<string> Codes { get; }
 
-    /// <summary>"CODE: message; …" from a registry error body, else the body's start.</summary>
+    /// <summary>"CODE: message; …" from a registry error body, else the body's start: one line of at most
+    /// <see cref="SummaryLength"/> characters, whatever the registry sent.</summary>
     internal static string Summarize(string body)
     {
-        try
+        if (Errors(body) is { } errors)
         {
-            using var doc = JsonDocument.Parse(body);
-            if (doc.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array)
-            {
-                return string.Join("; ", errors.EnumerateArray().Select(e =>
-                    $"{(e.TryGetProperty("code", out var c) ? c.GetString() : "ERROR")}: "
-                    + $"{(e.TryGetProperty("message", out var m) ? m.GetString() : "")}"));
-            }
-        }
-        catch (JsonException)
-        {
+            return OneLine(string.Join("; ", errors.Select(e => $"{e.Code ?? "ERROR"}: {e.Message}")));
         }
 
-        body = body.ReplaceLineEndings(" ").Trim();
-        return body.Length == 0 ? "(no body)" : body.Length > 200 ? body[..200] + "…" : body;
+        return OneLine(body);
     }
 
-    private static List<string> ErrorCodes(string body)
+    /// <summary>The longest summary of an error body in a message.</summary>
+    internal const int SummaryLength = 300;
+
+    private static string OneLine(string text)
+    {
+        text = string.Concat(text.ReplaceLineEndings(" ").Select(c => char.IsControl(c) ? ' ' : c)).Trim();
+        return text.Length == 0 ? "(no body)" : text.Length > SummaryLength ? text[..SummaryLength] + "…" : text;
+    }
+
+    private static List<string> ErrorCodes(string body) => Errors(body)?.Select(e => e.Code ?? "").ToList() ?? [];
+
+    // The distribution spec's {"errors": [{"code", "message"}, …]}; null when the body is not that (HTML from a proxy,
+    // plain text, JSON of another shape). Fields of the wrong type count as absent.
+    private static List<(string? Code, string Message)>? Errors(string body)
     {
         try
         {
             using var doc = JsonDocument.Parse(body);
-            return doc.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array
-                ? errors.EnumerateArray().Select(e => e.TryGetProperty("code", out var c) ? c.GetString() ?? "" : "")
-                    .ToList()
-                : [];
+            if (doc.RootElement.ValueKind != JsonValueKind.Object
+                || !doc.RootElement.TryGetProperty("errors", out var errors) || errors.ValueKind != JsonValueKind.Array)
+            {
+                return null;
+            }
+
+            return errors.EnumerateArray().Select(e => (Text(e, "code"), Text(e, "message") ?? "")).ToList();
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            return [];
+            return null; // not JSON, or a string that is not valid UTF-8: summarised as text
         }
     }
+
+    private static string? Text(JsonElement e, string name) =>
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var value)
+            && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 }

@@ -103,8 +103,9 @@ public sealed record OciImageManifest(string MediaType, OciDescriptor Config, IR
                 root.TryGetProperty("artifactType", out var t) ? t.GetString() : null,
                 root.TryGetProperty("subject", out var s) ? Descriptor(s, location) : null);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a value of the wrong JSON type, or a string that is not valid UTF-8.
             throw new InvalidContentException(location, "malformed manifest JSON: " + e.Message);
         }
     }
@@ -120,7 +121,7 @@ public sealed record OciImageManifest(string MediaType, OciDescriptor Config, IR
                 ? manifests.EnumerateArray().Select(d => Descriptor(d, location)).ToList()
                 : throw new InvalidContentException(location, "image index without 'manifests'");
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             throw new InvalidContentException(location, "malformed image index JSON: " + e.Message);
         }
