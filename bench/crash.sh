@@ -39,7 +39,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 kills=${KILLS:-50}; seed=${SEED:-21}; packages=${PACKAGES:-12}; mb=${MB_PER_PACKAGE:-0.5}
 commands=${COMMANDS:-push copy index install-root install-spack prune migrate}
 bench_depot_build
-log=$BENCH_DATA/crash
+log=$BENCH_DATA/crash-$$ # per run: two runs at once must not read each other's outputs
 mkdir -p "$log"
 work=$(mktemp -d /tmp/depot-crash.XXXXXX)
 trap 'rm -rf "$work"' EXIT
