@@ -9,19 +9,11 @@ namespace Depot.Storage;
 /// index) are read whole and read again whole instead (<see cref="RetryingStore.ReadAllBytesAsync"/>).
 /// </summary>
 internal sealed class ResumingReadStream(IStoreReader store, string key, long start, long? length, Stream body,
-    StoreRetryPolicy policy) : Stream
+    StoreRetryPolicy policy) : Formats.ReadOnlyStream
 {
     private Stream body = body;
     private long read;
     private int failures;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
 
     public override long Position
     {
@@ -31,9 +23,6 @@ internal sealed class ResumingReadStream(IStoreReader store, string key, long st
 
     public override int Read(byte[] buffer, int offset, int count) =>
         ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -61,16 +50,6 @@ internal sealed class ResumingReadStream(IStoreReader store, string key, long st
             }
         }
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -7,17 +7,10 @@ namespace Depot.Storage.Faults;
 /// response ended prematurely), timed out, or ended early without error (<see cref="FaultKinds.SilentTruncate"/>);
 /// or that arrives slowly, in small delayed pieces, and whole.
 /// </summary>
-internal sealed class FaultingReadStream(Stream inner, FaultKinds kind, long at, FaultPlan plan) : Stream
+internal sealed class FaultingReadStream(Stream inner, FaultKinds kind, long at, FaultPlan plan)
+    : Formats.ReadOnlyStream
 {
     private long position;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
 
     public override long Position
     {
@@ -32,9 +25,6 @@ internal sealed class FaultingReadStream(Stream inner, FaultKinds kind, long at,
 
     public override int Read(byte[] buffer, int offset, int count) =>
         ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -65,16 +55,6 @@ internal sealed class FaultingReadStream(Stream inner, FaultKinds kind, long at,
         position += read;
         return read;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
