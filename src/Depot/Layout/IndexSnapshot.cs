@@ -221,8 +221,8 @@ public sealed class IndexSnapshot
                 {
                     reader.Read();
                     var text = reader.TokenType == JsonTokenType.String ? reader.GetString()
-                        : reader.TokenType == JsonTokenType.Number
-                            ? reader.GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
+                        : reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var number)
+                            ? number.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
                     if (!int.TryParse(text, out var v) || v is < 5 or > 8)
                     {
                         throw new InvalidContentException(location,
