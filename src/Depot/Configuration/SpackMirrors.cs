@@ -67,7 +67,12 @@ public static class SpackMirrors
 
         foreach (var (key, value) in mirrors.Children)
         {
-            var name = ((YamlScalarNode)key).Value!;
+            if (key is not YamlScalarNode { Value: { } name })
+            {
+                // A mapping or sequence as a mirror's name (found by bench/fuzz.sh): Spack would not read it either.
+                throw new InvalidContentException(path, "a mirror's name under 'mirrors' is not a plain string");
+            }
+
             var mirror = new MirrorConfig { Source = path };
             if (value is YamlScalarNode { Value: { } url })
             {
