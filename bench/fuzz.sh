@@ -5,9 +5,12 @@
 #   FUZZ_SECONDS=30                         instead of FUZZ_MINUTES (a quick check that the harness runs)
 #   FUZZ_SEED=12345                         the generator's seed (default: a new one, printed, to repeat a run)
 #   FUZZ_CLASSES="Depot.Tests.Specs.SpecFileFuzzTests ..."   a subset (default: every fuzz test class)
-#   FUZZ_THREADS=2                          properties run at once (default: the number of cores)
+#   FUZZ_THREADS=4                          properties run at once (default: all of them, 16)
 #   FUZZ_NO_BUILD=1                         use the test binaries as built (default: build Release first)
 #
+# Each fuzz property (the tests with trait Category=Fuzz, one per parser) runs in its own test process, so properties
+# of one class run side by side (xunit runs a class's tests one after another) and a run of M minutes gives each parser
+# M minutes of wall clock. On a 2-core machine 16 at once share the cores: the iteration counts say how much each did.
 # The test binaries are copied to bench/out/fuzz-bin-PID first, so rebuilding the tree meanwhile does not disturb the run.
 # Prints one row per parser (iterations, seconds, seed, failures) and appends one line for the run to
 # bench/results-fuzz.md, whose "Cumulative" table (time and iterations per parser over every recorded run) is then
@@ -21,7 +24,7 @@ seed=${FUZZ_SEED:-$(( $(date +%s) % 1000000007 ))}
 classes=${FUZZ_CLASSES:-"Depot.Tests.Specs.SpecFileFuzzTests Depot.Tests.Layout.BuildCacheFuzzTests
     Depot.Tests.Formats.FormatsFuzzTests Depot.Tests.Signing.SigningFuzzTests Depot.Tests.Archive.SafeExtractorFuzzTests
     Depot.Tests.Relocation.ElfFuzzTests Depot.Tests.Storage.OciFuzzTests Depot.Tests.Configuration.ConfigYamlFuzzTests"}
-threads=${FUZZ_THREADS:-$(nproc)}
+threads=${FUZZ_THREADS:-0}   # 0: every property at once
 results=${RESULTS:-$here/results-fuzz.md}
 out=$here/out
 mkdir -p "$out"
@@ -38,14 +41,32 @@ log=$(mktemp)
 trap 'rm -rf "$log" "$bin"' EXIT
 args=()
 for c in $classes; do args+=(-class "$c"); done
+mapfile -t properties < <("$bin/Depot.Tests" "${args[@]}" -trait "Category=Fuzz" -list tests 2>/dev/null \
+    | grep '^Depot\.Tests\.')
+[ "${#properties[@]}" -gt 0 ] || { echo "fuzz: no fuzz property found in $classes" >&2; exit 1; }
+[ "$threads" -gt 0 ] || threads=${#properties[@]}
 commit=$(git -C "$root" rev-parse --short HEAD)
 git -C "$root" diff --quiet HEAD -- src tests 2>/dev/null || commit="$commit+"
 started=$(date -u '+%Y-%m-%d %H:%M')
-echo "== fuzz: $seconds s per parser, seed $seed, $threads at once, commit $commit" >&2
-DEPOT_FUZZ_SECONDS=$seconds DEPOT_FUZZ_SEED=$seed DEPOT_FUZZ_LOG=$log \
-    DEPOT_FUZZ_CRASHES=$out/fuzz-crashes \
-    "$bin/Depot.Tests" "${args[@]}" -maxthreads "$threads" > "$out/fuzz-run-$$.log" 2>&1
-status=$?
+echo "== fuzz: $seconds s per parser, seed $seed, ${#properties[@]} properties, $threads at once, commit $commit" >&2
+run_log=$out/fuzz-run-$$.log
+: > "$run_log"
+status=0
+running=0
+for property in "${properties[@]}"; do
+    if [ "$running" -ge "$threads" ]; then
+        wait -n || status=1
+        running=$((running - 1))
+    fi
+    DEPOT_FUZZ_SECONDS=$seconds DEPOT_FUZZ_SEED=$seed DEPOT_FUZZ_LOG=$log \
+        DEPOT_FUZZ_CRASHES=$out/fuzz-crashes \
+        "$bin/Depot.Tests" -method "$property" >> "$run_log" 2>&1 &
+    running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do
+    wait -n || status=1
+    running=$((running - 1))
+done
 
 printf '| parser | iterations | seconds | seed | failures |\n|---|---:|---:|---:|---:|\n'
 sort "$log" | awk -F'\t' '{ printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5 }'

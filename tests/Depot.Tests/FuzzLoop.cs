@@ -43,6 +43,10 @@ public static class FuzzLoop
         1UL << 62, 10737418240, 0x100, 0xFFFF, 0x8000,
     ];
 
+    /// <summary>The trait value (<c>Category</c>) of every fuzz property: bench/fuzz.sh runs each in its own process,
+    /// all at once, so that a one-hour run gives every parser an hour (tests of one class run one after another).</summary>
+    public const string Trait = "Fuzz";
+
     /// <summary>True when bench/fuzz.sh asked for a long run (<c>DEPOT_FUZZ_SECONDS</c>).</summary>
     public static bool IsLongRun => LongRunSeconds > 0;
 

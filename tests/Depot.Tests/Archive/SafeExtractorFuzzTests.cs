@@ -69,6 +69,7 @@ public sealed class SafeExtractorFuzzTests
     });
 
     [Fact]
+    [Trait("Category", FuzzLoop.Trait)]
     public void TarballsUnpackOrFailWithDepotsOwnError()
     {
         using var scratch = new TempDir();
@@ -95,6 +96,7 @@ public sealed class SafeExtractorFuzzTests
     }
 
     [Fact]
+    [Trait("Category", FuzzLoop.Trait)]
     public void BuildInfoFilesParseOrFailWithDepotsOwnError() =>
         FuzzLoop.Run("buildinfo", input => BuildInfo.Parse(input, "pkg/.spack/binary_distribution"),
             iterations: 1500);

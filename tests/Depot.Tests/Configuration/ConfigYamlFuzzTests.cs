@@ -27,6 +27,7 @@ public sealed class ConfigYamlFuzzTests
                 new string(' ', l.Item2 * 2) + Keys[l.Item1] + ": " + Keys[l.Item3]))));
 
     [Fact]
+    [Trait("Category", FuzzLoop.Trait)]
     public void DepotConfigsLoadOrFailWithDepotsOwnError()
     {
         using var home = new TempDir();
@@ -42,6 +43,7 @@ public sealed class ConfigYamlFuzzTests
     }
 
     [Fact]
+    [Trait("Category", FuzzLoop.Trait)]
     public void SpackMirrorFilesReadOrFailWithDepotsOwnError()
     {
         using var home = new TempDir();

@@ -37,6 +37,7 @@ public sealed class FormatsFuzzTests
         });
 
     [Fact]
+    [Trait("Category", FuzzLoop.Trait)]
     public void ClearSignedMessagesParseOrFailWithDepotsOwnError() =>
         FuzzLoop.Run("clearsigned", input =>
         {
@@ -49,6 +50,7 @@ public sealed class FormatsFuzzTests
         }, iterations: 3000, ClearSignedLike);
 
     [Fact]
+    [Trait("Category", FuzzLoop.Trait)]
     public void GzipStreamsInflateOrFailWithDepotsOwnError() =>
         FuzzLoop.Run("gzip", input =>
         {

@@ -54,6 +54,7 @@ public sealed class BuildCacheFuzzTests
             });
 
     [Fact]
+    [Trait("Category", FuzzLoop.Trait)]
     public void IndexesParseOrFailWithDepotsOwnError() =>
         FuzzLoop.Run("index-json", input =>
         {
@@ -69,11 +70,13 @@ public sealed class BuildCacheFuzzTests
         }, iterations: 1500, IndexLike);
 
     [Fact]
+    [Trait("Category", FuzzLoop.Trait)]
     public void KeyIndexesParseOrFailWithDepotsOwnError() =>
         FuzzLoop.Run("key-index", input => BuildCacheLayoutExtensions.ParseKeyIndex(input, "_pgp/index.json"),
             iterations: 1500);
 
     [Fact]
+    [Trait("Category", FuzzLoop.Trait)]
     public void ManifestsParseOrFailWithDepotsOwnError() =>
         FuzzLoop.Run("manifest-v3", input => BuildCacheManifest.Parse(input, "fuzzed.spec.manifest.json"),
             iterations: 3000, ManifestLike);

@@ -20,6 +20,7 @@ public sealed class ElfFuzzTests
                 rpath ? MinimalElf.DtRpath : MinimalElf.DtRunpath).Bytes);
 
     [Fact]
+    [Trait("Category", FuzzLoop.Trait)]
     public void BinariesRelocateOrFailWithDepotsOwnError()
     {
         var shorter = new PrefixMap();

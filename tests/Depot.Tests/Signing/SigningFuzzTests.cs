@@ -30,6 +30,7 @@ public sealed class SigningFuzzTests
         });
 
     [Fact]
+    [Trait("Category", FuzzLoop.Trait)]
     public void KeyBlocksReadOrFailWithDepotsOwnError() =>
         FuzzLoop.Run("openpgp", input =>
         {
@@ -50,6 +51,7 @@ public sealed class SigningFuzzTests
         }, iterations: 1500, PacketLike);
 
     [Fact]
+    [Trait("Category", FuzzLoop.Trait)]
     public void SignedDocumentsVerifyOrFailWithDepotsOwnError() =>
         FuzzLoop.Run("signature", input =>
         {

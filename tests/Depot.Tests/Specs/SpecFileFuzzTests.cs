@@ -40,6 +40,7 @@ public sealed class SpecFileFuzzTests
             });
 
     [Fact]
+    [Trait("Category", FuzzLoop.Trait)]
     public void SpecFilesFromAMirrorParseOrFailWithDepotsOwnError() =>
         FuzzLoop.Run("spec-json", input =>
         {
@@ -49,6 +50,7 @@ public sealed class SpecFileFuzzTests
         }, iterations: 3000, SpecLikeJson);
 
     [Fact]
+    [Trait("Category", FuzzLoop.Trait)]
     public void LockFilesParseOrFailWithDepotsOwnError() =>
         FuzzLoop.Run("lockfile", input => ReadEveryField(SpackLockFile.Parse(input, "spack.lock").Specs),
             iterations: 1500);

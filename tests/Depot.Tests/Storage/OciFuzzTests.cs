@@ -44,6 +44,7 @@ public sealed class OciFuzzTests
                     + $"{System.Text.Json.JsonSerializer.Serialize(message)}}}", count)) + "]}"));
 
     [Fact]
+    [Trait("Category", FuzzLoop.Trait)]
     public void ManifestsAndIndexesParseOrFailWithDepotsOwnError() =>
         FuzzLoop.Run("oci", input =>
         {
@@ -58,6 +59,7 @@ public sealed class OciFuzzTests
         }, iterations: 3000, DescriptorLike);
 
     [Fact]
+    [Trait("Category", FuzzLoop.Trait)]
     public void ErrorBodiesAreSummarisedOnOneLine() =>
         FuzzLoop.Run("oci-error", input =>
         {
