@@ -6,11 +6,13 @@ using Depot.Storage;
 namespace Depot.Bench;
 
 /// <summary>
-/// <c>profile-index MIRROR [--full] [--repeat R] [--home DIR]</c>: runs the engine's own
+/// <c>profile-index MIRROR [--full] [--repeat R] [--home DIR] [--add N]</c>: runs the engine's own
 /// <see cref="IndexOperation"/> in process, R times, and prints per run its phases (wall time), the process CPU time,
 /// the bytes allocated, GC counts and the peak working set. CPU time and allocations hardly depend on how loaded the
 /// machine is, unlike the wall times of <c>bench/scale.sh</c>. Writes the index (as <c>depot index</c> does);
-/// <c>--home</c> keeps the listing summaries and record tables there, as the CLI's <c>DEPOT_HOME</c> would.
+/// <c>--home</c> keeps the listing summaries and record tables there, as the CLI's <c>DEPOT_HOME</c> would;
+/// <c>--add N</c> generates N new specs into the mirror before each run (an incremental index without start-up
+/// and JIT).
 /// </summary>
 internal static class IndexProfiler
 {
@@ -19,6 +21,7 @@ internal static class IndexProfiler
         var full = args.Contains("--full");
         var repeat = 1;
         string? home = null;
+        var add = 0;
         var positional = new List<string>();
         for (var i = 0; i < args.Length; i++)
         {
@@ -28,6 +31,9 @@ internal static class IndexProfiler
                     break;
                 case "--repeat" when i + 1 < args.Length:
                     repeat = int.Parse(args[++i], CultureInfo.InvariantCulture);
+                    break;
+                case "--add" when i + 1 < args.Length:
+                    add = int.Parse(args[++i], CultureInfo.InvariantCulture);
                     break;
                 case "--home" when i + 1 < args.Length:
                     home = args[++i];
@@ -40,13 +46,20 @@ internal static class IndexProfiler
 
         if (positional.Count != 1)
         {
-            throw new ArgumentException("profile-index: expected <dir> [--full] [--repeat R] [--home DIR]");
+            throw new ArgumentException("profile-index: expected <dir> [--full] [--repeat R] [--home DIR] [--add N]");
         }
 
         var cache = home is null ? null : new IndexCache(Path.Combine(home, "cache", "indexes"));
         var process = Process.GetCurrentProcess();
         for (var run = 1; run <= repeat; run++)
         {
+            if (add > 0)
+            {
+                var first = (10_000_000 + (run * add)).ToString(CultureInfo.InvariantCulture);
+                Program.GenerateV3([positional[0], add.ToString(CultureInfo.InvariantCulture), "--seed",
+                    (1000 + run).ToString(CultureInfo.InvariantCulture), "--start", first]);
+            }
+
             var mirror = Mirror.Of(new LocalDirectoryStore(Path.GetFullPath(positional[0])));
             process.Refresh();
             var cpu0 = process.TotalProcessorTime;

@@ -8,7 +8,7 @@ internal static class Program
     private const string Usage = """
         usage: Depot.Bench generate-v3 <dir> <N> [--seed S] [--start K] [--jobs J] [--max-dag-nodes M]
                Depot.Bench profile-v3 <dir> [threads] [--no-retain]
-               Depot.Bench profile-index <dir> [--full] [--repeat R] [--home DIR]
+               Depot.Bench profile-index <dir> [--full] [--repeat R] [--home DIR] [--add N]
                Depot.Bench store-transfer <url> <count> <size-kb> <parallelism>...
                Depot.Bench catalog-search <base-url> <cache> <count> [--seed S]
                Depot.Bench catalog-page <base-url> <cache> <loads> [--seed S]
@@ -68,7 +68,7 @@ internal static class Program
         }
     }
 
-    private static int GenerateV3(string[] args)
+    internal static int GenerateV3(string[] args)
     {
         var positional = new List<string>();
         long seed = 1;

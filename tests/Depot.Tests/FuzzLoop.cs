@@ -44,7 +44,8 @@ public static class FuzzLoop
     ];
 
     /// <summary>The trait value (<c>Category</c>) of every fuzz property: bench/fuzz.sh runs each in its own process,
-    /// all at once, so that a one-hour run gives every parser an hour (tests of one class run one after another).</summary>
+    /// all at once, so that a one-hour run gives every parser an hour (tests of one class run one after another).
+    /// </summary>
     public const string Trait = "Fuzz";
 
     /// <summary>True when bench/fuzz.sh asked for a long run (<c>DEPOT_FUZZ_SECONDS</c>).</summary>

@@ -283,6 +283,43 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
         return record.Checksum;
     }
 
+    /// <summary>The index blob is written as a stream (hashed on its way, staged, then named by its sha256), then
+    /// the manifest, conditionally.</summary>
+    public async Task<(string Checksum, IndexSnapshot Table)?> TryWriteIndexAsync(ComposedIndex index,
+        string? expectedVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(index);
+        BlobRecord record;
+        IndexSnapshot table;
+        await using (var staged = await Writable.CreateStagedAsync(cancellationToken).ConfigureAwait(false))
+        {
+            string checksum;
+            long length;
+            await using (var hashing = new ChecksumStream(staged.Content, leaveOpen: true))
+            {
+                table = await index.WriteToAsync(hashing, cancellationToken).ConfigureAwait(false);
+                (checksum, length) = (hashing.Sha256Hex(), hashing.BytesWritten);
+            }
+
+            record = new BlobRecord(length, MediaTypes.IndexV8, "none", "sha256", checksum);
+            var existing = await Store.GetInfoAsync(record.BlobKey, cancellationToken).ConfigureAwait(false);
+            if (existing is null || existing.Length != length)
+            {
+                await staged.CommitAsync(record.BlobKey, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        var manifest = new BuildCacheManifest([record]).ToJsonBytes();
+        if (!await Writable.WriteIfUnchangedAsync(IndexManifestKey, new MemoryStream(manifest, writable: false),
+            expectedVersion, cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        await EnsureLayoutJsonAsync(cancellationToken).ConfigureAwait(false);
+        return (record.Checksum, table);
+    }
+
     /// <summary>
     /// False when the index manifest names a blob that is missing or not the length it records (truncated, replaced):
     /// cheap, the manifest and one stat, no read. True when there is no index (nothing to check).

@@ -85,6 +85,21 @@ public interface IBuildCacheLayout
         CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Like <see cref="TryWriteIndexBytesAsync"/> for an index the composer planned, which a layout may write as a
+    /// stream. Returns the new index's checksum and the table of what was written, or null when another writer
+    /// replaced the index first. The default writes it to memory first.
+    /// </summary>
+    async Task<(string Checksum, IndexSnapshot Table)?> TryWriteIndexAsync(ComposedIndex index,
+        string? expectedVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(index);
+        using var memory = new MemoryStream();
+        var table = await index.WriteToAsync(memory, cancellationToken).ConfigureAwait(false);
+        return await TryWriteIndexBytesAsync(memory.ToArray(), expectedVersion, cancellationToken)
+            .ConfigureAwait(false) is { } checksum ? (checksum, table) : null;
+    }
+
+    /// <summary>
     /// A writer of entries in this layout (on the same store), signing with <paramref name="options"/>' key if any.
     /// </summary>
     IBuildCacheWriter CreateWriter(EntryWriterOptions options);

@@ -10,20 +10,22 @@ namespace Depot.Layout;
 /// </summary>
 public sealed class IndexSnapshot
 {
-    private readonly byte[] json;
-    private readonly List<Record>? table;
+    private readonly byte[]? json; // null in a snapshot of an index written as a stream: its table only
+    private readonly List<Record> table;
     private Dictionary<string, Record>? records;
     private readonly Dictionary<string, SpecNode> parsed = new(StringComparer.Ordinal);
     private readonly string location;
 
-    private IndexSnapshot(byte[] json, string location, int databaseVersion, Dictionary<string, Record> records,
-        List<string> order)
+    private IndexSnapshot(byte[]? json, int length, string location, int databaseVersion, List<Record> table,
+        Dictionary<string, Record>? records)
     {
         this.json = json;
+        Length = length;
         this.location = location;
         DatabaseVersion = databaseVersion;
+        this.table = table;
         this.records = records;
-        Order = order;
+        Order = new HashesOf(table);
     }
 
     /// <summary>One record's position and the fields re-indexing needs.</summary>
@@ -32,15 +34,37 @@ public sealed class IndexSnapshot
 
     public int DatabaseVersion { get; }
 
+    /// <summary>The length of the index JSON in bytes.</summary>
+    public int Length { get; }
+
     /// <summary>Record hashes in file order.</summary>
     public IReadOnlyList<string> Order { get; }
 
-    public int Count => Order.Count;
+    /// <summary>Records in file order (their <see cref="Record.SpecStart"/> increasing).</summary>
+    public IReadOnlyList<Record> Table => table;
+
+    public int Count => table.Count;
+
+    /// <summary>
+    /// True when the index was written by <see cref="IndexComposer"/> (known from its saved table): records compact,
+    /// in the composer's order, every dependency before its dependents. Only then can a new index be spliced from it
+    /// (<see cref="IndexComposer"/>) instead of written record by record.
+    /// </summary>
+    public bool InComposedOrder { get; private init; }
+
+    /// <summary>Dependency hashes that name no earlier record (missing from the index), when known (a loaded
+    /// table); else null.</summary>
+    public IReadOnlySet<string>? DanglingDependencies { get; private init; }
 
     public Record? Find(string hash) => Records.GetValueOrDefault(hash);
 
     /// <summary>The stored bytes of a record's spec node, exactly as written.</summary>
-    public ReadOnlySpan<byte> SpecBytes(Record record) => json.AsSpan(record.SpecStart, record.SpecLength);
+    public ReadOnlySpan<byte> SpecBytes(Record record) => Json.AsSpan(record.SpecStart, record.SpecLength);
+
+    /// <summary>The index JSON this snapshot was read from.</summary>
+    public ReadOnlyMemory<byte> Bytes => Json;
+
+    private byte[] Json => json ?? throw new InvalidOperationException("a written index's table has no JSON");
 
     /// <summary>Parses one record's node on demand (for display), keeping the result.</summary>
     public SpecNode? Node(string hash)
@@ -59,7 +83,7 @@ public sealed class IndexSnapshot
 
             try
             {
-                node = SpecNode.Parse(JsonDocument.Parse(json.AsMemory(r.SpecStart, r.SpecLength),
+                node = SpecNode.Parse(JsonDocument.Parse(Json.AsMemory(r.SpecStart, r.SpecLength),
                     SpecFile.DocumentOptions).RootElement, location);
             }
             catch (Exception e) when (e is JsonException or InvalidOperationException)
@@ -72,22 +96,24 @@ public sealed class IndexSnapshot
         }
     }
 
-    /// <summary>A snapshot of index JSON just written, from the record table its writer kept.</summary>
-    internal static IndexSnapshot FromWritten(byte[] json, string location, int databaseVersion,
-        List<Record> written) =>
-        new(json, location, databaseVersion, written);
+    /// <summary>The table of index JSON just written by <see cref="IndexComposer"/> (<paramref name="length"/>
+    /// bytes), from the records its writer kept; saved with <see cref="SaveTable"/> to be spliced next time.</summary>
+    internal static IndexSnapshot FromWritten(int length, string location, int databaseVersion, List<Record> written) =>
+        new(null, length, location, databaseVersion, written, null) { InComposedOrder = true };
 
-    private IndexSnapshot(byte[] json, string location, int databaseVersion, List<Record> table)
+    /// <summary>A list of the records' hashes without copying them.</summary>
+    private sealed class HashesOf(List<Record> table) : IReadOnlyList<string>
     {
-        // Built just after writing, mostly to be saved: the lookup is made only if someone asks.
-        this.json = json;
-        this.location = location;
-        DatabaseVersion = databaseVersion;
-        this.table = table;
-        Order = table.Select(r => r.Hash).ToList();
+        public string this[int index] => table[index].Hash;
+
+        public int Count => table.Count;
+
+        public IEnumerator<string> GetEnumerator() => table.Select(r => r.Hash).GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
-    private Dictionary<string, Record> Records => records ??= table!.ToDictionary(r => r.Hash, StringComparer.Ordinal);
+    private Dictionary<string, Record> Records => records ??= table.ToDictionary(r => r.Hash, StringComparer.Ordinal);
 
     /// <summary>Saves the record table (not the JSON) so the next run can skip scanning the index. A dependency is
     /// saved as the position of its record (dependencies come first), else as its hash.</summary>
@@ -95,12 +121,13 @@ public sealed class IndexSnapshot
     {
         using var w = new BinaryWriter(output, System.Text.Encoding.UTF8, leaveOpen: true);
         w.Write(TableMagic);
-        w.Write(json.Length);
+        w.Write(Length);
         w.Write(DatabaseVersion);
-        w.Write(Order.Count);
-        var position = new Dictionary<string, int>(Order.Count, StringComparer.Ordinal);
+        w.Write(InComposedOrder);
+        w.Write(table.Count);
+        var position = new Dictionary<string, int>(table.Count, StringComparer.Ordinal);
         var index = 0;
-        foreach (var r in table ?? Order.Select(h => Records[h]).ToList())
+        foreach (var r in table)
         {
             var hash = r.Hash;
             w.Write(hash);
@@ -128,43 +155,71 @@ public sealed class IndexSnapshot
 
     /// <summary>Loads a table saved by <see cref="SaveTable"/> for this exact JSON; null when it does not
     /// fit.</summary>
-    public static IndexSnapshot? LoadTable(Stream input, byte[] json, string location)
+    public static IndexSnapshot? LoadTable(Stream input, byte[] json, string location) =>
+        LoadTable(input, location)?.Bind(json);
+
+    /// <summary>
+    /// The table alone (loaded while the index is still being read and checked): <see cref="Bind"/> it to the JSON
+    /// once read. Null when it is not a table.
+    /// </summary>
+    public static IndexSnapshot? LoadTable(Stream input, string location)
     {
         try
         {
             using var r = new BinaryReader(input, System.Text.Encoding.UTF8, leaveOpen: true);
-            if (r.ReadInt32() != TableMagic || r.ReadInt32() != json.Length)
+            int length;
+            if (r.ReadInt32() != TableMagic || (length = r.ReadInt32()) < 0)
             {
                 return null;
             }
 
             var version = r.ReadInt32();
+            var composed = r.ReadBoolean();
             var count = r.ReadInt32();
+            if (count < 0 || count > length)
+            {
+                return null;
+            }
+
             var records = new Dictionary<string, Record>(count, StringComparer.Ordinal);
-            var order = new List<string>(count);
+            var order = new List<Record>(count);
+            var dangling = new HashSet<string>(StringComparer.Ordinal);
             for (var i = 0; i < count; i++)
             {
                 var hash = r.ReadString();
-                int start = r.ReadInt32(), length = r.ReadInt32(), refCount = r.ReadInt32();
+                int start = r.ReadInt32(), specLength = r.ReadInt32(), refCount = r.ReadInt32();
                 var inCache = r.ReadBoolean();
                 var deps = new string[r.ReadInt32()];
                 for (var d = 0; d < deps.Length; d++)
                 {
                     // Records earlier in the table are named by position: their hash strings are shared, not copied.
                     var at = r.ReadInt32();
-                    deps[d] = at < 0 ? r.ReadString() : at < order.Count ? order[at] : throw new EndOfStreamException();
+                    if (at < 0)
+                    {
+                        deps[d] = r.ReadString();
+                        dangling.Add(deps[d]);
+                    }
+                    else
+                    {
+                        deps[d] = at < order.Count ? order[at].Hash : throw new EndOfStreamException();
+                    }
                 }
 
-                if (start < 0 || length <= 0 || start + length > json.Length || json[start] != (byte)'{'
-                    || !records.TryAdd(hash, new Record(hash, start, length, refCount, inCache, deps)))
+                var record = new Record(hash, start, specLength, refCount, inCache, deps);
+                if (start < 0 || specLength <= 0 || start + specLength > length
+                    || (order.Count > 0 && start <= order[^1].SpecStart) || !records.TryAdd(hash, record))
                 {
                     return null;
                 }
 
-                order.Add(hash);
+                order.Add(record);
             }
 
-            return new IndexSnapshot(json, location, version, records, order);
+            return new IndexSnapshot(null, length, location, version, order, records)
+            {
+                InComposedOrder = composed,
+                DanglingDependencies = dangling,
+            };
         }
         catch (EndOfStreamException)
         {
@@ -176,9 +231,26 @@ public sealed class IndexSnapshot
         }
     }
 
-    // "DPX3": tables saved before record keys were checked against their specs' hashes (DPX1), or with every
-    // dependency as a string (DPX2), are not reused.
-    private const int TableMagic = 0x44505833;
+    /// <summary>This table bound to the JSON it was saved for (read from <paramref name="jsonLocation"/>): null
+    /// unless the JSON has the length saved and every record's node starts where the table says.</summary>
+    public IndexSnapshot? Bind(byte[] json, string? jsonLocation = null)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        if (json.Length != Length || table.Any(r => json[r.SpecStart] != (byte)'{'))
+        {
+            return null;
+        }
+
+        return new IndexSnapshot(json, Length, jsonLocation ?? location, DatabaseVersion, table, records)
+        {
+            InComposedOrder = InComposedOrder,
+            DanglingDependencies = DanglingDependencies,
+        };
+    }
+
+    // "DPX4": tables saved before record keys were checked against their specs' hashes (DPX1), with every
+    // dependency as a string (DPX2), or without saying whether the composer wrote the index (DPX3), are not reused.
+    private const int TableMagic = 0x44505834;
 
     /// <exception cref="InvalidContentException">Malformed JSON or an unsupported database version.</exception>
     public static IndexSnapshot Read(byte[] json, string location)
@@ -199,7 +271,7 @@ public sealed class IndexSnapshot
         var reader = new Utf8JsonReader(json, SpecFile.ReaderOptions);
         int? version = null;
         var records = new Dictionary<string, Record>(StringComparer.Ordinal);
-        var order = new List<string>();
+        var order = new List<Record>();
         var sawDatabase = false;
         Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject, location,
             "not a build cache index: no 'database' object");
@@ -241,7 +313,7 @@ public sealed class IndexSnapshot
                         var (record, specHash) = ReadRecord(ref reader, hash, location, records);
                         BuildCacheIndex.CheckKey(hash, specHash ?? "(none)", records.ContainsKey(hash), location);
                         records.Add(hash, record);
-                        order.Add(hash);
+                        order.Add(record);
                     }
                 }
                 else
@@ -254,7 +326,7 @@ public sealed class IndexSnapshot
 
         Expect(sawDatabase, location, "not a build cache index: no 'database' object");
         Expect(version is not null, location, "index has no 'database.version'");
-        return new IndexSnapshot(json, location, version!.Value, records, order);
+        return new IndexSnapshot(json, json.Length, location, version!.Value, order, records);
     }
 
     // The record, and the hash its spec node states ("hash", else "full_hash" or "build_hash", as SpecNode reads it).

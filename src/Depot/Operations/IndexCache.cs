@@ -189,7 +189,12 @@ public sealed class IndexCache
     private string PathOf(string key) => Path.Combine(folder, key + ".tsv");
 
     /// <summary>The record table of an index (see <see cref="Layout.IndexSnapshot.SaveTable"/>), or null.</summary>
-    public Layout.IndexSnapshot? TryReadSnapshot(string key, byte[] json, string location)
+    public Layout.IndexSnapshot? TryReadSnapshot(string key, byte[] json, string location) =>
+        TryReadTable(key, location)?.Bind(json);
+
+    /// <summary>The record table saved under <paramref name="key"/>, not yet bound to its index JSON (see
+    /// <see cref="Layout.IndexSnapshot.Bind"/>), or null.</summary>
+    public Layout.IndexSnapshot? TryReadTable(string key, string location)
     {
         try
         {
@@ -200,7 +205,7 @@ public sealed class IndexCache
             }
 
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-            return Layout.IndexSnapshot.LoadTable(stream, json, location);
+            return Layout.IndexSnapshot.LoadTable(stream, location);
         }
         catch (IOException)
         {

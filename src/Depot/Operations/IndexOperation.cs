@@ -186,55 +186,21 @@ public static class IndexOperation
         }
 
         var problems = new List<EntryProblem>();
-        IndexSnapshot? previous = null;
-        string? previousChecksum = null;
-        string? previousIssue = null;
-        var snapshotCached = false;
-        if (!options.Full)
-        {
-            try
-            {
-                previousChecksum = await layout.ReadIndexChecksumAsync(cancellationToken).ConfigureAwait(false);
-                if (await layout.ReadIndexBytesAsync(cancellationToken).ConfigureAwait(false) is { } found)
-                {
-                    // The record table of this exact index may be cached locally (keyed by the sha256 of the bytes
-                    // read).
-                    previousChecksum = await IndexCache.ChecksumOfRead(layout, previousChecksum, found.Json,
-                        cancellationToken).ConfigureAwait(false);
-                    var key = previousChecksum is null ? null
-                        : IndexCache.Key(layout.Store, layout.Version, previousChecksum);
-                    previous = key is null ? null : options.Cache?.TryReadSnapshot(key, found.Json, found.Location);
-                    snapshotCached = previous is not null;
-                    previous ??= IndexSnapshot.Read(found.Json, found.Location);
-                }
-            }
-            catch (InvalidContentException e)
-            {
-                previousIssue = e.Message + " (previous index unreadable: rebuilt from every entry)";
-                previous = null;
-            }
-        }
-
+        // The entries are listed while the previous index is read (two requests in flight, or two cores busy).
+        var listing = Task.Run(() => ListSortedAsync(layout, cancellationToken), cancellationToken);
+        var (previous, previousChecksum, snapshotCached, previousIssue) = options.Full ? PreviousIndex.None
+            : await PreviousIndex.ReadAsync(layout, options.Cache, cancellationToken).ConfigureAwait(false);
         Phase("previous index");
-        var entries = new List<SpecEntry>();
-        await foreach (var entry in layout.ListSpecEntriesAsync(cancellationToken).ConfigureAwait(false))
-        {
-            entries.Add(entry);
-        }
-
-        entries.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+        var entries = await listing.ConfigureAwait(false);
         Phase("list entries");
-        var reused = new HashSet<string>(StringComparer.Ordinal);
+        var reused = new bool[entries.Count];
         var toRead = new List<SpecEntry>();
-        foreach (var entry in entries)
+        for (var i = 0; i < entries.Count; i++)
         {
-            if (previous?.Find(entry.Hash) is { InBuildcache: true })
+            reused[i] = previous?.Find(entries[i].Hash) is { InBuildcache: true };
+            if (!reused[i])
             {
-                reused.Add(entry.Key);
-            }
-            else
-            {
-                toRead.Add(entry);
+                toRead.Add(entries[i]);
             }
         }
 
@@ -246,39 +212,68 @@ public static class IndexOperation
         problems.AddRange(bad);
         Phase("read new entries");
 
-        // Roots in listing order (sorted keys) so that a full rebuild is deterministic.
-        var roots = entries.Where(e => readKeys.Contains(e.Key) || reused.Contains(e.Key)).Select(e => e.Hash)
-            .Distinct().ToList();
-        var current = new HashSet<string>(entries.Select(e => e.Hash), StringComparer.Ordinal);
-        var removed = previous is null ? 0
-            : previous.Order.Count(h => previous.Find(h)!.InBuildcache && !current.Contains(h));
-        var added = entries.Where(e => readKeys.Contains(e.Key)).Select(e => e.Hash).Distinct().ToList();
-        var listing = Task.Run(() => PlanListing(options.Cache, layout.Store, layout.Version, previousChecksum, roots,
+        // Roots in listing order (sorted keys) so that a full rebuild is deterministic. What was removed: the
+        // previous index's pushed specs that no reused entry names.
+        var roots = new List<string>(entries.Count);
+        var rootSet = new HashSet<string>(entries.Count, StringComparer.Ordinal);
+        var added = new List<string>();
+        var stillThere = 0;
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var hash = entries[i].Hash;
+            var read = !reused[i] && readKeys.Contains(entries[i].Key);
+            if ((reused[i] || read) && rootSet.Add(hash))
+            {
+                roots.Add(hash);
+                stillThere += reused[i] ? 1 : 0;
+                if (read)
+                {
+                    added.Add(hash);
+                }
+            }
+        }
+
+        var removed = previous is null ? 0 : previous.Table.Count(r => r.InBuildcache) - stillThere;
+        var summary = Task.Run(() => PlanListing(options.Cache, layout.Store, layout.Version, previousChecksum, roots,
             added, removed, previous, known), cancellationToken);
 
         var composed = IndexComposer.Compose(layout.IndexDatabaseVersion, roots, previous, known);
-        Phase("compose");
+        Phase(composed.Spliced ? "compose (spliced)" : "compose");
         cancellationToken.ThrowIfCancellationRequested();
-        var written = await layout.TryWriteIndexBytesAsync(composed.Json, indexVersion, cancellationToken)
+        var written = await layout.TryWriteIndexAsync(composed, indexVersion, cancellationToken)
             .ConfigureAwait(false);
-        if (written is not { } checksum)
+        if (written is not { } done)
         {
             return null;
         }
 
+        var (checksum, table) = done;
         if (checksum != previousChecksum || !snapshotCached)
         {
-            options.Cache?.WriteSnapshot(IndexCache.Key(layout.Store, layout.Version, checksum), composed.Snapshot);
+            options.Cache?.WriteSnapshot(IndexCache.Key(layout.Store, layout.Version, checksum), table);
         }
 
         Phase("write");
-        (await listing.ConfigureAwait(false))?.Invoke(checksum);
+        (await summary.ConfigureAwait(false))?.Invoke(checksum);
         Phase("listing summary");
         var result = new IndexResult(layout.Version, layout.Store.Describe(layout.IndexKey), roots.Count,
-            composed.Records, readKeys.Count, reused.Count, removed, previous is null, problems, clock.Elapsed)
+            composed.Records, readKeys.Count, reused.Count(r => r), removed, previous is null, problems, clock.Elapsed)
         { PreviousIndexIssue = previousIssue, Phases = phases };
         return new WrittenIndex(result, checksum, roots.ToHashSet(StringComparer.Ordinal),
             toRead.Select(e => e.Key).Where(k => !readKeys.Contains(k)).ToHashSet(StringComparer.Ordinal));
+    }
+
+    private static async Task<List<SpecEntry>> ListSortedAsync(IBuildCacheLayout layout,
+        CancellationToken cancellationToken)
+    {
+        var entries = new List<SpecEntry>();
+        await foreach (var entry in layout.ListSpecEntriesAsync(cancellationToken).ConfigureAwait(false))
+        {
+            entries.Add(entry);
+        }
+
+        entries.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+        return entries;
     }
 
     /// <summary>
@@ -300,9 +295,12 @@ public static class IndexOperation
         SpecNode? Resolve(string h) => known.TryGetValue(h, out var n) ? n : previous?.Node(h);
         // Each row is made from a copy of its node that keeps none of what reading its fields caches (edges,
         // variants): the nodes stay as light as the index needs them, 200,000 of them at once in a full rebuild.
-        List<ListingRow> RowsFor(IEnumerable<string> hashes) =>
-            hashes.AsParallel().AsOrdered().Select(Resolve).OfType<SpecNode>()
-                .Select(n => ListingRow.From(n.Unshared(), Resolve, layoutVersion)).ToList();
+        ListingRow? Row(string hash) =>
+            Resolve(hash) is { } n ? ListingRow.From(n.Unshared(), Resolve, layoutVersion) : null;
+        // A few rows (specs added since the last index) are not worth starting PLINQ for.
+        List<ListingRow> RowsFor(IReadOnlyList<string> hashes) => hashes.Count < 1000
+            ? [.. hashes.Select(Row).OfType<ListingRow>()]
+            : [.. hashes.AsParallel().AsOrdered().Select(Row).OfType<ListingRow>()];
         string Key(string checksum) => IndexCache.Key(store, layoutVersion, checksum);
         bool Unchanged(string checksum) => checksum == previousChecksum && cache.Has(Key(checksum));
 
@@ -327,7 +325,7 @@ public static class IndexOperation
             var rootSet = roots.ToHashSet(StringComparer.Ordinal);
             var kept = old.Where(r => rootSet.Contains(r.Hash)).ToList();
             var have = kept.Select(r => r.Hash).ToHashSet(StringComparer.Ordinal);
-            rows = [.. kept, .. RowsFor(roots.Where(h => !have.Contains(h)))];
+            rows = [.. kept, .. RowsFor([.. roots.Where(h => !have.Contains(h))])];
         }
         else if (previous is null || added.Count == roots.Count)
         {

@@ -141,7 +141,8 @@ internal sealed class MergedIndex(BuildCacheV3 local, IReadOnlyList<PullThroughU
         }
 
         var composed = IndexComposer.Compose(local.IndexDatabaseVersion, roots, own, nodes);
-        var record = await local.PutBlobAsync(composed.Json, MediaTypes.IndexV8, "none", cancellationToken)
+        var json = await composed.ToArrayAsync(cancellationToken).ConfigureAwait(false);
+        var record = await local.PutBlobAsync(json, MediaTypes.IndexV8, "none", cancellationToken)
             .ConfigureAwait(false);
         Interlocked.Increment(ref compositions);
         return new BuildCacheManifest([record]).ToJsonBytes();

@@ -33,7 +33,7 @@ public sealed partial class LocalDirectoryStore
             {
                 MirrorLinks.CheckOpened(file.SafeFileHandle, RealPathOf(tempKey), root, tempKey);
                 InheritModes(file, folder);
-                await content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+                await CopyInPiecesAsync(content, file, cancellationToken).ConfigureAwait(false);
                 await file.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
 
@@ -43,6 +43,27 @@ public sealed partial class LocalDirectoryStore
         {
             TryDelete(temp);
             throw;
+        }
+    }
+
+    // A MemoryStream copies itself in one write, whatever the buffer size asked; one write of tens of megabytes is
+    // several times slower than the same bytes in 64 KiB writes on some kernels (the bench machine: 100 ms against 10
+    // for a 29 MB index).
+    private static async Task CopyInPiecesAsync(Stream content, Stream file, CancellationToken cancellationToken)
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 16);
+        try
+        {
+            int read;
+            while ((read = await content.ReadAsync(buffer.AsMemory(0, 1 << 16), cancellationToken)
+                .ConfigureAwait(false)) > 0)
+            {
+                await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

@@ -54,7 +54,9 @@ public static class ObjectStoreExtensions
     public static async Task WriteAllBytesAsync(this IStoreWriter store, string key, ReadOnlyMemory<byte> content,
         CancellationToken cancellationToken = default)
     {
-        using var stream = new MemoryStream(content.ToArray(), writable: false);
+        using var stream = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(content, out var array)
+            ? new MemoryStream(array.Array!, array.Offset, array.Count, writable: false)
+            : new MemoryStream(content.ToArray(), writable: false);
         await store.WriteAsync(key, stream, cancellationToken).ConfigureAwait(false);
     }
 
