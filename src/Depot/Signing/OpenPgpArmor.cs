@@ -94,18 +94,22 @@ public static class OpenPgpArmor
                     switch (obj)
                     {
                         case PgpPublicKeyRing pub:
+                            CheckSubpackets(pub.GetPublicKeys());
                             publicRings.Add(pub);
                             break;
                         case PgpSecretKeyRing sec:
+                            CheckSubpackets(sec.GetPublicKeys());
                             secretRings.Add(sec);
                             break;
                     }
                 }
             }
-            catch (Exception e) when (e is IOException or PgpException or UnsupportedPacketVersionException)
+            catch (Exception e) when (e is IOException or PgpException or UnsupportedPacketVersionException
+                or InvalidOperationException or ArgumentException)
             {
                 // UnsupportedPacketVersionException: a packet of a version BouncyCastle does not read (it derives
-                // from neither of the others).
+                // from neither of the others). InvalidOperationException, ArgumentException: a signature subpacket
+                // of the wrong size (CheckSubpackets).
                 throw new InvalidContentException(location, "unreadable OpenPGP key data: " + e.Message);
             }
         }
@@ -116,6 +120,28 @@ public static class OpenPgpArmor
         }
 
         return (publicRings, secretRings);
+    }
+
+    /// <summary>
+    /// Reads, once, every signature subpacket Depot later asks keys and their signatures for. BouncyCastle parses
+    /// them only when asked, so a malformed one (a creation time of five bytes) would otherwise throw from deep inside
+    /// listing or trusting a key; here it makes the key block unreadable, named by its file.
+    /// </summary>
+    private static void CheckSubpackets(IEnumerable<PgpPublicKey> keys)
+    {
+        foreach (var key in keys)
+        {
+            _ = key.GetValidSeconds();
+            foreach (var signature in key.GetSignatures())
+            {
+                _ = signature.CreationTime;
+                if (signature.GetHashedSubPackets() is { } hashed)
+                {
+                    _ = hashed.GetKeyExpirationTime() + hashed.GetSignatureExpirationTime();
+                    _ = hashed.HasSubpacket(SignatureSubpacketTag.KeyFlags) ? hashed.GetKeyFlags() : 0;
+                }
+            }
+        }
     }
 
     private static int Crc24(ReadOnlySpan<byte> data)
