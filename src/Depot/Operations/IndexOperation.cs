@@ -29,8 +29,9 @@ public sealed record IndexResult(int LayoutVersion, string IndexKey, int Specs, 
     /// <summary>Why the previous index could not be used, when it existed but was unreadable.</summary>
     public string? PreviousIndexIssue { get; init; }
 
-    /// <summary>How long each phase of the update took, in order (previous index, list entries, read, compose,
-    /// write).</summary>
+    /// <summary>How long each phase of the update took, in order (previous index, list entries — listed meanwhile,
+    /// so only what is left to wait for —, read new entries, compose or "compose (spliced)", write, listing
+    /// summary).</summary>
     public IReadOnlyList<PhaseTime> Phases { get; init; } = [];
 
     /// <summary>How many times the update was made: more than 1 when a concurrent writer's index was refused or
