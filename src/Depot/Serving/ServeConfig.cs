@@ -81,10 +81,9 @@ public sealed record ServeConfig(IReadOnlyList<string> Listen, ServeTls? Tls, st
         try
         {
             var stream = new YamlStream();
-            using (var reader = new StreamReader(full))
-            {
-                stream.Load(reader);
-            }
+            var text = File.ReadAllText(full);
+            Formats.YamlDepth.Check(text, full, Formats.YamlDepth.ConfigLimit, "the file");
+            stream.Load(new StringReader(text));
 
             root = stream.Documents.Count == 0 ? new YamlMappingNode()
                 : stream.Documents[0].RootNode as YamlMappingNode
