@@ -7,8 +7,9 @@ using Depot.Specs;
 namespace Depot.Layout;
 
 /// <summary>One piece of a planned index: a record to write, or a run of the previous index's records copied as
-/// bytes.</summary>
-internal readonly record struct IndexPiece(string? Hash, int RefCount, bool InBuildcache, int RunFirst, int RunLast)
+/// bytes. A class, not a struct: generic code over a struct of Depot's own is compiled at run time, not ahead of it
+/// (ReadyToRun), which costs a short <c>depot index</c> more than the allocations.</summary>
+internal sealed record IndexPiece(string? Hash, int RefCount, bool InBuildcache, int RunFirst, int RunLast)
 {
     public static IndexPiece Of(string hash, int refCount, bool inBuildcache) =>
         new(hash, refCount, inBuildcache, -1, -1);
@@ -45,7 +46,10 @@ public sealed class ComposedIndex
         this.graph = graph;
         this.previous = previous;
         Spliced = spliced;
-        Records = pieces.Sum(p => p.Records);
+        foreach (var piece in pieces)
+        {
+            Records += piece.Records;
+        }
     }
 
     /// <summary>How many records the index holds.</summary>

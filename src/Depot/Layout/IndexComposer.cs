@@ -130,8 +130,12 @@ public static class IndexComposer
 
         var refCounts = new Dictionary<string, int>(StringComparer.Ordinal);
         CountDependents(written, graph.DependenciesOf, refCounts);
-        var pieces = written.Select(h => IndexPiece.Of(h, refCounts.GetValueOrDefault(h), rootSet.Contains(h)))
-            .ToList();
+        var pieces = new List<IndexPiece>(written.Count);
+        foreach (var hash in written)
+        {
+            pieces.Add(IndexPiece.Of(hash, refCounts.GetValueOrDefault(hash), rootSet.Contains(hash)));
+        }
+
         return new ComposedIndex(databaseVersion, pieces, graph, previous);
     }
 }

@@ -31,9 +31,9 @@ internal static class IndexSplice
         }
 
         var emitted = new HashSet<string>(StringComparer.Ordinal);
-        var moved = new HashSet<int>();
-        var changed = new HashSet<int>();
-        var inserts = new List<(int At, List<string> Hashes)>();
+        var moved = new bool[table.Count];
+        var changed = new bool[table.Count];
+        var inserts = new List<Insert>();
         var lastOldRoot = -1; // SpecStart of the last-placed old root seen so far
         foreach (var root in roots)
         {
@@ -47,7 +47,7 @@ internal static class IndexSplice
             var at = FirstAfter(table, lastOldRoot);
             if (record is not null)
             {
-                changed.Add(IndexOf(table, record)); // a dependency-only record now pushed
+                changed[IndexOf(table, record)] = true; // a dependency-only record now pushed
             }
 
             var segment = new List<string>();
@@ -58,7 +58,7 @@ internal static class IndexSplice
             {
                 if (previous.Find(hash) is { } old)
                 {
-                    moved.Add(IndexOf(table, old));
+                    moved[IndexOf(table, old)] = true;
                 }
                 else if (dangling.Contains(hash))
                 {
@@ -68,19 +68,24 @@ internal static class IndexSplice
 
             if (segment.Count > 0)
             {
-                inserts.Add((at, segment));
+                inserts.Add(new Insert(at, segment));
             }
         }
 
         // New nodes raise the ref_count of what they depend on; previous records keep theirs otherwise.
+        var fresh = new List<string>();
+        foreach (var insert in inserts)
+        {
+            fresh.AddRange(insert.Hashes.Where(h => previous.Find(h) is null));
+        }
+
         var added = new Dictionary<string, int>(StringComparer.Ordinal);
-        IndexComposer.CountDependents(inserts.SelectMany(i => i.Hashes).Where(h => previous.Find(h) is null),
-            graph.DependenciesOf, added);
+        IndexComposer.CountDependents(fresh, graph.DependenciesOf, added);
         foreach (var hash in added.Keys)
         {
             if (previous.Find(hash) is { } old)
             {
-                changed.Add(IndexOf(table, old));
+                changed[IndexOf(table, old)] = true;
             }
         }
 
@@ -105,7 +110,10 @@ internal static class IndexSplice
             for (; next < inserts.Count && inserts[next].At == i; next++)
             {
                 CloseRun(i);
-                pieces.AddRange(inserts[next].Hashes.Select(RecordPiece));
+                foreach (var hash in inserts[next].Hashes)
+                {
+                    pieces.Add(RecordPiece(hash));
+                }
             }
 
             if (i == table.Count)
@@ -113,10 +121,10 @@ internal static class IndexSplice
                 break;
             }
 
-            if (moved.Contains(i) || changed.Contains(i))
+            if (moved[i] || changed[i])
             {
                 CloseRun(i);
-                if (!moved.Contains(i))
+                if (!moved[i])
                 {
                     pieces.Add(RecordPiece(table[i].Hash));
                 }
@@ -128,8 +136,19 @@ internal static class IndexSplice
         }
 
         CloseRun(table.Count);
-        return pieces.All(p => !p.IsRun || RunMatchesBytes(previous, p)) ? pieces : null;
+        foreach (var piece in pieces)
+        {
+            if (piece.IsRun && !RunMatchesBytes(previous, piece))
+            {
+                return null;
+            }
+        }
+
+        return pieces;
     }
+
+    // A new root's records and where they go: before the previous index's record At.
+    private sealed record Insert(int At, List<string> Hashes);
 
     /// <summary>Where a run's records are in the previous index's bytes: from the first's key to the last's closing
     /// brace (the commas between them included).</summary>

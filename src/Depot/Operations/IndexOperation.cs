@@ -30,8 +30,8 @@ public sealed record IndexResult(int LayoutVersion, string IndexKey, int Specs, 
     public string? PreviousIndexIssue { get; init; }
 
     /// <summary>How long each phase of the update took, in order (previous index, list entries — listed meanwhile,
-    /// so only what is left to wait for —, read new entries, compose or "compose (spliced)", write, listing
-    /// summary).</summary>
+    /// so only what is left to wait for —, read new entries, compose or "compose (spliced)", write, save table,
+    /// listing summary).</summary>
     public IReadOnlyList<PhaseTime> Phases { get; init; } = [];
 
     /// <summary>How many times the update was made: more than 1 when a concurrent writer's index was refused or
@@ -195,11 +195,16 @@ public static class IndexOperation
         var entries = await listing.ConfigureAwait(false);
         Phase("list entries");
         var reused = new bool[entries.Count];
+        var reusedCount = 0;
         var toRead = new List<SpecEntry>();
         for (var i = 0; i < entries.Count; i++)
         {
             reused[i] = previous?.Find(entries[i].Hash) is { InBuildcache: true };
-            if (!reused[i])
+            if (reused[i])
+            {
+                reusedCount++;
+            }
+            else
             {
                 toRead.Add(entries[i]);
             }
@@ -249,16 +254,17 @@ public static class IndexOperation
         }
 
         var (checksum, table) = done;
+        Phase("write");
         if (checksum != previousChecksum || !snapshotCached)
         {
             options.Cache?.WriteSnapshot(IndexCache.Key(layout.Store, layout.Version, checksum), table);
         }
 
-        Phase("write");
+        Phase("save table");
         (await summary.ConfigureAwait(false))?.Invoke(checksum);
         Phase("listing summary");
         var result = new IndexResult(layout.Version, layout.Store.Describe(layout.IndexKey), roots.Count,
-            composed.Records, readKeys.Count, reused.Count(r => r), removed, previous is null, problems, clock.Elapsed)
+            composed.Records, readKeys.Count, reusedCount, removed, previous is null, problems, clock.Elapsed)
         { PreviousIndexIssue = previousIssue, Phases = phases };
         return new WrittenIndex(result, checksum, roots.ToHashSet(StringComparer.Ordinal),
             toRead.Select(e => e.Key).Where(k => !readKeys.Contains(k)).ToHashSet(StringComparer.Ordinal));
