@@ -283,8 +283,8 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
         return record.Checksum;
     }
 
-    /// <summary>The index blob is written as a stream (hashed on its way, staged, then named by its sha256), then
-    /// the manifest, conditionally.</summary>
+    /// <summary>The index blob is written as a stream (hashed on another core on its way, staged, then named by its
+    /// sha256), then the manifest, conditionally.</summary>
     public async Task<(string Checksum, IndexSnapshot Table)?> TryWriteIndexAsync(ComposedIndex index,
         string? expectedVersion, CancellationToken cancellationToken = default)
     {
@@ -295,10 +295,10 @@ public sealed class BuildCacheV3 : IBuildCacheLayout
         {
             string checksum;
             long length;
-            await using (var hashing = new ChecksumStream(staged.Content, leaveOpen: true))
+            await using (var hashing = new ParallelChecksumStream(staged.Content))
             {
                 table = await index.WriteToAsync(hashing, cancellationToken).ConfigureAwait(false);
-                (checksum, length) = (hashing.Sha256Hex(), hashing.BytesWritten);
+                (checksum, length) = await hashing.FinishAsync().ConfigureAwait(false);
             }
 
             record = new BlobRecord(length, MediaTypes.IndexV8, "none", "sha256", checksum);

@@ -125,31 +125,35 @@ public sealed class IndexSnapshot
         w.Write(DatabaseVersion);
         w.Write(InComposedOrder);
         w.Write(table.Count);
-        var position = new Dictionary<string, int>(table.Count, StringComparer.Ordinal);
-        var index = 0;
-        foreach (var r in table)
+        // Dependencies are nearly always the very string of their record's hash (shared as tables load and indexes
+        // are composed): looked up by reference first, two million times at 200,000 specs, by text only if missed.
+        var byReference = new Dictionary<string, int>(table.Count, ReferenceEqualityComparer.Instance);
+        var byText = new Dictionary<string, int>(table.Count, StringComparer.Ordinal);
+        for (var index = 0; index < table.Count; index++)
         {
-            var hash = r.Hash;
-            w.Write(hash);
+            var r = table[index];
+            w.Write(r.Hash);
             w.Write(r.SpecStart);
             w.Write(r.SpecLength);
             w.Write(r.RefCount);
             w.Write(r.InBuildcache);
-            w.Write(r.Dependencies.Count);
-            foreach (var d in r.Dependencies)
+            var deps = r.Dependencies;
+            w.Write(deps.Count);
+            for (var i = 0; i < deps.Count; i++)
             {
-                if (position.TryGetValue(d, out var at))
+                if (byReference.TryGetValue(deps[i], out var at) || byText.TryGetValue(deps[i], out at))
                 {
                     w.Write(at);
                 }
                 else
                 {
                     w.Write(-1);
-                    w.Write(d);
+                    w.Write(deps[i]);
                 }
             }
 
-            position.TryAdd(hash, index++);
+            byReference.TryAdd(r.Hash, index);
+            byText.TryAdd(r.Hash, index);
         }
     }
 

@@ -243,7 +243,8 @@ public static class IndexOperation
         var summary = Task.Run(() => PlanListing(options.Cache, layout.Store, layout.Version, previousChecksum, roots,
             added, removed, previous, known), cancellationToken);
 
-        var composed = IndexComposer.Compose(layout.IndexDatabaseVersion, roots, previous, known);
+        var composed = IndexComposer.Compose(layout.IndexDatabaseVersion, roots, rootSet, previous, known,
+            nothingRemoved: previous is not null && removed == 0);
         Phase(composed.Spliced ? "compose (spliced)" : "compose");
         cancellationToken.ThrowIfCancellationRequested();
         var written = await layout.TryWriteIndexAsync(composed, indexVersion, cancellationToken)
