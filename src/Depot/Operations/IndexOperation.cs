@@ -305,10 +305,13 @@ public static class IndexOperation
         // variants): the nodes stay as light as the index needs them, 200,000 of them at once in a full rebuild.
         ListingRow? Row(string hash) =>
             Resolve(hash) is { } n ? ListingRow.From(n.Unshared(), Resolve, layoutVersion) : null;
-        // A few rows (specs added since the last index) are not worth starting PLINQ for.
+        // A few rows (specs added since the last index) are not worth starting PLINQ for. Many are made while the
+        // index is composed and written, whose streamed writes need a pool thread now and then: PLINQ on every core
+        // held the threads a small machine's pool starts with, and the writes waited for the pool to grow (0.5-1 s).
         List<ListingRow> RowsFor(IReadOnlyList<string> hashes) => hashes.Count < 1000
             ? [.. hashes.Select(Row).OfType<ListingRow>()]
-            : [.. hashes.AsParallel().AsOrdered().Select(Row).OfType<ListingRow>()];
+            : [.. hashes.AsParallel().AsOrdered().WithDegreeOfParallelism(Math.Max(1, Environment.ProcessorCount - 1))
+                .Select(Row).OfType<ListingRow>()];
         string Key(string checksum) => IndexCache.Key(store, layoutVersion, checksum);
         bool Unchanged(string checksum) => checksum == previousChecksum && cache.Has(Key(checksum));
 
