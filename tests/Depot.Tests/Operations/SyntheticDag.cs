@@ -76,38 +76,18 @@ internal sealed class SyntheticDag
     }
 
     /// <summary>Writes node <paramref name="i"/>'s entry (unsigned, a tiny tarball) into the v3 mirror at
-    /// <paramref name="root"/>, leaving out the node of dependency <paramref name="omit"/> if given.</summary>
-    public void WriteEntry(string root, int i, int? omit = null)
+    /// <paramref name="root"/>.</summary>
+    public void WriteEntry(string root, int i)
     {
         var spec = new JsonObject
         {
             ["spec"] = new JsonObject
             {
                 ["_meta"] = new JsonObject { ["version"] = 5 },
-                ["nodes"] = new JsonArray(Closure(i).Where(k => k != omit).Select(k => nodes[k].DeepClone()).ToArray()),
+                ["nodes"] = new JsonArray(Closure(i).Select(k => nodes[k].DeepClone()).ToArray()),
             },
         };
-        var specBytes = SpackGzip.Compress(Encoding.UTF8.GetBytes(spec.ToJsonString()));
-        var tarball = SpackGzip.Compress(Encoding.UTF8.GetBytes($"package {i}"));
-        var records = new[]
-        {
-            new BlobRecord(tarball.Length, MediaTypes.Tarball, "gzip", "sha256", Hex(tarball)),
-            new BlobRecord(specBytes.Length, MediaTypes.SpecV5, "gzip", "sha256", Hex(specBytes)),
-        };
-        Put(root, records[0].BlobKey, tarball);
-        Put(root, records[1].BlobKey, specBytes);
-        var name = nodes[i]["name"]!.GetValue<string>();
-        Put(root, $"{BuildCacheV3.SpecManifestPrefix}{name}/{name}-1.{i}-{HashOf(i)}{BuildCacheV3.SpecManifestSuffix}",
-            new BuildCacheManifest(records).ToJsonBytes());
-        Put(root, BuildCacheV3.LayoutKey, BuildCacheV3.LayoutJson);
-    }
-
-    private static string Hex(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
-
-    private static void Put(string root, string key, byte[] bytes)
-    {
-        var path = Path.Combine(root, key);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllBytes(path, bytes);
+        V3EntryFiles.Write(root, nodes[i]["name"]!.GetValue<string>(), "1." + i, HashOf(i), spec.ToJsonString(),
+            $"package {i}");
     }
 }

@@ -35,30 +35,11 @@ internal static class SyntheticMirror
             }
 
             var hash = node["hash"]!.GetValue<string>();
-            var spec = SpackGzip.Compress(Encoding.UTF8.GetBytes(json.ToJsonString()));
-            var tarball = SpackGzip.Compress(Encoding.UTF8.GetBytes($"greet-data {version} {Guid.NewGuid()}"));
-            var records = new[]
-            {
-                new BlobRecord(tarball.Length, MediaTypes.Tarball, "gzip", "sha256", Hex(tarball)),
-                new BlobRecord(spec.Length, specRecord.MediaType, "gzip", "sha256", Hex(spec)),
-            };
-            Put(root, records[0].BlobKey, tarball);
-            Put(root, records[1].BlobKey, spec);
-            Put(root, $"{BuildCacheV3.SpecManifestPrefix}greet-data/greet-data-{version}-{hash}"
-                + BuildCacheV3.SpecManifestSuffix, new BuildCacheManifest(records).ToJsonBytes());
+            V3EntryFiles.Write(root, "greet-data", version, hash, json.ToJsonString(),
+                $"greet-data {version} {Guid.NewGuid()}", specRecord.MediaType);
             hashes.Add(hash);
         }
 
-        Put(root, BuildCacheV3.LayoutKey, BuildCacheV3.LayoutJson);
         return hashes;
-    }
-
-    private static string Hex(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
-
-    private static void Put(string root, string key, byte[] bytes)
-    {
-        var path = Path.Combine(root, key);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllBytes(path, bytes);
     }
 }
