@@ -33,3 +33,29 @@ public abstract class ReadOnlyStream : Stream
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
+
+/// <summary>Base of the read-only streams that pass another stream's bytes on (and dispose it with
+/// themselves).</summary>
+public abstract class PassThroughReadStream(Stream inner) : ReadOnlyStream
+{
+    /// <summary>The stream read from; a derived stream may replace it (the one it replaces is its to
+    /// dispose).</summary>
+    protected Stream Inner { get; set; } = inner;
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            Inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await Inner.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsync().ConfigureAwait(false);
+        GC.SuppressFinalize(this);
+    }
+}

@@ -99,29 +99,16 @@ internal sealed class IdleTimeoutHandler(TimeSpan idle) : DelegatingHandler
 
 /// <summary>A read-only stream that fails with a one-line <see cref="DepotException"/> when a read waits longer than
 /// <c>idle</c>.</summary>
-internal sealed class IdleTimeoutStream(Stream inner, TimeSpan idle, string location) : Stream
+internal sealed class IdleTimeoutStream(Stream inner, TimeSpan idle, string location)
+    : Formats.PassThroughReadStream(inner)
 {
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timer.CancelAfter(idle);
         try
         {
-            return await inner.ReadAsync(buffer, timer.Token).ConfigureAwait(false);
+            return await Inner.ReadAsync(buffer, timer.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException
             && timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -130,9 +117,6 @@ internal sealed class IdleTimeoutStream(Stream inner, TimeSpan idle, string loca
                 $"{location}: no data for {HttpBodies.Seconds(idle)} s; the server stalled in the middle of the body");
         }
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
@@ -151,31 +135,5 @@ internal sealed class IdleTimeoutStream(Stream inner, TimeSpan idle, string loca
         {
             ArrayPool<byte>.Shared.Return(rented);
         }
-    }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            inner.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await inner.DisposeAsync().ConfigureAwait(false);
-        await base.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -9,9 +9,8 @@ namespace Depot.Storage;
 /// index) are read whole and read again whole instead (<see cref="RetryingStore.ReadAllBytesAsync"/>).
 /// </summary>
 internal sealed class ResumingReadStream(IStoreReader store, string key, long start, long? length, Stream body,
-    StoreRetryPolicy policy) : Formats.ReadOnlyStream
+    StoreRetryPolicy policy) : Formats.PassThroughReadStream(body)
 {
-    private Stream body = body;
     private long read;
     private int failures;
 
@@ -30,7 +29,7 @@ internal sealed class ResumingReadStream(IStoreReader store, string key, long st
         {
             try
             {
-                var n = await body.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                var n = await Inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
                 if (n > 0)
                 {
                     failures = 0;
@@ -42,28 +41,12 @@ internal sealed class ResumingReadStream(IStoreReader store, string key, long st
             catch (Exception e) when (StoreRetryPolicy.IsTransient(e) && !cancellationToken.IsCancellationRequested)
             {
                 await policy.WaitAsync(e, ++failures, store.Describe(key), cancellationToken).ConfigureAwait(false);
-                await body.DisposeAsync().ConfigureAwait(false);
-                body = Stream.Null;
+                await Inner.DisposeAsync().ConfigureAwait(false);
+                Inner = Stream.Null;
                 var rest = length - read;
-                body = await policy.RunAsync(_ => store.OpenReadRangeAsync(key, start + read, rest, cancellationToken),
+                Inner = await policy.RunAsync(_ => store.OpenReadRangeAsync(key, start + read, rest, cancellationToken),
                     store.Describe(key), cancellationToken).ConfigureAwait(false);
             }
         }
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            body.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await body.DisposeAsync().ConfigureAwait(false);
-        await base.DisposeAsync().ConfigureAwait(false);
     }
 }

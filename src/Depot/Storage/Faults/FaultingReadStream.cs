@@ -8,7 +8,7 @@ namespace Depot.Storage.Faults;
 /// or that arrives slowly, in small delayed pieces, and whole.
 /// </summary>
 internal sealed class FaultingReadStream(Stream inner, FaultKinds kind, long at, FaultPlan plan)
-    : Formats.ReadOnlyStream
+    : Formats.PassThroughReadStream(inner)
 {
     private long position;
 
@@ -51,25 +51,9 @@ internal sealed class FaultingReadStream(Stream inner, FaultKinds kind, long at,
             buffer = buffer[..(int)Math.Min(buffer.Length, at - position)];
         }
 
-        var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        var read = await Inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         position += read;
         return read;
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            inner.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await inner.DisposeAsync().ConfigureAwait(false);
-        await base.DisposeAsync().ConfigureAwait(false);
     }
 }
 
