@@ -33,6 +33,16 @@ public class DocumentSignerTests
         }
     }
 
+    [Theory]
+    [InlineData("fixture", true)] // made by gpg: its secret numbers end in a two-octet sum
+    [InlineData("rsa2048", true)] // made by Depot: they end in a SHA-1 digest
+    [InlineData("rsa1024", true)]
+    [InlineData("ed25519", false)]
+    public void RsaKeysSignThroughThePlatformWhoeverMadeThem(string which, bool platform)
+    {
+        Assert.Equal(platform, new DocumentSigner(KeyFor(which)).UsesPlatformRsa);
+    }
+
     [Fact]
     public void SigningFromManyThreadsGivesTheSameBytes()
     {
