@@ -33,14 +33,14 @@ if [ "${BENCH_SMALL:-0}" = 1 ]; then
     serve_env=(DURATION=3 PULL_CLIENTS=50 PACKAGES=4 EXTRA_BLOBS=8); prune_env=(N=1000 ORPHANS=100)
     catalog_env=(N=1000 QUERIES=100 LOADS=5)
     concurrency_env=(PROCS=3 SPECS=5 SHARED=4); crash_env=(KILLS=3)
-    scale_env=(N_SMALL=1000 N_LARGE=5000 DAG=20 PUSH=100 SIGN=50 "KEEP=${KEEP:-1}")
+    scale_env=(N_SMALL=1000 N_LARGE=5000 DAG=20 PUSH=100 SIGN=50 SIGN_DISK=50 "KEEP=${KEEP:-1}")
 else
     push_env=(PACKAGES=40 MB_PER_PACKAGE=10); install_env=(PACKAGES=20 MB_PER_PACKAGE=25)
     li_env=(N=20000); verify_env=(N=1000); s3_env=(COUNT=100 RTTS="0 50"); oci_env=(PACKAGES=50 MB_PER_PACKAGE=4)
     serve_env=(DURATION=10 PULL_CLIENTS=200); prune_env=(N=20000 ORPHANS=1000)
     catalog_env=(N=20000 QUERIES=400 LOADS=20)
     concurrency_env=(PROCS=4 SPECS=100 SHARED=20); crash_env=(KILLS=50)
-    scale_env=(N_SMALL=20000 N_LARGE=200000 DAG=500 PUSH=10000 SIGN=1000 "KEEP=${KEEP:-1}")
+    scale_env=(N_SMALL=20000 N_LARGE=200000 DAG=500 PUSH=10000 SIGN=5000 SIGN_DISK=1000 "KEEP=${KEEP:-1}")
 fi
 
 # Build once, outside every measurement: Depot.Bench first (its build rewrites obj/ files under src/, which makes

@@ -65,10 +65,9 @@ internal sealed partial class V3Generator
         parsed = SpecNode.Parse(doc.RootElement, "generated");
         var key = BuildCacheV3.SpecManifestKey(parsed);
         var path = Path.Combine(options.Directory, key);
-        if (manifestDirs.TryAdd(node.Name, true))
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        }
+        // GetOrAdd, not TryAdd-then-create: a second writer of the same package must not go on before the folder
+        // exists (it did, and failed, when two entries of one package were written at once).
+        manifestDirs.GetOrAdd(node.Name, _ => Directory.CreateDirectory(Path.GetDirectoryName(path)!).Exists);
         if (!TryWriteNew(path, manifest))
         {
             // Only when re-generating over an entry with this very hash: replace it atomically.
