@@ -188,7 +188,7 @@ if want sign; then
     # journal), so each run paid for the files the previous one deleted -- 0.3-0.6 s of kernel time here, growing
     # from run to run. The second row signs on that file system anyway, for the record.
     sign_row() { # KEY N DIR LABEL TARGET?
-        local base swork per
+        local base swork per target verdict
         base=$(sign_base "$2") || exit 1
         swork=$3/depot-scale-sign-work
         unsigned_copy() { rm -rf "$swork"; cp -a "$base" "$swork"; }
@@ -199,12 +199,9 @@ if want sign; then
         rm -rf "$swork"
         [ "${KEEP:-0}" = 1 ] || rm -rf "$base" "$base.done"
         per=$(bench_calc "$(bench_stat "$1" median) * 1000 / $2" 2)
-        if [ "${5:-}" = target ]; then
-            row "$4" "$1" "$per ms per entry; $(bench_calc "$per / $floor" 2)x the floor" "< 3 ms per entry" \
-                "$(bench_verdict_below "$per" 3 ms)"
-        else
-            row "$4" "$1" "$per ms per entry; $(bench_calc "$per / $floor" 2)x the floor" "—" "—"
-        fi
+        target="—" verdict="—"
+        [ "${5:-}" = target ] && target="< 3 ms per entry" verdict=$(bench_verdict_below "$per" 3 ms)
+        row "$4" "$1" "$per ms per entry; $(bench_calc "$per / $floor" 2)x the floor" "$target" "$verdict"
     }
     # The floor: OpenSSL's own RSA 4096 signing on every core at once (what Depot's signing calls), as the time
     # $sign_count signatures take at the rate `openssl speed` reports.
